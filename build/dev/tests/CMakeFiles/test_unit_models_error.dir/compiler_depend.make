@@ -1,0 +1,2 @@
+# Empty compiler generated dependencies file for test_unit_models_error.
+# This may be replaced when dependencies are built.

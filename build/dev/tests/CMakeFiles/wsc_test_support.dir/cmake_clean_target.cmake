@@ -1,0 +1,3 @@
+file(REMOVE_RECURSE
+  "libwsc_test_support.a"
+)

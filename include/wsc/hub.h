@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: MIT */
+/* The hub: a WebSocket server that registers users' connections and routes messages to users,
+ * groups and everyone (PROTOCOL.md).  Every call except the send family must be made on the
+ * hub's loop thread (inside a callback, or between wsc_loop_run_once() calls); the send family
+ * may be called from any thread. */
+#ifndef WSC_HUB_H
+#define WSC_HUB_H
+
+#include <stdbool.h>
+
+#include <wsc/common.h>
+#include <wsc/conn.h>
+#include <wsc/error.h>
+#include <wsc/http.h>
+#include <wsc/log.h>
+#include <wsc/loop.h>
+#include <wsc/msg.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct wsc_hub wsc_hub;
+
+/** What the authenticate callback sees of an upgrade request.  All borrowed for the call. */
+typedef struct wsc_auth_request {
+    const char *path;      /**< "/ws" */
+    const char *token;     /**< bearer token from Authorization or ?token=, or NULL */
+    const char *user_id;   /**< ?user_id= (never trusted by wsc itself), or NULL */
+    const char *client_id; /**< ?client_id=, or NULL */
+    const char *origin;    /**< Origin header, or NULL */
+    const char *peer;      /**< peer address */
+} wsc_auth_request;
+
+/** What the authenticate callback decides.  Leave status 0 and set user_id to accept; set
+ *  status to 401, 403 or 429 (with reason) to refuse.  Strings are copied after the call. */
+typedef struct wsc_auth_result {
+    int status;
+    char user_id[128];
+    char app_id[64];
+    char reason[128];
+    const char *const *groups; /**< groups the user may use (copied), NULL-terminated, or NULL */
+} wsc_auth_result;
+
+/** Decides who a connecting peer is.  Runs on the loop before the upgrade; must not block. */
+typedef void (*wsc_hub_auth_cb)(wsc_hub *hub, const wsc_auth_request *req, wsc_auth_result *res,
+                                void *user);
+/** A connection was registered; the `connected` frame is queued. */
+typedef void (*wsc_hub_connect_cb)(wsc_hub *hub, wsc_conn *conn, void *user);
+/** A connection is gone: exactly once per connection that was connected; the last callback. */
+typedef void (*wsc_hub_disconnect_cb)(wsc_hub *hub, wsc_conn *conn, int code, const char *reason,
+                                      void *user);
+/** A client message was accepted and stamped (id, sender, create_at).  Set *route to false to
+ *  veto routing (the message is then not delivered; the sender gets no error).  msg is
+ *  borrowed: wsc_msg_ref() it to keep it. */
+typedef void (*wsc_hub_message_cb)(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg, bool *route,
+                                   void *user);
+/** A binary frame from a client (whole message, reassembled).  Borrowed for the call. */
+typedef void (*wsc_hub_binary_cb)(wsc_hub *hub, wsc_conn *conn, const void *data, size_t len,
+                                  void *user);
+/** A message was handed to a connection's socket. */
+typedef void (*wsc_hub_sent_cb)(wsc_hub *hub, wsc_conn_id conn, const char *user_id,
+                                const wsc_msg *msg, void *user);
+/** A message could not be queued or sent to one connection (queue full, connection closed
+ *  before the write, ...), with the reason.  Exactly once per (message, connection). */
+typedef void (*wsc_hub_send_failed_cb)(wsc_hub *hub, wsc_conn_id conn, const char *user_id,
+                                       const wsc_msg *msg, wsc_err reason, void *user);
+/** May this connection broadcast to everyone?  Set *allow.  Default: allow_client_broadcast. */
+typedef void (*wsc_hub_broadcast_check_cb)(wsc_hub *hub, wsc_conn *conn, bool *allow, void *user);
+/** A plain HTTP request for a path the hub does not serve itself (see wsc/http.h).  Without
+ *  this callback such requests get 404. */
+typedef void (*wsc_hub_http_cb)(wsc_hub *hub, wsc_http_req *req, void *user);
+
+/** Hub configuration.  wsc_hub_config_init() sets the defaults given here; wsc_hub_new() copies
+ *  everything (strings included). */
+typedef struct wsc_hub_config {
+    wsc_loop *loop;       /**< NULL: the hub makes and owns a loop (wsc_hub_run) */
+    const char *host;     /**< listen address; default "0.0.0.0" */
+    int port;             /**< default 8080; 0 picks a free port (see wsc_hub_port) */
+    const char *ws_path;  /**< default "/ws" */
+    const char *node_id;  /**< default: generated */
+    const char *tls_cert; /**< PEM file: serve wss:// and https:// */
+    const char *tls_key;
+
+    /* identity (PROTOCOL.md §1) */
+    const char *jwt_secret;         /**< HS256 secret; NULL: JWT off */
+    bool insecure_user_id;          /**< trust ?user_id= (demos and tests only); default false */
+    const char *const *origins;     /**< allowed Origin values, NULL-terminated; NULL: any */
+
+    /* limits */
+    wsc_msg_limits msg_limits;      /**< frame limits (frame size default 64 KiB -> 1009) */
+    unsigned max_conns;             /**< per node; default 100000; 503 beyond */
+    unsigned max_conns_per_user;    /**< default 16; 503 beyond; 0 = unlimited */
+    size_t queue_max_count;         /**< frames waiting per connection; default 1024 */
+    size_t queue_max_bytes;         /**< bytes waiting per connection; default 4 MiB */
+    unsigned max_violations;        /**< bad frames before close 1008; default 10 */
+    size_t rx_buffer_size;          /**< lws receive buffer per connection; default 512 */
+
+    /* liveness and shutdown (PROTOCOL.md §5) */
+    unsigned ping_interval_ms;      /**< default 25000 */
+    unsigned pong_timeout_ms;       /**< default 60000: no frame for this long -> 4003 */
+    unsigned shutdown_timeout_ms;   /**< default 5000: time to flush queues on stop */
+
+    /* routing by clients (PROTOCOL.md §3) */
+    bool client_routing;            /**< route clients' messages; default true */
+    bool allow_client_broadcast;    /**< let every client broadcast; default false */
+
+    wsc_log_config log;
+
+    /* callbacks (all optional) and the pointer passed to them */
+    wsc_hub_auth_cb on_auth;
+    wsc_hub_connect_cb on_connect;
+    wsc_hub_disconnect_cb on_disconnect;
+    wsc_hub_message_cb on_message;
+    wsc_hub_binary_cb on_binary;
+    wsc_hub_sent_cb on_sent;
+    wsc_hub_send_failed_cb on_send_failed;
+    wsc_hub_broadcast_check_cb on_broadcast_check;
+    wsc_hub_http_cb on_http;
+    void *user;
+} wsc_hub_config;
+
+/** Counters of one hub. */
+typedef struct wsc_hub_stats {
+    uint64_t connections;   /**< live registered connections */
+    uint64_t users;         /**< distinct online users */
+    uint64_t messages_in;   /**< client frames accepted */
+    uint64_t messages_out;  /**< frames written to sockets */
+    uint64_t bytes_in, bytes_out;
+    uint64_t send_failed;   /**< (message, connection) pairs reported through on_send_failed */
+    uint64_t queued;        /**< frames waiting in connection queues now */
+    uint64_t refused;       /**< upgrades refused (401/403/429/503) */
+    uint64_t uptime_ms;
+} wsc_hub_stats;
+
+/** Fills cfg with the defaults. */
+WSC_API void wsc_hub_config_init(wsc_hub_config *cfg);
+
+/** Creates a hub and starts listening.  Errors: WSC_ERR_INVALID (bad config), WSC_ERR_IO (the
+ *  port could not be bound; see wsc_hub_last_error), WSC_ERR_NOMEM. */
+WSC_API wsc_err wsc_hub_new(wsc_hub **out, const wsc_hub_config *cfg);
+
+/** Frees the hub: connections are dropped at once (1001) without draining; call
+ *  wsc_hub_stop() first for a graceful shutdown.  NULL is fine. */
+WSC_API void wsc_hub_free(wsc_hub *hub);
+
+/** Runs the hub's loop until the hub has stopped (or wsc_loop_stop()). */
+WSC_API wsc_err wsc_hub_run(wsc_hub *hub);
+
+/** Graceful shutdown: stop accepting (new upgrades get 503), flush queues for up to
+ *  shutdown_timeout_ms, close everything with 1001, fire the disconnect callbacks, then stop
+ *  the hub's own loop.  Safe from any thread and from a signal handler's deferred call. */
+WSC_API void wsc_hub_stop(wsc_hub *hub);
+
+/** True once wsc_hub_stop() has finished closing every connection. */
+WSC_API bool wsc_hub_is_stopped(const wsc_hub *hub);
+
+/** The loop the hub runs on. */
+WSC_API wsc_loop *wsc_hub_loop(wsc_hub *hub);
+/** The bound port (useful with port 0). */
+WSC_API int wsc_hub_port(const wsc_hub *hub);
+/** This node's id; borrowed while the hub lives. */
+WSC_API const char *wsc_hub_node_id(const wsc_hub *hub);
+/** Explanation of the last failure of a call on this hub (never NULL). */
+WSC_API const char *wsc_hub_last_error(const wsc_hub *hub);
+
+/* --- sending: any thread.  On the loop thread n_queued (may be NULL) gets the number of
+ * connections the message was queued to and WSC_ERR_NOT_FOUND is returned when there were
+ * none; from another thread the work is handed to the loop, WSC_OK is returned and failures
+ * reach on_send_failed.  The hub takes its own references to msg; the caller keeps theirs. */
+
+/** Every connection of user_id (or only the one whose client id is the message's
+ *  receiver_client, when set). */
+WSC_API wsc_err wsc_hub_send_to_user(wsc_hub *hub, const char *user_id, wsc_msg *msg,
+                                     size_t *n_queued);
+/** Every connection of each listed user. */
+WSC_API wsc_err wsc_hub_send_to_users(wsc_hub *hub, const char *const *user_ids, size_t n_users,
+                                      wsc_msg *msg, size_t *n_queued);
+/** Every connection of every member of group_id, except exclude_user's (may be NULL). */
+WSC_API wsc_err wsc_hub_send_to_group(wsc_hub *hub, const char *group_id, wsc_msg *msg,
+                                      const char *exclude_user, size_t *n_queued);
+/** Every connection of the hub. */
+WSC_API wsc_err wsc_hub_broadcast(wsc_hub *hub, wsc_msg *msg, size_t *n_queued);
+/** One connection. */
+WSC_API wsc_err wsc_hub_send_to_conn(wsc_hub *hub, wsc_conn_id conn, wsc_msg *msg);
+/** Binary variants: the bytes are copied once and shared by all receivers. */
+WSC_API wsc_err wsc_hub_send_binary_to_user(wsc_hub *hub, const char *user_id, const void *data,
+                                            size_t len, size_t *n_queued);
+WSC_API wsc_err wsc_hub_send_binary_to_group(wsc_hub *hub, const char *group_id,
+                                             const void *data, size_t len, size_t *n_queued);
+WSC_API wsc_err wsc_hub_broadcast_binary(wsc_hub *hub, const void *data, size_t len,
+                                         size_t *n_queued);
+
+/* --- groups (loop thread) */
+
+/** Adds user_id to group_id (creating the group).  WSC_ERR_EXISTS when already a member. */
+WSC_API wsc_err wsc_hub_group_join(wsc_hub *hub, const char *group_id, const char *user_id);
+/** Removes user_id; the group disappears with its last member.  WSC_ERR_NOT_FOUND if absent. */
+WSC_API wsc_err wsc_hub_group_leave(wsc_hub *hub, const char *group_id, const char *user_id);
+/** True when user_id is a member of group_id. */
+WSC_API bool wsc_hub_group_has(const wsc_hub *hub, const char *group_id, const char *user_id);
+/** The members of group_id as a NULL-terminated array (free with wsc_free; one block) and
+ *  their count.  An unknown group gives an empty array. */
+WSC_API wsc_err wsc_hub_group_members(const wsc_hub *hub, const char *group_id, char ***out,
+                                      size_t *n);
+
+/* --- queries (loop thread) */
+
+WSC_API bool wsc_hub_is_online(const wsc_hub *hub, const char *user_id);
+/** Up to cap ids of user_id's connections into ids; *n gets how many there are in all. */
+WSC_API wsc_err wsc_hub_user_conns(const wsc_hub *hub, const char *user_id, wsc_conn_id *ids,
+                                   size_t cap, size_t *n);
+/** Online users, paged: up to limit ids starting at offset, in a stable order (registration
+ *  order) as a NULL-terminated array (free with wsc_free; one block); *n gets the number
+ *  returned and *total (may be NULL) the number online. */
+WSC_API wsc_err wsc_hub_online_users(const wsc_hub *hub, size_t offset, size_t limit, char ***out,
+                                     size_t *n, size_t *total);
+WSC_API void wsc_hub_get_stats(const wsc_hub *hub, wsc_hub_stats *out);
+
+/* --- control (loop thread) */
+
+/** Sends `kick_out` with reason to every connection of user_id, then closes them with 4001.
+ *  *n_kicked (may be NULL) gets the count; WSC_ERR_NOT_FOUND when the user has none. */
+WSC_API wsc_err wsc_hub_kick_user(wsc_hub *hub, const char *user_id, const char *reason,
+                                  size_t *n_kicked);
+/** The same for one connection. */
+WSC_API wsc_err wsc_hub_kick_conn(wsc_hub *hub, wsc_conn_id conn, const char *reason);
+/** Closes one connection with code and reason. */
+WSC_API wsc_err wsc_hub_close_conn(wsc_hub *hub, wsc_conn_id conn, int code, const char *reason);
+
+/** Marks the hub not ready (/readyz answers 503) or ready again; a store that goes down uses
+ *  this too. */
+WSC_API void wsc_hub_set_ready(wsc_hub *hub, bool ready);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

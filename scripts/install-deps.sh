@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package wsc needs to build, test and run its demo.
+# Idempotent: when everything is present it returns in well under a second.
+set -euo pipefail
+
+pkgs=(
+    build-essential cmake pkg-config git ca-certificates
+    libwebsockets-dev libjansson-dev libjwt-dev libhiredis-dev
+    default-libmysqlclient-dev libcmocka-dev libssl-dev
+    clang-format curl python3
+    redis-server mariadb-server
+)
+if [ "${1:-}" = "--bench" ]; then
+    pkgs+=(nodejs npm gnuplot-nox linux-perf)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: MIT */
+/* wsc_loop: one lws context serviced on one thread.  It owns a listener-less vhost whose only
+ * protocol dispatches to per-connection handlers and drains the queue of work posted from other
+ * threads (woken through lws_cancel_service). */
+#include "loop/loop.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "models/alloc.h"
+
+struct post {
+    struct post *next;
+    wsc__post_fn fn;
+    void *arg;
+};
+
+struct wsc_loop {
+    struct lws_context *ctx;
+    struct lws_vhost *vh;
+    pthread_mutex_t lock; /* guards the post queue */
+    struct post *head, *tail;
+    pthread_t owner; /* the thread that runs (or last ran) the loop */
+    atomic_int stop;
+    atomic_int running;
+    unsigned attached;
+    wsc__timer wake; /* bounds the wait of wsc_loop_run_once */
+};
+
+static void
+drain_posts(wsc_loop *loop)
+{
+    pthread_mutex_lock(&loop->lock);
+    struct post *p = loop->head;
+    loop->head = loop->tail = NULL;
+    pthread_mutex_unlock(&loop->lock);
+    while (p != NULL) {
+        struct post *next = p->next;
+        p->fn(p->arg);
+        wsc__free(p);
+        p = next;
+    }
+}
+
+static int
+loop_protocol_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                 size_t len)
+{
+    if (reason == LWS_CALLBACK_EVENT_WAIT_CANCELLED) {
+        wsc_loop *loop = lws_context_user(lws_get_context(wsi));
+        if (loop != NULL)
+            drain_posts(loop);
+        return 0;
+    }
+    struct wsc__handler *h = wsi ? lws_get_opaque_user_data(wsi) : NULL;
+    if (h != NULL && h->cb != NULL)
+        return h->cb(h, wsi, reason, in, len);
+    return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static const struct lws_protocols loop_protocols[] = {
+    {"wsc-loop", loop_protocol_cb, 0, 0, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static void
+lws_log_json(int level, const char *line)
+{
+    /* lws logs are process-wide; keep them as JSON lines so that stderr stays parseable. */
+    char msg[512];
+    size_t j = 0;
+    for (const char *p = line; *p && j < sizeof(msg) - 8; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '\n' || c == '\r')
+            continue;
+        if (c == '"' || c == '\\')
+            msg[j++] = '\\';
+        msg[j++] = (c < 0x20) ? ' ' : (char)c;
+    }
+    msg[j] = '\0';
+    fprintf(stderr, "{\"level\":\"%s\",\"src\":\"lws\",\"msg\":\"%s\"}\n",
+            (level & LLL_ERR) ? "error" : "warn", msg);
+}
+
+static void
+wake_cb(wsc__timer *t)
+{
+    (void)t;
+}
+
+wsc_err
+wsc_loop_new(wsc_loop **out)
+{
+    if (out == NULL)
+        return WSC_ERR_INVALID;
+    *out = NULL;
+    wsc_loop *loop = wsc__calloc(1, sizeof(*loop));
+    if (loop == NULL)
+        return WSC_ERR_NOMEM;
+    pthread_mutex_init(&loop->lock, NULL);
+    loop->owner = pthread_self();
+
+    lws_set_log_level(LLL_ERR, lws_log_json);
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof(info));
+    info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.user = loop;
+    info.count_threads = 1;
+    loop->ctx = lws_create_context(&info);
+    if (loop->ctx == NULL)
+        goto fail;
+
+    memset(&info, 0, sizeof(info));
+    info.vhost_name = "wsc-loop";
+    info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
+    info.protocols = loop_protocols;
+    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    loop->vh = lws_create_vhost(loop->ctx, &info);
+    if (loop->vh == NULL)
+        goto fail;
+    wsc__timer_init(&loop->wake, loop, wake_cb);
+    *out = loop;
+    return WSC_OK;
+fail:
+    if (loop->ctx != NULL)
+        lws_context_destroy(loop->ctx);
+    pthread_mutex_destroy(&loop->lock);
+    wsc__free(loop);
+    return WSC_ERR_IO;
+}
+
+void
+wsc_loop_free(wsc_loop *loop)
+{
+    if (loop == NULL)
+        return;
+    if (loop->attached != 0) {
+        fprintf(stderr, "{\"level\":\"error\",\"src\":\"wsc\",\"msg\":\"wsc_loop_free: %u "
+                        "objects still attached; not freed\"}\n",
+                loop->attached);
+        return;
+    }
+    wsc__timer_stop(&loop->wake);
+    lws_context_destroy(loop->ctx);
+    /* Work posted after the last run is dropped here; posting code frees its own args in
+     * detach paths, so only the queue nodes remain. */
+    struct post *p = loop->head;
+    while (p != NULL) {
+        struct post *next = p->next;
+        p->fn(p->arg);
+        wsc__free(p);
+        p = next;
+    }
+    pthread_mutex_destroy(&loop->lock);
+    wsc__free(loop);
+}
+
+wsc_err
+wsc_loop_run(wsc_loop *loop)
+{
+    if (loop == NULL)
+        return WSC_ERR_INVALID;
+    if (atomic_load(&loop->running))
+        return WSC_ERR_STATE;
+    loop->owner = pthread_self();
+    atomic_store(&loop->running, 1);
+    while (!atomic_exchange(&loop->stop, 0)) {
+        if (lws_service(loop->ctx, 0) < 0)
+            break;
+    }
+    atomic_store(&loop->running, 0);
+    return WSC_OK;
+}
+
+wsc_err
+wsc_loop_run_once(wsc_loop *loop, int timeout_ms)
+{
+    if (loop == NULL)
+        return WSC_ERR_INVALID;
+    if (atomic_load(&loop->running))
+        return WSC_ERR_STATE;
+    loop->owner = pthread_self();
+    atomic_store(&loop->running, 1);
+    if (timeout_ms > 0)
+        wsc__timer_start(&loop->wake, (uint64_t)timeout_ms);
+    int r = lws_service(loop->ctx, timeout_ms > 0 ? 0 : -1);
+    wsc__timer_stop(&loop->wake);
+    atomic_store(&loop->running, 0);
+    atomic_store(&loop->stop, 0);
+    return r < 0 ? WSC_ERR_IO : WSC_OK;
+}
+
+void
+wsc_loop_stop(wsc_loop *loop)
+{
+    if (loop == NULL)
+        return;
+    atomic_store(&loop->stop, 1);
+    lws_cancel_service(loop->ctx);
+}
+
+uint64_t
+wsc_loop_now_ms(const wsc_loop *loop)
+{
+    (void)loop;
+    return wsc__now_ms();
+}
+
+bool
+wsc_loop_is_loop_thread(const wsc_loop *loop)
+{
+    return loop != NULL && pthread_equal(pthread_self(), loop->owner);
+}
+
+struct lws_context *
+wsc__loop_lws(wsc_loop *loop)
+{
+    return loop->ctx;
+}
+
+struct lws_vhost *
+wsc__loop_vhost(wsc_loop *loop)
+{
+    return loop->vh;
+}
+
+wsc_err
+wsc__loop_post(wsc_loop *loop, wsc__post_fn fn, void *arg)
+{
+    struct post *p = wsc__malloc(sizeof(*p));
+    if (p == NULL)
+        return WSC_ERR_NOMEM;
+    p->next = NULL;
+    p->fn = fn;
+    p->arg = arg;
+    pthread_mutex_lock(&loop->lock);
+    if (loop->tail != NULL)
+        loop->tail->next = p;
+    else
+        loop->head = p;
+    loop->tail = p;
+    pthread_mutex_unlock(&loop->lock);
+    lws_cancel_service(loop->ctx);
+    return WSC_OK;
+}
+
+void
+wsc__loop_wake(wsc_loop *loop)
+{
+    lws_cancel_service(loop->ctx);
+}
+
+void
+wsc__loop_attach(wsc_loop *loop)
+{
+    loop->attached++;
+}
+
+void
+wsc__loop_detach(wsc_loop *loop)
+{
+    if (loop->attached > 0)
+        loop->attached--;
+}
+
+static void
+timer_fire(lws_sorted_usec_list_t *sul)
+{
+    wsc__timer *t = (wsc__timer *)(void *)sul;
+    t->armed = false;
+    t->cb(t);
+}
+
+void
+wsc__timer_init(wsc__timer *t, wsc_loop *loop, wsc__timer_cb cb)
+{
+    memset(t, 0, sizeof(*t));
+    t->loop = loop;
+    t->cb = cb;
+}
+
+void
+wsc__timer_start(wsc__timer *t, uint64_t delay_ms)
+{
+    t->armed = true;
+    lws_sul_schedule(t->loop->ctx, 0, &t->sul, timer_fire, (lws_usec_t)delay_ms * LWS_US_PER_MS);
+}
+
+void
+wsc__timer_stop(wsc__timer *t)
+{
+    if (!t->armed)
+        return;
+    t->armed = false;
+    lws_sul_schedule(t->loop->ctx, 0, &t->sul, timer_fire, LWS_SET_TIMER_USEC_CANCEL);
+}
+
+uint64_t
+wsc__now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+uint64_t
+wsc__wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal side of wsc_loop: the lws context, timers on lws's sorted-usec lists, and a
+ * thread-safe queue of work handed to the loop thread. */
+#ifndef WSC_LOOP_LOOP_H
+#define WSC_LOOP_LOOP_H
+
+#include <libwebsockets.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <wsc/loop.h>
+
+/** A wsi whose opaque user data points at one of these is dispatched to cb by the loop's own
+ *  protocol (client connections, adopted descriptors). */
+struct wsc__handler {
+    int (*cb)(struct wsc__handler *h, struct lws *wsi, enum lws_callback_reasons reason, void *in,
+              size_t len);
+};
+
+/** Work handed to the loop thread. */
+typedef void (*wsc__post_fn)(void *arg);
+
+/** A one-shot timer on the loop.  Embed it; init once, start/stop as needed. */
+typedef struct wsc__timer wsc__timer;
+typedef void (*wsc__timer_cb)(wsc__timer *t);
+struct wsc__timer {
+    lws_sorted_usec_list_t sul; /* must stay first */
+    wsc_loop *loop;
+    wsc__timer_cb cb;
+    bool armed;
+};
+
+struct lws_context *wsc__loop_lws(wsc_loop *loop);
+/** The loop's own vhost (no listener): client connections and adopted fds live here. */
+struct lws_vhost *wsc__loop_vhost(wsc_loop *loop);
+/** Runs fn(arg) on the loop thread soon.  Safe from any thread.  WSC_ERR_NOMEM, or
+ *  WSC_ERR_STATE when the loop is being freed. */
+wsc_err wsc__loop_post(wsc_loop *loop, wsc__post_fn fn, void *arg);
+/** Objects built on a loop hold a reference so that the loop is not freed under them. */
+void wsc__loop_attach(wsc_loop *loop);
+void wsc__loop_detach(wsc_loop *loop);
+/** Wakes the loop from another thread. */
+void wsc__loop_wake(wsc_loop *loop);
+
+void wsc__timer_init(wsc__timer *t, wsc_loop *loop, wsc__timer_cb cb);
+/** (Re)arms t to fire once after delay_ms. */
+void wsc__timer_start(wsc__timer *t, uint64_t delay_ms);
+void wsc__timer_stop(wsc__timer *t);
+
+uint64_t wsc__now_ms(void);
+uint64_t wsc__wall_ms(void);
+
+#endif

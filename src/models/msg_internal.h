@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/* What the library (not applications) needs of a wsc_msg: the encode-once wire bytes with
+ * headroom for the WebSocket header, and the parsed "data" object. */
+#ifndef WSC_MODELS_MSG_INTERNAL_H
+#define WSC_MODELS_MSG_INTERNAL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include <wsc/msg.h>
+
+/** Bytes of headroom before the wire bytes of every encoded message; the transport writes the
+ *  WebSocket frame header there.  Must be >= LWS_PRE (checked where lws is included). */
+#define WSC_PRE 16
+
+/** Encodes msg once (JSON text, or the raw bytes of a binary message) into one buffer with
+ *  WSC_PRE bytes in front, and freezes it.  Idempotent: later calls return at once.
+ *  WSC_ERR_NOMEM. */
+wsc_err wsc__msg_encode(wsc_msg *msg);
+
+/** The encoded wire bytes (after wsc__msg_encode), with WSC_PRE writable bytes before the
+ *  returned pointer; NULL before encoding.  Not const: lws writes the header into the
+ *  headroom (the same bytes for every receiver, so sharing is safe on one thread). */
+unsigned char *wsc__msg_wire(const wsc_msg *msg, size_t *len);
+
+/** True for priority urgent and critical. */
+bool wsc__msg_is_urgent(const wsc_msg *msg);
+
+/** The "data" object, borrowed (NULL when unset). */
+json_t *wsc__msg_data(const wsc_msg *msg);
+
+/** Takes over a reference to obj (a JSON object) as "data".  WSC_ERR_STATE when frozen. */
+wsc_err wsc__msg_set_data(wsc_msg *msg, json_t *obj);
+
+/** The current reference count (tests). */
+unsigned wsc__msg_refs(const wsc_msg *msg);
+
+#endif
