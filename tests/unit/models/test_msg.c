@@ -245,6 +245,7 @@ test_msg__rejects_invalid_utf8(void **state)
     assert_int_equal(wsc_msg_set(msg, WSC_F_CONTENT, "\xe2\x82"), WSC_ERR_INVALID);
     assert_string_equal(wsc_msg_get(msg, WSC_F_CONTENT),
                         "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+    wsc_msg_unref(msg);
     assert_int_equal(wsc_msg_new_text(&msg, "\xff", NULL), WSC_ERR_INVALID);
     assert_null(msg);
 }
