@@ -94,6 +94,8 @@ wsc_msg_new(wsc_msg **out)
 wsc_err
 wsc_msg_new_text(wsc_msg **out, const char *type, const char *content)
 {
+    if (out == NULL)
+        return WSC_ERR_INVALID;
     wsc_msg *msg = NULL;
     wsc_err err = wsc_msg_new(&msg);
     if (err == WSC_OK)
@@ -104,8 +106,7 @@ wsc_msg_new_text(wsc_msg **out, const char *type, const char *content)
         wsc_msg_unref(msg);
         msg = NULL;
     }
-    if (out != NULL)
-        *out = msg;
+    *out = msg;
     return err;
 }
 
