@@ -34,6 +34,7 @@ struct tserver {
     tnet_buf in; /* bytes received and not yet handled */
     char request[4096];
     char pongs[128];
+    char frames[512];
     int close_code;
     char error[256];
 };
@@ -232,6 +233,41 @@ serve_ws(tserver *s, int fd)
 }
 
 static bool
+serve_record(tserver *s, int fd)
+{
+    if (!handshake(s, fd) || !send_frame(s, fd, TWS_OP_PING, true, "z", 1))
+        return false;
+    for (;;) {
+        tws_frame f;
+        size_t size;
+        if (!read_frame(s, fd, &f, &size))
+            return false;
+        size_t used = strlen(s->frames);
+        snprintf(s->frames + used, sizeof(s->frames) - used, "%s%d:%d:%llu", used ? "," : "",
+                 f.opcode, f.fin, (unsigned long long)f.payload_len);
+        if (f.opcode == TWS_OP_CLOSE) {
+            if (f.payload_len >= 2)
+                s->close_code = (f.payload[0] << 8) | f.payload[1];
+            return send_frame(s, fd, TWS_OP_CLOSE, true, f.payload, f.payload_len >= 2 ? 2 : 0);
+        }
+        tnet_buf_consume(&s->in, size);
+    }
+}
+
+static bool
+serve_masked(tserver *s, int fd)
+{
+    static const uint8_t mask[4] = {1, 2, 3, 4};
+    uint8_t buf[16];
+    size_t n = tws_frame_encode(buf, sizeof(buf), TWS_OP_TEXT, true, mask, "bad", 3);
+    if (!handshake(s, fd) || !send_all(s, fd, buf, n))
+        return false;
+    /* Wait for the client to hang up, so that it reads the frame before any reset. */
+    char c;
+    return recv(fd, &c, 1, 0) >= 0;
+}
+
+static bool
 serve_refusal(tserver *s, int fd)
 {
     static const char body[] = TSERVER_REFUSAL_BODY;
@@ -273,7 +309,10 @@ serve(void *arg)
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     bool ok = read_request(s, fd);
     if (ok)
-        ok = s->mode == TSERVER_WS_ECHO ? serve_ws(s, fd) : serve_refusal(s, fd);
+        ok = s->mode == TSERVER_WS_ECHO     ? serve_ws(s, fd)
+             : s->mode == TSERVER_WS_RECORD ? serve_record(s, fd)
+             : s->mode == TSERVER_WS_MASKED ? serve_masked(s, fd)
+                                            : serve_refusal(s, fd);
     s->ok = ok;
     close(fd);
     return NULL;
@@ -335,6 +374,12 @@ const char *
 tserver_pongs(const tserver *s)
 {
     return s->pongs;
+}
+
+const char *
+tserver_frames(const tserver *s)
+{
+    return s->frames;
 }
 
 int

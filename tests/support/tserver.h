@@ -16,6 +16,11 @@ typedef enum tserver_mode {
      * first text and the first binary message it receives; sends close 1000 "bye" and reads
      * the client's close frame. */
     TSERVER_WS_ECHO,
+    /* Answers 101, sends ping "z", then logs every client frame as "opcode:fin:len" (see
+     * tserver_frames) until a close frame, which it answers with the same code. */
+    TSERVER_WS_RECORD,
+    /* Answers 101, then sends a masked text frame, which clients must reject. */
+    TSERVER_WS_MASKED,
     /* Answers 401 with Retry-After: 7 and a JSON body delimited by Content-Length. */
     TSERVER_REFUSE_LENGTH,
     /* The same with the body in two chunks (Transfer-Encoding: chunked). */
@@ -40,6 +45,9 @@ const char *tserver_error(const tserver *s);
 const char *tserver_request(const tserver *s);
 /** Payloads of the pongs received, joined with ',' (e.g. "hi,p2").  After tserver_join. */
 const char *tserver_pongs(const tserver *s);
+/** The client's frames logged by TSERVER_WS_RECORD, e.g. "1:0:1,0:1:1,8:1:6".  After
+ *  tserver_join. */
+const char *tserver_frames(const tserver *s);
 /** Code of the close frame received from the client (0 if none).  After tserver_join. */
 int tserver_close_code(const tserver *s);
 /** Joins the thread if needed, then frees.  NULL is fine. */

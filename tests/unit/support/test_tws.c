@@ -183,6 +183,59 @@ test_tws__session_against_echo_server(void **state)
     tserver_free(srv);
 }
 
+/* Deliberate misbehaviour reaches the server as sent: reserved opcode, fragments, raw
+ * bytes, a ping, a close with a code; and auto-pong can be turned off. */
+static void
+test_tws__misbehaving_frames_reach_the_server(void **state)
+{
+    (void)state;
+    tserver *srv = tserver_start(TSERVER_WS_RECORD);
+    assert_non_null(srv);
+    tws *c = tws_connect(tserver_port(srv), "/ws", NULL, NULL);
+    assert_non_null(c);
+    tws_set_auto_pong(c, false);
+    twait_set *ts = twait_set_new();
+    assert_int_equal(twait_add_ws(ts, c), 0);
+    assert_true(twait_until(ts, NULL, tws_is_open, c, 5000));
+    assert_null(tws_http_header(c, "sec-websocket-protocol"));
+    assert_int_equal(tws_send_frame(c, 0x3, true, "r", 1), 0);
+    assert_int_equal(tws_send_frame(c, TWS_OP_TEXT, false, "a", 1), 0);
+    assert_int_equal(tws_send_frame(c, TWS_OP_CONT, true, "\xff", 1), 0);
+    uint8_t raw[16];
+    size_t n = tws_frame_encode(raw, sizeof(raw), TWS_OP_BINARY, true, MASK, "raw", 3);
+    assert_int_equal(tws_send_raw(c, raw, n), 0);
+    assert_int_equal(tws_send_ping(c, NULL, 0), 0);
+    assert_int_equal(tws_send_close(c, 4000, "done"), 0);
+    assert_true(twait_until(ts, NULL, tws_is_closed, c, 5000));
+    assert_int_equal(tws_state(c), TWS_CLOSED);
+    assert_int_equal(tws_close_code(c), 4000);
+    assert_int_equal(tws_pings_received(c), 1);
+    assert_true(tserver_join(srv));
+    assert_string_equal(tserver_frames(srv), "3:1:1,1:0:1,0:1:1,2:1:3,9:1:0,8:1:6");
+    assert_int_equal(tserver_close_code(srv), 4000);
+    twait_set_free_all(ts);
+    tserver_free(srv);
+}
+
+static void
+test_tws__masked_server_frame_is_an_error(void **state)
+{
+    (void)state;
+    tserver *srv = tserver_start(TSERVER_WS_MASKED);
+    assert_non_null(srv);
+    tws *c = tws_connect(tserver_port(srv), "/ws", NULL, NULL);
+    assert_non_null(c);
+    twait_set *ts = twait_set_new();
+    assert_int_equal(twait_add_ws(ts, c), 0);
+    assert_true(twait_until(ts, NULL, tws_is_closed, c, 5000));
+    assert_int_equal(tws_state(c), TWS_ERROR);
+    assert_non_null(strstr(tws_error_text(c), "masked"));
+    assert_int_equal(tws_pending(c), 0);
+    assert_true(tserver_join(srv));
+    twait_set_free_all(ts);
+    tserver_free(srv);
+}
+
 static void
 check_refusal(tserver_mode mode)
 {
@@ -300,6 +353,8 @@ main(void)
         cmocka_unit_test(test_tws__frame_encode_small_buffer_writes_nothing),
         cmocka_unit_test(test_tws__frame_decode_rejects_huge_length_and_reads_rsv),
         cmocka_unit_test(test_tws__session_against_echo_server),
+        cmocka_unit_test(test_tws__misbehaving_frames_reach_the_server),
+        cmocka_unit_test(test_tws__masked_server_frame_is_an_error),
         cmocka_unit_test(test_tws__refused_with_length_chunked_and_eof_bodies),
         cmocka_unit_test(test_tws__connect_refused_is_an_error),
         cmocka_unit_test(test_tws__silent_server_times_out_with_loop),
