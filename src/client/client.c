@@ -107,6 +107,7 @@ release(wsc_client *c)
 {
     wsc__dedupe_free(&c->dedupe);
     wsc__free(c->rx);
+    wsc__free(c->tx);
     for (size_t i = 0; c->headers != NULL && i < c->cfg.header_count; i++) {
         wsc__free((void *)(uintptr_t)c->headers[i].name);
         wsc__free((void *)(uintptr_t)c->headers[i].value);

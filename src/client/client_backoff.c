@@ -42,7 +42,6 @@ wsc__close_code_action(int code)
 {
     switch (code) {
     case 1000: /* normal closure, by us or by the server */
-    case 1002: /* protocol error: the same bytes would fail again */
     case 1003: /* unsupported data */
     case 1007: /* invalid payload */
     case 1008: /* policy violation: needs new credentials (PROTOCOL §5) */
@@ -53,7 +52,9 @@ wsc__close_code_action(int code)
     case 4004: /* token expired */
         return WSC__RECONNECT_REFRESH;
     default:
-        /* 1001 going away, 1006 lost, 1009 too big, 1011 internal, 1012 restart, 1013 try
+        /* 1002 is here because lws 4.1 reports a server's 1012-1015 (restart, try again
+         * later, ...) as 1002: a protocol error must not end a client that should retry.
+         * 1001 going away, 1006 lost, 1009 too big, 1011 internal, 1012 restart, 1013 try
          * later, 4003 heartbeat timeout and anything unknown: try again with backoff. */
         return WSC__RECONNECT;
     }

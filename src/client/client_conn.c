@@ -173,7 +173,21 @@ write_item(struct wsc_client *c, struct lws *wsi)
         return 0;
     size_t len = it->len;
     unsigned char *wire = it->msg ? wsc__msg_wire(it->msg, &len) : it->buf + WSC_PRE;
-    int n = lws_write(wsi, wire, len, it->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+    /* A client masks its frames and lws masks in place: the shared, encode-once bytes of a
+     * message (and a frame that may be written again) are copied to a scratch buffer first. */
+    if (LWS_PRE + len > c->tx_cap) {
+        unsigned char *p = wsc__realloc(c->tx, LWS_PRE + len);
+        if (p == NULL) {
+            pthread_mutex_lock(&c->lock);
+            wsc__cqueue_push_front(&c->queue, it);
+            pthread_mutex_unlock(&c->lock);
+            return -1;
+        }
+        c->tx = p;
+        c->tx_cap = LWS_PRE + len;
+    }
+    memcpy(c->tx + LWS_PRE, wire, len);
+    int n = lws_write(wsi, c->tx + LWS_PRE, len, it->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
     if (n < 0) {
         /* The connection is dying: the frame keeps its place for the next connection. */
         pthread_mutex_lock(&c->lock);

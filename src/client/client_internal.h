@@ -69,6 +69,8 @@ struct wsc_client {
     /* Receive side. */
     unsigned char *rx;
     size_t rx_len, rx_cap;
+    unsigned char *tx; /* LWS_PRE + frame: lws masks client frames in place */
+    size_t tx_cap;
     bool rx_binary;
     struct wsc__dedupe dedupe;
     wsc_msg_limits limits;

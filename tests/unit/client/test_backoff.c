@@ -63,10 +63,10 @@ static void
 test_backoff__close_code_table(void **state)
 {
     (void)state;
-    const int reconnect[] = {1001, 1006, 1009, 1011, 1012, 1013, 4003, 4999};
+    const int reconnect[] = {1001, 1002, 1006, 1009, 1011, 1012, 1013, 4003, 4999};
     for (size_t i = 0; i < sizeof(reconnect) / sizeof(reconnect[0]); i++)
         assert_int_equal(wsc__close_code_action(reconnect[i]), WSC__RECONNECT);
-    const int stop[] = {1000, 1002, 1003, 1007, 1008, 1010, 4001, 4002};
+    const int stop[] = {1000, 1003, 1007, 1008, 1010, 4001, 4002};
     for (size_t i = 0; i < sizeof(stop) / sizeof(stop[0]); i++)
         assert_int_equal(wsc__close_code_action(stop[i]), WSC__STOP);
     assert_int_equal(wsc__close_code_action(4004), WSC__RECONNECT_REFRESH);
