@@ -7,7 +7,7 @@
  *   refusal (401, 503) or a valid 101 after which it never reads or writes again (a peer that
  *   stops answering pings while TCP stays open).
  * Plus the loop-driving helpers and a callback recorder for wsc_client.  Header-only, static
- * functions: each test file includes it once. */
+ * inline functions: each test file includes it once. */
 #ifndef WSC_TEST_CLIENT_SERVERS_H
 #define WSC_TEST_CLIENT_SERVERS_H
 
@@ -36,7 +36,7 @@
 typedef bool (*ts_cond_fn)(void *arg);
 
 /* Runs the loop until cond(arg) or timeout_ms; returns cond(arg).  Never sleeps. */
-static bool
+static inline bool
 ts_run_until(wsc_loop *loop, ts_cond_fn cond, void *arg, uint64_t timeout_ms)
 {
     uint64_t end = wsc__now_ms() + timeout_ms;
@@ -46,7 +46,7 @@ ts_run_until(wsc_loop *loop, ts_cond_fn cond, void *arg, uint64_t timeout_ms)
 }
 
 /* Runs the loop for ms (to show that something does NOT happen). */
-static void
+static inline void
 ts_run_for(wsc_loop *loop, uint64_t ms)
 {
     uint64_t end = wsc__now_ms() + ms;
@@ -59,7 +59,7 @@ struct ts_ge {
     int target;
 };
 
-static bool
+static inline bool
 ts_ge_cond(void *arg)
 {
     struct ts_ge *g = arg;
@@ -67,7 +67,7 @@ ts_ge_cond(void *arg)
 }
 
 /* Runs until *value >= target. */
-static bool
+static inline bool
 ts_wait_ge(wsc_loop *loop, const volatile int *value, int target, uint64_t timeout_ms)
 {
     struct ts_ge g = {value, target};
@@ -95,14 +95,14 @@ struct ts_rec {
     bool free_on_text;         /* frees the client inside on_text */
 };
 
-static void
+static inline void
 ts_on_connected(wsc_client *c, void *user)
 {
     (void)c;
     ((struct ts_rec *)user)->connected++;
 }
 
-static void
+static inline void
 ts_on_connect_error(wsc_client *c, wsc_err err, int status, const char *reason, void *user)
 {
     (void)c;
@@ -113,7 +113,7 @@ ts_on_connect_error(wsc_client *c, wsc_err err, int status, const char *reason, 
     r->last_connect_err = err;
 }
 
-static void
+static inline void
 ts_on_disconnected(wsc_client *c, int code, const char *reason, void *user)
 {
     (void)c;
@@ -124,7 +124,7 @@ ts_on_disconnected(wsc_client *c, int code, const char *reason, void *user)
     r->disconnected++;
 }
 
-static void
+static inline void
 ts_on_reconnecting(wsc_client *c, unsigned attempt, uint64_t delay_ms, void *user)
 {
     (void)c;
@@ -136,7 +136,7 @@ ts_on_reconnecting(wsc_client *c, unsigned attempt, uint64_t delay_ms, void *use
     r->reconnecting++;
 }
 
-static void
+static inline void
 ts_on_close(wsc_client *c, int code, const char *reason, void *user)
 {
     (void)c;
@@ -146,7 +146,7 @@ ts_on_close(wsc_client *c, int code, const char *reason, void *user)
     r->close_code = code;
 }
 
-static void
+static inline void
 ts_on_text(wsc_client *c, const char *text, size_t len, void *user)
 {
     struct ts_rec *r = user;
@@ -157,7 +157,7 @@ ts_on_text(wsc_client *c, const char *text, size_t len, void *user)
         wsc_client_free(c);
 }
 
-static void
+static inline void
 ts_on_message(wsc_client *c, wsc_msg *msg, void *user)
 {
     (void)c;
@@ -168,7 +168,7 @@ ts_on_message(wsc_client *c, wsc_msg *msg, void *user)
     r->messages++;
 }
 
-static void
+static inline void
 ts_on_sent(wsc_client *c, uint64_t id, const wsc_msg *msg, const void *data, size_t len, void *user)
 {
     (void)c;
@@ -181,7 +181,7 @@ ts_on_sent(wsc_client *c, uint64_t id, const wsc_msg *msg, const void *data, siz
     r->sent++;
 }
 
-static void
+static inline void
 ts_on_send_failed(wsc_client *c, uint64_t id, const wsc_msg *msg, const void *data, size_t len,
                   wsc_err reason, void *user)
 {
@@ -197,7 +197,7 @@ ts_on_send_failed(wsc_client *c, uint64_t id, const wsc_msg *msg, const void *da
     r->failed++;
 }
 
-static void
+static inline void
 ts_on_receipt(wsc_client *c, uint64_t id, const wsc_msg *msg, wsc_err status,
               const char *hub_status, void *user)
 {
@@ -211,7 +211,7 @@ ts_on_receipt(wsc_client *c, uint64_t id, const wsc_msg *msg, wsc_err status,
              hub_status ? hub_status : "");
 }
 
-static void
+static inline void
 ts_on_token_refresh(wsc_client *c, void *user)
 {
     struct ts_rec *r = user;
@@ -221,7 +221,7 @@ ts_on_token_refresh(wsc_client *c, void *user)
 }
 
 /* A config with every recorder callback, short delays and the given url. */
-static void
+static inline void
 ts_client_config(wsc_client_config *cfg, wsc_loop *loop, const char *url, struct ts_rec *rec)
 {
     wsc_client_config_init(cfg);
@@ -276,10 +276,18 @@ struct ts_ws_pss {
     int n;
     int next_frame;
     bool closing, answered;
-    char reply[256];
+    char reply[16][256]; /* replies waiting for WRITEABLE, a ring */
+    unsigned rhead, rtail;
 };
 
-static const struct ts_ws_plan *
+static inline void
+ts_ws_reply(struct ts_ws_pss *pss, const char *text, size_t len)
+{
+    if (pss->rtail - pss->rhead < 16)
+        snprintf(pss->reply[pss->rtail++ % 16], sizeof(pss->reply[0]), "%.*s", (int)len, text);
+}
+
+static inline const struct ts_ws_plan *
 ts_ws_plan_for(struct ts_ws *s, int n)
 {
     static const struct ts_ws_plan echo_plan = {.echo = true};
@@ -288,7 +296,7 @@ ts_ws_plan_for(struct ts_ws *s, int n)
     return &s->plan[n < s->plans ? n : s->plans - 1];
 }
 
-static int
+static inline int
 ts_ws_write(struct lws *wsi, const char *text)
 {
     size_t len = strlen(text);
@@ -299,7 +307,7 @@ ts_ws_write(struct lws *wsi, const char *text)
     return n < 0 ? -1 : 0;
 }
 
-static void
+static inline void
 ts_ws_record_rx(struct ts_ws *s, struct ts_ws_pss *pss, const struct ts_ws_plan *p, const char *in,
                 size_t len)
 {
@@ -316,15 +324,17 @@ ts_ws_record_rx(struct ts_ws *s, struct ts_ws_pss *pss, const struct ts_ws_plan 
         if (p->ack_receipts_after > 0 && s->receipt_copies >= p->ack_receipts_after && mid) {
             char id[64];
             sscanf(mid + 14, "%63[^\"]", id);
+            char ack[256];
             snprintf(
-                pss->reply, sizeof(pss->reply),
+                ack, sizeof(ack),
                 "{\"message_type\":\"ack\",\"message_id\":\"%s\",\"data\":{\"status\":\"%s\"}}", id,
                 p->ack_status ? p->ack_status : "delivered");
+            ts_ws_reply(pss, ack, strlen(ack));
         }
     }
 }
 
-static void
+static inline void
 ts_ws_established(struct ts_ws *s, struct lws *wsi, struct ts_ws_pss *pss)
 {
     pss->n = s->established++;
@@ -339,7 +349,7 @@ ts_ws_established(struct ts_ws *s, struct lws *wsi, struct ts_ws_pss *pss)
     lws_callback_on_writable(wsi);
 }
 
-static int
+static inline int
 ts_ws_writeable(struct ts_ws *s, struct lws *wsi, struct ts_ws_pss *pss)
 {
     const struct ts_ws_plan *p = ts_ws_plan_for(s, pss->n);
@@ -356,15 +366,16 @@ ts_ws_writeable(struct ts_ws *s, struct lws *wsi, struct ts_ws_pss *pss)
         lws_close_reason(wsi, (enum lws_close_status)code, bye, 3);
         return -1;
     }
-    if (pss->reply[0] != '\0') {
-        int r = ts_ws_write(wsi, pss->reply);
-        pss->reply[0] = '\0';
+    if (pss->rhead != pss->rtail) {
+        int r = ts_ws_write(wsi, pss->reply[pss->rhead++ % 16]);
+        if (pss->rhead != pss->rtail)
+            lws_callback_on_writable(wsi);
         return r;
     }
     return 0;
 }
 
-static void
+static inline void
 ts_ws_filter(struct ts_ws *s, struct lws *wsi)
 {
     int n = s->conns++;
@@ -377,7 +388,7 @@ ts_ws_filter(struct ts_ws *s, struct lws *wsi)
     lws_hdr_copy(wsi, s->proto[n], sizeof(s->proto[n]), WSI_TOKEN_PROTOCOL);
 }
 
-static int
+static inline int
 ts_ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
     struct ts_ws *s = lws_get_vhost_user(lws_get_vhost(wsi));
@@ -398,9 +409,9 @@ ts_ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
     case LWS_CALLBACK_RECEIVE: {
         const struct ts_ws_plan *p = ts_ws_plan_for(s, pss->n);
         ts_ws_record_rx(s, pss, p, in, len);
-        if (p->echo && pss->reply[0] == '\0' && len < sizeof(pss->reply))
-            snprintf(pss->reply, sizeof(pss->reply), "%.*s", (int)len, (const char *)in);
-        if (pss->reply[0] != '\0')
+        if (p->echo && len < sizeof(pss->reply[0]))
+            ts_ws_reply(pss, in, len);
+        if (pss->rhead != pss->rtail)
             lws_callback_on_writable(wsi);
         return 0;
     }
@@ -415,7 +426,7 @@ static const struct lws_protocols ts_ws_protocols[] = {
 };
 
 /* Closes the last opened connection with code (from the server side). */
-static void
+static inline void
 ts_ws_kick(struct ts_ws *s, int code)
 {
     s->kick_code = code;
@@ -423,7 +434,7 @@ ts_ws_kick(struct ts_ws *s, int code)
 }
 
 /* Starts the server; cert/key (PEM files) make it a wss:// server. */
-static bool
+static inline bool
 ts_ws_start(struct ts_ws *s, wsc_loop *loop, const char *cert, const char *key)
 {
     struct lws_context_creation_info info;
@@ -455,7 +466,7 @@ struct ts_raw {
     size_t req_len;
 };
 
-static void
+static inline void
 ts_raw_answer(struct ts_raw *s, struct lws *wsi)
 {
     char resp[512];
@@ -487,7 +498,7 @@ ts_raw_answer(struct ts_raw *s, struct lws *wsi)
     lws_write(wsi, buf + LWS_PRE, (size_t)n, LWS_WRITE_RAW);
 }
 
-static int
+static inline int
 ts_raw_conn_cb(struct wsc__handler *h, struct lws *wsi, enum lws_callback_reasons reason, void *in,
                size_t len)
 {
@@ -510,7 +521,7 @@ ts_raw_conn_cb(struct wsc__handler *h, struct lws *wsi, enum lws_callback_reason
     return 0;
 }
 
-static int
+static inline int
 ts_raw_listen_cb(struct wsc__handler *h, struct lws *wsi, enum lws_callback_reasons reason,
                  void *in, size_t len)
 {
@@ -537,7 +548,7 @@ ts_raw_listen_cb(struct wsc__handler *h, struct lws *wsi, enum lws_callback_reas
     return 0;
 }
 
-static bool
+static inline bool
 ts_raw_start(struct ts_raw *s, wsc_loop *loop, int status)
 {
     memset(s, 0, sizeof(*s));
