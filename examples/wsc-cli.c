@@ -96,6 +96,8 @@ stdin_cb(struct wsc__handler *h, struct lws *wsi, enum lws_callback_reasons reas
     (void)in;
     (void)len;
     struct cli *cli = (struct cli *)(void *)h;
+    if (cli->c == NULL)
+        return 0; /* the client is being freed: its loop closes stdin */
     if (reason == LWS_CALLBACK_RAW_CLOSE_FILE) {
         /* lws closes a descriptor that hung up (POLLHUP) without a last RX: also the end. */
         cli->stdin_wsi = NULL;
@@ -305,6 +307,8 @@ main(int argc, char **argv)
     }
     wsc_client_connect(cli.c);
     wsc_client_run(cli.c);
-    wsc_client_free(cli.c);
+    wsc_client *c = cli.c;
+    cli.c = NULL;
+    wsc_client_free(c);
     return cli.exit_code;
 }

@@ -164,6 +164,8 @@ test_client__cli_exits_nonzero_on_final_close(void **state)
     struct proc p = {0};
     spawn_cli(&p, argv);
     assert_true(ts_run_until(loop, poll_proc, &p, 5000));
+    if (!WIFEXITED(p.status))
+        fprintf(stderr, "wsc-cli stderr:\n%s\n", p.errbuf);
     assert_true(WIFEXITED(p.status));
     assert_int_equal(WEXITSTATUS(p.status), 1);
     assert_non_null(strstr(p.errbuf, "closed code=4001"));
