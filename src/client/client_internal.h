@@ -84,12 +84,15 @@ struct wsc_client {
 };
 
 /* client.c */
+/** Frees the client's memory (after wsc_client_free() and the last pending post). */
+void wsc__client_release(struct wsc_client *c);
 /** Marks an entry from the loop into the client. */
 void wsc__client_enter(struct wsc_client *c);
 /** Ends an entry; returns true when the client was released (do not touch it any more). */
 bool wsc__client_leave(struct wsc_client *c);
 void wsc__client_set_error(struct wsc_client *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* client_send.c */
 /** Frees one queue item (drops its message reference). */
 void wsc__client_item_free(struct wsc__citem *it);
 /** Enqueues an item from the loop thread (lock taken inside) and asks for WRITEABLE. */
