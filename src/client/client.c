@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* wsc_client lifecycle and API: configuration, creation and release (deferred while one of our
- * callbacks is running), the send family (any thread: the queue is guarded by the client's lock
- * and the loop is woken with a post), and the small accessors. */
+ * callbacks is running, or while a posted kick still holds the client), connect, close, and the
+ * small accessors.  The send family is in client_send.c. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The inside of wsc_client, shared by the files of src/client/: lifecycle and API (client.c),
- * the lws connection (client_conn.c), the reconnect and keepalive timers (client_life.c), the
- * receive path (client_rx.c) and receipts (client_ack.c). */
+/* The inside of wsc_client, shared by the files of src/client/: lifecycle and API (client.c), the
+ * send family (client_send.c), the lws connection (client_conn.c), the reconnect and keepalive
+ * timers (client_life.c), the receive path (client_rx.c) and receipts (client_ack.c). */
 #ifndef WSC_CLIENT_INTERNAL_H
 #define WSC_CLIENT_INTERNAL_H
 
