@@ -242,8 +242,8 @@ wsc_hub_new(wsc_hub **out, const wsc_hub_config *cfg)
     if (err != WSC_OK)
         goto fail;
     wsc__hub_sweep_start(hub);
-    wsc__log(&hub->log, WSC_LOG_INFO, "hub_listen", "s:host,i:port,s:path,s:node",
-             hub->cfg.host, hub->port, hub->cfg.ws_path, hub->cfg.node_id);
+    wsc__log(&hub->log, WSC_LOG_INFO, "hub_listen", "s:host,i:port,s:path,s:node", hub->cfg.host,
+             hub->port, hub->cfg.ws_path, hub->cfg.node_id);
     *out = hub;
     return WSC_OK;
 fail:

@@ -25,12 +25,12 @@ wsc__hub_http_refuse(struct lws *wsi, int status, const char *code, const char *
     if (retry_after_s > 0) {
         char ra[16];
         int n = snprintf(ra, sizeof(ra), "%d", retry_after_s);
-        if (lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_RETRY_AFTER,
-                                         (const unsigned char *)ra, n, &p, end))
+        if (lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_RETRY_AFTER, (const unsigned char *)ra,
+                                         n, &p, end))
             return -1;
     }
-    if (lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close",
-                                     5, &p, end) ||
+    if (lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close", 5,
+                                     &p, end) ||
         lws_finalize_http_header(wsi, &p, end))
         return -1;
     if (lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_HEADERS) < 0 ||
@@ -109,15 +109,16 @@ struct upgrade_req {
 
 /* Decides who connects.  Returns 0 and fills p, or an HTTP status with code/why set. */
 static int
-identify(wsc_hub *hub, const struct upgrade_req *r, struct pending_identity *p,
-         const char **why)
+identify(wsc_hub *hub, const struct upgrade_req *r, struct pending_identity *p, const char **why)
 {
     char uid[256] = "";
     if (hub->cfg.on_auth != NULL) {
-        wsc_auth_request req = {hub->cfg.ws_path, r->token[0] ? r->token : NULL,
+        wsc_auth_request req = {hub->cfg.ws_path,
+                                r->token[0] ? r->token : NULL,
                                 r->user_id[0] ? r->user_id : NULL,
                                 r->client_id[0] ? r->client_id : NULL,
-                                r->origin[0] ? r->origin : NULL, r->peer};
+                                r->origin[0] ? r->origin : NULL,
+                                r->peer};
         wsc_auth_result res;
         memset(&res, 0, sizeof(res));
         hub->cfg.on_auth(hub, &req, &res, hub->cfg.user);
@@ -190,12 +191,10 @@ over_capacity(const wsc_hub *hub, const struct pending_identity *p)
     if (hub->n_conns + hub->n_upgrading >= hub->cfg.max_conns)
         return "node is full";
     const struct hub_user *u = wsc__hub_user_find(hub, p->user_id);
-    if (u == NULL || hub->cfg.max_conns_per_user == 0 ||
-        u->n_conns < hub->cfg.max_conns_per_user)
+    if (u == NULL || hub->cfg.max_conns_per_user == 0 || u->n_conns < hub->cfg.max_conns_per_user)
         return NULL;
     const struct wsc_list *pos;
-    wsc_list_foreach(pos, &u->conns)
-    {
+    wsc_list_foreach(pos, &u->conns) {
         const wsc_conn *c = wsc_container_of(pos, wsc_conn, user_link);
         if (p->client_id != NULL && strcmp(c->client_id, p->client_id) == 0)
             return NULL;

@@ -20,8 +20,7 @@ sweep(wsc__timer *t)
     wsc_hub *hub = wsc_container_of(t, wsc_hub, sweep);
     uint64_t now = wsc__now_ms();
     struct wsc_list *pos, *tmp;
-    wsc_list_foreach_safe(pos, tmp, &hub->conns)
-    {
+    wsc_list_foreach_safe(pos, tmp, &hub->conns) {
         wsc_conn *c = wsc_container_of(pos, wsc_conn, all_link);
         if (c->state != CONN_OPEN)
             continue;
@@ -74,8 +73,7 @@ drain_deadline(wsc__timer *t)
 {
     wsc_hub *hub = wsc_container_of(t, wsc_hub, drain_deadline);
     struct wsc_list *pos, *tmp;
-    wsc_list_foreach_safe(pos, tmp, &hub->conns)
-    {
+    wsc_list_foreach_safe(pos, tmp, &hub->conns) {
         wsc_conn *c = wsc_container_of(pos, wsc_conn, all_link);
         c->close_flush = 0;
         if (c->wsi != NULL)
@@ -95,8 +93,7 @@ stop_on_loop(void *arg)
     hub->draining = true;
     wsc__log(&hub->log, WSC_LOG_INFO, "hub_draining", "u:connections", (uint64_t)hub->n_conns);
     struct wsc_list *pos, *tmp;
-    wsc_list_foreach_safe(pos, tmp, &hub->conns)
-    {
+    wsc_list_foreach_safe(pos, tmp, &hub->conns) {
         wsc_conn *c = wsc_container_of(pos, wsc_conn, all_link);
         wsc__hub_conn_close_after_flush(c, 1001, "hub shutting down");
     }

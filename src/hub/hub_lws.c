@@ -75,8 +75,8 @@ too_big : {
 }
 
 static int
-ws_event(wsc_hub *hub, wsc_conn *conn, struct lws *wsi, enum lws_callback_reasons reason,
-         void *in, size_t len)
+ws_event(wsc_hub *hub, wsc_conn *conn, struct lws *wsi, enum lws_callback_reasons reason, void *in,
+         size_t len)
 {
     switch (reason) {
     case LWS_CALLBACK_ESTABLISHED:
@@ -102,8 +102,7 @@ ws_event(wsc_hub *hub, wsc_conn *conn, struct lws *wsi, enum lws_callback_reason
 }
 
 int
-wsc__hub_lws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-                size_t len)
+wsc__hub_lws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
     /* These reach every protocol of every vhost, including a vhost being destroyed after its
      * hub is gone: never look at the hub for them. */

@@ -16,8 +16,7 @@ wsc__hub_route_user(wsc_hub *hub, const char *user_id, wsc_msg *msg, wsc_conn *e
     const char *only = wsc_msg_get(msg, WSC_F_RECEIVER_CLIENT);
     size_t n = 0;
     struct wsc_list *pos, *tmp;
-    wsc_list_foreach_safe(pos, tmp, &u->conns)
-    {
+    wsc_list_foreach_safe(pos, tmp, &u->conns) {
         wsc_conn *c = wsc_container_of(pos, wsc_conn, user_link);
         if (c == exclude || (only != NULL && strcmp(only, c->client_id) != 0))
             continue;
@@ -33,8 +32,7 @@ wsc__hub_route_all(wsc_hub *hub, wsc_msg *msg, wsc_conn *exclude)
     if (wsc__msg_encode(msg) != WSC_OK)
         return 0;
     struct wsc_list *pos, *tmp;
-    wsc_list_foreach_safe(pos, tmp, &hub->conns)
-    {
+    wsc_list_foreach_safe(pos, tmp, &hub->conns) {
         wsc_conn *c = wsc_container_of(pos, wsc_conn, all_link);
         if (c != exclude && c->state == CONN_OPEN)
             n += wsc__hub_enqueue(hub, c, msg) ? 1 : 0;
