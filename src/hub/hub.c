@@ -30,6 +30,8 @@ wsc_hub_config_init(wsc_hub_config *cfg)
     cfg->pong_timeout_ms = 60000;
     cfg->shutdown_timeout_ms = 5000;
     cfg->client_routing = true;
+    cfg->connect_burst_per_ip = 20;
+    cfg->msg_burst_per_conn = 50;
 }
 
 void
@@ -90,6 +92,10 @@ validate(const wsc_hub_config *cfg)
     if (cfg->ping_interval_ms == 0 || cfg->pong_timeout_ms == 0 || cfg->max_conns == 0)
         return WSC_ERR_INVALID;
     if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL))
+        return WSC_ERR_INVALID;
+    if (cfg->connect_rate_per_ip < 0 || cfg->msg_rate_per_conn < 0 ||
+        (cfg->connect_rate_per_ip > 0 && cfg->connect_burst_per_ip < 1) ||
+        (cfg->msg_rate_per_conn > 0 && cfg->msg_burst_per_conn < 1))
         return WSC_ERR_INVALID;
     return WSC_OK;
 }
@@ -189,6 +195,7 @@ hub_destroy(wsc_hub *hub)
             wsc_loop_free(hub->loop);
     }
     wsc__free(hub->wbuf);
+    wsc__free(hub->ip_buckets);
     wsc__free(hub->str_host);
     wsc__free(hub->str_path);
     wsc__free(hub->str_node);

@@ -241,6 +241,11 @@ wsc__hub_confirm_upgrade(wsc_hub *hub, struct lws *wsi)
         return wsc__hub_http_refuse(wsi, 404, "not_found", "no WebSocket endpoint here", 0);
     if (hub->draining)
         return refuse(hub, wsi, 503, "hub is shutting down", r.peer);
+    int retry = wsc__hub_connect_limited(hub, r.peer);
+    if (retry > 0) {
+        hub->stats.refused++;
+        return wsc__hub_http_refuse(wsi, 429, "rate_limited", "too many connects", retry);
+    }
     header(wsi, WSI_TOKEN_ORIGIN, r.origin, sizeof(r.origin));
     if (r.origin[0] != '\0' && !origin_allowed(hub, r.origin))
         return refuse(hub, wsi, 403, "origin not allowed", r.peer);

@@ -14,6 +14,7 @@
 #include "hub/conn_queue.h"
 #include "loop/loop.h"
 #include "middleware/logger.h"
+#include "middleware/rate_limit.h"
 #include "models/hmap.h"
 #include "models/list.h"
 
@@ -60,7 +61,8 @@ struct wsc_conn {
     struct wsc__conn_queue q;
     uint64_t last_rx_ms;
     uint64_t last_ping_ms;
-    char *rx; /* reassembly of a fragmented message (lazy) */
+    wsc__bucket rate; /* client frames (msg_rate_per_conn) */
+    char *rx;         /* reassembly of a fragmented message (lazy) */
     size_t rx_len, rx_cap;
     void *app_user;
     char peer[48];
@@ -103,7 +105,8 @@ struct wsc_hub {
     bool draining, stopped, ready, freeing;
     uint64_t started_ms;
     wsc_hub_stats stats;
-    unsigned char *wbuf; /* coalescing buffer (LWS_PRE + WSC_HUB_WBUF) */
+    struct ip_bucket *ip_buckets; /* connect rate per peer address (lazy, fixed size) */
+    unsigned char *wbuf;          /* coalescing buffer (LWS_PRE + WSC_HUB_WBUF) */
     char last_error[256];
 };
 
@@ -147,6 +150,12 @@ void wsc__pending_free(struct pending_identity *p);
 /** Writes a complete HTTP error answer {"error":CODE,"reason":TEXT}; returns 1 (handled). */
 int wsc__hub_http_refuse(struct lws *wsi, int status, const char *code, const char *reason,
                          int retry_after_s);
+
+/* rate limits (hub_limits.c) */
+/** 0 when a connect from peer may proceed, else the seconds to put in Retry-After. */
+int wsc__hub_connect_limited(wsc_hub *hub, const char *peer);
+/** True when conn may send one more frame now. */
+bool wsc__hub_frame_allowed(wsc_hub *hub, wsc_conn *conn);
 
 /* plain HTTP (hub_http.c) */
 /** Detaches every live HTTP request from its socket (hub being freed). */

@@ -13,6 +13,20 @@ close_code_of(const void *in, size_t len)
     return len >= 2 ? (p[0] << 8) | p[1] : 1005;
 }
 
+/* One whole message from the client, after the per-connection rate limit. */
+static void
+deliver(wsc_hub *hub, wsc_conn *conn, const char *data, size_t len, bool binary)
+{
+    if (!wsc__hub_frame_allowed(hub, conn)) {
+        wsc__hub_violation(hub, conn, NULL, "rate_limited", "too many messages");
+        return;
+    }
+    if (!binary)
+        wsc__hub_on_text(hub, conn, data, len);
+    else if (hub->cfg.on_binary)
+        hub->cfg.on_binary(hub, conn, data, len, hub->cfg.user);
+}
+
 /* Collects one (possibly fragmented) message; returns -1 when the connection must close. */
 static int
 on_receive(wsc_hub *hub, wsc_conn *conn, struct lws *wsi, const char *in, size_t len)
@@ -25,12 +39,7 @@ on_receive(wsc_hub *hub, wsc_conn *conn, struct lws *wsi, const char *in, size_t
         hub->stats.bytes_in += len;
         if (len > hub->cfg.msg_limits.max_bytes)
             goto too_big;
-        if (lws_frame_is_binary(wsi)) {
-            if (hub->cfg.on_binary)
-                hub->cfg.on_binary(hub, conn, in, len, hub->cfg.user);
-        } else {
-            wsc__hub_on_text(hub, conn, in, len);
-        }
+        deliver(hub, conn, in, len, lws_frame_is_binary(wsi));
         return 0;
     }
     if (first)
@@ -55,12 +64,7 @@ on_receive(wsc_hub *hub, wsc_conn *conn, struct lws *wsi, const char *in, size_t
     if (!final)
         return 0;
     conn->rx[conn->rx_len] = '\0';
-    if (conn->rx_binary) {
-        if (hub->cfg.on_binary)
-            hub->cfg.on_binary(hub, conn, conn->rx, conn->rx_len, hub->cfg.user);
-    } else {
-        wsc__hub_on_text(hub, conn, conn->rx, conn->rx_len);
-    }
+    deliver(hub, conn, conn->rx, conn->rx_len, conn->rx_binary);
     /* Release the reassembly buffer: idle connections keep no receive memory of ours. */
     wsc__free(conn->rx);
     conn->rx = NULL;
