@@ -4,9 +4,10 @@
 #ifndef WSC_HUB_HUB_INTERNAL_H
 #define WSC_HUB_HUB_INTERNAL_H
 
-#include <libwebsockets.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+#include <libwebsockets.h>
 
 #include <wsc/hub.h>
 
@@ -18,10 +19,10 @@
 
 /* Connection states. */
 enum conn_state {
-    CONN_HTTP = 0,   /* a plain HTTP transaction (or an upgrade not yet accepted) */
-    CONN_OPEN,       /* registered WebSocket */
-    CONN_CLOSING,    /* close requested; no more traffic queued */
-    CONN_GONE        /* unregistered */
+    CONN_HTTP = 0, /* a plain HTTP transaction (or an upgrade not yet accepted) */
+    CONN_OPEN,     /* registered WebSocket */
+    CONN_CLOSING,  /* close requested; no more traffic queued */
+    CONN_GONE      /* unregistered */
 };
 
 struct hub_user;
@@ -45,21 +46,21 @@ struct wsc_conn {
     uint8_t ping_pending;
     uint8_t violations;
     uint8_t rx_binary;
-    uint8_t close_flush;     /* write what is queued before closing */
-    int close_code;          /* close we asked for (0: none) */
-    int peer_close_code;     /* from the peer's close frame (0: none) */
-    char *close_reason;      /* owned */
+    uint8_t close_flush; /* write what is queued before closing */
+    int close_code;      /* close we asked for (0: none) */
+    int peer_close_code; /* from the peer's close frame (0: none) */
+    char *close_reason;  /* owned */
     struct hub_user *user;
-    char *client_id;         /* owned */
-    char *app_id;            /* owned, NULL when the identity has none */
-    char **groups;           /* JWT gid, NULL-terminated, owned */
-    wsc__hnode by_id;        /* hub->conns_by_id */
-    struct wsc_list user_link;  /* hub_user->conns */
-    struct wsc_list all_link;   /* hub->conns */
+    char *client_id;           /* owned */
+    char *app_id;              /* owned, NULL when the identity has none */
+    char **groups;             /* JWT gid, NULL-terminated, owned */
+    wsc__hnode by_id;          /* hub->conns_by_id */
+    struct wsc_list user_link; /* hub_user->conns */
+    struct wsc_list all_link;  /* hub->conns */
     struct wsc__conn_queue q;
     uint64_t last_rx_ms;
     uint64_t last_ping_ms;
-    char *rx;                /* reassembly of a fragmented message (lazy) */
+    char *rx; /* reassembly of a fragmented message (lazy) */
     size_t rx_len, rx_cap;
     void *app_user;
     char peer[48];
@@ -68,41 +69,42 @@ struct wsc_conn {
 
 /* A user with at least one live connection. */
 struct hub_user {
-    wsc__hnode node;         /* hub->users */
-    struct wsc_list link;    /* hub->user_order (registration order) */
+    wsc__hnode node;      /* hub->users */
+    struct wsc_list link; /* hub->user_order (registration order) */
     struct wsc_list conns;
     size_t n_conns;
-    char id[];               /* NUL-terminated */
+    char id[]; /* NUL-terminated */
 };
 
 struct wsc_hub {
-    wsc_hub_config cfg;      /* strings point into owned copies below */
+    wsc_hub_config cfg; /* strings point into owned copies below */
     char *str_host, *str_path, *str_node, *str_cert, *str_key, *str_secret;
     char **str_origins;
     wsc_loop *loop;
     bool own_loop;
     struct lws_vhost *vh;
+    char vh_name[32]; /* lws keeps a pointer to it */
     struct lws_protocols protocols[2];
     int port;
     wsc__logger log;
 
-    wsc__hmap users;            /* id -> hub_user */
+    wsc__hmap users; /* id -> hub_user */
     struct wsc_list user_order;
-    wsc__hmap conns_by_id;      /* id -> wsc_conn */
-    struct wsc_list conns;      /* every registered conn */
+    wsc__hmap conns_by_id; /* id -> wsc_conn */
+    struct wsc_list conns; /* every registered conn */
     size_t n_conns;
-    size_t n_upgrading;         /* accepted upgrades not yet established */
-    wsc__hmap groups;           /* id -> hub_group */
-    struct wsc_list http_reqs;  /* live plain HTTP requests */
+    size_t n_upgrading;        /* accepted upgrades not yet established */
+    wsc__hmap groups;          /* id -> hub_group */
+    struct wsc_list http_reqs; /* live plain HTTP requests */
     uint64_t next_conn_id;
     uint64_t next_msg_seq;
 
-    wsc__timer sweep;           /* pings and heartbeat timeouts */
-    wsc__timer drain_deadline;  /* graceful shutdown */
+    wsc__timer sweep;          /* pings and heartbeat timeouts */
+    wsc__timer drain_deadline; /* graceful shutdown */
     bool draining, stopped, ready, freeing;
     uint64_t started_ms;
     wsc_hub_stats stats;
-    unsigned char *wbuf;        /* coalescing buffer (LWS_PRE + WSC_HUB_WBUF) */
+    unsigned char *wbuf; /* coalescing buffer (LWS_PRE + WSC_HUB_WBUF) */
     char last_error[256];
 };
 
@@ -148,7 +150,7 @@ int wsc__hub_http_refuse(struct lws *wsi, int status, const char *code, const ch
                          int retry_after_s);
 
 /* plain HTTP (hub_http.c) */
-/** Detaches every live HTTP request from its socket (hub being freed). */
+/** Frees every live HTTP request, answered or not (hub being freed). */
 void wsc__hub_http_abandon_all(wsc_hub *hub);
 int wsc__hub_http(wsc_hub *hub, wsc_conn *pss, struct lws *wsi, enum lws_callback_reasons reason,
                   void *in, size_t len);

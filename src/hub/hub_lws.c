@@ -121,16 +121,19 @@ wsc__hub_lws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
         return 0;
     struct lws_vhost *vh = lws_get_vhost(wsi);
     wsc_hub *hub = vh ? lws_get_vhost_user(vh) : NULL;
-    if (hub == NULL || hub->freeing)
+    if (hub == NULL)
         return lws_callback_http_dummy(wsi, reason, user, in, len);
     /* The identity decided before the upgrade rides on the wsi itself: lws gives the
-     * WebSocket its own per-session storage, so nothing in the HTTP one survives. */
-    if (reason == LWS_CALLBACK_HTTP_CONFIRM_UPGRADE)
-        return wsc__hub_confirm_upgrade(hub, wsi);
+     * WebSocket its own per-session storage, so nothing in the HTTP one survives.  It is
+     * freed with its wsi even while the hub is being freed. */
     if (reason == LWS_CALLBACK_WSI_DESTROY) {
         wsc__hub_pending_drop(hub, wsi);
         return 0;
     }
+    if (hub->freeing)
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    if (reason == LWS_CALLBACK_HTTP_CONFIRM_UPGRADE)
+        return wsc__hub_confirm_upgrade(hub, wsi);
     if (user == NULL)
         return lws_callback_http_dummy(wsi, reason, user, in, len);
     return ws_event(hub, (wsc_conn *)user, wsi, reason, in, len);
