@@ -58,6 +58,7 @@ struct wsc_conn {
     struct wsc_list user_link; /* hub_user->conns */
     struct wsc_list all_link;  /* hub->conns */
     struct wsc__conn_queue q;
+    uint64_t route_mark; /* the multi-target route that last queued to this conn */
     uint64_t last_rx_ms;
     uint64_t last_ping_ms;
     char *rx; /* reassembly of a fragmented message (lazy) */
@@ -98,6 +99,7 @@ struct wsc_hub {
     struct wsc_list http_reqs; /* live plain HTTP requests */
     uint64_t next_conn_id;
     uint64_t next_msg_seq;
+    uint64_t route_mark; /* current multi-target route (0: none): one copy per conn */
 
     wsc__timer sweep;          /* pings and heartbeat timeouts */
     wsc__timer drain_deadline; /* graceful shutdown */
@@ -126,7 +128,13 @@ bool wsc__hub_enqueue(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg);
 int wsc__hub_writeable(wsc_hub *hub, wsc_conn *conn);
 void wsc__hub_report_failed(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg, wsc_err why);
 
-/* routing (hub_route.c): loop-thread versions of the public sends */
+/* routing (hub_route.c): loop-thread versions of the public sends.  Between route_begin and
+ * route_end, a connection reached through several targets (users listed twice, a user in
+ * several groups, receiver and group) gets the message once. */
+/** Starts a route; returns the enclosing one (a callback may send while routing). */
+uint64_t wsc__hub_route_begin(wsc_hub *hub);
+/** Ends a route, restoring the enclosing one returned by wsc__hub_route_begin. */
+void wsc__hub_route_end(wsc_hub *hub, uint64_t outer);
 size_t wsc__hub_route_user(wsc_hub *hub, const char *user_id, wsc_msg *msg, wsc_conn *exclude);
 size_t wsc__hub_route_group(wsc_hub *hub, const char *group_id, wsc_msg *msg,
                             const char *exclude_user, wsc_conn *exclude);
