@@ -341,6 +341,61 @@ test_hub_routing__client_broadcast_permission_and_veto(void **state)
     thub_free(&t);
 }
 
+static void
+test_hub_routing__each_connection_gets_a_message_once(void **state)
+{
+    (void)state;
+    thub t;
+    thub_start_default(&t);
+    tws *a = thub_open(&t, "a", NULL), *b = thub_open(&t, "b", NULL);
+    tws *c = thub_open(&t, "c", NULL);
+    const char *users[] = {"b", "c", "b"};
+    size_t n = 0;
+    wsc_msg *m = text("listed twice");
+    assert_int_equal(wsc_hub_send_to_users(t.hub, users, 3, m, &n), WSC_OK);
+    assert_int_equal(n, 2);
+    wsc_msg_unref(m);
+    expect_content(&t, b, "listed twice");
+    expect_content(&t, c, "listed twice");
+    wsc_hub_group_join(t.hub, "g1", "a");
+    wsc_hub_group_join(t.hub, "g1", "b");
+    wsc_hub_group_join(t.hub, "g2", "a");
+    wsc_hub_group_join(t.hub, "g2", "b");
+    thub_send(a, "{\"receiver\":\"b\",\"group_ids\":[\"g1\",\"g2\"],\"content\":\"once\"}");
+    expect_content(&t, b, "once");
+    thub_run_for(&t, 50);
+    assert_int_equal(tws_pending(b), 0);
+    assert_int_equal(tws_pending(c), 0);
+    assert_int_equal(tws_pending(a), 0);
+    thub_free(&t);
+}
+
+static void
+test_hub_routing__urgent_jumps_the_queue(void **state)
+{
+    (void)state;
+    thub t;
+    thub_start_default(&t);
+    tws *a = thub_open(&t, "a", NULL);
+    char content[16];
+    for (int i = 0; i < 5; i++) {
+        snprintf(content, sizeof(content), "n%d", i);
+        wsc_msg *m = text(content);
+        wsc_hub_send_to_user(t.hub, "a", m, NULL);
+        wsc_msg_unref(m);
+    }
+    wsc_msg *m = text("critical");
+    wsc_msg_set_priority(m, WSC_PRIO_CRITICAL);
+    wsc_hub_send_to_user(t.hub, "a", m, NULL);
+    wsc_msg_unref(m);
+    expect_content(&t, a, "critical");
+    for (int i = 0; i < 5; i++) {
+        snprintf(content, sizeof(content), "n%d", i);
+        expect_content(&t, a, content);
+    }
+    thub_free(&t);
+}
+
 int
 main(void)
 {
@@ -351,6 +406,8 @@ main(void)
         cmocka_unit_test(test_hub_routing__p2p_from_client_is_stamped),
         cmocka_unit_test(test_hub_routing__groups_from_clients),
         cmocka_unit_test(test_hub_routing__client_broadcast_permission_and_veto),
+        cmocka_unit_test(test_hub_routing__each_connection_gets_a_message_once),
+        cmocka_unit_test(test_hub_routing__urgent_jumps_the_queue),
     };
     return cmocka_run_group_tests_name("integration.hub_routing", tests, NULL, NULL);
 }
