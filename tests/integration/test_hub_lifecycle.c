@@ -205,6 +205,39 @@ test_hub_lifecycle__graceful_stop(void **state)
     thub_free(&t);
 }
 
+static bool
+hub_stopped(void *arg)
+{
+    return wsc_hub_is_stopped(arg);
+}
+
+static void
+test_hub_lifecycle__stop_gives_up_on_a_stuck_peer(void **state)
+{
+    (void)state;
+    thub t;
+    wsc_hub_config cfg;
+    thub_config(&t, &cfg);
+    cfg.shutdown_timeout_ms = 100;
+    thub_start(&t, &cfg);
+    tws *slow = thub_open(&t, "slow", NULL);
+    tws *ok = thub_open(&t, "ok", NULL);
+    twait_remove_ws(t.ts, slow); /* never reads again */
+    size_t total = flood(&t, 40, 25, 16 * 1024);
+    assert_true(t.failed > 0); /* the socket and the queue are full */
+    wsc_hub_stop(t.hub);
+    assert_true(thub_wait(&t, hub_stopped, t.hub, 3000));
+    assert_int_equal(t.disconnects, 2);
+    assert_int_equal(t.disc[0].code, 1001);
+    assert_int_equal(t.disc[1].code, 1001);
+    assert_true(thub_wait(&t, tws_is_closed, ok, 1000));
+    assert_int_equal(tws_close_code(ok), 1001);
+    assert_false(t.dup_report);
+    assert_true(t.sent + t.failed >= total);
+    tws_free(slow);
+    thub_free(&t);
+}
+
 static void
 test_hub_lifecycle__free_with_live_connections(void **state)
 {
@@ -240,6 +273,7 @@ main(void)
         cmocka_unit_test(test_hub_lifecycle__disconnect_codes_and_reasons),
         cmocka_unit_test(test_hub_lifecycle__queue_full_reports_each_failure_once),
         cmocka_unit_test(test_hub_lifecycle__graceful_stop),
+        cmocka_unit_test(test_hub_lifecycle__stop_gives_up_on_a_stuck_peer),
         cmocka_unit_test(test_hub_lifecycle__free_with_live_connections),
     };
     return cmocka_run_group_tests_name("integration.hub_lifecycle", tests, NULL, NULL);
