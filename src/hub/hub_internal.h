@@ -44,9 +44,9 @@ struct wsc_conn {
     wsc_conn_id id;
     uint8_t state;
     uint8_t ping_pending;
-    uint8_t violations;
     uint8_t rx_binary;
     uint8_t close_flush; /* write what is queued before closing */
+    unsigned violations; /* bad frames so far (max_violations may exceed 255) */
     int close_code;      /* close we asked for (0: none) */
     int peer_close_code; /* from the peer's close frame (0: none) */
     char *close_reason;  /* owned */

@@ -247,7 +247,9 @@ wsc_hub_send_to_conn(wsc_hub *hub, wsc_conn_id conn, wsc_msg *msg)
         wsc_conn *c = wsc__hub_conn_find(hub, conn);
         if (c == NULL)
             return WSC_ERR_NOT_FOUND;
-        return wsc__hub_enqueue(hub, c, msg) ? WSC_OK : WSC_ERR_QUEUE_FULL;
+        if (wsc__hub_enqueue(hub, c, msg))
+            return WSC_OK;
+        return c->state == CONN_OPEN ? WSC_ERR_QUEUE_FULL : WSC_ERR_CLOSED;
     }
     struct send_job *j = job_new(hub, JOB_CONN, msg, NULL, NULL);
     if (j == NULL)
