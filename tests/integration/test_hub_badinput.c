@@ -234,6 +234,23 @@ test_hub_badinput__binary_goes_to_on_binary(void **state)
     healthy(f);
 }
 
+static void
+test_hub_badinput__max_violations_above_255(void **state)
+{
+    (void)state;
+    thub t;
+    wsc_hub_config cfg;
+    thub_config(&t, &cfg);
+    cfg.max_violations = 300;
+    thub_start(&t, &cfg);
+    tws *bad = thub_open(&t, "bad", NULL);
+    for (int i = 0; i < 300; i++)
+        thub_send(bad, "x");
+    assert_true(thub_wait(&t, tws_is_closed, bad, 5000));
+    assert_int_equal(tws_close_code(bad), 1008);
+    thub_free(&t);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -248,6 +265,7 @@ main(void)
         T(test_hub_badinput__fragmented_message_reassembled),
         T(test_hub_badinput__invalid_utf8_1007),
         T(test_hub_badinput__repeated_violations_1008),
+        cmocka_unit_test(test_hub_badinput__max_violations_above_255),
         T(test_hub_badinput__raw_garbage),
         T(test_hub_badinput__binary_goes_to_on_binary),
     };

@@ -167,10 +167,20 @@ test_hub_registry__kick_user_and_conn(void **state)
     assert_int_equal(wsc_hub_kick_user(t.hub, "bad", NULL, &n), WSC_ERR_NOT_FOUND);
 
     assert_int_equal(wsc_hub_kick_conn(t.hub, t.conn_ids[3], NULL), WSC_OK);
+    /* Closing: sends to it fail with CLOSED (reported once), then NOT_FOUND once gone. */
+    wsc_msg *m = NULL;
+    assert_int_equal(wsc_msg_new_text(&m, "text", "too late"), WSC_OK);
+    size_t failed = t.failed;
+    assert_int_equal(wsc_hub_send_to_conn(t.hub, t.conn_ids[3], m), WSC_ERR_CLOSED);
+    assert_int_equal(t.failed, failed + 1);
+    assert_int_equal(t.fails[failed].why, WSC_ERR_CLOSED);
     json_decref(thub_recv_type(&t, d, "kick_out", 3000));
     assert_true(thub_wait(&t, tws_is_closed, d, 3000));
     assert_int_equal(tws_close_code(d), 4001);
     assert_int_equal(wsc_hub_kick_conn(t.hub, t.conn_ids[3], NULL), WSC_ERR_NOT_FOUND);
+    assert_true(thub_wait_ge(&t, &t.disconnects, 3, 3000));
+    assert_int_equal(wsc_hub_send_to_conn(t.hub, t.conn_ids[3], m), WSC_ERR_NOT_FOUND);
+    wsc_msg_unref(m);
     /* The other connection of the user stays. */
     send_text(&t, "good", "still here", 1);
     expect_content(&t, c, "still here");
