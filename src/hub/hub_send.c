@@ -87,7 +87,8 @@ write_one(wsc_hub *hub, wsc_conn *conn, wsc_msg *m)
 {
     size_t len = 0;
     unsigned char *wire = wsc__msg_wire(m, &len);
-    int r = lws_write(conn->wsi, wire, len, wsc_msg_is_binary(m) ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+    int r =
+        lws_write(conn->wsi, wire, len, wsc_msg_is_binary(m) ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
     if (r < (int)len)
         return -1;
     sent(hub, conn, 1, len);
