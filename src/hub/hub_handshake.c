@@ -10,12 +10,30 @@
 #include "models/alloc.h"
 #include "models/utf8.h"
 
+/* Copies s into out as the inside of a JSON string: quotes, backslashes and control bytes
+ * (which only an application's reason may hold) are escaped or dropped. */
+static void
+json_escape(const char *s, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (; *s != '\0' && o + 3 < cap; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch < 0x20)
+            continue;
+        if (ch == '"' || ch == '\\')
+            out[o++] = '\\';
+        out[o++] = (char)ch;
+    }
+    out[o] = '\0';
+}
+
 int
 wsc__hub_http_refuse(struct lws *wsi, int status, const char *code, const char *reason,
                      int retry_after_s)
 {
-    char body[320];
-    int blen = snprintf(body, sizeof(body), "{\"error\":\"%s\",\"reason\":\"%s\"}", code, reason);
+    char body[320], esc[260];
+    json_escape(reason, esc, sizeof(esc));
+    int blen = snprintf(body, sizeof(body), "{\"error\":\"%s\",\"reason\":\"%s\"}", code, esc);
     unsigned char buf[LWS_PRE + 512], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf);
     if (lws_add_http_header_status(wsi, (unsigned int)status, &p, end) ||
         lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
@@ -105,11 +123,12 @@ copy_groups(char **src, size_t n)
 
 struct upgrade_req {
     char token[2048], user_id[256], client_id[256], origin[256], peer[48];
+    char why[128]; /* the application's reason for a refusal */
 };
 
 /* Decides who connects.  Returns 0 and fills p, or an HTTP status with code/why set. */
 static int
-identify(wsc_hub *hub, const struct upgrade_req *r, struct pending_identity *p, const char **why)
+identify(wsc_hub *hub, struct upgrade_req *r, struct pending_identity *p, const char **why)
 {
     char uid[256] = "";
     if (hub->cfg.on_auth != NULL) {
@@ -125,7 +144,9 @@ identify(wsc_hub *hub, const struct upgrade_req *r, struct pending_identity *p, 
         res.user_id[sizeof(res.user_id) - 1] = res.app_id[sizeof(res.app_id) - 1] = '\0';
         res.reason[sizeof(res.reason) - 1] = '\0';
         if (res.status != 0 || res.user_id[0] == '\0') {
-            *why = "refused by the application";
+            snprintf(r->why, sizeof(r->why), "%s",
+                     res.reason[0] ? res.reason : "refused by the application");
+            *why = r->why;
             return res.status ? res.status : 401;
         }
         snprintf(uid, sizeof(uid), "%s", res.user_id);
@@ -232,7 +253,9 @@ wsc__hub_pending_drop(wsc_hub *hub, struct lws *wsi)
 int
 wsc__hub_confirm_upgrade(wsc_hub *hub, struct lws *wsi)
 {
-    static struct upgrade_req r; /* large; filled and used within this call on the loop thread */
+    /* About 5 KiB on the stack, never shared: hubs on loops of different threads may run
+     * this at the same time. */
+    struct upgrade_req r;
     char path[256] = "", auth[2100] = "";
     memset(&r, 0, sizeof(r));
     lws_get_peer_simple(wsi, r.peer, sizeof(r.peer));

@@ -202,7 +202,8 @@ wsc__hub_http_abandon_all(wsc_hub *hub)
 {
     struct wsc_list *pos, *tmp;
     wsc_list_foreach_safe(pos, tmp, &hub->http_reqs) {
-        abandon(wsc_container_of(pos, struct wsc_http_req, link));
+        /* Requests still waiting for the application go with the hub (wsc/http.h). */
+        req_free(wsc_container_of(pos, struct wsc_http_req, link));
     }
 }
 

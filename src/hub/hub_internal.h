@@ -45,9 +45,9 @@ struct wsc_conn {
     wsc_conn_id id;
     uint8_t state;
     uint8_t ping_pending;
-    uint8_t violations;
     uint8_t rx_binary;
     uint8_t close_flush; /* write what is queued before closing */
+    unsigned violations; /* bad frames so far (max_violations may exceed 255) */
     int close_code;      /* close we asked for (0: none) */
     int peer_close_code; /* from the peer's close frame (0: none) */
     char *close_reason;  /* owned */
@@ -59,6 +59,7 @@ struct wsc_conn {
     struct wsc_list user_link; /* hub_user->conns */
     struct wsc_list all_link;  /* hub->conns */
     struct wsc__conn_queue q;
+    uint64_t route_mark; /* the multi-target route that last queued to this conn */
     uint64_t last_rx_ms;
     uint64_t last_ping_ms;
     wsc__bucket rate; /* client frames (msg_rate_per_conn) */
@@ -85,6 +86,7 @@ struct wsc_hub {
     wsc_loop *loop;
     bool own_loop;
     struct lws_vhost *vh;
+    char vh_name[32]; /* lws keeps a pointer to it */
     struct lws_protocols protocols[2];
     int port;
     wsc__logger log;
@@ -99,6 +101,7 @@ struct wsc_hub {
     struct wsc_list http_reqs; /* live plain HTTP requests */
     uint64_t next_conn_id;
     uint64_t next_msg_seq;
+    uint64_t route_mark; /* current multi-target route (0: none): one copy per conn */
 
     wsc__timer sweep;          /* pings and heartbeat timeouts */
     wsc__timer drain_deadline; /* graceful shutdown */
@@ -128,7 +131,13 @@ bool wsc__hub_enqueue(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg);
 int wsc__hub_writeable(wsc_hub *hub, wsc_conn *conn);
 void wsc__hub_report_failed(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg, wsc_err why);
 
-/* routing (hub_route.c): loop-thread versions of the public sends */
+/* routing (hub_route.c): loop-thread versions of the public sends.  Between route_begin and
+ * route_end, a connection reached through several targets (users listed twice, a user in
+ * several groups, receiver and group) gets the message once. */
+/** Starts a route; returns the enclosing one (a callback may send while routing). */
+uint64_t wsc__hub_route_begin(wsc_hub *hub);
+/** Ends a route, restoring the enclosing one returned by wsc__hub_route_begin. */
+void wsc__hub_route_end(wsc_hub *hub, uint64_t outer);
 size_t wsc__hub_route_user(wsc_hub *hub, const char *user_id, wsc_msg *msg, wsc_conn *exclude);
 size_t wsc__hub_route_group(wsc_hub *hub, const char *group_id, wsc_msg *msg,
                             const char *exclude_user, wsc_conn *exclude);
@@ -158,7 +167,7 @@ int wsc__hub_connect_limited(wsc_hub *hub, const char *peer);
 bool wsc__hub_frame_allowed(wsc_hub *hub, wsc_conn *conn);
 
 /* plain HTTP (hub_http.c) */
-/** Detaches every live HTTP request from its socket (hub being freed). */
+/** Frees every live HTTP request, answered or not (hub being freed). */
 void wsc__hub_http_abandon_all(wsc_hub *hub);
 int wsc__hub_http(wsc_hub *hub, wsc_conn *pss, struct lws *wsi, enum lws_callback_reasons reason,
                   void *in, size_t len);

@@ -139,9 +139,12 @@ wsc__hub_writeable(wsc_hub *hub, wsc_conn *conn)
     if (conn->state == CONN_CLOSING && (!conn->close_flush || waiting == 0))
         return close_now(conn);
     if (conn->ping_pending) {
+        /* lws never reports an empty pong (RECEIVE_PONG needs a payload), and a pong echoes
+         * the ping's payload: an empty ping would leave answering peers looking silent. */
         unsigned char buf[LWS_PRE + 4];
+        memcpy(buf + LWS_PRE, "wsc", 4);
         conn->ping_pending = 0;
-        if (lws_write(conn->wsi, buf + LWS_PRE, 0, LWS_WRITE_PING) < 0)
+        if (lws_write(conn->wsi, buf + LWS_PRE, 4, LWS_WRITE_PING) < 0)
             return -1;
         if (waiting > 0)
             lws_callback_on_writable(conn->wsi);
