@@ -225,6 +225,8 @@ oc_find(struct mem_store *ms, const char *uid, const char *cid, struct mem_ouser
 {
     struct mem_ouser *u = (struct mem_ouser *)wsc__mem_find(&ms->ousers, uid);
     struct mem_oclient *found = NULL;
+    if (uout != NULL)
+        *uout = NULL;
     if (u == NULL)
         return NULL;
     struct wsc_list *pos, *tmp;
