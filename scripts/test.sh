@@ -12,12 +12,11 @@ echo "== clang-format"
 files=$(git ls-files '*.c' '*.h' 2>/dev/null || find include src tests examples bench -name '*.[ch]')
 clang-format --dry-run --Werror $files
 
-if [ -f scripts/services.sh ]; then
-    # shellcheck source=/dev/null
-    source scripts/services.sh
-    services_start
-    trap services_stop EXIT
-fi
+# Throw-away Redis and MariaDB for the tests labelled redis/mysql (stopped on exit).
+services_dir=$(mktemp -d "${TMPDIR:-/tmp}/wsc-services.XXXXXX")
+trap 'bash scripts/services.sh stop "$services_dir" >/dev/null 2>&1 || true; rm -rf "$services_dir"' EXIT
+eval "$(bash scripts/services.sh start "$services_dir")"
+export WSC_SERVICES_DIR="$services_dir" WSC_SERVICES_SCRIPT="$PWD/scripts/services.sh"
 
 jobs=$(nproc 2>/dev/null || echo 2)
 for preset in dev asan; do
