@@ -106,6 +106,7 @@ struct wsc_hub {
     wsc__timer sweep;          /* pings and heartbeat timeouts */
     wsc__timer drain_deadline; /* graceful shutdown */
     bool draining, stopped, ready, freeing;
+    unsigned drain_rounds; /* deadline firings since the stop */
     uint64_t started_ms;
     wsc_hub_stats stats;
     struct ip_bucket *ip_buckets; /* connect rate per peer address (lazy, fixed size) */
