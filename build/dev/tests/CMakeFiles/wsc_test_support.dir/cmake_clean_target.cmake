@@ -1,3 +1,0 @@
-file(REMOVE_RECURSE
-  "libwsc_test_support.a"
-)
