@@ -58,8 +58,8 @@ wsc_err wsc_hubd_config_load_file(wsc_hubd_config *cfg, const char *path, char *
 /** Parses argv (argv[0] is skipped): loads --config FILE first, whatever its position, then
  *  applies every other flag on top.  WSC_ERR_INVALID for an unknown flag or a bad value (err
  *  says which). */
-wsc_err wsc_hubd_config_parse_args(wsc_hubd_config *cfg, int argc, char **argv, char *err,
-                                   size_t errcap);
+wsc_err wsc_hubd_config_parse_args(wsc_hubd_config *cfg, int argc, const char *const *argv,
+                                   char *err, size_t errcap);
 
 /** Refuses what is accepted in syntax but not supported yet (redis, mysql) and settings that
  *  contradict each other.  WSC_ERR_UNSUPPORTED or WSC_ERR_INVALID with err filled. */

@@ -22,7 +22,7 @@ split_arg(const char *arg, char *name, size_t cap, const char **value)
 }
 
 static wsc_err
-load_config_flag(wsc_hubd_config *cfg, int argc, char **argv, char *err, size_t errcap)
+load_config_flag(wsc_hubd_config *cfg, int argc, const char *const *argv, char *err, size_t errcap)
 {
     for (int i = 1; i < argc; i++) {
         char name[64];
@@ -43,7 +43,8 @@ load_config_flag(wsc_hubd_config *cfg, int argc, char **argv, char *err, size_t 
 
 /* Applies argv[*i]; advances *i past a separate value. */
 static wsc_err
-apply_flag(wsc_hubd_config *cfg, int argc, char **argv, int *i, char *err, size_t errcap)
+apply_flag(wsc_hubd_config *cfg, int argc, const char *const *argv, int *i, char *err,
+           size_t errcap)
 {
     char name[64];
     const char *value = NULL;
@@ -76,7 +77,8 @@ apply_flag(wsc_hubd_config *cfg, int argc, char **argv, int *i, char *err, size_
 }
 
 wsc_err
-wsc_hubd_config_parse_args(wsc_hubd_config *cfg, int argc, char **argv, char *err, size_t errcap)
+wsc_hubd_config_parse_args(wsc_hubd_config *cfg, int argc, const char *const *argv, char *err,
+                           size_t errcap)
 {
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {

@@ -171,7 +171,7 @@ main(int argc, char **argv)
         fprintf(stderr, "wsc-hub: out of memory\n");
         return 1;
     }
-    wsc_err e = wsc_hubd_config_parse_args(&cfg, argc, argv, err, sizeof(err));
+    wsc_err e = wsc_hubd_config_parse_args(&cfg, argc, (const char *const *)argv, err, sizeof(err));
     int rc = 0;
     if (e == WSC_OK && cfg.help)
         wsc_hubd_config_usage(stdout);
