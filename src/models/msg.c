@@ -1,0 +1,443 @@
+/* SPDX-License-Identifier: MIT */
+/* The message model: a refcounted frame with its string fields, routing attributes, "data"
+ * object or binary payload.  Setters copy their arguments and fail once the message has been
+ * encoded for sending (frozen), so that every receiver of a shared message sees the same bytes.
+ * Encoding lives in msg_encode.c, parsing in msg_parse.c. */
+#include <string.h>
+
+#include <jansson.h>
+
+#include "models/alloc.h"
+#include "models/msg_internal.h"
+#include "models/msg_priv.h"
+#include "models/utf8.h"
+
+static const char *const field_keys[WSC_F_COUNT_] = {
+    [WSC_F_ID] = "id",
+    [WSC_F_MESSAGE_ID] = "message_id",
+    [WSC_F_TYPE] = "message_type",
+    [WSC_F_SENDER] = "sender",
+    [WSC_F_SENDER_CLIENT] = "sender_client",
+    [WSC_F_RECEIVER] = "receiver",
+    [WSC_F_RECEIVER_CLIENT] = "receiver_client",
+    [WSC_F_CONTENT] = "content",
+    [WSC_F_SESSION_ID] = "session_id",
+    [WSC_F_TRACE_ID] = "trace_id",
+    [WSC_F_REPLY_TO] = "reply_to_msg_id",
+    [WSC_F_SENDER_NAME] = "sender_name",
+    [WSC_F_RECEIVER_NAME] = "receiver_name",
+    [WSC_F_CREATE_AT] = "create_at",
+    [WSC_F_APP_ID] = "app_id",
+    [WSC_F_NAMESPACE] = "namespace",
+    [WSC_F_BROADCAST_TYPE] = "broadcast_type",
+    [WSC_F_SOURCE] = "source",
+};
+
+static const char *const prio_names[] = {
+    [WSC_PRIO_NORMAL] = "normal", [WSC_PRIO_LOW] = "low",           [WSC_PRIO_HIGH] = "high",
+    [WSC_PRIO_URGENT] = "urgent", [WSC_PRIO_CRITICAL] = "critical",
+};
+
+#define PRIO_COUNT (sizeof(prio_names) / sizeof(prio_names[0]))
+
+const char *
+wsc__msg_field_key(wsc_msg_field field)
+{
+    return (unsigned)field < WSC_F_COUNT_ ? field_keys[field] : NULL;
+}
+
+const char *
+wsc__msg_priority_name(wsc_priority prio)
+{
+    return (unsigned)prio < PRIO_COUNT ? prio_names[prio] : NULL;
+}
+
+bool
+wsc__msg_priority_from_name(const char *name, size_t len, wsc_priority *out)
+{
+    for (size_t i = 0; i < PRIO_COUNT; i++) {
+        if (strlen(prio_names[i]) == len && memcmp(prio_names[i], name, len) == 0) {
+            *out = (wsc_priority)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+wsc_msg *
+wsc__msg_alloc(void)
+{
+    wsc_msg *msg = wsc__calloc(1, sizeof(*msg));
+    if (msg != NULL)
+        atomic_init(&msg->refs, 1);
+    return msg;
+}
+
+void
+wsc_msg_limits_init(wsc_msg_limits *limits)
+{
+    limits->max_bytes = 65536;
+    limits->max_depth = 32;
+    limits->max_string = 1024;
+    limits->max_group_ids = 64;
+}
+
+wsc_err
+wsc_msg_new(wsc_msg **out)
+{
+    if (out == NULL)
+        return WSC_ERR_INVALID;
+    *out = wsc__msg_alloc();
+    return *out ? WSC_OK : WSC_ERR_NOMEM;
+}
+
+wsc_err
+wsc_msg_new_text(wsc_msg **out, const char *type, const char *content)
+{
+    if (out == NULL)
+        return WSC_ERR_INVALID;
+    wsc_msg *msg = NULL;
+    wsc_err err = wsc_msg_new(&msg);
+    if (err == WSC_OK)
+        err = wsc_msg_set(msg, WSC_F_TYPE, type);
+    if (err == WSC_OK)
+        err = wsc_msg_set(msg, WSC_F_CONTENT, content);
+    if (err != WSC_OK) {
+        wsc_msg_unref(msg);
+        msg = NULL;
+    }
+    *out = msg;
+    return err;
+}
+
+wsc_err
+wsc_msg_new_binary(wsc_msg **out, const void *data, size_t len)
+{
+    if (out == NULL || (data == NULL && len > 0))
+        return WSC_ERR_INVALID;
+    *out = NULL;
+    wsc_msg *msg = wsc__msg_alloc();
+    if (msg == NULL)
+        return WSC_ERR_NOMEM;
+    msg->wire_buf = wsc__malloc(WSC_PRE + len + 1);
+    if (msg->wire_buf == NULL) {
+        wsc__free(msg);
+        return WSC_ERR_NOMEM;
+    }
+    if (len > 0)
+        memcpy(msg->wire_buf + WSC_PRE, data, len);
+    msg->wire_buf[WSC_PRE + len] = '\0';
+    msg->wire_len = len;
+    msg->binary = true;
+    *out = msg;
+    return WSC_OK;
+}
+
+wsc_msg *
+wsc_msg_ref(wsc_msg *msg)
+{
+    if (msg != NULL)
+        atomic_fetch_add_explicit(&msg->refs, 1, memory_order_relaxed);
+    return msg;
+}
+
+static void
+msg_destroy(wsc_msg *msg)
+{
+    for (size_t i = 0; i < WSC_F_COUNT_; i++)
+        wsc__free(msg->fields[i]);
+    for (size_t i = 0; i < msg->group_count; i++)
+        wsc__free(msg->groups[i]);
+    wsc__free(msg->groups);
+    json_decref(msg->data);
+    wsc__free(msg->wire_buf);
+    wsc__free(msg);
+}
+
+void
+wsc_msg_unref(wsc_msg *msg)
+{
+    if (msg == NULL)
+        return;
+    /* acq_rel: the thread that frees must see every write made before other unrefs. */
+    unsigned before = atomic_fetch_sub_explicit(&msg->refs, 1, memory_order_acq_rel);
+    if (before == 1)
+        msg_destroy(msg);
+}
+
+static wsc_err
+clone_strings(const wsc_msg *msg, wsc_msg *copy)
+{
+    for (size_t i = 0; i < WSC_F_COUNT_; i++) {
+        if (msg->fields[i] != NULL && (copy->fields[i] = wsc__strdup(msg->fields[i])) == NULL)
+            return WSC_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < msg->group_count; i++) {
+        wsc_err err = wsc_msg_add_group(copy, msg->groups[i]);
+        if (err != WSC_OK)
+            return err;
+    }
+    return WSC_OK;
+}
+
+static wsc_err
+clone_payload(const wsc_msg *msg, wsc_msg *copy)
+{
+    if (msg->data != NULL && (copy->data = json_deep_copy(msg->data)) == NULL)
+        return WSC_ERR_NOMEM;
+    /* A text message's wire bytes belong to its frozen state and are not copied. */
+    if (msg->binary) {
+        copy->wire_buf = wsc__malloc(WSC_PRE + msg->wire_len + 1);
+        if (copy->wire_buf == NULL)
+            return WSC_ERR_NOMEM;
+        memcpy(copy->wire_buf, msg->wire_buf, WSC_PRE + msg->wire_len + 1);
+        copy->wire_len = msg->wire_len;
+        copy->binary = true;
+    }
+    return WSC_OK;
+}
+
+wsc_err
+wsc_msg_clone(const wsc_msg *msg, wsc_msg **out)
+{
+    if (msg == NULL || out == NULL)
+        return WSC_ERR_INVALID;
+    *out = NULL;
+    wsc_msg *copy = wsc__msg_alloc();
+    if (copy == NULL)
+        return WSC_ERR_NOMEM;
+    copy->priority = msg->priority;
+    copy->require_ack = msg->require_ack;
+    copy->has_seq_no = msg->has_seq_no;
+    copy->seq_no = msg->seq_no;
+    wsc_err err = clone_strings(msg, copy);
+    if (err == WSC_OK)
+        err = clone_payload(msg, copy);
+    if (err != WSC_OK) {
+        wsc_msg_unref(copy);
+        return err;
+    }
+    *out = copy;
+    return WSC_OK;
+}
+
+bool
+wsc_msg_is_frozen(const wsc_msg *msg)
+{
+    return msg != NULL && msg->frozen;
+}
+
+bool
+wsc_msg_is_binary(const wsc_msg *msg)
+{
+    return msg != NULL && msg->binary;
+}
+
+static wsc_err
+check_writable(const wsc_msg *msg)
+{
+    if (msg == NULL)
+        return WSC_ERR_INVALID;
+    return msg->frozen ? WSC_ERR_STATE : WSC_OK;
+}
+
+wsc_err
+wsc_msg_set(wsc_msg *msg, wsc_msg_field field, const char *value)
+{
+    wsc_err err = check_writable(msg);
+    if (err != WSC_OK)
+        return err;
+    if ((unsigned)field >= WSC_F_COUNT_)
+        return WSC_ERR_INVALID;
+    char *copy = NULL;
+    if (value != NULL) {
+        size_t len = strlen(value);
+        if (!wsc__utf8_valid(value, len))
+            return WSC_ERR_INVALID;
+        if ((copy = wsc__strndup(value, len)) == NULL)
+            return WSC_ERR_NOMEM;
+    }
+    wsc__free(msg->fields[field]);
+    msg->fields[field] = copy;
+    return WSC_OK;
+}
+
+const char *
+wsc_msg_get(const wsc_msg *msg, wsc_msg_field field)
+{
+    if (msg == NULL || (unsigned)field >= WSC_F_COUNT_)
+        return NULL;
+    if (field == WSC_F_TYPE && msg->fields[field] == NULL)
+        return "text";
+    return msg->fields[field];
+}
+
+wsc_err
+wsc_msg_set_data_json(wsc_msg *msg, const char *json)
+{
+    wsc_err err = check_writable(msg);
+    if (err != WSC_OK)
+        return err;
+    if (json == NULL)
+        return wsc__msg_set_data(msg, NULL);
+    wsc_msg_limits lim;
+    wsc_msg_limits_init(&lim);
+    size_t len = strlen(json);
+    /* Check depth first so that hostile nesting never reaches jansson's recursion. */
+    if (!wsc__json_depth_ok(json, len, lim.max_depth))
+        return WSC_ERR_INVALID;
+    json_t *obj = json_loadb(json, len, JSON_REJECT_DUPLICATES, NULL);
+    if (!json_is_object(obj)) {
+        json_decref(obj);
+        return WSC_ERR_INVALID;
+    }
+    return wsc__msg_set_data(msg, obj);
+}
+
+wsc_err
+wsc_msg_get_data_json(const wsc_msg *msg, wsc_buf *out)
+{
+    if (msg == NULL || out == NULL)
+        return WSC_ERR_INVALID;
+    out->data = NULL;
+    out->len = 0;
+    if (msg->data == NULL)
+        return WSC_ERR_NOT_FOUND;
+    return wsc__json_dump(msg->data, out);
+}
+
+const char *
+wsc_msg_get_data_string(const wsc_msg *msg, const char *key)
+{
+    if (msg == NULL || msg->data == NULL || key == NULL)
+        return NULL;
+    return json_string_value(json_object_get(msg->data, key));
+}
+
+wsc_err
+wsc_msg_set_priority(wsc_msg *msg, wsc_priority prio)
+{
+    wsc_err err = check_writable(msg);
+    if (err != WSC_OK)
+        return err;
+    if ((unsigned)prio >= PRIO_COUNT)
+        return WSC_ERR_INVALID;
+    msg->priority = prio;
+    return WSC_OK;
+}
+
+wsc_priority
+wsc_msg_priority(const wsc_msg *msg)
+{
+    return msg ? msg->priority : WSC_PRIO_NORMAL;
+}
+
+wsc_err
+wsc_msg_set_require_ack(wsc_msg *msg, bool require_ack)
+{
+    wsc_err err = check_writable(msg);
+    if (err == WSC_OK)
+        msg->require_ack = require_ack;
+    return err;
+}
+
+bool
+wsc_msg_require_ack(const wsc_msg *msg)
+{
+    return msg != NULL && msg->require_ack;
+}
+
+wsc_err
+wsc_msg_set_seq_no(wsc_msg *msg, int64_t seq_no)
+{
+    wsc_err err = check_writable(msg);
+    if (err == WSC_OK) {
+        msg->seq_no = seq_no;
+        msg->has_seq_no = true;
+    }
+    return err;
+}
+
+int64_t
+wsc_msg_seq_no(const wsc_msg *msg)
+{
+    return msg ? msg->seq_no : 0;
+}
+
+wsc_err
+wsc_msg_add_group(wsc_msg *msg, const char *group_id)
+{
+    wsc_err err = check_writable(msg);
+    if (err != WSC_OK)
+        return err;
+    if (group_id == NULL || !wsc__utf8_valid(group_id, strlen(group_id)))
+        return WSC_ERR_INVALID;
+    if (msg->group_count == msg->group_cap) {
+        size_t cap = msg->group_cap ? msg->group_cap * 2 : 4;
+        char **groups = wsc__realloc(msg->groups, cap * sizeof(*groups));
+        if (groups == NULL)
+            return WSC_ERR_NOMEM;
+        msg->groups = groups;
+        msg->group_cap = cap;
+    }
+    char *copy = wsc__strdup(group_id);
+    if (copy == NULL)
+        return WSC_ERR_NOMEM;
+    msg->groups[msg->group_count++] = copy;
+    return WSC_OK;
+}
+
+size_t
+wsc_msg_group_count(const wsc_msg *msg)
+{
+    return msg ? msg->group_count : 0;
+}
+
+const char *
+wsc_msg_group(const wsc_msg *msg, size_t i)
+{
+    return (msg != NULL && i < msg->group_count) ? msg->groups[i] : NULL;
+}
+
+const void *
+wsc_msg_binary(const wsc_msg *msg, size_t *len)
+{
+    bool bin = msg != NULL && msg->binary;
+    if (len != NULL)
+        *len = bin ? msg->wire_len : 0;
+    return bin ? msg->wire_buf + WSC_PRE : NULL;
+}
+
+bool
+wsc__msg_is_urgent(const wsc_msg *msg)
+{
+    return msg != NULL && (msg->priority == WSC_PRIO_URGENT || msg->priority == WSC_PRIO_CRITICAL);
+}
+
+json_t *
+wsc__msg_data(const wsc_msg *msg)
+{
+    return msg ? msg->data : NULL;
+}
+
+wsc_err
+wsc__msg_set_data(wsc_msg *msg, json_t *obj)
+{
+    wsc_err err = check_writable(msg);
+    if (err == WSC_OK && obj != NULL && !json_is_object(obj))
+        err = WSC_ERR_INVALID;
+    if (err != WSC_OK) {
+        /* The reference is ours even on failure: drop it so that the caller never leaks. */
+        json_decref(obj);
+        return err;
+    }
+    json_decref(msg->data);
+    msg->data = obj;
+    return WSC_OK;
+}
+
+unsigned
+wsc__msg_refs(const wsc_msg *msg)
+{
+    return msg ? atomic_load_explicit(&msg->refs, memory_order_relaxed) : 0;
+}

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: MIT */
+/* The frames the hub emits on its own (PROTOCOL.md §1, §3): connected, pong, ack, error and
+ * kick_out, plus the wire forms of timestamps (RFC 3339 UTC with milliseconds) and of hub
+ * message ids ("<prefix>-<base36 sequence>"). */
+#include "protocol/frames.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "models/msg_internal.h"
+
+/* Adds key:value to obj; a NULL value is left out.  json_string() refuses invalid UTF-8. */
+static wsc_err
+put_string(json_t *obj, const char *key, const char *value)
+{
+    if (value == NULL)
+        return WSC_OK;
+    json_t *s = json_string(value);
+    if (s == NULL)
+        return WSC_ERR_INVALID;
+    return json_object_set_new(obj, key, s) == 0 ? WSC_OK : WSC_ERR_NOMEM;
+}
+
+static wsc_err
+put_integer(json_t *obj, const char *key, json_int_t value)
+{
+    json_t *n = json_integer(value);
+    if (n == NULL)
+        return WSC_ERR_NOMEM;
+    return json_object_set_new(obj, key, n) == 0 ? WSC_OK : WSC_ERR_NOMEM;
+}
+
+/* Makes a message of the given type and optional message_id, with data taken over (data may
+ * be NULL).  On failure data is released and *out stays NULL. */
+static wsc_err
+make_frame(wsc_msg **out, const char *type, const char *message_id, json_t *data)
+{
+    wsc_msg *msg = NULL;
+    *out = NULL;
+    wsc_err err = wsc_msg_new_text(&msg, type, NULL);
+    if (err == WSC_OK)
+        err = wsc_msg_set(msg, WSC_F_MESSAGE_ID, message_id);
+    if (err == WSC_OK && data != NULL) {
+        err = wsc__msg_set_data(msg, data);
+        data = NULL; /* taken over, even on failure */
+    }
+    json_decref(data);
+    if (err != WSC_OK) {
+        wsc_msg_unref(msg);
+        return err;
+    }
+    *out = msg;
+    return WSC_OK;
+}
+
+wsc_err
+wsc__proto_connected(wsc_msg **out, const char *user_id, const char *client_id, const char *node_id,
+                     unsigned heartbeat_ms, uint64_t wall_ms)
+{
+    char now[32];
+    wsc__proto_time_rfc3339(wall_ms, now, sizeof(now));
+    json_t *data = json_object();
+    if (data == NULL)
+        return WSC_ERR_NOMEM;
+    wsc_err err = put_string(data, "user_id", user_id);
+    if (err == WSC_OK)
+        err = put_string(data, "client_id", client_id);
+    if (err == WSC_OK)
+        err = put_string(data, "node_id", node_id);
+    if (err == WSC_OK)
+        err = put_integer(data, "heartbeat_ms", (json_int_t)heartbeat_ms);
+    if (err == WSC_OK)
+        err = put_string(data, "server_time", now);
+    if (err != WSC_OK) {
+        json_decref(data);
+        *out = NULL;
+        return err;
+    }
+    return make_frame(out, "connected", NULL, data);
+}
+
+wsc_err
+wsc__proto_pong(wsc_msg **out)
+{
+    return make_frame(out, "pong", NULL, NULL);
+}
+
+wsc_err
+wsc__proto_ack(wsc_msg **out, const char *message_id, const char *status, const char *error)
+{
+    json_t *data = json_object();
+    if (data == NULL)
+        return WSC_ERR_NOMEM;
+    wsc_err err = put_string(data, "status", status);
+    if (err == WSC_OK)
+        err = put_string(data, "error", error);
+    if (err != WSC_OK) {
+        json_decref(data);
+        *out = NULL;
+        return err;
+    }
+    return make_frame(out, "ack", message_id, data);
+}
+
+wsc_err
+wsc__proto_error(wsc_msg **out, const char *ref, const char *code, const char *reason)
+{
+    json_t *data = json_object();
+    if (data == NULL)
+        return WSC_ERR_NOMEM;
+    wsc_err err = put_string(data, "code", code);
+    if (err == WSC_OK)
+        err = put_string(data, "reason", reason);
+    if (err != WSC_OK) {
+        json_decref(data);
+        *out = NULL;
+        return err;
+    }
+    return make_frame(out, "error", ref, data);
+}
+
+wsc_err
+wsc__proto_kick_out(wsc_msg **out, const char *reason, uint64_t wall_ms)
+{
+    json_t *data = json_object();
+    if (data == NULL)
+        return WSC_ERR_NOMEM;
+    wsc_err err = put_string(data, "reason", reason);
+    if (err == WSC_OK)
+        err = put_integer(data, "kicked_at", (json_int_t)(wall_ms / 1000));
+    if (err != WSC_OK) {
+        json_decref(data);
+        *out = NULL;
+        return err;
+    }
+    return make_frame(out, "kick_out", NULL, data);
+}
+
+void
+wsc__proto_time_rfc3339(uint64_t wall_ms, char *out, size_t cap)
+{
+    time_t secs = (time_t)(wall_ms / 1000);
+    struct tm tm;
+    if (cap == 0)
+        return;
+    if (gmtime_r(&secs, &tm) == NULL) {
+        out[0] = '\0';
+        return;
+    }
+    snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(wall_ms % 1000));
+}
+
+void
+wsc__proto_make_id(const char *prefix, uint64_t seq, char *out, size_t cap)
+{
+    static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+    char tmp[16]; /* 2^64 has 13 base-36 digits */
+    size_t n = sizeof(tmp);
+    do {
+        tmp[--n] = digits[seq % 36];
+        seq /= 36;
+    } while (seq != 0);
+    if (cap == 0)
+        return;
+    snprintf(out, cap, "%s-%.*s", prefix ? prefix : "", (int)(sizeof(tmp) - n), tmp + n);
+}
