@@ -45,10 +45,10 @@ install_signals(void)
     sigaction(SIGPIPE, &sa, NULL);
 }
 
-/* One JSON log line on stderr: {"time":..,"level":..,"src":"wsc-hub","msg":..} plus the
- * members of extra (stolen; may be NULL). */
+/* One JSON log line on stderr in the library's shape, {"ts":..,"level":..,"component":
+ * "wsc-hub","event":..}, plus the members of extra (stolen; may be NULL). */
 static void
-app_log(wsc_log_level min, wsc_log_level level, const char *msg, json_t *extra)
+app_log(wsc_log_level min, wsc_log_level level, const char *event, json_t *extra)
 {
     static const char *const names[] = {"info", "debug", "info", "warn", "error", "off"};
     if (level < min || min == WSC_LOG_OFF) {
@@ -62,8 +62,8 @@ app_log(wsc_log_level min, wsc_log_level level, const char *msg, json_t *extra)
     char date[32], when[48];
     strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(when, sizeof(when), "%s.%03ldZ", date, ts.tv_nsec / 1000000L);
-    json_t *line = json_pack("{s:s, s:s, s:s, s:s}", "time", when, "level", names[level], "src",
-                             "wsc-hub", "msg", msg);
+    json_t *line = json_pack("{s:s, s:s, s:s, s:s}", "ts", when, "level", names[level], "component",
+                             "wsc-hub", "event", event);
     if (line != NULL && extra != NULL)
         json_object_update(line, extra);
     char *text = line != NULL ? json_dumps(line, JSON_COMPACT) : NULL;
@@ -86,13 +86,15 @@ announce(const wsc_hubd_config *cfg, wsc_hub *hub)
             json_pack("{s:s, s:s, s:s, s:s}", "url", url, "ws_path", cfg->ws_path, "node_id",
                       wsc_hub_node_id(hub), "version", wsc_version()));
     if (cfg->insecure_user_id)
-        app_log(cfg->log_level, WSC_LOG_WARN,
-                "--insecure-user-id: ?user_id= is trusted as identity (demos and tests only)",
-                NULL);
+        app_log(
+            cfg->log_level, WSC_LOG_WARN, "insecure_user_id",
+            json_pack("{s:s}", "msg", "?user_id= is trusted as identity (demos and tests only)"));
     if (cfg->insecure_api)
-        app_log(cfg->log_level, WSC_LOG_WARN, "--insecure-api: /api is served without a key", NULL);
+        app_log(cfg->log_level, WSC_LOG_WARN, "insecure_api",
+                json_pack("{s:s}", "msg", "/api is served without a key (demos only)"));
     else if (cfg->api_key == NULL)
-        app_log(cfg->log_level, WSC_LOG_INFO, "no api_key: /api answers 401", NULL);
+        app_log(cfg->log_level, WSC_LOG_INFO, "api_disabled",
+                json_pack("{s:s}", "msg", "no api_key is configured: /api answers 401"));
     printf("wsc-hub listening on %s (demo page), ws path %s\n", url, cfg->ws_path);
     fflush(stdout);
 }
@@ -106,22 +108,24 @@ run(const wsc_hubd_config *cfg, wsc_hub *hub)
     while (!wsc_hub_is_stopped(hub)) {
         wsc_err e = wsc_hub_run(hub);
         if (e != WSC_OK) {
-            app_log(cfg->log_level, WSC_LOG_ERROR, "loop failed",
+            app_log(cfg->log_level, WSC_LOG_ERROR, "loop_failed",
                     json_pack("{s:s}", "error", wsc_strerror(e)));
             return 1;
         }
         int seen = g_signals;
         if (seen == handled && !wsc_hub_is_stopped(hub) && ++idle_returns > 1000) {
             /* The loop keeps returning on its own: it is broken, do not spin. */
-            app_log(cfg->log_level, WSC_LOG_ERROR, "loop keeps returning; giving up", NULL);
+            app_log(cfg->log_level, WSC_LOG_ERROR, "loop_failed",
+                    json_pack("{s:s}", "msg", "the loop keeps returning on its own; giving up"));
             return 1;
         }
         if (seen > handled && handled == 0) {
-            app_log(cfg->log_level, WSC_LOG_INFO, "signal: shutting down gracefully",
+            app_log(cfg->log_level, WSC_LOG_INFO, "shutdown_start",
                     json_pack("{s:I}", "timeout_ms", (json_int_t)cfg->shutdown_timeout_ms));
             wsc_hub_stop(hub);
         } else if (seen > handled) {
-            app_log(cfg->log_level, WSC_LOG_WARN, "second signal: closing at once", NULL);
+            app_log(cfg->log_level, WSC_LOG_WARN, "shutdown_forced",
+                    json_pack("{s:s}", "msg", "second signal: closing at once"));
             return 0;
         }
         if (seen > handled)
@@ -147,7 +151,7 @@ serve(const wsc_hubd_config *cfg)
     wsc_hub *hub = NULL;
     wsc_err e = wsc_hub_new(&hub, &hcfg);
     if (e != WSC_OK) {
-        app_log(cfg->log_level, WSC_LOG_ERROR, "cannot start hub",
+        app_log(cfg->log_level, WSC_LOG_ERROR, "start_failed",
                 json_pack("{s:s, s:s}", "error", wsc_strerror(e), "detail",
                           hub != NULL ? wsc_hub_last_error(hub) : ""));
         fprintf(stderr, "wsc-hub: cannot start: %s\n", wsc_strerror(e));
