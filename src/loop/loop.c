@@ -249,6 +249,12 @@ wsc__loop_post(wsc_loop *loop, wsc__post_fn fn, void *arg)
 }
 
 void
+wsc__loop_drain(wsc_loop *loop)
+{
+    drain_posts(loop);
+}
+
+void
 wsc__loop_wake(wsc_loop *loop)
 {
     lws_cancel_service(loop->ctx);

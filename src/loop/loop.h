@@ -39,6 +39,8 @@ wsc_err wsc__loop_post(wsc_loop *loop, wsc__post_fn fn, void *arg);
 /** Objects built on a loop hold a reference so that the loop is not freed under them. */
 void wsc__loop_attach(wsc_loop *loop);
 void wsc__loop_detach(wsc_loop *loop);
+/** Runs every posted piece of work now (loop thread; used when an object is freed). */
+void wsc__loop_drain(wsc_loop *loop);
 /** Wakes the loop from another thread. */
 void wsc__loop_wake(wsc_loop *loop);
 

@@ -4,6 +4,7 @@
 #define WSC_MODELS_ALLOC_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 void *wsc__malloc(size_t n);
 void *wsc__calloc(size_t count, size_t n);
@@ -12,6 +13,9 @@ char *wsc__strdup(const char *s);
 char *wsc__strndup(const char *s, size_t n);
 void wsc__free(void *p);
 
-#define wsc_container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+/* The object holding member at ptr.  Works on const pointers too (the caller keeps const-ness
+ * in mind); goes through uintptr_t so -Wcast-qual stays quiet. */
+#define wsc_container_of(ptr, type, member)                                                        \
+    ((type *)(uintptr_t)((const char *)(ptr)-offsetof(type, member)))
 
 #endif

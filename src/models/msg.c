@@ -411,7 +411,14 @@ wsc_msg_binary(const wsc_msg *msg, size_t *len)
 bool
 wsc__msg_is_urgent(const wsc_msg *msg)
 {
-    return msg != NULL && (msg->priority == WSC_PRIO_URGENT || msg->priority == WSC_PRIO_CRITICAL);
+    return msg != NULL && (msg->lane_urgent || msg->priority == WSC_PRIO_URGENT ||
+                           msg->priority == WSC_PRIO_CRITICAL);
+}
+
+void
+wsc__msg_set_urgent_lane(wsc_msg *msg)
+{
+    msg->lane_urgent = true;
 }
 
 json_t *

@@ -26,6 +26,10 @@ unsigned char *wsc__msg_wire(const wsc_msg *msg, size_t *len);
 /** True for priority urgent and critical. */
 bool wsc__msg_is_urgent(const wsc_msg *msg);
 
+/** Puts msg in the urgent lane of send queues without changing its wire priority (the
+ *  hub's own control frames: pong, ack, error, connected, kick_out). */
+void wsc__msg_set_urgent_lane(wsc_msg *msg);
+
 /** The "data" object, borrowed (NULL when unset). */
 json_t *wsc__msg_data(const wsc_msg *msg);
 

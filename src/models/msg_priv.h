@@ -22,6 +22,7 @@ struct wsc_msg {
     bool binary;      /* made by wsc_msg_new_binary */
     bool require_ack; /* "require_ack" */
     bool has_seq_no;  /* "seq_no" is sent only when set */
+    bool lane_urgent; /* queued in the urgent lane whatever its priority (control frames) */
     wsc_priority priority;
     int64_t seq_no;
     char *fields[WSC_F_COUNT_]; /* owned, NULL when unset */

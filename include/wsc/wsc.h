@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/* The umbrella header: everything of wsc's public API. */
+#ifndef WSC_WSC_H
+#define WSC_WSC_H
+
+#include <wsc/common.h>
+#include <wsc/conn.h>
+#include <wsc/error.h>
+#include <wsc/http.h>
+#include <wsc/hub.h>
+#include <wsc/log.h>
+#include <wsc/loop.h>
+#include <wsc/msg.h>
+
+#endif

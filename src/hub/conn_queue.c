@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/* Bounded two-lane send queue of a hub connection.  Rings start small and double up to the
+ * count limit, and are freed when trimmed empty, so idle connections hold no queue memory. */
+#include "hub/conn_queue.h"
+
+#include "models/alloc.h"
+#include "models/msg_internal.h"
+
+#define RING_MIN 4u
+
+static wsc_err
+ring_push(struct wsc__ring *r, wsc_msg *msg)
+{
+    if (r->len == r->cap) {
+        uint32_t ncap = r->cap ? r->cap * 2 : RING_MIN;
+        wsc_msg **s = wsc__malloc(ncap * sizeof(*s));
+        if (s == NULL)
+            return WSC_ERR_NOMEM;
+        for (uint32_t i = 0; i < r->len; i++)
+            s[i] = r->slots[(r->head + i) % r->cap];
+        wsc__free(r->slots);
+        r->slots = s;
+        r->cap = ncap;
+        r->head = 0;
+    }
+    r->slots[(r->head + r->len) % r->cap] = msg;
+    r->len++;
+    return WSC_OK;
+}
+
+wsc_err
+wsc__conn_queue_push(struct wsc__conn_queue *q, wsc_msg *msg, size_t wire_len, size_t max_count,
+                     size_t max_bytes)
+{
+    bool urgent = wsc__msg_is_urgent(msg);
+    size_t n = q->urgent.len + q->normal.len;
+    if (n >= max_count + (urgent ? 1u : 0u))
+        return WSC_ERR_QUEUE_FULL;
+    if (!urgent && q->bytes + wire_len > max_bytes && n > 0)
+        return WSC_ERR_QUEUE_FULL;
+    wsc_err err = ring_push(urgent ? &q->urgent : &q->normal, msg);
+    if (err == WSC_OK)
+        q->bytes += wire_len;
+    return err;
+}
+
+wsc_msg *
+wsc__conn_queue_peek(const struct wsc__conn_queue *q, size_t index)
+{
+    const struct wsc__ring *r = &q->urgent;
+    if (index >= r->len) {
+        index -= r->len;
+        r = &q->normal;
+        if (index >= r->len)
+            return NULL;
+    }
+    return r->slots[(r->head + index) % r->cap];
+}
+
+wsc_msg *
+wsc__conn_queue_pop(struct wsc__conn_queue *q, size_t wire_len)
+{
+    struct wsc__ring *r = q->urgent.len ? &q->urgent : &q->normal;
+    if (r->len == 0)
+        return NULL;
+    wsc_msg *m = r->slots[r->head];
+    r->head = (r->head + 1) % r->cap;
+    r->len--;
+    q->bytes -= wire_len <= q->bytes ? wire_len : q->bytes;
+    return m;
+}
+
+size_t
+wsc__conn_queue_len(const struct wsc__conn_queue *q)
+{
+    return q->urgent.len + q->normal.len;
+}
+
+static void
+ring_trim(struct wsc__ring *r)
+{
+    if (r->len == 0 && r->slots != NULL) {
+        wsc__free(r->slots);
+        r->slots = NULL;
+        r->cap = r->head = 0;
+    }
+}
+
+void
+wsc__conn_queue_trim(struct wsc__conn_queue *q)
+{
+    ring_trim(&q->urgent);
+    ring_trim(&q->normal);
+    if (q->urgent.len + q->normal.len == 0)
+        q->bytes = 0;
+}
+
+void
+wsc__conn_queue_free(struct wsc__conn_queue *q)
+{
+    wsc__free(q->urgent.slots);
+    wsc__free(q->normal.slots);
+    q->urgent = (struct wsc__ring){0};
+    q->normal = (struct wsc__ring){0};
+    q->bytes = 0;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/* A connection's bounded send queue: two lanes (urgent first), each a ring of message
+ * references that grows lazily up to the count limit; bytes are bounded too. */
+#ifndef WSC_HUB_CONN_QUEUE_H
+#define WSC_HUB_CONN_QUEUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <wsc/msg.h>
+
+struct wsc__ring {
+    wsc_msg **slots; /* NULL until first use */
+    uint32_t cap, head, len;
+};
+
+struct wsc__conn_queue {
+    struct wsc__ring urgent, normal;
+    size_t bytes;
+};
+
+/** Queues one reference to msg (taken by the caller beforehand) in the lane its priority
+ *  chooses.  WSC_ERR_QUEUE_FULL when count or bytes would pass the limits (urgent frames may
+ *  exceed the byte limit by one frame so control traffic still flows), WSC_ERR_NOMEM. */
+wsc_err wsc__conn_queue_push(struct wsc__conn_queue *q, wsc_msg *msg, size_t wire_len,
+                             size_t max_count, size_t max_bytes);
+/** The next message (urgent lane first) without removing it, or NULL. */
+wsc_msg *wsc__conn_queue_peek(const struct wsc__conn_queue *q, size_t index);
+/** Removes the first message and returns its reference to the caller. */
+wsc_msg *wsc__conn_queue_pop(struct wsc__conn_queue *q, size_t wire_len);
+size_t wsc__conn_queue_len(const struct wsc__conn_queue *q);
+/** Frees the ring storage of empty lanes (keeps idle connections small). */
+void wsc__conn_queue_trim(struct wsc__conn_queue *q);
+/** Frees the storage; the queue must be empty. */
+void wsc__conn_queue_free(struct wsc__conn_queue *q);
+
+#endif

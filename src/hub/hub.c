@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: MIT */
+/* Hub lifecycle: configuration defaults, creation of the listening vhost on the loop, running,
+ * and freeing. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hub/hub_internal.h"
+#include "models/alloc.h"
+#include "models/msg_internal.h"
+
+_Static_assert(WSC_PRE >= LWS_PRE, "WSC_PRE must leave room for the lws frame header");
+
+void
+wsc_hub_config_init(wsc_hub_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->host = "0.0.0.0";
+    cfg->port = 8080;
+    cfg->ws_path = "/ws";
+    wsc_msg_limits_init(&cfg->msg_limits);
+    cfg->max_conns = 100000;
+    cfg->max_conns_per_user = 16;
+    cfg->queue_max_count = 1024;
+    cfg->queue_max_bytes = 4u << 20;
+    cfg->max_violations = 10;
+    cfg->rx_buffer_size = 512;
+    cfg->ping_interval_ms = 25000;
+    cfg->pong_timeout_ms = 60000;
+    cfg->shutdown_timeout_ms = 5000;
+    cfg->client_routing = true;
+}
+
+void
+wsc__hub_set_error(wsc_hub *hub, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(hub->last_error, sizeof(hub->last_error), fmt, ap);
+    va_end(ap);
+}
+
+uint64_t
+wsc__hub_next_seq(wsc_hub *hub)
+{
+    return ++hub->next_msg_seq;
+}
+
+static char **
+copy_strv(const char *const *v)
+{
+    if (v == NULL)
+        return NULL;
+    size_t n = 0;
+    while (v[n] != NULL)
+        n++;
+    char **out = wsc__calloc(n + 1, sizeof(char *));
+    if (out == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        out[i] = wsc__strdup(v[i]);
+        if (out[i] == NULL) {
+            for (size_t j = 0; j < i; j++)
+                wsc__free(out[j]);
+            wsc__free(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
+static void
+free_strv(char **v)
+{
+    if (v == NULL)
+        return;
+    for (size_t i = 0; v[i] != NULL; i++)
+        wsc__free(v[i]);
+    wsc__free(v);
+}
+
+static wsc_err
+validate(const wsc_hub_config *cfg)
+{
+    if (cfg->port < 0 || cfg->port > 65535 || cfg->ws_path == NULL || cfg->ws_path[0] != '/')
+        return WSC_ERR_INVALID;
+    if (cfg->msg_limits.max_bytes < 64 || cfg->queue_max_count == 0 || cfg->queue_max_bytes == 0)
+        return WSC_ERR_INVALID;
+    if (cfg->ping_interval_ms == 0 || cfg->pong_timeout_ms == 0 || cfg->max_conns == 0)
+        return WSC_ERR_INVALID;
+    if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL))
+        return WSC_ERR_INVALID;
+    return WSC_OK;
+}
+
+static wsc_err
+copy_config(wsc_hub *hub, const wsc_hub_config *cfg)
+{
+    hub->cfg = *cfg;
+    hub->str_host = wsc__strdup(cfg->host ? cfg->host : "0.0.0.0");
+    hub->str_path = wsc__strdup(cfg->ws_path);
+    if (cfg->node_id != NULL && cfg->node_id[0] != '\0') {
+        hub->str_node = wsc__strdup(cfg->node_id);
+    } else {
+        char node[64];
+        snprintf(node, sizeof(node), "node-%ld-%llx", (long)getpid(),
+                 (unsigned long long)(wsc__wall_ms() & 0xffffffffull));
+        hub->str_node = wsc__strdup(node);
+    }
+    hub->str_cert = wsc__strdup(cfg->tls_cert);
+    hub->str_key = wsc__strdup(cfg->tls_key);
+    hub->str_secret = wsc__strdup(cfg->jwt_secret);
+    hub->str_origins = copy_strv(cfg->origins);
+    if (hub->str_host == NULL || hub->str_path == NULL || hub->str_node == NULL ||
+        (cfg->tls_cert && (!hub->str_cert || !hub->str_key)) ||
+        (cfg->jwt_secret && !hub->str_secret) || (cfg->origins && !hub->str_origins))
+        return WSC_ERR_NOMEM;
+    hub->cfg.host = hub->str_host;
+    hub->cfg.ws_path = hub->str_path;
+    hub->cfg.node_id = hub->str_node;
+    hub->cfg.tls_cert = hub->str_cert;
+    hub->cfg.tls_key = hub->str_key;
+    hub->cfg.jwt_secret = hub->str_secret;
+    hub->cfg.origins = (const char *const *)hub->str_origins;
+    return WSC_OK;
+}
+
+static wsc_err
+create_vhost(wsc_hub *hub)
+{
+    hub->protocols[0] = (struct lws_protocols){
+        .name = "wsc.v1",
+        .callback = wsc__hub_lws_cb,
+        .per_session_data_size = sizeof(struct wsc_conn),
+        .rx_buffer_size = hub->cfg.rx_buffer_size,
+        .tx_packet_size = WSC_HUB_WBUF,
+    };
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof(info));
+    char name[32];
+    snprintf(name, sizeof(name), "wsc-hub-%p", (void *)hub);
+    info.vhost_name = name;
+    info.port = hub->cfg.port; /* 0: the kernel picks; lws reads the port back */
+    info.iface = strcmp(hub->cfg.host, "0.0.0.0") == 0 ? NULL : hub->cfg.host;
+    info.protocols = hub->protocols;
+    info.user = hub;
+    info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
+    info.keepalive_timeout = 5;
+    if (hub->cfg.tls_cert != NULL) {
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = hub->cfg.tls_cert;
+        info.ssl_private_key_filepath = hub->cfg.tls_key;
+    }
+    hub->vh = lws_create_vhost(wsc__loop_lws(hub->loop), &info);
+    if (hub->vh == NULL) {
+        wsc__hub_set_error(hub, "cannot listen on %s:%d", hub->cfg.host, hub->cfg.port);
+        return WSC_ERR_IO;
+    }
+    hub->port = lws_get_vhost_listen_port(hub->vh);
+    return WSC_OK;
+}
+
+static void
+hub_destroy(wsc_hub *hub)
+{
+    if (hub->loop != NULL && hub->vh != NULL) {
+        /* Callbacks first, while the hub is whole; then lws may close the sockets at leisure
+         * without reaching us (freeing). */
+        wsc__hub_conns_drop_all(hub);
+        wsc__hub_http_abandon_all(hub);
+    }
+    hub->freeing = true;
+    if (hub->loop != NULL)
+        wsc__loop_drain(hub->loop); /* sends posted from other threads, now dropped */
+    if (hub->vh != NULL) {
+        lws_vhost_destroy(hub->vh);
+        hub->vh = NULL;
+    }
+    wsc__timer_stop(&hub->sweep);
+    wsc__timer_stop(&hub->drain_deadline);
+    wsc__hub_groups_free(hub);
+    wsc__hmap_clear(&hub->users);
+    wsc__hmap_clear(&hub->conns_by_id);
+    wsc__hmap_clear(&hub->groups);
+    if (hub->loop != NULL) {
+        wsc__loop_detach(hub->loop);
+        if (hub->own_loop)
+            wsc_loop_free(hub->loop);
+    }
+    wsc__free(hub->wbuf);
+    wsc__free(hub->str_host);
+    wsc__free(hub->str_path);
+    wsc__free(hub->str_node);
+    wsc__free(hub->str_cert);
+    wsc__free(hub->str_key);
+    wsc__free(hub->str_secret);
+    free_strv(hub->str_origins);
+    wsc__free(hub);
+}
+
+wsc_err
+wsc_hub_new(wsc_hub **out, const wsc_hub_config *cfg)
+{
+    if (out == NULL || cfg == NULL)
+        return WSC_ERR_INVALID;
+    *out = NULL;
+    wsc_err err = validate(cfg);
+    if (err != WSC_OK)
+        return err;
+    wsc_hub *hub = wsc__calloc(1, sizeof(*hub));
+    if (hub == NULL)
+        return WSC_ERR_NOMEM;
+    wsc__hmap_init(&hub->users);
+    wsc__hmap_init(&hub->conns_by_id);
+    wsc__hmap_init(&hub->groups);
+    wsc_list_init(&hub->user_order);
+    wsc_list_init(&hub->conns);
+    wsc_list_init(&hub->http_reqs);
+    hub->ready = true;
+    hub->started_ms = wsc__now_ms();
+    err = copy_config(hub, cfg);
+    if (err != WSC_OK)
+        goto fail;
+    wsc__logger_init(&hub->log, &hub->cfg.log, "hub");
+    hub->wbuf = wsc__malloc(LWS_PRE + WSC_HUB_WBUF);
+    if (hub->wbuf == NULL) {
+        err = WSC_ERR_NOMEM;
+        goto fail;
+    }
+    hub->loop = cfg->loop;
+    if (hub->loop == NULL) {
+        err = wsc_loop_new(&hub->loop);
+        if (err != WSC_OK)
+            goto fail;
+        hub->own_loop = true;
+    }
+    wsc__loop_attach(hub->loop);
+    wsc__timer_init(&hub->sweep, hub->loop, NULL);
+    wsc__timer_init(&hub->drain_deadline, hub->loop, NULL);
+    err = create_vhost(hub);
+    if (err != WSC_OK)
+        goto fail;
+    wsc__hub_sweep_start(hub);
+    wsc__log(&hub->log, WSC_LOG_INFO, "hub_listen", "s:host,i:port,s:path,s:node",
+             hub->cfg.host, hub->port, hub->cfg.ws_path, hub->cfg.node_id);
+    *out = hub;
+    return WSC_OK;
+fail:
+    hub_destroy(hub);
+    return err;
+}
+
+void
+wsc_hub_free(wsc_hub *hub)
+{
+    if (hub == NULL)
+        return;
+    hub_destroy(hub);
+}
+
+wsc_err
+wsc_hub_run(wsc_hub *hub)
+{
+    if (hub == NULL)
+        return WSC_ERR_INVALID;
+    if (hub->stopped)
+        return WSC_OK;
+    return wsc_loop_run(hub->loop);
+}
+
+bool
+wsc_hub_is_stopped(const wsc_hub *hub)
+{
+    return hub != NULL && hub->stopped;
+}
+
+wsc_loop *
+wsc_hub_loop(wsc_hub *hub)
+{
+    return hub ? hub->loop : NULL;
+}
+
+int
+wsc_hub_port(const wsc_hub *hub)
+{
+    return hub ? hub->port : -1;
+}
+
+const char *
+wsc_hub_node_id(const wsc_hub *hub)
+{
+    return hub ? hub->cfg.node_id : NULL;
+}
+
+const char *
+wsc_hub_last_error(const wsc_hub *hub)
+{
+    return hub ? hub->last_error : "no hub";
+}
+
+void
+wsc_hub_set_ready(wsc_hub *hub, bool ready)
+{
+    if (hub != NULL)
+        hub->ready = ready;
+}

@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: MIT */
+/* Connection lifecycle: registration under its user (several connections per user, client id
+ * replacement), the `connected` frame, closing, and unregistration with exactly one
+ * disconnect callback. */
+#include <string.h>
+
+#include "hub/hub_internal.h"
+#include "models/alloc.h"
+#include "models/msg_internal.h"
+#include "protocol/frames.h"
+
+static bool
+user_eq(const wsc__hnode *n, const void *key)
+{
+    const struct hub_user *u = wsc_container_of(n, struct hub_user, node);
+    return strcmp(u->id, key) == 0;
+}
+
+static bool
+conn_eq(const wsc__hnode *n, const void *key)
+{
+    const wsc_conn *c = wsc_container_of(n, wsc_conn, by_id);
+    return c->id == *(const wsc_conn_id *)key;
+}
+
+struct hub_user *
+wsc__hub_user_find(const wsc_hub *hub, const char *user_id)
+{
+    if (user_id == NULL)
+        return NULL;
+    wsc__hnode *n = wsc__hmap_find(&hub->users, wsc__hash_str(user_id), user_eq, user_id);
+    return n ? wsc_container_of(n, struct hub_user, node) : NULL;
+}
+
+wsc_conn *
+wsc__hub_conn_find(const wsc_hub *hub, wsc_conn_id id)
+{
+    wsc__hnode *n = wsc__hmap_find(&hub->conns_by_id, wsc__hash_u64(id), conn_eq, &id);
+    return n ? wsc_container_of(n, wsc_conn, by_id) : NULL;
+}
+
+static struct hub_user *
+user_get_or_add(wsc_hub *hub, const char *user_id)
+{
+    struct hub_user *u = wsc__hub_user_find(hub, user_id);
+    if (u != NULL)
+        return u;
+    size_t n = strlen(user_id);
+    u = wsc__malloc(sizeof(*u) + n + 1);
+    if (u == NULL)
+        return NULL;
+    memcpy(u->id, user_id, n + 1);
+    wsc_list_init(&u->conns);
+    u->n_conns = 0;
+    wsc__hmap_insert(&hub->users, &u->node, wsc__hash_str(user_id));
+    wsc_list_push_back(&hub->user_order, &u->link);
+    hub->stats.users++;
+    return u;
+}
+
+/* A newer connection with the same user and client id replaces the older one (4002). */
+static void
+replace_same_client(wsc_hub *hub, struct hub_user *u, const char *client_id)
+{
+    (void)hub;
+    struct wsc_list *pos;
+    wsc_list_foreach(pos, &u->conns)
+    {
+        wsc_conn *old = wsc_container_of(pos, wsc_conn, user_link);
+        if (old->state == CONN_OPEN && strcmp(old->client_id, client_id) == 0)
+            wsc__hub_conn_request_close(old, 4002, "replaced by a newer connection");
+    }
+}
+
+static void
+send_connected(wsc_hub *hub, wsc_conn *conn)
+{
+    wsc_msg *m = NULL;
+    if (wsc__proto_connected(&m, conn->user->id, conn->client_id, hub->cfg.node_id,
+                             hub->cfg.ping_interval_ms, wsc__wall_ms()) == WSC_OK) {
+        wsc__msg_set_urgent_lane(m);
+        wsc__hub_enqueue(hub, conn, m);
+        wsc_msg_unref(m);
+    }
+}
+
+int
+wsc__hub_conn_open(wsc_hub *hub, wsc_conn *conn, struct lws *wsi)
+{
+    struct pending_identity *p = wsc__hub_pending_take(hub, wsi);
+    conn->wsi = wsi;
+    struct hub_user *u = p ? user_get_or_add(hub, p->user_id) : NULL;
+    if (u == NULL) {
+        /* Out of memory, or an upgrade we never accepted: refuse the connection. */
+        wsc__pending_free(p);
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, NULL, 0);
+        return -1;
+    }
+    conn->hub = hub;
+    conn->id = ++hub->next_conn_id;
+    memcpy(conn->peer, p->peer, sizeof(conn->peer));
+    conn->client_id = p->client_id;
+    conn->groups = p->groups;
+    conn->app_id = p->app_id;
+    p->app_id = NULL;
+    p->client_id = NULL;
+    p->groups = NULL;
+    wsc__pending_free(p);
+    replace_same_client(hub, u, conn->client_id);
+    conn->user = u;
+    conn->state = CONN_OPEN;
+    conn->last_rx_ms = conn->last_ping_ms = wsc__now_ms();
+    wsc_list_push_back(&u->conns, &conn->user_link);
+    u->n_conns++;
+    wsc__hmap_insert(&hub->conns_by_id, &conn->by_id, wsc__hash_u64(conn->id));
+    wsc_list_push_back(&hub->conns, &conn->all_link);
+    hub->n_conns++;
+    hub->stats.connections++;
+    send_connected(hub, conn);
+    wsc__log(&hub->log, WSC_LOG_INFO, "conn_open", "u:conn,s:user,s:client,s:peer", conn->id,
+             u->id, conn->client_id, conn->peer);
+    if (hub->cfg.on_connect)
+        hub->cfg.on_connect(hub, conn, hub->cfg.user);
+    return 0;
+}
+
+/* Takes conn out of every index.  Returns its user when that user has no connection left: the
+ * caller frees it after the disconnect callback (which may still read the user id). */
+static struct hub_user *
+unregister(wsc_hub *hub, wsc_conn *conn)
+{
+    struct hub_user *u = conn->user;
+    wsc_list_remove(&conn->user_link);
+    wsc_list_remove(&conn->all_link);
+    wsc__hmap_remove(&hub->conns_by_id, &conn->by_id);
+    hub->n_conns--;
+    hub->stats.connections--;
+    if (--u->n_conns > 0)
+        return NULL;
+    wsc__hmap_remove(&hub->users, &u->node);
+    wsc_list_remove(&u->link);
+    hub->stats.users--;
+    return u;
+}
+
+/* Reports every message still queued as failed (WSC_ERR_CLOSED) and drops it. */
+static void
+fail_queue(wsc_hub *hub, wsc_conn *conn)
+{
+    wsc_msg *m;
+    while ((m = wsc__conn_queue_peek(&conn->q, 0)) != NULL) {
+        size_t len = 0;
+        wsc__msg_wire(m, &len);
+        wsc__conn_queue_pop(&conn->q, len);
+        hub->stats.queued--;
+        wsc__hub_report_failed(hub, conn, m, WSC_ERR_CLOSED);
+        wsc_msg_unref(m);
+    }
+    wsc__conn_queue_free(&conn->q);
+}
+
+static void
+release(wsc_conn *conn)
+{
+    wsc__free(conn->rx);
+    wsc__free(conn->client_id);
+    wsc__free(conn->close_reason);
+    wsc__free(conn->app_id);
+    conn->app_id = NULL;
+    if (conn->groups != NULL) {
+        for (size_t i = 0; conn->groups[i] != NULL; i++)
+            wsc__free(conn->groups[i]);
+        wsc__free(conn->groups);
+    }
+    conn->rx = conn->client_id = conn->close_reason = NULL;
+    conn->groups = NULL;
+}
+
+void
+wsc__hub_conn_closed(wsc_hub *hub, wsc_conn *conn)
+{
+    if (conn->state != CONN_OPEN && conn->state != CONN_CLOSING)
+        return;
+    int code = conn->close_code ? conn->close_code
+                                : (conn->peer_close_code ? conn->peer_close_code : 1006);
+    const char *reason = conn->close_reason ? conn->close_reason : "";
+    conn->state = CONN_GONE;
+    /* Failed sends are reported first: the disconnect callback is the connection's last. */
+    fail_queue(hub, conn);
+    struct hub_user *gone = unregister(hub, conn);
+    wsc__log(&hub->log, WSC_LOG_INFO, "conn_close", "u:conn,s:user,i:code", conn->id,
+             conn->user->id, code);
+    if (hub->cfg.on_disconnect)
+        hub->cfg.on_disconnect(hub, conn, code, reason, hub->cfg.user);
+    wsc__free(gone);
+    conn->user = NULL;
+    release(conn);
+    conn->wsi = NULL;
+    wsc__hub_drain_check(hub);
+}
+
+static void
+request_close(wsc_conn *conn, int code, const char *reason, bool flush)
+{
+    if (conn->state != CONN_OPEN && conn->state != CONN_HTTP)
+        return;
+    conn->close_code = code;
+    conn->close_flush = flush;
+    wsc__free(conn->close_reason);
+    conn->close_reason = wsc__strdup(reason ? reason : "");
+    if (conn->state == CONN_OPEN)
+        conn->state = CONN_CLOSING;
+    if (conn->wsi != NULL)
+        lws_callback_on_writable(conn->wsi);
+}
+
+void
+wsc__hub_conn_request_close(wsc_conn *conn, int code, const char *reason)
+{
+    request_close(conn, code, reason, false);
+}
+
+void
+wsc__hub_conn_close_after_flush(wsc_conn *conn, int code, const char *reason)
+{
+    request_close(conn, code, reason, true);
+}
+
+void
+wsc__hub_conns_drop_all(wsc_hub *hub)
+{
+    struct wsc_list *pos, *tmp;
+    wsc_list_foreach_safe(pos, tmp, &hub->conns)
+    {
+        wsc_conn *c = wsc_container_of(pos, wsc_conn, all_link);
+        if (c->close_code == 0) {
+            c->close_code = 1001;
+            wsc__free(c->close_reason);
+            c->close_reason = wsc__strdup("hub freed");
+        }
+        wsc__hub_conn_closed(hub, c);
+    }
+}

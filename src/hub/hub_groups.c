@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: MIT */
+/* Groups: named sets of user ids, kept in join order.  Sending to a group reaches every
+ * connection of every member. */
+#include <string.h>
+
+#include "hub/hub_internal.h"
+#include "models/alloc.h"
+
+struct group_member {
+    wsc__hnode node;       /* group->members */
+    struct wsc_list link;  /* group->order */
+    char id[];
+};
+
+struct hub_group {
+    wsc__hnode node; /* hub->groups */
+    wsc__hmap members;
+    struct wsc_list order;
+    size_t count;
+    char id[];
+};
+
+static bool
+group_eq(const wsc__hnode *n, const void *key)
+{
+    return strcmp(wsc_container_of(n, struct hub_group, node)->id, key) == 0;
+}
+
+static bool
+member_eq(const wsc__hnode *n, const void *key)
+{
+    return strcmp(wsc_container_of(n, struct group_member, node)->id, key) == 0;
+}
+
+static struct hub_group *
+group_find(const wsc_hub *hub, const char *id)
+{
+    wsc__hnode *n = wsc__hmap_find(&hub->groups, wsc__hash_str(id), group_eq, id);
+    return n ? wsc_container_of(n, struct hub_group, node) : NULL;
+}
+
+static struct group_member *
+member_find(const struct hub_group *g, const char *user_id)
+{
+    wsc__hnode *n = wsc__hmap_find(&g->members, wsc__hash_str(user_id), member_eq, user_id);
+    return n ? wsc_container_of(n, struct group_member, node) : NULL;
+}
+
+static void *
+flex_new(size_t head, const char *id)
+{
+    size_t n = strlen(id);
+    char *p = wsc__calloc(1, head + n + 1);
+    if (p != NULL)
+        memcpy(p + head, id, n + 1);
+    return p;
+}
+
+wsc_err
+wsc_hub_group_join(wsc_hub *hub, const char *group_id, const char *user_id)
+{
+    if (hub == NULL || group_id == NULL || user_id == NULL || !group_id[0] || !user_id[0])
+        return WSC_ERR_INVALID;
+    struct hub_group *g = group_find(hub, group_id);
+    if (g != NULL && member_find(g, user_id) != NULL)
+        return WSC_ERR_EXISTS;
+    bool created = false;
+    if (g == NULL) {
+        g = flex_new(offsetof(struct hub_group, id), group_id);
+        if (g == NULL)
+            return WSC_ERR_NOMEM;
+        wsc__hmap_init(&g->members);
+        wsc_list_init(&g->order);
+        wsc__hmap_insert(&hub->groups, &g->node, wsc__hash_str(group_id));
+        created = true;
+    }
+    struct group_member *m = flex_new(offsetof(struct group_member, id), user_id);
+    if (m == NULL) {
+        if (created) {
+            wsc__hmap_remove(&hub->groups, &g->node);
+            wsc__free(g);
+        }
+        return WSC_ERR_NOMEM;
+    }
+    wsc__hmap_insert(&g->members, &m->node, wsc__hash_str(user_id));
+    wsc_list_push_back(&g->order, &m->link);
+    g->count++;
+    return WSC_OK;
+}
+
+static void
+group_free(struct hub_group *g)
+{
+    struct wsc_list *pos, *tmp;
+    wsc_list_foreach_safe(pos, tmp, &g->order)
+    {
+        wsc__free(wsc_container_of(pos, struct group_member, link));
+    }
+    wsc__hmap_clear(&g->members);
+    wsc__free(g);
+}
+
+wsc_err
+wsc_hub_group_leave(wsc_hub *hub, const char *group_id, const char *user_id)
+{
+    if (hub == NULL || group_id == NULL || user_id == NULL)
+        return WSC_ERR_INVALID;
+    struct hub_group *g = group_find(hub, group_id);
+    struct group_member *m = g ? member_find(g, user_id) : NULL;
+    if (m == NULL)
+        return WSC_ERR_NOT_FOUND;
+    wsc__hmap_remove(&g->members, &m->node);
+    wsc_list_remove(&m->link);
+    wsc__free(m);
+    if (--g->count == 0) {
+        wsc__hmap_remove(&hub->groups, &g->node);
+        group_free(g);
+    }
+    return WSC_OK;
+}
+
+bool
+wsc_hub_group_has(const wsc_hub *hub, const char *group_id, const char *user_id)
+{
+    if (hub == NULL || group_id == NULL || user_id == NULL)
+        return false;
+    const struct hub_group *g = group_find(hub, group_id);
+    return g != NULL && member_find(g, user_id) != NULL;
+}
+
+wsc_err
+wsc_hub_group_members(const wsc_hub *hub, const char *group_id, char ***out, size_t *n)
+{
+    if (hub == NULL || group_id == NULL || out == NULL)
+        return WSC_ERR_INVALID;
+    const struct hub_group *g = group_find(hub, group_id);
+    size_t count = g ? g->count : 0, bytes = 0;
+    const struct wsc_list *pos;
+    if (g != NULL) {
+        wsc_list_foreach(pos, &g->order)
+        {
+            bytes += strlen(wsc_container_of(pos, struct group_member, link)->id) + 1;
+        }
+    }
+    /* One block: the pointer array, then the strings. */
+    char **arr = wsc__malloc((count + 1) * sizeof(char *) + bytes);
+    if (arr == NULL)
+        return WSC_ERR_NOMEM;
+    char *s = (char *)(arr + count + 1);
+    size_t i = 0;
+    if (g != NULL) {
+        wsc_list_foreach(pos, &g->order)
+        {
+            const char *id = wsc_container_of(pos, struct group_member, link)->id;
+            size_t len = strlen(id) + 1;
+            memcpy(s, id, len);
+            arr[i++] = s;
+            s += len;
+        }
+    }
+    arr[i] = NULL;
+    *out = arr;
+    if (n != NULL)
+        *n = count;
+    return WSC_OK;
+}
+
+size_t
+wsc__hub_route_group(wsc_hub *hub, const char *group_id, wsc_msg *msg, const char *exclude_user,
+                     wsc_conn *exclude)
+{
+    struct hub_group *g = group_find(hub, group_id);
+    if (g == NULL)
+        return 0;
+    size_t n = 0;
+    struct wsc_list *pos;
+    wsc_list_foreach(pos, &g->order)
+    {
+        const char *uid = wsc_container_of(pos, struct group_member, link)->id;
+        if (exclude_user == NULL || strcmp(uid, exclude_user) != 0)
+            n += wsc__hub_route_user(hub, uid, msg, exclude);
+    }
+    return n;
+}
+
+void
+wsc__hub_groups_free(wsc_hub *hub)
+{
+    if (hub->groups.buckets == NULL)
+        return;
+    for (size_t i = 0; i <= hub->groups.mask; i++) {
+        wsc__hnode *n = hub->groups.buckets[i];
+        while (n != NULL) {
+            wsc__hnode *next = n->next;
+            group_free(wsc_container_of(n, struct hub_group, node));
+            n = next;
+        }
+    }
+    wsc__hmap_clear(&hub->groups);
+}

@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: MIT */
+/* Before the upgrade (PROTOCOL.md §1): the path, draining and capacity checks, the origin
+ * allow-list, and identity from the authenticate callback, a JWT, or (only when enabled) the
+ * user_id query parameter.  Refusals are HTTP answers with a JSON body. */
+#include <stdio.h>
+#include <string.h>
+
+#include "hub/hub_internal.h"
+#include "middleware/auth_jwt.h"
+#include "models/alloc.h"
+#include "models/utf8.h"
+
+int
+wsc__hub_http_refuse(struct lws *wsi, int status, const char *code, const char *reason,
+                     int retry_after_s)
+{
+    char body[320];
+    int blen = snprintf(body, sizeof(body), "{\"error\":\"%s\",\"reason\":\"%s\"}", code, reason);
+    unsigned char buf[LWS_PRE + 512], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf);
+    if (lws_add_http_header_status(wsi, (unsigned int)status, &p, end) ||
+        lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
+                                     (const unsigned char *)"application/json", 16, &p, end) ||
+        lws_add_http_header_content_length(wsi, (lws_filepos_t)blen, &p, end))
+        return -1;
+    if (retry_after_s > 0) {
+        char ra[16];
+        int n = snprintf(ra, sizeof(ra), "%d", retry_after_s);
+        if (lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_RETRY_AFTER,
+                                         (const unsigned char *)ra, n, &p, end))
+            return -1;
+    }
+    if (lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close",
+                                     5, &p, end) ||
+        lws_finalize_http_header(wsi, &p, end))
+        return -1;
+    if (lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_HEADERS) < 0 ||
+        lws_write(wsi, (unsigned char *)body, (size_t)blen, LWS_WRITE_HTTP_FINAL) < 0)
+        return -1;
+    return 1;
+}
+
+void
+wsc__pending_free(struct pending_identity *p)
+{
+    if (p == NULL)
+        return;
+    wsc__free(p->user_id);
+    wsc__free(p->client_id);
+    wsc__free(p->app_id);
+    if (p->groups != NULL) {
+        for (size_t i = 0; p->groups[i] != NULL; i++)
+            wsc__free(p->groups[i]);
+        wsc__free(p->groups);
+    }
+    wsc__free(p);
+}
+
+/* Copies the value of query parameter name into out; false when absent. */
+static bool
+query_arg(struct lws *wsi, const char *name, char *out, size_t cap)
+{
+    char frag[512];
+    size_t nlen = strlen(name);
+    for (int i = 0; i < 64; i++) {
+        int n = lws_hdr_copy_fragment(wsi, frag, sizeof(frag), WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (n < 0)
+            return false;
+        if ((size_t)n > nlen && strncmp(frag, name, nlen) == 0 && frag[nlen] == '=') {
+            snprintf(out, cap, "%s", frag + nlen + 1);
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool
+header(struct lws *wsi, enum lws_token_indexes tok, char *out, size_t cap)
+{
+    if (lws_hdr_total_length(wsi, tok) <= 0)
+        return false;
+    return lws_hdr_copy(wsi, out, (int)cap, tok) > 0;
+}
+
+static bool
+valid_id(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 127 || !wsc__utf8_valid(s, n))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if ((unsigned char)s[i] < 0x20)
+            return false;
+    }
+    return true;
+}
+
+static char **
+copy_groups(char **src, size_t n)
+{
+    char **g = wsc__calloc(n + 1, sizeof(char *));
+    for (size_t i = 0; g != NULL && i < n; i++)
+        g[i] = wsc__strdup(src[i]);
+    return g;
+}
+
+struct upgrade_req {
+    char token[2048], user_id[256], client_id[256], origin[256], peer[48];
+};
+
+/* Decides who connects.  Returns 0 and fills p, or an HTTP status with code/why set. */
+static int
+identify(wsc_hub *hub, const struct upgrade_req *r, struct pending_identity *p,
+         const char **why)
+{
+    char uid[256] = "";
+    if (hub->cfg.on_auth != NULL) {
+        wsc_auth_request req = {hub->cfg.ws_path, r->token[0] ? r->token : NULL,
+                                r->user_id[0] ? r->user_id : NULL,
+                                r->client_id[0] ? r->client_id : NULL,
+                                r->origin[0] ? r->origin : NULL, r->peer};
+        wsc_auth_result res;
+        memset(&res, 0, sizeof(res));
+        hub->cfg.on_auth(hub, &req, &res, hub->cfg.user);
+        res.user_id[sizeof(res.user_id) - 1] = res.app_id[sizeof(res.app_id) - 1] = '\0';
+        res.reason[sizeof(res.reason) - 1] = '\0';
+        if (res.status != 0 || res.user_id[0] == '\0') {
+            *why = "refused by the application";
+            return res.status ? res.status : 401;
+        }
+        snprintf(uid, sizeof(uid), "%s", res.user_id);
+        p->app_id = res.app_id[0] ? wsc__strdup(res.app_id) : NULL;
+        size_t n = 0;
+        while (res.groups != NULL && res.groups[n] != NULL)
+            n++;
+        p->groups = n ? copy_groups((char **)(uintptr_t)res.groups, n) : NULL;
+    } else if (hub->cfg.jwt_secret != NULL && r->token[0] != '\0') {
+        wsc__identity id;
+        if (wsc__jwt_verify(r->token, hub->cfg.jwt_secret, (int64_t)(wsc__wall_ms() / 1000), &id,
+                            why) != WSC_OK)
+            return 401;
+        snprintf(uid, sizeof(uid), "%s", id.user_id);
+        p->app_id = id.app_id[0] ? wsc__strdup(id.app_id) : NULL;
+        p->groups = id.n_groups ? copy_groups(id.groups, id.n_groups) : NULL;
+        wsc__identity_clear(&id);
+    } else if (hub->cfg.insecure_user_id && r->user_id[0] != '\0') {
+        snprintf(uid, sizeof(uid), "%s", r->user_id);
+    } else {
+        *why = "missing credentials";
+        return 401;
+    }
+    if (!valid_id(uid)) {
+        *why = "invalid user id";
+        return 401;
+    }
+    p->user_id = wsc__strdup(uid);
+    return p->user_id ? 0 : 503;
+}
+
+static bool
+origin_allowed(const wsc_hub *hub, const char *origin)
+{
+    if (hub->cfg.origins == NULL)
+        return true;
+    for (size_t i = 0; hub->cfg.origins[i] != NULL; i++) {
+        if (strcmp(hub->cfg.origins[i], origin) == 0)
+            return true;
+    }
+    return false;
+}
+
+static const char *
+code_of_status(int status)
+{
+    switch (status) {
+    case 403:
+        return "forbidden";
+    case 429:
+        return "rate_limited";
+    case 503:
+        return "unavailable";
+    default:
+        return "unauthorized";
+    }
+}
+
+/* Capacity: the node, and the user unless this connection replaces one of the same client. */
+static const char *
+over_capacity(const wsc_hub *hub, const struct pending_identity *p)
+{
+    if (hub->n_conns + hub->n_upgrading >= hub->cfg.max_conns)
+        return "node is full";
+    const struct hub_user *u = wsc__hub_user_find(hub, p->user_id);
+    if (u == NULL || hub->cfg.max_conns_per_user == 0 ||
+        u->n_conns < hub->cfg.max_conns_per_user)
+        return NULL;
+    const struct wsc_list *pos;
+    wsc_list_foreach(pos, &u->conns)
+    {
+        const wsc_conn *c = wsc_container_of(pos, wsc_conn, user_link);
+        if (p->client_id != NULL && strcmp(c->client_id, p->client_id) == 0)
+            return NULL;
+    }
+    return "too many connections for this user";
+}
+
+static int
+refuse(wsc_hub *hub, struct lws *wsi, int status, const char *why, const char *peer)
+{
+    hub->stats.refused++;
+    wsc__log(&hub->log, WSC_LOG_INFO, "upgrade_refused", "i:status,s:reason,s:peer", status, why,
+             peer);
+    return wsc__hub_http_refuse(wsi, status, code_of_status(status), why, status == 503 ? 1 : 0);
+}
+
+struct pending_identity *
+wsc__hub_pending_take(wsc_hub *hub, struct lws *wsi)
+{
+    struct pending_identity *p = lws_get_opaque_user_data(wsi);
+    if (p != NULL) {
+        lws_set_opaque_user_data(wsi, NULL);
+        if (hub->n_upgrading > 0)
+            hub->n_upgrading--;
+    }
+    return p;
+}
+
+void
+wsc__hub_pending_drop(wsc_hub *hub, struct lws *wsi)
+{
+    wsc__pending_free(wsc__hub_pending_take(hub, wsi));
+}
+
+int
+wsc__hub_confirm_upgrade(wsc_hub *hub, struct lws *wsi)
+{
+    static struct upgrade_req r; /* large; filled and used within this call on the loop thread */
+    char path[256] = "", auth[2100] = "";
+    memset(&r, 0, sizeof(r));
+    lws_get_peer_simple(wsi, r.peer, sizeof(r.peer));
+    header(wsi, WSI_TOKEN_GET_URI, path, sizeof(path));
+    if (strcmp(path, hub->cfg.ws_path) != 0)
+        return wsc__hub_http_refuse(wsi, 404, "not_found", "no WebSocket endpoint here", 0);
+    if (hub->draining)
+        return refuse(hub, wsi, 503, "hub is shutting down", r.peer);
+    header(wsi, WSI_TOKEN_ORIGIN, r.origin, sizeof(r.origin));
+    if (r.origin[0] != '\0' && !origin_allowed(hub, r.origin))
+        return refuse(hub, wsi, 403, "origin not allowed", r.peer);
+    if (!(header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, auth, sizeof(auth)) &&
+          wsc__bearer_token(auth, r.token, sizeof(r.token))))
+        query_arg(wsi, "token", r.token, sizeof(r.token));
+    query_arg(wsi, "user_id", r.user_id, sizeof(r.user_id));
+    query_arg(wsi, "client_id", r.client_id, sizeof(r.client_id));
+    struct pending_identity *p = wsc__calloc(1, sizeof(*p));
+    if (p == NULL)
+        return refuse(hub, wsi, 503, "out of memory", r.peer);
+    const char *why = "refused";
+    int status = identify(hub, &r, p, &why);
+    if (status == 0 && r.client_id[0] != '\0') {
+        if (!valid_id(r.client_id)) {
+            status = 401;
+            why = "invalid client id";
+        } else if ((p->client_id = wsc__strdup(r.client_id)) == NULL) {
+            status = 503;
+        }
+    }
+    const char *full = status == 0 ? over_capacity(hub, p) : NULL;
+    if (status != 0 || full != NULL) {
+        wsc__pending_free(p);
+        return refuse(hub, wsi, full ? 503 : status, full ? full : why, r.peer);
+    }
+    if (p->client_id == NULL) {
+        char cid[48];
+        snprintf(cid, sizeof(cid), "c-%llx", (unsigned long long)wsc__hub_next_seq(hub));
+        p->client_id = wsc__strdup(cid);
+    }
+    memcpy(p->peer, r.peer, sizeof(p->peer));
+    lws_set_opaque_user_data(wsi, p);
+    hub->n_upgrading++;
+    return 0;
+}

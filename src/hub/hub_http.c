@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: MIT */
+/* Plain HTTP on the hub's port: /healthz and /readyz, and every other request handed to the
+ * application's on_http callback as a wsc_http_req (wsc/http.h), answered asynchronously. */
+#include <stdio.h>
+#include <string.h>
+
+#include "hub/hub_internal.h"
+#include "models/alloc.h"
+
+#define BODY_MAX (1u << 20)
+
+enum { H_AUTH, H_CTYPE, H_ORIGIN, H_APIKEY, H_LAST_EVENT, H_COUNT_ };
+
+struct wsc_http_req {
+    wsc_hub *hub;
+    struct wsc_list link; /* hub->http_reqs */
+    wsc_conn *pss;        /* the session that points at this request, or NULL */
+    struct lws *wsi; /* NULL once the connection is gone */
+    char method[8];
+    char *path;
+    char *query; /* "k=v\0k=v\0\0", decoded */
+    char *hdr[H_COUNT_];
+    char *body;
+    size_t body_len;
+    bool responded, dispatched;
+    int status;
+    char ctype[64], xname[32], xvalue[64];
+    unsigned char *out; /* LWS_PRE + response body */
+    size_t out_len;
+};
+
+static void
+req_free(struct wsc_http_req *r)
+{
+    if (r == NULL)
+        return;
+    wsc_list_remove(&r->link);
+    if (r->pss != NULL)
+        r->pss->http = NULL;
+    wsc__free(r->path);
+    wsc__free(r->query);
+    for (int i = 0; i < H_COUNT_; i++)
+        wsc__free(r->hdr[i]);
+    wsc__free(r->body);
+    wsc__free(r->out);
+    wsc__free(r);
+}
+
+static char *
+copy_header(struct lws *wsi, enum lws_token_indexes tok)
+{
+    int n = lws_hdr_total_length(wsi, tok);
+    if (n <= 0)
+        return NULL;
+    char *s = wsc__malloc((size_t)n + 1);
+    if (s != NULL && lws_hdr_copy(wsi, s, n + 1, tok) < 0) {
+        wsc__free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static char *
+copy_custom(struct lws *wsi, const char *name)
+{
+    int n = lws_hdr_custom_length(wsi, name, (int)strlen(name));
+    if (n <= 0)
+        return NULL;
+    char *s = wsc__malloc((size_t)n + 1);
+    if (s != NULL && lws_hdr_custom_copy(wsi, s, n + 1, name, (int)strlen(name)) < 0) {
+        wsc__free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static const char *
+method_of(struct lws *wsi)
+{
+    static const struct {
+        enum lws_token_indexes tok;
+        const char *name;
+    } m[] = {{WSI_TOKEN_GET_URI, "GET"},       {WSI_TOKEN_POST_URI, "POST"},
+             {WSI_TOKEN_PUT_URI, "PUT"},       {WSI_TOKEN_DELETE_URI, "DELETE"},
+             {WSI_TOKEN_PATCH_URI, "PATCH"},   {WSI_TOKEN_OPTIONS_URI, "OPTIONS"},
+             {WSI_TOKEN_HEAD_URI, "HEAD"}};
+    for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+        if (lws_hdr_total_length(wsi, m[i].tok) > 0)
+            return m[i].name;
+    }
+    return "GET";
+}
+
+static char *
+copy_query(struct lws *wsi)
+{
+    int total = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS);
+    char *q = wsc__calloc(1, (size_t)(total > 0 ? total : 0) + 66);
+    if (q == NULL || total <= 0)
+        return q;
+    size_t off = 0;
+    for (int i = 0; i < 64; i++) {
+        int n = lws_hdr_copy_fragment(wsi, q + off, total + 2 - (int)off, WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (n < 0)
+            break;
+        off += (size_t)n + 1;
+    }
+    return q;
+}
+
+static struct wsc_http_req *
+req_new(wsc_hub *hub, struct lws *wsi, const char *path)
+{
+    struct wsc_http_req *r = wsc__calloc(1, sizeof(*r));
+    if (r == NULL)
+        return NULL;
+    r->hub = hub;
+    r->wsi = wsi;
+    wsc_list_push_back(&hub->http_reqs, &r->link);
+    snprintf(r->method, sizeof(r->method), "%s", method_of(wsi));
+    r->path = wsc__strdup(path);
+    r->query = copy_query(wsi);
+    r->hdr[H_AUTH] = copy_header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+    r->hdr[H_CTYPE] = copy_header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE);
+    r->hdr[H_ORIGIN] = copy_header(wsi, WSI_TOKEN_ORIGIN);
+    r->hdr[H_APIKEY] = copy_custom(wsi, "x-api-key:");
+    r->hdr[H_LAST_EVENT] = copy_custom(wsi, "last-event-id:");
+    r->body = wsc__calloc(1, 1);
+    if (r->path == NULL || r->query == NULL || r->body == NULL) {
+        req_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+static void
+dispatch(wsc_hub *hub, struct wsc_http_req *r)
+{
+    r->dispatched = true;
+    if (hub->cfg.on_http != NULL)
+        hub->cfg.on_http(hub, r, hub->cfg.user);
+    else
+        wsc_http_req_respond(r, 404, NULL, "{\"error\":\"not_found\",\"reason\":\"no such path\"}",
+                             46);
+}
+
+static int
+builtin(wsc_hub *hub, struct wsc_http_req *r)
+{
+    if (strcmp(r->path, "/healthz") == 0) {
+        wsc_http_req_respond(r, 200, NULL, "{\"status\":\"ok\"}", 15);
+        return 1;
+    }
+    if (strcmp(r->path, "/readyz") == 0) {
+        bool ready = hub->ready && !hub->draining;
+        if (ready)
+            wsc_http_req_respond(r, 200, NULL, "{\"status\":\"ready\"}", 18);
+        else
+            wsc_http_req_respond_h(r, 503, NULL, "Retry-After", "1",
+                                   "{\"error\":\"unavailable\",\"reason\":\"not ready\"}", 44);
+        return 1;
+    }
+    return 0;
+}
+
+static int
+write_response(struct wsc_http_req *r, struct lws *wsi)
+{
+    unsigned char hdr[LWS_PRE + 1024], *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof(hdr);
+    if (lws_add_http_common_headers(wsi, (unsigned int)r->status, r->ctype, r->out_len, &p, end))
+        return -1;
+    if (r->xname[0] != '\0') {
+        char name[40];
+        snprintf(name, sizeof(name), "%s:", r->xname);
+        if (lws_add_http_header_by_name(wsi, (const unsigned char *)name,
+                                        (const unsigned char *)r->xvalue, (int)strlen(r->xvalue),
+                                        &p, end))
+            return -1;
+    }
+    if (lws_finalize_write_http_header(wsi, start, &p, end))
+        return -1;
+    if (lws_write(wsi, r->out + LWS_PRE, r->out_len, LWS_WRITE_HTTP_FINAL) < 0)
+        return -1;
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/* The socket is gone: an unanswered request stays valid until the application answers. */
+static void
+abandon(struct wsc_http_req *r)
+{
+    if (r->pss != NULL)
+        r->pss->http = NULL;
+    r->pss = NULL;
+    r->wsi = NULL;
+    if (r->responded || !r->dispatched)
+        req_free(r);
+}
+
+void
+wsc__hub_http_abandon_all(wsc_hub *hub)
+{
+    struct wsc_list *pos, *tmp;
+    wsc_list_foreach_safe(pos, tmp, &hub->http_reqs)
+    {
+        abandon(wsc_container_of(pos, struct wsc_http_req, link));
+    }
+}
+
+int
+wsc__hub_http(wsc_hub *hub, wsc_conn *pss, struct lws *wsi, enum lws_callback_reasons reason,
+              void *in, size_t len)
+{
+    struct wsc_http_req *r = pss->http;
+    switch (reason) {
+    case LWS_CALLBACK_HTTP:
+        req_free(r);
+        r = pss->http = req_new(hub, wsi, in ? (const char *)in : "/");
+        if (r == NULL)
+            return -1;
+        r->pss = pss;
+        if (builtin(hub, r))
+            return 0;
+        if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
+            strcmp(r->method, "GET") != 0)
+            return 0; /* the body follows */
+        dispatch(hub, r);
+        return 0;
+    case LWS_CALLBACK_HTTP_BODY:
+        if (r == NULL || r->body_len + len > BODY_MAX)
+            return -1;
+        char *nb = wsc__realloc(r->body, r->body_len + len + 1);
+        if (nb == NULL)
+            return -1;
+        memcpy(nb + r->body_len, in, len);
+        r->body = nb;
+        r->body_len += len;
+        r->body[r->body_len] = '\0';
+        return 0;
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        if (r != NULL && !r->dispatched)
+            dispatch(hub, r);
+        return 0;
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        if (r == NULL || !r->responded)
+            return 0;
+        int rc = write_response(r, wsi);
+        req_free(r);
+        return rc;
+    case LWS_CALLBACK_CLOSED_HTTP:
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+        if (r != NULL)
+            abandon(r);
+        return 0;
+    default:
+        return lws_callback_http_dummy(wsi, reason, pss, in, len);
+    }
+}
+
+const char *
+wsc_http_req_method(const wsc_http_req *req)
+{
+    return req ? req->method : NULL;
+}
+
+const char *
+wsc_http_req_path(const wsc_http_req *req)
+{
+    return req ? req->path : NULL;
+}
+
+const char *
+wsc_http_req_query(const wsc_http_req *req, const char *name)
+{
+    if (req == NULL || name == NULL)
+        return NULL;
+    size_t n = strlen(name);
+    for (const char *q = req->query; *q; q += strlen(q) + 1) {
+        if (strncmp(q, name, n) == 0 && q[n] == '=')
+            return q + n + 1;
+    }
+    return NULL;
+}
+
+const char *
+wsc_http_req_header(const wsc_http_req *req, const char *name)
+{
+    static const char *const names[H_COUNT_] = {"authorization", "content-type", "origin",
+                                                "x-api-key", "last-event-id"};
+    for (int i = 0; req != NULL && name != NULL && i < H_COUNT_; i++) {
+        if (strcasecmp(names[i], name) == 0)
+            return req->hdr[i];
+    }
+    return NULL;
+}
+
+const char *
+wsc_http_req_body(const wsc_http_req *req, size_t *len)
+{
+    if (len != NULL)
+        *len = req ? req->body_len : 0;
+    return req ? req->body : NULL;
+}
+
+wsc_err
+wsc_http_req_respond_h(wsc_http_req *req, int status, const char *content_type,
+                       const char *header_name, const char *header_value, const char *body,
+                       size_t len)
+{
+    if (req == NULL || status < 100 || status > 599 || (body == NULL && len > 0))
+        return WSC_ERR_INVALID;
+    if (req->responded)
+        return WSC_ERR_STATE;
+    req->out = wsc__malloc(LWS_PRE + len + 1);
+    if (req->out == NULL)
+        return WSC_ERR_NOMEM;
+    if (len > 0)
+        memcpy(req->out + LWS_PRE, body, len);
+    req->out_len = len;
+    req->status = status;
+    snprintf(req->ctype, sizeof(req->ctype), "%s", content_type ? content_type : "application/json");
+    if (header_name != NULL && header_value != NULL) {
+        snprintf(req->xname, sizeof(req->xname), "%s", header_name);
+        snprintf(req->xvalue, sizeof(req->xvalue), "%s", header_value);
+    }
+    req->responded = true;
+    if (req->wsi == NULL) {
+        req_free(req); /* the client left; nothing to write */
+        return WSC_OK;
+    }
+    lws_callback_on_writable(req->wsi);
+    return WSC_OK;
+}
+
+wsc_err
+wsc_http_req_respond(wsc_http_req *req, int status, const char *content_type, const char *body,
+                     size_t len)
+{
+    return wsc_http_req_respond_h(req, status, content_type, NULL, NULL, body, len);
+}

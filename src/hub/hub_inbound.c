@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/* Frames from clients (PROTOCOL.md §2-§3): validation, ping/pong, stamping, the application's
+ * veto, routing by receiver, groups or broadcast, receipts, and the penalty for bad input. */
+#include <string.h>
+
+#include "hub/hub_internal.h"
+#include "models/msg_internal.h"
+#include "protocol/frames.h"
+
+static void
+send_ctl(wsc_hub *hub, wsc_conn *conn, wsc_msg *m)
+{
+    if (m == NULL)
+        return;
+    wsc__msg_set_urgent_lane(m);
+    wsc__hub_enqueue(hub, conn, m);
+    wsc_msg_unref(m);
+}
+
+/* An error frame that does not count as a violation (the frame itself was fine). */
+static void
+send_error(wsc_hub *hub, wsc_conn *conn, const char *ref, const char *code, const char *reason)
+{
+    wsc_msg *m = NULL;
+    wsc__proto_error(&m, ref, code, reason);
+    send_ctl(hub, conn, m);
+}
+
+void
+wsc__hub_violation(wsc_hub *hub, wsc_conn *conn, const char *ref, const char *code,
+                   const char *reason)
+{
+    send_error(hub, conn, ref, code, reason);
+    wsc__log(&hub->log, WSC_LOG_INFO, "bad_frame", "u:conn,s:code,s:reason", conn->id, code,
+             reason);
+    if (++conn->violations >= hub->cfg.max_violations)
+        wsc__hub_conn_close_after_flush(conn, 1008, "too many invalid frames");
+}
+
+static void
+answer_ack(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg, const char *status, const char *error)
+{
+    if (!wsc_msg_require_ack(msg))
+        return;
+    wsc_msg *m = NULL;
+    wsc__proto_ack(&m, wsc_msg_get(msg, WSC_F_MESSAGE_ID), status, error);
+    send_ctl(hub, conn, m);
+}
+
+static bool
+conn_may_use_group(const wsc_hub *hub, const wsc_conn *conn, const char *group)
+{
+    if (wsc_hub_group_has(hub, group, conn->user->id))
+        return true;
+    for (size_t i = 0; conn->groups != NULL && conn->groups[i] != NULL; i++) {
+        if (strcmp(conn->groups[i], group) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void
+stamp(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
+{
+    char id[64], ts[40];
+    wsc__proto_make_id(hub->cfg.node_id, wsc__hub_next_seq(hub), id, sizeof(id));
+    wsc__proto_time_rfc3339(wsc__wall_ms(), ts, sizeof(ts));
+    wsc_msg_set(msg, WSC_F_ID, id);
+    if (wsc_msg_get(msg, WSC_F_MESSAGE_ID) == NULL)
+        wsc_msg_set(msg, WSC_F_MESSAGE_ID, id);
+    wsc_msg_set(msg, WSC_F_SENDER, conn->user->id);
+    wsc_msg_set(msg, WSC_F_SENDER_CLIENT, conn->client_id);
+    wsc_msg_set(msg, WSC_F_CREATE_AT, ts);
+    wsc_msg_set(msg, WSC_F_APP_ID, conn->app_id);
+    wsc_msg_set(msg, WSC_F_NAMESPACE, NULL);
+    wsc_msg_set(msg, WSC_F_SOURCE, NULL);
+}
+
+/* Routes a stamped message; answers the sender when something is refused. */
+static void
+route(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
+{
+    const char *ref = wsc_msg_get(msg, WSC_F_MESSAGE_ID);
+    const char *receiver = wsc_msg_get(msg, WSC_F_RECEIVER);
+    const char *bcast = wsc_msg_get(msg, WSC_F_BROADCAST_TYPE);
+    size_t groups = wsc_msg_group_count(msg), n = 0;
+    bool targeted = receiver != NULL || groups > 0 || bcast != NULL;
+    if (bcast != NULL) {
+        bool allow = hub->cfg.allow_client_broadcast;
+        if (hub->cfg.on_broadcast_check)
+            hub->cfg.on_broadcast_check(hub, conn, &allow, hub->cfg.user);
+        if (strcmp(bcast, "global") != 0 || !allow) {
+            answer_ack(hub, conn, msg, "rejected", "forbidden");
+            wsc__hub_violation(hub, conn, ref, "forbidden", "broadcast not allowed");
+            return;
+        }
+        n += wsc__hub_route_all(hub, msg, conn);
+    }
+    for (size_t i = 0; i < groups; i++) {
+        const char *g = wsc_msg_group(msg, i);
+        if (!conn_may_use_group(hub, conn, g)) {
+            answer_ack(hub, conn, msg, "rejected", "forbidden");
+            wsc__hub_violation(hub, conn, ref, "forbidden", "not a member of the group");
+            return;
+        }
+        n += wsc__hub_route_group(hub, g, msg, NULL, conn);
+    }
+    if (receiver != NULL) {
+        size_t r = wsc__hub_route_user(hub, receiver, msg, conn);
+        if (r == 0 && groups == 0 && bcast == NULL) {
+            answer_ack(hub, conn, msg, "rejected", "unknown_receiver");
+            send_error(hub, conn, ref, "unknown_receiver", "receiver is not online");
+            return;
+        }
+        n += r;
+    }
+    if (targeted)
+        answer_ack(hub, conn, msg, "delivered", NULL);
+}
+
+static const char *
+error_code_of(wsc_err err)
+{
+    switch (err) {
+    case WSC_ERR_TOO_LARGE:
+        return "too_large";
+    case WSC_ERR_PROTOCOL:
+        return "invalid_json";
+    default:
+        return "invalid_message";
+    }
+}
+
+void
+wsc__hub_on_text(wsc_hub *hub, wsc_conn *conn, const char *text, size_t len)
+{
+    wsc_msg *msg = NULL;
+    const char *why = NULL;
+    wsc_err err = wsc_msg_parse(&msg, text, len, &hub->cfg.msg_limits, &why);
+    if (err != WSC_OK) {
+        wsc__hub_violation(hub, conn, NULL, error_code_of(err), why ? why : wsc_strerror(err));
+        return;
+    }
+    const char *type = wsc_msg_get(msg, WSC_F_TYPE);
+    if (strcmp(type, "ping") == 0 || strcmp(type, "heartbeat") == 0) {
+        wsc_msg *pong = NULL;
+        wsc__proto_pong(&pong);
+        send_ctl(hub, conn, pong);
+    } else if (strcmp(type, "ack") == 0 || strcmp(type, "pong") == 0) {
+        /* Receipts feed the reliability layer; on their own they need no answer. */
+    } else {
+        hub->stats.messages_in++;
+        stamp(hub, conn, msg);
+        bool do_route = hub->cfg.client_routing;
+        if (hub->cfg.on_message)
+            hub->cfg.on_message(hub, conn, msg, &do_route, hub->cfg.user);
+        if (do_route && conn->state == CONN_OPEN)
+            route(hub, conn, msg);
+    }
+    wsc_msg_unref(msg);
+}

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+/* The hub's private state, shared by the files of src/hub/.  Everything here is touched only on
+ * the loop thread. */
+#ifndef WSC_HUB_HUB_INTERNAL_H
+#define WSC_HUB_HUB_INTERNAL_H
+
+#include <libwebsockets.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <wsc/hub.h>
+
+#include "hub/conn_queue.h"
+#include "loop/loop.h"
+#include "middleware/logger.h"
+#include "models/hmap.h"
+#include "models/list.h"
+
+/* Connection states. */
+enum conn_state {
+    CONN_HTTP = 0,   /* a plain HTTP transaction (or an upgrade not yet accepted) */
+    CONN_OPEN,       /* registered WebSocket */
+    CONN_CLOSING,    /* close requested; no more traffic queued */
+    CONN_GONE        /* unregistered */
+};
+
+struct hub_user;
+struct wsc_http_req;
+
+/* The identity decided before the upgrade, kept until ESTABLISHED. */
+struct pending_identity {
+    char peer[48];
+    char *user_id;
+    char *client_id;
+    char *app_id;
+    char **groups; /* NULL-terminated, owned */
+};
+
+/* One WebSocket connection; lives in the lws per-session storage of its wsi. */
+struct wsc_conn {
+    wsc_hub *hub;
+    struct lws *wsi;
+    wsc_conn_id id;
+    uint8_t state;
+    uint8_t ping_pending;
+    uint8_t violations;
+    uint8_t rx_binary;
+    uint8_t close_flush;     /* write what is queued before closing */
+    int close_code;          /* close we asked for (0: none) */
+    int peer_close_code;     /* from the peer's close frame (0: none) */
+    char *close_reason;      /* owned */
+    struct hub_user *user;
+    char *client_id;         /* owned */
+    char *app_id;            /* owned, NULL when the identity has none */
+    char **groups;           /* JWT gid, NULL-terminated, owned */
+    wsc__hnode by_id;        /* hub->conns_by_id */
+    struct wsc_list user_link;  /* hub_user->conns */
+    struct wsc_list all_link;   /* hub->conns */
+    struct wsc__conn_queue q;
+    uint64_t last_rx_ms;
+    uint64_t last_ping_ms;
+    char *rx;                /* reassembly of a fragmented message (lazy) */
+    size_t rx_len, rx_cap;
+    void *app_user;
+    char peer[48];
+    struct wsc_http_req *http;
+};
+
+/* A user with at least one live connection. */
+struct hub_user {
+    wsc__hnode node;         /* hub->users */
+    struct wsc_list link;    /* hub->user_order (registration order) */
+    struct wsc_list conns;
+    size_t n_conns;
+    char id[];               /* NUL-terminated */
+};
+
+struct wsc_hub {
+    wsc_hub_config cfg;      /* strings point into owned copies below */
+    char *str_host, *str_path, *str_node, *str_cert, *str_key, *str_secret;
+    char **str_origins;
+    wsc_loop *loop;
+    bool own_loop;
+    struct lws_vhost *vh;
+    struct lws_protocols protocols[2];
+    int port;
+    wsc__logger log;
+
+    wsc__hmap users;            /* id -> hub_user */
+    struct wsc_list user_order;
+    wsc__hmap conns_by_id;      /* id -> wsc_conn */
+    struct wsc_list conns;      /* every registered conn */
+    size_t n_conns;
+    size_t n_upgrading;         /* accepted upgrades not yet established */
+    wsc__hmap groups;           /* id -> hub_group */
+    struct wsc_list http_reqs;  /* live plain HTTP requests */
+    uint64_t next_conn_id;
+    uint64_t next_msg_seq;
+
+    wsc__timer sweep;           /* pings and heartbeat timeouts */
+    wsc__timer drain_deadline;  /* graceful shutdown */
+    bool draining, stopped, ready, freeing;
+    uint64_t started_ms;
+    wsc_hub_stats stats;
+    unsigned char *wbuf;        /* coalescing buffer (LWS_PRE + WSC_HUB_WBUF) */
+    char last_error[256];
+};
+
+/* conn lifecycle (hub_conn.c) */
+int wsc__hub_conn_open(wsc_hub *hub, wsc_conn *conn, struct lws *wsi);
+void wsc__hub_conn_closed(wsc_hub *hub, wsc_conn *conn);
+/** Closes conn with code at its next WRITEABLE; queued frames are dropped (reported). */
+void wsc__hub_conn_request_close(wsc_conn *conn, int code, const char *reason);
+/** Closes conn with code once its queue has been written. */
+void wsc__hub_conn_close_after_flush(wsc_conn *conn, int code, const char *reason);
+/** Unregisters every connection at once with 1001 (hub being freed). */
+void wsc__hub_conns_drop_all(wsc_hub *hub);
+wsc_conn *wsc__hub_conn_find(const wsc_hub *hub, wsc_conn_id id);
+struct hub_user *wsc__hub_user_find(const wsc_hub *hub, const char *user_id);
+
+/* queuing and writing (hub_send.c) */
+/** Queues msg on conn (refs it); a full queue goes to on_send_failed.  true when queued. */
+bool wsc__hub_enqueue(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg);
+int wsc__hub_writeable(wsc_hub *hub, wsc_conn *conn);
+void wsc__hub_report_failed(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg, wsc_err why);
+
+/* routing (hub_route.c): loop-thread versions of the public sends */
+size_t wsc__hub_route_user(wsc_hub *hub, const char *user_id, wsc_msg *msg, wsc_conn *exclude);
+size_t wsc__hub_route_group(wsc_hub *hub, const char *group_id, wsc_msg *msg,
+                            const char *exclude_user, wsc_conn *exclude);
+size_t wsc__hub_route_all(wsc_hub *hub, wsc_msg *msg, wsc_conn *exclude);
+
+/* inbound frames (hub_inbound.c) */
+void wsc__hub_on_text(wsc_hub *hub, wsc_conn *conn, const char *text, size_t len);
+void wsc__hub_violation(wsc_hub *hub, wsc_conn *conn, const char *ref, const char *code,
+                        const char *reason);
+
+/* upgrade and identity (hub_handshake.c) */
+/** Decides an upgrade; an accepted identity is kept as the wsi's opaque user data. */
+int wsc__hub_confirm_upgrade(wsc_hub *hub, struct lws *wsi);
+/** Takes the identity kept on wsi (NULL if none) and forgets it there. */
+struct pending_identity *wsc__hub_pending_take(wsc_hub *hub, struct lws *wsi);
+/** Frees an identity still kept on a wsi that goes away. */
+void wsc__hub_pending_drop(wsc_hub *hub, struct lws *wsi);
+void wsc__pending_free(struct pending_identity *p);
+/** Writes a complete HTTP error answer {"error":CODE,"reason":TEXT}; returns 1 (handled). */
+int wsc__hub_http_refuse(struct lws *wsi, int status, const char *code, const char *reason,
+                         int retry_after_s);
+
+/* plain HTTP (hub_http.c) */
+/** Detaches every live HTTP request from its socket (hub being freed). */
+void wsc__hub_http_abandon_all(wsc_hub *hub);
+int wsc__hub_http(wsc_hub *hub, wsc_conn *pss, struct lws *wsi, enum lws_callback_reasons reason,
+                  void *in, size_t len);
+
+/* groups (hub_groups.c) */
+void wsc__hub_groups_free(wsc_hub *hub);
+
+/* liveness and shutdown (hub_lifecycle.c) */
+void wsc__hub_sweep_start(wsc_hub *hub);
+void wsc__hub_drain_check(wsc_hub *hub);
+
+/* the lws protocol callback (hub_lws.c) */
+int wsc__hub_lws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len);
+
+void wsc__hub_set_error(wsc_hub *hub, const char *fmt, ...);
+uint64_t wsc__hub_next_seq(wsc_hub *hub);
+
+#define WSC_HUB_WBUF (64 * 1024)
+
+#endif

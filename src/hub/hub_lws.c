@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/* The hub's lws protocol callback: turns lws events into connection lifecycle, inbound frames,
+ * writes and plain HTTP requests. */
+#include <string.h>
+
+#include "hub/hub_internal.h"
+#include "models/alloc.h"
+
+static int
+close_code_of(const void *in, size_t len)
+{
+    const unsigned char *p = in;
+    return len >= 2 ? (p[0] << 8) | p[1] : 1005;
+}
+
+/* Collects one (possibly fragmented) message; returns -1 when the connection must close. */
+static int
+on_receive(wsc_hub *hub, wsc_conn *conn, struct lws *wsi, const char *in, size_t len)
+{
+    bool first = lws_is_first_fragment(wsi), final = lws_is_final_fragment(wsi);
+    conn->last_rx_ms = wsc__now_ms();
+    if (conn->state != CONN_OPEN)
+        return 0;
+    if (first && final && conn->rx_len == 0) {
+        hub->stats.bytes_in += len;
+        if (len > hub->cfg.msg_limits.max_bytes)
+            goto too_big;
+        if (lws_frame_is_binary(wsi)) {
+            if (hub->cfg.on_binary)
+                hub->cfg.on_binary(hub, conn, in, len, hub->cfg.user);
+        } else {
+            wsc__hub_on_text(hub, conn, in, len);
+        }
+        return 0;
+    }
+    if (first)
+        conn->rx_binary = (uint8_t)lws_frame_is_binary(wsi);
+    hub->stats.bytes_in += len;
+    if (conn->rx_len + len > hub->cfg.msg_limits.max_bytes)
+        goto too_big;
+    if (conn->rx_len + len + 1 > conn->rx_cap) {
+        size_t cap = conn->rx_cap ? conn->rx_cap * 2 : 1024;
+        while (cap < conn->rx_len + len + 1)
+            cap *= 2;
+        char *nb = wsc__realloc(conn->rx, cap);
+        if (nb == NULL) {
+            wsc__hub_conn_request_close(conn, 1011, "out of memory");
+            return -1;
+        }
+        conn->rx = nb;
+        conn->rx_cap = cap;
+    }
+    memcpy(conn->rx + conn->rx_len, in, len);
+    conn->rx_len += len;
+    if (!final)
+        return 0;
+    conn->rx[conn->rx_len] = '\0';
+    if (conn->rx_binary) {
+        if (hub->cfg.on_binary)
+            hub->cfg.on_binary(hub, conn, conn->rx, conn->rx_len, hub->cfg.user);
+    } else {
+        wsc__hub_on_text(hub, conn, conn->rx, conn->rx_len);
+    }
+    /* Release the reassembly buffer: idle connections keep no receive memory of ours. */
+    wsc__free(conn->rx);
+    conn->rx = NULL;
+    conn->rx_len = conn->rx_cap = 0;
+    return 0;
+too_big : {
+    unsigned char why[] = "message too big";
+    wsc__hub_conn_request_close(conn, 1009, (const char *)why);
+    lws_close_reason(wsi, 1009, why, sizeof(why) - 1);
+    return -1;
+}
+}
+
+static int
+ws_event(wsc_hub *hub, wsc_conn *conn, struct lws *wsi, enum lws_callback_reasons reason,
+         void *in, size_t len)
+{
+    switch (reason) {
+    case LWS_CALLBACK_ESTABLISHED:
+        return wsc__hub_conn_open(hub, conn, wsi);
+    case LWS_CALLBACK_RECEIVE:
+        return on_receive(hub, conn, wsi, in, len);
+    case LWS_CALLBACK_RECEIVE_PONG:
+        conn->last_rx_ms = wsc__now_ms();
+        return 0;
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return wsc__hub_writeable(hub, conn);
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        conn->peer_close_code = close_code_of(in, len);
+        if (conn->close_reason == NULL && len > 2)
+            conn->close_reason = wsc__strndup((char *)in + 2, len - 2);
+        return 0;
+    case LWS_CALLBACK_CLOSED:
+        wsc__hub_conn_closed(hub, conn);
+        return 0;
+    default:
+        return wsc__hub_http(hub, conn, wsi, reason, in, len);
+    }
+}
+
+int
+wsc__hub_lws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                size_t len)
+{
+    /* These reach every protocol of every vhost, including a vhost being destroyed after its
+     * hub is gone: never look at the hub for them. */
+    if (reason == LWS_CALLBACK_EVENT_WAIT_CANCELLED || reason == LWS_CALLBACK_PROTOCOL_INIT ||
+        reason == LWS_CALLBACK_PROTOCOL_DESTROY || wsi == NULL)
+        return 0;
+    struct lws_vhost *vh = lws_get_vhost(wsi);
+    wsc_hub *hub = vh ? lws_get_vhost_user(vh) : NULL;
+    if (hub == NULL || hub->freeing)
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    /* The identity decided before the upgrade rides on the wsi itself: lws gives the
+     * WebSocket its own per-session storage, so nothing in the HTTP one survives. */
+    if (reason == LWS_CALLBACK_HTTP_CONFIRM_UPGRADE)
+        return wsc__hub_confirm_upgrade(hub, wsi);
+    if (reason == LWS_CALLBACK_WSI_DESTROY) {
+        wsc__hub_pending_drop(hub, wsi);
+        return 0;
+    }
+    if (user == NULL)
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    return ws_event(hub, (wsc_conn *)user, wsi, reason, in, len);
+}

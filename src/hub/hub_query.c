@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: MIT */
+/* Queries (who is online, a user's connections, counters), kicking and closing, and the
+ * accessors of wsc_conn. */
+#include <string.h>
+
+#include "hub/hub_internal.h"
+#include "models/msg_internal.h"
+#include "models/alloc.h"
+#include "protocol/frames.h"
+
+bool
+wsc_hub_is_online(const wsc_hub *hub, const char *user_id)
+{
+    return hub != NULL && wsc__hub_user_find(hub, user_id) != NULL;
+}
+
+wsc_err
+wsc_hub_user_conns(const wsc_hub *hub, const char *user_id, wsc_conn_id *ids, size_t cap,
+                   size_t *n)
+{
+    if (hub == NULL || user_id == NULL || n == NULL || (ids == NULL && cap > 0))
+        return WSC_ERR_INVALID;
+    const struct hub_user *u = wsc__hub_user_find(hub, user_id);
+    *n = 0;
+    if (u == NULL)
+        return WSC_ERR_NOT_FOUND;
+    const struct wsc_list *pos;
+    size_t i = 0;
+    wsc_list_foreach(pos, &u->conns)
+    {
+        if (i < cap)
+            ids[i] = wsc_container_of(pos, wsc_conn, user_link)->id;
+        i++;
+    }
+    *n = i;
+    return WSC_OK;
+}
+
+wsc_err
+wsc_hub_online_users(const wsc_hub *hub, size_t offset, size_t limit, char ***out, size_t *n,
+                     size_t *total)
+{
+    if (hub == NULL || out == NULL || n == NULL)
+        return WSC_ERR_INVALID;
+    size_t count = 0, bytes = 0, i = 0;
+    const struct wsc_list *pos;
+    wsc_list_foreach(pos, &hub->user_order)
+    {
+        if (i >= offset && count < limit) {
+            bytes += strlen(wsc_container_of(pos, struct hub_user, link)->id) + 1;
+            count++;
+        }
+        i++;
+    }
+    char **arr = wsc__malloc((count + 1) * sizeof(char *) + bytes);
+    if (arr == NULL)
+        return WSC_ERR_NOMEM;
+    char *s = (char *)(arr + count + 1);
+    size_t k = 0;
+    i = 0;
+    wsc_list_foreach(pos, &hub->user_order)
+    {
+        if (i++ < offset || k >= count)
+            continue;
+        const char *id = wsc_container_of(pos, struct hub_user, link)->id;
+        size_t len = strlen(id) + 1;
+        memcpy(s, id, len);
+        arr[k++] = s;
+        s += len;
+    }
+    arr[k] = NULL;
+    *out = arr;
+    *n = k;
+    if (total != NULL)
+        *total = hub->stats.users;
+    return WSC_OK;
+}
+
+void
+wsc_hub_get_stats(const wsc_hub *hub, wsc_hub_stats *out)
+{
+    if (hub == NULL || out == NULL)
+        return;
+    *out = hub->stats;
+    out->uptime_ms = wsc__now_ms() - hub->started_ms;
+}
+
+static void
+kick(wsc_hub *hub, wsc_conn *c, const char *reason)
+{
+    wsc_msg *m = NULL;
+    if (wsc__proto_kick_out(&m, reason ? reason : "kicked", wsc__wall_ms()) == WSC_OK) {
+        wsc__msg_set_urgent_lane(m);
+        wsc__hub_enqueue(hub, c, m);
+        wsc_msg_unref(m);
+    }
+    wsc__hub_conn_close_after_flush(c, 4001, reason ? reason : "kicked");
+}
+
+wsc_err
+wsc_hub_kick_user(wsc_hub *hub, const char *user_id, const char *reason, size_t *n_kicked)
+{
+    if (n_kicked != NULL)
+        *n_kicked = 0;
+    if (hub == NULL || user_id == NULL)
+        return WSC_ERR_INVALID;
+    struct hub_user *u = wsc__hub_user_find(hub, user_id);
+    if (u == NULL)
+        return WSC_ERR_NOT_FOUND;
+    size_t n = 0;
+    struct wsc_list *pos;
+    wsc_list_foreach(pos, &u->conns)
+    {
+        wsc_conn *c = wsc_container_of(pos, wsc_conn, user_link);
+        if (c->state == CONN_OPEN) {
+            kick(hub, c, reason);
+            n++;
+        }
+    }
+    if (n_kicked != NULL)
+        *n_kicked = n;
+    return n > 0 ? WSC_OK : WSC_ERR_NOT_FOUND;
+}
+
+wsc_err
+wsc_hub_kick_conn(wsc_hub *hub, wsc_conn_id conn, const char *reason)
+{
+    if (hub == NULL)
+        return WSC_ERR_INVALID;
+    wsc_conn *c = wsc__hub_conn_find(hub, conn);
+    if (c == NULL || c->state != CONN_OPEN)
+        return WSC_ERR_NOT_FOUND;
+    kick(hub, c, reason);
+    return WSC_OK;
+}
+
+static bool
+valid_close_code(int code)
+{
+    return code >= 1000 && code <= 4999 && code != 1004 && code != 1005 && code != 1006 &&
+           code != 1015;
+}
+
+wsc_err
+wsc_hub_close_conn(wsc_hub *hub, wsc_conn_id conn, int code, const char *reason)
+{
+    if (hub == NULL || !valid_close_code(code))
+        return WSC_ERR_INVALID;
+    wsc_conn *c = wsc__hub_conn_find(hub, conn);
+    if (c == NULL || c->state != CONN_OPEN)
+        return WSC_ERR_NOT_FOUND;
+    wsc__hub_conn_request_close(c, code, reason);
+    return WSC_OK;
+}
+
+wsc_conn_id
+wsc_conn_get_id(const wsc_conn *conn)
+{
+    return conn ? conn->id : 0;
+}
+
+const char *
+wsc_conn_user_id(const wsc_conn *conn)
+{
+    return conn && conn->user ? conn->user->id : NULL;
+}
+
+const char *
+wsc_conn_client_id(const wsc_conn *conn)
+{
+    return conn ? conn->client_id : NULL;
+}
+
+const char *
+wsc_conn_peer(const wsc_conn *conn)
+{
+    return conn ? conn->peer : NULL;
+}
+
+void
+wsc_conn_set_user(wsc_conn *conn, void *user)
+{
+    if (conn != NULL)
+        conn->app_user = user;
+}
+
+void *
+wsc_conn_get_user(const wsc_conn *conn)
+{
+    return conn ? conn->app_user : NULL;
+}
+
+wsc_err
+wsc_conn_close(wsc_conn *conn, int code, const char *reason)
+{
+    if (conn == NULL || !valid_close_code(code))
+        return WSC_ERR_INVALID;
+    if (conn->state != CONN_OPEN)
+        return WSC_ERR_STATE;
+    wsc__hub_conn_request_close(conn, code, reason);
+    return WSC_OK;
+}

@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: MIT */
+/* Routing: to a user's connections, a group's members, or everyone.  The public send calls run
+ * here directly on the loop thread; from other threads they are handed to the loop. */
+#include <string.h>
+
+#include "hub/hub_internal.h"
+#include "models/alloc.h"
+#include "models/msg_internal.h"
+
+size_t
+wsc__hub_route_user(wsc_hub *hub, const char *user_id, wsc_msg *msg, wsc_conn *exclude)
+{
+    struct hub_user *u = wsc__hub_user_find(hub, user_id);
+    if (u == NULL)
+        return 0;
+    const char *only = wsc_msg_get(msg, WSC_F_RECEIVER_CLIENT);
+    size_t n = 0;
+    struct wsc_list *pos, *tmp;
+    wsc_list_foreach_safe(pos, tmp, &u->conns)
+    {
+        wsc_conn *c = wsc_container_of(pos, wsc_conn, user_link);
+        if (c == exclude || (only != NULL && strcmp(only, c->client_id) != 0))
+            continue;
+        n += wsc__hub_enqueue(hub, c, msg) ? 1 : 0;
+    }
+    return n;
+}
+
+size_t
+wsc__hub_route_all(wsc_hub *hub, wsc_msg *msg, wsc_conn *exclude)
+{
+    size_t n = 0;
+    if (wsc__msg_encode(msg) != WSC_OK)
+        return 0;
+    struct wsc_list *pos, *tmp;
+    wsc_list_foreach_safe(pos, tmp, &hub->conns)
+    {
+        wsc_conn *c = wsc_container_of(pos, wsc_conn, all_link);
+        if (c != exclude && c->state == CONN_OPEN)
+            n += wsc__hub_enqueue(hub, c, msg) ? 1 : 0;
+    }
+    return n;
+}
+
+/* A send handed over from another thread. */
+enum job_kind { JOB_USER, JOB_USERS, JOB_GROUP, JOB_ALL, JOB_CONN };
+struct send_job {
+    wsc_hub *hub;
+    enum job_kind kind;
+    wsc_msg *msg;
+    wsc_conn_id conn;
+    char *target;  /* user or group */
+    char *exclude; /* group: excluded user */
+    char **users;
+    size_t n_users;
+};
+
+static void
+job_free(struct send_job *j)
+{
+    wsc_msg_unref(j->msg);
+    wsc__free(j->target);
+    wsc__free(j->exclude);
+    for (size_t i = 0; i < j->n_users; i++)
+        wsc__free(j->users[i]);
+    wsc__free(j->users);
+    wsc__free(j);
+}
+
+static size_t
+run_job(struct send_job *j)
+{
+    wsc_hub *hub = j->hub;
+    size_t n = 0;
+    switch (j->kind) {
+    case JOB_USER:
+        return wsc__hub_route_user(hub, j->target, j->msg, NULL);
+    case JOB_USERS:
+        for (size_t i = 0; i < j->n_users; i++)
+            n += wsc__hub_route_user(hub, j->users[i], j->msg, NULL);
+        return n;
+    case JOB_GROUP:
+        return wsc__hub_route_group(hub, j->target, j->msg, j->exclude, NULL);
+    case JOB_ALL:
+        return wsc__hub_route_all(hub, j->msg, NULL);
+    case JOB_CONN: {
+        wsc_conn *c = wsc__hub_conn_find(hub, j->conn);
+        return c != NULL && wsc__hub_enqueue(hub, c, j->msg) ? 1 : 0;
+    }
+    }
+    return 0;
+}
+
+static void
+job_run_posted(void *arg)
+{
+    struct send_job *j = arg;
+    if (!j->hub->freeing)
+        run_job(j);
+    job_free(j);
+}
+
+/* Hands j to the loop thread; always consumes j. */
+static wsc_err
+submit(struct send_job *j, size_t *n_queued)
+{
+    if (n_queued != NULL)
+        *n_queued = 0;
+    wsc_err err = wsc__loop_post(j->hub->loop, job_run_posted, j);
+    if (err != WSC_OK)
+        job_free(j);
+    return err;
+}
+
+/* The loop-thread result of a send. */
+static wsc_err
+direct(size_t n, size_t *n_queued)
+{
+    if (n_queued != NULL)
+        *n_queued = n;
+    return n > 0 ? WSC_OK : WSC_ERR_NOT_FOUND;
+}
+
+static bool
+on_loop(const wsc_hub *hub)
+{
+    return wsc_loop_is_loop_thread(hub->loop);
+}
+
+static struct send_job *
+job_new(wsc_hub *hub, enum job_kind kind, wsc_msg *msg, const char *target, const char *exclude)
+{
+    struct send_job *j = wsc__calloc(1, sizeof(*j));
+    if (j == NULL)
+        return NULL;
+    j->hub = hub;
+    j->kind = kind;
+    j->msg = wsc_msg_ref(msg);
+    j->target = wsc__strdup(target);
+    j->exclude = wsc__strdup(exclude);
+    if ((target && !j->target) || (exclude && !j->exclude)) {
+        job_free(j);
+        return NULL;
+    }
+    return j;
+}
+
+wsc_err
+wsc_hub_send_to_user(wsc_hub *hub, const char *user_id, wsc_msg *msg, size_t *n_queued)
+{
+    if (hub == NULL || user_id == NULL || msg == NULL)
+        return WSC_ERR_INVALID;
+    if (on_loop(hub))
+        return direct(wsc__hub_route_user(hub, user_id, msg, NULL), n_queued);
+    struct send_job *j = job_new(hub, JOB_USER, msg, user_id, NULL);
+    return j ? submit(j, n_queued) : WSC_ERR_NOMEM;
+}
+
+wsc_err
+wsc_hub_send_to_users(wsc_hub *hub, const char *const *user_ids, size_t n_users, wsc_msg *msg,
+                      size_t *n_queued)
+{
+    if (hub == NULL || (user_ids == NULL && n_users > 0) || msg == NULL)
+        return WSC_ERR_INVALID;
+    if (on_loop(hub)) {
+        size_t n = 0;
+        for (size_t i = 0; i < n_users; i++)
+            n += user_ids[i] ? wsc__hub_route_user(hub, user_ids[i], msg, NULL) : 0;
+        return direct(n, n_queued);
+    }
+    struct send_job *j = job_new(hub, JOB_USERS, msg, NULL, NULL);
+    if (j == NULL)
+        return WSC_ERR_NOMEM;
+    j->users = wsc__calloc(n_users, sizeof(char *));
+    if (j->users == NULL) {
+        job_free(j);
+        return WSC_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < n_users; i++, j->n_users++) {
+        if (user_ids[i] == NULL || (j->users[i] = wsc__strdup(user_ids[i])) == NULL) {
+            wsc_err err = user_ids[i] == NULL ? WSC_ERR_INVALID : WSC_ERR_NOMEM;
+            job_free(j);
+            return err;
+        }
+    }
+    return submit(j, n_queued);
+}
+
+wsc_err
+wsc_hub_send_to_group(wsc_hub *hub, const char *group_id, wsc_msg *msg, const char *exclude_user,
+                      size_t *n_queued)
+{
+    if (hub == NULL || group_id == NULL || msg == NULL)
+        return WSC_ERR_INVALID;
+    if (on_loop(hub))
+        return direct(wsc__hub_route_group(hub, group_id, msg, exclude_user, NULL), n_queued);
+    struct send_job *j = job_new(hub, JOB_GROUP, msg, group_id, exclude_user);
+    return j ? submit(j, n_queued) : WSC_ERR_NOMEM;
+}
+
+wsc_err
+wsc_hub_broadcast(wsc_hub *hub, wsc_msg *msg, size_t *n_queued)
+{
+    if (hub == NULL || msg == NULL)
+        return WSC_ERR_INVALID;
+    if (on_loop(hub))
+        return direct(wsc__hub_route_all(hub, msg, NULL), n_queued);
+    struct send_job *j = job_new(hub, JOB_ALL, msg, NULL, NULL);
+    return j ? submit(j, n_queued) : WSC_ERR_NOMEM;
+}
+
+wsc_err
+wsc_hub_send_to_conn(wsc_hub *hub, wsc_conn_id conn, wsc_msg *msg)
+{
+    if (hub == NULL || conn == 0 || msg == NULL)
+        return WSC_ERR_INVALID;
+    if (on_loop(hub)) {
+        wsc_conn *c = wsc__hub_conn_find(hub, conn);
+        if (c == NULL)
+            return WSC_ERR_NOT_FOUND;
+        return wsc__hub_enqueue(hub, c, msg) ? WSC_OK : WSC_ERR_QUEUE_FULL;
+    }
+    struct send_job *j = job_new(hub, JOB_CONN, msg, NULL, NULL);
+    if (j == NULL)
+        return WSC_ERR_NOMEM;
+    j->conn = conn;
+    return submit(j, NULL);
+}
+
+static wsc_err
+with_binary(const void *data, size_t len, wsc_msg **out)
+{
+    if (data == NULL && len > 0)
+        return WSC_ERR_INVALID;
+    return wsc_msg_new_binary(out, data, len);
+}
+
+wsc_err
+wsc_hub_send_binary_to_user(wsc_hub *hub, const char *user_id, const void *data, size_t len,
+                            size_t *n_queued)
+{
+    wsc_msg *m = NULL;
+    wsc_err err = with_binary(data, len, &m);
+    if (err == WSC_OK)
+        err = wsc_hub_send_to_user(hub, user_id, m, n_queued);
+    wsc_msg_unref(m);
+    return err;
+}
+
+wsc_err
+wsc_hub_send_binary_to_group(wsc_hub *hub, const char *group_id, const void *data, size_t len,
+                             size_t *n_queued)
+{
+    wsc_msg *m = NULL;
+    wsc_err err = with_binary(data, len, &m);
+    if (err == WSC_OK)
+        err = wsc_hub_send_to_group(hub, group_id, m, NULL, n_queued);
+    wsc_msg_unref(m);
+    return err;
+}
+
+wsc_err
+wsc_hub_broadcast_binary(wsc_hub *hub, const void *data, size_t len, size_t *n_queued)
+{
+    wsc_msg *m = NULL;
+    wsc_err err = with_binary(data, len, &m);
+    if (err == WSC_OK)
+        err = wsc_hub_broadcast(hub, m, n_queued);
+    wsc_msg_unref(m);
+    return err;
+}

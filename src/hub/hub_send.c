@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: MIT */
+/* The hot path: queuing shared message references on connections and writing them on
+ * WRITEABLE.  When several frames wait, they are framed here and leave in one write. */
+#include <string.h>
+
+#include "hub/hub_internal.h"
+#include "models/msg_internal.h"
+
+void
+wsc__hub_report_failed(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg, wsc_err why)
+{
+    hub->stats.send_failed++;
+    wsc__log(&hub->log, WSC_LOG_DEBUG, "send_failed", "u:conn,s:message_id,s:error", conn->id,
+             wsc_msg_get(msg, WSC_F_MESSAGE_ID), wsc_err_name(why));
+    if (hub->cfg.on_send_failed)
+        hub->cfg.on_send_failed(hub, conn->id, conn->user ? conn->user->id : NULL, msg, why,
+                                hub->cfg.user);
+}
+
+bool
+wsc__hub_enqueue(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
+{
+    if (conn->state != CONN_OPEN) {
+        wsc__hub_report_failed(hub, conn, msg, WSC_ERR_CLOSED);
+        return false;
+    }
+    wsc_err err = wsc__msg_encode(msg);
+    size_t len = 0;
+    if (err == WSC_OK) {
+        wsc__msg_wire(msg, &len);
+        wsc_msg_ref(msg);
+        err = wsc__conn_queue_push(&conn->q, msg, len, hub->cfg.queue_max_count,
+                                   hub->cfg.queue_max_bytes);
+        if (err != WSC_OK)
+            wsc_msg_unref(msg);
+    }
+    if (err != WSC_OK) {
+        wsc__hub_report_failed(hub, conn, msg, err);
+        return false;
+    }
+    hub->stats.queued++;
+    if (wsc__conn_queue_len(&conn->q) == 1)
+        lws_callback_on_writable(conn->wsi);
+    return true;
+}
+
+static size_t
+frame_header(unsigned char *p, bool binary, size_t len)
+{
+    p[0] = (unsigned char)(0x80 | (binary ? 2 : 1));
+    if (len < 126) {
+        p[1] = (unsigned char)len;
+        return 2;
+    }
+    if (len <= 0xffff) {
+        p[1] = 126;
+        p[2] = (unsigned char)(len >> 8);
+        p[3] = (unsigned char)len;
+        return 4;
+    }
+    p[1] = 127;
+    for (int i = 0; i < 8; i++)
+        p[2 + i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
+    return 10;
+}
+
+/* Drops the first n messages of the queue after a successful write. */
+static void
+sent(wsc_hub *hub, wsc_conn *conn, size_t n, size_t bytes)
+{
+    for (size_t i = 0; i < n; i++) {
+        wsc_msg *m = wsc__conn_queue_peek(&conn->q, 0);
+        size_t len = 0;
+        wsc__msg_wire(m, &len);
+        wsc__conn_queue_pop(&conn->q, len);
+        hub->stats.queued--;
+        if (hub->cfg.on_sent)
+            hub->cfg.on_sent(hub, conn->id, conn->user->id, m, hub->cfg.user);
+        wsc_msg_unref(m);
+    }
+    hub->stats.messages_out += n;
+    hub->stats.bytes_out += bytes;
+}
+
+static int
+write_one(wsc_hub *hub, wsc_conn *conn, wsc_msg *m)
+{
+    size_t len = 0;
+    unsigned char *wire = wsc__msg_wire(m, &len);
+    int r = lws_write(conn->wsi, wire, len, wsc_msg_is_binary(m) ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+    if (r < (int)len)
+        return -1;
+    sent(hub, conn, 1, len);
+    return 0;
+}
+
+/* Frames as many waiting messages as fit in the hub's buffer and writes them at once. */
+static int
+write_coalesced(wsc_hub *hub, wsc_conn *conn, size_t waiting)
+{
+    unsigned char *start = hub->wbuf + LWS_PRE, *p = start;
+    size_t n = 0;
+    for (; n < waiting; n++) {
+        wsc_msg *m = wsc__conn_queue_peek(&conn->q, n);
+        size_t len = 0;
+        const unsigned char *wire = wsc__msg_wire(m, &len);
+        if ((size_t)(p - start) + len + 10 > WSC_HUB_WBUF)
+            break;
+        p += frame_header(p, wsc_msg_is_binary(m), len);
+        memcpy(p, wire, len);
+        p += len;
+    }
+    if (n < 2)
+        return write_one(hub, conn, wsc__conn_queue_peek(&conn->q, 0));
+    size_t total = (size_t)(p - start);
+    if (lws_write(conn->wsi, start, total, LWS_WRITE_RAW) < (int)total)
+        return -1;
+    sent(hub, conn, n, total);
+    return 0;
+}
+
+static int
+close_now(wsc_conn *conn)
+{
+    const char *reason = conn->close_reason ? conn->close_reason : "";
+    size_t rlen = strlen(reason);
+    lws_close_reason(conn->wsi, (enum lws_close_status)conn->close_code,
+                     (unsigned char *)(uintptr_t)reason, rlen > 123 ? 123 : rlen);
+    return -1;
+}
+
+int
+wsc__hub_writeable(wsc_hub *hub, wsc_conn *conn)
+{
+    if (conn->state != CONN_OPEN && conn->state != CONN_CLOSING)
+        return 0;
+    size_t waiting = wsc__conn_queue_len(&conn->q);
+    if (conn->state == CONN_CLOSING && (!conn->close_flush || waiting == 0))
+        return close_now(conn);
+    if (conn->ping_pending) {
+        unsigned char buf[LWS_PRE + 4];
+        conn->ping_pending = 0;
+        if (lws_write(conn->wsi, buf + LWS_PRE, 0, LWS_WRITE_PING) < 0)
+            return -1;
+        if (waiting > 0)
+            lws_callback_on_writable(conn->wsi);
+        return 0;
+    }
+    if (waiting == 0) {
+        wsc__conn_queue_trim(&conn->q);
+        return 0;
+    }
+    int r = waiting == 1 ? write_one(hub, conn, wsc__conn_queue_peek(&conn->q, 0))
+                         : write_coalesced(hub, conn, waiting);
+    if (r < 0)
+        return -1;
+    if (wsc__conn_queue_len(&conn->q) > 0 || conn->state == CONN_CLOSING)
+        lws_callback_on_writable(conn->wsi);
+    else
+        wsc__conn_queue_trim(&conn->q);
+    return 0;
+}

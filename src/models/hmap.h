@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/* An intrusive chained hash table: nodes live inside the objects they index, so inserting
+ * allocates nothing but the occasional bucket array.  Keys stay with the objects; the table
+ * keeps each node's hash and asks an equality function to compare keys. */
+#ifndef WSC_MODELS_HMAP_H
+#define WSC_MODELS_HMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <wsc/error.h>
+
+typedef struct wsc__hnode {
+    struct wsc__hnode *next;
+    uint64_t hash;
+} wsc__hnode;
+
+typedef struct wsc__hmap {
+    wsc__hnode **buckets;
+    size_t mask; /* bucket count - 1 (a power of two), 0 before the first insert */
+    size_t count;
+} wsc__hmap;
+
+/** Compares the key of the object holding node with key. */
+typedef bool (*wsc__hmap_eq)(const wsc__hnode *node, const void *key);
+
+void wsc__hmap_init(wsc__hmap *map);
+/** Frees the bucket array (not the nodes). */
+void wsc__hmap_clear(wsc__hmap *map);
+/** Inserts node with hash (no duplicate check).  WSC_ERR_NOMEM when growing fails; the node
+ *  is then still inserted (the table only grows for speed). */
+wsc_err wsc__hmap_insert(wsc__hmap *map, wsc__hnode *node, uint64_t hash);
+wsc__hnode *wsc__hmap_find(const wsc__hmap *map, uint64_t hash, wsc__hmap_eq eq, const void *key);
+/** Removes node; returns false when it was not in the table. */
+bool wsc__hmap_remove(wsc__hmap *map, wsc__hnode *node);
+
+uint64_t wsc__hash_str(const char *s);
+uint64_t wsc__hash_u64(uint64_t v);
+
+#endif
