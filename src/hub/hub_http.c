@@ -232,7 +232,8 @@ wsc__hub_http(wsc_hub *hub, wsc_conn *pss, struct lws *wsi, enum lws_callback_re
         char *nb = wsc__realloc(r->body, r->body_len + len + 1);
         if (nb == NULL)
             return -1;
-        memcpy(nb + r->body_len, in, len);
+        if (len > 0) /* an empty body ("Content-Length: 0") comes with in == NULL */
+            memcpy(nb + r->body_len, in, len);
         r->body = nb;
         r->body_len += len;
         r->body[r->body_len] = '\0';

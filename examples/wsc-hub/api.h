@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/* The HTTP side of wsc-hub (PROTOCOL.md §7): the /api routes, /metrics, the demo page at /,
+ * and the check of who may broadcast.  It plugs into a hub through wsc_hub_config's on_http
+ * and on_broadcast_check, so the server and the tests wire it the same way. */
+#ifndef WSC_HUBD_API_H
+#define WSC_HUBD_API_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <wsc/hub.h>
+
+/** State of the API module.  Set the public fields, then wsc_hubd_api_attach(); it must
+ *  outlive the hub.  Strings are borrowed. */
+typedef struct wsc_hubd_api {
+    const char *api_key;                /**< Bearer key of /api; NULL: /api answers 401 */
+    bool insecure_api;                  /**< serve /api without a key (demos only) */
+    const char *const *broadcast_users; /**< NULL-terminated; may be NULL (nobody) */
+
+    /* filled by wsc_hubd_api_attach */
+    wsc_msg_limits limits; /**< applied to published messages */
+    const char *ws_path;   /**< shown to the demo page */
+    uint64_t boot_ms;      /**< wall clock at attach: makes message ids unique per run */
+    uint64_t seq;          /**< message ids handed out */
+    uint64_t requests;     /**< API requests served */
+} wsc_hubd_api;
+
+/** Points cfg's on_http and on_broadcast_check at api (cfg->user = api) and copies the frame
+ *  limits and ws_path (borrowed: cfg's strings must outlive the hub too). */
+void wsc_hubd_api_attach(wsc_hub_config *cfg, wsc_hubd_api *api);
+
+/** The on_http callback: routes one request (exported for embedders that chain handlers). */
+void wsc_hubd_api_handle(wsc_hub *hub, wsc_http_req *req, void *user);
+
+/** The on_broadcast_check callback: allows users listed in broadcast_users. */
+void wsc_hubd_api_broadcast_check(wsc_hub *hub, wsc_conn *conn, bool *allow, void *user);
+
+/** The demo chat page with ws_path spliced in, as a new NUL-terminated string (free()); NULL
+ *  when out of memory.  ws_path must hold no quote or backslash (wsc_hubd_config_check). */
+char *wsc_hubd_demo_page(const char *ws_path, size_t *len);
+
+#endif

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared between the files of the API module: answering with JSON and the route handlers. */
+#ifndef WSC_HUBD_API_INTERNAL_H
+#define WSC_HUBD_API_INTERNAL_H
+
+#include <jansson.h>
+
+#include "api.h"
+
+/** Answers with body as compact JSON and drops the caller's reference to body (which may be
+ *  NULL after a failed allocation: then 500). */
+void wsc_hubd_reply_json(wsc_http_req *req, int status, json_t *body);
+
+/** Answers with {"error":code,"reason":reason} (PROTOCOL.md §1). */
+void wsc_hubd_reply_error(wsc_http_req *req, int status, const char *code, const char *reason);
+
+/** Answers a wsc_err from the hub with the closest HTTP status and code; what names the
+ *  operation in the reason. */
+void wsc_hubd_reply_wsc_err(wsc_http_req *req, wsc_err err, const char *what);
+
+/** Parses the request body as a JSON object.  An empty body gives NULL with *ok true when
+ *  optional, else the request is answered 400 and *ok is false. */
+json_t *wsc_hubd_body_object(wsc_http_req *req, bool optional, bool *ok);
+
+/* Route handlers: each answers req exactly once.  Methods are checked by the router. */
+void wsc_hubd_api_publish(wsc_hubd_api *api, wsc_hub *hub, wsc_http_req *req);
+void wsc_hubd_api_user_get(wsc_hub *hub, wsc_http_req *req, const char *user_id);
+void wsc_hubd_api_user_kick(wsc_hub *hub, wsc_http_req *req, const char *user_id);
+void wsc_hubd_api_group_get(wsc_hub *hub, wsc_http_req *req, const char *group);
+void wsc_hubd_api_group_add(wsc_hub *hub, wsc_http_req *req, const char *group);
+void wsc_hubd_api_group_remove(wsc_hub *hub, wsc_http_req *req, const char *group,
+                               const char *user_id);
+void wsc_hubd_api_stats(wsc_hubd_api *api, wsc_hub *hub, wsc_http_req *req);
+void wsc_hubd_api_metrics(wsc_hub *hub, wsc_http_req *req);
+
+#endif

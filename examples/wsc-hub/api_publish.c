@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: MIT */
+/* POST /api/publish (PROTOCOL.md §7): one target (receiver, receivers, group or broadcast)
+ * and one frame.  The frame is parsed with the hub's own limits, stamped where the caller
+ * left fields out (id, message_id, create_at, sender "system"), then handed to the hub. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api_internal.h"
+
+enum target { T_NONE, T_RECEIVER, T_RECEIVERS, T_GROUP, T_BROADCAST, T_MANY };
+
+static bool
+valid_id(json_t *v)
+{
+    return json_is_string(v) && json_string_length(v) > 0;
+}
+
+static bool
+valid_id_array(json_t *v)
+{
+    if (!json_is_array(v) || json_array_size(v) == 0)
+        return false;
+    for (size_t i = 0; i < json_array_size(v); i++) {
+        if (!valid_id(json_array_get(v, i)))
+            return false;
+    }
+    return true;
+}
+
+/* Which single target the body names; T_MANY when more than one, T_NONE when none. */
+static enum target
+find_target(json_t *body, const char **bad)
+{
+    enum target t = T_NONE;
+    int count = 0;
+    json_t *v;
+    *bad = NULL;
+    if ((v = json_object_get(body, "receiver")) != NULL) {
+        count++;
+        t = T_RECEIVER;
+        *bad = valid_id(v) ? *bad : "\"receiver\" must be a non-empty string";
+    }
+    if ((v = json_object_get(body, "receivers")) != NULL) {
+        count++;
+        t = T_RECEIVERS;
+        *bad = valid_id_array(v) ? *bad : "\"receivers\" must be a non-empty array of user ids";
+    }
+    if ((v = json_object_get(body, "group")) != NULL) {
+        count++;
+        t = T_GROUP;
+        *bad = valid_id(v) ? *bad : "\"group\" must be a non-empty string";
+    }
+    if ((v = json_object_get(body, "broadcast")) != NULL) {
+        count++;
+        t = T_BROADCAST;
+        *bad = json_is_true(v) ? *bad : "\"broadcast\" must be true when given";
+    }
+    return count > 1 ? T_MANY : t;
+}
+
+static void
+now_rfc3339(char *out, size_t cap)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    char date[32];
+    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, cap, "%s.%03ldZ", date, ts.tv_nsec / 1000000L);
+}
+
+static wsc_err
+set_if_absent(wsc_msg *msg, wsc_msg_field field, const char *value)
+{
+    if (wsc_msg_get(msg, field) != NULL)
+        return WSC_OK;
+    return wsc_msg_set(msg, field, value);
+}
+
+/* Fills in what a backend may leave out.  Targets also land in the frame so that receivers
+ * see who it was for, unless the caller set those fields itself. */
+static wsc_err
+stamp(wsc_hubd_api *api, wsc_hub *hub, wsc_msg *msg, enum target t, json_t *body)
+{
+    char id[96], when[40];
+    snprintf(id, sizeof(id), "%s-api-%" PRIx64 "-%" PRIu64, wsc_hub_node_id(hub), api->boot_ms,
+             ++api->seq);
+    now_rfc3339(when, sizeof(when));
+    wsc_err e = set_if_absent(msg, WSC_F_ID, id);
+    if (e == WSC_OK)
+        e = set_if_absent(msg, WSC_F_MESSAGE_ID, wsc_msg_get(msg, WSC_F_ID));
+    if (e == WSC_OK)
+        e = set_if_absent(msg, WSC_F_CREATE_AT, when);
+    if (e == WSC_OK)
+        e = set_if_absent(msg, WSC_F_SENDER, "system");
+    if (e == WSC_OK && t == T_RECEIVER)
+        e = set_if_absent(msg, WSC_F_RECEIVER,
+                          json_string_value(json_object_get(body, "receiver")));
+    if (e == WSC_OK && t == T_GROUP && wsc_msg_group_count(msg) == 0)
+        e = wsc_msg_add_group(msg, json_string_value(json_object_get(body, "group")));
+    if (e == WSC_OK && t == T_BROADCAST)
+        e = set_if_absent(msg, WSC_F_BROADCAST_TYPE, "global");
+    return e;
+}
+
+static wsc_err
+send_receivers(wsc_hub *hub, json_t *list, wsc_msg *msg, size_t *n_queued)
+{
+    size_t n = json_array_size(list);
+    const char **ids = calloc(n + 1, sizeof(*ids));
+    if (ids == NULL)
+        return WSC_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        ids[i] = json_string_value(json_array_get(list, i));
+    wsc_err e = wsc_hub_send_to_users(hub, ids, n, msg, n_queued);
+    free(ids);
+    return e;
+}
+
+static wsc_err
+deliver(wsc_hub *hub, json_t *body, enum target t, wsc_msg *msg, size_t *n_queued)
+{
+    *n_queued = 0;
+    switch (t) {
+    case T_RECEIVER:
+        return wsc_hub_send_to_user(hub, json_string_value(json_object_get(body, "receiver")), msg,
+                                    n_queued);
+    case T_RECEIVERS:
+        return send_receivers(hub, json_object_get(body, "receivers"), msg, n_queued);
+    case T_GROUP:
+        return wsc_hub_send_to_group(hub, json_string_value(json_object_get(body, "group")), msg,
+                                     NULL, n_queued);
+    case T_BROADCAST:
+        return wsc_hub_broadcast(hub, msg, n_queued);
+    default:
+        return WSC_ERR_INVALID;
+    }
+}
+
+/* Parses body.message into a wsc_msg with the hub's limits; answers 400 and returns NULL on
+ * failure. */
+static wsc_msg *
+parse_message(wsc_hubd_api *api, wsc_http_req *req, json_t *body)
+{
+    json_t *m = json_object_get(body, "message");
+    if (!json_is_object(m)) {
+        wsc_hubd_reply_error(req, 400, "invalid_request", "\"message\" must be a JSON object");
+        return NULL;
+    }
+    char *text = json_dumps(m, JSON_COMPACT);
+    if (text == NULL) {
+        wsc_hubd_reply_json(req, 500, NULL);
+        return NULL;
+    }
+    wsc_msg *msg = NULL;
+    const char *why = NULL;
+    wsc_err e = wsc_msg_parse(&msg, text, strlen(text), &api->limits, &why);
+    free(text);
+    if (e != WSC_OK) {
+        char reason[200];
+        snprintf(reason, sizeof(reason), "\"message\" is not a valid frame: %s",
+                 why != NULL ? why : wsc_strerror(e));
+        wsc_hubd_reply_error(req, 400, "invalid_request", reason);
+    }
+    return msg;
+}
+
+static void
+publish(wsc_hubd_api *api, wsc_hub *hub, wsc_http_req *req, json_t *body)
+{
+    const char *bad = NULL;
+    enum target t = find_target(body, &bad);
+    if (t == T_NONE || t == T_MANY || bad != NULL) {
+        wsc_hubd_reply_error(req, 400, "invalid_request",
+                             bad != NULL ? bad
+                                         : "name exactly one target: \"receiver\", "
+                                           "\"receivers\", \"group\" or \"broadcast\"");
+        return;
+    }
+    wsc_msg *msg = parse_message(api, req, body);
+    if (msg == NULL)
+        return;
+    size_t n = 0;
+    wsc_err e = stamp(api, hub, msg, t, body);
+    if (e == WSC_OK)
+        e = deliver(hub, body, t, msg, &n);
+    /* Nobody online to queue to is an answer (delivered 0), not a failure. */
+    if (e == WSC_OK || e == WSC_ERR_NOT_FOUND) {
+        wsc_hubd_reply_json(req, 200,
+                            json_pack("{s:s, s:I, s:I}", "message_id",
+                                      wsc_msg_get(msg, WSC_F_MESSAGE_ID), "delivered",
+                                      (json_int_t)n, "stored", (json_int_t)0));
+    } else {
+        wsc_hubd_reply_wsc_err(req, e, "publish");
+    }
+    wsc_msg_unref(msg);
+}
+
+void
+wsc_hubd_api_publish(wsc_hubd_api *api, wsc_hub *hub, wsc_http_req *req)
+{
+    bool ok = false;
+    json_t *body = wsc_hubd_body_object(req, false, &ok);
+    if (body == NULL)
+        return;
+    publish(api, hub, req, body);
+    json_decref(body);
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/* Counters of the hub as JSON (GET /api/stats) and as Prometheus text (GET /metrics). */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_internal.h"
+
+void
+wsc_hubd_api_stats(wsc_hubd_api *api, wsc_hub *hub, wsc_http_req *req)
+{
+    wsc_hub_stats st;
+    wsc_hub_get_stats(hub, &st);
+    json_t *body = json_pack(
+        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s}", "connections",
+        (json_int_t)st.connections, "users", (json_int_t)st.users, "messages_in",
+        (json_int_t)st.messages_in, "messages_out", (json_int_t)st.messages_out, "bytes_in",
+        (json_int_t)st.bytes_in, "bytes_out", (json_int_t)st.bytes_out, "send_failed",
+        (json_int_t)st.send_failed, "queued", (json_int_t)st.queued, "refused",
+        (json_int_t)st.refused, "uptime_ms", (json_int_t)st.uptime_ms, "api_requests",
+        (json_int_t)api->requests, "node_id", wsc_hub_node_id(hub), "version", wsc_version());
+    wsc_hubd_reply_json(req, 200, body);
+}
+
+struct metric {
+    const char *name;
+    const char *type;
+    const char *help;
+    uint64_t value;
+};
+
+void
+wsc_hubd_api_metrics(wsc_hub *hub, wsc_http_req *req)
+{
+    wsc_hub_stats st;
+    wsc_hub_get_stats(hub, &st);
+    const struct metric m[] = {
+        {"wsc_connections", "gauge", "Live WebSocket connections.", st.connections},
+        {"wsc_users", "gauge", "Distinct online users.", st.users},
+        {"wsc_messages_in_total", "counter", "Client frames accepted.", st.messages_in},
+        {"wsc_messages_out_total", "counter", "Frames written to sockets.", st.messages_out},
+        {"wsc_bytes_in_total", "counter", "Bytes received in frames.", st.bytes_in},
+        {"wsc_bytes_out_total", "counter", "Bytes written in frames.", st.bytes_out},
+        {"wsc_send_failed_total", "counter", "Messages that could not be sent to a connection.",
+         st.send_failed},
+        {"wsc_queued", "gauge", "Frames waiting in connection queues.", st.queued},
+        {"wsc_refused_total", "counter", "Upgrades refused (401/403/429/503).", st.refused},
+        {"wsc_uptime_seconds", "gauge", "Seconds since the hub started.", st.uptime_ms / 1000},
+    };
+    char text[2048];
+    size_t len = 0;
+    for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+        int n =
+            snprintf(text + len, sizeof(text) - len, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n",
+                     m[i].name, m[i].help, m[i].name, m[i].type, m[i].name, m[i].value);
+        if (n < 0 || (size_t)n >= sizeof(text) - len) {
+            wsc_hubd_reply_error(req, 500, "internal", "metrics text too long");
+            return;
+        }
+        len += (size_t)n;
+    }
+    wsc_http_req_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+}

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/* The presence, kick and group routes of the API (PROTOCOL.md §7):
+ * GET /api/users/{id}, POST /api/users/{id}/kick, and GET/POST/DELETE on
+ * /api/groups/{g}/members. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_internal.h"
+
+void
+wsc_hubd_api_user_get(wsc_hub *hub, wsc_http_req *req, const char *user_id)
+{
+    wsc_conn_id ids[1];
+    size_t n = 0;
+    wsc_err e = wsc_hub_user_conns(hub, user_id, ids, 1, &n);
+    if (e != WSC_OK && e != WSC_ERR_NOT_FOUND) {
+        wsc_hubd_reply_wsc_err(req, e, "presence");
+        return;
+    }
+    if (e == WSC_ERR_NOT_FOUND)
+        n = 0;
+    wsc_hubd_reply_json(req, 200,
+                        json_pack("{s:s, s:b, s:I}", "user_id", user_id, "online", n > 0,
+                                  "connections", (json_int_t)n));
+}
+
+void
+wsc_hubd_api_user_kick(wsc_hub *hub, wsc_http_req *req, const char *user_id)
+{
+    bool ok = false;
+    json_t *body = wsc_hubd_body_object(req, true, &ok);
+    if (!ok)
+        return;
+    const char *reason = "kicked by the server";
+    json_t *r = body != NULL ? json_object_get(body, "reason") : NULL;
+    if (r != NULL && !json_is_string(r)) {
+        wsc_hubd_reply_error(req, 400, "invalid_request", "\"reason\" must be a string");
+        json_decref(body);
+        return;
+    }
+    if (r != NULL)
+        reason = json_string_value(r);
+    size_t n = 0;
+    wsc_err e = wsc_hub_kick_user(hub, user_id, reason, &n);
+    if (e == WSC_OK || e == WSC_ERR_NOT_FOUND)
+        wsc_hubd_reply_json(req, 200,
+                            json_pack("{s:I}", "kicked", (json_int_t)(e == WSC_OK ? n : 0)));
+    else
+        wsc_hubd_reply_wsc_err(req, e, "kick");
+    json_decref(body);
+}
+
+/* {"group":G,"user_ids":[...]} for the members of group; NULL on failure (err set). */
+static json_t *
+members_json(wsc_hub *hub, const char *group, wsc_err *err)
+{
+    char **ids = NULL;
+    size_t n = 0;
+    *err = wsc_hub_group_members(hub, group, &ids, &n);
+    if (*err != WSC_OK)
+        return NULL;
+    json_t *list = json_array();
+    for (size_t i = 0; list != NULL && i < n; i++) {
+        if (json_array_append_new(list, json_string(ids[i])) != 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    }
+    wsc_free(ids);
+    if (list == NULL) {
+        *err = WSC_ERR_NOMEM;
+        return NULL;
+    }
+    return json_pack("{s:s, s:o}", "group", group, "user_ids", list);
+}
+
+void
+wsc_hubd_api_group_get(wsc_hub *hub, wsc_http_req *req, const char *group)
+{
+    wsc_err e = WSC_OK;
+    json_t *body = members_json(hub, group, &e);
+    if (e != WSC_OK)
+        wsc_hubd_reply_wsc_err(req, e, "group members");
+    else
+        wsc_hubd_reply_json(req, 200, body);
+}
+
+/* Checks that user_ids is a non-empty array of non-empty strings. */
+static bool
+valid_user_ids(json_t *list)
+{
+    if (!json_is_array(list) || json_array_size(list) == 0)
+        return false;
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        json_t *v = json_array_get(list, i);
+        if (!json_is_string(v) || json_string_length(v) == 0)
+            return false;
+    }
+    return true;
+}
+
+static void
+group_add(wsc_hub *hub, wsc_http_req *req, const char *group, json_t *list)
+{
+    json_int_t added = 0;
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        wsc_err e = wsc_hub_group_join(hub, group, json_string_value(json_array_get(list, i)));
+        /* Adding a member twice is harmless: the request is idempotent. */
+        if (e == WSC_OK)
+            added++;
+        else if (e != WSC_ERR_EXISTS) {
+            wsc_hubd_reply_wsc_err(req, e, "group join");
+            return;
+        }
+    }
+    wsc_err e = WSC_OK;
+    json_t *body = members_json(hub, group, &e);
+    if (body != NULL && json_object_set_new(body, "added", json_integer(added)) != 0)
+        e = WSC_ERR_NOMEM;
+    if (e != WSC_OK) {
+        json_decref(body);
+        wsc_hubd_reply_wsc_err(req, e, "group members");
+        return;
+    }
+    wsc_hubd_reply_json(req, 200, body);
+}
+
+void
+wsc_hubd_api_group_add(wsc_hub *hub, wsc_http_req *req, const char *group)
+{
+    bool ok = false;
+    json_t *body = wsc_hubd_body_object(req, false, &ok);
+    if (body == NULL)
+        return;
+    json_t *list = json_object_get(body, "user_ids");
+    if (!valid_user_ids(list))
+        wsc_hubd_reply_error(req, 400, "invalid_request",
+                             "\"user_ids\" must be a non-empty array of user ids");
+    else
+        group_add(hub, req, group, list);
+    json_decref(body);
+}
+
+void
+wsc_hubd_api_group_remove(wsc_hub *hub, wsc_http_req *req, const char *group, const char *user_id)
+{
+    wsc_err e = wsc_hub_group_leave(hub, group, user_id);
+    if (e == WSC_ERR_NOT_FOUND) {
+        char reason[160];
+        snprintf(reason, sizeof(reason), "%.60s is not a member of group %.60s", user_id, group);
+        wsc_hubd_reply_error(req, 404, "not_found", reason);
+    } else if (e != WSC_OK) {
+        wsc_hubd_reply_wsc_err(req, e, "group leave");
+    } else {
+        wsc_hubd_reply_json(
+            req, 200,
+            json_pack("{s:s, s:s, s:b}", "group", group, "user_id", user_id, "removed", 1));
+    }
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/* Configuration of the standalone wsc-hub: a JSON file (docs/configuration.md) read with
+ * jansson, then command-line flags that override it, then the mapping onto wsc_hub_config. */
+#ifndef WSC_HUBD_CONFIG_H
+#define WSC_HUBD_CONFIG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <wsc/hub.h>
+
+/** Everything wsc-hub can be told.  Strings are owned (free with wsc_hubd_config_free). */
+typedef struct wsc_hubd_config {
+    char *host; /**< from "listen"; default "0.0.0.0" */
+    int port;   /**< from "listen"; default 8080 */
+    char *ws_path;
+    char *node_id;
+    char *tls_cert;
+    char *tls_key;
+    char *jwt_secret;
+    bool insecure_user_id;
+    char *api_key;
+    bool insecure_api;      /**< flag only: serve /api without a key (demos) */
+    char **broadcast_users; /**< NULL-terminated, never NULL after init */
+    size_t n_broadcast_users;
+    size_t max_message_size; /**< frame limit in bytes */
+    unsigned max_conns;
+    unsigned max_conns_per_user;
+    size_t queue_max_count;
+    size_t queue_max_bytes;
+    unsigned ping_interval_ms;
+    unsigned pong_timeout_ms;
+    unsigned shutdown_timeout_ms;
+    wsc_log_level log_level; /**< default WSC_LOG_INFO */
+    char *redis_url;         /**< reserved: refused by wsc_hubd_config_check */
+    char *mysql_url;         /**< reserved: refused by wsc_hubd_config_check */
+    bool help;               /**< --help was given */
+    bool version;            /**< --version was given */
+} wsc_hubd_config;
+
+/** Fills cfg with the defaults (those of wsc_hub_config_init, log level info).
+ *  WSC_ERR_NOMEM. */
+wsc_err wsc_hubd_config_init(wsc_hubd_config *cfg);
+
+/** Frees the strings of cfg and zeroes it.  NULL is fine. */
+void wsc_hubd_config_free(wsc_hubd_config *cfg);
+
+/** Applies the JSON text of a config file on top of cfg.  On failure returns WSC_ERR_INVALID
+ *  (syntax, a value of the wrong type or range, an unknown key) or WSC_ERR_NOMEM, and writes a
+ *  sentence naming the key into err. */
+wsc_err wsc_hubd_config_load_json(wsc_hubd_config *cfg, const char *json, size_t len, char *err,
+                                  size_t errcap);
+
+/** Reads the file at path and applies it like wsc_hubd_config_load_json.  WSC_ERR_IO when the
+ *  file cannot be read. */
+wsc_err wsc_hubd_config_load_file(wsc_hubd_config *cfg, const char *path, char *err, size_t errcap);
+
+/** Parses argv (argv[0] is skipped): loads --config FILE first, whatever its position, then
+ *  applies every other flag on top.  WSC_ERR_INVALID for an unknown flag or a bad value (err
+ *  says which). */
+wsc_err wsc_hubd_config_parse_args(wsc_hubd_config *cfg, int argc, const char *const *argv,
+                                   char *err, size_t errcap);
+
+/** Refuses what is accepted in syntax but not supported yet (redis, mysql) and settings that
+ *  contradict each other.  WSC_ERR_UNSUPPORTED or WSC_ERR_INVALID with err filled. */
+wsc_err wsc_hubd_config_check(const wsc_hubd_config *cfg, char *err, size_t errcap);
+
+/** Fills out (after wsc_hub_config_init) from cfg.  Strings in out are borrowed from cfg. */
+void wsc_hubd_config_to_hub(const wsc_hubd_config *cfg, wsc_hub_config *out);
+
+/** Parses "HOST:PORT", ":PORT" or "[V6]:PORT" into a new host string and a port.
+ *  WSC_ERR_INVALID or WSC_ERR_NOMEM. */
+wsc_err wsc_hubd_parse_listen(const char *text, char **host, int *port);
+
+/** Prints the --help text. */
+void wsc_hubd_config_usage(FILE *out);
+
+#endif

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: MIT */
+/* wsc-hub: the standalone server.  Reads the config (file, then flags), starts a hub with
+ * the HTTP API and demo page attached, logs JSON lines on stderr, and shuts down gracefully
+ * on SIGINT/SIGTERM: the first signal drains and closes every connection with 1001, a second
+ * one closes at once. */
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "api.h"
+#include "config.h"
+
+/* Signals seen so far, and the loop the handler wakes.  Written before the handlers are
+ * installed and only read by them. */
+static volatile sig_atomic_t g_signals;
+static wsc_loop *g_loop;
+
+static void
+on_signal(int sig)
+{
+    (void)sig;
+    if (g_signals < 8)
+        g_signals++;
+    /* wsc_loop_stop() only stores a flag and writes to lws's wake-up pipe: both are safe in
+     * a signal handler.  The real work (wsc_hub_stop) happens on the loop thread in run(). */
+    if (g_loop != NULL)
+        wsc_loop_stop(g_loop);
+}
+
+static void
+install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* One JSON log line on stderr in the library's shape, {"ts":..,"level":..,"component":
+ * "wsc-hub","event":..}, plus the members of extra (stolen; may be NULL). */
+static void
+app_log(wsc_log_level min, wsc_log_level level, const char *event, json_t *extra)
+{
+    static const char *const names[] = {"info", "debug", "info", "warn", "error", "off"};
+    if (level < min || min == WSC_LOG_OFF) {
+        json_decref(extra);
+        return;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    char date[32], when[48];
+    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(when, sizeof(when), "%s.%03ldZ", date, ts.tv_nsec / 1000000L);
+    json_t *line = json_pack("{s:s, s:s, s:s, s:s}", "ts", when, "level", names[level], "component",
+                             "wsc-hub", "event", event);
+    if (line != NULL && extra != NULL)
+        json_object_update(line, extra);
+    char *text = line != NULL ? json_dumps(line, JSON_COMPACT) : NULL;
+    if (text != NULL)
+        fprintf(stderr, "%s\n", text);
+    free(text);
+    json_decref(line);
+    json_decref(extra);
+}
+
+static void
+announce(const wsc_hubd_config *cfg, wsc_hub *hub)
+{
+    const char *scheme = cfg->tls_cert != NULL ? "https" : "http";
+    bool v6 = strchr(cfg->host, ':') != NULL;
+    char url[300];
+    snprintf(url, sizeof(url), "%s://%s%s%s:%d/", scheme, v6 ? "[" : "", cfg->host, v6 ? "]" : "",
+             wsc_hub_port(hub));
+    app_log(cfg->log_level, WSC_LOG_INFO, "listening",
+            json_pack("{s:s, s:s, s:s, s:s}", "url", url, "ws_path", cfg->ws_path, "node_id",
+                      wsc_hub_node_id(hub), "version", wsc_version()));
+    if (cfg->insecure_user_id)
+        app_log(
+            cfg->log_level, WSC_LOG_WARN, "insecure_user_id",
+            json_pack("{s:s}", "msg", "?user_id= is trusted as identity (demos and tests only)"));
+    if (cfg->insecure_api)
+        app_log(cfg->log_level, WSC_LOG_WARN, "insecure_api",
+                json_pack("{s:s}", "msg", "/api is served without a key (demos only)"));
+    else if (cfg->api_key == NULL)
+        app_log(cfg->log_level, WSC_LOG_INFO, "api_disabled",
+                json_pack("{s:s}", "msg", "no api_key is configured: /api answers 401"));
+    printf("wsc-hub listening on %s (demo page), ws path %s\n", url, cfg->ws_path);
+    fflush(stdout);
+}
+
+/* Runs until the hub has stopped.  Signals make wsc_hub_run() return; the first starts the
+ * graceful stop (the loop keeps running while it drains), a second gives up on draining. */
+static int
+run(const wsc_hubd_config *cfg, wsc_hub *hub)
+{
+    int handled = 0, idle_returns = 0;
+    while (!wsc_hub_is_stopped(hub)) {
+        wsc_err e = wsc_hub_run(hub);
+        if (e != WSC_OK) {
+            app_log(cfg->log_level, WSC_LOG_ERROR, "loop_failed",
+                    json_pack("{s:s}", "error", wsc_strerror(e)));
+            return 1;
+        }
+        int seen = g_signals;
+        if (seen == handled && !wsc_hub_is_stopped(hub) && ++idle_returns > 1000) {
+            /* The loop keeps returning on its own: it is broken, do not spin. */
+            app_log(cfg->log_level, WSC_LOG_ERROR, "loop_failed",
+                    json_pack("{s:s}", "msg", "the loop keeps returning on its own; giving up"));
+            return 1;
+        }
+        if (seen > handled && handled == 0) {
+            app_log(cfg->log_level, WSC_LOG_INFO, "shutdown_start",
+                    json_pack("{s:I}", "timeout_ms", (json_int_t)cfg->shutdown_timeout_ms));
+            wsc_hub_stop(hub);
+        } else if (seen > handled) {
+            app_log(cfg->log_level, WSC_LOG_WARN, "shutdown_forced",
+                    json_pack("{s:s}", "msg", "second signal: closing at once"));
+            return 0;
+        }
+        if (seen > handled)
+            idle_returns = 0;
+        handled = seen;
+    }
+    app_log(cfg->log_level, WSC_LOG_INFO, "stopped", NULL);
+    return 0;
+}
+
+static int
+serve(const wsc_hubd_config *cfg)
+{
+    wsc_hub_config hcfg;
+    wsc_hubd_config_to_hub(cfg, &hcfg);
+    wsc_hubd_api api;
+    memset(&api, 0, sizeof(api));
+    api.api_key = cfg->api_key;
+    api.insecure_api = cfg->insecure_api;
+    api.broadcast_users = (const char *const *)cfg->broadcast_users;
+    wsc_hubd_api_attach(&hcfg, &api);
+
+    wsc_hub *hub = NULL;
+    wsc_err e = wsc_hub_new(&hub, &hcfg);
+    if (e != WSC_OK) {
+        app_log(cfg->log_level, WSC_LOG_ERROR, "start_failed",
+                json_pack("{s:s, s:s}", "error", wsc_strerror(e), "detail",
+                          hub != NULL ? wsc_hub_last_error(hub) : ""));
+        fprintf(stderr, "wsc-hub: cannot start: %s\n", wsc_strerror(e));
+        wsc_hub_free(hub);
+        return 1;
+    }
+    g_loop = wsc_hub_loop(hub);
+    install_signals();
+    announce(cfg, hub);
+    int rc = run(cfg, hub);
+    wsc_hub_free(hub);
+    return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+    wsc_hubd_config cfg;
+    char err[512] = "";
+    if (wsc_hubd_config_init(&cfg) != WSC_OK) {
+        fprintf(stderr, "wsc-hub: out of memory\n");
+        return 1;
+    }
+    wsc_err e = wsc_hubd_config_parse_args(&cfg, argc, (const char *const *)argv, err, sizeof(err));
+    int rc = 0;
+    if (e == WSC_OK && cfg.help)
+        wsc_hubd_config_usage(stdout);
+    else if (e == WSC_OK && cfg.version)
+        printf("wsc-hub %s\n", wsc_version());
+    else if (e == WSC_OK && (e = wsc_hubd_config_check(&cfg, err, sizeof(err))) == WSC_OK)
+        rc = serve(&cfg);
+    if (e != WSC_OK) {
+        fprintf(stderr, "wsc-hub: %s\n", err);
+        rc = 2;
+    }
+    wsc_hubd_config_free(&cfg);
+    return rc;
+}
