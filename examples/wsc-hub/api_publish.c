@@ -69,7 +69,7 @@ now_rfc3339(char *out, size_t cap)
     gmtime_r(&ts.tv_sec, &tm);
     char date[32];
     strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out, cap, "%s.%03ldZ", date, ts.tv_nsec / 1000000L);
+    snprintf(out, cap, "%.20s.%03dZ", date, (int)(ts.tv_nsec / 1000000L) % 1000);
 }
 
 static wsc_err
