@@ -12,26 +12,26 @@ extern "C" {
 #endif
 
 /* X(name, value, retryable, text) */
-#define WSC_ERR_MAP(X)                                                                             \
-    X(OK, 0, false, "success")                                                                     \
-    X(INVALID, 1, false, "invalid argument or input")                                              \
-    X(NOMEM, 2, true, "out of memory")                                                             \
-    X(NOT_FOUND, 3, false, "not found")                                                            \
-    X(EXISTS, 4, false, "already exists")                                                          \
-    X(QUEUE_FULL, 5, true, "send queue full")                                                      \
-    X(TOO_LARGE, 6, false, "message too large")                                                    \
-    X(FORBIDDEN, 7, false, "forbidden")                                                            \
-    X(UNAUTHORIZED, 8, false, "unauthorized")                                                      \
-    X(CLOSED, 9, true, "connection closed")                                                        \
-    X(TIMEOUT, 10, true, "timed out")                                                              \
-    X(CANCELED, 11, false, "canceled")                                                             \
-    X(IO, 12, true, "input/output error")                                                          \
-    X(STATE, 13, false, "operation not allowed in this state")                                     \
-    X(UNSUPPORTED, 14, false, "not supported")                                                     \
-    X(LIMIT, 15, true, "limit reached")                                                            \
-    X(PROTOCOL, 16, false, "protocol violation")                                                   \
-    X(OFFLINE, 17, true, "user offline")                                                           \
-    X(STORE, 18, true, "temporary storage failure")                                                \
+#define WSC_ERR_MAP(X)                                         \
+    X(OK, 0, false, "success")                                 \
+    X(INVALID, 1, false, "invalid argument or input")          \
+    X(NOMEM, 2, true, "out of memory")                         \
+    X(NOT_FOUND, 3, false, "not found")                        \
+    X(EXISTS, 4, false, "already exists")                      \
+    X(QUEUE_FULL, 5, true, "send queue full")                  \
+    X(TOO_LARGE, 6, false, "message too large")                \
+    X(FORBIDDEN, 7, false, "forbidden")                        \
+    X(UNAUTHORIZED, 8, false, "unauthorized")                  \
+    X(CLOSED, 9, true, "connection closed")                    \
+    X(TIMEOUT, 10, true, "timed out")                          \
+    X(CANCELED, 11, false, "canceled")                         \
+    X(IO, 12, true, "input/output error")                      \
+    X(STATE, 13, false, "operation not allowed in this state") \
+    X(UNSUPPORTED, 14, false, "not supported")                 \
+    X(LIMIT, 15, true, "limit reached")                        \
+    X(PROTOCOL, 16, false, "protocol violation")               \
+    X(OFFLINE, 17, true, "user offline")                       \
+    X(STORE, 18, true, "temporary storage failure")            \
     X(INTERNAL, 19, false, "internal error")
 
 /** Result of every call that can fail.  WSC_OK is 0. */

@@ -83,27 +83,27 @@ typedef struct wsc_hub_config {
     const char *tls_key;
 
     /* identity (PROTOCOL.md §1) */
-    const char *jwt_secret;         /**< HS256 secret; NULL: JWT off */
-    bool insecure_user_id;          /**< trust ?user_id= (demos and tests only); default false */
-    const char *const *origins;     /**< allowed Origin values, NULL-terminated; NULL: any */
+    const char *jwt_secret;     /**< HS256 secret; NULL: JWT off */
+    bool insecure_user_id;      /**< trust ?user_id= (demos and tests only); default false */
+    const char *const *origins; /**< allowed Origin values, NULL-terminated; NULL: any */
 
     /* limits */
-    wsc_msg_limits msg_limits;      /**< frame limits (frame size default 64 KiB -> 1009) */
-    unsigned max_conns;             /**< per node; default 100000; 503 beyond */
-    unsigned max_conns_per_user;    /**< default 16; 503 beyond; 0 = unlimited */
-    size_t queue_max_count;         /**< frames waiting per connection; default 1024 */
-    size_t queue_max_bytes;         /**< bytes waiting per connection; default 4 MiB */
-    unsigned max_violations;        /**< bad frames before close 1008; default 10 */
-    size_t rx_buffer_size;          /**< lws receive buffer per connection; default 512 */
+    wsc_msg_limits msg_limits;   /**< frame limits (frame size default 64 KiB -> 1009) */
+    unsigned max_conns;          /**< per node; default 100000; 503 beyond */
+    unsigned max_conns_per_user; /**< default 16; 503 beyond; 0 = unlimited */
+    size_t queue_max_count;      /**< frames waiting per connection; default 1024 */
+    size_t queue_max_bytes;      /**< bytes waiting per connection; default 4 MiB */
+    unsigned max_violations;     /**< bad frames before close 1008; default 10 */
+    size_t rx_buffer_size;       /**< lws receive buffer per connection; default 512 */
 
     /* liveness and shutdown (PROTOCOL.md §5) */
-    unsigned ping_interval_ms;      /**< default 25000 */
-    unsigned pong_timeout_ms;       /**< default 60000: no frame for this long -> 4003 */
-    unsigned shutdown_timeout_ms;   /**< default 5000: time to flush queues on stop */
+    unsigned ping_interval_ms;    /**< default 25000 */
+    unsigned pong_timeout_ms;     /**< default 60000: no frame for this long -> 4003 */
+    unsigned shutdown_timeout_ms; /**< default 5000: time to flush queues on stop */
 
     /* routing by clients (PROTOCOL.md §3) */
-    bool client_routing;            /**< route clients' messages; default true */
-    bool allow_client_broadcast;    /**< let every client broadcast; default false */
+    bool client_routing;         /**< route clients' messages; default true */
+    bool allow_client_broadcast; /**< let every client broadcast; default false */
 
     wsc_log_config log;
 
@@ -122,14 +122,14 @@ typedef struct wsc_hub_config {
 
 /** Counters of one hub. */
 typedef struct wsc_hub_stats {
-    uint64_t connections;   /**< live registered connections */
-    uint64_t users;         /**< distinct online users */
-    uint64_t messages_in;   /**< client frames accepted */
-    uint64_t messages_out;  /**< frames written to sockets */
+    uint64_t connections;  /**< live registered connections */
+    uint64_t users;        /**< distinct online users */
+    uint64_t messages_in;  /**< client frames accepted */
+    uint64_t messages_out; /**< frames written to sockets */
     uint64_t bytes_in, bytes_out;
-    uint64_t send_failed;   /**< (message, connection) pairs reported through on_send_failed */
-    uint64_t queued;        /**< frames waiting in connection queues now */
-    uint64_t refused;       /**< upgrades refused (401/403/429/503) */
+    uint64_t send_failed; /**< (message, connection) pairs reported through on_send_failed */
+    uint64_t queued;      /**< frames waiting in connection queues now */
+    uint64_t refused;     /**< upgrades refused (401/403/429/503) */
     uint64_t uptime_ms;
 } wsc_hub_stats;
 
@@ -186,8 +186,8 @@ WSC_API wsc_err wsc_hub_send_to_conn(wsc_hub *hub, wsc_conn_id conn, wsc_msg *ms
 /** Binary variants: the bytes are copied once and shared by all receivers. */
 WSC_API wsc_err wsc_hub_send_binary_to_user(wsc_hub *hub, const char *user_id, const void *data,
                                             size_t len, size_t *n_queued);
-WSC_API wsc_err wsc_hub_send_binary_to_group(wsc_hub *hub, const char *group_id,
-                                             const void *data, size_t len, size_t *n_queued);
+WSC_API wsc_err wsc_hub_send_binary_to_group(wsc_hub *hub, const char *group_id, const void *data,
+                                             size_t len, size_t *n_queued);
 WSC_API wsc_err wsc_hub_broadcast_binary(wsc_hub *hub, const void *data, size_t len,
                                          size_t *n_queued);
 

@@ -48,10 +48,10 @@ typedef enum wsc_priority {
 
 /** Limits applied when parsing a frame from the wire. */
 typedef struct wsc_msg_limits {
-    size_t max_bytes;        /**< whole frame; default 65536 */
-    unsigned max_depth;      /**< JSON nesting; default 32 */
-    size_t max_string;       /**< any string field except content/data; default 1024 */
-    unsigned max_group_ids;  /**< entries of group_ids; default 64 */
+    size_t max_bytes;       /**< whole frame; default 65536 */
+    unsigned max_depth;     /**< JSON nesting; default 32 */
+    size_t max_string;      /**< any string field except content/data; default 1024 */
+    unsigned max_group_ids; /**< entries of group_ids; default 64 */
 } wsc_msg_limits;
 
 /** Fills limits with the defaults above. */
