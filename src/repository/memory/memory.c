@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: MIT */
+/* The memory backend's store and its offline repository: per user, a list of frozen message
+ * copies in store order (cursor = a per-user sequence number) and an index by message_id
+ * that makes storing idempotent.  Expired messages are dropped lazily on access. */
+#include <stdio.h>
+#include <string.h>
+
+#include "models/alloc.h"
+#include "models/msg_internal.h"
+#include "repository/memory/memory_internal.h"
+
+struct mem_user {
+    struct mem_node node; /* key: user id */
+    struct wsc_list msgs;
+    wsc__hmap by_mid;
+    uint64_t next_seq;
+    size_t count;
+};
+
+struct mem_off {
+    struct mem_node node; /* key: message id */
+    struct wsc_list link;
+    uint64_t seq;
+    int64_t expires_ms;
+    wsc_msg *msg;
+};
+
+static bool
+key_eq(const wsc__hnode *n, const void *key)
+{
+    return strcmp(((const struct mem_node *)n)->key, key) == 0;
+}
+
+struct mem_node *
+wsc__mem_find(const wsc__hmap *map, const char *key)
+{
+    return (struct mem_node *)wsc__hmap_find(map, wsc__hash_str(key), key_eq, key);
+}
+
+wsc_err
+wsc__mem_insert(wsc__hmap *map, struct mem_node *node, const char *key)
+{
+    node->key = wsc__strdup(key);
+    if (node->key == NULL)
+        return WSC_ERR_NOMEM;
+    (void)wsc__hmap_insert(map, &node->h, wsc__hash_str(key));
+    return WSC_OK;
+}
+
+void
+wsc__mem_remove(wsc__hmap *map, struct mem_node *node)
+{
+    wsc__hmap_remove(map, &node->h);
+    wsc__free(node->key);
+    node->key = NULL;
+}
+
+char *
+wsc__mem_key2(const char *a, const char *b)
+{
+    size_t n = strlen(a) + strlen(b) + 32;
+    char *k = wsc__malloc(n);
+    if (k != NULL)
+        snprintf(k, n, "%zu:%s|%s", strlen(a), a, b);
+    return k;
+}
+
+void
+wsc__mem_each(wsc__hmap *map, void (*fn)(struct mem_node *node, void *arg), void *arg)
+{
+    for (size_t i = 0; map->buckets != NULL && i <= map->mask; i++) {
+        wsc__hnode *n = map->buckets[i];
+        while (n != NULL) {
+            wsc__hnode *next = n->next;
+            fn((struct mem_node *)n, arg);
+            n = next;
+        }
+    }
+}
+
+static struct mem_store *
+ms_of_offline(struct wsc_offline_repo *repo)
+{
+    return wsc_container_of(repo, struct mem_store, offline);
+}
+
+static void
+off_free(struct mem_user *u, struct mem_off *o)
+{
+    wsc_list_remove(&o->link);
+    wsc__mem_remove(&u->by_mid, &o->node);
+    wsc_msg_unref(o->msg);
+    wsc__free(o);
+    u->count--;
+}
+
+/* The user's entry after dropping expired messages (the list is in expiry order because the
+ * TTL is one per store); NULL when the user has none. */
+static struct mem_user *
+user_get(struct mem_store *ms, const char *uid)
+{
+    struct mem_user *u = (struct mem_user *)wsc__mem_find(&ms->users, uid);
+    if (u == NULL)
+        return NULL;
+    int64_t now = (int64_t)wsc__wall_ms();
+    while (!wsc_list_empty(&u->msgs)) {
+        struct mem_off *o = wsc_container_of(u->msgs.next, struct mem_off, link);
+        if (o->expires_ms > now)
+            break;
+        off_free(u, o);
+    }
+    return u;
+}
+
+static void
+user_free(struct mem_store *ms, struct mem_user *u)
+{
+    while (!wsc_list_empty(&u->msgs))
+        off_free(u, wsc_container_of(u->msgs.next, struct mem_off, link));
+    wsc__hmap_clear(&u->by_mid);
+    wsc__mem_remove(&ms->users, &u->node);
+    wsc__free(u);
+}
+
+static wsc_err
+user_add(struct mem_store *ms, const char *uid, struct mem_user **out)
+{
+    struct mem_user *u = wsc__calloc(1, sizeof(*u));
+    if (u == NULL || wsc__mem_insert(&ms->users, &u->node, uid) != WSC_OK) {
+        wsc__free(u);
+        return WSC_ERR_NOMEM;
+    }
+    wsc_list_init(&u->msgs);
+    wsc__hmap_init(&u->by_mid);
+    *out = u;
+    return WSC_OK;
+}
+
+static wsc_err
+do_store(struct mem_store *ms, const char *uid, wsc_msg *msg)
+{
+    const char *mid = wsc_msg_get(msg, WSC_F_MESSAGE_ID);
+    struct mem_user *u = user_get(ms, uid);
+    if (u != NULL && wsc__mem_find(&u->by_mid, mid) != NULL)
+        return WSC_OK;
+    if (u != NULL && u->count >= ms->base.cfg.offline_max_per_user)
+        return WSC_ERR_LIMIT;
+    if (u == NULL && user_add(ms, uid, &u) != WSC_OK)
+        return WSC_ERR_NOMEM;
+    struct mem_off *o = wsc__calloc(1, sizeof(*o));
+    if (o == NULL)
+        return WSC_ERR_NOMEM;
+    /* Keep a frozen copy: what a fetch hands out must not change under the caller. */
+    if (wsc_msg_clone(msg, &o->msg) != WSC_OK || wsc__msg_encode(o->msg) != WSC_OK ||
+        wsc__mem_insert(&u->by_mid, &o->node, mid) != WSC_OK) {
+        wsc_msg_unref(o->msg);
+        wsc__free(o);
+        return WSC_ERR_NOMEM;
+    }
+    o->seq = ++u->next_seq;
+    o->expires_ms = (int64_t)(wsc__wall_ms() + ms->base.cfg.offline_ttl_ms);
+    wsc_list_push_back(&u->msgs, &o->link);
+    u->count++;
+    return WSC_OK;
+}
+
+static wsc_err
+off_store(struct wsc_offline_repo *repo, const char *uid, wsc_msg *msg, wsc_repo_done_cb cb,
+          void *user)
+{
+    struct mem_store *ms = ms_of_offline(repo);
+    if (!wsc__str_ok(uid) || msg == NULL || !wsc__str_ok(wsc_msg_get(msg, WSC_F_MESSAGE_ID)))
+        return WSC_ERR_INVALID;
+    if (wsc_msg_is_binary(msg))
+        return WSC_ERR_UNSUPPORTED;
+    struct wsc__req *req;
+    wsc_err err =
+        wsc__req_new(&ms->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
+    if (err != WSC_OK)
+        return err;
+    wsc__req_finish(req, do_store(ms, uid, msg));
+    return WSC_OK;
+}
+
+static wsc_err
+off_fetch(struct wsc_offline_repo *repo, const char *uid, uint64_t after, size_t limit,
+          wsc_offline_fetch_cb cb, void *user)
+{
+    struct mem_store *ms = ms_of_offline(repo);
+    if (!wsc__str_ok(uid) || limit == 0 || limit > 1000)
+        return WSC_ERR_INVALID;
+    struct wsc__req *req;
+    wsc_err err =
+        wsc__req_new(&ms->base, WSC__REQ_FETCH, (union wsc__req_cb){.fetch = cb}, user, &req);
+    if (err != WSC_OK)
+        return err;
+    req->cursor = after;
+    struct mem_user *u = user_get(ms, uid);
+    struct wsc_list *pos;
+    err = WSC_OK;
+    if (u != NULL) {
+        wsc_list_foreach(pos, &u->msgs) {
+            struct mem_off *o = wsc_container_of(pos, struct mem_off, link);
+            if (o->seq <= after)
+                continue;
+            if (req->n == limit || (err = wsc__req_add_msg(req, wsc_msg_ref(o->msg))) != WSC_OK)
+                break;
+            req->cursor = o->seq;
+        }
+    }
+    wsc__req_finish(req, err);
+    return WSC_OK;
+}
+
+static wsc_err
+off_remove(struct wsc_offline_repo *repo, const char *uid, const char *mid, wsc_repo_done_cb cb,
+           void *user)
+{
+    struct mem_store *ms = ms_of_offline(repo);
+    if (!wsc__str_ok(uid) || !wsc__str_ok(mid))
+        return WSC_ERR_INVALID;
+    struct wsc__req *req;
+    wsc_err err =
+        wsc__req_new(&ms->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
+    if (err != WSC_OK)
+        return err;
+    struct mem_user *u = user_get(ms, uid);
+    struct mem_node *n = u != NULL ? wsc__mem_find(&u->by_mid, mid) : NULL;
+    if (n != NULL)
+        off_free(u, (struct mem_off *)n);
+    if (u != NULL && u->count == 0)
+        user_free(ms, u);
+    wsc__req_finish(req, n != NULL ? WSC_OK : WSC_ERR_NOT_FOUND);
+    return WSC_OK;
+}
+
+static wsc_err
+off_count(struct wsc_offline_repo *repo, const char *uid, wsc_repo_count_cb cb, void *user)
+{
+    struct mem_store *ms = ms_of_offline(repo);
+    if (!wsc__str_ok(uid))
+        return WSC_ERR_INVALID;
+    struct wsc__req *req;
+    wsc_err err =
+        wsc__req_new(&ms->base, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, &req);
+    if (err != WSC_OK)
+        return err;
+    struct mem_user *u = user_get(ms, uid);
+    req->count = u != NULL ? u->count : 0;
+    wsc__req_finish(req, WSC_OK);
+    return WSC_OK;
+}
+
+static wsc_err
+off_clear(struct wsc_offline_repo *repo, const char *uid, wsc_repo_done_cb cb, void *user)
+{
+    struct mem_store *ms = ms_of_offline(repo);
+    if (!wsc__str_ok(uid))
+        return WSC_ERR_INVALID;
+    struct wsc__req *req;
+    wsc_err err =
+        wsc__req_new(&ms->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
+    if (err != WSC_OK)
+        return err;
+    struct mem_user *u = (struct mem_user *)wsc__mem_find(&ms->users, uid);
+    if (u != NULL)
+        user_free(ms, u);
+    wsc__req_finish(req, WSC_OK);
+    return WSC_OK;
+}
+
+const struct wsc_offline_repo_ops wsc__mem_offline_ops = {
+    .store = off_store,
+    .fetch = off_fetch,
+    .remove = off_remove,
+    .count = off_count,
+    .clear = off_clear,
+};
+
+static void
+free_user_node(struct mem_node *n, void *arg)
+{
+    user_free(arg, (struct mem_user *)n);
+}
+
+void
+wsc__mem_offline_free_all(struct mem_store *ms)
+{
+    wsc__mem_each(&ms->users, free_user_node, ms);
+    wsc__hmap_clear(&ms->users);
+}
+
+static wsc_err
+mem_ping(wsc_store *store, struct wsc__req *req)
+{
+    (void)store;
+    wsc__req_finish(req, WSC_OK);
+    return WSC_OK;
+}
+
+static void
+mem_close(wsc_store *store)
+{
+    struct mem_store *ms = (struct mem_store *)store;
+    wsc__mem_offline_free_all(ms);
+    wsc__mem_records_free_all(ms);
+    wsc__free(ms);
+}
+
+static const struct wsc__store_ops mem_ops = {"memory", mem_ping, mem_close};
+
+wsc_err
+wsc_repo_memory_new(wsc_loop *loop, const wsc_store_config *cfg, wsc_store **out)
+{
+    if (out == NULL)
+        return WSC_ERR_INVALID;
+    *out = NULL;
+    struct mem_store *ms = wsc__calloc(1, sizeof(*ms));
+    if (ms == NULL)
+        return WSC_ERR_NOMEM;
+    wsc_err err = wsc__store_init(&ms->base, loop, cfg);
+    if (err != WSC_OK) {
+        wsc__free(ms);
+        return err;
+    }
+    ms->base.ops = &mem_ops;
+    ms->offline.ops = &wsc__mem_offline_ops;
+    ms->records.ops = &wsc__mem_record_ops;
+    ms->online.ops = &wsc__mem_online_ops;
+    ms->connrecs.ops = &wsc__mem_connrec_ops;
+    ms->base.offline = &ms->offline;
+    ms->base.records = &ms->records;
+    ms->base.online = &ms->online;
+    ms->base.connrecs = &ms->connrecs;
+    *out = &ms->base;
+    return WSC_OK;
+}

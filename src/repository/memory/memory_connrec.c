@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: MIT */
+/* The memory backend's connection records, keyed by (node id, connection id); a record lapses
+ * connrec_ttl_ms after its last change. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "models/alloc.h"
+#include "repository/memory/memory_internal.h"
+
+struct mem_conn {
+    struct mem_node node; /* key: node id, conn id */
+    wsc_conn_record r;    /* strings owned below */
+    char *strs[5];        /* node_id, user_id, client_id, remote_ip, close_reason */
+    int64_t expires_ms;
+};
+
+static void
+conn_free(struct mem_store *ms, struct mem_conn *c)
+{
+    wsc__mem_remove(&ms->conns, &c->node);
+    for (size_t i = 0; i < 5; i++)
+        wsc__free(c->strs[i]);
+    wsc__free(c);
+}
+
+static char *
+conn_key(const char *node, wsc_conn_id id)
+{
+    char num[24];
+    snprintf(num, sizeof(num), "%" PRIu64, (uint64_t)id);
+    return wsc__mem_key2(node, num);
+}
+
+static void
+touch(struct mem_store *ms, struct mem_conn *c)
+{
+    c->expires_ms = (int64_t)(wsc__wall_ms() + ms->base.cfg.connrec_ttl_ms);
+}
+
+static struct mem_conn *
+conn_find(struct mem_store *ms, const char *node, wsc_conn_id id)
+{
+    char *key = conn_key(node, id);
+    struct mem_conn *c = key ? (struct mem_conn *)wsc__mem_find(&ms->conns, key) : NULL;
+    wsc__free(key);
+    if (c != NULL && c->expires_ms <= (int64_t)wsc__wall_ms()) {
+        conn_free(ms, c);
+        c = NULL;
+    }
+    return c;
+}
+
+static bool
+dup_into(char **slot, const char *s)
+{
+    *slot = s ? wsc__strdup(s) : NULL;
+    return s == NULL || *slot != NULL;
+}
+
+static wsc_err
+connect_now(struct mem_store *ms, const wsc_conn_record *rec)
+{
+    struct mem_conn *old = conn_find(ms, rec->node_id, rec->conn_id);
+    if (old != NULL)
+        conn_free(ms, old);
+    struct mem_conn *c = wsc__calloc(1, sizeof(*c));
+    char *key = conn_key(rec->node_id, rec->conn_id);
+    if (c == NULL || key == NULL || !dup_into(&c->strs[0], rec->node_id) ||
+        !dup_into(&c->strs[1], rec->user_id) || !dup_into(&c->strs[2], rec->client_id) ||
+        !dup_into(&c->strs[3], rec->remote_ip) || wsc__mem_insert(&ms->conns, &c->node, key)) {
+        for (size_t i = 0; c != NULL && i < 5; i++)
+            wsc__free(c->strs[i]);
+        wsc__free(c);
+        wsc__free(key);
+        return WSC_ERR_NOMEM;
+    }
+    wsc__free(key);
+    c->r.node_id = c->strs[0];
+    c->r.conn_id = rec->conn_id;
+    c->r.user_id = c->strs[1];
+    c->r.client_id = c->strs[2];
+    c->r.remote_ip = c->strs[3];
+    c->r.connected_ms = rec->connected_ms ? rec->connected_ms : (int64_t)wsc__wall_ms();
+    c->r.active = true;
+    touch(ms, c);
+    return WSC_OK;
+}
+
+static wsc_err
+req_done(wsc_store *store, wsc_repo_done_cb cb, void *user, struct wsc__req **req)
+{
+    return wsc__req_new(store, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, req);
+}
+
+static wsc_err
+cr_connect(struct wsc_connrec_repo *repo, const wsc_conn_record *rec, wsc_repo_done_cb cb,
+           void *user)
+{
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, connrecs);
+    if (!wsc__conn_record_ok(rec))
+        return WSC_ERR_INVALID;
+    struct wsc__req *req;
+    wsc_err err = req_done(&ms->base, cb, user, &req);
+    if (err == WSC_OK)
+        wsc__req_finish(req, connect_now(ms, rec));
+    return err;
+}
+
+static wsc_err
+cr_add(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, const wsc_conn_record *d,
+       wsc_repo_done_cb cb, void *user)
+{
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, connrecs);
+    if (!wsc__str_ok(node) || id == 0 || d == NULL)
+        return WSC_ERR_INVALID;
+    struct wsc__req *req;
+    wsc_err err = req_done(&ms->base, cb, user, &req);
+    if (err != WSC_OK)
+        return err;
+    struct mem_conn *c = conn_find(ms, node, id);
+    if (c != NULL) {
+        c->r.msgs_in += d->msgs_in;
+        c->r.msgs_out += d->msgs_out;
+        c->r.bytes_in += d->bytes_in;
+        c->r.bytes_out += d->bytes_out;
+        c->r.errors += d->errors;
+        touch(ms, c);
+    }
+    wsc__req_finish(req, c != NULL ? WSC_OK : WSC_ERR_NOT_FOUND);
+    return WSC_OK;
+}
+
+static wsc_err
+cr_disconnect(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, int code,
+              const char *reason, wsc_repo_done_cb cb, void *user)
+{
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, connrecs);
+    if (!wsc__str_ok(node) || id == 0)
+        return WSC_ERR_INVALID;
+    struct wsc__req *req;
+    wsc_err err = req_done(&ms->base, cb, user, &req);
+    if (err != WSC_OK)
+        return err;
+    struct mem_conn *c = conn_find(ms, node, id);
+    err = c != NULL ? WSC_OK : WSC_ERR_NOT_FOUND;
+    if (c != NULL) {
+        char *r = NULL;
+        if (!dup_into(&r, reason))
+            err = WSC_ERR_NOMEM;
+        wsc__free(c->strs[4]);
+        c->strs[4] = r;
+        c->r.close_reason = r;
+        c->r.close_code = code;
+        c->r.disconnected_ms = (int64_t)wsc__wall_ms();
+        c->r.active = false;
+        touch(ms, c);
+    }
+    wsc__req_finish(req, err);
+    return WSC_OK;
+}
+
+static wsc_err
+cr_get(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, wsc_connrec_get_cb cb,
+       void *user)
+{
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, connrecs);
+    if (!wsc__str_ok(node) || id == 0)
+        return WSC_ERR_INVALID;
+    struct wsc__req *req;
+    wsc_err err =
+        wsc__req_new(&ms->base, WSC__REQ_CONNREC, (union wsc__req_cb){.connrec = cb}, user, &req);
+    if (err != WSC_OK)
+        return err;
+    struct mem_conn *c = conn_find(ms, node, id);
+    if (c != NULL) {
+        req->conn = c->r;
+        req->conn.node_id = wsc__req_strdup(req, c->r.node_id);
+        req->conn.user_id = wsc__req_strdup(req, c->r.user_id);
+        req->conn.client_id = wsc__req_strdup(req, c->r.client_id);
+        req->conn.remote_ip = wsc__req_strdup(req, c->r.remote_ip);
+        req->conn.close_reason = wsc__req_strdup(req, c->r.close_reason);
+    }
+    wsc__req_finish(req, c != NULL ? WSC_OK : WSC_ERR_NOT_FOUND);
+    return WSC_OK;
+}
+
+const struct wsc_connrec_repo_ops wsc__mem_connrec_ops = {cr_connect, cr_add, cr_disconnect,
+                                                          cr_get};
+
+static void
+free_conn_node(struct mem_node *n, void *arg)
+{
+    conn_free(arg, (struct mem_conn *)n);
+}
+
+void
+wsc__mem_connrecs_free_all(struct mem_store *ms)
+{
+    wsc__mem_each(&ms->conns, free_conn_node, ms);
+    wsc__hmap_clear(&ms->conns);
+}

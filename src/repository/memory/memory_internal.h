@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/* The memory backend's store: hash tables keyed by strings, one per entity.  Everything runs
+ * on the loop thread; results are delivered on the next loop turn like every backend's. */
+#ifndef WSC_REPOSITORY_MEMORY_INTERNAL_H
+#define WSC_REPOSITORY_MEMORY_INTERNAL_H
+
+#include "models/hmap.h"
+#include "repository/store_internal.h"
+
+/** A string-keyed node of a table; entity structs embed it first. */
+struct mem_node {
+    wsc__hnode h;
+    char *key;
+};
+
+struct mem_store {
+    wsc_store base; /* must stay first */
+    struct wsc_offline_repo offline;
+    struct wsc_record_repo records;
+    struct wsc_online_repo online;
+    struct wsc_connrec_repo connrecs;
+    wsc__hmap users;  /* offline messages per user: struct mem_user */
+    wsc__hmap recs;   /* message records: struct mem_rec */
+    wsc__hmap ousers; /* online status per user: struct mem_ouser */
+    wsc__hmap conns;  /* connection records: struct mem_conn */
+};
+
+/** The table entry for key, or NULL. */
+struct mem_node *wsc__mem_find(const wsc__hmap *map, const char *key);
+/** Sets node->key to a copy of key and inserts it.  WSC_ERR_NOMEM. */
+wsc_err wsc__mem_insert(wsc__hmap *map, struct mem_node *node, const char *key);
+/** Removes node and frees its key (not the node). */
+void wsc__mem_remove(wsc__hmap *map, struct mem_node *node);
+/** "len:a|b" for two ids, unambiguous whatever they contain; NULL when out of memory. */
+char *wsc__mem_key2(const char *a, const char *b);
+/** Calls fn on every node of map (fn may remove and free the node). */
+void wsc__mem_each(wsc__hmap *map, void (*fn)(struct mem_node *node, void *arg), void *arg);
+
+extern const struct wsc_offline_repo_ops wsc__mem_offline_ops;
+extern const struct wsc_record_repo_ops wsc__mem_record_ops;
+extern const struct wsc_online_repo_ops wsc__mem_online_ops;
+extern const struct wsc_connrec_repo_ops wsc__mem_connrec_ops;
+
+void wsc__mem_offline_free_all(struct mem_store *ms);
+void wsc__mem_records_free_all(struct mem_store *ms);
+void wsc__mem_connrecs_free_all(struct mem_store *ms);
+
+#endif

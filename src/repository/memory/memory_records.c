@@ -1,0 +1,378 @@
+/* SPDX-License-Identifier: MIT */
+/* The memory backend's message records and online status.  Entries past
+ * their TTL are dropped when they are next looked up (online entries per user, on access). */
+#include <string.h>
+
+#include "models/alloc.h"
+#include "repository/memory/memory_internal.h"
+
+struct mem_rec {
+    struct mem_node node; /* key: message_id, receiver */
+    wsc_msg_record r;     /* strings owned below */
+    char *mid, *rcv, *snd, *etext;
+    int64_t expires_ms;
+};
+
+struct mem_oclient {
+    struct wsc_list link;
+    char *cid, *node;
+    int64_t expires_ms;
+};
+
+struct mem_ouser {
+    struct mem_node node; /* key: user id */
+    struct wsc_list clients;
+};
+
+static int64_t
+now_ms(void)
+{
+    return (int64_t)wsc__wall_ms();
+}
+
+static wsc_err
+req_done(wsc_store *store, wsc_repo_done_cb cb, void *user, struct wsc__req **req)
+{
+    return wsc__req_new(store, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, req);
+}
+
+/* ---- message records ---- */
+
+static void
+rec_free(struct mem_store *ms, struct mem_rec *m)
+{
+    wsc__mem_remove(&ms->recs, &m->node);
+    wsc__free(m->mid);
+    wsc__free(m->rcv);
+    wsc__free(m->snd);
+    wsc__free(m->etext);
+    wsc__free(m);
+}
+
+static struct mem_rec *
+rec_find(struct mem_store *ms, const char *mid, const char *rcv)
+{
+    char *key = wsc__mem_key2(mid, rcv);
+    struct mem_rec *m = key ? (struct mem_rec *)wsc__mem_find(&ms->recs, key) : NULL;
+    wsc__free(key);
+    if (m != NULL && m->expires_ms <= now_ms()) {
+        rec_free(ms, m);
+        m = NULL;
+    }
+    return m;
+}
+
+static wsc_err
+rec_set_text(struct mem_rec *m, const char *text)
+{
+    char *t = text ? wsc__strdup(text) : NULL;
+    if (text != NULL && t == NULL)
+        return WSC_ERR_NOMEM;
+    wsc__free(m->etext);
+    m->etext = t;
+    m->r.error_text = t;
+    return WSC_OK;
+}
+
+static wsc_err
+rec_put_now(struct mem_store *ms, const wsc_msg_record *rec)
+{
+    struct mem_rec *old = rec_find(ms, rec->message_id, rec->receiver);
+    if (old != NULL)
+        rec_free(ms, old);
+    struct mem_rec *m = wsc__calloc(1, sizeof(*m));
+    char *key = wsc__mem_key2(rec->message_id, rec->receiver);
+    if (m == NULL || key == NULL)
+        goto fail;
+    m->r = *rec;
+    m->mid = wsc__strdup(rec->message_id);
+    m->rcv = wsc__strdup(rec->receiver);
+    m->snd = rec->sender ? wsc__strdup(rec->sender) : NULL;
+    if (m->mid == NULL || m->rcv == NULL || (rec->sender && m->snd == NULL) ||
+        rec_set_text(m, rec->error_text) != WSC_OK || wsc__mem_insert(&ms->recs, &m->node, key))
+        goto fail;
+    m->r.message_id = m->mid;
+    m->r.receiver = m->rcv;
+    m->r.sender = m->snd;
+    m->r.updated_ms = now_ms();
+    if (m->r.created_ms == 0)
+        m->r.created_ms = m->r.updated_ms;
+    m->expires_ms = m->r.updated_ms + (int64_t)ms->base.cfg.record_ttl_ms;
+    wsc__free(key);
+    return WSC_OK;
+fail:
+    if (m != NULL) {
+        wsc__free(m->mid);
+        wsc__free(m->rcv);
+        wsc__free(m->snd);
+        wsc__free(m->etext);
+    }
+    wsc__free(m);
+    wsc__free(key);
+    return WSC_ERR_NOMEM;
+}
+
+static wsc_err
+rec_put(struct wsc_record_repo *repo, const wsc_msg_record *rec, wsc_repo_done_cb cb, void *user)
+{
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, records);
+    if (!wsc__record_ok(rec))
+        return WSC_ERR_INVALID;
+    struct wsc__req *req;
+    wsc_err err = req_done(&ms->base, cb, user, &req);
+    if (err == WSC_OK)
+        wsc__req_finish(req, rec_put_now(ms, rec));
+    return err;
+}
+
+static wsc_err
+rec_update(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_record_state st,
+           uint32_t retry_inc, wsc_err last_error, const char *text, wsc_repo_done_cb cb,
+           void *user)
+{
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, records);
+    if (!wsc__str_ok(mid) || !wsc__str_ok(rcv) || (unsigned)st > (unsigned)WSC_REC_EXPIRED)
+        return WSC_ERR_INVALID;
+    struct wsc__req *req;
+    wsc_err err = req_done(&ms->base, cb, user, &req);
+    if (err != WSC_OK)
+        return err;
+    struct mem_rec *m = rec_find(ms, mid, rcv);
+    if (m == NULL) {
+        wsc__req_finish(req, WSC_ERR_NOT_FOUND);
+        return WSC_OK;
+    }
+    int64_t now = now_ms();
+    m->r.state = st;
+    m->r.retry_count += retry_inc;
+    m->r.last_error = last_error;
+    m->r.updated_ms = now;
+    if (st == WSC_REC_SENT && m->r.sent_ms == 0)
+        m->r.sent_ms = now;
+    if (st == WSC_REC_ACKED || st == WSC_REC_DELIVERED)
+        m->r.acked_ms = now;
+    wsc__req_finish(req, rec_set_text(m, text));
+    return WSC_OK;
+}
+
+static wsc_err
+rec_get(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_record_get_cb cb,
+        void *user)
+{
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, records);
+    if (!wsc__str_ok(mid) || !wsc__str_ok(rcv))
+        return WSC_ERR_INVALID;
+    struct wsc__req *req;
+    wsc_err err =
+        wsc__req_new(&ms->base, WSC__REQ_RECORD, (union wsc__req_cb){.record = cb}, user, &req);
+    if (err != WSC_OK)
+        return err;
+    struct mem_rec *m = rec_find(ms, mid, rcv);
+    if (m != NULL) {
+        req->rec = m->r;
+        req->rec.message_id = wsc__req_strdup(req, m->mid);
+        req->rec.receiver = wsc__req_strdup(req, m->rcv);
+        req->rec.sender = wsc__req_strdup(req, m->snd);
+        req->rec.error_text = wsc__req_strdup(req, m->etext);
+    }
+    wsc__req_finish(req, m != NULL ? WSC_OK : WSC_ERR_NOT_FOUND);
+    return WSC_OK;
+}
+
+static wsc_err
+rec_remove(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_repo_done_cb cb,
+           void *user)
+{
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, records);
+    if (!wsc__str_ok(mid) || !wsc__str_ok(rcv))
+        return WSC_ERR_INVALID;
+    struct wsc__req *req;
+    wsc_err err = req_done(&ms->base, cb, user, &req);
+    if (err != WSC_OK)
+        return err;
+    struct mem_rec *m = rec_find(ms, mid, rcv);
+    if (m != NULL)
+        rec_free(ms, m);
+    wsc__req_finish(req, m != NULL ? WSC_OK : WSC_ERR_NOT_FOUND);
+    return WSC_OK;
+}
+
+const struct wsc_record_repo_ops wsc__mem_record_ops = {rec_put, rec_update, rec_get, rec_remove};
+
+/* ---- online status ---- */
+
+static void
+oc_free(struct mem_oclient *c)
+{
+    wsc_list_remove(&c->link);
+    wsc__free(c->cid);
+    wsc__free(c->node);
+    wsc__free(c);
+}
+
+static void
+ou_free(struct mem_store *ms, struct mem_ouser *u)
+{
+    while (!wsc_list_empty(&u->clients))
+        oc_free(wsc_container_of(u->clients.next, struct mem_oclient, link));
+    wsc__mem_remove(&ms->ousers, &u->node);
+    wsc__free(u);
+}
+
+/* The live client cid of uid (lapsed ones are dropped on the way); NULL when absent. */
+static struct mem_oclient *
+oc_find(struct mem_store *ms, const char *uid, const char *cid, struct mem_ouser **uout)
+{
+    struct mem_ouser *u = (struct mem_ouser *)wsc__mem_find(&ms->ousers, uid);
+    struct mem_oclient *found = NULL;
+    if (uout != NULL)
+        *uout = NULL;
+    if (u == NULL)
+        return NULL;
+    struct wsc_list *pos, *tmp;
+    wsc_list_foreach_safe(pos, tmp, &u->clients) {
+        struct mem_oclient *c = wsc_container_of(pos, struct mem_oclient, link);
+        if (c->expires_ms <= now_ms())
+            oc_free(c);
+        else if (cid != NULL && strcmp(c->cid, cid) == 0)
+            found = c;
+    }
+    if (wsc_list_empty(&u->clients)) {
+        ou_free(ms, u);
+        u = NULL;
+    }
+    if (uout != NULL)
+        *uout = u;
+    return found;
+}
+
+static wsc_err
+on_set_now(struct mem_store *ms, const char *uid, const char *cid, const char *node, uint32_t ttl)
+{
+    struct mem_ouser *u;
+    struct mem_oclient *c = oc_find(ms, uid, cid, &u);
+    if (c != NULL)
+        oc_free(c);
+    if (u == NULL) {
+        u = wsc__calloc(1, sizeof(*u));
+        if (u == NULL || wsc__mem_insert(&ms->ousers, &u->node, uid) != WSC_OK) {
+            wsc__free(u);
+            return WSC_ERR_NOMEM;
+        }
+        wsc_list_init(&u->clients);
+    }
+    c = wsc__calloc(1, sizeof(*c));
+    if (c == NULL)
+        return WSC_ERR_NOMEM;
+    wsc_list_push_back(&u->clients, &c->link);
+    c->cid = wsc__strdup(cid);
+    c->node = wsc__strdup(node);
+    c->expires_ms = now_ms() + ttl;
+    if (c->cid == NULL || c->node == NULL) {
+        oc_free(c);
+        return WSC_ERR_NOMEM;
+    }
+    return WSC_OK;
+}
+
+static wsc_err
+on_set(struct wsc_online_repo *repo, const char *uid, const char *cid, const char *node,
+       uint32_t ttl_ms, wsc_repo_done_cb cb, void *user)
+{
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, online);
+    if (!wsc__str_ok(uid) || !wsc__str_ok(cid) || !wsc__str_ok(node) || ttl_ms == 0)
+        return WSC_ERR_INVALID;
+    struct wsc__req *req;
+    wsc_err err = req_done(&ms->base, cb, user, &req);
+    if (err == WSC_OK)
+        wsc__req_finish(req, on_set_now(ms, uid, cid, node, ttl_ms));
+    return err;
+}
+
+static wsc_err
+on_refresh(struct wsc_online_repo *repo, const char *uid, const char *cid, uint32_t ttl_ms,
+           wsc_repo_done_cb cb, void *user)
+{
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, online);
+    if (!wsc__str_ok(uid) || !wsc__str_ok(cid) || ttl_ms == 0)
+        return WSC_ERR_INVALID;
+    struct wsc__req *req;
+    wsc_err err = req_done(&ms->base, cb, user, &req);
+    if (err != WSC_OK)
+        return err;
+    struct mem_oclient *c = oc_find(ms, uid, cid, NULL);
+    if (c != NULL)
+        c->expires_ms = now_ms() + ttl_ms;
+    wsc__req_finish(req, c != NULL ? WSC_OK : WSC_ERR_NOT_FOUND);
+    return WSC_OK;
+}
+
+static wsc_err
+on_remove(struct wsc_online_repo *repo, const char *uid, const char *cid, wsc_repo_done_cb cb,
+          void *user)
+{
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, online);
+    if (!wsc__str_ok(uid) || !wsc__str_ok(cid))
+        return WSC_ERR_INVALID;
+    struct wsc__req *req;
+    wsc_err err = req_done(&ms->base, cb, user, &req);
+    if (err != WSC_OK)
+        return err;
+    struct mem_ouser *u;
+    struct mem_oclient *c = oc_find(ms, uid, cid, &u);
+    if (c != NULL)
+        oc_free(c);
+    if (u != NULL && wsc_list_empty(&u->clients))
+        ou_free(ms, u);
+    wsc__req_finish(req, c != NULL ? WSC_OK : WSC_ERR_NOT_FOUND);
+    return WSC_OK;
+}
+
+static wsc_err
+on_get(struct wsc_online_repo *repo, const char *uid, wsc_online_get_cb cb, void *user)
+{
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, online);
+    if (!wsc__str_ok(uid))
+        return WSC_ERR_INVALID;
+    struct wsc__req *req;
+    wsc_err err =
+        wsc__req_new(&ms->base, WSC__REQ_ONLINE, (union wsc__req_cb){.online = cb}, user, &req);
+    if (err != WSC_OK)
+        return err;
+    struct mem_ouser *u;
+    (void)oc_find(ms, uid, NULL, &u);
+    struct wsc_list *pos;
+    if (u != NULL) {
+        wsc_list_foreach(pos, &u->clients) {
+            struct mem_oclient *c = wsc_container_of(pos, struct mem_oclient, link);
+            if ((err = wsc__req_add_entry(req, c->cid, c->node, c->expires_ms)) != WSC_OK)
+                break;
+        }
+    }
+    wsc__req_finish(req, err);
+    return WSC_OK;
+}
+
+const struct wsc_online_repo_ops wsc__mem_online_ops = {on_set, on_refresh, on_remove, on_get};
+
+static void
+free_rec_node(struct mem_node *n, void *arg)
+{
+    rec_free(arg, (struct mem_rec *)n);
+}
+
+static void
+free_ou_node(struct mem_node *n, void *arg)
+{
+    ou_free(arg, (struct mem_ouser *)n);
+}
+
+void
+wsc__mem_records_free_all(struct mem_store *ms)
+{
+    wsc__mem_each(&ms->recs, free_rec_node, ms);
+    wsc__hmap_clear(&ms->recs);
+    wsc__mem_each(&ms->ousers, free_ou_node, ms);
+    wsc__hmap_clear(&ms->ousers);
+    wsc__mem_connrecs_free_all(ms);
+}

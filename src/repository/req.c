@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: MIT */
+/* Requests: one per repository op.  Finishing a request queues it on its store; a zero-delay
+ * timer delivers the queue on the next loop turn, so no callback ever runs inside the call
+ * that started it, whatever the backend. */
+#include <string.h>
+
+#include "models/alloc.h"
+#include "models/msg_internal.h"
+#include "repository/store_internal.h"
+
+static void
+req_timeout(wsc__timer *t)
+{
+    struct wsc__req *req = wsc_container_of(t, struct wsc__req, timeout);
+    if (req->store != NULL)
+        wsc__store_set_error(req->store, "command timed out");
+    wsc__req_finish(req, WSC_ERR_TIMEOUT);
+}
+
+wsc_err
+wsc__req_new(wsc_store *store, enum wsc__req_kind kind, union wsc__req_cb cb, void *user,
+             struct wsc__req **out)
+{
+    *out = NULL;
+    if (cb.done == NULL)
+        return WSC_ERR_INVALID;
+    if (store->closing)
+        return WSC_ERR_STATE;
+    struct wsc__req *req = wsc__calloc(1, sizeof(*req));
+    if (req == NULL)
+        return WSC_ERR_NOMEM;
+    req->store = store;
+    req->kind = kind;
+    req->cb = cb;
+    req->user = user;
+    req->refs = 1;
+    wsc__timer_init(&req->timeout, store->loop, req_timeout);
+    wsc_list_push_back(&store->live, &req->link);
+    *out = req;
+    return WSC_OK;
+}
+
+struct wsc__req *
+wsc__req_ref(struct wsc__req *req)
+{
+    req->refs++;
+    return req;
+}
+
+void
+wsc__req_unref(struct wsc__req *req)
+{
+    if (req == NULL || --req->refs > 0)
+        return;
+    wsc__timer_stop(&req->timeout);
+    for (size_t i = 0; req->msgs != NULL && i < req->n; i++)
+        wsc_msg_unref(req->msgs[i]);
+    wsc__free(req->msgs);
+    wsc__free(req->entries);
+    for (size_t i = 0; i < req->nstrs; i++)
+        wsc__free(req->strs[i]);
+    wsc__free(req->strs);
+    if (req->bk_free != NULL)
+        req->bk_free(req->bk);
+    wsc__free(req);
+}
+
+void
+wsc__req_finish(struct wsc__req *req, wsc_err status)
+{
+    if (req->finished || req->store == NULL)
+        return;
+    req->finished = true;
+    req->status = status;
+    wsc__timer_stop(&req->timeout);
+    wsc_store *store = req->store;
+    wsc_list_remove(&req->link);
+    wsc_list_push_back(&store->done, &req->link);
+    if (!store->turn.armed)
+        wsc__timer_start(&store->turn, 0);
+}
+
+void
+wsc__req_arm_timeout(struct wsc__req *req, uint32_t timeout_ms)
+{
+    if (!req->finished)
+        wsc__timer_start(&req->timeout, timeout_ms);
+}
+
+const char *
+wsc__req_strndup(struct wsc__req *req, const char *s, size_t n)
+{
+    if (s == NULL)
+        return NULL;
+    char **strs = wsc__realloc(req->strs, (req->nstrs + 1) * sizeof(*strs));
+    if (strs == NULL)
+        return NULL;
+    req->strs = strs;
+    char *copy = wsc__strndup(s, n);
+    if (copy == NULL)
+        return NULL;
+    strs[req->nstrs++] = copy;
+    return copy;
+}
+
+const char *
+wsc__req_strdup(struct wsc__req *req, const char *s)
+{
+    return s == NULL ? NULL : wsc__req_strndup(req, s, strlen(s));
+}
+
+static bool
+grow(struct wsc__req *req, void **arr, size_t elem)
+{
+    if (req->n < req->cap)
+        return true;
+    size_t cap = req->cap ? req->cap * 2 : 8;
+    void *p = wsc__realloc(*arr, cap * elem);
+    if (p == NULL)
+        return false;
+    *arr = p;
+    req->cap = cap;
+    return true;
+}
+
+wsc_err
+wsc__req_add_msg(struct wsc__req *req, wsc_msg *msg)
+{
+    void *arr = req->msgs;
+    if (!grow(req, &arr, sizeof(*req->msgs))) {
+        wsc_msg_unref(msg);
+        return WSC_ERR_NOMEM;
+    }
+    req->msgs = arr;
+    req->msgs[req->n++] = msg;
+    return WSC_OK;
+}
+
+wsc_err
+wsc__req_add_entry(struct wsc__req *req, const char *client_id, const char *node_id,
+                   int64_t expires_ms)
+{
+    void *arr = req->entries;
+    if (!grow(req, &arr, sizeof(*req->entries)))
+        return WSC_ERR_NOMEM;
+    req->entries = arr;
+    wsc_online_entry *e = &req->entries[req->n];
+    e->client_id = wsc__req_strdup(req, client_id);
+    e->node_id = wsc__req_strdup(req, node_id);
+    e->expires_ms = expires_ms;
+    if (e->client_id == NULL || e->node_id == NULL)
+        return WSC_ERR_NOMEM;
+    req->n++;
+    return WSC_OK;
+}
+
+bool
+wsc__str_ok(const char *s)
+{
+    return s != NULL && s[0] != '\0' && strlen(s) <= 255;
+}
+
+bool
+wsc__record_ok(const wsc_msg_record *rec)
+{
+    return rec != NULL && wsc__str_ok(rec->message_id) && wsc__str_ok(rec->receiver) &&
+           (unsigned)rec->state <= (unsigned)WSC_REC_EXPIRED;
+}
+
+bool
+wsc__conn_record_ok(const wsc_conn_record *rec)
+{
+    return rec != NULL && wsc__str_ok(rec->node_id) && rec->conn_id != 0;
+}
+
+wsc_err
+wsc__offline_encode(wsc_msg *msg, wsc_buf *json)
+{
+    if (msg == NULL || !wsc__str_ok(wsc_msg_get(msg, WSC_F_MESSAGE_ID)))
+        return WSC_ERR_INVALID;
+    if (wsc_msg_is_binary(msg))
+        return WSC_ERR_UNSUPPORTED;
+    return wsc_msg_to_json(msg, json);
+}
+
+wsc_err
+wsc__offline_decode(const char *json, size_t len, wsc_msg **out)
+{
+    /* Stored messages passed our own limits once; parse them back without the wire limits. */
+    wsc_msg_limits lim;
+    wsc_msg_limits_init(&lim);
+    lim.max_bytes = len + 1;
+    lim.max_string = len + 1;
+    lim.max_group_ids = 1u << 20;
+    wsc_err err = wsc_msg_parse(out, json, len, &lim, NULL);
+    if (err != WSC_OK)
+        return err;
+    err = wsc__msg_encode(*out);
+    if (err != WSC_OK) {
+        wsc_msg_unref(*out);
+        *out = NULL;
+    }
+    return err;
+}

@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: MIT */
+/* wsc_store: the backend-independent half of a store.  Opens a backend by URL scheme, hands
+ * out its repositories, delivers finished requests on the next loop turn and cancels the
+ * unfinished ones at close. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "models/alloc.h"
+#include "repository/store_internal.h"
+
+void
+wsc_store_config_init(wsc_store_config *cfg)
+{
+    if (cfg == NULL)
+        return;
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->offline_max_per_user = 1000;
+    cfg->offline_ttl_ms = 7ull * 24 * 3600 * 1000;
+    cfg->record_ttl_ms = 24ull * 3600 * 1000;
+    cfg->connrec_ttl_ms = 7ull * 24 * 3600 * 1000;
+    cfg->command_timeout_ms = 5000;
+    cfg->reconnect_min_ms = 100;
+    cfg->reconnect_max_ms = 5000;
+}
+
+const char *
+wsc_record_state_name(wsc_record_state state)
+{
+    static const char *const names[] = {"pending", "sent",   "acked",     "retrying",
+                                        "failed",  "stored", "delivered", "expired"};
+    if ((unsigned)state >= sizeof(names) / sizeof(names[0]))
+        return "unknown";
+    return names[state];
+}
+
+static void
+deliver(struct wsc__req *req, wsc_err st)
+{
+    bool ok = st == WSC_OK;
+    void *u = req->user;
+    switch (req->kind) {
+    case WSC__REQ_DONE:
+        req->cb.done(st, u);
+        break;
+    case WSC__REQ_COUNT:
+        req->cb.count(st, ok ? req->count : 0, u);
+        break;
+    case WSC__REQ_FETCH:
+        req->cb.fetch(st, ok ? req->msgs : NULL, ok ? req->n : 0, req->cursor, u);
+        break;
+    case WSC__REQ_RECORD:
+        req->cb.record(st, ok ? &req->rec : NULL, u);
+        break;
+    case WSC__REQ_ONLINE:
+        req->cb.online(st, ok ? req->entries : NULL, ok ? req->n : 0, u);
+        break;
+    case WSC__REQ_CONNREC:
+        req->cb.connrec(st, ok ? &req->conn : NULL, u);
+        break;
+    }
+}
+
+/* Unlinks req from its store and runs its callback once. */
+static void
+deliver_and_release(struct wsc__req *req, wsc_err st)
+{
+    wsc_list_remove(&req->link);
+    req->store = NULL;
+    req->finished = true;
+    wsc__timer_stop(&req->timeout);
+    deliver(req, st);
+    wsc__req_unref(req);
+}
+
+static void
+turn_cb(wsc__timer *t)
+{
+    wsc_store *store = wsc_container_of(t, wsc_store, turn);
+    /* Take the current batch: requests finished by these callbacks wait for the next turn. */
+    struct wsc_list batch;
+    wsc_list_init(&batch);
+    if (!wsc_list_empty(&store->done)) {
+        batch.next = store->done.next;
+        batch.prev = store->done.prev;
+        batch.next->prev = &batch;
+        batch.prev->next = &batch;
+        wsc_list_init(&store->done);
+    }
+    while (!wsc_list_empty(&batch)) {
+        struct wsc__req *req = wsc_container_of(batch.next, struct wsc__req, link);
+        deliver_and_release(req, req->status);
+    }
+}
+
+wsc_err
+wsc__store_init(wsc_store *store, wsc_loop *loop, const wsc_store_config *cfg)
+{
+    if (loop == NULL)
+        return WSC_ERR_INVALID;
+    store->loop = loop;
+    if (cfg != NULL)
+        store->cfg = *cfg;
+    else
+        wsc_store_config_init(&store->cfg);
+    if (store->cfg.offline_max_per_user == 0 || store->cfg.command_timeout_ms == 0)
+        return WSC_ERR_INVALID;
+    if (store->cfg.reconnect_min_ms == 0)
+        store->cfg.reconnect_min_ms = 1;
+    if (store->cfg.reconnect_max_ms < store->cfg.reconnect_min_ms)
+        store->cfg.reconnect_max_ms = store->cfg.reconnect_min_ms;
+    wsc_list_init(&store->live);
+    wsc_list_init(&store->done);
+    wsc__timer_init(&store->turn, loop, turn_cb);
+    wsc__loop_attach(loop);
+    return WSC_OK;
+}
+
+void
+wsc__store_set_error(wsc_store *store, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(store->last_error, sizeof(store->last_error), fmt, ap);
+    va_end(ap);
+}
+
+wsc_err
+wsc_store_open(wsc_loop *loop, const char *url, const wsc_store_config *cfg, wsc_store **out)
+{
+    if (out == NULL)
+        return WSC_ERR_INVALID;
+    *out = NULL;
+    if (loop == NULL || url == NULL)
+        return WSC_ERR_INVALID;
+    if (strcmp(url, "memory:") == 0 || strcmp(url, "memory://") == 0)
+        return wsc_repo_memory_new(loop, cfg, out);
+    if (strncmp(url, "redis://", 8) == 0)
+        return wsc__redis_open(loop, url, cfg, out);
+    if (strncmp(url, "mysql://", 8) == 0)
+        return wsc__mysql_open(loop, url, cfg, out);
+    return WSC_ERR_INVALID;
+}
+
+wsc_err
+wsc_store_ping(wsc_store *store, wsc_repo_done_cb cb, void *user)
+{
+    if (store == NULL)
+        return WSC_ERR_INVALID;
+    struct wsc__req *req;
+    wsc_err err = wsc__req_new(store, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
+    if (err != WSC_OK)
+        return err;
+    return store->ops->ping(store, req);
+}
+
+void
+wsc_store_close(wsc_store *store)
+{
+    if (store == NULL || store->closing)
+        return;
+    store->closing = true;
+    wsc__timer_stop(&store->turn);
+    while (!wsc_list_empty(&store->done)) {
+        struct wsc__req *req = wsc_container_of(store->done.next, struct wsc__req, link);
+        deliver_and_release(req, WSC_ERR_CANCELED);
+    }
+    while (!wsc_list_empty(&store->live)) {
+        struct wsc__req *req = wsc_container_of(store->live.next, struct wsc__req, link);
+        deliver_and_release(req, WSC_ERR_CANCELED);
+    }
+    wsc_loop *loop = store->loop;
+    store->ops->close(store);
+    wsc__loop_detach(loop);
+}
+
+const char *
+wsc_store_backend(const wsc_store *store)
+{
+    return store != NULL ? store->ops->name : "";
+}
+
+const char *
+wsc_store_last_error(const wsc_store *store)
+{
+    return store != NULL ? store->last_error : "";
+}
+
+struct wsc_offline_repo *
+wsc_store_offline(wsc_store *store)
+{
+    return store != NULL ? store->offline : NULL;
+}
+
+struct wsc_record_repo *
+wsc_store_records(wsc_store *store)
+{
+    return store != NULL ? store->records : NULL;
+}
+
+struct wsc_online_repo *
+wsc_store_online(wsc_store *store)
+{
+    return store != NULL ? store->online : NULL;
+}
+
+struct wsc_connrec_repo *
+wsc_store_connrecs(wsc_store *store)
+{
+    return store != NULL ? store->connrecs : NULL;
+}

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+/* What every backend shares: the wsc_store object, and requests (one per op) that carry the
+ * caller's callback and the result until it is delivered on a later loop turn.
+ *
+ * A request has two owners: the delivery side (its callback runs exactly once, from the
+ * store's completion queue, or with WSC_ERR_CANCELED at close) and, optionally, the backend
+ * while a command is in flight (hiredis privdata, the MySQL worker).  It is freed when both
+ * have let go (wsc__req_unref). */
+#ifndef WSC_REPOSITORY_STORE_INTERNAL_H
+#define WSC_REPOSITORY_STORE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <wsc/repository.h>
+#include <wsc/store.h>
+
+#include "loop/loop.h"
+#include "models/list.h"
+
+struct wsc__req;
+
+/** What a backend adds to a store. */
+struct wsc__store_ops {
+    const char *name;
+    /** Issues a round trip; finishes req. */
+    wsc_err (*ping)(wsc_store *store, struct wsc__req *req);
+    /** Frees the backend (after every request has been canceled). */
+    void (*close)(wsc_store *store);
+};
+
+struct wsc_store {
+    const struct wsc__store_ops *ops;
+    wsc_loop *loop;
+    wsc_store_config cfg;
+    struct wsc_offline_repo *offline;
+    struct wsc_record_repo *records;
+    struct wsc_online_repo *online;
+    struct wsc_connrec_repo *connrecs;
+    struct wsc_list live; /* requests whose callback has not run */
+    struct wsc_list done; /* finished requests waiting for the next turn (subset of live) */
+    wsc__timer turn;
+    bool closing;
+    char last_error[256];
+};
+
+enum wsc__req_kind {
+    WSC__REQ_DONE,
+    WSC__REQ_COUNT,
+    WSC__REQ_FETCH,
+    WSC__REQ_RECORD,
+    WSC__REQ_ONLINE,
+    WSC__REQ_CONNREC
+};
+
+union wsc__req_cb {
+    wsc_repo_done_cb done;
+    wsc_repo_count_cb count;
+    wsc_offline_fetch_cb fetch;
+    wsc_record_get_cb record;
+    wsc_online_get_cb online;
+    wsc_connrec_get_cb connrec;
+};
+
+struct wsc__req {
+    struct wsc_list link; /* in store->live, then store->done */
+    wsc_store *store;     /* NULL once delivered */
+    enum wsc__req_kind kind;
+    union wsc__req_cb cb;
+    void *user;
+    unsigned refs;
+    bool finished; /* a status is set; no later finish counts */
+    wsc_err status;
+    wsc__timer timeout;
+    /* Results, owned by the request. */
+    uint64_t count, cursor;
+    wsc_msg **msgs;
+    wsc_online_entry *entries;
+    size_t n, cap;
+    wsc_msg_record rec;
+    wsc_conn_record conn;
+    char **strs;
+    size_t nstrs;
+    /* Backend data (freed by the backend's own free function, if any). */
+    void *bk;
+    void (*bk_free)(void *bk);
+};
+
+/** A request on store with one (delivery) reference in *out.  WSC_ERR_INVALID (cb NULL),
+ *  WSC_ERR_STATE (the store is closing), WSC_ERR_NOMEM. */
+wsc_err wsc__req_new(wsc_store *store, enum wsc__req_kind kind, union wsc__req_cb cb, void *user,
+                     struct wsc__req **out);
+struct wsc__req *wsc__req_ref(struct wsc__req *req);
+void wsc__req_unref(struct wsc__req *req);
+/** Sets the status (first call wins) and queues delivery for the next loop turn. */
+void wsc__req_finish(struct wsc__req *req, wsc_err status);
+/** Arms the command timeout: the request finishes with WSC_ERR_TIMEOUT after timeout_ms. */
+void wsc__req_arm_timeout(struct wsc__req *req, uint32_t timeout_ms);
+/** A copy of s owned by the request (NULL for NULL or out of memory). */
+const char *wsc__req_strdup(struct wsc__req *req, const char *s);
+const char *wsc__req_strndup(struct wsc__req *req, const char *s, size_t n);
+/** Appends a message (takes over the caller's reference).  WSC_ERR_NOMEM (msg then unref'd). */
+wsc_err wsc__req_add_msg(struct wsc__req *req, wsc_msg *msg);
+/** Appends an entry (strings copied).  WSC_ERR_NOMEM. */
+wsc_err wsc__req_add_entry(struct wsc__req *req, const char *client_id, const char *node_id,
+                           int64_t expires_ms);
+
+/** A store with the common parts set up (cfg NULL: defaults); the backend fills ops and repos. */
+wsc_err wsc__store_init(wsc_store *store, wsc_loop *loop, const wsc_store_config *cfg);
+/** Records a backend error text for wsc_store_last_error(). */
+void wsc__store_set_error(wsc_store *store, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/** Validation shared by the backends. */
+bool wsc__str_ok(const char *s);
+bool wsc__record_ok(const wsc_msg_record *rec);
+bool wsc__conn_record_ok(const wsc_conn_record *rec);
+/** Encodes msg for storage: WSC_ERR_INVALID (no message_id), WSC_ERR_UNSUPPORTED (binary).
+ *  *json is the caller's to free with wsc_buf_free. */
+wsc_err wsc__offline_encode(wsc_msg *msg, wsc_buf *json);
+/** Parses and freezes a stored message. */
+wsc_err wsc__offline_decode(const char *json, size_t len, wsc_msg **out);
+
+/** Backend constructors (wsc_store_open dispatches by URL). */
+wsc_err wsc__redis_open(wsc_loop *loop, const char *url, const wsc_store_config *cfg,
+                        wsc_store **out);
+wsc_err wsc__mysql_open(wsc_loop *loop, const char *url, const wsc_store_config *cfg,
+                        wsc_store **out);
+
+#endif

@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: MIT */
+/* tstore: fixture and callback collectors of the repository contract tests. */
+#include "tstore.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "twait.h"
+
+static const char *
+backend_url(const char *backend)
+{
+    if (strcmp(backend, "memory") == 0)
+        return "memory:";
+    if (strcmp(backend, "redis") == 0)
+        return getenv("WSC_TEST_REDIS_URL");
+    if (strcmp(backend, "mysql") == 0)
+        return getenv("WSC_TEST_MYSQL_URL");
+    return NULL;
+}
+
+int
+tstore_setup_cfg(void **state, const wsc_store_config *cfg)
+{
+    *state = NULL;
+    const char *backend = getenv("WSC_TEST_BACKEND");
+    const char *url = backend ? backend_url(backend) : getenv("WSC_TEST_STORE_URL");
+    if (url == NULL || url[0] == '\0') {
+        print_message("[  SKIP    ] backend %s: no URL configured (see tests/repository)\n",
+                      backend ? backend : "?");
+        return 0;
+    }
+    tstore *ts = calloc(1, sizeof(*ts));
+    if (ts == NULL)
+        return -1;
+    ts->backend = backend ? backend : "url";
+    snprintf(ts->url, sizeof(ts->url), "%s", url);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    snprintf(ts->run, sizeof(ts->run), "%ld-%ld-%ld", (long)getpid(), (long)now.tv_sec,
+             now.tv_nsec / 1000);
+    if (wsc_loop_new(&ts->loop) != WSC_OK ||
+        wsc_store_open(ts->loop, ts->url, cfg, &ts->store) != WSC_OK) {
+        wsc_loop_free(ts->loop);
+        free(ts);
+        return -1;
+    }
+    /* Wait until the backend answers, so the first test does not pay for the connect. */
+    tres r = {0};
+    if (wsc_store_ping(ts->store, tres_done, &r) == WSC_OK)
+        tstore_wait(ts, &r);
+    *state = ts;
+    return 0;
+}
+
+int
+tstore_setup(void **state)
+{
+    return tstore_setup_cfg(state, NULL);
+}
+
+int
+tstore_teardown(void **state)
+{
+    tstore *ts = *state;
+    if (ts == NULL)
+        return 0;
+    wsc_store_close(ts->store);
+    /* Let lws release what the store detached (adopted descriptors close on the loop). */
+    for (int i = 0; i < 3; i++)
+        wsc_loop_run_once(ts->loop, 1);
+    wsc_loop_free(ts->loop);
+    free(ts);
+    return 0;
+}
+
+tstore *
+tstore_get(void **state)
+{
+    if (*state == NULL)
+        skip();
+    return *state;
+}
+
+const char *
+tstore_id(tstore *ts, const char *name)
+{
+    char *slot = ts->ids[ts->next_id++ % 16];
+    snprintf(slot, 128, "%s-%s", name, ts->run);
+    return slot;
+}
+
+static bool
+called(void *arg)
+{
+    return ((tres *)arg)->calls > 0;
+}
+
+bool
+tstore_until(tstore *ts, bool (*cond)(void *arg), void *arg, int timeout_ms)
+{
+    return twait_until(NULL, ts->loop, cond, arg, timeout_ms);
+}
+
+void
+tstore_wait(tstore *ts, tres *r)
+{
+    assert_true(tstore_until(ts, called, r, 8000));
+    wsc_loop_run_once(ts->loop, 1);
+    assert_int_equal(r->calls, 1);
+}
+
+void
+tres_done(wsc_err status, void *user)
+{
+    tres *r = user;
+    r->calls++;
+    r->status = status;
+}
+
+void
+tres_count(wsc_err status, uint64_t count, void *user)
+{
+    tres *r = user;
+    r->calls++;
+    r->status = status;
+    r->count = count;
+}
+
+void
+tres_fetch(wsc_err status, wsc_msg *const *msgs, size_t count, uint64_t next_cursor, void *user)
+{
+    tres *r = user;
+    r->calls++;
+    r->status = status;
+    r->n = count;
+    r->cursor = next_cursor;
+    for (size_t i = 0; i < count && i < 64; i++) {
+        const char *mid = wsc_msg_get(msgs[i], WSC_F_MESSAGE_ID);
+        const char *content = wsc_msg_get(msgs[i], WSC_F_CONTENT);
+        snprintf(r->mids[i], 64, "%s", mid ? mid : "");
+        snprintf(r->nodes[i], 64, "%s", content ? content : "");
+    }
+}
+
+void
+tres_record(wsc_err status, const wsc_msg_record *rec, void *user)
+{
+    tres *r = user;
+    r->calls++;
+    r->status = status;
+    if (rec == NULL)
+        return;
+    r->rec = *rec;
+    snprintf(r->rec_sender, sizeof(r->rec_sender), "%s", rec->sender ? rec->sender : "");
+    snprintf(r->rec_text, sizeof(r->rec_text), "%s", rec->error_text ? rec->error_text : "");
+    snprintf(r->mids[0], 64, "%s", rec->message_id);
+    snprintf(r->nodes[0], 64, "%s", rec->receiver);
+    r->rec.message_id = r->rec.receiver = r->rec.sender = r->rec.error_text = NULL;
+}
+
+void
+tres_online(wsc_err status, const wsc_online_entry *entries, size_t count, void *user)
+{
+    tres *r = user;
+    r->calls++;
+    r->status = status;
+    r->n = count;
+    for (size_t i = 0; i < count && i < 64; i++) {
+        snprintf(r->mids[i], 64, "%s", entries[i].client_id);
+        snprintf(r->nodes[i], 64, "%s", entries[i].node_id);
+    }
+}
+
+void
+tres_connrec(wsc_err status, const wsc_conn_record *rec, void *user)
+{
+    tres *r = user;
+    r->calls++;
+    r->status = status;
+    if (rec == NULL)
+        return;
+    r->conn = *rec;
+    snprintf(r->conn_user, sizeof(r->conn_user), "%s", rec->user_id ? rec->user_id : "");
+    snprintf(r->conn_reason, sizeof(r->conn_reason), "%s",
+             rec->close_reason ? rec->close_reason : "");
+    r->conn.node_id = r->conn.user_id = r->conn.client_id = r->conn.remote_ip = NULL;
+    r->conn.close_reason = NULL;
+}
+
+wsc_msg *
+tstore_msg(const char *message_id, const char *content)
+{
+    wsc_msg *m = NULL;
+    if (wsc_msg_new_text(&m, "text", content) != WSC_OK)
+        return NULL;
+    if (message_id != NULL)
+        wsc_msg_set(m, WSC_F_MESSAGE_ID, message_id);
+    return m;
+}
