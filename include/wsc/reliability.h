@@ -12,12 +12,13 @@
 #include <wsc/common.h>
 #include <wsc/error.h>
 #include <wsc/msg.h>
+#include <wsc/repository.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-typedef struct wsc_hub wsc_hub;
+typedef struct wsc_hub wsc_hub; /* also in wsc/hub.h */
 
 /** How a message sent with ACK is retried.  After each send the hub waits ack_timeout_ms for
  *  an ACK; without one, resend number k (1 for the first) follows after
@@ -132,58 +133,28 @@ typedef struct wsc_failure_handlers {
 /** Replaces the handlers (copied).  NULL restores every default. */
 WSC_API wsc_err wsc_hub_set_failure_handlers(wsc_hub *hub, const wsc_failure_handlers *h);
 
-/* --- message records */
+/* --- message records and the offline store (through the hub's wsc_store) */
 
-/** States of a record (PROTOCOL.md §4). */
-typedef enum wsc_record_state {
-    WSC_RECORD_PENDING = 0, /**< accepted, not queued yet */
-    WSC_RECORD_SENT,        /**< queued to a live connection, waiting for the ACK */
-    WSC_RECORD_ACKED,       /**< final */
-    WSC_RECORD_RETRYING,    /**< waiting out a backoff delay before a resend */
-    WSC_RECORD_FAILED,      /**< final */
-    WSC_RECORD_STORED,      /**< in the offline store */
-    WSC_RECORD_DELIVERED    /**< replayed from the store, waiting for the ACK */
-} wsc_record_state;
-
-/** The state name ("sent"); a static string. */
-WSC_API const char *wsc_record_state_name(wsc_record_state s);
-
-/** One record; strings borrowed for the callback. */
-typedef struct wsc_message_record {
-    const char *message_id;
-    const char *receiver;
-    wsc_record_state state;
-    unsigned attempts;   /**< sends to live connections, replays included */
-    wsc_err last_error;  /**< WSC_OK when none */
-    uint64_t created_ms; /**< wall clock */
-    uint64_t updated_ms;
-    uint64_t acked_ms; /**< 0 until acked */
-} wsc_message_record;
-
-typedef void (*wsc_record_cb)(wsc_err status, const wsc_message_record *rec, void *user);
-
-/** Looks up the record of (message_id, receiver); cb gets WSC_OK and the record, or
- *  WSC_ERR_NOT_FOUND (never created or expired after wsc_hub_config.record_ttl_ms). */
+/** Reads the record of (message_id, receiver) from the hub's record repository; cb gets
+ *  WSC_ERR_NOT_FOUND when there is none (never created, or expired after the store's
+ *  record_ttl_ms).  Errors as the repository's get. */
 WSC_API wsc_err wsc_hub_record_get(wsc_hub *hub, const char *message_id, const char *receiver,
-                                   wsc_record_cb cb, void *user);
+                                   wsc_record_get_cb cb, void *user);
 
-/* --- offline store */
-
-/** A page of stored messages: msgs[i] borrowed for the callback (wsc_msg_ref() to keep). */
-typedef void (*wsc_offline_page_cb)(wsc_err status, wsc_msg *const *msgs, size_t n, void *user);
-typedef void (*wsc_count_cb)(wsc_err status, size_t count, void *user);
-typedef void (*wsc_done_cb)(wsc_err status, void *user);
-
-/** Up to limit of user_id's stored messages from offset, oldest first. */
-WSC_API wsc_err wsc_hub_offline_fetch(wsc_hub *hub, const char *user_id, size_t offset,
-                                      size_t limit, wsc_offline_page_cb cb, void *user);
-/** Marks (message_id, user_id) delivered (it stays stored until ACKed). */
+/** Up to limit (1..1000) of user_id's stored messages after after_cursor (0: the oldest),
+ *  oldest first; pass next_cursor back for the next page. */
+WSC_API wsc_err wsc_hub_offline_fetch(wsc_hub *hub, const char *user_id, uint64_t after_cursor,
+                                      size_t limit, wsc_offline_fetch_cb cb, void *user);
+/** Records that (message_id, user_id) was delivered by the application's own means (record
+ *  state DELIVERED).  It stays stored, and is replayed, until ACKed or cleared. */
 WSC_API wsc_err wsc_hub_offline_mark_delivered(wsc_hub *hub, const char *user_id,
-                                               const char *message_id, wsc_done_cb cb, void *user);
-WSC_API wsc_err wsc_hub_offline_count(wsc_hub *hub, const char *user_id, wsc_count_cb cb,
+                                               const char *message_id, wsc_repo_done_cb cb,
+                                               void *user);
+/** Number of messages stored for user_id. */
+WSC_API wsc_err wsc_hub_offline_count(wsc_hub *hub, const char *user_id, wsc_repo_count_cb cb,
                                       void *user);
 /** Removes every stored message of user_id. */
-WSC_API wsc_err wsc_hub_offline_clear(wsc_hub *hub, const char *user_id, wsc_done_cb cb,
+WSC_API wsc_err wsc_hub_offline_clear(wsc_hub *hub, const char *user_id, wsc_repo_done_cb cb,
                                       void *user);
 
 /* --- counters */
@@ -193,7 +164,7 @@ typedef struct wsc_reliability_stats {
     uint64_t acked, stored, failed; /**< outcomes so far */
     uint64_t resends;               /**< resends after a timeout or a reconnect */
     uint64_t acks_unknown;          /**< ACKs for nothing pending or stored (ignored) */
-    uint64_t offline_now;           /**< messages in the offline store now */
+    uint64_t offline_acked;         /**< stored messages removed by an ACK */
     uint64_t replayed;              /**< offline messages queued on connect */
     uint64_t duplicates;            /**< client messages dropped by the dedupe window */
     uint64_t failures[5];           /**< handler calls by wsc_failure_kind */
