@@ -24,6 +24,7 @@ struct put_op {
 
 struct remove_op {
     struct wsc__rel_op op;
+    wsc_conn_id conn;
     char *user;
     char *mid;
 };
@@ -35,7 +36,10 @@ struct replay {
     uint64_t cursor;
     wsc_msg **parked;
     size_t n_parked, cap;
-    bool gone; /* the connection closed while a fetch was out */
+    size_t limit;  /* size of the page asked for */
+    bool fetching; /* a fetch is out (the op is in rel->ops) */
+    bool holding;  /* the connection's application frames are parked here */
+    bool gone;     /* the connection closed while a fetch was out */
 };
 
 void
@@ -116,6 +120,9 @@ remove_done(wsc_err status, void *user)
         if (status == WSC_OK) {
             rel->stats.offline_acked++;
             wsc__records_update(rel, o->mid, o->user, WSC_REC_ACKED, 0, WSC_OK);
+            wsc_conn *c = wsc__hub_conn_find(rel->hub, o->conn);
+            if (c != NULL && c->state == CONN_OPEN)
+                wsc__offline_replay_resume(rel, c);
         } else {
             rel->stats.acks_unknown++;
         }
@@ -126,7 +133,7 @@ remove_done(wsc_err status, void *user)
 }
 
 void
-wsc__offline_acked(struct wsc__rel *rel, const char *user, const char *message_id)
+wsc__offline_acked(struct wsc__rel *rel, wsc_conn_id conn, const char *user, const char *message_id)
 {
     if (rel->offline == NULL) {
         rel->stats.acks_unknown++;
@@ -135,6 +142,7 @@ wsc__offline_acked(struct wsc__rel *rel, const char *user, const char *message_i
     struct remove_op *o = wsc__calloc(1, sizeof(*o));
     if (o == NULL)
         return;
+    o->conn = conn;
     o->user = wsc__strdup(user);
     o->mid = wsc__strdup(message_id);
     wsc__rel_op_begin(rel, &o->op);
@@ -147,7 +155,12 @@ wsc__offline_acked(struct wsc__rel *rel, const char *user, const char *message_i
     }
 }
 
-/* --- replay */
+/* --- replay
+ *
+ * Pages are fetched no larger than the room left in the connection's queue, so every page is
+ * queued whole and the cursor stays exact.  When the room runs out the held live traffic is
+ * released and the replay waits: each later ACK of a replayed message on that connection
+ * resumes it (the client has read what was queued, so there is room again). */
 
 static bool
 replay_eq(const wsc__hnode *n, const void *key)
@@ -171,17 +184,24 @@ replay_free(struct replay *r)
     wsc__free(r);
 }
 
-/* The replay is over: the connection takes live traffic again, parked messages first. */
+/* The connection takes live traffic again, parked messages first. */
 static void
-replay_finish(struct wsc__rel *rel, struct replay *r, wsc_conn *conn)
+replay_release(struct wsc__rel *rel, struct replay *r, wsc_conn *conn)
 {
-    wsc__hmap_remove(&rel->replays, &r->node);
     conn->replay_hold = false;
+    r->holding = false;
     for (size_t i = 0; i < r->n_parked; i++) {
         wsc__hub_enqueue(rel->hub, conn, r->parked[i]);
         wsc_msg_unref(r->parked[i]);
     }
     r->n_parked = 0;
+}
+
+static void
+replay_end(struct wsc__rel *rel, struct replay *r, wsc_conn *conn)
+{
+    replay_release(rel, r, conn);
+    wsc__hmap_remove(&rel->replays, &r->node);
     replay_free(r);
 }
 
@@ -192,13 +212,14 @@ queue_room(const wsc_hub *hub, const wsc_conn *conn)
     return len + REPLAY_SLACK >= max ? 0 : max - len - REPLAY_SLACK;
 }
 
-static void replay_fetch(struct wsc__rel *rel, struct replay *r);
+static void replay_fetch(struct wsc__rel *rel, struct replay *r, wsc_conn *conn);
 
 static void
 replay_page(wsc_err status, wsc_msg *const *msgs, size_t count, uint64_t next_cursor, void *user)
 {
     struct replay *r = user;
     struct wsc__rel *rel = wsc__rel_op_end(&r->op);
+    r->fetching = false;
     wsc_conn *conn = rel && !r->gone ? wsc__hub_conn_find(rel->hub, r->conn) : NULL;
     if (conn == NULL || conn->state != CONN_OPEN) {
         if (rel != NULL && !r->gone)
@@ -206,49 +227,62 @@ replay_page(wsc_err status, wsc_msg *const *msgs, size_t count, uint64_t next_cu
         replay_free(r);
         return;
     }
-    size_t i = 0;
     rel->replay_bypass = true;
-    for (; status == WSC_OK && i < count && queue_room(rel->hub, conn) > 0; i++) {
-        if (!wsc__hub_enqueue(rel->hub, conn, msgs[i]))
-            break;
+    for (size_t i = 0; status == WSC_OK && i < count; i++) {
+        wsc__hub_enqueue(rel->hub, conn, msgs[i]);
         rel->stats.replayed++;
         wsc__records_update(rel, wsc_msg_get(msgs[i], WSC_F_MESSAGE_ID), conn->user->id,
                             WSC_REC_DELIVERED, 1, WSC_OK);
     }
     rel->replay_bypass = false;
+    if (status != WSC_OK || count < r->limit) {
+        replay_end(rel, r, conn); /* everything stored has been queued */
+        return;
+    }
     r->cursor = next_cursor;
-    /* More pages while there is room; what does not fit waits for the next connection. */
-    if (status == WSC_OK && i == count && count == REPLAY_PAGE)
-        replay_fetch(rel, r);
+    if (queue_room(rel->hub, conn) > 0)
+        replay_fetch(rel, r, conn);
     else
-        replay_finish(rel, r, conn);
+        replay_release(rel, r, conn); /* resumed by the next ACK */
 }
 
 static void
-replay_fetch(struct wsc__rel *rel, struct replay *r)
+replay_fetch(struct wsc__rel *rel, struct replay *r, wsc_conn *conn)
 {
+    size_t room = queue_room(rel->hub, conn);
+    r->limit = room < REPLAY_PAGE ? room : REPLAY_PAGE;
     wsc__rel_op_begin(rel, &r->op);
-    wsc_conn *conn = wsc__hub_conn_find(rel->hub, r->conn);
+    r->fetching = true;
     wsc_err err =
-        wsc_offline_fetch(rel->offline, conn->user->id, r->cursor, REPLAY_PAGE, replay_page, r);
+        wsc_offline_fetch(rel->offline, conn->user->id, r->cursor, r->limit, replay_page, r);
     if (err != WSC_OK) {
+        r->fetching = false;
         wsc__rel_op_end(&r->op);
-        replay_finish(rel, r, conn);
+        replay_end(rel, r, conn);
     }
 }
 
 void
 wsc__offline_replay_start(struct wsc__rel *rel, wsc_conn *conn)
 {
-    if (rel->offline == NULL)
+    if (rel->offline == NULL || queue_room(rel->hub, conn) == 0)
         return;
     struct replay *r = wsc__calloc(1, sizeof(*r));
     if (r == NULL)
         return;
     r->conn = conn->id;
+    r->holding = true;
     wsc__hmap_insert(&rel->replays, &r->node, wsc__hash_u64(conn->id));
     conn->replay_hold = true;
-    replay_fetch(rel, r);
+    replay_fetch(rel, r, conn);
+}
+
+void
+wsc__offline_replay_resume(struct wsc__rel *rel, wsc_conn *conn)
+{
+    struct replay *r = replay_find(rel, conn->id);
+    if (r != NULL && !r->fetching && !r->holding && queue_room(rel->hub, conn) > 0)
+        replay_fetch(rel, r, conn);
 }
 
 bool
@@ -257,7 +291,7 @@ wsc__offline_park(struct wsc__rel *rel, wsc_conn *conn, wsc_msg *msg)
     if (rel->replay_bypass || wsc__msg_is_urgent(msg))
         return false;
     struct replay *r = replay_find(rel, conn->id);
-    if (r == NULL)
+    if (r == NULL || !r->holding)
         return false;
     if (r->n_parked == r->cap) {
         size_t cap = r->cap ? 2 * r->cap : 16;
@@ -285,12 +319,28 @@ wsc__offline_replay_closed(struct wsc__rel *rel, wsc_conn *conn)
         wsc_msg_unref(r->parked[i]);
     }
     r->n_parked = 0;
-    r->gone = true; /* the fetch still out frees it */
+    if (r->fetching)
+        r->gone = true; /* the fetch still out frees it */
+    else
+        replay_free(r);
 }
 
 void
 wsc__offline_free_replays(struct wsc__rel *rel)
 {
+    /* Replays whose fetch is out are freed by its (orphaned) callback; the others here. */
+    if (rel->replays.buckets != NULL) {
+        for (size_t i = 0; i <= rel->replays.mask; i++) {
+            wsc__hnode *n = rel->replays.buckets[i];
+            while (n != NULL) {
+                wsc__hnode *next = n->next;
+                struct replay *r = wsc_container_of(n, struct replay, node);
+                if (!r->fetching)
+                    replay_free(r);
+                n = next;
+            }
+        }
+    }
     wsc__hmap_clear(&rel->replays);
 }
 

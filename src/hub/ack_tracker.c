@@ -240,7 +240,7 @@ wsc__ack_stored(struct wsc__ack_pending *p, wsc_err status)
 {
     struct wsc__rel *rel = p->rel;
     if (status == WSC_OK && p->acked_storing) {
-        wsc__offline_acked(rel, p->user, p->message_id);
+        wsc__offline_acked(rel, 0, p->user, p->message_id);
         finish(p, WSC_DELIVERY_ACKED, WSC_OK);
         return;
     }

@@ -148,8 +148,11 @@ void wsc__records_update(struct wsc__rel *rel, const char *message_id, const cha
  *  NULL) is told the result through wsc__ack_stored.  WSC_ERR_* when the op cannot start. */
 wsc_err wsc__offline_put(struct wsc__rel *rel, const char *user, wsc_msg *msg,
                          struct wsc__ack_pending *p);
-/** Removes (message_id, user) after an ACK; unknown ones count as acks_unknown. */
-void wsc__offline_acked(struct wsc__rel *rel, const char *user, const char *message_id);
+/** Removes (message_id, user) after an ACK that came on conn (0: none); unknown ones count as
+ *  acks_unknown.  A replay of conn waiting for room resumes. */
+void wsc__offline_acked(struct wsc__rel *rel, wsc_conn_id conn, const char *user,
+                        const char *message_id);
+void wsc__offline_replay_resume(struct wsc__rel *rel, wsc_conn *conn);
 void wsc__offline_replay_start(struct wsc__rel *rel, wsc_conn *conn);
 void wsc__offline_replay_closed(struct wsc__rel *rel, wsc_conn *conn);
 bool wsc__offline_park(struct wsc__rel *rel, wsc_conn *conn, wsc_msg *msg);

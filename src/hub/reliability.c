@@ -129,7 +129,7 @@ wsc__rel_client_ack(wsc_hub *hub, wsc_conn *conn, const char *message_id)
         return;
     /* Any connection of the receiver counts: the key is (message_id, user). */
     if (!wsc__ack_acked(rel, message_id, conn->user->id))
-        wsc__offline_acked(rel, conn->user->id, message_id);
+        wsc__offline_acked(rel, conn->id, conn->user->id, message_id);
 }
 
 static const char *const receipt_names[] = {NULL, "delivered", "stored", "rejected"};
