@@ -121,6 +121,14 @@ typedef struct wsc_hub_config {
     wsc_hub_http_cb on_http;
     void *user;
 
+    /* rate limits (token buckets; 0 = off) */
+    double connect_rate_per_ip;  /**< upgrades per second per peer address; default 0 (off);
+                                      beyond it: 429 rate_limited with Retry-After */
+    double connect_burst_per_ip; /**< default 20 */
+    double msg_rate_per_conn;    /**< client frames per second per connection; default 0
+                                      (off); beyond it: error frame rate_limited (a violation) */
+    double msg_burst_per_conn;   /**< default 50 */
+
     /* reliable delivery (wsc/reliability.h, docs/reliability.md) */
     wsc_ack_opts ack;        /**< defaults of the ACK sends (wsc_ack_opts_init) */
     wsc_store *store;        /**< offline messages and records; borrowed, must outlive the

@@ -3,6 +3,7 @@
 #ifndef WSC_WSC_H
 #define WSC_WSC_H
 
+#include <wsc/client.h>
 #include <wsc/common.h>
 #include <wsc/conn.h>
 #include <wsc/error.h>

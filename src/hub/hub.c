@@ -31,6 +31,8 @@ wsc_hub_config_init(wsc_hub_config *cfg)
     cfg->pong_timeout_ms = 60000;
     cfg->shutdown_timeout_ms = 5000;
     cfg->client_routing = true;
+    cfg->connect_burst_per_ip = 20;
+    cfg->msg_burst_per_conn = 50;
     wsc_ack_opts_init(&cfg->ack);
     cfg->dedupe_window = 1024;
     cfg->dedupe_max_users = 100000;
@@ -96,6 +98,10 @@ validate(const wsc_hub_config *cfg)
         return WSC_ERR_INVALID;
     if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL))
         return WSC_ERR_INVALID;
+    if (cfg->connect_rate_per_ip < 0 || cfg->msg_rate_per_conn < 0 ||
+        (cfg->connect_rate_per_ip > 0 && cfg->connect_burst_per_ip < 1) ||
+        (cfg->msg_rate_per_conn > 0 && cfg->msg_burst_per_conn < 1))
+        return WSC_ERR_INVALID;
     return WSC_OK;
 }
 
@@ -131,6 +137,31 @@ copy_config(wsc_hub *hub, const wsc_hub_config *cfg)
     return WSC_OK;
 }
 
+static void
+hub_release(wsc_hub *hub)
+{
+    wsc__free(hub->wbuf);
+    wsc__free(hub->ip_buckets);
+    wsc__free(hub->str_host);
+    wsc__free(hub->str_path);
+    wsc__free(hub->str_node);
+    wsc__free(hub->str_cert);
+    wsc__free(hub->str_key);
+    wsc__free(hub->str_secret);
+    free_strv(hub->str_origins);
+    wsc__free(hub);
+}
+
+/* lws closes the sockets of a destroyed vhost later (about a second, or when the context
+ * goes) and calls the protocol callback for each, which reads hub->freeing through the vhost's
+ * user pointer: the hub's memory is released only once lws has finished with the vhost. */
+static void
+vhost_finalize(struct lws_vhost *vh, void *arg)
+{
+    (void)vh;
+    hub_release(arg);
+}
+
 static wsc_err
 create_vhost(wsc_hub *hub)
 {
@@ -143,13 +174,15 @@ create_vhost(wsc_hub *hub)
     };
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof(info));
-    char name[32];
-    snprintf(name, sizeof(name), "wsc-hub-%p", (void *)hub);
-    info.vhost_name = name;
+    /* lws keeps the name pointer (not a copy) for the vhost's life. */
+    snprintf(hub->vh_name, sizeof(hub->vh_name), "wsc-hub-%p", (void *)hub);
+    info.vhost_name = hub->vh_name;
     info.port = hub->cfg.port; /* 0: the kernel picks; lws reads the port back */
     info.iface = strcmp(hub->cfg.host, "0.0.0.0") == 0 ? NULL : hub->cfg.host;
     info.protocols = hub->protocols;
     info.user = hub;
+    info.finalize = vhost_finalize;
+    info.finalize_arg = hub;
     info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
     info.keepalive_timeout = 5;
     if (hub->cfg.tls_cert != NULL) {
@@ -166,43 +199,63 @@ create_vhost(wsc_hub *hub)
     return WSC_OK;
 }
 
+/* Writes a close frame (1001) to every registered connection and asks lws to drop it on its
+ * next turn, so that peers learn at once that the hub is gone: the vhost alone would drop
+ * them later and silently, and lws sends no close frame for a killed wsi.  The frame is
+ * written raw (in order after anything lws still buffers) since no WRITEABLE will come. */
+static void
+close_sockets(wsc_hub *hub)
+{
+    static const char why[] = "hub freed";
+    unsigned char buf[LWS_PRE + 4 + sizeof(why)], *f = buf + LWS_PRE;
+    f[0] = 0x88; /* FIN + close */
+    f[1] = (unsigned char)(2 + sizeof(why) - 1);
+    f[2] = 1001 >> 8;
+    f[3] = 1001 & 0xff;
+    memcpy(f + 4, why, sizeof(why) - 1);
+    struct wsc_list *pos;
+    wsc_list_foreach(pos, &hub->conns) {
+        wsc_conn *c = wsc_container_of(pos, wsc_conn, all_link);
+        if (c->wsi == NULL)
+            continue;
+        lws_write(c->wsi, f, 4 + sizeof(why) - 1, LWS_WRITE_RAW);
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    }
+}
+
 static void
 hub_destroy(wsc_hub *hub)
 {
     wsc__rel_free(hub); /* completions of pending ACK sends run first, while the hub is whole */
     if (hub->loop != NULL && hub->vh != NULL) {
-        /* Callbacks first, while the hub is whole; then lws may close the sockets at leisure
+        /* Callbacks first, while the hub is whole; then lws closes the sockets at leisure
          * without reaching us (freeing). */
+        close_sockets(hub);
         wsc__hub_conns_drop_all(hub);
         wsc__hub_http_abandon_all(hub);
     }
     hub->freeing = true;
     if (hub->loop != NULL)
         wsc__loop_drain(hub->loop); /* sends posted from other threads, now dropped */
-    if (hub->vh != NULL) {
-        lws_vhost_destroy(hub->vh);
-        hub->vh = NULL;
-    }
     wsc__timer_stop(&hub->sweep);
     wsc__timer_stop(&hub->drain_deadline);
     wsc__hub_groups_free(hub);
     wsc__hmap_clear(&hub->users);
     wsc__hmap_clear(&hub->conns_by_id);
     wsc__hmap_clear(&hub->groups);
-    if (hub->loop != NULL) {
-        wsc__loop_detach(hub->loop);
-        if (hub->own_loop)
-            wsc_loop_free(hub->loop);
-    }
-    wsc__free(hub->wbuf);
-    wsc__free(hub->str_host);
-    wsc__free(hub->str_path);
-    wsc__free(hub->str_node);
-    wsc__free(hub->str_cert);
-    wsc__free(hub->str_key);
-    wsc__free(hub->str_secret);
-    free_strv(hub->str_origins);
-    wsc__free(hub);
+    wsc_loop *loop = hub->loop;
+    bool own_loop = hub->own_loop;
+    struct lws_vhost *vh = hub->vh;
+    hub->vh = NULL;
+    if (loop != NULL)
+        wsc__loop_detach(loop);
+    /* From here on hub may be freed at any moment (vhost_finalize): do not touch it. */
+    if (vh != NULL)
+        lws_vhost_destroy(vh);
+    else
+        hub_release(hub);
+    if (own_loop)
+        wsc_loop_free(loop);
 }
 
 wsc_err
@@ -251,8 +304,8 @@ wsc_hub_new(wsc_hub **out, const wsc_hub_config *cfg)
     if (err != WSC_OK)
         goto fail;
     wsc__hub_sweep_start(hub);
-    wsc__log(&hub->log, WSC_LOG_INFO, "hub_listen", "s:host,i:port,s:path,s:node",
-             hub->cfg.host, hub->port, hub->cfg.ws_path, hub->cfg.node_id);
+    wsc__log(&hub->log, WSC_LOG_INFO, "hub_listen", "s:host,i:port,s:path,s:node", hub->cfg.host,
+             hub->port, hub->cfg.ws_path, hub->cfg.node_id);
     *out = hub;
     return WSC_OK;
 fail:

@@ -65,8 +65,7 @@ replace_same_client(wsc_hub *hub, struct hub_user *u, const char *client_id)
 {
     (void)hub;
     struct wsc_list *pos;
-    wsc_list_foreach(pos, &u->conns)
-    {
+    wsc_list_foreach(pos, &u->conns) {
         wsc_conn *old = wsc_container_of(pos, wsc_conn, user_link);
         if (old->state == CONN_OPEN && strcmp(old->client_id, client_id) == 0)
             wsc__hub_conn_request_close(old, 4002, "replaced by a newer connection");
@@ -119,8 +118,8 @@ wsc__hub_conn_open(wsc_hub *hub, wsc_conn *conn, struct lws *wsi)
     hub->stats.connections++;
     send_connected(hub, conn);
     wsc__rel_conn_open(hub, conn); /* offline replay before any live traffic */
-    wsc__log(&hub->log, WSC_LOG_INFO, "conn_open", "u:conn,s:user,s:client,s:peer", conn->id,
-             u->id, conn->client_id, conn->peer);
+    wsc__log(&hub->log, WSC_LOG_INFO, "conn_open", "u:conn,s:user,s:client,s:peer", conn->id, u->id,
+             conn->client_id, conn->peer);
     if (hub->cfg.on_connect)
         hub->cfg.on_connect(hub, conn, hub->cfg.user);
     return 0;
@@ -233,8 +232,7 @@ void
 wsc__hub_conns_drop_all(wsc_hub *hub)
 {
     struct wsc_list *pos, *tmp;
-    wsc_list_foreach_safe(pos, tmp, &hub->conns)
-    {
+    wsc_list_foreach_safe(pos, tmp, &hub->conns) {
         wsc_conn *c = wsc_container_of(pos, wsc_conn, all_link);
         if (c->close_code == 0) {
             c->close_code = 1001;

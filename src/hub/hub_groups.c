@@ -7,8 +7,8 @@
 #include "models/alloc.h"
 
 struct group_member {
-    wsc__hnode node;       /* group->members */
-    struct wsc_list link;  /* group->order */
+    wsc__hnode node;      /* group->members */
+    struct wsc_list link; /* group->order */
     char id[];
 };
 
@@ -92,8 +92,7 @@ static void
 group_free(struct hub_group *g)
 {
     struct wsc_list *pos, *tmp;
-    wsc_list_foreach_safe(pos, tmp, &g->order)
-    {
+    wsc_list_foreach_safe(pos, tmp, &g->order) {
         wsc__free(wsc_container_of(pos, struct group_member, link));
     }
     wsc__hmap_clear(&g->members);
@@ -137,8 +136,7 @@ wsc_hub_group_members(const wsc_hub *hub, const char *group_id, char ***out, siz
     size_t count = g ? g->count : 0, bytes = 0;
     const struct wsc_list *pos;
     if (g != NULL) {
-        wsc_list_foreach(pos, &g->order)
-        {
+        wsc_list_foreach(pos, &g->order) {
             bytes += strlen(wsc_container_of(pos, struct group_member, link)->id) + 1;
         }
     }
@@ -149,8 +147,7 @@ wsc_hub_group_members(const wsc_hub *hub, const char *group_id, char ***out, siz
     char *s = (char *)(arr + count + 1);
     size_t i = 0;
     if (g != NULL) {
-        wsc_list_foreach(pos, &g->order)
-        {
+        wsc_list_foreach(pos, &g->order) {
             const char *id = wsc_container_of(pos, struct group_member, link)->id;
             size_t len = strlen(id) + 1;
             memcpy(s, id, len);
@@ -174,8 +171,7 @@ wsc__hub_route_group(wsc_hub *hub, const char *group_id, wsc_msg *msg, const cha
         return 0;
     size_t n = 0;
     struct wsc_list *pos;
-    wsc_list_foreach(pos, &g->order)
-    {
+    wsc_list_foreach(pos, &g->order) {
         const char *uid = wsc_container_of(pos, struct group_member, link)->id;
         if (exclude_user == NULL || strcmp(uid, exclude_user) != 0)
             n += wsc__hub_route_user(hub, uid, msg, exclude);

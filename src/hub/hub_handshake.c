@@ -10,12 +10,30 @@
 #include "models/alloc.h"
 #include "models/utf8.h"
 
+/* Copies s into out as the inside of a JSON string: quotes, backslashes and control bytes
+ * (which only an application's reason may hold) are escaped or dropped. */
+static void
+json_escape(const char *s, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (; *s != '\0' && o + 3 < cap; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch < 0x20)
+            continue;
+        if (ch == '"' || ch == '\\')
+            out[o++] = '\\';
+        out[o++] = (char)ch;
+    }
+    out[o] = '\0';
+}
+
 int
 wsc__hub_http_refuse(struct lws *wsi, int status, const char *code, const char *reason,
                      int retry_after_s)
 {
-    char body[320];
-    int blen = snprintf(body, sizeof(body), "{\"error\":\"%s\",\"reason\":\"%s\"}", code, reason);
+    char body[320], esc[260];
+    json_escape(reason, esc, sizeof(esc));
+    int blen = snprintf(body, sizeof(body), "{\"error\":\"%s\",\"reason\":\"%s\"}", code, esc);
     unsigned char buf[LWS_PRE + 512], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf);
     if (lws_add_http_header_status(wsi, (unsigned int)status, &p, end) ||
         lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
@@ -25,12 +43,12 @@ wsc__hub_http_refuse(struct lws *wsi, int status, const char *code, const char *
     if (retry_after_s > 0) {
         char ra[16];
         int n = snprintf(ra, sizeof(ra), "%d", retry_after_s);
-        if (lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_RETRY_AFTER,
-                                         (const unsigned char *)ra, n, &p, end))
+        if (lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_RETRY_AFTER, (const unsigned char *)ra,
+                                         n, &p, end))
             return -1;
     }
-    if (lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close",
-                                     5, &p, end) ||
+    if (lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close", 5,
+                                     &p, end) ||
         lws_finalize_http_header(wsi, &p, end))
         return -1;
     if (lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_HEADERS) < 0 ||
@@ -105,26 +123,30 @@ copy_groups(char **src, size_t n)
 
 struct upgrade_req {
     char token[2048], user_id[256], client_id[256], origin[256], peer[48];
+    char why[128]; /* the application's reason for a refusal */
 };
 
 /* Decides who connects.  Returns 0 and fills p, or an HTTP status with code/why set. */
 static int
-identify(wsc_hub *hub, const struct upgrade_req *r, struct pending_identity *p,
-         const char **why)
+identify(wsc_hub *hub, struct upgrade_req *r, struct pending_identity *p, const char **why)
 {
     char uid[256] = "";
     if (hub->cfg.on_auth != NULL) {
-        wsc_auth_request req = {hub->cfg.ws_path, r->token[0] ? r->token : NULL,
+        wsc_auth_request req = {hub->cfg.ws_path,
+                                r->token[0] ? r->token : NULL,
                                 r->user_id[0] ? r->user_id : NULL,
                                 r->client_id[0] ? r->client_id : NULL,
-                                r->origin[0] ? r->origin : NULL, r->peer};
+                                r->origin[0] ? r->origin : NULL,
+                                r->peer};
         wsc_auth_result res;
         memset(&res, 0, sizeof(res));
         hub->cfg.on_auth(hub, &req, &res, hub->cfg.user);
         res.user_id[sizeof(res.user_id) - 1] = res.app_id[sizeof(res.app_id) - 1] = '\0';
         res.reason[sizeof(res.reason) - 1] = '\0';
         if (res.status != 0 || res.user_id[0] == '\0') {
-            *why = "refused by the application";
+            snprintf(r->why, sizeof(r->why), "%s",
+                     res.reason[0] ? res.reason : "refused by the application");
+            *why = r->why;
             return res.status ? res.status : 401;
         }
         snprintf(uid, sizeof(uid), "%s", res.user_id);
@@ -190,12 +212,10 @@ over_capacity(const wsc_hub *hub, const struct pending_identity *p)
     if (hub->n_conns + hub->n_upgrading >= hub->cfg.max_conns)
         return "node is full";
     const struct hub_user *u = wsc__hub_user_find(hub, p->user_id);
-    if (u == NULL || hub->cfg.max_conns_per_user == 0 ||
-        u->n_conns < hub->cfg.max_conns_per_user)
+    if (u == NULL || hub->cfg.max_conns_per_user == 0 || u->n_conns < hub->cfg.max_conns_per_user)
         return NULL;
     const struct wsc_list *pos;
-    wsc_list_foreach(pos, &u->conns)
-    {
+    wsc_list_foreach(pos, &u->conns) {
         const wsc_conn *c = wsc_container_of(pos, wsc_conn, user_link);
         if (p->client_id != NULL && strcmp(c->client_id, p->client_id) == 0)
             return NULL;
@@ -233,7 +253,9 @@ wsc__hub_pending_drop(wsc_hub *hub, struct lws *wsi)
 int
 wsc__hub_confirm_upgrade(wsc_hub *hub, struct lws *wsi)
 {
-    static struct upgrade_req r; /* large; filled and used within this call on the loop thread */
+    /* About 5 KiB on the stack, never shared: hubs on loops of different threads may run
+     * this at the same time. */
+    struct upgrade_req r;
     char path[256] = "", auth[2100] = "";
     memset(&r, 0, sizeof(r));
     lws_get_peer_simple(wsi, r.peer, sizeof(r.peer));
@@ -242,6 +264,11 @@ wsc__hub_confirm_upgrade(wsc_hub *hub, struct lws *wsi)
         return wsc__hub_http_refuse(wsi, 404, "not_found", "no WebSocket endpoint here", 0);
     if (hub->draining)
         return refuse(hub, wsi, 503, "hub is shutting down", r.peer);
+    int retry = wsc__hub_connect_limited(hub, r.peer);
+    if (retry > 0) {
+        hub->stats.refused++;
+        return wsc__hub_http_refuse(wsi, 429, "rate_limited", "too many connects", retry);
+    }
     header(wsi, WSI_TOKEN_ORIGIN, r.origin, sizeof(r.origin));
     if (r.origin[0] != '\0' && !origin_allowed(hub, r.origin))
         return refuse(hub, wsi, 403, "origin not allowed", r.peer);

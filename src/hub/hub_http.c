@@ -15,7 +15,7 @@ struct wsc_http_req {
     wsc_hub *hub;
     struct wsc_list link; /* hub->http_reqs */
     wsc_conn *pss;        /* the session that points at this request, or NULL */
-    struct lws *wsi; /* NULL once the connection is gone */
+    struct lws *wsi;      /* NULL once the connection is gone */
     char method[8];
     char *path;
     char *query; /* "k=v\0k=v\0\0", decoded */
@@ -80,9 +80,9 @@ method_of(struct lws *wsi)
     static const struct {
         enum lws_token_indexes tok;
         const char *name;
-    } m[] = {{WSI_TOKEN_GET_URI, "GET"},       {WSI_TOKEN_POST_URI, "POST"},
-             {WSI_TOKEN_PUT_URI, "PUT"},       {WSI_TOKEN_DELETE_URI, "DELETE"},
-             {WSI_TOKEN_PATCH_URI, "PATCH"},   {WSI_TOKEN_OPTIONS_URI, "OPTIONS"},
+    } m[] = {{WSI_TOKEN_GET_URI, "GET"},     {WSI_TOKEN_POST_URI, "POST"},
+             {WSI_TOKEN_PUT_URI, "PUT"},     {WSI_TOKEN_DELETE_URI, "DELETE"},
+             {WSI_TOKEN_PATCH_URI, "PATCH"}, {WSI_TOKEN_OPTIONS_URI, "OPTIONS"},
              {WSI_TOKEN_HEAD_URI, "HEAD"}};
     for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
         if (lws_hdr_total_length(wsi, m[i].tok) > 0)
@@ -100,7 +100,8 @@ copy_query(struct lws *wsi)
         return q;
     size_t off = 0;
     for (int i = 0; i < 64; i++) {
-        int n = lws_hdr_copy_fragment(wsi, q + off, total + 2 - (int)off, WSI_TOKEN_HTTP_URI_ARGS, i);
+        int n =
+            lws_hdr_copy_fragment(wsi, q + off, total + 2 - (int)off, WSI_TOKEN_HTTP_URI_ARGS, i);
         if (n < 0)
             break;
         off += (size_t)n + 1;
@@ -200,9 +201,9 @@ void
 wsc__hub_http_abandon_all(wsc_hub *hub)
 {
     struct wsc_list *pos, *tmp;
-    wsc_list_foreach_safe(pos, tmp, &hub->http_reqs)
-    {
-        abandon(wsc_container_of(pos, struct wsc_http_req, link));
+    wsc_list_foreach_safe(pos, tmp, &hub->http_reqs) {
+        /* Requests still waiting for the application go with the hub (wsc/http.h). */
+        req_free(wsc_container_of(pos, struct wsc_http_req, link));
     }
 }
 
@@ -317,7 +318,8 @@ wsc_http_req_respond_h(wsc_http_req *req, int status, const char *content_type,
         memcpy(req->out + LWS_PRE, body, len);
     req->out_len = len;
     req->status = status;
-    snprintf(req->ctype, sizeof(req->ctype), "%s", content_type ? content_type : "application/json");
+    snprintf(req->ctype, sizeof(req->ctype), "%s",
+             content_type ? content_type : "application/json");
     if (header_name != NULL && header_value != NULL) {
         snprintf(req->xname, sizeof(req->xname), "%s", header_name);
         snprintf(req->xvalue, sizeof(req->xvalue), "%s", header_value);

@@ -75,9 +75,9 @@ stamp(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
     wsc_msg_set(msg, WSC_F_SOURCE, NULL);
 }
 
-/* Routes a stamped message; answers the sender when something is refused. */
+/* Routes a stamped message to its targets; answers the sender when something is refused. */
 static void
-route(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
+route_targets(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
 {
     const char *ref = wsc_msg_get(msg, WSC_F_MESSAGE_ID);
     const char *receiver = wsc_msg_get(msg, WSC_F_RECEIVER);
@@ -117,6 +117,15 @@ route(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
     }
     if (targeted)
         answer_ack(hub, conn, msg, "delivered", NULL);
+}
+
+/* A connection reached through several targets gets the message once. */
+static void
+route(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
+{
+    uint64_t outer = wsc__hub_route_begin(hub);
+    route_targets(hub, conn, msg);
+    wsc__hub_route_end(hub, outer);
 }
 
 static const char *

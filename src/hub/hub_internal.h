@@ -4,24 +4,26 @@
 #ifndef WSC_HUB_HUB_INTERNAL_H
 #define WSC_HUB_HUB_INTERNAL_H
 
-#include <libwebsockets.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+#include <libwebsockets.h>
 
 #include <wsc/hub.h>
 
 #include "hub/conn_queue.h"
 #include "loop/loop.h"
 #include "middleware/logger.h"
+#include "middleware/rate_limit.h"
 #include "models/hmap.h"
 #include "models/list.h"
 
 /* Connection states. */
 enum conn_state {
-    CONN_HTTP = 0,   /* a plain HTTP transaction (or an upgrade not yet accepted) */
-    CONN_OPEN,       /* registered WebSocket */
-    CONN_CLOSING,    /* close requested; no more traffic queued */
-    CONN_GONE        /* unregistered */
+    CONN_HTTP = 0, /* a plain HTTP transaction (or an upgrade not yet accepted) */
+    CONN_OPEN,     /* registered WebSocket */
+    CONN_CLOSING,  /* close requested; no more traffic queued */
+    CONN_GONE      /* unregistered */
 };
 
 struct hub_user;
@@ -44,23 +46,25 @@ struct wsc_conn {
     wsc_conn_id id;
     uint8_t state;
     uint8_t ping_pending;
-    uint8_t violations;
     uint8_t rx_binary;
-    uint8_t close_flush;     /* write what is queued before closing */
-    int close_code;          /* close we asked for (0: none) */
-    int peer_close_code;     /* from the peer's close frame (0: none) */
-    char *close_reason;      /* owned */
+    uint8_t close_flush; /* write what is queued before closing */
+    unsigned violations; /* bad frames so far (max_violations may exceed 255) */
+    int close_code;      /* close we asked for (0: none) */
+    int peer_close_code; /* from the peer's close frame (0: none) */
+    char *close_reason;  /* owned */
     struct hub_user *user;
-    char *client_id;         /* owned */
-    char *app_id;            /* owned, NULL when the identity has none */
-    char **groups;           /* JWT gid, NULL-terminated, owned */
-    wsc__hnode by_id;        /* hub->conns_by_id */
-    struct wsc_list user_link;  /* hub_user->conns */
-    struct wsc_list all_link;   /* hub->conns */
+    char *client_id;           /* owned */
+    char *app_id;              /* owned, NULL when the identity has none */
+    char **groups;             /* JWT gid, NULL-terminated, owned */
+    wsc__hnode by_id;          /* hub->conns_by_id */
+    struct wsc_list user_link; /* hub_user->conns */
+    struct wsc_list all_link;  /* hub->conns */
     struct wsc__conn_queue q;
+    uint64_t route_mark; /* the multi-target route that last queued to this conn */
     uint64_t last_rx_ms;
     uint64_t last_ping_ms;
-    char *rx;                /* reassembly of a fragmented message (lazy) */
+    wsc__bucket rate; /* client frames (msg_rate_per_conn) */
+    char *rx;         /* reassembly of a fragmented message (lazy) */
     size_t rx_len, rx_cap;
     void *app_user;
     char peer[48];
@@ -70,41 +74,45 @@ struct wsc_conn {
 
 /* A user with at least one live connection. */
 struct hub_user {
-    wsc__hnode node;         /* hub->users */
-    struct wsc_list link;    /* hub->user_order (registration order) */
+    wsc__hnode node;      /* hub->users */
+    struct wsc_list link; /* hub->user_order (registration order) */
     struct wsc_list conns;
     size_t n_conns;
-    char id[];               /* NUL-terminated */
+    char id[]; /* NUL-terminated */
 };
 
 struct wsc_hub {
-    wsc_hub_config cfg;      /* strings point into owned copies below */
+    wsc_hub_config cfg; /* strings point into owned copies below */
     char *str_host, *str_path, *str_node, *str_cert, *str_key, *str_secret;
     char **str_origins;
     wsc_loop *loop;
     bool own_loop;
     struct lws_vhost *vh;
+    char vh_name[32]; /* lws keeps a pointer to it */
     struct lws_protocols protocols[2];
     int port;
     wsc__logger log;
 
-    wsc__hmap users;            /* id -> hub_user */
+    wsc__hmap users; /* id -> hub_user */
     struct wsc_list user_order;
-    wsc__hmap conns_by_id;      /* id -> wsc_conn */
-    struct wsc_list conns;      /* every registered conn */
+    wsc__hmap conns_by_id; /* id -> wsc_conn */
+    struct wsc_list conns; /* every registered conn */
     size_t n_conns;
-    size_t n_upgrading;         /* accepted upgrades not yet established */
-    wsc__hmap groups;           /* id -> hub_group */
-    struct wsc_list http_reqs;  /* live plain HTTP requests */
+    size_t n_upgrading;        /* accepted upgrades not yet established */
+    wsc__hmap groups;          /* id -> hub_group */
+    struct wsc_list http_reqs; /* live plain HTTP requests */
     uint64_t next_conn_id;
     uint64_t next_msg_seq;
+    uint64_t route_mark; /* current multi-target route (0: none): one copy per conn */
 
-    wsc__timer sweep;           /* pings and heartbeat timeouts */
-    wsc__timer drain_deadline;  /* graceful shutdown */
+    wsc__timer sweep;          /* pings and heartbeat timeouts */
+    wsc__timer drain_deadline; /* graceful shutdown */
     bool draining, stopped, ready, freeing;
+    unsigned drain_rounds; /* deadline firings since the stop */
     uint64_t started_ms;
     wsc_hub_stats stats;
-    unsigned char *wbuf;        /* coalescing buffer (LWS_PRE + WSC_HUB_WBUF) */
+    struct ip_bucket *ip_buckets; /* connect rate per peer address (lazy, fixed size) */
+    unsigned char *wbuf;          /* coalescing buffer (LWS_PRE + WSC_HUB_WBUF) */
     char last_error[256];
     struct wsc__rel *rel;       /* reliable delivery (rel_internal.h) */
 };
@@ -127,7 +135,13 @@ bool wsc__hub_enqueue(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg);
 int wsc__hub_writeable(wsc_hub *hub, wsc_conn *conn);
 void wsc__hub_report_failed(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg, wsc_err why);
 
-/* routing (hub_route.c): loop-thread versions of the public sends */
+/* routing (hub_route.c): loop-thread versions of the public sends.  Between route_begin and
+ * route_end, a connection reached through several targets (users listed twice, a user in
+ * several groups, receiver and group) gets the message once. */
+/** Starts a route; returns the enclosing one (a callback may send while routing). */
+uint64_t wsc__hub_route_begin(wsc_hub *hub);
+/** Ends a route, restoring the enclosing one returned by wsc__hub_route_begin. */
+void wsc__hub_route_end(wsc_hub *hub, uint64_t outer);
 size_t wsc__hub_route_user(wsc_hub *hub, const char *user_id, wsc_msg *msg, wsc_conn *exclude);
 size_t wsc__hub_route_group(wsc_hub *hub, const char *group_id, wsc_msg *msg,
                             const char *exclude_user, wsc_conn *exclude);
@@ -150,8 +164,14 @@ void wsc__pending_free(struct pending_identity *p);
 int wsc__hub_http_refuse(struct lws *wsi, int status, const char *code, const char *reason,
                          int retry_after_s);
 
+/* rate limits (hub_limits.c) */
+/** 0 when a connect from peer may proceed, else the seconds to put in Retry-After. */
+int wsc__hub_connect_limited(wsc_hub *hub, const char *peer);
+/** True when conn may send one more frame now. */
+bool wsc__hub_frame_allowed(wsc_hub *hub, wsc_conn *conn);
+
 /* plain HTTP (hub_http.c) */
-/** Detaches every live HTTP request from its socket (hub being freed). */
+/** Frees every live HTTP request, answered or not (hub being freed). */
 void wsc__hub_http_abandon_all(wsc_hub *hub);
 int wsc__hub_http(wsc_hub *hub, wsc_conn *pss, struct lws *wsi, enum lws_callback_reasons reason,
                   void *in, size_t len);

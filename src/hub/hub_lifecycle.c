@@ -21,8 +21,7 @@ sweep(wsc__timer *t)
     wsc_hub *hub = wsc_container_of(t, wsc_hub, sweep);
     uint64_t now = wsc__now_ms();
     struct wsc_list *pos, *tmp;
-    wsc_list_foreach_safe(pos, tmp, &hub->conns)
-    {
+    wsc_list_foreach_safe(pos, tmp, &hub->conns) {
         wsc_conn *c = wsc_container_of(pos, wsc_conn, all_link);
         if (c->state != CONN_OPEN)
             continue;
@@ -74,15 +73,20 @@ static void
 drain_deadline(wsc__timer *t)
 {
     wsc_hub *hub = wsc_container_of(t, wsc_hub, drain_deadline);
+    bool last_chance = hub->drain_rounds++ > 0;
     struct wsc_list *pos, *tmp;
-    wsc_list_foreach_safe(pos, tmp, &hub->conns)
-    {
+    wsc_list_foreach_safe(pos, tmp, &hub->conns) {
         wsc_conn *c = wsc_container_of(pos, wsc_conn, all_link);
         c->close_flush = 0;
-        if (c->wsi != NULL)
+        if (c->wsi == NULL)
+            continue;
+        /* A peer that does not read never makes its socket writeable, so it cannot even be
+         * sent a close frame: after one more period lws drops it (still reported as 1001). */
+        if (last_chance)
+            lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+        else
             lws_callback_on_writable(c->wsi);
     }
-    /* Sockets that cannot even take a close frame are given one more sweep period. */
     if (hub->n_conns > 0)
         wsc__timer_start(&hub->drain_deadline, 2 * sweep_period_ms(hub));
 }
@@ -97,8 +101,7 @@ stop_on_loop(void *arg)
     wsc__rel_stop(hub); /* pending ACK messages go to the store; the stop waits for it */
     wsc__log(&hub->log, WSC_LOG_INFO, "hub_draining", "u:connections", (uint64_t)hub->n_conns);
     struct wsc_list *pos, *tmp;
-    wsc_list_foreach_safe(pos, tmp, &hub->conns)
-    {
+    wsc_list_foreach_safe(pos, tmp, &hub->conns) {
         wsc_conn *c = wsc_container_of(pos, wsc_conn, all_link);
         wsc__hub_conn_close_after_flush(c, 1001, "hub shutting down");
     }

@@ -5,12 +5,43 @@
 
 #include "hub/hub_internal.h"
 #include "models/alloc.h"
+#include "models/utf8.h"
 
 static int
 close_code_of(const void *in, size_t len)
 {
     const unsigned char *p = in;
     return len >= 2 ? (p[0] << 8) | p[1] : 1005;
+}
+
+/* Closes conn from inside a receive callback: the close frame carries code and why. */
+static int
+close_from_rx(wsc_conn *conn, struct lws *wsi, int code, const char *why)
+{
+    wsc__hub_conn_request_close(conn, code, why);
+    lws_close_reason(wsi, (enum lws_close_status)code, (unsigned char *)(uintptr_t)why,
+                     strlen(why));
+    return -1;
+}
+
+/* Hands a whole message to the application or the protocol.  Text must be UTF-8 (RFC 6455
+ * 1007); lws validates only when the option is set on the context, which the loop owns. */
+static int
+deliver(wsc_hub *hub, wsc_conn *conn, struct lws *wsi, bool binary, const char *in, size_t len)
+{
+    if (!wsc__hub_frame_allowed(hub, conn)) {
+        wsc__hub_violation(hub, conn, NULL, "rate_limited", "too many messages");
+        return 0;
+    }
+    if (binary) {
+        if (hub->cfg.on_binary)
+            hub->cfg.on_binary(hub, conn, in, len, hub->cfg.user);
+        return 0;
+    }
+    if (!wsc__utf8_valid(in, len))
+        return close_from_rx(conn, wsi, 1007, "invalid UTF-8");
+    wsc__hub_on_text(hub, conn, in, len);
+    return 0;
 }
 
 /* Collects one (possibly fragmented) message; returns -1 when the connection must close. */
@@ -24,20 +55,14 @@ on_receive(wsc_hub *hub, wsc_conn *conn, struct lws *wsi, const char *in, size_t
     if (first && final && conn->rx_len == 0) {
         hub->stats.bytes_in += len;
         if (len > hub->cfg.msg_limits.max_bytes)
-            goto too_big;
-        if (lws_frame_is_binary(wsi)) {
-            if (hub->cfg.on_binary)
-                hub->cfg.on_binary(hub, conn, in, len, hub->cfg.user);
-        } else {
-            wsc__hub_on_text(hub, conn, in, len);
-        }
-        return 0;
+            return close_from_rx(conn, wsi, 1009, "message too big");
+        return deliver(hub, conn, wsi, lws_frame_is_binary(wsi), in, len);
     }
     if (first)
         conn->rx_binary = (uint8_t)lws_frame_is_binary(wsi);
     hub->stats.bytes_in += len;
     if (conn->rx_len + len > hub->cfg.msg_limits.max_bytes)
-        goto too_big;
+        return close_from_rx(conn, wsi, 1009, "message too big");
     if (conn->rx_len + len + 1 > conn->rx_cap) {
         size_t cap = conn->rx_cap ? conn->rx_cap * 2 : 1024;
         while (cap < conn->rx_len + len + 1)
@@ -55,28 +80,17 @@ on_receive(wsc_hub *hub, wsc_conn *conn, struct lws *wsi, const char *in, size_t
     if (!final)
         return 0;
     conn->rx[conn->rx_len] = '\0';
-    if (conn->rx_binary) {
-        if (hub->cfg.on_binary)
-            hub->cfg.on_binary(hub, conn, conn->rx, conn->rx_len, hub->cfg.user);
-    } else {
-        wsc__hub_on_text(hub, conn, conn->rx, conn->rx_len);
-    }
+    int rc = deliver(hub, conn, wsi, conn->rx_binary, conn->rx, conn->rx_len);
     /* Release the reassembly buffer: idle connections keep no receive memory of ours. */
     wsc__free(conn->rx);
     conn->rx = NULL;
     conn->rx_len = conn->rx_cap = 0;
-    return 0;
-too_big : {
-    unsigned char why[] = "message too big";
-    wsc__hub_conn_request_close(conn, 1009, (const char *)why);
-    lws_close_reason(wsi, 1009, why, sizeof(why) - 1);
-    return -1;
-}
+    return rc;
 }
 
 static int
-ws_event(wsc_hub *hub, wsc_conn *conn, struct lws *wsi, enum lws_callback_reasons reason,
-         void *in, size_t len)
+ws_event(wsc_hub *hub, wsc_conn *conn, struct lws *wsi, enum lws_callback_reasons reason, void *in,
+         size_t len)
 {
     switch (reason) {
     case LWS_CALLBACK_ESTABLISHED:
@@ -102,8 +116,7 @@ ws_event(wsc_hub *hub, wsc_conn *conn, struct lws *wsi, enum lws_callback_reason
 }
 
 int
-wsc__hub_lws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-                size_t len)
+wsc__hub_lws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
     /* These reach every protocol of every vhost, including a vhost being destroyed after its
      * hub is gone: never look at the hub for them. */
@@ -112,16 +125,19 @@ wsc__hub_lws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
         return 0;
     struct lws_vhost *vh = lws_get_vhost(wsi);
     wsc_hub *hub = vh ? lws_get_vhost_user(vh) : NULL;
-    if (hub == NULL || hub->freeing)
+    if (hub == NULL)
         return lws_callback_http_dummy(wsi, reason, user, in, len);
     /* The identity decided before the upgrade rides on the wsi itself: lws gives the
-     * WebSocket its own per-session storage, so nothing in the HTTP one survives. */
-    if (reason == LWS_CALLBACK_HTTP_CONFIRM_UPGRADE)
-        return wsc__hub_confirm_upgrade(hub, wsi);
+     * WebSocket its own per-session storage, so nothing in the HTTP one survives.  It is
+     * freed with its wsi even while the hub is being freed. */
     if (reason == LWS_CALLBACK_WSI_DESTROY) {
         wsc__hub_pending_drop(hub, wsi);
         return 0;
     }
+    if (hub->freeing)
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    if (reason == LWS_CALLBACK_HTTP_CONFIRM_UPGRADE)
+        return wsc__hub_confirm_upgrade(hub, wsi);
     if (user == NULL)
         return lws_callback_http_dummy(wsi, reason, user, in, len);
     return ws_event(hub, (wsc_conn *)user, wsi, reason, in, len);

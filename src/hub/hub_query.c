@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "hub/hub_internal.h"
-#include "models/msg_internal.h"
 #include "models/alloc.h"
+#include "models/msg_internal.h"
 #include "protocol/frames.h"
 
 bool
@@ -15,8 +15,7 @@ wsc_hub_is_online(const wsc_hub *hub, const char *user_id)
 }
 
 wsc_err
-wsc_hub_user_conns(const wsc_hub *hub, const char *user_id, wsc_conn_id *ids, size_t cap,
-                   size_t *n)
+wsc_hub_user_conns(const wsc_hub *hub, const char *user_id, wsc_conn_id *ids, size_t cap, size_t *n)
 {
     if (hub == NULL || user_id == NULL || n == NULL || (ids == NULL && cap > 0))
         return WSC_ERR_INVALID;
@@ -26,8 +25,7 @@ wsc_hub_user_conns(const wsc_hub *hub, const char *user_id, wsc_conn_id *ids, si
         return WSC_ERR_NOT_FOUND;
     const struct wsc_list *pos;
     size_t i = 0;
-    wsc_list_foreach(pos, &u->conns)
-    {
+    wsc_list_foreach(pos, &u->conns) {
         if (i < cap)
             ids[i] = wsc_container_of(pos, wsc_conn, user_link)->id;
         i++;
@@ -44,8 +42,7 @@ wsc_hub_online_users(const wsc_hub *hub, size_t offset, size_t limit, char ***ou
         return WSC_ERR_INVALID;
     size_t count = 0, bytes = 0, i = 0;
     const struct wsc_list *pos;
-    wsc_list_foreach(pos, &hub->user_order)
-    {
+    wsc_list_foreach(pos, &hub->user_order) {
         if (i >= offset && count < limit) {
             bytes += strlen(wsc_container_of(pos, struct hub_user, link)->id) + 1;
             count++;
@@ -58,8 +55,7 @@ wsc_hub_online_users(const wsc_hub *hub, size_t offset, size_t limit, char ***ou
     char *s = (char *)(arr + count + 1);
     size_t k = 0;
     i = 0;
-    wsc_list_foreach(pos, &hub->user_order)
-    {
+    wsc_list_foreach(pos, &hub->user_order) {
         if (i++ < offset || k >= count)
             continue;
         const char *id = wsc_container_of(pos, struct hub_user, link)->id;
@@ -109,8 +105,7 @@ wsc_hub_kick_user(wsc_hub *hub, const char *user_id, const char *reason, size_t 
         return WSC_ERR_NOT_FOUND;
     size_t n = 0;
     struct wsc_list *pos;
-    wsc_list_foreach(pos, &u->conns)
-    {
+    wsc_list_foreach(pos, &u->conns) {
         wsc_conn *c = wsc_container_of(pos, wsc_conn, user_link);
         if (c->state == CONN_OPEN) {
             kick(hub, c, reason);

@@ -8,6 +8,32 @@
 #include "models/alloc.h"
 #include "models/msg_internal.h"
 
+uint64_t
+wsc__hub_route_begin(wsc_hub *hub)
+{
+    uint64_t outer = hub->route_mark;
+    hub->route_mark = wsc__hub_next_seq(hub);
+    return outer;
+}
+
+void
+wsc__hub_route_end(wsc_hub *hub, uint64_t outer)
+{
+    hub->route_mark = outer;
+}
+
+/* False when conn already got the message in the current multi-target route. */
+static bool
+first_visit(wsc_hub *hub, wsc_conn *conn)
+{
+    if (hub->route_mark == 0)
+        return true;
+    if (conn->route_mark == hub->route_mark)
+        return false;
+    conn->route_mark = hub->route_mark;
+    return true;
+}
+
 size_t
 wsc__hub_route_user(wsc_hub *hub, const char *user_id, wsc_msg *msg, wsc_conn *exclude)
 {
@@ -17,10 +43,10 @@ wsc__hub_route_user(wsc_hub *hub, const char *user_id, wsc_msg *msg, wsc_conn *e
     const char *only = wsc_msg_get(msg, WSC_F_RECEIVER_CLIENT);
     size_t n = 0;
     struct wsc_list *pos, *tmp;
-    wsc_list_foreach_safe(pos, tmp, &u->conns)
-    {
+    wsc_list_foreach_safe(pos, tmp, &u->conns) {
         wsc_conn *c = wsc_container_of(pos, wsc_conn, user_link);
-        if (c == exclude || (only != NULL && strcmp(only, c->client_id) != 0))
+        if (c == exclude || (only != NULL && strcmp(only, c->client_id) != 0) ||
+            !first_visit(hub, c))
             continue;
         n += wsc__hub_enqueue(hub, c, msg) ? 1 : 0;
     }
@@ -34,10 +60,9 @@ wsc__hub_route_all(wsc_hub *hub, wsc_msg *msg, wsc_conn *exclude)
     if (wsc__msg_encode(msg) != WSC_OK)
         return 0;
     struct wsc_list *pos, *tmp;
-    wsc_list_foreach_safe(pos, tmp, &hub->conns)
-    {
+    wsc_list_foreach_safe(pos, tmp, &hub->conns) {
         wsc_conn *c = wsc_container_of(pos, wsc_conn, all_link);
-        if (c != exclude && c->state == CONN_OPEN)
+        if (c != exclude && c->state == CONN_OPEN && first_visit(hub, c))
             n += wsc__hub_enqueue(hub, c, msg) ? 1 : 0;
     }
     return n;
@@ -80,17 +105,25 @@ job_free(struct send_job *j)
 }
 
 static size_t
+route_users(wsc_hub *hub, const char *const *user_ids, size_t n_users, wsc_msg *msg)
+{
+    size_t n = 0;
+    uint64_t outer = wsc__hub_route_begin(hub);
+    for (size_t i = 0; i < n_users; i++)
+        n += user_ids[i] ? route_direct(hub, user_ids[i], msg) : 0;
+    wsc__hub_route_end(hub, outer);
+    return n;
+}
+
+static size_t
 run_job(struct send_job *j)
 {
     wsc_hub *hub = j->hub;
-    size_t n = 0;
     switch (j->kind) {
     case JOB_USER:
         return route_direct(hub, j->target, j->msg);
     case JOB_USERS:
-        for (size_t i = 0; i < j->n_users; i++)
-            n += route_direct(hub, j->users[i], j->msg);
-        return n;
+        return route_users(hub, (const char *const *)j->users, j->n_users, j->msg);
     case JOB_GROUP:
         return wsc__hub_route_group(hub, j->target, j->msg, j->exclude, NULL);
     case JOB_ALL:
@@ -174,12 +207,8 @@ wsc_hub_send_to_users(wsc_hub *hub, const char *const *user_ids, size_t n_users,
 {
     if (hub == NULL || (user_ids == NULL && n_users > 0) || msg == NULL)
         return WSC_ERR_INVALID;
-    if (on_loop(hub)) {
-        size_t n = 0;
-        for (size_t i = 0; i < n_users; i++)
-            n += user_ids[i] ? route_direct(hub, user_ids[i], msg) : 0;
-        return direct(n, n_queued);
-    }
+    if (on_loop(hub))
+        return direct(route_users(hub, user_ids, n_users, msg), n_queued);
     struct send_job *j = job_new(hub, JOB_USERS, msg, NULL, NULL);
     if (j == NULL)
         return WSC_ERR_NOMEM;
@@ -230,7 +259,9 @@ wsc_hub_send_to_conn(wsc_hub *hub, wsc_conn_id conn, wsc_msg *msg)
         wsc_conn *c = wsc__hub_conn_find(hub, conn);
         if (c == NULL)
             return WSC_ERR_NOT_FOUND;
-        return wsc__hub_enqueue(hub, c, msg) ? WSC_OK : WSC_ERR_QUEUE_FULL;
+        if (wsc__hub_enqueue(hub, c, msg))
+            return WSC_OK;
+        return c->state == CONN_OPEN ? WSC_ERR_QUEUE_FULL : WSC_ERR_CLOSED;
     }
     struct send_job *j = job_new(hub, JOB_CONN, msg, NULL, NULL);
     if (j == NULL)

@@ -91,7 +91,8 @@ write_one(wsc_hub *hub, wsc_conn *conn, wsc_msg *m)
 {
     size_t len = 0;
     unsigned char *wire = wsc__msg_wire(m, &len);
-    int r = lws_write(conn->wsi, wire, len, wsc_msg_is_binary(m) ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+    int r =
+        lws_write(conn->wsi, wire, len, wsc_msg_is_binary(m) ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
     if (r < (int)len)
         return -1;
     sent(hub, conn, 1, len);
@@ -142,9 +143,12 @@ wsc__hub_writeable(wsc_hub *hub, wsc_conn *conn)
     if (conn->state == CONN_CLOSING && (!conn->close_flush || waiting == 0))
         return close_now(conn);
     if (conn->ping_pending) {
+        /* lws never reports an empty pong (RECEIVE_PONG needs a payload), and a pong echoes
+         * the ping's payload: an empty ping would leave answering peers looking silent. */
         unsigned char buf[LWS_PRE + 4];
+        memcpy(buf + LWS_PRE, "wsc", 4);
         conn->ping_pending = 0;
-        if (lws_write(conn->wsi, buf + LWS_PRE, 0, LWS_WRITE_PING) < 0)
+        if (lws_write(conn->wsi, buf + LWS_PRE, 4, LWS_WRITE_PING) < 0)
             return -1;
         if (waiting > 0)
             lws_callback_on_writable(conn->wsi);

@@ -139,8 +139,9 @@ wsc_loop_free(wsc_loop *loop)
     if (loop == NULL)
         return;
     if (loop->attached != 0) {
-        fprintf(stderr, "{\"level\":\"error\",\"src\":\"wsc\",\"msg\":\"wsc_loop_free: %u "
-                        "objects still attached; not freed\"}\n",
+        fprintf(stderr,
+                "{\"level\":\"error\",\"src\":\"wsc\",\"msg\":\"wsc_loop_free: %u "
+                "objects still attached; not freed\"}\n",
                 loop->attached);
         return;
     }

@@ -4,9 +4,10 @@
 #ifndef WSC_LOOP_LOOP_H
 #define WSC_LOOP_LOOP_H
 
-#include <libwebsockets.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+#include <libwebsockets.h>
 
 #include <wsc/loop.h>
 

@@ -15,7 +15,7 @@ void wsc__free(void *p);
 
 /* The object holding member at ptr.  Works on const pointers too (the caller keeps const-ness
  * in mind); goes through uintptr_t so -Wcast-qual stays quiet. */
-#define wsc_container_of(ptr, type, member)                                                        \
+#define wsc_container_of(ptr, type, member) \
     ((type *)(uintptr_t)((const char *)(ptr)-offsetof(type, member)))
 
 #endif

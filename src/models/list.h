@@ -40,7 +40,8 @@ wsc_list_remove(struct wsc_list *node)
 }
 
 #define wsc_list_foreach(pos, head) for ((pos) = (head)->next; (pos) != (head); (pos) = (pos)->next)
-#define wsc_list_foreach_safe(pos, tmp, head)                                                      \
-    for ((pos) = (head)->next, (tmp) = (pos)->next; (pos) != (head); (pos) = (tmp), (tmp) = (pos)->next)
+#define wsc_list_foreach_safe(pos, tmp, head)                        \
+    for ((pos) = (head)->next, (tmp) = (pos)->next; (pos) != (head); \
+         (pos) = (tmp), (tmp) = (pos)->next)
 
 #endif

@@ -4,8 +4,9 @@
 #ifndef WSC_MODELS_MSG_INTERNAL_H
 #define WSC_MODELS_MSG_INTERNAL_H
 
-#include <jansson.h>
 #include <stdbool.h>
+
+#include <jansson.h>
 
 #include <wsc/msg.h>
 

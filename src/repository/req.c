@@ -14,7 +14,7 @@ req_timeout(wsc__timer *t)
     struct wsc__req *req = wsc_container_of(t, struct wsc__req, timeout);
     if (req->store != NULL)
         wsc__store_set_error(req->store, "command timed out");
-    wsc__req_finish(req, WSC_ERR_TIMEOUT);
+    wsc__req_finish(req, req->timeout_status);
 }
 
 wsc_err
@@ -34,6 +34,8 @@ wsc__req_new(wsc_store *store, enum wsc__req_kind kind, union wsc__req_cb cb, vo
     req->cb = cb;
     req->user = user;
     req->refs = 1;
+    req->timeout_status = WSC_ERR_TIMEOUT;
+    wsc_list_init(&req->bk_link);
     wsc__timer_init(&req->timeout, store->loop, req_timeout);
     wsc_list_push_back(&store->live, &req->link);
     *out = req;

@@ -73,6 +73,8 @@ struct wsc__req {
     bool finished; /* a status is set; no later finish counts */
     wsc_err status;
     wsc__timer timeout;
+    wsc_err timeout_status;  /* what the timeout finishes with (WSC_ERR_TIMEOUT) */
+    struct wsc_list bk_link; /* a backend's own queue (waiting for a connection) */
     /* Results, owned by the request. */
     uint64_t count, cursor;
     wsc_msg **msgs;

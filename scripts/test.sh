@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on a fresh Debian 12 machine: installs what is missing, checks the
+# formatting, builds and tests the normal (dev) and the sanitizer (asan: ASan + UBSan) builds.
+# Tests that need Redis or MariaDB get servers started here on 127.0.0.1 with throw-away data
+# directories (scripts/services.sh), stopped again on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+
+echo "== clang-format"
+files=$(git ls-files '*.c' '*.h' 2>/dev/null || find include src tests examples bench -name '*.[ch]')
+clang-format --dry-run --Werror $files
+
+# Throw-away Redis and MariaDB for the tests labelled redis/mysql (stopped on exit).
+services_dir=$(mktemp -d "${TMPDIR:-/tmp}/wsc-services.XXXXXX")
+trap 'bash scripts/services.sh stop "$services_dir" >/dev/null 2>&1 || true; rm -rf "$services_dir"' EXIT
+eval "$(bash scripts/services.sh start "$services_dir")"
+export WSC_SERVICES_DIR="$services_dir" WSC_SERVICES_SCRIPT="$PWD/scripts/services.sh"
+
+jobs=$(nproc 2>/dev/null || echo 2)
+for preset in dev asan; do
+    echo "== $preset: configure, build, test"
+    cmake --preset "$preset" >/dev/null
+    cmake --build --preset "$preset" -j"$jobs"
+    ctest --preset "$preset" -j"$jobs"
+done
+echo "== all tests passed (dev and asan)"

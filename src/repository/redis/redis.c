@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: MIT */
+/* The Redis store: URL parsing, the connection state machine (connect, AUTH, SELECT, ready;
+ * on loss every in-flight command completes with WSC_ERR_STORE and a reconnect is scheduled
+ * with exponential backoff), and command submission with our own timeouts (hiredis 0.14 has
+ * no timer hook). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "models/alloc.h"
+#include "repository/redis/redis_internal.h"
+
+struct rs_cmd {
+    char *cmd;
+    int len;
+    rs_parse_fn parse;
+};
+
+static void conn_start(struct redis_store *rs);
+
+static void
+cmd_free(void *p)
+{
+    struct rs_cmd *c = p;
+    redisFreeCommand(c->cmd);
+    wsc__free(c);
+}
+
+static void
+on_reply(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    (void)ac;
+    struct wsc__req *req = privdata;
+    const redisReply *r = reply;
+    if (r == NULL) {
+        wsc__req_finish(req, WSC_ERR_STORE);
+    } else if (r->type == REDIS_REPLY_ERROR) {
+        if (req->store != NULL)
+            wsc__store_set_error(req->store, "redis: %s", r->str);
+        wsc__req_finish(req, WSC_ERR_STORE);
+    } else if (!req->finished) {
+        struct rs_cmd *c = req->bk;
+        wsc__req_finish(req, c->parse(req, r));
+    }
+    wsc__req_unref(req);
+}
+
+static void
+send_now(struct redis_store *rs, struct wsc__req *req)
+{
+    struct rs_cmd *c = req->bk;
+    wsc__req_ref(req);
+    if (redisAsyncFormattedCommand(rs->ac, on_reply, req, c->cmd, (size_t)c->len) != REDIS_OK) {
+        wsc__req_finish(req, WSC_ERR_STORE);
+        wsc__req_unref(req);
+    }
+}
+
+void
+wsc__rs_submit(struct redis_store *rs, struct wsc__req *req, int argc, const char **argv,
+               const size_t *lens, rs_parse_fn parse)
+{
+    struct rs_cmd *c = wsc__calloc(1, sizeof(*c));
+    if (c == NULL) {
+        wsc__req_finish(req, WSC_ERR_NOMEM);
+        return;
+    }
+    c->len = redisFormatCommandArgv(&c->cmd, argc, argv, lens);
+    c->parse = parse;
+    req->bk = c;
+    req->bk_free = cmd_free;
+    if (c->len < 0) {
+        wsc__req_finish(req, WSC_ERR_NOMEM);
+        return;
+    }
+    wsc__req_arm_timeout(req, rs->base.cfg.command_timeout_ms);
+    if (rs->state == RS_READY) {
+        send_now(rs, req);
+        return;
+    }
+    /* Down: wait for the connection, but no longer than the command timeout. */
+    req->timeout_status = WSC_ERR_STORE;
+    wsc_list_push_back(&rs->waiting, &wsc__req_ref(req)->bk_link);
+}
+
+void
+wsc__rs_eval(struct redis_store *rs, struct wsc__req *req, const char *script, int nkeys, int nargs,
+             const char **args, rs_parse_fn parse)
+{
+    const char *argv[32];
+    size_t lens[32];
+    char nk[12];
+    snprintf(nk, sizeof(nk), "%d", nkeys);
+    argv[0] = "EVAL";
+    argv[1] = script;
+    argv[2] = nk;
+    int argc = 3;
+    for (int i = 0; i < nargs && argc < 32; i++)
+        argv[argc++] = args[i];
+    for (int i = 0; i < argc; i++)
+        lens[i] = strlen(argv[i]);
+    wsc__rs_submit(rs, req, argc, argv, lens, parse);
+}
+
+void
+wsc__rs_escape(const char *id, char *out)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)id; *p; p++) {
+        if (*p <= ' ' || *p == ':' || *p == '%' || *p == '{' || *p == '}' || *p == 0x7f) {
+            *out++ = '%';
+            *out++ = hex[*p >> 4];
+            *out++ = hex[*p & 15];
+        } else {
+            *out++ = (char)*p;
+        }
+    }
+    *out = '\0';
+}
+
+wsc_err
+wsc__rs_int(const redisReply *r, long long *out)
+{
+    if (r->type != REDIS_REPLY_INTEGER)
+        return WSC_ERR_STORE;
+    *out = r->integer;
+    return WSC_OK;
+}
+
+/* ---- connection ---- */
+
+static void
+flush_waiting(struct redis_store *rs)
+{
+    while (!wsc_list_empty(&rs->waiting) && rs->state == RS_READY) {
+        struct wsc__req *req = wsc_container_of(rs->waiting.next, struct wsc__req, bk_link);
+        wsc_list_remove(&req->bk_link);
+        if (!req->finished) {
+            req->timeout_status = WSC_ERR_TIMEOUT;
+            send_now(rs, req);
+        }
+        wsc__req_unref(req);
+    }
+}
+
+static void
+schedule_retry(struct redis_store *rs)
+{
+    rs->state = RS_DOWN;
+    if (rs->base.closing || rs->retry.armed)
+        return;
+    wsc__timer_start(&rs->retry, rs->backoff_ms);
+    rs->backoff_ms = rs->backoff_ms * 2 > rs->base.cfg.reconnect_max_ms
+                         ? rs->base.cfg.reconnect_max_ms
+                         : rs->backoff_ms * 2;
+}
+
+void
+wsc__rs_lost(struct redis_store *rs)
+{
+    redisAsyncContext *ac = rs->ac;
+    rs->ac = NULL;
+    if (ac != NULL)
+        redisAsyncFree(ac); /* in-flight commands complete with a NULL reply: STORE */
+    wsc__store_set_error(&rs->base, "redis: connection lost");
+    schedule_retry(rs);
+}
+
+static void
+on_disconnect(const redisAsyncContext *ac, int status)
+{
+    struct redis_store *rs = ac->data;
+    (void)status;
+    if (rs->ac == ac) {
+        rs->ac = NULL;
+        wsc__store_set_error(&rs->base, "redis: disconnected: %s", ac->errstr);
+        schedule_retry(rs);
+    }
+}
+
+static void
+on_handshake(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    struct redis_store *rs = ac->data;
+    const redisReply *r = reply;
+    bool last = privdata != NULL;
+    if (r == NULL)
+        return;
+    if (r->type == REDIS_REPLY_ERROR) {
+        wsc__store_set_error(&rs->base, "redis: handshake: %s", r->str);
+        redisAsyncDisconnect(ac);
+        return;
+    }
+    if (last && rs->ac == ac) {
+        rs->state = RS_READY;
+        rs->backoff_ms = rs->base.cfg.reconnect_min_ms;
+        flush_waiting(rs);
+    }
+}
+
+static void
+on_connect(const redisAsyncContext *cac, int status)
+{
+    struct redis_store *rs = cac->data;
+    redisAsyncContext *ac = rs->ac;
+    if (ac != cac)
+        return;
+    if (status != REDIS_OK) {
+        /* hiredis frees the context after this callback. */
+        rs->ac = NULL;
+        wsc__store_set_error(&rs->base, "redis: connect: %s", cac->errstr);
+        schedule_retry(rs);
+        return;
+    }
+    /* AUTH and SELECT are pipelined; the last reply (privdata not NULL) makes us ready. */
+    if (rs->password[0] != '\0')
+        redisAsyncCommand(ac, on_handshake, NULL, "AUTH %s", rs->password);
+    redisAsyncCommand(ac, on_handshake, rs, "SELECT %d", rs->db);
+}
+
+static void
+conn_start(struct redis_store *rs)
+{
+    redisAsyncContext *ac = redisAsyncConnect(rs->host, rs->port);
+    if (ac == NULL || ac->err != 0) {
+        wsc__store_set_error(&rs->base, "redis: %s", ac ? ac->errstr : "out of memory");
+        if (ac != NULL)
+            redisAsyncFree(ac);
+        schedule_retry(rs);
+        return;
+    }
+    ac->data = rs;
+    if (wsc__rs_ev_attach(rs, ac) != WSC_OK) {
+        redisAsyncFree(ac);
+        schedule_retry(rs);
+        return;
+    }
+    rs->ac = ac;
+    rs->state = RS_CONNECTING;
+    redisAsyncSetDisconnectCallback(ac, on_disconnect);
+    redisAsyncSetConnectCallback(ac, on_connect);
+}
+
+static void
+retry_cb(wsc__timer *t)
+{
+    struct redis_store *rs = wsc_container_of(t, struct redis_store, retry);
+    if (rs->ac == NULL && !rs->base.closing)
+        conn_start(rs);
+}
+
+/* ---- store ---- */
+
+static wsc_err
+parse_pong(struct wsc__req *req, const redisReply *r)
+{
+    (void)req;
+    return r->type == REDIS_REPLY_STATUS ? WSC_OK : WSC_ERR_STORE;
+}
+
+static wsc_err
+rs_ping(wsc_store *store, struct wsc__req *req)
+{
+    const char *argv[] = {"PING"};
+    size_t lens[] = {4};
+    wsc__rs_submit((struct redis_store *)store, req, 1, argv, lens, parse_pong);
+    return WSC_OK;
+}
+
+static void
+rs_close(wsc_store *store)
+{
+    struct redis_store *rs = (struct redis_store *)store;
+    wsc__timer_stop(&rs->retry);
+    while (!wsc_list_empty(&rs->waiting)) {
+        struct wsc__req *req = wsc_container_of(rs->waiting.next, struct wsc__req, bk_link);
+        wsc_list_remove(&req->bk_link);
+        wsc__req_unref(req);
+    }
+    if (rs->ac != NULL) {
+        redisAsyncContext *ac = rs->ac;
+        rs->ac = NULL;
+        redisAsyncFree(ac);
+    }
+    wsc__free(rs);
+}
+
+static const struct wsc__store_ops rs_ops = {"redis", rs_ping, rs_close};
+
+/* redis://[:password@]host[:port][/db] */
+static wsc_err
+parse_url(struct redis_store *rs, const char *url)
+{
+    const char *p = url + strlen("redis://");
+    const char *at = strrchr(p, '@');
+    rs->port = 6379;
+    if (at != NULL) {
+        const char *colon = memchr(p, ':', (size_t)(at - p));
+        const char *pw = colon ? colon + 1 : p;
+        if ((size_t)(at - pw) >= sizeof(rs->password))
+            return WSC_ERR_INVALID;
+        memcpy(rs->password, pw, (size_t)(at - pw));
+        p = at + 1;
+    }
+    size_t hl = strcspn(p, ":/");
+    if (hl == 0 || hl >= sizeof(rs->host))
+        return WSC_ERR_INVALID;
+    memcpy(rs->host, p, hl);
+    p += hl;
+    char *end;
+    if (*p == ':') {
+        long port = strtol(p + 1, &end, 10);
+        if (end == p + 1 || port <= 0 || port > 65535)
+            return WSC_ERR_INVALID;
+        rs->port = (int)port;
+        p = end;
+    }
+    if (*p == '/' && p[1] != '\0') {
+        long db = strtol(p + 1, &end, 10);
+        if (*end != '\0' || db < 0 || db > 1000)
+            return WSC_ERR_INVALID;
+        rs->db = (int)db;
+    } else if (*p != '\0' && strcmp(p, "/") != 0) {
+        return WSC_ERR_INVALID;
+    }
+    return WSC_OK;
+}
+
+wsc_err
+wsc__redis_open(wsc_loop *loop, const char *url, const wsc_store_config *cfg, wsc_store **out)
+{
+    struct redis_store *rs = wsc__calloc(1, sizeof(*rs));
+    if (rs == NULL)
+        return WSC_ERR_NOMEM;
+    wsc_err err = parse_url(rs, url);
+    if (err == WSC_OK)
+        err = wsc__store_init(&rs->base, loop, cfg);
+    if (err != WSC_OK) {
+        wsc__free(rs);
+        return err;
+    }
+    rs->base.ops = &rs_ops;
+    rs->offline.ops = &wsc__rs_offline_ops;
+    rs->records.ops = &wsc__rs_record_ops;
+    rs->online.ops = &wsc__rs_online_ops;
+    rs->connrecs.ops = &wsc__rs_connrec_ops;
+    rs->base.offline = &rs->offline;
+    rs->base.records = &rs->records;
+    rs->base.online = &rs->online;
+    rs->base.connrecs = &rs->connrecs;
+    wsc_list_init(&rs->waiting);
+    wsc__timer_init(&rs->retry, loop, retry_cb);
+    rs->backoff_ms = rs->base.cfg.reconnect_min_ms;
+    conn_start(rs);
+    *out = &rs->base;
+    return WSC_OK;
+}

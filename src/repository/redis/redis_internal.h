@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/* The Redis backend: one hiredis async connection on the loop (its fd adopted into lws as a
+ * raw file), AUTH/SELECT on every connect, reconnect with exponential backoff, and
+ * commands that wait (bounded by the command timeout) while the connection is down. */
+#ifndef WSC_REPOSITORY_REDIS_INTERNAL_H
+#define WSC_REPOSITORY_REDIS_INTERNAL_H
+
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+
+#include "models/alloc.h"
+#include "repository/store_internal.h"
+
+enum rs_state { RS_DOWN, RS_CONNECTING, RS_READY };
+
+struct rs_ev; /* the lws side of one connection (redis_lws.c) */
+
+struct redis_store {
+    wsc_store base; /* must stay first */
+    struct wsc_offline_repo offline;
+    struct wsc_record_repo records;
+    struct wsc_online_repo online;
+    struct wsc_connrec_repo connrecs;
+    char host[256];
+    int port, db;
+    char password[256];
+    redisAsyncContext *ac;
+    struct rs_ev *ev;
+    enum rs_state state;
+    wsc__timer retry;
+    uint32_t backoff_ms;
+    struct wsc_list waiting; /* requests (bk_link) waiting for RS_READY */
+};
+
+/** Parses a reply into req's result; returns the request's status. */
+typedef wsc_err (*rs_parse_fn)(struct wsc__req *req, const redisReply *reply);
+
+/** Sends the command argv on req's behalf (the reply goes to parse), now or once connected.
+ *  Finishes req itself on failure. */
+void wsc__rs_submit(struct redis_store *rs, struct wsc__req *req, int argc, const char **argv,
+                    const size_t *lens, rs_parse_fn parse);
+/** Sends an EVAL of script with nkeys keys followed by args. */
+void wsc__rs_eval(struct redis_store *rs, struct wsc__req *req, const char *script, int nkeys,
+                  int nargs, const char **args, rs_parse_fn parse);
+/** Escapes an id for a key (':', '%', '{', '}', control bytes and space as %XX) into out
+ *  (size >= 3 * strlen(id) + 1). */
+void wsc__rs_escape(const char *id, char *out);
+/** The integer of an integer reply, or -1 with *err set for an error reply. */
+wsc_err wsc__rs_int(const redisReply *r, long long *out);
+
+/** Attaches ac to the loop (adopts its fd).  WSC_ERR_IO. */
+wsc_err wsc__rs_ev_attach(struct redis_store *rs, redisAsyncContext *ac);
+/** Called by the adapter when lws closed the descriptor under hiredis. */
+void wsc__rs_lost(struct redis_store *rs);
+
+extern const struct wsc_offline_repo_ops wsc__rs_offline_ops;
+extern const struct wsc_record_repo_ops wsc__rs_record_ops;
+extern const struct wsc_online_repo_ops wsc__rs_online_ops;
+extern const struct wsc_connrec_repo_ops wsc__rs_connrec_ops;
+
+#endif

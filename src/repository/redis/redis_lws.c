@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/* The hiredis event hooks on lws's own loop: the Redis socket is adopted as a raw file
+ * descriptor on the loop's vhost; POLLIN drives redisAsyncHandleRead, a requested WRITEABLE
+ * drives redisAsyncHandleWrite.  At cleanup lws keeps (and later closes) the descriptor, so
+ * hiredis is told to forget it: one owner closes it, once. */
+#include <libwebsockets.h>
+
+#include "models/alloc.h"
+#include "repository/redis/redis_internal.h"
+
+struct rs_ev {
+    struct wsc__handler h; /* must stay first: the wsi's opaque user data */
+    struct redis_store *rs;
+    redisAsyncContext *ac;
+    struct lws *wsi;
+};
+
+static int
+ev_cb(struct wsc__handler *h, struct lws *wsi, enum lws_callback_reasons reason, void *in,
+      size_t len)
+{
+    struct rs_ev *ev = (struct rs_ev *)h;
+    (void)in;
+    (void)len;
+    (void)wsi;
+    switch (reason) {
+    case LWS_CALLBACK_RAW_RX_FILE:
+        /* May free the context (and ev through cleanup): touch nothing afterwards. */
+        redisAsyncHandleRead(ev->ac);
+        break;
+    case LWS_CALLBACK_RAW_WRITEABLE_FILE:
+        redisAsyncHandleWrite(ev->ac);
+        break;
+    case LWS_CALLBACK_RAW_CLOSE_FILE:
+        /* lws dropped the descriptor (hang-up): hiredis must not use or close it again. */
+        ev->wsi = NULL;
+        ev->ac->c.fd = -1;
+        wsc__rs_lost(ev->rs);
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+static void
+ev_add_write(void *privdata)
+{
+    struct rs_ev *ev = privdata;
+    if (ev->wsi != NULL)
+        lws_callback_on_writable(ev->wsi);
+}
+
+static void
+ev_noop(void *privdata)
+{
+    (void)privdata;
+}
+
+static void
+ev_cleanup(void *privdata)
+{
+    struct rs_ev *ev = privdata;
+    if (ev->wsi != NULL) {
+        lws_set_opaque_user_data(ev->wsi, NULL);
+        lws_set_timeout(ev->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
+        ev->ac->c.fd = -1;
+    }
+    if (ev->rs->ev == ev)
+        ev->rs->ev = NULL;
+    ev->ac->ev.data = NULL;
+    wsc__free(ev);
+}
+
+wsc_err
+wsc__rs_ev_attach(struct redis_store *rs, redisAsyncContext *ac)
+{
+    struct rs_ev *ev = wsc__calloc(1, sizeof(*ev));
+    if (ev == NULL)
+        return WSC_ERR_NOMEM;
+    ev->h.cb = ev_cb;
+    ev->rs = rs;
+    ev->ac = ac;
+    lws_sock_file_fd_type fd;
+    fd.filefd = ac->c.fd;
+    ev->wsi = lws_adopt_descriptor_vhost(wsc__loop_vhost(rs->base.loop), LWS_ADOPT_RAW_FILE_DESC,
+                                         fd, "wsc-loop", NULL);
+    if (ev->wsi == NULL) {
+        wsc__free(ev);
+        return WSC_ERR_IO;
+    }
+    lws_set_opaque_user_data(ev->wsi, &ev->h);
+    ac->ev.data = ev;
+    ac->ev.addRead = ev_noop; /* POLLIN stays on for the life of the descriptor */
+    ac->ev.delRead = ev_noop;
+    ac->ev.addWrite = ev_add_write;
+    ac->ev.delWrite = ev_noop; /* WRITEABLE is one-shot in lws */
+    ac->ev.cleanup = ev_cleanup;
+    rs->ev = ev;
+    return WSC_OK;
+}

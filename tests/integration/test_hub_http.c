@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: MIT */
+/* Plain HTTP on the hub's port: /healthz and /readyz, 404 without on_http, and the on_http
+ * hook (what the callback sees, an extra answer header, answering later on the loop, and a
+ * client that leaves before the answer). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "thub.h"
+#include "tjson.h"
+
+struct seen {
+    size_t calls;
+    bool answer_now;
+    wsc_http_req *held;
+    char method[16], path[64], x[16], y[16], auth[64], ctype[64], apikey[32], body[128];
+};
+
+static void
+copy(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src ? src : "(null)");
+}
+
+static void
+on_http(wsc_hub *hub, wsc_http_req *req, void *user)
+{
+    (void)hub;
+    struct seen *s = ((thub *)user)->ext;
+    s->calls++;
+    copy(s->method, sizeof(s->method), wsc_http_req_method(req));
+    copy(s->path, sizeof(s->path), wsc_http_req_path(req));
+    copy(s->x, sizeof(s->x), wsc_http_req_query(req, "x"));
+    copy(s->y, sizeof(s->y), wsc_http_req_query(req, "y"));
+    copy(s->auth, sizeof(s->auth), wsc_http_req_header(req, "authorization"));
+    copy(s->ctype, sizeof(s->ctype), wsc_http_req_header(req, "Content-Type"));
+    copy(s->apikey, sizeof(s->apikey), wsc_http_req_header(req, "x-api-key"));
+    size_t len = 0;
+    copy(s->body, sizeof(s->body), wsc_http_req_body(req, &len));
+    if (s->answer_now) {
+        assert_int_equal(
+            wsc_http_req_respond_h(req, 201, "text/plain", "X-Extra", "yes", "created", 7), WSC_OK);
+        assert_int_equal(wsc_http_req_respond(req, 200, NULL, "x", 1), WSC_ERR_STATE);
+    } else {
+        s->held = req;
+    }
+}
+
+static thttp *
+request(thub *t, const char *method, const char *path, const char *const *headers, const char *body)
+{
+    thttp *h = thttp_request(t->port, method, path, headers, body, body ? strlen(body) : 0);
+    assert_non_null(h);
+    assert_int_equal(twait_add_http(t->ts, h), 0);
+    return h;
+}
+
+static void
+expect_status(thub *t, thttp *h, int status)
+{
+    assert_true(thub_wait(t, thttp_is_done, h, 3000));
+    if (thttp_failed(h))
+        fail_msg("request failed: %s", thttp_error_text(h));
+    assert_int_equal(thttp_status(h), status);
+}
+
+static void
+test_hub_http__builtin_paths_and_404(void **state)
+{
+    (void)state;
+    thub t;
+    thub_start_default(&t);
+    thttp *h = request(&t, "GET", "/healthz", NULL, NULL);
+    expect_status(&t, h, 200);
+    h = request(&t, "GET", "/readyz", NULL, NULL);
+    expect_status(&t, h, 200);
+    wsc_hub_set_ready(t.hub, false);
+    h = request(&t, "GET", "/readyz", NULL, NULL);
+    expect_status(&t, h, 503);
+    assert_non_null(thttp_header(h, "retry-after"));
+    h = request(&t, "GET", "/nowhere?a=b", NULL, NULL);
+    expect_status(&t, h, 404);
+    json_t *j = tjson_parse(thttp_body(h));
+    assert_non_null(j);
+    assert_string_equal(tjson_str(j, "error"), "not_found");
+    json_decref(j);
+    h = request(&t, "POST", "/nowhere", NULL, "{\"a\":1}");
+    expect_status(&t, h, 404);
+    thub_free(&t);
+}
+
+static void
+test_hub_http__hook_sees_request_and_answers(void **state)
+{
+    (void)state;
+    thub t;
+    struct seen s = {.answer_now = true};
+    wsc_hub_config cfg;
+    thub_config(&t, &cfg);
+    cfg.on_http = on_http;
+    t.ext = &s;
+    thub_start(&t, &cfg);
+    const char *hdrs[] = {"Authorization: Bearer k1", "Content-Type: application/json",
+                          "X-Api-Key: key-7", NULL};
+    thttp *h = request(&t, "POST", "/api/things?x=1&y=two%20words", hdrs, "{\"name\":\"n\"}");
+    expect_status(&t, h, 201);
+    assert_string_equal(thttp_body(h), "created");
+    assert_string_equal(thttp_header(h, "x-extra"), "yes");
+    assert_non_null(strstr(thttp_header(h, "content-type"), "text/plain"));
+    assert_int_equal(s.calls, 1);
+    assert_string_equal(s.method, "POST");
+    assert_string_equal(s.path, "/api/things");
+    assert_string_equal(s.x, "1");
+    assert_string_equal(s.y, "two words");
+    assert_string_equal(s.auth, "Bearer k1");
+    assert_string_equal(s.ctype, "application/json");
+    assert_string_equal(s.apikey, "key-7");
+    assert_string_equal(s.body, "{\"name\":\"n\"}");
+    h = request(&t, "DELETE", "/api/things/9", NULL, NULL);
+    expect_status(&t, h, 201);
+    assert_string_equal(s.method, "DELETE");
+    assert_string_equal(s.body, "");
+    /* The built-in paths stay the hub's. */
+    h = request(&t, "GET", "/healthz", NULL, NULL);
+    expect_status(&t, h, 200);
+    assert_int_equal(s.calls, 2);
+    thub_free(&t);
+}
+
+static void
+test_hub_http__answer_later_and_client_gone(void **state)
+{
+    (void)state;
+    thub t;
+    struct seen s = {.answer_now = false};
+    wsc_hub_config cfg;
+    thub_config(&t, &cfg);
+    cfg.on_http = on_http;
+    t.ext = &s;
+    thub_start(&t, &cfg);
+    thttp *h = request(&t, "GET", "/slow", NULL, NULL);
+    assert_true(thub_wait_ge(&t, &s.calls, 1, 3000));
+    thub_run_for(&t, 30);
+    assert_false(thttp_done(h));
+    assert_int_equal(wsc_http_req_respond(s.held, 200, NULL, "{\"late\":true}", 13), WSC_OK);
+    expect_status(&t, h, 200);
+    assert_string_equal(thttp_body(h), "{\"late\":true}");
+
+    /* The client leaves first: the answer is accepted and dropped. */
+    h = thttp_request(t.port, "GET", "/slow", NULL, NULL, 0);
+    assert_non_null(h);
+    twait_add_http(t.ts, h);
+    assert_true(thub_wait_ge(&t, &s.calls, 2, 3000));
+    twait_remove_http(t.ts, h);
+    thttp_free(h);
+    thub_run_for(&t, 50);
+    assert_int_equal(wsc_http_req_respond(s.held, 200, NULL, "{}", 2), WSC_OK);
+    thub_run_for(&t, 20);
+
+    /* A request still unanswered when the hub is freed goes with it. */
+    h = request(&t, "GET", "/slow", NULL, NULL);
+    assert_true(thub_wait_ge(&t, &s.calls, 3, 3000));
+    thub_free(&t);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hub_http__builtin_paths_and_404),
+        cmocka_unit_test(test_hub_http__hook_sees_request_and_answers),
+        cmocka_unit_test(test_hub_http__answer_later_and_client_gone),
+    };
+    return cmocka_run_group_tests_name("integration.hub_http", tests, NULL, NULL);
+}
