@@ -15,6 +15,8 @@
 #include <wsc/log.h>
 #include <wsc/loop.h>
 #include <wsc/msg.h>
+#include <wsc/reliability.h>
+#include <wsc/store.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -126,6 +128,15 @@ typedef struct wsc_hub_config {
     double msg_rate_per_conn;    /**< client frames per second per connection; default 0
                                       (off); beyond it: error frame rate_limited (a violation) */
     double msg_burst_per_conn;   /**< default 50 */
+
+    /* reliable delivery (wsc/reliability.h, docs/reliability.md) */
+    wsc_ack_opts ack;        /**< defaults of the ACK sends (wsc_ack_opts_init) */
+    wsc_store *store;        /**< offline messages and records; borrowed, must outlive the
+                                  hub.  NULL: the hub makes and owns a memory store */
+    size_t dedupe_window;    /**< client message_ids remembered per user; default 1024 */
+    size_t dedupe_max_users; /**< users whose window is kept; default 100000 */
+    unsigned ack_tick_ms;    /**< resolution of ACK timers; default 10 */
+    uint64_t rng_seed;       /**< jitter seed; 0 (default): from the clock */
 } wsc_hub_config;
 
 /** Counters of one hub. */

@@ -12,6 +12,7 @@
 #include <wsc/log.h>
 #include <wsc/loop.h>
 #include <wsc/msg.h>
+#include <wsc/reliability.h>
 #include <wsc/repository.h>
 #include <wsc/store.h>
 

@@ -8,6 +8,7 @@
 
 #include "hub/hub_internal.h"
 #include "models/alloc.h"
+#include "hub/rel_internal.h"
 #include "models/msg_internal.h"
 
 _Static_assert(WSC_PRE >= LWS_PRE, "WSC_PRE must leave room for the lws frame header");
@@ -32,6 +33,10 @@ wsc_hub_config_init(wsc_hub_config *cfg)
     cfg->client_routing = true;
     cfg->connect_burst_per_ip = 20;
     cfg->msg_burst_per_conn = 50;
+    wsc_ack_opts_init(&cfg->ack);
+    cfg->dedupe_window = 1024;
+    cfg->dedupe_max_users = 100000;
+    cfg->ack_tick_ms = 10;
 }
 
 void
@@ -221,6 +226,7 @@ close_sockets(wsc_hub *hub)
 static void
 hub_destroy(wsc_hub *hub)
 {
+    wsc__rel_free(hub); /* completions of pending ACK sends run first, while the hub is whole */
     if (hub->loop != NULL && hub->vh != NULL) {
         /* Callbacks first, while the hub is whole; then lws closes the sockets at leisure
          * without reaching us (freeing). */
@@ -291,6 +297,9 @@ wsc_hub_new(wsc_hub **out, const wsc_hub_config *cfg)
     wsc__loop_attach(hub->loop);
     wsc__timer_init(&hub->sweep, hub->loop, NULL);
     wsc__timer_init(&hub->drain_deadline, hub->loop, NULL);
+    err = wsc__rel_new(hub);
+    if (err != WSC_OK)
+        goto fail;
     err = create_vhost(hub);
     if (err != WSC_OK)
         goto fail;

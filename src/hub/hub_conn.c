@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "hub/hub_internal.h"
+#include "hub/rel_internal.h"
 #include "models/alloc.h"
 #include "models/msg_internal.h"
 #include "protocol/frames.h"
@@ -116,6 +117,7 @@ wsc__hub_conn_open(wsc_hub *hub, wsc_conn *conn, struct lws *wsi)
     hub->n_conns++;
     hub->stats.connections++;
     send_connected(hub, conn);
+    wsc__rel_conn_open(hub, conn); /* offline replay before any live traffic */
     wsc__log(&hub->log, WSC_LOG_INFO, "conn_open", "u:conn,s:user,s:client,s:peer", conn->id, u->id,
              conn->client_id, conn->peer);
     if (hub->cfg.on_connect)
@@ -185,6 +187,7 @@ wsc__hub_conn_closed(wsc_hub *hub, wsc_conn *conn)
     const char *reason = conn->close_reason ? conn->close_reason : "";
     conn->state = CONN_GONE;
     /* Failed sends are reported first: the disconnect callback is the connection's last. */
+    wsc__rel_conn_closed(hub, conn);
     fail_queue(hub, conn);
     struct hub_user *gone = unregister(hub, conn);
     wsc__log(&hub->log, WSC_LOG_INFO, "conn_close", "u:conn,s:user,i:code", conn->id,

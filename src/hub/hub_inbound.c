@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "hub/hub_internal.h"
+#include "hub/rel_internal.h"
 #include "models/msg_internal.h"
 #include "protocol/frames.h"
 
@@ -42,9 +43,7 @@ answer_ack(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg, const char *status, const
 {
     if (!wsc_msg_require_ack(msg))
         return;
-    wsc_msg *m = NULL;
-    wsc__proto_ack(&m, wsc_msg_get(msg, WSC_F_MESSAGE_ID), status, error);
-    send_ctl(hub, conn, m);
+    wsc__rel_receipt(hub, conn, msg, status, error); /* remembered for resends */
 }
 
 static bool
@@ -105,6 +104,8 @@ route_targets(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
         }
         n += wsc__hub_route_group(hub, g, msg, NULL, conn);
     }
+    if (receiver != NULL && wsc__rel_route_client(hub, conn, msg))
+        return; /* with ACK: the tracker answers the receipt */
     if (receiver != NULL) {
         size_t r = wsc__hub_route_user(hub, receiver, msg, conn);
         if (r == 0 && groups == 0 && bcast == NULL) {
@@ -155,8 +156,12 @@ wsc__hub_on_text(wsc_hub *hub, wsc_conn *conn, const char *text, size_t len)
         wsc_msg *pong = NULL;
         wsc__proto_pong(&pong);
         send_ctl(hub, conn, pong);
-    } else if (strcmp(type, "ack") == 0 || strcmp(type, "pong") == 0) {
-        /* Receipts feed the reliability layer; on their own they need no answer. */
+    } else if (strcmp(type, "ack") == 0) {
+        wsc__rel_client_ack(hub, conn, wsc_msg_get(msg, WSC_F_MESSAGE_ID));
+    } else if (strcmp(type, "pong") == 0) {
+        /* Liveness only. */
+    } else if (wsc__rel_inbound_duplicate(hub, conn, msg)) {
+        hub->stats.messages_in++; /* a resend: answered again, not routed twice */
     } else {
         hub->stats.messages_in++;
         stamp(hub, conn, msg);

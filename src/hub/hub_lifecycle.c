@@ -3,6 +3,7 @@
  * is up and closes silent connections with 4003; graceful stop refuses new upgrades, lets
  * queues drain within a deadline and closes everything with 1001. */
 #include "hub/hub_internal.h"
+#include "hub/rel_internal.h"
 #include "models/alloc.h"
 
 static uint64_t
@@ -63,7 +64,7 @@ finish_stop(wsc_hub *hub)
 void
 wsc__hub_drain_check(wsc_hub *hub)
 {
-    if (hub->draining && hub->n_conns == 0)
+    if (hub->draining && hub->n_conns == 0 && wsc__rel_idle(hub))
         finish_stop(hub);
 }
 
@@ -97,6 +98,7 @@ stop_on_loop(void *arg)
     if (hub->draining || hub->freeing)
         return;
     hub->draining = true;
+    wsc__rel_stop(hub); /* pending ACK messages go to the store; the stop waits for it */
     wsc__log(&hub->log, WSC_LOG_INFO, "hub_draining", "u:connections", (uint64_t)hub->n_conns);
     struct wsc_list *pos, *tmp;
     wsc_list_foreach_safe(pos, tmp, &hub->conns) {

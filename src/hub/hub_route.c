@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "hub/hub_internal.h"
+#include "hub/rel_internal.h"
 #include "models/alloc.h"
 #include "models/msg_internal.h"
 
@@ -67,6 +68,17 @@ wsc__hub_route_all(wsc_hub *hub, wsc_msg *msg, wsc_conn *exclude)
     return n;
 }
 
+/* A fire-and-forget send addressed to one user: an offline user goes to the user-offline
+ * failure handler. */
+static size_t
+route_direct(wsc_hub *hub, const char *user_id, wsc_msg *msg)
+{
+    size_t n = wsc__hub_route_user(hub, user_id, msg, NULL);
+    if (n == 0 && wsc__hub_user_find(hub, user_id) == NULL)
+        wsc__rel_user_offline(hub, user_id, msg);
+    return n;
+}
+
 /* A send handed over from another thread. */
 enum job_kind { JOB_USER, JOB_USERS, JOB_GROUP, JOB_ALL, JOB_CONN };
 struct send_job {
@@ -98,7 +110,7 @@ route_users(wsc_hub *hub, const char *const *user_ids, size_t n_users, wsc_msg *
     size_t n = 0;
     uint64_t outer = wsc__hub_route_begin(hub);
     for (size_t i = 0; i < n_users; i++)
-        n += user_ids[i] ? wsc__hub_route_user(hub, user_ids[i], msg, NULL) : 0;
+        n += user_ids[i] ? route_direct(hub, user_ids[i], msg) : 0;
     wsc__hub_route_end(hub, outer);
     return n;
 }
@@ -109,7 +121,7 @@ run_job(struct send_job *j)
     wsc_hub *hub = j->hub;
     switch (j->kind) {
     case JOB_USER:
-        return wsc__hub_route_user(hub, j->target, j->msg, NULL);
+        return route_direct(hub, j->target, j->msg);
     case JOB_USERS:
         return route_users(hub, (const char *const *)j->users, j->n_users, j->msg);
     case JOB_GROUP:
@@ -184,7 +196,7 @@ wsc_hub_send_to_user(wsc_hub *hub, const char *user_id, wsc_msg *msg, size_t *n_
     if (hub == NULL || user_id == NULL || msg == NULL)
         return WSC_ERR_INVALID;
     if (on_loop(hub))
-        return direct(wsc__hub_route_user(hub, user_id, msg, NULL), n_queued);
+        return direct(route_direct(hub, user_id, msg), n_queued);
     struct send_job *j = job_new(hub, JOB_USER, msg, user_id, NULL);
     return j ? submit(j, n_queued) : WSC_ERR_NOMEM;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "hub/hub_internal.h"
+#include "hub/rel_internal.h"
 #include "models/msg_internal.h"
 
 void
@@ -15,6 +16,7 @@ wsc__hub_report_failed(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg, wsc_err why)
     if (hub->cfg.on_send_failed)
         hub->cfg.on_send_failed(hub, conn->id, conn->user ? conn->user->id : NULL, msg, why,
                                 hub->cfg.user);
+    wsc__rel_send_failed(hub, conn, msg, why);
 }
 
 bool
@@ -25,6 +27,8 @@ wsc__hub_enqueue(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
         return false;
     }
     wsc_err err = wsc__msg_encode(msg);
+    if (err == WSC_OK && conn->replay_hold && wsc__rel_park(hub, conn, msg))
+        return true;
     size_t len = 0;
     if (err == WSC_OK) {
         wsc__msg_wire(msg, &len);

@@ -157,7 +157,7 @@ collect_fds(twait_set *ts)
     if (grow(&arr, &ts->capfds, total, sizeof(*ts->fds)) != 0)
         return 0;
     ts->fds = arr;
-    /* realloc(p, 0) frees p and may return NULL: never ask for zero bytes. */
+    /* Never realloc to 0 bytes: glibc frees the block and returns NULL (a later double free). */
     size_t *owner = realloc(ts->owner, (ts->capfds ? ts->capfds : 1) * sizeof(*owner));
     if (owner == NULL)
         return 0;

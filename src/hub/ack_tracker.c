@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: MIT */
+/* The ACK tracker: one entry per (message_id, receiver) sent with ACK.  An entry is sent to
+ * every live connection of its receiver and waits on the timer wheel for an ACK; without one
+ * it is resent with backoff, and after the last retry (or at once when the receiver is
+ * offline) its failure handler decides: the offline store (default) or a FAILED outcome.
+ * The completion callback runs exactly once per entry, always from the loop (never inside
+ * the send call that created the entry). */
+#include <string.h>
+
+#include "hub/hub_internal.h"
+#include "hub/rel_internal.h"
+#include "hub/retry.h"
+#include "models/alloc.h"
+
+struct pkey {
+    const char *mid;
+    const char *user;
+};
+
+static uint64_t
+pair_hash(const char *mid, const char *user)
+{
+    return wsc__hash_str(mid) ^ (wsc__hash_str(user) * 0x9e3779b97f4a7c15ull);
+}
+
+static bool
+pending_eq(const wsc__hnode *n, const void *key)
+{
+    const struct wsc__ack_pending *p = wsc_container_of(n, struct wsc__ack_pending, node);
+    const struct pkey *k = key;
+    return strcmp(p->message_id, k->mid) == 0 && strcmp(p->user, k->user) == 0;
+}
+
+static bool
+user_eq(const wsc__hnode *n, const void *key)
+{
+    return strcmp(wsc_container_of(n, struct wsc__ack_user, node)->id, key) == 0;
+}
+
+struct wsc__ack_pending *
+wsc__ack_find(struct wsc__rel *rel, const char *message_id, const char *user)
+{
+    if (message_id == NULL || user == NULL)
+        return NULL;
+    struct pkey k = {message_id, user};
+    wsc__hnode *n = wsc__hmap_find(&rel->pending, pair_hash(message_id, user), pending_eq, &k);
+    return n ? wsc_container_of(n, struct wsc__ack_pending, node) : NULL;
+}
+
+static struct wsc__ack_user *
+user_find(struct wsc__rel *rel, const char *user)
+{
+    wsc__hnode *n = wsc__hmap_find(&rel->users, wsc__hash_str(user), user_eq, user);
+    return n ? wsc_container_of(n, struct wsc__ack_user, node) : NULL;
+}
+
+static struct wsc__ack_user *
+user_get(struct wsc__rel *rel, const char *user)
+{
+    struct wsc__ack_user *au = user_find(rel, user);
+    if (au != NULL)
+        return au;
+    size_t n = strlen(user);
+    au = wsc__malloc(sizeof(*au) + n + 1);
+    if (au == NULL)
+        return NULL;
+    memcpy(au->id, user, n + 1);
+    wsc_list_init(&au->list);
+    wsc__hmap_insert(&rel->users, &au->node, wsc__hash_str(user));
+    return au;
+}
+
+static void
+delivery_done(struct wsc__ack_pending *p, wsc_delivery_outcome outcome, wsc_err err)
+{
+    struct wsc__rel *rel = p->rel;
+    if (outcome == WSC_DELIVERY_ACKED)
+        rel->stats.acked++;
+    else if (outcome == WSC_DELIVERY_STORED)
+        rel->stats.stored++;
+    else
+        rel->stats.failed++;
+    if (!p->accepted)
+        wsc__ack_answer(p, outcome == WSC_DELIVERY_FAILED ? "rejected" : "stored",
+                        outcome == WSC_DELIVERY_FAILED ? "unknown_receiver" : NULL);
+    if (p->done != NULL) {
+        wsc_delivery d = {outcome, err, p->message_id, p->user, p->attempts};
+        p->done(outcome == WSC_DELIVERY_FAILED ? err : WSC_OK, &d, p->done_user);
+    }
+}
+
+/* Takes p out of every index and frees it after its completion callback. */
+static void
+finish(struct wsc__ack_pending *p, wsc_delivery_outcome outcome, wsc_err err)
+{
+    struct wsc__rel *rel = p->rel;
+    wsc__wheel_cancel(&rel->wheel, &p->timer);
+    wsc__hmap_remove(&rel->pending, &p->node);
+    wsc_list_remove(&p->user_link);
+    if (wsc_list_empty(&p->au->list)) {
+        wsc__hmap_remove(&rel->users, &p->au->node);
+        wsc__free(p->au);
+    }
+    rel->stats.pending--;
+    delivery_done(p, outcome, err);
+    wsc_msg_unref(p->msg);
+    wsc__free(p->receipt.sender);
+    wsc__free(p);
+}
+
+void
+wsc__ack_answer(struct wsc__ack_pending *p, const char *status, const char *error)
+{
+    if (p->accepted || p->receipt.sender == NULL)
+        return;
+    p->accepted = true;
+    wsc_hub *hub = p->rel->hub;
+    wsc_conn *c = wsc__hub_conn_find(hub, p->receipt.conn);
+    enum wsc__receipt r = strcmp(status, "delivered") == 0 ? WSC__RECEIPT_DELIVERED
+                          : strcmp(status, "stored") == 0  ? WSC__RECEIPT_STORED
+                                                           : WSC__RECEIPT_REJECTED;
+    wsc__hub_dedupe_put(&p->rel->dedupe, p->receipt.sender, p->message_id, r, error);
+    if (c != NULL && c->state == CONN_OPEN)
+        wsc__rel_receipt(hub, c, p->msg, status, error);
+}
+
+/* Queues p's message on the live connections of its user (only the one named by
+ * receiver_client, when set).  Returns how many took it; failures note their reason. */
+static size_t
+send_live(struct wsc__ack_pending *p, wsc_conn *only)
+{
+    wsc_hub *hub = p->rel->hub;
+    struct hub_user *u = wsc__hub_user_find(hub, p->user);
+    if (u == NULL) {
+        p->last_error = WSC_ERR_OFFLINE;
+        return 0;
+    }
+    const char *rc = wsc_msg_get(p->msg, WSC_F_RECEIVER_CLIENT);
+    size_t n = 0;
+    p->sending = true;
+    struct wsc_list *pos, *tmp;
+    wsc_list_foreach_safe(pos, tmp, &u->conns) {
+        wsc_conn *c = wsc_container_of(pos, wsc_conn, user_link);
+        if ((only != NULL && c != only) || (rc != NULL && strcmp(rc, c->client_id) != 0))
+            continue;
+        if (c->state == CONN_OPEN && wsc__hub_enqueue(hub, c, p->msg)) {
+            n++;
+            p->last_conn = c->id;
+        }
+    }
+    p->sending = false;
+    if (n == 0 && p->last_error == WSC_OK)
+        p->last_error = WSC_ERR_OFFLINE;
+    return n;
+}
+
+static void final_failure(struct wsc__ack_pending *p);
+
+static void
+wait_retry(struct wsc__ack_pending *p)
+{
+    struct wsc__rel *rel = p->rel;
+    p->phase = WSC__PH_WAIT_RETRY;
+    uint64_t d = wsc__retry_delay_ms(&p->opts, p->retries + 1, wsc__retry_rand01(&rel->rng));
+    wsc__wheel_add(&rel->wheel, &p->timer, wsc__now_ms(), d);
+    wsc__records_update(rel, p->message_id, p->user, WSC_REC_RETRYING, 0, p->last_error);
+}
+
+/* One failed attempt: retry while the error is retryable and retries remain; an offline
+ * receiver goes to its handler at once (a retry could only find it offline again). */
+static void
+attempt_failed(struct wsc__ack_pending *p)
+{
+    if (p->last_error != WSC_ERR_OFFLINE && wsc_err_is_retryable(p->last_error) &&
+        p->retries < p->opts.max_retries)
+        wait_retry(p);
+    else
+        final_failure(p);
+}
+
+static void
+attempt(struct wsc__ack_pending *p, wsc_conn *only)
+{
+    struct wsc__rel *rel = p->rel;
+    p->last_error = WSC_OK;
+    size_t n = send_live(p, only);
+    if (n == 0) {
+        attempt_failed(p);
+        return;
+    }
+    p->attempts++;
+    p->phase = WSC__PH_WAIT_ACK;
+    wsc__wheel_add(&rel->wheel, &p->timer, wsc__now_ms(), p->opts.ack_timeout_ms);
+    wsc__records_update(rel, p->message_id, p->user, WSC_REC_SENT, p->attempts > 1 ? 1 : 0, WSC_OK);
+    wsc__ack_answer(p, "delivered", NULL);
+}
+
+static void
+on_timer(struct wsc__wheel_entry *e)
+{
+    struct wsc__ack_pending *p = wsc_container_of(e, struct wsc__ack_pending, timer);
+    if (p->phase == WSC__PH_WAIT_ACK) {
+        p->last_error = WSC_ERR_TIMEOUT;
+        attempt_failed(p);
+    } else if (p->phase == WSC__PH_WAIT_RETRY) {
+        p->retries++;
+        p->rel->stats.resends++;
+        attempt(p, NULL);
+    }
+}
+
+static void
+final_failure(struct wsc__ack_pending *p)
+{
+    struct wsc__rel *rel = p->rel;
+    wsc_failure f = {wsc__failure_kind_of(p->last_error),
+                     p->last_error,
+                     p->user,
+                     p->last_conn,
+                     p->msg,
+                     true,
+                     p->attempts};
+    wsc_failure_action a = wsc__failure_fire(rel, &f, p->opts.store_offline);
+    wsc__wheel_cancel(&rel->wheel, &p->timer);
+    if (a == WSC_FAILURE_STORE) {
+        p->phase = WSC__PH_STORING;
+        if (wsc__offline_put(rel, p->user, p->msg, p) == WSC_OK)
+            return;
+    }
+    wsc_err err = p->last_error;
+    /* An offline receiver without storage is an unknown user: terminal. */
+    if (err == WSC_ERR_OFFLINE && a != WSC_FAILURE_STORE)
+        err = WSC_ERR_NOT_FOUND;
+    wsc__records_update(rel, p->message_id, p->user, WSC_REC_FAILED, 0, err);
+    finish(p, WSC_DELIVERY_FAILED, err);
+}
+
+void
+wsc__ack_stored(struct wsc__ack_pending *p, wsc_err status)
+{
+    struct wsc__rel *rel = p->rel;
+    if (status == WSC_OK && p->acked_storing) {
+        wsc__offline_acked(rel, 0, p->user, p->message_id);
+        finish(p, WSC_DELIVERY_ACKED, WSC_OK);
+        return;
+    }
+    if (status == WSC_OK) {
+        wsc__records_update(rel, p->message_id, p->user, WSC_REC_STORED, 0, p->last_error);
+        finish(p, WSC_DELIVERY_STORED, WSC_OK);
+        return;
+    }
+    wsc__records_update(rel, p->message_id, p->user, WSC_REC_FAILED, 0, status);
+    finish(p, WSC_DELIVERY_FAILED, status);
+}
+
+/* Defers the first attempt of a new entry by one loop turn, so that the completion never
+ * runs inside the send call (STYLE §3). */
+static void
+first_attempt(struct wsc__wheel_entry *e)
+{
+    struct wsc__ack_pending *p = wsc_container_of(e, struct wsc__ack_pending, timer);
+    p->timer.cb = on_timer;
+    attempt(p, NULL);
+}
+
+wsc_err
+wsc__ack_start(struct wsc__rel *rel, const char *user, wsc_msg *msg, const wsc_ack_opts *opts,
+               wsc_delivery_cb done, void *done_user, struct wsc__ack_pending **out)
+{
+    const char *mid = wsc_msg_get(msg, WSC_F_MESSAGE_ID);
+    if (wsc__ack_find(rel, mid, user) != NULL)
+        return WSC_ERR_EXISTS;
+    size_t n = strlen(user);
+    struct wsc__ack_pending *p = wsc__calloc(1, sizeof(*p) + n + 1);
+    struct wsc__ack_user *au = p ? user_get(rel, user) : NULL;
+    if (au == NULL) {
+        wsc__free(p);
+        return WSC_ERR_NOMEM;
+    }
+    memcpy(p->user, user, n + 1);
+    p->rel = rel;
+    p->au = au;
+    p->msg = wsc_msg_ref(msg);
+    p->message_id = mid;
+    p->opts = *opts;
+    p->done = done;
+    p->done_user = done_user;
+    p->timer.cb = first_attempt;
+    wsc__hmap_insert(&rel->pending, &p->node, pair_hash(mid, user));
+    wsc_list_push_back(&au->list, &p->user_link);
+    rel->stats.pending++;
+    wsc__records_put(rel, mid, user, wsc_msg_get(msg, WSC_F_SENDER), WSC_REC_PENDING);
+    wsc__wheel_add(&rel->wheel, &p->timer, wsc__now_ms(), 0);
+    if (out != NULL)
+        *out = p;
+    return WSC_OK;
+}
+
+void
+wsc__ack_resend_user(struct wsc__rel *rel, wsc_conn *conn)
+{
+    struct wsc__ack_user *au = user_find(rel, conn->user->id);
+    if (au == NULL)
+        return;
+    struct wsc_list *pos, *tmp;
+    wsc_list_foreach_safe(pos, tmp, &au->list) {
+        struct wsc__ack_pending *p = wsc_container_of(pos, struct wsc__ack_pending, user_link);
+        if (p->phase == WSC__PH_STORING || p->timer.cb == first_attempt)
+            continue;
+        /* A reconnect is not a failed attempt: the retry budget stays as it was. */
+        rel->stats.resends++;
+        attempt(p, conn);
+    }
+}
+
+bool
+wsc__ack_acked(struct wsc__rel *rel, const char *message_id, const char *user)
+{
+    struct wsc__ack_pending *p = wsc__ack_find(rel, message_id, user);
+    if (p == NULL)
+        return false;
+    if (p->phase == WSC__PH_STORING) {
+        p->acked_storing = true;
+        return true;
+    }
+    wsc__records_update(rel, p->message_id, p->user, WSC_REC_ACKED, 0, WSC_OK);
+    finish(p, WSC_DELIVERY_ACKED, WSC_OK);
+    return true;
+}
+
+static struct wsc__ack_pending *
+first_pending(struct wsc__rel *rel, bool skip_storing)
+{
+    if (rel->pending.buckets == NULL)
+        return NULL;
+    for (size_t i = 0; i <= rel->pending.mask; i++) {
+        for (wsc__hnode *n = rel->pending.buckets[i]; n != NULL; n = n->next) {
+            struct wsc__ack_pending *p = wsc_container_of(n, struct wsc__ack_pending, node);
+            if (!skip_storing || p->phase != WSC__PH_STORING)
+                return p;
+        }
+    }
+    return NULL;
+}
+
+void
+wsc__ack_store_all(struct wsc__rel *rel)
+{
+    struct wsc__ack_pending *p;
+    while ((p = first_pending(rel, true)) != NULL) {
+        wsc__wheel_cancel(&rel->wheel, &p->timer);
+        p->phase = WSC__PH_STORING;
+        if (wsc__offline_put(rel, p->user, p->msg, p) != WSC_OK)
+            finish(p, WSC_DELIVERY_FAILED, WSC_ERR_CANCELED);
+    }
+}
+
+void
+wsc__ack_cancel_all(struct wsc__rel *rel)
+{
+    struct wsc__ack_pending *p;
+    while ((p = first_pending(rel, false)) != NULL)
+        finish(p, WSC_DELIVERY_FAILED, WSC_ERR_CANCELED);
+}

@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: MIT */
+/* The hub's reliability layer (wsc/reliability.h): ACK tracker, timer wheel, failure
+ * handlers, records, offline store and replay, client message_id window.  Loop thread only.
+ * The hub calls the wsc__rel_* hooks below from a handful of places; everything else lives in
+ * ack_tracker.c, failure.c, records.c, reliability.c and handler/offline.c. */
+#ifndef WSC_HUB_REL_INTERNAL_H
+#define WSC_HUB_REL_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <wsc/hub.h>
+#include <wsc/reliability.h>
+#include <wsc/repository.h>
+#include <wsc/store.h>
+
+#include "hub/ack_wheel.h"
+#include "hub/dedupe.h"
+#include "models/hmap.h"
+#include "models/list.h"
+
+/* Context of an asynchronous store op.  When the layer is freed while ops are still out
+ * (a store that outlives the hub), rel is set to NULL and the callback only frees the op. */
+struct wsc__rel_op {
+    struct wsc_list link; /* rel->ops */
+    struct wsc__rel *rel;
+};
+
+/* Phases of a tracked (message, receiver). */
+enum wsc__ack_phase { WSC__PH_WAIT_ACK = 0, WSC__PH_WAIT_RETRY, WSC__PH_STORING };
+
+/* The receipt owed to a client whose message is delivered with ACK. */
+struct wsc__owed_receipt {
+    wsc_conn_id conn;
+    char *sender; /* owned; NULL when no receipt is owed */
+};
+
+struct wsc__ack_pending {
+    wsc__hnode node;           /* rel->pending, key (message_id, user) */
+    struct wsc_list user_link; /* ack_user->list, in send order */
+    struct wsc__wheel_entry timer;
+    struct wsc__rel *rel;
+    struct wsc__ack_user *au;
+    wsc_msg *msg;           /* own reference, frozen */
+    const char *message_id; /* borrowed from msg */
+    wsc_ack_opts opts;
+    unsigned attempts, retries;
+    wsc_err last_error;
+    wsc_conn_id last_conn;
+    uint8_t phase;
+    bool sending;       /* inside a send: failures only note their reason */
+    bool acked_storing; /* an ACK came while the store op was out */
+    bool accepted;      /* the owed receipt was answered */
+    struct wsc__owed_receipt receipt;
+    wsc_delivery_cb done;
+    void *done_user;
+    char user[];
+};
+
+struct wsc__ack_user {
+    wsc__hnode node;      /* rel->users */
+    struct wsc_list list; /* pending of this user, oldest first */
+    char id[];
+};
+
+struct wsc__rel {
+    wsc_hub *hub;
+    struct wsc__wheel wheel;
+    wsc__hmap pending;
+    wsc__hmap users;
+    wsc__hmap replays; /* conn id -> replay in progress */
+    struct wsc_list ops;
+    size_t stores_out; /* store ops a graceful stop waits for */
+    struct wsc__hub_dedupe dedupe;
+    wsc_failure_handlers handlers;
+    wsc_store *store;
+    bool own_store;
+    bool stopping;
+    bool replay_bypass; /* replay's own enqueues skip the park */
+    struct wsc_offline_repo *offline;
+    struct wsc_record_repo *records;
+    uint64_t rng;
+    wsc_reliability_stats stats;
+};
+
+/* --- hooks called by the hub files (hub.c, hub_conn.c, hub_send.c, ...) */
+wsc_err wsc__rel_new(wsc_hub *hub);
+void wsc__rel_free(wsc_hub *hub);
+/** Graceful stop begins: pending messages go to the store; new ACK sends are refused. */
+void wsc__rel_stop(wsc_hub *hub);
+/** True when no store op a graceful stop waits for is out. */
+bool wsc__rel_idle(const wsc_hub *hub);
+/** A connection was registered: offline replay, then resends of pending messages. */
+void wsc__rel_conn_open(wsc_hub *hub, wsc_conn *conn);
+/** A connection is going away (before its queue is failed). */
+void wsc__rel_conn_closed(wsc_hub *hub, wsc_conn *conn);
+/** Every (message, connection) failure reported by the hub. */
+void wsc__rel_send_failed(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg, wsc_err why);
+/** conn is replaying: keeps msg (refs it) to be queued after the replay.  False when the
+ *  message must be queued now. */
+bool wsc__rel_park(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg);
+/** An `ack` frame from conn's user. */
+void wsc__rel_client_ack(wsc_hub *hub, wsc_conn *conn, const char *message_id);
+/** A client message seen before (inside the window): its receipt is sent again and true is
+ *  returned (do not route).  Otherwise it is remembered and false returned. */
+bool wsc__rel_inbound_duplicate(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg);
+/** The receipt answered to conn for msg, remembered in the window. */
+void wsc__rel_receipt(wsc_hub *hub, wsc_conn *conn, const wsc_msg *msg, const char *status,
+                      const char *error);
+/** A client message with require_ack to one receiver: delivered through the ACK tracker; the
+ *  receipt is answered when it is queued or stored.  False when not handled here. */
+bool wsc__rel_route_client(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg);
+/** A fire-and-forget send addressed directly to user_id, who has no connection. */
+void wsc__rel_user_offline(wsc_hub *hub, const char *user_id, wsc_msg *msg);
+
+/* --- inside the layer */
+wsc_err wsc__ack_start(struct wsc__rel *rel, const char *user, wsc_msg *msg,
+                       const wsc_ack_opts *opts, wsc_delivery_cb done, void *done_user,
+                       struct wsc__ack_pending **out);
+struct wsc__ack_pending *wsc__ack_find(struct wsc__rel *rel, const char *message_id,
+                                       const char *user);
+/** Resends every pending message of conn's user to conn. */
+void wsc__ack_resend_user(struct wsc__rel *rel, wsc_conn *conn);
+/** An ACK for a tracked message; false when (message_id, user) is not tracked. */
+bool wsc__ack_acked(struct wsc__rel *rel, const char *message_id, const char *user);
+/** Every pending message to the store (stop) or cancelled (free). */
+void wsc__ack_store_all(struct wsc__rel *rel);
+void wsc__ack_cancel_all(struct wsc__rel *rel);
+/** The end of a store op started for p. */
+void wsc__ack_stored(struct wsc__ack_pending *p, wsc_err status);
+/** Gives the owed receipt (if any) once. */
+void wsc__ack_answer(struct wsc__ack_pending *p, const char *status, const char *error);
+
+/* failure.c */
+wsc_failure_kind wsc__failure_kind_of(wsc_err err);
+/** Runs the handler of f->kind with the default preset; returns the action. */
+wsc_failure_action wsc__failure_fire(struct wsc__rel *rel, const wsc_failure *f,
+                                     bool store_default);
+
+/* records.c: fire-and-forget writes (errors are logged, never block delivery) */
+void wsc__records_put(struct wsc__rel *rel, const char *message_id, const char *receiver,
+                      const char *sender, wsc_record_state state);
+void wsc__records_update(struct wsc__rel *rel, const char *message_id, const char *receiver,
+                         wsc_record_state state, uint32_t retry_inc, wsc_err last_error);
+
+/* handler/offline.c */
+/** Stores msg for user as an offline message (source "offline", require_ack true); p (may be
+ *  NULL) is told the result through wsc__ack_stored.  WSC_ERR_* when the op cannot start. */
+wsc_err wsc__offline_put(struct wsc__rel *rel, const char *user, wsc_msg *msg,
+                         struct wsc__ack_pending *p);
+/** Removes (message_id, user) after an ACK that came on conn (0: none); unknown ones count as
+ *  acks_unknown.  A replay of conn waiting for room resumes. */
+void wsc__offline_acked(struct wsc__rel *rel, wsc_conn_id conn, const char *user,
+                        const char *message_id);
+void wsc__offline_replay_resume(struct wsc__rel *rel, wsc_conn *conn);
+void wsc__offline_replay_start(struct wsc__rel *rel, wsc_conn *conn);
+void wsc__offline_replay_closed(struct wsc__rel *rel, wsc_conn *conn);
+bool wsc__offline_park(struct wsc__rel *rel, wsc_conn *conn, wsc_msg *msg);
+void wsc__offline_free_replays(struct wsc__rel *rel);
+
+void wsc__rel_op_begin(struct wsc__rel *rel, struct wsc__rel_op *op);
+/** Ends op; returns the layer, or NULL when it was orphaned (then only free op). */
+struct wsc__rel *wsc__rel_op_end(struct wsc__rel_op *op);
+
+#endif

@@ -1,0 +1,373 @@
+/* SPDX-License-Identifier: MIT */
+/* The reliability layer's life and its hooks into the hub: creation with the hub's store (a
+ * memory store of its own when none is given), graceful stop (pending messages to the store),
+ * freeing, connection open/close, client `ack` frames, client receipts and the dedupe window,
+ * and the public ACK send calls. */
+#include <string.h>
+
+#include "hub/hub_internal.h"
+#include "hub/rel_internal.h"
+#include "hub/retry.h"
+#include "models/alloc.h"
+#include "models/msg_internal.h"
+#include "protocol/frames.h"
+
+#define WHEEL_SLOTS 1024
+
+static wsc_err
+attach_store(struct wsc__rel *rel, wsc_hub *hub)
+{
+    rel->store = hub->cfg.store;
+    if (rel->store == NULL) {
+        wsc_err err = wsc_repo_memory_new(hub->loop, NULL, &rel->store);
+        if (err != WSC_OK)
+            return err;
+        rel->own_store = true;
+    }
+    rel->offline = wsc_store_offline(rel->store);
+    rel->records = wsc_store_records(rel->store);
+    return WSC_OK;
+}
+
+wsc_err
+wsc__rel_new(wsc_hub *hub)
+{
+    if (!wsc__retry_opts_valid(&hub->cfg.ack))
+        return WSC_ERR_INVALID;
+    struct wsc__rel *rel = wsc__calloc(1, sizeof(*rel));
+    if (rel == NULL)
+        return WSC_ERR_NOMEM;
+    rel->hub = hub;
+    wsc__hmap_init(&rel->pending);
+    wsc__hmap_init(&rel->users);
+    wsc__hmap_init(&rel->replays);
+    wsc_list_init(&rel->ops);
+    wsc__hub_dedupe_init(&rel->dedupe, hub->cfg.dedupe_window, hub->cfg.dedupe_max_users);
+    rel->rng = hub->cfg.rng_seed ? hub->cfg.rng_seed : wsc__wall_ms() ^ (uintptr_t)hub;
+    hub->rel = rel;
+    wsc_err err = wsc__wheel_init(&rel->wheel, WHEEL_SLOTS, hub->cfg.ack_tick_ms, wsc__now_ms());
+    if (err == WSC_OK) {
+        wsc__wheel_attach(&rel->wheel, hub->loop);
+        err = attach_store(rel, hub);
+    }
+    if (err != WSC_OK)
+        wsc__rel_free(hub);
+    return err;
+}
+
+void
+wsc__rel_free(wsc_hub *hub)
+{
+    struct wsc__rel *rel = hub->rel;
+    if (rel == NULL)
+        return;
+    /* A store that outlives the hub still gets what was pending (an ungraceful free). */
+    if (!rel->stopping && !rel->own_store && rel->store != NULL)
+        wsc__ack_store_all(rel);
+    rel->stopping = true;
+    if (rel->own_store)
+        wsc_store_close(rel->store); /* its ops complete now, with WSC_ERR_CANCELED */
+    while (!wsc_list_empty(&rel->ops)) {
+        struct wsc__rel_op *op = wsc_container_of(rel->ops.next, struct wsc__rel_op, link);
+        wsc_list_remove(&op->link);
+        op->rel = NULL;
+    }
+    wsc__ack_cancel_all(rel);
+    wsc__offline_free_replays(rel);
+    wsc__wheel_free(&rel->wheel);
+    wsc__hmap_clear(&rel->pending);
+    wsc__hmap_clear(&rel->users);
+    wsc__hub_dedupe_free(&rel->dedupe);
+    hub->rel = NULL;
+    wsc__free(rel);
+}
+
+void
+wsc__rel_stop(wsc_hub *hub)
+{
+    if (hub->rel == NULL || hub->rel->stopping)
+        return;
+    hub->rel->stopping = true;
+    wsc__ack_store_all(hub->rel);
+}
+
+bool
+wsc__rel_idle(const wsc_hub *hub)
+{
+    return hub->rel == NULL || hub->rel->stores_out == 0;
+}
+
+void
+wsc__rel_conn_open(wsc_hub *hub, wsc_conn *conn)
+{
+    if (hub->rel == NULL)
+        return;
+    /* Replay first: it holds the connection's application traffic until the stored
+     * messages are queued; the resends of pending messages are held behind them. */
+    wsc__offline_replay_start(hub->rel, conn);
+    wsc__ack_resend_user(hub->rel, conn);
+}
+
+void
+wsc__rel_conn_closed(wsc_hub *hub, wsc_conn *conn)
+{
+    if (hub->rel != NULL)
+        wsc__offline_replay_closed(hub->rel, conn);
+}
+
+bool
+wsc__rel_park(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
+{
+    return hub->rel != NULL && wsc__offline_park(hub->rel, conn, msg);
+}
+
+void
+wsc__rel_client_ack(wsc_hub *hub, wsc_conn *conn, const char *message_id)
+{
+    struct wsc__rel *rel = hub->rel;
+    if (rel == NULL || message_id == NULL)
+        return;
+    /* Any connection of the receiver counts: the key is (message_id, user). */
+    if (!wsc__ack_acked(rel, message_id, conn->user->id))
+        wsc__offline_acked(rel, conn->id, conn->user->id, message_id);
+}
+
+static const char *const receipt_names[] = {NULL, "delivered", "stored", "rejected"};
+
+void
+wsc__rel_receipt(wsc_hub *hub, wsc_conn *conn, const wsc_msg *msg, const char *status,
+                 const char *error)
+{
+    const char *mid = wsc_msg_get(msg, WSC_F_MESSAGE_ID);
+    if (hub->rel != NULL) {
+        enum wsc__receipt r = WSC__RECEIPT_REJECTED;
+        for (int i = 1; i < 4; i++)
+            r = strcmp(status, receipt_names[i]) == 0 ? (enum wsc__receipt)i : r;
+        wsc__hub_dedupe_put(&hub->rel->dedupe, conn->user->id, mid, r, error);
+    }
+    wsc_msg *m = NULL;
+    if (wsc__proto_ack(&m, mid, status, error) != WSC_OK)
+        return;
+    wsc__msg_set_urgent_lane(m);
+    wsc__hub_enqueue(hub, conn, m);
+    wsc_msg_unref(m);
+}
+
+bool
+wsc__rel_inbound_duplicate(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
+{
+    struct wsc__rel *rel = hub->rel;
+    const char *mid = wsc_msg_get(msg, WSC_F_MESSAGE_ID);
+    if (rel == NULL || mid == NULL)
+        return false;
+    enum wsc__receipt r = WSC__RECEIPT_NONE;
+    const char *error = NULL;
+    if (!wsc__hub_dedupe_seen(&rel->dedupe, conn->user->id, mid, &r, &error)) {
+        wsc__hub_dedupe_put(&rel->dedupe, conn->user->id, mid, WSC__RECEIPT_NONE, NULL);
+        return false;
+    }
+    rel->stats.duplicates++;
+    if (r != WSC__RECEIPT_NONE && wsc_msg_require_ack(msg))
+        wsc__rel_receipt(hub, conn, msg, receipt_names[r], error);
+    return true;
+}
+
+/* The message an ACK send tracks: msg itself when it can carry a message_id and
+ * require_ack, else a copy that does.  Encoded (frozen) on return. */
+static wsc_err
+prepare(wsc_hub *hub, wsc_msg *msg, wsc_msg **out)
+{
+    bool has_id = wsc_msg_get(msg, WSC_F_MESSAGE_ID) != NULL;
+    wsc_msg *m = NULL;
+    if (wsc_msg_is_frozen(msg)) {
+        if (!has_id || wsc_msg_is_binary(msg))
+            return WSC_ERR_INVALID;
+        if (wsc_msg_require_ack(msg)) {
+            m = wsc_msg_ref(msg);
+        } else {
+            wsc_err err = wsc_msg_clone(msg, &m);
+            if (err == WSC_OK)
+                err = wsc_msg_set_require_ack(m, true);
+            if (err != WSC_OK) {
+                wsc_msg_unref(m);
+                return err;
+            }
+        }
+    } else {
+        if (wsc_msg_is_binary(msg))
+            return WSC_ERR_INVALID;
+        if (!has_id) {
+            char id[64];
+            wsc__proto_make_id(hub->cfg.node_id, wsc__hub_next_seq(hub), id, sizeof(id));
+            if (wsc_msg_get(msg, WSC_F_ID) == NULL)
+                wsc_msg_set(msg, WSC_F_ID, id);
+            wsc_msg_set(msg, WSC_F_MESSAGE_ID, id);
+        }
+        wsc_msg_set_require_ack(msg, true);
+        m = wsc_msg_ref(msg);
+    }
+    wsc_err err = wsc__msg_encode(m);
+    if (err != WSC_OK || wsc_msg_get(m, WSC_F_MESSAGE_ID) == NULL) {
+        wsc_msg_unref(m);
+        return err != WSC_OK ? err : WSC_ERR_NOMEM;
+    }
+    *out = m;
+    return WSC_OK;
+}
+
+bool
+wsc__rel_route_client(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
+{
+    struct wsc__rel *rel = hub->rel;
+    const char *receiver = wsc_msg_get(msg, WSC_F_RECEIVER);
+    if (rel == NULL || rel->stopping || !wsc_msg_require_ack(msg) || receiver == NULL ||
+        wsc_msg_group_count(msg) > 0 || wsc_msg_get(msg, WSC_F_BROADCAST_TYPE) != NULL)
+        return false;
+    wsc_msg *m = NULL;
+    struct wsc__ack_pending *p = NULL;
+    wsc_err err = prepare(hub, msg, &m);
+    if (err == WSC_OK)
+        err = wsc__ack_start(rel, receiver, m, &hub->cfg.ack, NULL, NULL, &p);
+    wsc_msg_unref(m);
+    if (err == WSC_ERR_EXISTS) {
+        /* Still pending from an earlier copy that fell out of the window: it is delivered. */
+        wsc__rel_receipt(hub, conn, msg, "delivered", NULL);
+    } else if (err != WSC_OK) {
+        wsc__rel_receipt(hub, conn, msg, "rejected", "internal");
+    } else {
+        p->receipt.conn = conn->id;
+        p->receipt.sender = wsc__strdup(conn->user->id);
+    }
+    return true;
+}
+
+/* --- public API */
+
+static wsc_err
+check(wsc_hub *hub, wsc_msg *msg, const wsc_ack_opts *opts)
+{
+    if (hub == NULL || hub->rel == NULL || msg == NULL)
+        return WSC_ERR_INVALID;
+    if (opts != NULL && !wsc__retry_opts_valid(opts))
+        return WSC_ERR_INVALID;
+    if (!wsc_loop_is_loop_thread(hub->loop) || hub->rel->stopping || hub->draining)
+        return WSC_ERR_STATE;
+    return WSC_OK;
+}
+
+wsc_err
+wsc_hub_send_to_user_ack(wsc_hub *hub, const char *user_id, wsc_msg *msg, const wsc_ack_opts *opts,
+                         wsc_delivery_cb done, void *user)
+{
+    wsc_err err = check(hub, msg, opts);
+    if (err != WSC_OK || user_id == NULL || user_id[0] == '\0')
+        return err != WSC_OK ? err : WSC_ERR_INVALID;
+    wsc_msg *m = NULL;
+    err = prepare(hub, msg, &m);
+    if (err == WSC_OK)
+        err = wsc__ack_start(hub->rel, user_id, m, opts ? opts : &hub->cfg.ack, done, user, NULL);
+    wsc_msg_unref(m);
+    return err;
+}
+
+/* Completion of a receiver that could not even be tracked (already pending). */
+struct refused {
+    wsc__timer t;
+    wsc_delivery_cb done;
+    void *user;
+    wsc_msg *msg;
+    char id[];
+};
+
+static void
+refused_fire(wsc__timer *t)
+{
+    struct refused *r = wsc_container_of(t, struct refused, t);
+    wsc_delivery d = {WSC_DELIVERY_FAILED, WSC_ERR_EXISTS, wsc_msg_get(r->msg, WSC_F_MESSAGE_ID),
+                      r->id, 0};
+    r->done(WSC_ERR_EXISTS, &d, r->user);
+    wsc_msg_unref(r->msg);
+    wsc__free(r);
+}
+
+static wsc_err
+start_many(wsc_hub *hub, const char *uid, wsc_msg *m, const wsc_ack_opts *opts,
+           wsc_delivery_cb done, void *user, size_t *n)
+{
+    wsc_err err = wsc__ack_start(hub->rel, uid, m, opts, done, user, NULL);
+    if (err == WSC_OK) {
+        (*n)++;
+    } else if (err == WSC_ERR_EXISTS && done != NULL) {
+        size_t len = strlen(uid);
+        struct refused *r = wsc__calloc(1, sizeof(*r) + len + 1);
+        if (r == NULL)
+            return WSC_ERR_NOMEM;
+        memcpy(r->id, uid, len + 1);
+        r->done = done;
+        r->user = user;
+        r->msg = wsc_msg_ref(m);
+        wsc__timer_init(&r->t, hub->loop, refused_fire);
+        wsc__timer_start(&r->t, 0);
+        err = WSC_OK;
+    }
+    return err == WSC_ERR_EXISTS ? WSC_OK : err;
+}
+
+wsc_err
+wsc_hub_send_to_users_ack(wsc_hub *hub, const char *const *user_ids, size_t n, wsc_msg *msg,
+                          const wsc_ack_opts *opts, wsc_delivery_cb done, void *user,
+                          size_t *n_started)
+{
+    wsc_err err = check(hub, msg, opts);
+    if (err == WSC_OK && user_ids == NULL && n > 0)
+        err = WSC_ERR_INVALID;
+    for (size_t i = 0; err == WSC_OK && i < n; i++)
+        err = user_ids[i] == NULL || user_ids[i][0] == '\0' ? WSC_ERR_INVALID : WSC_OK;
+    if (err != WSC_OK)
+        return err;
+    wsc_msg *m = NULL;
+    size_t started = 0;
+    err = prepare(hub, msg, &m);
+    for (size_t i = 0; err == WSC_OK && i < n; i++)
+        err = start_many(hub, user_ids[i], m, opts ? opts : &hub->cfg.ack, done, user, &started);
+    wsc_msg_unref(m);
+    if (n_started != NULL)
+        *n_started = started;
+    return err;
+}
+
+wsc_err
+wsc_hub_send_to_group_ack(wsc_hub *hub, const char *group_id, wsc_msg *msg,
+                          const char *exclude_user, const wsc_ack_opts *opts, wsc_delivery_cb done,
+                          void *user, size_t *n_started)
+{
+    if (group_id == NULL)
+        return WSC_ERR_INVALID;
+    wsc_err err = check(hub, msg, opts);
+    if (err != WSC_OK)
+        return err;
+    char **members = NULL;
+    size_t n = 0, k = 0;
+    err = wsc_hub_group_members(hub, group_id, &members, &n);
+    if (err != WSC_OK)
+        return err;
+    /* Compact the member list without the excluded user, in place. */
+    for (size_t i = 0; i < n; i++) {
+        if (exclude_user == NULL || strcmp(members[i], exclude_user) != 0)
+            members[k++] = members[i];
+    }
+    err = wsc_hub_send_to_users_ack(hub, (const char *const *)members, k, msg, opts, done, user,
+                                    n_started);
+    wsc_free(members);
+    return err;
+}
+
+void
+wsc_hub_get_reliability_stats(const wsc_hub *hub, wsc_reliability_stats *out)
+{
+    if (out == NULL)
+        return;
+    memset(out, 0, sizeof(*out));
+    if (hub != NULL && hub->rel != NULL)
+        *out = hub->rel->stats;
+}
