@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include "hub/hub_internal.h"
-#include "models/alloc.h"
 #include "hub/rel_internal.h"
+#include "models/alloc.h"
 #include "models/msg_internal.h"
 
 _Static_assert(WSC_PRE >= LWS_PRE, "WSC_PRE must leave room for the lws frame header");

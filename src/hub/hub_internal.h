@@ -69,7 +69,7 @@ struct wsc_conn {
     void *app_user;
     char peer[48];
     struct wsc_http_req *http;
-    bool replay_hold;        /* offline replay under way: application frames wait (rel) */
+    bool replay_hold; /* offline replay under way: application frames wait (rel) */
 };
 
 /* A user with at least one live connection. */
@@ -114,7 +114,7 @@ struct wsc_hub {
     struct ip_bucket *ip_buckets; /* connect rate per peer address (lazy, fixed size) */
     unsigned char *wbuf;          /* coalescing buffer (LWS_PRE + WSC_HUB_WBUF) */
     char last_error[256];
-    struct wsc__rel *rel;       /* reliable delivery (rel_internal.h) */
+    struct wsc__rel *rel; /* reliable delivery (rel_internal.h) */
 };
 
 /* conn lifecycle (hub_conn.c) */
