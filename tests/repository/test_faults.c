@@ -223,8 +223,6 @@ static void
 test_faults__slow_database_does_not_stall_the_loop(void **state)
 {
     tstore *main_ts = tstore_get(state);
-    if (!is_mysql())
-        skip();
     /* A second store with the default 5 s command timeout: the writes wait out the lock. */
     tstore second = *main_ts, *ts = &second;
     assert_int_equal(wsc_store_open(ts->loop, ts->url, NULL, &ts->store), WSC_OK);
@@ -258,8 +256,6 @@ static void
 test_faults__lock_past_the_timeout_then_recovers(void **state)
 {
     tstore *ts = tstore_get(state); /* command timeout 1500 ms */
-    if (!is_mysql())
-        skip();
     struct lock_proc lp;
     hold_lock(ts, &lp, 3);
     struct batch *b = calloc(1, sizeof(*b));
@@ -292,5 +288,8 @@ main(void)
     char name[64];
     const char *b = getenv("WSC_TEST_BACKEND");
     snprintf(name, sizeof(name), "repository.faults.%s", b ? b : "url");
-    return cmocka_run_group_tests_name(name, tests, setup, tstore_teardown);
+    /* The lock tests exist for MySQL only; elsewhere they are left out rather than skipped
+     * (a skip would mark the whole ctest entry skipped). */
+    size_t n = is_mysql() ? sizeof(tests) / sizeof(tests[0]) : 1;
+    return _cmocka_run_group_tests(name, tests, n, setup, tstore_teardown);
 }
