@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include "hub/hub_internal.h"
-#include "models/alloc.h"
 #include "hub/rel_internal.h"
+#include "models/alloc.h"
 #include "models/msg_internal.h"
 
 _Static_assert(WSC_PRE >= LWS_PRE, "WSC_PRE must leave room for the lws frame header");
@@ -37,6 +37,7 @@ wsc_hub_config_init(wsc_hub_config *cfg)
     cfg->dedupe_window = 1024;
     cfg->dedupe_max_users = 100000;
     cfg->ack_tick_ms = 10;
+    cfg->replay_window = 64;
 }
 
 void

@@ -152,7 +152,9 @@ wsc_err wsc__offline_put(struct wsc__rel *rel, const char *user, wsc_msg *msg,
  *  acks_unknown.  A replay of conn waiting for room resumes. */
 void wsc__offline_acked(struct wsc__rel *rel, wsc_conn_id conn, const char *user,
                         const char *message_id);
-void wsc__offline_replay_resume(struct wsc__rel *rel, wsc_conn *conn);
+/** A replay on conn may go on (room in the queue or, acked: an ACK of a stored message came
+ *  on conn, freeing a slot of its window). */
+void wsc__offline_replay_resume(struct wsc__rel *rel, wsc_conn *conn, bool acked);
 void wsc__offline_replay_start(struct wsc__rel *rel, wsc_conn *conn);
 void wsc__offline_replay_closed(struct wsc__rel *rel, wsc_conn *conn);
 bool wsc__offline_park(struct wsc__rel *rel, wsc_conn *conn, wsc_msg *msg);
