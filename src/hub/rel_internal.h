@@ -110,6 +110,10 @@ void wsc__rel_receipt(wsc_hub *hub, wsc_conn *conn, const wsc_msg *msg, const ch
 /** A client message with require_ack to one receiver: delivered through the ACK tracker; the
  *  receipt is answered when it is queued or stored.  False when not handled here. */
 bool wsc__rel_route_client(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg);
+/** A client message with require_ack to one or more groups (no broadcast): tracked per
+ *  receiver (rel_groups.c); the receipt is answered here.  False when not handled here (the
+ *  caller routes it fire-and-forget).  Group permissions are the caller's to check first. */
+bool wsc__rel_route_client_groups(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg);
 /** A fire-and-forget send addressed directly to user_id, who has no connection. */
 void wsc__rel_user_offline(wsc_hub *hub, const char *user_id, wsc_msg *msg);
 
