@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* POST /api/publish (PROTOCOL.md §7): one target (receiver, receivers, group or broadcast)
  * and one frame.  The frame is parsed with the hub's own limits, stamped where the caller
- * left fields out (id, message_id, create_at, sender "system"), then handed to the hub. */
+ * left fields out (id, message_id, create_at, sender "system"), then handed to the hub.  A
+ * frame with require_ack to receivers or a group goes through the hub's ACK engine
+ * (wsc_hub_send_to_users_ack: resent, then stored); the answer is given at once with what is
+ * known at queue time (docs/configuration.md). */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,6 +143,66 @@ deliver(wsc_hub *hub, json_t *body, enum target t, wsc_msg *msg, size_t *n_queue
     }
 }
 
+/* The receivers named by "receiver" or "receivers" (strings borrowed from body; free the
+ * array). */
+static const char **
+receiver_list(json_t *body, enum target t, size_t *n)
+{
+    json_t *list = json_object_get(body, "receivers");
+    *n = t == T_RECEIVER ? 1 : json_array_size(list);
+    const char **ids = calloc(*n + 1, sizeof(*ids));
+    for (size_t i = 0; ids != NULL && i < *n; i++)
+        ids[i] = t == T_RECEIVER ? json_string_value(json_object_get(body, "receiver"))
+                                 : json_string_value(json_array_get(list, i));
+    return ids;
+}
+
+/* *delivered += the connections ids[i] has now, *stored += 1 when it has none; a user named
+ * twice counts once. */
+static void
+count_now(wsc_hub *hub, const char *const *ids, size_t i, size_t *delivered, size_t *stored)
+{
+    for (size_t k = 0; k < i; k++) {
+        if (strcmp(ids[k], ids[i]) == 0)
+            return;
+    }
+    size_t conns = 0;
+    wsc_hub_user_conns(hub, ids[i], NULL, 0, &conns);
+    *delivered += conns;
+    *stored += conns == 0 ? 1 : 0;
+}
+
+/* require_ack to receivers or a group: every receiver tracked until its ACK (resent, then
+ * stored).  *delivered gets the connections the receivers have now (the first send queues to
+ * each on the next loop turn), *stored the receivers without one (handed to the offline
+ * store). */
+static wsc_err
+deliver_ack(wsc_hub *hub, json_t *body, enum target t, wsc_msg *msg, size_t *delivered,
+            size_t *stored)
+{
+    char **members = NULL;
+    const char **list = NULL;
+    const char *const *ids = NULL;
+    size_t n = 0;
+    if (t == T_GROUP) {
+        const char *g = json_string_value(json_object_get(body, "group"));
+        if (wsc_hub_group_members(hub, g, &members, &n) != WSC_OK)
+            return WSC_ERR_NOMEM;
+        ids = (const char *const *)members;
+    } else {
+        if ((list = receiver_list(body, t, &n)) == NULL)
+            return WSC_ERR_NOMEM;
+        ids = list;
+    }
+    *delivered = *stored = 0;
+    for (size_t i = 0; i < n; i++)
+        count_now(hub, ids, i, delivered, stored);
+    wsc_err e = wsc_hub_send_to_users_ack(hub, ids, n, msg, NULL, NULL, NULL, NULL);
+    wsc_free(members);
+    free(list);
+    return e;
+}
+
 /* Parses body.message into a wsc_msg with the hub's limits; answers 400 and returns NULL on
  * failure. */
 static wsc_msg *
@@ -183,16 +246,19 @@ publish(wsc_hubd_api *api, wsc_hub *hub, wsc_http_req *req, json_t *body)
     wsc_msg *msg = parse_message(api, req, body);
     if (msg == NULL)
         return;
-    size_t n = 0;
+    size_t n = 0, stored = 0;
     wsc_err e = stamp(api, hub, msg, t, body);
-    if (e == WSC_OK)
+    /* Broadcast stays fire-and-forget: "everyone" has no list of receivers to track. */
+    if (e == WSC_OK && wsc_msg_require_ack(msg) && t != T_BROADCAST)
+        e = deliver_ack(hub, body, t, msg, &n, &stored);
+    else if (e == WSC_OK)
         e = deliver(hub, body, t, msg, &n);
     /* Nobody online to queue to is an answer (delivered 0), not a failure. */
     if (e == WSC_OK || e == WSC_ERR_NOT_FOUND) {
         wsc_hubd_reply_json(req, 200,
                             json_pack("{s:s, s:I, s:I}", "message_id",
                                       wsc_msg_get(msg, WSC_F_MESSAGE_ID), "delivered",
-                                      (json_int_t)n, "stored", (json_int_t)0));
+                                      (json_int_t)n, "stored", (json_int_t)stored));
     } else {
         wsc_hubd_reply_wsc_err(req, e, "publish");
     }

@@ -137,6 +137,11 @@ typedef struct wsc_hub_config {
     size_t dedupe_max_users; /**< users whose window is kept; default 100000 */
     unsigned ack_tick_ms;    /**< resolution of ACK timers; default 10 */
     uint64_t rng_seed;       /**< jitter seed; 0 (default): from the clock */
+    size_t replay_window;    /**< offline messages replayed to a connection and not yet ACKed
+                                  at any time; more follow as ACKs come (a window without an
+                                  ACK for ack.ack_timeout_ms moves on).  Bounds the duplicates
+                                  a reconnect causes.  Default 64; 0: no window (pages sized
+                                  to the queue's room only) */
 } wsc_hub_config;
 
 /** Counters of one hub. */

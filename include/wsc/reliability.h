@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* Reliable delivery on the hub (docs/reliability.md): sends that wait for the receiver's ACK
  * with retries and exponential backoff, the five failure handlers, message records keyed by
- * (message_id, receiver), the offline store replayed on connect, and the batch sender.  Every
- * call here is made on the hub's loop thread; every callback runs there, later, never inside
- * the call that registered it. */
+ * (message_id, receiver), the offline store replayed on connect, and the batch sender.  The
+ * ACK send calls may be made on any thread (handed over to the loop); the others on the hub's
+ * loop thread.  Every callback runs on the loop, later, never inside the call that registered
+ * it. */
 #ifndef WSC_RELIABILITY_H
 #define WSC_RELIABILITY_H
 
@@ -66,20 +67,29 @@ typedef void (*wsc_delivery_cb)(wsc_err status, const wsc_delivery *d, void *use
  *  carry a message_id or not be frozen (one is then set); require_ack is set when the message
  *  is not frozen, and a frozen message without it is copied with it.  The hub keeps its own
  *  reference.  opts NULL: the hub's config (wsc_hub_config.ack).  done may be NULL.
- *  Returns WSC_ERR_INVALID (bad arguments or opts), WSC_ERR_EXISTS (the same message_id is
- *  already pending for this user), WSC_ERR_STATE (hub stopping), WSC_ERR_NOMEM.  An offline
- *  user is not an error: the outcome then comes from the user-offline handler (STORED by
- *  default; FAILED with WSC_ERR_NOT_FOUND when offline storage is off). */
+ *  Returns WSC_ERR_INVALID (bad arguments or opts, a binary message, a frozen one without
+ *  message_id), WSC_ERR_EXISTS (the same message_id is already pending for this user),
+ *  WSC_ERR_STATE (hub stopping), WSC_ERR_NOMEM.  An offline user is not an error: the outcome
+ *  then comes from the user-offline handler (STORED by default; FAILED with
+ *  WSC_ERR_NOT_FOUND when offline storage is off).
+ *
+ *  Any thread: off the loop thread the call copies msg (the caller's message is left as it
+ *  is: a missing message_id is set on the copy, and done's wsc_delivery names it), user_id
+ *  and opts, and hands the send to the loop; it returns WSC_ERR_INVALID or WSC_ERR_NOMEM, or
+ *  WSC_ERR_STATE when the loop is being freed.  What the loop then refuses arrives in done
+ *  (FAILED): WSC_ERR_EXISTS, WSC_ERR_STATE (hub stopping), WSC_ERR_CANCELED (hub freed). */
 WSC_API wsc_err wsc_hub_send_to_user_ack(wsc_hub *hub, const char *user_id, wsc_msg *msg,
                                          const wsc_ack_opts *opts, wsc_delivery_cb done,
                                          void *user);
 /** The same for n users: done runs once per user.  Users already pending for this message_id
  *  get done with FAILED / WSC_ERR_EXISTS.  *n_started (may be NULL) gets how many were
- *  tracked. */
+ *  tracked (0 off the loop thread: not known yet; done still runs once per user). */
 WSC_API wsc_err wsc_hub_send_to_users_ack(wsc_hub *hub, const char *const *user_ids, size_t n,
                                           wsc_msg *msg, const wsc_ack_opts *opts,
                                           wsc_delivery_cb done, void *user, size_t *n_started);
-/** The same for the members of group_id (except exclude_user, may be NULL), online or not. */
+/** The same for the members of group_id (except exclude_user, may be NULL), online or not.
+ *  Off the loop thread the members are those of the group when the loop runs the send (an
+ *  empty group then gives no completion at all). */
 WSC_API wsc_err wsc_hub_send_to_group_ack(wsc_hub *hub, const char *group_id, wsc_msg *msg,
                                           const char *exclude_user, const wsc_ack_opts *opts,
                                           wsc_delivery_cb done, void *user, size_t *n_started);
@@ -172,7 +182,79 @@ typedef struct wsc_reliability_stats {
 
 WSC_API void wsc_hub_get_reliability_stats(const wsc_hub *hub, wsc_reliability_stats *out);
 
-/* The batch sender (wsc_batch_new/add/run/free) is not written yet: see docs/reliability.md. */
+/* --- the batch sender (loop thread only; WSC_ERR_STATE elsewhere) */
+
+typedef struct wsc_batch wsc_batch;
+
+/** How a batch sends each (user, message) item. */
+typedef enum wsc_batch_mode {
+    WSC_BATCH_FIRE_AND_FORGET = 0, /**< wsc_hub_send_to_user: the result is known at once */
+    WSC_BATCH_ACK                  /**< wsc_hub_send_to_user_ack: the result is the outcome */
+} wsc_batch_mode;
+
+/** The result of one item. */
+typedef enum wsc_batch_state {
+    WSC_BATCH_QUEUED = 0, /**< fire-and-forget: queued to at least one connection */
+    WSC_BATCH_ACKED,      /**< ACK mode: ACKed by the receiver */
+    WSC_BATCH_STORED,     /**< ACK mode: kept in the offline store */
+    WSC_BATCH_FAILED,     /**< not sent or not delivered: error says why */
+    WSC_BATCH_TIMEOUT     /**< no result when the batch's timeout passed (error TIMEOUT) */
+} wsc_batch_state;
+
+/** One item's result; strings borrowed until the batch is freed. */
+typedef struct wsc_batch_result {
+    wsc_batch_state state;
+    wsc_err error;          /**< WSC_OK for QUEUED, ACKED and STORED */
+    const char *user_id;    /**< the receiver */
+    const char *message_id; /**< NULL when the message had none and was never sent */
+    size_t queued;          /**< fire-and-forget: connections queued to */
+} wsc_batch_result;
+
+/** Runs just before item index is sent.  msg is the item's message (borrowed; one that is
+ *  not frozen may still be changed here). */
+typedef void (*wsc_batch_before_cb)(wsc_batch *b, size_t index, const char *user_id, wsc_msg *msg,
+                                    void *user);
+/** Runs once per item, when its result is known (fire-and-forget: right after its send; ACK
+ *  mode: at its outcome, or at the batch timeout with WSC_BATCH_TIMEOUT). */
+typedef void (*wsc_batch_after_cb)(wsc_batch *b, size_t index, const wsc_batch_result *r,
+                                   void *user);
+/** The batch's completion: once, after every item's after callback.  status is WSC_OK when
+ *  every item is QUEUED, ACKED or STORED; WSC_ERR_TIMEOUT when the batch timed out;
+ *  WSC_ERR_CANCELED when it was freed (or its hub freed) before the end; else the error of
+ *  the first failed item.  results[i] is item i (n items); borrowed for the call. */
+typedef void (*wsc_batch_done_cb)(wsc_err status, wsc_batch *b, const wsc_batch_result *results,
+                                  size_t n, void *user);
+
+typedef struct wsc_batch_config {
+    wsc_batch_mode mode;        /**< default WSC_BATCH_FIRE_AND_FORGET */
+    uint64_t timeout_ms;        /**< for the whole batch, from wsc_batch_run; 0: none.  Default
+                                     30000 */
+    wsc_ack_opts ack;           /**< ACK mode: retries (default wsc_ack_opts_init) */
+    wsc_batch_before_cb before; /**< may be NULL */
+    wsc_batch_after_cb after;   /**< may be NULL */
+    wsc_batch_done_cb done;     /**< may be NULL */
+    void *user;
+} wsc_batch_config;
+
+/** Fills cfg with the defaults above. */
+WSC_API void wsc_batch_config_init(wsc_batch_config *cfg);
+/** Creates an empty batch for hub; cfg is copied.  WSC_ERR_INVALID (bad arguments or ack
+ *  options), WSC_ERR_STATE (not on the hub's loop thread), WSC_ERR_NOMEM. */
+WSC_API wsc_err wsc_batch_new(wsc_batch **out, wsc_hub *hub, const wsc_batch_config *cfg);
+/** Adds the item (user_id, msg): user_id is copied, msg referenced (the same message may
+ *  be added for several users).  *index (may be NULL) gets the item's index.
+ *  WSC_ERR_INVALID (bad arguments, the batch already runs), WSC_ERR_NOMEM. */
+WSC_API wsc_err wsc_batch_add(wsc_batch *b, const char *user_id, wsc_msg *msg, size_t *index);
+/** Sends every item, in order, on the next loop turn (before, send, and for
+ *  fire-and-forget after, per item) and starts the batch timeout.  WSC_OK: done runs exactly
+ *  once, later (never inside this call), also for an empty batch.  WSC_ERR_INVALID (already
+ *  run), WSC_ERR_STATE (not on the loop thread, or the hub is stopping). */
+WSC_API wsc_err wsc_batch_run(wsc_batch *b);
+/** Frees b (NULL is fine).  A batch still running ends first: its unfinished items get
+ *  FAILED / WSC_ERR_CANCELED through after, then done gets WSC_ERR_CANCELED.  Inside one of
+ *  its own callbacks, that happens when the callback returns.  ACK sends already started go
+ *  on in the tracker (their results are no longer reported). */
+WSC_API void wsc_batch_free(wsc_batch *b);
 
 #ifdef __cplusplus
 }

@@ -6,6 +6,7 @@
  * application messages are parked here and queued after the replayed ones.  A stored message
  * leaves the store only on ACK (or clear/TTL): a connection that drops mid-replay leaves the
  * rest, and the whole backlog, for the next one. */
+#include <stdint.h>
 #include <string.h>
 
 #include "hub/hub_internal.h"
@@ -32,8 +33,11 @@ struct remove_op {
 struct replay {
     struct wsc__rel_op op;
     wsc__hnode node; /* rel->replays while the connection lives */
+    struct wsc__rel *owner;
+    wsc__timer stall; /* the window has waited ack_timeout_ms for an ACK */
     wsc_conn_id conn;
     uint64_t cursor;
+    size_t inflight; /* replayed on this connection and not ACKed yet (the window) */
     wsc_msg **parked;
     size_t n_parked, cap;
     size_t limit;  /* size of the page asked for */
@@ -122,7 +126,7 @@ remove_done(wsc_err status, void *user)
             wsc__records_update(rel, o->mid, o->user, WSC_REC_ACKED, 0, WSC_OK);
             wsc_conn *c = wsc__hub_conn_find(rel->hub, o->conn);
             if (c != NULL && c->state == CONN_OPEN)
-                wsc__offline_replay_resume(rel, c);
+                wsc__offline_replay_resume(rel, c, true);
         } else {
             rel->stats.acks_unknown++;
         }
@@ -157,10 +161,14 @@ wsc__offline_acked(struct wsc__rel *rel, wsc_conn_id conn, const char *user, con
 
 /* --- replay
  *
- * Pages are fetched no larger than the room left in the connection's queue, so every page is
- * queued whole and the cursor stays exact.  When the room runs out the held live traffic is
- * released and the replay waits: each later ACK of a replayed message on that connection
- * resumes it (the client has read what was queued, so there is room again). */
+ * Pages are fetched no larger than the room left in the connection's queue nor than the
+ * window (hub config replay_window: replayed messages not yet ACKed on this connection), so
+ * every page is queued whole and the cursor stays exact.  Each ACK of a replayed message on
+ * the connection frees a slot of the window and resumes the replay; a window that waits
+ * ack_timeout_ms without any ACK moves on (its messages stay stored for the next connect).
+ * The window bounds what a dropped connection can have read without the hub seeing the
+ * ACKs: that is what the next connect replays again.  When the queue's room runs out the
+ * held live traffic is released and the replay waits for ACKs too. */
 
 static bool
 replay_eq(const wsc__hnode *n, const void *key)
@@ -178,6 +186,7 @@ replay_find(struct wsc__rel *rel, wsc_conn_id id)
 static void
 replay_free(struct replay *r)
 {
+    wsc__timer_stop(&r->stall);
     for (size_t i = 0; i < r->n_parked; i++)
         wsc_msg_unref(r->parked[i]);
     wsc__free(r->parked);
@@ -212,7 +221,31 @@ queue_room(const wsc_hub *hub, const wsc_conn *conn)
     return len + REPLAY_SLACK >= max ? 0 : max - len - REPLAY_SLACK;
 }
 
+/* Free slots of r's window (SIZE_MAX without a window). */
+static size_t
+window_room(const struct wsc__rel *rel, const struct replay *r)
+{
+    size_t w = rel->hub->cfg.replay_window;
+    if (w == 0)
+        return SIZE_MAX;
+    return r->inflight >= w ? 0 : w - r->inflight;
+}
+
 static void replay_fetch(struct wsc__rel *rel, struct replay *r, wsc_conn *conn);
+
+/* After a page: go on, wait for ACKs (window full), or release the held traffic and wait
+ * (queue full). */
+static void
+replay_next(struct wsc__rel *rel, struct replay *r, wsc_conn *conn)
+{
+    if (queue_room(rel->hub, conn) == 0) {
+        replay_release(rel, r, conn); /* resumed by the next ACK */
+    } else if (window_room(rel, r) == 0) {
+        wsc__timer_start(&r->stall, rel->hub->cfg.ack.ack_timeout_ms);
+    } else {
+        replay_fetch(rel, r, conn);
+    }
+}
 
 static void
 replay_page(wsc_err status, wsc_msg *const *msgs, size_t count, uint64_t next_cursor, void *user)
@@ -231,6 +264,7 @@ replay_page(wsc_err status, wsc_msg *const *msgs, size_t count, uint64_t next_cu
     for (size_t i = 0; status == WSC_OK && i < count; i++) {
         wsc__hub_enqueue(rel->hub, conn, msgs[i]);
         rel->stats.replayed++;
+        r->inflight++;
         wsc__records_update(rel, wsc_msg_get(msgs[i], WSC_F_MESSAGE_ID), conn->user->id,
                             WSC_REC_DELIVERED, 1, WSC_OK);
     }
@@ -240,17 +274,16 @@ replay_page(wsc_err status, wsc_msg *const *msgs, size_t count, uint64_t next_cu
         return;
     }
     r->cursor = next_cursor;
-    if (queue_room(rel->hub, conn) > 0)
-        replay_fetch(rel, r, conn);
-    else
-        replay_release(rel, r, conn); /* resumed by the next ACK */
+    replay_next(rel, r, conn);
 }
 
 static void
 replay_fetch(struct wsc__rel *rel, struct replay *r, wsc_conn *conn)
 {
-    size_t room = queue_room(rel->hub, conn);
+    size_t room = queue_room(rel->hub, conn), win = window_room(rel, r);
     r->limit = room < REPLAY_PAGE ? room : REPLAY_PAGE;
+    r->limit = win < r->limit ? win : r->limit;
+    wsc__timer_stop(&r->stall);
     wsc__rel_op_begin(rel, &r->op);
     r->fetching = true;
     wsc_err err =
@@ -262,6 +295,19 @@ replay_fetch(struct wsc__rel *rel, struct replay *r, wsc_conn *conn)
     }
 }
 
+/* No ACK for a whole ack timeout with the window full: what is in flight stays stored (the
+ * next connect replays it) and the window moves on. */
+static void
+replay_stalled(wsc__timer *t)
+{
+    struct replay *r = wsc_container_of(t, struct replay, stall);
+    struct wsc__rel *rel = r->owner;
+    wsc_conn *conn = wsc__hub_conn_find(rel->hub, r->conn);
+    r->inflight = 0;
+    if (conn != NULL && conn->state == CONN_OPEN && !r->fetching)
+        replay_next(rel, r, conn);
+}
+
 void
 wsc__offline_replay_start(struct wsc__rel *rel, wsc_conn *conn)
 {
@@ -271,17 +317,23 @@ wsc__offline_replay_start(struct wsc__rel *rel, wsc_conn *conn)
     if (r == NULL)
         return;
     r->conn = conn->id;
+    r->owner = rel;
     r->holding = true;
+    wsc__timer_init(&r->stall, rel->hub->loop, replay_stalled);
     wsc__hmap_insert(&rel->replays, &r->node, wsc__hash_u64(conn->id));
     conn->replay_hold = true;
     replay_fetch(rel, r, conn);
 }
 
 void
-wsc__offline_replay_resume(struct wsc__rel *rel, wsc_conn *conn)
+wsc__offline_replay_resume(struct wsc__rel *rel, wsc_conn *conn, bool acked)
 {
     struct replay *r = replay_find(rel, conn->id);
-    if (r != NULL && !r->fetching && !r->holding && queue_room(rel->hub, conn) > 0)
+    if (r == NULL)
+        return;
+    if (acked && r->inflight > 0)
+        r->inflight--;
+    if (!r->fetching && queue_room(rel->hub, conn) > 0 && window_room(rel, r) > 0)
         replay_fetch(rel, r, conn);
 }
 
@@ -293,6 +345,17 @@ wsc__offline_park(struct wsc__rel *rel, wsc_conn *conn, wsc_msg *msg)
     struct replay *r = replay_find(rel, conn->id);
     if (r == NULL || !r->holding)
         return false;
+    /* A resend of a tracked message that is already parked: it is queued once. */
+    for (size_t i = 0; i < r->n_parked; i++) {
+        if (r->parked[i] == msg)
+            return true;
+    }
+    /* Parked traffic is bounded like a queue: beyond that it goes out now, behind what
+     * was parked (live messages may then overtake stored ones). */
+    if (r->n_parked >= rel->hub->cfg.queue_max_count) {
+        replay_release(rel, r, conn);
+        return false;
+    }
     if (r->n_parked == r->cap) {
         size_t cap = r->cap ? 2 * r->cap : 16;
         wsc_msg **v = wsc__realloc(r->parked, cap * sizeof(*v));

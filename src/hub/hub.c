@@ -37,6 +37,7 @@ wsc_hub_config_init(wsc_hub_config *cfg)
     cfg->dedupe_window = 1024;
     cfg->dedupe_max_users = 100000;
     cfg->ack_tick_ms = 10;
+    cfg->replay_window = 64;
 }
 
 void

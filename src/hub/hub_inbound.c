@@ -102,8 +102,12 @@ route_targets(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
             wsc__hub_violation(hub, conn, ref, "forbidden", "not a member of the group");
             return;
         }
-        n += wsc__hub_route_group(hub, g, msg, NULL, conn);
     }
+    /* With ACK: every member (and the receiver) is tracked; the tracker's side answers. */
+    if (groups > 0 && bcast == NULL && wsc__rel_route_client_groups(hub, conn, msg))
+        return;
+    for (size_t i = 0; i < groups; i++)
+        n += wsc__hub_route_group(hub, wsc_msg_group(msg, i), msg, NULL, conn);
     if (receiver != NULL && wsc__rel_route_client(hub, conn, msg))
         return; /* with ACK: the tracker answers the receipt */
     if (receiver != NULL) {

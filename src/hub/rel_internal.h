@@ -110,10 +110,39 @@ void wsc__rel_receipt(wsc_hub *hub, wsc_conn *conn, const wsc_msg *msg, const ch
 /** A client message with require_ack to one receiver: delivered through the ACK tracker; the
  *  receipt is answered when it is queued or stored.  False when not handled here. */
 bool wsc__rel_route_client(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg);
+/** A client message with require_ack to one or more groups (no broadcast): tracked per
+ *  receiver (rel_groups.c); the receipt is answered here.  False when not handled here (the
+ *  caller routes it fire-and-forget).  Group permissions are the caller's to check first. */
+bool wsc__rel_route_client_groups(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg);
 /** A fire-and-forget send addressed directly to user_id, who has no connection. */
 void wsc__rel_user_offline(wsc_hub *hub, const char *user_id, wsc_msg *msg);
 
 /* --- inside the layer */
+/* reliability.c */
+/** The message an ACK send tracks: msg itself when it can carry a message_id and
+ *  require_ack, else a copy that does.  Encoded (frozen) on return; unref *out. */
+wsc_err wsc__rel_prepare(wsc_hub *hub, wsc_msg *msg, wsc_msg **out);
+/** WSC_OK when ACK sends are taken now; WSC_ERR_STATE (stopping), WSC_ERR_CANCELED (freed). */
+wsc_err wsc__rel_check_state(const wsc_hub *hub);
+/** Tracks (m, uid) and counts it in *n; an already pending pair gets done FAILED/EXISTS on
+ *  the next loop turn.  Other errors: nothing started, done not called. */
+wsc_err wsc__rel_start_many(wsc_hub *hub, const char *uid, wsc_msg *m, const wsc_ack_opts *opts,
+                            wsc_delivery_cb done, void *user, size_t *n);
+/** done(FAILED, why) for (m, uid) on the next loop turn.  WSC_ERR_NOMEM. */
+wsc_err wsc__rel_refuse_later(wsc_hub *hub, const char *uid, wsc_msg *m, wsc_err why,
+                              wsc_delivery_cb done, void *user);
+/** The members of group_id but exclude_user (may be NULL); wsc_free(*members). */
+wsc_err wsc__rel_group_users(wsc_hub *hub, const char *group_id, const char *exclude_user,
+                             char ***members, size_t *n);
+
+/* ack_post.c */
+/** An ACK send from another thread, handed to the loop: to the n users, or to the members of
+ *  group (but exclude) when group is not NULL.  msg is copied here; done runs on the loop,
+ *  once per receiver.  WSC_ERR_NOMEM, WSC_ERR_STATE (the loop is being freed). */
+wsc_err wsc__ack_post(wsc_hub *hub, const char *const *users, size_t n, const char *group,
+                      const char *exclude, wsc_msg *msg, const wsc_ack_opts *opts,
+                      wsc_delivery_cb done, void *user);
+
 wsc_err wsc__ack_start(struct wsc__rel *rel, const char *user, wsc_msg *msg,
                        const wsc_ack_opts *opts, wsc_delivery_cb done, void *done_user,
                        struct wsc__ack_pending **out);
@@ -152,7 +181,9 @@ wsc_err wsc__offline_put(struct wsc__rel *rel, const char *user, wsc_msg *msg,
  *  acks_unknown.  A replay of conn waiting for room resumes. */
 void wsc__offline_acked(struct wsc__rel *rel, wsc_conn_id conn, const char *user,
                         const char *message_id);
-void wsc__offline_replay_resume(struct wsc__rel *rel, wsc_conn *conn);
+/** A replay on conn may go on (room in the queue or, acked: an ACK of a stored message came
+ *  on conn, freeing a slot of its window). */
+void wsc__offline_replay_resume(struct wsc__rel *rel, wsc_conn *conn, bool acked);
 void wsc__offline_replay_start(struct wsc__rel *rel, wsc_conn *conn);
 void wsc__offline_replay_closed(struct wsc__rel *rel, wsc_conn *conn);
 bool wsc__offline_park(struct wsc__rel *rel, wsc_conn *conn, wsc_msg *msg);

@@ -172,10 +172,8 @@ wsc__rel_inbound_duplicate(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
     return true;
 }
 
-/* The message an ACK send tracks: msg itself when it can carry a message_id and
- * require_ack, else a copy that does.  Encoded (frozen) on return. */
-static wsc_err
-prepare(wsc_hub *hub, wsc_msg *msg, wsc_msg **out)
+wsc_err
+wsc__rel_prepare(wsc_hub *hub, wsc_msg *msg, wsc_msg **out)
 {
     bool has_id = wsc_msg_get(msg, WSC_F_MESSAGE_ID) != NULL;
     wsc_msg *m = NULL;
@@ -225,7 +223,7 @@ wsc__rel_route_client(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
         return false;
     wsc_msg *m = NULL;
     struct wsc__ack_pending *p = NULL;
-    wsc_err err = prepare(hub, msg, &m);
+    wsc_err err = wsc__rel_prepare(hub, msg, &m);
     if (err == WSC_OK)
         err = wsc__ack_start(rel, receiver, m, &hub->cfg.ack, NULL, NULL, &p);
     wsc_msg_unref(m);
@@ -243,36 +241,65 @@ wsc__rel_route_client(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
 
 /* --- public API */
 
+/* Arguments only: safe on any thread (reads nothing the loop writes). */
 static wsc_err
-check(wsc_hub *hub, wsc_msg *msg, const wsc_ack_opts *opts)
+check_args(wsc_hub *hub, wsc_msg *msg, const wsc_ack_opts *opts)
 {
     if (hub == NULL || hub->rel == NULL || msg == NULL)
         return WSC_ERR_INVALID;
     if (opts != NULL && !wsc__retry_opts_valid(opts))
         return WSC_ERR_INVALID;
-    if (!wsc_loop_is_loop_thread(hub->loop) || hub->rel->stopping || hub->draining)
-        return WSC_ERR_STATE;
+    /* What prepare() would refuse on the loop is refused here already, on any thread. */
+    if (wsc_msg_is_binary(msg) ||
+        (wsc_msg_is_frozen(msg) && wsc_msg_get(msg, WSC_F_MESSAGE_ID) == NULL))
+        return WSC_ERR_INVALID;
     return WSC_OK;
+}
+
+wsc_err
+wsc__rel_check_state(const wsc_hub *hub)
+{
+    if (hub->freeing || hub->rel == NULL)
+        return WSC_ERR_CANCELED;
+    return hub->rel->stopping || hub->draining ? WSC_ERR_STATE : WSC_OK;
+}
+
+static bool
+users_valid(const char *const *user_ids, size_t n)
+{
+    if (user_ids == NULL && n > 0)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (user_ids[i] == NULL || user_ids[i][0] == '\0')
+            return false;
+    }
+    return true;
 }
 
 wsc_err
 wsc_hub_send_to_user_ack(wsc_hub *hub, const char *user_id, wsc_msg *msg, const wsc_ack_opts *opts,
                          wsc_delivery_cb done, void *user)
 {
-    wsc_err err = check(hub, msg, opts);
+    wsc_err err = check_args(hub, msg, opts);
     if (err != WSC_OK || user_id == NULL || user_id[0] == '\0')
         return err != WSC_OK ? err : WSC_ERR_INVALID;
+    if (!wsc_loop_is_loop_thread(hub->loop))
+        return wsc__ack_post(hub, &user_id, 1, NULL, NULL, msg, opts, done, user);
+    if ((err = wsc__rel_check_state(hub)) != WSC_OK)
+        return err == WSC_ERR_CANCELED ? WSC_ERR_STATE : err;
     wsc_msg *m = NULL;
-    err = prepare(hub, msg, &m);
+    err = wsc__rel_prepare(hub, msg, &m);
     if (err == WSC_OK)
         err = wsc__ack_start(hub->rel, user_id, m, opts ? opts : &hub->cfg.ack, done, user, NULL);
     wsc_msg_unref(m);
     return err;
 }
 
-/* Completion of a receiver that could not even be tracked (already pending). */
+/* Completion of a receiver that could not even be tracked (already pending, or refused when
+ * a send handed over from another thread reached the loop). */
 struct refused {
     wsc__timer t;
+    wsc_err why;
     wsc_delivery_cb done;
     void *user;
     wsc_msg *msg;
@@ -283,33 +310,39 @@ static void
 refused_fire(wsc__timer *t)
 {
     struct refused *r = wsc_container_of(t, struct refused, t);
-    wsc_delivery d = {WSC_DELIVERY_FAILED, WSC_ERR_EXISTS, wsc_msg_get(r->msg, WSC_F_MESSAGE_ID),
-                      r->id, 0};
-    r->done(WSC_ERR_EXISTS, &d, r->user);
+    wsc_delivery d = {WSC_DELIVERY_FAILED, r->why, wsc_msg_get(r->msg, WSC_F_MESSAGE_ID), r->id, 0};
+    r->done(r->why, &d, r->user);
     wsc_msg_unref(r->msg);
     wsc__free(r);
 }
 
-static wsc_err
-start_many(wsc_hub *hub, const char *uid, wsc_msg *m, const wsc_ack_opts *opts,
-           wsc_delivery_cb done, void *user, size_t *n)
+wsc_err
+wsc__rel_refuse_later(wsc_hub *hub, const char *uid, wsc_msg *m, wsc_err why, wsc_delivery_cb done,
+                      void *user)
+{
+    size_t len = strlen(uid);
+    struct refused *r = wsc__calloc(1, sizeof(*r) + len + 1);
+    if (r == NULL)
+        return WSC_ERR_NOMEM;
+    memcpy(r->id, uid, len + 1);
+    r->why = why;
+    r->done = done;
+    r->user = user;
+    r->msg = wsc_msg_ref(m);
+    wsc__timer_init(&r->t, hub->loop, refused_fire);
+    wsc__timer_start(&r->t, 0);
+    return WSC_OK;
+}
+
+wsc_err
+wsc__rel_start_many(wsc_hub *hub, const char *uid, wsc_msg *m, const wsc_ack_opts *opts,
+                    wsc_delivery_cb done, void *user, size_t *n)
 {
     wsc_err err = wsc__ack_start(hub->rel, uid, m, opts, done, user, NULL);
-    if (err == WSC_OK) {
+    if (err == WSC_OK)
         (*n)++;
-    } else if (err == WSC_ERR_EXISTS && done != NULL) {
-        size_t len = strlen(uid);
-        struct refused *r = wsc__calloc(1, sizeof(*r) + len + 1);
-        if (r == NULL)
-            return WSC_ERR_NOMEM;
-        memcpy(r->id, uid, len + 1);
-        r->done = done;
-        r->user = user;
-        r->msg = wsc_msg_ref(m);
-        wsc__timer_init(&r->t, hub->loop, refused_fire);
-        wsc__timer_start(&r->t, 0);
-        err = WSC_OK;
-    }
+    else if (err == WSC_ERR_EXISTS && done != NULL)
+        err = wsc__rel_refuse_later(hub, uid, m, WSC_ERR_EXISTS, done, user);
     return err == WSC_ERR_EXISTS ? WSC_OK : err;
 }
 
@@ -318,18 +351,23 @@ wsc_hub_send_to_users_ack(wsc_hub *hub, const char *const *user_ids, size_t n, w
                           const wsc_ack_opts *opts, wsc_delivery_cb done, void *user,
                           size_t *n_started)
 {
-    wsc_err err = check(hub, msg, opts);
-    if (err == WSC_OK && user_ids == NULL && n > 0)
+    if (n_started != NULL)
+        *n_started = 0;
+    wsc_err err = check_args(hub, msg, opts);
+    if (err == WSC_OK && !users_valid(user_ids, n))
         err = WSC_ERR_INVALID;
-    for (size_t i = 0; err == WSC_OK && i < n; i++)
-        err = user_ids[i] == NULL || user_ids[i][0] == '\0' ? WSC_ERR_INVALID : WSC_OK;
     if (err != WSC_OK)
         return err;
+    if (!wsc_loop_is_loop_thread(hub->loop))
+        return wsc__ack_post(hub, user_ids, n, NULL, NULL, msg, opts, done, user);
+    if ((err = wsc__rel_check_state(hub)) != WSC_OK)
+        return err == WSC_ERR_CANCELED ? WSC_ERR_STATE : err;
     wsc_msg *m = NULL;
     size_t started = 0;
-    err = prepare(hub, msg, &m);
+    err = wsc__rel_prepare(hub, msg, &m);
     for (size_t i = 0; err == WSC_OK && i < n; i++)
-        err = start_many(hub, user_ids[i], m, opts ? opts : &hub->cfg.ack, done, user, &started);
+        err = wsc__rel_start_many(hub, user_ids[i], m, opts ? opts : &hub->cfg.ack, done, user,
+                                  &started);
     wsc_msg_unref(m);
     if (n_started != NULL)
         *n_started = started;
@@ -337,26 +375,42 @@ wsc_hub_send_to_users_ack(wsc_hub *hub, const char *const *user_ids, size_t n, w
 }
 
 wsc_err
+wsc__rel_group_users(wsc_hub *hub, const char *group_id, const char *exclude_user, char ***members,
+                     size_t *n)
+{
+    size_t k = 0;
+    wsc_err err = wsc_hub_group_members(hub, group_id, members, n);
+    if (err != WSC_OK)
+        return err;
+    /* Compact the member list without the excluded user, in place. */
+    for (size_t i = 0; i < *n; i++) {
+        if (exclude_user == NULL || strcmp((*members)[i], exclude_user) != 0)
+            (*members)[k++] = (*members)[i];
+    }
+    *n = k;
+    return WSC_OK;
+}
+
+wsc_err
 wsc_hub_send_to_group_ack(wsc_hub *hub, const char *group_id, wsc_msg *msg,
                           const char *exclude_user, const wsc_ack_opts *opts, wsc_delivery_cb done,
                           void *user, size_t *n_started)
 {
-    if (group_id == NULL)
-        return WSC_ERR_INVALID;
-    wsc_err err = check(hub, msg, opts);
-    if (err != WSC_OK)
-        return err;
+    if (n_started != NULL)
+        *n_started = 0;
+    wsc_err err = check_args(hub, msg, opts);
+    if (err != WSC_OK || group_id == NULL)
+        return err != WSC_OK ? err : WSC_ERR_INVALID;
+    if (!wsc_loop_is_loop_thread(hub->loop))
+        return wsc__ack_post(hub, NULL, 0, group_id, exclude_user, msg, opts, done, user);
+    if ((err = wsc__rel_check_state(hub)) != WSC_OK)
+        return err == WSC_ERR_CANCELED ? WSC_ERR_STATE : err;
     char **members = NULL;
-    size_t n = 0, k = 0;
-    err = wsc_hub_group_members(hub, group_id, &members, &n);
+    size_t n = 0;
+    err = wsc__rel_group_users(hub, group_id, exclude_user, &members, &n);
     if (err != WSC_OK)
         return err;
-    /* Compact the member list without the excluded user, in place. */
-    for (size_t i = 0; i < n; i++) {
-        if (exclude_user == NULL || strcmp(members[i], exclude_user) != 0)
-            members[k++] = members[i];
-    }
-    err = wsc_hub_send_to_users_ack(hub, (const char *const *)members, k, msg, opts, done, user,
+    err = wsc_hub_send_to_users_ack(hub, (const char *const *)members, n, msg, opts, done, user,
                                     n_started);
     wsc_free(members);
     return err;

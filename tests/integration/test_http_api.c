@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <wsc/hub.h>
+#include <wsc/reliability.h>
 
 #include "api.h"
 #include "thttp.h"
@@ -46,6 +47,12 @@ setup(void **state)
     cfg.msg_limits.max_bytes = 4096;
     cfg.shutdown_timeout_ms = 200;
     cfg.log.level = WSC_LOG_ERROR;
+    /* Short ACK timers for publish with require_ack: one resend after ~120 ms, then stored. */
+    cfg.ack.ack_timeout_ms = 100;
+    cfg.ack.base_delay_ms = 20;
+    cfg.ack.max_delay_ms = 100;
+    cfg.ack.jitter = 0;
+    cfg.ack.max_retries = 1;
     f->api.api_key = "test-key";
     f->api.broadcast_users = broadcasters;
     wsc_hubd_api_attach(&cfg, &f->api);
@@ -467,6 +474,101 @@ test_http_api__only_listed_users_broadcast(void **state)
     expect_silence(f, admin);
 }
 
+struct rec_wait {
+    bool done;
+    wsc_err status;
+    wsc_record_state state;
+};
+
+static void
+rec_cb(wsc_err status, const wsc_msg_record *rec, void *user)
+{
+    struct rec_wait *w = user;
+    w->done = true;
+    w->status = status;
+    w->state = rec != NULL ? rec->state : WSC_REC_PENDING;
+}
+
+static bool
+rec_done(void *arg)
+{
+    return ((struct rec_wait *)arg)->done;
+}
+
+/* The record state of (mid, user), or -1 when there is none. */
+static int
+record_state(fx *f, const char *mid, const char *user)
+{
+    struct rec_wait w = {0};
+    assert_int_equal(wsc_hub_record_get(f->hub, mid, user, rec_cb, &w), WSC_OK);
+    assert_true(twait_until(f->ts, f->loop, rec_done, &w, WAIT_MS));
+    return w.status == WSC_OK ? (int)w.state : -1;
+}
+
+struct stored_wait {
+    fx *f;
+    const char *mid, *user;
+};
+
+static bool
+is_stored(void *arg)
+{
+    struct stored_wait *s = arg;
+    return record_state(s->f, s->mid, s->user) == WSC_REC_STORED;
+}
+
+/* require_ack goes through the ACK engine: the answer counts the connections queued to and
+ * the offline receivers stored; a receiver that never ACKs gets it again, then it is stored. */
+static void
+test_http_api__publish_require_ack(void **state)
+{
+    fx *f = *state;
+    tws *slow = connect_user(f, "slow");
+    json_t *j = NULL;
+    assert_int_equal(call(f, "POST", "/api/publish",
+                          "{\"receivers\":[\"slow\",\"ghost\",\"slow\"],\"message\":{"
+                          "\"message_id\":\"ra-1\",\"require_ack\":true,\"content\":\"x\"}}",
+                          &j),
+                     200);
+    assert_string_equal(tjson_str(j, "message_id"), "ra-1");
+    assert_int_equal(tjson_int(j, "delivered", -1), 1);
+    assert_int_equal(tjson_int(j, "stored", -1), 1);
+    json_decref(j);
+    for (int i = 0; i < 2; i++) { /* the first send and one resend, never ACKed */
+        json_t *m = next_frame(f, slow);
+        assert_non_null(m);
+        assert_string_equal(tjson_str(m, "message_id"), "ra-1");
+        assert_true(tjson_bool(m, "require_ack", false));
+        json_decref(m);
+    }
+    struct stored_wait sw = {f, "ra-1", "slow"};
+    assert_true(twait_until(f->ts, f->loop, is_stored, &sw, WAIT_MS));
+    assert_int_equal(record_state(f, "ra-1", "ghost"), WSC_REC_STORED);
+    wsc_reliability_stats st;
+    wsc_hub_get_reliability_stats(f->hub, &st);
+    assert_int_equal(st.stored, 2);
+    assert_int_equal(st.resends, 1);
+    /* to a group: tracked per member, the answer says who was online */
+    assert_int_equal(wsc_hub_group_join(f->hub, "ga", "slow"), WSC_OK);
+    assert_int_equal(wsc_hub_group_join(f->hub, "ga", "gone"), WSC_OK);
+    assert_int_equal(call(f, "POST", "/api/publish",
+                          "{\"group\":\"ga\",\"message\":{\"message_id\":\"ra-2\","
+                          "\"require_ack\":true}}",
+                          &j),
+                     200);
+    assert_int_equal(tjson_int(j, "delivered", -1), 1);
+    assert_int_equal(tjson_int(j, "stored", -1), 1);
+    json_decref(j);
+    json_t *m = next_frame(f, slow);
+    assert_string_equal(tjson_str(m, "message_id"), "ra-2");
+    json_decref(m);
+    char ack[] = "{\"message_type\":\"ack\",\"message_id\":\"ra-2\"}";
+    assert_int_equal(tws_send_text(slow, ack, strlen(ack)), 0);
+    sw = (struct stored_wait){f, "ra-2", "gone"};
+    assert_true(twait_until(f->ts, f->loop, is_stored, &sw, WAIT_MS));
+    assert_int_equal(record_state(f, "ra-2", "slow") == WSC_REC_STORED, 0);
+}
+
 int
 main(void)
 {
@@ -477,6 +579,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_http_api__publish_to_receivers_group_and_everyone,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_http_api__publish_refuses_bad_bodies, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_http_api__publish_require_ack, setup, teardown),
         cmocka_unit_test_setup_teardown(test_http_api__presence_and_kick, setup, teardown),
         cmocka_unit_test_setup_teardown(test_http_api__group_members, setup, teardown),
         cmocka_unit_test_setup_teardown(test_http_api__stats_and_metrics, setup, teardown),

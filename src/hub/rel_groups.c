@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/* Client group messages with require_ack (PROTOCOL.md §3): tracked per receiver like
+ * wsc_hub_send_to_group_ack, one (message_id, member) entry for every member of every named
+ * group (and the receiver, when the frame names one too), the sender excluded; a user reached
+ * through several targets is tracked once.  The sender's receipt is answered at once with
+ * what is known when the message is handed to the tracker: "delivered" when at least one
+ * receiver has a live connection (it is queued there on the next loop turn, then retried and
+ * stored like any ACK send), "stored" when every receiver is offline and offline storage is
+ * on, "rejected" (unknown_receiver) otherwise. */
+#include <string.h>
+
+#include "hub/hub_internal.h"
+#include "hub/rel_internal.h"
+#include "models/alloc.h"
+
+struct tally {
+    size_t tracked, online;
+};
+
+static void
+track_one(wsc_hub *hub, const char *uid, wsc_msg *m, struct tally *t)
+{
+    /* EXISTS: the same user through another target (or an earlier copy): tracked once. */
+    if (wsc__ack_start(hub->rel, uid, m, &hub->cfg.ack, NULL, NULL, NULL) != WSC_OK)
+        return;
+    t->tracked++;
+    if (wsc__hub_user_find(hub, uid) != NULL)
+        t->online++;
+}
+
+static void
+track_groups(wsc_hub *hub, wsc_conn *conn, wsc_msg *m, struct tally *t)
+{
+    for (size_t i = 0; i < wsc_msg_group_count(m); i++) {
+        char **members = NULL;
+        size_t n = 0;
+        if (wsc__rel_group_users(hub, wsc_msg_group(m, i), conn->user->id, &members, &n) != WSC_OK)
+            continue;
+        for (size_t k = 0; k < n; k++)
+            track_one(hub, members[k], m, t);
+        wsc_free(members);
+    }
+}
+
+bool
+wsc__rel_route_client_groups(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
+{
+    if (!wsc_msg_require_ack(msg) || wsc_msg_group_count(msg) == 0 ||
+        wsc_msg_get(msg, WSC_F_BROADCAST_TYPE) != NULL || wsc__rel_check_state(hub) != WSC_OK)
+        return false;
+    wsc_msg *m = NULL;
+    if (wsc__rel_prepare(hub, msg, &m) != WSC_OK) {
+        wsc__rel_receipt(hub, conn, msg, "rejected", "internal");
+        return true;
+    }
+    struct tally t = {0, 0};
+    const char *receiver = wsc_msg_get(m, WSC_F_RECEIVER);
+    if (receiver != NULL && strcmp(receiver, conn->user->id) != 0)
+        track_one(hub, receiver, m, &t);
+    track_groups(hub, conn, m, &t);
+    wsc_msg_unref(m);
+    if (t.online > 0)
+        wsc__rel_receipt(hub, conn, msg, "delivered", NULL);
+    else if (t.tracked > 0 && hub->cfg.ack.store_offline)
+        wsc__rel_receipt(hub, conn, msg, "stored", NULL);
+    else
+        wsc__rel_receipt(hub, conn, msg, "rejected", "unknown_receiver");
+    return true;
+}
