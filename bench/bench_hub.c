@@ -7,6 +7,7 @@
  *   GET  /bench/stats                    connections, RSS
  * Stops by itself after --timeout seconds, or on SIGINT/SIGTERM. */
 #define _GNU_SOURCE
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,12 +110,20 @@ on_http(wsc_hub *hub, wsc_http_req *req, void *user)
     } else if (strcmp(path, "/bench/stats") == 0 || strcmp(path, "/bench/rss") == 0) {
         wsc_hub_stats st;
         wsc_hub_get_stats(hub, &st);
+        /* heap_kb: bytes malloc has handed out and not got back (live objects); the rest of
+         * the RSS growth is free heap not returned to the kernel (fragmentation). */
+        long before = rss_kb();
+        struct mallinfo2 mi = mallinfo2();
+        if (qnum(req, "trim", 0, 1))
+            malloc_trim(0);
         char body[256];
         int len = snprintf(body, sizeof(body),
                            "{\"connections\":%llu,\"users\":%llu,\"messages_out\":%llu,"
-                           "\"rss_kb\":%ld}",
+                           "\"rss_kb\":%ld,\"heap_in_use_kb\":%zu,\"heap_free_kb\":%zu,"
+                           "\"rss_kb_after_trim\":%ld}",
                            (unsigned long long)st.connections, (unsigned long long)st.users,
-                           (unsigned long long)st.messages_out, rss_kb());
+                           (unsigned long long)st.messages_out, before, mi.uordblks / 1024,
+                           mi.fordblks / 1024, rss_kb());
         wsc_http_req_respond(req, 200, NULL, body, (size_t)len);
     } else {
         wsc_http_req_respond(req, 404, NULL, "{\"error\":\"not_found\"}", 21);

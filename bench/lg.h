@@ -35,6 +35,7 @@ typedef struct lg_opts {
     const char *server;      /* label printed in the result ("wsc", "lws", "ws") */
     const char *extra;       /* extra JSON members appended to the result ("k":v,...) */
     double timeout_s;        /* whole run */
+    const char *stats_path;  /* idle: GET this after measuring and embed the JSON answer */
 } lg_opts;
 
 enum { REC_READY = 1, REC_ROUND, REC_FINAL };

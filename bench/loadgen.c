@@ -113,7 +113,7 @@ proc_cpu_s(pid_t pid)
 /* --- the control endpoint: one HTTP request, answer status */
 
 static int
-http_ctl(const lg_opts *o, const char *method, const char *target)
+http_ctl_body(const lg_opts *o, const char *method, const char *target, char *body, size_t cap)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o->port)};
@@ -132,11 +132,25 @@ http_ctl(const lg_opts *o, const char *method, const char *target)
         close(fd);
         return -1;
     }
-    ssize_t r = read(fd, resp, sizeof(resp) - 1);
+    size_t got = 0;
+    ssize_t r;
+    while (got < sizeof(resp) - 1 && (r = read(fd, resp + got, sizeof(resp) - 1 - got)) > 0)
+        got += (size_t)r;
     close(fd);
-    if (r < 12)
+    resp[got] = '\0';
+    if (got < 12)
         return -1;
+    if (body != NULL && cap > 0) {
+        const char *b = strstr(resp, "\r\n\r\n");
+        snprintf(body, cap, "%s", b ? b + 4 : "");
+    }
     return atoi(resp + 9);
+}
+
+static int
+http_ctl(const lg_opts *o, const char *method, const char *target)
+{
+    return http_ctl_body(o, method, target, NULL, 0);
 }
 
 /* --- children */
@@ -349,10 +363,15 @@ sc_idle(const lg_opts *o)
     uint64_t ready = connect_all(o);
     sleep_s(o->hold_s);
     long rss1 = proc_rss_kb(o->server_pid);
+    char stats[1024] = "";
+    if (o->stats_path != NULL && http_ctl_body(o, "GET", o->stats_path, stats, sizeof(stats)) != 200)
+        stats[0] = '\0';
     head(o, ready);
     long delta = rss1 - rss0;
     printf(",\"rss_kb_before\":%ld,\"rss_kb_after\":%ld,\"rss_kb_total\":%ld,\"bytes_per_conn\":%.0f",
            rss0, rss1, delta, ready ? (double)delta * 1024.0 / (double)ready : 0.0);
+    if (stats[0] == '{')
+        printf(",\"server_stats\":%s", stats);
     tail(o);
     reap(o);
     return ready == o->conns ? 0 : 2;
@@ -554,7 +573,7 @@ usage(void)
             "  [--user-prefix u] [--conns-per-user 1] [--conn-rate R/s] [--inflight 256]\n"
             "  [--hold S] [--proto wsc|raw] [--n N] [--size B] [--rounds R] [--duration S]\n"
             "  [--rate MSGS/s] [--server-pid PID] [--server LABEL] [--extra '\"k\":v']\n"
-            "  [--timeout S]\n");
+            "  [--timeout S] [--stats-path /bench/stats?trim=1]\n");
 }
 
 static void
@@ -595,7 +614,7 @@ main(int argc, char **argv)
         {"n", 1, 0, 'n'},        {"size", 1, 0, 'z'},     {"rounds", 1, 0, 'r'},
         {"duration", 1, 0, 'd'}, {"rate", 1, 0, 'm'},     {"server-pid", 1, 0, 'x'},
         {"server", 1, 0, 'S'},   {"extra", 1, 0, 'e'},    {"timeout", 1, 0, 't'},
-        {0, 0, 0, 0}};
+        {"stats-path", 1, 0, 'T'}, {0, 0, 0, 0}};
     const char *sc = NULL;
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -621,6 +640,7 @@ main(int argc, char **argv)
         case 'S': o.server = optarg; break;
         case 'e': o.extra = optarg; break;
         case 't': o.timeout_s = atof(optarg); break;
+        case 'T': o.stats_path = optarg; break;
         default: usage(); return 1;
         }
     }
