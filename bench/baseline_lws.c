@@ -4,7 +4,9 @@
  * holding a small queue of references to shared messages (no lws_ring), and exactly one
  * lws_write() per LWS_CALLBACK_SERVER_WRITEABLE.  Same control endpoint as bench_hub:
  *   POST /bench/broadcast?n=50&size=64   POST /bench/burst?n=100&size=64   GET /bench/stats
- * Text frames from clients are echoed back.  Stops after --timeout seconds or on SIGTERM. */
+ * Text frames from clients are echoed back.  Stops after --timeout seconds or on SIGTERM.
+ * --evlib ev runs the same server on lws's libev plugin (epoll) instead of lws's own poll()
+ * loop, to show what the loop choice costs (docs/benchmarks.md). */
 #define _GNU_SOURCE
 #include <libwebsockets.h>
 #include <signal.h>
@@ -14,6 +16,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 struct bmsg {
     unsigned refs;
@@ -219,9 +222,12 @@ int
 main(int argc, char **argv)
 {
     int port = 8080, timeout_s = 600;
+    bool libev = false;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--port") == 0)
             port = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--evlib") == 0)
+            libev = strcmp(argv[i + 1], "ev") == 0;
         else if (strcmp(argv[i], "--timeout") == 0)
             timeout_s = atoi(argv[i + 1]);
     }
@@ -235,10 +241,19 @@ main(int argc, char **argv)
     memset(&info, 0, sizeof(info));
     info.port = port;
     info.protocols = protocols;
-    info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+    info.options = LWS_SERVER_OPTION_DISABLE_IPV6 | (libev ? LWS_SERVER_OPTION_LIBEV : 0);
     struct lws_context *ctx = lws_create_context(&info);
     if (ctx == NULL)
         return 1;
+    if (libev) {
+        /* lws runs the libev loop itself; SIGALRM's and SIGTERM's default action ends it. */
+        alarm((unsigned)timeout_s);
+        printf("{\"baseline_lws\":\"listening\",\"port\":%d,\"evlib\":\"ev\"}\n", port);
+        fflush(stdout);
+        lws_service(ctx, 0);
+        lws_context_destroy(ctx);
+        return 0;
+    }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN);
