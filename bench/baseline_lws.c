@@ -213,7 +213,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
     return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
-static const struct lws_protocols protocols[] = {
+static struct lws_protocols protocols[] = {
     {"bench", callback, sizeof(struct pss), 0, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
@@ -223,9 +223,12 @@ main(int argc, char **argv)
 {
     int port = 8080, timeout_s = 600;
     bool libev = false;
+    size_t rx = 0; /* 0: lws's default receive buffer */
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--port") == 0)
             port = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--rx-buffer") == 0)
+            rx = (size_t)atol(argv[i + 1]);
         else if (strcmp(argv[i], "--evlib") == 0)
             libev = strcmp(argv[i + 1], "ev") == 0;
         else if (strcmp(argv[i], "--timeout") == 0)
@@ -236,6 +239,7 @@ main(int argc, char **argv)
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
+    protocols[0].rx_buffer_size = rx;
     lws_set_log_level(LLL_ERR, NULL);
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof(info));

@@ -39,6 +39,8 @@ start() {
     wsc) start_server wsc "$PORT" "$BUILD/bench/bench_hub" --port "$PORT" --timeout 600 ;;
     wsc128) start_server wsc "$PORT" "$BUILD/bench/bench_hub" --port "$PORT" --rx-buffer 128 --timeout 600 ;;
     lws) start_server lws "$PORT" "$BUILD/bench/baseline_lws" --port "$PORT" --timeout 600 ;;
+    lws128) start_server lws "$PORT" "$BUILD/bench/baseline_lws" --port "$PORT" --rx-buffer 128 --timeout 600 ;;
+    lws-libev) start_server lws "$PORT" "$BUILD/bench/baseline_lws" --port "$PORT" --evlib ev --timeout 600 ;;
     ws) start_server ws "$PORT" node bench/baseline_ws.js --port "$PORT" --timeout 600 ;;
     esac
 }
@@ -47,11 +49,12 @@ start() {
 lg() {
     local server=$1 scenario=$2 label=$1 proto=raw
     shift 2
-    case $server in wsc*) proto=wsc label=wsc ;; esac
+    case $server in wsc*) proto=wsc label=wsc ;; lws128) label=lws ;; esac
     start "$server"
     "$LG" --scenario "$scenario" --port "$PORT" --server-pid "$SERVER_PID" --server "$label" \
         --proto "$proto" --timeout 240 "$@" | tee -a "$OUT" || echo "bench: $server $scenario failed" >&2
     stop_server
+    sleep 2 # let the kernel tear down the last scenario's sockets before the next one
     PORT=$((PORT + 1))
 }
 
@@ -66,6 +69,8 @@ lg wsc128 idle --conns "${IDLE_N##* }" --procs 4 --conn-rate 8000 --hold 3 --sta
 lg wsc128 idle --conns "${IDLE_N##* }" --procs 4 --conn-rate 8000 --inflight 8 --hold 3 --stats-path /bench/stats --extra '"rx_buffer":128,"note":"8 handshakes in flight per loadgen process"'
 lg lws idle --conns "${IDLE_N##* }" --procs 4 --conn-rate 8000 --hold 3
 lg ws idle --conns "${IDLE_N##* }" --procs 4 --conn-rate 8000 --hold 3
+# lws's own floor: the same small buffer and handshake concurrency as the best wsc row
+lg lws128 idle --conns "${IDLE_N##* }" --procs 4 --conn-rate 8000 --inflight 8 --hold 3 --extra '"rx_buffer":128,"note":"8 handshakes in flight per loadgen process"'
 
 echo "bench: broadcast, flat-out (50 messages at once)" >&2
 for size in 64 1024; do
@@ -86,6 +91,9 @@ lg ws echo --conns "$MED" --procs 1 --duration "$DUR" --size 64
 
 echo "bench: p2p and ack (wsc only)" >&2
 lg wsc p2p --conns "$BIG" --procs 2 --rate $((BIG * 2)) --duration "$DUR" --size 64
+# the same open-loop traffic echoed by plain lws, on its own poll() loop and on libev (epoll)
+lg lws p2p --conns "$BIG" --procs 2 --rate $((BIG * 2)) --duration "$DUR" --size 64 --extra '"note":"open-loop echo"'
+lg lws-libev p2p --conns "$BIG" --procs 2 --rate $((BIG * 2)) --duration "$DUR" --size 64 --extra '"note":"open-loop echo, lws on libev"'
 lg wsc ack --conns "$MED" --procs 1 --conns-per-user 2 --duration "$DUR" --size 64
 
 echo "bench: connect" >&2
