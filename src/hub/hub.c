@@ -163,6 +163,13 @@ vhost_finalize(struct lws_vhost *vh, void *arg)
     hub_release(arg);
 }
 
+/* lws 4.1 gives every vhost without a policy a default one that arms a "validity" timer on
+ * each WebSocket (ping after 300 s) when it is established and on every pong.  The hub has its
+ * own liveness sweep (PROTOCOL.md section 5), and lws keeps these timers in one sorted list,
+ * where each new 300-second deadline is the latest and is inserted by walking the whole list:
+ * O(n) per accept and per pong, O(n^2) to fill a node.  A zeroed policy turns that off. */
+static const lws_retry_bo_t no_validity_policy = {0};
+
 static wsc_err
 create_vhost(wsc_hub *hub)
 {
@@ -186,6 +193,7 @@ create_vhost(wsc_hub *hub)
     info.finalize_arg = hub;
     info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
     info.keepalive_timeout = 5;
+    info.retry_and_idle_policy = &no_validity_policy;
     if (hub->cfg.tls_cert != NULL) {
         info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
         info.ssl_cert_filepath = hub->cfg.tls_cert;

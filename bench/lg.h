@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/* What the load generator's parent and children share: options, the records children send up
+ * their pipe, clocks and /proc readers. */
+#ifndef WSC_BENCH_LG_H
+#define WSC_BENCH_LG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "lg_hist.h"
+
+enum lg_scenario { SC_IDLE, SC_BROADCAST, SC_PACED, SC_ECHO, SC_ACK, SC_P2P, SC_CONNECT, SC_BURST };
+
+typedef struct lg_opts {
+    const char *host;        /* server address; default 127.0.0.1 */
+    int port;                /* default 8080 */
+    const char *path;        /* default /ws */
+    unsigned conns;          /* in all */
+    unsigned procs;          /* children */
+    const char *user_prefix; /* user ids: prefix + (index / conns_per_user) */
+    unsigned conns_per_user; /* default 1 */
+    double conn_rate;        /* connections per second over all children; 0: unlimited */
+    unsigned inflight;       /* handshakes in flight per child */
+    double hold_s;           /* idle: settle time before RSS is read */
+    enum lg_scenario scenario;
+    const char *scenario_name;
+    bool proto_wsc;          /* wsc JSON frames (else raw payloads for the baselines) */
+    unsigned n;              /* broadcast: messages per round; burst: messages */
+    unsigned size;           /* payload (content) bytes */
+    unsigned rounds;         /* broadcast rounds */
+    double duration_s;       /* echo, ack, p2p, paced */
+    double msg_rate;         /* p2p: messages/s in all; paced: broadcasts/s */
+    pid_t server_pid;        /* for RSS, CPU and strace; 0: not measured */
+    const char *server;      /* label printed in the result ("wsc", "lws", "ws") */
+    const char *extra;       /* extra JSON members appended to the result ("k":v,...) */
+    double timeout_s;        /* whole run */
+    const char *stats_path;  /* idle: GET this after measuring and embed the JSON answer */
+} lg_opts;
+
+enum { REC_READY = 1, REC_ROUND, REC_FINAL };
+
+/* One record up a child's pipe; REC_FINAL is followed by an lg_hist. */
+typedef struct lg_rec {
+    int32_t type;
+    int32_t child;
+    uint64_t v[8];
+} lg_rec;
+
+/* REC_READY: v[0] ready, v[1] failed, v[2] first connect start (ns), v[3] last ready (ns).
+ * REC_ROUND: v[0] rounds complete, v[1] time of the last payload frame (ns).
+ * REC_FINAL: v[0] ready, v[1] failed, v[2] closed by the server, v[3] frames received,
+ *            v[4] payload frames, v[5] replies (echo/ack), v[6] messages sent. */
+
+/** Runs child number k (its connections are k, k + procs, ...) until told to stop; never
+ *  returns. */
+void lg_child_run(const lg_opts *o, unsigned k, int up_fd, int cmd_fd);
+
+uint64_t lg_now_ns(void);
+/** Builds the payload text "@<20-digit ns>@xxx..." of exactly size bytes (size >= 22). */
+void lg_stamp(char *out, unsigned size, uint64_t ns);
+/** The stamp inside a payload, or 0. */
+uint64_t lg_find_stamp(const unsigned char *p, size_t len);
+
+#endif

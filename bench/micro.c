@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: MIT */
+/* wsc-micro: in-process micro-benchmarks of the hub's hot path, one JSON line each.
+ *   encode    wsc__msg_encode() of fresh messages (64-byte content, typical fields)
+ *   enqueue   wsc_hub_send_to_user() of one encoded message to a user with one real, registered
+ *             connection (a raw client on 127.0.0.1), on the loop thread, in batches of 512
+ *             with the queue drained (written and read) between batches; only the sends are
+ *             timed
+ *   register  the registry's own steps for a new connection of a new user (lookup miss,
+ *             allocate the user, insert in the user table and the order list, insert the
+ *             connection by id) and their undoing, on the same hash tables the hub uses,
+ *             with 100,000 users present; not the handshake (see the connect scenario) */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <wsc/wsc.h>
+
+#include "models/alloc.h"
+#include "models/hmap.h"
+#include "models/list.h"
+#include "models/msg_internal.h"
+
+static double
+now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static wsc_msg *
+sample_msg(unsigned i)
+{
+    wsc_msg *m = NULL;
+    char id[32];
+    snprintf(id, sizeof(id), "m-%u", i);
+    wsc_msg_new_text(&m, "text", "0123456789012345678901234567890123456789012345678901234567890123");
+    wsc_msg_set(m, WSC_F_ID, id);
+    wsc_msg_set(m, WSC_F_MESSAGE_ID, id);
+    wsc_msg_set(m, WSC_F_SENDER, "user-1");
+    wsc_msg_set(m, WSC_F_RECEIVER, "user-2");
+    wsc_msg_set(m, WSC_F_CREATE_AT, "2026-01-01T00:00:00.000Z");
+    return m;
+}
+
+static void
+bench_encode(unsigned n)
+{
+    wsc_msg **v = malloc(n * sizeof(*v));
+    for (unsigned i = 0; i < n; i++)
+        v[i] = sample_msg(i);
+    double t0 = now_s();
+    for (unsigned i = 0; i < n; i++)
+        wsc__msg_encode(v[i]);
+    double t = now_s() - t0;
+    size_t len = 0;
+    wsc__msg_wire(v[0], &len);
+    for (unsigned i = 0; i < n; i++)
+        wsc_msg_unref(v[i]);
+    free(v);
+    printf("{\"scenario\":\"micro\",\"op\":\"encode\",\"n\":%u,\"wire_bytes\":%zu,\"ns_per_op\":%.1f}\n",
+           n, len, t * 1e9 / n);
+}
+
+/* A raw WebSocket client socket, upgraded as user_id=m0. */
+static int
+raw_client(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+        return -1;
+    const char req[] = "GET /ws?user_id=m0 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                       "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                       "Sec-WebSocket-Version: 13\r\n\r\n";
+    if (write(fd, req, sizeof(req) - 1) != (ssize_t)(sizeof(req) - 1))
+        return -1;
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    return fd;
+}
+
+static void
+drain(wsc_hub *hub, wsc_loop *loop, int fd)
+{
+    static char sink[1 << 16];
+    wsc_hub_stats st;
+    for (int i = 0; i < 100000; i++) {
+        wsc_loop_run_once(loop, 0);
+        while (read(fd, sink, sizeof(sink)) > 0)
+            ;
+        wsc_hub_get_stats(hub, &st);
+        if (st.queued == 0)
+            return;
+    }
+}
+
+static void
+bench_enqueue(unsigned batches)
+{
+    enum { BATCH = 512 };
+    wsc_loop *loop = NULL;
+    wsc_loop_new(&loop);
+    wsc_hub_config cfg;
+    wsc_hub_config_init(&cfg);
+    cfg.loop = loop;
+    cfg.port = 0;
+    cfg.host = "127.0.0.1";
+    cfg.insecure_user_id = true;
+    cfg.queue_max_count = BATCH * 2;
+    cfg.queue_max_bytes = 64u << 20;
+    wsc_hub *hub = NULL;
+    if (wsc_hub_new(&hub, &cfg) != WSC_OK)
+        return;
+    int fd = raw_client(wsc_hub_port(hub));
+    double deadline = now_s() + 5;
+    while (fd >= 0 && !wsc_hub_is_online(hub, "m0") && now_s() < deadline)
+        wsc_loop_run_once(loop, 10);
+    if (fd < 0 || !wsc_hub_is_online(hub, "m0")) {
+        fprintf(stderr, "micro: the client did not register\n");
+        return;
+    }
+    wsc_msg *m = sample_msg(0);
+    wsc__msg_encode(m);
+    drain(hub, loop, fd);
+    double t = 0;
+    size_t queued = 0;
+    for (unsigned b = 0; b < batches; b++) {
+        double t0 = now_s();
+        for (unsigned i = 0; i < BATCH; i++) {
+            size_t q = 0;
+            wsc_hub_send_to_user(hub, "m0", m, &q);
+            queued += q;
+        }
+        t += now_s() - t0;
+        drain(hub, loop, fd);
+    }
+    wsc_msg_unref(m);
+    close(fd);
+    wsc_hub_free(hub);
+    wsc_loop_free(loop);
+    unsigned n = batches * BATCH;
+    printf("{\"scenario\":\"micro\",\"op\":\"enqueue\",\"n\":%u,\"queued\":%zu,\"batch\":%d,"
+           "\"ns_per_op\":%.1f}\n",
+           n, queued, BATCH, t * 1e9 / n);
+}
+
+/* The registry's records, as in src/hub (hub_internal.h): a user with an intrusive node, an
+ * order link and its id; a connection with its by-id node. */
+struct reg_user {
+    wsc__hnode node;
+    struct wsc_list link;
+    struct wsc_list conns;
+    size_t n_conns;
+    char id[];
+};
+struct reg_conn {
+    wsc__hnode by_id;
+    struct wsc_list user_link;
+    uint64_t id;
+};
+
+static bool
+user_eq(const wsc__hnode *n, const void *key)
+{
+    return strcmp(wsc_container_of(n, struct reg_user, node)->id, key) == 0;
+}
+
+static struct reg_user *
+reg_add(wsc__hmap *users, struct wsc_list *order, wsc__hmap *conns, const char *uid,
+        struct reg_conn *c)
+{
+    uint64_t h = wsc__hash_str(uid);
+    wsc__hnode *found = wsc__hmap_find(users, h, user_eq, uid);
+    struct reg_user *u = found ? wsc_container_of(found, struct reg_user, node) : NULL;
+    if (u == NULL) {
+        size_t n = strlen(uid);
+        u = malloc(sizeof(*u) + n + 1);
+        memcpy(u->id, uid, n + 1);
+        wsc_list_init(&u->conns);
+        u->n_conns = 0;
+        wsc__hmap_insert(users, &u->node, h);
+        wsc_list_push_back(order, &u->link);
+    }
+    wsc_list_push_back(&u->conns, &c->user_link);
+    u->n_conns++;
+    wsc__hmap_insert(conns, &c->by_id, wsc__hash_u64(c->id));
+    return u;
+}
+
+static void
+reg_remove(wsc__hmap *users, wsc__hmap *conns, struct reg_user *u, struct reg_conn *c)
+{
+    wsc_list_remove(&c->user_link);
+    wsc__hmap_remove(conns, &c->by_id);
+    if (--u->n_conns == 0) {
+        wsc__hmap_remove(users, &u->node);
+        wsc_list_remove(&u->link);
+        free(u);
+    }
+}
+
+static void
+bench_register(unsigned n)
+{
+    wsc__hmap users, conns;
+    struct wsc_list order;
+    wsc__hmap_init(&users);
+    wsc__hmap_init(&conns);
+    wsc_list_init(&order);
+    struct reg_conn *c = calloc(n, sizeof(*c));
+    struct reg_user **u = calloc(n, sizeof(*u));
+    char (*ids)[24] = malloc((size_t)n * 24);
+    for (unsigned i = 0; i < n; i++) {
+        snprintf(ids[i], 24, "user-%u", i);
+        c[i].id = i + 1;
+    }
+    /* First fill (the tables grow), then time a full remove and re-add at that size. */
+    for (unsigned i = 0; i < n; i++)
+        u[i] = reg_add(&users, &order, &conns, ids[i], &c[i]);
+    double t0 = now_s();
+    for (unsigned i = 0; i < n; i++)
+        reg_remove(&users, &conns, u[i], &c[i]);
+    double t_rm = now_s() - t0;
+    t0 = now_s();
+    for (unsigned i = 0; i < n; i++)
+        u[i] = reg_add(&users, &order, &conns, ids[i], &c[i]);
+    double t_add = now_s() - t0;
+    for (unsigned i = 0; i < n; i++)
+        reg_remove(&users, &conns, u[i], &c[i]);
+    wsc__hmap_clear(&users);
+    wsc__hmap_clear(&conns);
+    free(c);
+    free(u);
+    free(ids);
+    printf("{\"scenario\":\"micro\",\"op\":\"register\",\"n\":%u,\"ns_per_op\":%.1f,"
+           "\"unregister_ns_per_op\":%.1f,\"what\":\"registry tables only\"}\n",
+           n, t_add * 1e9 / n, t_rm * 1e9 / n);
+}
+
+int
+main(int argc, char **argv)
+{
+    unsigned scale = argc > 1 ? (unsigned)atoi(argv[1]) : 1;
+    if (scale == 0)
+        scale = 1;
+    bench_encode(200000 * scale);
+    bench_enqueue(400 * scale);
+    bench_register(100000 * scale);
+    return 0;
+}

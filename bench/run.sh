@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# One command for the benchmark matrix of docs/benchmarks.md: builds Release, installs what the
+# bench needs, runs wsc, the plain-lws baseline and the Node `ws` baseline through the same
+# load generator on loopback, writes bench/results/latest.jsonl and rewrites
+# docs/benchmarks.md with plots in docs/img/.  About ten minutes on 2 cores.
+#   QUICK=1 bench/run.sh     smaller sizes, for trying the harness (does not touch docs/)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. bench/lib.sh
+
+# --- tools and build
+need=()
+for t in node npm gnuplot strace python3 cmake; do command -v "$t" >/dev/null || need+=("$t"); done
+if [ ${#need[@]} -gt 0 ]; then
+    echo "bench: installing the bench tools (missing: ${need[*]})" >&2
+    bash scripts/install-deps.sh --bench
+fi
+if [ ! -d bench/node_modules/ws ]; then
+    (cd bench && npm install --no-audit --no-fund --silent ws@8)
+fi
+cmake --preset release >/dev/null
+cmake --build build/release -j2 >/dev/null
+
+# --- sizes
+if [ "${QUICK:-0}" = 1 ]; then
+    BIG=2000 IDLE_N="1500 1900" MED=200 DUR=3 ROUNDS=1 OUT=bench/results/quick.jsonl
+else
+    BIG=10000 IDLE_N="15000 19000" MED=1000 DUR=10 ROUNDS=3 OUT=bench/results/latest.jsonl
+fi
+mkdir -p bench/results
+: >"$OUT"
+PORT=9601
+trap stop_server EXIT
+
+# start NAME: starts server NAME (wsc, wsc128, lws, ws) on $PORT
+start() {
+    case $1 in
+    wsc) start_server wsc "$PORT" "$BUILD/bench/bench_hub" --port "$PORT" --timeout 600 ;;
+    wsc128) start_server wsc "$PORT" "$BUILD/bench/bench_hub" --port "$PORT" --rx-buffer 128 --timeout 600 ;;
+    lws) start_server lws "$PORT" "$BUILD/bench/baseline_lws" --port "$PORT" --timeout 600 ;;
+    lws128) start_server lws "$PORT" "$BUILD/bench/baseline_lws" --port "$PORT" --rx-buffer 128 --timeout 600 ;;
+    lws-libev) start_server lws "$PORT" "$BUILD/bench/baseline_lws" --port "$PORT" --evlib ev --timeout 600 ;;
+    ws) start_server ws "$PORT" node bench/baseline_ws.js --port "$PORT" --timeout 600 ;;
+    esac
+}
+
+# lg SERVER SCENARIO ARGS...: one measurement on a fresh server
+lg() {
+    local server=$1 scenario=$2 label=$1 proto=raw
+    shift 2
+    case $server in wsc*) proto=wsc label=wsc ;; lws128) label=lws ;; esac
+    start "$server"
+    "$LG" --scenario "$scenario" --port "$PORT" --server-pid "$SERVER_PID" --server "$label" \
+        --proto "$proto" --timeout 240 "$@" | tee -a "$OUT" || echo "bench: $server $scenario failed" >&2
+    stop_server
+    sleep 2 # let the kernel tear down the last scenario's sockets before the next one
+    PORT=$((PORT + 1))
+}
+
+echo "bench: micro-benchmarks" >&2
+"$BUILD/bench/wsc-micro" | tee -a "$OUT"
+
+echo "bench: idle" >&2
+for n in $IDLE_N; do
+    lg wsc idle --conns "$n" --procs 4 --conn-rate 8000 --hold 3 --stats-path /bench/stats --extra '"rx_buffer":512'
+done
+lg wsc128 idle --conns "${IDLE_N##* }" --procs 4 --conn-rate 8000 --hold 3 --stats-path /bench/stats --extra '"rx_buffer":128'
+lg wsc128 idle --conns "${IDLE_N##* }" --procs 4 --conn-rate 8000 --inflight 8 --hold 3 --stats-path /bench/stats --extra '"rx_buffer":128,"note":"8 handshakes in flight per loadgen process"'
+lg lws idle --conns "${IDLE_N##* }" --procs 4 --conn-rate 8000 --hold 3
+lg ws idle --conns "${IDLE_N##* }" --procs 4 --conn-rate 8000 --hold 3
+# lws's own floor: the same small buffer and handshake concurrency as the best wsc row
+lg lws128 idle --conns "${IDLE_N##* }" --procs 4 --conn-rate 8000 --inflight 8 --hold 3 --extra '"rx_buffer":128,"note":"8 handshakes in flight per loadgen process"'
+
+echo "bench: broadcast, flat-out (50 messages at once)" >&2
+for size in 64 1024; do
+    for s in wsc lws ws; do
+        lg "$s" broadcast --conns "$BIG" --procs 2 --n 50 --size "$size" --rounds "$ROUNDS"
+    done
+done
+
+echo "bench: broadcast, paced (10 messages/s)" >&2
+for s in wsc lws ws; do
+    lg "$s" paced --conns "$BIG" --procs 2 --rate 10 --duration "$DUR" --size 64
+done
+
+echo "bench: echo (wsc: through p2p routing)" >&2
+lg wsc echo --conns "$MED" --procs 1 --conns-per-user 2 --duration "$DUR" --size 64
+lg lws echo --conns "$MED" --procs 1 --duration "$DUR" --size 64
+lg ws echo --conns "$MED" --procs 1 --duration "$DUR" --size 64
+
+echo "bench: p2p and ack (wsc only)" >&2
+lg wsc p2p --conns "$BIG" --procs 2 --rate $((BIG * 2)) --duration "$DUR" --size 64
+# the same open-loop traffic echoed by plain lws, on its own poll() loop and on libev (epoll)
+lg lws p2p --conns "$BIG" --procs 2 --rate $((BIG * 2)) --duration "$DUR" --size 64 --extra '"note":"open-loop echo"'
+lg lws-libev p2p --conns "$BIG" --procs 2 --rate $((BIG * 2)) --duration "$DUR" --size 64 --extra '"note":"open-loop echo, lws on libev"'
+lg wsc ack --conns "$MED" --procs 1 --conns-per-user 2 --duration "$DUR" --size 64
+
+echo "bench: connect" >&2
+for s in wsc lws ws; do
+    lg "$s" connect --conns "$BIG" --procs 2 --inflight 256
+done
+
+echo "bench: burst (100 messages to one user)" >&2
+for s in wsc lws ws; do
+    lg "$s" burst --conns 1 --procs 1 --n 100 --size 64
+done
+
+if [ "${QUICK:-0}" != 1 ]; then
+    python3 bench/report.py "$OUT" docs/benchmarks.md docs/img
+    echo "bench: wrote $OUT, docs/benchmarks.md and docs/img/" >&2
+fi
