@@ -137,6 +137,8 @@ typedef struct wsc_hub_config {
     size_t dedupe_max_users; /**< users whose window is kept; default 100000 */
     unsigned ack_tick_ms;    /**< resolution of ACK timers; default 10 */
     uint64_t rng_seed;       /**< jitter seed; 0 (default): from the clock */
+    unsigned store_check_ms; /**< the store is pinged this often (wsc_store_ping); while a
+                                  ping fails /readyz answers 503.  Default 1000; 0: off */
 } wsc_hub_config;
 
 /** Counters of one hub. */
