@@ -148,10 +148,7 @@ open_store(const wsc_hubd_config *cfg, wsc_loop *loop, wsc_store **store)
     }
     const char *which = url == cfg->mysql_url ? "mysql" : "redis";
     if (e == WSC_ERR_UNSUPPORTED)
-        fprintf(stderr,
-                "wsc-hub: %s:// is not supported by this build (the MySQL backend is not "
-                "written yet); use --redis, or leave storage out for the memory store\n",
-                which);
+        fprintf(stderr, "wsc-hub: %s:// is not supported by this build of wsc\n", which);
     else
         fprintf(stderr, "wsc-hub: cannot open the %s store: %s\n", which, wsc_strerror(e));
     app_log(cfg->log_level, WSC_LOG_ERROR, "start_failed",

@@ -41,7 +41,9 @@ WSC_API wsc_err wsc_repo_memory_new(wsc_loop *loop, const wsc_store_config *cfg,
 /** Opens a store chosen by url: "memory:", "redis://[:password@]host:port[/db]" or
  *  "mysql://user:password@host:port/database".  Returns at once; Redis and MySQL connect in
  *  the background and reconnect with backoff, ops issued meanwhile wait up to the command
- *  timeout.  WSC_ERR_INVALID (bad url), WSC_ERR_NOMEM, WSC_ERR_IO. */
+ *  timeout.  A MySQL store owns one worker thread (the connector blocks; the loop never
+ *  does), started here and joined by wsc_store_close() (docs/storage.md).
+ *  WSC_ERR_INVALID (bad url), WSC_ERR_NOMEM, WSC_ERR_IO. */
 WSC_API wsc_err wsc_store_open(wsc_loop *loop, const char *url, const wsc_store_config *cfg,
                                wsc_store **out);
 

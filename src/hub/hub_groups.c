@@ -5,6 +5,7 @@
 
 #include "hub/hub_internal.h"
 #include "models/alloc.h"
+#include "models/strv.h"
 
 struct group_member {
     wsc__hnode node;      /* group->members */
@@ -127,39 +128,26 @@ wsc_hub_group_has(const wsc_hub *hub, const char *group_id, const char *user_id)
     return g != NULL && member_find(g, user_id) != NULL;
 }
 
+static const char *
+member_id_of(const struct wsc_list *node)
+{
+    return wsc_container_of(node, struct group_member, link)->id;
+}
+
 wsc_err
 wsc_hub_group_members(const wsc_hub *hub, const char *group_id, char ***out, size_t *n)
 {
     if (hub == NULL || group_id == NULL || out == NULL)
         return WSC_ERR_INVALID;
     const struct hub_group *g = group_find(hub, group_id);
-    size_t count = g ? g->count : 0, bytes = 0;
-    const struct wsc_list *pos;
-    if (g != NULL) {
-        wsc_list_foreach(pos, &g->order) {
-            bytes += strlen(wsc_container_of(pos, struct group_member, link)->id) + 1;
-        }
-    }
-    /* One block: the pointer array, then the strings. */
-    char **arr = wsc__malloc((count + 1) * sizeof(char *) + bytes);
-    if (arr == NULL)
-        return WSC_ERR_NOMEM;
-    char *s = (char *)(arr + count + 1);
-    size_t i = 0;
-    if (g != NULL) {
-        wsc_list_foreach(pos, &g->order) {
-            const char *id = wsc_container_of(pos, struct group_member, link)->id;
-            size_t len = strlen(id) + 1;
-            memcpy(s, id, len);
-            arr[i++] = s;
-            s += len;
-        }
-    }
-    arr[i] = NULL;
-    *out = arr;
-    if (n != NULL)
+    struct wsc_list empty;
+    wsc_list_init(&empty);
+    size_t count = 0;
+    wsc_err err =
+        wsc__strv_from_list(g ? &g->order : &empty, 0, SIZE_MAX, member_id_of, out, &count);
+    if (err == WSC_OK && n != NULL)
         *n = count;
-    return WSC_OK;
+    return err;
 }
 
 size_t

@@ -248,6 +248,11 @@ wsc__hub_http(wsc_hub *hub, wsc_conn *pss, struct lws *wsi, enum lws_callback_re
     case LWS_CALLBACK_HTTP_WRITEABLE:
         if (r == NULL || !r->responded)
             return 0;
+        /* Detach first: on a keep-alive connection lws_http_transaction_completed() drops the
+         * protocol at once (LWS_CALLBACK_HTTP_DROP_PROTOCOL), whose abandon() would free r
+         * under us. */
+        pss->http = NULL;
+        r->pss = NULL;
         int rc = write_response(r, wsi);
         req_free(r);
         return rc;

@@ -6,6 +6,7 @@
 #include "hub/hub_internal.h"
 #include "models/alloc.h"
 #include "models/msg_internal.h"
+#include "models/strv.h"
 #include "protocol/frames.h"
 
 bool
@@ -34,39 +35,21 @@ wsc_hub_user_conns(const wsc_hub *hub, const char *user_id, wsc_conn_id *ids, si
     return WSC_OK;
 }
 
+static const char *
+user_id_of(const struct wsc_list *node)
+{
+    return wsc_container_of(node, struct hub_user, link)->id;
+}
+
 wsc_err
 wsc_hub_online_users(const wsc_hub *hub, size_t offset, size_t limit, char ***out, size_t *n,
                      size_t *total)
 {
     if (hub == NULL || out == NULL || n == NULL)
         return WSC_ERR_INVALID;
-    size_t count = 0, bytes = 0, i = 0;
-    const struct wsc_list *pos;
-    wsc_list_foreach(pos, &hub->user_order) {
-        if (i >= offset && count < limit) {
-            bytes += strlen(wsc_container_of(pos, struct hub_user, link)->id) + 1;
-            count++;
-        }
-        i++;
-    }
-    char **arr = wsc__malloc((count + 1) * sizeof(char *) + bytes);
-    if (arr == NULL)
-        return WSC_ERR_NOMEM;
-    char *s = (char *)(arr + count + 1);
-    size_t k = 0;
-    i = 0;
-    wsc_list_foreach(pos, &hub->user_order) {
-        if (i++ < offset || k >= count)
-            continue;
-        const char *id = wsc_container_of(pos, struct hub_user, link)->id;
-        size_t len = strlen(id) + 1;
-        memcpy(s, id, len);
-        arr[k++] = s;
-        s += len;
-    }
-    arr[k] = NULL;
-    *out = arr;
-    *n = k;
+    wsc_err err = wsc__strv_from_list(&hub->user_order, offset, limit, user_id_of, out, n);
+    if (err != WSC_OK)
+        return err;
     if (total != NULL)
         *total = hub->stats.users;
     return WSC_OK;

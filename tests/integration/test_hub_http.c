@@ -95,6 +95,27 @@ test_hub_http__builtin_paths_and_404(void **state)
     thub_free(&t);
 }
 
+/* A keep-alive request: lws drops the HTTP protocol of the connection inside
+ * lws_http_transaction_completed(), while the answer is being written; the request must be
+ * freed once (it was freed twice, which crashed the hub on browsers' requests). */
+static void
+test_hub_http__keep_alive_answers(void **state)
+{
+    (void)state;
+    thub t;
+    thub_start_default(&t);
+    static const char *const keep[] = {"Connection: keep-alive", NULL};
+    for (int i = 0; i < 5; i++) {
+        thttp *h = request(&t, "GET", "/healthz", keep, NULL);
+        expect_status(&t, h, 200);
+        h = request(&t, "GET", "/nowhere", keep, NULL);
+        expect_status(&t, h, 404);
+    }
+    thttp *h = request(&t, "GET", "/healthz", NULL, NULL);
+    expect_status(&t, h, 200);
+    thub_free(&t);
+}
+
 static void
 test_hub_http__hook_sees_request_and_answers(void **state)
 {
@@ -174,6 +195,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hub_http__builtin_paths_and_404),
+        cmocka_unit_test(test_hub_http__keep_alive_answers),
         cmocka_unit_test(test_hub_http__hook_sees_request_and_answers),
         cmocka_unit_test(test_hub_http__answer_later_and_client_gone),
     };

@@ -59,7 +59,12 @@ build_request(thttp *h, int port, const char *method, const char *path, const ch
     rc |= tnet_buf_append_str(o, method);
     rc |= tnet_buf_append_str(o, " ");
     rc |= tnet_buf_append_str(o, path);
-    snprintf(line, sizeof(line), " HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n", port);
+    /* "Connection: close" unless the caller names its own Connection header (keep-alive). */
+    bool own_connection = false;
+    for (size_t i = 0; headers != NULL && headers[i] != NULL; i++)
+        own_connection = own_connection || strncasecmp(headers[i], "Connection:", 11) == 0;
+    snprintf(line, sizeof(line), " HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s", port,
+             own_connection ? "" : "Connection: close\r\n");
     rc |= tnet_buf_append_str(o, line);
     for (size_t i = 0; headers != NULL && headers[i] != NULL; i++) {
         rc |= tnet_buf_append_str(o, headers[i]);

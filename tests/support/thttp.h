@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* thttp: a non-blocking HTTP/1.1 client for tests of the hub's plain HTTP endpoints (/api,
- * /healthz, /sse/send, ...).  One request per connection, sent with "Connection: close";
- * the answer may be delimited by Content-Length, chunked encoding or the end of the
- * connection.  Drive it with thttp_pump (or twait_until) until thttp_done. */
+ * /healthz, /sse/send, ...).  One request per connection, sent with "Connection: close"
+ * unless the caller passes its own Connection header (e.g. keep-alive; the client still
+ * closes after the answer); the answer may be delimited by Content-Length, chunked encoding or the
+ * end of the connection.  Drive it with thttp_pump (or twait_until) until thttp_done. */
 #ifndef WSC_TEST_THTTP_H
 #define WSC_TEST_THTTP_H
 

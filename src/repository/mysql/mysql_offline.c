@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/* Offline messages in MySQL (table wsc_offline): one row per (user, message), the message
+ * as its encoded JSON, the cursor is the auto-increment id (increasing in store order).
+ * Store is one INSERT IGNORE ... SELECT guarded by the user's live count; when it inserts
+ * nothing, a lookup tells a duplicate (WSC_OK, the first copy stays) from a full user
+ * (WSC_ERR_LIMIT); an expired duplicate is deleted and the insert tried again.  Expired
+ * rows are filtered on read and purged by the worker. */
+#include "models/alloc.h"
+#include "repository/mysql/mysql_internal.h"
+
+enum { A_UID, A_MID, A_BODY, A_CREATED, A_EXPIRES, A_UID2, A_NOW, A_MAX };
+
+static struct my_store *
+ms_of(struct wsc_offline_repo *repo)
+{
+    return wsc_container_of(repo, struct my_store, offline);
+}
+
+/* Worker: the insert, and the lookup when it inserted nothing. */
+static wsc_err
+store_run(struct my_conn *c, struct my_job *job)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        wsc_err err = wsc__my_exec(c, MY_OFF_INSERT, job->args, 8, job);
+        if (err != WSC_OK || job->affected == 1)
+            return err;
+        struct my_arg key[3] = {job->args[A_UID], job->args[A_MID], job->args[A_NOW]};
+        err = wsc__my_exec(c, MY_OFF_EXPIRES, key, 2, job);
+        if (err != WSC_OK)
+            return err;
+        if (job->nrows == 0)
+            return WSC_ERR_LIMIT;
+        if (wsc__my_cell(job, 0, 0)->i > job->args[A_NOW].i)
+            return WSC_OK; /* already stored and live */
+        err = wsc__my_exec(c, MY_OFF_DROP_EXPIRED, key, 3, job);
+        if (err != WSC_OK)
+            return err;
+    }
+    return WSC_ERR_LIMIT;
+}
+
+static wsc_err
+off_store(struct wsc_offline_repo *repo, const char *uid, wsc_msg *msg, wsc_repo_done_cb cb,
+          void *user)
+{
+    struct my_store *ms = ms_of(repo);
+    if (!wsc__str_ok(uid) || cb == NULL)
+        return WSC_ERR_INVALID;
+    wsc_buf json = {0};
+    wsc_err err = wsc__offline_encode(msg, &json);
+    if (err != WSC_OK)
+        return err;
+    int64_t now = (int64_t)wsc__wall_ms();
+    struct my_job *job = wsc__my_job_new(MY_OFF_INSERT, store_run, wsc__my_done_ok);
+    if (job != NULL) {
+        wsc__my_arg_str(job, uid);
+        wsc__my_arg_str(job, wsc_msg_get(msg, WSC_F_MESSAGE_ID));
+        wsc__my_arg_strn(job, json.data, json.len);
+        wsc__my_arg_i64(job, now);
+        wsc__my_arg_i64(job, now + (int64_t)ms->base.cfg.offline_ttl_ms);
+        wsc__my_arg_str(job, uid);
+        wsc__my_arg_i64(job, now);
+        wsc__my_arg_i64(job, (int64_t)ms->base.cfg.offline_max_per_user);
+    }
+    wsc_buf_free(&json);
+    return wsc__my_start(ms, job, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, 0);
+}
+
+/* Loop thread: rows (id, body) become frozen messages; the cursor is the last id. */
+static wsc_err
+fetch_done(struct wsc__req *req, struct my_job *job)
+{
+    for (size_t r = 0; r < job->nrows; r++) {
+        const struct my_cell *body = wsc__my_cell(job, r, 1);
+        wsc_msg *m = NULL;
+        if (body->null || wsc__offline_decode(body->s, body->len, &m) != WSC_OK)
+            return WSC_ERR_STORE;
+        if (wsc__req_add_msg(req, m) != WSC_OK)
+            return WSC_ERR_NOMEM;
+        req->cursor = (uint64_t)wsc__my_cell(job, r, 0)->i;
+    }
+    return WSC_OK;
+}
+
+static wsc_err
+off_fetch(struct wsc_offline_repo *repo, const char *uid, uint64_t after, size_t limit,
+          wsc_offline_fetch_cb cb, void *user)
+{
+    if (!wsc__str_ok(uid) || limit == 0 || limit > 1000)
+        return WSC_ERR_INVALID;
+    struct my_job *job = wsc__my_job_new(MY_OFF_FETCH, NULL, fetch_done);
+    if (job != NULL) {
+        wsc__my_arg_str(job, uid);
+        wsc__my_arg_u64(job, after);
+        wsc__my_arg_i64(job, (int64_t)wsc__wall_ms());
+        wsc__my_arg_i64(job, (int64_t)limit);
+    }
+    return wsc__my_start(ms_of(repo), job, WSC__REQ_FETCH, (union wsc__req_cb){.fetch = cb}, user,
+                         after);
+}
+
+static wsc_err
+off_remove(struct wsc_offline_repo *repo, const char *uid, const char *mid, wsc_repo_done_cb cb,
+           void *user)
+{
+    if (!wsc__str_ok(uid) || !wsc__str_ok(mid))
+        return WSC_ERR_INVALID;
+    struct my_job *job = wsc__my_job_new(MY_OFF_REMOVE, NULL, wsc__my_done_affected);
+    if (job != NULL) {
+        wsc__my_arg_str(job, uid);
+        wsc__my_arg_str(job, mid);
+    }
+    return wsc__my_start(ms_of(repo), job, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, 0);
+}
+
+static wsc_err
+count_done(struct wsc__req *req, struct my_job *job)
+{
+    if (job->nrows != 1)
+        return WSC_ERR_STORE;
+    req->count = (uint64_t)wsc__my_cell(job, 0, 0)->i;
+    return WSC_OK;
+}
+
+static wsc_err
+off_count(struct wsc_offline_repo *repo, const char *uid, wsc_repo_count_cb cb, void *user)
+{
+    if (!wsc__str_ok(uid))
+        return WSC_ERR_INVALID;
+    struct my_job *job = wsc__my_job_new(MY_OFF_COUNT, NULL, count_done);
+    if (job != NULL) {
+        wsc__my_arg_str(job, uid);
+        wsc__my_arg_i64(job, (int64_t)wsc__wall_ms());
+    }
+    return wsc__my_start(ms_of(repo), job, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user,
+                         0);
+}
+
+static wsc_err
+off_clear(struct wsc_offline_repo *repo, const char *uid, wsc_repo_done_cb cb, void *user)
+{
+    if (!wsc__str_ok(uid))
+        return WSC_ERR_INVALID;
+    struct my_job *job = wsc__my_job_new(MY_OFF_CLEAR, NULL, wsc__my_done_ok);
+    if (job != NULL)
+        wsc__my_arg_str(job, uid);
+    return wsc__my_start(ms_of(repo), job, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, 0);
+}
+
+const struct wsc_offline_repo_ops wsc__my_offline_ops = {off_store, off_fetch, off_remove,
+                                                         off_count, off_clear};
