@@ -58,8 +58,8 @@ static wsc_err
 acquire(tstore *ts, const char *ns, const char *const *c, size_t n, uint64_t max, tres *r)
 {
     memset(r, 0, sizeof(*r));
-    assert_int_equal(wsc_workload_acquire_least_loaded(repo(ts), ns, c, n, max, tres_acquire, r),
-                     WSC_OK);
+    wsc_err err = wsc_workload_acquire_least_loaded(repo(ts), ns, c, n, max, tres_acquire, r);
+    assert_int_equal(tstore_supported(err), WSC_OK);
     tstore_wait(ts, r);
     return r->status;
 }
