@@ -8,7 +8,6 @@
  * --evlib ev runs the same server on lws's libev plugin (epoll) instead of lws's own poll()
  * loop, to show what the loop choice costs (docs/benchmarks.md). */
 #define _GNU_SOURCE
-#include <libwebsockets.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,6 +16,8 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <libwebsockets.h>
 
 struct bmsg {
     unsigned refs;

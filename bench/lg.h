@@ -25,17 +25,17 @@ typedef struct lg_opts {
     double hold_s;           /* idle: settle time before RSS is read */
     enum lg_scenario scenario;
     const char *scenario_name;
-    bool proto_wsc;          /* wsc JSON frames (else raw payloads for the baselines) */
-    unsigned n;              /* broadcast: messages per round; burst: messages */
-    unsigned size;           /* payload (content) bytes */
-    unsigned rounds;         /* broadcast rounds */
-    double duration_s;       /* echo, ack, p2p, paced */
-    double msg_rate;         /* p2p: messages/s in all; paced: broadcasts/s */
-    pid_t server_pid;        /* for RSS, CPU and strace; 0: not measured */
-    const char *server;      /* label printed in the result ("wsc", "lws", "ws") */
-    const char *extra;       /* extra JSON members appended to the result ("k":v,...) */
-    double timeout_s;        /* whole run */
-    const char *stats_path;  /* idle: GET this after measuring and embed the JSON answer */
+    bool proto_wsc;         /* wsc JSON frames (else raw payloads for the baselines) */
+    unsigned n;             /* broadcast: messages per round; burst: messages */
+    unsigned size;          /* payload (content) bytes */
+    unsigned rounds;        /* broadcast rounds */
+    double duration_s;      /* echo, ack, p2p, paced */
+    double msg_rate;        /* p2p: messages/s in all; paced: broadcasts/s */
+    pid_t server_pid;       /* for RSS, CPU and strace; 0: not measured */
+    const char *server;     /* label printed in the result ("wsc", "lws", "ws") */
+    const char *extra;      /* extra JSON members appended to the result ("k":v,...) */
+    double timeout_s;       /* whole run */
+    const char *stats_path; /* idle: GET this after measuring and embed the JSON answer */
 } lg_opts;
 
 enum { REC_READY = 1, REC_ROUND, REC_FINAL };

@@ -26,11 +26,11 @@ struct conn {
     int fd;
     uint8_t state;
     uint8_t ready;
-    uint32_t idx;        /* global connection index */
+    uint32_t idx; /* global connection index */
     uint32_t seq;
     unsigned char *pend; /* bytes of an incomplete frame (or handshake) */
     uint32_t pend_len;
-    unsigned char *out;  /* bytes the socket did not take yet */
+    unsigned char *out; /* bytes the socket did not take yet */
     uint32_t out_len;
     uint64_t sent_ns;
 };
@@ -172,8 +172,9 @@ on_frame(struct child *ch, struct conn *c, const lg_frame *f)
     const lg_opts *o = ch->o;
     if (f->opcode == LG_OP_PING) {
         unsigned char fr[140];
-        conn_send(ch, c, fr, lg_ws_frame(fr, LG_OP_PONG, f->payload, f->len < 125 ? f->len : 125,
-                                         (uint32_t)random()));
+        conn_send(ch, c, fr,
+                  lg_ws_frame(fr, LG_OP_PONG, f->payload, f->len < 125 ? f->len : 125,
+                              (uint32_t)random()));
         return;
     }
     if (f->opcode == LG_OP_CLOSE) {
@@ -391,8 +392,8 @@ pace(struct child *ch, unsigned *rr)
     if (now >= ch->go_end_ns || ch->ready == 0)
         return;
     double rate = o->msg_rate * (double)ch->n / (double)o->conns;
-    uint64_t owed = (uint64_t)((double)(now - (ch->go_end_ns - (uint64_t)(o->duration_s * 1e9))) /
-                               1e9 * rate);
+    uint64_t owed =
+        (uint64_t)((double)(now - (ch->go_end_ns - (uint64_t)(o->duration_s * 1e9))) / 1e9 * rate);
     for (unsigned tries = 0; ch->sent < owed && tries < ch->n * 2; tries++) {
         struct conn *c = &ch->c[(*rr)++ % ch->n];
         if (c->state == C_OPEN && c->ready)

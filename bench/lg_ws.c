@@ -6,8 +6,7 @@
 #include <string.h>
 
 size_t
-lg_ws_request(char *out, size_t cap, const char *host, int port, const char *path,
-              const char *user)
+lg_ws_request(char *out, size_t cap, const char *host, int port, const char *path, const char *user)
 {
     /* The key is fixed: the load generator does not check Sec-WebSocket-Accept, only the 101. */
     int n = snprintf(out, cap,

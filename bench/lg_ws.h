@@ -8,8 +8,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { LG_OP_CONT = 0, LG_OP_TEXT = 1, LG_OP_BIN = 2, LG_OP_CLOSE = 8, LG_OP_PING = 9,
-       LG_OP_PONG = 10 };
+enum {
+    LG_OP_CONT = 0,
+    LG_OP_TEXT = 1,
+    LG_OP_BIN = 2,
+    LG_OP_CLOSE = 8,
+    LG_OP_PING = 9,
+    LG_OP_PONG = 10
+};
 
 /** Writes the upgrade request for path?user_id=user into out; returns its length. */
 size_t lg_ws_request(char *out, size_t cap, const char *host, int port, const char *path,
@@ -17,8 +23,7 @@ size_t lg_ws_request(char *out, size_t cap, const char *host, int port, const ch
 
 /** Frames payload as one masked client frame into out (needs len + 14 bytes); returns the
  *  frame length. */
-size_t lg_ws_frame(unsigned char *out, int opcode, const void *payload, size_t len,
-                   uint32_t mask);
+size_t lg_ws_frame(unsigned char *out, int opcode, const void *payload, size_t len, uint32_t mask);
 
 /** One parsed server frame, pointing into the caller's buffer. */
 typedef struct lg_frame {

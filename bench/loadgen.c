@@ -364,12 +364,14 @@ sc_idle(const lg_opts *o)
     sleep_s(o->hold_s);
     long rss1 = proc_rss_kb(o->server_pid);
     char stats[1024] = "";
-    if (o->stats_path != NULL && http_ctl_body(o, "GET", o->stats_path, stats, sizeof(stats)) != 200)
+    if (o->stats_path != NULL &&
+        http_ctl_body(o, "GET", o->stats_path, stats, sizeof(stats)) != 200)
         stats[0] = '\0';
     head(o, ready);
     long delta = rss1 - rss0;
-    printf(",\"rss_kb_before\":%ld,\"rss_kb_after\":%ld,\"rss_kb_total\":%ld,\"bytes_per_conn\":%.0f",
-           rss0, rss1, delta, ready ? (double)delta * 1024.0 / (double)ready : 0.0);
+    printf(
+        ",\"rss_kb_before\":%ld,\"rss_kb_after\":%ld,\"rss_kb_total\":%ld,\"bytes_per_conn\":%.0f",
+        rss0, rss1, delta, ready ? (double)delta * 1024.0 / (double)ready : 0.0);
     if (stats[0] == '{')
         printf(",\"server_stats\":%s", stats);
     tail(o);
@@ -443,8 +445,7 @@ sc_paced(const lg_opts *o)
     printf(",\"rate\":%.1f,\"size\":%u,\"deliveries\":%llu,\"expected\":%llu,\"complete\":%s,"
            "\"cpu_s\":%.2f,\"cpu_us_per_delivery\":%.3f",
            o->msg_rate, o->size, (unsigned long long)got, (unsigned long long)(ready * total),
-           complete ? "true" : "false", cpu1 - cpu0,
-           got ? (cpu1 - cpu0) * 1e6 / (double)got : 0.0);
+           complete ? "true" : "false", cpu1 - cpu0, got ? (cpu1 - cpu0) * 1e6 / (double)got : 0.0);
     latency();
     tail(o);
     return complete ? 0 : 2;
@@ -468,9 +469,9 @@ sc_traffic(const lg_opts *o)
     printf(",\"size\":%u,\"duration_s\":%.1f,\"sent\":%llu,\"received\":%llu,\"%s\":%.0f,"
            "\"cpu_s\":%.2f,\"cpu_us_per_msg\":%.3f,\"closed\":%llu",
            o->size, o->duration_s, (unsigned long long)sent, (unsigned long long)got,
-           o->scenario == SC_P2P ? "msgs_per_s" : "round_trips_per_s",
-           (double)done / o->duration_s, cpu1 - cpu0,
-           done ? (cpu1 - cpu0) * 1e6 / (double)done : 0.0, (unsigned long long)sum_final(o, 2));
+           o->scenario == SC_P2P ? "msgs_per_s" : "round_trips_per_s", (double)done / o->duration_s,
+           cpu1 - cpu0, done ? (cpu1 - cpu0) * 1e6 / (double)done : 0.0,
+           (unsigned long long)sum_final(o, 2));
     if (o->scenario == SC_P2P)
         printf(",\"target_rate\":%.0f", o->msg_rate);
     latency();
@@ -560,8 +561,9 @@ sc_burst(const lg_opts *o)
 static const struct {
     const char *name;
     enum lg_scenario sc;
-} scenarios[] = {{"idle", SC_IDLE},   {"broadcast", SC_BROADCAST}, {"paced", SC_PACED},
-                 {"echo", SC_ECHO},   {"ack", SC_ACK},             {"p2p", SC_P2P},
+} scenarios[] = {{"idle", SC_IDLE},       {"broadcast", SC_BROADCAST},
+                 {"paced", SC_PACED},     {"echo", SC_ECHO},
+                 {"ack", SC_ACK},         {"p2p", SC_P2P},
                  {"connect", SC_CONNECT}, {"burst", SC_BURST}};
 
 static void
@@ -602,46 +604,119 @@ on_alarm(int sig)
 int
 main(int argc, char **argv)
 {
-    lg_opts o = {.host = "127.0.0.1", .port = 8080, .path = "/ws", .conns = 100, .procs = 1,
-                 .user_prefix = "u", .conns_per_user = 1, .inflight = 256, .hold_s = 3,
-                 .proto_wsc = true, .n = 50, .size = 64, .rounds = 1, .duration_s = 10,
-                 .msg_rate = 10, .server = "wsc", .timeout_s = 300};
-    static const struct option lo[] = {
-        {"host", 1, 0, 'H'},     {"port", 1, 0, 'p'},     {"path", 1, 0, 'P'},
-        {"conns", 1, 0, 'c'},    {"procs", 1, 0, 'j'},    {"user-prefix", 1, 0, 'u'},
-        {"conns-per-user", 1, 0, 'U'}, {"conn-rate", 1, 0, 'R'}, {"inflight", 1, 0, 'i'},
-        {"hold", 1, 0, 'h'},     {"scenario", 1, 0, 's'}, {"proto", 1, 0, 'w'},
-        {"n", 1, 0, 'n'},        {"size", 1, 0, 'z'},     {"rounds", 1, 0, 'r'},
-        {"duration", 1, 0, 'd'}, {"rate", 1, 0, 'm'},     {"server-pid", 1, 0, 'x'},
-        {"server", 1, 0, 'S'},   {"extra", 1, 0, 'e'},    {"timeout", 1, 0, 't'},
-        {"stats-path", 1, 0, 'T'}, {0, 0, 0, 0}};
+    lg_opts o = {.host = "127.0.0.1",
+                 .port = 8080,
+                 .path = "/ws",
+                 .conns = 100,
+                 .procs = 1,
+                 .user_prefix = "u",
+                 .conns_per_user = 1,
+                 .inflight = 256,
+                 .hold_s = 3,
+                 .proto_wsc = true,
+                 .n = 50,
+                 .size = 64,
+                 .rounds = 1,
+                 .duration_s = 10,
+                 .msg_rate = 10,
+                 .server = "wsc",
+                 .timeout_s = 300};
+    static const struct option lo[] = {{"host", 1, 0, 'H'},
+                                       {"port", 1, 0, 'p'},
+                                       {"path", 1, 0, 'P'},
+                                       {"conns", 1, 0, 'c'},
+                                       {"procs", 1, 0, 'j'},
+                                       {"user-prefix", 1, 0, 'u'},
+                                       {"conns-per-user", 1, 0, 'U'},
+                                       {"conn-rate", 1, 0, 'R'},
+                                       {"inflight", 1, 0, 'i'},
+                                       {"hold", 1, 0, 'h'},
+                                       {"scenario", 1, 0, 's'},
+                                       {"proto", 1, 0, 'w'},
+                                       {"n", 1, 0, 'n'},
+                                       {"size", 1, 0, 'z'},
+                                       {"rounds", 1, 0, 'r'},
+                                       {"duration", 1, 0, 'd'},
+                                       {"rate", 1, 0, 'm'},
+                                       {"server-pid", 1, 0, 'x'},
+                                       {"server", 1, 0, 'S'},
+                                       {"extra", 1, 0, 'e'},
+                                       {"timeout", 1, 0, 't'},
+                                       {"stats-path", 1, 0, 'T'},
+                                       {0, 0, 0, 0}};
     const char *sc = NULL;
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
-        case 'H': o.host = optarg; break;
-        case 'p': o.port = atoi(optarg); break;
-        case 'P': o.path = optarg; break;
-        case 'c': o.conns = (unsigned)atoi(optarg); break;
-        case 'j': o.procs = (unsigned)atoi(optarg); break;
-        case 'u': o.user_prefix = optarg; break;
-        case 'U': o.conns_per_user = (unsigned)atoi(optarg); break;
-        case 'R': o.conn_rate = atof(optarg); break;
-        case 'i': o.inflight = (unsigned)atoi(optarg); break;
-        case 'h': o.hold_s = atof(optarg); break;
-        case 's': sc = optarg; break;
-        case 'w': o.proto_wsc = strcmp(optarg, "raw") != 0; break;
-        case 'n': o.n = (unsigned)atoi(optarg); break;
-        case 'z': o.size = (unsigned)atoi(optarg); break;
-        case 'r': o.rounds = (unsigned)atoi(optarg); break;
-        case 'd': o.duration_s = atof(optarg); break;
-        case 'm': o.msg_rate = atof(optarg); break;
-        case 'x': o.server_pid = (pid_t)atoi(optarg); break;
-        case 'S': o.server = optarg; break;
-        case 'e': o.extra = optarg; break;
-        case 't': o.timeout_s = atof(optarg); break;
-        case 'T': o.stats_path = optarg; break;
-        default: usage(); return 1;
+        case 'H':
+            o.host = optarg;
+            break;
+        case 'p':
+            o.port = atoi(optarg);
+            break;
+        case 'P':
+            o.path = optarg;
+            break;
+        case 'c':
+            o.conns = (unsigned)atoi(optarg);
+            break;
+        case 'j':
+            o.procs = (unsigned)atoi(optarg);
+            break;
+        case 'u':
+            o.user_prefix = optarg;
+            break;
+        case 'U':
+            o.conns_per_user = (unsigned)atoi(optarg);
+            break;
+        case 'R':
+            o.conn_rate = atof(optarg);
+            break;
+        case 'i':
+            o.inflight = (unsigned)atoi(optarg);
+            break;
+        case 'h':
+            o.hold_s = atof(optarg);
+            break;
+        case 's':
+            sc = optarg;
+            break;
+        case 'w':
+            o.proto_wsc = strcmp(optarg, "raw") != 0;
+            break;
+        case 'n':
+            o.n = (unsigned)atoi(optarg);
+            break;
+        case 'z':
+            o.size = (unsigned)atoi(optarg);
+            break;
+        case 'r':
+            o.rounds = (unsigned)atoi(optarg);
+            break;
+        case 'd':
+            o.duration_s = atof(optarg);
+            break;
+        case 'm':
+            o.msg_rate = atof(optarg);
+            break;
+        case 'x':
+            o.server_pid = (pid_t)atoi(optarg);
+            break;
+        case 'S':
+            o.server = optarg;
+            break;
+        case 'e':
+            o.extra = optarg;
+            break;
+        case 't':
+            o.timeout_s = atof(optarg);
+            break;
+        case 'T':
+            o.stats_path = optarg;
+            break;
+        default:
+            usage();
+            return 1;
         }
     }
     for (size_t i = 0; sc != NULL && i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
@@ -664,11 +739,17 @@ main(int argc, char **argv)
     signal(SIGALRM, on_alarm);
     alarm((unsigned)o.timeout_s + 1);
     switch (o.scenario) {
-    case SC_IDLE: return sc_idle(&o);
-    case SC_BROADCAST: return sc_broadcast(&o);
-    case SC_PACED: return sc_paced(&o);
-    case SC_CONNECT: return sc_connect(&o);
-    case SC_BURST: return sc_burst(&o);
-    default: return sc_traffic(&o);
+    case SC_IDLE:
+        return sc_idle(&o);
+    case SC_BROADCAST:
+        return sc_broadcast(&o);
+    case SC_PACED:
+        return sc_paced(&o);
+    case SC_CONNECT:
+        return sc_connect(&o);
+    case SC_BURST:
+        return sc_burst(&o);
+    default:
+        return sc_traffic(&o);
     }
 }

@@ -41,7 +41,8 @@ sample_msg(unsigned i)
     wsc_msg *m = NULL;
     char id[32];
     snprintf(id, sizeof(id), "m-%u", i);
-    wsc_msg_new_text(&m, "text", "0123456789012345678901234567890123456789012345678901234567890123");
+    wsc_msg_new_text(&m, "text",
+                     "0123456789012345678901234567890123456789012345678901234567890123");
     wsc_msg_set(m, WSC_F_ID, id);
     wsc_msg_set(m, WSC_F_MESSAGE_ID, id);
     wsc_msg_set(m, WSC_F_SENDER, "user-1");
@@ -65,7 +66,8 @@ bench_encode(unsigned n)
     for (unsigned i = 0; i < n; i++)
         wsc_msg_unref(v[i]);
     free(v);
-    printf("{\"scenario\":\"micro\",\"op\":\"encode\",\"n\":%u,\"wire_bytes\":%zu,\"ns_per_op\":%.1f}\n",
+    printf("{\"scenario\":\"micro\",\"op\":\"encode\",\"n\":%u,\"wire_bytes\":%zu,\"ns_per_op\":%."
+           "1f}\n",
            n, len, t * 1e9 / n);
 }
 
@@ -217,7 +219,7 @@ bench_register(unsigned n)
     wsc_list_init(&order);
     struct reg_conn *c = calloc(n, sizeof(*c));
     struct reg_user **u = calloc(n, sizeof(*u));
-    char (*ids)[24] = malloc((size_t)n * 24);
+    char(*ids)[24] = malloc((size_t)n * 24);
     for (unsigned i = 0; i < n; i++) {
         snprintf(ids[i], 24, "user-%u", i);
         c[i].id = i + 1;

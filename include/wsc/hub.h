@@ -142,6 +142,8 @@ typedef struct wsc_hub_config {
                                   ACK for ack.ack_timeout_ms moves on).  Bounds the duplicates
                                   a reconnect causes.  Default 64; 0: no window (pages sized
                                   to the queue's room only) */
+    unsigned store_check_ms; /**< the store is pinged this often (wsc_store_ping); while a
+                                  ping fails /readyz answers 503.  Default 1000; 0: off */
 } wsc_hub_config;
 
 /** Counters of one hub. */
