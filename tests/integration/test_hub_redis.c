@@ -15,6 +15,7 @@
 
 #include "test_reliability_util.h"
 #include "thttp.h"
+#include "tstore.h"
 
 /* Ids unique per run: the Redis database outlives a test. */
 static const char *
@@ -33,7 +34,7 @@ open_redis(struct rt *t, uint32_t timeout_ms)
 {
     const char *url = getenv("WSC_TEST_REDIS_URL");
     if (url == NULL || url[0] == '\0')
-        skip();
+        tstore_skip();
     wsc_store_config sc;
     wsc_store_config_init(&sc);
     sc.command_timeout_ms = timeout_ms;
@@ -178,7 +179,7 @@ test_hub_redis__redis_down_then_back(void **state)
 {
     (void)state;
     if (getenv("WSC_SERVICES_SCRIPT") == NULL || getenv("WSC_SERVICES_DIR") == NULL)
-        skip();
+        tstore_skip();
     struct rt t = {0};
     open_redis(&t, 500);
     wsc_hub_config cfg;
@@ -226,5 +227,6 @@ main(void)
         cmocka_unit_test(test_hub_redis__stop_stores_pending),
         cmocka_unit_test(test_hub_redis__redis_down_then_back),
     };
-    return cmocka_run_group_tests_name("integration.hub_redis", tests, NULL, NULL);
+    return tstore_exit(cmocka_run_group_tests_name("integration.hub_redis", tests, NULL, NULL),
+                       sizeof(tests) / sizeof(tests[0]));
 }

@@ -293,5 +293,5 @@ main(void)
     /* The lock tests exist for MySQL only; elsewhere they are left out rather than skipped
      * (a skip would mark the whole ctest entry skipped). */
     size_t n = is_mysql() ? sizeof(tests) / sizeof(tests[0]) : 1;
-    return _cmocka_run_group_tests(name, tests, n, setup, tstore_teardown);
+    return tstore_exit(_cmocka_run_group_tests(name, tests, n, setup, tstore_teardown), n);
 }

@@ -168,5 +168,6 @@ main(void)
     char name[64];
     const char *b = getenv("WSC_TEST_BACKEND");
     snprintf(name, sizeof(name), "repository.records.%s", b ? b : "url");
-    return cmocka_run_group_tests_name(name, tests, tstore_setup, tstore_teardown);
+    return tstore_exit(cmocka_run_group_tests_name(name, tests, tstore_setup, tstore_teardown),
+                       sizeof(tests) / sizeof(tests[0]));
 }

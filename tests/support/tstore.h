@@ -78,6 +78,12 @@ void tres_acquire(wsc_err status, const char *agent, uint64_t load, void *user);
 /** Skips the test when the backend answers WSC_ERR_UNSUPPORTED (err); else returns err. */
 wsc_err tstore_supported(wsc_err err);
 
+/** Skips the current test and counts it (tests that skip on their own call this). */
+void tstore_skip(void);
+/** The exit status of a test program: 77 (ctest SKIP_RETURN_CODE) when every one of its n
+ *  tests was skipped and none failed, else cmocka's result rc. */
+int tstore_exit(int rc, size_t n);
+
 /** A text message with the given message_id and content (one reference, the caller's). */
 wsc_msg *tstore_msg(const char *message_id, const char *content);
 
