@@ -25,4 +25,13 @@ for preset in dev asan; do
     cmake --build --preset "$preset" -j"$jobs"
     ctest --preset "$preset" -j"$jobs"
 done
-echo "== all tests passed (dev and asan)"
+echo "== install: the CMake package wsc::wsc and wsc.pc work for a program outside the tree"
+prefix=$(mktemp -d "${TMPDIR:-/tmp}/wsc-prefix.XXXXXX")
+cmake --install build/dev --prefix "$prefix" >/dev/null
+cmake -S tests/install -B "$prefix/consumer" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+cmake --build "$prefix/consumer" >/dev/null
+LD_LIBRARY_PATH="$prefix/lib" "$prefix/consumer/c"
+cc tests/install/main.c -o "$prefix/c-pc" $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs wsc)
+LD_LIBRARY_PATH="$prefix/lib" "$prefix/c-pc"
+rm -rf "$prefix"
+echo "== all tests passed (dev and asan, install)"
