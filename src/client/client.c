@@ -155,6 +155,7 @@ wsc_client_new(wsc_client **out, const wsc_client_config *cfg)
     wsc_msg_limits_init(&c->limits);
     c->limits.max_bytes = cfg->max_message_size;
     wsc__cqueue_init(&c->queue, cfg->queue_max_count, cfg->queue_max_bytes);
+    wsc__logger_init(&c->log, &cfg->log, "client");
     wsc_err err = copy_config(c, cfg);
     if (err == WSC_OK)
         err = wsc__client_parse_url(c);

@@ -13,6 +13,7 @@
 #include "client/client_dedupe.h"
 #include "client/client_queue.h"
 #include "loop/loop.h"
+#include "middleware/logger.h"
 
 /** A receipt awaited for one of our messages (require_ack). */
 struct wsc__receipt {
@@ -31,6 +32,7 @@ struct wsc_client {
     wsc_client_header *headers;
     wsc_loop *loop;
     bool own_loop;
+    wsc__logger log;
     struct lws_vhost *vhost; /* own vhost for a CA file, else the loop's */
 
     /* Parsed url (pointers into url_parts). */

@@ -122,6 +122,7 @@ wsc__client_finish(struct wsc_client *c, int code, const char *reason)
     c->close_code = code;
     if (reason != c->close_reason)
         snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason ? reason : "");
+    wsc__log(&c->log, WSC_LOG_INFO, "closed", "i:code,s:reason", code, c->close_reason);
     /* The final callbacks run from a timer: never inside wsc_client_close(). */
     wsc__timer_start(&c->finish_timer, 0);
 }
@@ -139,6 +140,7 @@ wsc__client_on_open(struct wsc_client *c)
         wsc__client_want_write(c);
         return;
     }
+    wsc__log(&c->log, WSC_LOG_INFO, "connected", "s:host,i:port", c->host, c->port);
     if (c->cfg.on_connected != NULL)
         c->cfg.on_connected(c, c->cfg.user);
     if (!c->freed)
@@ -173,6 +175,8 @@ schedule(struct wsc_client *c, bool refresh, int code)
     uint64_t delay = wsc__backoff_delay_ms(c->attempt, r->min_delay_ms, r->max_delay_ms, r->factor,
                                            wsc__backoff_rand01(&c->rng));
     c->state = WSC_CLIENT_RECONNECTING;
+    wsc__log(&c->log, WSC_LOG_INFO, "reconnecting", "u:attempt,u:delay_ms,i:code",
+             (uint64_t)c->attempt, delay, code);
     wsc__timer_start(&c->start_timer, delay);
     if (refresh && c->cfg.on_token_refresh != NULL)
         c->cfg.on_token_refresh(c, c->cfg.user);
@@ -183,6 +187,11 @@ schedule(struct wsc_client *c, bool refresh, int code)
 static void
 report_end(struct wsc_client *c, bool was_open, int code)
 {
+    if (was_open)
+        wsc__log(&c->log, WSC_LOG_INFO, "disconnected", "i:code,s:reason", code, c->close_reason);
+    else
+        wsc__log(&c->log, WSC_LOG_WARN, "connect_error", "i:status,s:error", c->http_status,
+                 c->last_error);
     if (was_open) {
         if (c->cfg.on_disconnected != NULL)
             c->cfg.on_disconnected(c, code, c->close_reason, c->cfg.user);
