@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the repository contract and fault tests against real Redis and MariaDB started on
+# Runs the repository contract and fault tests, and the hub-on-Redis integration tests
+# (integration.*_redis), against real Redis and MariaDB started on
 # free loopback ports with throw-away data (scripts/services.sh), then stops them.
 #   scripts/test-storage.sh [build-dir]      (default build/dev)
 set -euo pipefail
@@ -9,4 +10,4 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/wsc-services.XXXXXX")
 trap '"$here/services.sh" stop "$dir"' EXIT
 eval "$("$here/services.sh" start "$dir")"
 export WSC_SERVICES_DIR="$dir" WSC_SERVICES_SCRIPT="$here/services.sh"
-ctest --test-dir "$build" --output-on-failure -R '^repository\.'
+ctest --test-dir "$build" --output-on-failure -R '^repository\.|^integration\..*_redis$'

@@ -61,12 +61,13 @@ is_set(const char *s)
 wsc_err
 wsc_hubd_config_check(const wsc_hubd_config *cfg, char *err, size_t errcap)
 {
-    if (is_set(cfg->redis_url) || is_set(cfg->mysql_url)) {
-        snprintf(err, errcap,
-                 "%s is set, but wsc-hub has no storage backend yet: storage "
-                 "backends arrive with the storage issue; remove the setting",
-                 is_set(cfg->redis_url) ? "redis" : "mysql");
-        return WSC_ERR_UNSUPPORTED;
+    if (is_set(cfg->redis_url) && strncmp(cfg->redis_url, "redis://", 8) != 0) {
+        snprintf(err, errcap, "redis must be a redis://[:password@]host[:port][/db] URL");
+        return WSC_ERR_INVALID;
+    }
+    if (is_set(cfg->mysql_url) && strncmp(cfg->mysql_url, "mysql://", 8) != 0) {
+        snprintf(err, errcap, "mysql must be a mysql://user:password@host:port/database URL");
+        return WSC_ERR_INVALID;
     }
     if (is_set(cfg->tls_cert) != is_set(cfg->tls_key)) {
         snprintf(err, errcap, "tls.cert and tls.key must be given together");
@@ -87,6 +88,17 @@ wsc_hubd_config_check(const wsc_hubd_config *cfg, char *err, size_t errcap)
         return WSC_ERR_INVALID;
     }
     return WSC_OK;
+}
+
+const char *
+wsc_hubd_config_store_url(const wsc_hubd_config *cfg)
+{
+    /* No hybrid handler yet: MySQL (the durable one) wins when both are given. */
+    if (is_set(cfg->mysql_url))
+        return cfg->mysql_url;
+    if (is_set(cfg->redis_url))
+        return cfg->redis_url;
+    return NULL;
 }
 
 void

@@ -32,8 +32,8 @@ typedef struct wsc_hubd_config {
     unsigned pong_timeout_ms;
     unsigned shutdown_timeout_ms;
     wsc_log_level log_level; /**< default WSC_LOG_INFO */
-    char *redis_url;         /**< reserved: refused by wsc_hubd_config_check */
-    char *mysql_url;         /**< reserved: refused by wsc_hubd_config_check */
+    char *redis_url;         /**< "redis://..." store, or NULL */
+    char *mysql_url;         /**< "mysql://..." store, or NULL (wins over redis_url) */
     bool help;               /**< --help was given */
     bool version;            /**< --version was given */
 } wsc_hubd_config;
@@ -61,9 +61,14 @@ wsc_err wsc_hubd_config_load_file(wsc_hubd_config *cfg, const char *path, char *
 wsc_err wsc_hubd_config_parse_args(wsc_hubd_config *cfg, int argc, const char *const *argv,
                                    char *err, size_t errcap);
 
-/** Refuses what is accepted in syntax but not supported yet (redis, mysql) and settings that
- *  contradict each other.  WSC_ERR_UNSUPPORTED or WSC_ERR_INVALID with err filled. */
+/** Refuses storage URLs of the wrong scheme and settings that contradict each other.
+ *  WSC_ERR_INVALID with err filled. */
 wsc_err wsc_hubd_config_check(const wsc_hubd_config *cfg, char *err, size_t errcap);
+
+/** The URL of the store the hub gets: mysql_url when set (the durable backend; with both set
+ *  Redis is not used until the hybrid handler exists), else redis_url, else NULL (the hub's
+ *  own memory store).  Borrowed from cfg. */
+const char *wsc_hubd_config_store_url(const wsc_hubd_config *cfg);
 
 /** Fills out (after wsc_hub_config_init) from cfg.  Strings in out are borrowed from cfg. */
 void wsc_hubd_config_to_hub(const wsc_hubd_config *cfg, wsc_hub_config *out);

@@ -51,9 +51,9 @@ const wsc_hubd_opt wsc_hubd_opts[] = {
     {"log.level", "--log-level", WSC_HUBD_OPT_LOGLEVEL, OFF(log_level), 0, "LEVEL",
      "debug, info, warn, error or off (default info)"},
     {"redis", "--redis", WSC_HUBD_OPT_STRING, OFF(redis_url), 0, "URL",
-     "reserved: not supported yet"},
+     "store offline messages and records in Redis: redis://[:pw@]host[:port][/db]"},
     {"mysql", "--mysql", WSC_HUBD_OPT_STRING, OFF(mysql_url), 0, "URL",
-     "reserved: not supported yet"},
+     "store them in MySQL/MariaDB (wins over --redis): mysql://user:pw@host:port/db"},
     {NULL, NULL, WSC_HUBD_OPT_BOOL, 0, 0, NULL, NULL},
 };
 

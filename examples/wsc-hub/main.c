@@ -99,26 +99,22 @@ announce(const wsc_hubd_config *cfg, wsc_hub *hub)
     fflush(stdout);
 }
 
-/* Runs until the hub has stopped.  Signals make wsc_hub_run() return; the first starts the
- * graceful stop (the loop keeps running while it drains), a second gives up on draining. */
+/* Runs until the hub has stopped.  The loop is main's (the store shares it), so the hub's
+ * stop does not end it: the loop runs one round at a time (a signal interrupts the wait).
+ * The first signal starts the graceful stop, a second gives up on draining. */
 static int
 run(const wsc_hubd_config *cfg, wsc_hub *hub)
 {
-    int handled = 0, idle_returns = 0;
+    int handled = 0;
+    wsc_loop *loop = wsc_hub_loop(hub);
     while (!wsc_hub_is_stopped(hub)) {
-        wsc_err e = wsc_hub_run(hub);
+        wsc_err e = wsc_loop_run_once(loop, 250);
         if (e != WSC_OK) {
             app_log(cfg->log_level, WSC_LOG_ERROR, "loop_failed",
                     json_pack("{s:s}", "error", wsc_strerror(e)));
             return 1;
         }
         int seen = g_signals;
-        if (seen == handled && !wsc_hub_is_stopped(hub) && ++idle_returns > 1000) {
-            /* The loop keeps returning on its own: it is broken, do not spin. */
-            app_log(cfg->log_level, WSC_LOG_ERROR, "loop_failed",
-                    json_pack("{s:s}", "msg", "the loop keeps returning on its own; giving up"));
-            return 1;
-        }
         if (seen > handled && handled == 0) {
             app_log(cfg->log_level, WSC_LOG_INFO, "shutdown_start",
                     json_pack("{s:I}", "timeout_ms", (json_int_t)cfg->shutdown_timeout_ms));
@@ -128,28 +124,51 @@ run(const wsc_hubd_config *cfg, wsc_hub *hub)
                     json_pack("{s:s}", "msg", "second signal: closing at once"));
             return 0;
         }
-        if (seen > handled)
-            idle_returns = 0;
         handled = seen;
     }
     app_log(cfg->log_level, WSC_LOG_INFO, "stopped", NULL);
     return 0;
 }
 
+/* Opens the configured store on loop (*store stays NULL for the hub's own memory store).
+ *  Prints why it cannot and returns non-zero. */
 static int
-serve(const wsc_hubd_config *cfg)
+open_store(const wsc_hubd_config *cfg, wsc_loop *loop, wsc_store **store)
 {
-    wsc_hub_config hcfg;
-    wsc_hubd_config_to_hub(cfg, &hcfg);
+    const char *url = wsc_hubd_config_store_url(cfg);
+    *store = NULL;
+    if (url == NULL)
+        return 0;
+    wsc_err e = wsc_store_open(loop, url, NULL, store);
+    if (e == WSC_OK) {
+        app_log(cfg->log_level, WSC_LOG_INFO, "store_open",
+                json_pack("{s:s, s:b}", "backend", wsc_store_backend(*store), "redis_unused",
+                          url == cfg->mysql_url && cfg->redis_url != NULL));
+        return 0;
+    }
+    const char *which = url == cfg->mysql_url ? "mysql" : "redis";
+    if (e == WSC_ERR_UNSUPPORTED)
+        fprintf(stderr, "wsc-hub: %s:// is not supported by this build of wsc\n", which);
+    else
+        fprintf(stderr, "wsc-hub: cannot open the %s store: %s\n", which, wsc_strerror(e));
+    app_log(cfg->log_level, WSC_LOG_ERROR, "start_failed",
+            json_pack("{s:s, s:s}", "error", wsc_strerror(e), "store", which));
+    return 1;
+}
+
+/* Runs the hub on hcfg's loop and store until it stops. */
+static int
+serve_hub(const wsc_hubd_config *cfg, wsc_hub_config *hcfg)
+{
     wsc_hubd_api api;
     memset(&api, 0, sizeof(api));
     api.api_key = cfg->api_key;
     api.insecure_api = cfg->insecure_api;
     api.broadcast_users = (const char *const *)cfg->broadcast_users;
-    wsc_hubd_api_attach(&hcfg, &api);
+    wsc_hubd_api_attach(hcfg, &api);
 
     wsc_hub *hub = NULL;
-    wsc_err e = wsc_hub_new(&hub, &hcfg);
+    wsc_err e = wsc_hub_new(&hub, hcfg);
     if (e != WSC_OK) {
         app_log(cfg->log_level, WSC_LOG_ERROR, "start_failed",
                 json_pack("{s:s, s:s}", "error", wsc_strerror(e), "detail",
@@ -163,6 +182,29 @@ serve(const wsc_hubd_config *cfg)
     announce(cfg, hub);
     int rc = run(cfg, hub);
     wsc_hub_free(hub);
+    return rc;
+}
+
+static int
+serve(const wsc_hubd_config *cfg)
+{
+    wsc_hub_config hcfg;
+    wsc_hubd_config_to_hub(cfg, &hcfg);
+    wsc_loop *loop = NULL;
+    wsc_store *store = NULL;
+    if (wsc_loop_new(&loop) != WSC_OK) {
+        fprintf(stderr, "wsc-hub: cannot create the event loop\n");
+        return 1;
+    }
+    if (open_store(cfg, loop, &store) != 0) {
+        wsc_loop_free(loop);
+        return 1;
+    }
+    hcfg.loop = loop;
+    hcfg.store = store;
+    int rc = serve_hub(cfg, &hcfg);
+    wsc_store_close(store);
+    wsc_loop_free(loop);
     return rc;
 }
 

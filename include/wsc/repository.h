@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Storage repositories: one ops table per entity (offline messages, message records, online
- * status, connection records) and a base struct each backend embeds first.  A wsc_store
- * (wsc/store.h) bundles the repositories of one backend (memory, Redis, MySQL/MariaDB).
+ * status, connection records; hub stats, queues, workload in wsc/repository_ext.h) and a
+ * base struct each backend embeds first.  A wsc_store (wsc/store.h) bundles the
+ * repositories of one backend (memory, Redis, MySQL/MariaDB).
  *
  * Contract of every op:  it is asynchronous.  If it returns an error the callback never runs;
  * if it returns WSC_OK the callback runs exactly once, later, on the loop thread (never inside
@@ -294,4 +295,5 @@ wsc_connrec_get(struct wsc_connrec_repo *r, const char *node_id, wsc_conn_id id,
 #ifdef __cplusplus
 }
 #endif
+#include <wsc/repository_ext.h>
 #endif

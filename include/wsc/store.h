@@ -26,6 +26,10 @@ typedef struct wsc_store_config {
     uint32_t command_timeout_ms;   /**< Redis/MySQL; default 5000 */
     uint32_t reconnect_min_ms;     /**< first reconnect delay; default 100 */
     uint32_t reconnect_max_ms;     /**< backoff cap; default 5000 */
+    uint64_t queue_ttl_ms;         /**< a message queue lapses this long after its last
+                                        push/pop; default 1 day */
+    uint64_t workload_ttl_ms;      /**< a workload namespace lapses this long after its last
+                                        write; default 1 day */
 } wsc_store_config;
 
 /** Fills cfg with the defaults above. */
@@ -61,6 +65,11 @@ WSC_API struct wsc_offline_repo *wsc_store_offline(wsc_store *store);
 WSC_API struct wsc_record_repo *wsc_store_records(wsc_store *store);
 WSC_API struct wsc_online_repo *wsc_store_online(wsc_store *store);
 WSC_API struct wsc_connrec_repo *wsc_store_connrecs(wsc_store *store);
+/** Hub stats, message queues and workload (wsc/repository_ext.h); never NULL for an open
+ *  store: a backend without them (MySQL) answers WSC_ERR_UNSUPPORTED from every op. */
+WSC_API struct wsc_hubstats_repo *wsc_store_hubstats(wsc_store *store);
+WSC_API struct wsc_queue_repo *wsc_store_queues(wsc_store *store);
+WSC_API struct wsc_workload_repo *wsc_store_workload(wsc_store *store);
 
 #ifdef __cplusplus
 }

@@ -38,6 +38,7 @@ wsc_hub_config_init(wsc_hub_config *cfg)
     cfg->dedupe_max_users = 100000;
     cfg->ack_tick_ms = 10;
     cfg->replay_window = 64;
+    cfg->store_check_ms = 1000;
 }
 
 void
@@ -227,6 +228,7 @@ close_sockets(wsc_hub *hub)
 static void
 hub_destroy(wsc_hub *hub)
 {
+    wsc__hub_store_check_stop(hub); /* before the layer closes an own store */
     wsc__rel_free(hub); /* completions of pending ACK sends run first, while the hub is whole */
     if (hub->loop != NULL && hub->vh != NULL) {
         /* Callbacks first, while the hub is whole; then lws closes the sockets at leisure
@@ -298,6 +300,7 @@ wsc_hub_new(wsc_hub **out, const wsc_hub_config *cfg)
     wsc__loop_attach(hub->loop);
     wsc__timer_init(&hub->sweep, hub->loop, NULL);
     wsc__timer_init(&hub->drain_deadline, hub->loop, NULL);
+    wsc__timer_init(&hub->store_check, hub->loop, NULL);
     err = wsc__rel_new(hub);
     if (err != WSC_OK)
         goto fail;
@@ -305,6 +308,7 @@ wsc_hub_new(wsc_hub **out, const wsc_hub_config *cfg)
     if (err != WSC_OK)
         goto fail;
     wsc__hub_sweep_start(hub);
+    wsc__hub_store_check_start(hub);
     wsc__log(&hub->log, WSC_LOG_INFO, "hub_listen", "s:host,i:port,s:path,s:node", hub->cfg.host,
              hub->port, hub->cfg.ws_path, hub->cfg.node_id);
     *out = hub;

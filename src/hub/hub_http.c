@@ -153,9 +153,12 @@ builtin(wsc_hub *hub, struct wsc_http_req *r)
         return 1;
     }
     if (strcmp(r->path, "/readyz") == 0) {
-        bool ready = hub->ready && !hub->draining;
+        bool ready = hub->ready && !hub->draining && !hub->store_down;
         if (ready)
             wsc_http_req_respond(r, 200, NULL, "{\"status\":\"ready\"}", 18);
+        else if (hub->store_down && hub->ready && !hub->draining)
+            wsc_http_req_respond_h(r, 503, NULL, "Retry-After", "1",
+                                   "{\"error\":\"unavailable\",\"reason\":\"store down\"}", 45);
         else
             wsc_http_req_respond_h(r, 503, NULL, "Retry-After", "1",
                                    "{\"error\":\"unavailable\",\"reason\":\"not ready\"}", 44);

@@ -114,8 +114,16 @@ struct wsc_hub {
     struct ip_bucket *ip_buckets; /* connect rate per peer address (lazy, fixed size) */
     unsigned char *wbuf;          /* coalescing buffer (LWS_PRE + WSC_HUB_WBUF) */
     char last_error[256];
-    struct wsc__rel *rel; /* reliable delivery (rel_internal.h) */
+    struct wsc__rel *rel;           /* reliable delivery (rel_internal.h) */
+    wsc__timer store_check;         /* store health (store_health.c) */
+    struct wsc__store_probe *probe; /* the ping in flight, or NULL */
+    bool store_down;                /* the last ping failed: /readyz answers 503 */
 };
+
+/* store health (store_health.c): pings the store every store_check_ms */
+void wsc__hub_store_check_start(wsc_hub *hub);
+/** Stops the pings; a ping in flight is orphaned (its callback only frees it). */
+void wsc__hub_store_check_stop(wsc_hub *hub);
 
 /* conn lifecycle (hub_conn.c) */
 int wsc__hub_conn_open(wsc_hub *hub, wsc_conn *conn, struct lws *wsi);

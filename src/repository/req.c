@@ -59,6 +59,7 @@ wsc__req_unref(struct wsc__req *req)
         wsc_msg_unref(req->msgs[i]);
     wsc__free(req->msgs);
     wsc__free(req->entries);
+    wsc__free(req->stats);
     for (size_t i = 0; i < req->nstrs; i++)
         wsc__free(req->strs[i]);
     wsc__free(req->strs);
@@ -139,6 +140,22 @@ wsc__req_add_msg(struct wsc__req *req, wsc_msg *msg)
 }
 
 wsc_err
+wsc__req_add_stats(struct wsc__req *req, const wsc_node_stats *st)
+{
+    void *arr = req->stats;
+    if (!grow(req, &arr, sizeof(*req->stats)))
+        return WSC_ERR_NOMEM;
+    req->stats = arr;
+    wsc_node_stats *s = &req->stats[req->n];
+    *s = *st;
+    s->node_id = wsc__req_strdup(req, st->node_id);
+    if (s->node_id == NULL)
+        return WSC_ERR_NOMEM;
+    req->n++;
+    return WSC_OK;
+}
+
+wsc_err
 wsc__req_add_entry(struct wsc__req *req, const char *client_id, const char *node_id,
                    int64_t expires_ms)
 {
@@ -173,6 +190,22 @@ bool
 wsc__conn_record_ok(const wsc_conn_record *rec)
 {
     return rec != NULL && wsc__str_ok(rec->node_id) && rec->conn_id != 0;
+}
+
+bool
+wsc__node_stats_ok(const wsc_node_stats *st)
+{
+    return st != NULL && wsc__str_ok(st->node_id);
+}
+
+wsc_err
+wsc__queue_encode(wsc_msg *msg, wsc_buf *json)
+{
+    if (msg == NULL)
+        return WSC_ERR_INVALID;
+    if (wsc_msg_is_binary(msg))
+        return WSC_ERR_UNSUPPORTED;
+    return wsc_msg_to_json(msg, json);
 }
 
 wsc_err

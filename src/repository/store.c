@@ -22,6 +22,8 @@ wsc_store_config_init(wsc_store_config *cfg)
     cfg->command_timeout_ms = 5000;
     cfg->reconnect_min_ms = 100;
     cfg->reconnect_max_ms = 5000;
+    cfg->queue_ttl_ms = 24ull * 3600 * 1000;
+    cfg->workload_ttl_ms = 24ull * 3600 * 1000;
 }
 
 const char *
@@ -57,6 +59,18 @@ deliver(struct wsc__req *req, wsc_err st)
         break;
     case WSC__REQ_CONNREC:
         req->cb.connrec(st, ok ? &req->conn : NULL, u);
+        break;
+    case WSC__REQ_STATS:
+        req->cb.stats(st, ok ? req->stats : NULL, ok ? req->n : 0, u);
+        break;
+    case WSC__REQ_IDS:
+        req->cb.ids(st, ok ? (const char *const *)req->strs : NULL, ok ? req->nstrs : 0, u);
+        break;
+    case WSC__REQ_MSGS:
+        req->cb.msgs(st, ok ? req->msgs : NULL, ok ? req->n : 0, u);
+        break;
+    case WSC__REQ_ACQUIRE:
+        req->cb.acquire(st, ok ? req->str : NULL, ok ? req->count : 0, u);
         break;
     }
 }
@@ -103,7 +117,8 @@ wsc__store_init(wsc_store *store, wsc_loop *loop, const wsc_store_config *cfg)
         store->cfg = *cfg;
     else
         wsc_store_config_init(&store->cfg);
-    if (store->cfg.offline_max_per_user == 0 || store->cfg.command_timeout_ms == 0)
+    if (store->cfg.offline_max_per_user == 0 || store->cfg.command_timeout_ms == 0 ||
+        store->cfg.queue_ttl_ms == 0 || store->cfg.workload_ttl_ms == 0)
         return WSC_ERR_INVALID;
     if (store->cfg.reconnect_min_ms == 0)
         store->cfg.reconnect_min_ms = 1;
@@ -111,6 +126,7 @@ wsc__store_init(wsc_store *store, wsc_loop *loop, const wsc_store_config *cfg)
         store->cfg.reconnect_max_ms = store->cfg.reconnect_min_ms;
     wsc_list_init(&store->live);
     wsc_list_init(&store->done);
+    wsc__store_set_unsupported(store);
     wsc__timer_init(&store->turn, loop, turn_cb);
     wsc__loop_attach(loop);
     return WSC_OK;
@@ -208,4 +224,22 @@ struct wsc_connrec_repo *
 wsc_store_connrecs(wsc_store *store)
 {
     return store != NULL ? store->connrecs : NULL;
+}
+
+struct wsc_hubstats_repo *
+wsc_store_hubstats(wsc_store *store)
+{
+    return store != NULL ? store->hubstats : NULL;
+}
+
+struct wsc_queue_repo *
+wsc_store_queues(wsc_store *store)
+{
+    return store != NULL ? store->queues : NULL;
+}
+
+struct wsc_workload_repo *
+wsc_store_workload(wsc_store *store)
+{
+    return store != NULL ? store->workload : NULL;
 }

@@ -38,6 +38,9 @@ struct wsc_store {
     struct wsc_record_repo *records;
     struct wsc_online_repo *online;
     struct wsc_connrec_repo *connrecs;
+    struct wsc_hubstats_repo *hubstats; /* default: the unsupported ones (unsupported.c) */
+    struct wsc_queue_repo *queues;
+    struct wsc_workload_repo *workload;
     struct wsc_list live; /* requests whose callback has not run */
     struct wsc_list done; /* finished requests waiting for the next turn (subset of live) */
     wsc__timer turn;
@@ -51,7 +54,11 @@ enum wsc__req_kind {
     WSC__REQ_FETCH,
     WSC__REQ_RECORD,
     WSC__REQ_ONLINE,
-    WSC__REQ_CONNREC
+    WSC__REQ_CONNREC,
+    WSC__REQ_STATS,   /* hubstats get: stats[0..n) */
+    WSC__REQ_IDS,     /* hubstats list: strs[0..nstrs) are the ids */
+    WSC__REQ_MSGS,    /* queue pop: msgs[0..n) */
+    WSC__REQ_ACQUIRE, /* workload acquire: str, count */
 };
 
 union wsc__req_cb {
@@ -61,6 +68,10 @@ union wsc__req_cb {
     wsc_record_get_cb record;
     wsc_online_get_cb online;
     wsc_connrec_get_cb connrec;
+    wsc_hubstats_get_cb stats;
+    wsc_hubstats_list_cb ids;
+    wsc_queue_pop_cb msgs;
+    wsc_workload_acquire_cb acquire;
 };
 
 struct wsc__req {
@@ -82,6 +93,8 @@ struct wsc__req {
     size_t n, cap;
     wsc_msg_record rec;
     wsc_conn_record conn;
+    wsc_node_stats *stats;
+    const char *str;
     char **strs;
     size_t nstrs;
     /* Backend data (freed by the backend's own free function, if any). */
@@ -104,6 +117,8 @@ const char *wsc__req_strdup(struct wsc__req *req, const char *s);
 const char *wsc__req_strndup(struct wsc__req *req, const char *s, size_t n);
 /** Appends a message (takes over the caller's reference).  WSC_ERR_NOMEM (msg then unref'd). */
 wsc_err wsc__req_add_msg(struct wsc__req *req, wsc_msg *msg);
+/** Appends node stats (node_id copied).  WSC_ERR_NOMEM. */
+wsc_err wsc__req_add_stats(struct wsc__req *req, const wsc_node_stats *st);
 /** Appends an entry (strings copied).  WSC_ERR_NOMEM. */
 wsc_err wsc__req_add_entry(struct wsc__req *req, const char *client_id, const char *node_id,
                            int64_t expires_ms);
@@ -118,11 +133,18 @@ void wsc__store_set_error(wsc_store *store, const char *fmt, ...)
 bool wsc__str_ok(const char *s);
 bool wsc__record_ok(const wsc_msg_record *rec);
 bool wsc__conn_record_ok(const wsc_conn_record *rec);
+bool wsc__node_stats_ok(const wsc_node_stats *st);
+/** Encodes a queued message (text only: WSC_ERR_UNSUPPORTED for binary, INVALID for NULL). */
+wsc_err wsc__queue_encode(wsc_msg *msg, wsc_buf *json);
 /** Encodes msg for storage: WSC_ERR_INVALID (no message_id), WSC_ERR_UNSUPPORTED (binary).
  *  *json is the caller's to free with wsc_buf_free. */
 wsc_err wsc__offline_encode(wsc_msg *msg, wsc_buf *json);
 /** Parses and freezes a stored message. */
 wsc_err wsc__offline_decode(const char *json, size_t len, wsc_msg **out);
+
+/** Fills the hub stats, queue and workload slots of store with repositories whose every op
+ *  returns WSC_ERR_UNSUPPORTED (wsc__store_init does it; backends override what they have). */
+void wsc__store_set_unsupported(wsc_store *store);
 
 /** Backend constructors (wsc_store_open dispatches by URL). */
 wsc_err wsc__redis_open(wsc_loop *loop, const char *url, const wsc_store_config *cfg,

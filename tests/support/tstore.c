@@ -210,3 +210,52 @@ tstore_msg(const char *message_id, const char *content)
         wsc_msg_set(m, WSC_F_MESSAGE_ID, message_id);
     return m;
 }
+
+void
+tres_stats(wsc_err status, const wsc_node_stats *stats, size_t count, void *user)
+{
+    tres *r = user;
+    r->calls++;
+    r->status = status;
+    r->n = count;
+    for (size_t i = 0; i < count && i < 8; i++) {
+        r->stats[i] = stats[i];
+        snprintf(r->mids[i], 64, "%s", stats[i].node_id);
+        r->stats[i].node_id = r->mids[i];
+    }
+}
+
+void
+tres_ids(wsc_err status, const char *const *ids, size_t count, void *user)
+{
+    tres *r = user;
+    r->calls++;
+    r->status = status;
+    r->n = count;
+    for (size_t i = 0; i < count && i < 64; i++)
+        snprintf(r->mids[i], 64, "%s", ids[i]);
+}
+
+void
+tres_msgs(wsc_err status, wsc_msg *const *msgs, size_t count, void *user)
+{
+    tres_fetch(status, msgs, count, 0, user);
+}
+
+void
+tres_acquire(wsc_err status, const char *agent, uint64_t load, void *user)
+{
+    tres *r = user;
+    r->calls++;
+    r->status = status;
+    r->count = load;
+    snprintf(r->mids[0], 64, "%s", agent ? agent : "");
+}
+
+wsc_err
+tstore_supported(wsc_err err)
+{
+    if (err == WSC_ERR_UNSUPPORTED)
+        skip();
+    return err;
+}

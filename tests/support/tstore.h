@@ -43,6 +43,7 @@ typedef struct tres {
     char rec_sender[64], rec_text[128];
     wsc_conn_record conn;
     char conn_user[64], conn_reason[128];
+    wsc_node_stats stats[8]; /* node_id points into mids[i] */
 } tres;
 
 /** cmocka group setup/teardown: loop + store of the configured backend (state NULL when the
@@ -67,6 +68,15 @@ void tres_fetch(wsc_err status, wsc_msg *const *msgs, size_t count, uint64_t nex
 void tres_record(wsc_err status, const wsc_msg_record *rec, void *user);
 void tres_online(wsc_err status, const wsc_online_entry *entries, size_t count, void *user);
 void tres_connrec(wsc_err status, const wsc_conn_record *rec, void *user);
+
+/* The repositories of wsc/repository_ext.h: ids (hub stats list), the agent (acquire) and
+ * popped messages land in mids (contents in nodes), loads in count. */
+void tres_stats(wsc_err status, const wsc_node_stats *stats, size_t count, void *user);
+void tres_ids(wsc_err status, const char *const *ids, size_t count, void *user);
+void tres_msgs(wsc_err status, wsc_msg *const *msgs, size_t count, void *user);
+void tres_acquire(wsc_err status, const char *agent, uint64_t load, void *user);
+/** Skips the test when the backend answers WSC_ERR_UNSUPPORTED (err); else returns err. */
+wsc_err tstore_supported(wsc_err err);
 
 /** A text message with the given message_id and content (one reference, the caller's). */
 wsc_msg *tstore_msg(const char *message_id, const char *content);

@@ -304,6 +304,9 @@ mem_close(wsc_store *store)
     struct mem_store *ms = (struct mem_store *)store;
     wsc__mem_offline_free_all(ms);
     wsc__mem_records_free_all(ms);
+    wsc__mem_hubstats_free_all(ms);
+    wsc__mem_queues_free_all(ms);
+    wsc__mem_workload_free_all(ms);
     wsc__free(ms);
 }
 
@@ -332,6 +335,12 @@ wsc_repo_memory_new(wsc_loop *loop, const wsc_store_config *cfg, wsc_store **out
     ms->base.records = &ms->records;
     ms->base.online = &ms->online;
     ms->base.connrecs = &ms->connrecs;
+    ms->hubstats.ops = &wsc__mem_hubstats_ops;
+    ms->queues.ops = &wsc__mem_queue_ops;
+    ms->workload.ops = &wsc__mem_workload_ops;
+    ms->base.hubstats = &ms->hubstats;
+    ms->base.queues = &ms->queues;
+    ms->base.workload = &ms->workload;
     *out = &ms->base;
     return WSC_OK;
 }

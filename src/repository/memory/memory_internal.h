@@ -19,10 +19,16 @@ struct mem_store {
     struct wsc_record_repo records;
     struct wsc_online_repo online;
     struct wsc_connrec_repo connrecs;
+    struct wsc_hubstats_repo hubstats;
+    struct wsc_queue_repo queues;
+    struct wsc_workload_repo workload;
     wsc__hmap users;  /* offline messages per user: struct mem_user */
     wsc__hmap recs;   /* message records: struct mem_rec */
     wsc__hmap ousers; /* online status per user: struct mem_ouser */
     wsc__hmap conns;  /* connection records: struct mem_conn */
+    wsc__hmap hstats; /* hub stats per node: struct mem_hs */
+    wsc__hmap mqs;    /* message queues by name: struct mem_q */
+    wsc__hmap wlns;   /* workload namespaces: struct mem_wl_ns */
 };
 
 /** The table entry for key, or NULL. */
@@ -40,9 +46,15 @@ extern const struct wsc_offline_repo_ops wsc__mem_offline_ops;
 extern const struct wsc_record_repo_ops wsc__mem_record_ops;
 extern const struct wsc_online_repo_ops wsc__mem_online_ops;
 extern const struct wsc_connrec_repo_ops wsc__mem_connrec_ops;
+extern const struct wsc_hubstats_repo_ops wsc__mem_hubstats_ops;
+extern const struct wsc_queue_repo_ops wsc__mem_queue_ops;
+extern const struct wsc_workload_repo_ops wsc__mem_workload_ops;
 
 void wsc__mem_offline_free_all(struct mem_store *ms);
 void wsc__mem_records_free_all(struct mem_store *ms);
 void wsc__mem_connrecs_free_all(struct mem_store *ms);
+void wsc__mem_hubstats_free_all(struct mem_store *ms);
+void wsc__mem_queues_free_all(struct mem_store *ms);
+void wsc__mem_workload_free_all(struct mem_store *ms);
 
 #endif

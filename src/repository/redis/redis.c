@@ -10,9 +10,13 @@
 #include "models/alloc.h"
 #include "repository/redis/redis_internal.h"
 
+/* The commands of one request: one, or several sent back to back (a pipeline: hiredis
+ * writes them in one go and the replies come back in order). */
 struct rs_cmd {
-    char *cmd;
-    int len;
+    char **cmds;
+    int *lens;
+    int n;
+    int replies; /* replies still due */
     rs_parse_fn parse;
 };
 
@@ -22,16 +26,23 @@ static void
 cmd_free(void *p)
 {
     struct rs_cmd *c = p;
-    redisFreeCommand(c->cmd);
+    for (int i = 0; i < c->n; i++)
+        redisFreeCommand(c->cmds[i]);
+    wsc__free(c->cmds);
+    wsc__free(c->lens);
     wsc__free(c);
 }
 
+/* Each reply is parsed in order; the first non-OK result finishes the request, and the last
+ * reply finishes it OK otherwise. */
 static void
 on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 {
     (void)ac;
     struct wsc__req *req = privdata;
+    struct rs_cmd *c = req->bk;
     const redisReply *r = reply;
+    c->replies--;
     if (r == NULL) {
         wsc__req_finish(req, WSC_ERR_STORE);
     } else if (r->type == REDIS_REPLY_ERROR) {
@@ -39,8 +50,9 @@ on_reply(redisAsyncContext *ac, void *reply, void *privdata)
             wsc__store_set_error(req->store, "redis: %s", r->str);
         wsc__req_finish(req, WSC_ERR_STORE);
     } else if (!req->finished) {
-        struct rs_cmd *c = req->bk;
-        wsc__req_finish(req, c->parse(req, r));
+        wsc_err st = c->parse(req, r);
+        if (st != WSC_OK || c->replies == 0)
+            wsc__req_finish(req, st);
     }
     wsc__req_unref(req);
 }
@@ -49,30 +61,35 @@ static void
 send_now(struct redis_store *rs, struct wsc__req *req)
 {
     struct rs_cmd *c = req->bk;
-    wsc__req_ref(req);
-    if (redisAsyncFormattedCommand(rs->ac, on_reply, req, c->cmd, (size_t)c->len) != REDIS_OK) {
-        wsc__req_finish(req, WSC_ERR_STORE);
-        wsc__req_unref(req);
+    for (int i = 0; i < c->n; i++) {
+        wsc__req_ref(req);
+        c->replies++;
+        if (redisAsyncFormattedCommand(rs->ac, on_reply, req, c->cmds[i], (size_t)c->lens[i]) !=
+            REDIS_OK) {
+            c->replies--;
+            wsc__req_finish(req, WSC_ERR_STORE);
+            wsc__req_unref(req);
+            return;
+        }
     }
 }
 
-void
-wsc__rs_submit(struct redis_store *rs, struct wsc__req *req, int argc, const char **argv,
-               const size_t *lens, rs_parse_fn parse)
+static wsc_err
+cmd_add(struct rs_cmd *c, int argc, const char **argv, const size_t *lens)
 {
-    struct rs_cmd *c = wsc__calloc(1, sizeof(*c));
-    if (c == NULL) {
-        wsc__req_finish(req, WSC_ERR_NOMEM);
-        return;
-    }
-    c->len = redisFormatCommandArgv(&c->cmd, argc, argv, lens);
-    c->parse = parse;
-    req->bk = c;
-    req->bk_free = cmd_free;
-    if (c->len < 0) {
-        wsc__req_finish(req, WSC_ERR_NOMEM);
-        return;
-    }
+    char *cmd = NULL;
+    int len = redisFormatCommandArgv(&cmd, argc, argv, lens);
+    if (len < 0)
+        return WSC_ERR_NOMEM;
+    c->cmds[c->n] = cmd;
+    c->lens[c->n++] = len;
+    return WSC_OK;
+}
+
+/* Sends req's commands now or once connected. */
+static void
+submit_cmd(struct redis_store *rs, struct wsc__req *req)
+{
     wsc__req_arm_timeout(req, rs->base.cfg.command_timeout_ms);
     if (rs->state == RS_READY) {
         send_now(rs, req);
@@ -81,6 +98,54 @@ wsc__rs_submit(struct redis_store *rs, struct wsc__req *req, int argc, const cha
     /* Down: wait for the connection, but no longer than the command timeout. */
     req->timeout_status = WSC_ERR_STORE;
     wsc_list_push_back(&rs->waiting, &wsc__req_ref(req)->bk_link);
+}
+
+static struct rs_cmd *
+cmd_new(struct wsc__req *req, int n, rs_parse_fn parse)
+{
+    struct rs_cmd *c = wsc__calloc(1, sizeof(*c));
+    if (c == NULL)
+        return NULL;
+    c->cmds = wsc__calloc((size_t)n, sizeof(*c->cmds));
+    c->lens = wsc__calloc((size_t)n, sizeof(*c->lens));
+    c->parse = parse;
+    req->bk = c;
+    req->bk_free = cmd_free;
+    return c->cmds != NULL && c->lens != NULL ? c : NULL;
+}
+
+void
+wsc__rs_submit(struct redis_store *rs, struct wsc__req *req, int argc, const char **argv,
+               const size_t *lens, rs_parse_fn parse)
+{
+    struct rs_cmd *c = cmd_new(req, 1, parse);
+    if (c == NULL || cmd_add(c, argc, argv, lens) != WSC_OK) {
+        wsc__req_finish(req, WSC_ERR_NOMEM);
+        return;
+    }
+    submit_cmd(rs, req);
+}
+
+void
+wsc__rs_pipeline(struct redis_store *rs, struct wsc__req *req, int n, int argc,
+                 const char *const *argvs, rs_parse_fn parse)
+{
+    struct rs_cmd *c = cmd_new(req, n, parse);
+    for (int i = 0; c != NULL && i < n; i++) {
+        const char *argv[16];
+        size_t lens[16];
+        for (int j = 0; j < argc && j < 16; j++) {
+            argv[j] = argvs[i * argc + j];
+            lens[j] = strlen(argv[j]);
+        }
+        if (cmd_add(c, argc, argv, lens) != WSC_OK)
+            c = NULL;
+    }
+    if (c == NULL) {
+        wsc__req_finish(req, WSC_ERR_NOMEM);
+        return;
+    }
+    submit_cmd(rs, req);
 }
 
 void
@@ -348,6 +413,12 @@ wsc__redis_open(wsc_loop *loop, const char *url, const wsc_store_config *cfg, ws
     rs->base.records = &rs->records;
     rs->base.online = &rs->online;
     rs->base.connrecs = &rs->connrecs;
+    rs->hubstats.ops = &wsc__rs_hubstats_ops;
+    rs->queues.ops = &wsc__rs_queue_ops;
+    rs->workload.ops = &wsc__rs_workload_ops;
+    rs->base.hubstats = &rs->hubstats;
+    rs->base.queues = &rs->queues;
+    rs->base.workload = &rs->workload;
     wsc_list_init(&rs->waiting);
     wsc__timer_init(&rs->retry, loop, retry_cb);
     rs->backoff_ms = rs->base.cfg.reconnect_min_ms;

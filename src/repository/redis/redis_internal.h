@@ -21,6 +21,9 @@ struct redis_store {
     struct wsc_record_repo records;
     struct wsc_online_repo online;
     struct wsc_connrec_repo connrecs;
+    struct wsc_hubstats_repo hubstats;
+    struct wsc_queue_repo queues;
+    struct wsc_workload_repo workload;
     char host[256];
     int port, db;
     char password[256];
@@ -39,6 +42,11 @@ typedef wsc_err (*rs_parse_fn)(struct wsc__req *req, const redisReply *reply);
  *  Finishes req itself on failure. */
 void wsc__rs_submit(struct redis_store *rs, struct wsc__req *req, int argc, const char **argv,
                     const size_t *lens, rs_parse_fn parse);
+/** Sends n commands of argc (<= 16) arguments each (argvs[i * argc + j], C strings) as one
+ *  pipeline: written together, replies parsed in order by parse, the request finished by the
+ *  first non-OK parse or after the last reply.  Finishes req itself on failure. */
+void wsc__rs_pipeline(struct redis_store *rs, struct wsc__req *req, int n, int argc,
+                      const char *const *argvs, rs_parse_fn parse);
 /** Sends an EVAL of script with nkeys keys followed by args. */
 void wsc__rs_eval(struct redis_store *rs, struct wsc__req *req, const char *script, int nkeys,
                   int nargs, const char **args, rs_parse_fn parse);
@@ -57,5 +65,8 @@ extern const struct wsc_offline_repo_ops wsc__rs_offline_ops;
 extern const struct wsc_record_repo_ops wsc__rs_record_ops;
 extern const struct wsc_online_repo_ops wsc__rs_online_ops;
 extern const struct wsc_connrec_repo_ops wsc__rs_connrec_ops;
+extern const struct wsc_hubstats_repo_ops wsc__rs_hubstats_ops;
+extern const struct wsc_queue_repo_ops wsc__rs_queue_ops;
+extern const struct wsc_workload_repo_ops wsc__rs_workload_ops;
 
 #endif

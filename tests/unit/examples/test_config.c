@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* wsc-hub's configuration: defaults, the JSON file (every key, unknown keys, wrong types),
- * flags overriding the file whatever their order, reserved storage settings, and the mapping
+ * flags overriding the file whatever their order, storage URLs, and the mapping
  * onto wsc_hub_config. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -235,16 +235,33 @@ test_config__bad_flags(void **state)
 }
 
 static void
-test_config__storage_is_reserved(void **state)
+test_config__storage_urls(void **state)
 {
     wsc_hubd_config *cfg = *state;
     char err[256] = "";
-    assert_int_equal(load(cfg, "{\"redis\":\"redis://127.0.0.1:6379\"}", err, sizeof(err)), WSC_OK);
-    assert_int_equal(wsc_hubd_config_check(cfg, err, sizeof(err)), WSC_ERR_UNSUPPORTED);
-    assert_non_null(strstr(err, "storage backends arrive with the storage issue"));
-    const char *argv[] = {"wsc-hub", "--redis=", "--mysql", "mysql://u@h/db", NULL};
+    assert_null(wsc_hubd_config_store_url(cfg)); /* nothing: the hub's memory store */
+    assert_int_equal(load(cfg, "{\"redis\":\"redis://127.0.0.1:6379/2\"}", err, sizeof(err)),
+                     WSC_OK);
+    assert_int_equal(wsc_hubd_config_check(cfg, err, sizeof(err)), WSC_OK);
+    assert_string_equal(wsc_hubd_config_store_url(cfg), "redis://127.0.0.1:6379/2");
+    /* A flag overrides the file; with both backends MySQL (the durable one) is chosen. */
+    const char *argv[] = {"wsc-hub", "--redis=redis://h:1", "--mysql", "mysql://u:p@h:3306/db",
+                          NULL};
     assert_int_equal(wsc_hubd_config_parse_args(cfg, 4, argv, err, sizeof(err)), WSC_OK);
-    assert_int_equal(wsc_hubd_config_check(cfg, err, sizeof(err)), WSC_ERR_UNSUPPORTED);
+    assert_int_equal(wsc_hubd_config_check(cfg, err, sizeof(err)), WSC_OK);
+    assert_string_equal(cfg->redis_url, "redis://h:1");
+    assert_string_equal(wsc_hubd_config_store_url(cfg), "mysql://u:p@h:3306/db");
+    /* An empty value unsets; a wrong scheme is refused, naming the key. */
+    const char *unset[] = {"wsc-hub", "--mysql=", NULL};
+    assert_int_equal(wsc_hubd_config_parse_args(cfg, 2, unset, err, sizeof(err)), WSC_OK);
+    assert_string_equal(wsc_hubd_config_store_url(cfg), "redis://h:1");
+    const char *bad[] = {"wsc-hub", "--redis", "http://h", NULL};
+    assert_int_equal(wsc_hubd_config_parse_args(cfg, 3, bad, err, sizeof(err)), WSC_OK);
+    assert_int_equal(wsc_hubd_config_check(cfg, err, sizeof(err)), WSC_ERR_INVALID);
+    assert_non_null(strstr(err, "redis"));
+    assert_int_equal(load(cfg, "{\"redis\":null,\"mysql\":\"redis://x\"}", err, sizeof(err)),
+                     WSC_OK);
+    assert_int_equal(wsc_hubd_config_check(cfg, err, sizeof(err)), WSC_ERR_INVALID);
     assert_non_null(strstr(err, "mysql"));
 }
 
@@ -295,7 +312,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_config__listen_forms, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config__flags_override_the_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config__bad_flags, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_config__storage_is_reserved, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_config__storage_urls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config__checks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config__maps_onto_hub_config, setup, teardown),
     };

@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: MIT */
+/* The memory backend's hub stats (one entry per node, lapsing ttl_ms after its last put) and
+ * message queues (per name, a list of frozen message copies; a queue lapses queue_ttl_ms
+ * after its last push or pop).  Lapsed entries are dropped when they are next looked at. */
+#include <string.h>
+
+#include "models/alloc.h"
+#include "models/msg_internal.h"
+#include "repository/memory/memory_internal.h"
+
+struct mem_hs {
+    struct mem_node node; /* key: node id */
+    wsc_node_stats st;    /* st.node_id points at node.key */
+    int64_t expires_ms;
+};
+
+struct mem_q {
+    struct mem_node node; /* key: queue name */
+    struct wsc_list items;
+    size_t n;
+    int64_t expires_ms;
+};
+
+struct mem_qi {
+    struct wsc_list link;
+    wsc_msg *msg; /* own reference, frozen */
+};
+
+static int64_t
+now_ms(void)
+{
+    return (int64_t)wsc__wall_ms();
+}
+
+/* ---- hub stats ---- */
+
+static void
+hs_free(struct mem_store *ms, struct mem_hs *h)
+{
+    wsc__mem_remove(&ms->hstats, &h->node);
+    wsc__free(h);
+}
+
+/* The live entry of node, or NULL (a lapsed one is dropped). */
+static struct mem_hs *
+hs_find(struct mem_store *ms, const char *node)
+{
+    struct mem_hs *h = (struct mem_hs *)wsc__mem_find(&ms->hstats, node);
+    if (h != NULL && h->expires_ms <= now_ms()) {
+        hs_free(ms, h);
+        h = NULL;
+    }
+    return h;
+}
+
+static wsc_err
+hs_put_now(struct mem_store *ms, const wsc_node_stats *st, uint32_t ttl_ms)
+{
+    struct mem_hs *h = hs_find(ms, st->node_id);
+    if (h == NULL) {
+        h = wsc__calloc(1, sizeof(*h));
+        if (h == NULL || wsc__mem_insert(&ms->hstats, &h->node, st->node_id) != WSC_OK) {
+            wsc__free(h);
+            return WSC_ERR_NOMEM;
+        }
+    }
+    h->st = *st;
+    h->st.node_id = h->node.key;
+    h->st.updated_ms = now_ms();
+    h->expires_ms = h->st.updated_ms + ttl_ms;
+    return WSC_OK;
+}
+
+static wsc_err
+hs_put(struct wsc_hubstats_repo *repo, const wsc_node_stats *st, uint32_t ttl_ms,
+       wsc_repo_done_cb cb, void *user)
+{
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, hubstats);
+    if (!wsc__node_stats_ok(st) || ttl_ms == 0)
+        return WSC_ERR_INVALID;
+    struct wsc__req *req;
+    wsc_err err =
+        wsc__req_new(&ms->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
+    if (err == WSC_OK)
+        wsc__req_finish(req, hs_put_now(ms, st, ttl_ms));
+    return err;
+}
+
+static wsc_err
+hs_get_many(struct wsc_hubstats_repo *repo, const char *const *ids, size_t n,
+            wsc_hubstats_get_cb cb, void *user)
+{
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, hubstats);
+    if (ids == NULL || n == 0 || n > 256)
+        return WSC_ERR_INVALID;
+    for (size_t i = 0; i < n; i++)
+        if (!wsc__str_ok(ids[i]))
+            return WSC_ERR_INVALID;
+    struct wsc__req *req;
+    wsc_err err =
+        wsc__req_new(&ms->base, WSC__REQ_STATS, (union wsc__req_cb){.stats = cb}, user, &req);
+    if (err != WSC_OK)
+        return err;
+    for (size_t i = 0; i < n && err == WSC_OK; i++) {
+        struct mem_hs *h = hs_find(ms, ids[i]);
+        if (h != NULL)
+            err = wsc__req_add_stats(req, &h->st);
+    }
+    wsc__req_finish(req, err);
+    return WSC_OK;
+}
+
+struct list_ctx {
+    struct mem_store *ms;
+    struct wsc__req *req;
+    wsc_err err;
+};
+
+static void
+hs_list_node(struct mem_node *n, void *arg)
+{
+    struct list_ctx *c = arg;
+    struct mem_hs *h = (struct mem_hs *)n;
+    if (h->expires_ms <= now_ms())
+        hs_free(c->ms, h);
+    else if (c->err == WSC_OK && wsc__req_strdup(c->req, h->node.key) == NULL)
+        c->err = WSC_ERR_NOMEM;
+}
+
+static wsc_err
+hs_list(struct wsc_hubstats_repo *repo, wsc_hubstats_list_cb cb, void *user)
+{
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, hubstats);
+    struct wsc__req *req;
+    wsc_err err = wsc__req_new(&ms->base, WSC__REQ_IDS, (union wsc__req_cb){.ids = cb}, user, &req);
+    if (err != WSC_OK)
+        return err;
+    struct list_ctx c = {ms, req, WSC_OK};
+    wsc__mem_each(&ms->hstats, hs_list_node, &c);
+    wsc__req_finish(req, c.err);
+    return WSC_OK;
+}
+
+static wsc_err
+hs_remove(struct wsc_hubstats_repo *repo, const char *node, wsc_repo_done_cb cb, void *user)
+{
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, hubstats);
+    if (!wsc__str_ok(node))
+        return WSC_ERR_INVALID;
+    struct wsc__req *req;
+    wsc_err err =
+        wsc__req_new(&ms->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
+    if (err != WSC_OK)
+        return err;
+    struct mem_hs *h = hs_find(ms, node);
+    if (h != NULL)
+        hs_free(ms, h);
+    wsc__req_finish(req, h != NULL ? WSC_OK : WSC_ERR_NOT_FOUND);
+    return WSC_OK;
+}
+
+const struct wsc_hubstats_repo_ops wsc__mem_hubstats_ops = {hs_put, hs_get_many, hs_list,
+                                                            hs_remove};
+
+static void
+free_hs_node(struct mem_node *n, void *arg)
+{
+    hs_free(arg, (struct mem_hs *)n);
+}
+
+void
+wsc__mem_hubstats_free_all(struct mem_store *ms)
+{
+    wsc__mem_each(&ms->hstats, free_hs_node, ms);
+    wsc__hmap_clear(&ms->hstats);
+}
+
+/* ---- message queues ---- */
+
+static void
+q_free(struct mem_store *ms, struct mem_q *q)
+{
+    while (!wsc_list_empty(&q->items)) {
+        struct mem_qi *it = wsc_container_of(q->items.next, struct mem_qi, link);
+        wsc_list_remove(&it->link);
+        wsc_msg_unref(it->msg);
+        wsc__free(it);
+    }
+    wsc__mem_remove(&ms->mqs, &q->node);
+    wsc__free(q);
+}
+
+static struct mem_q *
+q_find(struct mem_store *ms, const char *name)
+{
+    struct mem_q *q = (struct mem_q *)wsc__mem_find(&ms->mqs, name);
+    if (q != NULL && q->expires_ms <= now_ms()) {
+        q_free(ms, q);
+        q = NULL;
+    }
+    return q;
+}
+
+static wsc_err
+q_push_now(struct mem_store *ms, const char *name, wsc_msg *msg, uint64_t *len)
+{
+    struct mem_q *q = q_find(ms, name);
+    if (q == NULL) {
+        q = wsc__calloc(1, sizeof(*q));
+        if (q == NULL || wsc__mem_insert(&ms->mqs, &q->node, name) != WSC_OK) {
+            wsc__free(q);
+            return WSC_ERR_NOMEM;
+        }
+        wsc_list_init(&q->items);
+    }
+    q->expires_ms = now_ms() + (int64_t)ms->base.cfg.queue_ttl_ms;
+    struct mem_qi *it = wsc__calloc(1, sizeof(*it));
+    /* A frozen copy: what a pop hands out must not change under the pusher. */
+    if (it == NULL || wsc_msg_clone(msg, &it->msg) != WSC_OK ||
+        wsc__msg_encode(it->msg) != WSC_OK) {
+        if (it != NULL)
+            wsc_msg_unref(it->msg);
+        wsc__free(it);
+        if (q->n == 0)
+            q_free(ms, q);
+        return WSC_ERR_NOMEM;
+    }
+    wsc_list_push_back(&q->items, &it->link);
+    *len = ++q->n;
+    return WSC_OK;
+}
+
+static wsc_err
+q_push(struct wsc_queue_repo *repo, const char *name, wsc_msg *msg, wsc_repo_count_cb cb,
+       void *user)
+{
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, queues);
+    if (!wsc__str_ok(name) || msg == NULL)
+        return WSC_ERR_INVALID;
+    if (wsc_msg_is_binary(msg))
+        return WSC_ERR_UNSUPPORTED;
+    struct wsc__req *req;
+    wsc_err err =
+        wsc__req_new(&ms->base, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, &req);
+    if (err == WSC_OK)
+        wsc__req_finish(req, q_push_now(ms, name, msg, &req->count));
+    return err;
+}
+
+static wsc_err
+q_pop(struct wsc_queue_repo *repo, const char *name, size_t max, wsc_queue_pop_cb cb, void *user)
+{
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, queues);
+    if (!wsc__str_ok(name) || max == 0 || max > 1000)
+        return WSC_ERR_INVALID;
+    struct wsc__req *req;
+    wsc_err err =
+        wsc__req_new(&ms->base, WSC__REQ_MSGS, (union wsc__req_cb){.msgs = cb}, user, &req);
+    if (err != WSC_OK)
+        return err;
+    struct mem_q *q = q_find(ms, name);
+    while (q != NULL && req->n < max && !wsc_list_empty(&q->items) && err == WSC_OK) {
+        struct mem_qi *it = wsc_container_of(q->items.next, struct mem_qi, link);
+        wsc_list_remove(&it->link);
+        q->n--;
+        err = wsc__req_add_msg(req, it->msg); /* the item's reference moves to req */
+        wsc__free(it);
+    }
+    if (q != NULL) {
+        q->expires_ms = now_ms() + (int64_t)ms->base.cfg.queue_ttl_ms;
+        if (q->n == 0)
+            q_free(ms, q);
+    }
+    wsc__req_finish(req, err);
+    return WSC_OK;
+}
+
+static wsc_err
+q_length(struct wsc_queue_repo *repo, const char *name, wsc_repo_count_cb cb, void *user)
+{
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, queues);
+    if (!wsc__str_ok(name))
+        return WSC_ERR_INVALID;
+    struct wsc__req *req;
+    wsc_err err =
+        wsc__req_new(&ms->base, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, &req);
+    if (err != WSC_OK)
+        return err;
+    struct mem_q *q = q_find(ms, name);
+    req->count = q != NULL ? q->n : 0;
+    wsc__req_finish(req, WSC_OK);
+    return WSC_OK;
+}
+
+const struct wsc_queue_repo_ops wsc__mem_queue_ops = {q_push, q_pop, q_length};
+
+static void
+free_q_node(struct mem_node *n, void *arg)
+{
+    q_free(arg, (struct mem_q *)n);
+}
+
+void
+wsc__mem_queues_free_all(struct mem_store *ms)
+{
+    wsc__mem_each(&ms->mqs, free_q_node, ms);
+    wsc__hmap_clear(&ms->mqs);
+}

@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: MIT */
+/* Workload in Redis, one sorted set per namespace:
+ *   wsc:wl:{<ns>}:z  ZSET  agent_id -> load   TTL workload_ttl_ms, renewed by every write
+ * "Acquire the least loaded agent" is one script (it declares its one KEY): the lowest score
+ * (ZRANGE 0 0, or ZRANGEBYSCORE below the cap with LIMIT 0 1; ties go to the smaller member,
+ * Redis's own order), or the lowest ZSCORE among the candidates, then ZINCRBY 1. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "repository/redis/redis_internal.h"
+
+static const char set_lua[] = "redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1]) "
+                              "redis.call('PEXPIRE', KEYS[1], ARGV[3]) return 1";
+
+static const char add_lua[] = "local s = redis.call('ZSCORE', KEYS[1], ARGV[1]) "
+                              "if not s then return -1 end "
+                              "local n = math.max(0, tonumber(s) + tonumber(ARGV[2])) "
+                              "redis.call('ZADD', KEYS[1], n, ARGV[1]) "
+                              "redis.call('PEXPIRE', KEYS[1], ARGV[3]) return n";
+
+static const char acquire_lua[] =
+    "local maxl = tonumber(ARGV[2]) local best, bl "
+    "if #ARGV == 2 then local r "
+    "if maxl > 0 then r = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. maxl, "
+    "'WITHSCORES', 'LIMIT', 0, 1) "
+    "else r = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES') end "
+    "if #r == 0 then return {redis.call('EXISTS', KEYS[1]) == 1 and -2 or -1} end "
+    "best = r[1] bl = tonumber(r[2]) "
+    "else local any = false "
+    "for i = 3, #ARGV do local s = redis.call('ZSCORE', KEYS[1], ARGV[i]) "
+    "if s then any = true s = tonumber(s) "
+    "if (maxl == 0 or s < maxl) and (not best or s < bl or (s == bl and ARGV[i] < best)) "
+    "then best = ARGV[i] bl = s end end end "
+    "if not best then return {any and -2 or -1} end end "
+    "local n = redis.call('ZINCRBY', KEYS[1], 1, best) "
+    "redis.call('PEXPIRE', KEYS[1], ARGV[1]) return {best, n}";
+
+static void
+wl_key(const char *ns, char *key, size_t n)
+{
+    char esc[3 * 256 + 1];
+    wsc__rs_escape(ns, esc);
+    snprintf(key, n, "wsc:wl:{%s}:z", esc);
+}
+
+static struct redis_store *
+rs_of(struct wsc_workload_repo *repo)
+{
+    return wsc_container_of(repo, struct redis_store, workload);
+}
+
+static wsc_err
+parse_found(struct wsc__req *req, const redisReply *r)
+{
+    (void)req;
+    long long v;
+    if (wsc__rs_int(r, &v) != WSC_OK)
+        return WSC_ERR_STORE;
+    return v > 0 ? WSC_OK : WSC_ERR_NOT_FOUND;
+}
+
+static wsc_err
+parse_load(struct wsc__req *req, const redisReply *r)
+{
+    long long v;
+    if (wsc__rs_int(r, &v) != WSC_OK)
+        return WSC_ERR_STORE;
+    if (v < 0)
+        return WSC_ERR_NOT_FOUND;
+    req->count = (uint64_t)v;
+    return WSC_OK;
+}
+
+static wsc_err
+wl_set(struct wsc_workload_repo *repo, const char *ns, const char *agent, uint64_t load,
+       wsc_repo_done_cb cb, void *user)
+{
+    struct redis_store *rs = rs_of(repo);
+    if (!wsc__str_ok(ns) || !wsc__str_ok(agent) || load > (1ull << 53))
+        return WSC_ERR_INVALID;
+    struct wsc__req *req;
+    wsc_err err =
+        wsc__req_new(&rs->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
+    if (err != WSC_OK)
+        return err;
+    char key[800], l[24], ttl[24];
+    wl_key(ns, key, sizeof(key));
+    snprintf(l, sizeof(l), "%" PRIu64, load);
+    snprintf(ttl, sizeof(ttl), "%" PRIu64, rs->base.cfg.workload_ttl_ms);
+    const char *args[] = {key, agent, l, ttl};
+    wsc__rs_eval(rs, req, set_lua, 1, 4, args, parse_found);
+    return WSC_OK;
+}
+
+static wsc_err
+wl_add(struct wsc_workload_repo *repo, const char *ns, const char *agent, int64_t delta,
+       wsc_repo_count_cb cb, void *user)
+{
+    struct redis_store *rs = rs_of(repo);
+    if (!wsc__str_ok(ns) || !wsc__str_ok(agent))
+        return WSC_ERR_INVALID;
+    struct wsc__req *req;
+    wsc_err err =
+        wsc__req_new(&rs->base, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, &req);
+    if (err != WSC_OK)
+        return err;
+    char key[800], d[24], ttl[24];
+    wl_key(ns, key, sizeof(key));
+    snprintf(d, sizeof(d), "%" PRId64, delta);
+    snprintf(ttl, sizeof(ttl), "%" PRIu64, rs->base.cfg.workload_ttl_ms);
+    const char *args[] = {key, agent, d, ttl};
+    wsc__rs_eval(rs, req, add_lua, 1, 4, args, parse_load);
+    return WSC_OK;
+}
+
+static wsc_err
+parse_score(struct wsc__req *req, const redisReply *r)
+{
+    if (r->type == REDIS_REPLY_NIL)
+        return WSC_ERR_NOT_FOUND;
+    if (r->type != REDIS_REPLY_STRING)
+        return WSC_ERR_STORE;
+    req->count = strtoull(r->str, NULL, 10);
+    return WSC_OK;
+}
+
+static wsc_err
+wl_get(struct wsc_workload_repo *repo, const char *ns, const char *agent, wsc_repo_count_cb cb,
+       void *user)
+{
+    struct redis_store *rs = rs_of(repo);
+    if (!wsc__str_ok(ns) || !wsc__str_ok(agent))
+        return WSC_ERR_INVALID;
+    struct wsc__req *req;
+    wsc_err err =
+        wsc__req_new(&rs->base, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, &req);
+    if (err != WSC_OK)
+        return err;
+    char key[800];
+    wl_key(ns, key, sizeof(key));
+    const char *argv[] = {"ZSCORE", key, agent};
+    size_t lens[] = {6, strlen(key), strlen(agent)};
+    wsc__rs_submit(rs, req, 3, argv, lens, parse_score);
+    return WSC_OK;
+}
+
+static wsc_err
+wl_remove(struct wsc_workload_repo *repo, const char *ns, const char *agent, wsc_repo_done_cb cb,
+          void *user)
+{
+    struct redis_store *rs = rs_of(repo);
+    if (!wsc__str_ok(ns) || !wsc__str_ok(agent))
+        return WSC_ERR_INVALID;
+    struct wsc__req *req;
+    wsc_err err =
+        wsc__req_new(&rs->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
+    if (err != WSC_OK)
+        return err;
+    char key[800];
+    wl_key(ns, key, sizeof(key));
+    const char *argv[] = {"ZREM", key, agent};
+    size_t lens[] = {4, strlen(key), strlen(agent)};
+    wsc__rs_submit(rs, req, 3, argv, lens, parse_found);
+    return WSC_OK;
+}
+
+static wsc_err
+parse_acquire(struct wsc__req *req, const redisReply *r)
+{
+    if (r->type != REDIS_REPLY_ARRAY || r->elements == 0)
+        return WSC_ERR_STORE;
+    const redisReply *a = r->element[0];
+    if (a->type == REDIS_REPLY_INTEGER)
+        return a->integer == -2 ? WSC_ERR_LIMIT : WSC_ERR_NOT_FOUND;
+    if (a->type != REDIS_REPLY_STRING || r->elements != 2 ||
+        r->element[1]->type != REDIS_REPLY_STRING)
+        return WSC_ERR_STORE;
+    req->str = wsc__req_strndup(req, a->str, (size_t)a->len);
+    req->count = strtoull(r->element[1]->str, NULL, 10);
+    return req->str != NULL ? WSC_OK : WSC_ERR_NOMEM;
+}
+
+static wsc_err
+wl_acquire(struct wsc_workload_repo *repo, const char *ns, const char *const *cands, size_t n,
+           uint64_t max_load, wsc_workload_acquire_cb cb, void *user)
+{
+    struct redis_store *rs = rs_of(repo);
+    if (!wsc__str_ok(ns) || n > 24 || (n > 0 && cands == NULL))
+        return WSC_ERR_INVALID;
+    for (size_t i = 0; i < n; i++)
+        if (!wsc__str_ok(cands[i]))
+            return WSC_ERR_INVALID;
+    struct wsc__req *req;
+    wsc_err err =
+        wsc__req_new(&rs->base, WSC__REQ_ACQUIRE, (union wsc__req_cb){.acquire = cb}, user, &req);
+    if (err != WSC_OK)
+        return err;
+    char key[800], ttl[24], maxl[24];
+    wl_key(ns, key, sizeof(key));
+    snprintf(ttl, sizeof(ttl), "%" PRIu64, rs->base.cfg.workload_ttl_ms);
+    snprintf(maxl, sizeof(maxl), "%" PRIu64, max_load);
+    const char *args[29] = {key, ttl, maxl};
+    for (size_t i = 0; i < n; i++)
+        args[3 + i] = cands[i];
+    wsc__rs_eval(rs, req, acquire_lua, 1, 3 + (int)n, args, parse_acquire);
+    return WSC_OK;
+}
+
+const struct wsc_workload_repo_ops wsc__rs_workload_ops = {wl_set, wl_add, wl_get, wl_remove,
+                                                           wl_acquire};
