@@ -137,16 +137,13 @@ typedef struct wsc_hub_config {
     size_t dedupe_max_users; /**< users whose window is kept; default 100000 */
     unsigned ack_tick_ms;    /**< resolution of ACK timers; default 10 */
     uint64_t rng_seed;       /**< jitter seed; 0 (default): from the clock */
-<<<<<<< HEAD
     size_t replay_window;    /**< offline messages replayed to a connection and not yet ACKed
                                   at any time; more follow as ACKs come (a window without an
                                   ACK for ack.ack_timeout_ms moves on).  Bounds the duplicates
                                   a reconnect causes.  Default 64; 0: no window (pages sized
                                   to the queue's room only) */
-=======
     unsigned store_check_ms; /**< the store is pinged this often (wsc_store_ping); while a
                                   ping fails /readyz answers 503.  Default 1000; 0: off */
->>>>>>> redisx
 } wsc_hub_config;
 
 /** Counters of one hub. */
