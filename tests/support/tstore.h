@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tstore: the fixture of the repository contract tests.  One test file per repository runs
- * against every backend; the backend comes from WSC_TEST_BACKEND (memory, redis, mysql, set
+ * against every backend; the backend comes from WSC_TEST_BACKEND (memory, redis, mysql, hybrid, set
  * by ctest) and its URL from WSC_TEST_REDIS_URL / WSC_TEST_MYSQL_URL (or WSC_TEST_STORE_URL
  * when WSC_TEST_BACKEND is unset).  Without a URL the tests are skipped and reported so.
  *
@@ -77,6 +77,10 @@ void tres_msgs(wsc_err status, wsc_msg *const *msgs, size_t count, void *user);
 void tres_acquire(wsc_err status, const char *agent, uint64_t load, void *user);
 /** Skips the test when the backend answers WSC_ERR_UNSUPPORTED (err); else returns err. */
 wsc_err tstore_supported(wsc_err err);
+
+/** "hybrid:<redis URL>|<mysql URL>" from WSC_TEST_REDIS_URL and WSC_TEST_MYSQL_URL, or NULL
+ *  when either is unset (a static buffer). */
+const char *tstore_hybrid_url(void);
 
 /** A text message with the given message_id and content (one reference, the caller's). */
 wsc_msg *tstore_msg(const char *message_id, const char *content);
