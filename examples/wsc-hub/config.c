@@ -93,12 +93,19 @@ wsc_hubd_config_check(const wsc_hubd_config *cfg, char *err, size_t errcap)
 const char *
 wsc_hubd_config_store_url(const wsc_hubd_config *cfg)
 {
-    /* No hybrid handler yet: MySQL (the durable one) wins when both are given. */
+    /* With both, the hub opens a hybrid store (wsc_hubd_config_is_hybrid) from both URLs;
+     * this one names the durable half. */
     if (is_set(cfg->mysql_url))
         return cfg->mysql_url;
     if (is_set(cfg->redis_url))
         return cfg->redis_url;
     return NULL;
+}
+
+bool
+wsc_hubd_config_is_hybrid(const wsc_hubd_config *cfg)
+{
+    return is_set(cfg->mysql_url) && is_set(cfg->redis_url);
 }
 
 void

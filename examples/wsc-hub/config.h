@@ -33,7 +33,7 @@ typedef struct wsc_hubd_config {
     unsigned shutdown_timeout_ms;
     wsc_log_level log_level; /**< default WSC_LOG_INFO */
     char *redis_url;         /**< "redis://..." store, or NULL */
-    char *mysql_url;         /**< "mysql://..." store, or NULL (wins over redis_url) */
+    char *mysql_url;         /**< "mysql://..." store, or NULL (with redis_url: hybrid) */
     bool help;               /**< --help was given */
     bool version;            /**< --version was given */
 } wsc_hubd_config;
@@ -65,10 +65,13 @@ wsc_err wsc_hubd_config_parse_args(wsc_hubd_config *cfg, int argc, const char *c
  *  WSC_ERR_INVALID with err filled. */
 wsc_err wsc_hubd_config_check(const wsc_hubd_config *cfg, char *err, size_t errcap);
 
-/** The URL of the store the hub gets: mysql_url when set (the durable backend; with both set
- *  Redis is not used until the hybrid handler exists), else redis_url, else NULL (the hub's
- *  own memory store).  Borrowed from cfg. */
+/** The URL of the store the hub gets: mysql_url when set (with redis_url set too, the
+ *  durable half of a hybrid store: wsc_hubd_config_is_hybrid), else redis_url, else NULL (the
+ *  hub's own memory store).  Borrowed from cfg. */
 const char *wsc_hubd_config_store_url(const wsc_hubd_config *cfg);
+/** Both redis_url and mysql_url are set: the hub gets a hybrid store (wsc_store_open_hybrid:
+ *  offline messages hot in Redis and durable in MySQL). */
+bool wsc_hubd_config_is_hybrid(const wsc_hubd_config *cfg);
 
 /** Fills out (after wsc_hub_config_init) from cfg.  Strings in out are borrowed from cfg. */
 void wsc_hubd_config_to_hub(const wsc_hubd_config *cfg, wsc_hub_config *out);

@@ -139,14 +139,16 @@ open_store(const wsc_hubd_config *cfg, wsc_loop *loop, wsc_store **store)
     *store = NULL;
     if (url == NULL)
         return 0;
-    wsc_err e = wsc_store_open(loop, url, NULL, store);
+    bool hybrid = wsc_hubd_config_is_hybrid(cfg);
+    wsc_err e = hybrid
+                    ? wsc_store_open_hybrid(loop, cfg->redis_url, cfg->mysql_url, NULL, NULL, store)
+                    : wsc_store_open(loop, url, NULL, store);
     if (e == WSC_OK) {
         app_log(cfg->log_level, WSC_LOG_INFO, "store_open",
-                json_pack("{s:s, s:b}", "backend", wsc_store_backend(*store), "redis_unused",
-                          url == cfg->mysql_url && cfg->redis_url != NULL));
+                json_pack("{s:s}", "backend", wsc_store_backend(*store)));
         return 0;
     }
-    const char *which = url == cfg->mysql_url ? "mysql" : "redis";
+    const char *which = hybrid ? "hybrid" : url == cfg->mysql_url ? "mysql" : "redis";
     if (e == WSC_ERR_UNSUPPORTED)
         fprintf(stderr, "wsc-hub: %s:// is not supported by this build of wsc\n", which);
     else

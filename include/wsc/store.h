@@ -4,6 +4,7 @@
 #ifndef WSC_STORE_H
 #define WSC_STORE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <wsc/common.h>
@@ -39,13 +40,42 @@ WSC_API void wsc_store_config_init(wsc_store_config *cfg);
 WSC_API wsc_err wsc_repo_memory_new(wsc_loop *loop, const wsc_store_config *cfg, wsc_store **out);
 
 /** Opens a store chosen by url: "memory:", "redis://[:password@]host:port[/db]" or
- *  "mysql://user:password@host:port/database".  Returns at once; Redis and MySQL connect in
+ *  "mysql://user:password@host:port/database" (or "hybrid:<redis URL>|<mysql URL>",
+ *  wsc_store_open_hybrid).  Returns at once; Redis and MySQL connect in
  *  the background and reconnect with backoff, ops issued meanwhile wait up to the command
  *  timeout.  A MySQL store owns one worker thread (the connector blocks; the loop never
  *  does), started here and joined by wsc_store_close() (docs/storage.md).
  *  WSC_ERR_INVALID (bad url), WSC_ERR_NOMEM, WSC_ERR_IO. */
 WSC_API wsc_err wsc_store_open(wsc_loop *loop, const char *url, const wsc_store_config *cfg,
                                wsc_store **out);
+
+/** How a hybrid store (Redis hot copy + MySQL durable copy) answers.  New fields only at
+ *  the end. */
+typedef struct wsc_hybrid_config {
+    /** false (default): an offline store completes WSC_OK once MySQL has the message (then
+     *  it is "stored": it survives the loss of Redis and of the hub).  true: once either
+     *  backend has it (Redis, usually first); a message only Redis holds is written to MySQL
+     *  later from the write-ahead list.  Either way a message Redis holds while MySQL is down
+     *  waits there and reaches MySQL when it is back. */
+    bool ack_on_cache;
+    uint32_t retry_ms;    /**< how often the write-ahead list is drained into MySQL; default
+                               1000 */
+    uint32_t drain_batch; /**< markers read per drain turn (1..1000); default 100 */
+} wsc_hybrid_config;
+
+/** Fills cfg with the defaults above. */
+WSC_API void wsc_hybrid_config_init(wsc_hybrid_config *cfg);
+
+/** Opens a hybrid store on loop: a Redis store (redis_url, "redis://...") as the hot copy and
+ *  a MySQL store (mysql_url, "mysql://...") as the durable one, both opened here with cfg and
+ *  owned by the hybrid store (docs/storage.md, "Hybrid").  Offline messages are written to
+ *  both and read from Redis, falling back to MySQL; online status, hub stats, queues and
+ *  workload live in Redis; message and connection records in MySQL.  wsc_store_open() also
+ *  takes "hybrid:<redis URL>|<mysql URL>" (with hcfg's defaults).  cfg and hcfg may be NULL.
+ *  WSC_ERR_INVALID (a bad URL), WSC_ERR_NOMEM, WSC_ERR_IO. */
+WSC_API wsc_err wsc_store_open_hybrid(wsc_loop *loop, const char *redis_url, const char *mysql_url,
+                                      const wsc_store_config *cfg, const wsc_hybrid_config *hcfg,
+                                      wsc_store **out);
 
 /** Completes WSC_OK once the backend answers (a round trip), else STORE/TIMEOUT. */
 WSC_API wsc_err wsc_store_ping(wsc_store *store, wsc_repo_done_cb cb, void *user);
@@ -54,7 +84,7 @@ WSC_API wsc_err wsc_store_ping(wsc_store *store, wsc_repo_done_cb cb, void *user
  *  before it returns (they must not use the store).  NULL is fine. */
 WSC_API void wsc_store_close(wsc_store *store);
 
-/** The backend's name ("memory", "redis", "mysql"); a static string. */
+/** The backend's name ("memory", "redis", "mysql", "hybrid"); a static string. */
 WSC_API const char *wsc_store_backend(const wsc_store *store);
 
 /** Text of the store's last backend error ("" when none); valid until the next loop turn. */

@@ -155,6 +155,8 @@ wsc_store_open(wsc_loop *loop, const char *url, const wsc_store_config *cfg, wsc
         return wsc__redis_open(loop, url, cfg, out);
     if (strncmp(url, "mysql://", 8) == 0)
         return wsc__mysql_open(loop, url, cfg, out);
+    if (strncmp(url, "hybrid:", 7) == 0)
+        return wsc__hybrid_open_url(loop, url, cfg, out);
     return WSC_ERR_INVALID;
 }
 

@@ -23,7 +23,20 @@ backend_url(const char *backend)
         return getenv("WSC_TEST_REDIS_URL");
     if (strcmp(backend, "mysql") == 0)
         return getenv("WSC_TEST_MYSQL_URL");
+    if (strcmp(backend, "hybrid") == 0)
+        return tstore_hybrid_url();
     return NULL;
+}
+
+const char *
+tstore_hybrid_url(void)
+{
+    static char url[1100];
+    const char *r = getenv("WSC_TEST_REDIS_URL"), *m = getenv("WSC_TEST_MYSQL_URL");
+    if (r == NULL || m == NULL || r[0] == '\0' || m[0] == '\0')
+        return NULL;
+    snprintf(url, sizeof(url), "hybrid:%s|%s", r, m);
+    return url;
 }
 
 int

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tstore: the fixture of the repository contract tests.  One test file per repository runs
- * against every backend; the backend comes from WSC_TEST_BACKEND (memory, redis, mysql, set
+ * against every backend; the backend comes from WSC_TEST_BACKEND (memory, redis, mysql, hybrid, set
  * by ctest) and its URL from WSC_TEST_REDIS_URL / WSC_TEST_MYSQL_URL (or WSC_TEST_STORE_URL
  * when WSC_TEST_BACKEND is unset).  Without a URL the tests are skipped and reported so.
  *
@@ -83,6 +83,9 @@ void tstore_skip(void);
 /** The exit status of a test program: 77 (ctest SKIP_RETURN_CODE) when every one of its n
  *  tests was skipped and none failed, else cmocka's result rc. */
 int tstore_exit(int rc, size_t n);
+/** "hybrid:<redis URL>|<mysql URL>" from WSC_TEST_REDIS_URL and WSC_TEST_MYSQL_URL, or NULL
+ *  when either is unset (a static buffer). */
+const char *tstore_hybrid_url(void);
 
 /** A text message with the given message_id and content (one reference, the caller's). */
 wsc_msg *tstore_msg(const char *message_id, const char *content);

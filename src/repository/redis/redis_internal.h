@@ -56,6 +56,11 @@ void wsc__rs_escape(const char *id, char *out);
 /** The integer of an integer reply, or -1 with *err set for an error reply. */
 wsc_err wsc__rs_int(const redisReply *r, long long *out);
 
+/** The offline store op; with marker (and pend_key) not NULL, the same script also adds
+ *  marker to the ZSET pend_key (the hybrid store's write-ahead list, redis_pending.c). */
+wsc_err wsc__rs_offline_store(struct redis_store *rs, const char *uid, wsc_msg *msg,
+                              const char *pend_key, const char *marker, wsc_repo_done_cb cb,
+                              void *user);
 /** Attaches ac to the loop (adopts its fd).  WSC_ERR_IO. */
 wsc_err wsc__rs_ev_attach(struct redis_store *rs, redisAsyncContext *ac);
 /** Called by the adapter when lws closed the descriptor under hiredis. */

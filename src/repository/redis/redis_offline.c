@@ -22,15 +22,20 @@
     "if v and tonumber(string.match(v, '^%d+')) > now then return end " \
     "redis.call('ZREM', z, m[1]) redis.call('HDEL', h, m[1]) end end "
 
+/* KEYS[4], when given, is the hybrid store's write-ahead list (redis_pending.c): the message
+ * is marked there as owed to MySQL (ARGV[6]) whenever Redis holds it after the script. */
 static const char store_lua[] =
-    PURGE_FN "purge(KEYS[1], KEYS[2], tonumber(ARGV[4])) "
-             "if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return 0 end "
+    PURGE_FN "local function mark() if #KEYS == 4 then "
+             "redis.call('ZADD', KEYS[4], 'NX', ARGV[4], ARGV[6]) "
+             "redis.call('PEXPIRE', KEYS[4], ARGV[5]) end end "
+             "purge(KEYS[1], KEYS[2], tonumber(ARGV[4])) "
+             "if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then mark() return 0 end "
              "if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return -1 end "
              "local s = redis.call('INCR', KEYS[3]) "
              "redis.call('ZADD', KEYS[1], s, ARGV[1]) "
              "redis.call('HSET', KEYS[2], ARGV[1], ARGV[2]) "
              "for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[5]) end "
-             "return s";
+             "mark() return s";
 
 static const char fetch_lua[] =
     PURGE_FN "purge(KEYS[1], KEYS[2], tonumber(ARGV[3])) "
@@ -79,11 +84,10 @@ parse_store(struct wsc__req *req, const redisReply *r)
     return v < 0 ? WSC_ERR_LIMIT : WSC_OK;
 }
 
-static wsc_err
-off_store(struct wsc_offline_repo *repo, const char *uid, wsc_msg *msg, wsc_repo_done_cb cb,
-          void *user)
+wsc_err
+wsc__rs_offline_store(struct redis_store *rs, const char *uid, wsc_msg *msg, const char *pend_key,
+                      const char *marker, wsc_repo_done_cb cb, void *user)
 {
-    struct redis_store *rs = rs_of(repo);
     if (!wsc__str_ok(uid))
         return WSC_ERR_INVALID;
     wsc_buf json = {0};
@@ -105,9 +109,14 @@ off_store(struct wsc_offline_repo *repo, const char *uid, wsc_msg *msg, wsc_repo
         snprintf(ttl, sizeof(ttl), "%" PRIu64, rs->base.cfg.offline_ttl_ms);
         struct keys k;
         make_keys(uid, &k);
-        const char *args[] = {k.z, k.h, k.q,  wsc_msg_get(msg, WSC_F_MESSAGE_ID),
-                              val, max, nows, ttl};
-        wsc__rs_eval(rs, req, store_lua, 3, 8, args, parse_store);
+        const char *args[] = {k.z, k.h, k.q,  pend_key, wsc_msg_get(msg, WSC_F_MESSAGE_ID),
+                              val, max, nows, ttl,      marker};
+        if (marker != NULL)
+            wsc__rs_eval(rs, req, store_lua, 4, 10, args, parse_store);
+        else {
+            const char *plain[] = {k.z, k.h, k.q, args[4], val, max, nows, ttl};
+            wsc__rs_eval(rs, req, store_lua, 3, 8, plain, parse_store);
+        }
     } else if (err == WSC_ERR_NOMEM) {
         wsc__req_finish(req, WSC_ERR_NOMEM);
         err = WSC_OK;
@@ -115,6 +124,13 @@ off_store(struct wsc_offline_repo *repo, const char *uid, wsc_msg *msg, wsc_repo
     wsc__free(val);
     wsc_buf_free(&json);
     return err;
+}
+
+static wsc_err
+off_store(struct wsc_offline_repo *repo, const char *uid, wsc_msg *msg, wsc_repo_done_cb cb,
+          void *user)
+{
+    return wsc__rs_offline_store(rs_of(repo), uid, msg, NULL, NULL, cb, user);
 }
 
 static wsc_err

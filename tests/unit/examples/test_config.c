@@ -244,17 +244,19 @@ test_config__storage_urls(void **state)
                      WSC_OK);
     assert_int_equal(wsc_hubd_config_check(cfg, err, sizeof(err)), WSC_OK);
     assert_string_equal(wsc_hubd_config_store_url(cfg), "redis://127.0.0.1:6379/2");
-    /* A flag overrides the file; with both backends MySQL (the durable one) is chosen. */
+    /* A flag overrides the file; with both backends the hub opens a hybrid store. */
     const char *argv[] = {"wsc-hub", "--redis=redis://h:1", "--mysql", "mysql://u:p@h:3306/db",
                           NULL};
     assert_int_equal(wsc_hubd_config_parse_args(cfg, 4, argv, err, sizeof(err)), WSC_OK);
     assert_int_equal(wsc_hubd_config_check(cfg, err, sizeof(err)), WSC_OK);
     assert_string_equal(cfg->redis_url, "redis://h:1");
     assert_string_equal(wsc_hubd_config_store_url(cfg), "mysql://u:p@h:3306/db");
+    assert_true(wsc_hubd_config_is_hybrid(cfg));
     /* An empty value unsets; a wrong scheme is refused, naming the key. */
     const char *unset[] = {"wsc-hub", "--mysql=", NULL};
     assert_int_equal(wsc_hubd_config_parse_args(cfg, 2, unset, err, sizeof(err)), WSC_OK);
     assert_string_equal(wsc_hubd_config_store_url(cfg), "redis://h:1");
+    assert_false(wsc_hubd_config_is_hybrid(cfg));
     const char *bad[] = {"wsc-hub", "--redis", "http://h", NULL};
     assert_int_equal(wsc_hubd_config_parse_args(cfg, 3, bad, err, sizeof(err)), WSC_OK);
     assert_int_equal(wsc_hubd_config_check(cfg, err, sizeof(err)), WSC_ERR_INVALID);

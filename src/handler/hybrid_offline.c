@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: MIT */
+/* The hybrid store's offline repository (docs/storage.md, "Hybrid").
+ *
+ * store:  Redis (with its write-ahead marker, one script) and MySQL at once.  Completes with
+ *         MySQL's answer; with ack_on_cache, WSC_OK as soon as either has the message.  The
+ *         marker is removed once MySQL has answered for good (stored, duplicate, full);
+ *         while MySQL is down it stays, and the drain (hybrid_drain.c) writes the message
+ *         later.
+ * fetch:  Redis first.  MySQL when Redis fails, or has nothing at cursor 0 (a user Redis has
+ *         lost: flushed, restarted, or stored while Redis was down).  A cursor is Redis's
+ *         sequence, or MySQL's row id with WSC__HYB_MYSQL_CURSOR set: a replay that started
+ *         on one backend pages on it; a Redis failure mid-replay starts over on MySQL from
+ *         its oldest message (repeats, never gaps).
+ * remove: both; MySQL's removal is what counts (OK when either removed it).  When MySQL
+ *         does not answer, an 'r' marker makes the drain remove it later.
+ * count:  the larger of the two (neither is a superset while writes are owed);
+ * clear:  both, MySQL's answer. */
+#include <stdio.h>
+#include <string.h>
+
+#include "handler/hybrid_internal.h"
+#include "models/alloc.h"
+#include "repository/redis/redis_pending.h"
+
+struct hop {
+    struct hybrid *h;
+    struct wsc__req *req;
+    void (*decide)(struct hop *o); /* after each answer; finishes req */
+    int waiting;                   /* sub-ops out */
+    bool rs_done, my_done;
+    wsc_err rs, my;
+    uint64_t rs_count, my_count;
+    uint64_t after;
+    size_t limit;
+    char uid[256], mid[256];
+};
+
+static struct hybrid *
+hy_of(struct wsc_offline_repo *repo)
+{
+    return wsc_container_of(repo, struct hybrid, offline);
+}
+
+static wsc_err
+hop_new(struct hybrid *h, enum wsc__req_kind kind, union wsc__req_cb cb, void *user,
+        const char *uid, const char *mid, struct hop **out)
+{
+    struct wsc__req *req;
+    wsc_err err = wsc__req_new(&h->base, kind, cb, user, &req);
+    if (err != WSC_OK)
+        return err;
+    struct hop *o = wsc__calloc(1, sizeof(*o));
+    if (o == NULL) {
+        wsc__req_finish(req, WSC_ERR_NOMEM);
+        *out = NULL;
+        return WSC_OK;
+    }
+    o->h = h;
+    o->req = wsc__req_ref(req);
+    o->rs = o->my = WSC_ERR_STORE;
+    snprintf(o->uid, sizeof(o->uid), "%s", uid);
+    snprintf(o->mid, sizeof(o->mid), "%s", mid != NULL ? mid : "");
+    *out = o;
+    return WSC_OK;
+}
+
+static void
+hop_release(struct hop *o)
+{
+    wsc__req_unref(o->req);
+    wsc__free(o);
+}
+
+/* One answer in (or one sub-op refused): decide, and free the op after the last. */
+static void
+part(struct hop *o)
+{
+    o->waiting--;
+    o->decide(o);
+    if (o->waiting == 0)
+        hop_release(o);
+}
+
+/* Both sub-ops issued: a refused one counts as answered with its code. */
+static void
+started(struct hop *o, wsc_err rs_err, wsc_err my_err)
+{
+    o->waiting = 2;
+    if (rs_err != WSC_OK) {
+        o->rs = rs_err;
+        o->rs_done = true;
+        o->waiting--;
+    }
+    if (my_err != WSC_OK) {
+        o->my = my_err;
+        o->my_done = true;
+        o->waiting--;
+    }
+    if (o->waiting == 0) {
+        o->waiting = 1;
+        part(o);
+    }
+}
+
+static void
+rs_done(wsc_err status, void *user)
+{
+    struct hop *o = user;
+    o->rs = status;
+    o->rs_done = true;
+    wsc__hyb_note_error(o->h, o->h->redis, status);
+    part(o);
+}
+
+static void
+my_done(wsc_err status, void *user)
+{
+    struct hop *o = user;
+    o->my = status;
+    o->my_done = true;
+    wsc__hyb_note_error(o->h, o->h->mysql, status);
+    part(o);
+}
+
+static void
+rs_count(wsc_err status, uint64_t count, void *user)
+{
+    ((struct hop *)user)->rs_count = count;
+    rs_done(status, user);
+}
+
+static void
+my_count(wsc_err status, uint64_t count, void *user)
+{
+    ((struct hop *)user)->my_count = count;
+    my_done(status, user);
+}
+
+/* ---- store */
+
+static void
+store_decide(struct hop *o)
+{
+    struct hybrid *h = o->h;
+    if (h->hcfg.ack_on_cache) {
+        if ((o->rs_done && o->rs == WSC_OK) || (o->my_done && o->my == WSC_OK))
+            wsc__req_finish(o->req, WSC_OK);
+        else if (o->waiting == 0)
+            wsc__req_finish(o->req, o->rs == WSC_ERR_LIMIT ? WSC_ERR_LIMIT : o->my);
+    } else if (o->my_done) {
+        wsc__req_finish(o->req, o->my);
+    }
+    /* MySQL answered for good: the write is no longer owed. */
+    if (o->waiting == 0 && o->rs == WSC_OK && !wsc__hyb_transient(o->my) && !h->closing)
+        wsc__rs_pending_done(h->redis, 's', o->uid, o->mid, wsc__hyb_ignore_count, NULL);
+}
+
+static wsc_err
+off_store(struct wsc_offline_repo *repo, const char *uid, wsc_msg *msg, wsc_repo_done_cb cb,
+          void *user)
+{
+    struct hybrid *h = hy_of(repo);
+    const char *mid = msg != NULL ? wsc_msg_get(msg, WSC_F_MESSAGE_ID) : NULL;
+    if (!wsc__str_ok(uid) || !wsc__str_ok(mid))
+        return WSC_ERR_INVALID;
+    if (wsc_msg_is_binary(msg))
+        return WSC_ERR_UNSUPPORTED;
+    struct hop *o;
+    wsc_err err = hop_new(h, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, uid, mid, &o);
+    if (err != WSC_OK || o == NULL)
+        return err;
+    o->decide = store_decide;
+    wsc_err e1 = wsc__rs_pending_store(h->redis, uid, msg, rs_done, o);
+    wsc_err e2 = wsc_offline_store(wsc_store_offline(h->mysql), uid, msg, my_done, o);
+    started(o, e1, e2);
+    return WSC_OK;
+}
+
+/* ---- fetch */
+
+static void
+fetch_finish(struct hop *o, wsc_err st, wsc_msg *const *msgs, size_t n, uint64_t cursor)
+{
+    for (size_t i = 0; st == WSC_OK && i < n; i++)
+        st = wsc__req_add_msg(o->req, wsc_msg_ref(msgs[i]));
+    o->req->cursor = cursor;
+    wsc__req_finish(o->req, st);
+    hop_release(o);
+}
+
+static void
+fetch_my(wsc_err status, wsc_msg *const *msgs, size_t n, uint64_t next, void *user)
+{
+    struct hop *o = user;
+    wsc__hyb_note_error(o->h, o->h->mysql, status);
+    if (status == WSC_OK)
+        fetch_finish(o, WSC_OK, msgs, n, n > 0 ? next | WSC__HYB_MYSQL_CURSOR : o->after);
+    else if (o->rs == WSC_OK) /* Redis had nothing and MySQL cannot tell: nothing */
+        fetch_finish(o, WSC_OK, NULL, 0, o->after);
+    else
+        fetch_finish(o, status, NULL, 0, o->after);
+}
+
+static void
+fetch_mysql(struct hop *o, uint64_t after)
+{
+    wsc_err err = o->h->closing ? WSC_ERR_CANCELED
+                                : wsc_offline_fetch(wsc_store_offline(o->h->mysql), o->uid, after,
+                                                    o->limit, fetch_my, o);
+    if (err != WSC_OK)
+        fetch_finish(o, o->rs == WSC_OK ? WSC_OK : err, NULL, 0, o->after);
+}
+
+static void
+fetch_rs(wsc_err status, wsc_msg *const *msgs, size_t n, uint64_t next, void *user)
+{
+    struct hop *o = user;
+    wsc__hyb_note_error(o->h, o->h->redis, status);
+    o->rs = status;
+    if (status == WSC_OK && (n > 0 || o->after != 0))
+        fetch_finish(o, WSC_OK, msgs, n, n > 0 ? next : o->after);
+    else
+        fetch_mysql(o, 0);
+}
+
+static wsc_err
+off_fetch(struct wsc_offline_repo *repo, const char *uid, uint64_t after, size_t limit,
+          wsc_offline_fetch_cb cb, void *user)
+{
+    struct hybrid *h = hy_of(repo);
+    if (!wsc__str_ok(uid) || limit == 0 || limit > 1000)
+        return WSC_ERR_INVALID;
+    struct hop *o;
+    wsc_err err = hop_new(h, WSC__REQ_FETCH, (union wsc__req_cb){.fetch = cb}, user, uid, NULL, &o);
+    if (err != WSC_OK || o == NULL)
+        return err;
+    o->after = after;
+    o->limit = limit;
+    if ((after & WSC__HYB_MYSQL_CURSOR) != 0) {
+        fetch_mysql(o, after & ~WSC__HYB_MYSQL_CURSOR);
+        return WSC_OK;
+    }
+    err = wsc_offline_fetch(wsc_store_offline(h->redis), uid, after, limit, fetch_rs, o);
+    if (err != WSC_OK) {
+        o->rs = err;
+        fetch_mysql(o, 0);
+    }
+    return WSC_OK;
+}
+
+/* ---- remove, count, clear */
+
+static void
+remove_decide(struct hop *o)
+{
+    if (o->waiting > 0)
+        return;
+    struct hybrid *h = o->h;
+    wsc_err st = o->my;
+    if (o->my == WSC_ERR_NOT_FOUND) {
+        st = o->rs; /* only Redis had it (a write still owed): removed there, nothing owed */
+    } else if (wsc__hyb_transient(o->my)) {
+        /* MySQL may still hold it: the drain removes it once MySQL answers. */
+        if (!h->closing)
+            wsc__rs_pending_mark_remove(h->redis, o->uid, o->mid, wsc__hyb_ignore_done, NULL);
+        if (h->hcfg.ack_on_cache && o->rs == WSC_OK)
+            st = WSC_OK;
+    }
+    wsc__req_finish(o->req, st);
+}
+
+static wsc_err
+off_remove(struct wsc_offline_repo *repo, const char *uid, const char *mid, wsc_repo_done_cb cb,
+           void *user)
+{
+    struct hybrid *h = hy_of(repo);
+    if (!wsc__str_ok(uid) || !wsc__str_ok(mid))
+        return WSC_ERR_INVALID;
+    struct hop *o;
+    wsc_err err = hop_new(h, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, uid, mid, &o);
+    if (err != WSC_OK || o == NULL)
+        return err;
+    o->decide = remove_decide;
+    wsc_err e1 = wsc_offline_remove(wsc_store_offline(h->redis), uid, mid, rs_done, o);
+    wsc_err e2 = wsc_offline_remove(wsc_store_offline(h->mysql), uid, mid, my_done, o);
+    started(o, e1, e2);
+    return WSC_OK;
+}
+
+static void
+count_decide(struct hop *o)
+{
+    if (o->waiting > 0)
+        return;
+    wsc_err st = o->rs == WSC_OK || o->my == WSC_OK ? WSC_OK : o->my;
+    uint64_t rs = o->rs == WSC_OK ? o->rs_count : 0, my = o->my == WSC_OK ? o->my_count : 0;
+    o->req->count = rs > my ? rs : my;
+    wsc__req_finish(o->req, st);
+}
+
+static wsc_err
+off_count(struct wsc_offline_repo *repo, const char *uid, wsc_repo_count_cb cb, void *user)
+{
+    struct hybrid *h = hy_of(repo);
+    if (!wsc__str_ok(uid))
+        return WSC_ERR_INVALID;
+    struct hop *o;
+    wsc_err err = hop_new(h, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, uid, NULL, &o);
+    if (err != WSC_OK || o == NULL)
+        return err;
+    o->decide = count_decide;
+    wsc_err e1 = wsc_offline_count(wsc_store_offline(h->redis), uid, rs_count, o);
+    wsc_err e2 = wsc_offline_count(wsc_store_offline(h->mysql), uid, my_count, o);
+    started(o, e1, e2);
+    return WSC_OK;
+}
+
+static void
+clear_decide(struct hop *o)
+{
+    if (o->waiting == 0)
+        wsc__req_finish(o->req, o->my);
+}
+
+static wsc_err
+off_clear(struct wsc_offline_repo *repo, const char *uid, wsc_repo_done_cb cb, void *user)
+{
+    struct hybrid *h = hy_of(repo);
+    if (!wsc__str_ok(uid))
+        return WSC_ERR_INVALID;
+    struct hop *o;
+    wsc_err err = hop_new(h, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, uid, NULL, &o);
+    if (err != WSC_OK || o == NULL)
+        return err;
+    o->decide = clear_decide;
+    wsc_err e1 = wsc_offline_clear(wsc_store_offline(h->redis), uid, rs_done, o);
+    wsc_err e2 = wsc_offline_clear(wsc_store_offline(h->mysql), uid, my_done, o);
+    started(o, e1, e2);
+    return WSC_OK;
+}
+
+const struct wsc_offline_repo_ops wsc__hyb_offline_ops = {off_store, off_fetch, off_remove,
+                                                          off_count, off_clear};

@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: MIT */
+/* kill -9 survival (labels integration, redis, mysql): the real wsc-hub (WSC_HUB_BIN) runs as
+ * a child process on a hybrid store (--redis and --mysql).  N messages published with
+ * require_ack to an offline user are stored (the test waits until MySQL holds them all),
+ * the hub is killed with SIGKILL and started again, and the user, connecting with the test
+ * peer, gets all N with source "offline", ACKs them, and the store is empty afterwards (in
+ * Redis and in MySQL).  Then again with the user's Redis copy wiped while the hub is dead:
+ * the restarted hub replays from MySQL.  Nothing sleeps: the test waits for the child's port
+ * (bounded by a deadline, backing off on the child's pidfd) and for conditions. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "tjson.h"
+#include "tstore.h"
+#include "twait.h"
+
+#define WAIT_MS 30000
+
+typedef struct fx {
+    wsc_loop *loop;   /* for the test's own stores */
+    wsc_store *redis; /* plain stores: what each backend holds */
+    wsc_store *mysql;
+    twait_set *ts;
+    pid_t hub;
+    int pidfd;
+    int port;
+    char user[96];
+    char log[256];
+} fx;
+
+static int
+free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    int port = -1;
+    if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+/* GET /readyz answers 200: listening, and the store answered a ping. */
+static bool
+hub_ready(fx *f)
+{
+    thttp *h = thttp_request(f->port, "GET", "/readyz", NULL, NULL, 0);
+    bool ok = false;
+    if (h != NULL && twait_add_http(f->ts, h) == 0) {
+        twait_until(f->ts, NULL, thttp_is_done, h, 2000);
+        ok = thttp_done(h) && !thttp_failed(h) && thttp_status(h) == 200;
+        twait_remove_http(f->ts, h);
+    }
+    thttp_free(h);
+    return ok;
+}
+
+static void
+hub_start(fx *f)
+{
+    char listen[32];
+    snprintf(listen, sizeof(listen), "127.0.0.1:%d", f->port);
+    const char *bin = getenv("WSC_HUB_BIN");
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open(f->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        execl(bin, "wsc-hub", "--listen", listen, "--redis", getenv("WSC_TEST_REDIS_URL"),
+              "--mysql", getenv("WSC_TEST_MYSQL_URL"), "--insecure-user-id", "--insecure-api",
+              (char *)NULL);
+        _exit(127);
+    }
+    f->hub = pid;
+    f->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    assert_true(f->pidfd >= 0);
+    /* Poll the port until the hub answers, within a deadline.  Between tries, wait on the
+     * child's pidfd: it is the back-off, and a hub that dies at start fails the test now. */
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        if (hub_ready(f))
+            return;
+        struct pollfd p = {.fd = f->pidfd, .events = POLLIN};
+        assert_int_equal(poll(&p, 1, 20), 0); /* readable: the hub exited */
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        assert_true((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 <
+                    WAIT_MS);
+    }
+}
+
+static void
+hub_kill9(fx *f)
+{
+    assert_int_equal(kill(f->hub, SIGKILL), 0);
+    int st = 0;
+    assert_int_equal(waitpid(f->hub, &st, 0), f->hub);
+    assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    close(f->pidfd);
+    f->hub = 0;
+}
+
+static int
+setup(void **state)
+{
+    *state = NULL;
+    if (getenv("WSC_TEST_REDIS_URL") == NULL || getenv("WSC_TEST_MYSQL_URL") == NULL ||
+        getenv("WSC_HUB_BIN") == NULL) {
+        print_message(
+            "[  SKIP    ] needs WSC_TEST_REDIS_URL, WSC_TEST_MYSQL_URL and WSC_HUB_BIN\n");
+        return 0;
+    }
+    fx *f = calloc(1, sizeof(*f));
+    assert_int_equal(wsc_loop_new(&f->loop), WSC_OK);
+    assert_int_equal(wsc_store_open(f->loop, getenv("WSC_TEST_REDIS_URL"), NULL, &f->redis),
+                     WSC_OK);
+    assert_int_equal(wsc_store_open(f->loop, getenv("WSC_TEST_MYSQL_URL"), NULL, &f->mysql),
+                     WSC_OK);
+    f->ts = twait_set_new();
+    f->port = free_port();
+    snprintf(f->user, sizeof(f->user), "kill9-%ld-%ld", (long)getpid(), (long)time(NULL));
+    snprintf(f->log, sizeof(f->log), "%s/wsc-hybrid-kill-%ld.log",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (long)getpid());
+    *state = f;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    fx *f = *state;
+    if (f == NULL)
+        return 0;
+    if (f->hub > 0)
+        hub_kill9(f);
+    twait_set_free(f->ts);
+    wsc_store_close(f->redis);
+    wsc_store_close(f->mysql);
+    for (int i = 0; i < 3; i++)
+        wsc_loop_run_once(f->loop, 1);
+    wsc_loop_free(f->loop);
+    unlink(f->log);
+    free(f);
+    return 0;
+}
+
+static bool
+called(void *arg)
+{
+    return ((tres *)arg)->calls > 0;
+}
+
+static void
+publish(fx *f, const char *mid)
+{
+    char body[512];
+    snprintf(body, sizeof(body),
+             "{\"receiver\":\"%s\",\"message\":{\"message_id\":\"%s\",\"require_ack\":true,"
+             "\"content\":\"c-%s\"}}",
+             f->user, mid, mid);
+    thttp *h = thttp_request(f->port, "POST", "/api/publish", NULL, body, strlen(body));
+    assert_non_null(h);
+    assert_int_equal(twait_add_http(f->ts, h), 0);
+    assert_true(twait_until(f->ts, NULL, thttp_is_done, h, WAIT_MS));
+    assert_int_equal(thttp_status(h), 200);
+    json_t *j = tjson_parse(thttp_body(h));
+    assert_int_equal(tjson_int(j, "stored", -1), 1);
+    json_decref(j);
+    twait_remove_http(f->ts, h);
+    thttp_free(h);
+}
+
+/* Polls the offline count of f->user in one plain store until it is want. */
+struct count_poll {
+    fx *f;
+    wsc_store *s;
+    uint64_t want;
+    tres r;
+    bool out;
+};
+
+static bool
+count_is(void *arg)
+{
+    struct count_poll *p = arg;
+    if (p->out && p->r.calls > 0) {
+        p->out = false;
+        if (p->r.status == WSC_OK && p->r.count == p->want)
+            return true;
+    }
+    if (!p->out) {
+        memset(&p->r, 0, sizeof(p->r));
+        p->out =
+            wsc_offline_count(wsc_store_offline(p->s), p->f->user, tres_count, &p->r) == WSC_OK;
+    }
+    return false;
+}
+
+static void
+wait_count(fx *f, wsc_store *s, uint64_t want)
+{
+    struct count_poll p = {f, s, want, {0}, false};
+    assert_true(twait_until(NULL, f->loop, count_is, &p, WAIT_MS));
+    while (p.out && p.r.calls == 0) /* the last probe, answered */
+        twait_pump(NULL, f->loop, 1);
+}
+
+/* The user's connection: replayed messages are checked, counted once each and ACKed. */
+struct rx {
+    tws *c;
+    const char *prefix;
+    int n, got;
+    bool seen[256];
+    int not_offline;
+};
+
+static bool
+all_received(void *arg)
+{
+    struct rx *x = arg;
+    char *data = NULL;
+    int op;
+    while (tws_next(x->c, &op, &data, NULL)) {
+        json_t *j = tjson_parse(data);
+        const char *mid = j != NULL ? tjson_str(j, "message_id") : NULL;
+        size_t plen = strlen(x->prefix);
+        if (mid != NULL && strncmp(mid, x->prefix, plen) == 0) {
+            int i = atoi(mid + plen);
+            const char *src = tjson_str(j, "source");
+            if (src == NULL || strcmp(src, "offline") != 0)
+                x->not_offline++;
+            if (i >= 0 && i < x->n && !x->seen[i]) {
+                x->seen[i] = true;
+                x->got++;
+            }
+            char ack[256];
+            snprintf(ack, sizeof(ack), "{\"message_type\":\"ack\",\"message_id\":\"%s\"}", mid);
+            tws_send_text(x->c, ack, strlen(ack));
+        }
+        json_decref(j);
+        free(data);
+    }
+    return x->got == x->n || tws_state(x->c) == TWS_CLOSED || tws_state(x->c) == TWS_ERROR;
+}
+
+static void
+receive_all(fx *f, const char *prefix, int n)
+{
+    char path[160];
+    snprintf(path, sizeof(path), "/ws?user_id=%s", f->user);
+    struct rx x = {.c = tws_connect(f->port, path, NULL, NULL), .prefix = prefix, .n = n};
+    assert_non_null(x.c);
+    assert_int_equal(twait_add_ws(f->ts, x.c), 0);
+    assert_true(twait_until(f->ts, NULL, tws_is_open, x.c, WAIT_MS));
+    assert_true(twait_until(f->ts, NULL, all_received, &x, WAIT_MS));
+    assert_int_equal(x.got, n);
+    assert_int_equal(x.not_offline, 0);
+    /* The ACKs remove them: from Redis and, what counts, from MySQL. */
+    wait_count(f, f->mysql, 0);
+    wait_count(f, f->redis, 0);
+    tws_send_close(x.c, 1000, NULL);
+    twait_until(f->ts, NULL, tws_is_closed, x.c, 2000);
+    twait_remove_ws(f->ts, x.c);
+    tws_free(x.c);
+}
+
+static void
+publish_n(fx *f, const char *prefix, int n)
+{
+    char mid[64];
+    for (int i = 0; i < n; i++) {
+        snprintf(mid, sizeof(mid), "%s%d", prefix, i);
+        publish(f, mid);
+    }
+    /* "Stored" means MySQL has them: only then is the hub killed. */
+    wait_count(f, f->mysql, (uint64_t)n);
+}
+
+static void
+test_hybrid_kill__offline_messages_survive_kill9(void **state)
+{
+    fx *f = *state;
+    if (f == NULL)
+        tstore_skip();
+    const int n = 100;
+    hub_start(f);
+    publish_n(f, "k9-", n);
+    hub_kill9(f);
+    hub_start(f);
+    receive_all(f, "k9-", n);
+
+    /* Again, with the user's Redis copy lost while the hub is dead: replayed from MySQL. */
+    publish_n(f, "k9b-", n / 2);
+    wait_count(f, f->redis, (uint64_t)n / 2);
+    hub_kill9(f);
+    tres r = {0};
+    assert_int_equal(wsc_offline_clear(wsc_store_offline(f->redis), f->user, tres_done, &r),
+                     WSC_OK);
+    assert_true(twait_until(NULL, f->loop, called, &r, WAIT_MS));
+    assert_int_equal(r.status, WSC_OK);
+    hub_start(f);
+    receive_all(f, "k9b-", n / 2);
+    hub_kill9(f);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_hybrid_kill__offline_messages_survive_kill9, setup,
+                                        teardown),
+    };
+    return tstore_exit(cmocka_run_group_tests_name("integration.hybrid_kill", tests, NULL, NULL),
+                       sizeof(tests) / sizeof(tests[0]));
+}

@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: MIT */
+/* The hybrid store's own behaviour (labels redis, mysql; run on the hybrid backend only):
+ * MariaDB stopped -> stores complete from Redis (ack_on_cache), the messages are fetchable,
+ * and once MariaDB is back the drain writes them to MySQL (checked with a plain MySQL store)
+ * and applies a removal MySQL missed; Redis emptied or stopped -> fetch falls back to MySQL
+ * with MySQL cursors; remove takes the message out of both.  Servers are stopped and started
+ * through scripts/services.sh (WSC_SERVICES_SCRIPT, WSC_SERVICES_DIR). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "handler/hybrid_internal.h"
+#include "tstore.h"
+
+static int
+services(const char *what)
+{
+    const char *script = getenv("WSC_SERVICES_SCRIPT"), *dir = getenv("WSC_SERVICES_DIR");
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "%s %s %s >/dev/null 2>&1", script, what, dir);
+    return system(cmd);
+}
+
+static int
+setup(void **state)
+{
+    if (getenv("WSC_SERVICES_SCRIPT") == NULL || getenv("WSC_SERVICES_DIR") == NULL) {
+        print_message(
+            "[  SKIP    ] hybrid tests need servers started by scripts/test-storage.sh\n");
+        *state = NULL;
+        return 0;
+    }
+    return tstore_setup(state);
+}
+
+/* A store of its own on ts's loop: plain (url) or hybrid (hcfg). */
+static wsc_store *
+open_store(tstore *ts, const char *url, const wsc_hybrid_config *hcfg)
+{
+    wsc_store_config cfg;
+    wsc_store_config_init(&cfg);
+    cfg.command_timeout_ms = 1000;
+    cfg.reconnect_max_ms = 200;
+    wsc_store *s = NULL;
+    if (hcfg != NULL)
+        assert_int_equal(wsc_store_open_hybrid(ts->loop, getenv("WSC_TEST_REDIS_URL"),
+                                               getenv("WSC_TEST_MYSQL_URL"), &cfg, hcfg, &s),
+                         WSC_OK);
+    else
+        assert_int_equal(wsc_store_open(ts->loop, url, &cfg, &s), WSC_OK);
+    return s;
+}
+
+static wsc_err
+store_one(tstore *ts, wsc_store *s, const char *uid, const char *mid)
+{
+    wsc_msg *m = tstore_msg(mid, mid);
+    tres r = {0};
+    assert_int_equal(wsc_offline_store(wsc_store_offline(s), uid, m, tres_done, &r), WSC_OK);
+    wsc_msg_unref(m);
+    tstore_wait(ts, &r);
+    return r.status;
+}
+
+static void
+fetch(tstore *ts, wsc_store *s, const char *uid, uint64_t after, size_t limit, tres *r)
+{
+    memset(r, 0, sizeof(*r));
+    assert_int_equal(wsc_offline_fetch(wsc_store_offline(s), uid, after, limit, tres_fetch, r),
+                     WSC_OK);
+    tstore_wait(ts, r);
+}
+
+static wsc_err
+remove_one(tstore *ts, wsc_store *s, const char *uid, const char *mid)
+{
+    tres r = {0};
+    assert_int_equal(wsc_offline_remove(wsc_store_offline(s), uid, mid, tres_done, &r), WSC_OK);
+    tstore_wait(ts, &r);
+    return r.status;
+}
+
+/* Polls a plain MySQL store until uid holds exactly want messages (the first named first). */
+struct poll {
+    wsc_store *s;
+    const char *uid, *first;
+    size_t want;
+    tres r;
+    bool out;
+};
+
+static bool
+mysql_holds(void *arg)
+{
+    struct poll *p = arg;
+    if (p->out && p->r.calls > 0) {
+        p->out = false;
+        if (p->r.status == WSC_OK && p->r.n == p->want &&
+            (p->want == 0 || strcmp(p->r.mids[0], p->first) == 0))
+            return true;
+    }
+    if (!p->out) {
+        memset(&p->r, 0, sizeof(p->r));
+        p->out =
+            wsc_offline_fetch(wsc_store_offline(p->s), p->uid, 0, 64, tres_fetch, &p->r) == WSC_OK;
+    }
+    return false;
+}
+
+static void
+test_hybrid__mysql_down_messages_wait_in_redis(void **state)
+{
+    tstore *ts = tstore_get(state);
+    const char *uid = tstore_id(ts, "mysqldown");
+    wsc_hybrid_config hc;
+    wsc_hybrid_config_init(&hc);
+    hc.ack_on_cache = true;
+    hc.retry_ms = 100;
+    wsc_store *cached = open_store(ts, NULL, &hc);
+    wsc_hybrid_config_init(&hc);
+    hc.retry_ms = 100;
+    wsc_store *durable = open_store(ts, NULL, &hc);
+    assert_int_equal(store_one(ts, durable, uid, "old"), WSC_OK);
+
+    assert_int_equal(services("stop-mysql"), 0);
+    /* ack_on_cache: complete from Redis.  Default: MySQL's error, but the copy waits too. */
+    char mid[16];
+    for (int i = 0; i < 5; i++) {
+        snprintf(mid, sizeof(mid), "w%d", i);
+        assert_int_equal(store_one(ts, cached, uid, mid), WSC_OK);
+    }
+    wsc_err st = store_one(ts, durable, uid, "w5");
+    assert_true(st == WSC_ERR_STORE || st == WSC_ERR_TIMEOUT);
+    /* An ACK while MySQL is down: gone from Redis now, from MySQL once it is back. */
+    assert_int_equal(remove_one(ts, cached, uid, "old"), WSC_OK);
+    tres r;
+    fetch(ts, cached, uid, 0, 64, &r);
+    assert_int_equal(r.status, WSC_OK);
+    assert_int_equal(r.n, 6);
+    assert_string_equal(r.mids[0], "w0");
+    assert_string_equal(r.mids[5], "w5");
+
+    assert_int_equal(services("start-mysql"), 0);
+    wsc_store *plain = open_store(ts, getenv("WSC_TEST_MYSQL_URL"), NULL);
+    struct poll p = {plain, uid, "w0", 6, {0}, false};
+    assert_true(tstore_until(ts, mysql_holds, &p, 20000));
+    p.want = 0; /* let the last probe finish before closing */
+    tstore_until(ts, mysql_holds, &p, 3000);
+    wsc_store_close(plain);
+    wsc_store_close(durable);
+    wsc_store_close(cached);
+}
+
+static void
+test_hybrid__fetch_falls_back_to_mysql(void **state)
+{
+    tstore *ts = tstore_get(state);
+    const char *uid = tstore_id(ts, "fallback");
+    const char *mids[] = {"f0", "f1", "f2"};
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(store_one(ts, ts->store, uid, mids[i]), WSC_OK);
+    /* Redis loses the user (a flush, a restart without persistence). */
+    wsc_store *redis = open_store(ts, getenv("WSC_TEST_REDIS_URL"), NULL);
+    tres r = {0};
+    assert_int_equal(wsc_offline_clear(wsc_store_offline(redis), uid, tres_done, &r), WSC_OK);
+    tstore_wait(ts, &r);
+    fetch(ts, ts->store, uid, 0, 2, &r);
+    assert_int_equal(r.status, WSC_OK);
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.mids[0], "f0");
+    assert_true((r.cursor & WSC__HYB_MYSQL_CURSOR) != 0); /* pages on MySQL from here */
+    fetch(ts, ts->store, uid, r.cursor, 2, &r);
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.mids[0], "f2");
+    uint64_t last = r.cursor;
+    fetch(ts, ts->store, uid, last, 2, &r);
+    assert_int_equal(r.n, 0);
+    assert_true(r.cursor == last);
+
+    /* Redis down: the same answer from MySQL (after Redis's command timeout). */
+    wsc_store *hy = open_store(ts, NULL, &(wsc_hybrid_config){false, 100, 100});
+    assert_int_equal(services("stop-redis"), 0);
+    fetch(ts, hy, uid, 0, 10, &r);
+    assert_int_equal(r.status, WSC_OK);
+    assert_int_equal(r.n, 3);
+    assert_int_equal(services("start-redis"), 0);
+    wsc_store_close(hy);
+    wsc_store_close(redis);
+}
+
+static void
+test_hybrid__remove_takes_both_copies(void **state)
+{
+    tstore *ts = tstore_get(state);
+    const char *uid = tstore_id(ts, "both");
+    assert_int_equal(store_one(ts, ts->store, uid, "b1"), WSC_OK);
+    assert_int_equal(store_one(ts, ts->store, uid, "b2"), WSC_OK);
+    assert_int_equal(remove_one(ts, ts->store, uid, "b1"), WSC_OK);
+    assert_int_equal(remove_one(ts, ts->store, uid, "b1"), WSC_ERR_NOT_FOUND);
+    const char *urls[] = {getenv("WSC_TEST_REDIS_URL"), getenv("WSC_TEST_MYSQL_URL")};
+    for (int i = 0; i < 2; i++) {
+        wsc_store *plain = open_store(ts, urls[i], NULL);
+        tres r;
+        fetch(ts, plain, uid, 0, 10, &r);
+        assert_int_equal(r.status, WSC_OK);
+        assert_int_equal(r.n, 1);
+        assert_string_equal(r.mids[0], "b2");
+        wsc_store_close(plain);
+    }
+    tres r = {0};
+    assert_int_equal(wsc_offline_count(wsc_store_offline(ts->store), uid, tres_count, &r), WSC_OK);
+    tstore_wait(ts, &r);
+    assert_int_equal(r.count, 1);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hybrid__remove_takes_both_copies),
+        cmocka_unit_test(test_hybrid__fetch_falls_back_to_mysql),
+        cmocka_unit_test(test_hybrid__mysql_down_messages_wait_in_redis),
+    };
+    return tstore_exit(
+        cmocka_run_group_tests_name("repository.hybrid.hybrid", tests, setup, tstore_teardown),
+        sizeof(tests) / sizeof(tests[0]));
+}
