@@ -73,8 +73,10 @@ wsc__msg_alloc_arena(size_t arena_len, char **arena)
     memset(msg, 0, sizeof(*msg));
     atomic_init(&msg->refs, 1);
     atomic_init(&msg->data_cache, NULL);
+    msg->arena = arena_len > 0 ? (char *)(msg + 1) : NULL;
+    msg->arena_cap = arena_len;
     if (arena != NULL)
-        *arena = (char *)(msg + 1);
+        *arena = msg->arena;
     return msg;
 }
 
@@ -269,16 +271,24 @@ wsc_msg_set(wsc_msg *msg, wsc_msg_field field, const char *value)
     if ((unsigned)field >= WSC_F_COUNT_)
         return WSC_ERR_INVALID;
     char *copy = NULL;
+    bool in_arena = false;
     if (value != NULL) {
         size_t len = strlen(value);
         if (!wsc__utf8_valid(value, len))
             return WSC_ERR_INVALID;
-        if ((copy = wsc__strndup(value, len)) == NULL)
+        /* A parsed message keeps room for the hub's stamp (id, sender, create_at...): use
+         * it first, so that stamping allocates nothing. */
+        in_arena = msg->arena_cap - msg->arena_used > len;
+        copy = in_arena ? memcpy(msg->arena + msg->arena_used, value, len + 1)
+                        : wsc__strndup(value, len);
+        if (copy == NULL)
             return WSC_ERR_NOMEM;
+        msg->arena_used += in_arena ? len + 1 : 0;
     }
     if (!(msg->arena_fields & (1u << field)))
         wsc__free(msg->fields[field]);
     msg->arena_fields &= ~(1u << field);
+    msg->arena_fields |= in_arena ? 1u << field : 0;
     msg->fields[field] = copy;
     return WSC_OK;
 }

@@ -105,6 +105,10 @@ fail(const char **err_text, const char *text, wsc_err err)
     return err;
 }
 
+/* Bytes kept free in a parsed message's block for the strings the hub stamps on it: id,
+ * message_id, sender, sender_client, create_at (24), app_id, with typical lengths. */
+#define STAMP_ROOM 192
+
 /* The state of one parse: the message being filled, its string area, and the first field
  * error (reported only if the whole text turns out to be valid JSON). */
 struct parse {
@@ -347,14 +351,17 @@ wsc_msg_parse(wsc_msg **out, const char *json, size_t len, const wsc_msg_limits 
     if (len > limits->max_bytes)
         return fail(err_text, "frame too large", WSC_ERR_TOO_LARGE);
     json = json ? json : "";
+    /* len + 1 holds every decoded string (see above) and its NUL, +1 for data's NUL; the
+     * rest is room for the hub's stamp, so that stamping allocates nothing. */
     struct parse ps = {.lim = limits, .cap = len + 2, .err = WSC_OK};
-    ps.msg = wsc__msg_alloc_arena(ps.cap, &ps.arena);
+    ps.msg = wsc__msg_alloc_arena(ps.cap + STAMP_ROOM, &ps.arena);
     if (ps.msg == NULL)
         return fail(err_text, "out of memory", WSC_ERR_NOMEM);
     wsc__jscan_init(&ps.s, json, len, limits->max_depth);
     wsc_err err =
         parse_object(&ps) ? fail(err_text, ps.why, ps.err) : scan_failed(&ps, json, len, err_text);
     wsc__jscan_fini(&ps.s);
+    ps.msg->arena_used = ps.used;
     if (err != WSC_OK) {
         wsc_msg_unref(ps.msg);
         return err;

@@ -33,6 +33,9 @@ struct wsc_msg {
      * groups, raw "data").  These say which strings live there and are not freed alone. */
     uint32_t arena_fields; /* bit f: fields[f] is in the block */
     size_t arena_groups;   /* groups[0..arena_groups) are in the block */
+    char *arena;           /* the string area after the struct, or NULL */
+    size_t arena_used;     /* bytes taken; setters use the rest before they allocate */
+    size_t arena_cap;
     /* "data" is one of: a tree set through the API (data), or the validated compact JSON text
      * received on the wire (data_raw), sent as is and turned into a tree only on demand. */
     json_t *data;   /* owned reference to a JSON object, or NULL */
