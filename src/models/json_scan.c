@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "models/alloc.h"
+#include "models/swar.h"
 #include "models/utf8.h"
 
 /* Objects with fewer keys are checked pairwise on insert, larger ones by sorting at '}'. */
@@ -191,6 +192,14 @@ scan_string(struct wsc_jscan *s, char *out, size_t *out_len, bool *escaped)
     for (;;) {
         const unsigned char *run = p;
         bool high = false;
+        /* Ordinary text a word at a time; bytes >= 0x80 are only noted for the UTF-8 check. */
+        while (end - p >= 8) {
+            uint64_t w = wsc__swar_load(p);
+            if (wsc__swar_json_special(w))
+                break;
+            high |= (w & WSC_SWAR_HIGHS) != 0;
+            p += 8;
+        }
         while (p < end && *p >= 0x20 && *p != '"' && *p != '\\') {
             high |= *p >= 0x80;
             p++;

@@ -11,6 +11,7 @@
 #include "models/alloc.h"
 #include "models/msg_internal.h"
 #include "models/msg_priv.h"
+#include "models/swar.h"
 
 /* A byte buffer that grows on demand; after a failed allocation it stops writing and
  * remembers the failure, so that callers check once at the end. */
@@ -134,6 +135,11 @@ wb_put_jstr(struct wbuf *b, const char *s, size_t n)
     size_t run = 0;
     wb_putc(b, '"');
     for (size_t i = 0; i < n; i++) {
+        /* Skip ordinary text a word at a time. */
+        while (n - i >= 8 && !wsc__swar_json_special(wsc__swar_load(s + i)))
+            i += 8;
+        if (i == n)
+            break;
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
