@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* wsc-micro: in-process micro-benchmarks of the hub's hot path, one JSON line each.
+ * Usage: wsc-micro [scale [op]] (with op, only that one runs).
  *   encode    wsc__msg_encode() of fresh messages (64-byte content, typical fields)
+ *   parse     wsc_msg_parse() of the echo scenario's frame (receiver + 64-byte content)
+ *   parse_data  wsc_msg_parse() of a frame with ids, groups and a small "data" object
+ *   inbound   the hub's per-message work on the echo frame, minus routing: parse, stamp (id,
+ *             sender, sender_client, create_at, app_id, as hub_inbound.c does), encode, unref
  *   enqueue   wsc_hub_send_to_user() of one encoded message to a user with one real, registered
  *             connection (a raw client on 127.0.0.1), on the loop thread, in batches of 512
  *             with the queue drained (written and read) between batches; only the sends are
@@ -22,10 +27,12 @@
 
 #include <wsc/wsc.h>
 
+#include "loop/loop.h"
 #include "models/alloc.h"
 #include "models/hmap.h"
 #include "models/list.h"
 #include "models/msg_internal.h"
+#include "protocol/frames.h"
 
 static double
 now_s(void)
@@ -69,6 +76,68 @@ bench_encode(unsigned n)
     printf("{\"scenario\":\"micro\",\"op\":\"encode\",\"n\":%u,\"wire_bytes\":%zu,\"ns_per_op\":%."
            "1f}\n",
            n, len, t * 1e9 / n);
+}
+
+static const char echo_frame[] =
+    "{\"receiver\":\"u17\",\"content\":\"0123456789012345678901234567890123456789"
+    "012345678901234567890123\"}";
+static const char data_frame[] =
+    "{\"message_id\":\"c-1\",\"message_type\":\"chat\",\"group_ids\":[\"g1\",\"g2\"],"
+    "\"content\":\"hello\",\"data\":{\"k\":[1,2.5,{\"x\":null}],\"s\":\"caf\\u00e9\"},"
+    "\"seq_no\":7,\"priority\":\"high\",\"require_ack\":true}";
+
+static void
+bench_parse(const char *op, const char *frame, unsigned n)
+{
+    size_t len = strlen(frame);
+    double t0 = now_s();
+    for (unsigned i = 0; i < n; i++) {
+        wsc_msg *m = NULL;
+        if (wsc_msg_parse(&m, frame, len, NULL, NULL) != WSC_OK)
+            abort();
+        wsc_msg_unref(m);
+    }
+    double t = now_s() - t0;
+    printf("{\"scenario\":\"micro\",\"op\":\"%s\",\"n\":%u,\"bytes\":%zu,\"ns_per_op\":%.1f}\n", op,
+           n, len, t * 1e9 / n);
+}
+
+/* What hub_inbound.c's stamp() does, on a parsed message. */
+static void
+stamp_like_hub(wsc_msg *m, uint64_t seq)
+{
+    char id[64], ts[40];
+    wsc__proto_make_id("n1", seq, id, sizeof(id));
+    wsc__proto_time_rfc3339(wsc__wall_ms(), ts, sizeof(ts));
+    wsc_msg_set(m, WSC_F_ID, id);
+    if (wsc_msg_get(m, WSC_F_MESSAGE_ID) == NULL)
+        wsc_msg_set(m, WSC_F_MESSAGE_ID, id);
+    wsc_msg_set(m, WSC_F_SENDER, "u16");
+    wsc_msg_set(m, WSC_F_SENDER_CLIENT, "c-u16-1");
+    wsc_msg_set(m, WSC_F_CREATE_AT, ts);
+    wsc_msg_set(m, WSC_F_APP_ID, "default");
+    wsc_msg_set(m, WSC_F_NAMESPACE, NULL);
+    wsc_msg_set(m, WSC_F_SOURCE, NULL);
+}
+
+static void
+bench_inbound(unsigned n)
+{
+    size_t len = strlen(echo_frame), wire = 0;
+    double t0 = now_s();
+    for (unsigned i = 0; i < n; i++) {
+        wsc_msg *m = NULL;
+        if (wsc_msg_parse(&m, echo_frame, len, NULL, NULL) != WSC_OK)
+            abort();
+        stamp_like_hub(m, 1000000 + i);
+        wsc__msg_encode(m);
+        wsc__msg_wire(m, &wire);
+        wsc_msg_unref(m);
+    }
+    double t = now_s() - t0;
+    printf("{\"scenario\":\"micro\",\"op\":\"inbound\",\"n\":%u,\"wire_bytes\":%zu,"
+           "\"ns_per_op\":%.1f}\n",
+           n, wire, t * 1e9 / n);
 }
 
 /* A raw WebSocket client socket, upgraded as user_id=m0. */
@@ -247,14 +316,31 @@ bench_register(unsigned n)
            n, t_add * 1e9 / n, t_rm * 1e9 / n);
 }
 
+static bool
+want(const char *only, const char *op)
+{
+    return only == NULL || strcmp(only, op) == 0;
+}
+
 int
 main(int argc, char **argv)
 {
-    unsigned scale = argc > 1 ? (unsigned)atoi(argv[1]) : 1;
-    if (scale == 0)
+    /* A fractional scale (0.05) makes short runs for callgrind. */
+    double scale = argc > 1 ? atof(argv[1]) : 1;
+    const char *only = argc > 2 ? argv[2] : NULL; /* run one op only (for callgrind) */
+    if (scale <= 0)
         scale = 1;
-    bench_encode(200000 * scale);
-    bench_enqueue(400 * scale);
-    bench_register(100000 * scale);
+    if (want(only, "encode"))
+        bench_encode((unsigned)(200000 * scale) + 1);
+    if (want(only, "parse"))
+        bench_parse("parse", echo_frame, (unsigned)(200000 * scale) + 1);
+    if (want(only, "parse_data"))
+        bench_parse("parse_data", data_frame, (unsigned)(200000 * scale) + 1);
+    if (want(only, "inbound"))
+        bench_inbound((unsigned)(200000 * scale) + 1);
+    if (want(only, "enqueue"))
+        bench_enqueue((unsigned)(400 * scale) + 1);
+    if (want(only, "register"))
+        bench_register((unsigned)(100000 * scale) + 1);
     return 0;
 }

@@ -65,12 +65,25 @@ wsc__msg_priority_from_name(const char *name, size_t len, wsc_priority *out)
 }
 
 wsc_msg *
+wsc__msg_alloc_arena(size_t arena_len, char **arena)
+{
+    wsc_msg *msg = wsc__malloc(sizeof(*msg) + arena_len);
+    if (msg == NULL)
+        return NULL;
+    memset(msg, 0, sizeof(*msg));
+    atomic_init(&msg->refs, 1);
+    atomic_init(&msg->data_cache, NULL);
+    msg->arena = arena_len > 0 ? (char *)(msg + 1) : NULL;
+    msg->arena_cap = arena_len;
+    if (arena != NULL)
+        *arena = msg->arena;
+    return msg;
+}
+
+wsc_msg *
 wsc__msg_alloc(void)
 {
-    wsc_msg *msg = wsc__calloc(1, sizeof(*msg));
-    if (msg != NULL)
-        atomic_init(&msg->refs, 1);
-    return msg;
+    return wsc__msg_alloc_arena(0, NULL);
 }
 
 void
@@ -144,12 +157,14 @@ wsc_msg_ref(wsc_msg *msg)
 static void
 msg_destroy(wsc_msg *msg)
 {
-    for (size_t i = 0; i < WSC_F_COUNT_; i++)
-        wsc__free(msg->fields[i]);
-    for (size_t i = 0; i < msg->group_count; i++)
+    for (size_t i = 0; i < WSC_F_COUNT_; i++) {
+        if (!(msg->arena_fields & (1u << i)))
+            wsc__free(msg->fields[i]);
+    }
+    for (size_t i = msg->arena_groups; i < msg->group_count; i++)
         wsc__free(msg->groups[i]);
     wsc__free(msg->groups);
-    json_decref(msg->data);
+    wsc__msg_clear_data(msg);
     wsc__free(msg->wire_buf);
     wsc__free(msg);
 }
@@ -185,6 +200,12 @@ clone_payload(const wsc_msg *msg, wsc_msg *copy)
 {
     if (msg->data != NULL && (copy->data = json_deep_copy(msg->data)) == NULL)
         return WSC_ERR_NOMEM;
+    if (msg->data_raw != NULL) {
+        copy->data_raw = wsc__strndup(msg->data_raw, msg->data_raw_len);
+        if (copy->data_raw == NULL)
+            return WSC_ERR_NOMEM;
+        copy->data_raw_len = msg->data_raw_len;
+    }
     /* A text message's wire bytes belong to its frozen state and are not copied. */
     if (msg->binary) {
         copy->wire_buf = wsc__malloc(WSC_PRE + msg->wire_len + 1);
@@ -250,14 +271,24 @@ wsc_msg_set(wsc_msg *msg, wsc_msg_field field, const char *value)
     if ((unsigned)field >= WSC_F_COUNT_)
         return WSC_ERR_INVALID;
     char *copy = NULL;
+    bool in_arena = false;
     if (value != NULL) {
         size_t len = strlen(value);
         if (!wsc__utf8_valid(value, len))
             return WSC_ERR_INVALID;
-        if ((copy = wsc__strndup(value, len)) == NULL)
+        /* A parsed message keeps room for the hub's stamp (id, sender, create_at...): use
+         * it first, so that stamping allocates nothing. */
+        in_arena = msg->arena_cap - msg->arena_used > len;
+        copy = in_arena ? memcpy(msg->arena + msg->arena_used, value, len + 1)
+                        : wsc__strndup(value, len);
+        if (copy == NULL)
             return WSC_ERR_NOMEM;
+        msg->arena_used += in_arena ? len + 1 : 0;
     }
-    wsc__free(msg->fields[field]);
+    if (!(msg->arena_fields & (1u << field)))
+        wsc__free(msg->fields[field]);
+    msg->arena_fields &= ~(1u << field);
+    msg->arena_fields |= in_arena ? 1u << field : 0;
     msg->fields[field] = copy;
     return WSC_OK;
 }
@@ -270,48 +301,6 @@ wsc_msg_get(const wsc_msg *msg, wsc_msg_field field)
     if (field == WSC_F_TYPE && msg->fields[field] == NULL)
         return "text";
     return msg->fields[field];
-}
-
-wsc_err
-wsc_msg_set_data_json(wsc_msg *msg, const char *json)
-{
-    wsc_err err = check_writable(msg);
-    if (err != WSC_OK)
-        return err;
-    if (json == NULL)
-        return wsc__msg_set_data(msg, NULL);
-    wsc_msg_limits lim;
-    wsc_msg_limits_init(&lim);
-    size_t len = strlen(json);
-    /* Check depth first so that hostile nesting never reaches jansson's recursion. */
-    if (!wsc__json_depth_ok(json, len, lim.max_depth))
-        return WSC_ERR_INVALID;
-    json_t *obj = json_loadb(json, len, JSON_REJECT_DUPLICATES, NULL);
-    if (!json_is_object(obj)) {
-        json_decref(obj);
-        return WSC_ERR_INVALID;
-    }
-    return wsc__msg_set_data(msg, obj);
-}
-
-wsc_err
-wsc_msg_get_data_json(const wsc_msg *msg, wsc_buf *out)
-{
-    if (msg == NULL || out == NULL)
-        return WSC_ERR_INVALID;
-    out->data = NULL;
-    out->len = 0;
-    if (msg->data == NULL)
-        return WSC_ERR_NOT_FOUND;
-    return wsc__json_dump(msg->data, out);
-}
-
-const char *
-wsc_msg_get_data_string(const wsc_msg *msg, const char *key)
-{
-    if (msg == NULL || msg->data == NULL || key == NULL)
-        return NULL;
-    return json_string_value(json_object_get(msg->data, key));
 }
 
 wsc_err
@@ -419,28 +408,6 @@ void
 wsc__msg_set_urgent_lane(wsc_msg *msg)
 {
     msg->lane_urgent = true;
-}
-
-json_t *
-wsc__msg_data(const wsc_msg *msg)
-{
-    return msg ? msg->data : NULL;
-}
-
-wsc_err
-wsc__msg_set_data(wsc_msg *msg, json_t *obj)
-{
-    wsc_err err = check_writable(msg);
-    if (err == WSC_OK && obj != NULL && !json_is_object(obj))
-        err = WSC_ERR_INVALID;
-    if (err != WSC_OK) {
-        /* The reference is ours even on failure: drop it so that the caller never leaks. */
-        json_decref(obj);
-        return err;
-    }
-    json_decref(msg->data);
-    msg->data = obj;
-    return WSC_OK;
 }
 
 unsigned

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Encoding a message as its wire text: compact JSON with the fields in one fixed order
  * (PROTOCOL.md §2), unset fields omitted.  The text is written by hand into one growing
- * buffer because encoding is on the hot path of every send; only the free-form "data" object
- * goes through jansson.  Sending encodes once into a buffer with WSC_PRE bytes of headroom
- * and freezes the message. */
+ * buffer because encoding is on the hot path of every send; only a "data" object set through
+ * the API goes through jansson (parsed "data" is copied as the text it arrived as).  Sending
+ * encodes once into a buffer with WSC_PRE bytes of headroom and freezes the message. */
 #include <string.h>
 
 #include <jansson.h>
@@ -11,6 +11,7 @@
 #include "models/alloc.h"
 #include "models/msg_internal.h"
 #include "models/msg_priv.h"
+#include "models/swar.h"
 
 /* A byte buffer that grows on demand; after a failed allocation it stops writing and
  * remembers the failure, so that callers check once at the end. */
@@ -134,6 +135,11 @@ wb_put_jstr(struct wbuf *b, const char *s, size_t n)
     size_t run = 0;
     wb_putc(b, '"');
     for (size_t i = 0; i < n; i++) {
+        /* Skip ordinary text a word at a time. */
+        while (n - i >= 8 && !wsc__swar_json_special(wsc__swar_load(s + i)))
+            i += 8;
+        if (i == n)
+            break;
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
@@ -197,10 +203,12 @@ put_slot_value(struct wbuf *b, const wsc_msg *msg, const struct slot *s, size_t 
         wb_put_groups(b, msg);
         return true;
     case SLOT_DATA:
-        if (msg->data == NULL)
+        if (msg->data == NULL && msg->data_raw == NULL)
             return false;
         wb_put(b, s->key + skip, s->key_len - skip);
-        if (json_dump_callback(msg->data, dump_cb, b, JSON_COMPACT) != 0)
+        if (msg->data_raw != NULL)
+            wb_put(b, msg->data_raw, msg->data_raw_len); /* validated and compact already */
+        else if (json_dump_callback(msg->data, dump_cb, b, JSON_COMPACT) != 0)
             b->failed = true;
         return true;
     case SLOT_SEQ:
@@ -242,7 +250,7 @@ size_hint(const wsc_msg *msg)
     }
     for (size_t i = 0; i < msg->group_count; i++)
         n += strlen(msg->groups[i]) + 3;
-    return msg->data != NULL ? n + 128 : n;
+    return msg->data != NULL ? n + 128 : n + msg->data_raw_len;
 }
 
 /* Encodes msg as JSON after headroom bytes; on success *b owns the buffer. */

@@ -31,7 +31,9 @@ bool wsc__msg_is_urgent(const wsc_msg *msg);
  *  hub's own control frames: pong, ack, error, connected, kick_out). */
 void wsc__msg_set_urgent_lane(wsc_msg *msg);
 
-/** The "data" object, borrowed (NULL when unset). */
+/** The "data" object, borrowed for the life of msg (NULL when unset, or when a parsed
+ *  message's data cannot be turned into a tree for lack of memory).  Read only: a parsed
+ *  message is encoded from its data text, so change data with wsc__msg_set_data. */
 json_t *wsc__msg_data(const wsc_msg *msg);
 
 /** Takes over a reference to obj (a JSON object) as "data".  WSC_ERR_STATE when frozen. */

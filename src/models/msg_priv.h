@@ -25,11 +25,26 @@ struct wsc_msg {
     bool lane_urgent; /* queued in the urgent lane whatever its priority (control frames) */
     wsc_priority priority;
     int64_t seq_no;
-    char *fields[WSC_F_COUNT_]; /* owned, NULL when unset */
-    char **groups;              /* owned array of owned strings */
+    char *fields[WSC_F_COUNT_]; /* owned (see arena_fields), NULL when unset */
+    char **groups;              /* owned array of owned strings (see arena_groups) */
     size_t group_count;
     size_t group_cap;
-    json_t *data; /* owned reference to a JSON object, or NULL */
+    /* A parsed message is one allocation: the struct, then the decoded strings (fields,
+     * groups, raw "data").  These say which strings live there and are not freed alone. */
+    uint32_t arena_fields; /* bit f: fields[f] is in the block */
+    size_t arena_groups;   /* groups[0..arena_groups) are in the block */
+    char *arena;           /* the string area after the struct, or NULL */
+    size_t arena_used;     /* bytes taken; setters use the rest before they allocate */
+    size_t arena_cap;
+    /* "data" is one of: a tree set through the API (data), or the validated compact JSON text
+     * received on the wire (data_raw), sent as is and turned into a tree only on demand. */
+    json_t *data;   /* owned reference to a JSON object, or NULL */
+    char *data_raw; /* NUL-terminated, or NULL; owned unless data_raw_arena */
+    size_t data_raw_len;
+    bool data_raw_arena;
+    /* The tree made from data_raw on first use.  The only member that changes on a const
+     * message: set once with compare-and-swap, so that readers on several threads agree. */
+    _Atomic(json_t *) data_cache;
     /* One allocation: WSC_PRE bytes of headroom, then wire_len bytes, then a NUL.  For a
      * binary message it holds the payload from creation on; for a text message it is made
      * by wsc__msg_encode. */
@@ -40,6 +55,9 @@ struct wsc_msg {
 /** The wire name of a string field ("reply_to_msg_id" for WSC_F_REPLY_TO). */
 const char *wsc__msg_field_key(wsc_msg_field field);
 
+/** Drops the "data" in every form (tree, raw text, cached tree). */
+void wsc__msg_clear_data(wsc_msg *msg);
+
 /** The wire name of a priority, or NULL when out of range. */
 const char *wsc__msg_priority_name(wsc_priority prio);
 
@@ -48,6 +66,9 @@ bool wsc__msg_priority_from_name(const char *name, size_t len, wsc_priority *out
 
 /** Allocates an empty message with one reference (no default fields). */
 wsc_msg *wsc__msg_alloc(void);
+
+/** Like wsc__msg_alloc, with arena_len more bytes in the same block, at *arena. */
+wsc_msg *wsc__msg_alloc_arena(size_t arena_len, char **arena);
 
 /** True when the JSON text nests no deeper than max_depth arrays/objects.  Only brackets
  *  outside strings count; the text need not be valid JSON. */
