@@ -18,7 +18,7 @@
 
 /* The backend WSC_LOOP_DEFAULT means when the environment does not say (docs/architecture.md,
  * "Which loop", has the measurements). */
-#define BUILTIN_DEFAULT WSC_LOOP_POLL
+#define BUILTIN_DEFAULT WSC_LOOP_EPOLL
 
 struct post {
     struct post *next;
