@@ -151,9 +151,11 @@ main(int argc, char **argv)
             lcfg.backend = WSC_LOOP_POLL;
         else if (strcmp(argv[i], "--loop") == 0 && strcmp(argv[i + 1], "epoll") == 0)
             lcfg.backend = WSC_LOOP_EPOLL;
+        else if (strcmp(argv[i], "--max-handshakes") == 0)
+            lcfg.max_handshakes = (unsigned)atol(argv[i + 1]);
         else {
             fprintf(stderr, "usage: bench_hub [--port P] [--rx-buffer B] [--queue-max N] "
-                            "[--timeout S] [--loop poll|epoll]\n");
+                            "[--timeout S] [--loop poll|epoll] [--max-handshakes N]\n");
             return 1;
         }
     }

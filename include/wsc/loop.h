@@ -29,6 +29,11 @@ typedef struct wsc_loop_config {
      *  meant for benchmarks and test runs) choose, else the built-in default.  An explicit
      *  WSC_LOOP_POLL or WSC_LOOP_EPOLL ignores the environment. */
     wsc_loop_backend backend;
+    /** Upgrades (HTTP requests) whose headers are being read at once: lws's header-table pool
+     *  (~4.5 KB per table, freed after the handshake).  More wait in lws until one frees.
+     *  Bounding it keeps bursts of handshakes from fragmenting the heap that long-lived
+     *  connections then sit in.  Default 64; 0 = one per descriptor (lws's default). */
+    unsigned max_handshakes;
 } wsc_loop_config;
 
 /** Sets every field of cfg to its default. */

@@ -109,6 +109,7 @@ wsc_loop_config_init(wsc_loop_config *cfg)
         return;
     memset(cfg, 0, sizeof(*cfg));
     cfg->backend = WSC_LOOP_DEFAULT;
+    cfg->max_handshakes = 64;
 }
 
 const char *
@@ -149,7 +150,7 @@ resolve_backend(wsc_loop_backend want, wsc_loop_backend *out)
 }
 
 static wsc_err
-create_context(wsc_loop *loop)
+create_context(wsc_loop *loop, const wsc_loop_config *cfg)
 {
     void *foreign[1] = {NULL};
     struct lws_context_creation_info info;
@@ -158,6 +159,8 @@ create_context(wsc_loop *loop)
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.user = loop;
     info.count_threads = 1;
+    info.max_http_header_pool =
+        (unsigned short)(cfg->max_handshakes > 0xffff ? 0xffff : cfg->max_handshakes);
     if (loop->backend == WSC_LOOP_EPOLL) {
         loop->evloop = wsc__ev_loop_new();
         if (loop->evloop == NULL)
@@ -204,7 +207,9 @@ wsc_loop_new_ex(wsc_loop **out, const wsc_loop_config *cfg)
     wsc_loop_config defaults;
     wsc_loop_config_init(&defaults);
     wsc_loop_backend backend;
-    wsc_err err = resolve_backend(cfg ? cfg->backend : defaults.backend, &backend);
+    if (cfg == NULL)
+        cfg = &defaults;
+    wsc_err err = resolve_backend(cfg->backend, &backend);
     if (err != WSC_OK)
         return err;
     wsc_loop *loop = wsc__calloc(1, sizeof(*loop));
@@ -215,7 +220,7 @@ wsc_loop_new_ex(wsc_loop **out, const wsc_loop_config *cfg)
     loop->backend = backend;
 
     lws_set_log_level(LLL_ERR, lws_log_json);
-    err = create_context(loop);
+    err = create_context(loop, cfg);
     if (err != WSC_OK)
         goto fail;
 
