@@ -5,7 +5,8 @@
  *   POST /bench/broadcast?n=50&size=64  n broadcasts, each content "@<CLOCK_MONOTONIC ns>@xx.."
  *   POST /bench/burst?n=100&size=64&user=u0  n messages to one user, back to back
  *   GET  /bench/stats                    connections, RSS
- * Stops by itself after --timeout seconds, or on SIGINT/SIGTERM. */
+ * Stops by itself after --timeout seconds, or on SIGINT/SIGTERM.  --loop poll|epoll picks the
+ * loop backend (default: the library's default, or WSC_LOOP_BACKEND). */
 #define _GNU_SOURCE
 #include <malloc.h>
 #include <signal.h>
@@ -134,7 +135,9 @@ int
 main(int argc, char **argv)
 {
     int port = 8080, timeout_s = 600;
-    size_t rx = 512, qmax = 1024;
+    size_t rx = 0, qmax = 1024; /* rx 0: the library default */
+    wsc_loop_config lcfg;
+    wsc_loop_config_init(&lcfg);
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--port") == 0)
             port = atoi(argv[i + 1]);
@@ -144,9 +147,15 @@ main(int argc, char **argv)
             qmax = (size_t)atol(argv[i + 1]);
         else if (strcmp(argv[i], "--timeout") == 0)
             timeout_s = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--loop") == 0 && strcmp(argv[i + 1], "poll") == 0)
+            lcfg.backend = WSC_LOOP_POLL;
+        else if (strcmp(argv[i], "--loop") == 0 && strcmp(argv[i + 1], "epoll") == 0)
+            lcfg.backend = WSC_LOOP_EPOLL;
+        else if (strcmp(argv[i], "--max-handshakes") == 0)
+            lcfg.max_handshakes = (unsigned)atol(argv[i + 1]);
         else {
             fprintf(stderr, "usage: bench_hub [--port P] [--rx-buffer B] [--queue-max N] "
-                            "[--timeout S]\n");
+                            "[--timeout S] [--loop poll|epoll] [--max-handshakes N]\n");
             return 1;
         }
     }
@@ -156,8 +165,11 @@ main(int argc, char **argv)
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
-    if (wsc_loop_new(&g_loop) != WSC_OK)
+    wsc_err lerr = wsc_loop_new_ex(&g_loop, &lcfg);
+    if (lerr != WSC_OK) {
+        fprintf(stderr, "bench_hub: loop: %s\n", wsc_strerror(lerr));
         return 1;
+    }
     wsc_hub_config cfg;
     wsc_hub_config_init(&cfg);
     cfg.loop = g_loop;
@@ -166,7 +178,9 @@ main(int argc, char **argv)
     cfg.max_conns = 1000000;
     cfg.max_conns_per_user = 0;
     cfg.queue_max_count = qmax;
-    cfg.rx_buffer_size = rx;
+    if (rx != 0)
+        cfg.rx_buffer_size = rx;
+    rx = cfg.rx_buffer_size;
     cfg.on_http = on_http;
     wsc_hub *hub = NULL;
     wsc_err err = wsc_hub_new(&hub, &cfg);
@@ -180,8 +194,10 @@ main(int argc, char **argv)
     signal(SIGALRM, on_signal);
     signal(SIGPIPE, SIG_IGN);
     alarm((unsigned)timeout_s);
-    printf("{\"bench_hub\":\"listening\",\"port\":%d,\"pid\":%d,\"rx_buffer\":%zu}\n",
-           wsc_hub_port(hub), (int)getpid(), rx);
+    printf("{\"bench_hub\":\"listening\",\"port\":%d,\"pid\":%d,\"rx_buffer\":%zu,"
+           "\"loop\":\"%s\"}\n",
+           wsc_hub_port(hub), (int)getpid(), rx,
+           wsc_loop_backend_name(wsc_loop_get_backend(g_loop)));
     fflush(stdout);
     wsc_loop_run(g_loop);
     wsc_hub_free(hub);

@@ -130,7 +130,7 @@ def main():
     idle_best = min((r for r in idle19 if r.get('conns', 0) >= 18000),
                     key=lambda r: r.get('bytes_per_conn', 1e9), default=None)
     idle_default = next((r for r in idle19 if r.get('conns', 0) >= 18000 and
-                         r.get('rx_buffer') == 512), None)
+                         r.get('rx_buffer') == 128 and not r.get('note')), None)
     T = []
 
     def target(name, measured, goal, ok, note=''):
@@ -138,7 +138,7 @@ def main():
 
     if idle_default:
         bpc = idle_default['bytes_per_conn']
-        target('idle, 19,000 conns, rx 512 (default)', f'{bpc:,} B/conn', '<= 1,600 B',
+        target('idle, 19,000 conns, rx 128 (default)', f'{bpc:,} B/conn', '<= 1,600 B',
                bpc <= 1600)
     if idle_best:
         bpc = idle_best['bytes_per_conn']
@@ -234,6 +234,26 @@ def main():
     for name in ('broadcast', 'paced', 'idle'):
         L.append(f'![{name}]({rel}/{name}.png)')
     L.append('')
+
+    # --- loop backends (bench/run_loops.sh)
+    if pick(rows, 'p2p', 'wsc-poll') or pick(rows, 'p2p', 'wsc-epoll'):
+        L.append('## wsc on both loop backends')
+        L.append('')
+        L.append('`bench_hub --loop poll|epoll` (docs/architecture.md, "Which loop").')
+        L.append('')
+        L.append('| scenario | metric | poll | epoll | epoll/poll |')
+        L.append('|---|---|---|---|---|')
+        for title, sc, keys in (
+                ('p2p 20,000 msgs/s', 'p2p', ('lat_us_p50', 'lat_us_p99', 'cpu_us_per_msg')),
+                ('paced 10 msgs/s', 'paced', ('lat_us_p99', 'cpu_us_per_delivery')),
+                ('broadcast 50 x 64 B', 'broadcast', ('deliveries_per_s', 'cpu_us_per_delivery')),
+                ('echo', 'echo', ('round_trips_per_s', 'cpu_us_per_msg')),
+                ('idle', 'idle', ('bytes_per_conn',))):
+            for k in keys:
+                v = [val(pick(rows, sc, s), k) for s in ('wsc-poll', 'wsc-epoll')]
+                L.append(f'| {title} | {k} | {fmt(v[0])} | {fmt(v[1])} | '
+                         f'{fr(ratio(v[1], v[0]))} |')
+        L.append('')
 
     # --- wsc only
     L.append('## Every idle, p2p, ack and micro line of the run')

@@ -38,6 +38,7 @@ start() {
     case $1 in
     wsc) start_server wsc "$PORT" "$BUILD/bench/bench_hub" --port "$PORT" --timeout 600 ;;
     wsc128) start_server wsc "$PORT" "$BUILD/bench/bench_hub" --port "$PORT" --rx-buffer 128 --timeout 600 ;;
+    wsc512) start_server wsc "$PORT" "$BUILD/bench/bench_hub" --port "$PORT" --rx-buffer 512 --timeout 600 ;;
     lws) start_server lws "$PORT" "$BUILD/bench/baseline_lws" --port "$PORT" --timeout 600 ;;
     lws128) start_server lws "$PORT" "$BUILD/bench/baseline_lws" --port "$PORT" --rx-buffer 128 --timeout 600 ;;
     lws-libev) start_server lws "$PORT" "$BUILD/bench/baseline_lws" --port "$PORT" --evlib ev --timeout 600 ;;
@@ -63,9 +64,9 @@ echo "bench: micro-benchmarks" >&2
 
 echo "bench: idle" >&2
 for n in $IDLE_N; do
-    lg wsc idle --conns "$n" --procs 4 --conn-rate 8000 --hold 3 --stats-path /bench/stats --extra '"rx_buffer":512'
+    lg wsc idle --conns "$n" --procs 4 --conn-rate 8000 --hold 3 --stats-path /bench/stats --extra '"rx_buffer":128'
 done
-lg wsc128 idle --conns "${IDLE_N##* }" --procs 4 --conn-rate 8000 --hold 3 --stats-path /bench/stats --extra '"rx_buffer":128'
+lg wsc512 idle --conns "${IDLE_N##* }" --procs 4 --conn-rate 8000 --hold 3 --stats-path /bench/stats --extra '"rx_buffer":512'
 lg wsc128 idle --conns "${IDLE_N##* }" --procs 4 --conn-rate 8000 --inflight 8 --hold 3 --stats-path /bench/stats --extra '"rx_buffer":128,"note":"8 handshakes in flight per loadgen process"'
 lg lws idle --conns "${IDLE_N##* }" --procs 4 --conn-rate 8000 --hold 3
 lg ws idle --conns "${IDLE_N##* }" --procs 4 --conn-rate 8000 --hold 3
@@ -95,6 +96,9 @@ lg wsc p2p --conns "$BIG" --procs 2 --rate $((BIG * 2)) --duration "$DUR" --size
 lg lws p2p --conns "$BIG" --procs 2 --rate $((BIG * 2)) --duration "$DUR" --size 64 --extra '"note":"open-loop echo"'
 lg lws-libev p2p --conns "$BIG" --procs 2 --rate $((BIG * 2)) --duration "$DUR" --size 64 --extra '"note":"open-loop echo, lws on libev"'
 lg wsc ack --conns "$MED" --procs 1 --conns-per-user 2 --duration "$DUR" --size 64
+
+echo "bench: wsc on both loop backends (wsc-poll, wsc-epoll)" >&2
+RUNS=1 BIG=$BIG MED=$MED DUR=$DUR IDLE=${IDLE_N##* } OUT=$OUT PORT=$((PORT + 100)) bench/run_loops.sh
 
 echo "bench: connect" >&2
 for s in wsc lws ws; do

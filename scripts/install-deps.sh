@@ -5,7 +5,7 @@ set -euo pipefail
 
 pkgs=(
     build-essential cmake pkg-config git ca-certificates
-    libwebsockets-dev libjansson-dev libjwt-dev libhiredis-dev
+    libwebsockets-dev libwebsockets-evlib-ev libev-dev libjansson-dev libjwt-dev libhiredis-dev
     default-libmysqlclient-dev libcmocka-dev libssl-dev
     clang-format curl python3
     redis-server mariadb-server

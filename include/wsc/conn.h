@@ -19,7 +19,9 @@ WSC_API wsc_conn_id wsc_conn_get_id(const wsc_conn *conn);
 WSC_API const char *wsc_conn_user_id(const wsc_conn *conn);
 /** The client id (from ?client_id=, else generated); borrowed for the callback. */
 WSC_API const char *wsc_conn_client_id(const wsc_conn *conn);
-/** The peer's address as text ("127.0.0.1"); borrowed for the callback. */
+/** The peer's address as text ("127.0.0.1"; "" if unknown).  Formatted on demand into one
+ *  buffer per hub, so the string is valid until the next wsc_conn_peer() call for any
+ *  connection of the same hub, and at most until the callback returns: copy it to keep it. */
 WSC_API const char *wsc_conn_peer(const wsc_conn *conn);
 /** The application's pointer for this connection (NULL until set).  wsc never frees it;
  *  on_disconnect is the last callback where it can be read. */

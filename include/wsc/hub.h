@@ -96,7 +96,7 @@ typedef struct wsc_hub_config {
     size_t queue_max_count;      /**< frames waiting per connection; default 1024 */
     size_t queue_max_bytes;      /**< bytes waiting per connection; default 4 MiB */
     unsigned max_violations;     /**< bad frames before close 1008; default 10 */
-    size_t rx_buffer_size;       /**< lws receive buffer per connection; default 512 */
+    size_t rx_buffer_size;       /**< lws receive buffer per connection; default 128 */
 
     /* liveness and shutdown (PROTOCOL.md §5) */
     unsigned ping_interval_ms;    /**< default 25000 */

@@ -15,9 +15,45 @@ extern "C" {
 
 typedef struct wsc_loop wsc_loop;
 
-/** Creates a loop.  Several hubs and clients may share it.  Returns WSC_ERR_NOMEM or
- *  WSC_ERR_IO (the underlying lws context could not be created). */
+/** How the loop waits for its sockets.  docs/architecture.md ("Which loop") has the figures
+ *  behind the default. */
+typedef enum wsc_loop_backend {
+    WSC_LOOP_DEFAULT = 0, /* WSC_LOOP_BACKEND from the environment if set, else the default */
+    WSC_LOOP_POLL = 1,    /* lws's own loop: poll(), pays for every socket on each wake-up */
+    WSC_LOOP_EPOLL = 2    /* lws on its libev plugin with an epoll backend */
+} wsc_loop_backend;
+
+/** Loop options.  Fill with wsc_loop_config_init(), then set what you need. */
+typedef struct wsc_loop_config {
+    /** WSC_LOOP_DEFAULT lets the environment variable WSC_LOOP_BACKEND (`poll` or `epoll`,
+     *  meant for benchmarks and test runs) choose, else the built-in default.  An explicit
+     *  WSC_LOOP_POLL or WSC_LOOP_EPOLL ignores the environment. */
+    wsc_loop_backend backend;
+    /** Upgrades (HTTP requests) whose headers are being read at once: lws's header-table pool
+     *  (~4.5 KB per table, freed after the handshake).  More wait in lws until one frees.
+     *  Bounding it keeps bursts of handshakes from fragmenting the heap that long-lived
+     *  connections then sit in.  Default 64; 0 = one per descriptor (lws's default). */
+    unsigned max_handshakes;
+} wsc_loop_config;
+
+/** Sets every field of cfg to its default. */
+WSC_API void wsc_loop_config_init(wsc_loop_config *cfg);
+
+/** Creates a loop with the defaults (wsc_loop_new_ex with wsc_loop_config_init's config).
+ *  Several hubs and clients may share it.  Returns WSC_ERR_NOMEM or WSC_ERR_IO (the
+ *  underlying lws context could not be created). */
 WSC_API wsc_err wsc_loop_new(wsc_loop **out);
+
+/** Creates a loop as cfg says (copied; NULL means the defaults).  Returns WSC_ERR_INVALID (an
+ *  unknown backend, or an unknown name in WSC_LOOP_BACKEND), WSC_ERR_UNSUPPORTED (epoll or
+ *  lws's libev plugin not available), WSC_ERR_NOMEM or WSC_ERR_IO. */
+WSC_API wsc_err wsc_loop_new_ex(wsc_loop **out, const wsc_loop_config *cfg);
+
+/** The backend the loop actually runs on (never WSC_LOOP_DEFAULT); WSC_LOOP_DEFAULT for NULL. */
+WSC_API wsc_loop_backend wsc_loop_get_backend(const wsc_loop *loop);
+
+/** "poll" or "epoll" ("default" for WSC_LOOP_DEFAULT, "?" otherwise): a static string. */
+WSC_API const char *wsc_loop_backend_name(wsc_loop_backend backend);
 
 /** Frees the loop.  Every hub and client created on it must have been freed first
  *  (returns without freeing and logs otherwise).  NULL is fine. */

@@ -26,7 +26,7 @@ wsc_hub_config_init(wsc_hub_config *cfg)
     cfg->queue_max_count = 1024;
     cfg->queue_max_bytes = 4u << 20;
     cfg->max_violations = 10;
-    cfg->rx_buffer_size = 512;
+    cfg->rx_buffer_size = 128;
     cfg->ping_interval_ms = 25000;
     cfg->pong_timeout_ms = 60000;
     cfg->shutdown_timeout_ms = 5000;

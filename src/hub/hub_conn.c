@@ -2,6 +2,7 @@
 /* Connection lifecycle: registration under its user (several connections per user, client id
  * replacement), the `connected` frame, closing, and unregistration with exactly one
  * disconnect callback. */
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "hub/hub_internal.h"
@@ -22,6 +23,41 @@ conn_eq(const wsc__hnode *n, const void *key)
 {
     const wsc_conn *c = wsc_container_of(n, wsc_conn, by_id);
     return c->id == *(const wsc_conn_id *)key;
+}
+
+struct conn_extra *
+wsc__conn_extra(wsc_conn *conn)
+{
+    if (conn->x == NULL)
+        conn->x = wsc__calloc(1, sizeof(*conn->x));
+    return conn->x;
+}
+
+void
+wsc__conn_extra_trim(wsc_conn *conn)
+{
+    struct conn_extra *x = conn->x;
+    if (x != NULL && x->close_reason == NULL && x->rx_cap == 0 && x->rate.last_ms == 0) {
+        wsc__free(x);
+        conn->x = NULL;
+    }
+}
+
+const char *
+wsc__conn_close_reason(const wsc_conn *conn)
+{
+    return conn->x != NULL && conn->x->close_reason != NULL ? conn->x->close_reason : "";
+}
+
+bool
+wsc__conn_set_close_reason(wsc_conn *conn, const char *reason, size_t len)
+{
+    struct conn_extra *x = wsc__conn_extra(conn);
+    if (x == NULL)
+        return false;
+    wsc__free(x->close_reason);
+    x->close_reason = wsc__strndup(reason, len);
+    return x->close_reason != NULL;
 }
 
 struct hub_user *
@@ -98,7 +134,9 @@ wsc__hub_conn_open(wsc_hub *hub, wsc_conn *conn, struct lws *wsi)
     }
     conn->hub = hub;
     conn->id = ++hub->next_conn_id;
-    memcpy(conn->peer, p->peer, sizeof(conn->peer));
+    /* 4 bytes instead of the text: the hub listens on IPv4 only (wsc_conn_peer formats it). */
+    struct in_addr a;
+    conn->peer_v4 = inet_pton(AF_INET, p->peer, &a) == 1 ? a.s_addr : 0;
     conn->client_id = p->client_id;
     conn->groups = p->groups;
     conn->app_id = p->app_id;
@@ -119,7 +157,7 @@ wsc__hub_conn_open(wsc_hub *hub, wsc_conn *conn, struct lws *wsi)
     send_connected(hub, conn);
     wsc__rel_conn_open(hub, conn); /* offline replay before any live traffic */
     wsc__log(&hub->log, WSC_LOG_INFO, "conn_open", "u:conn,s:user,s:client,s:peer", conn->id, u->id,
-             conn->client_id, conn->peer);
+             conn->client_id, wsc_conn_peer(conn));
     if (hub->cfg.on_connect)
         hub->cfg.on_connect(hub, conn, hub->cfg.user);
     return 0;
@@ -163,9 +201,11 @@ fail_queue(wsc_hub *hub, wsc_conn *conn)
 static void
 release(wsc_conn *conn)
 {
-    wsc__free(conn->rx);
+    if (conn->x != NULL)
+        wsc__free(conn->x->close_reason);
+    wsc__free(conn->x);
+    conn->x = NULL;
     wsc__free(conn->client_id);
-    wsc__free(conn->close_reason);
     wsc__free(conn->app_id);
     conn->app_id = NULL;
     if (conn->groups != NULL) {
@@ -173,7 +213,7 @@ release(wsc_conn *conn)
             wsc__free(conn->groups[i]);
         wsc__free(conn->groups);
     }
-    conn->rx = conn->client_id = conn->close_reason = NULL;
+    conn->client_id = NULL;
     conn->groups = NULL;
 }
 
@@ -184,7 +224,7 @@ wsc__hub_conn_closed(wsc_hub *hub, wsc_conn *conn)
         return;
     int code = conn->close_code ? conn->close_code
                                 : (conn->peer_close_code ? conn->peer_close_code : 1006);
-    const char *reason = conn->close_reason ? conn->close_reason : "";
+    const char *reason = wsc__conn_close_reason(conn);
     conn->state = CONN_GONE;
     /* Failed sends are reported first: the disconnect callback is the connection's last. */
     wsc__rel_conn_closed(hub, conn);
@@ -206,10 +246,11 @@ request_close(wsc_conn *conn, int code, const char *reason, bool flush)
 {
     if (conn->state != CONN_OPEN && conn->state != CONN_HTTP)
         return;
-    conn->close_code = code;
+    conn->close_code = (int16_t)code;
     conn->close_flush = flush;
-    wsc__free(conn->close_reason);
-    conn->close_reason = wsc__strdup(reason ? reason : "");
+    /* Out of memory: the close goes ahead without its reason. */
+    reason = reason ? reason : "";
+    wsc__conn_set_close_reason(conn, reason, strlen(reason));
     if (conn->state == CONN_OPEN)
         conn->state = CONN_CLOSING;
     if (conn->wsi != NULL)
@@ -236,8 +277,7 @@ wsc__hub_conns_drop_all(wsc_hub *hub)
         wsc_conn *c = wsc_container_of(pos, wsc_conn, all_link);
         if (c->close_code == 0) {
             c->close_code = 1001;
-            wsc__free(c->close_reason);
-            c->close_reason = wsc__strdup("hub freed");
+            wsc__conn_set_close_reason(c, "hub freed", 9);
         }
         wsc__hub_conn_closed(hub, c);
     }

@@ -39,7 +39,17 @@ struct pending_identity {
     char **groups; /* NULL-terminated, owned */
 };
 
-/* One WebSocket connection; lives in the lws per-session storage of its wsi. */
+/* What few connections need, allocated on first use and freed when empty (conn_extra_trim):
+ * the close reason, a message arriving in fragments, the per-connection rate bucket. */
+struct conn_extra {
+    char *close_reason; /* owned */
+    wsc__bucket rate;   /* client frames (msg_rate_per_conn); last_ms 0: unused */
+    size_t rx_len, rx_cap;
+    char rx[]; /* rx_cap bytes: reassembly of a fragmented message */
+};
+
+/* One WebSocket connection; lives in the lws per-session storage of its wsi, so every byte
+ * here is paid by every idle connection (docs/architecture.md, "Memory per connection"). */
 struct wsc_conn {
     wsc_hub *hub;
     struct lws *wsi;
@@ -47,11 +57,13 @@ struct wsc_conn {
     uint8_t state;
     uint8_t ping_pending;
     uint8_t rx_binary;
-    uint8_t close_flush; /* write what is queued before closing */
-    unsigned violations; /* bad frames so far (max_violations may exceed 255) */
-    int close_code;      /* close we asked for (0: none) */
-    int peer_close_code; /* from the peer's close frame (0: none) */
-    char *close_reason;  /* owned */
+    uint8_t close_flush;     /* write what is queued before closing */
+    bool replay_hold;        /* offline replay under way: application frames wait (rel) */
+    int16_t close_code;      /* close we asked for (0: none) */
+    int16_t peer_close_code; /* from the peer's close frame (0: none) */
+    unsigned violations;     /* bad frames so far (max_violations may exceed 255) */
+    uint32_t peer_v4;        /* peer IPv4 address, network order (0: ask lws) */
+    struct conn_extra *x;    /* lazy, see above */
     struct hub_user *user;
     char *client_id;           /* owned */
     char *app_id;              /* owned, NULL when the identity has none */
@@ -63,13 +75,8 @@ struct wsc_conn {
     uint64_t route_mark; /* the multi-target route that last queued to this conn */
     uint64_t last_rx_ms;
     uint64_t last_ping_ms;
-    wsc__bucket rate; /* client frames (msg_rate_per_conn) */
-    char *rx;         /* reassembly of a fragmented message (lazy) */
-    size_t rx_len, rx_cap;
     void *app_user;
-    char peer[48];
     struct wsc_http_req *http;
-    bool replay_hold; /* offline replay under way: application frames wait (rel) */
 };
 
 /* A user with at least one live connection. */
@@ -118,6 +125,7 @@ struct wsc_hub {
     wsc__timer store_check;         /* store health (store_health.c) */
     struct wsc__store_probe *probe; /* the ping in flight, or NULL */
     bool store_down;                /* the last ping failed: /readyz answers 503 */
+    char peer_text[48];             /* what wsc_conn_peer() returned last */
 };
 
 /* store health (store_health.c): pings the store every store_check_ms */
@@ -135,6 +143,14 @@ void wsc__hub_conn_close_after_flush(wsc_conn *conn, int code, const char *reaso
 /** Unregisters every connection at once with 1001 (hub being freed). */
 void wsc__hub_conns_drop_all(wsc_hub *hub);
 wsc_conn *wsc__hub_conn_find(const wsc_hub *hub, wsc_conn_id id);
+/** conn's side block, allocated if needed (NULL when out of memory). */
+struct conn_extra *wsc__conn_extra(wsc_conn *conn);
+/** Frees conn's side block when nothing in it is in use. */
+void wsc__conn_extra_trim(wsc_conn *conn);
+/** The close reason kept for conn ("" when none). */
+const char *wsc__conn_close_reason(const wsc_conn *conn);
+/** Keeps a copy of reason (len bytes) as conn's close reason; false when out of memory. */
+bool wsc__conn_set_close_reason(wsc_conn *conn, const char *reason, size_t len);
 struct hub_user *wsc__hub_user_find(const wsc_hub *hub, const char *user_id);
 
 /* queuing and writing (hub_send.c) */

@@ -42,8 +42,11 @@ wsc__hub_frame_allowed(wsc_hub *hub, wsc_conn *conn)
     double rate = hub->cfg.msg_rate_per_conn, burst = hub->cfg.msg_burst_per_conn;
     if (rate <= 0)
         return true;
+    struct conn_extra *x = wsc__conn_extra(conn);
+    if (x == NULL)
+        return true; /* out of memory: not a reason to refuse the client's frame */
     uint64_t now = wsc__now_ms();
-    if (conn->rate.last_ms == 0)
-        wsc__bucket_init(&conn->rate, burst, now);
-    return wsc__bucket_take(&conn->rate, rate, burst, now);
+    if (x->rate.last_ms == 0)
+        wsc__bucket_init(&x->rate, burst, now ? now : 1);
+    return wsc__bucket_take(&x->rate, rate, burst, now);
 }

@@ -44,7 +44,27 @@ deliver(wsc_hub *hub, wsc_conn *conn, struct lws *wsi, bool binary, const char *
     return 0;
 }
 
-/* Collects one (possibly fragmented) message; returns -1 when the connection must close. */
+/* Makes room for len more bytes (and a NUL) in conn's reassembly buffer, or returns NULL.
+ * The buffer lives at the end of the side block: one allocation per fragmented message. */
+static struct conn_extra *
+rx_reserve(wsc_conn *conn, size_t len)
+{
+    struct conn_extra *x = wsc__conn_extra(conn);
+    if (x == NULL || x->rx_len + len + 1 <= x->rx_cap)
+        return x;
+    size_t cap = x->rx_cap ? x->rx_cap * 2 : 512;
+    while (cap < x->rx_len + len + 1)
+        cap *= 2;
+    x = wsc__realloc(x, sizeof(*x) + cap);
+    if (x == NULL)
+        return NULL;
+    x->rx_cap = cap;
+    conn->x = x;
+    return x;
+}
+
+/* Collects one (possibly fragmented) message; returns -1 when the connection must close.
+ * With the default 128-byte receive buffer a message above ~128 bytes arrives in pieces. */
 static int
 on_receive(wsc_hub *hub, wsc_conn *conn, struct lws *wsi, const char *in, size_t len)
 {
@@ -52,7 +72,8 @@ on_receive(wsc_hub *hub, wsc_conn *conn, struct lws *wsi, const char *in, size_t
     conn->last_rx_ms = wsc__now_ms();
     if (conn->state != CONN_OPEN)
         return 0;
-    if (first && final && conn->rx_len == 0) {
+    size_t have = conn->x ? conn->x->rx_len : 0;
+    if (first && final && have == 0) {
         hub->stats.bytes_in += len;
         if (len > hub->cfg.msg_limits.max_bytes)
             return close_from_rx(conn, wsi, 1009, "message too big");
@@ -61,30 +82,36 @@ on_receive(wsc_hub *hub, wsc_conn *conn, struct lws *wsi, const char *in, size_t
     if (first)
         conn->rx_binary = (uint8_t)lws_frame_is_binary(wsi);
     hub->stats.bytes_in += len;
-    if (conn->rx_len + len > hub->cfg.msg_limits.max_bytes)
+    if (have + len > hub->cfg.msg_limits.max_bytes)
         return close_from_rx(conn, wsi, 1009, "message too big");
-    if (conn->rx_len + len + 1 > conn->rx_cap) {
-        size_t cap = conn->rx_cap ? conn->rx_cap * 2 : 1024;
-        while (cap < conn->rx_len + len + 1)
-            cap *= 2;
-        char *nb = wsc__realloc(conn->rx, cap);
-        if (nb == NULL) {
-            wsc__hub_conn_request_close(conn, 1011, "out of memory");
-            return -1;
-        }
-        conn->rx = nb;
-        conn->rx_cap = cap;
+    struct conn_extra *x = rx_reserve(conn, len);
+    if (x == NULL) {
+        wsc__hub_conn_request_close(conn, 1011, "out of memory");
+        return -1;
     }
-    memcpy(conn->rx + conn->rx_len, in, len);
-    conn->rx_len += len;
+    memcpy(x->rx + x->rx_len, in, len);
+    x->rx_len += len;
     if (!final)
         return 0;
-    conn->rx[conn->rx_len] = '\0';
-    int rc = deliver(hub, conn, wsi, conn->rx_binary, conn->rx, conn->rx_len);
+    x->rx[x->rx_len] = '\0';
+    /* deliver() may close the connection or set a close reason (which reallocates nothing:
+     * the block only grows here), so the buffer stays valid through the call. */
+    int rc = deliver(hub, conn, wsi, conn->rx_binary, x->rx, x->rx_len);
     /* Release the reassembly buffer: idle connections keep no receive memory of ours. */
-    wsc__free(conn->rx);
-    conn->rx = NULL;
-    conn->rx_len = conn->rx_cap = 0;
+    x = conn->x;
+    if (x != NULL) {
+        x->rx_len = 0;
+        if (x->close_reason == NULL && x->rate.last_ms == 0) {
+            wsc__free(x);
+            conn->x = NULL;
+        } else {
+            struct conn_extra *small = wsc__realloc(x, sizeof(*x));
+            if (small != NULL) {
+                small->rx_cap = 0;
+                conn->x = small;
+            }
+        }
+    }
     return rc;
 }
 
@@ -103,9 +130,9 @@ ws_event(wsc_hub *hub, wsc_conn *conn, struct lws *wsi, enum lws_callback_reason
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return wsc__hub_writeable(hub, conn);
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-        conn->peer_close_code = close_code_of(in, len);
-        if (conn->close_reason == NULL && len > 2)
-            conn->close_reason = wsc__strndup((char *)in + 2, len - 2);
+        conn->peer_close_code = (int16_t)close_code_of(in, len);
+        if (wsc__conn_close_reason(conn)[0] == '\0' && len > 2)
+            wsc__conn_set_close_reason(conn, (char *)in + 2, len - 2);
         return 0;
     case LWS_CALLBACK_CLOSED:
         wsc__hub_conn_closed(hub, conn);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Queries (who is online, a user's connections, counters), kicking and closing, and the
  * accessors of wsc_conn. */
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "hub/hub_internal.h"
@@ -152,7 +153,18 @@ wsc_conn_client_id(const wsc_conn *conn)
 const char *
 wsc_conn_peer(const wsc_conn *conn)
 {
-    return conn ? conn->peer : NULL;
+    if (conn == NULL || conn->hub == NULL)
+        return NULL;
+    /* Formatted on demand into one buffer per hub: connections do not carry the text. */
+    char *out = conn->hub->peer_text;
+    out[0] = '\0';
+    if (conn->peer_v4 != 0) {
+        struct in_addr a = {.s_addr = conn->peer_v4};
+        inet_ntop(AF_INET, &a, out, sizeof(conn->hub->peer_text));
+    } else if (conn->wsi != NULL) {
+        lws_get_peer_simple(conn->wsi, out, sizeof(conn->hub->peer_text));
+    }
+    return out;
 }
 
 void

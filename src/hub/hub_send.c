@@ -127,7 +127,7 @@ write_coalesced(wsc_hub *hub, wsc_conn *conn, size_t waiting)
 static int
 close_now(wsc_conn *conn)
 {
-    const char *reason = conn->close_reason ? conn->close_reason : "";
+    const char *reason = wsc__conn_close_reason(conn);
     size_t rlen = strlen(reason);
     lws_close_reason(conn->wsi, (enum lws_close_status)conn->close_code,
                      (unsigned char *)(uintptr_t)reason, rlen > 123 ? 123 : rlen);

@@ -1,16 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /* wsc_loop: one lws context serviced on one thread.  It owns a listener-less vhost whose only
  * protocol dispatches to per-connection handlers and drains the queue of work posted from other
- * threads (woken through lws_cancel_service). */
+ * threads (woken through lws_cancel_service).  Two backends: lws's own poll() loop, serviced
+ * with lws_service(), and lws on its libev plugin over a libev loop of ours (loop_ev.c) that
+ * runs on epoll.  Timers (lws_sul), wake-ups and adopted descriptors are lws's on both. */
 #include "loop/loop.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "loop/loop_ev.h"
 #include "models/alloc.h"
+
+/* The backend WSC_LOOP_DEFAULT means when the environment does not say (docs/architecture.md,
+ * "Which loop", has the measurements). */
+#define BUILTIN_DEFAULT WSC_LOOP_EPOLL
 
 struct post {
     struct post *next;
@@ -28,6 +36,9 @@ struct wsc_loop {
     atomic_int running;
     unsigned attached;
     wsc__timer wake; /* bounds the wait of wsc_loop_run_once */
+    wsc_loop_backend backend;
+    void *evloop;                /* WSC_LOOP_EPOLL: the libev loop lws runs on (owned) */
+    lws_sorted_usec_list_t tick; /* WSC_LOOP_EPOLL: see lws_tick() */
 };
 
 static void
@@ -91,46 +102,160 @@ wake_cb(wsc__timer *t)
     (void)t;
 }
 
-wsc_err
-wsc_loop_new(wsc_loop **out)
+void
+wsc_loop_config_init(wsc_loop_config *cfg)
 {
-    if (out == NULL)
-        return WSC_ERR_INVALID;
-    *out = NULL;
-    wsc_loop *loop = wsc__calloc(1, sizeof(*loop));
-    if (loop == NULL)
-        return WSC_ERR_NOMEM;
-    pthread_mutex_init(&loop->lock, NULL);
-    loop->owner = pthread_self();
+    if (cfg == NULL)
+        return;
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->backend = WSC_LOOP_DEFAULT;
+    cfg->max_handshakes = 64;
+}
 
-    lws_set_log_level(LLL_ERR, lws_log_json);
+const char *
+wsc_loop_backend_name(wsc_loop_backend backend)
+{
+    switch (backend) {
+    case WSC_LOOP_DEFAULT:
+        return "default";
+    case WSC_LOOP_POLL:
+        return "poll";
+    case WSC_LOOP_EPOLL:
+        return "epoll";
+    }
+    return "?";
+}
+
+/* WSC_LOOP_DEFAULT: the environment (benchmarks, test runs on both backends), else the
+ * built-in default.  Only read here, once per loop. */
+static wsc_err
+resolve_backend(wsc_loop_backend want, wsc_loop_backend *out)
+{
+    if (want == WSC_LOOP_POLL || want == WSC_LOOP_EPOLL) {
+        *out = want;
+        return WSC_OK;
+    }
+    if (want != WSC_LOOP_DEFAULT)
+        return WSC_ERR_INVALID;
+    const char *env = getenv("WSC_LOOP_BACKEND");
+    if (env == NULL || env[0] == '\0' || strcmp(env, "default") == 0)
+        *out = BUILTIN_DEFAULT;
+    else if (strcmp(env, "poll") == 0)
+        *out = WSC_LOOP_POLL;
+    else if (strcmp(env, "epoll") == 0)
+        *out = WSC_LOOP_EPOLL;
+    else
+        return WSC_ERR_INVALID;
+    return WSC_OK;
+}
+
+static wsc_err
+create_context(wsc_loop *loop, const wsc_loop_config *cfg)
+{
+    void *foreign[1] = {NULL};
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof(info));
     info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.user = loop;
     info.count_threads = 1;
+    info.max_http_header_pool =
+        (unsigned short)(cfg->max_handshakes > 0xffff ? 0xffff : cfg->max_handshakes);
+    if (loop->backend == WSC_LOOP_EPOLL) {
+        loop->evloop = wsc__ev_loop_new();
+        if (loop->evloop == NULL)
+            return WSC_ERR_UNSUPPORTED;
+        /* lws 4.1 loads its libev glue as a plugin (libwebsockets-evlib_ev.so) and attaches
+         * its watchers to this loop; it never installs signal handlers on a foreign loop. */
+        foreign[0] = loop->evloop;
+        info.foreign_loops = foreign;
+        info.options |= LWS_SERVER_OPTION_LIBEV;
+    }
     loop->ctx = lws_create_context(&info);
     if (loop->ctx == NULL)
+        return loop->backend == WSC_LOOP_EPOLL ? WSC_ERR_UNSUPPORTED : WSC_ERR_IO;
+    return WSC_OK;
+}
+
+/* lws 4.1's libev glue re-arms its one libev timer (the earliest lws_sul deadline) from an
+ * idle watcher with ev_timer_set + ev_timer_start, which libev ignores while that timer is
+ * still pending: an lws deadline earlier than the armed one (a close with LWS_TO_KILL_ASYNC, a
+ * connect timeout) waits for the armed one, which may be 30 s away.  When the timer fires it is
+ * re-armed correctly, so this tick bounds that delay to TICK_MS.  wsc's own timers do not
+ * depend on it: on libev they are libev timers (loop_ev.c). */
+#define TICK_MS 50
+
+static void
+lws_tick(lws_sorted_usec_list_t *sul)
+{
+    wsc_loop *loop = wsc_container_of(sul, wsc_loop, tick);
+    lws_sul_schedule(loop->ctx, 0, &loop->tick, lws_tick, TICK_MS * LWS_US_PER_MS);
+}
+
+wsc_err
+wsc_loop_new(wsc_loop **out)
+{
+    return wsc_loop_new_ex(out, NULL);
+}
+
+wsc_err
+wsc_loop_new_ex(wsc_loop **out, const wsc_loop_config *cfg)
+{
+    if (out == NULL)
+        return WSC_ERR_INVALID;
+    *out = NULL;
+    wsc_loop_config defaults;
+    wsc_loop_config_init(&defaults);
+    wsc_loop_backend backend;
+    if (cfg == NULL)
+        cfg = &defaults;
+    wsc_err err = resolve_backend(cfg->backend, &backend);
+    if (err != WSC_OK)
+        return err;
+    wsc_loop *loop = wsc__calloc(1, sizeof(*loop));
+    if (loop == NULL)
+        return WSC_ERR_NOMEM;
+    pthread_mutex_init(&loop->lock, NULL);
+    loop->owner = pthread_self();
+    loop->backend = backend;
+
+    lws_set_log_level(LLL_ERR, lws_log_json);
+    err = create_context(loop, cfg);
+    if (err != WSC_OK)
         goto fail;
 
+    struct lws_context_creation_info info;
     memset(&info, 0, sizeof(info));
     info.vhost_name = "wsc-loop";
     info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
     info.protocols = loop_protocols;
     info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     loop->vh = lws_create_vhost(loop->ctx, &info);
-    if (loop->vh == NULL)
+    if (loop->vh == NULL) {
+        err = WSC_ERR_IO;
         goto fail;
+    }
     wsc__timer_init(&loop->wake, loop, wake_cb);
+    if (loop->evloop != NULL) {
+        lws_tick(&loop->tick);
+        /* lws arms its timer after its first I/O event: make one. */
+        lws_cancel_service(loop->ctx);
+    }
     *out = loop;
     return WSC_OK;
 fail:
     if (loop->ctx != NULL)
         lws_context_destroy(loop->ctx);
+    wsc__ev_loop_free(loop->evloop);
     pthread_mutex_destroy(&loop->lock);
     wsc__free(loop);
-    return WSC_ERR_IO;
+    return err;
+}
+
+wsc_loop_backend
+wsc_loop_get_backend(const wsc_loop *loop)
+{
+    return loop ? loop->backend : WSC_LOOP_DEFAULT;
 }
 
 void
@@ -146,7 +271,11 @@ wsc_loop_free(wsc_loop *loop)
         return;
     }
     wsc__timer_stop(&loop->wake);
+    if (loop->evloop != NULL)
+        lws_sul_schedule(loop->ctx, 0, &loop->tick, lws_tick, LWS_SET_TIMER_USEC_CANCEL);
     lws_context_destroy(loop->ctx);
+    /* lws has stopped its watchers on the foreign loop; nothing else is on it. */
+    wsc__ev_loop_free(loop->evloop);
     /* Work posted after the last run is dropped here; posting code frees its own args in
      * detach paths, so only the queue nodes remain. */
     struct post *p = loop->head;
@@ -170,7 +299,10 @@ wsc_loop_run(wsc_loop *loop)
     loop->owner = pthread_self();
     atomic_store(&loop->running, 1);
     while (!atomic_exchange(&loop->stop, 0)) {
-        if (lws_service(loop->ctx, 0) < 0)
+        /* One round each, so that a stop (which also wakes the loop) is seen at once. */
+        if (loop->evloop != NULL)
+            wsc__ev_loop_once(loop->evloop, -1);
+        else if (lws_service(loop->ctx, 0) < 0)
             break;
     }
     atomic_store(&loop->running, 0);
@@ -186,10 +318,15 @@ wsc_loop_run_once(wsc_loop *loop, int timeout_ms)
         return WSC_ERR_STATE;
     loop->owner = pthread_self();
     atomic_store(&loop->running, 1);
-    if (timeout_ms > 0)
-        wsc__timer_start(&loop->wake, (uint64_t)timeout_ms);
-    int r = lws_service(loop->ctx, timeout_ms > 0 ? 0 : -1);
-    wsc__timer_stop(&loop->wake);
+    int r = 0;
+    if (loop->evloop != NULL) {
+        wsc__ev_loop_once(loop->evloop, timeout_ms);
+    } else {
+        if (timeout_ms > 0)
+            wsc__timer_start(&loop->wake, (uint64_t)timeout_ms);
+        r = lws_service(loop->ctx, timeout_ms > 0 ? 0 : -1);
+        wsc__timer_stop(&loop->wake);
+    }
     atomic_store(&loop->running, 0);
     atomic_store(&loop->stop, 0);
     return r < 0 ? WSC_ERR_IO : WSC_OK;
@@ -283,18 +420,32 @@ timer_fire(lws_sorted_usec_list_t *sul)
 }
 
 void
+wsc__ev_timer_fired(void *arg)
+{
+    wsc__timer *t = arg;
+    t->armed = false;
+    t->cb(t);
+}
+
+void
 wsc__timer_init(wsc__timer *t, wsc_loop *loop, wsc__timer_cb cb)
 {
     memset(t, 0, sizeof(*t));
     t->loop = loop;
     t->cb = cb;
+    if (loop != NULL && loop->evloop != NULL)
+        wsc__ev_timer_init(t->ev, t);
 }
 
 void
 wsc__timer_start(wsc__timer *t, uint64_t delay_ms)
 {
     t->armed = true;
-    lws_sul_schedule(t->loop->ctx, 0, &t->sul, timer_fire, (lws_usec_t)delay_ms * LWS_US_PER_MS);
+    if (t->loop->evloop != NULL)
+        wsc__ev_timer_start(t->loop->evloop, t->ev, delay_ms);
+    else
+        lws_sul_schedule(t->loop->ctx, 0, &t->sul, timer_fire,
+                         (lws_usec_t)delay_ms * LWS_US_PER_MS);
 }
 
 void
@@ -303,7 +454,10 @@ wsc__timer_stop(wsc__timer *t)
     if (!t->armed)
         return;
     t->armed = false;
-    lws_sul_schedule(t->loop->ctx, 0, &t->sul, timer_fire, LWS_SET_TIMER_USEC_CANCEL);
+    if (t->loop->evloop != NULL)
+        wsc__ev_timer_stop(t->loop->evloop, t->ev);
+    else
+        lws_sul_schedule(t->loop->ctx, 0, &t->sul, timer_fire, LWS_SET_TIMER_USEC_CANCEL);
 }
 
 uint64_t

@@ -21,14 +21,19 @@ struct wsc__handler {
 /** Work handed to the loop thread. */
 typedef void (*wsc__post_fn)(void *arg);
 
+/** Room for a libev ev_timer (checked in loop_ev.c). */
+#define WSC__EV_TIMER_SIZE 64
+
 /** A one-shot timer on the loop.  Embed it; init once, start/stop as needed. */
 typedef struct wsc__timer wsc__timer;
 typedef void (*wsc__timer_cb)(wsc__timer *t);
 struct wsc__timer {
-    lws_sorted_usec_list_t sul; /* must stay first */
+    lws_sorted_usec_list_t sul; /* must stay first; WSC_LOOP_POLL */
     wsc_loop *loop;
     wsc__timer_cb cb;
     bool armed;
+    /* WSC_LOOP_EPOLL: a libev timer (loop_ev.c), exact whatever lws's own timer does. */
+    _Alignas(8) unsigned char ev[WSC__EV_TIMER_SIZE];
 };
 
 struct lws_context *wsc__loop_lws(wsc_loop *loop);

@@ -233,6 +233,14 @@ test_hub_identity__authenticate_callback(void **state)
     thub_free(&t);
 }
 
+static bool
+one_conn(void *arg)
+{
+    wsc_hub_stats st;
+    wsc_hub_get_stats(arg, &st);
+    return st.connections == 1;
+}
+
 static void
 test_hub_identity__capacity_503_with_retry_after(void **state)
 {
@@ -249,6 +257,9 @@ test_hub_identity__capacity_503_with_retry_after(void **state)
     /* The same client id replaces the old connection instead of counting twice. */
     tws *again = thub_open(&t, "u1", "client_id=a");
     (void)again;
+    /* The replaced connection counts until its close handshake ends, which takes a few more
+     * loop rounds on some backends (WSC_LOOP_EPOLL): wait for it. */
+    assert_true(thub_wait(&t, one_conn, t.hub, 3000));
     thub_open(&t, "u2", NULL);
     r = expect_refused(&t, "/ws?user_id=u3", NULL, 503, "unavailable");
     assert_non_null(tws_http_header(r, "retry-after"));
