@@ -33,24 +33,33 @@ wsc__conn_queue_push(struct wsc__conn_queue *q, wsc_msg *msg, size_t wire_len, s
                      size_t max_bytes)
 {
     bool urgent = wsc__msg_is_urgent(msg);
-    size_t n = q->urgent.len + q->normal.len;
+    struct wsc__conn_lanes *l = q->l;
+    size_t n = l ? l->urgent.len + l->normal.len : 0;
     if (n >= max_count + (urgent ? 1u : 0u))
         return WSC_ERR_QUEUE_FULL;
-    if (!urgent && q->bytes + wire_len > max_bytes && n > 0)
+    if (!urgent && n > 0 && l->bytes + wire_len > max_bytes)
         return WSC_ERR_QUEUE_FULL;
-    wsc_err err = ring_push(urgent ? &q->urgent : &q->normal, msg);
+    if (l == NULL) {
+        l = wsc__calloc(1, sizeof(*l));
+        if (l == NULL)
+            return WSC_ERR_NOMEM;
+        q->l = l;
+    }
+    wsc_err err = ring_push(urgent ? &l->urgent : &l->normal, msg);
     if (err == WSC_OK)
-        q->bytes += wire_len;
+        l->bytes += wire_len;
     return err;
 }
 
 wsc_msg *
 wsc__conn_queue_peek(const struct wsc__conn_queue *q, size_t index)
 {
-    const struct wsc__ring *r = &q->urgent;
+    if (q->l == NULL)
+        return NULL;
+    const struct wsc__ring *r = &q->l->urgent;
     if (index >= r->len) {
         index -= r->len;
-        r = &q->normal;
+        r = &q->l->normal;
         if (index >= r->len)
             return NULL;
     }
@@ -60,20 +69,23 @@ wsc__conn_queue_peek(const struct wsc__conn_queue *q, size_t index)
 wsc_msg *
 wsc__conn_queue_pop(struct wsc__conn_queue *q, size_t wire_len)
 {
-    struct wsc__ring *r = q->urgent.len ? &q->urgent : &q->normal;
+    struct wsc__conn_lanes *l = q->l;
+    if (l == NULL)
+        return NULL;
+    struct wsc__ring *r = l->urgent.len ? &l->urgent : &l->normal;
     if (r->len == 0)
         return NULL;
     wsc_msg *m = r->slots[r->head];
     r->head = (r->head + 1) % r->cap;
     r->len--;
-    q->bytes -= wire_len <= q->bytes ? wire_len : q->bytes;
+    l->bytes -= wire_len <= l->bytes ? wire_len : l->bytes;
     return m;
 }
 
 size_t
 wsc__conn_queue_len(const struct wsc__conn_queue *q)
 {
-    return q->urgent.len + q->normal.len;
+    return q->l ? q->l->urgent.len + q->l->normal.len : 0;
 }
 
 static void
@@ -89,18 +101,24 @@ ring_trim(struct wsc__ring *r)
 void
 wsc__conn_queue_trim(struct wsc__conn_queue *q)
 {
-    ring_trim(&q->urgent);
-    ring_trim(&q->normal);
-    if (q->urgent.len + q->normal.len == 0)
-        q->bytes = 0;
+    struct wsc__conn_lanes *l = q->l;
+    if (l == NULL)
+        return;
+    ring_trim(&l->urgent);
+    ring_trim(&l->normal);
+    if (l->urgent.len + l->normal.len == 0) {
+        wsc__free(l);
+        q->l = NULL;
+    }
 }
 
 void
 wsc__conn_queue_free(struct wsc__conn_queue *q)
 {
-    wsc__free(q->urgent.slots);
-    wsc__free(q->normal.slots);
-    q->urgent = (struct wsc__ring){0};
-    q->normal = (struct wsc__ring){0};
-    q->bytes = 0;
+    if (q->l != NULL) {
+        wsc__free(q->l->urgent.slots);
+        wsc__free(q->l->normal.slots);
+        wsc__free(q->l);
+        q->l = NULL;
+    }
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* A connection's bounded send queue: two lanes (urgent first), each a ring of message
- * references that grows lazily up to the count limit; bytes are bounded too. */
+ * references that grows lazily up to the count limit; bytes are bounded too.  The queue head a
+ * connection holds is one pointer: the lanes are allocated on the first push and freed by
+ * wsc__conn_queue_trim once empty, so an idle connection pays 8 bytes for its queue. */
 #ifndef WSC_HUB_CONN_QUEUE_H
 #define WSC_HUB_CONN_QUEUE_H
 
@@ -15,9 +17,13 @@ struct wsc__ring {
     uint32_t cap, head, len;
 };
 
-struct wsc__conn_queue {
+struct wsc__conn_lanes {
     struct wsc__ring urgent, normal;
     size_t bytes;
+};
+
+struct wsc__conn_queue {
+    struct wsc__conn_lanes *l; /* NULL while empty and trimmed */
 };
 
 /** Queues one reference to msg (taken by the caller beforehand) in the lane its priority
@@ -30,7 +36,8 @@ wsc_msg *wsc__conn_queue_peek(const struct wsc__conn_queue *q, size_t index);
 /** Removes the first message and returns its reference to the caller. */
 wsc_msg *wsc__conn_queue_pop(struct wsc__conn_queue *q, size_t wire_len);
 size_t wsc__conn_queue_len(const struct wsc__conn_queue *q);
-/** Frees the ring storage of empty lanes (keeps idle connections small). */
+/** Frees the ring storage of empty lanes, and the lanes once both are empty (keeps idle
+ *  connections small). */
 void wsc__conn_queue_trim(struct wsc__conn_queue *q);
 /** Frees the storage; the queue must be empty. */
 void wsc__conn_queue_free(struct wsc__conn_queue *q);

@@ -217,7 +217,7 @@ over_capacity(const wsc_hub *hub, const struct pending_identity *p)
     const struct wsc_list *pos;
     wsc_list_foreach(pos, &u->conns) {
         const wsc_conn *c = wsc_container_of(pos, wsc_conn, user_link);
-        if (p->client_id != NULL && strcmp(c->client_id, p->client_id) == 0)
+        if (p->client_id != NULL && strcmp(wsc__conn_client_id(c), p->client_id) == 0)
             return NULL;
     }
     return "too many connections for this user";

@@ -91,12 +91,15 @@ test_conn_queue__trim_frees_idle_rings(void **state)
     (void)state;
     struct wsc__conn_queue q = {0};
     assert_int_equal(wsc__conn_queue_push(&q, mk("a", WSC_PRIO_NORMAL), 5, 10, 100), WSC_OK);
-    assert_non_null(q.normal.slots);
+    assert_non_null(q.l);
+    assert_non_null(q.l->normal.slots);
     wsc_msg_unref(wsc__conn_queue_pop(&q, 5));
-    assert_int_equal(q.bytes, 0);
+    assert_int_equal(q.l->bytes, 0);
     wsc__conn_queue_trim(&q);
-    assert_null(q.normal.slots);
-    assert_null(q.urgent.slots);
+    assert_null(q.l); /* an idle queue holds no memory */
+    assert_int_equal(wsc__conn_queue_len(&q), 0);
+    assert_null(wsc__conn_queue_peek(&q, 0));
+    assert_null(wsc__conn_queue_pop(&q, 0));
     wsc__conn_queue_free(&q);
 }
 
