@@ -89,7 +89,6 @@ user_get_or_add(wsc_hub *hub, const char *user_id)
         return NULL;
     memcpy(u->id, user_id, n + 1);
     wsc_list_init(&u->conns);
-    u->n_conns = 0;
     wsc__hmap_insert(&hub->users, &u->node, wsc__hash_str(user_id));
     wsc_list_push_back(&hub->user_order, &u->link);
     hub->stats.users++;
@@ -163,7 +162,6 @@ wsc__hub_conn_open(wsc_hub *hub, wsc_conn *conn, struct lws *wsi)
     conn->state = CONN_OPEN;
     conn->last_rx_ms = conn->last_ping_ms = wsc__hub_now32(hub);
     wsc_list_push_back(&u->conns, &conn->user_link);
-    u->n_conns++;
     wsc__hmap_insert(&hub->conns_by_id, &conn->by_id, wsc__hash_u64(conn->id));
     wsc_list_push_back(&hub->conns, &conn->all_link);
     hub->n_conns++;
@@ -188,7 +186,7 @@ unregister(wsc_hub *hub, wsc_conn *conn)
     wsc__hmap_remove(&hub->conns_by_id, &conn->by_id);
     hub->n_conns--;
     hub->stats.connections--;
-    if (--u->n_conns > 0)
+    if (!wsc_list_empty(&u->conns))
         return NULL;
     wsc__hmap_remove(&hub->users, &u->node);
     wsc_list_remove(&u->link);
