@@ -141,7 +141,7 @@ send_live(struct wsc__ack_pending *p, wsc_conn *only)
     struct wsc_list *pos, *tmp;
     wsc_list_foreach_safe(pos, tmp, &u->conns) {
         wsc_conn *c = wsc_container_of(pos, wsc_conn, user_link);
-        if ((only != NULL && c != only) || (rc != NULL && strcmp(rc, c->client_id) != 0))
+        if ((only != NULL && c != only) || (rc != NULL && strcmp(rc, wsc__conn_client_id(c)) != 0))
             continue;
         if (c->state == CONN_OPEN && wsc__hub_enqueue(hub, c, p->msg)) {
             n++;

@@ -28,29 +28,81 @@ ring_push(struct wsc__ring *r, wsc_msg *msg)
     return WSC_OK;
 }
 
+static wsc_msg *
+single(const struct wsc__conn_queue *q)
+{
+    return (q->v & 1u) ? (wsc_msg *)(q->v & ~(uintptr_t)1) : NULL;
+}
+
+struct wsc__conn_lanes *
+wsc__conn_queue_lanes(const struct wsc__conn_queue *q)
+{
+    return (q->v & 1u) ? NULL : (struct wsc__conn_lanes *)q->v;
+}
+
+/* Moves a lone message into newly allocated lanes. */
+static wsc_err
+promote(struct wsc__conn_queue *q)
+{
+    wsc_msg *m = single(q);
+    struct wsc__conn_lanes *l = wsc__calloc(1, sizeof(*l));
+    if (l == NULL)
+        return WSC_ERR_NOMEM;
+    wsc_err err = ring_push(wsc__msg_is_urgent(m) ? &l->urgent : &l->normal, m);
+    if (err != WSC_OK) {
+        wsc__free(l);
+        return err;
+    }
+    wsc__msg_wire(m, &l->bytes);
+    q->v = (uintptr_t)l;
+    return WSC_OK;
+}
+
 wsc_err
 wsc__conn_queue_push(struct wsc__conn_queue *q, wsc_msg *msg, size_t wire_len, size_t max_count,
                      size_t max_bytes)
 {
     bool urgent = wsc__msg_is_urgent(msg);
-    size_t n = q->urgent.len + q->normal.len;
+    size_t n = wsc__conn_queue_len(q);
     if (n >= max_count + (urgent ? 1u : 0u))
         return WSC_ERR_QUEUE_FULL;
-    if (!urgent && q->bytes + wire_len > max_bytes && n > 0)
+    if (n == 0) {
+        if (((uintptr_t)msg & 1u) != 0)
+            return WSC_ERR_INVALID; /* never: messages are malloc'd */
+        q->v = (uintptr_t)msg | 1u;
+        return WSC_OK;
+    }
+    size_t queued = 0;
+    if (single(q) != NULL)
+        wsc__msg_wire(single(q), &queued);
+    else
+        queued = wsc__conn_queue_lanes(q)->bytes;
+    if (!urgent && queued + wire_len > max_bytes)
         return WSC_ERR_QUEUE_FULL;
-    wsc_err err = ring_push(urgent ? &q->urgent : &q->normal, msg);
+    if (single(q) != NULL) {
+        wsc_err err = promote(q);
+        if (err != WSC_OK)
+            return err;
+    }
+    struct wsc__conn_lanes *l = wsc__conn_queue_lanes(q);
+    wsc_err err = ring_push(urgent ? &l->urgent : &l->normal, msg);
     if (err == WSC_OK)
-        q->bytes += wire_len;
+        l->bytes += wire_len;
     return err;
 }
 
 wsc_msg *
 wsc__conn_queue_peek(const struct wsc__conn_queue *q, size_t index)
 {
-    const struct wsc__ring *r = &q->urgent;
+    if (q->v == 0)
+        return NULL;
+    if (single(q) != NULL)
+        return index == 0 ? single(q) : NULL;
+    const struct wsc__conn_lanes *l = wsc__conn_queue_lanes(q);
+    const struct wsc__ring *r = &l->urgent;
     if (index >= r->len) {
         index -= r->len;
-        r = &q->normal;
+        r = &l->normal;
         if (index >= r->len)
             return NULL;
     }
@@ -60,20 +112,33 @@ wsc__conn_queue_peek(const struct wsc__conn_queue *q, size_t index)
 wsc_msg *
 wsc__conn_queue_pop(struct wsc__conn_queue *q, size_t wire_len)
 {
-    struct wsc__ring *r = q->urgent.len ? &q->urgent : &q->normal;
+    if (q->v == 0)
+        return NULL;
+    wsc_msg *m = single(q);
+    if (m != NULL) {
+        q->v = 0;
+        return m;
+    }
+    struct wsc__conn_lanes *l = wsc__conn_queue_lanes(q);
+    struct wsc__ring *r = l->urgent.len ? &l->urgent : &l->normal;
     if (r->len == 0)
         return NULL;
-    wsc_msg *m = r->slots[r->head];
+    m = r->slots[r->head];
     r->head = (r->head + 1) % r->cap;
     r->len--;
-    q->bytes -= wire_len <= q->bytes ? wire_len : q->bytes;
+    l->bytes -= wire_len <= l->bytes ? wire_len : l->bytes;
     return m;
 }
 
 size_t
 wsc__conn_queue_len(const struct wsc__conn_queue *q)
 {
-    return q->urgent.len + q->normal.len;
+    if (q->v == 0)
+        return 0;
+    if (single(q) != NULL)
+        return 1;
+    const struct wsc__conn_lanes *l = wsc__conn_queue_lanes(q);
+    return l->urgent.len + l->normal.len;
 }
 
 static void
@@ -89,18 +154,25 @@ ring_trim(struct wsc__ring *r)
 void
 wsc__conn_queue_trim(struct wsc__conn_queue *q)
 {
-    ring_trim(&q->urgent);
-    ring_trim(&q->normal);
-    if (q->urgent.len + q->normal.len == 0)
-        q->bytes = 0;
+    struct wsc__conn_lanes *l = wsc__conn_queue_lanes(q);
+    if (l == NULL)
+        return;
+    ring_trim(&l->urgent);
+    ring_trim(&l->normal);
+    if (l->urgent.len + l->normal.len == 0) {
+        wsc__free(l);
+        q->v = 0;
+    }
 }
 
 void
 wsc__conn_queue_free(struct wsc__conn_queue *q)
 {
-    wsc__free(q->urgent.slots);
-    wsc__free(q->normal.slots);
-    q->urgent = (struct wsc__ring){0};
-    q->normal = (struct wsc__ring){0};
-    q->bytes = 0;
+    struct wsc__conn_lanes *l = wsc__conn_queue_lanes(q);
+    if (l != NULL) {
+        wsc__free(l->urgent.slots);
+        wsc__free(l->normal.slots);
+        wsc__free(l);
+    }
+    q->v = 0;
 }

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* A connection's bounded send queue: two lanes (urgent first), each a ring of message
- * references that grows lazily up to the count limit; bytes are bounded too. */
+ * references that grows lazily up to the count limit; bytes are bounded too.  The queue head a
+ * connection holds is one word: empty, one message (most connections have at most one frame in
+ * flight: no allocation), or the lanes, allocated when a second message arrives and freed by
+ * wsc__conn_queue_trim once empty.  An idle connection pays 8 bytes for its queue. */
 #ifndef WSC_HUB_CONN_QUEUE_H
 #define WSC_HUB_CONN_QUEUE_H
 
@@ -15,14 +18,25 @@ struct wsc__ring {
     uint32_t cap, head, len;
 };
 
-struct wsc__conn_queue {
+struct wsc__conn_lanes {
     struct wsc__ring urgent, normal;
     size_t bytes;
 };
 
+struct wsc__conn_queue {
+    /* 0: empty; low bit set: one message (this pointer without the bit); else the lanes
+     * (struct wsc__conn_lanes *).  Read through the functions below. */
+    uintptr_t v;
+};
+
+/** The lanes, or NULL when the queue holds none (empty or a single message). */
+struct wsc__conn_lanes *wsc__conn_queue_lanes(const struct wsc__conn_queue *q);
+
 /** Queues one reference to msg (taken by the caller beforehand) in the lane its priority
- *  chooses.  WSC_ERR_QUEUE_FULL when count or bytes would pass the limits (urgent frames may
- *  exceed the byte limit by one frame so control traffic still flows), WSC_ERR_NOMEM. */
+ *  chooses.  wire_len must be msg's wire length (wsc__msg_wire): a lone queued message keeps
+ *  no length, it is read back from the message when a second one arrives.  WSC_ERR_QUEUE_FULL when
+ * count or bytes would pass the limits (urgent frames may exceed the byte limit by one frame so
+ * control traffic still flows), WSC_ERR_NOMEM. */
 wsc_err wsc__conn_queue_push(struct wsc__conn_queue *q, wsc_msg *msg, size_t wire_len,
                              size_t max_count, size_t max_bytes);
 /** The next message (urgent lane first) without removing it, or NULL. */
@@ -30,7 +44,8 @@ wsc_msg *wsc__conn_queue_peek(const struct wsc__conn_queue *q, size_t index);
 /** Removes the first message and returns its reference to the caller. */
 wsc_msg *wsc__conn_queue_pop(struct wsc__conn_queue *q, size_t wire_len);
 size_t wsc__conn_queue_len(const struct wsc__conn_queue *q);
-/** Frees the ring storage of empty lanes (keeps idle connections small). */
+/** Frees the ring storage of empty lanes, and the lanes once both are empty (keeps idle
+ *  connections small). */
 void wsc__conn_queue_trim(struct wsc__conn_queue *q);
 /** Frees the storage; the queue must be empty. */
 void wsc__conn_queue_free(struct wsc__conn_queue *q);

@@ -41,6 +41,12 @@ wsc_hub_config_init(wsc_hub_config *cfg)
     cfg->store_check_ms = 1000;
 }
 
+uint32_t
+wsc__hub_now32(const wsc_hub *hub)
+{
+    return (uint32_t)(wsc__now_ms() - hub->started_ms);
+}
+
 void
 wsc__hub_set_error(wsc_hub *hub, const char *fmt, ...)
 {

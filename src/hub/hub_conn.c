@@ -37,7 +37,8 @@ void
 wsc__conn_extra_trim(wsc_conn *conn)
 {
     struct conn_extra *x = conn->x;
-    if (x != NULL && x->close_reason == NULL && x->rx_cap == 0 && x->rate.last_ms == 0) {
+    if (x != NULL && x->close_reason == NULL && x->rx_cap == 0 && x->rate.last_ms == 0 &&
+        x->app_id == NULL && x->groups == NULL) {
         wsc__free(x);
         conn->x = NULL;
     }
@@ -88,7 +89,6 @@ user_get_or_add(wsc_hub *hub, const char *user_id)
         return NULL;
     memcpy(u->id, user_id, n + 1);
     wsc_list_init(&u->conns);
-    u->n_conns = 0;
     wsc__hmap_insert(&hub->users, &u->node, wsc__hash_str(user_id));
     wsc_list_push_back(&hub->user_order, &u->link);
     hub->stats.users++;
@@ -103,7 +103,7 @@ replace_same_client(wsc_hub *hub, struct hub_user *u, const char *client_id)
     struct wsc_list *pos;
     wsc_list_foreach(pos, &u->conns) {
         wsc_conn *old = wsc_container_of(pos, wsc_conn, user_link);
-        if (old->state == CONN_OPEN && strcmp(old->client_id, client_id) == 0)
+        if (old->state == CONN_OPEN && strcmp(wsc__conn_client_id(old), client_id) == 0)
             wsc__hub_conn_request_close(old, 4002, "replaced by a newer connection");
     }
 }
@@ -112,7 +112,7 @@ static void
 send_connected(wsc_hub *hub, wsc_conn *conn)
 {
     wsc_msg *m = NULL;
-    if (wsc__proto_connected(&m, conn->user->id, conn->client_id, hub->cfg.node_id,
+    if (wsc__proto_connected(&m, conn->user->id, wsc__conn_client_id(conn), hub->cfg.node_id,
                              hub->cfg.ping_interval_ms, wsc__wall_ms()) == WSC_OK) {
         wsc__msg_set_urgent_lane(m);
         wsc__hub_enqueue(hub, conn, m);
@@ -125,31 +125,43 @@ wsc__hub_conn_open(wsc_hub *hub, wsc_conn *conn, struct lws *wsi)
 {
     struct pending_identity *p = wsc__hub_pending_take(hub, wsi);
     conn->wsi = wsi;
-    struct hub_user *u = p ? user_get_or_add(hub, p->user_id) : NULL;
+    /* The app id and groups go to the side block (most identities have neither). */
+    bool need_x = p != NULL && (p->app_id != NULL || p->groups != NULL);
+    struct hub_user *u = p != NULL && (!need_x || wsc__conn_extra(conn) != NULL)
+                             ? user_get_or_add(hub, p->user_id)
+                             : NULL;
     if (u == NULL) {
         /* Out of memory, or an upgrade we never accepted: refuse the connection. */
+        wsc__free(conn->x);
+        conn->x = NULL;
         wsc__pending_free(p);
         lws_close_reason(wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, NULL, 0);
         return -1;
     }
-    conn->hub = hub;
     conn->id = ++hub->next_conn_id;
     /* 4 bytes instead of the text: the hub listens on IPv4 only (wsc_conn_peer formats it). */
     struct in_addr a;
     conn->peer_v4 = inet_pton(AF_INET, p->peer, &a) == 1 ? a.s_addr : 0;
-    conn->client_id = p->client_id;
-    conn->groups = p->groups;
-    conn->app_id = p->app_id;
-    p->app_id = NULL;
-    p->client_id = NULL;
-    p->groups = NULL;
+    size_t cid_len = strlen(p->client_id);
+    if (cid_len < sizeof(conn->cid.text)) {
+        memcpy(conn->cid.text, p->client_id, cid_len + 1);
+    } else {
+        conn->cid.heap = p->client_id;
+        conn->cid_heap = 1;
+        p->client_id = NULL;
+    }
+    if (need_x) {
+        conn->x->app_id = p->app_id;
+        conn->x->groups = p->groups;
+        p->app_id = NULL;
+        p->groups = NULL;
+    }
     wsc__pending_free(p);
-    replace_same_client(hub, u, conn->client_id);
+    replace_same_client(hub, u, wsc__conn_client_id(conn));
     conn->user = u;
     conn->state = CONN_OPEN;
-    conn->last_rx_ms = conn->last_ping_ms = wsc__now_ms();
+    conn->last_rx_ms = conn->last_ping_ms = wsc__hub_now32(hub);
     wsc_list_push_back(&u->conns, &conn->user_link);
-    u->n_conns++;
     wsc__hmap_insert(&hub->conns_by_id, &conn->by_id, wsc__hash_u64(conn->id));
     wsc_list_push_back(&hub->conns, &conn->all_link);
     hub->n_conns++;
@@ -157,7 +169,7 @@ wsc__hub_conn_open(wsc_hub *hub, wsc_conn *conn, struct lws *wsi)
     send_connected(hub, conn);
     wsc__rel_conn_open(hub, conn); /* offline replay before any live traffic */
     wsc__log(&hub->log, WSC_LOG_INFO, "conn_open", "u:conn,s:user,s:client,s:peer", conn->id, u->id,
-             conn->client_id, wsc_conn_peer(conn));
+             wsc__conn_client_id(conn), wsc_conn_peer(conn));
     if (hub->cfg.on_connect)
         hub->cfg.on_connect(hub, conn, hub->cfg.user);
     return 0;
@@ -174,7 +186,7 @@ unregister(wsc_hub *hub, wsc_conn *conn)
     wsc__hmap_remove(&hub->conns_by_id, &conn->by_id);
     hub->n_conns--;
     hub->stats.connections--;
-    if (--u->n_conns > 0)
+    if (!wsc_list_empty(&u->conns))
         return NULL;
     wsc__hmap_remove(&hub->users, &u->node);
     wsc_list_remove(&u->link);
@@ -201,20 +213,22 @@ fail_queue(wsc_hub *hub, wsc_conn *conn)
 static void
 release(wsc_conn *conn)
 {
-    if (conn->x != NULL)
-        wsc__free(conn->x->close_reason);
-    wsc__free(conn->x);
-    conn->x = NULL;
-    wsc__free(conn->client_id);
-    wsc__free(conn->app_id);
-    conn->app_id = NULL;
-    if (conn->groups != NULL) {
-        for (size_t i = 0; conn->groups[i] != NULL; i++)
-            wsc__free(conn->groups[i]);
-        wsc__free(conn->groups);
+    struct conn_extra *x = conn->x;
+    if (x != NULL) {
+        wsc__free(x->close_reason);
+        wsc__free(x->app_id);
+        if (x->groups != NULL) {
+            for (size_t i = 0; x->groups[i] != NULL; i++)
+                wsc__free(x->groups[i]);
+            wsc__free(x->groups);
+        }
+        wsc__free(x);
+        conn->x = NULL;
     }
-    conn->client_id = NULL;
-    conn->groups = NULL;
+    if (conn->cid_heap)
+        wsc__free(conn->cid.heap);
+    conn->cid_heap = 0;
+    conn->cid.text[0] = '\0';
 }
 
 void

@@ -212,12 +212,19 @@ over_capacity(const wsc_hub *hub, const struct pending_identity *p)
     if (hub->n_conns + hub->n_upgrading >= hub->cfg.max_conns)
         return "node is full";
     const struct hub_user *u = wsc__hub_user_find(hub, p->user_id);
-    if (u == NULL || hub->cfg.max_conns_per_user == 0 || u->n_conns < hub->cfg.max_conns_per_user)
+    if (u == NULL || hub->cfg.max_conns_per_user == 0)
         return NULL;
+    size_t n = 0; /* counted, at most max_conns_per_user steps: users carry no count */
     const struct wsc_list *pos;
     wsc_list_foreach(pos, &u->conns) {
+        if (++n >= hub->cfg.max_conns_per_user)
+            break;
+    }
+    if (n < hub->cfg.max_conns_per_user)
+        return NULL;
+    wsc_list_foreach(pos, &u->conns) {
         const wsc_conn *c = wsc_container_of(pos, wsc_conn, user_link);
-        if (p->client_id != NULL && strcmp(c->client_id, p->client_id) == 0)
+        if (p->client_id != NULL && strcmp(wsc__conn_client_id(c), p->client_id) == 0)
             return NULL;
     }
     return "too many connections for this user";

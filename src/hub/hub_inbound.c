@@ -51,8 +51,9 @@ conn_may_use_group(const wsc_hub *hub, const wsc_conn *conn, const char *group)
 {
     if (wsc_hub_group_has(hub, group, conn->user->id))
         return true;
-    for (size_t i = 0; conn->groups != NULL && conn->groups[i] != NULL; i++) {
-        if (strcmp(conn->groups[i], group) == 0)
+    char *const *groups = wsc__conn_groups(conn);
+    for (size_t i = 0; groups != NULL && groups[i] != NULL; i++) {
+        if (strcmp(groups[i], group) == 0)
             return true;
     }
     return false;
@@ -68,9 +69,9 @@ stamp(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
     if (wsc_msg_get(msg, WSC_F_MESSAGE_ID) == NULL)
         wsc_msg_set(msg, WSC_F_MESSAGE_ID, id);
     wsc_msg_set(msg, WSC_F_SENDER, conn->user->id);
-    wsc_msg_set(msg, WSC_F_SENDER_CLIENT, conn->client_id);
+    wsc_msg_set(msg, WSC_F_SENDER_CLIENT, wsc__conn_client_id(conn));
     wsc_msg_set(msg, WSC_F_CREATE_AT, ts);
-    wsc_msg_set(msg, WSC_F_APP_ID, conn->app_id);
+    wsc_msg_set(msg, WSC_F_APP_ID, wsc__conn_app_id(conn));
     wsc_msg_set(msg, WSC_F_NAMESPACE, NULL);
     wsc_msg_set(msg, WSC_F_SOURCE, NULL);
 }

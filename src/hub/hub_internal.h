@@ -40,51 +40,91 @@ struct pending_identity {
 };
 
 /* What few connections need, allocated on first use and freed when empty (conn_extra_trim):
- * the close reason, a message arriving in fragments, the per-connection rate bucket. */
+ * the close reason, a message arriving in fragments, the per-connection rate bucket, and the
+ * identity's optional app id and groups (most tokens carry neither). */
 struct conn_extra {
     char *close_reason; /* owned */
+    char *app_id;       /* owned, NULL when the identity has none */
+    char **groups;      /* JWT gid, NULL-terminated, owned */
     wsc__bucket rate;   /* client frames (msg_rate_per_conn); last_ms 0: unused */
     size_t rx_len, rx_cap;
     char rx[]; /* rx_cap bytes: reassembly of a fragmented message */
 };
 
+/* Client ids shorter than this live inline (the hub's own "c-<hex>" always does until the
+ * sequence passes 2^52); longer ones are allocated. */
+#define WSC_CONN_CID_INLINE 16
+
 /* One WebSocket connection; lives in the lws per-session storage of its wsi, so every byte
- * here is paid by every idle connection (docs/architecture.md, "Memory per connection"). */
+ * here is paid by every idle connection (docs/architecture.md, "Memory per connection").
+ * 152 bytes (a 160-byte malloc chunk): the hub is the vhost's user (wsc__conn_hub), the send
+ * queue head is one pointer, rarely set fields live in conn_extra. */
 struct wsc_conn {
-    wsc_hub *hub;
     struct lws *wsi;
     wsc_conn_id id;
     uint8_t state;
-    uint8_t ping_pending;
-    uint8_t rx_binary;
-    uint8_t close_flush;     /* write what is queued before closing */
-    bool replay_hold;        /* offline replay under way: application frames wait (rel) */
+    uint8_t ping_pending : 1;
+    uint8_t rx_binary : 1;
+    uint8_t close_flush : 1; /* write what is queued before closing */
+    uint8_t replay_hold : 1; /* offline replay under way: application frames wait (rel) */
+    uint8_t cid_heap : 1;    /* the client id is in cid.heap (else inline in cid.text) */
     int16_t close_code;      /* close we asked for (0: none) */
     int16_t peer_close_code; /* from the peer's close frame (0: none) */
     unsigned violations;     /* bad frames so far (max_violations may exceed 255) */
     uint32_t peer_v4;        /* peer IPv4 address, network order (0: ask lws) */
-    struct conn_extra *x;    /* lazy, see above */
+    /* Milliseconds since the hub started (wsc__hub_now32), compared modulo 2^32: correct for
+     * any interval under 49 days, and the sweep looks at every connection each second. */
+    uint32_t last_rx_ms;
+    uint32_t last_ping_ms;
+    uint64_t route_mark;  /* the multi-target route that last queued to this conn */
+    struct conn_extra *x; /* lazy, see above */
     struct hub_user *user;
-    char *client_id;           /* owned */
-    char *app_id;              /* owned, NULL when the identity has none */
-    char **groups;             /* JWT gid, NULL-terminated, owned */
+    union {
+        char text[WSC_CONN_CID_INLINE]; /* NUL-terminated */
+        char *heap;                     /* owned */
+    } cid;
     wsc__hnode by_id;          /* hub->conns_by_id */
     struct wsc_list user_link; /* hub_user->conns */
     struct wsc_list all_link;  /* hub->conns */
     struct wsc__conn_queue q;
-    uint64_t route_mark; /* the multi-target route that last queued to this conn */
-    uint64_t last_rx_ms;
-    uint64_t last_ping_ms;
     void *app_user;
     struct wsc_http_req *http;
 };
 
-/* A user with at least one live connection. */
+/** The hub conn belongs to (the user of its wsi's vhost). */
+static inline wsc_hub *
+wsc__conn_hub(const wsc_conn *conn)
+{
+    return (wsc_hub *)lws_get_vhost_user(lws_get_vhost(conn->wsi));
+}
+
+/** conn's client id ("" before the connection opened). */
+static inline const char *
+wsc__conn_client_id(const wsc_conn *conn)
+{
+    return conn->cid_heap ? conn->cid.heap : conn->cid.text;
+}
+
+/** conn's app id, or NULL. */
+static inline const char *
+wsc__conn_app_id(const wsc_conn *conn)
+{
+    return conn->x != NULL ? conn->x->app_id : NULL;
+}
+
+/** conn's groups (NULL-terminated), or NULL. */
+static inline char *const *
+wsc__conn_groups(const wsc_conn *conn)
+{
+    return conn->x != NULL ? conn->x->groups : NULL;
+}
+
+/* A user with at least one live connection.  48 bytes before the id, so ids of up to 7 bytes
+ * fit a 64-byte malloc chunk (no connection count: the list is walked when a limit asks). */
 struct hub_user {
     wsc__hnode node;      /* hub->users */
     struct wsc_list link; /* hub->user_order (registration order) */
     struct wsc_list conns;
-    size_t n_conns;
     char id[]; /* NUL-terminated */
 };
 
@@ -116,7 +156,7 @@ struct wsc_hub {
     wsc__timer drain_deadline; /* graceful shutdown */
     bool draining, stopped, ready, freeing;
     unsigned drain_rounds; /* deadline firings since the stop */
-    uint64_t started_ms;
+    uint64_t started_ms;   /* wsc__now_ms() at creation; see wsc__hub_now32 */
     wsc_hub_stats stats;
     struct ip_bucket *ip_buckets; /* connect rate per peer address (lazy, fixed size) */
     unsigned char *wbuf;          /* coalescing buffer (LWS_PRE + WSC_HUB_WBUF) */
@@ -212,6 +252,8 @@ int wsc__hub_lws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *use
                     size_t len);
 
 void wsc__hub_set_error(wsc_hub *hub, const char *fmt, ...);
+/** Milliseconds since the hub started, modulo 2^32 (connection timestamps). */
+uint32_t wsc__hub_now32(const wsc_hub *hub);
 uint64_t wsc__hub_next_seq(wsc_hub *hub);
 
 #define WSC_HUB_WBUF (64 * 1024)

@@ -19,17 +19,17 @@ static void
 sweep(wsc__timer *t)
 {
     wsc_hub *hub = wsc_container_of(t, wsc_hub, sweep);
-    uint64_t now = wsc__now_ms();
+    uint32_t now = wsc__hub_now32(hub);
     struct wsc_list *pos, *tmp;
     wsc_list_foreach_safe(pos, tmp, &hub->conns) {
         wsc_conn *c = wsc_container_of(pos, wsc_conn, all_link);
         if (c->state != CONN_OPEN)
             continue;
-        if (now - c->last_rx_ms >= hub->cfg.pong_timeout_ms) {
+        if ((uint32_t)(now - c->last_rx_ms) >= hub->cfg.pong_timeout_ms) {
             wsc__hub_conn_request_close(c, 4003, "heartbeat timeout");
             continue;
         }
-        if (now - c->last_ping_ms >= hub->cfg.ping_interval_ms) {
+        if ((uint32_t)(now - c->last_ping_ms) >= hub->cfg.ping_interval_ms) {
             c->last_ping_ms = now;
             c->ping_pending = 1;
             lws_callback_on_writable(c->wsi);

@@ -69,7 +69,7 @@ static int
 on_receive(wsc_hub *hub, wsc_conn *conn, struct lws *wsi, const char *in, size_t len)
 {
     bool first = lws_is_first_fragment(wsi), final = lws_is_final_fragment(wsi);
-    conn->last_rx_ms = wsc__now_ms();
+    conn->last_rx_ms = wsc__hub_now32(hub);
     if (conn->state != CONN_OPEN)
         return 0;
     size_t have = conn->x ? conn->x->rx_len : 0;
@@ -101,7 +101,8 @@ on_receive(wsc_hub *hub, wsc_conn *conn, struct lws *wsi, const char *in, size_t
     x = conn->x;
     if (x != NULL) {
         x->rx_len = 0;
-        if (x->close_reason == NULL && x->rate.last_ms == 0) {
+        if (x->close_reason == NULL && x->rate.last_ms == 0 && x->app_id == NULL &&
+            x->groups == NULL) {
             wsc__free(x);
             conn->x = NULL;
         } else {
@@ -125,7 +126,7 @@ ws_event(wsc_hub *hub, wsc_conn *conn, struct lws *wsi, enum lws_callback_reason
     case LWS_CALLBACK_RECEIVE:
         return on_receive(hub, conn, wsi, in, len);
     case LWS_CALLBACK_RECEIVE_PONG:
-        conn->last_rx_ms = wsc__now_ms();
+        conn->last_rx_ms = wsc__hub_now32(hub);
         return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return wsc__hub_writeable(hub, conn);

@@ -147,22 +147,23 @@ wsc_conn_user_id(const wsc_conn *conn)
 const char *
 wsc_conn_client_id(const wsc_conn *conn)
 {
-    return conn ? conn->client_id : NULL;
+    return conn ? wsc__conn_client_id(conn) : NULL;
 }
 
 const char *
 wsc_conn_peer(const wsc_conn *conn)
 {
-    if (conn == NULL || conn->hub == NULL)
+    if (conn == NULL || conn->wsi == NULL)
         return NULL;
     /* Formatted on demand into one buffer per hub: connections do not carry the text. */
-    char *out = conn->hub->peer_text;
+    wsc_hub *hub = wsc__conn_hub(conn);
+    char *out = hub->peer_text;
     out[0] = '\0';
     if (conn->peer_v4 != 0) {
         struct in_addr a = {.s_addr = conn->peer_v4};
-        inet_ntop(AF_INET, &a, out, sizeof(conn->hub->peer_text));
+        inet_ntop(AF_INET, &a, out, sizeof(hub->peer_text));
     } else if (conn->wsi != NULL) {
-        lws_get_peer_simple(conn->wsi, out, sizeof(conn->hub->peer_text));
+        lws_get_peer_simple(conn->wsi, out, sizeof(hub->peer_text));
     }
     return out;
 }

@@ -45,7 +45,7 @@ wsc__hub_route_user(wsc_hub *hub, const char *user_id, wsc_msg *msg, wsc_conn *e
     struct wsc_list *pos, *tmp;
     wsc_list_foreach_safe(pos, tmp, &u->conns) {
         wsc_conn *c = wsc_container_of(pos, wsc_conn, user_link);
-        if (c == exclude || (only != NULL && strcmp(only, c->client_id) != 0) ||
+        if (c == exclude || (only != NULL && strcmp(only, wsc__conn_client_id(c)) != 0) ||
             !first_visit(hub, c))
             continue;
         n += wsc__hub_enqueue(hub, c, msg) ? 1 : 0;

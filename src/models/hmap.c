@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Intrusive chained hash table with power-of-two buckets, grown at load factor 1. */
+/* Intrusive chained hash table with power-of-two buckets, grown at load factor 2: chains of
+ * one or two nodes on average, and half the bucket memory of load factor 1 (the hub keeps two
+ * tables with an entry per connection). */
 #include "models/hmap.h"
 
 #include <string.h>
@@ -46,7 +48,7 @@ grow(wsc__hmap *map)
 wsc_err
 wsc__hmap_insert(wsc__hmap *map, wsc__hnode *node, uint64_t hash)
 {
-    if (map->buckets == NULL || map->count >= map->mask + 1)
+    if (map->buckets == NULL || map->count >= 2 * (map->mask + 1))
         grow(map);
     if (map->buckets == NULL)
         return WSC_ERR_NOMEM;

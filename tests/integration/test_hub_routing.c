@@ -280,6 +280,19 @@ test_hub_routing__groups_from_clients(void **state)
     thub_send(j, "{\"group_ids\":[\"room\"],\"content\":\"from jwt\"}");
     expect_content(&t, a, "from jwt");
     expect_content(&t, b, "from jwt");
+    /* The gid outlives a message reassembled from pieces (the side block holding both). */
+    char big[400];
+    memset(big, 'x', 300);
+    big[300] = '\0';
+    char frame[512];
+    snprintf(frame, sizeof(frame), "{\"group_ids\":[\"room\"],\"content\":\"%s\"}", big);
+    tws_send_frame(j, 0x1, false, frame, 100);
+    tws_send_frame(j, 0x0, true, frame + 100, strlen(frame) - 100);
+    expect_content(&t, a, big);
+    expect_content(&t, b, big);
+    thub_send(j, "{\"group_ids\":[\"room\"],\"content\":\"still granted\"}");
+    expect_content(&t, a, "still granted");
+    expect_content(&t, b, "still granted");
     thub_run_for(&t, 30);
     assert_int_equal(tws_pending(outsider), 0);
     thub_free(&t);

@@ -16,7 +16,24 @@ mk(const char *content, wsc_priority prio)
     wsc_msg *m = NULL;
     assert_int_equal(wsc_msg_new_text(&m, "text", content), WSC_OK);
     assert_int_equal(wsc_msg_set_priority(m, prio), WSC_OK);
+    assert_int_equal(wsc__msg_encode(m), WSC_OK);
     return m;
+}
+
+/* m's wire length: what the hub passes to push and pop. */
+static size_t
+wl(const wsc_msg *m)
+{
+    size_t len = 0;
+    wsc__msg_wire(m, &len);
+    return len;
+}
+
+/* Pushes m with its wire length. */
+static wsc_err
+push(struct wsc__conn_queue *q, wsc_msg *m, size_t max_count, size_t max_bytes)
+{
+    return wsc__conn_queue_push(q, m, wl(m), max_count, max_bytes);
 }
 
 static void
@@ -36,7 +53,7 @@ test_conn_queue__fifo_order_and_growth(void **state)
     char buf[16];
     for (int i = 0; i < 100; i++) {
         snprintf(buf, sizeof(buf), "%d", i);
-        assert_int_equal(wsc__conn_queue_push(&q, mk(buf, WSC_PRIO_NORMAL), 1, 1000, 1000), WSC_OK);
+        assert_int_equal(push(&q, mk(buf, WSC_PRIO_NORMAL), 1000, 100000), WSC_OK);
     }
     assert_int_equal(wsc__conn_queue_len(&q), 100);
     for (int i = 0; i < 100; i++) {
@@ -53,10 +70,10 @@ test_conn_queue__urgent_lane_first(void **state)
 {
     (void)state;
     struct wsc__conn_queue q = {0};
-    assert_int_equal(wsc__conn_queue_push(&q, mk("n1", WSC_PRIO_NORMAL), 1, 10, 100), WSC_OK);
-    assert_int_equal(wsc__conn_queue_push(&q, mk("n2", WSC_PRIO_HIGH), 1, 10, 100), WSC_OK);
-    assert_int_equal(wsc__conn_queue_push(&q, mk("u1", WSC_PRIO_URGENT), 1, 10, 100), WSC_OK);
-    assert_int_equal(wsc__conn_queue_push(&q, mk("c1", WSC_PRIO_CRITICAL), 1, 10, 100), WSC_OK);
+    assert_int_equal(push(&q, mk("n1", WSC_PRIO_NORMAL), 10, 100), WSC_OK);
+    assert_int_equal(push(&q, mk("n2", WSC_PRIO_HIGH), 10, 100), WSC_OK);
+    assert_int_equal(push(&q, mk("u1", WSC_PRIO_URGENT), 10, 100), WSC_OK);
+    assert_int_equal(push(&q, mk("c1", WSC_PRIO_CRITICAL), 10, 100), WSC_OK);
     const char *want[] = {"u1", "c1", "n1", "n2"};
     for (size_t i = 0; i < 4; i++)
         assert_string_equal(wsc_msg_get(wsc__conn_queue_peek(&q, i), WSC_F_CONTENT), want[i]);
@@ -71,16 +88,25 @@ test_conn_queue__count_and_byte_bounds(void **state)
     struct wsc__conn_queue q = {0};
     wsc_msg *extra = mk("x", WSC_PRIO_NORMAL);
     for (int i = 0; i < 3; i++)
-        assert_int_equal(wsc__conn_queue_push(&q, mk("a", WSC_PRIO_NORMAL), 10, 3, 1000), WSC_OK);
-    assert_int_equal(wsc__conn_queue_push(&q, extra, 10, 3, 1000), WSC_ERR_QUEUE_FULL);
+        assert_int_equal(push(&q, mk("a", WSC_PRIO_NORMAL), 3, 1000), WSC_OK);
+    assert_int_equal(push(&q, extra, 3, 1000), WSC_ERR_QUEUE_FULL);
     /* Control traffic may pass the count bound by one frame. */
     wsc_msg *ctl = mk("ctl", WSC_PRIO_URGENT);
-    assert_int_equal(wsc__conn_queue_push(&q, ctl, 10, 3, 1000), WSC_OK);
+    assert_int_equal(push(&q, ctl, 3, 1000), WSC_OK);
     drain(&q);
 
     /* Bytes: the first frame always fits, then the bound holds. */
-    assert_int_equal(wsc__conn_queue_push(&q, mk("big", WSC_PRIO_NORMAL), 500, 10, 100), WSC_OK);
-    assert_int_equal(wsc__conn_queue_push(&q, extra, 1, 10, 100), WSC_ERR_QUEUE_FULL);
+    assert_int_equal(push(&q, mk("big", WSC_PRIO_NORMAL), 10, 5), WSC_OK);
+    assert_int_equal(push(&q, extra, 10, 5), WSC_ERR_QUEUE_FULL);
+    drain(&q);
+
+    /* The lone message's length counts once lanes hold it (read back from its wire). */
+    wsc_msg *a = mk("a", WSC_PRIO_NORMAL), *b = mk("b", WSC_PRIO_NORMAL);
+    size_t cap = wl(a) + wl(b);
+    assert_int_equal(push(&q, a, 10, cap), WSC_OK);
+    assert_int_equal(push(&q, b, 10, cap), WSC_OK);
+    assert_int_equal(push(&q, extra, 10, cap), WSC_ERR_QUEUE_FULL);
+    assert_int_equal(wsc__conn_queue_lanes(&q)->bytes, cap);
     drain(&q);
     wsc_msg_unref(extra);
 }
@@ -90,13 +116,36 @@ test_conn_queue__trim_frees_idle_rings(void **state)
 {
     (void)state;
     struct wsc__conn_queue q = {0};
-    assert_int_equal(wsc__conn_queue_push(&q, mk("a", WSC_PRIO_NORMAL), 5, 10, 100), WSC_OK);
-    assert_non_null(q.normal.slots);
-    wsc_msg_unref(wsc__conn_queue_pop(&q, 5));
-    assert_int_equal(q.bytes, 0);
+    /* One message: held in the head, nothing allocated. */
+    wsc_msg *a = mk("a", WSC_PRIO_NORMAL);
+    assert_int_equal(push(&q, a, 10, 100), WSC_OK);
+    assert_null(wsc__conn_queue_lanes(&q));
+    assert_int_equal(wsc__conn_queue_len(&q), 1);
+    assert_ptr_equal(wsc__conn_queue_peek(&q, 0), a);
+    assert_null(wsc__conn_queue_peek(&q, 1));
+    wsc__conn_queue_trim(&q); /* keeps it */
+    assert_ptr_equal(wsc_msg_get(wsc__conn_queue_peek(&q, 0), WSC_F_CONTENT),
+                     wsc_msg_get(a, WSC_F_CONTENT));
+    /* A second one: lanes, in order, urgent first. */
+    wsc_msg *u = mk("u", WSC_PRIO_URGENT);
+    assert_int_equal(push(&q, u, 10, 100), WSC_OK);
+    assert_non_null(wsc__conn_queue_lanes(&q));
+    assert_ptr_equal(wsc__conn_queue_peek(&q, 0), u);
+    assert_ptr_equal(wsc__conn_queue_peek(&q, 1), a);
+    wsc_msg_unref(wsc__conn_queue_pop(&q, wl(u)));
+    wsc_msg_unref(wsc__conn_queue_pop(&q, wl(a)));
+    assert_int_equal(wsc__conn_queue_lanes(&q)->bytes, 0);
     wsc__conn_queue_trim(&q);
-    assert_null(q.normal.slots);
-    assert_null(q.urgent.slots);
+    assert_int_equal(q.v, 0); /* an idle queue holds no memory */
+    assert_int_equal(wsc__conn_queue_len(&q), 0);
+    assert_null(wsc__conn_queue_peek(&q, 0));
+    assert_null(wsc__conn_queue_pop(&q, 0));
+    /* A lone message popped leaves the queue empty at once. */
+    a = mk("a", WSC_PRIO_NORMAL);
+    assert_int_equal(push(&q, a, 10, 100), WSC_OK);
+    assert_ptr_equal(wsc__conn_queue_pop(&q, wl(a)), a);
+    wsc_msg_unref(a);
+    assert_int_equal(q.v, 0);
     wsc__conn_queue_free(&q);
 }
 
