@@ -183,6 +183,14 @@ wsc__rs_escape(const char *id, char *out)
     *out = '\0';
 }
 
+void
+wsc__rs_key(char *out, size_t cap, const char *head, const char *id, const char *tail)
+{
+    char esc[3 * 256 + 1];
+    wsc__rs_escape(id, esc);
+    snprintf(out, cap, "%s%s%s", head, esc, tail);
+}
+
 wsc_err
 wsc__rs_int(const redisReply *r, long long *out)
 {

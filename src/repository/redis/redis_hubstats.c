@@ -40,9 +40,7 @@ static const char q_pop_lua[] = "local n = tonumber(ARGV[1]) "
 static void
 hs_key(const char *node, char *key, size_t n)
 {
-    char esc[3 * 256 + 1];
-    wsc__rs_escape(node, esc);
-    snprintf(key, n, "wsc:hs:{nodes}:n:%s", esc);
+    wsc__rs_key(key, n, "wsc:hs:{nodes}:n:", node, "");
 }
 
 static wsc_err
@@ -203,9 +201,7 @@ const struct wsc_hubstats_repo_ops wsc__rs_hubstats_ops = {hs_put, hs_get_many, 
 static void
 q_key(const char *name, char *key, size_t n)
 {
-    char esc[3 * 256 + 1];
-    wsc__rs_escape(name, esc);
-    snprintf(key, n, "wsc:mq:{%s}", esc);
+    wsc__rs_key(key, n, "wsc:mq:{", name, "}");
 }
 
 static wsc_err

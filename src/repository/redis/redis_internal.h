@@ -53,6 +53,12 @@ void wsc__rs_eval(struct redis_store *rs, struct wsc__req *req, const char *scri
 /** Escapes an id for a key (':', '%', '{', '}', control bytes and space as %XX) into out
  *  (size >= 3 * strlen(id) + 1). */
 void wsc__rs_escape(const char *id, char *out);
+/** Writes head, the escaped id, then tail into out (cap bytes, truncated safely): every key of
+ *  the Redis backend is built this way ("wsc:off:{" uid "}:z"). */
+void wsc__rs_key(char *out, size_t cap, const char *head, const char *id, const char *tail);
+/** The key of one of a user's offline structures (part 'z', 'h' or 'q'; redis_offline.c owns the
+ *  layout, which the hybrid's pending list reuses). */
+void wsc__rs_offline_key(const char *user_id, char part, char *out, size_t cap);
 /** The integer of an integer reply, or -1 with *err set for an error reply. */
 wsc_err wsc__rs_int(const redisReply *r, long long *out);
 

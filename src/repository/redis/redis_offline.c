@@ -61,11 +61,16 @@ struct keys {
 static void
 make_keys(const char *uid, struct keys *k)
 {
-    char esc[3 * 256 + 1];
-    wsc__rs_escape(uid, esc);
-    snprintf(k->z, sizeof(k->z), "wsc:off:{%s}:z", esc);
-    snprintf(k->h, sizeof(k->h), "wsc:off:{%s}:h", esc);
-    snprintf(k->q, sizeof(k->q), "wsc:off:{%s}:q", esc);
+    wsc__rs_offline_key(uid, 'z', k->z, sizeof(k->z));
+    wsc__rs_offline_key(uid, 'h', k->h, sizeof(k->h));
+    wsc__rs_offline_key(uid, 'q', k->q, sizeof(k->q));
+}
+
+void
+wsc__rs_offline_key(const char *user_id, char part, char *out, size_t cap)
+{
+    char tail[4] = {'}', ':', part, '\0'};
+    wsc__rs_key(out, cap, "wsc:off:{", user_id, tail);
 }
 
 static struct redis_store *

@@ -50,10 +50,8 @@ struct keys {
 static void
 make_keys(const char *uid, struct keys *k)
 {
-    char esc[3 * 256 + 1];
-    wsc__rs_escape(uid, esc);
-    snprintf(k->z, sizeof(k->z), "wsc:on:{%s}:z", esc);
-    snprintf(k->h, sizeof(k->h), "wsc:on:{%s}:h", esc);
+    wsc__rs_key(k->z, sizeof(k->z), "wsc:on:{", uid, "}:z");
+    wsc__rs_key(k->h, sizeof(k->h), "wsc:on:{", uid, "}:h");
 }
 
 static wsc_err

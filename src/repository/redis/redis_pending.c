@@ -39,9 +39,7 @@ make_marker(char op, const char *uid, const char *mid, char *out, size_t size)
 static void
 body_key(const char *uid, char *out, size_t size)
 {
-    char esc[3 * 256 + 1];
-    wsc__rs_escape(uid, esc);
-    snprintf(out, size, "wsc:off:{%s}:h", esc);
+    wsc__rs_offline_key(uid, 'h', out, size);
 }
 
 wsc_err

@@ -40,9 +40,7 @@ static const char acquire_lua[] =
 static void
 wl_key(const char *ns, char *key, size_t n)
 {
-    char esc[3 * 256 + 1];
-    wsc__rs_escape(ns, esc);
-    snprintf(key, n, "wsc:wl:{%s}:z", esc);
+    wsc__rs_key(key, n, "wsc:wl:{", ns, "}:z");
 }
 
 static struct redis_store *
