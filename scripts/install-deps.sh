@@ -7,7 +7,7 @@ pkgs=(
     build-essential cmake pkg-config git ca-certificates
     libwebsockets-dev libwebsockets-evlib-ev libev-dev libjansson-dev libjwt-dev libhiredis-dev
     default-libmysqlclient-dev libcmocka-dev libssl-dev
-    clang-format curl python3
+    clang clang-format curl python3
     redis-server mariadb-server
 )
 if [ "${1:-}" = "--bench" ]; then

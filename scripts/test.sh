@@ -19,6 +19,7 @@ eval "$(bash scripts/services.sh start "$services_dir")"
 export WSC_SERVICES_DIR="$services_dir" WSC_SERVICES_SCRIPT="$PWD/scripts/services.sh"
 
 jobs=$(nproc 2>/dev/null || echo 2)
+bash scripts/check-builds.sh
 for preset in dev asan; do
     echo "== $preset: configure, build, test"
     cmake --preset "$preset" >/dev/null

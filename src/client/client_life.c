@@ -120,8 +120,12 @@ wsc__client_finish(struct wsc_client *c, int code, const char *reason)
     c->state = WSC_CLIENT_CLOSED;
     wsc__client_timers_stop(c);
     c->close_code = code;
-    if (reason != c->close_reason)
-        snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason ? reason : "");
+    if (reason != c->close_reason) {
+        /* A close reason is at most 123 bytes on the wire; longer local ones are cut. */
+        size_t n = reason != NULL ? strnlen(reason, sizeof(c->close_reason) - 1) : 0;
+        memcpy(c->close_reason, reason != NULL ? reason : "", n);
+        c->close_reason[n] = '\0';
+    }
     wsc__log(&c->log, WSC_LOG_INFO, "closed", "i:code,s:reason", code, c->close_reason);
     /* The final callbacks run from a timer: never inside wsc_client_close(). */
     wsc__timer_start(&c->finish_timer, 0);

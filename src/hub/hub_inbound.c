@@ -83,7 +83,7 @@ route_targets(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
     const char *ref = wsc_msg_get(msg, WSC_F_MESSAGE_ID);
     const char *receiver = wsc_msg_get(msg, WSC_F_RECEIVER);
     const char *bcast = wsc_msg_get(msg, WSC_F_BROADCAST_TYPE);
-    size_t groups = wsc_msg_group_count(msg), n = 0;
+    size_t groups = wsc_msg_group_count(msg);
     bool targeted = receiver != NULL || groups > 0 || bcast != NULL;
     if (bcast != NULL) {
         bool allow = hub->cfg.allow_client_broadcast;
@@ -94,7 +94,7 @@ route_targets(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
             wsc__hub_violation(hub, conn, ref, "forbidden", "broadcast not allowed");
             return;
         }
-        n += wsc__hub_route_all(hub, msg, conn);
+        wsc__hub_route_all(hub, msg, conn);
     }
     for (size_t i = 0; i < groups; i++) {
         const char *g = wsc_msg_group(msg, i);
@@ -108,7 +108,7 @@ route_targets(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
     if (groups > 0 && bcast == NULL && wsc__rel_route_client_groups(hub, conn, msg))
         return;
     for (size_t i = 0; i < groups; i++)
-        n += wsc__hub_route_group(hub, wsc_msg_group(msg, i), msg, NULL, conn);
+        wsc__hub_route_group(hub, wsc_msg_group(msg, i), msg, NULL, conn);
     if (receiver != NULL && wsc__rel_route_client(hub, conn, msg))
         return; /* with ACK: the tracker answers the receipt */
     if (receiver != NULL) {
@@ -118,7 +118,6 @@ route_targets(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
             send_error(hub, conn, ref, "unknown_receiver", "receiver is not online");
             return;
         }
-        n += r;
     }
     if (targeted)
         answer_ack(hub, conn, msg, "delivered", NULL);

@@ -251,7 +251,7 @@ void wsc__hub_drain_check(wsc_hub *hub);
 int wsc__hub_lws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                     size_t len);
 
-void wsc__hub_set_error(wsc_hub *hub, const char *fmt, ...);
+void wsc__hub_set_error(wsc_hub *hub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /** Milliseconds since the hub started, modulo 2^32 (connection timestamps). */
 uint32_t wsc__hub_now32(const wsc_hub *hub);
 uint64_t wsc__hub_next_seq(wsc_hub *hub);

@@ -39,7 +39,7 @@ struct tserver {
     char error[256];
 };
 
-static bool
+__attribute__((format(printf, 2, 3))) static bool
 failf(tserver *s, const char *fmt, ...)
 {
     if (s->error[0] == '\0') {

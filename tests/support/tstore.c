@@ -54,7 +54,12 @@ tstore_setup_cfg(void **state, const wsc_store_config *cfg)
     if (ts == NULL)
         return -1;
     ts->backend = backend ? backend : "url";
-    snprintf(ts->url, sizeof(ts->url), "%s", url);
+    if (strlen(url) >= sizeof(ts->url)) {
+        print_message("store URL longer than %zu bytes\n", sizeof(ts->url) - 1);
+        free(ts);
+        return -1;
+    }
+    memcpy(ts->url, url, strlen(url) + 1);
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     snprintf(ts->run, sizeof(ts->run), "%ld-%ld-%ld", (long)getpid(), (long)now.tv_sec,

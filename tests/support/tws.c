@@ -52,7 +52,7 @@ struct tws {
     char error[192];
 };
 
-static int
+__attribute__((format(printf, 2, 3))) static int
 fail(tws *c, const char *fmt, ...)
 {
     if (c->state != TWS_ERROR) {
