@@ -10,4 +10,4 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/wsc-services.XXXXXX")
 trap '"$here/services.sh" stop "$dir"' EXIT
 eval "$("$here/services.sh" start "$dir")"
 export WSC_SERVICES_DIR="$dir" WSC_SERVICES_SCRIPT="$here/services.sh"
-ctest --test-dir "$build" --output-on-failure -R '^repository\.|^integration\..*_redis$|^integration\.hybrid_kill$'
+ctest --test-dir "$build" --output-on-failure -R '^repository\.|^integration\..*_redis$|^integration\.store_kill\.'

@@ -3,8 +3,10 @@
  * and one frame.  The frame is parsed with the hub's own limits, stamped where the caller
  * left fields out (id, message_id, create_at, sender "system"), then handed to the hub.  A
  * frame with require_ack to receivers or a group goes through the hub's ACK engine
- * (wsc_hub_send_to_users_ack: resent, then stored); the answer is given at once with what is
- * known at queue time (docs/configuration.md). */
+ * (wsc_hub_publish_ack: resent, then stored), and the answer waits until every receiver is
+ * queued to a live connection or confirmed by the offline store: "stored" is never claimed
+ * for a write still in flight; a store that fails or does not answer in time gives 503
+ * store_unavailable (PROTOCOL.md §7). */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,49 +159,43 @@ receiver_list(json_t *body, enum target t, size_t *n)
     return ids;
 }
 
-/* *delivered += the connections ids[i] has now, *stored += 1 when it has none; a user named
- * twice counts once. */
+/* The answer of a publish with ACK, once the hub has accounted for every receiver. */
 static void
-count_now(wsc_hub *hub, const char *const *ids, size_t i, size_t *delivered, size_t *stored)
+on_accepted(const wsc_accepted *a, void *user)
 {
-    for (size_t k = 0; k < i; k++) {
-        if (strcmp(ids[k], ids[i]) == 0)
-            return;
+    wsc_http_req *req = user;
+    if (a->failed > 0) {
+        char reason[200];
+        snprintf(reason, sizeof(reason), "%zu of %zu receivers not taken: %s", a->failed,
+                 a->online + a->stored + a->duplicates + a->unreachable + a->failed,
+                 wsc_strerror(a->error));
+        if (a->error == WSC_ERR_LIMIT)
+            wsc_hubd_reply_error(req, 507, "inbox_full", reason);
+        else if (a->error == WSC_ERR_NOMEM || a->error == WSC_ERR_INTERNAL)
+            wsc_hubd_reply_error(req, 500, "internal", reason);
+        else
+            wsc_hubd_reply_error(req, 503, "store_unavailable", reason);
+        return;
     }
-    size_t conns = 0;
-    wsc_hub_user_conns(hub, ids[i], NULL, 0, &conns);
-    *delivered += conns;
-    *stored += conns == 0 ? 1 : 0;
+    wsc_hubd_reply_json(req, 200,
+                        json_pack("{s:s, s:I, s:I}", "message_id", a->message_id, "delivered",
+                                  (json_int_t)a->delivered, "stored", (json_int_t)a->stored));
 }
 
 /* require_ack to receivers or a group: every receiver tracked until its ACK (resent, then
- * stored).  *delivered gets the connections the receivers have now (the first send queues to
- * each on the next loop turn), *stored the receivers without one (handed to the offline
- * store). */
+ * stored); answered by on_accepted.  False when the publish could not start (answered here). */
 static wsc_err
-deliver_ack(wsc_hub *hub, json_t *body, enum target t, wsc_msg *msg, size_t *delivered,
-            size_t *stored)
+deliver_ack(wsc_hub *hub, json_t *body, enum target t, wsc_msg *msg, wsc_http_req *req)
 {
-    char **members = NULL;
-    const char **list = NULL;
-    const char *const *ids = NULL;
+    if (t == T_GROUP)
+        return wsc_hub_publish_ack(hub, NULL, 0, json_string_value(json_object_get(body, "group")),
+                                   NULL, msg, NULL, on_accepted, req);
     size_t n = 0;
-    if (t == T_GROUP) {
-        const char *g = json_string_value(json_object_get(body, "group"));
-        if (wsc_hub_group_members(hub, g, &members, &n) != WSC_OK)
-            return WSC_ERR_NOMEM;
-        ids = (const char *const *)members;
-    } else {
-        if ((list = receiver_list(body, t, &n)) == NULL)
-            return WSC_ERR_NOMEM;
-        ids = list;
-    }
-    *delivered = *stored = 0;
-    for (size_t i = 0; i < n; i++)
-        count_now(hub, ids, i, delivered, stored);
-    wsc_err e = wsc_hub_send_to_users_ack(hub, ids, n, msg, NULL, NULL, NULL, NULL);
-    wsc_free(members);
-    free(list);
+    const char **ids = receiver_list(body, t, &n);
+    if (ids == NULL)
+        return WSC_ERR_NOMEM;
+    wsc_err e = wsc_hub_publish_ack(hub, ids, n, NULL, NULL, msg, NULL, on_accepted, req);
+    free(ids);
     return e;
 }
 
@@ -246,19 +242,24 @@ publish(wsc_hubd_api *api, wsc_hub *hub, wsc_http_req *req, json_t *body)
     wsc_msg *msg = parse_message(api, req, body);
     if (msg == NULL)
         return;
-    size_t n = 0, stored = 0;
+    size_t n = 0;
     wsc_err e = stamp(api, hub, msg, t, body);
     /* Broadcast stays fire-and-forget: "everyone" has no list of receivers to track. */
-    if (e == WSC_OK && wsc_msg_require_ack(msg) && t != T_BROADCAST)
-        e = deliver_ack(hub, body, t, msg, &n, &stored);
-    else if (e == WSC_OK)
+    if (e == WSC_OK && wsc_msg_require_ack(msg) && t != T_BROADCAST) {
+        e = deliver_ack(hub, body, t, msg, req);
+        if (e != WSC_OK)
+            wsc_hubd_reply_wsc_err(req, e, "publish");
+        wsc_msg_unref(msg);
+        return;
+    }
+    if (e == WSC_OK)
         e = deliver(hub, body, t, msg, &n);
     /* Nobody online to queue to is an answer (delivered 0), not a failure. */
     if (e == WSC_OK || e == WSC_ERR_NOT_FOUND) {
         wsc_hubd_reply_json(req, 200,
                             json_pack("{s:s, s:I, s:I}", "message_id",
                                       wsc_msg_get(msg, WSC_F_MESSAGE_ID), "delivered",
-                                      (json_int_t)n, "stored", (json_int_t)stored));
+                                      (json_int_t)n, "stored", (json_int_t)0));
     } else {
         wsc_hubd_reply_wsc_err(req, e, "publish");
     }

@@ -94,6 +94,39 @@ WSC_API wsc_err wsc_hub_send_to_group_ack(wsc_hub *hub, const char *group_id, ws
                                           const char *exclude_user, const wsc_ack_opts *opts,
                                           wsc_delivery_cb done, void *user, size_t *n_started);
 
+/** What the hub has taken responsibility for in one ACK send (wsc_hub_publish_ack), once every
+ *  receiver is accounted for.  A receiver counts as stored only once the offline store has
+ *  confirmed the write (Redis replied, MySQL committed; docs/reliability.md). */
+typedef struct wsc_accepted {
+    const char *message_id; /**< borrowed for the call */
+    size_t delivered;       /**< connections the message was queued to */
+    size_t online;          /**< receivers it was queued to (on at least one connection) */
+    size_t stored;          /**< receivers whose copy the offline store confirmed */
+    size_t duplicates;      /**< receivers already tracked for this message_id (earlier send) */
+    size_t unreachable;     /**< receivers offline with offline storage off (or a handler's drop) */
+    size_t failed;          /**< receivers not taken: the store failed or did not answer in
+                                 time (WSC_ERR_STORE, WSC_ERR_TIMEOUT, ...), the inbox is full
+                                 (WSC_ERR_LIMIT), out of memory */
+    wsc_err error;          /**< the first failure's error; WSC_OK when failed == 0 */
+} wsc_accepted;
+
+/** The answer of wsc_hub_publish_ack: runs once, on the loop, never inside the call. */
+typedef void (*wsc_accepted_cb)(const wsc_accepted *a, void *user);
+
+/** An ACK send (as wsc_hub_send_to_users_ack, or to the members of group_id but exclude_user
+ *  when group_id is not NULL; then user_ids must be NULL) whose answer says what the hub has
+ *  taken responsibility for: accepted runs once every receiver is queued to a live connection,
+ *  confirmed by the offline store, or refused.  Receivers refused (failed) are not tracked
+ *  any further: the caller may send again with the same message_id.  The others stay tracked
+ *  until their ACK (resent, then stored; a store that fails after the message was delivered
+ *  is retried until it confirms).  Loop thread only.  Returns WSC_ERR_INVALID (bad arguments,
+ *  a binary message, a frozen one without message_id, not on the loop thread), WSC_ERR_STATE
+ *  (hub stopping), WSC_ERR_NOMEM; accepted then never runs.  An empty group is not an error:
+ *  accepted runs with every count 0. */
+WSC_API wsc_err wsc_hub_publish_ack(wsc_hub *hub, const char *const *user_ids, size_t n,
+                                    const char *group_id, const char *exclude_user, wsc_msg *msg,
+                                    const wsc_ack_opts *opts, wsc_accepted_cb accepted, void *user);
+
 /* --- failure handlers */
 
 /** The five kinds of delivery failure. */
@@ -178,6 +211,8 @@ typedef struct wsc_reliability_stats {
     uint64_t replayed;              /**< offline messages queued on connect */
     uint64_t duplicates;            /**< client messages dropped by the dedupe window */
     uint64_t failures[5];           /**< handler calls by wsc_failure_kind */
+    uint64_t store_retries;         /**< store writes tried again after a failure (a message
+                                         already delivered stays tracked until stored) */
 } wsc_reliability_stats;
 
 WSC_API void wsc_hub_get_reliability_stats(const wsc_hub *hub, wsc_reliability_stats *out);

@@ -80,9 +80,14 @@ delivery_done(struct wsc__ack_pending *p, wsc_delivery_outcome outcome, wsc_err 
         rel->stats.stored++;
     else
         rel->stats.failed++;
-    if (!p->accepted)
-        wsc__ack_answer(p, outcome == WSC_DELIVERY_FAILED ? "rejected" : "stored",
-                        outcome == WSC_DELIVERY_FAILED ? "unknown_receiver" : NULL);
+    if (!p->accepted) {
+        enum wsc__acc_kind k = outcome == WSC_DELIVERY_ACKED    ? WSC__ACC_DELIVERED
+                               : outcome == WSC_DELIVERY_STORED ? WSC__ACC_STORED
+                               : err == WSC_ERR_NOT_FOUND || err == WSC_ERR_OFFLINE
+                                   ? WSC__ACC_UNREACHABLE
+                                   : WSC__ACC_FAILED;
+        wsc__accept_note(p, k, 0, err);
+    }
     if (p->done != NULL) {
         wsc_delivery d = {outcome, err, p->message_id, p->user, p->attempts};
         p->done(outcome == WSC_DELIVERY_FAILED ? err : WSC_OK, &d, p->done_user);
@@ -104,24 +109,7 @@ finish(struct wsc__ack_pending *p, wsc_delivery_outcome outcome, wsc_err err)
     rel->stats.pending--;
     delivery_done(p, outcome, err);
     wsc_msg_unref(p->msg);
-    wsc__free(p->receipt.sender);
     wsc__free(p);
-}
-
-void
-wsc__ack_answer(struct wsc__ack_pending *p, const char *status, const char *error)
-{
-    if (p->accepted || p->receipt.sender == NULL)
-        return;
-    p->accepted = true;
-    wsc_hub *hub = p->rel->hub;
-    wsc_conn *c = wsc__hub_conn_find(hub, p->receipt.conn);
-    enum wsc__receipt r = strcmp(status, "delivered") == 0 ? WSC__RECEIPT_DELIVERED
-                          : strcmp(status, "stored") == 0  ? WSC__RECEIPT_STORED
-                                                           : WSC__RECEIPT_REJECTED;
-    wsc__hub_dedupe_put(&p->rel->dedupe, p->receipt.sender, p->message_id, r, error);
-    if (c != NULL && c->state == CONN_OPEN)
-        wsc__rel_receipt(hub, c, p->msg, status, error);
 }
 
 /* Queues p's message on the live connections of its user (only the one named by
@@ -155,6 +143,7 @@ send_live(struct wsc__ack_pending *p, wsc_conn *only)
 }
 
 static void final_failure(struct wsc__ack_pending *p);
+static void store(struct wsc__ack_pending *p);
 
 static void
 wait_retry(struct wsc__ack_pending *p)
@@ -192,7 +181,7 @@ attempt(struct wsc__ack_pending *p, wsc_conn *only)
     p->phase = WSC__PH_WAIT_ACK;
     wsc__wheel_add(&rel->wheel, &p->timer, wsc__now_ms(), p->opts.ack_timeout_ms);
     wsc__records_update(rel, p->message_id, p->user, WSC_REC_SENT, p->attempts > 1 ? 1 : 0, WSC_OK);
-    wsc__ack_answer(p, "delivered", NULL);
+    wsc__accept_note(p, WSC__ACC_DELIVERED, n, WSC_OK);
 }
 
 static void
@@ -206,6 +195,9 @@ on_timer(struct wsc__wheel_entry *e)
         p->retries++;
         p->rel->stats.resends++;
         attempt(p, NULL);
+    } else if (p->phase == WSC__PH_WAIT_STORE) {
+        p->rel->stats.store_retries++;
+        store(p);
     }
 }
 
@@ -223,24 +215,55 @@ final_failure(struct wsc__ack_pending *p)
     wsc_failure_action a = wsc__failure_fire(rel, &f, p->opts.store_offline);
     wsc__wheel_cancel(&rel->wheel, &p->timer);
     if (a == WSC_FAILURE_STORE) {
-        p->phase = WSC__PH_STORING;
-        if (wsc__offline_put(rel, p->user, p->msg, p) == WSC_OK)
-            return;
+        store(p);
+        return;
     }
     wsc_err err = p->last_error;
     /* An offline receiver without storage is an unknown user: terminal. */
-    if (err == WSC_ERR_OFFLINE && a != WSC_FAILURE_STORE)
+    if (err == WSC_ERR_OFFLINE)
         err = WSC_ERR_NOT_FOUND;
     wsc__records_update(rel, p->message_id, p->user, WSC_REC_FAILED, 0, err);
     finish(p, WSC_DELIVERY_FAILED, err);
+}
+
+/* Hands p to the offline store; its answer comes to wsc__ack_stored. */
+static void
+store(struct wsc__ack_pending *p)
+{
+    p->phase = WSC__PH_STORING;
+    wsc_err err = wsc__offline_put(p->rel, p->user, p->msg, p);
+    if (err != WSC_OK)
+        wsc__ack_stored(p, err);
+}
+
+/* A store write failed for a message the hub has already answered for (delivered, then not
+ * ACKed): it stays tracked and the write is tried again after a backoff, until the store
+ * confirms, the receiver ACKs it, or a reconnect delivers it again. */
+static bool
+store_later(struct wsc__ack_pending *p, wsc_err status)
+{
+    struct wsc__rel *rel = p->rel;
+    if (!p->accepted || rel->stopping)
+        return false;
+    p->store_tries++;
+    p->last_error = status;
+    p->phase = WSC__PH_WAIT_STORE;
+    uint64_t d = wsc__retry_delay_ms(&p->opts, p->store_tries, wsc__retry_rand01(&rel->rng));
+    wsc__wheel_add(&rel->wheel, &p->timer, wsc__now_ms(), d);
+    wsc__records_update(rel, p->message_id, p->user, WSC_REC_RETRYING, 0, status);
+    wsc__log(&rel->hub->log, WSC_LOG_WARN, "store_retry", "s:message_id,s:user,s:error,i:tries",
+             p->message_id, p->user, wsc_err_name(status), (int)p->store_tries);
+    return true;
 }
 
 void
 wsc__ack_stored(struct wsc__ack_pending *p, wsc_err status)
 {
     struct wsc__rel *rel = p->rel;
-    if (status == WSC_OK && p->acked_storing) {
-        wsc__offline_acked(rel, 0, p->user, p->message_id);
+    if (p->acked_storing) {
+        /* The receiver has it: a copy the store kept meanwhile goes again. */
+        if (status == WSC_OK)
+            wsc__offline_acked(rel, 0, p->user, p->message_id);
         finish(p, WSC_DELIVERY_ACKED, WSC_OK);
         return;
     }
@@ -249,6 +272,8 @@ wsc__ack_stored(struct wsc__ack_pending *p, wsc_err status)
         finish(p, WSC_DELIVERY_STORED, WSC_OK);
         return;
     }
+    if (store_later(p, status))
+        return;
     wsc__records_update(rel, p->message_id, p->user, WSC_REC_FAILED, 0, status);
     finish(p, WSC_DELIVERY_FAILED, status);
 }
@@ -307,6 +332,8 @@ wsc__ack_resend_user(struct wsc__rel *rel, wsc_conn *conn)
         struct wsc__ack_pending *p = wsc_container_of(pos, struct wsc__ack_pending, user_link);
         if (p->phase == WSC__PH_STORING || p->timer.cb == first_attempt)
             continue;
+        if (p->phase == WSC__PH_WAIT_STORE)
+            wsc__wheel_cancel(&rel->wheel, &p->timer);
         /* A reconnect is not a failed attempt: the retry budget stays as it was. */
         rel->stats.resends++;
         attempt(p, conn);
@@ -350,8 +377,10 @@ wsc__ack_store_all(struct wsc__rel *rel)
     while ((p = first_pending(rel, true)) != NULL) {
         wsc__wheel_cancel(&rel->wheel, &p->timer);
         p->phase = WSC__PH_STORING;
-        if (wsc__offline_put(rel, p->user, p->msg, p) != WSC_OK)
+        if (wsc__offline_put(rel, p->user, p->msg, p) != WSC_OK) {
+            wsc__records_update(rel, p->message_id, p->user, WSC_REC_FAILED, 0, WSC_ERR_CANCELED);
             finish(p, WSC_DELIVERY_FAILED, WSC_ERR_CANCELED);
+        }
     }
 }
 

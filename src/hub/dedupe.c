@@ -168,3 +168,13 @@ wsc__hub_dedupe_put(struct wsc__hub_dedupe *d, const char *user, const char *id,
         window_drop(d, wsc_container_of(d->lru.next, struct window, lru));
     return WSC_OK;
 }
+
+void
+wsc__hub_dedupe_forget(struct wsc__hub_dedupe *d, const char *user, const char *id)
+{
+    if (user == NULL || id == NULL || d->per_user == 0)
+        return;
+    struct entry *e = find(d, user, id);
+    if (e != NULL)
+        entry_drop(d, e);
+}

@@ -41,5 +41,8 @@ bool wsc__hub_dedupe_seen(struct wsc__hub_dedupe *d, const char *user, const cha
  *  error must be a static string or NULL.  WSC_ERR_NOMEM. */
 wsc_err wsc__hub_dedupe_put(struct wsc__hub_dedupe *d, const char *user, const char *id,
                             enum wsc__receipt receipt, const char *error);
+/** Forgets (user, id): a resend of it is then handled as new (after a refusal that a resend
+ *  may overcome, such as a store that did not answer). */
+void wsc__hub_dedupe_forget(struct wsc__hub_dedupe *d, const char *user, const char *id);
 
 #endif

@@ -13,31 +13,31 @@
 #include "hub/rel_internal.h"
 #include "models/alloc.h"
 
-struct tally {
-    size_t tracked, online;
-};
-
 static void
-track_one(wsc_hub *hub, const char *uid, wsc_msg *m, struct tally *t)
+track_one(wsc_hub *hub, const char *uid, wsc_msg *m, struct wsc__accept *acc)
 {
-    /* EXISTS: the same user through another target (or an earlier copy): tracked once. */
-    if (wsc__ack_start(hub->rel, uid, m, &hub->cfg.ack, NULL, NULL, NULL) != WSC_OK)
-        return;
-    t->tracked++;
-    if (wsc__hub_user_find(hub, uid) != NULL)
-        t->online++;
+    struct wsc__ack_pending *p = NULL;
+    wsc_err err = wsc__ack_start(hub->rel, uid, m, &hub->cfg.ack, NULL, NULL, &p);
+    /* EXISTS: the same user through another target, or still pending from an earlier copy. */
+    if (err == WSC_OK)
+        wsc__accept_track(acc, p);
+    else
+        wsc__accept_count(acc, err == WSC_ERR_EXISTS ? WSC__ACC_DUPLICATE : WSC__ACC_FAILED, err);
 }
 
 static void
-track_groups(wsc_hub *hub, wsc_conn *conn, wsc_msg *m, struct tally *t)
+track_groups(wsc_hub *hub, wsc_conn *conn, wsc_msg *m, struct wsc__accept *acc)
 {
     for (size_t i = 0; i < wsc_msg_group_count(m); i++) {
         char **members = NULL;
         size_t n = 0;
-        if (wsc__rel_group_users(hub, wsc_msg_group(m, i), conn->user->id, &members, &n) != WSC_OK)
+        wsc_err err = wsc__rel_group_users(hub, wsc_msg_group(m, i), conn->user->id, &members, &n);
+        if (err != WSC_OK) {
+            wsc__accept_count(acc, WSC__ACC_FAILED, err);
             continue;
+        }
         for (size_t k = 0; k < n; k++)
-            track_one(hub, members[k], m, t);
+            track_one(hub, members[k], m, acc);
         wsc_free(members);
     }
 }
@@ -49,21 +49,18 @@ wsc__rel_route_client_groups(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
         wsc_msg_get(msg, WSC_F_BROADCAST_TYPE) != NULL || wsc__rel_check_state(hub) != WSC_OK)
         return false;
     wsc_msg *m = NULL;
-    if (wsc__rel_prepare(hub, msg, &m) != WSC_OK) {
+    struct wsc__accept *acc = NULL;
+    if (wsc__rel_prepare(hub, msg, &m) != WSC_OK ||
+        (acc = wsc__accept_receipt(hub, conn, m)) == NULL) {
+        wsc_msg_unref(m);
         wsc__rel_receipt(hub, conn, msg, "rejected", "internal");
         return true;
     }
-    struct tally t = {0, 0};
     const char *receiver = wsc_msg_get(m, WSC_F_RECEIVER);
     if (receiver != NULL && strcmp(receiver, conn->user->id) != 0)
-        track_one(hub, receiver, m, &t);
-    track_groups(hub, conn, m, &t);
+        track_one(hub, receiver, m, acc);
+    track_groups(hub, conn, m, acc);
     wsc_msg_unref(m);
-    if (t.online > 0)
-        wsc__rel_receipt(hub, conn, msg, "delivered", NULL);
-    else if (t.tracked > 0 && hub->cfg.ack.store_offline)
-        wsc__rel_receipt(hub, conn, msg, "stored", NULL);
-    else
-        wsc__rel_receipt(hub, conn, msg, "rejected", "unknown_receiver");
+    wsc__accept_seal(acc);
     return true;
 }

@@ -26,13 +26,13 @@ struct wsc__rel_op {
     struct wsc__rel *rel;
 };
 
-/* Phases of a tracked (message, receiver). */
-enum wsc__ack_phase { WSC__PH_WAIT_ACK = 0, WSC__PH_WAIT_RETRY, WSC__PH_STORING };
-
-/* The receipt owed to a client whose message is delivered with ACK. */
-struct wsc__owed_receipt {
-    wsc_conn_id conn;
-    char *sender; /* owned; NULL when no receipt is owed */
+/* Phases of a tracked (message, receiver).  WAIT_STORE: a store write failed after the
+ * message had been accepted; it is tried again after a backoff. */
+enum wsc__ack_phase {
+    WSC__PH_WAIT_ACK = 0,
+    WSC__PH_WAIT_RETRY,
+    WSC__PH_STORING,
+    WSC__PH_WAIT_STORE
 };
 
 struct wsc__ack_pending {
@@ -45,13 +45,14 @@ struct wsc__ack_pending {
     const char *message_id; /* borrowed from msg */
     wsc_ack_opts opts;
     unsigned attempts, retries;
+    unsigned store_tries; /* failed store writes so far */
     wsc_err last_error;
     wsc_conn_id last_conn;
     uint8_t phase;
-    bool sending;       /* inside a send: failures only note their reason */
-    bool acked_storing; /* an ACK came while the store op was out */
-    bool accepted;      /* the owed receipt was answered */
-    struct wsc__owed_receipt receipt;
+    bool sending;            /* inside a send: failures only note their reason */
+    bool acked_storing;      /* an ACK came while the store op was out */
+    bool accepted;           /* accounted for: delivered, stored or refused (accept.c) */
+    struct wsc__accept *acc; /* the send's answer waiting for this receiver, or NULL */
     wsc_delivery_cb done;
     void *done_user;
     char user[];
@@ -70,7 +71,8 @@ struct wsc__rel {
     wsc__hmap users;
     wsc__hmap replays; /* conn id -> replay in progress */
     struct wsc_list ops;
-    size_t stores_out; /* store ops a graceful stop waits for */
+    struct wsc_list accepts; /* answers still counting their receivers (accept.c) */
+    size_t stores_out;       /* store ops a graceful stop waits for */
     struct wsc__hub_dedupe dedupe;
     wsc_failure_handlers handlers;
     wsc_store *store;
@@ -104,6 +106,10 @@ void wsc__rel_client_ack(wsc_hub *hub, wsc_conn *conn, const char *message_id);
 /** A client message seen before (inside the window): its receipt is sent again and true is
  *  returned (do not route).  Otherwise it is remembered and false returned. */
 bool wsc__rel_inbound_duplicate(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg);
+/** The receipt answered to conn (NULL: gone) for sender's message mid, remembered in the
+ *  window (a refusal a resend may overcome is forgotten instead). */
+void wsc__rel_receipt_to(wsc_hub *hub, wsc_conn *conn, const char *sender, const char *mid,
+                         const char *status, const char *error);
 /** The receipt answered to conn for msg, remembered in the window. */
 void wsc__rel_receipt(wsc_hub *hub, wsc_conn *conn, const wsc_msg *msg, const char *status,
                       const char *error);
@@ -157,8 +163,39 @@ void wsc__ack_store_all(struct wsc__rel *rel);
 void wsc__ack_cancel_all(struct wsc__rel *rel);
 /** The end of a store op started for p. */
 void wsc__ack_stored(struct wsc__ack_pending *p, wsc_err status);
-/** Gives the owed receipt (if any) once. */
-void wsc__ack_answer(struct wsc__ack_pending *p, const char *status, const char *error);
+
+/* accept.c: the answer of one send with ACK (a client's receipt, wsc_hub_publish_ack), given
+ * once every receiver is accounted for: queued to a live connection, confirmed by the store,
+ * or refused.  Never "stored" before the store has confirmed. */
+struct wsc__accept;
+enum wsc__acc_kind {
+    WSC__ACC_DELIVERED,   /* queued to conns connections */
+    WSC__ACC_STORED,      /* the offline store confirmed the write */
+    WSC__ACC_DUPLICATE,   /* already tracked for this message_id */
+    WSC__ACC_UNREACHABLE, /* offline and not stored (storage off, or a handler dropped it) */
+    WSC__ACC_FAILED       /* not taken: err says why */
+};
+/** A new answer that calls cb (user) when sealed and every tracked receiver is accounted for.
+ *  mid is copied.  NULL when out of memory. */
+struct wsc__accept *wsc__accept_new(struct wsc__rel *rel, const char *mid, wsc_accepted_cb cb,
+                                    void *user);
+/** The answer of a client's message with require_ack: the receipt to conn (PROTOCOL.md §3),
+ *  remembered in the dedupe window.  NULL when out of memory. */
+struct wsc__accept *wsc__accept_receipt(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg);
+/** Tracks one receiver of acc: p is answered through wsc__accept_note. */
+void wsc__accept_track(struct wsc__accept *acc, struct wsc__ack_pending *p);
+/** Counts one receiver that needs no tracking (DUPLICATE, UNREACHABLE, FAILED). */
+void wsc__accept_count(struct wsc__accept *acc, enum wsc__acc_kind kind, wsc_err err);
+/** Every receiver has been tracked or counted: the answer goes out once they are accounted
+ *  for (on a later loop turn, never inside this call). */
+void wsc__accept_seal(struct wsc__accept *acc);
+/** p's receiver is accounted for; the first call counts, later ones do nothing. */
+void wsc__accept_note(struct wsc__ack_pending *p, enum wsc__acc_kind kind, size_t conns,
+                      wsc_err err);
+/** The layer goes: answers still out are given now, with what they have. */
+void wsc__accept_flush_all(struct wsc__rel *rel);
+/** The receipt error code for a refusal caused by err ("store_unavailable", ...). */
+const char *wsc__accept_error_code(wsc_err err);
 
 /* failure.c */
 wsc_failure_kind wsc__failure_kind_of(wsc_err err);

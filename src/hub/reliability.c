@@ -42,6 +42,7 @@ wsc__rel_new(wsc_hub *hub)
     wsc__hmap_init(&rel->users);
     wsc__hmap_init(&rel->replays);
     wsc_list_init(&rel->ops);
+    wsc_list_init(&rel->accepts);
     wsc__hub_dedupe_init(&rel->dedupe, hub->cfg.dedupe_window, hub->cfg.dedupe_max_users);
     rel->rng = hub->cfg.rng_seed ? hub->cfg.rng_seed : wsc__wall_ms() ^ (uintptr_t)hub;
     hub->rel = rel;
@@ -73,6 +74,7 @@ wsc__rel_free(wsc_hub *hub)
         op->rel = NULL;
     }
     wsc__ack_cancel_all(rel);
+    wsc__accept_flush_all(rel);
     wsc__offline_free_replays(rel);
     wsc__wheel_free(&rel->wheel);
     wsc__hmap_clear(&rel->pending);
@@ -134,23 +136,41 @@ wsc__rel_client_ack(wsc_hub *hub, wsc_conn *conn, const char *message_id)
 
 static const char *const receipt_names[] = {NULL, "delivered", "stored", "rejected"};
 
-void
-wsc__rel_receipt(wsc_hub *hub, wsc_conn *conn, const wsc_msg *msg, const char *status,
-                 const char *error)
+/* A refusal that a resend may overcome is not remembered: the resend is handled anew. */
+static bool
+transient_refusal(const char *status, const char *error)
 {
-    const char *mid = wsc_msg_get(msg, WSC_F_MESSAGE_ID);
-    if (hub->rel != NULL) {
+    return strcmp(status, "rejected") == 0 && error != NULL &&
+           (strcmp(error, "store_unavailable") == 0 || strcmp(error, "internal") == 0 ||
+            strcmp(error, "queue_full") == 0 || strcmp(error, "inbox_full") == 0);
+}
+
+void
+wsc__rel_receipt_to(wsc_hub *hub, wsc_conn *conn, const char *sender, const char *mid,
+                    const char *status, const char *error)
+{
+    if (hub->rel != NULL && transient_refusal(status, error)) {
+        wsc__hub_dedupe_forget(&hub->rel->dedupe, sender, mid);
+    } else if (hub->rel != NULL) {
         enum wsc__receipt r = WSC__RECEIPT_REJECTED;
         for (int i = 1; i < 4; i++)
             r = strcmp(status, receipt_names[i]) == 0 ? (enum wsc__receipt)i : r;
-        wsc__hub_dedupe_put(&hub->rel->dedupe, conn->user->id, mid, r, error);
+        wsc__hub_dedupe_put(&hub->rel->dedupe, sender, mid, r, error);
     }
     wsc_msg *m = NULL;
-    if (wsc__proto_ack(&m, mid, status, error) != WSC_OK)
+    if (conn == NULL || wsc__proto_ack(&m, mid, status, error) != WSC_OK)
         return;
     wsc__msg_set_urgent_lane(m);
     wsc__hub_enqueue(hub, conn, m);
     wsc_msg_unref(m);
+}
+
+void
+wsc__rel_receipt(wsc_hub *hub, wsc_conn *conn, const wsc_msg *msg, const char *status,
+                 const char *error)
+{
+    wsc__rel_receipt_to(hub, conn, conn->user->id, wsc_msg_get(msg, WSC_F_MESSAGE_ID), status,
+                        error);
 }
 
 bool
@@ -223,19 +243,23 @@ wsc__rel_route_client(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
         return false;
     wsc_msg *m = NULL;
     struct wsc__ack_pending *p = NULL;
+    struct wsc__accept *acc = NULL;
     wsc_err err = wsc__rel_prepare(hub, msg, &m);
+    if (err == WSC_OK && (acc = wsc__accept_receipt(hub, conn, m)) == NULL)
+        err = WSC_ERR_NOMEM;
     if (err == WSC_OK)
         err = wsc__ack_start(rel, receiver, m, &hub->cfg.ack, NULL, NULL, &p);
     wsc_msg_unref(m);
-    if (err == WSC_ERR_EXISTS) {
-        /* Still pending from an earlier copy that fell out of the window: it is delivered. */
-        wsc__rel_receipt(hub, conn, msg, "delivered", NULL);
-    } else if (err != WSC_OK) {
+    if (acc == NULL) {
         wsc__rel_receipt(hub, conn, msg, "rejected", "internal");
-    } else {
-        p->receipt.conn = conn->id;
-        p->receipt.sender = wsc__strdup(conn->user->id);
+        return true;
     }
+    /* EXISTS: still pending from an earlier copy that fell out of the window: delivered. */
+    if (err == WSC_OK)
+        wsc__accept_track(acc, p);
+    else
+        wsc__accept_count(acc, err == WSC_ERR_EXISTS ? WSC__ACC_DUPLICATE : WSC__ACC_FAILED, err);
+    wsc__accept_seal(acc);
     return true;
 }
 

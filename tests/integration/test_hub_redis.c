@@ -174,6 +174,118 @@ deliver_locally(struct rt *t, tws *b, const char *ub, const char *tag)
     wsc_msg_unref(m);
 }
 
+/* conn's receipt for mid: status and data.error (NULL: none) are what is expected. */
+static void
+expect_receipt(struct rt *t, tws *c, const char *mid, const char *status, const char *error)
+{
+    json_t *j = rt_next_app(t, c, 8000);
+    assert_non_null(j);
+    assert_string_equal(tjson_str(j, "message_type"), "ack");
+    assert_string_equal(tjson_str(j, "message_id"), mid);
+    json_t *data = json_object_get(j, "data");
+    assert_string_equal(json_string_value(json_object_get(data, "status")), status);
+    const char *e = json_string_value(json_object_get(data, "error"));
+    if (error == NULL)
+        assert_null(e);
+    else
+        assert_string_equal(e, error);
+    json_decref(j);
+}
+
+static void
+client_send(tws *c, const char *mid, const char *receiver, const char *group)
+{
+    char buf[512];
+    int n = snprintf(buf, sizeof(buf),
+                     "{\"message_id\":\"%s\",\"require_ack\":true,\"content\":\"x\",%s\"%s\"%s}",
+                     mid, receiver ? "\"receiver\":" : "\"group_ids\":[",
+                     receiver ? receiver : group, receiver ? "" : "]");
+    assert_int_equal(tws_send_text(c, buf, (size_t)n), 0);
+}
+
+/* A client's receipt says "stored" only once Redis has the message; with Redis down it says
+ * "rejected" store_unavailable (point-to-point and group), and a resend of the same
+ * message_id once Redis is back is handled anew (not answered from the dedupe window). */
+static void
+test_hub_redis__receipts_wait_for_the_store(void **state)
+{
+    (void)state;
+    if (getenv("WSC_SERVICES_SCRIPT") == NULL || getenv("WSC_SERVICES_DIR") == NULL)
+        tstore_skip();
+    struct rt t = {0};
+    open_redis(&t, 500);
+    wsc_hub_config cfg;
+    wsc_hub_config_init(&cfg);
+    rt_fast_ack(&cfg.ack, 3);
+    cfg.store_check_ms = 100;
+    assert_int_equal(rt_start_cfg(&t, &cfg), WSC_OK);
+    const char *ua = uid("ra"), *uc = uid("rc"), *g = uid("rg");
+    assert_int_equal(wsc_hub_group_join(t.hub, g, ua), WSC_OK);
+    assert_int_equal(wsc_hub_group_join(t.hub, g, uc), WSC_OK);
+    tws *a = rt_connect(&t, ua);
+    assert_non_null(a);
+    assert_true(readyz_becomes(&t, 200, 3000));
+
+    assert_int_equal(services("stop-redis"), 0);
+    char p2p[128], grp[128];
+    snprintf(p2p, sizeof(p2p), "%s-p2p", uc);
+    snprintf(grp, sizeof(grp), "%s-grp", uc);
+    client_send(a, p2p, uc, NULL);
+    expect_receipt(&t, a, p2p, "rejected", "store_unavailable");
+    client_send(a, grp, NULL, g);
+    expect_receipt(&t, a, grp, "rejected", "store_unavailable");
+
+    assert_int_equal(services("start-redis"), 0);
+    assert_true(readyz_becomes(&t, 200, 15000));
+    client_send(a, p2p, uc, NULL);
+    expect_receipt(&t, a, p2p, "stored", NULL);
+    assert_int_equal(rt_offline_count(&t, uc), 1); /* true when it was said */
+    client_send(a, grp, NULL, g);
+    expect_receipt(&t, a, grp, "stored", NULL);
+    assert_int_equal(rt_offline_count(&t, uc), 2);
+    rt_drop(&t, a);
+    rt_stop(&t);
+}
+
+static bool
+store_retried(void *arg)
+{
+    wsc_reliability_stats st;
+    wsc_hub_get_reliability_stats(arg, &st);
+    return st.store_retries >= 2;
+}
+
+/* A message delivered but never ACKed goes to the store after its retries; with the store
+ * down it stays tracked (the write is tried again) until the store confirms: STORED, never
+ * FAILED. */
+static void
+test_hub_redis__delivered_then_store_down_stays_tracked(void **state)
+{
+    (void)state;
+    if (getenv("WSC_SERVICES_SCRIPT") == NULL || getenv("WSC_SERVICES_DIR") == NULL)
+        tstore_skip();
+    struct rt t = {0};
+    open_redis(&t, 300);
+    assert_int_equal(rt_start(&t, 1), WSC_OK);
+    const char *ub = uid("silent");
+    tws *b = rt_connect(&t, ub);
+    assert_non_null(b);
+    assert_int_equal(services("stop-redis"), 0);
+    wsc_msg *m = rt_msg(uid("m-silent"), "never acked");
+    const char *mid = wsc_msg_get(m, WSC_F_MESSAGE_ID);
+    assert_int_equal(wsc_hub_send_to_user_ack(t.hub, ub, m, NULL, rt_done, &t), WSC_OK);
+    expect_msg(&t, b, mid, NULL); /* delivered; b never ACKs */
+    assert_true(twait_until(t.ts, t.loop, store_retried, t.hub, 8000));
+    assert_int_equal(t.n_done, 0); /* still tracked */
+    assert_int_equal(services("start-redis"), 0);
+    assert_true(rt_wait_done(&t, 1, 15000));
+    assert_int_equal(t.last.outcome, WSC_DELIVERY_STORED);
+    assert_int_equal(rt_offline_count(&t, ub), 1);
+    wsc_msg_unref(m);
+    rt_drop(&t, b);
+    rt_stop(&t);
+}
+
 static void
 test_hub_redis__redis_down_then_back(void **state)
 {
@@ -226,6 +338,8 @@ main(void)
         cmocka_unit_test(test_hub_redis__offline_replay_ack_removes),
         cmocka_unit_test(test_hub_redis__stop_stores_pending),
         cmocka_unit_test(test_hub_redis__redis_down_then_back),
+        cmocka_unit_test(test_hub_redis__receipts_wait_for_the_store),
+        cmocka_unit_test(test_hub_redis__delivered_then_store_down_stays_tracked),
     };
     return tstore_exit(cmocka_run_group_tests_name("integration.hub_redis", tests, NULL, NULL),
                        sizeof(tests) / sizeof(tests[0]));

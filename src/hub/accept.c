@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: MIT */
+/* The answer of one send with ACK: a client's receipt (PROTOCOL.md §3) or the callback of
+ * wsc_hub_publish_ack (the HTTP API's publish, §7).  It counts the send's receivers as they are
+ * accounted for, each once: queued to a live connection, confirmed by the offline store (the
+ * store's callback has said OK: Redis replied, MySQL committed), or refused.  The answer goes
+ * out when the last one is in, from a zero-delay timer (never inside the call that started the
+ * send).  "stored" is therefore never said while a write is still in flight. */
+#include <string.h>
+
+#include "hub/hub_internal.h"
+#include "hub/rel_internal.h"
+#include "hub/retry.h"
+#include "models/alloc.h"
+
+struct wsc__accept {
+    struct wsc_list link; /* rel->accepts */
+    struct wsc__rel *rel;
+    wsc__timer fire;
+    size_t outstanding; /* tracked receivers not accounted for yet */
+    bool sealed;
+    wsc_accepted res;
+    wsc_accepted_cb cb;
+    void *user;
+    char mid[];
+};
+
+/* The context of a client receipt. */
+struct receipt {
+    wsc_hub *hub;
+    wsc_conn_id conn;
+    char sender[];
+};
+
+static void
+accept_free(struct wsc__accept *acc)
+{
+    wsc__timer_stop(&acc->fire);
+    wsc_list_remove(&acc->link);
+    wsc__free(acc);
+}
+
+static void
+answer(struct wsc__accept *acc)
+{
+    acc->res.message_id = acc->mid;
+    wsc_accepted_cb cb = acc->cb;
+    void *user = acc->user;
+    wsc_accepted res = acc->res;
+    accept_free(acc);
+    cb(&res, user);
+}
+
+static void
+fire_cb(wsc__timer *t)
+{
+    answer(wsc_container_of(t, struct wsc__accept, fire));
+}
+
+static void
+maybe_fire(struct wsc__accept *acc)
+{
+    if (acc->sealed && acc->outstanding == 0)
+        wsc__timer_start(&acc->fire, 0);
+}
+
+struct wsc__accept *
+wsc__accept_new(struct wsc__rel *rel, const char *mid, wsc_accepted_cb cb, void *user)
+{
+    size_t n = strlen(mid);
+    struct wsc__accept *acc = wsc__calloc(1, sizeof(*acc) + n + 1);
+    if (acc == NULL)
+        return NULL;
+    memcpy(acc->mid, mid, n + 1);
+    acc->rel = rel;
+    acc->cb = cb;
+    acc->user = user;
+    wsc__timer_init(&acc->fire, rel->hub->loop, fire_cb);
+    wsc_list_push_back(&rel->accepts, &acc->link);
+    return acc;
+}
+
+void
+wsc__accept_track(struct wsc__accept *acc, struct wsc__ack_pending *p)
+{
+    p->acc = acc;
+    acc->outstanding++;
+}
+
+static void
+count(struct wsc__accept *acc, enum wsc__acc_kind kind, size_t conns, wsc_err err)
+{
+    wsc_accepted *r = &acc->res;
+    switch (kind) {
+    case WSC__ACC_DELIVERED:
+        r->online++;
+        r->delivered += conns;
+        break;
+    case WSC__ACC_STORED:
+        r->stored++;
+        break;
+    case WSC__ACC_DUPLICATE:
+        r->duplicates++;
+        break;
+    case WSC__ACC_UNREACHABLE:
+        r->unreachable++;
+        break;
+    case WSC__ACC_FAILED:
+        r->failed++;
+        if (r->error == WSC_OK)
+            r->error = err != WSC_OK ? err : WSC_ERR_INTERNAL;
+        break;
+    }
+}
+
+void
+wsc__accept_count(struct wsc__accept *acc, enum wsc__acc_kind kind, wsc_err err)
+{
+    count(acc, kind, 0, err);
+}
+
+void
+wsc__accept_seal(struct wsc__accept *acc)
+{
+    acc->sealed = true;
+    maybe_fire(acc);
+}
+
+void
+wsc__accept_note(struct wsc__ack_pending *p, enum wsc__acc_kind kind, size_t conns, wsc_err err)
+{
+    if (p->accepted)
+        return;
+    p->accepted = true;
+    struct wsc__accept *acc = p->acc;
+    if (acc == NULL)
+        return;
+    p->acc = NULL;
+    count(acc, kind, conns, err);
+    acc->outstanding--;
+    maybe_fire(acc);
+}
+
+void
+wsc__accept_flush_all(struct wsc__rel *rel)
+{
+    while (!wsc_list_empty(&rel->accepts)) {
+        struct wsc__accept *acc = wsc_container_of(rel->accepts.next, struct wsc__accept, link);
+        /* Receivers still out are not taken: the hub is going away. */
+        while (acc->outstanding > 0) {
+            count(acc, WSC__ACC_FAILED, 0, WSC_ERR_CANCELED);
+            acc->outstanding--;
+        }
+        answer(acc);
+    }
+}
+
+const char *
+wsc__accept_error_code(wsc_err err)
+{
+    switch (err) {
+    case WSC_ERR_LIMIT:
+        return "inbox_full";
+    case WSC_ERR_QUEUE_FULL:
+        return "queue_full";
+    case WSC_ERR_NOMEM:
+    case WSC_ERR_INTERNAL:
+    case WSC_ERR_INVALID:
+        return "internal";
+    case WSC_ERR_NOT_FOUND:
+    case WSC_ERR_OFFLINE:
+        return "unknown_receiver";
+    default: /* STORE, TIMEOUT, IO, CANCELED, STATE, UNSUPPORTED: the store did not confirm */
+        return "store_unavailable";
+    }
+}
+
+/* --- client receipts */
+
+/* The receipt a client gets for its message (PROTOCOL.md §3). */
+static const char *
+receipt_status(const wsc_accepted *a, const char **error)
+{
+    *error = NULL;
+    if (a->failed > 0) {
+        *error = wsc__accept_error_code(a->error);
+        return "rejected";
+    }
+    if (a->online > 0 || a->duplicates > 0)
+        return "delivered";
+    if (a->stored > 0)
+        return "stored";
+    *error = "unknown_receiver";
+    return "rejected";
+}
+
+static void
+receipt_cb(const wsc_accepted *a, void *user)
+{
+    struct receipt *rc = user;
+    wsc_hub *hub = rc->hub;
+    const char *error = NULL;
+    const char *status = receipt_status(a, &error);
+    wsc_conn *c = wsc__hub_conn_find(hub, rc->conn);
+    wsc__rel_receipt_to(hub, c != NULL && c->state == CONN_OPEN ? c : NULL, rc->sender,
+                        a->message_id, status, error);
+    wsc__free(rc);
+}
+
+struct wsc__accept *
+wsc__accept_receipt(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
+{
+    const char *sender = conn->user->id;
+    size_t n = strlen(sender);
+    struct receipt *rc = wsc__malloc(sizeof(*rc) + n + 1);
+    if (rc == NULL)
+        return NULL;
+    rc->hub = hub;
+    rc->conn = conn->id;
+    memcpy(rc->sender, sender, n + 1);
+    struct wsc__accept *acc =
+        wsc__accept_new(hub->rel, wsc_msg_get(msg, WSC_F_MESSAGE_ID), receipt_cb, rc);
+    if (acc == NULL)
+        wsc__free(rc);
+    return acc;
+}
+
+/* --- wsc_hub_publish_ack */
+
+static wsc_err
+publish_args(wsc_hub *hub, const char *const *user_ids, size_t n, const char *group_id,
+             wsc_msg *msg, const wsc_ack_opts *opts, wsc_accepted_cb accepted)
+{
+    if (hub == NULL || hub->rel == NULL || msg == NULL || accepted == NULL ||
+        !wsc_loop_is_loop_thread(hub->loop) || wsc_msg_is_binary(msg) ||
+        (wsc_msg_is_frozen(msg) && wsc_msg_get(msg, WSC_F_MESSAGE_ID) == NULL) ||
+        (opts != NULL && !wsc__retry_opts_valid(opts)))
+        return WSC_ERR_INVALID;
+    if (group_id != NULL ? user_ids != NULL || n > 0 : user_ids == NULL && n > 0)
+        return WSC_ERR_INVALID;
+    for (size_t i = 0; i < n; i++) {
+        if (user_ids[i] == NULL || user_ids[i][0] == '\0')
+            return WSC_ERR_INVALID;
+    }
+    wsc_err err = wsc__rel_check_state(hub);
+    return err == WSC_ERR_CANCELED ? WSC_ERR_STATE : err;
+}
+
+static void
+publish_track(wsc_hub *hub, const char *const *ids, size_t n, wsc_msg *m, const wsc_ack_opts *opts,
+              struct wsc__accept *acc)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct wsc__ack_pending *p = NULL;
+        wsc_err err = wsc__ack_start(hub->rel, ids[i], m, opts, NULL, NULL, &p);
+        if (err == WSC_OK)
+            wsc__accept_track(acc, p);
+        else
+            wsc__accept_count(acc, err == WSC_ERR_EXISTS ? WSC__ACC_DUPLICATE : WSC__ACC_FAILED,
+                              err);
+    }
+}
+
+wsc_err
+wsc_hub_publish_ack(wsc_hub *hub, const char *const *user_ids, size_t n, const char *group_id,
+                    const char *exclude_user, wsc_msg *msg, const wsc_ack_opts *opts,
+                    wsc_accepted_cb accepted, void *user)
+{
+    wsc_err err = publish_args(hub, user_ids, n, group_id, msg, opts, accepted);
+    if (err != WSC_OK)
+        return err;
+    char **members = NULL;
+    if (group_id != NULL) {
+        if ((err = wsc__rel_group_users(hub, group_id, exclude_user, &members, &n)) != WSC_OK)
+            return err;
+        user_ids = (const char *const *)members;
+    }
+    wsc_msg *m = NULL;
+    struct wsc__accept *acc = NULL;
+    err = wsc__rel_prepare(hub, msg, &m);
+    if (err == WSC_OK &&
+        (acc = wsc__accept_new(hub->rel, wsc_msg_get(m, WSC_F_MESSAGE_ID), accepted, user)) == NULL)
+        err = WSC_ERR_NOMEM;
+    if (err == WSC_OK) {
+        publish_track(hub, user_ids, n, m, opts != NULL ? opts : &hub->cfg.ack, acc);
+        wsc__accept_seal(acc);
+    }
+    wsc_msg_unref(m);
+    wsc_free(members);
+    return err;
+}
