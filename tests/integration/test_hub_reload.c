@@ -233,6 +233,7 @@ test_reload__applies_the_new_file(void **state)
     assert_true(thubproc_alive(&f->hub));
     ws_free(f, big);
     ws_free(f, fast);
+    assert_int_equal(thubproc_stop(&f->hub, WAIT_MS), 0); /* clean exit (no leak under asan) */
 }
 
 static void
@@ -269,6 +270,7 @@ test_reload__a_broken_file_keeps_the_running_config(void **state)
     assert_int_equal(api_status(f, f->port, "k-2"), 200);
     assert_int_equal(api_status(f, f->port, "k-1"), 401);
     assert_int_equal(handshake_status(f, "s-1"), 401); /* JWT is off now */
+    assert_int_equal(thubproc_stop(&f->hub, WAIT_MS), 0);
 }
 
 static void
@@ -287,6 +289,7 @@ test_reload__flags_keep_precedence_over_the_file(void **state)
     assert_int_equal(api_status(f, f->port, "k-flag"), 200);
     assert_int_equal(api_status(f, f->port, "k-file-2"), 401);
     assert_int_equal(api_status(f, f->port, "k-extra"), 200); /* no flag for this key */
+    assert_int_equal(thubproc_stop(&f->hub, WAIT_MS), 0);
 }
 
 int
