@@ -110,12 +110,23 @@ key_equal(const char *given, const char *key)
     return diff == 0;
 }
 
+/* given matches api_key or one of api_keys; every key is compared in full. */
+static bool
+key_accepted(const wsc_hubd_api *api, const char *given)
+{
+    bool ok = api->api_key != NULL && api->api_key[0] != '\0' && key_equal(given, api->api_key);
+    for (size_t i = 0; api->api_keys != NULL && api->api_keys[i] != NULL; i++)
+        ok |= key_equal(given, api->api_keys[i]);
+    return ok;
+}
+
 static bool
 authorized(const wsc_hubd_api *api, wsc_http_req *req)
 {
     if (api->insecure_api)
         return true;
-    if (api->api_key == NULL || api->api_key[0] == '\0') {
+    if ((api->api_key == NULL || api->api_key[0] == '\0') &&
+        (api->api_keys == NULL || api->api_keys[0] == NULL)) {
         wsc_hubd_reply_error(req, 401, "unauthorized",
                              "no api_key is configured, so the HTTP API is disabled (set "
                              "api_key, or start with --insecure-api for demos)");
@@ -125,7 +136,7 @@ authorized(const wsc_hubd_api *api, wsc_http_req *req)
     const char *auth = wsc_http_req_header(req, "authorization");
     if (auth != NULL && strncasecmp(auth, "Bearer ", 7) == 0)
         given = auth + 7;
-    if (given == NULL || !key_equal(given, api->api_key)) {
+    if (given == NULL || !key_accepted(api, given)) {
         wsc_hubd_reply_error(req, 401, "unauthorized",
                              given == NULL ? "missing Authorization: Bearer <api key>"
                                            : "wrong api key");

@@ -16,6 +16,8 @@ typedef struct wsc_hubd_api {
     const char *api_key;                /**< Bearer key of /api; NULL: /api answers 401 */
     bool insecure_api;                  /**< serve /api without a key (demos only) */
     const char *const *broadcast_users; /**< NULL-terminated; may be NULL (nobody) */
+    const char *const *api_keys;        /**< more accepted keys (rotation), NULL-terminated;
+                                             may be NULL */
 
     /* filled by wsc_hubd_api_attach */
     wsc_msg_limits limits; /**< applied to published messages */

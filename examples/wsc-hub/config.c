@@ -32,6 +32,10 @@ wsc_hubd_config_init(wsc_hubd_config *cfg)
     cfg->ping_interval_ms = hub.ping_interval_ms;
     cfg->pong_timeout_ms = hub.pong_timeout_ms;
     cfg->shutdown_timeout_ms = hub.shutdown_timeout_ms;
+    cfg->connect_rate_per_ip = (unsigned)hub.connect_rate_per_ip;
+    cfg->connect_burst_per_ip = (unsigned)hub.connect_burst_per_ip;
+    cfg->msg_rate_per_conn = (unsigned)hub.msg_rate_per_conn;
+    cfg->msg_burst_per_conn = (unsigned)hub.msg_burst_per_conn;
     cfg->log_level = WSC_LOG_INFO;
     return WSC_OK;
 }
@@ -49,6 +53,9 @@ wsc_hubd_config_free(wsc_hubd_config *cfg)
     for (size_t i = 0; cfg->broadcast_users != NULL && cfg->broadcast_users[i] != NULL; i++)
         free(cfg->broadcast_users[i]);
     free(cfg->broadcast_users);
+    wsc_hubd_list_free(cfg->jwt_secrets);
+    wsc_hubd_list_free(cfg->api_keys);
+    wsc_hubd_list_free(cfg->origins);
     memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -81,6 +88,13 @@ wsc_hubd_config_check(const wsc_hubd_config *cfg, char *err, size_t errcap)
     }
     if (cfg->api_key != NULL && cfg->api_key[0] == '\0') {
         snprintf(err, errcap, "api_key is empty: leave it out, or give a real key");
+        return WSC_ERR_INVALID;
+    }
+    if ((cfg->connect_rate_per_ip > 0 && cfg->connect_burst_per_ip == 0) ||
+        (cfg->msg_rate_per_conn > 0 && cfg->msg_burst_per_conn == 0)) {
+        snprintf(err, errcap,
+                 "limits.connect_burst_per_ip and limits.msg_burst_per_conn must "
+                 "be at least 1 when their rate is on");
         return WSC_ERR_INVALID;
     }
     if (cfg->max_message_size == 0) {
@@ -118,7 +132,13 @@ wsc_hubd_config_to_hub(const wsc_hubd_config *cfg, wsc_hub_config *out)
     out->node_id = cfg->node_id;
     out->tls_cert = cfg->tls_cert;
     out->tls_key = cfg->tls_key;
-    out->jwt_secret = cfg->jwt_secret;
+    out->jwt_secret = is_set(cfg->jwt_secret) ? cfg->jwt_secret : NULL;
+    out->jwt_secrets = (const char *const *)cfg->jwt_secrets;
+    out->origins = (const char *const *)cfg->origins;
+    out->connect_rate_per_ip = cfg->connect_rate_per_ip;
+    out->connect_burst_per_ip = cfg->connect_burst_per_ip;
+    out->msg_rate_per_conn = cfg->msg_rate_per_conn;
+    out->msg_burst_per_conn = cfg->msg_burst_per_conn;
     out->insecure_user_id = cfg->insecure_user_id;
     out->msg_limits.max_bytes = cfg->max_message_size;
     out->max_conns = cfg->max_conns;

@@ -34,8 +34,15 @@ typedef struct wsc_hubd_config {
     wsc_log_level log_level; /**< default WSC_LOG_INFO */
     char *redis_url;         /**< "redis://..." store, or NULL */
     char *mysql_url;         /**< "mysql://..." store, or NULL (with redis_url: hybrid) */
-    bool help;               /**< --help was given */
-    bool version;            /**< --version was given */
+    char **jwt_secrets;      /**< more accepted JWT secrets (rotation), NULL-terminated, or NULL */
+    char **api_keys;         /**< more accepted API keys (rotation), NULL-terminated, or NULL */
+    char **origins;          /**< allowed Origin values, NULL-terminated; NULL: any */
+    unsigned connect_rate_per_ip; /**< upgrades per second per address; 0: off */
+    unsigned connect_burst_per_ip;
+    unsigned msg_rate_per_conn; /**< client frames per second per connection; 0: off */
+    unsigned msg_burst_per_conn;
+    bool help;    /**< --help was given */
+    bool version; /**< --version was given */
 } wsc_hubd_config;
 
 /** Fills cfg with the defaults (those of wsc_hub_config_init, log level info).

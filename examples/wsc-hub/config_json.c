@@ -13,10 +13,12 @@
 #include "config_options.h"
 
 static wsc_err
-apply_users(wsc_hubd_config *cfg, const char *path, json_t *v, char *err, size_t errcap)
+apply_users(wsc_hubd_config *cfg, const wsc_hubd_opt *opt, const char *path, json_t *v, char *err,
+            size_t errcap)
 {
     if (!json_is_array(v)) {
-        snprintf(err, errcap, "%s: expected an array of user ids", path);
+        snprintf(err, errcap, "%s: expected an array of %s", path,
+                 opt->kind == WSC_HUBD_OPT_USERS ? "user ids" : "strings");
         return WSC_ERR_INVALID;
     }
     size_t n = json_array_size(v);
@@ -31,7 +33,8 @@ apply_users(wsc_hubd_config *cfg, const char *path, json_t *v, char *err, size_t
             return WSC_ERR_INVALID;
         }
     }
-    wsc_err e = wsc_hubd_config_set_users(cfg, ids, n);
+    wsc_err e = opt->kind == WSC_HUBD_OPT_LIST ? wsc_hubd_config_set_list(cfg, opt, ids, n)
+                                               : wsc_hubd_config_set_users(cfg, ids, n);
     free(ids);
     return e;
 }
@@ -66,8 +69,8 @@ static wsc_err
 apply_value(wsc_hubd_config *cfg, const wsc_hubd_opt *opt, const char *path, json_t *v, char *err,
             size_t errcap)
 {
-    if (opt->kind == WSC_HUBD_OPT_USERS)
-        return apply_users(cfg, path, v, err, errcap);
+    if (opt->kind == WSC_HUBD_OPT_USERS || opt->kind == WSC_HUBD_OPT_LIST)
+        return apply_users(cfg, opt, path, v, err, errcap);
     char num[32];
     const char *text = NULL;
     if (!scalar_text(opt, v, num, sizeof(num), &text)) {

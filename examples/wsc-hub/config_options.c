@@ -24,10 +24,16 @@ const wsc_hubd_opt wsc_hubd_opts[] = {
     {"tls.key", "--tls-key", WSC_HUBD_OPT_STRING, OFF(tls_key), 0, "FILE", "PEM private key"},
     {"auth.jwt_secret", "--jwt-secret", WSC_HUBD_OPT_STRING, OFF(jwt_secret), 0, "SECRET",
      "HS256 secret: accept JWTs (Authorization: Bearer or ?token=)"},
+    {"auth.jwt_secrets", "--jwt-secrets", WSC_HUBD_OPT_LIST, OFF(jwt_secrets), 0, "S1,S2",
+     "more accepted HS256 secrets, for rotation (beside --jwt-secret)"},
+    {"auth.origins", "--origins", WSC_HUBD_OPT_LIST, OFF(origins), 0, "O1,O2",
+     "allowed Origin header values of upgrades (default: any)"},
     {"auth.insecure_user_id", "--insecure-user-id", WSC_HUBD_OPT_BOOL, OFF(insecure_user_id), 0,
      NULL, "trust ?user_id= as identity (demos and tests only)"},
     {"api_key", "--api-key", WSC_HUBD_OPT_STRING, OFF(api_key), 0, "KEY",
      "key of the HTTP API (Authorization: Bearer KEY)"},
+    {"api_keys", "--api-keys", WSC_HUBD_OPT_LIST, OFF(api_keys), 0, "K1,K2",
+     "more accepted API keys, for rotation (beside --api-key)"},
     {NULL, "--insecure-api", WSC_HUBD_OPT_BOOL, OFF(insecure_api), 0, NULL,
      "serve /api without a key (demos only)"},
     {"broadcast_users", "--broadcast-users", WSC_HUBD_OPT_USERS, 0, 0, "U1,U2",
@@ -42,6 +48,14 @@ const wsc_hubd_opt wsc_hubd_opts[] = {
      "frames waiting per connection (default 1024)"},
     {"limits.queue_max_bytes", "--queue-max-bytes", WSC_HUBD_OPT_SIZE, OFF(queue_max_bytes), 0,
      "BYTES", "bytes waiting per connection (default 4194304)"},
+    {"limits.connect_rate_per_ip", "--connect-rate-per-ip", WSC_HUBD_OPT_UNSIGNED,
+     OFF(connect_rate_per_ip), 0, "N", "upgrades per second per address (default 0: off)"},
+    {"limits.connect_burst_per_ip", "--connect-burst-per-ip", WSC_HUBD_OPT_UNSIGNED,
+     OFF(connect_burst_per_ip), 0, "N", "burst of upgrades per address (default 20)"},
+    {"limits.msg_rate_per_conn", "--msg-rate-per-conn", WSC_HUBD_OPT_UNSIGNED,
+     OFF(msg_rate_per_conn), 0, "N", "client frames per second per connection (default 0: off)"},
+    {"limits.msg_burst_per_conn", "--msg-burst-per-conn", WSC_HUBD_OPT_UNSIGNED,
+     OFF(msg_burst_per_conn), 0, "N", "burst of client frames per connection (default 50)"},
     {"heartbeat.ping_interval_ms", "--ping-interval-ms", WSC_HUBD_OPT_UNSIGNED,
      OFF(ping_interval_ms), 0, "MS", "WebSocket ping interval (default 25000)"},
     {"heartbeat.pong_timeout_ms", "--pong-timeout-ms", WSC_HUBD_OPT_UNSIGNED, OFF(pong_timeout_ms),
@@ -130,7 +144,7 @@ parse_number(const char *text, unsigned long long max, unsigned long long *out)
 }
 
 static wsc_err
-set_users_text(wsc_hubd_config *cfg, const char *text)
+set_users_text(wsc_hubd_config *cfg, const wsc_hubd_opt *opt, const char *text)
 {
     /* "a,b,,c" -> {"a","b","c"}: empty items are skipped so "--broadcast-users=" clears. */
     char *copy = strdup(text);
@@ -141,7 +155,8 @@ set_users_text(wsc_hubd_config *cfg, const char *text)
         char *save = NULL;
         for (char *tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save))
             ids[n++] = tok;
-        err = wsc_hubd_config_set_users(cfg, ids, n);
+        err = opt->kind == WSC_HUBD_OPT_LIST ? wsc_hubd_config_set_list(cfg, opt, ids, n)
+                                             : wsc_hubd_config_set_users(cfg, ids, n);
     }
     free(ids);
     free(copy);
@@ -186,7 +201,8 @@ set_value(wsc_hubd_config *cfg, const wsc_hubd_opt *opt, const char *text)
         return err;
     }
     case WSC_HUBD_OPT_USERS:
-        return text == NULL ? WSC_ERR_INVALID : set_users_text(cfg, text);
+    case WSC_HUBD_OPT_LIST:
+        return text == NULL ? WSC_ERR_INVALID : set_users_text(cfg, opt, text);
     case WSC_HUBD_OPT_LOGLEVEL:
         if (text == NULL || wsc_log_level_parse(text) == WSC_LOG_DEFAULT)
             return WSC_ERR_INVALID;
@@ -209,6 +225,8 @@ expected(const wsc_hubd_opt *opt)
         return "HOST:PORT with a port in 0-65535";
     case WSC_HUBD_OPT_USERS:
         return "a list of user ids";
+    case WSC_HUBD_OPT_LIST:
+        return "a comma-separated list";
     case WSC_HUBD_OPT_LOGLEVEL:
         return "one of debug, info, warn, error, off";
     case WSC_HUBD_OPT_STRING:
@@ -249,5 +267,32 @@ wsc_hubd_config_set_users(wsc_hubd_config *cfg, const char *const *ids, size_t n
     free(cfg->broadcast_users);
     cfg->broadcast_users = list;
     cfg->n_broadcast_users = n;
+    return WSC_OK;
+}
+
+void
+wsc_hubd_list_free(char **list)
+{
+    for (size_t i = 0; list != NULL && list[i] != NULL; i++)
+        free(list[i]);
+    free(list);
+}
+
+wsc_err
+wsc_hubd_config_set_list(wsc_hubd_config *cfg, const wsc_hubd_opt *opt, const char *const *items,
+                         size_t n)
+{
+    char ***slot = (char ***)(void *)((char *)cfg + opt->offset);
+    char **list = NULL;
+    if (n > 0 && (list = calloc(n + 1, sizeof(*list))) == NULL)
+        return WSC_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        if ((list[i] = strdup(items[i])) == NULL) {
+            wsc_hubd_list_free(list);
+            return WSC_ERR_NOMEM;
+        }
+    }
+    wsc_hubd_list_free(*slot);
+    *slot = list;
     return WSC_OK;
 }

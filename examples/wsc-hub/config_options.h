@@ -16,7 +16,9 @@ typedef enum wsc_hubd_opt_kind {
     WSC_HUBD_OPT_SIZE,     /**< size_t, 0..max */
     WSC_HUBD_OPT_LISTEN,   /**< "HOST:PORT" into host and port */
     WSC_HUBD_OPT_USERS,    /**< list of user ids (JSON array, or comma-separated flag) */
-    WSC_HUBD_OPT_LOGLEVEL  /**< "debug", "info", "warn", "error", "off" */
+    WSC_HUBD_OPT_LOGLEVEL, /**< "debug", "info", "warn", "error", "off" */
+    WSC_HUBD_OPT_LIST      /**< char **, NULL-terminated, owned; NULL when empty (JSON array of
+                                non-empty strings, or comma-separated flag) */
 } wsc_hubd_opt_kind;
 
 typedef struct wsc_hubd_opt {
@@ -43,6 +45,14 @@ bool wsc_hubd_opt_is_section(const char *path);
  *  in messages is what the user typed (flag or key).  WSC_ERR_INVALID or WSC_ERR_NOMEM. */
 wsc_err wsc_hubd_opt_set_text(wsc_hubd_config *cfg, const wsc_hubd_opt *opt, const char *name,
                               const char *text, char *err, size_t errcap);
+
+/** Replaces the list of opt (kind LIST) with copies of n items; n 0 unsets it (NULL).
+ *  WSC_ERR_NOMEM. */
+wsc_err wsc_hubd_config_set_list(wsc_hubd_config *cfg, const wsc_hubd_opt *opt,
+                                 const char *const *items, size_t n);
+
+/** Frees a NULL-terminated list of strings.  NULL is fine. */
+void wsc_hubd_list_free(char **list);
 
 /** Replaces the broadcast user list with copies of n ids.  WSC_ERR_NOMEM. */
 wsc_err wsc_hubd_config_set_users(wsc_hubd_config *cfg, const char *const *ids, size_t n);

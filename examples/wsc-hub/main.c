@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* wsc-hub: the standalone server.  Reads the config (file, then flags), starts a hub with
- * the HTTP API and demo page attached, logs JSON lines on stderr, and shuts down gracefully
- * on SIGINT/SIGTERM: the first signal drains and closes every connection with 1001, a second
- * one closes at once. */
+ * the HTTP API and demo page attached, logs JSON lines on stderr, reloads the config on
+ * SIGHUP (reload.c), and shuts down gracefully on SIGINT/SIGTERM: the first signal drains and
+ * closes every connection with 1001, a second one closes at once. */
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -14,20 +14,34 @@
 
 #include "api.h"
 #include "config.h"
+#include "reload.h"
 
-/* Signals seen so far, and the loop the handler wakes.  Written before the handlers are
- * installed and only read by them. */
+/* Stop signals (SIGINT, SIGTERM) and reload signals (SIGHUP) seen so far, and the loop the
+ * handler wakes.  The loop is written before the handlers are installed and only read by
+ * them; the counters are only incremented by them and read on the loop thread. */
 static volatile sig_atomic_t g_signals;
+static volatile sig_atomic_t g_reloads;
 static wsc_loop *g_loop;
+
+/* What the loop thread needs to run and reload the server. */
+typedef struct server {
+    wsc_hubd_config cfg; /* the running configuration (replaced by a reload) */
+    int argc;
+    const char *const *argv;
+    wsc_hubd_api api;
+    wsc_hub *hub;
+} server;
 
 static void
 on_signal(int sig)
 {
-    (void)sig;
-    if (g_signals < 8)
+    if (sig == SIGHUP)
+        g_reloads = g_reloads < 1000000 ? g_reloads + 1 : 1;
+    else if (g_signals < 8)
         g_signals++;
     /* wsc_loop_stop() only stores a flag and writes to lws's wake-up pipe: both are safe in
-     * a signal handler.  The real work (wsc_hub_stop) happens on the loop thread in run(). */
+     * a signal handler.  The real work (wsc_hub_stop, reload) happens on the loop thread in
+     * run(). */
     if (g_loop != NULL)
         wsc_loop_stop(g_loop);
 }
@@ -41,6 +55,7 @@ install_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, NULL);
 }
@@ -92,20 +107,56 @@ announce(const wsc_hubd_config *cfg, wsc_hub *hub)
     if (cfg->insecure_api)
         app_log(cfg->log_level, WSC_LOG_WARN, "insecure_api",
                 json_pack("{s:s}", "msg", "/api is served without a key (demos only)"));
-    else if (cfg->api_key == NULL)
+    else if (cfg->api_key == NULL && cfg->api_keys == NULL)
         app_log(cfg->log_level, WSC_LOG_INFO, "api_disabled",
                 json_pack("{s:s}", "msg", "no api_key is configured: /api answers 401"));
     printf("wsc-hub listening on %s (demo page), ws path %s\n", url, cfg->ws_path);
     fflush(stdout);
 }
 
+/* Reads the configuration again and applies it (SIGHUP), on the loop thread.  A file that
+ * cannot be read or parsed, or a value the hub refuses, keeps the running configuration
+ * entirely. */
+static void
+reload(server *srv)
+{
+    wsc_hubd_config next;
+    json_t *kept = NULL;
+    char err[512] = "";
+    wsc_err e =
+        wsc_hubd_config_reload(&srv->cfg, srv->argc, srv->argv, &next, &kept, err, sizeof(err));
+    if (e == WSC_OK && (e = wsc_hubd_config_apply(&srv->cfg, &next, srv->hub, &srv->api, err,
+                                                  sizeof(err))) != WSC_OK)
+        wsc_hubd_config_free(&next);
+    if (e != WSC_OK) {
+        app_log(srv->cfg.log_level, WSC_LOG_ERROR, "config_reload_failed",
+                json_pack("{s:s, s:s}", "error", err, "msg", "the running configuration is kept"));
+        json_decref(kept);
+        return;
+    }
+    /* From here on srv->cfg is the new configuration, log level included. */
+    if (json_array_size(kept) > 0)
+        app_log(srv->cfg.log_level, WSC_LOG_WARN, "config_kept",
+                json_pack("{s:o, s:s}", "keys", kept, "msg",
+                          "these keys change only with a restart: their running values are kept"));
+    else
+        json_decref(kept);
+    static const char *const levels[] = {"default", "debug", "info", "warn", "error", "off"};
+    app_log(srv->cfg.log_level, WSC_LOG_INFO, "config_reloaded",
+            json_pack("{s:s, s:I}", "log_level", levels[srv->cfg.log_level], "max_message_size",
+                      (json_int_t)srv->cfg.max_message_size));
+}
+
 /* Runs until the hub has stopped.  The loop is main's (the store shares it), so the hub's
  * stop does not end it: the loop runs one round at a time (a signal interrupts the wait).
- * The first signal starts the graceful stop, a second gives up on draining. */
+ * The first stop signal starts the graceful stop, a second gives up on draining; SIGHUP
+ * reloads the configuration (not during a shutdown). */
 static int
-run(const wsc_hubd_config *cfg, wsc_hub *hub)
+run(server *srv)
 {
-    int handled = 0;
+    const wsc_hubd_config *cfg = &srv->cfg;
+    wsc_hub *hub = srv->hub;
+    int handled = 0, reloads = 0;
     wsc_loop *loop = wsc_hub_loop(hub);
     while (!wsc_hub_is_stopped(hub)) {
         wsc_err e = wsc_loop_run_once(loop, 250);
@@ -114,6 +165,10 @@ run(const wsc_hubd_config *cfg, wsc_hub *hub)
                     json_pack("{s:s}", "error", wsc_strerror(e)));
             return 1;
         }
+        int asked = g_reloads;
+        if (asked != reloads && handled == 0)
+            reload(srv);
+        reloads = asked;
         int seen = g_signals;
         if (seen > handled && handled == 0) {
             app_log(cfg->log_level, WSC_LOG_INFO, "shutdown_start",
@@ -160,14 +215,11 @@ open_store(const wsc_hubd_config *cfg, wsc_loop *loop, wsc_store **store)
 
 /* Runs the hub on hcfg's loop and store until it stops. */
 static int
-serve_hub(const wsc_hubd_config *cfg, wsc_hub_config *hcfg)
+serve_hub(server *srv, wsc_hub_config *hcfg)
 {
-    wsc_hubd_api api;
-    memset(&api, 0, sizeof(api));
-    api.api_key = cfg->api_key;
-    api.insecure_api = cfg->insecure_api;
-    api.broadcast_users = (const char *const *)cfg->broadcast_users;
-    wsc_hubd_api_attach(hcfg, &api);
+    const wsc_hubd_config *cfg = &srv->cfg;
+    wsc_hubd_api_configure(&srv->api, cfg);
+    wsc_hubd_api_attach(hcfg, &srv->api);
 
     wsc_hub *hub = NULL;
     wsc_err e = wsc_hub_new(&hub, hcfg);
@@ -179,17 +231,20 @@ serve_hub(const wsc_hubd_config *cfg, wsc_hub_config *hcfg)
         wsc_hub_free(hub);
         return 1;
     }
+    srv->hub = hub;
     g_loop = wsc_hub_loop(hub);
     install_signals();
     announce(cfg, hub);
-    int rc = run(cfg, hub);
+    int rc = run(srv);
     wsc_hub_free(hub);
+    srv->hub = NULL;
     return rc;
 }
 
 static int
-serve(const wsc_hubd_config *cfg)
+serve(server *srv)
 {
+    const wsc_hubd_config *cfg = &srv->cfg;
     wsc_hub_config hcfg;
     wsc_hubd_config_to_hub(cfg, &hcfg);
     wsc_loop *loop = NULL;
@@ -204,7 +259,7 @@ serve(const wsc_hubd_config *cfg)
     }
     hcfg.loop = loop;
     hcfg.store = store;
-    int rc = serve_hub(cfg, &hcfg);
+    int rc = serve_hub(srv, &hcfg);
     wsc_store_close(store);
     wsc_loop_free(loop);
     return rc;
@@ -213,24 +268,28 @@ serve(const wsc_hubd_config *cfg)
 int
 main(int argc, char **argv)
 {
-    wsc_hubd_config cfg;
+    server srv;
+    memset(&srv, 0, sizeof(srv));
+    srv.argc = argc;
+    srv.argv = (const char *const *)argv;
+    wsc_hubd_config *cfg = &srv.cfg;
     char err[512] = "";
-    if (wsc_hubd_config_init(&cfg) != WSC_OK) {
+    if (wsc_hubd_config_init(cfg) != WSC_OK) {
         fprintf(stderr, "wsc-hub: out of memory\n");
         return 1;
     }
-    wsc_err e = wsc_hubd_config_parse_args(&cfg, argc, (const char *const *)argv, err, sizeof(err));
+    wsc_err e = wsc_hubd_config_parse_args(cfg, argc, srv.argv, err, sizeof(err));
     int rc = 0;
-    if (e == WSC_OK && cfg.help)
+    if (e == WSC_OK && cfg->help)
         wsc_hubd_config_usage(stdout);
-    else if (e == WSC_OK && cfg.version)
+    else if (e == WSC_OK && cfg->version)
         printf("wsc-hub %s\n", wsc_version());
-    else if (e == WSC_OK && (e = wsc_hubd_config_check(&cfg, err, sizeof(err))) == WSC_OK)
-        rc = serve(&cfg);
+    else if (e == WSC_OK && (e = wsc_hubd_config_check(cfg, err, sizeof(err))) == WSC_OK)
+        rc = serve(&srv);
     if (e != WSC_OK) {
         fprintf(stderr, "wsc-hub: %s\n", err);
         rc = 2;
     }
-    wsc_hubd_config_free(&cfg);
+    wsc_hubd_config_free(cfg);
     return rc;
 }

@@ -144,6 +144,13 @@ typedef struct wsc_hub_config {
                                   to the queue's room only) */
     unsigned store_check_ms; /**< the store is pinged this often (wsc_store_ping); while a
                                   ping fails /readyz answers 503.  Default 1000; 0: off */
+
+    /* identity, continued */
+    const char *const *jwt_secrets; /**< more HS256 secrets, NULL-terminated (NULL: none):
+                                         a token signed with jwt_secret or any of these is
+                                         accepted, so a secret can be rotated without a
+                                         restart (wsc_hub_reconfigure).  JWT is on when
+                                         jwt_secret or one of these is set */
 } wsc_hub_config;
 
 /** Counters of one hub. */
@@ -257,6 +264,37 @@ WSC_API wsc_err wsc_hub_close_conn(wsc_hub *hub, wsc_conn_id conn, int code, con
 /** Marks the hub not ready (/readyz answers 503) or ready again; a store that goes down uses
  *  this too. */
 WSC_API void wsc_hub_set_ready(wsc_hub *hub, bool ready);
+
+/* --- live reconfiguration (loop thread) */
+
+/** Applies cfg to the running hub, all or nothing.  cfg is checked as a whole first (the
+ *  rules of wsc_hub_new); a bad value changes nothing and returns WSC_ERR_INVALID with
+ *  wsc_hub_last_error naming the field ("jwt_secrets[1]: empty secret").  WSC_ERR_NOMEM also
+ *  changes nothing.  Strings and lists are copied; cfg is borrowed for the call.
+ *
+ *  What changes live: identity (jwt_secret, jwt_secrets, insecure_user_id, origins: for new
+ *  upgrades; connections keep the identity they have), limits (msg_limits, max_conns,
+ *  max_conns_per_user, queue_max_count, queue_max_bytes, max_violations: existing connections
+ *  included, from their next frame; nobody is closed for being over a lowered connection
+ *  limit), ping_interval_ms and pong_timeout_ms (from the next sweep, within a second),
+ *  shutdown_timeout_ms, client_routing, allow_client_broadcast, log, the rate limits
+ *  (existing connections and addresses keep their buckets under the new rate and burst), ack
+ *  (defaults of later sends), replay_window, and the callbacks with user (they are replaced
+ *  too: start from wsc_hub_get_config() to keep them).
+ *
+ *  What cannot change while the hub runs keeps its running value: loop, host, port, ws_path,
+ *  node_id (NULL or "" means "the running one"), tls_cert, tls_key, rx_buffer_size, store,
+ *  dedupe_window, dedupe_max_users, ack_tick_ms, rng_seed, store_check_ms.  When cfg asks for
+ *  another value of one of these, its name is listed in *kept (may be NULL): comma-separated
+ *  ("port,tls_cert"), "" when none, borrowed until the next call on the hub.  The hub logs
+ *  "hub_reconfigured" with the same list (key "kept"). */
+WSC_API wsc_err wsc_hub_reconfigure(wsc_hub *hub, const wsc_hub_config *cfg, const char **kept);
+
+/** Fills out with the running configuration (after wsc_hub_new's defaults and any
+ *  wsc_hub_reconfigure).  Its strings and lists are the hub's: borrowed until the next
+ *  wsc_hub_reconfigure or wsc_hub_free.  out->node_id is the effective id and out->port the
+ *  port asked for (wsc_hub_port gives the bound one). */
+WSC_API void wsc_hub_get_config(const wsc_hub *hub, wsc_hub_config *out);
 
 #ifdef __cplusplus
 }

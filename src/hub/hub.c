@@ -8,6 +8,7 @@
 
 #include "hub/hub_internal.h"
 #include "hub/rel_internal.h"
+#include "hub/retry.h"
 #include "models/alloc.h"
 #include "models/msg_internal.h"
 
@@ -62,8 +63,8 @@ wsc__hub_next_seq(wsc_hub *hub)
     return ++hub->next_msg_seq;
 }
 
-static char **
-copy_strv(const char *const *v)
+char **
+wsc__hub_strv_copy(const char *const *v)
 {
     if (v == NULL)
         return NULL;
@@ -76,17 +77,15 @@ copy_strv(const char *const *v)
     for (size_t i = 0; i < n; i++) {
         out[i] = wsc__strdup(v[i]);
         if (out[i] == NULL) {
-            for (size_t j = 0; j < i; j++)
-                wsc__free(out[j]);
-            wsc__free(out);
+            wsc__hub_strv_free(out);
             return NULL;
         }
     }
     return out;
 }
 
-static void
-free_strv(char **v)
+void
+wsc__hub_strv_free(char **v)
 {
     if (v == NULL)
         return;
@@ -95,22 +94,70 @@ free_strv(char **v)
     wsc__free(v);
 }
 
-static wsc_err
-validate(const wsc_hub_config *cfg)
+/* The checks on addresses, sizes and times; NULL when they pass, else "field: why". */
+static const char *
+check_basics(const wsc_hub_config *cfg)
 {
-    if (cfg->port < 0 || cfg->port > 65535 || cfg->ws_path == NULL || cfg->ws_path[0] != '/')
-        return WSC_ERR_INVALID;
-    if (cfg->msg_limits.max_bytes < 64 || cfg->queue_max_count == 0 || cfg->queue_max_bytes == 0)
-        return WSC_ERR_INVALID;
-    if (cfg->ping_interval_ms == 0 || cfg->pong_timeout_ms == 0 || cfg->max_conns == 0)
-        return WSC_ERR_INVALID;
+    if (cfg->port < 0 || cfg->port > 65535)
+        return "port: not in 0..65535";
+    if (cfg->ws_path == NULL || cfg->ws_path[0] != '/')
+        return "ws_path: must start with '/'";
+    if (cfg->msg_limits.max_bytes < 64)
+        return "msg_limits.max_bytes: below 64";
+    if (cfg->queue_max_count == 0)
+        return "queue_max_count: must be at least 1";
+    if (cfg->queue_max_bytes == 0)
+        return "queue_max_bytes: must be at least 1";
+    if (cfg->ping_interval_ms == 0)
+        return "ping_interval_ms: must be at least 1";
+    if (cfg->pong_timeout_ms == 0)
+        return "pong_timeout_ms: must be at least 1";
+    if (cfg->max_conns == 0)
+        return "max_conns: must be at least 1";
     if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL))
-        return WSC_ERR_INVALID;
-    if (cfg->connect_rate_per_ip < 0 || cfg->msg_rate_per_conn < 0 ||
-        (cfg->connect_rate_per_ip > 0 && cfg->connect_burst_per_ip < 1) ||
-        (cfg->msg_rate_per_conn > 0 && cfg->msg_burst_per_conn < 1))
-        return WSC_ERR_INVALID;
-    return WSC_OK;
+        return "tls_cert, tls_key: give both or neither";
+    return NULL;
+}
+
+/* The checks on rate limits, secrets and ACK defaults, as check_basics; a bad entry of
+ * jwt_secrets is named with its index in buf. */
+static const char *
+check_policy(const wsc_hub_config *cfg, char *buf, size_t cap)
+{
+    /* "!(x >= 0)" also refuses NaN. */
+    if (!(cfg->connect_rate_per_ip >= 0))
+        return "connect_rate_per_ip: must be 0 (off) or more";
+    if (!(cfg->msg_rate_per_conn >= 0))
+        return "msg_rate_per_conn: must be 0 (off) or more";
+    if (cfg->connect_rate_per_ip > 0 && !(cfg->connect_burst_per_ip >= 1))
+        return "connect_burst_per_ip: must be at least 1";
+    if (cfg->msg_rate_per_conn > 0 && !(cfg->msg_burst_per_conn >= 1))
+        return "msg_burst_per_conn: must be at least 1";
+    if (cfg->jwt_secret != NULL && cfg->jwt_secret[0] == '\0')
+        return "jwt_secret: empty (NULL turns JWT off)";
+    for (size_t i = 0; cfg->jwt_secrets != NULL && cfg->jwt_secrets[i] != NULL; i++) {
+        if (cfg->jwt_secrets[i][0] == '\0') {
+            snprintf(buf, cap, "jwt_secrets[%zu]: empty secret", i);
+            return buf;
+        }
+    }
+    if (!wsc__retry_opts_valid(&cfg->ack))
+        return "ack: ack_timeout_ms 0, backoff_factor below 1, jitter outside 0..1 or "
+               "base_delay_ms above max_delay_ms";
+    return NULL;
+}
+
+wsc_err
+wsc__hub_config_check(const wsc_hub_config *cfg, char *why, size_t cap)
+{
+    char buf[64];
+    const char *bad = check_basics(cfg);
+    if (bad == NULL)
+        bad = check_policy(cfg, buf, sizeof(buf));
+    if (bad == NULL)
+        return WSC_OK;
+    snprintf(why, cap, "%s", bad);
+    return WSC_ERR_INVALID;
 }
 
 static wsc_err
@@ -130,10 +177,12 @@ copy_config(wsc_hub *hub, const wsc_hub_config *cfg)
     hub->str_cert = wsc__strdup(cfg->tls_cert);
     hub->str_key = wsc__strdup(cfg->tls_key);
     hub->str_secret = wsc__strdup(cfg->jwt_secret);
-    hub->str_origins = copy_strv(cfg->origins);
+    hub->str_origins = wsc__hub_strv_copy(cfg->origins);
+    hub->str_secrets = wsc__hub_strv_copy(cfg->jwt_secrets);
     if (hub->str_host == NULL || hub->str_path == NULL || hub->str_node == NULL ||
         (cfg->tls_cert && (!hub->str_cert || !hub->str_key)) ||
-        (cfg->jwt_secret && !hub->str_secret) || (cfg->origins && !hub->str_origins))
+        (cfg->jwt_secret && !hub->str_secret) || (cfg->origins && !hub->str_origins) ||
+        (cfg->jwt_secrets && !hub->str_secrets))
         return WSC_ERR_NOMEM;
     hub->cfg.host = hub->str_host;
     hub->cfg.ws_path = hub->str_path;
@@ -142,6 +191,7 @@ copy_config(wsc_hub *hub, const wsc_hub_config *cfg)
     hub->cfg.tls_key = hub->str_key;
     hub->cfg.jwt_secret = hub->str_secret;
     hub->cfg.origins = (const char *const *)hub->str_origins;
+    hub->cfg.jwt_secrets = (const char *const *)hub->str_secrets;
     return WSC_OK;
 }
 
@@ -156,7 +206,8 @@ hub_release(wsc_hub *hub)
     wsc__free(hub->str_cert);
     wsc__free(hub->str_key);
     wsc__free(hub->str_secret);
-    free_strv(hub->str_origins);
+    wsc__hub_strv_free(hub->str_origins);
+    wsc__hub_strv_free(hub->str_secrets);
     wsc__free(hub);
 }
 
@@ -281,7 +332,8 @@ wsc_hub_new(wsc_hub **out, const wsc_hub_config *cfg)
     if (out == NULL || cfg == NULL)
         return WSC_ERR_INVALID;
     *out = NULL;
-    wsc_err err = validate(cfg);
+    char why[128];
+    wsc_err err = wsc__hub_config_check(cfg, why, sizeof(why));
     if (err != WSC_OK)
         return err;
     wsc_hub *hub = wsc__calloc(1, sizeof(*hub));

@@ -7,6 +7,7 @@
 
 #include "hub/hub_internal.h"
 #include "middleware/auth_jwt.h"
+#include "middleware/jwt_keys.h"
 #include "models/alloc.h"
 #include "models/utf8.h"
 
@@ -155,10 +156,10 @@ identify(wsc_hub *hub, struct upgrade_req *r, struct pending_identity *p, const 
         while (res.groups != NULL && res.groups[n] != NULL)
             n++;
         p->groups = n ? copy_groups((char **)(uintptr_t)res.groups, n) : NULL;
-    } else if (hub->cfg.jwt_secret != NULL && r->token[0] != '\0') {
+    } else if (wsc__jwt_keys_on(hub->cfg.jwt_secret, hub->cfg.jwt_secrets) && r->token[0] != '\0') {
         wsc__identity id;
-        if (wsc__jwt_verify(r->token, hub->cfg.jwt_secret, (int64_t)(wsc__wall_ms() / 1000), &id,
-                            why) != WSC_OK)
+        if (wsc__jwt_verify_keys(r->token, hub->cfg.jwt_secret, hub->cfg.jwt_secrets,
+                                 (int64_t)(wsc__wall_ms() / 1000), &id, why) != WSC_OK)
             return 401;
         snprintf(uid, sizeof(uid), "%s", id.user_id);
         p->app_id = id.app_id[0] ? wsc__strdup(id.app_id) : NULL;

@@ -166,7 +166,17 @@ struct wsc_hub {
     struct wsc__store_probe *probe; /* the ping in flight, or NULL */
     bool store_down;                /* the last ping failed: /readyz answers 503 */
     char peer_text[48];             /* what wsc_conn_peer() returned last */
+    char **str_secrets;             /* owned copy of cfg.jwt_secrets */
+    char kept[256];                 /* fields the last reconfiguration kept (hub_reconfig.c) */
 };
+
+/* configuration (hub.c, hub_reconfig.c) */
+/** Checks cfg as wsc_hub_new and wsc_hub_reconfigure do; on failure writes "field: why" into
+ *  why and returns WSC_ERR_INVALID. */
+wsc_err wsc__hub_config_check(const wsc_hub_config *cfg, char *why, size_t cap);
+/** A copy of the NULL-terminated list v (NULL for NULL, or when out of memory). */
+char **wsc__hub_strv_copy(const char *const *v);
+void wsc__hub_strv_free(char **v);
 
 /* store health (store_health.c): pings the store every store_check_ms */
 void wsc__hub_store_check_start(wsc_hub *hub);
