@@ -101,6 +101,18 @@ WSC_API const char *wsc_msg_get(const wsc_msg *msg, wsc_msg_field field);
  *  WSC_ERR_INVALID when json is not one JSON object. */
 WSC_API wsc_err wsc_msg_set_data_json(wsc_msg *msg, const char *json);
 
+/** A message's identity for delivery (PROTOCOL.md §2: a message_id is scoped to its sender, so
+ *  two senders may use the same id): message_id when sender is NULL or empty, else sender, the
+ *  byte 0x1F, message_id (sender ids never hold control characters).  It is the key offline
+ *  stores keep a message under (wsc/repository.h) and what the client library dedupes by.
+ *  Writes it NUL-terminated into out.  Returns WSC_ERR_INVALID (message_id NULL or empty, out
+ *  NULL) or WSC_ERR_TOO_LARGE (cap too small; WSC_MSG_KEY_MAX suffices for ids within the
+ *  default string limit). */
+#define WSC_MSG_KEY_MAX 2052
+WSC_API wsc_err wsc_msg_key(const char *sender, const char *message_id, char *out, size_t cap);
+/** The same for msg's sender and message_id. */
+WSC_API wsc_err wsc_msg_key_of(const wsc_msg *msg, char *out, size_t cap);
+
 /** Returns "data" as compact JSON text in out (free with wsc_buf_free); WSC_ERR_NOT_FOUND when
  *  unset. */
 WSC_API wsc_err wsc_msg_get_data_json(const wsc_msg *msg, wsc_buf *out);

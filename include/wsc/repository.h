@@ -38,8 +38,9 @@ typedef void (*wsc_offline_fetch_cb)(wsc_err status, wsc_msg *const *msgs, size_
 
 struct wsc_offline_repo_ops {
     /** Stores msg for user_id (msg is encoded and copied; the caller keeps its reference).
-     *  Idempotent per (message_id, user_id): storing the same pair again completes WSC_OK
-     *  and keeps the first copy and its position.  Returns WSC_ERR_INVALID (no message_id,
+     *  Idempotent per (key, user_id), the key being wsc_msg_key() (wsc/msg.h) of the message's
+     * sender and message_id: storing the same pair again completes WSC_OK and keeps the first copy
+     *  and its position.  Returns WSC_ERR_INVALID (no message_id,
      *  empty user_id), WSC_ERR_UNSUPPORTED (binary message).  Completes WSC_ERR_LIMIT when
      *  the user already holds the configured maximum (nothing is dropped silently). */
     wsc_err (*store)(struct wsc_offline_repo *repo, const char *user_id, wsc_msg *msg,
@@ -48,8 +49,9 @@ struct wsc_offline_repo_ops {
      *  oldest), in store order.  Expired messages are not returned.  WSC_ERR_INVALID. */
     wsc_err (*fetch)(struct wsc_offline_repo *repo, const char *user_id, uint64_t after_cursor,
                      size_t limit, wsc_offline_fetch_cb cb, void *user);
-    /** Removes (on ACK) the message message_id of user_id.  Completes WSC_ERR_NOT_FOUND when
-     *  it was not stored.  WSC_ERR_INVALID. */
+    /** Removes (on ACK) the message of user_id stored under key (wsc_msg_key(); for a
+     *  message without sender, its message_id).  Completes WSC_ERR_NOT_FOUND when it was not
+     *  stored.  WSC_ERR_INVALID. */
     wsc_err (*remove)(struct wsc_offline_repo *repo, const char *user_id, const char *message_id,
                       wsc_repo_done_cb cb, void *user);
     /** Number of messages stored for user_id.  WSC_ERR_INVALID. */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The receive path of whole messages: hub frames are parsed once; those with require_ack are
  * ACKed at once (urgent lane) when auto_ack is on, also when they are duplicates (the hub resends
- * because our ACK may have been lost); duplicates by message_id are then dropped, so the
+ * because our ACK may have been lost; the ACK names the sender, PROTOCOL.md §3); duplicates by
+ * (sender, message_id) are then dropped (a message_id is scoped to its sender, §2), so the
  * application sees each message once; receipts for our own sends are matched. */
 #include <string.h>
 
@@ -17,13 +18,15 @@ is_control(const char *type)
 }
 
 static void
-send_ack(struct wsc_client *c, const char *message_id)
+send_ack(struct wsc_client *c, const char *sender, const char *message_id)
 {
     wsc_msg *ack = NULL;
     if (wsc_msg_new_text(&ack, "ack", NULL) != WSC_OK)
         return;
     struct wsc__citem *it = NULL;
-    if (wsc_msg_set(ack, WSC_F_MESSAGE_ID, message_id) == WSC_OK && wsc__msg_encode(ack) == WSC_OK)
+    if (wsc_msg_set(ack, WSC_F_MESSAGE_ID, message_id) == WSC_OK &&
+        (sender == NULL || wsc_msg_set(ack, WSC_F_SENDER, sender) == WSC_OK) &&
+        wsc__msg_encode(ack) == WSC_OK)
         it = wsc__calloc(1, sizeof(*it));
     if (it != NULL) {
         size_t len = 0;
@@ -49,9 +52,13 @@ handle_hub_frame(struct wsc_client *c, wsc_msg *msg)
     }
     if (mid == NULL || is_control(type))
         return true;
+    const char *sender = wsc_msg_get(msg, WSC_F_SENDER);
     if (wsc_msg_require_ack(msg) && c->cfg.auto_ack)
-        send_ack(c, mid);
-    return !wsc__dedupe_check(&c->dedupe, mid);
+        send_ack(c, sender, mid);
+    char key[WSC_MSG_KEY_MAX]; /* (sender, message_id), as the hub keys it */
+    if (wsc_msg_key(sender, mid, key, sizeof(key)) != WSC_OK)
+        return true;
+    return !wsc__dedupe_check(&c->dedupe, key);
 }
 
 void

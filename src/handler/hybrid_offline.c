@@ -160,8 +160,8 @@ off_store(struct wsc_offline_repo *repo, const char *uid, wsc_msg *msg, wsc_repo
           void *user)
 {
     struct hybrid *h = hy_of(repo);
-    const char *mid = msg != NULL ? wsc_msg_get(msg, WSC_F_MESSAGE_ID) : NULL;
-    if (!wsc__str_ok(uid) || !wsc__str_ok(mid))
+    char mid[WSC_MSG_KEY_MAX]; /* the message's key: (sender, message_id) */
+    if (!wsc__str_ok(uid) || wsc_msg_key_of(msg, mid, sizeof(mid)) != WSC_OK)
         return WSC_ERR_INVALID;
     if (wsc_msg_is_binary(msg))
         return WSC_ERR_UNSUPPORTED;

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* The offline-message handler, over the offline repository of the hub's store: storing a
- * message for a receiver (once per (message_id, receiver); the copy says source "offline" and
- * require_ack true), removing it when the receiver ACKs, and replaying a user's messages on a
- * new connection before any live traffic.  While a replay is under way the connection's
- * application messages are parked here and queued after the replayed ones.  A stored message
- * leaves the store only on ACK (or clear/TTL): a connection that drops mid-replay leaves the
- * rest, and the whole backlog, for the next one. */
+ * message for a receiver (once per (sender, message_id, receiver); the copy says source
+ * "offline" and require_ack true), removing it when the receiver ACKs (every sender's copy of
+ * that message_id the receiver was replayed, or the one the ACK's `sender` names), and replaying a
+ * user's messages on a new connection before any live traffic.  While a replay is under way the
+ * connection's application messages are parked here and queued after the replayed ones.  A stored
+ * message leaves the store only on ACK (or clear/TTL): a connection that drops mid-replay leaves
+ * the rest, and the whole backlog, for the next one. */
 #include <stdint.h>
 #include <string.h>
 
@@ -136,27 +137,49 @@ remove_done(wsc_err status, void *user)
     wsc__free(o);
 }
 
-void
-wsc__offline_acked(struct wsc__rel *rel, wsc_conn_id conn, const char *user, const char *message_id)
+struct ack_ctx {
+    struct wsc__rel *rel;
+    wsc_conn_id conn;
+    const char *user, *mid;
+};
+
+/* Removes the copy of (sender, mid) stored for the user ("" sender: a message without one). */
+static void
+remove_copy(const char *sender, void *arg)
 {
-    if (rel->offline == NULL) {
-        rel->stats.acks_unknown++;
-        return;
-    }
+    struct ack_ctx *a = arg;
+    struct wsc__rel *rel = a->rel;
+    char key[WSC_MSG_KEY_MAX];
     struct remove_op *o = wsc__calloc(1, sizeof(*o));
     if (o == NULL)
         return;
-    o->conn = conn;
-    o->user = wsc__strdup(user);
-    o->mid = wsc__strdup(message_id);
+    o->conn = a->conn;
+    o->user = wsc__strdup(a->user);
+    o->mid = wsc__strdup(a->mid);
     wsc__rel_op_begin(rel, &o->op);
     if (o->user == NULL || o->mid == NULL ||
-        wsc_offline_remove(rel->offline, user, message_id, remove_done, o) != WSC_OK) {
+        wsc_msg_key(sender, a->mid, key, sizeof(key)) != WSC_OK ||
+        wsc_offline_remove(rel->offline, a->user, key, remove_done, o) != WSC_OK) {
         wsc__rel_op_end(&o->op);
         wsc__free(o->user);
         wsc__free(o->mid);
         wsc__free(o);
     }
+}
+
+void
+wsc__offline_acked(struct wsc__rel *rel, wsc_conn_id conn, const char *user, const char *sender,
+                   const char *message_id)
+{
+    if (rel->offline == NULL) {
+        rel->stats.acks_unknown++;
+        return;
+    }
+    struct ack_ctx a = {rel, conn, user, message_id};
+    /* The copies replayed to the user under that id (only sender's, when named); when none is
+     * known, the copy the ACK names (sender's, or the one without a sender). */
+    if (wsc__replayed_take(&rel->replayed, user, message_id, sender, remove_copy, &a) == 0)
+        remove_copy(sender != NULL ? sender : "", &a);
 }
 
 /* --- replay
@@ -265,6 +288,8 @@ replay_page(wsc_err status, wsc_msg *const *msgs, size_t count, uint64_t next_cu
         wsc__hub_enqueue(rel->hub, conn, msgs[i]);
         rel->stats.replayed++;
         r->inflight++;
+        wsc__replayed_put(&rel->replayed, conn->user->id, wsc_msg_get(msgs[i], WSC_F_MESSAGE_ID),
+                          wsc_msg_get(msgs[i], WSC_F_SENDER));
         wsc__records_update(rel, wsc_msg_get(msgs[i], WSC_F_MESSAGE_ID), conn->user->id,
                             WSC_REC_DELIVERED, 1, WSC_OK);
     }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The ACK tracker: one entry per (message_id, receiver) sent with ACK.  An entry is sent to
+/* The ACK tracker: one entry per (sender, message_id, receiver) sent with ACK (a message_id
+ * is scoped to its sender, PROTOCOL.md §2).  An entry is sent to
  * every live connection of its receiver and waits on the timer wheel for an ACK; without one
  * it is resent with backoff, and after the last retry (or at once when the receiver is
  * offline) its failure handler decides: the offline store (default) or a FAILED outcome.
@@ -13,10 +14,20 @@
 #include "models/alloc.h"
 
 struct pkey {
+    const char *sender; /* "" when the message has none */
     const char *mid;
     const char *user;
 };
 
+static const char *
+sender_of(const wsc_msg *msg)
+{
+    const char *s = wsc_msg_get(msg, WSC_F_SENDER);
+    return s != NULL ? s : "";
+}
+
+/* The sender is left out of the hash: an ACK without one finds every sender's entry in the
+ * receiver's list (wsc__ack_acked). */
 static uint64_t
 pair_hash(const char *mid, const char *user)
 {
@@ -28,7 +39,8 @@ pending_eq(const wsc__hnode *n, const void *key)
 {
     const struct wsc__ack_pending *p = wsc_container_of(n, struct wsc__ack_pending, node);
     const struct pkey *k = key;
-    return strcmp(p->message_id, k->mid) == 0 && strcmp(p->user, k->user) == 0;
+    return strcmp(p->message_id, k->mid) == 0 && strcmp(p->user, k->user) == 0 &&
+           strcmp(sender_of(p->msg), k->sender) == 0;
 }
 
 static bool
@@ -38,11 +50,11 @@ user_eq(const wsc__hnode *n, const void *key)
 }
 
 struct wsc__ack_pending *
-wsc__ack_find(struct wsc__rel *rel, const char *message_id, const char *user)
+wsc__ack_find(struct wsc__rel *rel, const char *sender, const char *message_id, const char *user)
 {
     if (message_id == NULL || user == NULL)
         return NULL;
-    struct pkey k = {message_id, user};
+    struct pkey k = {sender != NULL ? sender : "", message_id, user};
     wsc__hnode *n = wsc__hmap_find(&rel->pending, pair_hash(message_id, user), pending_eq, &k);
     return n ? wsc_container_of(n, struct wsc__ack_pending, node) : NULL;
 }
@@ -263,7 +275,7 @@ wsc__ack_stored(struct wsc__ack_pending *p, wsc_err status)
     if (p->acked_storing) {
         /* The receiver has it: a copy the store kept meanwhile goes again. */
         if (status == WSC_OK)
-            wsc__offline_acked(rel, 0, p->user, p->message_id);
+            wsc__offline_acked(rel, 0, p->user, sender_of(p->msg), p->message_id);
         finish(p, WSC_DELIVERY_ACKED, WSC_OK);
         return;
     }
@@ -293,7 +305,7 @@ wsc__ack_start(struct wsc__rel *rel, const char *user, wsc_msg *msg, const wsc_a
                wsc_delivery_cb done, void *done_user, struct wsc__ack_pending **out)
 {
     const char *mid = wsc_msg_get(msg, WSC_F_MESSAGE_ID);
-    if (wsc__ack_find(rel, mid, user) != NULL)
+    if (wsc__ack_find(rel, wsc_msg_get(msg, WSC_F_SENDER), mid, user) != NULL)
         return WSC_ERR_EXISTS;
     size_t n = strlen(user);
     struct wsc__ack_pending *p = wsc__calloc(1, sizeof(*p) + n + 1);
@@ -340,19 +352,44 @@ wsc__ack_resend_user(struct wsc__rel *rel, wsc_conn *conn)
     }
 }
 
-bool
-wsc__ack_acked(struct wsc__rel *rel, const char *message_id, const char *user)
+/* One tracked entry ACKed. */
+static void
+acked_one(struct wsc__ack_pending *p)
 {
-    struct wsc__ack_pending *p = wsc__ack_find(rel, message_id, user);
-    if (p == NULL)
-        return false;
     if (p->phase == WSC__PH_STORING) {
         p->acked_storing = true;
-        return true;
+        return;
     }
-    wsc__records_update(rel, p->message_id, p->user, WSC_REC_ACKED, 0, WSC_OK);
+    wsc__records_update(p->rel, p->message_id, p->user, WSC_REC_ACKED, 0, WSC_OK);
     finish(p, WSC_DELIVERY_ACKED, WSC_OK);
-    return true;
+}
+
+size_t
+wsc__ack_acked(struct wsc__rel *rel, const char *sender, const char *message_id, const char *user)
+{
+    if (sender != NULL) {
+        struct wsc__ack_pending *p = wsc__ack_find(rel, sender, message_id, user);
+        if (p != NULL)
+            acked_one(p);
+        return p != NULL ? 1 : 0;
+    }
+    /* No sender named: every sender's message with that id to this user. */
+    struct wsc__ack_user *au = user_find(rel, user);
+    size_t n = 0;
+    if (au == NULL || message_id == NULL)
+        return 0;
+    struct wsc_list *pos, *tmp;
+    wsc_list_foreach_safe(pos, tmp, &au->list) {
+        struct wsc__ack_pending *p = wsc_container_of(pos, struct wsc__ack_pending, user_link);
+        if (strcmp(p->message_id, message_id) != 0)
+            continue;
+        bool last = tmp == &au->list; /* finishing the user's last entry frees au */
+        acked_one(p);
+        n++;
+        if (last)
+            break;
+    }
+    return n;
 }
 
 static struct wsc__ack_pending *

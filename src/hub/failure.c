@@ -112,7 +112,8 @@ wsc__rel_send_failed(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg, wsc_err why)
     /* A replayed offline message stays stored: nothing is lost, nothing to report. */
     if (src != NULL && strcmp(src, "offline") == 0)
         return;
-    struct wsc__ack_pending *p = wsc__ack_find(rel, wsc_msg_get(msg, WSC_F_MESSAGE_ID), user);
+    struct wsc__ack_pending *p = wsc__ack_find(rel, wsc_msg_get(msg, WSC_F_SENDER),
+                                               wsc_msg_get(msg, WSC_F_MESSAGE_ID), user);
     if (p != NULL && p->msg == msg) {
         /* Tracked: the timer decides what happens next; remember why for the handler. */
         p->last_error = why;

@@ -161,7 +161,8 @@ wsc__hub_on_text(wsc_hub *hub, wsc_conn *conn, const char *text, size_t len)
         wsc__proto_pong(&pong);
         send_ctl(hub, conn, pong);
     } else if (strcmp(type, "ack") == 0) {
-        wsc__rel_client_ack(hub, conn, wsc_msg_get(msg, WSC_F_MESSAGE_ID));
+        wsc__rel_client_ack(hub, conn, wsc_msg_get(msg, WSC_F_SENDER),
+                            wsc_msg_get(msg, WSC_F_MESSAGE_ID));
     } else if (strcmp(type, "pong") == 0) {
         /* Liveness only. */
     } else if (wsc__rel_inbound_duplicate(hub, conn, msg)) {

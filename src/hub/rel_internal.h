@@ -16,6 +16,7 @@
 
 #include "hub/ack_wheel.h"
 #include "hub/dedupe.h"
+#include "hub/replayed.h"
 #include "models/hmap.h"
 #include "models/list.h"
 
@@ -74,6 +75,7 @@ struct wsc__rel {
     struct wsc_list accepts; /* answers still counting their receivers (accept.c) */
     size_t stores_out;       /* store ops a graceful stop waits for */
     struct wsc__hub_dedupe dedupe;
+    struct wsc__replayed replayed; /* senders of replayed stored messages, until ACKed */
     wsc_failure_handlers handlers;
     wsc_store *store;
     bool own_store;
@@ -101,8 +103,9 @@ void wsc__rel_send_failed(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg, wsc_err wh
 /** conn is replaying: keeps msg (refs it) to be queued after the replay.  False when the
  *  message must be queued now. */
 bool wsc__rel_park(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg);
-/** An `ack` frame from conn's user. */
-void wsc__rel_client_ack(wsc_hub *hub, wsc_conn *conn, const char *message_id);
+/** An `ack` frame from conn's user (sender: the frame's `sender`, naming one of several
+ *  messages that share the id; NULL for all of them). */
+void wsc__rel_client_ack(wsc_hub *hub, wsc_conn *conn, const char *sender, const char *message_id);
 /** A client message seen before (inside the window): its receipt is sent again and true is
  *  returned (do not route).  Otherwise it is remembered and false returned. */
 bool wsc__rel_inbound_duplicate(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg);
@@ -152,12 +155,15 @@ wsc_err wsc__ack_post(wsc_hub *hub, const char *const *users, size_t n, const ch
 wsc_err wsc__ack_start(struct wsc__rel *rel, const char *user, wsc_msg *msg,
                        const wsc_ack_opts *opts, wsc_delivery_cb done, void *done_user,
                        struct wsc__ack_pending **out);
-struct wsc__ack_pending *wsc__ack_find(struct wsc__rel *rel, const char *message_id,
-                                       const char *user);
+/** The entry of (sender, message_id, user); sender NULL means the message has none. */
+struct wsc__ack_pending *wsc__ack_find(struct wsc__rel *rel, const char *sender,
+                                       const char *message_id, const char *user);
 /** Resends every pending message of conn's user to conn. */
 void wsc__ack_resend_user(struct wsc__rel *rel, wsc_conn *conn);
-/** An ACK for a tracked message; false when (message_id, user) is not tracked. */
-bool wsc__ack_acked(struct wsc__rel *rel, const char *message_id, const char *user);
+/** An ACK of user for message_id from sender, or from every sender when sender is NULL
+ *  (PROTOCOL.md §3).  Returns how many tracked entries it confirmed. */
+size_t wsc__ack_acked(struct wsc__rel *rel, const char *sender, const char *message_id,
+                      const char *user);
 /** Every pending message to the store (stop) or cancelled (free). */
 void wsc__ack_store_all(struct wsc__rel *rel);
 void wsc__ack_cancel_all(struct wsc__rel *rel);
@@ -214,10 +220,11 @@ void wsc__records_update(struct wsc__rel *rel, const char *message_id, const cha
  *  NULL) is told the result through wsc__ack_stored.  WSC_ERR_* when the op cannot start. */
 wsc_err wsc__offline_put(struct wsc__rel *rel, const char *user, wsc_msg *msg,
                          struct wsc__ack_pending *p);
-/** Removes (message_id, user) after an ACK that came on conn (0: none); unknown ones count as
- *  acks_unknown.  A replay of conn waiting for room resumes. */
+/** Removes the stored messages of user ACKed with message_id (from sender; NULL: every
+ *  sender's) after an ACK that came on conn (0: none); unknown ones count as acks_unknown.  A
+ *  replay of conn waiting for room resumes. */
 void wsc__offline_acked(struct wsc__rel *rel, wsc_conn_id conn, const char *user,
-                        const char *message_id);
+                        const char *sender, const char *message_id);
 /** A replay on conn may go on (room in the queue or, acked: an ACK of a stored message came
  *  on conn, freeing a slot of its window). */
 void wsc__offline_replay_resume(struct wsc__rel *rel, wsc_conn *conn, bool acked);

@@ -13,6 +13,8 @@
 #include "protocol/frames.h"
 
 #define WHEEL_SLOTS 1024
+/* Replayed stored messages whose sender is remembered until their ACK (replayed.h). */
+#define REPLAYED_MAX 65536
 
 static wsc_err
 attach_store(struct wsc__rel *rel, wsc_hub *hub)
@@ -44,6 +46,7 @@ wsc__rel_new(wsc_hub *hub)
     wsc_list_init(&rel->ops);
     wsc_list_init(&rel->accepts);
     wsc__hub_dedupe_init(&rel->dedupe, hub->cfg.dedupe_window, hub->cfg.dedupe_max_users);
+    wsc__replayed_init(&rel->replayed, REPLAYED_MAX);
     rel->rng = hub->cfg.rng_seed ? hub->cfg.rng_seed : wsc__wall_ms() ^ (uintptr_t)hub;
     hub->rel = rel;
     wsc_err err = wsc__wheel_init(&rel->wheel, WHEEL_SLOTS, hub->cfg.ack_tick_ms, wsc__now_ms());
@@ -80,6 +83,7 @@ wsc__rel_free(wsc_hub *hub)
     wsc__hmap_clear(&rel->pending);
     wsc__hmap_clear(&rel->users);
     wsc__hub_dedupe_free(&rel->dedupe);
+    wsc__replayed_free(&rel->replayed);
     hub->rel = NULL;
     wsc__free(rel);
 }
@@ -124,14 +128,16 @@ wsc__rel_park(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
 }
 
 void
-wsc__rel_client_ack(wsc_hub *hub, wsc_conn *conn, const char *message_id)
+wsc__rel_client_ack(wsc_hub *hub, wsc_conn *conn, const char *sender, const char *message_id)
 {
     struct wsc__rel *rel = hub->rel;
     if (rel == NULL || message_id == NULL)
         return;
     /* Any connection of the receiver counts: the key is (message_id, user). */
-    if (!wsc__ack_acked(rel, message_id, conn->user->id))
-        wsc__offline_acked(rel, conn->id, conn->user->id, message_id);
+    if (sender != NULL && sender[0] == '\0')
+        sender = NULL;
+    if (wsc__ack_acked(rel, sender, message_id, conn->user->id) == 0)
+        wsc__offline_acked(rel, conn->id, conn->user->id, sender, message_id);
 }
 
 static const char *const receipt_names[] = {NULL, "delivered", "stored", "rejected"};

@@ -161,6 +161,16 @@ test_client_hub__require_ack_is_acked_and_deduped(void **state)
     thub_run_for(&t, 50);
     assert_int_equal(b.messages, 1);
     assert_string_equal(b.last_content, "once");
+    /* The same message_id from another sender is another message (PROTOCOL.md §2). */
+    wsc_msg *m = NULL;
+    assert_int_equal(wsc_msg_new_text(&m, "notice", "other sender"), WSC_OK);
+    wsc_msg_set(m, WSC_F_MESSAGE_ID, "dup-1");
+    wsc_msg_set(m, WSC_F_SENDER, "carol");
+    wsc_msg_set_require_ack(m, true);
+    assert_int_equal(wsc_hub_send_to_user(t.hub, "bob", m, NULL), WSC_OK);
+    wsc_msg_unref(m);
+    assert_true(thub_wait_ge(&t, &b.messages, 2, 3000));
+    assert_string_equal(b.last_content, "other sender");
     wsc_client_free(b.c);
     thub_free(&t);
 }

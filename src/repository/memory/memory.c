@@ -139,7 +139,9 @@ user_add(struct mem_store *ms, const char *uid, struct mem_user **out)
 static wsc_err
 do_store(struct mem_store *ms, const char *uid, wsc_msg *msg)
 {
-    const char *mid = wsc_msg_get(msg, WSC_F_MESSAGE_ID);
+    char mid[WSC_MSG_KEY_MAX]; /* the key: (sender, message_id) */
+    if (wsc_msg_key_of(msg, mid, sizeof(mid)) != WSC_OK)
+        return WSC_ERR_INVALID;
     struct mem_user *u = user_get(ms, uid);
     if (u != NULL && wsc__mem_find(&u->by_mid, mid) != NULL)
         return WSC_OK;

@@ -44,7 +44,8 @@ off_store(struct wsc_offline_repo *repo, const char *uid, wsc_msg *msg, wsc_repo
           void *user)
 {
     struct my_store *ms = ms_of(repo);
-    if (!wsc__str_ok(uid) || cb == NULL)
+    char key[WSC_MSG_KEY_MAX]; /* (sender, message_id) */
+    if (!wsc__str_ok(uid) || cb == NULL || wsc_msg_key_of(msg, key, sizeof(key)) != WSC_OK)
         return WSC_ERR_INVALID;
     wsc_buf json = {0};
     wsc_err err = wsc__offline_encode(msg, &json);
@@ -54,7 +55,7 @@ off_store(struct wsc_offline_repo *repo, const char *uid, wsc_msg *msg, wsc_repo
     struct my_job *job = wsc__my_job_new(MY_OFF_INSERT, store_run, wsc__my_done_ok);
     if (job != NULL) {
         wsc__my_arg_str(job, uid);
-        wsc__my_arg_str(job, wsc_msg_get(msg, WSC_F_MESSAGE_ID));
+        wsc__my_arg_str(job, key);
         wsc__my_arg_strn(job, json.data, json.len);
         wsc__my_arg_i64(job, now);
         wsc__my_arg_i64(job, now + (int64_t)ms->base.cfg.offline_ttl_ms);

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* Offline messages in Redis, per user (keys share the hash tag {user} so that one script
  * touches one slot):
- *   wsc:off:{<user>}:z  ZSET  message_id -> sequence (the cursor; store order)
- *   wsc:off:{<user>}:h  HASH  message_id -> "<expires_ms> <message JSON>"
+ *   wsc:off:{<user>}:z  ZSET  key -> sequence (the cursor; store order)
+ *   wsc:off:{<user>}:h  HASH  key -> "<expires_ms> <message JSON>"
+ * where key is wsc_msg_key(sender, message_id) (wsc/msg.h: message_ids are scoped to their
+ * sender). 
  *   wsc:off:{<user>}:q  STRING the user's last sequence number
  * Every script declares its KEYS; each store renews the TTL of all three keys.  Expired
  * messages are purged from the head (one TTL per store, so the head expires first). */
@@ -93,7 +95,8 @@ wsc_err
 wsc__rs_offline_store(struct redis_store *rs, const char *uid, wsc_msg *msg, const char *pend_key,
                       const char *marker, wsc_repo_done_cb cb, void *user)
 {
-    if (!wsc__str_ok(uid))
+    char key[WSC_MSG_KEY_MAX]; /* (sender, message_id) */
+    if (!wsc__str_ok(uid) || wsc_msg_key_of(msg, key, sizeof(key)) != WSC_OK)
         return WSC_ERR_INVALID;
     wsc_buf json = {0};
     wsc_err err = wsc__offline_encode(msg, &json);
@@ -114,8 +117,7 @@ wsc__rs_offline_store(struct redis_store *rs, const char *uid, wsc_msg *msg, con
         snprintf(ttl, sizeof(ttl), "%" PRIu64, rs->base.cfg.offline_ttl_ms);
         struct keys k;
         make_keys(uid, &k);
-        const char *args[] = {k.z, k.h, k.q,  pend_key, wsc_msg_get(msg, WSC_F_MESSAGE_ID),
-                              val, max, nows, ttl,      marker};
+        const char *args[] = {k.z, k.h, k.q, pend_key, key, val, max, nows, ttl, marker};
         if (marker != NULL)
             wsc__rs_eval(rs, req, store_lua, 4, 10, args, parse_store);
         else {

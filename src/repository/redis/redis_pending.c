@@ -47,10 +47,10 @@ wsc__rs_pending_store(wsc_store *redis, const char *user_id, wsc_msg *msg, wsc_r
                       void *user)
 {
     struct redis_store *rs = rs_of(redis);
-    const char *mid = msg != NULL ? wsc_msg_get(msg, WSC_F_MESSAGE_ID) : NULL;
-    if (rs == NULL || !wsc__str_ok(user_id) || !wsc__str_ok(mid))
+    char mid[WSC_MSG_KEY_MAX]; /* the message's key: (sender, message_id) */
+    if (rs == NULL || !wsc__str_ok(user_id) || wsc_msg_key_of(msg, mid, sizeof(mid)) != WSC_OK)
         return WSC_ERR_INVALID;
-    char marker[1100];
+    char marker[WSC_MSG_KEY_MAX + 800];
     make_marker('s', user_id, mid, marker, sizeof(marker));
     return wsc__rs_offline_store(rs, user_id, msg, WSC__PEND_KEY, marker, cb, user);
 }
@@ -74,7 +74,7 @@ wsc__rs_pending_mark_remove(wsc_store *redis, const char *user_id, const char *m
         wsc__req_new(&rs->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
     if (err != WSC_OK)
         return err;
-    char marker[1100], now[24], ttl[24];
+    char marker[WSC_MSG_KEY_MAX + 800], now[24], ttl[24];
     make_marker('r', user_id, message_id, marker, sizeof(marker));
     snprintf(now, sizeof(now), "%" PRIu64, wsc__wall_ms());
     snprintf(ttl, sizeof(ttl), "%" PRIu64, rs->base.cfg.offline_ttl_ms);
@@ -176,7 +176,7 @@ wsc__rs_pending_done(wsc_store *redis, char op, const char *uid, const char *mid
         wsc__req_new(&rs->base, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, &req);
     if (err != WSC_OK)
         return err;
-    char key[900], marker[1100];
+    char key[900], marker[WSC_MSG_KEY_MAX + 800];
     body_key(uid, key, sizeof(key));
     make_marker(op, uid, mid, marker, sizeof(marker));
     const char *args[] = {WSC__PEND_KEY, key, marker, mid};
