@@ -4,7 +4,7 @@
  *   wsc:off:{<user>}:z  ZSET  key -> sequence (the cursor; store order)
  *   wsc:off:{<user>}:h  HASH  key -> "<expires_ms> <message JSON>"
  * where key is wsc_msg_key(sender, message_id) (wsc/msg.h: message_ids are scoped to their
- * sender). 
+ * sender).
  *   wsc:off:{<user>}:q  STRING the user's last sequence number
  * Every script declares its KEYS; each store renews the TTL of all three keys.  Expired
  * messages are purged from the head (one TTL per store, so the head expires first). */
