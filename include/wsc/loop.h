@@ -73,7 +73,8 @@ WSC_API void wsc_loop_stop(wsc_loop *loop);
 /** Monotonic milliseconds as the loop sees them. */
 WSC_API uint64_t wsc_loop_now_ms(const wsc_loop *loop);
 
-/** True when called on the thread currently running the loop. */
+/** True when called on the thread currently running the loop, or, while it is not running,
+ *  on the thread that last ran it (the creating thread before the first run).  Any thread. */
 WSC_API bool wsc_loop_is_loop_thread(const wsc_loop *loop);
 
 #ifdef __cplusplus

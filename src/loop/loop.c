@@ -31,7 +31,9 @@ struct wsc_loop {
     struct lws_vhost *vh;
     pthread_mutex_t lock; /* guards the post queue */
     struct post *head, *tail;
-    pthread_t owner; /* the thread that runs (or last ran) the loop */
+    /* The thread that runs (or last ran, or created) the loop: written by wsc_loop_run and
+     * wsc_loop_run_once, read by wsc_loop_is_loop_thread on any thread. */
+    _Atomic(pthread_t) owner;
     atomic_int stop;
     atomic_int running;
     unsigned attached;
@@ -216,7 +218,7 @@ wsc_loop_new_ex(wsc_loop **out, const wsc_loop_config *cfg)
     if (loop == NULL)
         return WSC_ERR_NOMEM;
     pthread_mutex_init(&loop->lock, NULL);
-    loop->owner = pthread_self();
+    atomic_init(&loop->owner, pthread_self());
     loop->backend = backend;
 
     lws_set_log_level(LLL_ERR, lws_log_json);
@@ -296,7 +298,7 @@ wsc_loop_run(wsc_loop *loop)
         return WSC_ERR_INVALID;
     if (atomic_load(&loop->running))
         return WSC_ERR_STATE;
-    loop->owner = pthread_self();
+    atomic_store(&loop->owner, pthread_self());
     atomic_store(&loop->running, 1);
     while (!atomic_exchange(&loop->stop, 0)) {
         /* One round each, so that a stop (which also wakes the loop) is seen at once. */
@@ -316,7 +318,7 @@ wsc_loop_run_once(wsc_loop *loop, int timeout_ms)
         return WSC_ERR_INVALID;
     if (atomic_load(&loop->running))
         return WSC_ERR_STATE;
-    loop->owner = pthread_self();
+    atomic_store(&loop->owner, pthread_self());
     atomic_store(&loop->running, 1);
     int r = 0;
     if (loop->evloop != NULL) {
@@ -351,7 +353,7 @@ wsc_loop_now_ms(const wsc_loop *loop)
 bool
 wsc_loop_is_loop_thread(const wsc_loop *loop)
 {
-    return loop != NULL && pthread_equal(pthread_self(), loop->owner);
+    return loop != NULL && pthread_equal(pthread_self(), atomic_load(&loop->owner));
 }
 
 struct lws_context *
