@@ -34,6 +34,10 @@ typedef struct wsc_loop_config {
      *  Bounding it keeps bursts of handshakes from fragmenting the heap that long-lived
      *  connections then sit in.  Default 64; 0 = one per descriptor (lws's default). */
     unsigned max_handshakes;
+    /** Work handed to the loop from other threads (sends, stops) that may wait for it at once;
+     *  beyond it such calls return WSC_ERR_BUSY and queue nothing.  The loop is woken once
+     *  per batch and runs everything waiting in one go.  Default 65536; 0 means the default. */
+    unsigned max_posts;
 } wsc_loop_config;
 
 /** Sets every field of cfg to its default. */
