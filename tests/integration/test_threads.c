@@ -74,7 +74,16 @@ sender_main(void *arg)
 struct client_rec {
     int connected;
     int failed;
+    int sent;
 };
+
+static void
+on_client_sent(wsc_client *c, uint64_t id, const wsc_msg *msg, const void *data, size_t len,
+               void *user)
+{
+    (void)c, (void)id, (void)msg, (void)data, (void)len;
+    ((struct client_rec *)user)->sent++;
+}
 
 static void
 on_connected(wsc_client *c, void *user)
@@ -110,6 +119,9 @@ connect_client(thub *t, struct client_rec *rec)
     cfg.queue_max_bytes = 64u << 20;
     cfg.on_connected = on_connected;
     cfg.on_send_failed = on_client_send_failed;
+    cfg.on_sent = on_client_sent;
+    cfg.reconnect.min_delay_ms = 5;
+    cfg.reconnect.max_delay_ms = 20;
     cfg.user = rec;
     wsc_client *c = NULL;
     assert_int_equal(wsc_client_new(&c, &cfg), WSC_OK);
@@ -204,6 +216,101 @@ test_threads__eight_into_hub_and_eight_into_client(void **state)
     thub_free(&t);
 }
 
+/* Client sends from 8 threads while the hub drops the client's connection three times: the
+ * client's state changes on the loop while the threads read it.  Every accepted frame ends in
+ * exactly one of on_sent / on_send_failed, and the queue empties. */
+struct churn {
+    wsc_client *client;
+    pthread_barrier_t *start;
+    int accepted, refused;
+};
+
+static void *
+churn_main(void *arg)
+{
+    struct churn *ch = arg;
+    pthread_barrier_wait(ch->start);
+    for (int k = 0; k < PER_THREAD; k++) {
+        wsc_msg *m = NULL;
+        wsc_err err = wsc_msg_new_text(&m, "text", "churn");
+        if (err == WSC_OK)
+            err = wsc_msg_set(m, WSC_F_RECEIVER, "a");
+        if (err == WSC_OK)
+            err = wsc_client_send_msg(ch->client, m, NULL);
+        wsc_msg_unref(m);
+        ch->accepted += err == WSC_OK;
+        ch->refused += err != WSC_OK;
+    }
+    return NULL;
+}
+
+struct above {
+    const int *value;
+    int than;
+};
+
+static bool
+is_above(void *arg)
+{
+    const struct above *ab = arg;
+    return *ab->value > ab->than;
+}
+
+struct settled {
+    const struct client_rec *rec;
+    int total;
+};
+
+static bool
+all_settled(void *arg)
+{
+    const struct settled *st = arg;
+    return st->rec->sent + st->rec->failed >= st->total;
+}
+
+static void
+test_threads__client_sends_while_it_reconnects(void **state)
+{
+    (void)state;
+    thub t;
+    wsc_hub_config cfg;
+    thub_config(&t, &cfg);
+    cfg.queue_max_count = 4 * SENDERS * PER_THREAD;
+    cfg.queue_max_bytes = 64u << 20;
+    thub_start(&t, &cfg);
+    (void)thub_open(&t, "a", NULL);
+    struct client_rec rec = {0};
+    wsc_client *c = connect_client(&t, &rec);
+    pthread_barrier_t start;
+    pthread_barrier_init(&start, NULL, SENDERS + 1);
+    struct churn ch[SENDERS];
+    pthread_t th[SENDERS];
+    for (int i = 0; i < SENDERS; i++) {
+        ch[i] = (struct churn){c, &start, 0, 0};
+        assert_int_equal(pthread_create(&th[i], NULL, churn_main, &ch[i]), 0);
+    }
+    pthread_barrier_wait(&start);
+    for (int drop = 0; drop < 3; drop++) {
+        struct above back = {&rec.connected, rec.connected};
+        wsc_conn_id id = t.conn_ids[t.connects - 1]; /* the client's, the last to connect */
+        assert_int_equal(wsc_hub_close_conn(t.hub, id, 1011, "churn"), WSC_OK);
+        assert_true(thub_wait(&t, is_above, &back, 5000));
+    }
+    int total = 0;
+    for (int i = 0; i < SENDERS; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(ch[i].refused, 0);
+        total += ch[i].accepted;
+    }
+    pthread_barrier_destroy(&start);
+    struct settled st = {&rec, total};
+    assert_true(thub_wait(&t, all_settled, &st, 30000));
+    assert_int_equal(rec.sent + rec.failed, total);
+    assert_int_equal(wsc_client_queue_count(c), 0);
+    wsc_client_free(c);
+    thub_free(&t);
+}
+
 struct flood {
     wsc_hub *hub;
     int tries, accepted, busy, other;
@@ -269,6 +376,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_threads__eight_into_hub_and_eight_into_client),
+        cmocka_unit_test(test_threads__client_sends_while_it_reconnects),
         cmocka_unit_test(
             test_threads__hub_sends_beyond_the_post_bound_are_busy_and_the_rest_arrive),
     };
