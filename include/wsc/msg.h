@@ -9,7 +9,10 @@
  * A frozen message may be read, referenced, unreferenced and sent again from any number of
  * threads at once; two threads sending the same open message at the same moment is fine too
  * (the encoding is done once: the first encoder's bytes are kept, wsc_msg_is_frozen() then holds
- * on every thread).  wsc_msg_ref() and wsc_msg_unref() are atomic.  The ACK sends of
+ * on every thread).  One exception: a hub writes the WebSocket header into the headroom of the
+ * shared encoded bytes, so hubs on two different loops (threads) must not write the same message
+ * at the same moment; clone it for the second loop.  wsc_msg_ref() and wsc_msg_unref() are
+ * atomic.  The ACK sends of
  * wsc/reliability.h called off the loop thread send a copy and leave the message open. */
 #ifndef WSC_MSG_H
 #define WSC_MSG_H
