@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh Debian 12 machine: installs what is missing, checks the
-# formatting, builds and tests the normal (dev) and the sanitizer (asan: ASan + UBSan) builds.
+# formatting, builds and tests the normal (dev) and the sanitizer (asan: ASan + UBSan) builds,
+# and the threaded tests under ThreadSanitizer (tsan).
 # Tests that need Redis or MariaDB get servers started here on 127.0.0.1 with throw-away data
 # directories (scripts/services.sh), stopped again on exit.
 set -euo pipefail
@@ -26,6 +27,10 @@ for preset in dev asan; do
     cmake --build --preset "$preset" -j"$jobs"
     ctest --preset "$preset" -j"$jobs"
 done
+echo "== tsan: the threaded tests (label threads) under ThreadSanitizer, 0 reports"
+cmake --preset tsan >/dev/null
+cmake --build --preset tsan -j"$jobs" --target wsc_threads_tests
+ctest --preset tsan -L threads -j"$jobs"
 echo "== install: the CMake package wsc::wsc and wsc.pc work for a program outside the tree"
 prefix=$(mktemp -d "${TMPDIR:-/tmp}/wsc-prefix.XXXXXX")
 cmake --install build/dev --prefix "$prefix" >/dev/null
@@ -35,4 +40,4 @@ LD_LIBRARY_PATH="$prefix/lib" "$prefix/consumer/c"
 cc tests/install/main.c -o "$prefix/c-pc" $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs wsc)
 LD_LIBRARY_PATH="$prefix/lib" "$prefix/c-pc"
 rm -rf "$prefix"
-echo "== all tests passed (dev and asan, install)"
+echo "== all tests passed (dev, asan, tsan threads, install)"

@@ -169,7 +169,8 @@ WSC_API wsc_err wsc_client_send_text(wsc_client *c, const char *text, size_t len
 WSC_API wsc_err wsc_client_send_binary(wsc_client *c, const void *data, size_t len,
                                        uint64_t *id_out);
 
-/** Queues a hub message (adds its own reference; the message is encoded and frozen).  If it has
+/** Queues a hub message (adds its own reference; the message is encoded and frozen on the
+ *  calling thread before the call returns, see wsc/msg.h "Threads").  If it has
  *  require_ack, a message_id is set when missing (WSC_ERR_INVALID if it is frozen without one)
  *  and a receipt is awaited: on_receipt runs once for it.  Urgent and critical messages go ahead
  *  of queued normal traffic.  Any thread.  Errors as wsc_client_send_text(). */

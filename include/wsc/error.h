@@ -32,7 +32,8 @@ extern "C" {
     X(PROTOCOL, 16, false, "protocol violation")               \
     X(OFFLINE, 17, true, "user offline")                       \
     X(STORE, 18, true, "temporary storage failure")            \
-    X(INTERNAL, 19, false, "internal error")
+    X(INTERNAL, 19, false, "internal error")                   \
+    X(BUSY, 20, true, "busy: too much work waiting, try again later")
 
 /** Result of every call that can fail.  WSC_OK is 0. */
 typedef enum wsc_err {

@@ -200,7 +200,11 @@ WSC_API const char *wsc_hub_last_error(const wsc_hub *hub);
 /* --- sending: any thread.  On the loop thread n_queued (may be NULL) gets the number of
  * connections the message was queued to and WSC_ERR_NOT_FOUND is returned when there were
  * none; from another thread the work is handed to the loop, WSC_OK is returned and failures
- * reach on_send_failed.  The hub takes its own references to msg; the caller keeps theirs. */
+ * reach on_send_failed.  The hub takes its own references to msg; the caller keeps theirs.
+ * Every send encodes and freezes msg on the calling thread first (wsc/msg.h, "Threads").
+ * Also WSC_ERR_NOMEM (encoding, or the hand-over), and from another thread WSC_ERR_BUSY when
+ * the loop's post queue is full (wsc_loop_config.max_posts): nothing was queued; try again
+ * once the loop has caught up. */
 
 /** Every connection of user_id (or only the one whose client id is the message's
  *  receiver_client, when set). */

@@ -34,6 +34,10 @@ typedef struct wsc_loop_config {
      *  Bounding it keeps bursts of handshakes from fragmenting the heap that long-lived
      *  connections then sit in.  Default 64; 0 = one per descriptor (lws's default). */
     unsigned max_handshakes;
+    /** Work handed to the loop from other threads (sends, stops) that may wait for it at once;
+     *  beyond it such calls return WSC_ERR_BUSY and queue nothing.  The loop is woken once
+     *  per batch and runs everything waiting in one go.  Default 65536; 0 means the default. */
+    unsigned max_posts;
 } wsc_loop_config;
 
 /** Sets every field of cfg to its default. */
@@ -73,7 +77,8 @@ WSC_API void wsc_loop_stop(wsc_loop *loop);
 /** Monotonic milliseconds as the loop sees them. */
 WSC_API uint64_t wsc_loop_now_ms(const wsc_loop *loop);
 
-/** True when called on the thread currently running the loop. */
+/** True when called on the thread currently running the loop, or, while it is not running,
+ *  on the thread that last ran it (the creating thread before the first run).  Any thread. */
 WSC_API bool wsc_loop_is_loop_thread(const wsc_loop *loop);
 
 #ifdef __cplusplus

@@ -1,5 +1,19 @@
 /* SPDX-License-Identifier: MIT */
-/* The message: one protocol frame (PROTOCOL.md §2), refcounted, immutable once sent. */
+/* The message: one protocol frame (PROTOCOL.md §2), refcounted, immutable once sent.
+ *
+ * Threads.  A message is open (setters work) until it is frozen, then immutable.  An open
+ * message belongs to one thread at a time: do not call a setter while another thread uses the
+ * message.  Every send call (wsc_hub_send_*, wsc_hub_broadcast, wsc_client_send_msg) encodes
+ * and freezes the message on the calling thread before it returns, whichever thread that is,
+ * so after a send the caller's setters fail with WSC_ERR_STATE instead of racing with the loop.
+ * A frozen message may be read, referenced, unreferenced and sent again from any number of
+ * threads at once; two threads sending the same open message at the same moment is fine too
+ * (the encoding is done once: the first encoder's bytes are kept, wsc_msg_is_frozen() then holds
+ * on every thread).  One exception: a hub writes the WebSocket header into the headroom of the
+ * shared encoded bytes, so hubs on two different loops (threads) must not write the same message
+ * at the same moment; clone it for the second loop.  wsc_msg_ref() and wsc_msg_unref() are
+ * atomic.  The ACK sends of
+ * wsc/reliability.h called off the loop thread send a copy and leave the message open. */
 #ifndef WSC_MSG_H
 #define WSC_MSG_H
 
@@ -83,7 +97,8 @@ WSC_API void wsc_msg_unref(wsc_msg *msg);
 /** A new message with the same content, one reference, not frozen. */
 WSC_API wsc_err wsc_msg_clone(const wsc_msg *msg, wsc_msg **out);
 
-/** True once the message has been encoded for sending; setters then return WSC_ERR_STATE. */
+/** True once the message has been encoded for sending; setters then return WSC_ERR_STATE.
+ *  Any thread: once true on one thread, true on every thread (see Threads above). */
 WSC_API bool wsc_msg_is_frozen(const wsc_msg *msg);
 
 /** True for messages made with wsc_msg_new_binary(). */

@@ -76,7 +76,8 @@ typedef void (*wsc_delivery_cb)(wsc_err status, const wsc_delivery *d, void *use
  *  Any thread: off the loop thread the call copies msg (the caller's message is left as it
  *  is: a missing message_id is set on the copy, and done's wsc_delivery names it), user_id
  *  and opts, and hands the send to the loop; it returns WSC_ERR_INVALID or WSC_ERR_NOMEM, or
- *  WSC_ERR_STATE when the loop is being freed.  What the loop then refuses arrives in done
+ *  WSC_ERR_BUSY when the loop's post queue is full (wsc_loop_config.max_posts; done never
+ *  runs then).  What the loop then refuses arrives in done
  *  (FAILED): WSC_ERR_EXISTS, WSC_ERR_STATE (hub stopping), WSC_ERR_CANCELED (hub freed). */
 WSC_API wsc_err wsc_hub_send_to_user_ack(wsc_hub *hub, const char *user_id, wsc_msg *msg,
                                          const wsc_ack_opts *opts, wsc_delivery_cb done,

@@ -43,9 +43,13 @@ WSC_API wsc_err wsc_repo_memory_new(wsc_loop *loop, const wsc_store_config *cfg,
  *  "mysql://user:password@host:port/database" (or "hybrid:<redis URL>|<mysql URL>",
  *  wsc_store_open_hybrid).  Returns at once; Redis and MySQL connect in
  *  the background and reconnect with backoff, ops issued meanwhile wait up to the command
- *  timeout.  A MySQL store owns one worker thread (the connector blocks; the loop never
- *  does), started here and joined by wsc_store_close() (docs/storage.md).
- *  WSC_ERR_INVALID (bad url), WSC_ERR_NOMEM, WSC_ERR_IO. */
+ *  timeout.  A Redis host name is resolved here, once, on the calling thread (this blocks:
+ *  call it before running the loop or off the loop thread, or give a numeric address);
+ *  connects and reconnects on the loop use that address and never resolve.  A MySQL store
+ *  owns one worker thread (the connector blocks; the loop never does), started here and
+ *  joined by wsc_store_close() (docs/storage.md).
+ *  WSC_ERR_INVALID (bad url), WSC_ERR_NOMEM, WSC_ERR_IO (also: a Redis host name that does
+ *  not resolve). */
 WSC_API wsc_err wsc_store_open(wsc_loop *loop, const char *url, const wsc_store_config *cfg,
                                wsc_store **out);
 

@@ -6,6 +6,7 @@
 #define WSC_CLIENT_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include <wsc/client.h>
@@ -41,13 +42,14 @@ struct wsc_client {
     int port;
     bool tls;
 
-    wsc_client_state state;
-    struct lws *wsi;  /* the current attempt or connection */
-    bool established; /* wsi reached the open WebSocket */
-    bool closing;     /* wsc_client_close() was called */
-    bool close_sent;  /* our close frame is on its way */
-    bool drop;        /* kill the connection (keepalive timeout) */
-    int close_code;   /* what ends this connection */
+    /* Written on the loop, read by senders on any thread (and wsc_client_state_get): atomic. */
+    _Atomic(wsc_client_state) state;
+    struct lws *wsi;     /* the current attempt or connection */
+    bool established;    /* wsi reached the open WebSocket */
+    atomic_bool closing; /* wsc_client_close() was called (read by senders too) */
+    bool close_sent;     /* our close frame is on its way */
+    bool drop;           /* kill the connection (keepalive timeout) */
+    int close_code;      /* what ends this connection */
     char close_reason[128];
     int http_status;  /* of a refused upgrade */
     unsigned attempt; /* consecutive failed attempts since the last open */

@@ -53,7 +53,7 @@ enqueue(wsc_client *c, struct wsc__citem *it, uint64_t *id_out)
         *id_out = it->id;
     if (on_loop) {
         wsc__client_want_write(c);
-    } else if (post && wsc__loop_post(c->loop, kick_cb, c) != WSC_OK) {
+    } else if (post && wsc__loop_post_control(c->loop, kick_cb, c) != WSC_OK) {
         /* The frame stays queued and leaves with the next write. */
         pthread_mutex_lock(&c->lock);
         c->kick_posted = false;

@@ -118,5 +118,5 @@ wsc_hub_stop(wsc_hub *hub)
     if (wsc_loop_is_loop_thread(hub->loop))
         stop_on_loop(hub);
     else
-        wsc__loop_post(hub->loop, stop_on_loop, hub);
+        wsc__loop_post_control(hub->loop, stop_on_loop, hub);
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Routing: to a user's connections, a group's members, or everyone.  The public send calls run
- * here directly on the loop thread; from other threads they are handed to the loop. */
+ * here directly on the loop thread; from other threads they are handed to the loop as one job
+ * (one allocation holding the strings) on the loop's bounded post queue.  Either way the message
+ * is encoded and frozen on the calling thread before the call returns (msg.h). */
 #include <string.h>
 
 #include "hub/hub_internal.h"
@@ -86,8 +88,8 @@ struct send_job {
     enum job_kind kind;
     wsc_msg *msg;
     wsc_conn_id conn;
-    char *target;  /* user or group */
-    char *exclude; /* group: excluded user */
+    char *target;  /* user or group: in the job's own block */
+    char *exclude; /* group: excluded user, in the job's own block */
     char **users;
     size_t n_users;
 };
@@ -96,8 +98,6 @@ static void
 job_free(struct send_job *j)
 {
     wsc_msg_unref(j->msg);
-    wsc__free(j->target);
-    wsc__free(j->exclude);
     for (size_t i = 0; i < j->n_users; i++)
         wsc__free(j->users[i]);
     wsc__free(j->users);
@@ -145,7 +145,8 @@ job_run_posted(void *arg)
     job_free(j);
 }
 
-/* Hands j to the loop thread; always consumes j. */
+/* Hands j to the loop thread; always consumes j.  WSC_ERR_BUSY when the loop's post queue is
+ * full (wsc_loop_config.max_posts). */
 static wsc_err
 submit(struct send_job *j, size_t *n_queued)
 {
@@ -172,21 +173,38 @@ on_loop(const wsc_hub *hub)
     return wsc_loop_is_loop_thread(hub->loop);
 }
 
+/* Every send freezes msg on the caller's thread, so that the loop only ever reads it and the
+ * caller's later setters fail (WSC_ERR_STATE) instead of racing with the loop. */
+static wsc_err
+freeze(wsc_msg *msg)
+{
+    return wsc__msg_encode(msg);
+}
+
+static char *
+copy_into(char **at, const char *s)
+{
+    if (s == NULL)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *p = memcpy(*at, s, n);
+    *at += n;
+    return p;
+}
+
 static struct send_job *
 job_new(wsc_hub *hub, enum job_kind kind, wsc_msg *msg, const char *target, const char *exclude)
 {
-    struct send_job *j = wsc__calloc(1, sizeof(*j));
+    size_t extra = (target ? strlen(target) + 1 : 0) + (exclude ? strlen(exclude) + 1 : 0);
+    struct send_job *j = wsc__calloc(1, sizeof(*j) + extra);
     if (j == NULL)
         return NULL;
+    char *at = (char *)(j + 1);
     j->hub = hub;
     j->kind = kind;
     j->msg = wsc_msg_ref(msg);
-    j->target = wsc__strdup(target);
-    j->exclude = wsc__strdup(exclude);
-    if ((target && !j->target) || (exclude && !j->exclude)) {
-        job_free(j);
-        return NULL;
-    }
+    j->target = copy_into(&at, target);
+    j->exclude = copy_into(&at, exclude);
     return j;
 }
 
@@ -195,6 +213,8 @@ wsc_hub_send_to_user(wsc_hub *hub, const char *user_id, wsc_msg *msg, size_t *n_
 {
     if (hub == NULL || user_id == NULL || msg == NULL)
         return WSC_ERR_INVALID;
+    if (freeze(msg) != WSC_OK)
+        return WSC_ERR_NOMEM;
     if (on_loop(hub))
         return direct(route_direct(hub, user_id, msg), n_queued);
     struct send_job *j = job_new(hub, JOB_USER, msg, user_id, NULL);
@@ -207,6 +227,8 @@ wsc_hub_send_to_users(wsc_hub *hub, const char *const *user_ids, size_t n_users,
 {
     if (hub == NULL || (user_ids == NULL && n_users > 0) || msg == NULL)
         return WSC_ERR_INVALID;
+    if (freeze(msg) != WSC_OK)
+        return WSC_ERR_NOMEM;
     if (on_loop(hub))
         return direct(route_users(hub, user_ids, n_users, msg), n_queued);
     struct send_job *j = job_new(hub, JOB_USERS, msg, NULL, NULL);
@@ -233,6 +255,8 @@ wsc_hub_send_to_group(wsc_hub *hub, const char *group_id, wsc_msg *msg, const ch
 {
     if (hub == NULL || group_id == NULL || msg == NULL)
         return WSC_ERR_INVALID;
+    if (freeze(msg) != WSC_OK)
+        return WSC_ERR_NOMEM;
     if (on_loop(hub))
         return direct(wsc__hub_route_group(hub, group_id, msg, exclude_user, NULL), n_queued);
     struct send_job *j = job_new(hub, JOB_GROUP, msg, group_id, exclude_user);
@@ -244,6 +268,8 @@ wsc_hub_broadcast(wsc_hub *hub, wsc_msg *msg, size_t *n_queued)
 {
     if (hub == NULL || msg == NULL)
         return WSC_ERR_INVALID;
+    if (freeze(msg) != WSC_OK)
+        return WSC_ERR_NOMEM;
     if (on_loop(hub))
         return direct(wsc__hub_route_all(hub, msg, NULL), n_queued);
     struct send_job *j = job_new(hub, JOB_ALL, msg, NULL, NULL);
@@ -255,6 +281,8 @@ wsc_hub_send_to_conn(wsc_hub *hub, wsc_conn_id conn, wsc_msg *msg)
 {
     if (hub == NULL || conn == 0 || msg == NULL)
         return WSC_ERR_INVALID;
+    if (freeze(msg) != WSC_OK)
+        return WSC_ERR_NOMEM;
     if (on_loop(hub)) {
         wsc_conn *c = wsc__hub_conn_find(hub, conn);
         if (c == NULL)

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* wsc_loop: one lws context serviced on one thread.  It owns a listener-less vhost whose only
  * protocol dispatches to per-connection handlers and drains the queue of work posted from other
- * threads (woken through lws_cancel_service).  Two backends: lws's own poll() loop, serviced
- * with lws_service(), and lws on its libev plugin over a libev loop of ours (loop_ev.c) that
- * runs on epoll.  Timers (lws_sul), wake-ups and adopted descriptors are lws's on both. */
+ * threads (loop_post.c; woken through lws_cancel_service once per batch).  Two backends: lws's own
+ * poll() loop, serviced with lws_service(), and lws on its libev plugin over a libev loop of ours
+ * (loop_ev.c) that runs on epoll.  Timers (lws_sul), wake-ups and adopted descriptors are lws's on
+ * both. */
 #include "loop/loop.h"
 
 #include <pthread.h>
@@ -14,24 +15,20 @@
 #include <time.h>
 
 #include "loop/loop_ev.h"
+#include "loop/loop_post.h"
 #include "models/alloc.h"
 
 /* The backend WSC_LOOP_DEFAULT means when the environment does not say (docs/architecture.md,
  * "Which loop", has the measurements). */
 #define BUILTIN_DEFAULT WSC_LOOP_EPOLL
 
-struct post {
-    struct post *next;
-    wsc__post_fn fn;
-    void *arg;
-};
-
 struct wsc_loop {
     struct lws_context *ctx;
     struct lws_vhost *vh;
-    pthread_mutex_t lock; /* guards the post queue */
-    struct post *head, *tail;
-    pthread_t owner; /* the thread that runs (or last ran) the loop */
+    struct wsc__postq posts; /* work from other threads (loop_post.h) */
+    /* The thread that runs (or last ran, or created) the loop: written by wsc_loop_run and
+     * wsc_loop_run_once, read by wsc_loop_is_loop_thread on any thread. */
+    _Atomic(pthread_t) owner;
     atomic_int stop;
     atomic_int running;
     unsigned attached;
@@ -41,21 +38,6 @@ struct wsc_loop {
     lws_sorted_usec_list_t tick; /* WSC_LOOP_EPOLL: see lws_tick() */
 };
 
-static void
-drain_posts(wsc_loop *loop)
-{
-    pthread_mutex_lock(&loop->lock);
-    struct post *p = loop->head;
-    loop->head = loop->tail = NULL;
-    pthread_mutex_unlock(&loop->lock);
-    while (p != NULL) {
-        struct post *next = p->next;
-        p->fn(p->arg);
-        wsc__free(p);
-        p = next;
-    }
-}
-
 static int
 loop_protocol_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                  size_t len)
@@ -63,7 +45,7 @@ loop_protocol_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
     if (reason == LWS_CALLBACK_EVENT_WAIT_CANCELLED) {
         wsc_loop *loop = lws_context_user(lws_get_context(wsi));
         if (loop != NULL)
-            drain_posts(loop);
+            wsc__postq_drain(&loop->posts);
         return 0;
     }
     struct wsc__handler *h = wsi ? lws_get_opaque_user_data(wsi) : NULL;
@@ -110,6 +92,7 @@ wsc_loop_config_init(wsc_loop_config *cfg)
     memset(cfg, 0, sizeof(*cfg));
     cfg->backend = WSC_LOOP_DEFAULT;
     cfg->max_handshakes = 64;
+    cfg->max_posts = 65536;
 }
 
 const char *
@@ -215,8 +198,8 @@ wsc_loop_new_ex(wsc_loop **out, const wsc_loop_config *cfg)
     wsc_loop *loop = wsc__calloc(1, sizeof(*loop));
     if (loop == NULL)
         return WSC_ERR_NOMEM;
-    pthread_mutex_init(&loop->lock, NULL);
-    loop->owner = pthread_self();
+    wsc__postq_init(&loop->posts, cfg->max_posts > 0 ? cfg->max_posts : 65536);
+    atomic_init(&loop->owner, pthread_self());
     loop->backend = backend;
 
     lws_set_log_level(LLL_ERR, lws_log_json);
@@ -247,7 +230,7 @@ fail:
     if (loop->ctx != NULL)
         lws_context_destroy(loop->ctx);
     wsc__ev_loop_free(loop->evloop);
-    pthread_mutex_destroy(&loop->lock);
+    wsc__postq_fini(&loop->posts);
     wsc__free(loop);
     return err;
 }
@@ -276,16 +259,11 @@ wsc_loop_free(wsc_loop *loop)
     lws_context_destroy(loop->ctx);
     /* lws has stopped its watchers on the foreign loop; nothing else is on it. */
     wsc__ev_loop_free(loop->evloop);
-    /* Work posted after the last run is dropped here; posting code frees its own args in
-     * detach paths, so only the queue nodes remain. */
-    struct post *p = loop->head;
-    while (p != NULL) {
-        struct post *next = p->next;
-        p->fn(p->arg);
-        wsc__free(p);
-        p = next;
-    }
-    pthread_mutex_destroy(&loop->lock);
+    /* Work posted after the last run runs now: every posted function owns its argument and
+     * frees it (the objects it was for are gone, so it does nothing else). */
+    while (wsc__postq_drain(&loop->posts) > 0)
+        ;
+    wsc__postq_fini(&loop->posts);
     wsc__free(loop);
 }
 
@@ -296,7 +274,7 @@ wsc_loop_run(wsc_loop *loop)
         return WSC_ERR_INVALID;
     if (atomic_load(&loop->running))
         return WSC_ERR_STATE;
-    loop->owner = pthread_self();
+    atomic_store(&loop->owner, pthread_self());
     atomic_store(&loop->running, 1);
     while (!atomic_exchange(&loop->stop, 0)) {
         /* One round each, so that a stop (which also wakes the loop) is seen at once. */
@@ -316,7 +294,7 @@ wsc_loop_run_once(wsc_loop *loop, int timeout_ms)
         return WSC_ERR_INVALID;
     if (atomic_load(&loop->running))
         return WSC_ERR_STATE;
-    loop->owner = pthread_self();
+    atomic_store(&loop->owner, pthread_self());
     atomic_store(&loop->running, 1);
     int r = 0;
     if (loop->evloop != NULL) {
@@ -351,7 +329,7 @@ wsc_loop_now_ms(const wsc_loop *loop)
 bool
 wsc_loop_is_loop_thread(const wsc_loop *loop)
 {
-    return loop != NULL && pthread_equal(pthread_self(), loop->owner);
+    return loop != NULL && pthread_equal(pthread_self(), atomic_load(&loop->owner));
 }
 
 struct lws_context *
@@ -366,30 +344,43 @@ wsc__loop_vhost(wsc_loop *loop)
     return loop->vh;
 }
 
+static wsc_err
+post(wsc_loop *loop, wsc__post_fn fn, void *arg, bool force)
+{
+    bool wake = false;
+    wsc_err err = wsc__postq_push(&loop->posts, fn, arg, force, &wake);
+    /* Only the post that found the queue empty wakes the loop: the others ride on it, and the
+     * loop takes them all in one drain. */
+    if (wake)
+        lws_cancel_service(loop->ctx);
+    return err;
+}
+
 wsc_err
 wsc__loop_post(wsc_loop *loop, wsc__post_fn fn, void *arg)
 {
-    struct post *p = wsc__malloc(sizeof(*p));
-    if (p == NULL)
-        return WSC_ERR_NOMEM;
-    p->next = NULL;
-    p->fn = fn;
-    p->arg = arg;
-    pthread_mutex_lock(&loop->lock);
-    if (loop->tail != NULL)
-        loop->tail->next = p;
-    else
-        loop->head = p;
-    loop->tail = p;
-    pthread_mutex_unlock(&loop->lock);
-    lws_cancel_service(loop->ctx);
-    return WSC_OK;
+    return post(loop, fn, arg, false);
+}
+
+wsc_err
+wsc__loop_post_control(wsc_loop *loop, wsc__post_fn fn, void *arg)
+{
+    return post(loop, fn, arg, true);
+}
+
+void
+wsc__loop_post_stats(wsc_loop *loop, uint64_t *posts, uint64_t *wakes)
+{
+    pthread_mutex_lock(&loop->posts.lock);
+    *posts = loop->posts.posts;
+    *wakes = loop->posts.wakes;
+    pthread_mutex_unlock(&loop->posts.lock);
 }
 
 void
 wsc__loop_drain(wsc_loop *loop)
 {
-    drain_posts(loop);
+    wsc__postq_drain(&loop->posts);
 }
 
 void

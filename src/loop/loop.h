@@ -39,9 +39,17 @@ struct wsc__timer {
 struct lws_context *wsc__loop_lws(wsc_loop *loop);
 /** The loop's own vhost (no listener): client connections and adopted fds live here. */
 struct lws_vhost *wsc__loop_vhost(wsc_loop *loop);
-/** Runs fn(arg) on the loop thread soon.  Safe from any thread.  WSC_ERR_NOMEM, or
- *  WSC_ERR_STATE when the loop is being freed. */
+/** Runs fn(arg) on the loop thread soon, after the work posted before it.  Safe from any
+ *  thread.  fn owns arg: it runs exactly once if this returns WSC_OK (at the latest when the
+ *  loop is freed, when fn must only free arg).  WSC_ERR_BUSY when wsc_loop_config.max_posts
+ *  pieces of work already wait; WSC_ERR_NOMEM. */
 wsc_err wsc__loop_post(wsc_loop *loop, wsc__post_fn fn, void *arg);
+/** The same without the bound, for work that must not be refused and of which each object
+ *  has at most one waiting (a hub's stop, a client's wake-up, a store's completion flush).
+ *  WSC_ERR_NOMEM only. */
+wsc_err wsc__loop_post_control(wsc_loop *loop, wsc__post_fn fn, void *arg);
+/** Posts accepted so far, and how many of them woke the loop (tests). */
+void wsc__loop_post_stats(wsc_loop *loop, uint64_t *posts, uint64_t *wakes);
 /** Objects built on a loop hold a reference so that the loop is not freed under them. */
 void wsc__loop_attach(wsc_loop *loop);
 void wsc__loop_detach(wsc_loop *loop);

@@ -73,6 +73,9 @@ wsc__msg_alloc_arena(size_t arena_len, char **arena)
     memset(msg, 0, sizeof(*msg));
     atomic_init(&msg->refs, 1);
     atomic_init(&msg->data_cache, NULL);
+    atomic_init(&msg->frozen, false);
+    atomic_init(&msg->wire_buf, NULL);
+    atomic_init(&msg->wire_len, 0);
     msg->arena = arena_len > 0 ? (char *)(msg + 1) : NULL;
     msg->arena_cap = arena_len;
     if (arena != NULL)
@@ -132,15 +135,16 @@ wsc_msg_new_binary(wsc_msg **out, const void *data, size_t len)
     wsc_msg *msg = wsc__msg_alloc();
     if (msg == NULL)
         return WSC_ERR_NOMEM;
-    msg->wire_buf = wsc__malloc(WSC_PRE + len + 1);
-    if (msg->wire_buf == NULL) {
+    unsigned char *buf = wsc__malloc(WSC_PRE + len + 1);
+    if (buf == NULL) {
         wsc__free(msg);
         return WSC_ERR_NOMEM;
     }
     if (len > 0)
-        memcpy(msg->wire_buf + WSC_PRE, data, len);
-    msg->wire_buf[WSC_PRE + len] = '\0';
-    msg->wire_len = len;
+        memcpy(buf + WSC_PRE, data, len);
+    buf[WSC_PRE + len] = '\0';
+    atomic_store_explicit(&msg->wire_buf, buf, memory_order_relaxed);
+    atomic_store_explicit(&msg->wire_len, len, memory_order_relaxed);
     msg->binary = true;
     *out = msg;
     return WSC_OK;
@@ -165,7 +169,7 @@ msg_destroy(wsc_msg *msg)
         wsc__free(msg->groups[i]);
     wsc__free(msg->groups);
     wsc__msg_clear_data(msg);
-    wsc__free(msg->wire_buf);
+    wsc__free(atomic_load_explicit(&msg->wire_buf, memory_order_relaxed));
     wsc__free(msg);
 }
 
@@ -208,11 +212,15 @@ clone_payload(const wsc_msg *msg, wsc_msg *copy)
     }
     /* A text message's wire bytes belong to its frozen state and are not copied. */
     if (msg->binary) {
-        copy->wire_buf = wsc__malloc(WSC_PRE + msg->wire_len + 1);
-        if (copy->wire_buf == NULL)
+        /* A binary message's bytes are set at creation and never change. */
+        size_t len = atomic_load_explicit(&msg->wire_len, memory_order_relaxed);
+        const unsigned char *src = atomic_load_explicit(&msg->wire_buf, memory_order_relaxed);
+        unsigned char *buf = wsc__malloc(WSC_PRE + len + 1);
+        if (buf == NULL)
             return WSC_ERR_NOMEM;
-        memcpy(copy->wire_buf, msg->wire_buf, WSC_PRE + msg->wire_len + 1);
-        copy->wire_len = msg->wire_len;
+        memcpy(buf + WSC_PRE, src + WSC_PRE, len + 1);
+        atomic_store_explicit(&copy->wire_buf, buf, memory_order_relaxed);
+        atomic_store_explicit(&copy->wire_len, len, memory_order_relaxed);
         copy->binary = true;
     }
     return WSC_OK;
@@ -245,7 +253,7 @@ wsc_msg_clone(const wsc_msg *msg, wsc_msg **out)
 bool
 wsc_msg_is_frozen(const wsc_msg *msg)
 {
-    return msg != NULL && msg->frozen;
+    return msg != NULL && atomic_load_explicit(&msg->frozen, memory_order_acquire);
 }
 
 bool
@@ -259,7 +267,7 @@ check_writable(const wsc_msg *msg)
 {
     if (msg == NULL)
         return WSC_ERR_INVALID;
-    return msg->frozen ? WSC_ERR_STATE : WSC_OK;
+    return atomic_load_explicit(&msg->frozen, memory_order_acquire) ? WSC_ERR_STATE : WSC_OK;
 }
 
 wsc_err
@@ -393,8 +401,8 @@ wsc_msg_binary(const wsc_msg *msg, size_t *len)
 {
     bool bin = msg != NULL && msg->binary;
     if (len != NULL)
-        *len = bin ? msg->wire_len : 0;
-    return bin ? msg->wire_buf + WSC_PRE : NULL;
+        *len = bin ? atomic_load_explicit(&msg->wire_len, memory_order_relaxed) : 0;
+    return bin ? atomic_load_explicit(&msg->wire_buf, memory_order_relaxed) + WSC_PRE : NULL;
 }
 
 bool

@@ -16,7 +16,7 @@ check_writable(const wsc_msg *msg)
 {
     if (msg == NULL)
         return WSC_ERR_INVALID;
-    return msg->frozen ? WSC_ERR_STATE : WSC_OK;
+    return atomic_load_explicit(&msg->frozen, memory_order_acquire) ? WSC_ERR_STATE : WSC_OK;
 }
 
 void

@@ -303,13 +303,15 @@ wsc_msg_to_json(const wsc_msg *msg, wsc_buf *out)
     /* A binary message has no JSON form: its fields are never sent. */
     if (msg == NULL || out == NULL || msg->binary)
         return WSC_ERR_INVALID;
-    if (msg->frozen) {
+    size_t len = 0;
+    const unsigned char *wire = wsc__msg_wire(msg, &len);
+    if (wire != NULL) {
         /* Already encoded: hand out a copy of exactly the bytes that were sent. */
-        char *copy = wsc__strndup((const char *)msg->wire_buf + WSC_PRE, msg->wire_len);
+        char *copy = wsc__strndup((const char *)wire, len);
         if (copy == NULL)
             return WSC_ERR_NOMEM;
         out->data = copy;
-        out->len = msg->wire_len;
+        out->len = len;
         return WSC_OK;
     }
     struct wbuf b;
@@ -321,30 +323,39 @@ wsc_msg_to_json(const wsc_msg *msg, wsc_buf *out)
     return err;
 }
 
+/* Encode-once on any number of threads without a lock: the fields do not change while a
+ * message is being sent (msg.h), so every encoder makes the same bytes.  Each stores the
+ * length, then tries to install its buffer; the first wins, the others free theirs.  frozen is
+ * set last with release, so whoever sees it set (acquire) sees wire_buf and wire_len. */
 wsc_err
 wsc__msg_encode(wsc_msg *msg)
 {
     if (msg == NULL)
         return WSC_ERR_INVALID;
-    if (msg->frozen)
+    if (atomic_load_explicit(&msg->frozen, memory_order_acquire))
         return WSC_OK;
     if (!msg->binary) {
         struct wbuf b;
         wsc_err err = encode_text(msg, WSC_PRE, &b);
         if (err != WSC_OK)
             return err;
-        msg->wire_buf = b.p;
-        msg->wire_len = b.len - WSC_PRE;
+        atomic_store_explicit(&msg->wire_len, b.len - WSC_PRE, memory_order_relaxed);
+        unsigned char *none = NULL;
+        if (!atomic_compare_exchange_strong_explicit(&msg->wire_buf, &none, b.p,
+                                                     memory_order_acq_rel, memory_order_acquire))
+            wsc__free(b.p); /* another thread's identical bytes are in place */
     }
-    msg->frozen = true;
+    atomic_store_explicit(&msg->frozen, true, memory_order_release);
     return WSC_OK;
 }
 
 unsigned char *
 wsc__msg_wire(const wsc_msg *msg, size_t *len)
 {
-    bool ready = msg != NULL && msg->frozen && msg->wire_buf != NULL;
+    unsigned char *buf = NULL;
+    if (msg != NULL && atomic_load_explicit(&msg->frozen, memory_order_acquire))
+        buf = atomic_load_explicit(&msg->wire_buf, memory_order_relaxed);
     if (len != NULL)
-        *len = ready ? msg->wire_len : 0;
-    return ready ? msg->wire_buf + WSC_PRE : NULL;
+        *len = buf ? atomic_load_explicit(&msg->wire_len, memory_order_relaxed) : 0;
+    return buf ? buf + WSC_PRE : NULL;
 }

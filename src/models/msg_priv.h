@@ -16,9 +16,14 @@
 
 struct wsc_msg {
     /* Atomic because an application thread may drop its reference while the loop holds
-     * others; everything else is only touched by one thread at a time. */
+     * others. */
     atomic_uint refs;
-    bool frozen;      /* set by wsc__msg_encode; setters then fail with WSC_ERR_STATE */
+    /* Set (release) by wsc__msg_encode once wire_buf and wire_len are in place; setters then
+     * fail with WSC_ERR_STATE.  Several threads may encode the same message at once (a send
+     * on the caller's thread, another on the loop): each encodes into its own buffer, the
+     * first to install it in wire_buf wins and the others free theirs (msg_encode.c).  Until
+     * frozen, the fields are written by one thread only (msg.h); after, by none. */
+    atomic_bool frozen;
     bool binary;      /* made by wsc_msg_new_binary */
     bool require_ack; /* "require_ack" */
     bool has_seq_no;  /* "seq_no" is sent only when set */
@@ -47,9 +52,10 @@ struct wsc_msg {
     _Atomic(json_t *) data_cache;
     /* One allocation: WSC_PRE bytes of headroom, then wire_len bytes, then a NUL.  For a
      * binary message it holds the payload from creation on; for a text message it is made
-     * by wsc__msg_encode. */
-    unsigned char *wire_buf;
-    size_t wire_len;
+     * by wsc__msg_encode, installed with compare-and-swap.  wire_len is atomic because every
+     * encoder of a text message stores it (the same value) before setting frozen. */
+    _Atomic(unsigned char *) wire_buf;
+    atomic_size_t wire_len;
 };
 
 /** The wire name of a string field ("reply_to_msg_id" for WSC_F_REPLY_TO). */

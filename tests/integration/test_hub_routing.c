@@ -157,6 +157,7 @@ struct thread_arg {
     wsc_hub *hub;
     int count;
     wsc_err err;
+    int not_frozen; /* sends that returned with the message still open to setters */
 };
 
 static void *
@@ -170,6 +171,11 @@ sender_thread(void *arg)
         ta->err = wsc_msg_new_text(&m, "text", content);
         if (ta->err == WSC_OK)
             ta->err = wsc_hub_send_to_user(ta->hub, "a", m, NULL);
+        /* Frozen on this thread before the call returned: a setter now cannot race with the
+         * loop reading the message. */
+        if (ta->err == WSC_OK &&
+            (!wsc_msg_is_frozen(m) || wsc_msg_set(m, WSC_F_CONTENT, "late") != WSC_ERR_STATE))
+            ta->not_frozen++;
         wsc_msg_unref(m);
     }
     return NULL;
@@ -182,12 +188,13 @@ test_hub_routing__sends_from_another_thread(void **state)
     thub t;
     thub_start_default(&t);
     tws *a = thub_open(&t, "a", NULL);
-    struct thread_arg ta = {t.hub, 50, WSC_OK};
+    struct thread_arg ta = {t.hub, 50, WSC_OK, 0};
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, sender_thread, &ta), 0);
     assert_true(thub_wait_msgs(&t, a, 50, 5000));
     assert_int_equal(pthread_join(th, NULL), 0);
     assert_int_equal(ta.err, WSC_OK);
+    assert_int_equal(ta.not_frozen, 0);
     char want[32];
     for (int i = 0; i < 50; i++) {
         snprintf(want, sizeof(want), "t%d", i);

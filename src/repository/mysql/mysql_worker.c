@@ -37,7 +37,7 @@ complete(struct my_store *ms, struct my_job *job, wsc_err status)
     ms->post_pending = true;
     pthread_mutex_unlock(&ms->mu);
     /* If the post fails (out of memory), the next completion posts again; close drains. */
-    if (post && wsc__loop_post(ms->base.loop, flush_done, ms) != WSC_OK) {
+    if (post && wsc__loop_post_control(ms->base.loop, flush_done, ms) != WSC_OK) {
         pthread_mutex_lock(&ms->mu);
         ms->post_pending = false;
         pthread_mutex_unlock(&ms->mu);

@@ -294,7 +294,8 @@ on_connect(const redisAsyncContext *cac, int status)
 static void
 conn_start(struct redis_store *rs)
 {
-    redisAsyncContext *ac = redisAsyncConnect(rs->host, rs->port);
+    /* The numeric address: hiredis calls getaddrinfo, which must not look a name up here. */
+    redisAsyncContext *ac = redisAsyncConnect(rs->addr, rs->port);
     if (ac == NULL || ac->err != 0) {
         wsc__store_set_error(&rs->base, "redis: %s", ac ? ac->errstr : "out of memory");
         if (ac != NULL)
@@ -406,6 +407,8 @@ wsc__redis_open(wsc_loop *loop, const char *url, const wsc_store_config *cfg, ws
     if (rs == NULL)
         return WSC_ERR_NOMEM;
     wsc_err err = parse_url(rs, url);
+    if (err == WSC_OK && loop != NULL)
+        err = wsc__rs_resolve(rs); /* before init: nothing to undo when it fails */
     if (err == WSC_OK)
         err = wsc__store_init(&rs->base, loop, cfg);
     if (err != WSC_OK) {

@@ -24,7 +24,8 @@ struct redis_store {
     struct wsc_hubstats_repo hubstats;
     struct wsc_queue_repo queues;
     struct wsc_workload_repo workload;
-    char host[256];
+    char host[256]; /* as in the URL (a name or an address) */
+    char addr[64];  /* its numeric address, resolved once by wsc__rs_resolve at open */
     int port, db;
     char password[256];
     redisAsyncContext *ac;
@@ -34,6 +35,10 @@ struct redis_store {
     uint32_t backoff_ms;
     struct wsc_list waiting; /* requests (bk_link) waiting for RS_READY */
 };
+
+/** Resolves rs->host into rs->addr (blocking: at open, on the caller's thread, never on the
+ *  loop).  WSC_ERR_IO when it does not resolve, WSC_ERR_NOMEM. */
+wsc_err wsc__rs_resolve(struct redis_store *rs);
 
 /** Parses a reply into req's result; returns the request's status. */
 typedef wsc_err (*rs_parse_fn)(struct wsc__req *req, const redisReply *reply);

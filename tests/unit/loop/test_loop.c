@@ -160,6 +160,133 @@ test_loop__post_from_another_thread_wakes_run(void **state)
     }
 }
 
+/* The post queue: bounded, in order, woken once per batch. */
+#define LOG_MAX 64
+
+struct counted {
+    wsc_loop *loop;
+    int n_posts;  /* how many the thread tries */
+    int accepted; /* WSC_OK */
+    int busy;     /* WSC_ERR_BUSY */
+    int other;    /* anything else */
+    int ran;      /* posted() calls, on the loop */
+    int order[LOG_MAX];
+    int next_tag;
+};
+
+struct tagged {
+    struct counted *c;
+    int tag;
+};
+
+static void
+run_tagged(void *arg)
+{
+    struct tagged *t = arg;
+    if (t->c->ran < LOG_MAX)
+        t->c->order[t->c->ran] = t->tag;
+    t->c->ran++;
+    free(t);
+}
+
+static void *
+post_many(void *arg)
+{
+    struct counted *c = arg;
+    for (int i = 0; i < c->n_posts; i++) {
+        struct tagged *t = malloc(sizeof(*t));
+        *t = (struct tagged){c, c->next_tag++};
+        wsc_err err = wsc__loop_post(c->loop, run_tagged, t);
+        if (err != WSC_OK)
+            free(t);
+        c->accepted += err == WSC_OK;
+        c->busy += err == WSC_ERR_BUSY;
+        c->other += err != WSC_OK && err != WSC_ERR_BUSY;
+    }
+    return NULL;
+}
+
+static void
+run_until_ran(struct counted *c, int n)
+{
+    uint64_t end = wsc__now_ms() + 5000;
+    while (c->ran < n && wsc__now_ms() < end)
+        wsc_loop_run_once(c->loop, 10);
+}
+
+static void
+test_loop__post_queue_is_bounded_and_keeps_what_it_accepted(void **state)
+{
+    (void)state;
+    wsc_loop_config cfg;
+    wsc_loop_config_init(&cfg);
+    assert_int_equal(cfg.max_posts, 65536);
+    cfg.max_posts = 8;
+    wsc_loop *loop = NULL;
+    assert_int_equal(wsc_loop_new_ex(&loop, &cfg), WSC_OK);
+    /* The loop does not run while another thread posts 20: 8 fit, the rest are refused. */
+    struct counted c = {.loop = loop, .n_posts = 20};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, post_many, &c), 0);
+    pthread_join(th, NULL);
+    assert_int_equal(c.accepted, 8);
+    assert_int_equal(c.busy, 12);
+    assert_int_equal(c.other, 0);
+    assert_int_equal(c.ran, 0);
+    /* Control work (a hub's stop) is never refused. */
+    struct tagged *t = malloc(sizeof(*t));
+    *t = (struct tagged){&c, 100};
+    assert_int_equal(wsc__loop_post_control(loop, run_tagged, t), WSC_OK);
+    run_until_ran(&c, 9);
+    assert_int_equal(c.ran, 9);
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(c.order[i], i); /* in post order, the first 8 */
+    assert_int_equal(c.order[8], 100);
+    /* Drained: room again. */
+    c.n_posts = 8;
+    c.next_tag = 0;
+    post_many(&c);
+    assert_int_equal(c.accepted, 16);
+    run_until_ran(&c, 17);
+    assert_int_equal(c.ran, 17);
+    wsc_loop_run_once(loop, 0);
+    assert_int_equal(c.ran, 17);
+    wsc_loop_free(loop);
+}
+
+static void
+test_loop__posts_wake_the_loop_once_per_batch(void **state)
+{
+    (void)state;
+    for (size_t b = 0; b < 2; b++) {
+        wsc_loop *loop = new_loop(backends[b]);
+        struct counted c = {.loop = loop, .n_posts = 1000};
+        pthread_t th;
+        assert_int_equal(pthread_create(&th, NULL, post_many, &c), 0);
+        pthread_join(th, NULL);
+        assert_int_equal(c.accepted, 1000);
+        uint64_t posts = 0, wakes = 0;
+        wsc__loop_post_stats(loop, &posts, &wakes);
+        assert_int_equal(posts, 1000);
+        assert_int_equal(wakes, 1); /* only the post that found the queue empty */
+        /* One wake-up, one drain: all 1000 run in the first round that sees it. */
+        uint64_t end = wsc__now_ms() + 5000;
+        while (c.ran == 0 && wsc__now_ms() < end)
+            wsc_loop_run_once(loop, 10);
+        assert_int_equal(c.ran, 1000);
+        /* The next batch wakes it again, once. */
+        c.n_posts = 300;
+        assert_int_equal(pthread_create(&th, NULL, post_many, &c), 0);
+        pthread_join(th, NULL);
+        wsc__loop_post_stats(loop, &posts, &wakes);
+        assert_int_equal(posts, 1300);
+        assert_int_equal(wakes, 2);
+        run_until_ran(&c, 1300);
+        assert_int_equal(c.ran, 1300);
+        wsc_loop_free(loop);
+    }
+}
+
 int
 main(void)
 {
@@ -169,6 +296,8 @@ main(void)
         cmocka_unit_test(test_loop__run_once_waits_up_to_its_bound),
         cmocka_unit_test(test_loop__timer_armed_outside_the_loop_fires_on_time),
         cmocka_unit_test(test_loop__post_from_another_thread_wakes_run),
+        cmocka_unit_test(test_loop__post_queue_is_bounded_and_keeps_what_it_accepted),
+        cmocka_unit_test(test_loop__posts_wake_the_loop_once_per_batch),
     };
     return cmocka_run_group_tests_name("unit.loop.loop", tests, NULL, NULL);
 }

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/* The loop's post queue (loop_post.h): the waiting array is swapped out under the lock and run
+ * without it, so a post never waits for work being run and the loop takes everything that
+ * waits with one lock. */
+#include "loop/loop_post.h"
+
+#include <string.h>
+
+#include "models/alloc.h"
+
+#define FIRST_CAP 64
+
+void
+wsc__postq_init(struct wsc__postq *q, size_t max)
+{
+    memset(q, 0, sizeof(*q));
+    pthread_mutex_init(&q->lock, NULL);
+    q->max = max;
+}
+
+void
+wsc__postq_fini(struct wsc__postq *q)
+{
+    wsc__free(q->in);
+    wsc__free(q->spare);
+    pthread_mutex_destroy(&q->lock);
+}
+
+/* Under the lock: room for one more item in q->in. */
+static wsc_err
+grow(struct wsc__postq *q)
+{
+    if (q->n_in < q->cap_in)
+        return WSC_OK;
+    if (q->in == NULL && q->spare != NULL) {
+        q->in = q->spare;
+        q->cap_in = q->cap_spare;
+        q->spare = NULL;
+        q->cap_spare = 0;
+        return WSC_OK;
+    }
+    size_t cap = q->cap_in ? q->cap_in * 2 : FIRST_CAP;
+    struct wsc__post_item *p = wsc__realloc(q->in, cap * sizeof(*p));
+    if (p == NULL)
+        return WSC_ERR_NOMEM;
+    q->in = p;
+    q->cap_in = cap;
+    return WSC_OK;
+}
+
+wsc_err
+wsc__postq_push(struct wsc__postq *q, wsc__post_fn fn, void *arg, bool force, bool *wake)
+{
+    *wake = false;
+    pthread_mutex_lock(&q->lock);
+    wsc_err err = !force && q->n_in >= q->max ? WSC_ERR_BUSY : grow(q);
+    if (err == WSC_OK) {
+        q->in[q->n_in++] = (struct wsc__post_item){fn, arg};
+        q->posts++;
+        *wake = q->n_in == 1;
+        q->wakes += *wake ? 1 : 0;
+    }
+    pthread_mutex_unlock(&q->lock);
+    return err;
+}
+
+size_t
+wsc__postq_drain(struct wsc__postq *q)
+{
+    pthread_mutex_lock(&q->lock);
+    struct wsc__post_item *items = q->in;
+    size_t n = q->n_in, cap = q->cap_in;
+    /* Posts from now on fill the spare array (or a new one when an outer drain holds it). */
+    q->in = q->spare;
+    q->cap_in = q->cap_spare;
+    q->n_in = 0;
+    q->spare = NULL;
+    q->cap_spare = 0;
+    pthread_mutex_unlock(&q->lock);
+    for (size_t i = 0; i < n; i++)
+        items[i].fn(items[i].arg);
+    pthread_mutex_lock(&q->lock);
+    if (q->spare == NULL) {
+        q->spare = items;
+        q->cap_spare = cap;
+        items = NULL;
+    }
+    pthread_mutex_unlock(&q->lock);
+    wsc__free(items);
+    return n;
+}
