@@ -144,6 +144,16 @@ typedef struct wsc_hub_config {
                                   to the queue's room only) */
     unsigned store_check_ms; /**< the store is pinged this often (wsc_store_ping); while a
                                   ping fails /readyz answers 503.  Default 1000; 0: off */
+
+    /* handshakes: what a client that never logs in may hold (docs/configuration.md) */
+    unsigned handshake_timeout_ms; /**< a connection whose request headers are not all in by
+                                        then is closed (lws counts whole seconds: rounded up).
+                                        Default 5000; 0 is invalid */
+    unsigned max_pending_per_ip;   /**< connections of one peer address that are not
+                                        WebSockets: in their handshake, or plain HTTP.  More
+                                        are closed at accept, before lws gives them a header
+                                        table (wsc_loop_config.max_handshakes).  Default 32;
+                                        0: no cap */
 } wsc_hub_config;
 
 /** Counters of one hub. */

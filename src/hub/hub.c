@@ -39,6 +39,8 @@ wsc_hub_config_init(wsc_hub_config *cfg)
     cfg->ack_tick_ms = 10;
     cfg->replay_window = 64;
     cfg->store_check_ms = 1000;
+    cfg->handshake_timeout_ms = 5000;
+    cfg->max_pending_per_ip = 32;
 }
 
 uint32_t
@@ -102,7 +104,8 @@ validate(const wsc_hub_config *cfg)
         return WSC_ERR_INVALID;
     if (cfg->msg_limits.max_bytes < 64 || cfg->queue_max_count == 0 || cfg->queue_max_bytes == 0)
         return WSC_ERR_INVALID;
-    if (cfg->ping_interval_ms == 0 || cfg->pong_timeout_ms == 0 || cfg->max_conns == 0)
+    if (cfg->ping_interval_ms == 0 || cfg->pong_timeout_ms == 0 || cfg->max_conns == 0 ||
+        cfg->handshake_timeout_ms == 0)
         return WSC_ERR_INVALID;
     if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL))
         return WSC_ERR_INVALID;
@@ -148,6 +151,7 @@ copy_config(wsc_hub *hub, const wsc_hub_config *cfg)
 static void
 hub_release(wsc_hub *hub)
 {
+    wsc__hub_accept_free_all(hub);
     wsc__free(hub->wbuf);
     wsc__free(hub->ip_buckets);
     wsc__free(hub->str_host);
@@ -200,6 +204,9 @@ create_vhost(wsc_hub *hub)
     info.finalize_arg = hub;
     info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
     info.keepalive_timeout = 5;
+    /* A connection holds one of lws's header tables from its accept until its request headers
+     * are read; lws closes it when this many seconds pass first (its own default is 10). */
+    info.timeout_secs_ah_idle = (hub->cfg.handshake_timeout_ms + 999) / 1000;
     info.retry_and_idle_policy = &no_validity_policy;
     if (hub->cfg.tls_cert != NULL) {
         info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
@@ -293,6 +300,9 @@ wsc_hub_new(wsc_hub **out, const wsc_hub_config *cfg)
     wsc_list_init(&hub->user_order);
     wsc_list_init(&hub->conns);
     wsc_list_init(&hub->http_reqs);
+    wsc__hmap_init(&hub->hs_ips);
+    wsc__hmap_init(&hub->hs_wsis);
+    wsc_list_init(&hub->hs_marks);
     hub->ready = true;
     hub->started_ms = wsc__now_ms();
     err = copy_config(hub, cfg);

@@ -122,6 +122,7 @@ ws_event(wsc_hub *hub, wsc_conn *conn, struct lws *wsi, enum lws_callback_reason
 {
     switch (reason) {
     case LWS_CALLBACK_ESTABLISHED:
+        wsc__hub_accept_release(hub, wsi);
         return wsc__hub_conn_open(hub, conn, wsi);
     case LWS_CALLBACK_RECEIVE:
         return on_receive(hub, conn, wsi, in, len);
@@ -160,10 +161,13 @@ wsc__hub_lws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
      * freed with its wsi even while the hub is being freed. */
     if (reason == LWS_CALLBACK_WSI_DESTROY) {
         wsc__hub_pending_drop(hub, wsi);
+        wsc__hub_accept_release(hub, wsi);
         return 0;
     }
     if (hub->freeing)
         return lws_callback_http_dummy(wsi, reason, user, in, len);
+    if (reason == LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED)
+        return wsc__hub_accept_admit(hub, wsi);
     if (reason == LWS_CALLBACK_HTTP_CONFIRM_UPGRADE)
         return wsc__hub_confirm_upgrade(hub, wsi);
     if (user == NULL)
