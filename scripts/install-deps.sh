@@ -7,11 +7,16 @@ pkgs=(
     build-essential cmake pkg-config git ca-certificates
     libwebsockets-dev libwebsockets-evlib-ev libev-dev libjansson-dev libjwt-dev libhiredis-dev
     default-libmysqlclient-dev libcmocka-dev libssl-dev
-    clang clang-format curl python3
+    clang clang-format curl python3 python3-websockets
     redis-server mariadb-server
 )
 if [ "${1:-}" = "--bench" ]; then
     pkgs+=(nodejs npm gnuplot-nox linux-perf)
+fi
+# The interop tests (tests/interop) run Node's ws and headless Chromium; without them those
+# tests are skipped (ctest counts them as "Not Run").
+if [ "${1:-}" = "--interop" ]; then
+    pkgs+=(nodejs npm chromium)
 fi
 
 missing=()

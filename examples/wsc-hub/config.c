@@ -27,6 +27,11 @@ wsc_hubd_config_init(wsc_hubd_config *cfg)
     cfg->max_message_size = hub.msg_limits.max_bytes;
     cfg->max_conns = hub.max_conns;
     cfg->max_conns_per_user = hub.max_conns_per_user;
+    wsc_loop_config loop;
+    wsc_loop_config_init(&loop);
+    cfg->max_handshakes = loop.max_handshakes;
+    cfg->handshake_timeout_ms = hub.handshake_timeout_ms;
+    cfg->max_pending_per_ip = hub.max_pending_per_ip;
     cfg->queue_max_count = hub.queue_max_count;
     cfg->queue_max_bytes = hub.queue_max_bytes;
     cfg->ping_interval_ms = hub.ping_interval_ms;
@@ -143,6 +148,8 @@ wsc_hubd_config_to_hub(const wsc_hubd_config *cfg, wsc_hub_config *out)
     out->msg_limits.max_bytes = cfg->max_message_size;
     out->max_conns = cfg->max_conns;
     out->max_conns_per_user = cfg->max_conns_per_user;
+    out->handshake_timeout_ms = cfg->handshake_timeout_ms;
+    out->max_pending_per_ip = cfg->max_pending_per_ip;
     out->queue_max_count = cfg->queue_max_count;
     out->queue_max_bytes = cfg->queue_max_bytes;
     out->ping_interval_ms = cfg->ping_interval_ms;

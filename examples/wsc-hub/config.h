@@ -26,6 +26,9 @@ typedef struct wsc_hubd_config {
     size_t max_message_size; /**< frame limit in bytes */
     unsigned max_conns;
     unsigned max_conns_per_user;
+    unsigned max_handshakes;       /**< the loop's header-table pool (wsc_loop_config) */
+    unsigned handshake_timeout_ms; /**< wsc_hub_config.handshake_timeout_ms */
+    unsigned max_pending_per_ip;   /**< wsc_hub_config.max_pending_per_ip */
     size_t queue_max_count;
     size_t queue_max_bytes;
     unsigned ping_interval_ms;

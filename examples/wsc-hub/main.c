@@ -249,7 +249,10 @@ serve(server *srv)
     wsc_hubd_config_to_hub(cfg, &hcfg);
     wsc_loop *loop = NULL;
     wsc_store *store = NULL;
-    if (wsc_loop_new(&loop) != WSC_OK) {
+    wsc_loop_config lcfg;
+    wsc_loop_config_init(&lcfg);
+    lcfg.max_handshakes = cfg->max_handshakes;
+    if (wsc_loop_new_ex(&loop, &lcfg) != WSC_OK) {
         fprintf(stderr, "wsc-hub: cannot create the event loop\n");
         return 1;
     }

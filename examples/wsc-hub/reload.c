@@ -51,6 +51,15 @@ keep_fixed(const wsc_hubd_config *running, wsc_hubd_config *next, json_t *kept)
         next->port = running->port;
         e = restore(&next->host, running->host);
     }
+    /* The loop's header pool and the vhost's handshake timeout are set at creation. */
+    if (running->max_handshakes != next->max_handshakes) {
+        json_array_append_new(kept, json_string("limits.max_handshakes"));
+        next->max_handshakes = running->max_handshakes;
+    }
+    if (running->handshake_timeout_ms != next->handshake_timeout_ms) {
+        json_array_append_new(kept, json_string("limits.handshake_timeout_ms"));
+        next->handshake_timeout_ms = running->handshake_timeout_ms;
+    }
     for (size_t i = 0; e == WSC_OK && i < sizeof(fixed_strings) / sizeof(fixed_strings[0]); i++) {
         const char *was =
             *(char *const *)(const void *)((const char *)running + fixed_strings[i].offset);

@@ -151,6 +151,16 @@ typedef struct wsc_hub_config {
                                          accepted, so a secret can be rotated without a
                                          restart (wsc_hub_reconfigure).  JWT is on when
                                          jwt_secret or one of these is set */
+
+    /* handshakes: what a client that never logs in may hold (docs/configuration.md) */
+    unsigned handshake_timeout_ms; /**< a connection whose request headers are not all in by
+                                        then is closed (lws counts whole seconds: rounded up).
+                                        Default 5000; 0 is invalid */
+    unsigned max_pending_per_ip;   /**< connections of one peer address that are not
+                                        WebSockets: in their handshake, or plain HTTP.  More
+                                        are closed at accept, before lws gives them a header
+                                        table (wsc_loop_config.max_handshakes).  Default 32;
+                                        0: no cap */
 } wsc_hub_config;
 
 /** Counters of one hub. */
@@ -288,8 +298,9 @@ WSC_API void wsc_hub_set_ready(wsc_hub *hub, bool ready);
  *
  *  What cannot change while the hub runs keeps its running value: loop, host, port, ws_path,
  *  node_id (NULL or "" means "the running one"), tls_cert, tls_key, rx_buffer_size, store,
- *  dedupe_window, dedupe_max_users, ack_tick_ms, rng_seed, store_check_ms.  When cfg asks for
- *  another value of one of these, its name is listed in *kept (may be NULL): comma-separated
+ *  dedupe_window, dedupe_max_users, ack_tick_ms, rng_seed, store_check_ms, handshake_timeout_ms.
+ * When cfg asks for another value of one of these, its name is listed in *kept (may be NULL):
+ * comma-separated
  *  ("port,tls_cert"), "" when none, borrowed until the next call on the hub.  The hub logs
  *  "hub_reconfigured" with the same list (key "kept"). */
 WSC_API wsc_err wsc_hub_reconfigure(wsc_hub *hub, const wsc_hub_config *cfg, const char **kept);

@@ -32,7 +32,10 @@ typedef struct wsc_loop_config {
     /** Upgrades (HTTP requests) whose headers are being read at once: lws's header-table pool
      *  (~4.5 KB per table, freed after the handshake).  More wait in lws until one frees.
      *  Bounding it keeps bursts of handshakes from fragmenting the heap that long-lived
-     *  connections then sit in.  Default 64; 0 = one per descriptor (lws's default). */
+     *  connections then sit in.  While the pool is full, every new connection (WebSocket or
+     *  HTTP, /healthz included) waits: wsc_hub_config.max_pending_per_ip and
+     *  handshake_timeout_ms bound what one address holds and for how long.  Default 256;
+     *  0 = one per descriptor (lws's default). */
     unsigned max_handshakes;
     /** Work handed to the loop from other threads (sends, stops) that may wait for it at once;
      *  beyond it such calls return WSC_ERR_BUSY and queue nothing.  The loop is woken once

@@ -40,6 +40,8 @@ wsc_hub_config_init(wsc_hub_config *cfg)
     cfg->ack_tick_ms = 10;
     cfg->replay_window = 64;
     cfg->store_check_ms = 1000;
+    cfg->handshake_timeout_ms = 5000;
+    cfg->max_pending_per_ip = 32;
 }
 
 uint32_t
@@ -114,6 +116,8 @@ check_basics(const wsc_hub_config *cfg)
         return "pong_timeout_ms: must be at least 1";
     if (cfg->max_conns == 0)
         return "max_conns: must be at least 1";
+    if (cfg->handshake_timeout_ms == 0)
+        return "handshake_timeout_ms: must be at least 1";
     if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL))
         return "tls_cert, tls_key: give both or neither";
     return NULL;
@@ -198,6 +202,7 @@ copy_config(wsc_hub *hub, const wsc_hub_config *cfg)
 static void
 hub_release(wsc_hub *hub)
 {
+    wsc__hub_accept_free_all(hub);
     wsc__free(hub->wbuf);
     wsc__free(hub->ip_buckets);
     wsc__free(hub->str_host);
@@ -251,6 +256,9 @@ create_vhost(wsc_hub *hub)
     info.finalize_arg = hub;
     info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
     info.keepalive_timeout = 5;
+    /* A connection holds one of lws's header tables from its accept until its request headers
+     * are read; lws closes it when this many seconds pass first (its own default is 10). */
+    info.timeout_secs_ah_idle = (hub->cfg.handshake_timeout_ms + 999) / 1000;
     info.retry_and_idle_policy = &no_validity_policy;
     if (hub->cfg.tls_cert != NULL) {
         info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
@@ -345,6 +353,9 @@ wsc_hub_new(wsc_hub **out, const wsc_hub_config *cfg)
     wsc_list_init(&hub->user_order);
     wsc_list_init(&hub->conns);
     wsc_list_init(&hub->http_reqs);
+    wsc__hmap_init(&hub->hs_ips);
+    wsc__hmap_init(&hub->hs_wsis);
+    wsc_list_init(&hub->hs_marks);
     hub->ready = true;
     hub->started_ms = wsc__now_ms();
     err = copy_config(hub, cfg);

@@ -28,6 +28,42 @@ json_escape(const char *s, char *out, size_t cap)
     out[o] = '\0';
 }
 
+static const char *
+reason_phrase(int status)
+{
+    switch (status) {
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 429:
+        return "Too Many Requests";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Error";
+    }
+}
+
+/* Writes the status line.  Not lws_add_http_header_status(): lws takes the HTTP version from
+ * wsi->http.request_version, which lws_http_action() sets, and lws calls
+ * LWS_CALLBACK_HTTP_CONFIRM_UPGRADE before that, so during the callback the version is still
+ * its zero value, HTTP/1.0, whatever the request said.  Clients that insist on HTTP/1.1 (Python
+ * `websockets`) then read no valid response at all.  The request's own version is answered:
+ * HTTP/1.0 only to an HTTP/1.0 request (PROTOCOL.md §1). */
+static int
+add_status_line(struct lws *wsi, int status, unsigned char **p, unsigned char *end)
+{
+    char ver[16] = "", line[64];
+    bool v10 = lws_hdr_copy(wsi, ver, (int)sizeof(ver), WSI_TOKEN_HTTP) > 0 &&
+               strcmp(ver, "HTTP/1.0") == 0;
+    int n =
+        snprintf(line, sizeof(line), "HTTP/1.%d %d %s", v10 ? 0 : 1, status, reason_phrase(status));
+    return lws_add_http_header_by_name(wsi, NULL, (const unsigned char *)line, n, p, end);
+}
+
 int
 wsc__hub_http_refuse(struct lws *wsi, int status, const char *code, const char *reason,
                      int retry_after_s)
@@ -36,10 +72,13 @@ wsc__hub_http_refuse(struct lws *wsi, int status, const char *code, const char *
     json_escape(reason, esc, sizeof(esc));
     int blen = snprintf(body, sizeof(body), "{\"error\":\"%s\",\"reason\":\"%s\"}", code, esc);
     unsigned char buf[LWS_PRE + 512], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf);
-    if (lws_add_http_header_status(wsi, (unsigned int)status, &p, end) ||
+    if (add_status_line(wsi, status, &p, end) ||
         lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
                                      (const unsigned char *)"application/json", 16, &p, end) ||
         lws_add_http_header_content_length(wsi, (lws_filepos_t)blen, &p, end))
+        return -1;
+    if (status == 401 && lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_WWW_AUTHENTICATE,
+                                                      (const unsigned char *)"Bearer", 6, &p, end))
         return -1;
     if (retry_after_s > 0) {
         char ra[16];

@@ -168,6 +168,9 @@ struct wsc_hub {
     char peer_text[48];             /* what wsc_conn_peer() returned last */
     char **str_secrets;             /* owned copy of cfg.jwt_secrets */
     char kept[256];                 /* fields the last reconfiguration kept (hub_reconfig.c) */
+    /* connections not (yet) WebSockets, per peer address (hub_accept.c) */
+    wsc__hmap hs_ips, hs_wsis;
+    struct wsc_list hs_marks;
 };
 
 /* configuration (hub.c, hub_reconfig.c) */
@@ -243,6 +246,15 @@ int wsc__hub_http_refuse(struct lws *wsi, int status, const char *code, const ch
 int wsc__hub_connect_limited(wsc_hub *hub, const char *peer);
 /** True when conn may send one more frame now. */
 bool wsc__hub_frame_allowed(wsc_hub *hub, wsc_conn *conn);
+
+/* connections that are not WebSockets yet (hub_accept.c) */
+/** A socket was accepted: 0 to keep it (counted against its address), -1 to close it (its
+ *  address has max_pending_per_ip such connections already). */
+int wsc__hub_accept_admit(wsc_hub *hub, struct lws *wsi);
+/** wsi became a WebSocket or goes away: it no longer counts.  Unknown wsis are fine. */
+void wsc__hub_accept_release(wsc_hub *hub, struct lws *wsi);
+/** Frees every entry (hub released). */
+void wsc__hub_accept_free_all(wsc_hub *hub);
 
 /* plain HTTP (hub_http.c) */
 /** Frees every live HTTP request, answered or not (hub being freed). */

@@ -72,18 +72,18 @@ on_receive(wsc_hub *hub, wsc_conn *conn, struct lws *wsi, const char *in, size_t
     conn->last_rx_ms = wsc__hub_now32(hub);
     if (conn->state != CONN_OPEN)
         return 0;
-    size_t have = conn->x ? conn->x->rx_len : 0;
-    if (first && final && have == 0) {
-        hub->stats.bytes_in += len;
-        if (len > hub->cfg.msg_limits.max_bytes)
-            return close_from_rx(conn, wsi, 1009, "message too big");
+    size_t have = conn->x ? conn->x->rx_len : 0, max = hub->cfg.msg_limits.max_bytes;
+    hub->stats.bytes_in += len;
+    /* The frame header announced the frame's length: what has come, this piece and the rest
+     * of the frame must fit, so an oversized message is refused as soon as its header is
+     * read, not after bytes that may never come (2^62 announced, 5 sent). */
+    size_t rest = lws_remaining_packet_payload(wsi);
+    if (len > max || rest > max - len || have > max - len - rest)
+        return close_from_rx(conn, wsi, 1009, "message too big");
+    if (first && final && have == 0)
         return deliver(hub, conn, wsi, lws_frame_is_binary(wsi), in, len);
-    }
     if (first)
         conn->rx_binary = (uint8_t)lws_frame_is_binary(wsi);
-    hub->stats.bytes_in += len;
-    if (have + len > hub->cfg.msg_limits.max_bytes)
-        return close_from_rx(conn, wsi, 1009, "message too big");
     struct conn_extra *x = rx_reserve(conn, len);
     if (x == NULL) {
         wsc__hub_conn_request_close(conn, 1011, "out of memory");
@@ -122,6 +122,7 @@ ws_event(wsc_hub *hub, wsc_conn *conn, struct lws *wsi, enum lws_callback_reason
 {
     switch (reason) {
     case LWS_CALLBACK_ESTABLISHED:
+        wsc__hub_accept_release(hub, wsi);
         return wsc__hub_conn_open(hub, conn, wsi);
     case LWS_CALLBACK_RECEIVE:
         return on_receive(hub, conn, wsi, in, len);
@@ -160,10 +161,13 @@ wsc__hub_lws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
      * freed with its wsi even while the hub is being freed. */
     if (reason == LWS_CALLBACK_WSI_DESTROY) {
         wsc__hub_pending_drop(hub, wsi);
+        wsc__hub_accept_release(hub, wsi);
         return 0;
     }
     if (hub->freeing)
         return lws_callback_http_dummy(wsi, reason, user, in, len);
+    if (reason == LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED)
+        return wsc__hub_accept_admit(hub, wsi);
     if (reason == LWS_CALLBACK_HTTP_CONFIRM_UPGRADE)
         return wsc__hub_confirm_upgrade(hub, wsi);
     if (user == NULL)

@@ -91,7 +91,7 @@ wsc_loop_config_init(wsc_loop_config *cfg)
         return;
     memset(cfg, 0, sizeof(*cfg));
     cfg->backend = WSC_LOOP_DEFAULT;
-    cfg->max_handshakes = 64;
+    cfg->max_handshakes = 256;
     cfg->max_posts = 65536;
 }
 

@@ -69,6 +69,11 @@ test_config__defaults_match_the_library(void **state)
     assert_int_equal(cfg->max_conns, hub.max_conns);
     assert_int_equal(cfg->ping_interval_ms, hub.ping_interval_ms);
     assert_int_equal(cfg->log_level, WSC_LOG_INFO);
+    wsc_loop_config loop;
+    wsc_loop_config_init(&loop);
+    assert_int_equal(cfg->max_handshakes, loop.max_handshakes);
+    assert_int_equal(cfg->handshake_timeout_ms, hub.handshake_timeout_ms);
+    assert_int_equal(cfg->max_pending_per_ip, hub.max_pending_per_ip);
 }
 
 static void
@@ -212,6 +217,27 @@ test_config__flags_override_the_file(void **state)
 }
 
 static void
+test_config__handshake_limits(void **state)
+{
+    wsc_hubd_config *cfg = *state;
+    char err[256] = "";
+    assert_int_equal(load(cfg,
+                          "{\"limits\":{\"max_handshakes\":512,\"handshake_timeout_ms\":2000}}",
+                          err, sizeof(err)),
+                     WSC_OK);
+    const char *argv[] = {"wsc-hub", "--max-pending-per-ip", "4", "--handshake-timeout-ms=3000",
+                          NULL};
+    assert_int_equal(wsc_hubd_config_parse_args(cfg, 4, argv, err, sizeof(err)), WSC_OK);
+    assert_int_equal(cfg->max_handshakes, 512);
+    wsc_hub_config hub;
+    wsc_hubd_config_to_hub(cfg, &hub);
+    assert_int_equal(hub.handshake_timeout_ms, 3000);
+    assert_int_equal(hub.max_pending_per_ip, 4);
+    assert_int_equal(load(cfg, "{\"limits\":{\"max_handshakes\":70000}}", err, sizeof(err)),
+                     WSC_ERR_INVALID);
+}
+
+static void
 test_config__bad_flags(void **state)
 {
     wsc_hubd_config *cfg = *state;
@@ -314,6 +340,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_config__listen_forms, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config__flags_override_the_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config__bad_flags, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_config__handshake_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config__storage_urls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config__checks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config__maps_onto_hub_config, setup, teardown),
