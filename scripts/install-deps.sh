@@ -10,13 +10,17 @@ pkgs=(
     clang clang-format curl python3 python3-websockets
     redis-server mariadb-server
 )
+# Node.js with npm: Debian's nodejs + npm, unless a node and npm are already there (a
+# nodesource nodejs carries its own npm and conflicts with Debian's npm package).
+node_pkgs=()
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || node_pkgs=(nodejs npm)
 if [ "${1:-}" = "--bench" ]; then
-    pkgs+=(nodejs npm gnuplot-nox linux-perf)
+    pkgs+=("${node_pkgs[@]}" gnuplot-nox linux-perf)
 fi
 # The interop tests (tests/interop) run Node's ws and headless Chromium; without them those
 # tests are skipped (ctest counts them as "Not Run").
 if [ "${1:-}" = "--interop" ]; then
-    pkgs+=(nodejs npm chromium)
+    pkgs+=("${node_pkgs[@]}" chromium)
 fi
 
 missing=()
