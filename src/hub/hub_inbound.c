@@ -132,6 +132,18 @@ route(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
     wsc__hub_route_end(hub, outer);
 }
 
+/* Types only the hub sends (PROTOCOL.md §3): refused from clients, never relayed. */
+static bool
+hub_only_type(const char *type)
+{
+    static const char *const types[] = {"connected", "kick_out", "error", "pong"};
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        if (strcmp(type, types[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
 static const char *
 error_code_of(wsc_err err)
 {
@@ -161,9 +173,11 @@ wsc__hub_on_text(wsc_hub *hub, wsc_conn *conn, const char *text, size_t len)
         wsc__proto_pong(&pong);
         send_ctl(hub, conn, pong);
     } else if (strcmp(type, "ack") == 0) {
+        /* Consumed here whatever it names (receiver, group...): never relayed. */
         wsc__rel_client_ack(hub, conn, wsc_msg_get(msg, WSC_F_MESSAGE_ID));
-    } else if (strcmp(type, "pong") == 0) {
-        /* Liveness only. */
+    } else if (hub_only_type(type)) {
+        wsc__hub_violation(hub, conn, wsc_msg_get(msg, WSC_F_MESSAGE_ID), "invalid_message",
+                           "message_type is sent only by the hub");
     } else if (wsc__rel_inbound_duplicate(hub, conn, msg)) {
         hub->stats.messages_in++; /* a resend: answered again, not routed twice */
     } else {
