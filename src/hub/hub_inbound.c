@@ -76,6 +76,18 @@ stamp(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
     wsc_msg_set(msg, WSC_F_SOURCE, NULL);
 }
 
+/* A message to receiver reached none of its connections: the sender is told why. */
+static void
+refuse_undelivered(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg, const char *receiver)
+{
+    const char *reason = "receiver is not online";
+    if (wsc__hub_user_find(hub, receiver) != NULL &&
+        wsc_msg_get(msg, WSC_F_RECEIVER_CLIENT) != NULL)
+        reason = "receiver has no connection with that receiver_client";
+    answer_ack(hub, conn, msg, "rejected", "unknown_receiver");
+    send_error(hub, conn, wsc_msg_get(msg, WSC_F_MESSAGE_ID), "unknown_receiver", reason);
+}
+
 /* Routes a stamped message to its targets; answers the sender when something is refused. */
 static void
 route_targets(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
@@ -112,10 +124,10 @@ route_targets(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
     if (receiver != NULL && wsc__rel_route_client(hub, conn, msg))
         return; /* with ACK: the tracker answers the receipt */
     if (receiver != NULL) {
-        size_t r = wsc__hub_route_user(hub, receiver, msg, conn);
+        /* The sender's own connection included: a message to oneself is echoed (§3). */
+        size_t r = wsc__hub_route_user(hub, receiver, msg, NULL);
         if (r == 0 && groups == 0 && bcast == NULL) {
-            answer_ack(hub, conn, msg, "rejected", "unknown_receiver");
-            send_error(hub, conn, ref, "unknown_receiver", "receiver is not online");
+            refuse_undelivered(hub, conn, msg, receiver);
             return;
         }
     }
