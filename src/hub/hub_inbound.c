@@ -76,16 +76,27 @@ stamp(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
     wsc_msg_set(msg, WSC_F_SOURCE, NULL);
 }
 
-/* A message to receiver reached none of its connections: the sender is told why. */
+/* A message to receiver reached none of its connections (why: the last enqueue failure, or
+ * WSC_OK when none was tried): the sender is told what happened. */
 static void
-refuse_undelivered(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg, const char *receiver)
+refuse_undelivered(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg, const char *receiver, wsc_err why)
 {
-    const char *reason = "receiver is not online";
-    if (wsc__hub_user_find(hub, receiver) != NULL &&
-        wsc_msg_get(msg, WSC_F_RECEIVER_CLIENT) != NULL)
+    const char *code = "unknown_receiver", *reason = "receiver is not online";
+    if (wsc__hub_user_find(hub, receiver) == NULL) {
+        /* as set */
+    } else if (why == WSC_ERR_QUEUE_FULL) {
+        code = "queue_full";
+        reason = "the receiver's send queue is full: message dropped";
+    } else if (why == WSC_ERR_CLOSED) {
+        reason = "the receiver's connection is closing";
+    } else if (why != WSC_OK) {
+        code = "internal";
+        reason = "the message could not be queued";
+    } else if (wsc_msg_get(msg, WSC_F_RECEIVER_CLIENT) != NULL) {
         reason = "receiver has no connection with that receiver_client";
-    answer_ack(hub, conn, msg, "rejected", "unknown_receiver");
-    send_error(hub, conn, wsc_msg_get(msg, WSC_F_MESSAGE_ID), "unknown_receiver", reason);
+    }
+    answer_ack(hub, conn, msg, "rejected", code);
+    send_error(hub, conn, wsc_msg_get(msg, WSC_F_MESSAGE_ID), code, reason);
 }
 
 /* Routes a stamped message to its targets; answers the sender when something is refused. */
@@ -125,9 +136,10 @@ route_targets(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
         return; /* with ACK: the tracker answers the receipt */
     if (receiver != NULL) {
         /* The sender's own connection included: a message to oneself is echoed (§3). */
+        hub->last_send_error = WSC_OK;
         size_t r = wsc__hub_route_user(hub, receiver, msg, NULL);
         if (r == 0 && groups == 0 && bcast == NULL) {
-            refuse_undelivered(hub, conn, msg, receiver);
+            refuse_undelivered(hub, conn, msg, receiver, hub->last_send_error);
             return;
         }
     }

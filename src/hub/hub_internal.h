@@ -150,7 +150,8 @@ struct wsc_hub {
     struct wsc_list http_reqs; /* live plain HTTP requests */
     uint64_t next_conn_id;
     uint64_t next_msg_seq;
-    uint64_t route_mark; /* current multi-target route (0: none): one copy per conn */
+    uint64_t route_mark;     /* current multi-target route (0: none): one copy per conn */
+    wsc_err last_send_error; /* why the last enqueue failed (wsc__hub_report_failed) */
 
     wsc__timer sweep;          /* pings and heartbeat timeouts */
     wsc__timer drain_deadline; /* graceful shutdown */

@@ -470,6 +470,52 @@ test_hub_routing__message_to_self_is_echoed(void **state)
     thub_free(&t);
 }
 
+/* A receiver whose send queue is full: the sender is told queue_full, not unknown_receiver. */
+static void
+test_hub_routing__full_queue_answers_queue_full(void **state)
+{
+    (void)state;
+    thub t;
+    wsc_hub_config cfg;
+    thub_config(&t, &cfg);
+    cfg.queue_max_count = 4;
+    thub_start(&t, &cfg);
+    tws *a = thub_open(&t, "a", NULL), *slow = thub_open(&t, "slow", NULL);
+    twait_remove_ws(t.ts, slow); /* never read again: the socket and then the queue fill up */
+    size_t len = 16 * 1024;
+    char *frame = malloc(len + 100);
+    assert_non_null(frame);
+    json_t *err = NULL;
+    for (int i = 0; i < 2000 && err == NULL; i++) {
+        int n =
+            snprintf(frame, 100, "{\"receiver\":\"slow\",\"message_id\":\"q%d\",\"content\":\"", i);
+        memset(frame + n, 'x', len);
+        memcpy(frame + n + len, "\"}", 3);
+        thub_send(a, frame);
+        thub_run_for(&t, 2);
+        if (tws_pending(a) > 0)
+            err = thub_recv_type(&t, a, "error", 3000);
+    }
+    free(frame);
+    assert_non_null(err);
+    assert_string_equal(tjson_str(err, "data.code"), "queue_full");
+    assert_non_null(strstr(tjson_str(err, "data.reason"), "queue is full"));
+    json_decref(err);
+    assert_true(t.failed > 0);
+    assert_int_equal(t.fails[0].why, WSC_ERR_QUEUE_FULL);
+
+    /* While the queue stays full, each further message is refused the same way. */
+    thub_send(a, "{\"receiver\":\"slow\",\"message_id\":\"qa\",\"content\":\"y\"}");
+    bool last = false;
+    while (!last) { /* errors for frames sent before it may come first */
+        err = thub_recv_type(&t, a, "error", 3000);
+        assert_string_equal(tjson_str(err, "data.code"), "queue_full");
+        last = strcmp(tjson_str(err, "message_id"), "qa") == 0;
+        json_decref(err);
+    }
+    thub_free(&t);
+}
+
 int
 main(void)
 {
@@ -483,6 +529,7 @@ main(void)
         cmocka_unit_test(test_hub_routing__each_connection_gets_a_message_once),
         cmocka_unit_test(test_hub_routing__urgent_jumps_the_queue),
         cmocka_unit_test(test_hub_routing__message_to_self_is_echoed),
+        cmocka_unit_test(test_hub_routing__full_queue_answers_queue_full),
     };
     return cmocka_run_group_tests_name("integration.hub_routing", tests, NULL, NULL);
 }
