@@ -59,21 +59,41 @@ conn_may_use_group(const wsc_hub *hub, const wsc_conn *conn, const char *group)
     return false;
 }
 
-static void
+/* Sets what the hub decides on a client message.  Any failure (out of memory) refuses the
+ * message: a field left unset could keep what the client wrote in it (a forged sender). */
+static wsc_err
 stamp(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
 {
     char id[64], ts[40];
     wsc__proto_make_id(hub->cfg.node_id, wsc__hub_next_seq(hub), id, sizeof(id));
     wsc__proto_time_rfc3339(wsc__wall_ms(), ts, sizeof(ts));
-    wsc_msg_set(msg, WSC_F_ID, id);
-    if (wsc_msg_get(msg, WSC_F_MESSAGE_ID) == NULL)
-        wsc_msg_set(msg, WSC_F_MESSAGE_ID, id);
-    wsc_msg_set(msg, WSC_F_SENDER, conn->user->id);
-    wsc_msg_set(msg, WSC_F_SENDER_CLIENT, wsc__conn_client_id(conn));
-    wsc_msg_set(msg, WSC_F_CREATE_AT, ts);
-    wsc_msg_set(msg, WSC_F_APP_ID, wsc__conn_app_id(conn));
-    wsc_msg_set(msg, WSC_F_NAMESPACE, NULL);
-    wsc_msg_set(msg, WSC_F_SOURCE, NULL);
+    wsc_err err = wsc_msg_set(msg, WSC_F_ID, id);
+    if (err == WSC_OK && wsc_msg_get(msg, WSC_F_MESSAGE_ID) == NULL)
+        err = wsc_msg_set(msg, WSC_F_MESSAGE_ID, id);
+    if (err == WSC_OK)
+        err = wsc_msg_set(msg, WSC_F_SENDER, conn->user->id);
+    if (err == WSC_OK)
+        err = wsc_msg_set(msg, WSC_F_SENDER_CLIENT, wsc__conn_client_id(conn));
+    if (err == WSC_OK)
+        err = wsc_msg_set(msg, WSC_F_CREATE_AT, ts);
+    if (err == WSC_OK)
+        err = wsc_msg_set(msg, WSC_F_APP_ID, wsc__conn_app_id(conn));
+    if (err == WSC_OK)
+        err = wsc_msg_set(msg, WSC_F_NAMESPACE, NULL);
+    if (err == WSC_OK)
+        err = wsc_msg_set(msg, WSC_F_SOURCE, NULL);
+    return err;
+}
+
+/* stamp() failed: neither the application nor any receiver sees the message. */
+static void
+refuse_unstamped(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
+{
+    wsc__log(&hub->log, WSC_LOG_WARN, "message_refused", "u:conn,s:error", conn->id,
+             "out of memory while stamping");
+    answer_ack(hub, conn, msg, "rejected", "internal");
+    send_error(hub, conn, wsc_msg_get(msg, WSC_F_MESSAGE_ID), "internal",
+               "the hub could not stamp the message (out of memory)");
 }
 
 /* A message to receiver reached none of its connections (why: the last enqueue failure, or
@@ -206,7 +226,11 @@ wsc__hub_on_text(wsc_hub *hub, wsc_conn *conn, const char *text, size_t len)
         hub->stats.messages_in++; /* a resend: answered again, not routed twice */
     } else {
         hub->stats.messages_in++;
-        stamp(hub, conn, msg);
+        if (stamp(hub, conn, msg) != WSC_OK) {
+            refuse_unstamped(hub, conn, msg);
+            wsc_msg_unref(msg);
+            return;
+        }
         bool do_route = hub->cfg.client_routing;
         if (hub->cfg.on_message)
             hub->cfg.on_message(hub, conn, msg, &do_route, hub->cfg.user);
