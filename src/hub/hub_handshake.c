@@ -9,6 +9,7 @@
 #include "middleware/auth_jwt.h"
 #include "models/alloc.h"
 #include "models/utf8.h"
+#include "protocol/frames.h"
 
 /* Copies s into out as the inside of a JSON string: quotes, backslashes and control bytes
  * (which only an application's reason may hold) are escaped or dropped. */
@@ -303,8 +304,8 @@ wsc__hub_confirm_upgrade(wsc_hub *hub, struct lws *wsi)
         return refuse(hub, wsi, full ? 503 : status, full ? full : why, r.peer);
     }
     if (p->client_id == NULL) {
-        char cid[48];
-        snprintf(cid, sizeof(cid), "c-%llx", (unsigned long long)wsc__hub_next_seq(hub));
+        char cid[WSC__PROTO_ID_MAX];
+        wsc__hub_make_client_id(hub, cid, sizeof(cid));
         p->client_id = wsc__strdup(cid);
     }
     memcpy(p->peer, r.peer, sizeof(p->peer));

@@ -64,8 +64,8 @@ conn_may_use_group(const wsc_hub *hub, const wsc_conn *conn, const char *group)
 static wsc_err
 stamp(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
 {
-    char id[64], ts[40];
-    wsc__proto_make_id(hub->cfg.node_id, wsc__hub_next_seq(hub), id, sizeof(id));
+    char id[WSC__PROTO_ID_MAX], ts[40];
+    wsc__hub_make_msg_id(hub, id, sizeof(id));
     wsc__proto_time_rfc3339(wsc__wall_ms(), ts, sizeof(ts));
     wsc_err err = wsc_msg_set(msg, WSC_F_ID, id);
     if (err == WSC_OK && wsc_msg_get(msg, WSC_F_MESSAGE_ID) == NULL)

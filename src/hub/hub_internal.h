@@ -51,8 +51,8 @@ struct conn_extra {
     char rx[]; /* rx_cap bytes: reassembly of a fragmented message */
 };
 
-/* Client ids shorter than this live inline (the hub's own "c-<hex>" always does until the
- * sequence passes 2^52); longer ones are allocated. */
+/* Client ids shorter than this live inline (the hub's own "c-<13 base36>" always does);
+ * longer ones are allocated. */
 #define WSC_CONN_CID_INLINE 16
 
 /* One WebSocket connection; lives in the lws per-session storage of its wsi, so every byte
@@ -167,6 +167,7 @@ struct wsc_hub {
     struct wsc__store_probe *probe; /* the ping in flight, or NULL */
     bool store_down;                /* the last ping failed: /readyz answers 503 */
     char peer_text[48];             /* what wsc_conn_peer() returned last */
+    uint8_t id_key[16];             /* keys the unguessable part of assigned ids (hub_ids.c) */
 };
 
 /* store health (store_health.c): pings the store every store_check_ms */
@@ -256,6 +257,15 @@ void wsc__hub_set_error(wsc_hub *hub, const char *fmt, ...) __attribute__((forma
 /** Milliseconds since the hub started, modulo 2^32 (connection timestamps). */
 uint32_t wsc__hub_now32(const wsc_hub *hub);
 uint64_t wsc__hub_next_seq(wsc_hub *hub);
+
+/* ids the hub assigns (hub_ids.c); out holds WSC__PROTO_ID_MAX bytes for whole ids */
+/** Draws the id key from the kernel's CSPRNG and writes a random default node id
+ *  ("node-<13 base36>") into node_out.  WSC_ERR_IO when the kernel gives no random bytes. */
+wsc_err wsc__hub_ids_init(wsc_hub *hub, char *node_out, size_t cap);
+/** "<node_id>-<base36 seq>-<13 base36 tag>": unique, with 64 unguessable bits. */
+void wsc__hub_make_msg_id(wsc_hub *hub, char *out, size_t cap);
+/** "c-<13 base36 tag>" (15 bytes): 64 unguessable bits. */
+void wsc__hub_make_client_id(wsc_hub *hub, char *out, size_t cap);
 
 #define WSC_HUB_WBUF (64 * 1024)
 
