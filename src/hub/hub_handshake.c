@@ -104,13 +104,7 @@ static bool
 valid_id(const char *s)
 {
     size_t n = strlen(s);
-    if (n == 0 || n > 127 || !wsc__utf8_valid(s, n))
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        if ((unsigned char)s[i] < 0x20)
-            return false;
-    }
-    return true;
+    return n > 0 && n <= 127 && wsc__utf8_valid(s, n) && !wsc__utf8_has_control(s, n);
 }
 
 static char **

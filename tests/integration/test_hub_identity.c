@@ -103,6 +103,22 @@ test_hub_identity__insecure_user_id_connected_frame_and_subprotocol(void **state
     thub_free(&t);
 }
 
+/* User and client ids from the query hold no control character either (DEL, C1). */
+static void
+test_hub_identity__control_characters_in_query_ids_401(void **state)
+{
+    (void)state;
+    thub t;
+    thub_start_default(&t); /* insecure_user_id on */
+    expect_refused(&t, "/ws?user_id=a%7Fb", NULL, 401, "unauthorized");
+    expect_refused(&t, "/ws?user_id=a%C2%85b", NULL, 401, "unauthorized");
+    expect_refused(&t, "/ws?user_id=a&client_id=x%C2%9F", NULL, 401, "unauthorized");
+    tws *ok = thub_open(&t, "a%C2%A0b", "client_id=%C3%A9"); /* U+00A0, U+00E9: fine */
+    assert_int_equal(tws_state(ok), TWS_OPEN);
+    assert_int_equal(t.connects, 1);
+    thub_free(&t);
+}
+
 static void
 test_hub_identity__no_credentials_401_before_upgrade(void **state)
 {
@@ -183,6 +199,20 @@ test_hub_identity__bad_tokens_401(void **state)
     const char *hdrs[] = {auth, NULL};
     expect_refused(&t, "/ws", hdrs, 401, "unauthorized");
     expect_refused(&t, "/ws?token=garbage", NULL, 401, "unauthorized");
+
+    /* Control characters in the user id (DEL, U+0085) and an nbf given as a string. */
+    static const char *const claims[] = {
+        "{\"sub\":\"a\\u007fb\",\"exp\":9999999999}",
+        "{\"sub\":\"a\\u0085b\",\"exp\":9999999999}",
+        "{\"sub\":\"a\",\"exp\":9999999999,\"nbf\":\"9999999999\"}",
+    };
+    for (size_t i = 0; i < 3; i++) {
+        char *bad = NULL;
+        assert_int_equal(wsc__jwt_sign_hs256(SECRET, claims[i], &bad), WSC_OK);
+        snprintf(path, sizeof(path), "/ws?token=%s", bad);
+        expect_refused(&t, path, NULL, 401, "unauthorized");
+        wsc_free(bad);
+    }
     thub_run_for(&t, 20);
     assert_int_equal(t.connects, 0);
     thub_free(&t);
@@ -300,6 +330,7 @@ main(void)
         cmocka_unit_test(test_hub_identity__insecure_user_id_connected_frame_and_subprotocol),
         cmocka_unit_test(test_hub_identity__no_credentials_401_before_upgrade),
         cmocka_unit_test(test_hub_identity__jwt_bearer_and_query),
+        cmocka_unit_test(test_hub_identity__control_characters_in_query_ids_401),
         cmocka_unit_test(test_hub_identity__bad_tokens_401),
         cmocka_unit_test(test_hub_identity__authenticate_callback),
         cmocka_unit_test(test_hub_identity__capacity_503_with_retry_after),
