@@ -158,6 +158,7 @@ identify(wsc_hub *hub, struct upgrade_req *r, struct pending_identity *p, const 
         snprintf(uid, sizeof(uid), "%s", id.user_id);
         p->app_id = id.app_id[0] ? wsc__strdup(id.app_id) : NULL;
         p->groups = id.n_groups ? copy_groups(id.groups, id.n_groups) : NULL;
+        p->exp_s = id.exp;
         wsc__identity_clear(&id);
     } else if (hub->cfg.insecure_user_id && r->user_id[0] != '\0') {
         snprintf(uid, sizeof(uid), "%s", r->user_id);

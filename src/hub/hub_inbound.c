@@ -34,7 +34,10 @@ wsc__hub_violation(wsc_hub *hub, wsc_conn *conn, const char *ref, const char *co
     send_error(hub, conn, ref, code, reason);
     wsc__log(&hub->log, WSC_LOG_INFO, "bad_frame", "u:conn,s:code,s:reason", conn->id, code,
              reason);
-    if (++conn->violations >= hub->cfg.max_violations)
+    if (conn->violations < UINT16_MAX)
+        conn->violations++;
+    /* The count saturates: a max_violations above 65535 acts as 65535. */
+    if (conn->violations >= hub->cfg.max_violations || conn->violations == UINT16_MAX)
         wsc__hub_conn_close_after_flush(conn, 1008, "too many invalid frames");
 }
 

@@ -37,6 +37,7 @@ struct pending_identity {
     char *client_id;
     char *app_id;
     char **groups; /* NULL-terminated, owned */
+    int64_t exp_s; /* JWT expiry, seconds since the epoch; 0: none */
 };
 
 /* What few connections need, allocated on first use and freed when empty (conn_extra_trim):
@@ -70,7 +71,8 @@ struct wsc_conn {
     uint8_t cid_heap : 1;    /* the client id is in cid.heap (else inline in cid.text) */
     int16_t close_code;      /* close we asked for (0: none) */
     int16_t peer_close_code; /* from the peer's close frame (0: none) */
-    unsigned violations;     /* bad frames so far (max_violations may exceed 255) */
+    uint16_t violations;     /* bad frames so far, saturating (fits the padding here) */
+    uint32_t exp_s;          /* token expiry, seconds since the epoch (0: none); see sweep */
     uint32_t peer_v4;        /* peer IPv4 address, network order (0: ask lws) */
     /* Milliseconds since the hub started (wsc__hub_now32), compared modulo 2^32: correct for
      * any interval under 49 days, and the sweep looks at every connection each second. */

@@ -103,6 +103,56 @@ test_hub_identity__insecure_user_id_connected_frame_and_subprotocol(void **state
     thub_free(&t);
 }
 
+static int64_t
+wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A JWT connection is closed with 4004 once its token's exp passes (PROTOCOL.md §5: within a
+ * second or two); one with a token valid for longer stays open. */
+static void
+test_hub_identity__token_expiry_closes_4004(void **state)
+{
+    (void)state;
+    thub t;
+    wsc_hub_config cfg;
+    jwt_config(&t, &cfg);
+    thub_start(&t, &cfg);
+    long long exp = (long long)(wall_ms() / 1000) + 4;
+    char *short_tok = mint("sub", "brief", exp);
+    char *long_tok = mint("sub", "stays", exp + 3600);
+    char path[1024];
+    snprintf(path, sizeof(path), "/ws?token=%s", short_tok);
+    tws *brief = thub_ws(&t, path, NULL);
+    expect_user(&t, brief, "brief");
+    snprintf(path, sizeof(path), "/ws?token=%s", long_tok);
+    tws *stays = thub_ws(&t, path, NULL);
+    expect_user(&t, stays, "stays");
+    wsc_free(short_tok);
+    wsc_free(long_tok);
+
+    assert_true(thub_wait(&t, tws_is_closed, brief, 8000));
+    int64_t closed_ms = wall_ms();
+    assert_int_equal(tws_close_code(brief), 4004);
+    assert_true(closed_ms >= exp * 1000);
+    assert_true(closed_ms <= exp * 1000 + 2000);
+    assert_true(thub_wait_ge(&t, &t.disconnects, 1, 3000));
+    assert_int_equal(t.disc[0].code, 4004);
+    assert_string_equal(t.disc[0].user, "brief");
+
+    /* The other token is still good: its connection stays and works. */
+    thub_run_for(&t, 1200);
+    assert_int_equal(tws_state(stays), TWS_OPEN);
+    thub_send(stays, "{\"message_type\":\"ping\"}");
+    json_decref(thub_recv_type(&t, stays, "pong", 3000));
+    assert_true(wsc_hub_is_online(t.hub, "stays"));
+    assert_false(wsc_hub_is_online(t.hub, "brief"));
+    thub_free(&t);
+}
+
 /* User and client ids from the query hold no control character either (DEL, C1). */
 static void
 test_hub_identity__control_characters_in_query_ids_401(void **state)
@@ -331,6 +381,7 @@ main(void)
         cmocka_unit_test(test_hub_identity__no_credentials_401_before_upgrade),
         cmocka_unit_test(test_hub_identity__jwt_bearer_and_query),
         cmocka_unit_test(test_hub_identity__control_characters_in_query_ids_401),
+        cmocka_unit_test(test_hub_identity__token_expiry_closes_4004),
         cmocka_unit_test(test_hub_identity__bad_tokens_401),
         cmocka_unit_test(test_hub_identity__authenticate_callback),
         cmocka_unit_test(test_hub_identity__capacity_503_with_retry_after),
