@@ -513,6 +513,7 @@ test_hub_routing__full_queue_answers_queue_full(void **state)
         last = strcmp(tjson_str(err, "message_id"), "qa") == 0;
         json_decref(err);
     }
+    tws_free(slow); /* no longer in the set: ours to free */
     thub_free(&t);
 }
 
