@@ -32,6 +32,7 @@
 #include "models/hmap.h"
 #include "models/list.h"
 #include "models/msg_internal.h"
+#include "models/siphash.h"
 #include "protocol/frames.h"
 
 static double
@@ -106,8 +107,9 @@ bench_parse(const char *op, const char *frame, unsigned n)
 static void
 stamp_like_hub(wsc_msg *m, uint64_t seq)
 {
-    char id[64], ts[40];
-    wsc__proto_make_id("n1", seq, id, sizeof(id));
+    static const uint8_t key[WSC__SIPHASH_KEY_LEN] = {1};
+    char id[WSC__PROTO_ID_MAX], ts[40];
+    wsc__proto_make_id("n1", seq, wsc__siphash24(key, &seq, sizeof(seq)), id, sizeof(id));
     wsc__proto_time_rfc3339(wsc__wall_ms(), ts, sizeof(ts));
     wsc_msg_set(m, WSC_F_ID, id);
     if (wsc_msg_get(m, WSC_F_MESSAGE_ID) == NULL)

@@ -11,6 +11,7 @@
 #include "hub/retry.h"
 #include "models/alloc.h"
 #include "models/msg_internal.h"
+#include "protocol/frames.h"
 
 _Static_assert(WSC_PRE >= LWS_PRE, "WSC_PRE must leave room for the lws frame header");
 
@@ -165,19 +166,13 @@ wsc__hub_config_check(const wsc_hub_config *cfg, char *why, size_t cap)
 }
 
 static wsc_err
-copy_config(wsc_hub *hub, const wsc_hub_config *cfg)
+copy_config(wsc_hub *hub, const wsc_hub_config *cfg, const char *random_node)
 {
     hub->cfg = *cfg;
     hub->str_host = wsc__strdup(cfg->host ? cfg->host : "0.0.0.0");
     hub->str_path = wsc__strdup(cfg->ws_path);
-    if (cfg->node_id != NULL && cfg->node_id[0] != '\0') {
-        hub->str_node = wsc__strdup(cfg->node_id);
-    } else {
-        char node[64];
-        snprintf(node, sizeof(node), "node-%ld-%llx", (long)getpid(),
-                 (unsigned long long)(wsc__wall_ms() & 0xffffffffull));
-        hub->str_node = wsc__strdup(node);
-    }
+    bool named = cfg->node_id != NULL && cfg->node_id[0] != '\0';
+    hub->str_node = wsc__strdup(named ? cfg->node_id : random_node);
     hub->str_cert = wsc__strdup(cfg->tls_cert);
     hub->str_key = wsc__strdup(cfg->tls_key);
     hub->str_secret = wsc__strdup(cfg->jwt_secret);
@@ -358,7 +353,10 @@ wsc_hub_new(wsc_hub **out, const wsc_hub_config *cfg)
     wsc_list_init(&hub->hs_marks);
     hub->ready = true;
     hub->started_ms = wsc__now_ms();
-    err = copy_config(hub, cfg);
+    char random_node[WSC__PROTO_ID_MAX];
+    err = wsc__hub_ids_init(hub, random_node, sizeof(random_node));
+    if (err == WSC_OK)
+        err = copy_config(hub, cfg, random_node);
     if (err != WSC_OK)
         goto fail;
     wsc__logger_init(&hub->log, &hub->cfg.log, "hub");

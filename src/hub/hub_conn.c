@@ -142,6 +142,8 @@ wsc__hub_conn_open(wsc_hub *hub, wsc_conn *conn, struct lws *wsi)
     /* 4 bytes instead of the text: the hub listens on IPv4 only (wsc_conn_peer formats it). */
     struct in_addr a;
     conn->peer_v4 = inet_pton(AF_INET, p->peer, &a) == 1 ? a.s_addr : 0;
+    /* 32-bit seconds last until 2106: a later expiry is as good as none. */
+    conn->exp_s = p->exp_s > 0 && p->exp_s < UINT32_MAX ? (uint32_t)p->exp_s : 0;
     size_t cid_len = strlen(p->client_id);
     if (cid_len < sizeof(conn->cid.text)) {
         memcpy(conn->cid.text, p->client_id, cid_len + 1);

@@ -10,6 +10,7 @@
 #include "middleware/jwt_keys.h"
 #include "models/alloc.h"
 #include "models/utf8.h"
+#include "protocol/frames.h"
 
 /* Copies s into out as the inside of a JSON string: quotes, backslashes and control bytes
  * (which only an application's reason may hold) are escaped or dropped. */
@@ -143,13 +144,7 @@ static bool
 valid_id(const char *s)
 {
     size_t n = strlen(s);
-    if (n == 0 || n > 127 || !wsc__utf8_valid(s, n))
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        if ((unsigned char)s[i] < 0x20)
-            return false;
-    }
-    return true;
+    return n > 0 && n <= 127 && wsc__utf8_valid(s, n) && !wsc__utf8_has_control(s, n);
 }
 
 static char **
@@ -203,6 +198,7 @@ identify(wsc_hub *hub, struct upgrade_req *r, struct pending_identity *p, const 
         snprintf(uid, sizeof(uid), "%s", id.user_id);
         p->app_id = id.app_id[0] ? wsc__strdup(id.app_id) : NULL;
         p->groups = id.n_groups ? copy_groups(id.groups, id.n_groups) : NULL;
+        p->exp_s = id.exp;
         wsc__identity_clear(&id);
     } else if (hub->cfg.insecure_user_id && r->user_id[0] != '\0') {
         snprintf(uid, sizeof(uid), "%s", r->user_id);
@@ -343,8 +339,8 @@ wsc__hub_confirm_upgrade(wsc_hub *hub, struct lws *wsi)
         return refuse(hub, wsi, full ? 503 : status, full ? full : why, r.peer);
     }
     if (p->client_id == NULL) {
-        char cid[48];
-        snprintf(cid, sizeof(cid), "c-%llx", (unsigned long long)wsc__hub_next_seq(hub));
+        char cid[WSC__PROTO_ID_MAX];
+        wsc__hub_make_client_id(hub, cid, sizeof(cid));
         p->client_id = wsc__strdup(cid);
     }
     memcpy(p->peer, r.peer, sizeof(p->peer));

@@ -34,7 +34,10 @@ wsc__hub_violation(wsc_hub *hub, wsc_conn *conn, const char *ref, const char *co
     send_error(hub, conn, ref, code, reason);
     wsc__log(&hub->log, WSC_LOG_INFO, "bad_frame", "u:conn,s:code,s:reason", conn->id, code,
              reason);
-    if (++conn->violations >= hub->cfg.max_violations)
+    if (conn->violations < UINT16_MAX)
+        conn->violations++;
+    /* The count saturates: a max_violations above 65535 acts as 65535. */
+    if (conn->violations >= hub->cfg.max_violations || conn->violations == UINT16_MAX)
         wsc__hub_conn_close_after_flush(conn, 1008, "too many invalid frames");
 }
 
@@ -59,21 +62,64 @@ conn_may_use_group(const wsc_hub *hub, const wsc_conn *conn, const char *group)
     return false;
 }
 
-static void
+/* Sets what the hub decides on a client message.  Any failure (out of memory) refuses the
+ * message: a field left unset could keep what the client wrote in it (a forged sender). */
+static wsc_err
 stamp(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
 {
-    char id[64], ts[40];
-    wsc__proto_make_id(hub->cfg.node_id, wsc__hub_next_seq(hub), id, sizeof(id));
+    char id[WSC__PROTO_ID_MAX], ts[40];
+    wsc__hub_make_msg_id(hub, id, sizeof(id));
     wsc__proto_time_rfc3339(wsc__wall_ms(), ts, sizeof(ts));
-    wsc_msg_set(msg, WSC_F_ID, id);
-    if (wsc_msg_get(msg, WSC_F_MESSAGE_ID) == NULL)
-        wsc_msg_set(msg, WSC_F_MESSAGE_ID, id);
-    wsc_msg_set(msg, WSC_F_SENDER, conn->user->id);
-    wsc_msg_set(msg, WSC_F_SENDER_CLIENT, wsc__conn_client_id(conn));
-    wsc_msg_set(msg, WSC_F_CREATE_AT, ts);
-    wsc_msg_set(msg, WSC_F_APP_ID, wsc__conn_app_id(conn));
-    wsc_msg_set(msg, WSC_F_NAMESPACE, NULL);
-    wsc_msg_set(msg, WSC_F_SOURCE, NULL);
+    wsc_err err = wsc_msg_set(msg, WSC_F_ID, id);
+    if (err == WSC_OK && wsc_msg_get(msg, WSC_F_MESSAGE_ID) == NULL)
+        err = wsc_msg_set(msg, WSC_F_MESSAGE_ID, id);
+    if (err == WSC_OK)
+        err = wsc_msg_set(msg, WSC_F_SENDER, conn->user->id);
+    if (err == WSC_OK)
+        err = wsc_msg_set(msg, WSC_F_SENDER_CLIENT, wsc__conn_client_id(conn));
+    if (err == WSC_OK)
+        err = wsc_msg_set(msg, WSC_F_CREATE_AT, ts);
+    if (err == WSC_OK)
+        err = wsc_msg_set(msg, WSC_F_APP_ID, wsc__conn_app_id(conn));
+    if (err == WSC_OK)
+        err = wsc_msg_set(msg, WSC_F_NAMESPACE, NULL);
+    if (err == WSC_OK)
+        err = wsc_msg_set(msg, WSC_F_SOURCE, NULL);
+    return err;
+}
+
+/* stamp() failed: neither the application nor any receiver sees the message. */
+static void
+refuse_unstamped(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
+{
+    wsc__log(&hub->log, WSC_LOG_WARN, "message_refused", "u:conn,s:error", conn->id,
+             "out of memory while stamping");
+    answer_ack(hub, conn, msg, "rejected", "internal");
+    send_error(hub, conn, wsc_msg_get(msg, WSC_F_MESSAGE_ID), "internal",
+               "the hub could not stamp the message (out of memory)");
+}
+
+/* A message to receiver reached none of its connections (why: the last enqueue failure, or
+ * WSC_OK when none was tried): the sender is told what happened. */
+static void
+refuse_undelivered(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg, const char *receiver, wsc_err why)
+{
+    const char *code = "unknown_receiver", *reason = "receiver is not online";
+    if (wsc__hub_user_find(hub, receiver) == NULL) {
+        /* as set */
+    } else if (why == WSC_ERR_QUEUE_FULL) {
+        code = "queue_full";
+        reason = "the receiver's send queue is full: message dropped";
+    } else if (why == WSC_ERR_CLOSED) {
+        reason = "the receiver's connection is closing";
+    } else if (why != WSC_OK) {
+        code = "internal";
+        reason = "the message could not be queued";
+    } else if (wsc_msg_get(msg, WSC_F_RECEIVER_CLIENT) != NULL) {
+        reason = "receiver has no connection with that receiver_client";
+    }
+    answer_ack(hub, conn, msg, "rejected", code);
+    send_error(hub, conn, wsc_msg_get(msg, WSC_F_MESSAGE_ID), code, reason);
 }
 
 /* Routes a stamped message to its targets; answers the sender when something is refused. */
@@ -112,10 +158,11 @@ route_targets(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
     if (receiver != NULL && wsc__rel_route_client(hub, conn, msg))
         return; /* with ACK: the tracker answers the receipt */
     if (receiver != NULL) {
-        size_t r = wsc__hub_route_user(hub, receiver, msg, conn);
+        /* The sender's own connection included: a message to oneself is echoed (§3). */
+        hub->last_send_error = WSC_OK;
+        size_t r = wsc__hub_route_user(hub, receiver, msg, NULL);
         if (r == 0 && groups == 0 && bcast == NULL) {
-            answer_ack(hub, conn, msg, "rejected", "unknown_receiver");
-            send_error(hub, conn, ref, "unknown_receiver", "receiver is not online");
+            refuse_undelivered(hub, conn, msg, receiver, hub->last_send_error);
             return;
         }
     }
@@ -130,6 +177,18 @@ route(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
     uint64_t outer = wsc__hub_route_begin(hub);
     route_targets(hub, conn, msg);
     wsc__hub_route_end(hub, outer);
+}
+
+/* Types only the hub sends (PROTOCOL.md §3): refused from clients, never relayed. */
+static bool
+hub_only_type(const char *type)
+{
+    static const char *const types[] = {"connected", "kick_out", "error", "pong"};
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        if (strcmp(type, types[i]) == 0)
+            return true;
+    }
+    return false;
 }
 
 static const char *
@@ -161,15 +220,21 @@ wsc__hub_on_text(wsc_hub *hub, wsc_conn *conn, const char *text, size_t len)
         wsc__proto_pong(&pong);
         send_ctl(hub, conn, pong);
     } else if (strcmp(type, "ack") == 0) {
+        /* Consumed here whatever it names (receiver, group...): never relayed. */
         wsc__rel_client_ack(hub, conn, wsc_msg_get(msg, WSC_F_SENDER),
                             wsc_msg_get(msg, WSC_F_MESSAGE_ID));
-    } else if (strcmp(type, "pong") == 0) {
-        /* Liveness only. */
+    } else if (hub_only_type(type)) {
+        wsc__hub_violation(hub, conn, wsc_msg_get(msg, WSC_F_MESSAGE_ID), "invalid_message",
+                           "message_type is sent only by the hub");
     } else if (wsc__rel_inbound_duplicate(hub, conn, msg)) {
         hub->stats.messages_in++; /* a resend: answered again, not routed twice */
     } else {
         hub->stats.messages_in++;
-        stamp(hub, conn, msg);
+        if (stamp(hub, conn, msg) != WSC_OK) {
+            refuse_unstamped(hub, conn, msg);
+            wsc_msg_unref(msg);
+            return;
+        }
         bool do_route = hub->cfg.client_routing;
         if (hub->cfg.on_message)
             hub->cfg.on_message(hub, conn, msg, &do_route, hub->cfg.user);

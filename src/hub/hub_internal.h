@@ -37,6 +37,7 @@ struct pending_identity {
     char *client_id;
     char *app_id;
     char **groups; /* NULL-terminated, owned */
+    int64_t exp_s; /* JWT expiry, seconds since the epoch; 0: none */
 };
 
 /* What few connections need, allocated on first use and freed when empty (conn_extra_trim):
@@ -51,8 +52,8 @@ struct conn_extra {
     char rx[]; /* rx_cap bytes: reassembly of a fragmented message */
 };
 
-/* Client ids shorter than this live inline (the hub's own "c-<hex>" always does until the
- * sequence passes 2^52); longer ones are allocated. */
+/* Client ids shorter than this live inline (the hub's own "c-<13 base36>" always does);
+ * longer ones are allocated. */
 #define WSC_CONN_CID_INLINE 16
 
 /* One WebSocket connection; lives in the lws per-session storage of its wsi, so every byte
@@ -70,7 +71,8 @@ struct wsc_conn {
     uint8_t cid_heap : 1;    /* the client id is in cid.heap (else inline in cid.text) */
     int16_t close_code;      /* close we asked for (0: none) */
     int16_t peer_close_code; /* from the peer's close frame (0: none) */
-    unsigned violations;     /* bad frames so far (max_violations may exceed 255) */
+    uint16_t violations;     /* bad frames so far, saturating (fits the padding here) */
+    uint32_t exp_s;          /* token expiry, seconds since the epoch (0: none); see sweep */
     uint32_t peer_v4;        /* peer IPv4 address, network order (0: ask lws) */
     /* Milliseconds since the hub started (wsc__hub_now32), compared modulo 2^32: correct for
      * any interval under 49 days, and the sweep looks at every connection each second. */
@@ -150,7 +152,8 @@ struct wsc_hub {
     struct wsc_list http_reqs; /* live plain HTTP requests */
     uint64_t next_conn_id;
     uint64_t next_msg_seq;
-    uint64_t route_mark; /* current multi-target route (0: none): one copy per conn */
+    uint64_t route_mark;     /* current multi-target route (0: none): one copy per conn */
+    wsc_err last_send_error; /* why the last enqueue failed (wsc__hub_report_failed) */
 
     wsc__timer sweep;          /* pings and heartbeat timeouts */
     wsc__timer drain_deadline; /* graceful shutdown */
@@ -171,6 +174,7 @@ struct wsc_hub {
     /* connections not (yet) WebSockets, per peer address (hub_accept.c) */
     wsc__hmap hs_ips, hs_wsis;
     struct wsc_list hs_marks;
+    uint8_t id_key[16]; /* keys the unguessable part of assigned ids (hub_ids.c) */
 };
 
 /* configuration (hub.c, hub_reconfig.c) */
@@ -277,6 +281,15 @@ void wsc__hub_set_error(wsc_hub *hub, const char *fmt, ...) __attribute__((forma
 /** Milliseconds since the hub started, modulo 2^32 (connection timestamps). */
 uint32_t wsc__hub_now32(const wsc_hub *hub);
 uint64_t wsc__hub_next_seq(wsc_hub *hub);
+
+/* ids the hub assigns (hub_ids.c); out holds WSC__PROTO_ID_MAX bytes for whole ids */
+/** Draws the id key from the kernel's CSPRNG and writes a random default node id
+ *  ("node-<13 base36>") into node_out.  WSC_ERR_IO when the kernel gives no random bytes. */
+wsc_err wsc__hub_ids_init(wsc_hub *hub, char *node_out, size_t cap);
+/** "<node_id>-<base36 seq>-<13 base36 tag>": unique, with 64 unguessable bits. */
+void wsc__hub_make_msg_id(wsc_hub *hub, char *out, size_t cap);
+/** "c-<13 base36 tag>" (15 bytes): 64 unguessable bits. */
+void wsc__hub_make_client_id(wsc_hub *hub, char *out, size_t cap);
 
 #define WSC_HUB_WBUF (64 * 1024)
 

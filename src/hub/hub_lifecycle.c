@@ -15,16 +15,24 @@ sweep_period_ms(const wsc_hub *hub)
     return p < 10 ? 10 : (p > 1000 ? 1000 : p);
 }
 
+/* Also ends connections whose token expired (PROTOCOL.md §5: 4004 within a second or two of
+ * exp): the sweep runs at least once a second and already visits every connection, so expiry
+ * costs a compare per connection and 4 bytes in it, no timer of its own. */
 static void
 sweep(wsc__timer *t)
 {
     wsc_hub *hub = wsc_container_of(t, wsc_hub, sweep);
     uint32_t now = wsc__hub_now32(hub);
+    uint64_t wall_s = wsc__wall_ms() / 1000;
     struct wsc_list *pos, *tmp;
     wsc_list_foreach_safe(pos, tmp, &hub->conns) {
         wsc_conn *c = wsc_container_of(pos, wsc_conn, all_link);
         if (c->state != CONN_OPEN)
             continue;
+        if (c->exp_s != 0 && wall_s >= c->exp_s) {
+            wsc__hub_conn_request_close(c, 4004, "token expired");
+            continue;
+        }
         if ((uint32_t)(now - c->last_rx_ms) >= hub->cfg.pong_timeout_ms) {
             wsc__hub_conn_request_close(c, 4003, "heartbeat timeout");
             continue;

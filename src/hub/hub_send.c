@@ -11,6 +11,7 @@ void
 wsc__hub_report_failed(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg, wsc_err why)
 {
     hub->stats.send_failed++;
+    hub->last_send_error = why;
     wsc__log(&hub->log, WSC_LOG_DEBUG, "send_failed", "u:conn,s:message_id,s:error", conn->id,
              wsc_msg_get(msg, WSC_F_MESSAGE_ID), wsc_err_name(why));
     if (hub->cfg.on_send_failed)

@@ -221,8 +221,8 @@ wsc__rel_prepare(wsc_hub *hub, wsc_msg *msg, wsc_msg **out)
         if (wsc_msg_is_binary(msg))
             return WSC_ERR_INVALID;
         if (!has_id) {
-            char id[64];
-            wsc__proto_make_id(hub->cfg.node_id, wsc__hub_next_seq(hub), id, sizeof(id));
+            char id[WSC__PROTO_ID_MAX];
+            wsc__hub_make_msg_id(hub, id, sizeof(id));
             if (wsc_msg_get(msg, WSC_F_ID) == NULL)
                 wsc_msg_set(msg, WSC_F_ID, id);
             wsc_msg_set(msg, WSC_F_MESSAGE_ID, id);

@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "models/alloc.h"
+#include "models/utf8.h"
 
 /* Loads claim name as a jansson value; *val is NULL when the claim is absent. */
 static wsc_err
@@ -46,7 +47,10 @@ copy_json_string(const json_t *v, char *dst, size_t cap)
     return true;
 }
 
-/* Optional string claim: absent leaves dst "", present must be a fitting string. */
+static const char *const control_why = "control character in a string claim";
+
+/* Optional string claim: absent leaves dst "", present must be a fitting string without
+ * control characters (C0, DEL, C1: ids end up in logs, keys and frames). */
 static wsc_err
 string_claim(jwt_t *jwt, const char *name, char *dst, size_t cap, const char **why)
 {
@@ -58,6 +62,33 @@ string_claim(jwt_t *jwt, const char *name, char *dst, size_t cap, const char **w
     if (!copy_json_string(v, dst, cap)) {
         *why = "string claim of the wrong type or too long";
         err = WSC_ERR_UNAUTHORIZED;
+    } else if (wsc__utf8_has_control(dst, strlen(dst))) {
+        *why = control_why;
+        err = WSC_ERR_UNAUTHORIZED;
+    }
+    json_decref(v);
+    if (err != WSC_OK)
+        dst[0] = '\0';
+    return err;
+}
+
+/* A NumericDate claim (RFC 7519 §2), which wsc takes as a JSON integer of seconds: *present
+ * false when absent; anything else (a string, a fraction, a negative) is refused with
+ * invalid_why. */
+static wsc_err
+time_claim(jwt_t *jwt, const char *name, bool *present, int64_t *value, const char *invalid_why,
+           const char **why)
+{
+    json_t *v;
+    wsc_err err = claim_json(jwt, name, &v);
+    *present = v != NULL;
+    if (err != WSC_OK || v == NULL)
+        return err;
+    if (!json_is_integer(v) || json_integer_value(v) < 0) {
+        *why = invalid_why;
+        err = WSC_ERR_UNAUTHORIZED;
+    } else {
+        *value = (int64_t)json_integer_value(v);
     }
     json_decref(v);
     return err;
@@ -66,29 +97,28 @@ string_claim(jwt_t *jwt, const char *name, char *dst, size_t cap, const char **w
 static wsc_err
 read_times(jwt_t *jwt, int64_t now_s, wsc__identity *out, const char **why)
 {
-    errno = 0;
-    long exp = jwt_get_grant_int(jwt, "exp");
-    if (errno == ENOENT) {
+    bool has_exp, has_nbf, has_iat;
+    int64_t exp = 0, nbf = 0, iat = 0;
+    wsc_err err = time_claim(jwt, "exp", &has_exp, &exp, "invalid exp", why);
+    if (err == WSC_OK)
+        err = time_claim(jwt, "nbf", &has_nbf, &nbf, "invalid nbf", why);
+    if (err == WSC_OK)
+        err = time_claim(jwt, "iat", &has_iat, &iat, "invalid iat", why);
+    if (err != WSC_OK)
+        return err;
+    if (!has_exp)
         *why = "missing exp";
-        return WSC_ERR_UNAUTHORIZED;
-    }
-    /* jwt_get_grant_int() gives 0 for a claim that is not an integer. */
-    if (exp <= 0) {
+    else if (exp <= 0)
         *why = "invalid exp";
-        return WSC_ERR_UNAUTHORIZED;
-    }
-    if ((int64_t)exp <= now_s) {
+    else if (exp <= now_s)
         *why = "token expired";
-        return WSC_ERR_UNAUTHORIZED;
-    }
-    out->exp = (int64_t)exp;
-    errno = 0;
-    long nbf = jwt_get_grant_int(jwt, "nbf");
-    if (errno != ENOENT && (int64_t)nbf > now_s) {
+    else if (has_nbf && nbf > now_s)
         *why = "token not yet valid";
-        return WSC_ERR_UNAUTHORIZED;
+    else {
+        out->exp = exp;
+        return WSC_OK;
     }
-    return WSC_OK;
+    return WSC_ERR_UNAUTHORIZED;
 }
 
 static wsc_err
@@ -128,6 +158,10 @@ copy_groups(const json_t *arr, wsc__identity *out, const char **why)
         char id[WSC__JWT_MAX_GROUP_LEN + 1];
         if (!copy_json_string(json_array_get(arr, i), id, sizeof(id)) || id[0] == '\0') {
             *why = "gid must hold non-empty strings of at most 127 bytes";
+            return WSC_ERR_UNAUTHORIZED;
+        }
+        if (wsc__utf8_has_control(id, strlen(id))) {
+            *why = control_why;
             return WSC_ERR_UNAUTHORIZED;
         }
         out->groups[i] = wsc__strdup(id);

@@ -29,9 +29,11 @@ typedef struct wsc__identity {
 /** Verifies token (a compact JWS) with secret and fills *out.
  *  Only HS256 is accepted: "none", other HMAC sizes and public-key algorithms are refused, as
  *  are bad signatures, a missing, non-integer or past "exp" (exp <= now_s), an "nbf" after
- *  now_s, a missing or empty user id, string claims of another type or too long for their
- *  field, and a "gid" that is not an array of at most WSC__JWT_MAX_GROUPS non-empty strings of
- *  at most WSC__JWT_MAX_GROUP_LEN bytes.
+ *  now_s, an "nbf" or "iat" that is not a non-negative integer (a string, a fraction), a
+ *  missing or empty user id, string claims of another type, too long for their field or
+ *  holding a control character (C0, DEL, C1), and a "gid" that is not an array of at most
+ *  WSC__JWT_MAX_GROUPS non-empty strings of at most WSC__JWT_MAX_GROUP_LEN bytes without
+ *  control characters.
  *  Returns WSC_OK, WSC_ERR_UNAUTHORIZED (the token is not acceptable), WSC_ERR_INVALID (NULL
  *  argument or empty secret) or WSC_ERR_NOMEM.  On any error *out is cleared and, when why is
  *  not NULL, *why gets a static reason ("token expired") fit for logs and HTTP bodies.

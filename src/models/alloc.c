@@ -8,28 +8,62 @@
 
 #include <wsc/common.h>
 
+#ifdef WSC_ALLOC_HOOKS
+#include <stdatomic.h>
+
+/* Test builds only: the countdown to the allocation that fails (0: none armed).  Atomic, as
+ * threads other than the test's may allocate; it is the one process-wide state, and only
+ * tests touch it. */
+static atomic_long fail_countdown;
+
+void
+wsc__alloc_fail_nth(long n)
+{
+    atomic_store(&fail_countdown, n > 0 ? n : 0);
+}
+
+bool
+wsc__alloc_fail_armed(void)
+{
+    return atomic_load(&fail_countdown) > 0;
+}
+
+static bool
+fail_now(void)
+{
+    long n = atomic_load_explicit(&fail_countdown, memory_order_relaxed);
+    while (n > 0) {
+        if (atomic_compare_exchange_weak(&fail_countdown, &n, n - 1))
+            return n == 1;
+    }
+    return false;
+}
+#else
+#define fail_now() false
+#endif
+
 void *
 wsc__malloc(size_t n)
 {
-    return malloc(n ? n : 1);
+    return fail_now() ? NULL : malloc(n ? n : 1);
 }
 
 void *
 wsc__calloc(size_t count, size_t n)
 {
-    return calloc(count ? count : 1, n ? n : 1);
+    return fail_now() ? NULL : calloc(count ? count : 1, n ? n : 1);
 }
 
 void *
 wsc__realloc(void *p, size_t n)
 {
-    return realloc(p, n ? n : 1);
+    return fail_now() ? NULL : realloc(p, n ? n : 1);
 }
 
 char *
 wsc__strndup(const char *s, size_t n)
 {
-    char *d = malloc(n + 1);
+    char *d = wsc__malloc(n + 1);
     if (d == NULL)
         return NULL;
     memcpy(d, s, n);

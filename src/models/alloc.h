@@ -13,6 +13,15 @@ char *wsc__strdup(const char *s);
 char *wsc__strndup(const char *s, size_t n);
 void wsc__free(void *p);
 
+#ifdef WSC_ALLOC_HOOKS
+#include <stdbool.h>
+/* Test builds only (WSC_ALLOC_HOOKS, on with WSC_BUILD_TESTS): the nth call of the family
+ * from now (1: the next one) returns NULL, once; n <= 0 disarms.  Armed is true until it has
+ * fired. */
+void wsc__alloc_fail_nth(long n);
+bool wsc__alloc_fail_armed(void);
+#endif
+
 /* The object holding member at ptr.  Works on const pointers too (the caller keeps const-ness
  * in mind); goes through uintptr_t so -Wcast-qual stays quiet. */
 #define wsc_container_of(ptr, type, member) \

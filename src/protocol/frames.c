@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The frames the hub emits on its own (PROTOCOL.md §1, §3): connected, pong, ack, error and
  * kick_out, plus the wire forms of timestamps (RFC 3339 UTC with milliseconds) and of hub
- * message ids ("<prefix>-<base36 sequence>"). */
+ * ids ("<prefix>-<base36 sequence>-<base36 tag>"; the hub makes the tag unguessable). */
 #include "protocol/frames.h"
 
 #include <string.h>
@@ -197,18 +197,47 @@ wsc__proto_time_rfc3339(uint64_t wall_ms, char *out, size_t cap)
     put_truncated(out, cap, t, sizeof(t) - 1);
 }
 
-void
-wsc__proto_make_id(const char *prefix, uint64_t seq, char *out, size_t cap)
+static const char base36[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+
+/* Writes v in base 36 ending just before end; returns where it starts. */
+static char *
+put_base36(char *end, uint64_t v, int min_digits)
 {
-    static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
-    char tmp[80]; /* the prefix (its first 64 bytes), '-', 2^64 has 13 base-36 digits */
-    size_t plen = prefix ? strnlen(prefix, 64) : 0, n = sizeof(tmp);
+    int n = 0;
     do {
-        tmp[--n] = digits[seq % 36];
-        seq /= 36;
-    } while (seq != 0);
-    tmp[--n] = '-';
-    n -= plen;
-    memcpy(tmp + n, prefix ? prefix : "", plen);
-    put_truncated(out, cap, tmp + n, sizeof(tmp) - n);
+        *--end = base36[v % 36];
+        v /= 36;
+        n++;
+    } while (v != 0 || n < min_digits);
+    return end;
+}
+
+void
+wsc__proto_make_id(const char *prefix, uint64_t seq, uint64_t tag, char *out, size_t cap)
+{
+    char tmp[WSC__PROTO_ID_MAX]; /* the prefix (its first 64 bytes), '-', seq, '-', tag */
+    size_t plen = prefix ? strnlen(prefix, 64) : 0;
+    char *p = put_base36(tmp + sizeof(tmp), tag, WSC__PROTO_TAG_DIGITS);
+    *--p = '-';
+    p = put_base36(p, seq, 1);
+    if (prefix != NULL) {
+        *--p = '-';
+        p -= plen;
+        memcpy(p, prefix, plen);
+    }
+    put_truncated(out, cap, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+void
+wsc__proto_make_tag_id(const char *prefix, uint64_t tag, char *out, size_t cap)
+{
+    char tmp[WSC__PROTO_ID_MAX];
+    size_t plen = prefix ? strnlen(prefix, 64) : 0;
+    char *p = put_base36(tmp + sizeof(tmp), tag, WSC__PROTO_TAG_DIGITS);
+    if (prefix != NULL) {
+        *--p = '-';
+        p -= plen;
+        memcpy(p, prefix, plen);
+    }
+    put_truncated(out, cap, p, (size_t)(tmp + sizeof(tmp) - p));
 }

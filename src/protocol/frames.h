@@ -26,7 +26,16 @@ wsc_err wsc__proto_kick_out(wsc_msg **out, const char *reason, uint64_t wall_ms)
 /** Writes wall_ms as "2026-11-26T09:27:18.123Z" into out (at least 32 bytes). */
 void wsc__proto_time_rfc3339(uint64_t wall_ms, char *out, size_t cap);
 
-/** Writes a unique id "<prefix>-<base36 seq>" into out (at least 64 bytes). */
-void wsc__proto_make_id(const char *prefix, uint64_t seq, char *out, size_t cap);
+/** Base-36 digits of a 64-bit tag (36^13 > 2^64); tags are written with all of them. */
+#define WSC__PROTO_TAG_DIGITS 13
+/** Room for any id below, NUL included: a prefix of up to 64 bytes, two '-', 13 + 13 digits. */
+#define WSC__PROTO_ID_MAX 96
+
+/** Writes "<prefix>-<base36 seq>-<tag as 13 base36 digits>" into out (cap bytes; the whole id
+ *  when cap >= WSC__PROTO_ID_MAX, else truncated); only the first 64 bytes of prefix count.
+ *  Unique when seq is; unguessable when tag is (the hub's is keyed, src/hub/hub_ids.c). */
+void wsc__proto_make_id(const char *prefix, uint64_t seq, uint64_t tag, char *out, size_t cap);
+/** Writes "<prefix>-<tag as 13 base36 digits>" (just the tag when prefix is NULL). */
+void wsc__proto_make_tag_id(const char *prefix, uint64_t tag, char *out, size_t cap);
 
 #endif

@@ -251,6 +251,37 @@ test_hub_badinput__max_violations_above_255(void **state)
     thub_free(&t);
 }
 
+/* Types only the hub sends are refused from clients and reach nobody, whatever they name as
+ * target (PROTOCOL.md §3); an ack is consumed by the hub, never relayed. */
+static void
+test_hub_badinput__hub_only_types_refused_not_relayed(void **state)
+{
+    struct fx *f = *state;
+    static const char *const types[] = {"connected", "kick_out", "error", "pong"};
+    for (size_t i = 0; i < 4; i++) {
+        char frame[160];
+        snprintf(frame, sizeof(frame),
+                 "{\"message_type\":\"%s\",\"receiver\":\"b\",\"message_id\":\"m%zu\"}", types[i],
+                 i);
+        thub_send(f->bad, frame);
+        json_t *j = thub_recv_type(&f->t, f->bad, "error", 3000);
+        assert_string_equal(tjson_str(j, "data.code"), "invalid_message");
+        char ref[8];
+        snprintf(ref, sizeof(ref), "m%zu", i);
+        assert_string_equal(tjson_str(j, "message_id"), ref);
+        json_decref(j);
+        healthy(f); /* b's next frame is the healthy text: nothing of bad's reached it */
+    }
+    thub_send(f->bad, "{\"message_type\":\"ack\",\"message_id\":\"x1\",\"receiver\":\"b\"}");
+    thub_send(f->bad, "{\"message_type\":\"ack\",\"message_id\":\"x2\",\"group_ids\":[\"g\"],"
+                      "\"broadcast_type\":\"global\"}");
+    healthy(f);
+    thub_run_for(&f->t, 100);
+    assert_int_equal(tws_pending(f->b), 0);
+    assert_int_equal(tws_pending(f->bad), 0);          /* an ack is no violation: no error frame */
+    assert_int_equal(f->t.messages, (size_t)f->round); /* none reached on_message either */
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -258,6 +289,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_hub_badinput__not_json_array_and_wrong_types),
+        T(test_hub_badinput__hub_only_types_refused_not_relayed),
         T(test_hub_badinput__deep_nesting),
         cmocka_unit_test(test_hub_badinput__deep_nesting_10000),
         T(test_hub_badinput__oversize_frame_1009),

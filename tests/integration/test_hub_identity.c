@@ -103,6 +103,72 @@ test_hub_identity__insecure_user_id_connected_frame_and_subprotocol(void **state
     thub_free(&t);
 }
 
+static int64_t
+wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A JWT connection is closed with 4004 once its token's exp passes (PROTOCOL.md §5: within a
+ * second or two); one with a token valid for longer stays open. */
+static void
+test_hub_identity__token_expiry_closes_4004(void **state)
+{
+    (void)state;
+    thub t;
+    wsc_hub_config cfg;
+    jwt_config(&t, &cfg);
+    thub_start(&t, &cfg);
+    long long exp = (long long)(wall_ms() / 1000) + 4;
+    char *short_tok = mint("sub", "brief", exp);
+    char *long_tok = mint("sub", "stays", exp + 3600);
+    char path[1024];
+    snprintf(path, sizeof(path), "/ws?token=%s", short_tok);
+    tws *brief = thub_ws(&t, path, NULL);
+    expect_user(&t, brief, "brief");
+    snprintf(path, sizeof(path), "/ws?token=%s", long_tok);
+    tws *stays = thub_ws(&t, path, NULL);
+    expect_user(&t, stays, "stays");
+    wsc_free(short_tok);
+    wsc_free(long_tok);
+
+    assert_true(thub_wait(&t, tws_is_closed, brief, 8000));
+    int64_t closed_ms = wall_ms();
+    assert_int_equal(tws_close_code(brief), 4004);
+    assert_true(closed_ms >= exp * 1000);
+    assert_true(closed_ms <= exp * 1000 + 2000);
+    assert_true(thub_wait_ge(&t, &t.disconnects, 1, 3000));
+    assert_int_equal(t.disc[0].code, 4004);
+    assert_string_equal(t.disc[0].user, "brief");
+
+    /* The other token is still good: its connection stays and works. */
+    thub_run_for(&t, 1200);
+    assert_int_equal(tws_state(stays), TWS_OPEN);
+    thub_send(stays, "{\"message_type\":\"ping\"}");
+    json_decref(thub_recv_type(&t, stays, "pong", 3000));
+    assert_true(wsc_hub_is_online(t.hub, "stays"));
+    assert_false(wsc_hub_is_online(t.hub, "brief"));
+    thub_free(&t);
+}
+
+/* User and client ids from the query hold no control character either (DEL, C1). */
+static void
+test_hub_identity__control_characters_in_query_ids_401(void **state)
+{
+    (void)state;
+    thub t;
+    thub_start_default(&t); /* insecure_user_id on */
+    expect_refused(&t, "/ws?user_id=a%7Fb", NULL, 401, "unauthorized");
+    expect_refused(&t, "/ws?user_id=a%C2%85b", NULL, 401, "unauthorized");
+    expect_refused(&t, "/ws?user_id=a&client_id=x%C2%9F", NULL, 401, "unauthorized");
+    tws *ok = thub_open(&t, "a%C2%A0b", "client_id=%C3%A9"); /* U+00A0, U+00E9: fine */
+    assert_int_equal(tws_state(ok), TWS_OPEN);
+    assert_int_equal(t.connects, 1);
+    thub_free(&t);
+}
+
 static void
 test_hub_identity__no_credentials_401_before_upgrade(void **state)
 {
@@ -183,6 +249,20 @@ test_hub_identity__bad_tokens_401(void **state)
     const char *hdrs[] = {auth, NULL};
     expect_refused(&t, "/ws", hdrs, 401, "unauthorized");
     expect_refused(&t, "/ws?token=garbage", NULL, 401, "unauthorized");
+
+    /* Control characters in the user id (DEL, U+0085) and an nbf given as a string. */
+    static const char *const claims[] = {
+        "{\"sub\":\"a\\u007fb\",\"exp\":9999999999}",
+        "{\"sub\":\"a\\u0085b\",\"exp\":9999999999}",
+        "{\"sub\":\"a\",\"exp\":9999999999,\"nbf\":\"9999999999\"}",
+    };
+    for (size_t i = 0; i < 3; i++) {
+        char *bad = NULL;
+        assert_int_equal(wsc__jwt_sign_hs256(SECRET, claims[i], &bad), WSC_OK);
+        snprintf(path, sizeof(path), "/ws?token=%s", bad);
+        expect_refused(&t, path, NULL, 401, "unauthorized");
+        wsc_free(bad);
+    }
     thub_run_for(&t, 20);
     assert_int_equal(t.connects, 0);
     thub_free(&t);
@@ -300,6 +380,8 @@ main(void)
         cmocka_unit_test(test_hub_identity__insecure_user_id_connected_frame_and_subprotocol),
         cmocka_unit_test(test_hub_identity__no_credentials_401_before_upgrade),
         cmocka_unit_test(test_hub_identity__jwt_bearer_and_query),
+        cmocka_unit_test(test_hub_identity__control_characters_in_query_ids_401),
+        cmocka_unit_test(test_hub_identity__token_expiry_closes_4004),
         cmocka_unit_test(test_hub_identity__bad_tokens_401),
         cmocka_unit_test(test_hub_identity__authenticate_callback),
         cmocka_unit_test(test_hub_identity__capacity_503_with_retry_after),

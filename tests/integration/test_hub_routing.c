@@ -409,6 +409,121 @@ test_hub_routing__urgent_jumps_the_queue(void **state)
     thub_free(&t);
 }
 
+/* Collects the next n frames of c into types/contents (in arrival order). */
+static void
+recv_n(thub *t, tws *c, size_t n, json_t **out)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = thub_recv(t, c, 3000);
+}
+
+static json_t *
+find_type(json_t **frames, size_t n, const char *type)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *got = tjson_str(frames[i], "message_type");
+        if (got != NULL && strcmp(got, type) == 0)
+            return frames[i];
+    }
+    fail_msg("no %s frame", type);
+    return NULL;
+}
+
+/* A message to one's own user id goes to every connection of that user, the sending one
+ * included (PROTOCOL.md §3): no unknown_receiver, with or without ACK. */
+static void
+test_hub_routing__message_to_self_is_echoed(void **state)
+{
+    (void)state;
+    thub t;
+    thub_start_default(&t);
+    tws *pc = thub_open(&t, "alice", "client_id=pc");
+    thub_send(pc, "{\"receiver\":\"alice\",\"content\":\"note\"}");
+    json_t *j = thub_recv_type(&t, pc, "text", 3000);
+    assert_string_equal(tjson_str(j, "sender"), "alice");
+    assert_string_equal(tjson_str(j, "sender_client"), "pc");
+    assert_string_equal(tjson_str(j, "content"), "note");
+    json_decref(j);
+
+    tws *phone = thub_open(&t, "alice", "client_id=phone");
+    thub_send(pc, "{\"receiver\":\"alice\",\"content\":\"sync\"}");
+    expect_content(&t, pc, "sync");
+    expect_content(&t, phone, "sync");
+    thub_send(pc, "{\"receiver\":\"alice\",\"receiver_client\":\"pc\",\"content\":\"me\"}");
+    expect_content(&t, pc, "me");
+
+    /* With ACK: the same connections, and the receipt says delivered. */
+    thub_send(pc, "{\"receiver\":\"alice\",\"message_id\":\"s1\",\"require_ack\":true,"
+                  "\"content\":\"acked\"}");
+    json_t *f[2];
+    recv_n(&t, pc, 2, f);
+    assert_string_equal(tjson_str(find_type(f, 2, "ack"), "data.status"), "delivered");
+    assert_string_equal(tjson_str(find_type(f, 2, "text"), "content"), "acked");
+    json_decref(f[0]);
+    json_decref(f[1]);
+    expect_content(&t, phone, "acked");
+
+    /* An online receiver without the named connection: the error says so. */
+    tws *bob = thub_open(&t, "bob", NULL);
+    thub_send(pc, "{\"receiver\":\"bob\",\"receiver_client\":\"tv\",\"message_id\":\"r1\"}");
+    j = thub_recv_type(&t, pc, "error", 3000);
+    assert_string_equal(tjson_str(j, "data.code"), "unknown_receiver");
+    assert_string_equal(tjson_str(j, "data.reason"),
+                        "receiver has no connection with that receiver_client");
+    json_decref(j);
+    thub_run_for(&t, 50);
+    assert_int_equal(tws_pending(pc), 0);
+    assert_int_equal(tws_pending(bob), 0);
+    thub_free(&t);
+}
+
+/* A receiver whose send queue is full: the sender is told queue_full, not unknown_receiver. */
+static void
+test_hub_routing__full_queue_answers_queue_full(void **state)
+{
+    (void)state;
+    thub t;
+    wsc_hub_config cfg;
+    thub_config(&t, &cfg);
+    cfg.queue_max_count = 4;
+    thub_start(&t, &cfg);
+    tws *a = thub_open(&t, "a", NULL), *slow = thub_open(&t, "slow", NULL);
+    twait_remove_ws(t.ts, slow); /* never read again: the socket and then the queue fill up */
+    size_t len = 16 * 1024;
+    char *frame = malloc(len + 100);
+    assert_non_null(frame);
+    json_t *err = NULL;
+    for (int i = 0; i < 2000 && err == NULL; i++) {
+        int n =
+            snprintf(frame, 100, "{\"receiver\":\"slow\",\"message_id\":\"q%d\",\"content\":\"", i);
+        memset(frame + n, 'x', len);
+        memcpy(frame + n + len, "\"}", 3);
+        thub_send(a, frame);
+        thub_run_for(&t, 2);
+        if (tws_pending(a) > 0)
+            err = thub_recv_type(&t, a, "error", 3000);
+    }
+    free(frame);
+    assert_non_null(err);
+    assert_string_equal(tjson_str(err, "data.code"), "queue_full");
+    assert_non_null(strstr(tjson_str(err, "data.reason"), "queue is full"));
+    json_decref(err);
+    assert_true(t.failed > 0);
+    assert_int_equal(t.fails[0].why, WSC_ERR_QUEUE_FULL);
+
+    /* While the queue stays full, each further message is refused the same way. */
+    thub_send(a, "{\"receiver\":\"slow\",\"message_id\":\"qa\",\"content\":\"y\"}");
+    bool last = false;
+    while (!last) { /* errors for frames sent before it may come first */
+        err = thub_recv_type(&t, a, "error", 3000);
+        assert_string_equal(tjson_str(err, "data.code"), "queue_full");
+        last = strcmp(tjson_str(err, "message_id"), "qa") == 0;
+        json_decref(err);
+    }
+    tws_free(slow); /* no longer in the set: ours to free */
+    thub_free(&t);
+}
+
 int
 main(void)
 {
@@ -421,6 +536,8 @@ main(void)
         cmocka_unit_test(test_hub_routing__client_broadcast_permission_and_veto),
         cmocka_unit_test(test_hub_routing__each_connection_gets_a_message_once),
         cmocka_unit_test(test_hub_routing__urgent_jumps_the_queue),
+        cmocka_unit_test(test_hub_routing__message_to_self_is_echoed),
+        cmocka_unit_test(test_hub_routing__full_queue_answers_queue_full),
     };
     return cmocka_run_group_tests_name("integration.hub_routing", tests, NULL, NULL);
 }

@@ -215,6 +215,64 @@ test_jwt__refuses_bad_user_claims(void **state)
                           NULL);
 }
 
+/* Ids hold no control character: C0, DEL (U+007F) and C1 (U+0080-U+009F, e.g. U+0085). */
+static void
+test_jwt__refuses_control_characters(void **state)
+{
+    (void)state;
+    const char *why = "control character in a string claim";
+    static const char *const bad[] = {"\\u007f", "\\u0085", "\\u0080", "\\u009f", "\\u0001", "\\t"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char claims[256];
+        snprintf(claims, sizeof(claims), "{\"sub\":\"a%sb\",\"exp\":1800000000}", bad[i]);
+        expect_claims_refused(claims, why);
+        snprintf(claims, sizeof(claims), "{\"uid\":\"%s\",\"exp\":1800000000}", bad[i]);
+        expect_claims_refused(claims, why);
+        snprintf(claims, sizeof(claims), "{\"sub\":\"a\",\"aid\":\"x%s\",\"exp\":1800000000}",
+                 bad[i]);
+        expect_claims_refused(claims, why);
+        snprintf(claims, sizeof(claims), "{\"sub\":\"a\",\"did\":\"%s\",\"exp\":1800000000}",
+                 bad[i]);
+        expect_claims_refused(claims, why);
+        snprintf(claims, sizeof(claims),
+                 "{\"sub\":\"a\",\"gid\":[\"g\",\"h%s\"],\"exp\":1800000000}", bad[i]);
+        expect_claims_refused(claims, why);
+    }
+    /* Printable non-ASCII is fine: U+00A0 (right after C1), U+00E9, U+2028, U+1F600. */
+    char *token = mint("{\"sub\":\"a\\u00a0\\u00e9\\u2028\\ud83d\\ude00\",\"exp\":1800000000}");
+    wsc__identity id;
+    assert_int_equal(wsc__jwt_verify(token, SECRET, NOW, &id, NULL), WSC_OK);
+    assert_string_equal(id.user_id, "a\xc2\xa0\xc3\xa9\xe2\x80\xa8\xf0\x9f\x98\x80");
+    wsc__identity_clear(&id);
+    wsc__free(token);
+}
+
+/* exp, nbf and iat are NumericDates: JSON integers, never strings or fractions. */
+static void
+test_jwt__refuses_time_claims_of_wrong_type(void **state)
+{
+    (void)state;
+    expect_claims_refused("{\"sub\":\"a\",\"exp\":1800000000,\"nbf\":\"1800000000\"}",
+                          "invalid nbf");
+    expect_claims_refused("{\"sub\":\"a\",\"exp\":1800000000,\"nbf\":\"0\"}", "invalid nbf");
+    expect_claims_refused("{\"sub\":\"a\",\"exp\":1800000000,\"nbf\":1600000000.5}", "invalid nbf");
+    expect_claims_refused("{\"sub\":\"a\",\"exp\":1800000000,\"nbf\":-1}", "invalid nbf");
+    expect_claims_refused("{\"sub\":\"a\",\"exp\":1800000000,\"nbf\":null}", "invalid nbf");
+    expect_claims_refused("{\"sub\":\"a\",\"exp\":1800000000,\"iat\":\"1600000000\"}",
+                          "invalid iat");
+    expect_claims_refused("{\"sub\":\"a\",\"exp\":1800000000,\"iat\":true}", "invalid iat");
+    expect_claims_refused("{\"sub\":\"a\",\"exp\":\"1800000000\"}", "invalid exp");
+    expect_claims_refused("{\"sub\":\"a\",\"exp\":null}", "invalid exp");
+    expect_claims_refused("{\"sub\":\"a\",\"exp\":0}", "invalid exp");
+    /* Integers in the past (nbf, iat) are what they should be. */
+    char *token = mint("{\"sub\":\"a\",\"exp\":1800000000,\"nbf\":1600000000,\"iat\":1600000000}");
+    wsc__identity id;
+    assert_int_equal(wsc__jwt_verify(token, SECRET, NOW, &id, NULL), WSC_OK);
+    assert_true(id.exp == 1800000000);
+    wsc__identity_clear(&id);
+    wsc__free(token);
+}
+
 static void
 test_jwt__user_id_length_limit(void **state)
 {
@@ -361,6 +419,8 @@ main(void)
         cmocka_unit_test(test_jwt__refuses_hs512),
         cmocka_unit_test(test_jwt__refuses_garbage),
         cmocka_unit_test(test_jwt__refuses_bad_user_claims),
+        cmocka_unit_test(test_jwt__refuses_control_characters),
+        cmocka_unit_test(test_jwt__refuses_time_claims_of_wrong_type),
         cmocka_unit_test(test_jwt__user_id_length_limit),
         cmocka_unit_test(test_jwt__group_limits),
         cmocka_unit_test(test_jwt__invalid_arguments),

@@ -46,17 +46,28 @@ static void
 test_frames__make_id(void **state)
 {
     (void)state;
-    char out[64];
-    wsc__proto_make_id("n1", 0, out, sizeof(out));
-    assert_string_equal(out, "n1-0");
-    wsc__proto_make_id("n1", 35, out, sizeof(out));
-    assert_string_equal(out, "n1-z");
-    wsc__proto_make_id("n1", 36, out, sizeof(out));
-    assert_string_equal(out, "n1-10");
-    wsc__proto_make_id("hub", UINT64_MAX, out, sizeof(out));
-    assert_string_equal(out, "hub-3w5e11264sgsf");
-    wsc__proto_make_id("hub", UINT64_MAX, out, 6);
+    char out[WSC__PROTO_ID_MAX];
+    wsc__proto_make_id("n1", 0, 0, out, sizeof(out));
+    assert_string_equal(out, "n1-0-0000000000000");
+    wsc__proto_make_id("n1", 35, 35, out, sizeof(out));
+    assert_string_equal(out, "n1-z-000000000000z");
+    wsc__proto_make_id("n1", 36, 36, out, sizeof(out));
+    assert_string_equal(out, "n1-10-0000000000010");
+    wsc__proto_make_id("hub", UINT64_MAX, UINT64_MAX, out, sizeof(out));
+    assert_string_equal(out, "hub-3w5e11264sgsf-3w5e11264sgsf");
+    wsc__proto_make_id("hub", UINT64_MAX, 1, out, 6);
     assert_string_equal(out, "hub-3");
+    /* A 64-byte prefix (longer ones are cut) and both numbers at their widest still fit. */
+    char prefix[80];
+    memset(prefix, 'p', 79);
+    prefix[79] = '\0';
+    wsc__proto_make_id(prefix, UINT64_MAX, UINT64_MAX, out, sizeof(out));
+    assert_int_equal(strlen(out), 64 + 1 + 13 + 1 + 13);
+    assert_string_equal(out + 64, "-3w5e11264sgsf-3w5e11264sgsf");
+    wsc__proto_make_tag_id("c", 1, out, sizeof(out));
+    assert_string_equal(out, "c-0000000000001");
+    wsc__proto_make_tag_id(NULL, UINT64_MAX, out, sizeof(out));
+    assert_string_equal(out, "3w5e11264sgsf");
 }
 
 static void
