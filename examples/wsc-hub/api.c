@@ -185,20 +185,55 @@ split_path(char *path, char **seg)
     return n;
 }
 
+bool
+wsc_hubd_key(wsc_http_req *req, const char *app, const char *id, char *out)
+{
+    wsc_err e = wsc_user_key(app, id, out, WSC_MSG_KEY_MAX);
+    if (e != WSC_OK)
+        wsc_hubd_reply_error(req, 400, "invalid_request",
+                             e == WSC_ERR_TOO_LARGE ? "user or group id too long"
+                                                    : "empty user or group id");
+    return e == WSC_OK;
+}
+
+const char *
+wsc_hubd_plain(const char *key)
+{
+    const char *s = key != NULL ? strchr(key, '\x1f') : NULL;
+    return s != NULL ? s + 1 : key;
+}
+
+/* The `app` query parameter: NULL when absent; false (answered 400) when empty or holding
+ * control characters. */
+static bool
+app_param(wsc_http_req *req, const char **app)
+{
+    *app = wsc_http_req_query(req, "app");
+    if (*app == NULL)
+        return true;
+    bool ok = (*app)[0] != '\0';
+    for (const unsigned char *p = (const unsigned char *)*app; ok && *p != '\0'; p++)
+        ok = *p >= 0x20 && *p != 0x7f;
+    if (!ok)
+        wsc_hubd_reply_error(req, 400, "invalid_request",
+                             "\"app\" must be a non-empty id without control characters");
+    return ok;
+}
+
 static void
-route_groups(wsc_hub *hub, wsc_http_req *req, char **seg, size_t n)
+route_groups(wsc_hub *hub, wsc_http_req *req, const char *app, char **seg, size_t n)
 {
     const char *method = wsc_http_req_method(req);
     if (n == 3 && strcmp(seg[2], "members") == 0) {
         if (strcmp(method, "GET") == 0)
-            wsc_hubd_api_group_get(hub, req, seg[1]);
+            wsc_hubd_api_group_get(hub, req, app, seg[1]);
         else if (strcmp(method, "POST") == 0)
-            wsc_hubd_api_group_add(hub, req, seg[1]);
+            wsc_hubd_api_group_add(hub, req, app, seg[1]);
         else
             reply_405(req, "GET, POST");
     } else if (n == 4 && strcmp(seg[2], "members") == 0) {
         if (method_is(req, "DELETE"))
-            wsc_hubd_api_group_remove(hub, req, seg[1], seg[3]);
+            wsc_hubd_api_group_remove(hub, req, app, seg[1], seg[3]);
     } else {
         wsc_hubd_reply_error(req, 404, "not_found", "no such API route");
     }
@@ -209,20 +244,23 @@ route_api(wsc_hubd_api *api, wsc_hub *hub, wsc_http_req *req, char *rest)
 {
     char *seg[MAX_SEGMENTS];
     size_t n = split_path(rest, seg);
+    const char *app = NULL;
+    if (!app_param(req, &app))
+        return;
     if (n == 1 && strcmp(seg[0], "publish") == 0) {
         if (method_is(req, "POST"))
-            wsc_hubd_api_publish(api, hub, req);
+            wsc_hubd_api_publish(api, hub, req, app);
     } else if (n == 1 && strcmp(seg[0], "stats") == 0) {
         if (method_is(req, "GET"))
             wsc_hubd_api_stats(api, hub, req);
     } else if (n == 2 && strcmp(seg[0], "users") == 0) {
         if (method_is(req, "GET"))
-            wsc_hubd_api_user_get(hub, req, seg[1]);
+            wsc_hubd_api_user_get(hub, req, app, seg[1]);
     } else if (n == 3 && strcmp(seg[0], "users") == 0 && strcmp(seg[2], "kick") == 0) {
         if (method_is(req, "POST"))
-            wsc_hubd_api_user_kick(hub, req, seg[1]);
+            wsc_hubd_api_user_kick(hub, req, app, seg[1]);
     } else if (n >= 3 && n <= 4 && strcmp(seg[0], "groups") == 0) {
-        route_groups(hub, req, seg, n);
+        route_groups(hub, req, app, seg, n);
     } else {
         wsc_hubd_reply_error(req, 404, "not_found", "no such API route");
     }

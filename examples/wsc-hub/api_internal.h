@@ -22,13 +22,21 @@ void wsc_hubd_reply_wsc_err(wsc_http_req *req, wsc_err err, const char *what);
  *  optional, else the request is answered 400 and *ok is false. */
 json_t *wsc_hubd_body_object(wsc_http_req *req, bool optional, bool *ok);
 
-/* Route handlers: each answers req exactly once.  Methods are checked by the router. */
-void wsc_hubd_api_publish(wsc_hubd_api *api, wsc_hub *hub, wsc_http_req *req);
-void wsc_hubd_api_user_get(wsc_hub *hub, wsc_http_req *req, const char *user_id);
-void wsc_hubd_api_user_kick(wsc_hub *hub, wsc_http_req *req, const char *user_id);
-void wsc_hubd_api_group_get(wsc_hub *hub, wsc_http_req *req, const char *group);
-void wsc_hubd_api_group_add(wsc_hub *hub, wsc_http_req *req, const char *group);
-void wsc_hubd_api_group_remove(wsc_hub *hub, wsc_http_req *req, const char *group,
+/** The key of a user or group id in app (NULL: no app) (wsc_user_key) into out, which holds
+ *  WSC_MSG_KEY_MAX bytes; answers 400 and returns false when it cannot be made. */
+bool wsc_hubd_key(wsc_http_req *req, const char *app, const char *id, char *out);
+/** The plain id of a key (what follows the app id). */
+const char *wsc_hubd_plain(const char *key);
+
+/* Route handlers: each answers req exactly once.  Methods are checked by the router.  app is
+ * the request's `app` query parameter (NULL: the users without app): user and group ids are
+ * named in that app (PROTOCOL.md §1 tenants). */
+void wsc_hubd_api_publish(wsc_hubd_api *api, wsc_hub *hub, wsc_http_req *req, const char *app);
+void wsc_hubd_api_user_get(wsc_hub *hub, wsc_http_req *req, const char *app, const char *user_id);
+void wsc_hubd_api_user_kick(wsc_hub *hub, wsc_http_req *req, const char *app, const char *user_id);
+void wsc_hubd_api_group_get(wsc_hub *hub, wsc_http_req *req, const char *app, const char *group);
+void wsc_hubd_api_group_add(wsc_hub *hub, wsc_http_req *req, const char *app, const char *group);
+void wsc_hubd_api_group_remove(wsc_hub *hub, wsc_http_req *req, const char *app, const char *group,
                                const char *user_id);
 void wsc_hubd_api_stats(wsc_hubd_api *api, wsc_hub *hub, wsc_http_req *req);
 void wsc_hubd_api_metrics(wsc_hub *hub, wsc_http_req *req);

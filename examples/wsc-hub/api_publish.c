@@ -227,8 +227,36 @@ parse_message(wsc_hubd_api *api, wsc_http_req *req, json_t *body)
     return msg;
 }
 
+/* The targets of body named in app (keys: wsc_user_key) as a new object with the same
+ * target fields; a new reference to body itself without app.  NULL: answered 400/500. */
+static json_t *
+scoped_targets(wsc_http_req *req, json_t *body, const char *app)
+{
+    if (app == NULL)
+        return json_incref(body);
+    json_t *out = json_object(), *v;
+    char key[WSC_MSG_KEY_MAX];
+    bool ok = out != NULL;
+    static const char *const single[] = {"receiver", "group"};
+    for (size_t i = 0; ok && i < 2; i++) {
+        if ((v = json_object_get(body, single[i])) != NULL)
+            ok = wsc_hubd_key(req, app, json_string_value(v), key) &&
+                 json_object_set_new(out, single[i], json_string(key)) == 0;
+    }
+    if (ok && (v = json_object_get(body, "receivers")) != NULL) {
+        json_t *list = json_array();
+        ok = list != NULL && json_object_set_new(out, "receivers", list) == 0;
+        for (size_t i = 0; ok && i < json_array_size(v); i++)
+            ok = wsc_hubd_key(req, app, json_string_value(json_array_get(v, i)), key) &&
+                 json_array_append_new(list, json_string(key)) == 0;
+    }
+    if (!ok)
+        json_decref(out);
+    return ok ? out : NULL;
+}
+
 static void
-publish(wsc_hubd_api *api, wsc_hub *hub, wsc_http_req *req, json_t *body)
+publish(wsc_hubd_api *api, wsc_hub *hub, wsc_http_req *req, json_t *body, const char *app)
 {
     const char *bad = NULL;
     enum target t = find_target(body, &bad);
@@ -239,21 +267,32 @@ publish(wsc_hubd_api *api, wsc_hub *hub, wsc_http_req *req, json_t *body)
                                            "\"receivers\", \"group\" or \"broadcast\"");
         return;
     }
-    wsc_msg *msg = parse_message(api, req, body);
-    if (msg == NULL)
+    /* Targets are named in the request's app; the frame carries that app id (tenants,
+     * PROTOCOL.md §1): a broadcast reaches that app's users only. */
+    json_t *keys = scoped_targets(req, body, app);
+    if (keys == NULL)
         return;
+    wsc_msg *msg = parse_message(api, req, body);
+    if (msg == NULL) {
+        json_decref(keys);
+        return;
+    }
     size_t n = 0;
     wsc_err e = stamp(api, hub, msg, t, body);
+    if (e == WSC_OK)
+        e = wsc_msg_set(msg, WSC_F_APP_ID, app);
     /* Broadcast stays fire-and-forget: "everyone" has no list of receivers to track. */
     if (e == WSC_OK && wsc_msg_require_ack(msg) && t != T_BROADCAST) {
-        e = deliver_ack(hub, body, t, msg, req);
+        e = deliver_ack(hub, keys, t, msg, req);
         if (e != WSC_OK)
             wsc_hubd_reply_wsc_err(req, e, "publish");
         wsc_msg_unref(msg);
+        json_decref(keys);
         return;
     }
     if (e == WSC_OK)
-        e = deliver(hub, body, t, msg, &n);
+        e = deliver(hub, keys, t, msg, &n);
+    json_decref(keys);
     /* Nobody online to queue to is an answer (delivered 0), not a failure. */
     if (e == WSC_OK || e == WSC_ERR_NOT_FOUND) {
         wsc_hubd_reply_json(req, 200,
@@ -267,12 +306,12 @@ publish(wsc_hubd_api *api, wsc_hub *hub, wsc_http_req *req, json_t *body)
 }
 
 void
-wsc_hubd_api_publish(wsc_hubd_api *api, wsc_hub *hub, wsc_http_req *req)
+wsc_hubd_api_publish(wsc_hubd_api *api, wsc_hub *hub, wsc_http_req *req, const char *app)
 {
     bool ok = false;
     json_t *body = wsc_hubd_body_object(req, false, &ok);
     if (body == NULL)
         return;
-    publish(api, hub, req, body);
+    publish(api, hub, req, body, app);
     json_decref(body);
 }

@@ -8,11 +8,14 @@
 #include "api_internal.h"
 
 void
-wsc_hubd_api_user_get(wsc_hub *hub, wsc_http_req *req, const char *user_id)
+wsc_hubd_api_user_get(wsc_hub *hub, wsc_http_req *req, const char *app, const char *user_id)
 {
+    char key[WSC_MSG_KEY_MAX];
+    if (!wsc_hubd_key(req, app, user_id, key))
+        return;
     wsc_conn_id ids[1];
     size_t n = 0;
-    wsc_err e = wsc_hub_user_conns(hub, user_id, ids, 1, &n);
+    wsc_err e = wsc_hub_user_conns(hub, key, ids, 1, &n);
     if (e != WSC_OK && e != WSC_ERR_NOT_FOUND) {
         wsc_hubd_reply_wsc_err(req, e, "presence");
         return;
@@ -25,8 +28,11 @@ wsc_hubd_api_user_get(wsc_hub *hub, wsc_http_req *req, const char *user_id)
 }
 
 void
-wsc_hubd_api_user_kick(wsc_hub *hub, wsc_http_req *req, const char *user_id)
+wsc_hubd_api_user_kick(wsc_hub *hub, wsc_http_req *req, const char *app, const char *user_id)
 {
+    char key[WSC_MSG_KEY_MAX];
+    if (!wsc_hubd_key(req, app, user_id, key))
+        return;
     bool ok = false;
     json_t *body = wsc_hubd_body_object(req, true, &ok);
     if (!ok)
@@ -41,7 +47,7 @@ wsc_hubd_api_user_kick(wsc_hub *hub, wsc_http_req *req, const char *user_id)
     if (r != NULL)
         reason = json_string_value(r);
     size_t n = 0;
-    wsc_err e = wsc_hub_kick_user(hub, user_id, reason, &n);
+    wsc_err e = wsc_hub_kick_user(hub, key, reason, &n);
     if (e == WSC_OK || e == WSC_ERR_NOT_FOUND)
         wsc_hubd_reply_json(req, 200,
                             json_pack("{s:I}", "kicked", (json_int_t)(e == WSC_OK ? n : 0)));
@@ -50,7 +56,8 @@ wsc_hubd_api_user_kick(wsc_hub *hub, wsc_http_req *req, const char *user_id)
     json_decref(body);
 }
 
-/* {"group":G,"user_ids":[...]} for the members of group; NULL on failure (err set). */
+/* {"group":G,"user_ids":[...]} for the members of group (its key; G is shown plain, and the
+ * members' ids without their app); NULL on failure (err set). */
 static json_t *
 members_json(wsc_hub *hub, const char *group, wsc_err *err)
 {
@@ -61,7 +68,7 @@ members_json(wsc_hub *hub, const char *group, wsc_err *err)
         return NULL;
     json_t *list = json_array();
     for (size_t i = 0; list != NULL && i < n; i++) {
-        if (json_array_append_new(list, json_string(ids[i])) != 0) {
+        if (json_array_append_new(list, json_string(wsc_hubd_plain(ids[i]))) != 0) {
             json_decref(list);
             list = NULL;
         }
@@ -71,14 +78,17 @@ members_json(wsc_hub *hub, const char *group, wsc_err *err)
         *err = WSC_ERR_NOMEM;
         return NULL;
     }
-    return json_pack("{s:s, s:o}", "group", group, "user_ids", list);
+    return json_pack("{s:s, s:o}", "group", wsc_hubd_plain(group), "user_ids", list);
 }
 
 void
-wsc_hubd_api_group_get(wsc_hub *hub, wsc_http_req *req, const char *group)
+wsc_hubd_api_group_get(wsc_hub *hub, wsc_http_req *req, const char *app, const char *group)
 {
+    char gkey[WSC_MSG_KEY_MAX];
+    if (!wsc_hubd_key(req, app, group, gkey))
+        return;
     wsc_err e = WSC_OK;
-    json_t *body = members_json(hub, group, &e);
+    json_t *body = members_json(hub, gkey, &e);
     if (e != WSC_OK)
         wsc_hubd_reply_wsc_err(req, e, "group members");
     else
@@ -100,11 +110,14 @@ valid_user_ids(json_t *list)
 }
 
 static void
-group_add(wsc_hub *hub, wsc_http_req *req, const char *group, json_t *list)
+group_add(wsc_hub *hub, wsc_http_req *req, const char *app, const char *group, json_t *list)
 {
     json_int_t added = 0;
+    char ukey[WSC_MSG_KEY_MAX];
     for (size_t i = 0; i < json_array_size(list); i++) {
-        wsc_err e = wsc_hub_group_join(hub, group, json_string_value(json_array_get(list, i)));
+        if (!wsc_hubd_key(req, app, json_string_value(json_array_get(list, i)), ukey))
+            return;
+        wsc_err e = wsc_hub_group_join(hub, group, ukey);
         /* Adding a member twice is harmless: the request is idempotent. */
         if (e == WSC_OK)
             added++;
@@ -126,8 +139,11 @@ group_add(wsc_hub *hub, wsc_http_req *req, const char *group, json_t *list)
 }
 
 void
-wsc_hubd_api_group_add(wsc_hub *hub, wsc_http_req *req, const char *group)
+wsc_hubd_api_group_add(wsc_hub *hub, wsc_http_req *req, const char *app, const char *group)
 {
+    char gkey[WSC_MSG_KEY_MAX];
+    if (!wsc_hubd_key(req, app, group, gkey))
+        return;
     bool ok = false;
     json_t *body = wsc_hubd_body_object(req, false, &ok);
     if (body == NULL)
@@ -137,14 +153,18 @@ wsc_hubd_api_group_add(wsc_hub *hub, wsc_http_req *req, const char *group)
         wsc_hubd_reply_error(req, 400, "invalid_request",
                              "\"user_ids\" must be a non-empty array of user ids");
     else
-        group_add(hub, req, group, list);
+        group_add(hub, req, app, gkey, list);
     json_decref(body);
 }
 
 void
-wsc_hubd_api_group_remove(wsc_hub *hub, wsc_http_req *req, const char *group, const char *user_id)
+wsc_hubd_api_group_remove(wsc_hub *hub, wsc_http_req *req, const char *app, const char *group,
+                          const char *user_id)
 {
-    wsc_err e = wsc_hub_group_leave(hub, group, user_id);
+    char gkey[WSC_MSG_KEY_MAX], ukey[WSC_MSG_KEY_MAX];
+    if (!wsc_hubd_key(req, app, group, gkey) || !wsc_hubd_key(req, app, user_id, ukey))
+        return;
+    wsc_err e = wsc_hub_group_leave(hub, gkey, ukey);
     if (e == WSC_ERR_NOT_FOUND) {
         char reason[160];
         snprintf(reason, sizeof(reason), "%.60s is not a member of group %.60s", user_id, group);

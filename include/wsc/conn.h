@@ -15,8 +15,14 @@ typedef struct wsc_conn wsc_conn;
 
 /** The connection's id (never reused). */
 WSC_API wsc_conn_id wsc_conn_get_id(const wsc_conn *conn);
-/** The authenticated user id; borrowed for the callback. */
+/** The authenticated user id (plain, as in the token); borrowed for the callback. */
 WSC_API const char *wsc_conn_user_id(const wsc_conn *conn);
+/** The user's key, which the hub's calls take (wsc_user_key: the app id is part of the
+ *  identity); the plain id for a user without app.  Borrowed for the callback. */
+WSC_API const char *wsc_conn_user_key(const wsc_conn *conn);
+/** The app id of the connection's identity (`aid` claim or the authenticate callback), or
+ *  NULL; borrowed for the callback. */
+WSC_API const char *wsc_conn_app_id(const wsc_conn *conn);
 /** The client id (from ?client_id=, else generated); borrowed for the callback. */
 WSC_API const char *wsc_conn_client_id(const wsc_conn *conn);
 /** The peer's address as text ("127.0.0.1"; "" if unknown).  Formatted on demand into one

@@ -164,6 +164,16 @@ typedef struct wsc_hub_config {
                                         0: no cap */
 } wsc_hub_config;
 
+/** A user's key (PROTOCOL.md §1: the app id is part of the user's identity): user_id when
+ *  app_id is NULL or empty, else app_id, the byte 0x1F, user_id (ids never hold control
+ *  characters).  Every hub call that takes a user id (or a group id) takes this key, so a user
+ *  of an app is named wsc_user_key(app, user); calls that report user ids report keys too,
+ *  except wsc_conn_user_id() (the plain id; wsc_conn_user_key() gives the key).  Writes it
+ *  NUL-terminated into out.  WSC_ERR_INVALID (user_id NULL or empty, out NULL),
+ *  WSC_ERR_TOO_LARGE (cap too small; WSC_MSG_KEY_MAX always suffices within the default
+ *  string limit). */
+WSC_API wsc_err wsc_user_key(const char *app_id, const char *user_id, char *out, size_t cap);
+
 /** Counters of one hub. */
 typedef struct wsc_hub_stats {
     uint64_t connections;  /**< live registered connections */

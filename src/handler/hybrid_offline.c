@@ -32,7 +32,8 @@ struct hop {
     uint64_t rs_count, my_count;
     uint64_t after;
     size_t limit;
-    char uid[256], mid[256];
+    char *uid, *mid; /* in buf: ids and keys may be long (wsc_user_key, wsc_msg_key) */
+    char buf[];
 };
 
 static struct hybrid *
@@ -49,7 +50,9 @@ hop_new(struct hybrid *h, enum wsc__req_kind kind, union wsc__req_cb cb, void *u
     wsc_err err = wsc__req_new(&h->base, kind, cb, user, &req);
     if (err != WSC_OK)
         return err;
-    struct hop *o = wsc__calloc(1, sizeof(*o));
+    mid = mid != NULL ? mid : "";
+    size_t nu = strlen(uid) + 1, nm = strlen(mid) + 1;
+    struct hop *o = wsc__calloc(1, sizeof(*o) + nu + nm);
     if (o == NULL) {
         wsc__req_finish(req, WSC_ERR_NOMEM);
         *out = NULL;
@@ -58,8 +61,8 @@ hop_new(struct hybrid *h, enum wsc__req_kind kind, union wsc__req_cb cb, void *u
     o->h = h;
     o->req = wsc__req_ref(req);
     o->rs = o->my = WSC_ERR_STORE;
-    snprintf(o->uid, sizeof(o->uid), "%s", uid);
-    snprintf(o->mid, sizeof(o->mid), "%s", mid != NULL ? mid : "");
+    o->uid = memcpy(o->buf, uid, nu);
+    o->mid = memcpy(o->buf + nu, mid, nm);
     *out = o;
     return WSC_OK;
 }

@@ -112,8 +112,9 @@ static void
 send_connected(wsc_hub *hub, wsc_conn *conn)
 {
     wsc_msg *m = NULL;
-    if (wsc__proto_connected(&m, conn->user->id, wsc__conn_client_id(conn), hub->cfg.node_id,
-                             hub->cfg.ping_interval_ms, wsc__wall_ms()) == WSC_OK) {
+    if (wsc__proto_connected(&m, wsc__user_plain(conn->user->id), wsc__conn_client_id(conn),
+                             hub->cfg.node_id, hub->cfg.ping_interval_ms,
+                             wsc__wall_ms()) == WSC_OK) {
         wsc__msg_set_urgent_lane(m);
         wsc__hub_enqueue(hub, conn, m);
         wsc_msg_unref(m);
@@ -127,8 +128,11 @@ wsc__hub_conn_open(wsc_hub *hub, wsc_conn *conn, struct lws *wsi)
     conn->wsi = wsi;
     /* The app id and groups go to the side block (most identities have neither). */
     bool need_x = p != NULL && (p->app_id != NULL || p->groups != NULL);
-    struct hub_user *u = p != NULL && (!need_x || wsc__conn_extra(conn) != NULL)
-                             ? user_get_or_add(hub, p->user_id)
+    /* Users are keyed by (app, user id): the same id in two apps is two users. */
+    char key[WSC_MSG_KEY_MAX];
+    struct hub_user *u = p != NULL && (!need_x || wsc__conn_extra(conn) != NULL) &&
+                                 wsc_user_key(p->app_id, p->user_id, key, sizeof(key)) == WSC_OK
+                             ? user_get_or_add(hub, key)
                              : NULL;
     if (u == NULL) {
         /* Out of memory, or an upgrade we never accepted: refuse the connection. */
@@ -170,8 +174,10 @@ wsc__hub_conn_open(wsc_hub *hub, wsc_conn *conn, struct lws *wsi)
     hub->stats.connections++;
     send_connected(hub, conn);
     wsc__rel_conn_open(hub, conn); /* offline replay before any live traffic */
-    wsc__log(&hub->log, WSC_LOG_INFO, "conn_open", "u:conn,s:user,s:client,s:peer", conn->id, u->id,
-             wsc__conn_client_id(conn), wsc_conn_peer(conn));
+    const char *app = wsc__conn_app_id(conn);
+    wsc__log(&hub->log, WSC_LOG_INFO, "conn_open", "u:conn,s:user,s:app,s:client,s:peer", conn->id,
+             wsc__user_plain(u->id), app != NULL ? app : "", wsc__conn_client_id(conn),
+             wsc_conn_peer(conn));
     if (hub->cfg.on_connect)
         hub->cfg.on_connect(hub, conn, hub->cfg.user);
     return 0;

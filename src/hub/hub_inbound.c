@@ -52,7 +52,9 @@ answer_ack(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg, const char *status, const
 static bool
 conn_may_use_group(const wsc_hub *hub, const wsc_conn *conn, const char *group)
 {
-    if (wsc_hub_group_has(hub, group, conn->user->id))
+    char gkey[WSC_MSG_KEY_MAX]; /* groups, like users, are per app */
+    if (wsc__conn_scope(conn, group, gkey, sizeof(gkey)) == WSC_OK &&
+        wsc_hub_group_has(hub, gkey, conn->user->id))
         return true;
     char *const *groups = wsc__conn_groups(conn);
     for (size_t i = 0; groups != NULL && groups[i] != NULL; i++) {
@@ -74,7 +76,7 @@ stamp(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
     if (err == WSC_OK && wsc_msg_get(msg, WSC_F_MESSAGE_ID) == NULL)
         err = wsc_msg_set(msg, WSC_F_MESSAGE_ID, id);
     if (err == WSC_OK)
-        err = wsc_msg_set(msg, WSC_F_SENDER, conn->user->id);
+        err = wsc_msg_set(msg, WSC_F_SENDER, wsc__user_plain(conn->user->id));
     if (err == WSC_OK)
         err = wsc_msg_set(msg, WSC_F_SENDER_CLIENT, wsc__conn_client_id(conn));
     if (err == WSC_OK)
@@ -105,7 +107,7 @@ static void
 refuse_undelivered(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg, const char *receiver, wsc_err why)
 {
     const char *code = "unknown_receiver", *reason = "receiver is not online";
-    if (wsc__hub_user_find(hub, receiver) == NULL) {
+    if (wsc__hub_user_find(hub, receiver) == NULL) { /* receiver: the key */
         /* as set */
     } else if (why == WSC_ERR_QUEUE_FULL) {
         code = "queue_full";
@@ -153,16 +155,20 @@ route_targets(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
     /* With ACK: every member (and the receiver) is tracked; the tracker's side answers. */
     if (groups > 0 && bcast == NULL && wsc__rel_route_client_groups(hub, conn, msg))
         return;
-    for (size_t i = 0; i < groups; i++)
-        wsc__hub_route_group(hub, wsc_msg_group(msg, i), msg, NULL, conn);
+    /* Receivers and groups are named in the sender's app (the app id is part of identity). */
+    char key[WSC_MSG_KEY_MAX];
+    for (size_t i = 0; i < groups; i++) {
+        if (wsc__conn_scope(conn, wsc_msg_group(msg, i), key, sizeof(key)) == WSC_OK)
+            wsc__hub_route_group(hub, key, msg, NULL, conn);
+    }
     if (receiver != NULL && wsc__rel_route_client(hub, conn, msg))
         return; /* with ACK: the tracker answers the receipt */
-    if (receiver != NULL) {
+    if (receiver != NULL && wsc__conn_scope(conn, receiver, key, sizeof(key)) == WSC_OK) {
         /* The sender's own connection included: a message to oneself is echoed (§3). */
         hub->last_send_error = WSC_OK;
-        size_t r = wsc__hub_route_user(hub, receiver, msg, NULL);
+        size_t r = wsc__hub_route_user(hub, key, msg, NULL);
         if (r == 0 && groups == 0 && bcast == NULL) {
-            refuse_undelivered(hub, conn, msg, receiver, hub->last_send_error);
+            refuse_undelivered(hub, conn, msg, key, hub->last_send_error);
             return;
         }
     }

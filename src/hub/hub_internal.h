@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <libwebsockets.h>
 
@@ -112,6 +113,30 @@ static inline const char *
 wsc__conn_app_id(const wsc_conn *conn)
 {
     return conn->x != NULL ? conn->x->app_id : NULL;
+}
+
+/** The plain user id of a user key (wsc_user_key: the part after the app id, if any). */
+static inline const char *
+wsc__user_plain(const char *key)
+{
+    const char *s = key != NULL ? strchr(key, '\x1f') : NULL;
+    return s != NULL ? s + 1 : key;
+}
+
+/** The key of user or group id in conn's app (wsc_user_key).  WSC_ERR_INVALID,
+ *  WSC_ERR_TOO_LARGE. */
+static inline wsc_err
+wsc__conn_scope(const wsc_conn *conn, const char *id, char *out, size_t cap)
+{
+    return wsc_user_key(wsc__conn_app_id(conn), id, out, cap);
+}
+
+/** True when conn belongs to app_id (NULL or "" is the app-less tenant). */
+static inline bool
+wsc__conn_in_app(const wsc_conn *conn, const char *app_id)
+{
+    const char *a = wsc__conn_app_id(conn);
+    return strcmp(a != NULL ? a : "", app_id != NULL ? app_id : "") == 0;
 }
 
 /** conn's groups (NULL-terminated), or NULL. */

@@ -141,7 +141,19 @@ wsc_conn_get_id(const wsc_conn *conn)
 const char *
 wsc_conn_user_id(const wsc_conn *conn)
 {
+    return conn && conn->user ? wsc__user_plain(conn->user->id) : NULL;
+}
+
+const char *
+wsc_conn_user_key(const wsc_conn *conn)
+{
     return conn && conn->user ? conn->user->id : NULL;
+}
+
+const char *
+wsc_conn_app_id(const wsc_conn *conn)
+{
+    return conn != NULL ? wsc__conn_app_id(conn) : NULL;
 }
 
 const char *

@@ -61,10 +61,13 @@ wsc__hub_route_all(wsc_hub *hub, wsc_msg *msg, wsc_conn *exclude)
     size_t n = 0;
     if (wsc__msg_encode(msg) != WSC_OK)
         return 0;
+    /* Everyone of the message's app: messages never cross apps. */
+    const char *app = wsc_msg_get(msg, WSC_F_APP_ID);
     struct wsc_list *pos, *tmp;
     wsc_list_foreach_safe(pos, tmp, &hub->conns) {
         wsc_conn *c = wsc_container_of(pos, wsc_conn, all_link);
-        if (c != exclude && c->state == CONN_OPEN && first_visit(hub, c))
+        if (c != exclude && c->state == CONN_OPEN && wsc__conn_in_app(c, app) &&
+            first_visit(hub, c))
             n += wsc__hub_enqueue(hub, c, msg) ? 1 : 0;
     }
     return n;

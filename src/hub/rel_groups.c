@@ -31,7 +31,10 @@ track_groups(wsc_hub *hub, wsc_conn *conn, wsc_msg *m, struct wsc__accept *acc)
     for (size_t i = 0; i < wsc_msg_group_count(m); i++) {
         char **members = NULL;
         size_t n = 0;
-        wsc_err err = wsc__rel_group_users(hub, wsc_msg_group(m, i), conn->user->id, &members, &n);
+        char gkey[WSC_MSG_KEY_MAX]; /* the group in the sender's app */
+        wsc_err err = wsc__conn_scope(conn, wsc_msg_group(m, i), gkey, sizeof(gkey));
+        if (err == WSC_OK)
+            err = wsc__rel_group_users(hub, gkey, conn->user->id, &members, &n);
         if (err != WSC_OK) {
             wsc__accept_count(acc, WSC__ACC_FAILED, err);
             continue;
@@ -57,8 +60,10 @@ wsc__rel_route_client_groups(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
         return true;
     }
     const char *receiver = wsc_msg_get(m, WSC_F_RECEIVER);
-    if (receiver != NULL && strcmp(receiver, conn->user->id) != 0)
-        track_one(hub, receiver, m, acc);
+    char rkey[WSC_MSG_KEY_MAX];
+    if (receiver != NULL && wsc__conn_scope(conn, receiver, rkey, sizeof(rkey)) == WSC_OK &&
+        strcmp(rkey, conn->user->id) != 0)
+        track_one(hub, rkey, m, acc);
     track_groups(hub, conn, m, acc);
     wsc_msg_unref(m);
     wsc__accept_seal(acc);

@@ -250,11 +250,14 @@ wsc__rel_route_client(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
     wsc_msg *m = NULL;
     struct wsc__ack_pending *p = NULL;
     struct wsc__accept *acc = NULL;
-    wsc_err err = wsc__rel_prepare(hub, msg, &m);
+    char key[WSC_MSG_KEY_MAX]; /* the receiver in the sender's app */
+    wsc_err err = wsc__conn_scope(conn, receiver, key, sizeof(key));
+    if (err == WSC_OK)
+        err = wsc__rel_prepare(hub, msg, &m);
     if (err == WSC_OK && (acc = wsc__accept_receipt(hub, conn, m)) == NULL)
         err = WSC_ERR_NOMEM;
     if (err == WSC_OK)
-        err = wsc__ack_start(rel, receiver, m, &hub->cfg.ack, NULL, NULL, &p);
+        err = wsc__ack_start(rel, key, m, &hub->cfg.ack, NULL, NULL, &p);
     wsc_msg_unref(m);
     if (acc == NULL) {
         wsc__rel_receipt(hub, conn, msg, "rejected", "internal");

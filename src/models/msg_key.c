@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* A message's delivery key (wsc_msg_key, include/wsc/msg.h): message_ids are scoped to their
  * sender (PROTOCOL.md §2), so offline stores keep a message under "<sender>\x1f<message_id>"
- * (or the bare message_id when there is no sender) and clients dedupe by the same. */
+ * (or the bare message_id when there is no sender) and clients dedupe by the same; and a
+ * user's key (wsc_user_key, include/wsc/hub.h): "<app_id>\x1f<user_id>", the same join. */
 #include <string.h>
 
+#include <wsc/hub.h>
 #include <wsc/msg.h>
 
 wsc_err
@@ -23,6 +25,12 @@ wsc_msg_key(const char *sender, const char *message_id, char *out, size_t cap)
     }
     memcpy(p, message_id, nm + 1);
     return WSC_OK;
+}
+
+wsc_err
+wsc_user_key(const char *app_id, const char *user_id, char *out, size_t cap)
+{
+    return wsc_msg_key(app_id, user_id, out, cap); /* the same join: scope 0x1F id */
 }
 
 wsc_err

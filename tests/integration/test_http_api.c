@@ -15,6 +15,8 @@
 #include <wsc/reliability.h>
 
 #include "api.h"
+#include "middleware/auth_jwt.h"
+#include "models/alloc.h"
 #include "thttp.h"
 #include "tjson.h"
 #include "twait.h"
@@ -22,6 +24,7 @@
 
 #define WAIT_MS    5000
 #define KEY_HEADER "Authorization: Bearer test-key"
+#define JWT_SECRET "api-test-secret-of-some-length"
 
 static const char *const broadcasters[] = {"admin", NULL};
 
@@ -44,6 +47,7 @@ setup(void **state)
     cfg.host = "127.0.0.1";
     cfg.port = 0;
     cfg.insecure_user_id = true;
+    cfg.jwt_secret = JWT_SECRET; /* peers with a token: identity (and app) from it */
     cfg.msg_limits.max_bytes = 4096;
     cfg.shutdown_timeout_ms = 200;
     cfg.log.level = WSC_LOG_ERROR;
@@ -335,6 +339,78 @@ test_http_api__publish_refuses_bad_bodies(void **state)
     thttp_free(h);
 }
 
+/* Connects user_id of app (the `aid` claim of an HS256 token) and consumes `connected`. */
+static tws *
+connect_app_user(fx *f, const char *app, const char *user_id)
+{
+    char claims[256], path[1024];
+    snprintf(claims, sizeof(claims), "{\"sub\":\"%s\",\"aid\":\"%s\",\"exp\":4000000000}", user_id,
+             app);
+    char *tok = NULL;
+    assert_int_equal(wsc__jwt_sign_hs256(JWT_SECRET, claims, &tok), WSC_OK);
+    snprintf(path, sizeof(path), "/ws?token=%s", tok);
+    wsc__free(tok);
+    tws *c = tws_connect(f->port, path, NULL, NULL);
+    assert_non_null(c);
+    assert_int_equal(twait_add_ws(f->ts, c), 0);
+    assert_true(twait_until(f->ts, f->loop, tws_is_open, c, WAIT_MS));
+    json_t *hello = next_frame(f, c);
+    assert_string_equal(tjson_str(hello, "message_type"), "connected");
+    json_decref(hello);
+    return c;
+}
+
+/* ?app= names users and groups in one app (PROTOCOL.md §1 tenants): publish, presence, kick
+ * and groups never reach the same id in another app or without one. */
+static void
+test_http_api__app_parameter(void **state)
+{
+    fx *f = *state;
+    tws *bob_a = connect_app_user(f, "A", "bob"), *bob_b = connect_app_user(f, "B", "bob");
+    tws *bob = connect_user(f, "bob");
+    json_t *j = NULL;
+    assert_int_equal(call(f, "GET", "/api/users/bob?app=A", NULL, &j), 200);
+    assert_string_equal(tjson_str(j, "user_id"), "bob");
+    assert_int_equal(tjson_int(j, "connections", -1), 1);
+    json_decref(j);
+    assert_int_equal(call(f, "POST", "/api/publish?app=A",
+                          "{\"receiver\":\"bob\",\"message\":{\"content\":\"to A\"}}", &j),
+                     200);
+    assert_int_equal(tjson_int(j, "delivered", -1), 1);
+    json_decref(j);
+    json_t *m = next_frame(f, bob_a);
+    assert_string_equal(tjson_str(m, "content"), "to A");
+    assert_string_equal(tjson_str(m, "receiver"), "bob");
+    assert_string_equal(tjson_str(m, "app_id"), "A");
+    json_decref(m);
+    expect_silence(f, bob_b);
+    expect_silence(f, bob);
+    /* Groups of app B. */
+    assert_int_equal(call(f, "POST", "/api/groups/g/members?app=B", "{\"user_ids\":[\"bob\"]}", &j),
+                     200);
+    assert_string_equal(tjson_str(j, "group"), "g");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(j, "user_ids"), 0)),
+                        "bob");
+    json_decref(j);
+    assert_int_equal(call(f, "GET", "/api/groups/g/members", NULL, &j), 200);
+    assert_int_equal(json_array_size(json_object_get(j, "user_ids")), 0);
+    json_decref(j);
+    assert_int_equal(call(f, "POST", "/api/publish?app=B",
+                          "{\"group\":\"g\",\"message\":{\"content\":\"to B\"}}", NULL),
+                     200);
+    m = next_frame(f, bob_b);
+    assert_string_equal(tjson_str(m, "content"), "to B");
+    json_decref(m);
+    expect_silence(f, bob_a);
+    /* Kick in app A only. */
+    assert_int_equal(call(f, "POST", "/api/users/bob/kick?app=A", NULL, &j), 200);
+    assert_int_equal(tjson_int(j, "kicked", -1), 1);
+    json_decref(j);
+    assert_true(twait_until(f->ts, f->loop, tws_is_closed, bob_a, WAIT_MS));
+    expect_silence(f, bob_b);
+    expect_error(f, "GET", "/api/users/bob?app=", NULL, 400, "invalid_request");
+}
+
 static void
 test_http_api__presence_and_kick(void **state)
 {
@@ -581,6 +657,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_http_api__publish_refuses_bad_bodies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_http_api__publish_require_ack, setup, teardown),
         cmocka_unit_test_setup_teardown(test_http_api__presence_and_kick, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_http_api__app_parameter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_http_api__group_members, setup, teardown),
         cmocka_unit_test_setup_teardown(test_http_api__stats_and_metrics, setup, teardown),
         cmocka_unit_test_setup_teardown(test_http_api__only_listed_users_broadcast, setup,

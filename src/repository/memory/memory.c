@@ -171,7 +171,9 @@ off_store(struct wsc_offline_repo *repo, const char *uid, wsc_msg *msg, wsc_repo
           void *user)
 {
     struct mem_store *ms = ms_of_offline(repo);
-    if (!wsc__str_ok(uid) || msg == NULL || !wsc__str_ok(wsc_msg_get(msg, WSC_F_MESSAGE_ID)))
+    char key[WSC_MSG_KEY_MAX]; /* (sender, message_id): at most 255 bytes, as in every backend */
+    if (!wsc__str_ok(uid) || msg == NULL || wsc_msg_key_of(msg, key, sizeof(key)) != WSC_OK ||
+        !wsc__str_ok(key))
         return WSC_ERR_INVALID;
     if (wsc_msg_is_binary(msg))
         return WSC_ERR_UNSUPPORTED;
