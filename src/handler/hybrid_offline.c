@@ -7,7 +7,9 @@
  *         while MySQL is down it stays, and the drain (hybrid_drain.c) writes the message
  *         later.
  * fetch:  Redis first.  MySQL when Redis fails, or has nothing at cursor 0 (a user Redis has
- *         lost: flushed, restarted, or stored while Redis was down).  A cursor is Redis's
+ *         lost: flushed, restarted, or stored while Redis was down), or when at cursor 0
+ *         MySQL counts more messages for the user than Redis (some were stored while Redis
+ *         was down: MySQL's set is then the larger; the replay runs on it).  A cursor is Redis's
  *         sequence, or MySQL's row id with WSC__HYB_MYSQL_CURSOR set: a replay that started
  *         on one backend pages on it; a Redis failure mid-replay starts over on MySQL from
  *         its oldest message (repeats, never gaps).
@@ -32,6 +34,9 @@ struct hop {
     uint64_t rs_count, my_count;
     uint64_t after;
     size_t limit;
+    wsc_msg **page; /* fetch at cursor 0: Redis's page, kept while the counts are compared */
+    size_t page_n;
+    uint64_t page_next;
     char *uid, *mid; /* in buf: ids and keys may be long (wsc_user_key, wsc_msg_key) */
     char buf[];
 };
@@ -70,6 +75,9 @@ hop_new(struct hybrid *h, enum wsc__req_kind kind, union wsc__req_cb cb, void *u
 static void
 hop_release(struct hop *o)
 {
+    for (size_t i = 0; o->page != NULL && i < o->page_n; i++)
+        wsc_msg_unref(o->page[i]);
+    wsc__free(o->page);
     wsc__req_unref(o->req);
     wsc__free(o);
 }
@@ -214,12 +222,74 @@ fetch_mysql(struct hop *o, uint64_t after)
         fetch_finish(o, o->rs == WSC_OK ? WSC_OK : err, NULL, 0, o->after);
 }
 
+/* Both counts are in: replay from MySQL when it holds more of the user's messages than Redis,
+ * else hand out Redis's page. */
+static void
+fetch_pick(struct hop *o)
+{
+    if (--o->waiting > 0)
+        return;
+    wsc_msg **page = o->page;
+    size_t n = o->page_n;
+    o->page = NULL;
+    if (o->rs_done && o->my_done && o->my_count > o->rs_count && !o->h->closing) {
+        o->rs = WSC_OK;
+        fetch_mysql(o, 0);
+    } else {
+        fetch_finish(o, WSC_OK, page, n, o->page_next);
+    }
+    for (size_t i = 0; i < n; i++)
+        wsc_msg_unref(page[i]);
+    wsc__free(page);
+}
+
+static void
+pick_rs(wsc_err status, uint64_t count, void *user)
+{
+    struct hop *o = user;
+    o->rs_done = status == WSC_OK;
+    o->rs_count = count;
+    fetch_pick(o);
+}
+
+static void
+pick_my(wsc_err status, uint64_t count, void *user)
+{
+    struct hop *o = user;
+    o->my_done = status == WSC_OK;
+    o->my_count = count;
+    fetch_pick(o);
+}
+
+/* Redis's first page of the user: compare Redis's and MySQL's counts before using it.  False
+ * when that cannot start (then the page is used as it is). */
+static bool
+fetch_compare(struct hop *o, wsc_msg *const *msgs, size_t n, uint64_t next)
+{
+    if (o->h->closing || (o->page = wsc__calloc(n, sizeof(*o->page))) == NULL)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        o->page[i] = wsc_msg_ref(msgs[i]);
+    o->page_n = n;
+    o->page_next = next;
+    o->rs_done = o->my_done = false;
+    o->waiting = 3; /* the two counts, and this call */
+    if (wsc_offline_count(wsc_store_offline(o->h->redis), o->uid, pick_rs, o) != WSC_OK)
+        o->waiting--;
+    if (wsc_offline_count(wsc_store_offline(o->h->mysql), o->uid, pick_my, o) != WSC_OK)
+        o->waiting--;
+    fetch_pick(o);
+    return true;
+}
+
 static void
 fetch_rs(wsc_err status, wsc_msg *const *msgs, size_t n, uint64_t next, void *user)
 {
     struct hop *o = user;
     wsc__hyb_note_error(o->h, o->h->redis, status);
     o->rs = status;
+    if (status == WSC_OK && n > 0 && o->after == 0 && fetch_compare(o, msgs, n, next))
+        return;
     if (status == WSC_OK && (n > 0 || o->after != 0))
         fetch_finish(o, WSC_OK, msgs, n, n > 0 ? next : o->after);
     else

@@ -193,6 +193,33 @@ test_hybrid__fetch_falls_back_to_mysql(void **state)
     wsc_store_close(redis);
 }
 
+/* Some messages were stored while Redis was down (MySQL only) and Redis still holds older ones
+ * of the user: the replay must not stop at Redis's subset. */
+static void
+test_hybrid__fetch_prefers_mysql_when_it_holds_more(void **state)
+{
+    tstore *ts = tstore_get(state);
+    const char *uid = tstore_id(ts, "subset");
+    assert_int_equal(store_one(ts, ts->store, uid, "s0"), WSC_OK); /* both */
+    wsc_store *mysql = open_store(ts, getenv("WSC_TEST_MYSQL_URL"), NULL);
+    assert_int_equal(store_one(ts, mysql, uid, "s1"), WSC_OK); /* as if Redis was down */
+    assert_int_equal(store_one(ts, mysql, uid, "s2"), WSC_OK);
+    tres r;
+    fetch(ts, ts->store, uid, 0, 10, &r);
+    assert_int_equal(r.status, WSC_OK);
+    assert_int_equal(r.n, 3);
+    assert_string_equal(r.mids[0], "s0");
+    assert_string_equal(r.mids[2], "s2");
+    assert_true((r.cursor & WSC__HYB_MYSQL_CURSOR) != 0);
+    /* Redis holding as many (or more): its page is used. */
+    assert_int_equal(remove_one(ts, mysql, uid, "s1"), WSC_OK);
+    assert_int_equal(remove_one(ts, mysql, uid, "s2"), WSC_OK);
+    fetch(ts, ts->store, uid, 0, 10, &r);
+    assert_int_equal(r.n, 1);
+    assert_true((r.cursor & WSC__HYB_MYSQL_CURSOR) == 0);
+    wsc_store_close(mysql);
+}
+
 static void
 test_hybrid__remove_takes_both_copies(void **state)
 {
@@ -224,6 +251,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hybrid__remove_takes_both_copies),
         cmocka_unit_test(test_hybrid__fetch_falls_back_to_mysql),
+        cmocka_unit_test(test_hybrid__fetch_prefers_mysql_when_it_holds_more),
         cmocka_unit_test(test_hybrid__mysql_down_messages_wait_in_redis),
     };
     return tstore_exit(
