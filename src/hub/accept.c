@@ -32,22 +32,15 @@ struct receipt {
 };
 
 static void
-accept_free(struct wsc__accept *acc)
-{
-    wsc__timer_stop(&acc->fire);
-    wsc_list_remove(&acc->link);
-    wsc__free(acc);
-}
-
-static void
 answer(struct wsc__accept *acc)
 {
+    /* res.message_id points into acc: free acc only after the callback.  Unlinked first, so
+     * that nothing the callback does can answer it again. */
+    wsc__timer_stop(&acc->fire);
+    wsc_list_remove(&acc->link);
     acc->res.message_id = acc->mid;
-    wsc_accepted_cb cb = acc->cb;
-    void *user = acc->user;
-    wsc_accepted res = acc->res;
-    accept_free(acc);
-    cb(&res, user);
+    acc->cb(&acc->res, acc->user);
+    wsc__free(acc);
 }
 
 static void
