@@ -50,14 +50,16 @@
     "return tonumber(redis.call('HGET', sh, '#') or '0') + tonumber(ARGV[12]) <= "              \
     "tonumber(ARGV[10]) end "
 
-/* KEYS z h q c s, then the sender's sz sh when ARGV[7] (the sender) is not "", then the
+/* KEYS z h q c s, then the sender's sz sh when ARGV[13] is "1" (a sender, and a bound across
+ * inboxes on: without, the script stays in the user's slot), then the
  * hybrid store's write-ahead list (redis_pending.c) when ARGV[6] (a marker) is not "": the
  * message is marked there as owed to MySQL whenever Redis holds it after the script.
- * ARGV: mid, value, max per user, now, ttl, marker, sender, then SENDER_FN's.
+ * ARGV: mid, value, max per user, now, ttl, marker, sender ("" for none), then SENDER_FN's,
+ * then the tally flag.
  * Returns the sequence, 0 for a duplicate, -1 (user full), -2 (the sender's share of the
  * inbox), -3 (the sender's bounds in all inboxes). */
 static const char store_lua[] = PURGE_FN SENDER_FN
-    "local snd, now = ARGV[7], tonumber(ARGV[4]) "
+    "local snd, now, tally = ARGV[7], tonumber(ARGV[4]), ARGV[13] == '1' "
     "local function mark() if ARGV[6] ~= '' then local p = KEYS[#KEYS] "
     "redis.call('ZADD', p, 'NX', ARGV[4], ARGV[6]) "
     "redis.call('PEXPIRE', p, ARGV[5]) end end "
@@ -66,18 +68,19 @@ static const char store_lua[] = PURGE_FN SENDER_FN
     "if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return -1 end "
     "if snd ~= '' then "
     "if tonumber(redis.call('HGET', KEYS[4], snd) or '0') >= tonumber(ARGV[8]) then return -2 end "
-    "if not sfits(KEYS[6], KEYS[7], now) then return -3 end end "
+    "if tally and not sfits(KEYS[6], KEYS[7], now) then return -3 end end "
     "local s = redis.call('INCR', KEYS[3]) "
     "redis.call('ZADD', KEYS[1], s, ARGV[1]) "
     "redis.call('HSET', KEYS[2], ARGV[1], ARGV[2]) "
     "for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[5]) end "
     "if snd ~= '' then redis.call('HSET', KEYS[5], ARGV[1], snd) "
     "redis.call('HINCRBY', KEYS[4], snd, 1) "
-    "sdrop(KEYS[7], ARGV[11]) "
+    "for i = 4, 5 do redis.call('PEXPIRE', KEYS[i], ARGV[5]) end end "
+    "if tally then sdrop(KEYS[7], ARGV[11]) "
     "redis.call('ZADD', KEYS[6], now + tonumber(ARGV[5]), ARGV[11]) "
     "redis.call('HSET', KEYS[7], ARGV[11], ARGV[12]) "
     "redis.call('HINCRBY', KEYS[7], '#', tonumber(ARGV[12])) "
-    "for i = 4, 7 do redis.call('PEXPIRE', KEYS[i], ARGV[5]) end end "
+    "for i = 6, 7 do redis.call('PEXPIRE', KEYS[i], ARGV[5]) end end "
     "mark() return s";
 
 static const char fetch_lua[] =
@@ -215,6 +218,7 @@ eval_store(struct redis_store *rs, struct wsc__req *req, const char *uid, wsc_ms
 {
     const wsc_store_config *c = &rs->base.cfg;
     const char *snd = wsc__offline_sender(msg);
+    bool tally = snd != NULL && (c->offline_max_msgs_per_sender || c->offline_max_bytes_per_sender);
     char max[24], nows[24], ttl[24], share[24], smax[24], bmax[24], bytes[24];
     snprintf(max, sizeof(max), "%" PRIu32, c->offline_max_per_user);
     snprintf(nows, sizeof(nows), "%" PRIu64, wsc__wall_ms());
@@ -232,7 +236,7 @@ eval_store(struct redis_store *rs, struct wsc__req *req, const char *uid, wsc_ms
     sender_keys(snd != NULL ? snd : "", sz, sh, sizeof(sz));
     const char *args[20] = {k.z, k.h, k.q, k.c, k.s};
     int nkeys = 5;
-    if (snd != NULL) {
+    if (tally) {
         args[nkeys++] = sz;
         args[nkeys++] = sh;
     }
@@ -249,10 +253,11 @@ eval_store(struct redis_store *rs, struct wsc__req *req, const char *uid, wsc_ms
                           smax,
                           bmax,
                           member,
-                          bytes};
+                          bytes,
+                          tally ? "1" : "0"};
     for (size_t i = 0; i < sizeof(argv) / sizeof(argv[0]); i++)
         args[nkeys + (int)i] = argv[i];
-    wsc__rs_eval(rs, req, store_lua, nkeys, nkeys + 12, args, parse_store);
+    wsc__rs_eval(rs, req, store_lua, nkeys, nkeys + 13, args, parse_store);
 }
 
 wsc_err
