@@ -234,7 +234,7 @@ eval_store(struct redis_store *rs, struct wsc__req *req, const char *uid, wsc_ms
     char sz[800], sh[800];
     make_keys(uid, &k);
     sender_keys(snd != NULL ? snd : "", sz, sh, sizeof(sz));
-    const char *args[20] = {k.z, k.h, k.q, k.c, k.s};
+    const char *args[24] = {k.z, k.h, k.q, k.c, k.s};
     int nkeys = 5;
     if (tally) {
         args[nkeys++] = sz;
