@@ -2,6 +2,9 @@
 -- connect (src/repository/mysql/mysql_schema.c; unit.repository.mysql_schema keeps
 -- the two equal).  Ids are byte strings of at most 255 bytes; times are wall-clock
 -- milliseconds since the epoch; rows past expires_ms are ignored and purged.
+-- wsc_offline.sender and body_bytes (the per-sender bounds, docs/storage.md) came later:
+-- on a table made before them, the library adds them on connect (wsc__my_migrations in
+-- mysql_schema.c: ALTER TABLE ... ADD COLUMN ..., then body_bytes = LENGTH(body)).
 
 CREATE TABLE IF NOT EXISTS wsc_schema_version (
   id TINYINT UNSIGNED NOT NULL PRIMARY KEY,
@@ -15,9 +18,13 @@ CREATE TABLE IF NOT EXISTS wsc_offline (
   body MEDIUMBLOB NOT NULL,
   created_ms BIGINT NOT NULL,
   expires_ms BIGINT NOT NULL,
+  sender VARBINARY(255) NULL,
+  body_bytes INT UNSIGNED NOT NULL DEFAULT 0,
   UNIQUE KEY uq_offline_user_msg (user_id, message_id),
   KEY ix_offline_user (user_id, id, expires_ms),
-  KEY ix_offline_expires (expires_ms)
+  KEY ix_offline_expires (expires_ms),
+  KEY ix_offline_user_sender (user_id, sender, expires_ms),
+  KEY ix_offline_sender (sender, expires_ms, body_bytes)
 ) ENGINE=InnoDB;
 
 CREATE TABLE IF NOT EXISTS wsc_msg_record (

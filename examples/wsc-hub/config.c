@@ -42,6 +42,7 @@ wsc_hubd_config_init(wsc_hubd_config *cfg)
     cfg->msg_rate_per_conn = (unsigned)hub.msg_rate_per_conn;
     cfg->msg_burst_per_conn = (unsigned)hub.msg_burst_per_conn;
     cfg->log_level = WSC_LOG_INFO;
+    wsc_store_config_init(&cfg->store);
     return WSC_OK;
 }
 
@@ -89,6 +90,10 @@ wsc_hubd_config_check(const wsc_hubd_config *cfg, char *err, size_t errcap)
         snprintf(err, errcap,
                  "ws_path must start with '/' and hold no quote, '?', '#', "
                  "'<', '>' or blank");
+        return WSC_ERR_INVALID;
+    }
+    if (cfg->store.offline_max_per_user == 0) {
+        snprintf(err, errcap, "store.offline_max_per_user must be at least 1");
         return WSC_ERR_INVALID;
     }
     if (cfg->api_key != NULL && cfg->api_key[0] == '\0') {

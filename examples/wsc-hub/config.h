@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include <wsc/hub.h>
+#include <wsc/store.h>
 
 /** Everything wsc-hub can be told.  Strings are owned (free with wsc_hubd_config_free). */
 typedef struct wsc_hubd_config {
@@ -44,8 +45,9 @@ typedef struct wsc_hubd_config {
     unsigned connect_burst_per_ip;
     unsigned msg_rate_per_conn; /**< client frames per second per connection; 0: off */
     unsigned msg_burst_per_conn;
-    bool help;    /**< --help was given */
-    bool version; /**< --version was given */
+    wsc_store_config store; /**< offline bounds ("store.*"); fixed at start */
+    bool help;              /**< --help was given */
+    bool version;           /**< --version was given */
 } wsc_hubd_config;
 
 /** Fills cfg with the defaults (those of wsc_hub_config_init, log level info).

@@ -185,25 +185,27 @@ run(server *srv)
     return 0;
 }
 
-/* Opens the configured store on loop (*store stays NULL for the hub's own memory store).
+/* Opens the configured store on loop (a memory store when no URL is given).
  *  Prints why it cannot and returns non-zero. */
 static int
 open_store(const wsc_hubd_config *cfg, wsc_loop *loop, wsc_store **store)
 {
     const char *url = wsc_hubd_config_store_url(cfg);
     *store = NULL;
-    if (url == NULL)
-        return 0;
     bool hybrid = wsc_hubd_config_is_hybrid(cfg);
-    wsc_err e = hybrid
-                    ? wsc_store_open_hybrid(loop, cfg->redis_url, cfg->mysql_url, NULL, NULL, store)
-                    : wsc_store_open(loop, url, NULL, store);
+    /* Without a URL, a memory store of our own: it gets the configured bounds too. */
+    wsc_err e = hybrid ? wsc_store_open_hybrid(loop, cfg->redis_url, cfg->mysql_url, &cfg->store,
+                                               NULL, store)
+                       : wsc_store_open(loop, url != NULL ? url : "memory:", &cfg->store, store);
     if (e == WSC_OK) {
         app_log(cfg->log_level, WSC_LOG_INFO, "store_open",
                 json_pack("{s:s}", "backend", wsc_store_backend(*store)));
         return 0;
     }
-    const char *which = hybrid ? "hybrid" : url == cfg->mysql_url ? "mysql" : "redis";
+    const char *which = hybrid                  ? "hybrid"
+                        : url == NULL           ? "memory"
+                        : url == cfg->mysql_url ? "mysql"
+                                                : "redis";
     if (e == WSC_ERR_UNSUPPORTED)
         fprintf(stderr, "wsc-hub: %s:// is not supported by this build of wsc\n", which);
     else

@@ -69,6 +69,11 @@ keep_fixed(const wsc_hubd_config *running, wsc_hubd_config *next, json_t *kept)
         json_array_append_new(kept, json_string(fixed_strings[i].key));
         e = restore(now, was);
     }
+    /* The store is opened once, with the bounds it had at start. */
+    if (memcmp(&running->store, &next->store, sizeof(next->store)) != 0) {
+        json_array_append_new(kept, json_string("store"));
+        next->store = running->store;
+    }
     return e;
 }
 

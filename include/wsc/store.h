@@ -31,6 +31,22 @@ typedef struct wsc_store_config {
                                         push/pop; default 1 day */
     uint64_t workload_ttl_ms;      /**< a workload namespace lapses this long after its last
                                         write; default 1 day */
+    /* Bounds of the offline store by sender, so that one sender cannot lock others out of an
+     * inbox or fill the store (docs/storage.md, "Offline bounds").  The sender is the
+     * message's WSC_F_SENDER; a message without one (sent by the application itself) is
+     * exempt from the per-sender bounds.  0 turns a bound off.  Over a bound a store
+     * completes WSC_ERR_LIMIT. */
+    uint32_t offline_max_per_sender;       /**< messages of one sender in one user's inbox
+                                                (its share of offline_max_per_user); default
+                                                100 */
+    uint32_t offline_max_msgs_per_sender;  /**< messages of one sender in all inboxes; default
+                                                10000 */
+    uint64_t offline_max_bytes_per_sender; /**< bytes (stored JSON) of one sender in all
+                                                inboxes; default 64 MiB */
+    uint32_t offline_max_total;            /**< messages in the whole store; memory backend
+                                                only; default 1000000 */
+    uint64_t offline_max_bytes;            /**< bytes (stored JSON) in the whole store; memory
+                                                backend only; default 1 GiB */
 } wsc_store_config;
 
 /** Fills cfg with the defaults above. */

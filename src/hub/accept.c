@@ -3,8 +3,9 @@
  * wsc_hub_publish_ack (the HTTP API's publish, §7).  It counts the send's receivers as they are
  * accounted for, each once: queued to a live connection, confirmed by the offline store (the
  * store's callback has said OK: Redis replied, MySQL committed), or refused.  The answer goes
- * out when the last one is in, from a zero-delay timer (never inside the call that started the
- * send).  "stored" is therefore never said while a write is still in flight. */
+ * out when the last one is in, from one zero-delay timer of the layer (never inside the call
+ * that started the send) that answers every ready one in send order.  "stored" is therefore never
+ * said while a write is still in flight. */
 #include <string.h>
 
 #include "hub/hub_internal.h"
@@ -15,7 +16,6 @@
 struct wsc__accept {
     struct wsc_list link; /* rel->accepts */
     struct wsc__rel *rel;
-    wsc__timer fire;
     size_t outstanding; /* tracked receivers not accounted for yet */
     bool sealed;
     wsc_accepted res;
@@ -32,35 +32,44 @@ struct receipt {
 };
 
 static void
-accept_free(struct wsc__accept *acc)
+answer(struct wsc__accept *acc)
 {
-    wsc__timer_stop(&acc->fire);
+    /* res.message_id points into acc: free acc only after the callback.  Unlinked first, so
+     * that nothing the callback does can answer it again. */
     wsc_list_remove(&acc->link);
+    acc->res.message_id = acc->mid;
+    acc->cb(&acc->res, acc->user);
     wsc__free(acc);
 }
 
-static void
-answer(struct wsc__accept *acc)
+static bool
+ready(const struct wsc__accept *acc)
 {
-    acc->res.message_id = acc->mid;
-    wsc_accepted_cb cb = acc->cb;
-    void *user = acc->user;
-    wsc_accepted res = acc->res;
-    accept_free(acc);
-    cb(&res, user);
+    return acc->sealed && acc->outstanding == 0;
 }
 
-static void
-fire_cb(wsc__timer *t)
+/* The layer's timer: every ready answer, oldest send first (the list is in send order), so a
+ * client's receipts come in the order of its messages when they are ready together. */
+void
+wsc__accept_fire(wsc__timer *t)
 {
-    answer(wsc_container_of(t, struct wsc__accept, fire));
+    struct wsc__rel *rel = wsc_container_of(t, struct wsc__rel, accept_timer);
+    struct wsc_list *pos, *tmp;
+    wsc_list_foreach_safe(pos, tmp, &rel->accepts) {
+        struct wsc__accept *acc = wsc_container_of(pos, struct wsc__accept, link);
+        if (ready(acc)) {
+            answer(acc);
+            /* The callback may have changed the list: start again from its head. */
+            tmp = rel->accepts.next;
+        }
+    }
 }
 
 static void
 maybe_fire(struct wsc__accept *acc)
 {
-    if (acc->sealed && acc->outstanding == 0)
-        wsc__timer_start(&acc->fire, 0);
+    if (ready(acc))
+        wsc__timer_start(&acc->rel->accept_timer, 0);
 }
 
 struct wsc__accept *
@@ -74,7 +83,6 @@ wsc__accept_new(struct wsc__rel *rel, const char *mid, wsc_accepted_cb cb, void 
     acc->rel = rel;
     acc->cb = cb;
     acc->user = user;
-    wsc__timer_init(&acc->fire, rel->hub->loop, fire_cb);
     wsc_list_push_back(&rel->accepts, &acc->link);
     return acc;
 }

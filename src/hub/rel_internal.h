@@ -72,7 +72,8 @@ struct wsc__rel {
     wsc__hmap users;
     wsc__hmap replays; /* conn id -> replay in progress */
     struct wsc_list ops;
-    struct wsc_list accepts; /* answers still counting their receivers (accept.c) */
+    struct wsc_list accepts; /* answers not given yet, in send order (accept.c) */
+    wsc__timer accept_timer; /* answers the ready ones (wsc__accept_fire) */
     size_t stores_out;       /* store ops a graceful stop waits for */
     struct wsc__hub_dedupe dedupe;
     struct wsc__replayed replayed; /* senders of replayed stored messages, until ACKed */
@@ -198,6 +199,8 @@ void wsc__accept_seal(struct wsc__accept *acc);
 /** p's receiver is accounted for; the first call counts, later ones do nothing. */
 void wsc__accept_note(struct wsc__ack_pending *p, enum wsc__acc_kind kind, size_t conns,
                       wsc_err err);
+/** The layer's accept_timer callback: gives every ready answer, in send order. */
+void wsc__accept_fire(wsc__timer *t);
 /** The layer goes: answers still out are given now, with what they have. */
 void wsc__accept_flush_all(struct wsc__rel *rel);
 /** The receipt error code for a refusal caused by err ("store_unavailable", ...). */

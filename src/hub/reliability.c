@@ -45,6 +45,7 @@ wsc__rel_new(wsc_hub *hub)
     wsc__hmap_init(&rel->replays);
     wsc_list_init(&rel->ops);
     wsc_list_init(&rel->accepts);
+    wsc__timer_init(&rel->accept_timer, hub->loop, wsc__accept_fire);
     wsc__hub_dedupe_init(&rel->dedupe, hub->cfg.dedupe_window, hub->cfg.dedupe_max_users);
     wsc__replayed_init(&rel->replayed, REPLAYED_MAX);
     rel->rng = hub->cfg.rng_seed ? hub->cfg.rng_seed : wsc__wall_ms() ^ (uintptr_t)hub;
@@ -78,6 +79,7 @@ wsc__rel_free(wsc_hub *hub)
     }
     wsc__ack_cancel_all(rel);
     wsc__accept_flush_all(rel);
+    wsc__timer_stop(&rel->accept_timer);
     wsc__offline_free_replays(rel);
     wsc__wheel_free(&rel->wheel);
     wsc__hmap_clear(&rel->pending);

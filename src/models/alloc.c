@@ -3,6 +3,7 @@
  * (and can be counted or failed by a test build). */
 #include "models/alloc.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 

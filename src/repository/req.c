@@ -218,6 +218,13 @@ wsc__offline_encode(wsc_msg *msg, wsc_buf *json)
     return wsc_msg_to_json(msg, json);
 }
 
+const char *
+wsc__offline_sender(const wsc_msg *msg)
+{
+    const char *s = msg != NULL ? wsc_msg_get(msg, WSC_F_SENDER) : NULL;
+    return wsc__str_ok(s) ? s : NULL;
+}
+
 wsc_err
 wsc__offline_decode(const char *json, size_t len, wsc_msg **out)
 {

@@ -24,6 +24,11 @@ wsc_store_config_init(wsc_store_config *cfg)
     cfg->reconnect_max_ms = 5000;
     cfg->queue_ttl_ms = 24ull * 3600 * 1000;
     cfg->workload_ttl_ms = 24ull * 3600 * 1000;
+    cfg->offline_max_per_sender = 100;
+    cfg->offline_max_msgs_per_sender = 10000;
+    cfg->offline_max_bytes_per_sender = 64ull << 20;
+    cfg->offline_max_total = 1000000;
+    cfg->offline_max_bytes = 1ull << 30;
 }
 
 const char *

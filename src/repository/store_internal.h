@@ -139,6 +139,15 @@ wsc_err wsc__queue_encode(wsc_msg *msg, wsc_buf *json);
 /** Encodes msg for storage: WSC_ERR_INVALID (no message_id), WSC_ERR_UNSUPPORTED (binary).
  *  *json is the caller's to free with wsc_buf_free. */
 wsc_err wsc__offline_encode(wsc_msg *msg, wsc_buf *json);
+/** The sender the offline bounds count msg under (wsc_store_config): its WSC_F_SENDER when
+ *  that is a valid id, else NULL (the application's own message: exempt). */
+const char *wsc__offline_sender(const wsc_msg *msg);
+/** A bound of wsc_store_config as a limit: 0 (off) becomes UINT64_MAX. */
+static inline uint64_t
+wsc__bound(uint64_t v)
+{
+    return v == 0 ? UINT64_MAX : v;
+}
 /** Parses and freezes a stored message. */
 wsc_err wsc__offline_decode(const char *json, size_t len, wsc_msg **out);
 

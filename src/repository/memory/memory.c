@@ -13,6 +13,7 @@ struct mem_user {
     struct mem_node node; /* key: user id */
     struct wsc_list msgs;
     wsc__hmap by_mid;
+    wsc__hmap shares; /* messages per sender in this inbox: struct mem_tally */
     uint64_t next_seq;
     size_t count;
 };
@@ -20,9 +21,12 @@ struct mem_user {
 struct mem_off {
     struct mem_node node; /* key: message id */
     struct wsc_list link;
+    struct wsc_list all; /* in mem_store.off_all */
+    struct mem_user *user;
     uint64_t seq;
     int64_t expires_ms;
     wsc_msg *msg;
+    struct mem_off_acct acct; /* its part of the bounds */
 };
 
 static bool
@@ -85,8 +89,10 @@ ms_of_offline(struct wsc_offline_repo *repo)
 }
 
 static void
-off_free(struct mem_user *u, struct mem_off *o)
+off_free(struct mem_store *ms, struct mem_user *u, struct mem_off *o)
 {
+    wsc__mem_bounds_give(ms, &u->shares, &o->acct);
+    wsc_list_remove(&o->all);
     wsc_list_remove(&o->link);
     wsc__mem_remove(&u->by_mid, &o->node);
     wsc_msg_unref(o->msg);
@@ -107,7 +113,7 @@ user_get(struct mem_store *ms, const char *uid)
         struct mem_off *o = wsc_container_of(u->msgs.next, struct mem_off, link);
         if (o->expires_ms > now)
             break;
-        off_free(u, o);
+        off_free(ms, u, o);
     }
     return u;
 }
@@ -116,8 +122,9 @@ static void
 user_free(struct mem_store *ms, struct mem_user *u)
 {
     while (!wsc_list_empty(&u->msgs))
-        off_free(u, wsc_container_of(u->msgs.next, struct mem_off, link));
+        off_free(ms, u, wsc_container_of(u->msgs.next, struct mem_off, link));
     wsc__hmap_clear(&u->by_mid);
+    wsc__hmap_clear(&u->shares);
     wsc__mem_remove(&ms->users, &u->node);
     wsc__free(u);
 }
@@ -132,13 +139,41 @@ user_add(struct mem_store *ms, const char *uid, struct mem_user **out)
     }
     wsc_list_init(&u->msgs);
     wsc__hmap_init(&u->by_mid);
+    wsc__hmap_init(&u->shares);
     *out = u;
     return WSC_OK;
+}
+
+/* The message's part of the bounds: its encoded size, under its sender. */
+static wsc_err
+take_bounds(struct mem_store *ms, struct mem_user *u, struct mem_off *o)
+{
+    size_t len = 0;
+    (void)wsc__msg_wire(o->msg, &len);
+    return wsc__mem_bounds_take(ms, &u->shares, wsc__offline_sender(o->msg), len, &o->acct);
+}
+
+/* Drops every expired message of every user, so that what expired in inboxes nobody reads
+ * leaves the bounds too (one TTL per store: the list is in expiry order). */
+static void
+purge_all(struct mem_store *ms)
+{
+    int64_t now = (int64_t)wsc__wall_ms();
+    while (!wsc_list_empty(&ms->off_all)) {
+        struct mem_off *o = wsc_container_of(ms->off_all.next, struct mem_off, all);
+        if (o->expires_ms > now)
+            break;
+        struct mem_user *u = o->user;
+        off_free(ms, u, o);
+        if (u->count == 0)
+            user_free(ms, u);
+    }
 }
 
 static wsc_err
 do_store(struct mem_store *ms, const char *uid, wsc_msg *msg)
 {
+    purge_all(ms);
     char mid[WSC_MSG_KEY_MAX]; /* the key: (sender, message_id) */
     if (wsc_msg_key_of(msg, mid, sizeof(mid)) != WSC_OK)
         return WSC_ERR_INVALID;
@@ -153,15 +188,25 @@ do_store(struct mem_store *ms, const char *uid, wsc_msg *msg)
     if (o == NULL)
         return WSC_ERR_NOMEM;
     /* Keep a frozen copy: what a fetch hands out must not change under the caller. */
-    if (wsc_msg_clone(msg, &o->msg) != WSC_OK || wsc__msg_encode(o->msg) != WSC_OK ||
-        wsc__mem_insert(&u->by_mid, &o->node, mid) != WSC_OK) {
+    wsc_err err = wsc_msg_clone(msg, &o->msg) == WSC_OK && wsc__msg_encode(o->msg) == WSC_OK
+                      ? take_bounds(ms, u, o)
+                      : WSC_ERR_NOMEM;
+    if (err == WSC_OK && wsc__mem_insert(&u->by_mid, &o->node, mid) != WSC_OK) {
+        wsc__mem_bounds_give(ms, &u->shares, &o->acct);
+        err = WSC_ERR_NOMEM;
+    }
+    if (err != WSC_OK) {
         wsc_msg_unref(o->msg);
         wsc__free(o);
-        return WSC_ERR_NOMEM;
+        if (u->count == 0)
+            user_free(ms, u);
+        return err;
     }
     o->seq = ++u->next_seq;
     o->expires_ms = (int64_t)(wsc__wall_ms() + ms->base.cfg.offline_ttl_ms);
     wsc_list_push_back(&u->msgs, &o->link);
+    wsc_list_push_back(&ms->off_all, &o->all);
+    o->user = u;
     u->count++;
     return WSC_OK;
 }
@@ -231,7 +276,7 @@ off_remove(struct wsc_offline_repo *repo, const char *uid, const char *mid, wsc_
     struct mem_user *u = user_get(ms, uid);
     struct mem_node *n = u != NULL ? wsc__mem_find(&u->by_mid, mid) : NULL;
     if (n != NULL)
-        off_free(u, (struct mem_off *)n);
+        off_free(ms, u, (struct mem_off *)n);
     if (u != NULL && u->count == 0)
         user_free(ms, u);
     wsc__req_finish(req, n != NULL ? WSC_OK : WSC_ERR_NOT_FOUND);
@@ -292,6 +337,7 @@ wsc__mem_offline_free_all(struct mem_store *ms)
 {
     wsc__mem_each(&ms->users, free_user_node, ms);
     wsc__hmap_clear(&ms->users);
+    wsc__hmap_clear(&ms->senders);
 }
 
 static wsc_err
@@ -330,6 +376,7 @@ wsc_repo_memory_new(wsc_loop *loop, const wsc_store_config *cfg, wsc_store **out
         wsc__free(ms);
         return err;
     }
+    wsc_list_init(&ms->off_all);
     ms->base.ops = &mem_ops;
     ms->offline.ops = &wsc__mem_offline_ops;
     ms->records.ops = &wsc__mem_record_ops;

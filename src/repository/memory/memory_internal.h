@@ -22,14 +22,38 @@ struct mem_store {
     struct wsc_hubstats_repo hubstats;
     struct wsc_queue_repo queues;
     struct wsc_workload_repo workload;
-    wsc__hmap users;  /* offline messages per user: struct mem_user */
-    wsc__hmap recs;   /* message records: struct mem_rec */
-    wsc__hmap ousers; /* online status per user: struct mem_ouser */
-    wsc__hmap conns;  /* connection records: struct mem_conn */
-    wsc__hmap hstats; /* hub stats per node: struct mem_hs */
-    wsc__hmap mqs;    /* message queues by name: struct mem_q */
-    wsc__hmap wlns;   /* workload namespaces: struct mem_wl_ns */
+    wsc__hmap users;               /* offline messages per user: struct mem_user */
+    wsc__hmap recs;                /* message records: struct mem_rec */
+    wsc__hmap ousers;              /* online status per user: struct mem_ouser */
+    wsc__hmap conns;               /* connection records: struct mem_conn */
+    wsc__hmap hstats;              /* hub stats per node: struct mem_hs */
+    wsc__hmap mqs;                 /* message queues by name: struct mem_q */
+    wsc__hmap wlns;                /* workload namespaces: struct mem_wl_ns */
+    wsc__hmap senders;             /* offline messages per sender, all users: struct mem_tally */
+    uint64_t off_total, off_bytes; /* offline messages and their bytes, all users */
+    struct wsc_list off_all;       /* every offline message, in expiry order */
 };
+
+/** A count and a byte sum under a string key (memory_bounds.c). */
+struct mem_tally {
+    struct mem_node node; /* key: sender id */
+    uint64_t count, bytes;
+};
+
+/** What one stored offline message holds of the bounds (wsc_store_config). */
+struct mem_off_acct {
+    struct mem_tally *sender; /* in mem_store.senders; NULL: exempt */
+    struct mem_tally *share;  /* in the user's shares; NULL: exempt */
+    uint64_t bytes;
+};
+
+/** Checks the offline bounds for a message of bytes from sender (NULL: exempt from the
+ *  per-sender ones) to the user whose per-sender shares are shares, and takes them into
+ *  acct.  WSC_ERR_LIMIT over a bound, WSC_ERR_NOMEM (nothing taken either way). */
+wsc_err wsc__mem_bounds_take(struct mem_store *ms, wsc__hmap *shares, const char *sender,
+                             uint64_t bytes, struct mem_off_acct *acct);
+/** Gives back what acct holds (a message leaves the store). */
+void wsc__mem_bounds_give(struct mem_store *ms, wsc__hmap *shares, struct mem_off_acct *acct);
 
 /** The table entry for key, or NULL. */
 struct mem_node *wsc__mem_find(const wsc__hmap *map, const char *key);

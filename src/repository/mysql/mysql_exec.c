@@ -221,17 +221,46 @@ wsc__my_exec(struct my_conn *c, enum my_stmt_id id, const struct my_arg *args, u
     return err;
 }
 
-/* Prepares, runs and closes one statement (session setup and schema). */
+/* Prepares, runs and closes one statement (session setup and schema); *eno as run_stmt's. */
 static wsc_err
-run_once(MYSQL *m, const char *sql, const struct my_arg *args, unsigned n, struct my_job *job)
+run_once_eno(MYSQL *m, const char *sql, const struct my_arg *args, unsigned n, struct my_job *job,
+             unsigned *eno)
 {
+    *eno = 0;
     MYSQL_STMT *st = prepare(m, sql, job->errtext, sizeof(job->errtext));
     if (st == NULL)
         return WSC_ERR_STORE;
-    unsigned eno;
-    wsc_err err = run_stmt(st, args, n, job, &eno);
+    wsc_err err = run_stmt(st, args, n, job, eno);
     mysql_stmt_close(st);
     return err;
+}
+
+static wsc_err
+run_once(MYSQL *m, const char *sql, const struct my_arg *args, unsigned n, struct my_job *job)
+{
+    unsigned eno;
+    return run_once_eno(m, sql, args, n, job, &eno);
+}
+
+/* Brings tables made by an older library up to date (wsc__my_migrations).  Two nodes may
+ * migrate at once: the one that finds the column or key already added carries on. */
+static wsc_err
+migrate(MYSQL *m, struct my_job *job)
+{
+    for (const struct my_migration *mg = wsc__my_migrations; mg->check != NULL; mg++) {
+        wsc_err err = run_once(m, mg->check, NULL, 0, job);
+        if (err != WSC_OK)
+            return err;
+        if (job->nrows != 1 || wsc__my_cell(job, 0, 0)->i != 0)
+            continue;
+        for (size_t i = 0; mg->apply[i] != NULL; i++) {
+            unsigned eno;
+            err = run_once_eno(m, mg->apply[i], NULL, 0, job, &eno);
+            if (err != WSC_OK && eno != ER_DUP_FIELDNAME && eno != ER_DUP_KEYNAME)
+                return err;
+        }
+    }
+    return WSC_OK;
 }
 
 /* Session limits, the schema and its version, on a fresh connection. */
@@ -243,6 +272,8 @@ setup_session(struct my_conn *c, struct my_job *job)
     wsc_err err = run_once(c->mysql, session_sql, lim, 2, job);
     for (size_t i = 0; err == WSC_OK && wsc__my_schema[i] != NULL; i++)
         err = run_once(c->mysql, wsc__my_schema[i], NULL, 0, job);
+    if (err == WSC_OK)
+        err = migrate(c->mysql, job);
     if (err == WSC_OK)
         err = run_once(c->mysql, version_sql, NULL, 0, job);
     if (err == WSC_OK && (job->nrows != 1 || wsc__my_cell(job, 0, 0)->i > WSC__MY_SCHEMA_VERSION)) {

@@ -26,6 +26,7 @@
 enum my_stmt_id {
     MY_PING,
     MY_OFF_INSERT,
+    MY_OFF_INSERT_SENDER,
     MY_OFF_EXPIRES,
     MY_OFF_DROP_EXPIRED,
     MY_OFF_FETCH,
@@ -59,7 +60,16 @@ extern const char *const wsc__my_sql[MY_STMT_COUNT];
 extern const char *const wsc__my_schema[];
 #define WSC__MY_SCHEMA_VERSION 1
 
-#define MY_MAX_ARGS 16
+/** A change to a table made by an older library: when check (a query answering one count)
+ *  answers 0, the apply statements run in order (NULL-terminated). */
+struct my_migration {
+    const char *check;
+    const char *apply[4];
+};
+/** The migrations, run on every connect after the schema; ended by a NULL check. */
+extern const struct my_migration wsc__my_migrations[];
+
+#define MY_MAX_ARGS 24
 
 /** A statement parameter, owned by its job. */
 struct my_arg {

@@ -1,14 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /* Offline messages in MySQL (table wsc_offline): one row per (user, message), the message
  * as its encoded JSON, the cursor is the auto-increment id (increasing in store order).
- * Store is one INSERT IGNORE ... SELECT guarded by the user's live count; when it inserts
+ * Store is one INSERT IGNORE ... SELECT guarded by the user's live count and, for a message
+ * with a sender, by that sender's live count in the inbox and its live count and bytes
+ * (body_bytes) in all inboxes (wsc_store_config's offline bounds); when it inserts
  * nothing, a lookup tells a duplicate (WSC_OK, the first copy stays) from a full user
  * (WSC_ERR_LIMIT); an expired duplicate is deleted and the insert tried again.  Expired
  * rows are filtered on read and purged by the worker. */
 #include "models/alloc.h"
 #include "repository/mysql/mysql_internal.h"
 
-enum { A_UID, A_MID, A_BODY, A_CREATED, A_EXPIRES, A_UID2, A_NOW, A_MAX };
+/* The leading arguments of both inserts; "now" follows the guard's user id (and the
+ * sender, for MY_OFF_INSERT_SENDER). */
+enum { A_UID, A_MID, A_BODY, A_CREATED, A_EXPIRES, A_BYTES };
+
+static unsigned
+now_at(const struct my_job *job)
+{
+    return job->stmt == MY_OFF_INSERT ? 7 : 8;
+}
 
 static struct my_store *
 ms_of(struct wsc_offline_repo *repo)
@@ -21,22 +31,40 @@ static wsc_err
 store_run(struct my_conn *c, struct my_job *job)
 {
     for (int attempt = 0; attempt < 2; attempt++) {
-        wsc_err err = wsc__my_exec(c, MY_OFF_INSERT, job->args, 8, job);
+        wsc_err err = wsc__my_exec(c, job->stmt, job->args, job->nargs, job);
         if (err != WSC_OK || job->affected == 1)
             return err;
-        struct my_arg key[3] = {job->args[A_UID], job->args[A_MID], job->args[A_NOW]};
+        struct my_arg key[3] = {job->args[A_UID], job->args[A_MID], job->args[now_at(job)]};
         err = wsc__my_exec(c, MY_OFF_EXPIRES, key, 2, job);
         if (err != WSC_OK)
             return err;
         if (job->nrows == 0)
             return WSC_ERR_LIMIT;
-        if (wsc__my_cell(job, 0, 0)->i > job->args[A_NOW].i)
+        if (wsc__my_cell(job, 0, 0)->i > job->args[now_at(job)].i)
             return WSC_OK; /* already stored and live */
         err = wsc__my_exec(c, MY_OFF_DROP_EXPIRED, key, 3, job);
         if (err != WSC_OK)
             return err;
     }
     return WSC_ERR_LIMIT;
+}
+
+/* The arguments of MY_OFF_INSERT_SENDER's per-sender guards. */
+static void
+add_sender_guards(struct my_job *job, const wsc_store_config *cfg, const char *uid, const char *snd,
+                  int64_t now, size_t bytes)
+{
+    wsc__my_arg_str(job, uid);
+    wsc__my_arg_str(job, snd);
+    wsc__my_arg_i64(job, now);
+    wsc__my_arg_u64(job, wsc__bound(cfg->offline_max_per_sender));
+    wsc__my_arg_str(job, snd);
+    wsc__my_arg_i64(job, now);
+    wsc__my_arg_u64(job, wsc__bound(cfg->offline_max_msgs_per_sender));
+    wsc__my_arg_str(job, snd);
+    wsc__my_arg_i64(job, now);
+    wsc__my_arg_u64(job, bytes);
+    wsc__my_arg_u64(job, wsc__bound(cfg->offline_max_bytes_per_sender));
 }
 
 static wsc_err
@@ -52,16 +80,23 @@ off_store(struct wsc_offline_repo *repo, const char *uid, wsc_msg *msg, wsc_repo
     if (err != WSC_OK)
         return err;
     int64_t now = (int64_t)wsc__wall_ms();
-    struct my_job *job = wsc__my_job_new(MY_OFF_INSERT, store_run, wsc__my_done_ok);
+    const char *snd = wsc__offline_sender(msg);
+    struct my_job *job = wsc__my_job_new(snd != NULL ? MY_OFF_INSERT_SENDER : MY_OFF_INSERT,
+                                         store_run, wsc__my_done_ok);
     if (job != NULL) {
         wsc__my_arg_str(job, uid);
         wsc__my_arg_str(job, key);
         wsc__my_arg_strn(job, json.data, json.len);
         wsc__my_arg_i64(job, now);
         wsc__my_arg_i64(job, now + (int64_t)ms->base.cfg.offline_ttl_ms);
+        wsc__my_arg_i64(job, (int64_t)json.len);
+        if (snd != NULL)
+            wsc__my_arg_str(job, snd);
         wsc__my_arg_str(job, uid);
         wsc__my_arg_i64(job, now);
         wsc__my_arg_i64(job, (int64_t)ms->base.cfg.offline_max_per_user);
+        if (snd != NULL)
+            add_sender_guards(job, &ms->base.cfg, uid, snd, now, json.len);
     }
     wsc_buf_free(&json);
     return wsc__my_start(ms, job, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, 0);

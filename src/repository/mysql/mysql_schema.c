@@ -22,9 +22,13 @@ const char *const wsc__my_schema[] = {
     "  body MEDIUMBLOB NOT NULL,\n"
     "  created_ms BIGINT NOT NULL,\n"
     "  expires_ms BIGINT NOT NULL,\n"
+    "  sender VARBINARY(255) NULL,\n"
+    "  body_bytes INT UNSIGNED NOT NULL DEFAULT 0,\n"
     "  UNIQUE KEY uq_offline_user_msg (user_id, message_id),\n"
     "  KEY ix_offline_user (user_id, id, expires_ms),\n"
-    "  KEY ix_offline_expires (expires_ms)\n"
+    "  KEY ix_offline_expires (expires_ms),\n"
+    "  KEY ix_offline_user_sender (user_id, sender, expires_ms),\n"
+    "  KEY ix_offline_sender (sender, expires_ms, body_bytes)\n"
     ") ENGINE=InnoDB",
 
     "CREATE TABLE IF NOT EXISTS wsc_msg_record (\n"
@@ -78,14 +82,38 @@ const char *const wsc__my_schema[] = {
     NULL,
 };
 
+/* Columns added after a table was first created: a table made before them gets them on
+ * connect (CREATE TABLE IF NOT EXISTS leaves an existing table as it is). */
+const struct my_migration wsc__my_migrations[] = {
+    {"SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
+     "AND TABLE_NAME = 'wsc_offline' AND COLUMN_NAME = 'sender'",
+     {"ALTER TABLE wsc_offline ADD COLUMN sender VARBINARY(255) NULL, "
+      "ADD COLUMN body_bytes INT UNSIGNED NOT NULL DEFAULT 0, "
+      "ADD KEY ix_offline_user_sender (user_id, sender, expires_ms), "
+      "ADD KEY ix_offline_sender (sender, expires_ms, body_bytes)",
+      "UPDATE wsc_offline SET body_bytes = LENGTH(body)", NULL}},
+    {NULL, {NULL}},
+};
+
 const char *const wsc__my_sql[MY_STMT_COUNT] = {
     [MY_PING] = "SELECT 1",
     /* Idempotent per (user, message) through the unique key; refused (no row) when the user
      * already holds the maximum of live messages. */
     [MY_OFF_INSERT] =
-        "INSERT IGNORE INTO wsc_offline (user_id, message_id, body, created_ms, expires_ms) "
-        "SELECT ?, ?, ?, ?, ? FROM DUAL WHERE (SELECT COUNT(*) FROM wsc_offline "
+        "INSERT IGNORE INTO wsc_offline (user_id, message_id, body, created_ms, expires_ms, "
+        "body_bytes) SELECT ?, ?, ?, ?, ?, ? FROM DUAL WHERE (SELECT COUNT(*) FROM wsc_offline "
         "WHERE user_id = ? AND expires_ms > ?) < ?",
+    /* The same for a message with a sender, also refused over the sender's share of the
+     * inbox and its count and bytes in all inboxes (docs/storage.md, "Offline bounds"). */
+    [MY_OFF_INSERT_SENDER] =
+        "INSERT IGNORE INTO wsc_offline (user_id, message_id, body, created_ms, expires_ms, "
+        "body_bytes, sender) SELECT ?, ?, ?, ?, ?, ?, ? FROM DUAL WHERE "
+        "(SELECT COUNT(*) FROM wsc_offline WHERE user_id = ? AND expires_ms > ?) < ? "
+        "AND (SELECT COUNT(*) FROM wsc_offline "
+        "WHERE user_id = ? AND sender = ? AND expires_ms > ?) < ? "
+        "AND (SELECT COUNT(*) FROM wsc_offline WHERE sender = ? AND expires_ms > ?) < ? "
+        "AND (SELECT COALESCE(SUM(body_bytes), 0) FROM wsc_offline "
+        "WHERE sender = ? AND expires_ms > ?) + ? <= ?",
     [MY_OFF_EXPIRES] =
         "SELECT expires_ms FROM wsc_offline WHERE user_id = ? AND message_id = ?",
     [MY_OFF_DROP_EXPIRED] =

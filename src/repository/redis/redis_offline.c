@@ -6,8 +6,17 @@
  * where key is wsc_msg_key(sender, message_id) (wsc/msg.h: message_ids are scoped to their
  * sender).
  *   wsc:off:{<user>}:q  STRING the user's last sequence number
- * Every script declares its KEYS; each store renews the TTL of all three keys.  Expired
- * messages are purged from the head (one TTL per store, so the head expires first). */
+ *   wsc:off:{<user>}:s  HASH  message_id -> sender (messages that have one)
+ *   wsc:off:{<user>}:c  HASH  sender -> messages of that sender here (its share)
+ * and per sender, what it holds in all inboxes (the per-sender bounds):
+ *   wsc:offs:{<sender>}:z  ZSET  "<escaped user> <message_id>" -> expires_ms
+ *   wsc:offs:{<sender>}:h  HASH  the same member -> bytes; field "#" -> their sum
+ * Every script declares its KEYS; each store renews the TTL of the keys it writes.  Expired
+ * messages are purged from the head (one TTL per store, so the head expires first), and a
+ * sender's expired entries from its ZSET.  The store script checks and takes every bound
+ * at once; remove and clear return the senders of what they removed, and a second script
+ * on the sender's keys gives it back (so a sender's tally is exact but for a remove whose
+ * second script is lost: that entry then lapses with the message's TTL). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,31 +25,68 @@
 #include "models/alloc.h"
 #include "repository/redis/redis_internal.h"
 
-#define PURGE_FN                                                        \
-    "local function purge(z, h, now) "                                  \
-    "while true do local m = redis.call('ZRANGE', z, 0, 0) "            \
-    "if #m == 0 then return end "                                       \
-    "local v = redis.call('HGET', h, m[1]) "                            \
-    "if v and tonumber(string.match(v, '^%d+')) > now then return end " \
-    "redis.call('ZREM', z, m[1]) redis.call('HDEL', h, m[1]) end end "
+/* unshare(c, s, mid): the message leaves its sender's share of the inbox. */
+#define PURGE_FN                                                                     \
+    "local function unshare(c, s, mid) local snd = redis.call('HGET', s, mid) "      \
+    "if not snd then return false end redis.call('HDEL', s, mid) "                   \
+    "if redis.call('HINCRBY', c, snd, -1) <= 0 then redis.call('HDEL', c, snd) end " \
+    "return snd end "                                                                \
+    "local function purge(z, h, c, s, now) "                                         \
+    "while true do local m = redis.call('ZRANGE', z, 0, 0) "                         \
+    "if #m == 0 then return end "                                                    \
+    "local v = redis.call('HGET', h, m[1]) "                                         \
+    "if v and tonumber(string.match(v, '^%d+')) > now then return end "              \
+    "redis.call('ZREM', z, m[1]) redis.call('HDEL', h, m[1]) unshare(c, s, m[1]) end end "
 
-/* KEYS[4], when given, is the hybrid store's write-ahead list (redis_pending.c): the message
- * is marked there as owed to MySQL (ARGV[6]) whenever Redis holds it after the script. */
-static const char store_lua[] =
-    PURGE_FN "local function mark() if #KEYS == 4 then "
-             "redis.call('ZADD', KEYS[4], 'NX', ARGV[4], ARGV[6]) "
-             "redis.call('PEXPIRE', KEYS[4], ARGV[5]) end end "
-             "purge(KEYS[1], KEYS[2], tonumber(ARGV[4])) "
-             "if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then mark() return 0 end "
-             "if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return -1 end "
-             "local s = redis.call('INCR', KEYS[3]) "
-             "redis.call('ZADD', KEYS[1], s, ARGV[1]) "
-             "redis.call('HSET', KEYS[2], ARGV[1], ARGV[2]) "
-             "for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[5]) end "
-             "mark() return s";
+/* The sender's tally (KEYS sz, sh): drop lapsed entries, then check and take one of bytes
+ * b for member (ARGV: ... [8] share max, [9] count max, [10] bytes max, [11] member,
+ * [12] bytes). */
+#define SENDER_FN                                                                               \
+    "local function sdrop(sh, m) local b = redis.call('HGET', sh, m) "                          \
+    "if b then redis.call('HDEL', sh, m) redis.call('HINCRBY', sh, '#', -tonumber(b)) end end " \
+    "local function sfits(sz, sh, now) "                                                        \
+    "local old = redis.call('ZRANGEBYSCORE', sz, '-inf', now) "                                 \
+    "for i = 1, #old do sdrop(sh, old[i]) end "                                                 \
+    "if #old > 0 then redis.call('ZREMRANGEBYSCORE', sz, '-inf', now) end "                     \
+    "if redis.call('ZCARD', sz) >= tonumber(ARGV[9]) then return false end "                    \
+    "return tonumber(redis.call('HGET', sh, '#') or '0') + tonumber(ARGV[12]) <= "              \
+    "tonumber(ARGV[10]) end "
+
+/* KEYS z h q c s, then the sender's sz sh when ARGV[13] is "1" (a sender, and a bound across
+ * inboxes on: without, the script stays in the user's slot), then the
+ * hybrid store's write-ahead list (redis_pending.c) when ARGV[6] (a marker) is not "": the
+ * message is marked there as owed to MySQL whenever Redis holds it after the script.
+ * ARGV: mid, value, max per user, now, ttl, marker, sender ("" for none), then SENDER_FN's,
+ * then the tally flag.
+ * Returns the sequence, 0 for a duplicate, -1 (user full), -2 (the sender's share of the
+ * inbox), -3 (the sender's bounds in all inboxes). */
+static const char store_lua[] = PURGE_FN SENDER_FN
+    "local snd, now, tally = ARGV[7], tonumber(ARGV[4]), ARGV[13] == '1' "
+    "local function mark() if ARGV[6] ~= '' then local p = KEYS[#KEYS] "
+    "redis.call('ZADD', p, 'NX', ARGV[4], ARGV[6]) "
+    "redis.call('PEXPIRE', p, ARGV[5]) end end "
+    "purge(KEYS[1], KEYS[2], KEYS[4], KEYS[5], now) "
+    "if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then mark() return 0 end "
+    "if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return -1 end "
+    "if snd ~= '' then "
+    "if tonumber(redis.call('HGET', KEYS[4], snd) or '0') >= tonumber(ARGV[8]) then return -2 end "
+    "if tally and not sfits(KEYS[6], KEYS[7], now) then return -3 end end "
+    "local s = redis.call('INCR', KEYS[3]) "
+    "redis.call('ZADD', KEYS[1], s, ARGV[1]) "
+    "redis.call('HSET', KEYS[2], ARGV[1], ARGV[2]) "
+    "for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[5]) end "
+    "if snd ~= '' then redis.call('HSET', KEYS[5], ARGV[1], snd) "
+    "redis.call('HINCRBY', KEYS[4], snd, 1) "
+    "for i = 4, 5 do redis.call('PEXPIRE', KEYS[i], ARGV[5]) end end "
+    "if tally then sdrop(KEYS[7], ARGV[11]) "
+    "redis.call('ZADD', KEYS[6], now + tonumber(ARGV[5]), ARGV[11]) "
+    "redis.call('HSET', KEYS[7], ARGV[11], ARGV[12]) "
+    "redis.call('HINCRBY', KEYS[7], '#', tonumber(ARGV[12])) "
+    "for i = 6, 7 do redis.call('PEXPIRE', KEYS[i], ARGV[5]) end end "
+    "mark() return s";
 
 static const char fetch_lua[] =
-    PURGE_FN "purge(KEYS[1], KEYS[2], tonumber(ARGV[3])) "
+    PURGE_FN "purge(KEYS[1], KEYS[2], KEYS[3], KEYS[4], tonumber(ARGV[3])) "
              "local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf', "
              "'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2])) "
              "local out = {} "
@@ -48,16 +94,34 @@ static const char fetch_lua[] =
              "out[#out + 1] = redis.call('HGET', KEYS[2], ids[i]) or '' end "
              "return out";
 
-static const char count_lua[] = PURGE_FN "purge(KEYS[1], KEYS[2], tonumber(ARGV[1])) "
-                                         "return redis.call('ZCARD', KEYS[1])";
+static const char count_lua[] =
+    PURGE_FN "purge(KEYS[1], KEYS[2], KEYS[3], KEYS[4], tonumber(ARGV[1])) "
+             "return redis.call('ZCARD', KEYS[1])";
 
-static const char remove_lua[] = "local n = redis.call('ZREM', KEYS[1], ARGV[1]) "
-                                 "redis.call('HDEL', KEYS[2], ARGV[1]) return n";
+/* KEYS z h c s; ARGV mid, escaped user.  Returns {removed, sender, member} (sender and
+ * member when the message had a sender: its tally is given back by untally_lua). */
+static const char remove_lua[] =
+    PURGE_FN "local n = redis.call('ZREM', KEYS[1], ARGV[1]) "
+             "redis.call('HDEL', KEYS[2], ARGV[1]) "
+             "local snd = unshare(KEYS[3], KEYS[4], ARGV[1]) "
+             "if snd then return {n, snd, ARGV[2] .. ' ' .. ARGV[1]} end return {n}";
 
-static const char clear_lua[] = "redis.call('DEL', KEYS[1], KEYS[2]) return 1";
+/* KEYS z h c s; ARGV escaped user.  Returns {0, sender, member, sender, member ...}. */
+static const char clear_lua[] = "local out = {0} "
+                                "local all = redis.call('HGETALL', KEYS[4]) "
+                                "for i = 1, #all, 2 do out[#out + 1] = all[i + 1] "
+                                "out[#out + 1] = ARGV[1] .. ' ' .. all[i] end "
+                                "redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4]) return out";
+
+/* KEYS sz sh of a sender; ARGV members that left the store. */
+static const char untally_lua[] =
+    "for i = 1, #ARGV do if redis.call('ZREM', KEYS[1], ARGV[i]) == 1 then "
+    "local b = redis.call('HGET', KEYS[2], ARGV[i]) "
+    "if b then redis.call('HDEL', KEYS[2], ARGV[i]) "
+    "redis.call('HINCRBY', KEYS[2], '#', -tonumber(b)) end end end return 1";
 
 struct keys {
-    char z[800], h[800], q[800];
+    char z[800], h[800], q[800], c[800], s[800];
 };
 
 static void
@@ -66,6 +130,64 @@ make_keys(const char *uid, struct keys *k)
     wsc__rs_offline_key(uid, 'z', k->z, sizeof(k->z));
     wsc__rs_offline_key(uid, 'h', k->h, sizeof(k->h));
     wsc__rs_offline_key(uid, 'q', k->q, sizeof(k->q));
+    wsc__rs_offline_key(uid, 'c', k->c, sizeof(k->c));
+    wsc__rs_offline_key(uid, 's', k->s, sizeof(k->s));
+}
+
+/* The keys of a sender's tally. */
+static void
+sender_keys(const char *sender, char *sz, char *sh, size_t cap)
+{
+    wsc__rs_key(sz, cap, "wsc:offs:{", sender, "}:z");
+    wsc__rs_key(sh, cap, "wsc:offs:{", sender, "}:h");
+}
+
+static wsc_err
+parse_ok_any(struct wsc__req *req, const redisReply *r)
+{
+    (void)req;
+    (void)r;
+    return WSC_OK;
+}
+
+static void
+ignore_done(wsc_err status, void *user)
+{
+    (void)status;
+    (void)user;
+}
+
+/* Gives member's part of sender's tally back (fire and forget: sent before anything the
+ * caller issues after its completion, so that sees the tally already given back). */
+static void
+untally(struct redis_store *rs, const char *sender, const char *member)
+{
+    struct wsc__req *req;
+    if (!wsc__str_ok(sender) ||
+        wsc__req_new(&rs->base, WSC__REQ_DONE, (union wsc__req_cb){.done = ignore_done}, NULL,
+                     &req) != WSC_OK)
+        return;
+    char sz[800], sh[800];
+    sender_keys(sender, sz, sh, sizeof(sz));
+    const char *args[] = {sz, sh, member};
+    wsc__rs_eval(rs, req, untally_lua, 2, 3, args, parse_ok_any);
+}
+
+/* Replies of remove and clear: {n, sender, member, ...}; the senders get their part back. */
+static wsc_err
+parse_untally(struct wsc__req *req, const redisReply *r, long long *n)
+{
+    if (r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 1 ||
+        r->element[0]->type != REDIS_REPLY_INTEGER)
+        return WSC_ERR_STORE;
+    *n = r->element[0]->integer;
+    struct redis_store *rs = (struct redis_store *)req->store;
+    for (size_t i = 1; rs != NULL && i + 1 < r->elements; i += 2) {
+        const redisReply *snd = r->element[i], *mem = r->element[i + 1];
+        if (snd->type == REDIS_REPLY_STRING && mem->type == REDIS_REPLY_STRING)
+            untally(rs, snd->str, mem->str);
+    }
+    return WSC_OK;
 }
 
 void
@@ -91,12 +213,61 @@ parse_store(struct wsc__req *req, const redisReply *r)
     return v < 0 ? WSC_ERR_LIMIT : WSC_OK;
 }
 
+/* Sends the store script for the message whose stored value is val (json of jlen bytes). */
+static void
+eval_store(struct redis_store *rs, struct wsc__req *req, const char *uid, const char *key,
+           wsc_msg *msg, const char *val, size_t jlen, const char *pend_key, const char *marker)
+{
+    const wsc_store_config *c = &rs->base.cfg;
+    const char *snd = wsc__offline_sender(msg);
+    bool tally = snd != NULL && (c->offline_max_msgs_per_sender || c->offline_max_bytes_per_sender);
+    char max[24], nows[24], ttl[24], share[24], smax[24], bmax[24], bytes[24];
+    snprintf(max, sizeof(max), "%" PRIu32, c->offline_max_per_user);
+    snprintf(nows, sizeof(nows), "%" PRIu64, wsc__wall_ms());
+    snprintf(ttl, sizeof(ttl), "%" PRIu64, c->offline_ttl_ms);
+    snprintf(share, sizeof(share), "%" PRIu64, wsc__bound(c->offline_max_per_sender));
+    snprintf(smax, sizeof(smax), "%" PRIu64, wsc__bound(c->offline_max_msgs_per_sender));
+    snprintf(bmax, sizeof(bmax), "%" PRIu64, wsc__bound(c->offline_max_bytes_per_sender));
+    snprintf(bytes, sizeof(bytes), "%zu", jlen);
+    char esc[3 * 256 + 1], member[3 * 256 + 258];
+    wsc__rs_escape(uid, esc);
+    snprintf(member, sizeof(member), "%s %s", esc, key);
+    struct keys k;
+    char sz[800], sh[800];
+    make_keys(uid, &k);
+    sender_keys(snd != NULL ? snd : "", sz, sh, sizeof(sz));
+    const char *args[24] = {k.z, k.h, k.q, k.c, k.s};
+    int nkeys = 5;
+    if (tally) {
+        args[nkeys++] = sz;
+        args[nkeys++] = sh;
+    }
+    if (marker != NULL)
+        args[nkeys++] = pend_key;
+    const char *argv[] = {key,
+                          val,
+                          max,
+                          nows,
+                          ttl,
+                          marker != NULL ? marker : "",
+                          snd != NULL ? snd : "",
+                          share,
+                          smax,
+                          bmax,
+                          member,
+                          bytes,
+                          tally ? "1" : "0"};
+    for (size_t i = 0; i < sizeof(argv) / sizeof(argv[0]); i++)
+        args[nkeys + (int)i] = argv[i];
+    wsc__rs_eval(rs, req, store_lua, nkeys, nkeys + 13, args, parse_store);
+}
+
 wsc_err
 wsc__rs_offline_store(struct redis_store *rs, const char *uid, wsc_msg *msg, const char *pend_key,
                       const char *marker, wsc_repo_done_cb cb, void *user)
 {
-    char key[WSC_MSG_KEY_MAX]; /* (sender, message_id) */
-    if (!wsc__str_ok(uid) || wsc_msg_key_of(msg, key, sizeof(key)) != WSC_OK)
+    char key[WSC_MSG_KEY_MAX]; /* (sender, message_id), at most 255 bytes like every id */
+    if (!wsc__str_ok(uid) || wsc_msg_key_of(msg, key, sizeof(key)) != WSC_OK || !wsc__str_ok(key))
         return WSC_ERR_INVALID;
     wsc_buf json = {0};
     wsc_err err = wsc__offline_encode(msg, &json);
@@ -105,28 +276,12 @@ wsc__rs_offline_store(struct redis_store *rs, const char *uid, wsc_msg *msg, con
     struct wsc__req *req;
     err = wsc__req_new(&rs->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
     char *val = err == WSC_OK ? wsc__malloc(json.len + 32) : NULL;
-    if (err == WSC_OK && val == NULL)
-        err = WSC_ERR_NOMEM; /* (req then finishes below) */
     if (val != NULL) {
-        uint64_t now = wsc__wall_ms();
-        snprintf(val, json.len + 32, "%" PRIu64 " %s", now + rs->base.cfg.offline_ttl_ms,
+        snprintf(val, json.len + 32, "%" PRIu64 " %s", wsc__wall_ms() + rs->base.cfg.offline_ttl_ms,
                  json.data);
-        char max[24], nows[24], ttl[24];
-        snprintf(max, sizeof(max), "%" PRIu32, rs->base.cfg.offline_max_per_user);
-        snprintf(nows, sizeof(nows), "%" PRIu64, now);
-        snprintf(ttl, sizeof(ttl), "%" PRIu64, rs->base.cfg.offline_ttl_ms);
-        struct keys k;
-        make_keys(uid, &k);
-        const char *args[] = {k.z, k.h, k.q, pend_key, key, val, max, nows, ttl, marker};
-        if (marker != NULL)
-            wsc__rs_eval(rs, req, store_lua, 4, 10, args, parse_store);
-        else {
-            const char *plain[] = {k.z, k.h, k.q, args[4], val, max, nows, ttl};
-            wsc__rs_eval(rs, req, store_lua, 3, 8, plain, parse_store);
-        }
-    } else if (err == WSC_ERR_NOMEM) {
+        eval_store(rs, req, uid, key, msg, val, json.len, pend_key, marker);
+    } else if (err == WSC_OK) {
         wsc__req_finish(req, WSC_ERR_NOMEM);
-        err = WSC_OK;
     }
     wsc__free(val);
     wsc_buf_free(&json);
@@ -180,19 +335,24 @@ off_fetch(struct wsc_offline_repo *repo, const char *uid, uint64_t after, size_t
     snprintf(now, sizeof(now), "%" PRIu64, wsc__wall_ms());
     struct keys k;
     make_keys(uid, &k);
-    const char *args[] = {k.z, k.h, a, l, now};
-    wsc__rs_eval(rs, req, fetch_lua, 2, 5, args, parse_fetch);
+    const char *args[] = {k.z, k.h, k.c, k.s, a, l, now};
+    wsc__rs_eval(rs, req, fetch_lua, 4, 7, args, parse_fetch);
     return WSC_OK;
 }
 
 static wsc_err
 parse_removed(struct wsc__req *req, const redisReply *r)
 {
-    (void)req;
-    long long v;
-    if (wsc__rs_int(r, &v) != WSC_OK)
-        return WSC_ERR_STORE;
-    return v > 0 ? WSC_OK : WSC_ERR_NOT_FOUND;
+    long long n = 0;
+    wsc_err err = parse_untally(req, r, &n);
+    return err != WSC_OK ? err : n > 0 ? WSC_OK : WSC_ERR_NOT_FOUND;
+}
+
+static wsc_err
+parse_cleared(struct wsc__req *req, const redisReply *r)
+{
+    long long n = 0;
+    return parse_untally(req, r, &n);
 }
 
 static wsc_err
@@ -209,8 +369,10 @@ off_remove(struct wsc_offline_repo *repo, const char *uid, const char *mid, wsc_
         return err;
     struct keys k;
     make_keys(uid, &k);
-    const char *args[] = {k.z, k.h, mid};
-    wsc__rs_eval(rs, req, remove_lua, 2, 3, args, parse_removed);
+    char esc[3 * 256 + 1];
+    wsc__rs_escape(uid, esc);
+    const char *args[] = {k.z, k.h, k.c, k.s, mid, esc};
+    wsc__rs_eval(rs, req, remove_lua, 4, 6, args, parse_removed);
     return WSC_OK;
 }
 
@@ -239,16 +401,8 @@ off_count(struct wsc_offline_repo *repo, const char *uid, wsc_repo_count_cb cb, 
     snprintf(now, sizeof(now), "%" PRIu64, wsc__wall_ms());
     struct keys k;
     make_keys(uid, &k);
-    const char *args[] = {k.z, k.h, now};
-    wsc__rs_eval(rs, req, count_lua, 2, 3, args, parse_count);
-    return WSC_OK;
-}
-
-static wsc_err
-parse_ok(struct wsc__req *req, const redisReply *r)
-{
-    (void)req;
-    (void)r;
+    const char *args[] = {k.z, k.h, k.c, k.s, now};
+    wsc__rs_eval(rs, req, count_lua, 4, 5, args, parse_count);
     return WSC_OK;
 }
 
@@ -265,8 +419,10 @@ off_clear(struct wsc_offline_repo *repo, const char *uid, wsc_repo_done_cb cb, v
         return err;
     struct keys k;
     make_keys(uid, &k);
-    const char *args[] = {k.z, k.h};
-    wsc__rs_eval(rs, req, clear_lua, 2, 2, args, parse_ok);
+    char esc[3 * 256 + 1];
+    wsc__rs_escape(uid, esc);
+    const char *args[] = {k.z, k.h, k.c, k.s, esc};
+    wsc__rs_eval(rs, req, clear_lua, 4, 5, args, parse_cleared);
     return WSC_OK;
 }
 
