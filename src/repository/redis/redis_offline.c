@@ -229,7 +229,7 @@ eval_store(struct redis_store *rs, struct wsc__req *req, const char *uid, const 
     snprintf(smax, sizeof(smax), "%" PRIu64, wsc__bound(c->offline_max_msgs_per_sender));
     snprintf(bmax, sizeof(bmax), "%" PRIu64, wsc__bound(c->offline_max_bytes_per_sender));
     snprintf(bytes, sizeof(bytes), "%zu", jlen);
-    char esc[3 * 256 + 1], member[3 * 256 + 258];
+    char esc[3 * 256 + 1], member[3 * 256 + 2 + WSC_MSG_KEY_MAX];
     wsc__rs_escape(uid, esc);
     snprintf(member, sizeof(member), "%s %s", esc, key);
     struct keys k;
