@@ -12,6 +12,8 @@ bash scripts/install-deps.sh --interop  # tests/interop: Node ws and headless Ch
 echo "== clang-format"
 files=$(git ls-files '*.c' '*.h' 2>/dev/null || find include src tests examples bench -name '*.[ch]')
 clang-format --dry-run --Werror $files
+echo "== layers"
+bash scripts/check-layers.sh
 
 # Throw-away Redis and MariaDB for the tests labelled redis/mysql (stopped on exit).
 services_dir=$(mktemp -d "${TMPDIR:-/tmp}/wsc-services.XXXXXX")

@@ -2,7 +2,7 @@
 /* The hub's reliability layer (wsc/reliability.h): ACK tracker, timer wheel, failure
  * handlers, records, offline store and replay, client message_id window.  Loop thread only.
  * The hub calls the wsc__rel_* hooks below from a handful of places; everything else lives in
- * ack_tracker.c, failure.c, records.c, reliability.c and handler/offline.c. */
+ * ack_tracker.c, failure.c, records.c, reliability.c and offline.c. */
 #ifndef WSC_HUB_REL_INTERNAL_H
 #define WSC_HUB_REL_INTERNAL_H
 
@@ -218,7 +218,7 @@ void wsc__records_put(struct wsc__rel *rel, const char *message_id, const char *
 void wsc__records_update(struct wsc__rel *rel, const char *message_id, const char *receiver,
                          wsc_record_state state, uint32_t retry_inc, wsc_err last_error);
 
-/* handler/offline.c */
+/* offline.c */
 /** Stores msg for user as an offline message (source "offline", require_ack true); p (may be
  *  NULL) is told the result through wsc__ack_stored.  WSC_ERR_* when the op cannot start. */
 wsc_err wsc__offline_put(struct wsc__rel *rel, const char *user, wsc_msg *msg,

@@ -160,7 +160,7 @@ wsc_err wsc__redis_open(wsc_loop *loop, const char *url, const wsc_store_config 
                         wsc_store **out);
 wsc_err wsc__mysql_open(wsc_loop *loop, const char *url, const wsc_store_config *cfg,
                         wsc_store **out);
-/** "hybrid:<redis URL>|<mysql URL>" (src/handler/hybrid.c). */
+/** "hybrid:<redis URL>|<mysql URL>" (src/repository/hybrid/hybrid.c). */
 wsc_err wsc__hybrid_open_url(wsc_loop *loop, const char *url, const wsc_store_config *cfg,
                              wsc_store **out);
 

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "handler/hybrid_internal.h"
+#include "repository/hybrid/hybrid_internal.h"
 #include "tstore.h"
 
 static int

@@ -2,14 +2,13 @@
 /* The hybrid store's write-ahead list (see redis_pending.h for the key and the markers).
  * The 's' marker is added by the offline store script itself (redis_offline.c), so a
  * message is never in Redis without its marker until MySQL has answered for it. */
-#include "repository/redis/redis_pending.h"
-
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "models/alloc.h"
+#include "repository/pending.h"
 #include "repository/redis/redis_internal.h"
 
 static const char mark_lua[] = "redis.call('ZADD', KEYS[1], 'NX', ARGV[1], ARGV[2]) "

@@ -12,9 +12,9 @@
  * MySQL that just came back (~1 ms per marker on loopback). */
 #include <string.h>
 
-#include "handler/hybrid_internal.h"
 #include "models/alloc.h"
-#include "repository/redis/redis_pending.h"
+#include "repository/hybrid/hybrid_internal.h"
+#include "repository/pending.h"
 
 static void drain_step(struct hybrid *h);
 

@@ -20,9 +20,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "handler/hybrid_internal.h"
 #include "models/alloc.h"
-#include "repository/redis/redis_pending.h"
+#include "repository/hybrid/hybrid_internal.h"
+#include "repository/pending.h"
 
 struct hop {
     struct hybrid *h;

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The hybrid store's write-ahead list in its Redis store (src/handler/hybrid*.c): a ZSET
+/* The write-ahead list of the hybrid store (src/repository/hybrid/), an interface of the
+ * repository layer that the Redis backend implements (redis/redis_pending.c), so that no
+ * backend includes another's private header.  In Redis: a ZSET
  * wsc:hyb:pend of markers "<op> <escaped user> <message_id>", scored by the wall-clock ms they
  * were added, that name the MySQL writes still owed: op 's' (store: the body is the user's
  * offline copy in Redis) or 'r' (remove).  A marker leaves the list only once MySQL has
@@ -7,8 +9,8 @@
  *
  * Every function takes a store opened on a redis:// URL (else WSC_ERR_INVALID) and follows
  * the repository contract (wsc/repository.h). */
-#ifndef WSC_REPOSITORY_REDIS_PENDING_H
-#define WSC_REPOSITORY_REDIS_PENDING_H
+#ifndef WSC_REPOSITORY_PENDING_H
+#define WSC_REPOSITORY_PENDING_H
 
 #include <stddef.h>
 #include <stdint.h>

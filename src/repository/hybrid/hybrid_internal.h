@@ -4,8 +4,8 @@
  * side keeps a write-ahead list of the MySQL writes still owed (redis_pending.h); a timer
  * drains it into MySQL (hybrid_drain.c).  Every other repository is one of the two
  * stores' own (hybrid.c says which). */
-#ifndef WSC_HANDLER_HYBRID_INTERNAL_H
-#define WSC_HANDLER_HYBRID_INTERNAL_H
+#ifndef WSC_REPOSITORY_HYBRID_INTERNAL_H
+#define WSC_REPOSITORY_HYBRID_INTERNAL_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -10,8 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "handler/hybrid_internal.h"
 #include "models/alloc.h"
+#include "repository/hybrid/hybrid_internal.h"
 
 void
 wsc_hybrid_config_init(wsc_hybrid_config *cfg)
