@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Storage repositories: one ops table per entity (offline messages, message records, online
- * status, connection records; hub stats, queues, workload in wsc/repository_ext.h) and a
- * base struct each backend embeds first.  A wsc_store (wsc/store.h) bundles the
- * repositories of one backend (memory, Redis, MySQL/MariaDB).
+/* Storage repositories: one opaque repository per entity (offline messages, message records,
+ * online status, connection records here; hub stats, queues, workload in wsc/repository_ext.h,
+ * which this header includes).  A wsc_store (wsc/store.h) bundles the repositories of one
+ * backend (memory, Redis, MySQL/MariaDB, hybrid); each function below checks its arguments
+ * and then hands the call to that backend.
  *
  * Contract of every op:  it is asynchronous.  If it returns an error the callback never runs;
  * if it returns WSC_OK the callback runs exactly once, later, on the loop thread (never inside
@@ -13,20 +14,20 @@
 #ifndef WSC_REPOSITORY_H
 #define WSC_REPOSITORY_H
 
-#include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include <wsc/common.h>
 #include <wsc/error.h>
 #include <wsc/msg.h>
+#include <wsc/repository_cb.h>
+#include <wsc/repository_ext.h>
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/** Completion of an op without a result / of a counting op (count is 0 on error). */
-typedef void (*wsc_repo_done_cb)(wsc_err status, void *user);
-typedef void (*wsc_repo_count_cb)(wsc_err status, uint64_t count, void *user);
+/* Every function returns WSC_ERR_INVALID for a NULL repository or callback and for an id that
+ * is NULL, empty or longer than 255 bytes (user, client, node, message ids, receivers). */
 
 /* ---- Offline messages ---- */
 struct wsc_offline_repo;
@@ -36,36 +37,30 @@ struct wsc_offline_repo;
 typedef void (*wsc_offline_fetch_cb)(wsc_err status, wsc_msg *const *msgs, size_t count,
                                      uint64_t next_cursor, void *user);
 
-struct wsc_offline_repo_ops {
-    /** Stores msg for user_id (msg is encoded and copied; the caller keeps its reference).
-     *  Idempotent per (key, user_id), the key being wsc_msg_key() (wsc/msg.h) of the message's
-     * sender and message_id: storing the same pair again completes WSC_OK and keeps the first copy
-     *  and its position.  Returns WSC_ERR_INVALID (no message_id,
-     *  empty user_id), WSC_ERR_UNSUPPORTED (binary message).  Completes WSC_ERR_LIMIT when
-     *  the user already holds the configured maximum (nothing is dropped silently). */
-    wsc_err (*store)(struct wsc_offline_repo *repo, const char *user_id, wsc_msg *msg,
-                     wsc_repo_done_cb cb, void *user);
-    /** Up to limit (1..1000) messages of user_id stored after after_cursor (0: from the
-     *  oldest), in store order.  Expired messages are not returned.  WSC_ERR_INVALID. */
-    wsc_err (*fetch)(struct wsc_offline_repo *repo, const char *user_id, uint64_t after_cursor,
-                     size_t limit, wsc_offline_fetch_cb cb, void *user);
-    /** Removes (on ACK) the message of user_id stored under key (wsc_msg_key(); for a
-     *  message without sender, its message_id).  Completes WSC_ERR_NOT_FOUND when it was not
-     *  stored.  WSC_ERR_INVALID. */
-    wsc_err (*remove)(struct wsc_offline_repo *repo, const char *user_id, const char *message_id,
-                      wsc_repo_done_cb cb, void *user);
-    /** Number of messages stored for user_id.  WSC_ERR_INVALID. */
-    wsc_err (*count)(struct wsc_offline_repo *repo, const char *user_id, wsc_repo_count_cb cb,
-                     void *user);
-    /** Removes every message of user_id (completes WSC_OK when there was none). */
-    wsc_err (*clear)(struct wsc_offline_repo *repo, const char *user_id, wsc_repo_done_cb cb,
-                     void *user);
-};
-
-/** Base of every offline repository; backends embed it first (so for every entity). */
-struct wsc_offline_repo {
-    const struct wsc_offline_repo_ops *ops;
-};
+/** Stores msg for user_id (msg is encoded and copied; the caller keeps its reference).
+ *  Idempotent per (key, user_id), the key being wsc_msg_key() (wsc/msg.h) of the message's
+ * sender and message_id: storing the same pair again completes WSC_OK and keeps the first copy
+ *  and its position.  Returns WSC_ERR_INVALID (no message_id,
+ *  empty user_id), WSC_ERR_UNSUPPORTED (binary message).  Completes WSC_ERR_LIMIT when
+ *  the user already holds the configured maximum (nothing is dropped silently). */
+WSC_API wsc_err wsc_offline_store(struct wsc_offline_repo *repo, const char *user_id, wsc_msg *msg,
+                                  wsc_repo_done_cb cb, void *user);
+/** Up to limit (1..1000) messages of user_id stored after after_cursor (0: from the
+ *  oldest), in store order.  Expired messages are not returned.  WSC_ERR_INVALID. */
+WSC_API wsc_err wsc_offline_fetch(struct wsc_offline_repo *repo, const char *user_id,
+                                  uint64_t after_cursor, size_t limit, wsc_offline_fetch_cb cb,
+                                  void *user);
+/** Removes (on ACK) the message of user_id stored under key (wsc_msg_key(); for a
+ *  message without sender, its message_id).  Completes WSC_ERR_NOT_FOUND when it was not
+ *  stored.  WSC_ERR_INVALID. */
+WSC_API wsc_err wsc_offline_remove(struct wsc_offline_repo *repo, const char *user_id,
+                                   const char *message_id, wsc_repo_done_cb cb, void *user);
+/** Number of messages stored for user_id.  WSC_ERR_INVALID. */
+WSC_API wsc_err wsc_offline_count(struct wsc_offline_repo *repo, const char *user_id,
+                                  wsc_repo_count_cb cb, void *user);
+/** Removes every message of user_id (completes WSC_OK when there was none). */
+WSC_API wsc_err wsc_offline_clear(struct wsc_offline_repo *repo, const char *user_id,
+                                  wsc_repo_done_cb cb, void *user);
 
 /* ---- Message records ---- */
 /** Delivery state of one message to one receiver (DESIGN.md, Reliability). */
@@ -97,27 +92,23 @@ struct wsc_record_repo;
 /** A record (borrowed for the callback, NULL on error). */
 typedef void (*wsc_record_get_cb)(wsc_err status, const wsc_msg_record *rec, void *user);
 
-struct wsc_record_repo_ops {
-    /** Creates or replaces the record (rec is copied).  The record expires after the
-     *  configured record TTL.  WSC_ERR_INVALID (missing message_id or receiver). */
-    wsc_err (*put)(struct wsc_record_repo *repo, const wsc_msg_record *rec, wsc_repo_done_cb cb,
-                   void *user);
-    /** Moves the record to state, stamps updated_ms (and sent_ms / acked_ms), adds retry_inc
-     *  to retry_count, and sets last_error/error_text (error_text may be NULL).  Completes
-     *  WSC_ERR_NOT_FOUND when there is no such record. */
-    wsc_err (*update)(struct wsc_record_repo *repo, const char *message_id, const char *receiver,
-                      wsc_record_state state, uint32_t retry_inc, wsc_err last_error,
-                      const char *error_text, wsc_repo_done_cb cb, void *user);
-    /** Reads one record; completes WSC_ERR_NOT_FOUND when absent. */
-    wsc_err (*get)(struct wsc_record_repo *repo, const char *message_id, const char *receiver,
-                   wsc_record_get_cb cb, void *user);
-    /** Deletes one record; completes WSC_ERR_NOT_FOUND when absent. */
-    wsc_err (*remove)(struct wsc_record_repo *repo, const char *message_id, const char *receiver,
-                      wsc_repo_done_cb cb, void *user);
-};
-struct wsc_record_repo {
-    const struct wsc_record_repo_ops *ops;
-};
+/** Creates or replaces the record (rec is copied).  The record expires after the
+ *  configured record TTL.  WSC_ERR_INVALID (missing message_id or receiver). */
+WSC_API wsc_err wsc_record_put(struct wsc_record_repo *repo, const wsc_msg_record *rec,
+                               wsc_repo_done_cb cb, void *user);
+/** Moves the record to state, stamps updated_ms (and sent_ms / acked_ms), adds retry_inc
+ *  to retry_count, and sets last_error/error_text (error_text may be NULL).  Completes
+ *  WSC_ERR_NOT_FOUND when there is no such record. */
+WSC_API wsc_err wsc_record_update(struct wsc_record_repo *repo, const char *message_id,
+                                  const char *receiver, wsc_record_state state, uint32_t retry_inc,
+                                  wsc_err last_error, const char *error_text, wsc_repo_done_cb cb,
+                                  void *user);
+/** Reads one record; completes WSC_ERR_NOT_FOUND when absent. */
+WSC_API wsc_err wsc_record_get(struct wsc_record_repo *repo, const char *message_id,
+                               const char *receiver, wsc_record_get_cb cb, void *user);
+/** Deletes one record; completes WSC_ERR_NOT_FOUND when absent. */
+WSC_API wsc_err wsc_record_remove(struct wsc_record_repo *repo, const char *message_id,
+                                  const char *receiver, wsc_repo_done_cb cb, void *user);
 
 /* ---- Online status ---- */
 /** One live client of a user and the node (hub) it is connected to. */
@@ -131,25 +122,22 @@ struct wsc_online_repo;
 typedef void (*wsc_online_get_cb)(wsc_err status, const wsc_online_entry *entries, size_t count,
                                   void *user);
 
-struct wsc_online_repo_ops {
-    /** Marks client_id of user_id online on node_id for ttl_ms (> 0); replaces an earlier
-     *  entry of the same client.  WSC_ERR_INVALID. */
-    wsc_err (*set)(struct wsc_online_repo *repo, const char *user_id, const char *client_id,
-                   const char *node_id, uint32_t ttl_ms, wsc_repo_done_cb cb, void *user);
-    /** Extends a live entry by ttl_ms from now (heartbeat); completes WSC_ERR_NOT_FOUND when
-     *  the entry is absent or has lapsed (then call set again). */
-    wsc_err (*refresh)(struct wsc_online_repo *repo, const char *user_id, const char *client_id,
-                       uint32_t ttl_ms, wsc_repo_done_cb cb, void *user);
-    /** Marks client_id of user_id offline; completes WSC_ERR_NOT_FOUND when it was not live. */
-    wsc_err (*remove)(struct wsc_online_repo *repo, const char *user_id, const char *client_id,
-                      wsc_repo_done_cb cb, void *user);
-    /** The live (client, node) pairs of user_id; the nodes of a user are their node_ids. */
-    wsc_err (*get)(struct wsc_online_repo *repo, const char *user_id, wsc_online_get_cb cb,
-                   void *user);
-};
-struct wsc_online_repo {
-    const struct wsc_online_repo_ops *ops;
-};
+/** Marks client_id of user_id online on node_id for ttl_ms (> 0); replaces an earlier
+ *  entry of the same client.  WSC_ERR_INVALID. */
+WSC_API wsc_err wsc_online_set(struct wsc_online_repo *repo, const char *user_id,
+                               const char *client_id, const char *node_id, uint32_t ttl_ms,
+                               wsc_repo_done_cb cb, void *user);
+/** Extends a live entry by ttl_ms from now (heartbeat); completes WSC_ERR_NOT_FOUND when
+ *  the entry is absent or has lapsed (then call set again). */
+WSC_API wsc_err wsc_online_refresh(struct wsc_online_repo *repo, const char *user_id,
+                                   const char *client_id, uint32_t ttl_ms, wsc_repo_done_cb cb,
+                                   void *user);
+/** Marks client_id of user_id offline; completes WSC_ERR_NOT_FOUND when it was not live. */
+WSC_API wsc_err wsc_online_remove(struct wsc_online_repo *repo, const char *user_id,
+                                  const char *client_id, wsc_repo_done_cb cb, void *user);
+/** The live (client, node) pairs of user_id; the nodes of a user are their node_ids. */
+WSC_API wsc_err wsc_online_get(struct wsc_online_repo *repo, const char *user_id,
+                               wsc_online_get_cb cb, void *user);
 
 /* ---- Connection records ---- */
 /** The history of one connection, keyed by (node_id, conn_id). */
@@ -169,133 +157,23 @@ typedef struct wsc_conn_record {
 struct wsc_connrec_repo;
 typedef void (*wsc_connrec_get_cb)(wsc_err status, const wsc_conn_record *rec, void *user);
 
-struct wsc_connrec_repo_ops {
-    /** Records a new connection (rec copied; counters and disconnect fields ignored, active
-     *  set).  Replaces an earlier record with the same key.  WSC_ERR_INVALID. */
-    wsc_err (*connect)(struct wsc_connrec_repo *repo, const wsc_conn_record *rec,
-                       wsc_repo_done_cb cb, void *user);
-    /** Adds the counters of delta (msgs_in ... errors) to the record.  NOT_FOUND. */
-    wsc_err (*add_counters)(struct wsc_connrec_repo *repo, const char *node_id, wsc_conn_id conn_id,
-                            const wsc_conn_record *delta, wsc_repo_done_cb cb, void *user);
-    /** Marks the connection closed now with code and reason (may be NULL).  NOT_FOUND. */
-    wsc_err (*disconnect)(struct wsc_connrec_repo *repo, const char *node_id, wsc_conn_id conn_id,
-                          int close_code, const char *reason, wsc_repo_done_cb cb, void *user);
-    /** Reads one record; NOT_FOUND. */
-    wsc_err (*get)(struct wsc_connrec_repo *repo, const char *node_id, wsc_conn_id conn_id,
-                   wsc_connrec_get_cb cb, void *user);
-};
-struct wsc_connrec_repo {
-    const struct wsc_connrec_repo_ops *ops;
-};
-
-/* ---- Wrappers ---- */
-#define WSC_REPO_CALL_(repo, op, ...) \
-    (assert((repo) != NULL && (repo)->ops->op != NULL), (repo)->ops->op((repo), __VA_ARGS__))
-
-static inline wsc_err
-wsc_offline_store(struct wsc_offline_repo *r, const char *uid, wsc_msg *msg, wsc_repo_done_cb cb,
-                  void *user)
-{
-    return WSC_REPO_CALL_(r, store, uid, msg, cb, user);
-}
-static inline wsc_err
-wsc_offline_fetch(struct wsc_offline_repo *r, const char *uid, uint64_t after, size_t limit,
-                  wsc_offline_fetch_cb cb, void *user)
-{
-    return WSC_REPO_CALL_(r, fetch, uid, after, limit, cb, user);
-}
-static inline wsc_err
-wsc_offline_remove(struct wsc_offline_repo *r, const char *uid, const char *message_id,
-                   wsc_repo_done_cb cb, void *user)
-{
-    return WSC_REPO_CALL_(r, remove, uid, message_id, cb, user);
-}
-static inline wsc_err
-wsc_offline_count(struct wsc_offline_repo *r, const char *uid, wsc_repo_count_cb cb, void *user)
-{
-    return WSC_REPO_CALL_(r, count, uid, cb, user);
-}
-static inline wsc_err
-wsc_offline_clear(struct wsc_offline_repo *r, const char *uid, wsc_repo_done_cb cb, void *user)
-{
-    return WSC_REPO_CALL_(r, clear, uid, cb, user);
-}
-static inline wsc_err
-wsc_record_put(struct wsc_record_repo *r, const wsc_msg_record *rec, wsc_repo_done_cb cb,
-               void *user)
-{
-    return WSC_REPO_CALL_(r, put, rec, cb, user);
-}
-static inline wsc_err
-wsc_record_update(struct wsc_record_repo *r, const char *message_id, const char *receiver,
-                  wsc_record_state state, uint32_t retry_inc, wsc_err last_error,
-                  const char *error_text, wsc_repo_done_cb cb, void *user)
-{
-    return WSC_REPO_CALL_(r, update, message_id, receiver, state, retry_inc, last_error, error_text,
-                          cb, user);
-}
-static inline wsc_err
-wsc_record_get(struct wsc_record_repo *r, const char *message_id, const char *receiver,
-               wsc_record_get_cb cb, void *user)
-{
-    return WSC_REPO_CALL_(r, get, message_id, receiver, cb, user);
-}
-static inline wsc_err
-wsc_record_remove(struct wsc_record_repo *r, const char *message_id, const char *receiver,
-                  wsc_repo_done_cb cb, void *user)
-{
-    return WSC_REPO_CALL_(r, remove, message_id, receiver, cb, user);
-}
-static inline wsc_err
-wsc_online_set(struct wsc_online_repo *r, const char *uid, const char *client_id,
-               const char *node_id, uint32_t ttl_ms, wsc_repo_done_cb cb, void *user)
-{
-    return WSC_REPO_CALL_(r, set, uid, client_id, node_id, ttl_ms, cb, user);
-}
-static inline wsc_err
-wsc_online_refresh(struct wsc_online_repo *r, const char *uid, const char *client_id,
-                   uint32_t ttl_ms, wsc_repo_done_cb cb, void *user)
-{
-    return WSC_REPO_CALL_(r, refresh, uid, client_id, ttl_ms, cb, user);
-}
-static inline wsc_err
-wsc_online_remove(struct wsc_online_repo *r, const char *uid, const char *client_id,
-                  wsc_repo_done_cb cb, void *user)
-{
-    return WSC_REPO_CALL_(r, remove, uid, client_id, cb, user);
-}
-static inline wsc_err
-wsc_online_get(struct wsc_online_repo *r, const char *uid, wsc_online_get_cb cb, void *user)
-{
-    return WSC_REPO_CALL_(r, get, uid, cb, user);
-}
-static inline wsc_err
-wsc_connrec_connect(struct wsc_connrec_repo *r, const wsc_conn_record *rec, wsc_repo_done_cb cb,
-                    void *user)
-{
-    return WSC_REPO_CALL_(r, connect, rec, cb, user);
-}
-static inline wsc_err
-wsc_connrec_add_counters(struct wsc_connrec_repo *r, const char *node_id, wsc_conn_id id,
-                         const wsc_conn_record *delta, wsc_repo_done_cb cb, void *user)
-{
-    return WSC_REPO_CALL_(r, add_counters, node_id, id, delta, cb, user);
-}
-static inline wsc_err
-wsc_connrec_disconnect(struct wsc_connrec_repo *r, const char *node_id, wsc_conn_id id, int code,
-                       const char *reason, wsc_repo_done_cb cb, void *user)
-{
-    return WSC_REPO_CALL_(r, disconnect, node_id, id, code, reason, cb, user);
-}
-static inline wsc_err
-wsc_connrec_get(struct wsc_connrec_repo *r, const char *node_id, wsc_conn_id id,
-                wsc_connrec_get_cb cb, void *user)
-{
-    return WSC_REPO_CALL_(r, get, node_id, id, cb, user);
-}
+/** Records a new connection (rec copied; counters and disconnect fields ignored, active
+ *  set).  Replaces an earlier record with the same key.  WSC_ERR_INVALID. */
+WSC_API wsc_err wsc_connrec_connect(struct wsc_connrec_repo *repo, const wsc_conn_record *rec,
+                                    wsc_repo_done_cb cb, void *user);
+/** Adds the counters of delta (msgs_in ... errors) to the record.  NOT_FOUND. */
+WSC_API wsc_err wsc_connrec_add_counters(struct wsc_connrec_repo *repo, const char *node_id,
+                                         wsc_conn_id conn_id, const wsc_conn_record *delta,
+                                         wsc_repo_done_cb cb, void *user);
+/** Marks the connection closed now with code and reason (may be NULL).  NOT_FOUND. */
+WSC_API wsc_err wsc_connrec_disconnect(struct wsc_connrec_repo *repo, const char *node_id,
+                                       wsc_conn_id conn_id, int close_code, const char *reason,
+                                       wsc_repo_done_cb cb, void *user);
+/** Reads one record; NOT_FOUND. */
+WSC_API wsc_err wsc_connrec_get(struct wsc_connrec_repo *repo, const char *node_id,
+                                wsc_conn_id conn_id, wsc_connrec_get_cb cb, void *user);
 
 #ifdef __cplusplus
 }
 #endif
-#include <wsc/repository_ext.h>
 #endif

@@ -13,11 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <wsc/repository.h>
 #include <wsc/store.h>
 
 #include "loop/loop.h"
 #include "models/list.h"
+#include "repository/repo_ops.h"
 
 struct wsc__req;
 

@@ -172,7 +172,7 @@ off_store(struct wsc_offline_repo *repo, const char *uid, wsc_msg *msg, wsc_repo
 {
     struct hybrid *h = hy_of(repo);
     char mid[WSC_MSG_KEY_MAX]; /* the message's key: (sender, message_id) */
-    if (!wsc__str_ok(uid) || wsc_msg_key_of(msg, mid, sizeof(mid)) != WSC_OK)
+    if (wsc_msg_key_of(msg, mid, sizeof(mid)) != WSC_OK)
         return WSC_ERR_INVALID;
     if (wsc_msg_is_binary(msg))
         return WSC_ERR_UNSUPPORTED;
@@ -301,8 +301,6 @@ off_fetch(struct wsc_offline_repo *repo, const char *uid, uint64_t after, size_t
           wsc_offline_fetch_cb cb, void *user)
 {
     struct hybrid *h = hy_of(repo);
-    if (!wsc__str_ok(uid) || limit == 0 || limit > 1000)
-        return WSC_ERR_INVALID;
     struct hop *o;
     wsc_err err = hop_new(h, WSC__REQ_FETCH, (union wsc__req_cb){.fetch = cb}, user, uid, NULL, &o);
     if (err != WSC_OK || o == NULL)
@@ -347,8 +345,6 @@ off_remove(struct wsc_offline_repo *repo, const char *uid, const char *mid, wsc_
            void *user)
 {
     struct hybrid *h = hy_of(repo);
-    if (!wsc__str_ok(uid) || !wsc__str_ok(mid))
-        return WSC_ERR_INVALID;
     struct hop *o;
     wsc_err err = hop_new(h, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, uid, mid, &o);
     if (err != WSC_OK || o == NULL)
@@ -375,8 +371,6 @@ static wsc_err
 off_count(struct wsc_offline_repo *repo, const char *uid, wsc_repo_count_cb cb, void *user)
 {
     struct hybrid *h = hy_of(repo);
-    if (!wsc__str_ok(uid))
-        return WSC_ERR_INVALID;
     struct hop *o;
     wsc_err err = hop_new(h, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, uid, NULL, &o);
     if (err != WSC_OK || o == NULL)
@@ -399,8 +393,6 @@ static wsc_err
 off_clear(struct wsc_offline_repo *repo, const char *uid, wsc_repo_done_cb cb, void *user)
 {
     struct hybrid *h = hy_of(repo);
-    if (!wsc__str_ok(uid))
-        return WSC_ERR_INVALID;
     struct hop *o;
     wsc_err err = hop_new(h, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, uid, NULL, &o);
     if (err != WSC_OK || o == NULL)

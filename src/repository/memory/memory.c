@@ -217,8 +217,7 @@ off_store(struct wsc_offline_repo *repo, const char *uid, wsc_msg *msg, wsc_repo
 {
     struct mem_store *ms = ms_of_offline(repo);
     char key[WSC_MSG_KEY_MAX]; /* (sender, message_id): at most 255 bytes, as in every backend */
-    if (!wsc__str_ok(uid) || msg == NULL || wsc_msg_key_of(msg, key, sizeof(key)) != WSC_OK ||
-        !wsc__str_ok(key))
+    if (wsc_msg_key_of(msg, key, sizeof(key)) != WSC_OK || !wsc__str_ok(key))
         return WSC_ERR_INVALID;
     if (wsc_msg_is_binary(msg))
         return WSC_ERR_UNSUPPORTED;
@@ -236,8 +235,6 @@ off_fetch(struct wsc_offline_repo *repo, const char *uid, uint64_t after, size_t
           wsc_offline_fetch_cb cb, void *user)
 {
     struct mem_store *ms = ms_of_offline(repo);
-    if (!wsc__str_ok(uid) || limit == 0 || limit > 1000)
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&ms->base, WSC__REQ_FETCH, (union wsc__req_cb){.fetch = cb}, user, &req);
@@ -266,8 +263,6 @@ off_remove(struct wsc_offline_repo *repo, const char *uid, const char *mid, wsc_
            void *user)
 {
     struct mem_store *ms = ms_of_offline(repo);
-    if (!wsc__str_ok(uid) || !wsc__str_ok(mid))
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&ms->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
@@ -287,8 +282,6 @@ static wsc_err
 off_count(struct wsc_offline_repo *repo, const char *uid, wsc_repo_count_cb cb, void *user)
 {
     struct mem_store *ms = ms_of_offline(repo);
-    if (!wsc__str_ok(uid))
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&ms->base, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, &req);
@@ -304,8 +297,6 @@ static wsc_err
 off_clear(struct wsc_offline_repo *repo, const char *uid, wsc_repo_done_cb cb, void *user)
 {
     struct mem_store *ms = ms_of_offline(repo);
-    if (!wsc__str_ok(uid))
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&ms->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);

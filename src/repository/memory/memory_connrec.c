@@ -98,8 +98,6 @@ cr_connect(struct wsc_connrec_repo *repo, const wsc_conn_record *rec, wsc_repo_d
            void *user)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, connrecs);
-    if (!wsc__conn_record_ok(rec))
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err = req_done(&ms->base, cb, user, &req);
     if (err == WSC_OK)
@@ -112,8 +110,6 @@ cr_add(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, const ws
        wsc_repo_done_cb cb, void *user)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, connrecs);
-    if (!wsc__str_ok(node) || id == 0 || d == NULL)
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err = req_done(&ms->base, cb, user, &req);
     if (err != WSC_OK)
@@ -136,8 +132,6 @@ cr_disconnect(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, i
               const char *reason, wsc_repo_done_cb cb, void *user)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, connrecs);
-    if (!wsc__str_ok(node) || id == 0)
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err = req_done(&ms->base, cb, user, &req);
     if (err != WSC_OK)
@@ -165,8 +159,6 @@ cr_get(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, wsc_conn
        void *user)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, connrecs);
-    if (!wsc__str_ok(node) || id == 0)
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&ms->base, WSC__REQ_CONNREC, (union wsc__req_cb){.connrec = cb}, user, &req);

@@ -116,8 +116,6 @@ static wsc_err
 rec_put(struct wsc_record_repo *repo, const wsc_msg_record *rec, wsc_repo_done_cb cb, void *user)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, records);
-    if (!wsc__record_ok(rec))
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err = req_done(&ms->base, cb, user, &req);
     if (err == WSC_OK)
@@ -131,8 +129,6 @@ rec_update(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_r
            void *user)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, records);
-    if (!wsc__str_ok(mid) || !wsc__str_ok(rcv) || (unsigned)st > (unsigned)WSC_REC_EXPIRED)
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err = req_done(&ms->base, cb, user, &req);
     if (err != WSC_OK)
@@ -160,8 +156,6 @@ rec_get(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_reco
         void *user)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, records);
-    if (!wsc__str_ok(mid) || !wsc__str_ok(rcv))
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&ms->base, WSC__REQ_RECORD, (union wsc__req_cb){.record = cb}, user, &req);
@@ -184,8 +178,6 @@ rec_remove(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_r
            void *user)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, records);
-    if (!wsc__str_ok(mid) || !wsc__str_ok(rcv))
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err = req_done(&ms->base, cb, user, &req);
     if (err != WSC_OK)
@@ -280,8 +272,6 @@ on_set(struct wsc_online_repo *repo, const char *uid, const char *cid, const cha
        uint32_t ttl_ms, wsc_repo_done_cb cb, void *user)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, online);
-    if (!wsc__str_ok(uid) || !wsc__str_ok(cid) || !wsc__str_ok(node) || ttl_ms == 0)
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err = req_done(&ms->base, cb, user, &req);
     if (err == WSC_OK)
@@ -294,8 +284,6 @@ on_refresh(struct wsc_online_repo *repo, const char *uid, const char *cid, uint3
            wsc_repo_done_cb cb, void *user)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, online);
-    if (!wsc__str_ok(uid) || !wsc__str_ok(cid) || ttl_ms == 0)
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err = req_done(&ms->base, cb, user, &req);
     if (err != WSC_OK)
@@ -312,8 +300,6 @@ on_remove(struct wsc_online_repo *repo, const char *uid, const char *cid, wsc_re
           void *user)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, online);
-    if (!wsc__str_ok(uid) || !wsc__str_ok(cid))
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err = req_done(&ms->base, cb, user, &req);
     if (err != WSC_OK)
@@ -332,8 +318,6 @@ static wsc_err
 on_get(struct wsc_online_repo *repo, const char *uid, wsc_online_get_cb cb, void *user)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, online);
-    if (!wsc__str_ok(uid))
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&ms->base, WSC__REQ_ONLINE, (union wsc__req_cb){.online = cb}, user, &req);

@@ -104,7 +104,7 @@ wl_set(struct wsc_workload_repo *repo, const char *ns, const char *agent, uint64
        wsc_repo_done_cb cb, void *user)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, workload);
-    if (!wsc__str_ok(ns) || !wsc__str_ok(agent) || load > INT64_MAX)
+    if (load > INT64_MAX)
         return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err = start(ms, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
@@ -118,8 +118,6 @@ wl_add(struct wsc_workload_repo *repo, const char *ns, const char *agent, int64_
        wsc_repo_count_cb cb, void *user)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, workload);
-    if (!wsc__str_ok(ns) || !wsc__str_ok(agent))
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err = start(ms, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, &req);
     if (err != WSC_OK)
@@ -143,8 +141,6 @@ wl_get(struct wsc_workload_repo *repo, const char *ns, const char *agent, wsc_re
        void *user)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, workload);
-    if (!wsc__str_ok(ns) || !wsc__str_ok(agent))
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err = start(ms, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, &req);
     if (err != WSC_OK)
@@ -160,8 +156,6 @@ wl_remove(struct wsc_workload_repo *repo, const char *ns, const char *agent, wsc
           void *user)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, workload);
-    if (!wsc__str_ok(ns) || !wsc__str_ok(agent))
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err = start(ms, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
     if (err != WSC_OK)
@@ -225,11 +219,6 @@ wl_acquire(struct wsc_workload_repo *repo, const char *ns, const char *const *ca
            uint64_t max_load, wsc_workload_acquire_cb cb, void *user)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, workload);
-    if (!wsc__str_ok(ns) || n > 24 || (n > 0 && cands == NULL))
-        return WSC_ERR_INVALID;
-    for (size_t i = 0; i < n; i++)
-        if (!wsc__str_ok(cands[i]))
-            return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err = start(ms, WSC__REQ_ACQUIRE, (union wsc__req_cb){.acquire = cb}, user, &req);
     if (err != WSC_OK)

@@ -73,7 +73,7 @@ off_store(struct wsc_offline_repo *repo, const char *uid, wsc_msg *msg, wsc_repo
 {
     struct my_store *ms = ms_of(repo);
     char key[WSC_MSG_KEY_MAX]; /* (sender, message_id) */
-    if (!wsc__str_ok(uid) || cb == NULL || wsc_msg_key_of(msg, key, sizeof(key)) != WSC_OK)
+    if (wsc_msg_key_of(msg, key, sizeof(key)) != WSC_OK)
         return WSC_ERR_INVALID;
     wsc_buf json = {0};
     wsc_err err = wsc__offline_encode(msg, &json);
@@ -122,8 +122,6 @@ static wsc_err
 off_fetch(struct wsc_offline_repo *repo, const char *uid, uint64_t after, size_t limit,
           wsc_offline_fetch_cb cb, void *user)
 {
-    if (!wsc__str_ok(uid) || limit == 0 || limit > 1000)
-        return WSC_ERR_INVALID;
     struct my_job *job = wsc__my_job_new(MY_OFF_FETCH, NULL, fetch_done);
     if (job != NULL) {
         wsc__my_arg_str(job, uid);
@@ -139,8 +137,6 @@ static wsc_err
 off_remove(struct wsc_offline_repo *repo, const char *uid, const char *mid, wsc_repo_done_cb cb,
            void *user)
 {
-    if (!wsc__str_ok(uid) || !wsc__str_ok(mid))
-        return WSC_ERR_INVALID;
     struct my_job *job = wsc__my_job_new(MY_OFF_REMOVE, NULL, wsc__my_done_affected);
     if (job != NULL) {
         wsc__my_arg_str(job, uid);
@@ -161,8 +157,6 @@ count_done(struct wsc__req *req, struct my_job *job)
 static wsc_err
 off_count(struct wsc_offline_repo *repo, const char *uid, wsc_repo_count_cb cb, void *user)
 {
-    if (!wsc__str_ok(uid))
-        return WSC_ERR_INVALID;
     struct my_job *job = wsc__my_job_new(MY_OFF_COUNT, NULL, count_done);
     if (job != NULL) {
         wsc__my_arg_str(job, uid);
@@ -175,8 +169,6 @@ off_count(struct wsc_offline_repo *repo, const char *uid, wsc_repo_count_cb cb, 
 static wsc_err
 off_clear(struct wsc_offline_repo *repo, const char *uid, wsc_repo_done_cb cb, void *user)
 {
-    if (!wsc__str_ok(uid))
-        return WSC_ERR_INVALID;
     struct my_job *job = wsc__my_job_new(MY_OFF_CLEAR, NULL, wsc__my_done_ok);
     if (job != NULL)
         wsc__my_arg_str(job, uid);

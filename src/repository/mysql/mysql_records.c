@@ -42,8 +42,6 @@ static wsc_err
 rec_put(struct wsc_record_repo *repo, const wsc_msg_record *rec, wsc_repo_done_cb cb, void *user)
 {
     struct my_store *ms = rec_ms(repo);
-    if (!wsc__record_ok(rec))
-        return WSC_ERR_INVALID;
     int64_t now = (int64_t)wsc__wall_ms();
     struct my_job *job = wsc__my_job_new(MY_REC_PUT, NULL, NULL);
     if (job != NULL) {
@@ -68,8 +66,6 @@ rec_update(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_r
            uint32_t inc, wsc_err le, const char *text, wsc_repo_done_cb cb, void *user)
 {
     struct my_store *ms = rec_ms(repo);
-    if (!wsc__str_ok(mid) || !wsc__str_ok(rcv) || (unsigned)st > (unsigned)WSC_REC_EXPIRED)
-        return WSC_ERR_INVALID;
     int64_t now = (int64_t)wsc__wall_ms();
     struct my_job *job = wsc__my_job_new(MY_REC_UPDATE, NULL, NULL);
     if (job != NULL) {
@@ -114,8 +110,6 @@ static wsc_err
 rec_get(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_record_get_cb cb,
         void *user)
 {
-    if (!wsc__str_ok(mid) || !wsc__str_ok(rcv))
-        return WSC_ERR_INVALID;
     struct my_job *job = wsc__my_job_new(MY_REC_GET, NULL, rec_get_done);
     if (job != NULL) {
         wsc__my_arg_str(job, mid);
@@ -130,8 +124,6 @@ static wsc_err
 rec_remove(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_repo_done_cb cb,
            void *user)
 {
-    if (!wsc__str_ok(mid) || !wsc__str_ok(rcv))
-        return WSC_ERR_INVALID;
     struct my_job *job = wsc__my_job_new(MY_REC_REMOVE, NULL, NULL);
     if (job != NULL) {
         wsc__my_arg_str(job, mid);
@@ -155,8 +147,6 @@ static wsc_err
 on_set(struct wsc_online_repo *repo, const char *uid, const char *cid, const char *node,
        uint32_t ttl_ms, wsc_repo_done_cb cb, void *user)
 {
-    if (!wsc__str_ok(uid) || !wsc__str_ok(cid) || !wsc__str_ok(node) || ttl_ms == 0)
-        return WSC_ERR_INVALID;
     struct my_job *job = wsc__my_job_new(MY_ON_SET, NULL, NULL);
     if (job != NULL) {
         wsc__my_arg_str(job, uid);
@@ -171,8 +161,6 @@ static wsc_err
 on_refresh(struct wsc_online_repo *repo, const char *uid, const char *cid, uint32_t ttl_ms,
            wsc_repo_done_cb cb, void *user)
 {
-    if (!wsc__str_ok(uid) || !wsc__str_ok(cid) || ttl_ms == 0)
-        return WSC_ERR_INVALID;
     int64_t now = (int64_t)wsc__wall_ms();
     struct my_job *job = wsc__my_job_new(MY_ON_REFRESH, NULL, NULL);
     if (job != NULL) {
@@ -188,8 +176,6 @@ static wsc_err
 on_remove(struct wsc_online_repo *repo, const char *uid, const char *cid, wsc_repo_done_cb cb,
           void *user)
 {
-    if (!wsc__str_ok(uid) || !wsc__str_ok(cid))
-        return WSC_ERR_INVALID;
     struct my_job *job = wsc__my_job_new(MY_ON_REMOVE, NULL, NULL);
     if (job != NULL) {
         wsc__my_arg_str(job, uid);
@@ -216,8 +202,6 @@ on_get_done(struct wsc__req *req, struct my_job *job)
 static wsc_err
 on_get(struct wsc_online_repo *repo, const char *uid, wsc_online_get_cb cb, void *user)
 {
-    if (!wsc__str_ok(uid))
-        return WSC_ERR_INVALID;
     struct my_job *job = wsc__my_job_new(MY_ON_GET, NULL, on_get_done);
     if (job != NULL) {
         wsc__my_arg_str(job, uid);
@@ -248,8 +232,6 @@ cr_connect(struct wsc_connrec_repo *repo, const wsc_conn_record *rec, wsc_repo_d
            void *user)
 {
     struct my_store *ms = cr_ms(repo);
-    if (!wsc__conn_record_ok(rec))
-        return WSC_ERR_INVALID;
     struct my_job *job = wsc__my_job_new(MY_CONN_CONNECT, NULL, NULL);
     if (job != NULL) {
         wsc__my_arg_str(job, rec->node_id);
@@ -276,8 +258,6 @@ cr_add(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, const ws
        wsc_repo_done_cb cb, void *user)
 {
     struct my_store *ms = cr_ms(repo);
-    if (!wsc__str_ok(node) || id == 0 || d == NULL)
-        return WSC_ERR_INVALID;
     struct my_job *job = wsc__my_job_new(MY_CONN_ADD, NULL, NULL);
     if (job != NULL) {
         wsc__my_arg_u64(job, d->msgs_in);
@@ -296,8 +276,6 @@ cr_disconnect(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, i
               const char *reason, wsc_repo_done_cb cb, void *user)
 {
     struct my_store *ms = cr_ms(repo);
-    if (!wsc__str_ok(node) || id == 0)
-        return WSC_ERR_INVALID;
     struct my_job *job = wsc__my_job_new(MY_CONN_DISCONNECT, NULL, NULL);
     if (job != NULL) {
         wsc__my_arg_i64(job, (int64_t)wsc__wall_ms());
@@ -337,8 +315,6 @@ static wsc_err
 cr_get(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, wsc_connrec_get_cb cb,
        void *user)
 {
-    if (!wsc__str_ok(node) || id == 0)
-        return WSC_ERR_INVALID;
     struct my_job *job = wsc__my_job_new(MY_CONN_GET, NULL, cr_get_done);
     if (job != NULL)
         arg_key(job, node, id);

@@ -111,8 +111,6 @@ static wsc_err
 rec_put(struct wsc_record_repo *repo, const wsc_msg_record *rec, wsc_repo_done_cb cb, void *user)
 {
     struct redis_store *rs = wsc_container_of(repo, struct redis_store, records);
-    if (!wsc__record_ok(rec))
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&rs->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
@@ -144,8 +142,6 @@ rec_update(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_r
            uint32_t inc, wsc_err le, const char *text, wsc_repo_done_cb cb, void *user)
 {
     struct redis_store *rs = wsc_container_of(repo, struct redis_store, records);
-    if (!wsc__str_ok(mid) || !wsc__str_ok(rcv) || (unsigned)st > (unsigned)WSC_REC_EXPIRED)
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&rs->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
@@ -197,8 +193,6 @@ rec_get(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_reco
         void *user)
 {
     struct redis_store *rs = wsc_container_of(repo, struct redis_store, records);
-    if (!wsc__str_ok(mid) || !wsc__str_ok(rcv))
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&rs->base, WSC__REQ_RECORD, (union wsc__req_cb){.record = cb}, user, &req);
@@ -217,8 +211,6 @@ rec_remove(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_r
            void *user)
 {
     struct redis_store *rs = wsc_container_of(repo, struct redis_store, records);
-    if (!wsc__str_ok(mid) || !wsc__str_ok(rcv))
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&rs->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
@@ -249,8 +241,6 @@ cr_connect(struct wsc_connrec_repo *repo, const wsc_conn_record *rec, wsc_repo_d
            void *user)
 {
     struct redis_store *rs = wsc_container_of(repo, struct redis_store, connrecs);
-    if (!wsc__conn_record_ok(rec))
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&rs->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
@@ -275,8 +265,6 @@ cr_add(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, const ws
        wsc_repo_done_cb cb, void *user)
 {
     struct redis_store *rs = wsc_container_of(repo, struct redis_store, connrecs);
-    if (!wsc__str_ok(node) || id == 0 || d == NULL)
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&rs->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
@@ -302,8 +290,6 @@ cr_disconnect(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, i
               const char *reason, wsc_repo_done_cb cb, void *user)
 {
     struct redis_store *rs = wsc_container_of(repo, struct redis_store, connrecs);
-    if (!wsc__str_ok(node) || id == 0)
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&rs->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
@@ -352,8 +338,6 @@ cr_get(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, wsc_conn
        void *user)
 {
     struct redis_store *rs = wsc_container_of(repo, struct redis_store, connrecs);
-    if (!wsc__str_ok(node) || id == 0)
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&rs->base, WSC__REQ_CONNREC, (union wsc__req_cb){.connrec = cb}, user, &req);

@@ -71,8 +71,6 @@ hs_put(struct wsc_hubstats_repo *repo, const wsc_node_stats *st, uint32_t ttl_ms
        wsc_repo_done_cb cb, void *user)
 {
     struct redis_store *rs = wsc_container_of(repo, struct redis_store, hubstats);
-    if (!wsc__node_stats_ok(st) || ttl_ms == 0)
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&rs->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
@@ -121,11 +119,6 @@ hs_get_many(struct wsc_hubstats_repo *repo, const char *const *ids, size_t n,
             wsc_hubstats_get_cb cb, void *user)
 {
     struct redis_store *rs = wsc_container_of(repo, struct redis_store, hubstats);
-    if (ids == NULL || n == 0 || n > HS_MAX)
-        return WSC_ERR_INVALID;
-    for (size_t i = 0; i < n; i++)
-        if (!wsc__str_ok(ids[i]))
-            return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&rs->base, WSC__REQ_STATS, (union wsc__req_cb){.stats = cb}, user, &req);
@@ -180,8 +173,6 @@ static wsc_err
 hs_remove(struct wsc_hubstats_repo *repo, const char *node, wsc_repo_done_cb cb, void *user)
 {
     struct redis_store *rs = wsc_container_of(repo, struct redis_store, hubstats);
-    if (!wsc__str_ok(node))
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&rs->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
@@ -219,8 +210,6 @@ q_push(struct wsc_queue_repo *repo, const char *name, wsc_msg *msg, wsc_repo_cou
        void *user)
 {
     struct redis_store *rs = wsc_container_of(repo, struct redis_store, queues);
-    if (!wsc__str_ok(name))
-        return WSC_ERR_INVALID;
     wsc_buf json = {0};
     wsc_err err = wsc__queue_encode(msg, &json);
     if (err != WSC_OK)
@@ -259,8 +248,6 @@ static wsc_err
 q_pop(struct wsc_queue_repo *repo, const char *name, size_t max, wsc_queue_pop_cb cb, void *user)
 {
     struct redis_store *rs = wsc_container_of(repo, struct redis_store, queues);
-    if (!wsc__str_ok(name) || max == 0 || max > 1000)
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&rs->base, WSC__REQ_MSGS, (union wsc__req_cb){.msgs = cb}, user, &req);
@@ -279,8 +266,6 @@ static wsc_err
 q_length(struct wsc_queue_repo *repo, const char *name, wsc_repo_count_cb cb, void *user)
 {
     struct redis_store *rs = wsc_container_of(repo, struct redis_store, queues);
-    if (!wsc__str_ok(name))
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&rs->base, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, &req);

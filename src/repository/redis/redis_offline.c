@@ -321,8 +321,6 @@ off_fetch(struct wsc_offline_repo *repo, const char *uid, uint64_t after, size_t
           wsc_offline_fetch_cb cb, void *user)
 {
     struct redis_store *rs = rs_of(repo);
-    if (!wsc__str_ok(uid) || limit == 0 || limit > 1000)
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&rs->base, WSC__REQ_FETCH, (union wsc__req_cb){.fetch = cb}, user, &req);
@@ -360,8 +358,6 @@ off_remove(struct wsc_offline_repo *repo, const char *uid, const char *mid, wsc_
            void *user)
 {
     struct redis_store *rs = rs_of(repo);
-    if (!wsc__str_ok(uid) || !wsc__str_ok(mid))
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&rs->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
@@ -390,8 +386,6 @@ static wsc_err
 off_count(struct wsc_offline_repo *repo, const char *uid, wsc_repo_count_cb cb, void *user)
 {
     struct redis_store *rs = rs_of(repo);
-    if (!wsc__str_ok(uid))
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&rs->base, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, &req);
@@ -410,8 +404,6 @@ static wsc_err
 off_clear(struct wsc_offline_repo *repo, const char *uid, wsc_repo_done_cb cb, void *user)
 {
     struct redis_store *rs = rs_of(repo);
-    if (!wsc__str_ok(uid))
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&rs->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);

@@ -89,8 +89,6 @@ static wsc_err
 on_set(struct wsc_online_repo *repo, const char *uid, const char *cid, const char *node,
        uint32_t ttl_ms, wsc_repo_done_cb cb, void *user)
 {
-    if (!wsc__str_ok(uid) || !wsc__str_ok(cid) || !wsc__str_ok(node) || ttl_ms == 0)
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err = start(repo, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
     if (err != WSC_OK)
@@ -107,8 +105,6 @@ static wsc_err
 on_refresh(struct wsc_online_repo *repo, const char *uid, const char *cid, uint32_t ttl_ms,
            wsc_repo_done_cb cb, void *user)
 {
-    if (!wsc__str_ok(uid) || !wsc__str_ok(cid) || ttl_ms == 0)
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err = start(repo, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
     if (err != WSC_OK)
@@ -125,8 +121,6 @@ static wsc_err
 on_remove(struct wsc_online_repo *repo, const char *uid, const char *cid, wsc_repo_done_cb cb,
           void *user)
 {
-    if (!wsc__str_ok(uid) || !wsc__str_ok(cid))
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err = start(repo, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
     if (err != WSC_OK)
@@ -154,8 +148,6 @@ parse_get(struct wsc__req *req, const redisReply *r)
 static wsc_err
 on_get(struct wsc_online_repo *repo, const char *uid, wsc_online_get_cb cb, void *user)
 {
-    if (!wsc__str_ok(uid))
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err = start(repo, WSC__REQ_ONLINE, (union wsc__req_cb){.online = cb}, user, &req);
     if (err != WSC_OK)

@@ -76,7 +76,7 @@ wl_set(struct wsc_workload_repo *repo, const char *ns, const char *agent, uint64
        wsc_repo_done_cb cb, void *user)
 {
     struct redis_store *rs = rs_of(repo);
-    if (!wsc__str_ok(ns) || !wsc__str_ok(agent) || load > (1ull << 53))
+    if (load > (1ull << 53))
         return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err =
@@ -97,8 +97,6 @@ wl_add(struct wsc_workload_repo *repo, const char *ns, const char *agent, int64_
        wsc_repo_count_cb cb, void *user)
 {
     struct redis_store *rs = rs_of(repo);
-    if (!wsc__str_ok(ns) || !wsc__str_ok(agent))
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&rs->base, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, &req);
@@ -129,8 +127,6 @@ wl_get(struct wsc_workload_repo *repo, const char *ns, const char *agent, wsc_re
        void *user)
 {
     struct redis_store *rs = rs_of(repo);
-    if (!wsc__str_ok(ns) || !wsc__str_ok(agent))
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&rs->base, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, &req);
@@ -149,8 +145,6 @@ wl_remove(struct wsc_workload_repo *repo, const char *ns, const char *agent, wsc
           void *user)
 {
     struct redis_store *rs = rs_of(repo);
-    if (!wsc__str_ok(ns) || !wsc__str_ok(agent))
-        return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&rs->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
@@ -185,11 +179,6 @@ wl_acquire(struct wsc_workload_repo *repo, const char *ns, const char *const *ca
            uint64_t max_load, wsc_workload_acquire_cb cb, void *user)
 {
     struct redis_store *rs = rs_of(repo);
-    if (!wsc__str_ok(ns) || n > 24 || (n > 0 && cands == NULL))
-        return WSC_ERR_INVALID;
-    for (size_t i = 0; i < n; i++)
-        if (!wsc__str_ok(cands[i]))
-            return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&rs->base, WSC__REQ_ACQUIRE, (union wsc__req_cb){.acquire = cb}, user, &req);
