@@ -74,7 +74,7 @@ test_hub_redis__offline_replay_ack_removes(void **state)
     assert_non_null(c);
     expect_msg(&t, c, mid, "offline");
     rt_ack(c, mid);
-    twait_for(t.ts, t.loop, 100);
+    assert_true(rt_wait_acked_offline(&t, mid, u, 3000));
     assert_int_equal(rt_offline_count(&t, u), 0);
     assert_int_equal(rt_record_state(&t, mid, u), WSC_REC_ACKED);
     wsc_msg_unref(m);

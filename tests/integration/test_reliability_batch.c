@@ -165,7 +165,8 @@ test_batch__ack_mode_timeout(void **state)
     assert_string_equal(tjson_str(j, "message_id"), "a2");
     json_decref(j);
     rt_ack(c2, "a2");
-    twait_for(x.t.ts, x.t.loop, 100);
+    struct rt_until acked = {&x.t, NULL, NULL, 2};
+    assert_true(twait_until(x.t.ts, x.t.loop, rt_until_acked, &acked, 3000));
     wsc_reliability_stats st;
     wsc_hub_get_reliability_stats(x.t.hub, &st);
     assert_int_equal(st.acked, 2);

@@ -26,6 +26,12 @@ expect_msg(struct rt *t, tws *c, const char *mid, const char *source)
     json_decref(j);
 }
 
+static bool
+conn_errors_2(void *arg)
+{
+    return ((struct rt *)arg)->failures[WSC_FAILURE_CONN_ERROR] >= 2;
+}
+
 static void
 test_reliability__acked_on_time(void **state)
 {
@@ -49,7 +55,8 @@ test_reliability__acked_on_time(void **state)
     /* duplicate and late ACKs, and one for nothing, change nothing */
     rt_ack(c, "m1");
     rt_ack(c, "nope");
-    twait_for(t.ts, t.loop, 100);
+    struct rt_until unknown = {&t, NULL, NULL, 2};
+    assert_true(twait_until(t.ts, t.loop, rt_until_acks_unknown, &unknown, 3000));
     wsc_reliability_stats st;
     wsc_hub_get_reliability_stats(t.hub, &st);
     assert_int_equal(st.acks_unknown, 2);
@@ -110,7 +117,7 @@ test_reliability__retries_exhausted_store_replay_ack(void **state)
     expect_msg(&t, c, "m3", "offline");
     assert_int_equal(rt_record_state(&t, "m3", "u1"), WSC_REC_DELIVERED);
     rt_ack(c, "m3");
-    twait_for(t.ts, t.loop, 50);
+    assert_true(rt_wait_acked_offline(&t, "m3", "u1", 3000));
     assert_int_equal(rt_offline_count(&t, "u1"), 0);
     assert_int_equal(rt_record_state(&t, "m3", "u1"), WSC_REC_ACKED);
     assert_int_equal(t.n_done, 1);
@@ -164,8 +171,9 @@ test_reliability__reconnect_during_retry_gets_it_again(void **state)
     wsc_msg *m = rt_msg("m6", "x");
     assert_int_equal(wsc_hub_send_to_user_ack(t.hub, "u1", m, &o, rt_done, &t), WSC_OK);
     expect_msg(&t, c, "m6", NULL);
-    twait_for(t.ts, t.loop, 80); /* timed out: now waiting out the 5 s backoff */
-    assert_int_equal(rt_record_state(&t, "m6", "u1"), WSC_REC_RETRYING);
+    /* Timed out: now waiting out the 5 s backoff. */
+    struct rt_until retrying = {&t, "m6", "u1", WSC_REC_RETRYING};
+    assert_true(twait_until(t.ts, t.loop, rt_until_record, &retrying, 3000));
     tws_reset_tcp(c);
     rt_drop(&t, c);
     c = rt_connect(&t, "u1");
@@ -247,7 +255,7 @@ test_reliability__conn_error_fires_once_per_message(void **state)
     /* closed before the next WRITEABLE: both queued frames are lost with the connection */
     assert_int_equal(wsc_hub_close_conn(t.hub, id, 1000, "bye"), WSC_OK);
     assert_true(twait_until(t.ts, t.loop, tws_is_closed, c, 2000));
-    twait_for(t.ts, t.loop, 20);
+    assert_true(twait_until(t.ts, t.loop, conn_errors_2, &t, 2000));
     assert_int_equal(t.failures[WSC_FAILURE_CONN_ERROR], 2);
     assert_int_equal(t.failures[WSC_FAILURE_OFFLINE], 0);
     wsc_msg_unref(m);

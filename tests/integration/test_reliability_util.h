@@ -260,4 +260,52 @@ rt_record_state(struct rt *t, const char *mid, const char *user)
     return a.status == WSC_OK ? (int)a.state : -1;
 }
 
+/* Conditions to wait for with a deadline (twait_until), instead of a fixed wait. */
+struct rt_until {
+    struct rt *t;
+    const char *mid, *user;
+    long long want;
+};
+
+static inline bool
+rt_until_offline(void *arg)
+{
+    const struct rt_until *u = arg;
+    return rt_offline_count(u->t, u->user) == (uint64_t)u->want;
+}
+
+static inline bool
+rt_until_record(void *arg)
+{
+    const struct rt_until *u = arg;
+    return rt_record_state(u->t, u->mid, u->user) == (int)u->want;
+}
+
+static inline bool
+rt_until_acks_unknown(void *arg)
+{
+    const struct rt_until *u = arg;
+    wsc_reliability_stats st;
+    wsc_hub_get_reliability_stats(u->t->hub, &st);
+    return st.acks_unknown >= (uint64_t)u->want;
+}
+
+static inline bool
+rt_until_acked(void *arg)
+{
+    const struct rt_until *u = arg;
+    wsc_reliability_stats st;
+    wsc_hub_get_reliability_stats(u->t->hub, &st);
+    return st.acked >= (uint64_t)u->want;
+}
+
+/* Runs the loop until (mid, user)'s stored copy is gone and its record is ACKED. */
+static inline bool
+rt_wait_acked_offline(struct rt *t, const char *mid, const char *user, int timeout_ms)
+{
+    struct rt_until off = {t, NULL, user, 0}, rec = {t, mid, user, WSC_REC_ACKED};
+    return twait_until(t->ts, t->loop, rt_until_offline, &off, timeout_ms) &&
+           twait_until(t->ts, t->loop, rt_until_record, &rec, timeout_ms);
+}
+
 #endif
