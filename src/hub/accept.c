@@ -87,13 +87,6 @@ wsc__accept_new(struct wsc__rel *rel, const char *mid, wsc_accepted_cb cb, void 
     return acc;
 }
 
-void
-wsc__accept_track(struct wsc__accept *acc, struct wsc__ack_pending *p)
-{
-    p->acc = acc;
-    acc->outstanding++;
-}
-
 static void
 count(struct wsc__accept *acc, enum wsc__acc_kind kind, size_t conns, wsc_err err)
 {
@@ -117,6 +110,19 @@ count(struct wsc__accept *acc, enum wsc__acc_kind kind, size_t conns, wsc_err er
         if (r->error == WSC_OK)
             r->error = err != WSC_OK ? err : WSC_ERR_INTERNAL;
         break;
+    }
+}
+
+void
+wsc__accept_start(struct wsc__accept *acc, const char *uid, wsc_msg *m, const wsc_ack_opts *opts)
+{
+    struct wsc__ack_pending *p = NULL;
+    wsc_err err = wsc__ack_start(acc->rel, uid, m, opts, NULL, NULL, &p);
+    if (err == WSC_OK) {
+        p->acc = acc;
+        acc->outstanding++;
+    } else {
+        count(acc, err == WSC_ERR_EXISTS ? WSC__ACC_DUPLICATE : WSC__ACC_FAILED, 0, err);
     }
 }
 
@@ -253,21 +259,6 @@ publish_args(wsc_hub *hub, const char *const *user_ids, size_t n, const char *gr
     return err == WSC_ERR_CANCELED ? WSC_ERR_STATE : err;
 }
 
-static void
-publish_track(wsc_hub *hub, const char *const *ids, size_t n, wsc_msg *m, const wsc_ack_opts *opts,
-              struct wsc__accept *acc)
-{
-    for (size_t i = 0; i < n; i++) {
-        struct wsc__ack_pending *p = NULL;
-        wsc_err err = wsc__ack_start(hub->rel, ids[i], m, opts, NULL, NULL, &p);
-        if (err == WSC_OK)
-            wsc__accept_track(acc, p);
-        else
-            wsc__accept_count(acc, err == WSC_ERR_EXISTS ? WSC__ACC_DUPLICATE : WSC__ACC_FAILED,
-                              err);
-    }
-}
-
 wsc_err
 wsc_hub_publish_ack(wsc_hub *hub, const char *const *user_ids, size_t n, const char *group_id,
                     const char *exclude_user, wsc_msg *msg, const wsc_ack_opts *opts,
@@ -289,7 +280,8 @@ wsc_hub_publish_ack(wsc_hub *hub, const char *const *user_ids, size_t n, const c
         (acc = wsc__accept_new(hub->rel, wsc_msg_get(m, WSC_F_MESSAGE_ID), accepted, user)) == NULL)
         err = WSC_ERR_NOMEM;
     if (err == WSC_OK) {
-        publish_track(hub, user_ids, n, m, opts != NULL ? opts : &hub->cfg.ack, acc);
+        for (size_t i = 0; i < n; i++)
+            wsc__accept_start(acc, user_ids[i], m, opts != NULL ? opts : &hub->cfg.ack);
         wsc__accept_seal(acc);
     }
     wsc_msg_unref(m);

@@ -26,14 +26,8 @@ sender_of(const wsc_msg *msg)
     return s != NULL ? s : "";
 }
 
-/* The sender is left out of the hash: an ACK without one finds every sender's entry in the
- * receiver's list (wsc__ack_acked). */
-static uint64_t
-pair_hash(const char *mid, const char *user)
-{
-    return wsc__hash_str(mid) ^ (wsc__hash_str(user) * 0x9e3779b97f4a7c15ull);
-}
-
+/* The sender is left out of the hash (user, message_id): an ACK without one finds every
+ * sender's entry in the receiver's list (wsc__ack_acked). */
 static bool
 pending_eq(const wsc__hnode *n, const void *key)
 {
@@ -55,7 +49,7 @@ wsc__ack_find(struct wsc__rel *rel, const char *sender, const char *message_id, 
     if (message_id == NULL || user == NULL)
         return NULL;
     struct pkey k = {sender != NULL ? sender : "", message_id, user};
-    wsc__hnode *n = wsc__hmap_find(&rel->pending, pair_hash(message_id, user), pending_eq, &k);
+    wsc__hnode *n = wsc__hmap_find(&rel->pending, wsc__hash_pair(user, message_id), pending_eq, &k);
     return n ? wsc_container_of(n, struct wsc__ack_pending, node) : NULL;
 }
 
@@ -323,7 +317,7 @@ wsc__ack_start(struct wsc__rel *rel, const char *user, wsc_msg *msg, const wsc_a
     p->done = done;
     p->done_user = done_user;
     p->timer.cb = first_attempt;
-    wsc__hmap_insert(&rel->pending, &p->node, pair_hash(mid, user));
+    wsc__hmap_insert(&rel->pending, &p->node, wsc__hash_pair(user, mid));
     wsc_list_push_back(&au->list, &p->user_link);
     rel->stats.pending++;
     wsc__records_put(rel, mid, user, wsc_msg_get(msg, WSC_F_SENDER), WSC_REC_PENDING);

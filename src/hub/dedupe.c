@@ -44,12 +44,6 @@ entry_eq(const wsc__hnode *n, const void *key)
     return strcmp(e->id, k->id) == 0 && strcmp(e->w->user, k->user) == 0;
 }
 
-static uint64_t
-pair_hash(const char *user, const char *id)
-{
-    return wsc__hash_str(id) ^ (wsc__hash_str(user) * 0x9e3779b97f4a7c15ull);
-}
-
 void
 wsc__hub_dedupe_init(struct wsc__hub_dedupe *d, size_t per_user, size_t max_users)
 {
@@ -94,7 +88,7 @@ static struct entry *
 find(const struct wsc__hub_dedupe *d, const char *user, const char *id)
 {
     struct ukey k = {user, id};
-    wsc__hnode *n = wsc__hmap_find(&d->ids, pair_hash(user, id), entry_eq, &k);
+    wsc__hnode *n = wsc__hmap_find(&d->ids, wsc__hash_pair(user, id), entry_eq, &k);
     return n ? wsc_container_of(n, struct entry, node) : NULL;
 }
 
@@ -158,7 +152,7 @@ wsc__hub_dedupe_put(struct wsc__hub_dedupe *d, const char *user, const char *id,
     e->w = w;
     e->receipt = receipt;
     e->error = error;
-    wsc__hmap_insert(&d->ids, &e->node, pair_hash(user, id));
+    wsc__hmap_insert(&d->ids, &e->node, wsc__hash_pair(user, id));
     wsc_list_push_back(&w->fifo, &e->link);
     if (++w->n > d->per_user)
         entry_drop(d, wsc_container_of(w->fifo.next, struct entry, link));

@@ -16,13 +16,8 @@
 static void
 track_one(wsc_hub *hub, const char *uid, wsc_msg *m, struct wsc__accept *acc)
 {
-    struct wsc__ack_pending *p = NULL;
-    wsc_err err = wsc__ack_start(hub->rel, uid, m, &hub->cfg.ack, NULL, NULL, &p);
-    /* EXISTS: the same user through another target, or still pending from an earlier copy. */
-    if (err == WSC_OK)
-        wsc__accept_track(acc, p);
-    else
-        wsc__accept_count(acc, err == WSC_ERR_EXISTS ? WSC__ACC_DUPLICATE : WSC__ACC_FAILED, err);
+    /* Already tracked: the same user through another target, or an earlier copy. */
+    wsc__accept_start(acc, uid, m, &hub->cfg.ack);
 }
 
 static void

@@ -189,8 +189,10 @@ struct wsc__accept *wsc__accept_new(struct wsc__rel *rel, const char *mid, wsc_a
 /** The answer of a client's message with require_ack: the receipt to conn (PROTOCOL.md §3),
  *  remembered in the dedupe window.  NULL when out of memory. */
 struct wsc__accept *wsc__accept_receipt(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg);
-/** Tracks one receiver of acc: p is answered through wsc__accept_note. */
-void wsc__accept_track(struct wsc__accept *acc, struct wsc__ack_pending *p);
+/** Tracks (m, uid) with the ACK engine for acc (its answer comes through wsc__accept_note),
+ *  or counts it at once: DUPLICATE when already tracked, FAILED when it cannot be. */
+void wsc__accept_start(struct wsc__accept *acc, const char *uid, wsc_msg *m,
+                       const wsc_ack_opts *opts);
 /** Counts one receiver that needs no tracking (DUPLICATE, UNREACHABLE, FAILED). */
 void wsc__accept_count(struct wsc__accept *acc, enum wsc__acc_kind kind, wsc_err err);
 /** Every receiver has been tracked or counted: the answer goes out once they are accounted

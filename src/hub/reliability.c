@@ -250,26 +250,19 @@ wsc__rel_route_client(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
         wsc_msg_group_count(msg) > 0 || wsc_msg_get(msg, WSC_F_BROADCAST_TYPE) != NULL)
         return false;
     wsc_msg *m = NULL;
-    struct wsc__ack_pending *p = NULL;
     struct wsc__accept *acc = NULL;
     char key[WSC_MSG_KEY_MAX]; /* the receiver in the sender's app */
-    wsc_err err = wsc__conn_scope(conn, receiver, key, sizeof(key));
-    if (err == WSC_OK)
-        err = wsc__rel_prepare(hub, msg, &m);
-    if (err == WSC_OK && (acc = wsc__accept_receipt(hub, conn, m)) == NULL)
-        err = WSC_ERR_NOMEM;
-    if (err == WSC_OK)
-        err = wsc__ack_start(rel, key, m, &hub->cfg.ack, NULL, NULL, &p);
-    wsc_msg_unref(m);
+    if (wsc__conn_scope(conn, receiver, key, sizeof(key)) == WSC_OK &&
+        wsc__rel_prepare(hub, msg, &m) == WSC_OK)
+        acc = wsc__accept_receipt(hub, conn, m);
     if (acc == NULL) {
+        wsc_msg_unref(m);
         wsc__rel_receipt(hub, conn, msg, "rejected", "internal");
         return true;
     }
-    /* EXISTS: still pending from an earlier copy that fell out of the window: delivered. */
-    if (err == WSC_OK)
-        wsc__accept_track(acc, p);
-    else
-        wsc__accept_count(acc, err == WSC_ERR_EXISTS ? WSC__ACC_DUPLICATE : WSC__ACC_FAILED, err);
+    /* Already pending from an earlier copy that fell out of the window: a duplicate. */
+    wsc__accept_start(acc, key, m, &hub->cfg.ack);
+    wsc_msg_unref(m);
     wsc__accept_seal(acc);
     return true;
 }

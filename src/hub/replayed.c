@@ -18,12 +18,6 @@ struct rkey {
     const char *user, *mid;
 };
 
-static uint64_t
-key_hash(const char *user, const char *mid)
-{
-    return wsc__hash_str(mid) ^ (wsc__hash_str(user) * 0x9e3779b97f4a7c15ull);
-}
-
 static bool
 entry_eq(const wsc__hnode *n, const void *key)
 {
@@ -63,7 +57,7 @@ static struct entry *
 find_next(struct wsc__replayed *r, const char *user, const char *mid, wsc__hnode *after)
 {
     struct rkey k = {user, mid};
-    uint64_t h = key_hash(user, mid);
+    uint64_t h = wsc__hash_pair(user, mid);
     wsc__hnode *n = after != NULL ? after->next : wsc__hmap_find(&r->map, h, entry_eq, &k);
     if (after == NULL)
         return n != NULL ? wsc_container_of(n, struct entry, node) : NULL;
@@ -91,7 +85,7 @@ wsc__replayed_put(struct wsc__replayed *r, const char *user, const char *message
     memcpy(e->user, user, nu);
     e->mid = memcpy(e->user + nu, message_id, nm);
     e->sender = memcpy(e->user + nu + nm, sender, ns);
-    if (wsc__hmap_insert(&r->map, &e->node, key_hash(user, message_id)) != WSC_OK) {
+    if (wsc__hmap_insert(&r->map, &e->node, wsc__hash_pair(user, message_id)) != WSC_OK) {
         wsc__free(e);
         return WSC_ERR_NOMEM;
     }

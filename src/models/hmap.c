@@ -102,6 +102,12 @@ wsc__hash_str(const char *s)
 }
 
 uint64_t
+wsc__hash_pair(const char *scope, const char *id)
+{
+    return wsc__hash_str(id) ^ (wsc__hash_str(scope) * 0x9e3779b97f4a7c15ull);
+}
+
+uint64_t
 wsc__hash_u64(uint64_t v)
 {
     v ^= v >> 33;

@@ -37,5 +37,7 @@ bool wsc__hmap_remove(wsc__hmap *map, wsc__hnode *node);
 
 uint64_t wsc__hash_str(const char *s);
 uint64_t wsc__hash_u64(uint64_t v);
+/** The hash of the pair (scope, id), e.g. (user, message_id). */
+uint64_t wsc__hash_pair(const char *scope, const char *id);
 
 #endif

@@ -120,15 +120,6 @@ test_hub_redis__stop_stores_pending(void **state)
 }
 
 static int
-services(const char *what)
-{
-    char cmd[1024];
-    snprintf(cmd, sizeof(cmd), "%s %s %s >/dev/null 2>&1", getenv("WSC_SERVICES_SCRIPT"), what,
-             getenv("WSC_SERVICES_DIR"));
-    return system(cmd);
-}
-
-static int
 readyz(struct rt *t)
 {
     thttp *h = thttp_request(t->port, "GET", "/readyz", NULL, NULL, 0);
@@ -226,7 +217,7 @@ test_hub_redis__receipts_wait_for_the_store(void **state)
     assert_non_null(a);
     assert_true(readyz_becomes(&t, 200, 3000));
 
-    assert_int_equal(services("stop-redis"), 0);
+    assert_int_equal(tstore_services("stop-redis"), 0);
     char p2p[128], grp[128];
     snprintf(p2p, sizeof(p2p), "%s-p2p", uc);
     snprintf(grp, sizeof(grp), "%s-grp", uc);
@@ -235,7 +226,7 @@ test_hub_redis__receipts_wait_for_the_store(void **state)
     client_send(a, grp, NULL, g);
     expect_receipt(&t, a, grp, "rejected", "store_unavailable");
 
-    assert_int_equal(services("start-redis"), 0);
+    assert_int_equal(tstore_services("start-redis"), 0);
     assert_true(readyz_becomes(&t, 200, 15000));
     client_send(a, p2p, uc, NULL);
     expect_receipt(&t, a, p2p, "stored", NULL);
@@ -270,14 +261,14 @@ test_hub_redis__delivered_then_store_down_stays_tracked(void **state)
     const char *ub = uid("silent");
     tws *b = rt_connect(&t, ub);
     assert_non_null(b);
-    assert_int_equal(services("stop-redis"), 0);
+    assert_int_equal(tstore_services("stop-redis"), 0);
     wsc_msg *m = rt_msg(uid("m-silent"), "never acked");
     const char *mid = wsc_msg_get(m, WSC_F_MESSAGE_ID);
     assert_int_equal(wsc_hub_send_to_user_ack(t.hub, ub, m, NULL, rt_done, &t), WSC_OK);
     expect_msg(&t, b, mid, NULL); /* delivered; b never ACKs */
     assert_true(twait_until(t.ts, t.loop, store_retried, t.hub, 8000));
     assert_int_equal(t.n_done, 0); /* still tracked */
-    assert_int_equal(services("start-redis"), 0);
+    assert_int_equal(tstore_services("start-redis"), 0);
     assert_true(rt_wait_done(&t, 1, 15000));
     assert_int_equal(t.last.outcome, WSC_DELIVERY_STORED);
     assert_int_equal(rt_offline_count(&t, ub), 1);
@@ -305,7 +296,7 @@ test_hub_redis__redis_down_then_back(void **state)
     assert_non_null(b);
     assert_true(readyz_becomes(&t, 200, 3000));
 
-    assert_int_equal(services("stop-redis"), 0);
+    assert_int_equal(tstore_services("stop-redis"), 0);
     assert_true(readyz_becomes(&t, 503, 5000));
     deliver_locally(&t, b, ub, "down");
     /* A store op fails (within the command timeout), never hangs. */
@@ -318,7 +309,7 @@ test_hub_redis__redis_down_then_back(void **state)
     assert_int_equal(rt_offline_count(&t, uc), UINT64_MAX);
     wsc_msg_unref(m);
 
-    assert_int_equal(services("start-redis"), 0);
+    assert_int_equal(tstore_services("start-redis"), 0);
     assert_true(readyz_becomes(&t, 200, 15000));
     deliver_locally(&t, b, ub, "up");
     before = t.n_done;

@@ -137,15 +137,6 @@ hub_kill9(fx *f)
 }
 
 static int
-services(const char *what)
-{
-    const char *script = getenv("WSC_SERVICES_SCRIPT"), *dir = getenv("WSC_SERVICES_DIR");
-    char cmd[1024];
-    snprintf(cmd, sizeof(cmd), "%s %s %s >/dev/null 2>&1", script, what, dir);
-    return system(cmd);
-}
-
-static int
 setup(void **state)
 {
     *state = NULL;
@@ -377,11 +368,11 @@ test_store_kill__redis_down_answers_503(void **state)
     if (f == NULL || f->mysql != NULL)
         tstore_skip();
     hub_start(f);
-    assert_int_equal(services("stop-redis"), 0);
+    assert_int_equal(tstore_services("stop-redis"), 0);
     char mid[160];
     snprintf(mid, sizeof(mid), "down-%s", f->user);
     int status = publish(f, mid);
-    assert_int_equal(services("start-redis"), 0);
+    assert_int_equal(tstore_services("start-redis"), 0);
     assert_int_equal(status, 503);
     hub_kill9(f);
 }
@@ -396,10 +387,10 @@ test_store_kill__hybrid_redis_down(void **state)
         tstore_skip();
     bool stored[N_MSG];
     hub_start(f);
-    assert_int_equal(services("stop-redis"), 0);
+    assert_int_equal(tstore_services("stop-redis"), 0);
     int k = publish_n(f, "rd-", N_MSG, stored);
     hub_kill9(f);
-    assert_int_equal(services("start-redis"), 0);
+    assert_int_equal(tstore_services("start-redis"), 0);
     print_message("[  INFO    ] %d of %d answered stored with Redis down\n", k, N_MSG);
     hub_start(f);
     receive_expected(f, "rd-", N_MSG, stored);

@@ -21,15 +21,13 @@
 #include "models/alloc.h"
 #include "tstore.h"
 
+/* stop-<backend> / start-<backend> of scripts/services.sh. */
 static int
 services(const char *what)
 {
-    const char *script = getenv("WSC_SERVICES_SCRIPT");
-    const char *dir = getenv("WSC_SERVICES_DIR");
-    const char *b = getenv("WSC_TEST_BACKEND");
-    char cmd[1024];
-    snprintf(cmd, sizeof(cmd), "%s %s-%s %s >/dev/null 2>&1", script, what, b, dir);
-    return system(cmd);
+    char op[64];
+    snprintf(op, sizeof(op), "%s-%s", what, getenv("WSC_TEST_BACKEND"));
+    return tstore_services(op);
 }
 
 static int

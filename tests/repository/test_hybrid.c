@@ -18,15 +18,6 @@
 #include "tstore.h"
 
 static int
-services(const char *what)
-{
-    const char *script = getenv("WSC_SERVICES_SCRIPT"), *dir = getenv("WSC_SERVICES_DIR");
-    char cmd[1024];
-    snprintf(cmd, sizeof(cmd), "%s %s %s >/dev/null 2>&1", script, what, dir);
-    return system(cmd);
-}
-
-static int
 setup(void **state)
 {
     if (getenv("WSC_SERVICES_SCRIPT") == NULL || getenv("WSC_SERVICES_DIR") == NULL) {
@@ -127,7 +118,7 @@ test_hybrid__mysql_down_messages_wait_in_redis(void **state)
     wsc_store *durable = open_store(ts, NULL, &hc);
     assert_int_equal(store_one(ts, durable, uid, "old"), WSC_OK);
 
-    assert_int_equal(services("stop-mysql"), 0);
+    assert_int_equal(tstore_services("stop-mysql"), 0);
     /* ack_on_cache: complete from Redis.  Default: MySQL's error, but the copy waits too. */
     char mid[16];
     for (int i = 0; i < 5; i++) {
@@ -145,7 +136,7 @@ test_hybrid__mysql_down_messages_wait_in_redis(void **state)
     assert_string_equal(r.mids[0], "w0");
     assert_string_equal(r.mids[5], "w5");
 
-    assert_int_equal(services("start-mysql"), 0);
+    assert_int_equal(tstore_services("start-mysql"), 0);
     wsc_store *plain = open_store(ts, getenv("WSC_TEST_MYSQL_URL"), NULL);
     struct poll p = {plain, uid, "w0", 6, {0}, false};
     assert_true(tstore_until(ts, mysql_holds, &p, 20000));
@@ -184,11 +175,11 @@ test_hybrid__fetch_falls_back_to_mysql(void **state)
 
     /* Redis down: the same answer from MySQL (after Redis's command timeout). */
     wsc_store *hy = open_store(ts, NULL, &(wsc_hybrid_config){false, 100, 100});
-    assert_int_equal(services("stop-redis"), 0);
+    assert_int_equal(tstore_services("stop-redis"), 0);
     fetch(ts, hy, uid, 0, 10, &r);
     assert_int_equal(r.status, WSC_OK);
     assert_int_equal(r.n, 3);
-    assert_int_equal(services("start-redis"), 0);
+    assert_int_equal(tstore_services("start-redis"), 0);
     wsc_store_close(hy);
     wsc_store_close(redis);
 }

@@ -294,3 +294,14 @@ tstore_supported(wsc_err err)
         tstore_skip();
     return err;
 }
+
+int
+tstore_services(const char *what)
+{
+    const char *script = getenv("WSC_SERVICES_SCRIPT"), *dir = getenv("WSC_SERVICES_DIR");
+    if (script == NULL || dir == NULL)
+        return -1;
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "%s %s %s >/dev/null 2>&1", script, what, dir);
+    return system(cmd);
+}

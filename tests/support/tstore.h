@@ -86,6 +86,9 @@ int tstore_exit(int rc, size_t n);
 /** "hybrid:<redis URL>|<mysql URL>" from WSC_TEST_REDIS_URL and WSC_TEST_MYSQL_URL, or NULL
  *  when either is unset (a static buffer). */
 const char *tstore_hybrid_url(void);
+/** Runs `scripts/services.sh WHAT DIR` (WSC_SERVICES_SCRIPT, WSC_SERVICES_DIR: stop-redis,
+ *  start-mysql, ...) and returns its exit status; -1 when those are not set. */
+int tstore_services(const char *what);
 
 /** A text message with the given message_id and content (one reference, the caller's). */
 wsc_msg *tstore_msg(const char *message_id, const char *content);

@@ -170,13 +170,11 @@ purge_all(struct mem_store *ms)
     }
 }
 
+/* Stores msg for uid under mid, its key (sender, message_id). */
 static wsc_err
-do_store(struct mem_store *ms, const char *uid, wsc_msg *msg)
+do_store(struct mem_store *ms, const char *uid, const char *mid, wsc_msg *msg)
 {
     purge_all(ms);
-    char mid[WSC_MSG_KEY_MAX]; /* the key: (sender, message_id) */
-    if (wsc_msg_key_of(msg, mid, sizeof(mid)) != WSC_OK)
-        return WSC_ERR_INVALID;
     struct mem_user *u = user_get(ms, uid);
     if (u != NULL && wsc__mem_find(&u->by_mid, mid) != NULL)
         return WSC_OK;
@@ -226,7 +224,7 @@ off_store(struct wsc_offline_repo *repo, const char *uid, wsc_msg *msg, wsc_repo
         wsc__req_new(&ms->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
     if (err != WSC_OK)
         return err;
-    wsc__req_finish(req, do_store(ms, uid, msg));
+    wsc__req_finish(req, do_store(ms, uid, key, msg));
     return WSC_OK;
 }
 
