@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs the whole test suite on a fresh Debian 12 machine: installs what is missing, checks the
-# formatting, builds and tests the normal (dev) and the sanitizer (asan: ASan + UBSan) builds,
-# and the threaded tests under ThreadSanitizer (tsan).
+# Runs the whole test suite on a fresh Debian 12 machine: installs what is missing (the interop
+# clients Node and Chromium included), checks the formatting and the layers, builds Release and
+# RelWithDebInfo with gcc and clang plus two consumer projects (scripts/check-builds.sh), builds
+# and tests the normal (dev) and the sanitizer (asan: ASan + UBSan) builds, runs the threaded
+# tests under ThreadSanitizer (tsan) and checks the installed package.
 # Tests that need Redis or MariaDB get servers started here on 127.0.0.1 with throw-away data
 # directories (scripts/services.sh), stopped again on exit.
 set -euo pipefail
