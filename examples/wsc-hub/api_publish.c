@@ -111,40 +111,6 @@ stamp(wsc_hubd_api *api, wsc_hub *hub, wsc_msg *msg, enum target t, json_t *body
     return e;
 }
 
-static wsc_err
-send_receivers(wsc_hub *hub, json_t *list, wsc_msg *msg, size_t *n_queued)
-{
-    size_t n = json_array_size(list);
-    const char **ids = calloc(n + 1, sizeof(*ids));
-    if (ids == NULL)
-        return WSC_ERR_NOMEM;
-    for (size_t i = 0; i < n; i++)
-        ids[i] = json_string_value(json_array_get(list, i));
-    wsc_err e = wsc_hub_send_to_users(hub, ids, n, msg, n_queued);
-    free(ids);
-    return e;
-}
-
-static wsc_err
-deliver(wsc_hub *hub, json_t *body, enum target t, wsc_msg *msg, size_t *n_queued)
-{
-    *n_queued = 0;
-    switch (t) {
-    case T_RECEIVER:
-        return wsc_hub_send_to_user(hub, json_string_value(json_object_get(body, "receiver")), msg,
-                                    n_queued);
-    case T_RECEIVERS:
-        return send_receivers(hub, json_object_get(body, "receivers"), msg, n_queued);
-    case T_GROUP:
-        return wsc_hub_send_to_group(hub, json_string_value(json_object_get(body, "group")), msg,
-                                     NULL, n_queued);
-    case T_BROADCAST:
-        return wsc_hub_broadcast(hub, msg, n_queued);
-    default:
-        return WSC_ERR_INVALID;
-    }
-}
-
 /* The receivers named by "receiver" or "receivers" (strings borrowed from body; free the
  * array). */
 static const char **
@@ -157,6 +123,57 @@ receiver_list(json_t *body, enum target t, size_t *n)
         ids[i] = t == T_RECEIVER ? json_string_value(json_object_get(body, "receiver"))
                                  : json_string_value(json_array_get(list, i));
     return ids;
+}
+
+/* The answer of a publish without ACK: the connections it was queued to on every node. */
+struct plain_answer {
+    wsc_http_req *req;
+    char message_id[];
+};
+
+static void
+on_published(wsc_hub *hub, wsc_err status, uint64_t n, void *user)
+{
+    (void)hub;
+    struct plain_answer *a = user;
+    /* A node that did not answer in time is left out of the count (it may have queued). */
+    if (status == WSC_OK || status == WSC_ERR_TIMEOUT)
+        wsc_hubd_reply_json(a->req, 200,
+                            json_pack("{s:s, s:I, s:I}", "message_id", a->message_id, "delivered",
+                                      (json_int_t)n, "stored", (json_int_t)0));
+    else
+        wsc_hubd_reply_wsc_err(a->req, status, "publish");
+    free(a);
+}
+
+static wsc_err
+deliver(wsc_hub *hub, json_t *body, enum target t, wsc_msg *msg, wsc_http_req *req)
+{
+    wsc_publish_target pt = {0};
+    const char **ids = NULL;
+    if (t == T_GROUP) {
+        pt.group_id = json_string_value(json_object_get(body, "group"));
+    } else if (t == T_BROADCAST) {
+        pt.broadcast = true;
+    } else {
+        ids = receiver_list(body, t, &pt.n_users);
+        if (ids == NULL)
+            return WSC_ERR_NOMEM;
+        pt.user_ids = ids;
+    }
+    const char *mid = wsc_msg_get(msg, WSC_F_MESSAGE_ID);
+    size_t len = strlen(mid) + 1;
+    struct plain_answer *a = malloc(sizeof(*a) + len);
+    wsc_err e = WSC_ERR_NOMEM;
+    if (a != NULL) {
+        a->req = req;
+        memcpy(a->message_id, mid, len);
+        e = wsc_hub_publish(hub, &pt, msg, on_published, a);
+        if (e != WSC_OK)
+            free(a);
+    }
+    free(ids);
+    return e;
 }
 
 /* The answer of a publish with ACK, once the hub has accounted for every receiver. */
@@ -277,7 +294,6 @@ publish(wsc_hubd_api *api, wsc_hub *hub, wsc_http_req *req, json_t *body, const 
         json_decref(keys);
         return;
     }
-    size_t n = 0;
     wsc_err e = stamp(api, hub, msg, t, body);
     if (e == WSC_OK)
         e = wsc_msg_set(msg, WSC_F_APP_ID, app);
@@ -291,17 +307,10 @@ publish(wsc_hubd_api *api, wsc_hub *hub, wsc_http_req *req, json_t *body, const 
         return;
     }
     if (e == WSC_OK)
-        e = deliver(hub, keys, t, msg, &n);
+        e = deliver(hub, keys, t, msg, req);
     json_decref(keys);
-    /* Nobody online to queue to is an answer (delivered 0), not a failure. */
-    if (e == WSC_OK || e == WSC_ERR_NOT_FOUND) {
-        wsc_hubd_reply_json(req, 200,
-                            json_pack("{s:s, s:I, s:I}", "message_id",
-                                      wsc_msg_get(msg, WSC_F_MESSAGE_ID), "delivered",
-                                      (json_int_t)n, "stored", (json_int_t)0));
-    } else {
+    if (e != WSC_OK)
         wsc_hubd_reply_wsc_err(req, e, "publish");
-    }
     wsc_msg_unref(msg);
 }
 

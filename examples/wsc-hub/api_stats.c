@@ -6,20 +6,57 @@
 
 #include "api_internal.h"
 
-void
-wsc_hubd_api_stats(wsc_hubd_api *api, wsc_hub *hub, wsc_http_req *req)
+struct stats_ask {
+    wsc_hubd_api *api;
+    wsc_http_req *req;
+};
+
+/* This node's counters, plus "nodes" and the cluster's sums ("cluster"; on a single node the
+ * same figures as this node's). */
+static void
+on_cluster(wsc_hub *hub, wsc_err status, const wsc_hub_cluster_totals *c, void *user)
 {
+    struct stats_ask *a = user;
+    if (status != WSC_OK) {
+        wsc_hubd_reply_wsc_err(a->req, status, "cluster stats");
+        free(a);
+        return;
+    }
     wsc_hub_stats st;
     wsc_hub_get_stats(hub, &st);
+    json_t *cluster = json_pack(
+        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "connections", (json_int_t)c->total.connections,
+        "users", (json_int_t)c->total.users, "messages_in", (json_int_t)c->total.messages_in,
+        "messages_out", (json_int_t)c->total.messages_out, "bytes_in",
+        (json_int_t)c->total.bytes_in, "bytes_out", (json_int_t)c->total.bytes_out, "send_failed",
+        (json_int_t)c->total.send_failed, "queued", (json_int_t)c->total.queued);
     json_t *body = json_pack(
-        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s}", "connections",
-        (json_int_t)st.connections, "users", (json_int_t)st.users, "messages_in",
+        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:I, s:o}",
+        "connections", (json_int_t)st.connections, "users", (json_int_t)st.users, "messages_in",
         (json_int_t)st.messages_in, "messages_out", (json_int_t)st.messages_out, "bytes_in",
         (json_int_t)st.bytes_in, "bytes_out", (json_int_t)st.bytes_out, "send_failed",
         (json_int_t)st.send_failed, "queued", (json_int_t)st.queued, "refused",
         (json_int_t)st.refused, "uptime_ms", (json_int_t)st.uptime_ms, "api_requests",
-        (json_int_t)api->requests, "node_id", wsc_hub_node_id(hub), "version", wsc_version());
-    wsc_hubd_reply_json(req, 200, body);
+        (json_int_t)a->api->requests, "node_id", wsc_hub_node_id(hub), "version", wsc_version(),
+        "nodes", (json_int_t)c->nodes, "cluster", cluster);
+    wsc_hubd_reply_json(a->req, 200, body);
+    free(a);
+}
+
+void
+wsc_hubd_api_stats(wsc_hubd_api *api, wsc_hub *hub, wsc_http_req *req)
+{
+    struct stats_ask *a = malloc(sizeof(*a));
+    if (a == NULL) {
+        wsc_hubd_reply_wsc_err(req, WSC_ERR_NOMEM, "stats");
+        return;
+    }
+    *a = (struct stats_ask){api, req};
+    wsc_err e = wsc_hub_cluster_stats(hub, on_cluster, a);
+    if (e != WSC_OK) {
+        free(a);
+        wsc_hubd_reply_wsc_err(req, e, "stats");
+    }
 }
 
 struct metric {

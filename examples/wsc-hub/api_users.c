@@ -7,24 +7,68 @@
 
 #include "api_internal.h"
 
+/* A request waiting for the other nodes' count, with the plain user id it names. */
+struct user_ask {
+    wsc_http_req *req;
+    char user_id[];
+};
+
+static struct user_ask *
+ask_new(wsc_http_req *req, const char *user_id)
+{
+    size_t n = strlen(user_id) + 1;
+    struct user_ask *a = malloc(sizeof(*a) + n);
+    if (a == NULL) {
+        wsc_hubd_reply_wsc_err(req, WSC_ERR_NOMEM, "user");
+        return NULL;
+    }
+    a->req = req;
+    memcpy(a->user_id, user_id, n);
+    return a;
+}
+
+/* Connections on every node; a node that did not answer in time is left out of the count. */
+static void
+on_presence(wsc_hub *hub, wsc_err status, uint64_t n, void *user)
+{
+    (void)hub;
+    struct user_ask *a = user;
+    if (status != WSC_OK && status != WSC_ERR_TIMEOUT)
+        wsc_hubd_reply_wsc_err(a->req, status, "presence");
+    else
+        wsc_hubd_reply_json(a->req, 200,
+                            json_pack("{s:s, s:b, s:I}", "user_id", a->user_id, "online", n > 0,
+                                      "connections", (json_int_t)n));
+    free(a);
+}
+
 void
 wsc_hubd_api_user_get(wsc_hub *hub, wsc_http_req *req, const char *app, const char *user_id)
 {
     char key[WSC_MSG_KEY_MAX];
     if (!wsc_hubd_key(req, app, user_id, key))
         return;
-    wsc_conn_id ids[1];
-    size_t n = 0;
-    wsc_err e = wsc_hub_user_conns(hub, key, ids, 1, &n);
-    if (e != WSC_OK && e != WSC_ERR_NOT_FOUND) {
-        wsc_hubd_reply_wsc_err(req, e, "presence");
+    struct user_ask *a = ask_new(req, user_id);
+    if (a == NULL)
         return;
+    wsc_err e = wsc_hub_user_connections(hub, key, on_presence, a);
+    if (e != WSC_OK) {
+        free(a);
+        wsc_hubd_reply_wsc_err(req, e, "presence");
     }
-    if (e == WSC_ERR_NOT_FOUND)
-        n = 0;
-    wsc_hubd_reply_json(req, 200,
-                        json_pack("{s:s, s:b, s:I}", "user_id", user_id, "online", n > 0,
-                                  "connections", (json_int_t)n));
+}
+
+/* {"kicked":N}: connections closed on every node that answered in time. */
+static void
+on_kicked(wsc_hub *hub, wsc_err status, uint64_t n, void *user)
+{
+    (void)hub;
+    struct user_ask *a = user;
+    if (status != WSC_OK && status != WSC_ERR_TIMEOUT)
+        wsc_hubd_reply_wsc_err(a->req, status, "kick");
+    else
+        wsc_hubd_reply_json(a->req, 200, json_pack("{s:I}", "kicked", (json_int_t)n));
+    free(a);
 }
 
 void
@@ -46,13 +90,12 @@ wsc_hubd_api_user_kick(wsc_hub *hub, wsc_http_req *req, const char *app, const c
     }
     if (r != NULL)
         reason = json_string_value(r);
-    size_t n = 0;
-    wsc_err e = wsc_hub_kick_user(hub, key, reason, &n);
-    if (e == WSC_OK || e == WSC_ERR_NOT_FOUND)
-        wsc_hubd_reply_json(req, 200,
-                            json_pack("{s:I}", "kicked", (json_int_t)(e == WSC_OK ? n : 0)));
-    else
+    struct user_ask *a = ask_new(req, user_id);
+    wsc_err e = a != NULL ? wsc_hub_kick_user_all(hub, key, reason, on_kicked, a) : WSC_OK;
+    if (e != WSC_OK) {
+        free(a);
         wsc_hubd_reply_wsc_err(req, e, "kick");
+    }
     json_decref(body);
 }
 

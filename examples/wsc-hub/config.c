@@ -37,6 +37,8 @@ wsc_hubd_config_init(wsc_hubd_config *cfg)
     cfg->ping_interval_ms = hub.ping_interval_ms;
     cfg->pong_timeout_ms = hub.pong_timeout_ms;
     cfg->shutdown_timeout_ms = hub.shutdown_timeout_ms;
+    cfg->ack_timeout_ms = (unsigned)hub.ack.ack_timeout_ms;
+    cfg->cluster_timeout_ms = hub.cluster_timeout_ms;
     cfg->connect_rate_per_ip = (unsigned)hub.connect_rate_per_ip;
     cfg->connect_burst_per_ip = (unsigned)hub.connect_burst_per_ip;
     cfg->msg_rate_per_conn = (unsigned)hub.msg_rate_per_conn;
@@ -160,9 +162,13 @@ wsc_hubd_config_to_hub(const wsc_hubd_config *cfg, wsc_hub_config *out)
     out->ping_interval_ms = cfg->ping_interval_ms;
     out->pong_timeout_ms = cfg->pong_timeout_ms;
     out->shutdown_timeout_ms = cfg->shutdown_timeout_ms;
+    out->ack.ack_timeout_ms = cfg->ack_timeout_ms;
+    out->cluster_timeout_ms = cfg->cluster_timeout_ms;
     /* Broadcast from clients is decided per user by the API module's broadcast check. */
     out->allow_client_broadcast = false;
     out->log.level = cfg->log_level;
+    /* Hubs that share a Redis are one cluster (PROTOCOL.md §8, docs/cluster.md). */
+    out->cluster_redis = is_set(cfg->redis_url) ? cfg->redis_url : NULL;
 }
 
 static wsc_err

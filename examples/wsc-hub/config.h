@@ -35,12 +35,14 @@ typedef struct wsc_hubd_config {
     unsigned ping_interval_ms;
     unsigned pong_timeout_ms;
     unsigned shutdown_timeout_ms;
-    wsc_log_level log_level; /**< default WSC_LOG_INFO */
-    char *redis_url;         /**< "redis://..." store, or NULL */
-    char *mysql_url;         /**< "mysql://..." store, or NULL (with redis_url: hybrid) */
-    char **jwt_secrets;      /**< more accepted JWT secrets (rotation), NULL-terminated, or NULL */
-    char **api_keys;         /**< more accepted API keys (rotation), NULL-terminated, or NULL */
-    char **origins;          /**< allowed Origin values, NULL-terminated; NULL: any */
+    unsigned ack_timeout_ms;     /**< wsc_hub_config.ack.ack_timeout_ms */
+    unsigned cluster_timeout_ms; /**< wsc_hub_config.cluster_timeout_ms */
+    wsc_log_level log_level;     /**< default WSC_LOG_INFO */
+    char *redis_url;             /**< "redis://..." store, or NULL */
+    char *mysql_url;             /**< "mysql://..." store, or NULL (with redis_url: hybrid) */
+    char **jwt_secrets; /**< more accepted JWT secrets (rotation), NULL-terminated, or NULL */
+    char **api_keys;    /**< more accepted API keys (rotation), NULL-terminated, or NULL */
+    char **origins;     /**< allowed Origin values, NULL-terminated; NULL: any */
     unsigned connect_rate_per_ip; /**< upgrades per second per address; 0: off */
     unsigned connect_burst_per_ip;
     unsigned msg_rate_per_conn; /**< client frames per second per connection; 0: off */

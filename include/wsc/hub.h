@@ -162,6 +162,14 @@ typedef struct wsc_hub_config {
                                         are closed at accept, before lws gives them a header
                                         table (wsc_loop_config.max_handshakes).  Default 32;
                                         0: no cap */
+
+    /* cluster (PROTOCOL.md §8, docs/cluster.md) */
+    const char *cluster_redis;   /**< "redis://[:password@]host[:port][/db]": this hub is one
+                                      node of the cluster of every hub given the same Redis
+                                      (node_id must then be unique: the default is).  NULL
+                                      (default): a single node */
+    unsigned cluster_timeout_ms; /**< how long a node waits for the others' answers (a
+                                      receipt, a kick count, a query); default 2000 */
 } wsc_hub_config;
 
 /** A user's key (PROTOCOL.md §1: the app id is part of the user's identity): user_id when
@@ -275,10 +283,52 @@ WSC_API wsc_err wsc_hub_online_users(const wsc_hub *hub, size_t offset, size_t l
                                      size_t *n, size_t *total);
 WSC_API void wsc_hub_get_stats(const wsc_hub *hub, wsc_hub_stats *out);
 
+/* --- the cluster (PROTOCOL.md §8; loop thread).  On a single node these answer for it. */
+
+/** The live nodes of the cluster (this one included) and the sum of their stats (the others'
+ *  as of their last heartbeat, at most 5 s old).  Borrowed for the call. */
+typedef struct wsc_hub_cluster_totals {
+    size_t nodes;
+    wsc_hub_stats total;
+} wsc_hub_cluster_totals;
+typedef void (*wsc_hub_cluster_stats_cb)(wsc_hub *hub, wsc_err status,
+                                         const wsc_hub_cluster_totals *stats, void *user);
+/** A count from every node (status WSC_ERR_TIMEOUT: some node did not answer in
+ *  cluster_timeout_ms; count has those that did). */
+typedef void (*wsc_hub_count_cb)(wsc_hub *hub, wsc_err status, uint64_t count, void *user);
+
+/** Calls cb (on a later loop turn) with the cluster's stats.  WSC_ERR_INVALID, WSC_ERR_NOMEM. */
+WSC_API wsc_err wsc_hub_cluster_stats(wsc_hub *hub, wsc_hub_cluster_stats_cb cb, void *user);
+/** Calls cb with user_id's connections on every live node. */
+WSC_API wsc_err wsc_hub_user_connections(wsc_hub *hub, const char *user_id, wsc_hub_count_cb cb,
+                                         void *user);
+/** Where wsc_hub_publish sends: exactly one of user_ids (n_users of them), group_id (but
+ *  exclude_user, may be NULL) or broadcast. */
+typedef struct wsc_publish_target {
+    const char *const *user_ids;
+    size_t n_users;
+    const char *group_id;
+    const char *exclude_user;
+    bool broadcast;
+} wsc_publish_target;
+/** A fire-and-forget send (as wsc_hub_send_to_users, _to_group or wsc_hub_broadcast) whose cb
+ *  gets the connections it was queued to on every node, once the other nodes have answered
+ *  (never inside the call; WSC_ERR_TIMEOUT: some node did not answer in cluster_timeout_ms,
+ *  the count has those that did).  A receiver with no connection on any node goes to the
+ *  user-offline handler.  msg is frozen.  Loop thread only.  WSC_ERR_INVALID (bad target, not
+ *  on the loop thread), WSC_ERR_NOMEM, WSC_ERR_BUSY; cb then never runs. */
+WSC_API wsc_err wsc_hub_publish(wsc_hub *hub, const wsc_publish_target *target, wsc_msg *msg,
+                                wsc_hub_count_cb cb, void *user);
+/** wsc_hub_kick_user on every node; cb (may be NULL) gets how many connections were closed. */
+WSC_API wsc_err wsc_hub_kick_user_all(wsc_hub *hub, const char *user_id, const char *reason,
+                                      wsc_hub_count_cb cb, void *user);
+
 /* --- control (loop thread) */
 
 /** Sends `kick_out` with reason to every connection of user_id, then closes them with 4001.
- *  *n_kicked (may be NULL) gets the count; WSC_ERR_NOT_FOUND when the user has none. */
+ *  *n_kicked (may be NULL) gets the count on this node; WSC_ERR_NOT_FOUND when the user has
+ *  none here.  In a cluster the other nodes close theirs too (wsc_hub_kick_user_all counts
+ *  them). */
 WSC_API wsc_err wsc_hub_kick_user(wsc_hub *hub, const char *user_id, const char *reason,
                                   size_t *n_kicked);
 /** The same for one connection. */
@@ -309,7 +359,8 @@ WSC_API void wsc_hub_set_ready(wsc_hub *hub, bool ready);
  *
  *  What cannot change while the hub runs keeps its running value: loop, host, port, ws_path,
  *  node_id (NULL or "" means "the running one"), tls_cert, tls_key, rx_buffer_size, store,
- *  dedupe_window, dedupe_max_users, ack_tick_ms, rng_seed, store_check_ms, handshake_timeout_ms.
+ *  dedupe_window, dedupe_max_users, ack_tick_ms, rng_seed, store_check_ms, handshake_timeout_ms,
+ *  cluster_redis.
  * When cfg asks for another value of one of these, its name is listed in *kept (may be NULL):
  * comma-separated
  *  ("port,tls_cert"), "" when none, borrowed until the next call on the hub.  The hub logs

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hub/cluster.h"
 #include "hub/hub_internal.h"
 #include "hub/rel_internal.h"
 #include "hub/retry.h"
@@ -43,6 +44,7 @@ wsc_hub_config_init(wsc_hub_config *cfg)
     cfg->store_check_ms = 1000;
     cfg->handshake_timeout_ms = 5000;
     cfg->max_pending_per_ip = 32;
+    cfg->cluster_timeout_ms = 2000;
 }
 
 uint32_t
@@ -121,6 +123,10 @@ check_basics(const wsc_hub_config *cfg)
         return "handshake_timeout_ms: must be at least 1";
     if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL))
         return "tls_cert, tls_key: give both or neither";
+    if (cfg->cluster_redis != NULL && strncmp(cfg->cluster_redis, "redis://", 8) != 0)
+        return "cluster_redis: not a redis:// URL";
+    if (cfg->cluster_timeout_ms == 0)
+        return "cluster_timeout_ms: must be at least 1";
     return NULL;
 }
 
@@ -178,7 +184,9 @@ copy_config(wsc_hub *hub, const wsc_hub_config *cfg, const char *random_node)
     hub->str_secret = wsc__strdup(cfg->jwt_secret);
     hub->str_origins = wsc__hub_strv_copy(cfg->origins);
     hub->str_secrets = wsc__hub_strv_copy(cfg->jwt_secrets);
-    if (hub->str_host == NULL || hub->str_path == NULL || hub->str_node == NULL ||
+    hub->str_cluster = wsc__strdup(cfg->cluster_redis);
+    if ((cfg->cluster_redis && !hub->str_cluster) || hub->str_host == NULL ||
+        hub->str_path == NULL || hub->str_node == NULL ||
         (cfg->tls_cert && (!hub->str_cert || !hub->str_key)) ||
         (cfg->jwt_secret && !hub->str_secret) || (cfg->origins && !hub->str_origins) ||
         (cfg->jwt_secrets && !hub->str_secrets))
@@ -191,6 +199,7 @@ copy_config(wsc_hub *hub, const wsc_hub_config *cfg, const char *random_node)
     hub->cfg.jwt_secret = hub->str_secret;
     hub->cfg.origins = (const char *const *)hub->str_origins;
     hub->cfg.jwt_secrets = (const char *const *)hub->str_secrets;
+    hub->cfg.cluster_redis = hub->str_cluster;
     return WSC_OK;
 }
 
@@ -208,6 +217,7 @@ hub_release(wsc_hub *hub)
     wsc__free(hub->str_secret);
     wsc__hub_strv_free(hub->str_origins);
     wsc__hub_strv_free(hub->str_secrets);
+    wsc__free(hub->str_cluster);
     wsc__free(hub);
 }
 
@@ -296,6 +306,7 @@ close_sockets(wsc_hub *hub)
 static void
 hub_destroy(wsc_hub *hub)
 {
+    wsc__cluster_close(hub);        /* nothing from other nodes from here on */
     wsc__hub_store_check_stop(hub); /* before the layer closes an own store */
     wsc__rel_free(hub); /* completions of pending ACK sends run first, while the hub is whole */
     if (hub->loop != NULL && hub->vh != NULL) {
@@ -380,6 +391,8 @@ wsc_hub_new(wsc_hub **out, const wsc_hub_config *cfg)
     if (err != WSC_OK)
         goto fail;
     err = create_vhost(hub);
+    if (err == WSC_OK)
+        err = wsc__cluster_open(hub);
     if (err != WSC_OK)
         goto fail;
     wsc__hub_sweep_start(hub);

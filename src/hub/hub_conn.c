@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+#include "hub/cluster.h"
 #include "hub/hub_internal.h"
 #include "hub/rel_internal.h"
 #include "models/alloc.h"
@@ -95,6 +96,16 @@ user_get_or_add(wsc_hub *hub, const char *user_id)
     return u;
 }
 
+size_t
+wsc__hub_user_conns(const struct hub_user *u)
+{
+    size_t n = 0;
+    const struct wsc_list *pos;
+    wsc_list_foreach(pos, &u->conns)
+        n++;
+    return n;
+}
+
 /* A newer connection with the same user and client id replaces the older one (4002). */
 static void
 replace_same_client(wsc_hub *hub, struct hub_user *u, const char *client_id)
@@ -172,6 +183,7 @@ wsc__hub_conn_open(wsc_hub *hub, wsc_conn *conn, struct lws *wsi)
     wsc_list_push_back(&hub->conns, &conn->all_link);
     hub->n_conns++;
     hub->stats.connections++;
+    wsc__cluster_user_count(hub, u->id, wsc__hub_user_conns(u));
     send_connected(hub, conn);
     wsc__rel_conn_open(hub, conn); /* offline replay before any live traffic */
     const char *app = wsc__conn_app_id(conn);
@@ -252,6 +264,8 @@ wsc__hub_conn_closed(wsc_hub *hub, wsc_conn *conn)
     wsc__rel_conn_closed(hub, conn);
     fail_queue(hub, conn);
     struct hub_user *gone = unregister(hub, conn);
+    wsc__cluster_user_count(hub, conn->user->id,
+                            gone != NULL ? 0 : wsc__hub_user_conns(conn->user));
     wsc__log(&hub->log, WSC_LOG_INFO, "conn_close", "u:conn,s:user,i:code", conn->id,
              conn->user->id, code);
     if (hub->cfg.on_disconnect)

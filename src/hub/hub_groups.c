@@ -3,6 +3,7 @@
  * connection of every member. */
 #include <string.h>
 
+#include "hub/cluster.h"
 #include "hub/hub_internal.h"
 #include "models/alloc.h"
 #include "models/strv.h"
@@ -57,11 +58,9 @@ flex_new(size_t head, const char *id)
     return p;
 }
 
-wsc_err
-wsc_hub_group_join(wsc_hub *hub, const char *group_id, const char *user_id)
+static wsc_err
+group_add(wsc_hub *hub, const char *group_id, const char *user_id)
 {
-    if (hub == NULL || group_id == NULL || user_id == NULL || !group_id[0] || !user_id[0])
-        return WSC_ERR_INVALID;
     struct hub_group *g = group_find(hub, group_id);
     if (g != NULL && member_find(g, user_id) != NULL)
         return WSC_ERR_EXISTS;
@@ -100,11 +99,9 @@ group_free(struct hub_group *g)
     wsc__free(g);
 }
 
-wsc_err
-wsc_hub_group_leave(wsc_hub *hub, const char *group_id, const char *user_id)
+static wsc_err
+group_del(wsc_hub *hub, const char *group_id, const char *user_id)
 {
-    if (hub == NULL || group_id == NULL || user_id == NULL)
-        return WSC_ERR_INVALID;
     struct hub_group *g = group_find(hub, group_id);
     struct group_member *m = g ? member_find(g, user_id) : NULL;
     if (m == NULL)
@@ -117,6 +114,38 @@ wsc_hub_group_leave(wsc_hub *hub, const char *group_id, const char *user_id)
         group_free(g);
     }
     return WSC_OK;
+}
+
+wsc_err
+wsc__hub_group_apply(wsc_hub *hub, const char *group_id, const char *user_id, bool join)
+{
+    if (join && (!group_id[0] || !user_id[0]))
+        return WSC_ERR_INVALID;
+    return join ? group_add(hub, group_id, user_id) : group_del(hub, group_id, user_id);
+}
+
+/* A change made here: applied, then shared with the other nodes of a cluster. */
+static wsc_err
+change(wsc_hub *hub, const char *group_id, const char *user_id, bool join)
+{
+    if (hub == NULL || group_id == NULL || user_id == NULL)
+        return WSC_ERR_INVALID;
+    wsc_err err = wsc__hub_group_apply(hub, group_id, user_id, join);
+    if (err == WSC_OK)
+        wsc__cluster_group_changed(hub, group_id, user_id, join);
+    return err;
+}
+
+wsc_err
+wsc_hub_group_join(wsc_hub *hub, const char *group_id, const char *user_id)
+{
+    return change(hub, group_id, user_id, true);
+}
+
+wsc_err
+wsc_hub_group_leave(wsc_hub *hub, const char *group_id, const char *user_id)
+{
+    return change(hub, group_id, user_id, false);
 }
 
 bool

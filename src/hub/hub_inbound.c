@@ -3,8 +3,10 @@
  * veto, routing by receiver, groups or broadcast, receipts, and the penalty for bad input. */
 #include <string.h>
 
+#include "hub/cluster.h"
 #include "hub/hub_internal.h"
 #include "hub/rel_internal.h"
+#include "models/alloc.h"
 #include "models/msg_internal.h"
 #include "protocol/frames.h"
 
@@ -124,6 +126,47 @@ refuse_undelivered(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg, const char *recei
     send_error(hub, conn, wsc_msg_get(msg, WSC_F_MESSAGE_ID), code, reason);
 }
 
+/* A message to receiver that no connection here took: refused once the other nodes have
+ * answered that none of theirs took it either. */
+struct forward_ctx {
+    wsc_conn_id conn;
+    wsc_msg *msg;
+    char receiver[];
+};
+
+static void
+forward_answered(wsc_hub *hub, wsc_err status, uint64_t sum, void *arg)
+{
+    struct forward_ctx *f = arg;
+    wsc_conn *conn = wsc__hub_conn_find(hub, f->conn);
+    if (sum == 0 && status != WSC_ERR_CANCELED && conn != NULL && conn->state == CONN_OPEN)
+        refuse_undelivered(hub, conn, f->msg, f->receiver, WSC_OK);
+    wsc_msg_unref(f->msg);
+    wsc__free(f);
+}
+
+/* Hands the message to the receiver's connections on other nodes.  With wait, the refusal
+ * waits for their answer (true: it is theirs now); false when it could not be forwarded. */
+static bool
+forward_user(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg, const char *receiver, bool wait)
+{
+    size_t len = strlen(receiver) + 1;
+    struct forward_ctx *f = wait ? wsc__malloc(sizeof(*f) + len) : NULL;
+    if (f != NULL) {
+        f->conn = conn->id;
+        f->msg = wsc_msg_ref(msg);
+        memcpy(f->receiver, receiver, len);
+    }
+    wsc_err err = wsc__cluster_to_user(hub, receiver, msg, f ? forward_answered : NULL, f);
+    if (err == WSC_OK)
+        return f != NULL;
+    if (f != NULL) {
+        wsc_msg_unref(f->msg);
+        wsc__free(f);
+    }
+    return false;
+}
+
 /* Routes a stamped message to its targets; answers the sender when something is refused. */
 static void
 route_targets(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
@@ -142,7 +185,7 @@ route_targets(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
             wsc__hub_violation(hub, conn, ref, "forbidden", "broadcast not allowed");
             return;
         }
-        wsc__hub_route_all(hub, msg, conn);
+        wsc__hub_send_all(hub, msg, conn);
     }
     for (size_t i = 0; i < groups; i++) {
         const char *g = wsc_msg_group(msg, i);
@@ -159,7 +202,7 @@ route_targets(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
     char key[WSC_MSG_KEY_MAX];
     for (size_t i = 0; i < groups; i++) {
         if (wsc__conn_scope(conn, wsc_msg_group(msg, i), key, sizeof(key)) == WSC_OK)
-            wsc__hub_route_group(hub, key, msg, NULL, conn);
+            wsc__hub_send_group(hub, key, msg, NULL, conn);
     }
     if (receiver != NULL && wsc__rel_route_client(hub, conn, msg))
         return; /* with ACK: the tracker answers the receipt */
@@ -167,7 +210,10 @@ route_targets(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
         /* The sender's own connection included: a message to oneself is echoed (§3). */
         hub->last_send_error = WSC_OK;
         size_t r = wsc__hub_route_user(hub, key, msg, NULL);
-        if (r == 0 && groups == 0 && bcast == NULL) {
+        bool alone = groups == 0 && bcast == NULL;
+        if (wsc__cluster_on(hub) && forward_user(hub, conn, msg, key, r == 0 && alone))
+            return; /* the other nodes' answer decides */
+        if (r == 0 && alone) {
             refuse_undelivered(hub, conn, msg, key, hub->last_send_error);
             return;
         }

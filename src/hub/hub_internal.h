@@ -199,7 +199,9 @@ struct wsc_hub {
     /* connections not (yet) WebSockets, per peer address (hub_accept.c) */
     wsc__hmap hs_ips, hs_wsis;
     struct wsc_list hs_marks;
-    uint8_t id_key[16]; /* keys the unguessable part of assigned ids (hub_ids.c) */
+    uint8_t id_key[16];           /* keys the unguessable part of assigned ids (hub_ids.c) */
+    struct wsc__cluster *cluster; /* the other nodes (cluster.h), NULL on a single node */
+    char *str_cluster;
 };
 
 /* configuration (hub.c, hub_reconfig.c) */
@@ -234,6 +236,8 @@ const char *wsc__conn_close_reason(const wsc_conn *conn);
 /** Keeps a copy of reason (len bytes) as conn's close reason; false when out of memory. */
 bool wsc__conn_set_close_reason(wsc_conn *conn, const char *reason, size_t len);
 struct hub_user *wsc__hub_user_find(const wsc_hub *hub, const char *user_id);
+/** How many connections u has. */
+size_t wsc__hub_user_conns(const struct hub_user *u);
 
 /* queuing and writing (hub_send.c) */
 /** Queues msg on conn (refs it); a full queue goes to on_send_failed.  true when queued. */
@@ -241,7 +245,8 @@ bool wsc__hub_enqueue(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg);
 int wsc__hub_writeable(wsc_hub *hub, wsc_conn *conn);
 void wsc__hub_report_failed(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg, wsc_err why);
 
-/* routing (hub_route.c): loop-thread versions of the public sends.  Between route_begin and
+/* routing (hub_route.c): loop-thread versions of the public sends; the route_* functions
+ * reach this node's connections only.  Between route_begin and
  * route_end, a connection reached through several targets (users listed twice, a user in
  * several groups, receiver and group) gets the message once. */
 /** Starts a route; returns the enclosing one (a callback may send while routing). */
@@ -252,6 +257,11 @@ size_t wsc__hub_route_user(wsc_hub *hub, const char *user_id, wsc_msg *msg, wsc_
 size_t wsc__hub_route_group(wsc_hub *hub, const char *group_id, wsc_msg *msg,
                             const char *exclude_user, wsc_conn *exclude);
 size_t wsc__hub_route_all(wsc_hub *hub, wsc_msg *msg, wsc_conn *exclude);
+/** wsc__hub_route_group and wsc__hub_route_all here, and on the other nodes of a cluster
+ *  (the count is this node's). */
+size_t wsc__hub_send_group(wsc_hub *hub, const char *group_id, wsc_msg *msg,
+                           const char *exclude_user, wsc_conn *exclude);
+size_t wsc__hub_send_all(wsc_hub *hub, wsc_msg *msg, wsc_conn *exclude);
 
 /* inbound frames (hub_inbound.c) */
 void wsc__hub_on_text(wsc_hub *hub, wsc_conn *conn, const char *text, size_t len);
@@ -293,6 +303,13 @@ int wsc__hub_http(wsc_hub *hub, wsc_conn *pss, struct lws *wsi, enum lws_callbac
 
 /* groups (hub_groups.c) */
 void wsc__hub_groups_free(wsc_hub *hub);
+/** Adds (join) or removes user in group on this node only (the cluster's copy of a change
+ *  made elsewhere).  WSC_ERR_EXISTS, WSC_ERR_NOT_FOUND, WSC_ERR_NOMEM as the public calls. */
+wsc_err wsc__hub_group_apply(wsc_hub *hub, const char *group_id, const char *user_id, bool join);
+
+/* control (hub_query.c) */
+/** Kicks user's connections on this node (4001); returns how many. */
+size_t wsc__hub_kick_local(wsc_hub *hub, const char *user_id, const char *reason);
 
 /* liveness and shutdown (hub_lifecycle.c) */
 void wsc__hub_sweep_start(wsc_hub *hub);

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+#include "hub/cluster.h"
 #include "hub/hub_internal.h"
 #include "models/alloc.h"
 #include "models/msg_internal.h"
@@ -77,16 +78,12 @@ kick(wsc_hub *hub, wsc_conn *c, const char *reason)
     wsc__hub_conn_close_after_flush(c, 4001, reason ? reason : "kicked");
 }
 
-wsc_err
-wsc_hub_kick_user(wsc_hub *hub, const char *user_id, const char *reason, size_t *n_kicked)
+size_t
+wsc__hub_kick_local(wsc_hub *hub, const char *user_id, const char *reason)
 {
-    if (n_kicked != NULL)
-        *n_kicked = 0;
-    if (hub == NULL || user_id == NULL)
-        return WSC_ERR_INVALID;
     struct hub_user *u = wsc__hub_user_find(hub, user_id);
     if (u == NULL)
-        return WSC_ERR_NOT_FOUND;
+        return 0;
     size_t n = 0;
     struct wsc_list *pos;
     wsc_list_foreach(pos, &u->conns) {
@@ -96,6 +93,19 @@ wsc_hub_kick_user(wsc_hub *hub, const char *user_id, const char *reason, size_t 
             n++;
         }
     }
+    return n;
+}
+
+wsc_err
+wsc_hub_kick_user(wsc_hub *hub, const char *user_id, const char *reason, size_t *n_kicked)
+{
+    if (n_kicked != NULL)
+        *n_kicked = 0;
+    if (hub == NULL || user_id == NULL)
+        return WSC_ERR_INVALID;
+    size_t n = wsc__hub_kick_local(hub, user_id, reason);
+    if (wsc__cluster_on(hub))
+        (void)wsc__cluster_kick(hub, user_id, reason, NULL, NULL);
     if (n_kicked != NULL)
         *n_kicked = n;
     return n > 0 ? WSC_OK : WSC_ERR_NOT_FOUND;

@@ -83,6 +83,7 @@ collect_kept(wsc_hub *hub, const wsc_hub_config *cfg)
     note_kept(hub, cfg->rng_seed != run->rng_seed, "rng_seed");
     note_kept(hub, cfg->store_check_ms != run->store_check_ms, "store_check_ms");
     note_kept(hub, cfg->handshake_timeout_ms != run->handshake_timeout_ms, "handshake_timeout_ms");
+    note_kept(hub, !same_str(cfg->cluster_redis, run->cluster_redis), "cluster_redis");
 }
 
 /* Installs cfg with the fixed fields of the running configuration and the prepared copies
@@ -107,6 +108,7 @@ install(wsc_hub *hub, const wsc_hub_config *cfg, struct live_strings *s)
     next.rng_seed = run->rng_seed;
     next.store_check_ms = run->store_check_ms;
     next.handshake_timeout_ms = run->handshake_timeout_ms; /* set on the vhost at creation */
+    next.cluster_redis = run->cluster_redis;
     wsc__free(hub->str_secret);
     wsc__hub_strv_free(hub->str_secrets);
     wsc__hub_strv_free(hub->str_origins);

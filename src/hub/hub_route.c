@@ -5,6 +5,7 @@
  * is encoded and frozen on the calling thread before the call returns (msg.h). */
 #include <string.h>
 
+#include "hub/cluster.h"
 #include "hub/hub_internal.h"
 #include "hub/rel_internal.h"
 #include "models/alloc.h"
@@ -73,14 +74,66 @@ wsc__hub_route_all(wsc_hub *hub, wsc_msg *msg, wsc_conn *exclude)
     return n;
 }
 
+/* What a send to one user on other nodes needs to tell the user-offline handler. */
+struct direct_ctx {
+    wsc_msg *msg;
+    char user[];
+};
+
+static void
+direct_answered(wsc_hub *hub, wsc_err status, uint64_t sum, void *arg)
+{
+    struct direct_ctx *d = arg;
+    if (sum == 0 && status != WSC_ERR_CANCELED)
+        wsc__rel_user_offline(hub, d->user, d->msg);
+    wsc_msg_unref(d->msg);
+    wsc__free(d);
+}
+
 /* A fire-and-forget send addressed to one user: an offline user goes to the user-offline
- * failure handler. */
+ * failure handler.  In a cluster the user's connections on other nodes get it too, and a
+ * user this node does not hold is offline only when no other node queued it. */
 static size_t
 route_direct(wsc_hub *hub, const char *user_id, wsc_msg *msg)
 {
     size_t n = wsc__hub_route_user(hub, user_id, msg, NULL);
-    if (n == 0 && wsc__hub_user_find(hub, user_id) == NULL)
+    bool here = wsc__hub_user_find(hub, user_id) != NULL;
+    if (wsc__cluster_on(hub)) {
+        size_t len = strlen(user_id) + 1;
+        struct direct_ctx *d = here ? NULL : wsc__malloc(sizeof(*d) + len);
+        if (d != NULL) {
+            d->msg = wsc_msg_ref(msg);
+            memcpy(d->user, user_id, len);
+        }
+        wsc_err err = wsc__cluster_to_user(hub, user_id, msg, d ? direct_answered : NULL, d);
+        if (err == WSC_OK && (here || d != NULL))
+            return n;
+        if (d != NULL) {
+            wsc_msg_unref(d->msg);
+            wsc__free(d);
+        }
+    }
+    if (n == 0 && !here)
         wsc__rel_user_offline(hub, user_id, msg);
+    return n;
+}
+
+size_t
+wsc__hub_send_group(wsc_hub *hub, const char *group_id, wsc_msg *msg, const char *exclude_user,
+                    wsc_conn *exclude)
+{
+    size_t n = wsc__hub_route_group(hub, group_id, msg, exclude_user, exclude);
+    if (wsc__cluster_on(hub))
+        (void)wsc__cluster_to_group(hub, group_id, msg, exclude_user, NULL, NULL);
+    return n;
+}
+
+size_t
+wsc__hub_send_all(wsc_hub *hub, wsc_msg *msg, wsc_conn *exclude)
+{
+    size_t n = wsc__hub_route_all(hub, msg, exclude);
+    if (wsc__cluster_on(hub))
+        (void)wsc__cluster_to_all(hub, msg, NULL, NULL);
     return n;
 }
 
@@ -128,9 +181,9 @@ run_job(struct send_job *j)
     case JOB_USERS:
         return route_users(hub, (const char *const *)j->users, j->n_users, j->msg);
     case JOB_GROUP:
-        return wsc__hub_route_group(hub, j->target, j->msg, j->exclude, NULL);
+        return wsc__hub_send_group(hub, j->target, j->msg, j->exclude, NULL);
     case JOB_ALL:
-        return wsc__hub_route_all(hub, j->msg, NULL);
+        return wsc__hub_send_all(hub, j->msg, NULL);
     case JOB_CONN: {
         wsc_conn *c = wsc__hub_conn_find(hub, j->conn);
         return c != NULL && wsc__hub_enqueue(hub, c, j->msg) ? 1 : 0;
@@ -261,7 +314,7 @@ wsc_hub_send_to_group(wsc_hub *hub, const char *group_id, wsc_msg *msg, const ch
     if (freeze(msg) != WSC_OK)
         return WSC_ERR_NOMEM;
     if (on_loop(hub))
-        return direct(wsc__hub_route_group(hub, group_id, msg, exclude_user, NULL), n_queued);
+        return direct(wsc__hub_send_group(hub, group_id, msg, exclude_user, NULL), n_queued);
     struct send_job *j = job_new(hub, JOB_GROUP, msg, group_id, exclude_user);
     return j ? submit(j, n_queued) : WSC_ERR_NOMEM;
 }
@@ -274,7 +327,7 @@ wsc_hub_broadcast(wsc_hub *hub, wsc_msg *msg, size_t *n_queued)
     if (freeze(msg) != WSC_OK)
         return WSC_ERR_NOMEM;
     if (on_loop(hub))
-        return direct(wsc__hub_route_all(hub, msg, NULL), n_queued);
+        return direct(wsc__hub_send_all(hub, msg, NULL), n_queued);
     struct send_job *j = job_new(hub, JOB_ALL, msg, NULL, NULL);
     return j ? submit(j, n_queued) : WSC_ERR_NOMEM;
 }

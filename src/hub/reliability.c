@@ -5,6 +5,7 @@
  * and the public ACK send calls. */
 #include <string.h>
 
+#include "hub/cluster.h"
 #include "hub/hub_internal.h"
 #include "hub/rel_internal.h"
 #include "hub/retry.h"
@@ -138,8 +139,18 @@ wsc__rel_client_ack(wsc_hub *hub, wsc_conn *conn, const char *sender, const char
     /* Any connection of the receiver counts: the key is (message_id, user). */
     if (sender != NULL && sender[0] == '\0')
         sender = NULL;
-    if (wsc__ack_acked(rel, sender, message_id, conn->user->id) == 0)
+    if (wsc__ack_acked(rel, sender, message_id, conn->user->id) == 0) {
         wsc__offline_acked(rel, conn->id, conn->user->id, sender, message_id);
+        /* Maybe another node's message, delivered here: its tracker is there. */
+        wsc__cluster_ack(hub, conn->user->id, sender, message_id);
+    }
+}
+
+void
+wsc__rel_remote_ack(wsc_hub *hub, const char *user, const char *sender, const char *message_id)
+{
+    if (hub->rel != NULL)
+        (void)wsc__ack_acked(hub->rel, sender, message_id, user);
 }
 
 static const char *const receipt_names[] = {NULL, "delivered", "stored", "rejected"};

@@ -183,6 +183,31 @@ wsc__rs_escape(const char *id, char *out)
     *out = '\0';
 }
 
+static int
+hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+void
+wsc__rs_unescape(const char *in, char *out)
+{
+    while (*in != '\0') {
+        int hi = in[0] == '%' ? hexval(in[1]) : -1, lo = hi >= 0 ? hexval(in[2]) : -1;
+        if (lo >= 0) {
+            *out++ = (char)(hi << 4 | lo);
+            in += 3;
+        } else {
+            *out++ = *in++;
+        }
+    }
+    *out = '\0';
+}
+
 void
 wsc__rs_key(char *out, size_t cap, const char *head, const char *id, const char *tail)
 {
@@ -220,6 +245,8 @@ static void
 schedule_retry(struct redis_store *rs)
 {
     rs->state = RS_DOWN;
+    if (rs->on_lost != NULL && !rs->base.closing)
+        rs->on_lost(rs->hook_user);
     if (rs->base.closing || rs->retry.armed)
         return;
     wsc__timer_start(&rs->retry, rs->backoff_ms);
@@ -268,6 +295,8 @@ on_handshake(redisAsyncContext *ac, void *reply, void *privdata)
         rs->state = RS_READY;
         rs->backoff_ms = rs->base.cfg.reconnect_min_ms;
         flush_waiting(rs);
+        if (rs->on_ready != NULL && rs->ac == ac)
+            rs->on_ready(rs->hook_user, ac);
     }
 }
 
@@ -398,6 +427,24 @@ parse_url(struct redis_store *rs, const char *url)
         return WSC_ERR_INVALID;
     }
     return WSC_OK;
+}
+
+struct redis_store *
+wsc__rs_of(wsc_store *store)
+{
+    return store != NULL && store->ops == &rs_ops ? (struct redis_store *)store : NULL;
+}
+
+wsc_err
+wsc__rs_open_like(const struct redis_store *rs, struct redis_store **out)
+{
+    char url[sizeof(rs->password) + sizeof(rs->addr) + 64];
+    snprintf(url, sizeof(url), "redis://%s%s%s%s:%d/%d", rs->password[0] ? ":" : "", rs->password,
+             rs->password[0] ? "@" : "", rs->addr, rs->port, rs->db);
+    wsc_store *s = NULL;
+    wsc_err err = wsc__redis_open(rs->base.loop, url, &rs->base.cfg, &s);
+    *out = err == WSC_OK ? (struct redis_store *)s : NULL;
+    return err;
 }
 
 wsc_err

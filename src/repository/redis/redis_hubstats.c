@@ -13,8 +13,7 @@
 #include "models/alloc.h"
 #include "repository/redis/redis_internal.h"
 
-#define HS_INDEX "wsc:hs:{nodes}:z"
-#define HS_MAX   256
+#define HS_MAX 256
 
 static const char hs_put_lua[] =
     "redis.call('DEL', KEYS[1]) redis.call('HSET', KEYS[1], unpack(ARGV, 4)) "

@@ -11,6 +11,9 @@
 #include "models/alloc.h"
 #include "repository/store_internal.h"
 
+/* The index of live nodes (redis_hubstats.c): ZSET node_id -> expiry (wall ms). */
+#define HS_INDEX "wsc:hs:{nodes}:z"
+
 enum rs_state { RS_DOWN, RS_CONNECTING, RS_READY };
 
 struct rs_ev; /* the lws side of one connection (redis_lws.c) */
@@ -34,6 +37,11 @@ struct redis_store {
     wsc__timer retry;
     uint32_t backoff_ms;
     struct wsc_list waiting; /* requests (bk_link) waiting for RS_READY */
+    /* Optional hooks (the cluster bus, redis_bus.c): the connection became ready (after
+     * AUTH/SELECT), or was lost or failed to connect. */
+    void (*on_ready)(void *hook_user, redisAsyncContext *ac);
+    void (*on_lost)(void *hook_user);
+    void *hook_user;
 };
 
 /** Resolves rs->host into rs->addr (blocking: at open, on the caller's thread, never on the
@@ -58,6 +66,8 @@ void wsc__rs_eval(struct redis_store *rs, struct wsc__req *req, const char *scri
 /** Escapes an id for a key (':', '%', '{', '}', control bytes and space as %XX) into out
  *  (size >= 3 * strlen(id) + 1). */
 void wsc__rs_escape(const char *id, char *out);
+/** Undoes wsc__rs_escape (out may be in; a '%' not followed by two hex digits stays). */
+void wsc__rs_unescape(const char *in, char *out);
 /** Writes head, the escaped id, then tail into out (cap bytes, truncated safely): every key of
  *  the Redis backend is built this way ("wsc:off:{" uid "}:z"). */
 void wsc__rs_key(char *out, size_t cap, const char *head, const char *id, const char *tail);
@@ -72,6 +82,11 @@ wsc_err wsc__rs_int(const redisReply *r, long long *out);
 wsc_err wsc__rs_offline_store(struct redis_store *rs, const char *uid, wsc_msg *msg,
                               const char *pend_key, const char *marker, wsc_repo_done_cb cb,
                               void *user);
+/** Opens another Redis store on the same server, database and password as rs (its own
+ *  connection).  Errors as wsc_store_open. */
+wsc_err wsc__rs_open_like(const struct redis_store *rs, struct redis_store **out);
+/** rs when store is a Redis store, else NULL. */
+struct redis_store *wsc__rs_of(wsc_store *store);
 /** Attaches ac to the loop (adopts its fd).  WSC_ERR_IO. */
 wsc_err wsc__rs_ev_attach(struct redis_store *rs, redisAsyncContext *ac);
 /** Called by the adapter when lws closed the descriptor under hiredis. */

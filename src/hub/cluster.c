@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: MIT */
+/* Cluster membership (cluster.h): joining and leaving, the heartbeat (this node's stats with a
+ * TTL in the hub stats repository: a node is live while its entry there has not lapsed),
+ * presence in Redis,
+ * group membership shared through Redis, and the cluster-wide queries. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hub/cluster_internal.h"
+#include "models/alloc.h"
+
+void
+wsc__cl_node_channel(const char *node, char *out, size_t cap)
+{
+    snprintf(out, cap, "wsc:n:%s", node);
+}
+
+bool
+wsc__cl_user_channel(const char *user, char *out, size_t cap)
+{
+    return (size_t)snprintf(out, cap, "wsc:u:%s", user) < cap;
+}
+
+wsc_err
+wsc__cl_publish(struct wsc__cluster *cl, const char *channel, const struct wsc__env *env,
+                wsc_repo_count_cb cb, void *arg)
+{
+    wsc_buf b = {0};
+    wsc_err err = wsc__env_encode(env, &b);
+    if (err == WSC_OK)
+        err = wsc__bus_publish(cl->bus, channel, b.data, b.len, cb, arg);
+    wsc_buf_free(&b);
+    return err;
+}
+
+bool
+wsc__cluster_on(const wsc_hub *hub)
+{
+    return hub->cluster != NULL && !hub->cluster->closing;
+}
+
+/* ---- presence ---- */
+
+static void
+log_store_error(wsc_err st, void *arg)
+{
+    struct wsc__cluster *cl = arg;
+    if (st != WSC_OK && st != WSC_ERR_CANCELED && !cl->closing)
+        wsc__log(&cl->hub->log, WSC_LOG_WARN, "cluster_write", "s:error,s:detail", wsc_err_name(st),
+                 wsc_store_last_error(cl->store));
+}
+
+static void
+presence_write(struct wsc__cluster *cl, const char *user, size_t conns)
+{
+    wsc_err err = wsc__bus_presence_set(cl->bus, user, cl->hub->cfg.node_id, conns,
+                                        WSC__CL_PRES_TTL_MS, log_store_error, cl);
+    if (err != WSC_OK)
+        log_store_error(err, cl);
+}
+
+void
+wsc__cluster_user_count(wsc_hub *hub, const char *user, size_t conns)
+{
+    struct wsc__cluster *cl = hub->cluster;
+    if (!wsc__cluster_on(hub))
+        return;
+    char ch[WSC__CL_CHAN_MAX];
+    if (wsc__cl_user_channel(user, ch, sizeof(ch))) {
+        if (conns > 0)
+            (void)wsc__bus_subscribe(cl->bus, ch);
+        else
+            (void)wsc__bus_unsubscribe(cl->bus, ch);
+    }
+    presence_write(cl, user, conns);
+}
+
+/* Every local user again (Redis may have lost them, or their keys near their TTL). */
+static void
+presence_rewrite_all(struct wsc__cluster *cl)
+{
+    struct wsc_list *pos;
+    wsc_list_foreach(pos, &cl->hub->user_order) {
+        struct hub_user *u = wsc_container_of(pos, struct hub_user, link);
+        presence_write(cl, u->id, wsc__hub_user_conns(u));
+    }
+}
+
+/* ---- heartbeat ---- */
+
+static void
+on_beat_put(wsc_err st, void *arg)
+{
+    log_store_error(st, arg);
+}
+
+static void
+beat(struct wsc__cluster *cl)
+{
+    wsc_hub_stats s;
+    wsc_hub_get_stats(cl->hub, &s);
+    wsc_node_stats ns = {.node_id = cl->hub->cfg.node_id,
+                         .connections = s.connections,
+                         .users = s.users,
+                         .messages_in = s.messages_in,
+                         .messages_out = s.messages_out,
+                         .bytes_in = s.bytes_in,
+                         .bytes_out = s.bytes_out,
+                         .send_failed = s.send_failed,
+                         .queued = s.queued,
+                         .uptime_ms = s.uptime_ms};
+    wsc_err err =
+        wsc_hubstats_put(wsc_store_hubstats(cl->store), &ns, WSC__CL_NODE_TTL_MS, on_beat_put, cl);
+    if (err != WSC_OK)
+        log_store_error(err, cl);
+    if (++cl->beats % WSC__CL_PRES_EVERY == 0)
+        presence_rewrite_all(cl);
+}
+
+static void
+beat_cb(wsc__timer *t)
+{
+    struct wsc__cluster *cl = wsc_container_of(t, struct wsc__cluster, beat);
+    beat(cl);
+    wsc__timer_start(&cl->beat, WSC__CL_BEAT_MS);
+}
+
+/* ---- groups ---- */
+
+static void
+on_groups(wsc_err st, const char *const *v, size_t n, void *arg)
+{
+    struct wsc__cluster *cl = arg;
+    if (st != WSC_OK || cl->closing) {
+        log_store_error(st, cl);
+        return;
+    }
+    for (size_t i = 0; i + 1 < n;) {
+        size_t members = (size_t)strtoull(v[i + 1], NULL, 10);
+        for (size_t j = 0; j < members && i + 2 + j < n; j++)
+            (void)wsc__hub_group_apply(cl->hub, v[i], v[i + 2 + j], true);
+        i += 2 + members;
+    }
+}
+
+void
+wsc__cluster_group_changed(wsc_hub *hub, const char *group, const char *user, bool join)
+{
+    struct wsc__cluster *cl = hub->cluster;
+    if (!wsc__cluster_on(hub))
+        return;
+    wsc_err err = wsc__bus_group_set(cl->bus, group, user, join, log_store_error, cl);
+    if (err != WSC_OK)
+        log_store_error(err, cl);
+    struct wsc__env env = {.kind = join ? WSC__ENV_JOIN : WSC__ENV_LEAVE,
+                           .origin = hub->cfg.node_id,
+                           .target = group,
+                           .extra = user};
+    (void)wsc__cl_publish(cl, cl->chan_all, &env, NULL, NULL);
+}
+
+/* ---- the bus ---- */
+
+static void
+on_message(void *user, const char *channel, const char *data, size_t len)
+{
+    struct wsc__cluster *cl = user;
+    (void)channel;
+    struct wsc__env env;
+    char *copy = NULL;
+    if (cl->closing || wsc__env_decode(data, len, &env, &copy) != WSC_OK) {
+        wsc__free(copy);
+        return;
+    }
+    wsc__cl_on_env(cl, &env);
+    wsc__free(copy);
+}
+
+/* Subscribed (again): whatever Redis lost or this node missed is written and read again. */
+static void
+on_up(void *user)
+{
+    struct wsc__cluster *cl = user;
+    wsc__log(&cl->hub->log, WSC_LOG_INFO, "cluster_up", "s:node", cl->hub->cfg.node_id);
+    beat(cl);
+    presence_rewrite_all(cl);
+    wsc_err err = wsc__bus_groups_load(cl->bus, on_groups, cl);
+    if (err != WSC_OK)
+        log_store_error(err, cl);
+}
+
+static void
+on_down(void *user)
+{
+    struct wsc__cluster *cl = user;
+    wsc__log(&cl->hub->log, WSC_LOG_WARN, "cluster_down", "s:node", cl->hub->cfg.node_id);
+}
+
+wsc_err
+wsc__cluster_open(wsc_hub *hub)
+{
+    const char *url = hub->cfg.cluster_redis;
+    if (url == NULL || url[0] == '\0')
+        return WSC_OK;
+    struct wsc__cluster *cl = wsc__calloc(1, sizeof(*cl));
+    if (cl == NULL)
+        return WSC_ERR_NOMEM;
+    cl->hub = hub;
+    wsc__hmap_init(&cl->gathers);
+    wsc__hmap_init(&cl->acks);
+    wsc_list_init(&cl->ack_q);
+    wsc__cl_node_channel(hub->cfg.node_id, cl->chan_node, sizeof(cl->chan_node));
+    snprintf(cl->chan_all, sizeof(cl->chan_all), "wsc:all");
+    static const wsc__bus_cbs cbs = {on_message, on_up, on_down};
+    wsc_err err = wsc_store_open(hub->loop, url, NULL, &cl->store);
+    if (err == WSC_OK)
+        err = wsc__bus_open(cl->store, &cbs, cl, &cl->bus);
+    if (err == WSC_OK)
+        err = wsc__bus_subscribe(cl->bus, cl->chan_node);
+    if (err == WSC_OK)
+        err = wsc__bus_subscribe(cl->bus, cl->chan_all);
+    if (err != WSC_OK) {
+        wsc__bus_close(cl->bus);
+        wsc_store_close(cl->store);
+        wsc__free(cl);
+        return err == WSC_ERR_UNSUPPORTED ? WSC_ERR_INVALID : err;
+    }
+    wsc__timer_init(&cl->beat, hub->loop, beat_cb);
+    wsc__timer_start(&cl->beat, WSC__CL_BEAT_MS);
+    hub->cluster = cl;
+    return WSC_OK;
+}
+
+void
+wsc__cluster_close(wsc_hub *hub)
+{
+    struct wsc__cluster *cl = hub->cluster;
+    if (cl == NULL)
+        return;
+    /* Leave cleanly while the connection is there: the others stop counting this node. */
+    struct wsc_list *pos;
+    wsc_list_foreach(pos, &hub->user_order)
+        presence_write(cl, wsc_container_of(pos, struct hub_user, link)->id, 0);
+    (void)wsc_hubstats_remove(wsc_store_hubstats(cl->store), hub->cfg.node_id, log_store_error, cl);
+    cl->closing = true;
+    wsc__timer_stop(&cl->beat);
+    wsc__bus_close(cl->bus);
+    wsc_store_close(cl->store); /* the writes above may be canceled: best effort */
+    wsc__cl_gather_free_all(cl);
+    wsc__cl_acks_free(cl);
+    hub->cluster = NULL;
+    wsc__free(cl);
+}

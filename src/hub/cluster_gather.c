@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/* The origin's wait for the other nodes' answers: a message published with a token is
+ * answered by every node that got it (this node's own copy counts as an answer of 0), and
+ * PUBLISH says how many got it.  The wait ends when that many answers are in, or at
+ * cluster_timeout_ms with what came (WSC_ERR_TIMEOUT).  A wait stays in the table until its
+ * PUBLISH has been answered too, so that the PUBLISH callback always finds it. */
+#include "hub/cluster_internal.h"
+#include "models/alloc.h"
+
+struct cl_gather {
+    wsc__hnode node; /* cl->gathers by token */
+    struct wsc__cluster *cl;
+    uint64_t token;
+    uint64_t expected; /* answers due (valid once published) */
+    uint64_t got, sum;
+    bool published, done;
+    wsc__timer timer;
+    wsc__cluster_done_cb cb;
+    void *arg;
+};
+
+static bool
+token_eq(const wsc__hnode *n, const void *key)
+{
+    return wsc_container_of(n, struct cl_gather, node)->token == *(const uint64_t *)key;
+}
+
+static struct cl_gather *
+find(struct wsc__cluster *cl, uint64_t token)
+{
+    wsc__hnode *n = wsc__hmap_find(&cl->gathers, wsc__hash_u64(token), token_eq, &token);
+    return n ? wsc_container_of(n, struct cl_gather, node) : NULL;
+}
+
+static void
+drop(struct cl_gather *g)
+{
+    wsc__timer_stop(&g->timer);
+    wsc__hmap_remove(&g->cl->gathers, &g->node);
+    wsc__free(g);
+}
+
+/* Calls the callback once; frees g when its PUBLISH has been answered. */
+static void
+finish(struct cl_gather *g, wsc_err st)
+{
+    if (!g->done) {
+        g->done = true;
+        wsc__timer_stop(&g->timer);
+        if (g->cb != NULL)
+            g->cb(g->cl->hub, st, g->sum, g->arg);
+    }
+    if (g->published)
+        drop(g);
+}
+
+static void
+check(struct cl_gather *g)
+{
+    if (g->published && g->got >= g->expected)
+        finish(g, WSC_OK);
+}
+
+static void
+on_timeout(wsc__timer *t)
+{
+    struct cl_gather *g = wsc_container_of(t, struct cl_gather, timer);
+    finish(g, WSC_ERR_TIMEOUT);
+}
+
+struct cl_gather *
+wsc__cl_gather_new(struct wsc__cluster *cl, wsc__cluster_done_cb cb, void *arg)
+{
+    struct cl_gather *g = wsc__calloc(1, sizeof(*g));
+    if (g == NULL)
+        return NULL;
+    g->cl = cl;
+    g->token = ++cl->next_token;
+    g->cb = cb;
+    g->arg = arg;
+    wsc__timer_init(&g->timer, cl->hub->loop, on_timeout);
+    wsc__timer_start(&g->timer, cl->hub->cfg.cluster_timeout_ms);
+    (void)wsc__hmap_insert(&cl->gathers, &g->node, wsc__hash_u64(g->token));
+    return g;
+}
+
+uint64_t
+wsc__cl_gather_token(const struct cl_gather *g)
+{
+    return g->token;
+}
+
+void
+wsc__cl_gather_published(struct wsc__cluster *cl, uint64_t token, wsc_err st, uint64_t n)
+{
+    struct cl_gather *g = find(cl, token);
+    if (g == NULL)
+        return;
+    g->published = true;
+    g->expected = n;
+    if (st != WSC_OK)
+        finish(g, st);
+    else if (g->done)
+        drop(g);
+    else
+        check(g);
+}
+
+void
+wsc__cl_gather_published_cb(wsc_err st, uint64_t n, void *arg)
+{
+    struct cl_gather *g = arg;
+    wsc__cl_gather_published(g->cl, g->token, st, n);
+}
+
+void
+wsc__cl_gather_report(struct wsc__cluster *cl, uint64_t token, uint64_t count)
+{
+    struct cl_gather *g = find(cl, token);
+    if (g == NULL || g->done)
+        return;
+    g->got++;
+    g->sum += count;
+    check(g);
+}
+
+void
+wsc__cl_gather_free_all(struct wsc__cluster *cl)
+{
+    while (cl->gathers.count > 0) {
+        for (size_t i = 0; i <= cl->gathers.mask; i++) {
+            wsc__hnode *n = cl->gathers.buckets[i];
+            if (n != NULL) {
+                struct cl_gather *g = wsc_container_of(n, struct cl_gather, node);
+                g->published = true;
+                finish(g, WSC_ERR_CANCELED);
+                break;
+            }
+        }
+    }
+    wsc__hmap_clear(&cl->gathers);
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/* The cluster's private state, shared by cluster.c (membership: lifecycle, heartbeat,
+ * presence, groups), cluster_route.c (messages between nodes) and cluster_gather.c (answers
+ * the origin waits for).  Loop thread only. */
+#ifndef WSC_HUB_CLUSTER_INTERNAL_H
+#define WSC_HUB_CLUSTER_INTERNAL_H
+
+#include <wsc/store.h>
+
+#include "hub/cluster.h"
+#include "hub/cluster_env.h"
+#include "hub/hub_internal.h"
+#include "loop/loop.h"
+#include "models/hmap.h"
+#include "models/list.h"
+#include "repository/bus.h"
+
+#define WSC__CL_BEAT_MS     5000u  /* heartbeat period */
+#define WSC__CL_NODE_TTL_MS 15000u /* a node missing 3 heartbeats is dead */
+#define WSC__CL_PRES_TTL_MS 90000u /* presence keys, rewritten every 30 s */
+#define WSC__CL_PRES_EVERY  6u     /* heartbeats between presence rewrites */
+#define WSC__CL_ACKS_MAX    100000u
+#define WSC__CL_CHAN_MAX    300u
+
+struct wsc__cluster {
+    wsc_hub *hub;
+    wsc_store *store; /* owned: the Redis commands */
+    wsc__bus *bus;    /* owned */
+    char chan_node[WSC__CL_CHAN_MAX];
+    char chan_all[WSC__CL_CHAN_MAX];
+    wsc__timer beat;
+    unsigned beats;
+    wsc__hmap gathers; /* token -> struct cl_gather (cluster_gather.c) */
+    uint64_t next_token;
+    wsc__hmap acks;        /* struct cl_ack (cluster_route.c): who sent what we delivered */
+    struct wsc_list ack_q; /* the same, oldest first (bounded by WSC__CL_ACKS_MAX) */
+    size_t n_acks;
+    bool closing;
+};
+
+/** "wsc:n:<node>" into out. */
+void wsc__cl_node_channel(const char *node, char *out, size_t cap);
+/** "wsc:u:<user key>" into out; false when it does not fit. */
+bool wsc__cl_user_channel(const char *user, char *out, size_t cap);
+/** Publishes env on channel (a report for env->token comes back through on_message). */
+wsc_err wsc__cl_publish(struct wsc__cluster *cl, const char *channel, const struct wsc__env *env,
+                        wsc_repo_count_cb cb, void *arg);
+
+/* cluster_route.c */
+/** An envelope from another node (or this node's own, echoed). */
+void wsc__cl_on_env(struct wsc__cluster *cl, const struct wsc__env *env);
+/** Frees the remembered ACK origins. */
+void wsc__cl_acks_free(struct wsc__cluster *cl);
+
+/* cluster_gather.c: the origin's wait for the other nodes' answers */
+/** A new wait; its token goes into the envelope.  NULL when out of memory. */
+struct cl_gather *wsc__cl_gather_new(struct wsc__cluster *cl, wsc__cluster_done_cb cb, void *arg);
+uint64_t wsc__cl_gather_token(const struct cl_gather *g);
+/** The PUBLISH reached n subscribers (st not OK: it failed): n answers are due. */
+void wsc__cl_gather_published(struct wsc__cluster *cl, uint64_t token, wsc_err st, uint64_t n);
+/** One answer for token with count. */
+void wsc__cl_gather_report(struct wsc__cluster *cl, uint64_t token, uint64_t count);
+/** Ends every wait with WSC_ERR_CANCELED. */
+void wsc__cl_gather_free_all(struct wsc__cluster *cl);
+/** The PUBLISH callback that feeds a gather (arg: the token as a pointer-sized integer). */
+void wsc__cl_gather_published_cb(wsc_err st, uint64_t n, void *arg);
+
+#endif

@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: MIT */
+/* The cluster bus's pub/sub (repository/bus.h): a second Redis connection of the bus's own
+ * that holds the subscriptions (made again on every reconnect), and PUBLISH on the store's
+ * command connection.  The subscription set is a hash set of channel names, each marked
+ * confirmed once Redis has answered its SUBSCRIBE. */
+#include "repository/redis/redis_bus.h"
+
+#include <string.h>
+
+#include "models/alloc.h"
+#include "models/hmap.h"
+#include "repository/bus.h"
+
+struct chan {
+    wsc__hnode node;
+    bool confirmed;
+    char name[];
+};
+
+static bool
+chan_eq(const wsc__hnode *n, const void *key)
+{
+    return strcmp(wsc_container_of(n, struct chan, node)->name, key) == 0;
+}
+
+static struct chan *
+chan_find(const wsc__bus *bus, const char *name)
+{
+    wsc__hnode *n = wsc__hmap_find(&bus->chans, wsc__hash_str(name), chan_eq, name);
+    return n ? wsc_container_of(n, struct chan, node) : NULL;
+}
+
+/* Calls fn on every channel (fn may not change the set). */
+static void
+chans_each(wsc__bus *bus, void (*fn)(wsc__bus *bus, struct chan *c, void *arg), void *arg)
+{
+    if (bus->chans.buckets == NULL)
+        return;
+    for (size_t i = 0; i <= bus->chans.mask; i++)
+        for (wsc__hnode *n = bus->chans.buckets[i]; n != NULL; n = n->next)
+            fn(bus, wsc_container_of(n, struct chan, node), arg);
+}
+
+static void
+went_up(wsc__bus *bus)
+{
+    if (bus->up)
+        return;
+    bus->up = true;
+    if (bus->cbs.on_up != NULL)
+        bus->cbs.on_up(bus->user);
+}
+
+static void
+on_sub_reply(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    (void)ac;
+    wsc__bus *bus = privdata;
+    const redisReply *r = reply;
+    if (r == NULL || bus->closing || r->type != REDIS_REPLY_ARRAY || r->elements < 3 ||
+        r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_STRING)
+        return;
+    const char *kind = r->element[0]->str;
+    const char *name = r->element[1]->str;
+    if (strcmp(kind, "message") == 0 && r->element[2]->type == REDIS_REPLY_STRING) {
+        if (bus->cbs.on_message != NULL)
+            bus->cbs.on_message(bus->user, name, r->element[2]->str, r->element[2]->len);
+    } else if (strcmp(kind, "subscribe") == 0) {
+        struct chan *c = chan_find(bus, name);
+        if (c != NULL)
+            c->confirmed = true;
+        if (bus->resubscribing > 0 && --bus->resubscribing == 0)
+            went_up(bus);
+    }
+}
+
+/* Sends SUBSCRIBE for the given names (at most 64 at a time). */
+static void
+subscribe_names(wsc__bus *bus, const char **names, size_t n)
+{
+    const char *argv[65];
+    size_t lens[65];
+    argv[0] = "SUBSCRIBE";
+    lens[0] = 9;
+    for (size_t i = 0; i < n; i++) {
+        argv[i + 1] = names[i];
+        lens[i + 1] = strlen(names[i]);
+    }
+    if (bus->ac != NULL)
+        redisAsyncCommandArgv(bus->ac, on_sub_reply, bus, (int)n + 1, argv, lens);
+}
+
+struct batch {
+    const char *names[64];
+    size_t n;
+};
+
+static void
+add_to_batch(wsc__bus *bus, struct chan *c, void *arg)
+{
+    struct batch *b = arg;
+    c->confirmed = false;
+    b->names[b->n++] = c->name;
+    if (b->n == 64) {
+        subscribe_names(bus, b->names, b->n);
+        b->n = 0;
+    }
+}
+
+/* The subscription connection is ready (again): subscribe to every channel; up once Redis has
+ * confirmed them all. */
+static void
+on_ready(void *user, redisAsyncContext *ac)
+{
+    wsc__bus *bus = user;
+    bus->ac = ac;
+    bus->resubscribing = bus->chans.count;
+    if (bus->chans.count == 0) {
+        went_up(bus);
+        return;
+    }
+    struct batch b = {.n = 0};
+    chans_each(bus, add_to_batch, &b);
+    if (b.n > 0)
+        subscribe_names(bus, b.names, b.n);
+}
+
+static void
+unconfirm(wsc__bus *bus, struct chan *c, void *arg)
+{
+    (void)bus;
+    (void)arg;
+    c->confirmed = false;
+}
+
+static void
+on_lost(void *user)
+{
+    wsc__bus *bus = user;
+    bus->ac = NULL;
+    bus->resubscribing = 0;
+    chans_each(bus, unconfirm, NULL);
+    if (!bus->up)
+        return;
+    bus->up = false;
+    if (bus->cbs.on_down != NULL)
+        bus->cbs.on_down(bus->user);
+}
+
+wsc_err
+wsc__bus_open(wsc_store *store, const wsc__bus_cbs *cbs, void *user, wsc__bus **out)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (store == NULL || cbs == NULL || out == NULL)
+        return WSC_ERR_INVALID;
+    struct redis_store *rs = wsc__rs_of(store);
+    if (rs == NULL)
+        return WSC_ERR_UNSUPPORTED;
+    wsc__bus *bus = wsc__calloc(1, sizeof(*bus));
+    if (bus == NULL)
+        return WSC_ERR_NOMEM;
+    bus->cmd = rs;
+    bus->cbs = *cbs;
+    bus->user = user;
+    wsc__hmap_init(&bus->chans);
+    wsc_err err = wsc__rs_open_like(rs, &bus->sub);
+    if (err != WSC_OK) {
+        wsc__free(bus);
+        return err;
+    }
+    bus->sub->on_ready = on_ready;
+    bus->sub->on_lost = on_lost;
+    bus->sub->hook_user = bus;
+    *out = bus;
+    return WSC_OK;
+}
+
+void
+wsc__bus_close(wsc__bus *bus)
+{
+    if (bus == NULL)
+        return;
+    bus->closing = true;
+    wsc_store_close(&bus->sub->base);
+    for (size_t i = 0; bus->chans.buckets != NULL && i <= bus->chans.mask; i++) {
+        wsc__hnode *n = bus->chans.buckets[i];
+        while (n != NULL) {
+            wsc__hnode *next = n->next;
+            wsc__free(wsc_container_of(n, struct chan, node));
+            n = next;
+        }
+    }
+    wsc__hmap_clear(&bus->chans);
+    wsc__free(bus);
+}
+
+bool
+wsc__bus_up(const wsc__bus *bus)
+{
+    return bus != NULL && bus->up;
+}
+
+static bool
+channel_ok(const char *channel)
+{
+    return channel != NULL && channel[0] != '\0' && strlen(channel) <= 255;
+}
+
+wsc_err
+wsc__bus_subscribe(wsc__bus *bus, const char *channel)
+{
+    if (bus == NULL || !channel_ok(channel))
+        return WSC_ERR_INVALID;
+    if (chan_find(bus, channel) != NULL)
+        return WSC_OK;
+    size_t n = strlen(channel);
+    struct chan *c = wsc__calloc(1, sizeof(*c) + n + 1);
+    if (c == NULL)
+        return WSC_ERR_NOMEM;
+    memcpy(c->name, channel, n + 1);
+    (void)wsc__hmap_insert(&bus->chans, &c->node, wsc__hash_str(channel));
+    if (bus->ac != NULL && bus->sub->state == RS_READY) {
+        const char *names[1] = {c->name};
+        subscribe_names(bus, names, 1);
+    }
+    return WSC_OK;
+}
+
+wsc_err
+wsc__bus_unsubscribe(wsc__bus *bus, const char *channel)
+{
+    if (bus == NULL || !channel_ok(channel))
+        return WSC_ERR_INVALID;
+    struct chan *c = chan_find(bus, channel);
+    if (c == NULL)
+        return WSC_ERR_NOT_FOUND;
+    wsc__hmap_remove(&bus->chans, &c->node);
+    if (bus->ac != NULL && bus->sub->state == RS_READY) {
+        const char *argv[2] = {"UNSUBSCRIBE", c->name};
+        size_t lens[2] = {11, strlen(c->name)};
+        redisAsyncCommandArgv(bus->ac, on_sub_reply, bus, 2, argv, lens);
+    }
+    wsc__free(c);
+    return WSC_OK;
+}
+
+bool
+wsc__bus_subscribed(const wsc__bus *bus, const char *channel)
+{
+    const struct chan *c = bus != NULL && channel != NULL ? chan_find(bus, channel) : NULL;
+    return c != NULL && c->confirmed;
+}
+
+static wsc_err
+parse_count(struct wsc__req *req, const redisReply *r)
+{
+    long long v;
+    if (wsc__rs_int(r, &v) != WSC_OK || v < 0)
+        return WSC_ERR_STORE;
+    req->count = (uint64_t)v;
+    return WSC_OK;
+}
+
+static void
+ignore_count(wsc_err status, uint64_t count, void *user)
+{
+    (void)status;
+    (void)count;
+    (void)user;
+}
+
+wsc_err
+wsc__bus_publish(wsc__bus *bus, const char *channel, const void *data, size_t len,
+                 wsc_repo_count_cb cb, void *user)
+{
+    if (bus == NULL || !channel_ok(channel) || (data == NULL && len > 0))
+        return WSC_ERR_INVALID;
+    struct wsc__req *req;
+    wsc_err err = wsc__req_new(&bus->cmd->base, WSC__REQ_COUNT,
+                               (union wsc__req_cb){.count = cb ? cb : ignore_count}, user, &req);
+    if (err != WSC_OK)
+        return err;
+    const char *argv[3] = {"PUBLISH", channel, data ? data : ""};
+    size_t lens[3] = {7, strlen(channel), len};
+    wsc__rs_submit(bus->cmd, req, 3, argv, lens, parse_count);
+    return WSC_OK;
+}

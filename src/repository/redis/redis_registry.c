@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: MIT */
+/* The cluster registry in Redis (repository/bus.h): presence per user and group membership.
+ *   wsc:pr:{<user key>}  HASH node -> connections there   TTL (renewed by every write)
+ *   wsc:grp:{<group>}    SET  user keys                    bounded by the members
+ * Each script touches one key, so each runs on one slot of a Redis Cluster. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "models/alloc.h"
+#include "repository/redis/redis_bus.h"
+
+/* A node is live while its entry in the hub stats index (KEYS[2]) lies in the future (ARGV
+ * "now", wall ms).  The node index is another slot: these two scripts need one Redis (not a
+ * Redis Cluster; docs/cluster.md). */
+#define LIVE_FN                                                          \
+    "local function live(n) local s = redis.call('ZSCORE', KEYS[2], n) " \
+    "return s and tonumber(s) > tonumber(ARGV[1]) end "
+
+/* ARGV: now, node, count, ttl.  Fields of nodes no longer live are dropped on the way. */
+static const char presence_set_lua[] = LIVE_FN
+    "local h = redis.call('HKEYS', KEYS[1]) "
+    "for _, n in ipairs(h) do if n ~= ARGV[2] and not live(n) then "
+    "redis.call('HDEL', KEYS[1], n) end end "
+    "if tonumber(ARGV[3]) > 0 then redis.call('HSET', KEYS[1], ARGV[2], ARGV[3]) "
+    "else redis.call('HDEL', KEYS[1], ARGV[2]) end "
+    "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end "
+    "return 1";
+
+/* ARGV: now.  The live nodes' fields, as node, count, node, count... */
+static const char presence_get_lua[] =
+    LIVE_FN "local out = {} local h = redis.call('HGETALL', KEYS[1]) "
+            "for i = 1, #h, 2 do if live(h[i]) then out[#out + 1] = h[i] out[#out + 1] = h[i + 1] "
+            "end end return out";
+
+/* Every group with its members, as group, n, members...  (SCAN: one Redis only.) */
+static const char groups_load_lua[] =
+    "local out = {} local cur = '0' repeat "
+    "local r = redis.call('SCAN', cur, 'MATCH', 'wsc:grp:{*}', 'COUNT', 1000) cur = r[1] "
+    "for _, k in ipairs(r[2]) do local m = redis.call('SMEMBERS', k) "
+    "out[#out + 1] = k out[#out + 1] = tostring(#m) "
+    "for _, u in ipairs(m) do out[#out + 1] = u end end until cur == '0' return out";
+
+static wsc_err
+parse_ok(struct wsc__req *req, const redisReply *r)
+{
+    (void)req;
+    return r->type == REDIS_REPLY_ERROR ? WSC_ERR_STORE : WSC_OK;
+}
+
+static wsc_err
+parse_strs(struct wsc__req *req, const redisReply *r)
+{
+    if (r->type != REDIS_REPLY_ARRAY)
+        return WSC_ERR_STORE;
+    for (size_t i = 0; i < r->elements; i++) {
+        const redisReply *e = r->element[i];
+        if (e->type != REDIS_REPLY_STRING)
+            return WSC_ERR_STORE;
+        if (wsc__req_strndup(req, e->str, e->len) == NULL)
+            return WSC_ERR_NOMEM;
+    }
+    return WSC_OK;
+}
+
+static void
+presence_key(const char *user, char *out, size_t cap)
+{
+    wsc__rs_key(out, cap, "wsc:pr:{", user, "}");
+}
+
+static bool
+id_ok(const char *s)
+{
+    return s != NULL && s[0] != '\0' && strlen(s) <= 255;
+}
+
+wsc_err
+wsc__bus_presence_set(wsc__bus *bus, const char *user, const char *node, uint64_t count,
+                      uint32_t ttl_ms, wsc_repo_done_cb cb, void *user_data)
+{
+    if (bus == NULL || !id_ok(user) || !id_ok(node) || cb == NULL || ttl_ms == 0)
+        return WSC_ERR_INVALID;
+    struct wsc__req *req;
+    wsc_err err = wsc__req_new(&bus->cmd->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb},
+                               user_data, &req);
+    if (err != WSC_OK)
+        return err;
+    char key[800], now[24], n[24], ttl[16];
+    presence_key(user, key, sizeof(key));
+    snprintf(now, sizeof(now), "%" PRIu64, wsc__wall_ms());
+    snprintf(n, sizeof(n), "%" PRIu64, count);
+    snprintf(ttl, sizeof(ttl), "%" PRIu32, ttl_ms);
+    const char *args[] = {key, HS_INDEX, now, node, n, ttl};
+    wsc__rs_eval(bus->cmd, req, presence_set_lua, 2, 6, args, parse_ok);
+    return WSC_OK;
+}
+
+wsc_err
+wsc__bus_presence_get(wsc__bus *bus, const char *user, wsc_hubstats_list_cb cb, void *user_data)
+{
+    if (bus == NULL || !id_ok(user) || cb == NULL)
+        return WSC_ERR_INVALID;
+    struct wsc__req *req;
+    wsc_err err = wsc__req_new(&bus->cmd->base, WSC__REQ_IDS, (union wsc__req_cb){.ids = cb},
+                               user_data, &req);
+    if (err != WSC_OK)
+        return err;
+    char key[800], now[24];
+    presence_key(user, key, sizeof(key));
+    snprintf(now, sizeof(now), "%" PRIu64, wsc__wall_ms());
+    const char *args[] = {key, HS_INDEX, now};
+    wsc__rs_eval(bus->cmd, req, presence_get_lua, 2, 3, args, parse_strs);
+    return WSC_OK;
+}
+
+wsc_err
+wsc__bus_group_set(wsc__bus *bus, const char *group, const char *user, bool join,
+                   wsc_repo_done_cb cb, void *user_data)
+{
+    if (bus == NULL || !id_ok(group) || !id_ok(user) || cb == NULL)
+        return WSC_ERR_INVALID;
+    struct wsc__req *req;
+    wsc_err err = wsc__req_new(&bus->cmd->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb},
+                               user_data, &req);
+    if (err != WSC_OK)
+        return err;
+    char key[800];
+    wsc__rs_key(key, sizeof(key), "wsc:grp:{", group, "}");
+    const char *argv[3] = {join ? "SADD" : "SREM", key, user};
+    size_t lens[3] = {4, strlen(key), strlen(user)};
+    wsc__rs_submit(bus->cmd, req, 3, argv, lens, parse_ok);
+    return WSC_OK;
+}
+
+/* Like parse_strs, with each group key turned back into the group id. */
+static wsc_err
+parse_groups(struct wsc__req *req, const redisReply *r)
+{
+    wsc_err err = parse_strs(req, r);
+    for (size_t i = 0; err == WSC_OK && i + 1 < req->nstrs;) {
+        char *k = req->strs[i];
+        size_t klen = strlen(k), head = strlen("wsc:grp:{");
+        if (klen < head + 1 || k[klen - 1] != '}')
+            return WSC_ERR_STORE;
+        k[klen - 1] = '\0';
+        wsc__rs_unescape(k + head, k);
+        i += 2 + (size_t)strtoull(req->strs[i + 1], NULL, 10);
+    }
+    return err;
+}
+
+wsc_err
+wsc__bus_groups_load(wsc__bus *bus, wsc_hubstats_list_cb cb, void *user_data)
+{
+    if (bus == NULL || cb == NULL)
+        return WSC_ERR_INVALID;
+    struct wsc__req *req;
+    wsc_err err = wsc__req_new(&bus->cmd->base, WSC__REQ_IDS, (union wsc__req_cb){.ids = cb},
+                               user_data, &req);
+    if (err != WSC_OK)
+        return err;
+    wsc__rs_eval(bus->cmd, req, groups_load_lua, 0, 0, NULL, parse_groups);
+    return WSC_OK;
+}

@@ -1,0 +1,350 @@
+/* SPDX-License-Identifier: MIT */
+/* Three wsc-hub processes on one real Redis are one hub (PROTOCOL.md §8; label redis, skipped
+ * without WSC_TEST_REDIS_URL and WSC_HUB_BIN).  Clients connect to different nodes, as behind
+ * a load balancer, and each check is made from outside: WebSocket clients and HTTP API calls.
+ * Ids carry the test's pid so that runs on the same Redis never meet.  Nothing sleeps: every
+ * wait is for a condition, with a deadline; "nothing more arrives" checks pump for a while. */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "thttp.h"
+#include "thubproc.h"
+#include "tjson.h"
+#include "twait.h"
+#include "tws.h"
+
+#define NODES   3
+#define WAIT_MS 15000
+
+typedef struct fx {
+    thubproc node[NODES];
+    char id[NODES][48];
+    twait_set *ts;
+} fx;
+
+static char tag[32]; /* "p<pid>": in every id of this run */
+
+static void
+name(char *out, size_t cap, const char *what)
+{
+    snprintf(out, cap, "%s-%s", tag, what);
+}
+
+static int
+node_start(fx *f, int i)
+{
+    char listen[32];
+    snprintf(listen, sizeof(listen), "127.0.0.1:%d", f->node[i].port);
+    const char *args[] = {"--listen",
+                          listen,
+                          "--node-id",
+                          f->id[i],
+                          "--redis",
+                          getenv("WSC_TEST_REDIS_URL"),
+                          "--insecure-user-id",
+                          "--insecure-api",
+                          "--ack-timeout-ms",
+                          "1000",
+                          "--cluster-timeout-ms",
+                          "2000",
+                          NULL};
+    return thubproc_start(&f->node[i], f->node[i].port, args, WAIT_MS);
+}
+
+/* An HTTP call to node i, answered within the deadline; the body parsed (json_decref). */
+static json_t *
+http(fx *f, int i, const char *method, const char *path, const char *body, int *status)
+{
+    const char *hdrs[] = {"Content-Type: application/json", NULL};
+    thttp *h = thttp_request(f->node[i].port, method, path, hdrs, body, body ? strlen(body) : 0);
+    assert_non_null(h);
+    assert_int_equal(twait_add_http(f->ts, h), 0);
+    assert_true(twait_until(f->ts, NULL, thttp_is_done, h, WAIT_MS));
+    assert_false(thttp_failed(h));
+    *status = thttp_status(h);
+    json_t *j = tjson_parse(thttp_body(h));
+    twait_remove_http(f->ts, h);
+    thttp_free(h);
+    return j;
+}
+
+static long long
+http_int(fx *f, int i, const char *method, const char *path, const char *body, const char *key)
+{
+    int status = 0;
+    json_t *j = http(f, i, method, path, body, &status);
+    long long v = status == 200 ? tjson_int(j, key, -1) : -1;
+    json_decref(j);
+    return v;
+}
+
+struct stat_wait {
+    fx *f;
+    int node;
+    const char *path, *key;
+    long long want;
+};
+
+static bool
+stat_is(void *arg)
+{
+    struct stat_wait *w = arg;
+    return http_int(w->f, w->node, "GET", w->path, NULL, w->key) == w->want;
+}
+
+/* Waits until GET path on node answers key == want. */
+static bool
+until_stat(fx *f, int node, const char *path, const char *key, long long want, int ms)
+{
+    struct stat_wait w = {f, node, path, key, want};
+    return twait_until(NULL, NULL, stat_is, &w, ms);
+}
+
+/* A client of user on node i, open and past its "connected" frame. */
+static tws *
+client(fx *f, int i, const char *user)
+{
+    char path[160];
+    snprintf(path, sizeof(path), "/ws?user_id=%s", user);
+    tws *c = tws_connect(f->node[i].port, path, NULL, NULL);
+    assert_non_null(c);
+    assert_int_equal(twait_add_ws(f->ts, c), 0);
+    twait_count cnt = {c, 1};
+    assert_true(twait_until(f->ts, NULL, twait_has_messages, &cnt, WAIT_MS));
+    json_t *j = NULL;
+    char *data = NULL;
+    assert_true(tws_next(c, NULL, &data, NULL));
+    j = tjson_parse(data);
+    assert_string_equal(tjson_str(j, "message_type"), "connected");
+    json_decref(j);
+    free(data);
+    return c;
+}
+
+/* The next message of c (within the deadline), parsed. */
+static json_t *
+next(fx *f, tws *c)
+{
+    twait_count cnt = {c, 1};
+    if (!twait_until(f->ts, NULL, twait_has_messages, &cnt, WAIT_MS))
+        return NULL;
+    char *data = NULL;
+    tws_next(c, NULL, &data, NULL);
+    json_t *j = tjson_parse(data);
+    free(data);
+    return j;
+}
+
+static void
+expect_content(fx *f, tws *c, const char *content)
+{
+    json_t *j = next(f, c);
+    assert_non_null(j);
+    assert_string_equal(tjson_str(j, "content"), content);
+    json_decref(j);
+}
+
+static void
+drop(fx *f, tws *c)
+{
+    twait_remove_ws(f->ts, c);
+    tws_free(c);
+}
+
+static int
+setup(void **state)
+{
+    fx *f = calloc(1, sizeof(*f));
+    f->ts = twait_set_new();
+    for (int i = 0; i < NODES; i++) {
+        snprintf(f->id[i], sizeof(f->id[i]), "%s-n%d", tag, i + 1);
+        f->node[i].port = thubproc_free_port();
+        assert_int_equal(node_start(f, i), 0);
+    }
+    /* Every node sees the other two (their first heartbeat is written as they join). */
+    for (int i = 0; i < NODES; i++)
+        assert_true(until_stat(f, i, "/api/stats", "nodes", NODES, WAIT_MS));
+    *state = f;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    fx *f = *state;
+    if (f == NULL)
+        return 0;
+    for (int i = 0; i < NODES; i++)
+        thubproc_stop(&f->node[i], 5000);
+    twait_set_free_all(f->ts);
+    free(f);
+    return 0;
+}
+
+/* A message from a client on node 1 reaches its receiver on node 2 exactly once; a receiver
+ * with no connection anywhere is refused (unknown_receiver) once every node has answered. */
+static void
+test_p2p_across_nodes(void **state)
+{
+    fx *f = *state;
+    char a[64], b[64], frame[256];
+    name(a, sizeof(a), "pa");
+    name(b, sizeof(b), "pb");
+    tws *ca = client(f, 0, a), *cb = client(f, 1, b);
+    snprintf(frame, sizeof(frame), "{\"receiver\":\"%s\",\"content\":\"across\"}", b);
+    assert_int_equal(tws_send_text(ca, frame, strlen(frame)), 0);
+    expect_content(f, cb, "across");
+    snprintf(frame, sizeof(frame), "{\"receiver\":\"%s-nobody\",\"content\":\"x\"}", tag);
+    assert_int_equal(tws_send_text(ca, frame, strlen(frame)), 0);
+    json_t *e = next(f, ca);
+    assert_non_null(e);
+    assert_string_equal(tjson_str(e, "data.code"), "unknown_receiver");
+    json_decref(e);
+    twait_for(f->ts, NULL, 300);
+    assert_int_equal(tws_pending(cb), 0); /* exactly once */
+    assert_int_equal(tws_pending(ca), 0);
+    drop(f, ca);
+    drop(f, cb);
+}
+
+/* A broadcast published on node 2 reaches every client on every node exactly once, and the
+ * answer counts the connections of every node. */
+static void
+test_broadcast_http(void **state)
+{
+    fx *f = *state;
+    tws *c[6];
+    for (int i = 0; i < 6; i++) {
+        char u[64], w[16];
+        snprintf(w, sizeof(w), "b%d", i);
+        name(u, sizeof(u), w);
+        c[i] = client(f, i % NODES, u);
+    }
+    int status = 0;
+    json_t *j = http(f, 1, "POST", "/api/publish",
+                     "{\"broadcast\":true,\"message\":{\"content\":\"to all\"}}", &status);
+    assert_int_equal(status, 200);
+    assert_int_equal(tjson_int(j, "delivered", -1), 6);
+    json_decref(j);
+    for (int i = 0; i < 6; i++)
+        expect_content(f, c[i], "to all");
+    twait_for(f->ts, NULL, 300);
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(tws_pending(c[i]), 0);
+        drop(f, c[i]);
+    }
+}
+
+/* Membership set on node 1 is seen on node 3; a group message from node 3 reaches the members
+ * on every node once and nobody else. */
+static void
+test_group_across_nodes(void **state)
+{
+    fx *f = *state;
+    char g[64], path[160], body[512], u[3][64], x[64];
+    name(g, sizeof(g), "g");
+    for (int i = 0; i < 3; i++) {
+        char w[8];
+        snprintf(w, sizeof(w), "gm%d", i);
+        name(u[i], sizeof(u[i]), w);
+    }
+    name(x, sizeof(x), "gx");
+    tws *c[3];
+    for (int i = 0; i < 3; i++)
+        c[i] = client(f, i, u[i]);
+    tws *cx = client(f, 2, x);
+    snprintf(path, sizeof(path), "/api/groups/%s/members", g);
+    snprintf(body, sizeof(body), "{\"user_ids\":[\"%s\",\"%s\",\"%s\"]}", u[0], u[1], u[2]);
+    int status = 0;
+    json_decref(http(f, 0, "POST", path, body, &status));
+    assert_int_equal(status, 200);
+    /* Node 3 sees the three members. */
+    bool seen = false;
+    for (int tries = 0; tries < 100 && !seen; tries++) {
+        json_t *j = http(f, 2, "GET", path, NULL, &status);
+        seen = status == 200 && json_array_size(tjson_get(j, "user_ids")) == 3;
+        json_decref(j);
+        if (!seen)
+            twait_for(f->ts, NULL, 50);
+    }
+    assert_true(seen);
+    snprintf(body, sizeof(body), "{\"group\":\"%s\",\"message\":{\"content\":\"to group\"}}", g);
+    json_t *j = http(f, 2, "POST", "/api/publish", body, &status);
+    assert_int_equal(status, 200);
+    assert_int_equal(tjson_int(j, "delivered", -1), 3);
+    json_decref(j);
+    for (int i = 0; i < 3; i++)
+        expect_content(f, c[i], "to group");
+    twait_for(f->ts, NULL, 300);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(tws_pending(c[i]), 0);
+        drop(f, c[i]);
+    }
+    assert_int_equal(tws_pending(cx), 0);
+    drop(f, cx);
+}
+
+/* Presence counts the connections of every node; a kick on node 1 closes them all with 4001
+ * and counts them. */
+static void
+test_presence_and_kick(void **state)
+{
+    fx *f = *state;
+    char k[64], path[160];
+    name(k, sizeof(k), "kk");
+    tws *c[3] = {client(f, 1, k), client(f, 2, k), client(f, 2, k)};
+    snprintf(path, sizeof(path), "/api/users/%s", k);
+    assert_int_equal(http_int(f, 0, "GET", path, NULL, "connections"), 3);
+    snprintf(path, sizeof(path), "/api/users/%s/kick", k);
+    assert_int_equal(http_int(f, 0, "POST", path, "{}", "kicked"), 3);
+    for (int i = 0; i < 3; i++) {
+        assert_true(twait_until(f->ts, NULL, tws_is_closed, c[i], WAIT_MS));
+        assert_int_equal(tws_close_code(c[i]), 4001);
+        drop(f, c[i]);
+    }
+    snprintf(path, sizeof(path), "/api/users/%s", k);
+    assert_true(until_stat(f, 0, path, "connections", 0, WAIT_MS));
+}
+
+/* kill -9 of a node: its users are offline cluster-wide within 60 s (the node's heartbeat
+ * lapses), and the survivors count two nodes. */
+static void
+test_node_death(void **state)
+{
+    fx *f = *state;
+    char d[64], path[160];
+    name(d, sizeof(d), "dd");
+    tws *c = client(f, 2, d);
+    snprintf(path, sizeof(path), "/api/users/%s", d);
+    assert_int_equal(http_int(f, 0, "GET", path, NULL, "connections"), 1);
+    assert_int_equal(thubproc_signal(&f->node[2], SIGKILL), 0);
+    assert_true(until_stat(f, 0, path, "connections", 0, 60000));
+    assert_true(until_stat(f, 0, "/api/stats", "nodes", 2, 60000));
+    drop(f, c);
+    thubproc_stop(&f->node[2], 1000);
+    assert_int_equal(node_start(f, 2), 0); /* for the tests after this one */
+}
+
+int
+main(void)
+{
+    if (getenv("WSC_TEST_REDIS_URL") == NULL || getenv("WSC_HUB_BIN") == NULL) {
+        fprintf(stderr, "skipped: needs WSC_TEST_REDIS_URL and WSC_HUB_BIN\n");
+        return 77;
+    }
+    snprintf(tag, sizeof(tag), "p%ld", (long)getpid());
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_p2p_across_nodes),   cmocka_unit_test(test_broadcast_http),
+        cmocka_unit_test(test_group_across_nodes), cmocka_unit_test(test_presence_and_kick),
+        cmocka_unit_test(test_node_death),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
