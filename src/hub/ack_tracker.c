@@ -163,8 +163,8 @@ wait_retry(struct wsc__ack_pending *p)
 
 /* One failed attempt: retry while the error is retryable and retries remain; an offline
  * receiver goes to its handler at once (a retry could only find it offline again). */
-static void
-attempt_failed(struct wsc__ack_pending *p)
+void
+wsc__ack_attempt_failed(struct wsc__ack_pending *p)
 {
     if (p->last_error != WSC_ERR_OFFLINE && wsc_err_is_retryable(p->last_error) &&
         p->retries < p->opts.max_retries)
@@ -173,16 +173,10 @@ attempt_failed(struct wsc__ack_pending *p)
         final_failure(p);
 }
 
-static void
-attempt(struct wsc__ack_pending *p, wsc_conn *only)
+void
+wsc__ack_sent(struct wsc__ack_pending *p, size_t n)
 {
     struct wsc__rel *rel = p->rel;
-    p->last_error = WSC_OK;
-    size_t n = send_live(p, only);
-    if (n == 0) {
-        attempt_failed(p);
-        return;
-    }
     p->attempts++;
     p->phase = WSC__PH_WAIT_ACK;
     wsc__wheel_add(&rel->wheel, &p->timer, wsc__now_ms(), p->opts.ack_timeout_ms);
@@ -191,12 +185,25 @@ attempt(struct wsc__ack_pending *p, wsc_conn *only)
 }
 
 static void
+attempt(struct wsc__ack_pending *p, wsc_conn *only)
+{
+    p->last_error = WSC_OK;
+    size_t n = send_live(p, only);
+    if (only == NULL && wsc__rel_cluster_attempt(p, n))
+        return;
+    if (n == 0)
+        wsc__ack_attempt_failed(p);
+    else
+        wsc__ack_sent(p, n);
+}
+
+static void
 on_timer(struct wsc__wheel_entry *e)
 {
     struct wsc__ack_pending *p = wsc_container_of(e, struct wsc__ack_pending, timer);
     if (p->phase == WSC__PH_WAIT_ACK) {
         p->last_error = WSC_ERR_TIMEOUT;
-        attempt_failed(p);
+        wsc__ack_attempt_failed(p);
     } else if (p->phase == WSC__PH_WAIT_RETRY) {
         p->retries++;
         p->rel->stats.resends++;

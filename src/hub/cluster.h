@@ -35,8 +35,9 @@ void wsc__cluster_user_count(wsc_hub *hub, const char *user, size_t conns);
 typedef void (*wsc__cluster_done_cb)(wsc_hub *hub, wsc_err status, uint64_t sum, void *arg);
 
 /** Forwards msg (frozen) for user to the other nodes holding the user.  With cb, it is called
- *  once with what they queued (0 when no other node holds the user).  WSC_ERR_NOMEM,
- *  WSC_ERR_STATE (not in a cluster). */
+ *  once with what they queued (0 when no other node holds the user), always on a later loop
+ *  turn, never inside the call.  WSC_ERR_NOMEM, WSC_ERR_STATE (not in a cluster): cb then
+ *  never runs. */
 wsc_err wsc__cluster_to_user(wsc_hub *hub, const char *user, wsc_msg *msg, wsc__cluster_done_cb cb,
                              void *arg);
 /** Forwards msg to the members of group (but exclude_user) on the other nodes. */

@@ -14,6 +14,7 @@ struct cl_gather {
     uint64_t expected; /* answers due (valid once published) */
     uint64_t got, sum;
     bool published, done;
+    wsc_err fail; /* the PUBLISH could not start: the wait ends with this on the next turn */
     wsc__timer timer;
     wsc__cluster_done_cb cb;
     void *arg;
@@ -65,7 +66,20 @@ static void
 on_timeout(wsc__timer *t)
 {
     struct cl_gather *g = wsc_container_of(t, struct cl_gather, timer);
-    finish(g, WSC_ERR_TIMEOUT);
+    finish(g, g->fail != WSC_OK ? g->fail : WSC_ERR_TIMEOUT);
+}
+
+void
+wsc__cl_gather_fail_later(struct wsc__cluster *cl, uint64_t token, wsc_err err)
+{
+    struct cl_gather *g = find(cl, token);
+    if (g == NULL)
+        return;
+    g->published = true;
+    g->expected = UINT64_MAX;
+    g->fail = err;
+    wsc__timer_stop(&g->timer);
+    wsc__timer_start(&g->timer, 0);
 }
 
 struct cl_gather *

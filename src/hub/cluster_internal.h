@@ -58,6 +58,9 @@ struct cl_gather *wsc__cl_gather_new(struct wsc__cluster *cl, wsc__cluster_done_
 uint64_t wsc__cl_gather_token(const struct cl_gather *g);
 /** The PUBLISH reached n subscribers (st not OK: it failed): n answers are due. */
 void wsc__cl_gather_published(struct wsc__cluster *cl, uint64_t token, wsc_err st, uint64_t n);
+/** The PUBLISH for token could not start: the wait ends with err on a later loop turn (never
+ *  inside the call that tried). */
+void wsc__cl_gather_fail_later(struct wsc__cluster *cl, uint64_t token, wsc_err err);
 /** One answer for token with count. */
 void wsc__cl_gather_report(struct wsc__cluster *cl, uint64_t token, uint64_t count);
 /** Ends every wait with WSC_ERR_CANCELED. */

@@ -43,7 +43,7 @@ forward(wsc_hub *hub, const char *channel, struct wsc__env *env, wsc_msg *msg,
     env->token = wsc__cl_gather_token(g);
     wsc_err err = wsc__cl_publish(cl, channel, env, wsc__cl_gather_published_cb, g);
     if (err != WSC_OK)
-        wsc__cl_gather_published(cl, env->token, err, 0); /* ends the wait: cb gets err */
+        wsc__cl_gather_fail_later(cl, env->token, err); /* cb gets err, on a later turn */
     return WSC_OK;
 }
 

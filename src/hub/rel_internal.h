@@ -33,7 +33,8 @@ enum wsc__ack_phase {
     WSC__PH_WAIT_ACK = 0,
     WSC__PH_WAIT_RETRY,
     WSC__PH_STORING,
-    WSC__PH_WAIT_STORE
+    WSC__PH_WAIT_STORE,
+    WSC__PH_WAIT_REMOTE /* sent to the other nodes of a cluster: their answer decides */
 };
 
 struct wsc__ack_pending {
@@ -49,6 +50,7 @@ struct wsc__ack_pending {
     unsigned store_tries; /* failed store writes so far */
     wsc_err last_error;
     wsc_conn_id last_conn;
+    uint32_t remote_seq; /* the forward WAIT_REMOTE waits for (rel_cluster.c) */
     uint8_t phase;
     bool sending;            /* inside a send: failures only note their reason */
     bool acked_storing;      /* an ACK came while the store op was out */
@@ -85,6 +87,7 @@ struct wsc__rel {
     struct wsc_offline_repo *offline;
     struct wsc_record_repo *records;
     uint64_t rng;
+    uint32_t remote_seq; /* forwards to other nodes so far (rel_cluster.c) */
     wsc_reliability_stats stats;
 };
 
@@ -173,6 +176,16 @@ void wsc__ack_store_all(struct wsc__rel *rel);
 void wsc__ack_cancel_all(struct wsc__rel *rel);
 /** The end of a store op started for p. */
 void wsc__ack_stored(struct wsc__ack_pending *p, wsc_err status);
+/** p was queued to n connections (here or on other nodes): it waits for its ACK. */
+void wsc__ack_sent(struct wsc__ack_pending *p, size_t n);
+/** p's attempt reached nobody (p->last_error says why): retried, stored or failed. */
+void wsc__ack_attempt_failed(struct wsc__ack_pending *p);
+
+/* rel_cluster.c: an attempt in a cluster */
+/** After p's attempt queued it to local connections here: in a cluster it goes to the
+ *  receiver's connections on the other nodes too, and when local is 0 their answer decides
+ *  (true: p now waits for it).  False: go on as on a single node. */
+bool wsc__rel_cluster_attempt(struct wsc__ack_pending *p, size_t local);
 
 /* accept.c: the answer of one send with ACK (a client's receipt, wsc_hub_publish_ack), given
  * once every receiver is accounted for: queued to a live connection, confirmed by the store,

@@ -314,6 +314,92 @@ test_presence_and_kick(void **state)
     assert_true(until_stat(f, 0, path, "connections", 0, WAIT_MS));
 }
 
+static void
+send_frame(tws *c, const char *fmt, ...)
+{
+    char frame[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(frame, sizeof(frame), fmt, ap);
+    va_end(ap);
+    assert_int_equal(tws_send_text(c, frame, strlen(frame)), 0);
+}
+
+/* The next message of c that is not an ack receipt... of type, parsed. */
+static json_t *
+next_of(fx *f, tws *c, const char *type)
+{
+    json_t *j;
+    while ((j = next(f, c)) != NULL) {
+        const char *t = tjson_str(j, "message_type");
+        if (t != NULL && strcmp(t, type) == 0)
+            return j;
+        json_decref(j);
+    }
+    return NULL;
+}
+
+/* ACK across nodes: the sender on node 1 hears "delivered" for a receiver on node 2; without
+ * an ACK the resend follows the receiver; the receiver's ACK on node 2 reaches the tracker on
+ * node 1 (no more resends); a receiver offline everywhere is stored once ("stored") and
+ * replayed by whichever node it connects to. */
+static void
+test_ack_across_nodes(void **state)
+{
+    fx *f = *state;
+    char a[64], r[64], o[64], mid[64];
+    name(a, sizeof(a), "aa");
+    name(r, sizeof(r), "ar");
+    name(o, sizeof(o), "ao");
+    name(mid, sizeof(mid), "m1");
+    tws *ca = client(f, 0, a), *cr = client(f, 1, r);
+    send_frame(ca,
+               "{\"receiver\":\"%s\",\"content\":\"ack me\",\"require_ack\":true,"
+               "\"message_id\":\"%s\"}",
+               r, mid);
+    json_t *rc = next_of(f, ca, "ack");
+    assert_non_null(rc);
+    assert_string_equal(tjson_str(rc, "data.status"), "delivered");
+    json_decref(rc);
+    expect_content(f, cr, "ack me");
+    /* No ACK: resent (ack timeout 1 s) to the receiver, now on node 3. */
+    drop(f, cr);
+    cr = client(f, 2, r);
+    json_t *again = next(f, cr);
+    assert_non_null(again);
+    assert_string_equal(tjson_str(again, "message_id"), mid);
+    json_decref(again);
+    send_frame(cr, "{\"message_type\":\"ack\",\"message_id\":\"%s\",\"sender\":\"%s\"}", mid, a);
+    twait_for(f->ts, NULL, 4000); /* resends would come within 1 s and then 2 s */
+    assert_int_equal(tws_pending(cr), 0);
+    drop(f, cr);
+    /* Offline everywhere: stored once, replayed on node 3. */
+    name(mid, sizeof(mid), "m2");
+    send_frame(ca,
+               "{\"receiver\":\"%s\",\"content\":\"kept\",\"require_ack\":true,"
+               "\"message_id\":\"%s\"}",
+               o, mid);
+    rc = next_of(f, ca, "ack");
+    assert_non_null(rc);
+    assert_string_equal(tjson_str(rc, "data.status"), "stored");
+    json_decref(rc);
+    tws *co = client(f, 2, o);
+    json_t *m = next(f, co);
+    assert_non_null(m);
+    assert_string_equal(tjson_str(m, "source"), "offline");
+    assert_string_equal(tjson_str(m, "message_id"), mid);
+    json_decref(m);
+    send_frame(co, "{\"message_type\":\"ack\",\"message_id\":\"%s\",\"sender\":\"%s\"}", mid, a);
+    twait_for(f->ts, NULL, 300);
+    assert_int_equal(tws_pending(co), 0);
+    drop(f, co);
+    co = client(f, 0, o); /* ACKed: nothing left to replay, on any node */
+    twait_for(f->ts, NULL, 1500);
+    assert_int_equal(tws_pending(co), 0);
+    drop(f, co);
+    drop(f, ca);
+}
+
 /* kill -9 of a node: its users are offline cluster-wide within 60 s (the node's heartbeat
  * lapses), and the survivors count two nodes. */
 static void
@@ -344,7 +430,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_p2p_across_nodes),   cmocka_unit_test(test_broadcast_http),
         cmocka_unit_test(test_group_across_nodes), cmocka_unit_test(test_presence_and_kick),
-        cmocka_unit_test(test_node_death),
+        cmocka_unit_test(test_ack_across_nodes),   cmocka_unit_test(test_node_death),
+        /* keep one test per line */
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
