@@ -18,6 +18,7 @@
 #include "thttp.h"
 #include "thubproc.h"
 #include "tjson.h"
+#include "tstore.h"
 #include "twait.h"
 #include "tws.h"
 
@@ -400,6 +401,55 @@ test_ack_across_nodes(void **state)
     drop(f, ca);
 }
 
+/* Redis restarts under the cluster: the nodes subscribe again and resume; a message sent with
+ * require_ack while Redis was down is delivered, stored, or refused (then the sender resends
+ * it), never silently dropped. */
+static void
+test_redis_restart(void **state)
+{
+    fx *f = *state;
+    if (getenv("WSC_SERVICES_SCRIPT") == NULL || getenv("WSC_SERVICES_DIR") == NULL) {
+        skip();
+        return;
+    }
+    char a[64], r[64], mid[64];
+    name(a, sizeof(a), "ra");
+    name(r, sizeof(r), "rr");
+    name(mid, sizeof(mid), "m3");
+    tws *ca = client(f, 0, a), *cr = client(f, 1, r);
+    assert_int_equal(tstore_services("stop-redis"), 0);
+    const char *fmt = "{\"receiver\":\"%s\",\"content\":\"through\",\"require_ack\":true,"
+                      "\"message_id\":\"%s\"}";
+    send_frame(ca, fmt, r, mid);
+    assert_int_equal(tstore_services("start-redis"), 0);
+    json_t *rc = next_of(f, ca, "ack");
+    assert_non_null(rc);
+    const char *st = tjson_str(rc, "data.status");
+    if (strcmp(st, "rejected") == 0) {
+        /* Refused while Redis was down: the sender's resend goes through once it is back. */
+        assert_string_equal(tjson_str(rc, "data.error"), "store_unavailable");
+        assert_true(until_stat(f, 0, "/api/stats", "nodes", NODES, 30000));
+        send_frame(ca, fmt, r, mid);
+        json_decref(rc);
+        rc = next_of(f, ca, "ack");
+        assert_non_null(rc);
+        st = tjson_str(rc, "data.status");
+    }
+    assert_true(strcmp(st, "delivered") == 0 || strcmp(st, "stored") == 0);
+    json_decref(rc);
+    json_t *m = next(f, cr);
+    assert_non_null(m);
+    assert_string_equal(tjson_str(m, "message_id"), mid);
+    json_decref(m);
+    send_frame(cr, "{\"message_type\":\"ack\",\"message_id\":\"%s\",\"sender\":\"%s\"}", mid, a);
+    /* Subscribed again: node 2 reaches node 1. */
+    assert_true(until_stat(f, 1, "/api/stats", "nodes", NODES, 30000));
+    send_frame(cr, "{\"receiver\":\"%s\",\"content\":\"back\"}", a);
+    expect_content(f, ca, "back");
+    drop(f, ca);
+    drop(f, cr);
+}
+
 /* kill -9 of a node: its users are offline cluster-wide within 60 s (the node's heartbeat
  * lapses), and the survivors count two nodes. */
 static void
@@ -428,10 +478,15 @@ main(void)
     }
     snprintf(tag, sizeof(tag), "p%ld", (long)getpid());
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_p2p_across_nodes),   cmocka_unit_test(test_broadcast_http),
-        cmocka_unit_test(test_group_across_nodes), cmocka_unit_test(test_presence_and_kick),
-        cmocka_unit_test(test_ack_across_nodes),   cmocka_unit_test(test_node_death),
-        /* keep one test per line */
+        /* clang-format off */
+        cmocka_unit_test(test_p2p_across_nodes),
+        cmocka_unit_test(test_broadcast_http),
+        cmocka_unit_test(test_group_across_nodes),
+        cmocka_unit_test(test_presence_and_kick),
+        cmocka_unit_test(test_ack_across_nodes),
+        cmocka_unit_test(test_redis_restart),
+        cmocka_unit_test(test_node_death),
+        /* clang-format on */
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
