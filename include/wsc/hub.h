@@ -57,6 +57,10 @@ typedef void (*wsc_hub_disconnect_cb)(wsc_hub *hub, wsc_conn *conn, int code, co
  *  borrowed: wsc_msg_ref() it to keep it. */
 typedef void (*wsc_hub_message_cb)(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg, bool *route,
                                    void *user);
+/** A user came online (first connection anywhere: on any node of a cluster) or went offline
+ *  (last connection gone everywhere).  user_key as wsc_conn_user_key; borrowed for the call.
+ *  In a cluster every node's callback runs, once per change, within a Redis round trip. */
+typedef void (*wsc_hub_presence_cb)(wsc_hub *hub, const char *user_key, bool online, void *user);
 /** A binary frame from a client (whole message, reassembled).  Borrowed for the call. */
 typedef void (*wsc_hub_binary_cb)(wsc_hub *hub, wsc_conn *conn, const void *data, size_t len,
                                   void *user);
@@ -114,6 +118,7 @@ typedef struct wsc_hub_config {
     wsc_hub_auth_cb on_auth;
     wsc_hub_connect_cb on_connect;
     wsc_hub_disconnect_cb on_disconnect;
+    wsc_hub_presence_cb on_presence;
     wsc_hub_message_cb on_message;
     wsc_hub_binary_cb on_binary;
     wsc_hub_sent_cb on_sent;

@@ -52,13 +52,68 @@ log_store_error(wsc_err st, void *arg)
                  wsc_store_last_error(cl->store));
 }
 
+/* A presence write made for a connect or disconnect: the change of the user's count across
+ * the cluster decides whether the user came online or went offline (Redis runs the writes one
+ * at a time, so exactly one node sees each change). */
+struct presence_change {
+    struct wsc__cluster *cl;
+    char user[];
+};
+
 static void
-presence_write(struct wsc__cluster *cl, const char *user, size_t conns)
+on_presence_set(wsc_err st, const char *const *v, size_t n, void *arg)
 {
-    wsc_err err = wsc__bus_presence_set(cl->bus, user, cl->hub->cfg.node_id, conns,
-                                        WSC__CL_PRES_TTL_MS, log_store_error, cl);
-    if (err != WSC_OK)
+    struct presence_change *c = arg;
+    struct wsc__cluster *cl = c->cl;
+    if (st != WSC_OK || n != 2) {
+        log_store_error(st == WSC_OK ? WSC_ERR_STORE : st, cl);
+    } else if ((strcmp(v[0], "0") == 0) != (strcmp(v[1], "0") == 0) && !cl->closing) {
+        bool online = strcmp(v[1], "0") != 0;
+        wsc__cl_presence_event(cl->hub, c->user, online);
+        struct wsc__env env = {.kind = WSC__ENV_ONLINE,
+                               .origin = cl->hub->cfg.node_id,
+                               .target = c->user,
+                               .payload = online ? "1" : "0",
+                               .payload_len = 1};
+        (void)wsc__cl_publish(cl, cl->chan_all, &env, NULL, NULL);
+    }
+    wsc__free(c);
+}
+
+static void
+ignore_totals(wsc_err st, const char *const *v, size_t n, void *arg)
+{
+    (void)v;
+    (void)n;
+    log_store_error(st, arg);
+}
+
+/* Writes this node's count of user; with events, a change of the user's presence across the
+ * cluster is told to every node. */
+static void
+presence_write(struct wsc__cluster *cl, const char *user, size_t conns, bool events)
+{
+    size_t len = strlen(user) + 1;
+    struct presence_change *c = events ? wsc__malloc(sizeof(*c) + len) : NULL;
+    if (c != NULL) {
+        c->cl = cl;
+        memcpy(c->user, user, len);
+    }
+    wsc_err err =
+        wsc__bus_presence_set(cl->bus, user, cl->hub->cfg.node_id, conns, WSC__CL_PRES_TTL_MS,
+                              c ? on_presence_set : ignore_totals, c ? (void *)c : (void *)cl);
+    if (err != WSC_OK) {
+        wsc__free(c);
         log_store_error(err, cl);
+    }
+}
+
+void
+wsc__cl_presence_event(wsc_hub *hub, const char *user, bool online)
+{
+    wsc__log(&hub->log, WSC_LOG_INFO, online ? "user_online" : "user_offline", "s:user", user);
+    if (hub->cfg.on_presence != NULL)
+        hub->cfg.on_presence(hub, user, online, hub->cfg.user);
 }
 
 void
@@ -74,7 +129,7 @@ wsc__cluster_user_count(wsc_hub *hub, const char *user, size_t conns)
         else
             (void)wsc__bus_unsubscribe(cl->bus, ch);
     }
-    presence_write(cl, user, conns);
+    presence_write(cl, user, conns, true);
 }
 
 /* Every local user again (Redis may have lost them, or their keys near their TTL). */
@@ -84,7 +139,7 @@ presence_rewrite_all(struct wsc__cluster *cl)
     struct wsc_list *pos;
     wsc_list_foreach(pos, &cl->hub->user_order) {
         struct hub_user *u = wsc_container_of(pos, struct hub_user, link);
-        presence_write(cl, u->id, wsc__hub_user_conns(u));
+        presence_write(cl, u->id, wsc__hub_user_conns(u), false);
     }
 }
 
@@ -242,7 +297,7 @@ wsc__cluster_close(wsc_hub *hub)
     /* Leave cleanly while the connection is there: the others stop counting this node. */
     struct wsc_list *pos;
     wsc_list_foreach(pos, &hub->user_order)
-        presence_write(cl, wsc_container_of(pos, struct hub_user, link)->id, 0);
+        presence_write(cl, wsc_container_of(pos, struct hub_user, link)->id, 0, false);
     (void)wsc_hubstats_remove(wsc_store_hubstats(cl->store), hub->cfg.node_id, log_store_error, cl);
     cl->closing = true;
     wsc__timer_stop(&cl->beat);

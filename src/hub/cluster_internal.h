@@ -46,6 +46,9 @@ bool wsc__cl_user_channel(const char *user, char *out, size_t cap);
 wsc_err wsc__cl_publish(struct wsc__cluster *cl, const char *channel, const struct wsc__env *env,
                         wsc_repo_count_cb cb, void *arg);
 
+/** Runs the application's presence callback (a user came online or went offline). */
+void wsc__cl_presence_event(wsc_hub *hub, const char *user, bool online);
+
 /* cluster_route.c */
 /** An envelope from another node (or this node's own, echoed). */
 void wsc__cl_on_env(struct wsc__cluster *cl, const struct wsc__env *env);

@@ -290,6 +290,9 @@ wsc__cl_on_env(struct wsc__cluster *cl, const struct wsc__env *env)
         wsc__rel_remote_ack(hub, env->target, env->extra[0] ? env->extra : NULL, mid);
         break;
     }
+    case WSC__ENV_ONLINE:
+        wsc__cl_presence_event(hub, env->target, env->payload_len > 0 && env->payload[0] == '1');
+        break;
     case WSC__ENV_JOIN:
     case WSC__ENV_LEAVE:
         (void)wsc__hub_group_apply(hub, env->target, env->extra, env->kind == WSC__ENV_JOIN);

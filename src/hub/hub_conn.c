@@ -183,7 +183,8 @@ wsc__hub_conn_open(wsc_hub *hub, wsc_conn *conn, struct lws *wsi)
     wsc_list_push_back(&hub->conns, &conn->all_link);
     hub->n_conns++;
     hub->stats.connections++;
-    wsc__cluster_user_count(hub, u->id, wsc__hub_user_conns(u));
+    size_t n_user = wsc__hub_user_conns(u);
+    wsc__cluster_user_count(hub, u->id, n_user);
     send_connected(hub, conn);
     wsc__rel_conn_open(hub, conn); /* offline replay before any live traffic */
     const char *app = wsc__conn_app_id(conn);
@@ -192,6 +193,9 @@ wsc__hub_conn_open(wsc_hub *hub, wsc_conn *conn, struct lws *wsi)
              wsc_conn_peer(conn));
     if (hub->cfg.on_connect)
         hub->cfg.on_connect(hub, conn, hub->cfg.user);
+    /* In a cluster the whole cluster's count decides (cluster.c). */
+    if (n_user == 1 && !wsc__cluster_on(hub) && hub->cfg.on_presence)
+        hub->cfg.on_presence(hub, u->id, true, hub->cfg.user);
     return 0;
 }
 
@@ -270,6 +274,8 @@ wsc__hub_conn_closed(wsc_hub *hub, wsc_conn *conn)
              conn->user->id, code);
     if (hub->cfg.on_disconnect)
         hub->cfg.on_disconnect(hub, conn, code, reason, hub->cfg.user);
+    if (gone != NULL && !wsc__cluster_on(hub) && hub->cfg.on_presence)
+        hub->cfg.on_presence(hub, gone->id, false, hub->cfg.user);
     wsc__free(gone);
     conn->user = NULL;
     release(conn);

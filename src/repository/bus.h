@@ -60,9 +60,10 @@ wsc_err wsc__bus_publish(wsc__bus *bus, const char *channel, const void *data, s
  * its entry there has not lapsed. */
 
 /** Sets node's count of user's connections (0 removes the field), drops the fields of nodes
- *  that are no longer live (their hub stats entry lapsed) and renews the key's TTL. */
+ *  that are no longer live (their hub stats entry lapsed) and renews the key's TTL.  strs are
+ *  the user's connections on live nodes before and after the write (as text). */
 wsc_err wsc__bus_presence_set(wsc__bus *bus, const char *user, const char *node, uint64_t count,
-                              uint32_t ttl_ms, wsc_repo_done_cb cb, void *user_data);
+                              uint32_t ttl_ms, wsc_hubstats_list_cb cb, void *user_data);
 /** The live nodes holding user's connections: strs alternate node id and count (as text). */
 wsc_err wsc__bus_presence_get(wsc__bus *bus, const char *user, wsc_hubstats_list_cb cb,
                               void *user_data);

@@ -109,6 +109,37 @@ until_stat(fx *f, int node, const char *path, const char *key, long long want, i
     return twait_until(NULL, NULL, stat_is, &w, ms);
 }
 
+/* Log lines of node i with event and "user" == user. */
+static size_t
+user_events(fx *f, int i, const char *event, const char *user)
+{
+    FILE *fp = fopen(f->node[i].log, "r");
+    size_t n = 0;
+    char line[4096];
+    while (fp != NULL && fgets(line, sizeof(line), fp) != NULL) {
+        json_t *j = tjson_parse(line);
+        const char *e = j ? tjson_str(j, "event") : NULL, *u = j ? tjson_str(j, "user") : NULL;
+        n += e != NULL && u != NULL && strcmp(e, event) == 0 && strcmp(u, user) == 0;
+        json_decref(j);
+    }
+    if (fp != NULL)
+        fclose(fp);
+    return n;
+}
+
+struct user_event_wait {
+    fx *f;
+    int node;
+    const char *event, *user;
+};
+
+static bool
+user_event_seen(void *arg)
+{
+    struct user_event_wait *w = arg;
+    return user_events(w->f, w->node, w->event, w->user) > 0;
+}
+
 /* A client of user on node i, open and past its "connected" frame. */
 static tws *
 client(fx *f, int i, const char *user)
@@ -304,6 +335,11 @@ test_presence_and_kick(void **state)
     tws *c[3] = {client(f, 1, k), client(f, 2, k), client(f, 2, k)};
     snprintf(path, sizeof(path), "/api/users/%s", k);
     assert_int_equal(http_int(f, 0, "GET", path, NULL, "connections"), 3);
+    /* The user came online once, and every node heard it (its presence callback ran). */
+    for (int i = 0; i < NODES; i++) {
+        struct user_event_wait w = {f, i, "user_online", k};
+        assert_true(twait_until(f->ts, NULL, user_event_seen, &w, WAIT_MS));
+    }
     snprintf(path, sizeof(path), "/api/users/%s/kick", k);
     assert_int_equal(http_int(f, 0, "POST", path, "{}", "kicked"), 3);
     for (int i = 0; i < 3; i++) {
@@ -313,6 +349,15 @@ test_presence_and_kick(void **state)
     }
     snprintf(path, sizeof(path), "/api/users/%s", k);
     assert_true(until_stat(f, 0, path, "connections", 0, WAIT_MS));
+    for (int i = 0; i < NODES; i++) {
+        struct user_event_wait w = {f, i, "user_offline", k};
+        assert_true(twait_until(f->ts, NULL, user_event_seen, &w, WAIT_MS));
+    }
+    twait_for(f->ts, NULL, 200);
+    for (int i = 0; i < NODES; i++) { /* once each */
+        assert_int_equal(user_events(f, i, "user_online", k), 1);
+        assert_int_equal(user_events(f, i, "user_offline", k), 1);
+    }
 }
 
 static void

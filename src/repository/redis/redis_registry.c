@@ -17,15 +17,21 @@
     "local function live(n) local s = redis.call('ZSCORE', KEYS[2], n) " \
     "return s and tonumber(s) > tonumber(ARGV[1]) end "
 
-/* ARGV: now, node, count, ttl.  Fields of nodes no longer live are dropped on the way. */
-static const char presence_set_lua[] = LIVE_FN
-    "local h = redis.call('HKEYS', KEYS[1]) "
-    "for _, n in ipairs(h) do if n ~= ARGV[2] and not live(n) then "
-    "redis.call('HDEL', KEYS[1], n) end end "
-    "if tonumber(ARGV[3]) > 0 then redis.call('HSET', KEYS[1], ARGV[2], ARGV[3]) "
-    "else redis.call('HDEL', KEYS[1], ARGV[2]) end "
-    "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end "
-    "return 1";
+/* ARGV: now, node, count, ttl.  Fields of nodes no longer live are dropped on the way.
+ * Returns the user's connections on live nodes before and after, as text. */
+static const char presence_set_lua[] =
+    LIVE_FN "local function total() local t = 0 local h = redis.call('HGETALL', KEYS[1]) "
+            "for i = 1, #h, 2 do if h[i] == ARGV[2] or live(h[i]) then "
+            "t = t + tonumber(h[i + 1]) end end return t end "
+            "local h = redis.call('HKEYS', KEYS[1]) "
+            "for _, n in ipairs(h) do if n ~= ARGV[2] and not live(n) then "
+            "redis.call('HDEL', KEYS[1], n) end end "
+            "local before = total() "
+            "if tonumber(ARGV[3]) > 0 then redis.call('HSET', KEYS[1], ARGV[2], ARGV[3]) "
+            "else redis.call('HDEL', KEYS[1], ARGV[2]) end "
+            "if redis.call('EXISTS', KEYS[1]) == 1 then "
+            "redis.call('PEXPIRE', KEYS[1], ARGV[4]) end "
+            "return {tostring(before), tostring(total())}";
 
 /* ARGV: now.  The live nodes' fields, as node, count, node, count... */
 static const char presence_get_lua[] =
@@ -77,12 +83,12 @@ id_ok(const char *s)
 
 wsc_err
 wsc__bus_presence_set(wsc__bus *bus, const char *user, const char *node, uint64_t count,
-                      uint32_t ttl_ms, wsc_repo_done_cb cb, void *user_data)
+                      uint32_t ttl_ms, wsc_hubstats_list_cb cb, void *user_data)
 {
     if (bus == NULL || !id_ok(user) || !id_ok(node) || cb == NULL || ttl_ms == 0)
         return WSC_ERR_INVALID;
     struct wsc__req *req;
-    wsc_err err = wsc__req_new(&bus->cmd->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb},
+    wsc_err err = wsc__req_new(&bus->cmd->base, WSC__REQ_IDS, (union wsc__req_cb){.ids = cb},
                                user_data, &req);
     if (err != WSC_OK)
         return err;
@@ -92,7 +98,7 @@ wsc__bus_presence_set(wsc__bus *bus, const char *user, const char *node, uint64_
     snprintf(n, sizeof(n), "%" PRIu64, count);
     snprintf(ttl, sizeof(ttl), "%" PRIu32, ttl_ms);
     const char *args[] = {key, HS_INDEX, now, node, n, ttl};
-    wsc__rs_eval(bus->cmd, req, presence_set_lua, 2, 6, args, parse_ok);
+    wsc__rs_eval(bus->cmd, req, presence_set_lua, 2, 6, args, parse_strs);
     return WSC_OK;
 }
 
