@@ -5,12 +5,14 @@
  * messages) or a FAILED outcome.  A store write that fails for a message already answered for
  * is tried again after a backoff.  The five failure handlers (send failure, queue full, user
  * offline, connection error, timeout) also see the failures of messages not tracked for ACK
- * (fire-and-forget); every failure is counted and logged, and the handler may change the
- * preset action.  The backoff arithmetic has no clock and no state of its own: the tracker
+ * (fire-and-forget); every failure is counted and logged here, then handed to the failure
+ * policy (src/handler/failure_handlers.c: the default action and the application's handler,
+ * which may change it).  The backoff arithmetic has no clock and no state of its own: the tracker
  * passes its random number, so tests can pin every delay. */
 #include <math.h>
 #include <string.h>
 
+#include "handler/failure_handlers.h"
 #include "hub/rel_internal.h"
 
 /* --- retry policy */
@@ -82,62 +84,15 @@ wsc__retry_rand01(uint64_t *state)
 
 /* --- failure handlers */
 
-static const char *const kind_names[] = {"send_failure", "queue_full", "user_offline", "conn_error",
-                                         "timeout"};
-
-wsc_failure_kind
-wsc__failure_kind_of(wsc_err err)
-{
-    switch (err) {
-    case WSC_ERR_QUEUE_FULL:
-        return WSC_FAILURE_QUEUE_FULL;
-    case WSC_ERR_OFFLINE:
-    case WSC_ERR_NOT_FOUND:
-        return WSC_FAILURE_OFFLINE;
-    case WSC_ERR_CLOSED:
-    case WSC_ERR_IO:
-        return WSC_FAILURE_CONN_ERROR;
-    case WSC_ERR_TIMEOUT:
-        return WSC_FAILURE_TIMEOUT;
-    default:
-        return WSC_FAILURE_SEND;
-    }
-}
-
-static wsc_failure_cb
-handler_of(const wsc_failure_handlers *h, wsc_failure_kind kind)
-{
-    switch (kind) {
-    case WSC_FAILURE_QUEUE_FULL:
-        return h->on_queue_full;
-    case WSC_FAILURE_OFFLINE:
-        return h->on_user_offline;
-    case WSC_FAILURE_CONN_ERROR:
-        return h->on_conn_error;
-    case WSC_FAILURE_TIMEOUT:
-        return h->on_timeout;
-    default:
-        return h->on_send_failure;
-    }
-}
-
 wsc_failure_action
 wsc__failure_fire(struct wsc__rel *rel, const wsc_failure *f, bool store_default)
 {
     wsc_hub *hub = rel->hub;
-    /* Default: ACK messages go to the offline store when the error is one a later attempt
-     * could overcome; everything else is counted and reported. */
-    wsc_failure_action a = f->tracked && store_default && wsc_err_is_retryable(f->error)
-                               ? WSC_FAILURE_STORE
-                               : WSC_FAILURE_DROP;
     rel->stats.failures[f->kind]++;
     wsc__log(&hub->log, WSC_LOG_DEBUG, "delivery_failure", "s:kind,s:user,s:message_id,s:error",
-             kind_names[f->kind], f->user_id ? f->user_id : "",
+             wsc__failure_kind_name(f->kind), f->user_id ? f->user_id : "",
              wsc_msg_get(f->msg, WSC_F_MESSAGE_ID), wsc_err_name(f->error));
-    wsc_failure_cb cb = handler_of(&rel->handlers, f->kind);
-    if (cb != NULL)
-        cb(hub, f, &a, rel->handlers.user);
-    return a;
+    return wsc__failure_decide(&rel->handlers, hub, f, store_default);
 }
 
 wsc_err

@@ -90,8 +90,8 @@ struct send_job {
     enum job_kind kind;
     wsc_msg *msg;
     wsc_conn_id conn;
-    char *target;  /* user or group: in the job's own block */
-    char *exclude; /* group: excluded user, in the job's own block */
+    const char *target;  /* user or group (in the job's own block when posted) */
+    const char *exclude; /* group: excluded user (likewise) */
     char **users;
     size_t n_users;
 };
@@ -210,17 +210,29 @@ job_new(wsc_hub *hub, enum job_kind kind, wsc_msg *msg, const char *target, cons
     return j;
 }
 
+/* A send to one target (a user, a group, everyone): routed now on the loop thread, else
+ * handed to the loop as a job. */
+static wsc_err
+send_target(wsc_hub *hub, enum job_kind kind, const char *target, const char *exclude, wsc_msg *msg,
+            size_t *n_queued)
+{
+    if (freeze(msg) != WSC_OK)
+        return WSC_ERR_NOMEM;
+    if (on_loop(hub)) {
+        struct send_job now = {
+            .hub = hub, .kind = kind, .msg = msg, .target = target, .exclude = exclude};
+        return direct(run_job(&now), n_queued);
+    }
+    struct send_job *j = job_new(hub, kind, msg, target, exclude);
+    return j ? submit(j, n_queued) : WSC_ERR_NOMEM;
+}
+
 wsc_err
 wsc_hub_send_to_user(wsc_hub *hub, const char *user_id, wsc_msg *msg, size_t *n_queued)
 {
     if (hub == NULL || user_id == NULL || msg == NULL)
         return WSC_ERR_INVALID;
-    if (freeze(msg) != WSC_OK)
-        return WSC_ERR_NOMEM;
-    if (on_loop(hub))
-        return direct(route_direct(hub, user_id, msg), n_queued);
-    struct send_job *j = job_new(hub, JOB_USER, msg, user_id, NULL);
-    return j ? submit(j, n_queued) : WSC_ERR_NOMEM;
+    return send_target(hub, JOB_USER, user_id, NULL, msg, n_queued);
 }
 
 wsc_err
@@ -257,12 +269,7 @@ wsc_hub_send_to_group(wsc_hub *hub, const char *group_id, wsc_msg *msg, const ch
 {
     if (hub == NULL || group_id == NULL || msg == NULL)
         return WSC_ERR_INVALID;
-    if (freeze(msg) != WSC_OK)
-        return WSC_ERR_NOMEM;
-    if (on_loop(hub))
-        return direct(wsc__hub_route_group(hub, group_id, msg, exclude_user, NULL), n_queued);
-    struct send_job *j = job_new(hub, JOB_GROUP, msg, group_id, exclude_user);
-    return j ? submit(j, n_queued) : WSC_ERR_NOMEM;
+    return send_target(hub, JOB_GROUP, group_id, exclude_user, msg, n_queued);
 }
 
 wsc_err
@@ -270,12 +277,7 @@ wsc_hub_broadcast(wsc_hub *hub, wsc_msg *msg, size_t *n_queued)
 {
     if (hub == NULL || msg == NULL)
         return WSC_ERR_INVALID;
-    if (freeze(msg) != WSC_OK)
-        return WSC_ERR_NOMEM;
-    if (on_loop(hub))
-        return direct(wsc__hub_route_all(hub, msg, NULL), n_queued);
-    struct send_job *j = job_new(hub, JOB_ALL, msg, NULL, NULL);
-    return j ? submit(j, n_queued) : WSC_ERR_NOMEM;
+    return send_target(hub, JOB_ALL, NULL, NULL, msg, n_queued);
 }
 
 wsc_err

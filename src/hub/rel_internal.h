@@ -257,9 +257,8 @@ void wsc__ack_attempt_failed(struct wsc__ack_pending *p);
 void wsc__ack_store(struct wsc__ack_pending *p);
 /** The end of a store op started for p. */
 void wsc__ack_stored(struct wsc__ack_pending *p, wsc_err status);
-/** The kind of failure err is (the handler that decides). */
-wsc_failure_kind wsc__failure_kind_of(wsc_err err);
-/** Runs the handler of f->kind with the default preset; returns the action. */
+/** Counts and logs f, then runs the failure policy (handler/failure_handlers.h): the handler
+ *  of f->kind with the default preset.  Returns the action. */
 wsc_failure_action wsc__failure_fire(struct wsc__rel *rel, const wsc_failure *f,
                                      bool store_default);
 
