@@ -302,45 +302,39 @@ wsc_hub_send_to_conn(wsc_hub *hub, wsc_conn_id conn, wsc_msg *msg)
     return submit(j, NULL);
 }
 
+/* A binary message of data (len bytes) sent to one target like its text counterpart. */
 static wsc_err
-with_binary(const void *data, size_t len, wsc_msg **out)
+send_binary(wsc_hub *hub, enum job_kind kind, const char *target, const void *data, size_t len,
+            size_t *n_queued)
 {
     if (data == NULL && len > 0)
         return WSC_ERR_INVALID;
-    return wsc_msg_new_binary(out, data, len);
+    wsc_msg *m = NULL;
+    wsc_err err = wsc_msg_new_binary(&m, data, len);
+    if (err == WSC_OK && (hub == NULL || (kind != JOB_ALL && target == NULL)))
+        err = WSC_ERR_INVALID;
+    if (err == WSC_OK)
+        err = send_target(hub, kind, target, NULL, m, n_queued);
+    wsc_msg_unref(m);
+    return err;
 }
 
 wsc_err
 wsc_hub_send_binary_to_user(wsc_hub *hub, const char *user_id, const void *data, size_t len,
                             size_t *n_queued)
 {
-    wsc_msg *m = NULL;
-    wsc_err err = with_binary(data, len, &m);
-    if (err == WSC_OK)
-        err = wsc_hub_send_to_user(hub, user_id, m, n_queued);
-    wsc_msg_unref(m);
-    return err;
+    return send_binary(hub, JOB_USER, user_id, data, len, n_queued);
 }
 
 wsc_err
 wsc_hub_send_binary_to_group(wsc_hub *hub, const char *group_id, const void *data, size_t len,
                              size_t *n_queued)
 {
-    wsc_msg *m = NULL;
-    wsc_err err = with_binary(data, len, &m);
-    if (err == WSC_OK)
-        err = wsc_hub_send_to_group(hub, group_id, m, NULL, n_queued);
-    wsc_msg_unref(m);
-    return err;
+    return send_binary(hub, JOB_GROUP, group_id, data, len, n_queued);
 }
 
 wsc_err
 wsc_hub_broadcast_binary(wsc_hub *hub, const void *data, size_t len, size_t *n_queued)
 {
-    wsc_msg *m = NULL;
-    wsc_err err = with_binary(data, len, &m);
-    if (err == WSC_OK)
-        err = wsc_hub_broadcast(hub, m, n_queued);
-    wsc_msg_unref(m);
-    return err;
+    return send_binary(hub, JOB_ALL, NULL, data, len, n_queued);
 }
