@@ -211,7 +211,11 @@ char **wsc__hub_strv_copy(const char *const *v);
 void wsc__hub_strv_free(char **v);
 
 /* reliable delivery (rel_internal.h is the layer's own header): the hooks the hub calls */
+/** Creates hub->rel over cfg.store (a memory store of its own when NULL).  WSC_ERR_INVALID
+ *  (cfg.ack), WSC_ERR_NOMEM, or the memory store's error; nothing is left on failure. */
 wsc_err wsc__rel_new(wsc_hub *hub);
+/** Frees hub->rel (NULL is fine): pending sends complete first (to a store that outlives the
+ *  hub, else CANCELED), answers still out are given. */
 void wsc__rel_free(wsc_hub *hub);
 /** Graceful stop begins: pending messages go to the store; new ACK sends are refused. */
 void wsc__rel_stop(wsc_hub *hub);
