@@ -214,8 +214,9 @@ void wsc__hub_strv_free(char **v);
 /** Creates hub->rel over cfg.store (a memory store of its own when NULL).  WSC_ERR_INVALID
  *  (cfg.ack), WSC_ERR_NOMEM, or the memory store's error; nothing is left on failure. */
 wsc_err wsc__rel_new(wsc_hub *hub);
-/** Frees hub->rel (NULL is fine): pending sends complete first (to a store that outlives the
- *  hub, else CANCELED), answers still out are given. */
+/** Frees hub->rel (NULL is fine).  Messages still pending are written to a store that
+ *  outlives the hub; every pending send then completes (FAILED, WSC_ERR_CANCELED) and the
+ *  answers still out are given. */
 void wsc__rel_free(wsc_hub *hub);
 /** Graceful stop begins: pending messages go to the store; new ACK sends are refused. */
 void wsc__rel_stop(wsc_hub *hub);
