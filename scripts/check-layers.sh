@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Checks that the layers of src/ depend on each other one way only (docs/architecture.md):
-#   models, protocol (ground) -> middleware -> loop -> repository -> hub, client
-# A file may include a header of its own layer or of a layer below, never above; hub and
-# client never include each other; a storage backend (src/repository/<backend>/) never
-# includes another backend's header (what backends share lives in src/repository/*.h), and
-# nothing above the repository includes a backend's header.  A callback an upper layer
-# registers is the one way up.  Prints each violation; exits 1 when there is one.
+#   models, protocol (ground) -> middleware -> loop -> repository -> handler -> hub, client
+# A file may include a header of its own layer or of a layer below, never above: so handler
+# (what the hub calls down into through an interface the hub owns) never includes a hub or
+# client header.  Hub and client never include each other; a storage backend
+# (src/repository/<backend>/) never includes another backend's header (what backends share
+# lives in src/repository/*.h), and nothing above the repository includes a backend's header.
+# A callback an upper layer registers is the one way up.  Prints each violation; exits 1 when
+# there is one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,7 +17,8 @@ rank() {
     middleware) echo 1 ;;
     loop) echo 2 ;;
     repository) echo 3 ;;
-    hub | client) echo 4 ;;
+    handler) echo 4 ;;
+    hub | client) echo 5 ;;
     *) echo -1 ;;
     esac
 }
@@ -36,7 +39,7 @@ while IFS= read -r file; do
         to=$(rank "$target")
         [ "$to" -lt 0 ] && continue
         # Same rank: only hub and client are two layers there (models and protocol are one).
-        if [ "$to" -gt "$from" ] || { [ "$to" -eq 4 ] && [ "$from" -eq 4 ] && [ "$target" != "$layer" ]; }; then
+        if [ "$to" -gt "$from" ] || { [ "$to" -eq 5 ] && [ "$from" -eq 5 ] && [ "$target" != "$layer" ]; }; then
             echo "check-layers: $file includes $inc: $layer may not depend on $target"
             bad=1
         fi

@@ -8,9 +8,7 @@
  * said while a write is still in flight. */
 #include <string.h>
 
-#include "hub/hub_internal.h"
 #include "hub/rel_internal.h"
-#include "hub/retry.h"
 #include "models/alloc.h"
 
 struct wsc__accept {
@@ -22,13 +20,6 @@ struct wsc__accept {
     wsc_accepted_cb cb;
     void *user;
     char mid[];
-};
-
-/* The context of a client receipt. */
-struct receipt {
-    wsc_hub *hub;
-    wsc_conn_id conn;
-    char sender[];
 };
 
 static void
@@ -166,76 +157,6 @@ wsc__accept_flush_all(struct wsc__rel *rel)
         }
         answer(acc);
     }
-}
-
-const char *
-wsc__accept_error_code(wsc_err err)
-{
-    switch (err) {
-    case WSC_ERR_LIMIT:
-        return "inbox_full";
-    case WSC_ERR_QUEUE_FULL:
-        return "queue_full";
-    case WSC_ERR_NOMEM:
-    case WSC_ERR_INTERNAL:
-    case WSC_ERR_INVALID:
-        return "internal";
-    case WSC_ERR_NOT_FOUND:
-    case WSC_ERR_OFFLINE:
-        return "unknown_receiver";
-    default: /* STORE, TIMEOUT, IO, CANCELED, STATE, UNSUPPORTED: the store did not confirm */
-        return "store_unavailable";
-    }
-}
-
-/* --- client receipts */
-
-/* The receipt a client gets for its message (PROTOCOL.md §3). */
-static const char *
-receipt_status(const wsc_accepted *a, const char **error)
-{
-    *error = NULL;
-    if (a->failed > 0) {
-        *error = wsc__accept_error_code(a->error);
-        return "rejected";
-    }
-    if (a->online > 0 || a->duplicates > 0)
-        return "delivered";
-    if (a->stored > 0)
-        return "stored";
-    *error = "unknown_receiver";
-    return "rejected";
-}
-
-static void
-receipt_cb(const wsc_accepted *a, void *user)
-{
-    struct receipt *rc = user;
-    wsc_hub *hub = rc->hub;
-    const char *error = NULL;
-    const char *status = receipt_status(a, &error);
-    wsc_conn *c = wsc__hub_conn_find(hub, rc->conn);
-    wsc__rel_receipt_to(hub, c != NULL && c->state == CONN_OPEN ? c : NULL, rc->sender,
-                        a->message_id, status, error);
-    wsc__free(rc);
-}
-
-struct wsc__accept *
-wsc__accept_receipt(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
-{
-    const char *sender = conn->user->id;
-    size_t n = strlen(sender);
-    struct receipt *rc = wsc__malloc(sizeof(*rc) + n + 1);
-    if (rc == NULL)
-        return NULL;
-    rc->hub = hub;
-    rc->conn = conn->id;
-    memcpy(rc->sender, sender, n + 1);
-    struct wsc__accept *acc =
-        wsc__accept_new(hub->rel, wsc_msg_get(msg, WSC_F_MESSAGE_ID), receipt_cb, rc);
-    if (acc == NULL)
-        wsc__free(rc);
-    return acc;
 }
 
 /* --- wsc_hub_publish_ack */

@@ -1,30 +1,154 @@
 /* SPDX-License-Identifier: MIT */
 /* The ACK tracker: one entry per (sender, message_id, receiver) sent with ACK (a message_id
- * is scoped to its sender, PROTOCOL.md §2).  An entry is sent to
- * every live connection of its receiver and waits on the timer wheel for an ACK; without one
- * it is resent with backoff, and after the last retry (or at once when the receiver is
- * offline) its failure handler decides: the offline store (default) or a FAILED outcome.
- * The completion callback runs exactly once per entry, always from the loop (never inside
- * the send call that created the entry). */
+ * is scoped to its sender, PROTOCOL.md §2).  An entry is sent to every live connection of its
+ * receiver and waits on the timer wheel for an ACK; without one it is resent with backoff, and
+ * after the last retry (or at once when the receiver is offline) its failure handler decides
+ * (failure.c): the offline store (default) or a FAILED outcome.  The completion callback runs
+ * exactly once per entry, always from the loop (never inside the send call that created the
+ * entry).
+ *
+ * Every ACK timer of the hub sits in one hashed timer wheel driven by one loop timer that ticks
+ * only while entries are armed (an idle hub has no wake-ups from here).  An entry due at tick t
+ * sits in slot t & mask and fires when the wheel has processed tick t; entries further away
+ * than one turn wait in their slot until their own tick comes round.  Insert and cancel are
+ * O(1); a tick visits one slot.  The wheel takes the time as an argument so tests can drive it
+ * without a loop. */
 #include <string.h>
 
-#include "hub/hub_internal.h"
 #include "hub/rel_internal.h"
-#include "hub/retry.h"
 #include "models/alloc.h"
+
+/* --- the timer wheel */
+
+wsc_err
+wsc__wheel_init(struct wsc__wheel *w, size_t slots, uint64_t tick_ms, uint64_t now_ms)
+{
+    size_t n = 1;
+    while (n < slots)
+        n <<= 1;
+    *w = (struct wsc__wheel){0};
+    w->slots = wsc__malloc(n * sizeof(*w->slots));
+    if (w->slots == NULL)
+        return WSC_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        wsc_list_init(&w->slots[i]);
+    w->mask = n - 1;
+    w->tick_ms = tick_ms ? tick_ms : 1;
+    w->origin_ms = now_ms;
+    return WSC_OK;
+}
+
+static void
+wheel_tick(wsc__timer *t)
+{
+    struct wsc__wheel *w = wsc_container_of(t, struct wsc__wheel, timer);
+    wsc__wheel_advance(w, wsc__now_ms());
+    if (w->count > 0)
+        wsc__timer_start(&w->timer, w->tick_ms);
+}
+
+void
+wsc__wheel_attach(struct wsc__wheel *w, wsc_loop *loop)
+{
+    wsc__timer_init(&w->timer, loop, wheel_tick);
+    w->attached = true;
+}
+
+void
+wsc__wheel_free(struct wsc__wheel *w)
+{
+    if (w->attached)
+        wsc__timer_stop(&w->timer);
+    w->attached = false;
+    wsc__free(w->slots);
+    w->slots = NULL;
+}
+
+/* The tick whose processing covers time ms (rounded up: never fire early). */
+static uint64_t
+tick_of(const struct wsc__wheel *w, uint64_t ms)
+{
+    if (ms <= w->origin_ms)
+        return 0;
+    return (ms - w->origin_ms + w->tick_ms - 1) / w->tick_ms;
+}
+
+void
+wsc__wheel_add(struct wsc__wheel *w, struct wsc__wheel_entry *e, uint64_t now_ms, uint64_t delay_ms)
+{
+    wsc__wheel_cancel(w, e);
+    uint64_t due = tick_of(w, now_ms + delay_ms);
+    if (due <= w->done_tick)
+        due = w->done_tick + 1;
+    e->due_tick = due;
+    e->armed = true;
+    wsc_list_push_back(&w->slots[due & w->mask], &e->link);
+    if (w->count++ == 0 && w->attached)
+        wsc__timer_start(&w->timer, w->tick_ms);
+}
+
+void
+wsc__wheel_cancel(struct wsc__wheel *w, struct wsc__wheel_entry *e)
+{
+    if (!e->armed)
+        return;
+    wsc_list_remove(&e->link);
+    e->armed = false;
+    w->count--;
+    if (w->count == 0 && w->attached)
+        wsc__timer_stop(&w->timer);
+}
+
+/* Fires the entries of one tick.  They are moved to a private list first, so callbacks that
+ * add entries to this very slot (a later turn) do not run again now. */
+static size_t
+fire_tick(struct wsc__wheel *w, uint64_t tick)
+{
+    struct wsc_list due, *pos, *tmp;
+    wsc_list_init(&due);
+    struct wsc_list *slot = &w->slots[tick & w->mask];
+    wsc_list_foreach_safe(pos, tmp, slot) {
+        struct wsc__wheel_entry *e = wsc_container_of(pos, struct wsc__wheel_entry, link);
+        if (e->due_tick <= tick) {
+            wsc_list_remove(&e->link);
+            wsc_list_push_back(&due, &e->link);
+        }
+    }
+    size_t n = 0;
+    while (!wsc_list_empty(&due)) {
+        struct wsc__wheel_entry *e = wsc_container_of(due.next, struct wsc__wheel_entry, link);
+        wsc_list_remove(&e->link);
+        e->armed = false;
+        w->count--;
+        n++;
+        e->cb(e);
+    }
+    return n;
+}
+
+size_t
+wsc__wheel_advance(struct wsc__wheel *w, uint64_t now_ms)
+{
+    uint64_t target = now_ms <= w->origin_ms ? 0 : (now_ms - w->origin_ms) / w->tick_ms;
+    size_t n = 0;
+    /* After a long stall, skip empty turns: visiting each slot once covers every entry. */
+    if (target > w->done_tick + w->mask + 1 && w->count == 0)
+        w->done_tick = target;
+    while (w->done_tick < target) {
+        w->done_tick++;
+        if (w->count > 0)
+            n += fire_tick(w, w->done_tick);
+    }
+    return n;
+}
+
+/* --- tracked entries */
 
 struct pkey {
     const char *sender; /* "" when the message has none */
     const char *mid;
     const char *user;
 };
-
-static const char *
-sender_of(const wsc_msg *msg)
-{
-    const char *s = wsc_msg_get(msg, WSC_F_SENDER);
-    return s != NULL ? s : "";
-}
 
 /* The sender is left out of the hash (user, message_id): an ACK without one finds every
  * sender's entry in the receiver's list (wsc__ack_acked). */
@@ -34,7 +158,7 @@ pending_eq(const wsc__hnode *n, const void *key)
     const struct wsc__ack_pending *p = wsc_container_of(n, struct wsc__ack_pending, node);
     const struct pkey *k = key;
     return strcmp(p->message_id, k->mid) == 0 && strcmp(p->user, k->user) == 0 &&
-           strcmp(sender_of(p->msg), k->sender) == 0;
+           strcmp(wsc__ack_sender(p), k->sender) == 0;
 }
 
 static bool
@@ -100,9 +224,8 @@ delivery_done(struct wsc__ack_pending *p, wsc_delivery_outcome outcome, wsc_err 
     }
 }
 
-/* Takes p out of every index and frees it after its completion callback. */
-static void
-finish(struct wsc__ack_pending *p, wsc_delivery_outcome outcome, wsc_err err)
+void
+wsc__ack_finish(struct wsc__ack_pending *p, wsc_delivery_outcome outcome, wsc_err err)
 {
     struct wsc__rel *rel = p->rel;
     wsc__wheel_cancel(&rel->wheel, &p->timer);
@@ -148,31 +271,6 @@ send_live(struct wsc__ack_pending *p, wsc_conn *only)
     return n;
 }
 
-static void final_failure(struct wsc__ack_pending *p);
-static void store(struct wsc__ack_pending *p);
-
-static void
-wait_retry(struct wsc__ack_pending *p)
-{
-    struct wsc__rel *rel = p->rel;
-    p->phase = WSC__PH_WAIT_RETRY;
-    uint64_t d = wsc__retry_delay_ms(&p->opts, p->retries + 1, wsc__retry_rand01(&rel->rng));
-    wsc__wheel_add(&rel->wheel, &p->timer, wsc__now_ms(), d);
-    wsc__records_update(rel, p->message_id, p->user, WSC_REC_RETRYING, 0, p->last_error);
-}
-
-/* One failed attempt: retry while the error is retryable and retries remain; an offline
- * receiver goes to its handler at once (a retry could only find it offline again). */
-void
-wsc__ack_attempt_failed(struct wsc__ack_pending *p)
-{
-    if (p->last_error != WSC_ERR_OFFLINE && wsc_err_is_retryable(p->last_error) &&
-        p->retries < p->opts.max_retries)
-        wait_retry(p);
-    else
-        final_failure(p);
-}
-
 void
 wsc__ack_sent(struct wsc__ack_pending *p, size_t n)
 {
@@ -190,7 +288,7 @@ attempt(struct wsc__ack_pending *p, wsc_conn *only)
     p->last_error = WSC_OK;
     size_t n = send_live(p, only);
     if (only == NULL && wsc__rel_cluster_attempt(p, n))
-        return;
+        return; /* the other nodes' answer decides (rel_cluster.c) */
     if (n == 0)
         wsc__ack_attempt_failed(p);
     else
@@ -210,85 +308,8 @@ on_timer(struct wsc__wheel_entry *e)
         attempt(p, NULL);
     } else if (p->phase == WSC__PH_WAIT_STORE) {
         p->rel->stats.store_retries++;
-        store(p);
+        wsc__ack_store(p);
     }
-}
-
-static void
-final_failure(struct wsc__ack_pending *p)
-{
-    struct wsc__rel *rel = p->rel;
-    wsc_failure f = {wsc__failure_kind_of(p->last_error),
-                     p->last_error,
-                     p->user,
-                     p->last_conn,
-                     p->msg,
-                     true,
-                     p->attempts};
-    wsc_failure_action a = wsc__failure_fire(rel, &f, p->opts.store_offline);
-    wsc__wheel_cancel(&rel->wheel, &p->timer);
-    if (a == WSC_FAILURE_STORE) {
-        store(p);
-        return;
-    }
-    wsc_err err = p->last_error;
-    /* An offline receiver without storage is an unknown user: terminal. */
-    if (err == WSC_ERR_OFFLINE)
-        err = WSC_ERR_NOT_FOUND;
-    wsc__records_update(rel, p->message_id, p->user, WSC_REC_FAILED, 0, err);
-    finish(p, WSC_DELIVERY_FAILED, err);
-}
-
-/* Hands p to the offline store; its answer comes to wsc__ack_stored. */
-static void
-store(struct wsc__ack_pending *p)
-{
-    p->phase = WSC__PH_STORING;
-    wsc_err err = wsc__offline_put(p->rel, p->user, p->msg, p);
-    if (err != WSC_OK)
-        wsc__ack_stored(p, err);
-}
-
-/* A store write failed for a message the hub has already answered for (delivered, then not
- * ACKed): it stays tracked and the write is tried again after a backoff, until the store
- * confirms, the receiver ACKs it, or a reconnect delivers it again. */
-static bool
-store_later(struct wsc__ack_pending *p, wsc_err status)
-{
-    struct wsc__rel *rel = p->rel;
-    if (!p->accepted || rel->stopping)
-        return false;
-    p->store_tries++;
-    p->last_error = status;
-    p->phase = WSC__PH_WAIT_STORE;
-    uint64_t d = wsc__retry_delay_ms(&p->opts, p->store_tries, wsc__retry_rand01(&rel->rng));
-    wsc__wheel_add(&rel->wheel, &p->timer, wsc__now_ms(), d);
-    wsc__records_update(rel, p->message_id, p->user, WSC_REC_RETRYING, 0, status);
-    wsc__log(&rel->hub->log, WSC_LOG_WARN, "store_retry", "s:message_id,s:user,s:error,i:tries",
-             p->message_id, p->user, wsc_err_name(status), (int)p->store_tries);
-    return true;
-}
-
-void
-wsc__ack_stored(struct wsc__ack_pending *p, wsc_err status)
-{
-    struct wsc__rel *rel = p->rel;
-    if (p->acked_storing) {
-        /* The receiver has it: a copy the store kept meanwhile goes again. */
-        if (status == WSC_OK)
-            wsc__offline_acked(rel, 0, p->user, sender_of(p->msg), p->message_id);
-        finish(p, WSC_DELIVERY_ACKED, WSC_OK);
-        return;
-    }
-    if (status == WSC_OK) {
-        wsc__records_update(rel, p->message_id, p->user, WSC_REC_STORED, 0, p->last_error);
-        finish(p, WSC_DELIVERY_STORED, WSC_OK);
-        return;
-    }
-    if (store_later(p, status))
-        return;
-    wsc__records_update(rel, p->message_id, p->user, WSC_REC_FAILED, 0, status);
-    finish(p, WSC_DELIVERY_FAILED, status);
 }
 
 /* Defers the first attempt of a new entry by one loop turn, so that the completion never
@@ -362,7 +383,7 @@ acked_one(struct wsc__ack_pending *p)
         return;
     }
     wsc__records_update(p->rel, p->message_id, p->user, WSC_REC_ACKED, 0, WSC_OK);
-    finish(p, WSC_DELIVERY_ACKED, WSC_OK);
+    wsc__ack_finish(p, WSC_DELIVERY_ACKED, WSC_OK);
 }
 
 size_t
@@ -417,7 +438,7 @@ wsc__ack_store_all(struct wsc__rel *rel)
         p->phase = WSC__PH_STORING;
         if (wsc__offline_put(rel, p->user, p->msg, p) != WSC_OK) {
             wsc__records_update(rel, p->message_id, p->user, WSC_REC_FAILED, 0, WSC_ERR_CANCELED);
-            finish(p, WSC_DELIVERY_FAILED, WSC_ERR_CANCELED);
+            wsc__ack_finish(p, WSC_DELIVERY_FAILED, WSC_ERR_CANCELED);
         }
     }
 }
@@ -427,5 +448,5 @@ wsc__ack_cancel_all(struct wsc__rel *rel)
 {
     struct wsc__ack_pending *p;
     while ((p = first_pending(rel, false)) != NULL)
-        finish(p, WSC_DELIVERY_FAILED, WSC_ERR_CANCELED);
+        wsc__ack_finish(p, WSC_DELIVERY_FAILED, WSC_ERR_CANCELED);
 }

@@ -8,9 +8,7 @@
  * completion is swallowed).  Everything runs on the hub's loop. */
 #include <string.h>
 
-#include "hub/hub_internal.h"
 #include "hub/rel_internal.h"
-#include "hub/retry.h"
 #include "models/alloc.h"
 
 enum batch_phase { B_NEW = 0, B_RUNNING, B_DONE };

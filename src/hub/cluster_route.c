@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "hub/cluster_internal.h"
-#include "hub/rel_internal.h"
 #include "models/alloc.h"
 #include "models/msg_internal.h"
 

@@ -1,70 +1,98 @@
 /* SPDX-License-Identifier: MIT */
-/* The five failure handlers (send failure, queue full, user offline, connection error,
- * timeout): classification of an error into a kind, the documented defaults, and the
- * fire-and-forget path (failures of messages not tracked for ACK).  Every call counts the
- * failure and logs it; the handler may change the preset action. */
+/* When delivery fails.  A tracked entry whose attempt failed is resent with exponential backoff
+ * and jitter while the error is retryable and retries remain; after the last one (at once when
+ * the receiver is offline) its failure handler decides: the offline store (the default for ACK
+ * messages) or a FAILED outcome.  A store write that fails for a message already answered for
+ * is tried again after a backoff.  The five failure handlers (send failure, queue full, user
+ * offline, connection error, timeout) also see the failures of messages not tracked for ACK
+ * (fire-and-forget); every failure is counted and logged here, then handed to the failure
+ * policy (src/handler/failure_handlers.c: the default action and the application's handler,
+ * which may change it).  The backoff arithmetic has no clock and no state of its own: the tracker
+ * passes its random number, so tests can pin every delay. */
+#include <math.h>
 #include <string.h>
 
-#include "hub/hub_internal.h"
+#include "handler/failure_handlers.h"
 #include "hub/rel_internal.h"
-#include "models/alloc.h"
 
-static const char *const kind_names[] = {"send_failure", "queue_full", "user_offline", "conn_error",
-                                         "timeout"};
+/* --- retry policy */
 
-wsc_failure_kind
-wsc__failure_kind_of(wsc_err err)
+void
+wsc_ack_opts_init(wsc_ack_opts *opts)
 {
-    switch (err) {
-    case WSC_ERR_QUEUE_FULL:
-        return WSC_FAILURE_QUEUE_FULL;
-    case WSC_ERR_OFFLINE:
-    case WSC_ERR_NOT_FOUND:
-        return WSC_FAILURE_OFFLINE;
-    case WSC_ERR_CLOSED:
-    case WSC_ERR_IO:
-        return WSC_FAILURE_CONN_ERROR;
-    case WSC_ERR_TIMEOUT:
-        return WSC_FAILURE_TIMEOUT;
-    default:
-        return WSC_FAILURE_SEND;
-    }
+    if (opts == NULL)
+        return;
+    opts->ack_timeout_ms = 5000;
+    opts->max_retries = 3;
+    opts->base_delay_ms = 1000;
+    opts->backoff_factor = 2.0;
+    opts->max_delay_ms = 10000;
+    opts->jitter = 0.2;
+    opts->store_offline = true;
 }
 
-static wsc_failure_cb
-handler_of(const wsc_failure_handlers *h, wsc_failure_kind kind)
+bool
+wsc__retry_opts_valid(const wsc_ack_opts *opts)
 {
-    switch (kind) {
-    case WSC_FAILURE_QUEUE_FULL:
-        return h->on_queue_full;
-    case WSC_FAILURE_OFFLINE:
-        return h->on_user_offline;
-    case WSC_FAILURE_CONN_ERROR:
-        return h->on_conn_error;
-    case WSC_FAILURE_TIMEOUT:
-        return h->on_timeout;
-    default:
-        return h->on_send_failure;
-    }
+    if (opts == NULL || opts->ack_timeout_ms == 0)
+        return false;
+    if (!isfinite(opts->backoff_factor) || opts->backoff_factor < 1.0)
+        return false;
+    if (!isfinite(opts->jitter) || opts->jitter < 0.0 || opts->jitter > 1.0)
+        return false;
+    return opts->base_delay_ms <= opts->max_delay_ms;
 }
+
+uint64_t
+wsc__retry_delay_ms(const wsc_ack_opts *opts, unsigned retry, double rnd01)
+{
+    double max = (double)opts->max_delay_ms;
+    double d = (double)opts->base_delay_ms;
+    /* Multiply step by step and stop at the cap, so huge retry counts cannot overflow. */
+    for (unsigned i = 1; i < retry && d < max; i++)
+        d *= opts->backoff_factor;
+    if (d > max)
+        d = max;
+    if (rnd01 < 0.0)
+        rnd01 = 0.0;
+    if (rnd01 >= 1.0)
+        rnd01 = 0.999999999;
+    d *= 1.0 - opts->jitter + 2.0 * opts->jitter * rnd01;
+    if (d > max)
+        d = max;
+    return d < 0.0 ? 0 : (uint64_t)d;
+}
+
+uint64_t
+wsc__retry_latest_ms(const wsc_ack_opts *opts, unsigned retry)
+{
+    uint64_t t = 0;
+    for (unsigned k = 1; k <= retry; k++)
+        t += opts->ack_timeout_ms + wsc__retry_delay_ms(opts, k, 0.999999999);
+    return t;
+}
+
+double
+wsc__retry_rand01(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    return (double)(z >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* --- failure handlers */
 
 wsc_failure_action
 wsc__failure_fire(struct wsc__rel *rel, const wsc_failure *f, bool store_default)
 {
     wsc_hub *hub = rel->hub;
-    /* Default: ACK messages go to the offline store when the error is one a later attempt
-     * could overcome; everything else is counted and reported. */
-    wsc_failure_action a = f->tracked && store_default && wsc_err_is_retryable(f->error)
-                               ? WSC_FAILURE_STORE
-                               : WSC_FAILURE_DROP;
     rel->stats.failures[f->kind]++;
     wsc__log(&hub->log, WSC_LOG_DEBUG, "delivery_failure", "s:kind,s:user,s:message_id,s:error",
-             kind_names[f->kind], f->user_id ? f->user_id : "",
+             wsc__failure_kind_name(f->kind), f->user_id ? f->user_id : "",
              wsc_msg_get(f->msg, WSC_F_MESSAGE_ID), wsc_err_name(f->error));
-    wsc_failure_cb cb = handler_of(&rel->handlers, f->kind);
-    if (cb != NULL)
-        cb(hub, f, &a, rel->handlers.user);
-    return a;
+    return wsc__failure_decide(&rel->handlers, hub, f, store_default);
 }
 
 wsc_err
@@ -132,4 +160,106 @@ wsc__rel_user_offline(wsc_hub *hub, const char *user_id, wsc_msg *msg)
     if (rel == NULL || hub->freeing || msg == NULL || is_control(msg))
         return;
     untracked(rel, user_id, 0, msg, WSC_ERR_OFFLINE);
+}
+
+/* --- failed attempts of tracked entries */
+
+static void final_failure(struct wsc__ack_pending *p);
+
+static void
+wait_retry(struct wsc__ack_pending *p)
+{
+    struct wsc__rel *rel = p->rel;
+    p->phase = WSC__PH_WAIT_RETRY;
+    uint64_t d = wsc__retry_delay_ms(&p->opts, p->retries + 1, wsc__retry_rand01(&rel->rng));
+    wsc__wheel_add(&rel->wheel, &p->timer, wsc__now_ms(), d);
+    wsc__records_update(rel, p->message_id, p->user, WSC_REC_RETRYING, 0, p->last_error);
+}
+
+/* One failed attempt: retry while the error is retryable and retries remain; an offline
+ * receiver goes to its handler at once (a retry could only find it offline again). */
+void
+wsc__ack_attempt_failed(struct wsc__ack_pending *p)
+{
+    if (p->last_error != WSC_ERR_OFFLINE && wsc_err_is_retryable(p->last_error) &&
+        p->retries < p->opts.max_retries)
+        wait_retry(p);
+    else
+        final_failure(p);
+}
+
+static void
+final_failure(struct wsc__ack_pending *p)
+{
+    struct wsc__rel *rel = p->rel;
+    wsc_failure f = {wsc__failure_kind_of(p->last_error),
+                     p->last_error,
+                     p->user,
+                     p->last_conn,
+                     p->msg,
+                     true,
+                     p->attempts};
+    wsc_failure_action a = wsc__failure_fire(rel, &f, p->opts.store_offline);
+    wsc__wheel_cancel(&rel->wheel, &p->timer);
+    if (a == WSC_FAILURE_STORE) {
+        wsc__ack_store(p);
+        return;
+    }
+    wsc_err err = p->last_error;
+    /* An offline receiver without storage is an unknown user: terminal. */
+    if (err == WSC_ERR_OFFLINE)
+        err = WSC_ERR_NOT_FOUND;
+    wsc__records_update(rel, p->message_id, p->user, WSC_REC_FAILED, 0, err);
+    wsc__ack_finish(p, WSC_DELIVERY_FAILED, err);
+}
+
+void
+wsc__ack_store(struct wsc__ack_pending *p)
+{
+    p->phase = WSC__PH_STORING;
+    wsc_err err = wsc__offline_put(p->rel, p->user, p->msg, p);
+    if (err != WSC_OK)
+        wsc__ack_stored(p, err);
+}
+
+/* A store write failed for a message the hub has already answered for (delivered, then not
+ * ACKed): it stays tracked and the write is tried again after a backoff, until the store
+ * confirms, the receiver ACKs it, or a reconnect delivers it again. */
+static bool
+store_later(struct wsc__ack_pending *p, wsc_err status)
+{
+    struct wsc__rel *rel = p->rel;
+    if (!p->accepted || rel->stopping)
+        return false;
+    p->store_tries++;
+    p->last_error = status;
+    p->phase = WSC__PH_WAIT_STORE;
+    uint64_t d = wsc__retry_delay_ms(&p->opts, p->store_tries, wsc__retry_rand01(&rel->rng));
+    wsc__wheel_add(&rel->wheel, &p->timer, wsc__now_ms(), d);
+    wsc__records_update(rel, p->message_id, p->user, WSC_REC_RETRYING, 0, status);
+    wsc__log(&rel->hub->log, WSC_LOG_WARN, "store_retry", "s:message_id,s:user,s:error,i:tries",
+             p->message_id, p->user, wsc_err_name(status), (int)p->store_tries);
+    return true;
+}
+
+void
+wsc__ack_stored(struct wsc__ack_pending *p, wsc_err status)
+{
+    struct wsc__rel *rel = p->rel;
+    if (p->acked_storing) {
+        /* The receiver has it: a copy the store kept meanwhile goes again. */
+        if (status == WSC_OK)
+            wsc__offline_acked(rel, 0, p->user, wsc__ack_sender(p), p->message_id);
+        wsc__ack_finish(p, WSC_DELIVERY_ACKED, WSC_OK);
+        return;
+    }
+    if (status == WSC_OK) {
+        wsc__records_update(rel, p->message_id, p->user, WSC_REC_STORED, 0, p->last_error);
+        wsc__ack_finish(p, WSC_DELIVERY_STORED, WSC_OK);
+        return;
+    }
+    if (store_later(p, status))
+        return;
+    wsc__records_update(rel, p->message_id, p->user, WSC_REC_FAILED, 0, status);
+    wsc__ack_finish(p, WSC_DELIVERY_FAILED, status);
 }

@@ -7,7 +7,6 @@
 
 #include "hub/cluster.h"
 #include "hub/hub_internal.h"
-#include "hub/rel_internal.h"
 #include "models/alloc.h"
 #include "models/msg_internal.h"
 #include "protocol/frames.h"

@@ -190,7 +190,7 @@ struct wsc_hub {
     unsigned char *wbuf;          /* coalescing buffer (LWS_PRE + WSC_HUB_WBUF) */
     char last_error[256];
     struct wsc__rel *rel;           /* reliable delivery (rel_internal.h) */
-    wsc__timer store_check;         /* store health (store_health.c) */
+    wsc__timer store_check;         /* store health (reliability.c) */
     struct wsc__store_probe *probe; /* the ping in flight, or NULL */
     bool store_down;                /* the last ping failed: /readyz answers 503 */
     char peer_text[48];             /* what wsc_conn_peer() returned last */
@@ -212,7 +212,58 @@ wsc_err wsc__hub_config_check(const wsc_hub_config *cfg, char *why, size_t cap);
 char **wsc__hub_strv_copy(const char *const *v);
 void wsc__hub_strv_free(char **v);
 
-/* store health (store_health.c): pings the store every store_check_ms */
+/* reliable delivery (rel_internal.h is the layer's own header): the hooks the hub calls */
+/** Creates hub->rel over cfg.store (a memory store of its own when NULL).  WSC_ERR_INVALID
+ *  (cfg.ack), WSC_ERR_NOMEM, or the memory store's error; nothing is left on failure. */
+wsc_err wsc__rel_new(wsc_hub *hub);
+/** Frees hub->rel (NULL is fine).  Messages still pending are written to a store that
+ *  outlives the hub; every pending send then completes (FAILED, WSC_ERR_CANCELED) and the
+ *  answers still out are given. */
+void wsc__rel_free(wsc_hub *hub);
+/** Graceful stop begins: pending messages go to the store; new ACK sends are refused. */
+void wsc__rel_stop(wsc_hub *hub);
+/** True when no store op a graceful stop waits for is out. */
+bool wsc__rel_idle(const wsc_hub *hub);
+/** A connection was registered: offline replay, then resends of pending messages. */
+void wsc__rel_conn_open(wsc_hub *hub, wsc_conn *conn);
+/** A connection is going away (before its queue is failed). */
+void wsc__rel_conn_closed(wsc_hub *hub, wsc_conn *conn);
+/** Every (message, connection) failure reported by the hub. */
+void wsc__rel_send_failed(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg, wsc_err why);
+/** conn is replaying: keeps msg (refs it) to be queued after the replay.  False when the
+ *  message must be queued now. */
+bool wsc__rel_park(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg);
+/** An `ack` frame from conn's user (sender: the frame's `sender`, naming one of several
+ *  messages that share the id; NULL for all of them). */
+void wsc__rel_client_ack(wsc_hub *hub, wsc_conn *conn, const char *sender, const char *message_id);
+/** An ACK that another node of the cluster got from user for a message this node tracks. */
+void wsc__rel_remote_ack(wsc_hub *hub, const char *user, const char *sender,
+                         const char *message_id);
+/** A client message seen before (inside the window): its receipt is sent again and true is
+ *  returned (do not route).  Otherwise it is remembered and false returned. */
+bool wsc__rel_inbound_duplicate(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg);
+/** The receipt answered to conn (NULL: gone) for sender's message mid, remembered in the
+ *  window (a refusal a resend may overcome is forgotten instead). */
+void wsc__rel_receipt_to(wsc_hub *hub, wsc_conn *conn, const char *sender, const char *mid,
+                         const char *status, const char *error);
+/** The receipt answered to conn for msg, remembered in the window. */
+void wsc__rel_receipt(wsc_hub *hub, wsc_conn *conn, const wsc_msg *msg, const char *status,
+                      const char *error);
+/** A client message with require_ack to one receiver: delivered through the ACK tracker; the
+ *  receipt is answered when it is queued or stored.  False when not handled here. */
+bool wsc__rel_route_client(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg);
+/** A client message with require_ack to one or more groups (no broadcast): tracked per
+ *  receiver (receipt.c); the receipt is answered here.  False when not handled here (the
+ *  caller routes it fire-and-forget).  Group permissions are the caller's to check first. */
+bool wsc__rel_route_client_groups(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg);
+/** A fire-and-forget send addressed directly to user_id, who has no connection. */
+void wsc__rel_user_offline(wsc_hub *hub, const char *user_id, wsc_msg *msg);
+
+/** True when opts can be used: ack_timeout_ms > 0, backoff_factor >= 1 (and finite),
+ *  jitter in [0, 1], base_delay_ms <= max_delay_ms (failure.c). */
+bool wsc__retry_opts_valid(const wsc_ack_opts *opts);
+
+/* store health (reliability.c): pings the store every store_check_ms */
 void wsc__hub_store_check_start(wsc_hub *hub);
 /** Stops the pings; a ping in flight is orphaned (its callback only frees it). */
 void wsc__hub_store_check_stop(wsc_hub *hub);

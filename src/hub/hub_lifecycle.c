@@ -3,7 +3,6 @@
  * is up and closes silent connections with 4003; graceful stop refuses new upgrades, lets
  * queues drain within a deadline and closes everything with 1001. */
 #include "hub/hub_internal.h"
-#include "hub/rel_internal.h"
 #include "models/alloc.h"
 
 static uint64_t

@@ -7,7 +7,6 @@
 
 #include "hub/cluster.h"
 #include "hub/hub_internal.h"
-#include "hub/rel_internal.h"
 #include "models/alloc.h"
 #include "models/msg_internal.h"
 
@@ -144,8 +143,8 @@ struct send_job {
     enum job_kind kind;
     wsc_msg *msg;
     wsc_conn_id conn;
-    char *target;  /* user or group: in the job's own block */
-    char *exclude; /* group: excluded user, in the job's own block */
+    const char *target;  /* user or group (in the job's own block when posted) */
+    const char *exclude; /* group: excluded user (likewise) */
     char **users;
     size_t n_users;
 };
@@ -264,17 +263,29 @@ job_new(wsc_hub *hub, enum job_kind kind, wsc_msg *msg, const char *target, cons
     return j;
 }
 
+/* A send to one target (a user, a group, everyone): routed now on the loop thread, else
+ * handed to the loop as a job. */
+static wsc_err
+send_target(wsc_hub *hub, enum job_kind kind, const char *target, const char *exclude, wsc_msg *msg,
+            size_t *n_queued)
+{
+    if (freeze(msg) != WSC_OK)
+        return WSC_ERR_NOMEM;
+    if (on_loop(hub)) {
+        struct send_job now = {
+            .hub = hub, .kind = kind, .msg = msg, .target = target, .exclude = exclude};
+        return direct(run_job(&now), n_queued);
+    }
+    struct send_job *j = job_new(hub, kind, msg, target, exclude);
+    return j ? submit(j, n_queued) : WSC_ERR_NOMEM;
+}
+
 wsc_err
 wsc_hub_send_to_user(wsc_hub *hub, const char *user_id, wsc_msg *msg, size_t *n_queued)
 {
     if (hub == NULL || user_id == NULL || msg == NULL)
         return WSC_ERR_INVALID;
-    if (freeze(msg) != WSC_OK)
-        return WSC_ERR_NOMEM;
-    if (on_loop(hub))
-        return direct(route_direct(hub, user_id, msg), n_queued);
-    struct send_job *j = job_new(hub, JOB_USER, msg, user_id, NULL);
-    return j ? submit(j, n_queued) : WSC_ERR_NOMEM;
+    return send_target(hub, JOB_USER, user_id, NULL, msg, n_queued);
 }
 
 wsc_err
@@ -311,12 +322,7 @@ wsc_hub_send_to_group(wsc_hub *hub, const char *group_id, wsc_msg *msg, const ch
 {
     if (hub == NULL || group_id == NULL || msg == NULL)
         return WSC_ERR_INVALID;
-    if (freeze(msg) != WSC_OK)
-        return WSC_ERR_NOMEM;
-    if (on_loop(hub))
-        return direct(wsc__hub_send_group(hub, group_id, msg, exclude_user, NULL), n_queued);
-    struct send_job *j = job_new(hub, JOB_GROUP, msg, group_id, exclude_user);
-    return j ? submit(j, n_queued) : WSC_ERR_NOMEM;
+    return send_target(hub, JOB_GROUP, group_id, exclude_user, msg, n_queued);
 }
 
 wsc_err
@@ -324,12 +330,7 @@ wsc_hub_broadcast(wsc_hub *hub, wsc_msg *msg, size_t *n_queued)
 {
     if (hub == NULL || msg == NULL)
         return WSC_ERR_INVALID;
-    if (freeze(msg) != WSC_OK)
-        return WSC_ERR_NOMEM;
-    if (on_loop(hub))
-        return direct(wsc__hub_send_all(hub, msg, NULL), n_queued);
-    struct send_job *j = job_new(hub, JOB_ALL, msg, NULL, NULL);
-    return j ? submit(j, n_queued) : WSC_ERR_NOMEM;
+    return send_target(hub, JOB_ALL, NULL, NULL, msg, n_queued);
 }
 
 wsc_err
@@ -354,45 +355,39 @@ wsc_hub_send_to_conn(wsc_hub *hub, wsc_conn_id conn, wsc_msg *msg)
     return submit(j, NULL);
 }
 
+/* A binary message of data (len bytes) sent to one target like its text counterpart. */
 static wsc_err
-with_binary(const void *data, size_t len, wsc_msg **out)
+send_binary(wsc_hub *hub, enum job_kind kind, const char *target, const void *data, size_t len,
+            size_t *n_queued)
 {
     if (data == NULL && len > 0)
         return WSC_ERR_INVALID;
-    return wsc_msg_new_binary(out, data, len);
+    wsc_msg *m = NULL;
+    wsc_err err = wsc_msg_new_binary(&m, data, len);
+    if (err == WSC_OK && (hub == NULL || (kind != JOB_ALL && target == NULL)))
+        err = WSC_ERR_INVALID;
+    if (err == WSC_OK)
+        err = send_target(hub, kind, target, NULL, m, n_queued);
+    wsc_msg_unref(m);
+    return err;
 }
 
 wsc_err
 wsc_hub_send_binary_to_user(wsc_hub *hub, const char *user_id, const void *data, size_t len,
                             size_t *n_queued)
 {
-    wsc_msg *m = NULL;
-    wsc_err err = with_binary(data, len, &m);
-    if (err == WSC_OK)
-        err = wsc_hub_send_to_user(hub, user_id, m, n_queued);
-    wsc_msg_unref(m);
-    return err;
+    return send_binary(hub, JOB_USER, user_id, data, len, n_queued);
 }
 
 wsc_err
 wsc_hub_send_binary_to_group(wsc_hub *hub, const char *group_id, const void *data, size_t len,
                              size_t *n_queued)
 {
-    wsc_msg *m = NULL;
-    wsc_err err = with_binary(data, len, &m);
-    if (err == WSC_OK)
-        err = wsc_hub_send_to_group(hub, group_id, m, NULL, n_queued);
-    wsc_msg_unref(m);
-    return err;
+    return send_binary(hub, JOB_GROUP, group_id, data, len, n_queued);
 }
 
 wsc_err
 wsc_hub_broadcast_binary(wsc_hub *hub, const void *data, size_t len, size_t *n_queued)
 {
-    wsc_msg *m = NULL;
-    wsc_err err = with_binary(data, len, &m);
-    if (err == WSC_OK)
-        err = wsc_hub_broadcast(hub, m, n_queued);
-    wsc_msg_unref(m);
-    return err;
+    return send_binary(hub, JOB_ALL, NULL, data, len, n_queued);
 }

@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "hub/hub_internal.h"
-#include "hub/rel_internal.h"
 #include "models/msg_internal.h"
 
 void

@@ -3,7 +3,6 @@
  * (message_id, receiver), written as the tracker moves (pending, sent, retrying, acked,
  * failed, stored, delivered).  Writes are fire-and-forget: a failing record store is logged
  * and never holds up delivery.  Reads go straight to the repository. */
-#include "hub/hub_internal.h"
 #include "hub/rel_internal.h"
 
 /* Completion of a record write.  user is the hub's logger only while the hub lives: writes

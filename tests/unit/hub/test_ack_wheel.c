@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "hub/ack_wheel.h"
+#include "hub/rel_internal.h"
 #include "models/alloc.h"
 
 struct probe {

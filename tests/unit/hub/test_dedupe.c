@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "hub/dedupe.h"
+#include "hub/rel_internal.h"
 
 static void
 test_dedupe__remembers_receipts_per_user(void **state)

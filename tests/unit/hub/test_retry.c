@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "hub/retry.h"
+#include "hub/rel_internal.h"
 
 static void
 test_retry__defaults_resend_within_10s(void **state)
