@@ -50,6 +50,9 @@ wsc_err wsc__cluster_kick(wsc_hub *hub, const char *user, const char *reason,
                           wsc__cluster_done_cb cb, void *arg);
 /** Membership changed here: written to Redis and told to the other nodes. */
 void wsc__cluster_group_changed(wsc_hub *hub, const char *group, const char *user, bool join);
+/** The offline store confirmed a message for user: the nodes holding the user replay again
+ *  (their replay on connect may have read the store before the write landed). */
+void wsc__cluster_stored(wsc_hub *hub, const char *user);
 /** An ACK from user for (sender, message_id) that no tracker of this node knew: handed to the
  *  node that sent the message (or every node when that is not known). */
 void wsc__cluster_ack(wsc_hub *hub, const char *user, const char *sender, const char *message_id);

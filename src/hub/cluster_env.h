@@ -22,6 +22,7 @@ enum wsc__env_kind {
     WSC__ENV_LEAVE = 'l',  /* extra left group target */
     WSC__ENV_REPORT = 'r', /* answer to token: payload is the decimal count */
     WSC__ENV_ONLINE = 'o', /* target came online (payload "1") or went offline ("0") */
+    WSC__ENV_STORED = 's', /* a message for target was stored: replay again */
 };
 
 /* One envelope; strings are NUL-terminated views (decode: into its own copy). */

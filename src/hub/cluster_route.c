@@ -186,6 +186,16 @@ wsc__cluster_ack(wsc_hub *hub, const char *user, const char *sender, const char 
         ack_drop(cl, a);
 }
 
+void
+wsc__cluster_stored(wsc_hub *hub, const char *user)
+{
+    char ch[WSC__CL_CHAN_MAX];
+    if (!wsc__cluster_on(hub) || !wsc__cl_user_channel(user, ch, sizeof(ch)))
+        return;
+    struct wsc__env env = {.kind = WSC__ENV_STORED, .origin = hub->cfg.node_id, .target = user};
+    (void)wsc__cl_publish(hub->cluster, ch, &env, NULL, NULL);
+}
+
 /* ---- the receiving side ---- */
 
 static void
@@ -289,6 +299,9 @@ wsc__cl_on_env(struct wsc__cluster *cl, const struct wsc__env *env)
         wsc__rel_remote_ack(hub, env->target, env->extra[0] ? env->extra : NULL, mid);
         break;
     }
+    case WSC__ENV_STORED:
+        wsc__rel_stored_elsewhere(hub, env->target);
+        break;
     case WSC__ENV_ONLINE:
         wsc__cl_presence_event(hub, env->target, env->payload_len > 0 && env->payload[0] == '1');
         break;

@@ -236,6 +236,8 @@ bool wsc__rel_park(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg);
 /** An `ack` frame from conn's user (sender: the frame's `sender`, naming one of several
  *  messages that share the id; NULL for all of them). */
 void wsc__rel_client_ack(wsc_hub *hub, wsc_conn *conn, const char *sender, const char *message_id);
+/** Another node of the cluster stored a message for user: user's connections here replay. */
+void wsc__rel_stored_elsewhere(wsc_hub *hub, const char *user);
 /** An ACK that another node of the cluster got from user for a message this node tracks. */
 void wsc__rel_remote_ack(wsc_hub *hub, const char *user, const char *sender,
                          const char *message_id);

@@ -7,12 +7,14 @@
  * Replaying it on a new connection is replay.c's. */
 #include <string.h>
 
+#include "hub/cluster.h"
 #include "hub/rel_internal.h"
 #include "models/alloc.h"
 
 struct put_op {
     struct wsc__rel_op op;
     struct wsc__ack_pending *p; /* NULL for fire-and-forget stores */
+    char user[];                /* the receiver */
 };
 
 struct remove_op {
@@ -44,6 +46,9 @@ put_done(wsc_err status, void *user)
     struct wsc__rel *rel = wsc__rel_op_end(&o->op);
     if (rel != NULL) {
         rel->stores_out--;
+        /* A node of the cluster holding the user may have replayed before this landed. */
+        if (status == WSC_OK)
+            wsc__cluster_stored(rel->hub, o->user);
         if (o->p != NULL)
             wsc__ack_stored(o->p, status);
         if (rel->stopping)
@@ -57,13 +62,15 @@ wsc__offline_put(struct wsc__rel *rel, const char *user, wsc_msg *msg, struct ws
 {
     if (rel->offline == NULL)
         return WSC_ERR_UNSUPPORTED;
-    struct put_op *o = wsc__calloc(1, sizeof(*o));
+    size_t len = strlen(user) + 1;
+    struct put_op *o = wsc__calloc(1, sizeof(*o) + len);
     wsc_msg *copy = o ? offline_copy(msg) : NULL;
     if (copy == NULL) {
         wsc__free(o);
         return WSC_ERR_NOMEM;
     }
     o->p = p;
+    memcpy(o->user, user, len);
     wsc__rel_op_begin(rel, &o->op);
     wsc_err err = wsc_offline_store(rel->offline, user, copy, put_done, o);
     wsc_msg_unref(copy);

@@ -328,6 +328,9 @@ void wsc__offline_acked(struct wsc__rel *rel, wsc_conn_id conn, const char *user
 void wsc__replay_resume(struct wsc__rel *rel, wsc_conn *conn, bool acked);
 /** Starts replaying the stored messages of conn's user on conn, holding its live traffic. */
 void wsc__replay_start(struct wsc__rel *rel, wsc_conn *conn);
+/** Something was stored for conn's user after its replay began (another node of a cluster
+ *  stored it): a replay starts, or the one under way goes on past its end. */
+void wsc__replay_again(struct wsc__rel *rel, wsc_conn *conn);
 /** conn goes away: its parked messages fail like the rest of its queue. */
 void wsc__replay_closed(struct wsc__rel *rel, wsc_conn *conn);
 /** conn is replaying: keeps msg (refs it) to be queued after the replay.  False when the

@@ -144,6 +144,20 @@ wsc__rel_client_ack(wsc_hub *hub, wsc_conn *conn, const char *sender, const char
 }
 
 void
+wsc__rel_stored_elsewhere(wsc_hub *hub, const char *user)
+{
+    struct hub_user *u = wsc__hub_user_find(hub, user);
+    if (hub->rel == NULL || u == NULL)
+        return;
+    struct wsc_list *pos;
+    wsc_list_foreach(pos, &u->conns) {
+        wsc_conn *c = wsc_container_of(pos, wsc_conn, user_link);
+        if (c->state == CONN_OPEN)
+            wsc__replay_again(hub->rel, c);
+    }
+}
+
+void
 wsc__rel_remote_ack(wsc_hub *hub, const char *user, const char *sender, const char *message_id)
 {
     if (hub->rel != NULL)

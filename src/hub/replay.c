@@ -30,6 +30,7 @@ struct replay {
     bool fetching; /* a fetch is out (the op is in rel->ops) */
     bool holding;  /* the connection's application frames are parked here */
     bool gone;     /* the connection closed while a fetch was out */
+    bool again;    /* more was stored meanwhile: go on past the end (wsc__replay_again) */
 };
 
 /* --- replay
@@ -144,7 +145,9 @@ replay_page(wsc_err status, wsc_msg *const *msgs, size_t count, uint64_t next_cu
                             WSC_REC_DELIVERED, 1, WSC_OK);
     }
     rel->replay_bypass = false;
-    if (status != WSC_OK || count < r->limit) {
+    if (status == WSC_OK && count < r->limit && r->again) {
+        r->again = false; /* what was stored meanwhile lies past the end: fetch on */
+    } else if (status != WSC_OK || count < r->limit) {
         replay_end(rel, r, conn); /* everything stored has been queued */
         return;
     }
@@ -198,6 +201,16 @@ wsc__replay_start(struct wsc__rel *rel, wsc_conn *conn)
     wsc__hmap_insert(&rel->replays, &r->node, wsc__hash_u64(conn->id));
     conn->replay_hold = true;
     replay_fetch(rel, r, conn);
+}
+
+void
+wsc__replay_again(struct wsc__rel *rel, wsc_conn *conn)
+{
+    struct replay *r = replay_find(rel, conn->id);
+    if (r == NULL)
+        wsc__replay_start(rel, conn);
+    else
+        r->again = true;
 }
 
 void
