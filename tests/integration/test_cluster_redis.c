@@ -492,7 +492,15 @@ test_redis_restart(void **state)
         st = tjson_str(rc, "data.status");
     }
     assert_true(strcmp(st, "delivered") == 0 || strcmp(st, "stored") == 0);
+    bool stored = strcmp(st, "stored") == 0;
     json_decref(rc);
+    twait_count one = {cr, 1};
+    if (stored && !twait_until(f->ts, NULL, twait_has_messages, &one, 5000)) {
+        /* Stored while the receiver's node was still cut off from the bus (its replay nudge
+         * missed): the store has it, and the receiver's next connection gets it. */
+        drop(f, cr);
+        cr = client(f, 2, r);
+    }
     json_t *m = next(f, cr);
     assert_non_null(m);
     assert_string_equal(tjson_str(m, "message_id"), mid);
