@@ -514,6 +514,117 @@ test_redis_restart(void **state)
     drop(f, cr);
 }
 
+#define TR_RECV 4
+#define TR_MSGS 40
+
+struct traffic {
+    fx *f;
+    tws *recv[TR_RECV];
+    char user[TR_RECV][64];
+    bool got[TR_MSGS];      /* by message number */
+    bool accepted[TR_MSGS]; /* receipt delivered or stored */
+    size_t receipts;
+    tws *sender;
+};
+
+/* Pops what the receivers got, ACKs it and marks it; reads the sender's receipts. */
+static void
+traffic_pump(struct traffic *t)
+{
+    char *data = NULL;
+    for (int i = 0; i < TR_RECV; i++) {
+        while (t->recv[i] != NULL && tws_next(t->recv[i], NULL, &data, NULL)) {
+            json_t *j = tjson_parse(data);
+            const char *mid = tjson_str(j, "message_id"), *type = tjson_str(j, "message_type");
+            const char *dash = mid != NULL ? strrchr(mid, '-') : NULL;
+            if (type != NULL && strcmp(type, "connected") != 0 && dash != NULL) {
+                int n = atoi(dash + 1);
+                if (n >= 0 && n < TR_MSGS)
+                    t->got[n] = true;
+                send_frame(t->recv[i],
+                           "{\"message_type\":\"ack\",\"message_id\":\"%s\",\"sender\":\"%s\"}",
+                           mid, tjson_str(j, "sender"));
+            }
+            json_decref(j);
+            free(data);
+        }
+    }
+    while (tws_next(t->sender, NULL, &data, NULL)) {
+        json_t *j = tjson_parse(data);
+        const char *mid = tjson_str(j, "message_id"), *st = tjson_str(j, "data.status");
+        const char *dash = mid != NULL ? strrchr(mid, '-') : NULL;
+        if (st != NULL && dash != NULL && atoi(dash + 1) >= 0 && atoi(dash + 1) < TR_MSGS) {
+            t->receipts++;
+            t->accepted[atoi(dash + 1)] = strcmp(st, "rejected") != 0;
+        }
+        json_decref(j);
+        free(data);
+    }
+}
+
+static bool
+traffic_done(void *arg)
+{
+    struct traffic *t = arg;
+    traffic_pump(t);
+    if (t->receipts < TR_MSGS)
+        return false;
+    for (int n = 0; n < TR_MSGS; n++)
+        if (t->accepted[n] && !t->got[n])
+            return false;
+    return true;
+}
+
+static void
+traffic_send(struct traffic *t, int from, int to)
+{
+    for (int n = from; n < to; n++)
+        send_frame(t->sender,
+                   "{\"receiver\":\"%s\",\"content\":\"t\",\"require_ack\":true,"
+                   "\"message_id\":\"%s-tm-%d\"}",
+                   t->user[n % TR_RECV], tag, n);
+}
+
+/* kill -9 of one of three nodes under traffic with require_ack: its users reconnect to another
+ * node, and every message a live node accepted (receipt delivered or stored) reaches its
+ * receiver: resent to the new node, or stored and replayed. */
+static void
+test_node_death_under_traffic(void **state)
+{
+    fx *f = *state;
+    struct traffic t = {.f = f};
+    char s[64];
+    name(s, sizeof(s), "ts");
+    t.sender = client(f, 0, s);
+    for (int i = 0; i < TR_RECV; i++) {
+        char w[16];
+        snprintf(w, sizeof(w), "tr%d", i);
+        name(t.user[i], sizeof(t.user[i]), w);
+        t.recv[i] = client(f, 2, t.user[i]);
+    }
+    traffic_send(&t, 0, TR_MSGS / 2);
+    assert_int_equal(thubproc_signal(&f->node[2], SIGKILL), 0);
+    traffic_send(&t, TR_MSGS / 2, TR_MSGS);
+    for (int i = 0; i < TR_RECV; i++) {
+        assert_true(twait_until(f->ts, NULL, tws_is_closed, t.recv[i], WAIT_MS));
+        traffic_pump(&t);
+        drop(f, t.recv[i]);
+        t.recv[i] = client(f, 1, t.user[i]); /* the client reconnects elsewhere */
+    }
+    assert_true(twait_until(f->ts, NULL, traffic_done, &t, 60000));
+    size_t accepted = 0;
+    for (int n = 0; n < TR_MSGS; n++)
+        accepted += t.accepted[n];
+    print_message("node death under traffic: %zu of %d accepted, all of them received\n", accepted,
+                  TR_MSGS);
+    for (int i = 0; i < TR_RECV; i++)
+        drop(f, t.recv[i]);
+    drop(f, t.sender);
+    thubproc_stop(&f->node[2], 1000);
+    assert_int_equal(node_start(f, 2), 0);
+    assert_true(until_stat(f, 0, "/api/stats", "nodes", NODES, 30000));
+}
+
 /* kill -9 of a node: its users are offline cluster-wide within 60 s (the node's heartbeat
  * lapses), and the survivors count two nodes. */
 static void
@@ -549,6 +660,7 @@ main(void)
         cmocka_unit_test(test_presence_and_kick),
         cmocka_unit_test(test_ack_across_nodes),
         cmocka_unit_test(test_redis_restart),
+        cmocka_unit_test(test_node_death_under_traffic),
         cmocka_unit_test(test_node_death),
         /* clang-format on */
     };
