@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "middleware/auth_jwt.h"
+#include "models/alloc.h"
 #include "thttp.h"
 #include "thubproc.h"
 #include "tjson.h"
@@ -23,6 +25,7 @@
 #include "tws.h"
 
 #define NODES   3
+#define SECRET  "cluster-test-secret"
 #define WAIT_MS 15000
 
 typedef struct fx {
@@ -52,6 +55,8 @@ node_start(fx *f, int i)
                           getenv("WSC_TEST_REDIS_URL"),
                           "--insecure-user-id",
                           "--insecure-api",
+                          "--jwt-secret",
+                          SECRET,
                           "--ack-timeout-ms",
                           "1000",
                           "--cluster-timeout-ms",
@@ -157,6 +162,42 @@ client(fx *f, int i, const char *user)
     j = tjson_parse(data);
     assert_string_equal(tjson_str(j, "message_type"), "connected");
     json_decref(j);
+    free(data);
+    return c;
+}
+
+static void
+send_frame(tws *c, const char *fmt, ...)
+{
+    char frame[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(frame, sizeof(frame), fmt, ap);
+    va_end(ap);
+    assert_int_equal(tws_send_text(c, frame, strlen(frame)), 0);
+}
+
+/* A client of user in app (the `aid` claim of its token) on node i, past "connected". */
+static tws *
+app_client(fx *f, int i, const char *app, const char *user)
+{
+    char claims[256], path[1024];
+    snprintf(claims, sizeof(claims), "{\"sub\":\"%s\",\"aid\":\"%s\",\"exp\":4000000000}", user,
+             app);
+    char *tok = NULL;
+    assert_int_equal(wsc__jwt_sign_hs256(SECRET, claims, &tok), WSC_OK);
+    snprintf(path, sizeof(path), "/ws?token=%s", tok);
+    wsc__free(tok);
+    tws *c = tws_connect(f->node[i].port, path, NULL, NULL);
+    assert_non_null(c);
+    assert_int_equal(twait_add_ws(f->ts, c), 0);
+    twait_count cnt = {c, 1};
+    if (!twait_until(f->ts, NULL, twait_has_messages, &cnt, WAIT_MS))
+        fail_msg("%s of %s on node %d: %s, HTTP %d %s", user, app, i + 1,
+                 tws_state_name(tws_state(c)), tws_http_status(c), tws_http_body(c));
+    char *data = NULL;
+    assert_true(tws_next(c, NULL, &data, NULL));
+    assert_non_null(strstr(data, "\"connected\""));
     free(data);
     return c;
 }
@@ -324,6 +365,40 @@ test_group_across_nodes(void **state)
     drop(f, cx);
 }
 
+/* Tenants stay apart across nodes: the same user id in two apps on two nodes is two users; a
+ * message and an HTTP broadcast of one app reach that app's connections only, on every node. */
+static void
+test_tenants_across_nodes(void **state)
+{
+    fx *f = *state;
+    char u[64], s[64], appa[64], appb[64], path[160];
+    name(u, sizeof(u), "same");
+    name(s, sizeof(s), "ts");
+    name(appa, sizeof(appa), "appA");
+    name(appb, sizeof(appb), "appB");
+    tws *ua = app_client(f, 0, appa, u), *ub = app_client(f, 1, appb, u);
+    tws *sa = app_client(f, 2, appa, s);
+    send_frame(sa, "{\"receiver\":\"%s\",\"content\":\"for A\"}", u);
+    json_t *j = next(f, ua);
+    assert_non_null(j);
+    assert_string_equal(tjson_str(j, "content"), "for A");
+    assert_string_equal(tjson_str(j, "app_id"), appa);
+    json_decref(j);
+    snprintf(path, sizeof(path), "/api/publish?app=%s", appb);
+    int status = 0;
+    json_decref(http(f, 2, "POST", path, "{\"broadcast\":true,\"message\":{\"content\":\"B all\"}}",
+                     &status));
+    assert_int_equal(status, 200);
+    expect_content(f, ub, "B all");
+    twait_for(f->ts, NULL, 300);
+    assert_int_equal(tws_pending(ua), 0);
+    assert_int_equal(tws_pending(ub), 0);
+    assert_int_equal(tws_pending(sa), 0);
+    drop(f, ua);
+    drop(f, ub);
+    drop(f, sa);
+}
+
 /* Presence counts the connections of every node; a kick on node 1 closes them all with 4001
  * and counts them. */
 static void
@@ -359,17 +434,6 @@ test_presence_and_kick(void **state)
         assert_int_equal(user_events(f, i, "user_online", k), 1);
         assert_int_equal(user_events(f, i, "user_offline", k), 1);
     }
-}
-
-static void
-send_frame(tws *c, const char *fmt, ...)
-{
-    char frame[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(frame, sizeof(frame), fmt, ap);
-    va_end(ap);
-    assert_int_equal(tws_send_text(c, frame, strlen(frame)), 0);
 }
 
 /* The next message of c that is not an ack receipt... of type, parsed. */
@@ -657,6 +721,7 @@ main(void)
         cmocka_unit_test(test_p2p_across_nodes),
         cmocka_unit_test(test_broadcast_http),
         cmocka_unit_test(test_group_across_nodes),
+        cmocka_unit_test(test_tenants_across_nodes),
         cmocka_unit_test(test_presence_and_kick),
         cmocka_unit_test(test_ack_across_nodes),
         cmocka_unit_test(test_redis_restart),
