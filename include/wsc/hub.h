@@ -275,7 +275,8 @@ WSC_API bool wsc_hub_group_has(const wsc_hub *hub, const char *group_id, const c
 WSC_API wsc_err wsc_hub_group_members(const wsc_hub *hub, const char *group_id, char ***out,
                                       size_t *n);
 
-/* --- queries (loop thread) */
+/* --- queries (loop thread).  They answer for this node: in a cluster, the cluster-wide
+ * counts are asynchronous (wsc_hub_user_connections, wsc_hub_cluster_stats). */
 
 WSC_API bool wsc_hub_is_online(const wsc_hub *hub, const char *user_id);
 /** Up to cap ids of user_id's connections into ids; *n gets how many there are in all. */
