@@ -52,6 +52,18 @@ log_store_error(wsc_err st, void *arg)
                  wsc_store_last_error(cl->store));
 }
 
+/* The end of a write this node started (a graceful stop waits for them: wsc__cluster_idle). */
+static void
+write_end(wsc_err st, void *arg)
+{
+    struct wsc__cluster *cl = arg;
+    log_store_error(st, cl);
+    if (cl->writes_out > 0)
+        cl->writes_out--;
+    if (cl->writes_out == 0 && !cl->closing)
+        wsc__hub_drain_check(cl->hub);
+}
+
 /* A presence write made for a connect or disconnect: the change of the user's count across
  * the cluster decides whether the user came online or went offline (Redis runs the writes one
  * at a time, so exactly one node sees each change). */
@@ -65,9 +77,9 @@ on_presence_set(wsc_err st, const char *const *v, size_t n, void *arg)
 {
     struct presence_change *c = arg;
     struct wsc__cluster *cl = c->cl;
-    if (st != WSC_OK || n != 2) {
-        log_store_error(st == WSC_OK ? WSC_ERR_STORE : st, cl);
-    } else if ((strcmp(v[0], "0") == 0) != (strcmp(v[1], "0") == 0) && !cl->closing) {
+    if (st == WSC_OK && n != 2)
+        st = WSC_ERR_STORE;
+    if (st == WSC_OK && (strcmp(v[0], "0") == 0) != (strcmp(v[1], "0") == 0) && !cl->closing) {
         bool online = strcmp(v[1], "0") != 0;
         wsc__cl_presence_event(cl->hub, c->user, online);
         struct wsc__env env = {.kind = WSC__ENV_ONLINE,
@@ -78,6 +90,7 @@ on_presence_set(wsc_err st, const char *const *v, size_t n, void *arg)
         (void)wsc__cl_publish(cl, cl->chan_all, &env, NULL, NULL);
     }
     wsc__free(c);
+    write_end(st, cl);
 }
 
 static void
@@ -85,7 +98,7 @@ ignore_totals(wsc_err st, const char *const *v, size_t n, void *arg)
 {
     (void)v;
     (void)n;
-    log_store_error(st, arg);
+    write_end(st, arg);
 }
 
 /* Writes this node's count of user; with events, a change of the user's presence across the
@@ -105,6 +118,8 @@ presence_write(struct wsc__cluster *cl, const char *user, size_t conns, bool eve
     if (err != WSC_OK) {
         wsc__free(c);
         log_store_error(err, cl);
+    } else {
+        cl->writes_out++;
     }
 }
 
@@ -148,7 +163,7 @@ presence_rewrite_all(struct wsc__cluster *cl)
 static void
 on_beat_put(wsc_err st, void *arg)
 {
-    log_store_error(st, arg);
+    write_end(st, arg);
 }
 
 static void
@@ -170,7 +185,9 @@ beat(struct wsc__cluster *cl)
         wsc_hubstats_put(wsc_store_hubstats(cl->store), &ns, WSC__CL_NODE_TTL_MS, on_beat_put, cl);
     if (err != WSC_OK)
         log_store_error(err, cl);
-    if (++cl->beats % WSC__CL_PRES_EVERY == 0)
+    else
+        cl->writes_out++;
+    if (++cl->beats % WSC__CL_PRES_EVERY == 0 && !cl->left)
         presence_rewrite_all(cl);
 }
 
@@ -206,9 +223,11 @@ wsc__cluster_group_changed(wsc_hub *hub, const char *group, const char *user, bo
     struct wsc__cluster *cl = hub->cluster;
     if (!wsc__cluster_on(hub))
         return;
-    wsc_err err = wsc__bus_group_set(cl->bus, group, user, join, log_store_error, cl);
+    wsc_err err = wsc__bus_group_set(cl->bus, group, user, join, write_end, cl);
     if (err != WSC_OK)
         log_store_error(err, cl);
+    else
+        cl->writes_out++;
     struct wsc__env env = {.kind = join ? WSC__ENV_JOIN : WSC__ENV_LEAVE,
                            .origin = hub->cfg.node_id,
                            .target = group,
@@ -289,20 +308,37 @@ wsc__cluster_open(wsc_hub *hub)
 }
 
 void
+wsc__cluster_leave(wsc_hub *hub)
+{
+    struct wsc__cluster *cl = hub->cluster;
+    if (!wsc__cluster_on(hub) || cl->left)
+        return;
+    cl->left = true;
+    wsc__timer_stop(&cl->beat);
+    /* The others stop counting this node now, not when its heartbeat lapses; the connections
+     * closing meanwhile write their users' counts down. */
+    wsc_err err =
+        wsc_hubstats_remove(wsc_store_hubstats(cl->store), hub->cfg.node_id, write_end, cl);
+    if (err == WSC_OK)
+        cl->writes_out++;
+}
+
+bool
+wsc__cluster_idle(const wsc_hub *hub)
+{
+    return hub->cluster == NULL || hub->cluster->writes_out == 0;
+}
+
+void
 wsc__cluster_close(wsc_hub *hub)
 {
     struct wsc__cluster *cl = hub->cluster;
     if (cl == NULL)
         return;
-    /* Leave cleanly while the connection is there: the others stop counting this node. */
-    struct wsc_list *pos;
-    wsc_list_foreach(pos, &hub->user_order)
-        presence_write(cl, wsc_container_of(pos, struct hub_user, link)->id, 0, false);
-    (void)wsc_hubstats_remove(wsc_store_hubstats(cl->store), hub->cfg.node_id, log_store_error, cl);
     cl->closing = true;
     wsc__timer_stop(&cl->beat);
     wsc__bus_close(cl->bus);
-    wsc_store_close(cl->store); /* the writes above may be canceled: best effort */
+    wsc_store_close(cl->store); /* writes still out are canceled: a hub freed without a stop */
     wsc__cl_gather_free_all(cl);
     wsc__cl_acks_free(cl);
     hub->cluster = NULL;

@@ -24,7 +24,13 @@ struct wsc__cluster;
 /** Joins the cluster of hub->cfg.cluster_redis (no-op without it).  WSC_ERR_INVALID (a bad
  *  URL), WSC_ERR_NOMEM, WSC_ERR_IO. */
 wsc_err wsc__cluster_open(wsc_hub *hub);
-/** Leaves: this node's presence and heartbeat are removed (best effort), nothing more runs. */
+/** A graceful stop begins: the heartbeat stops and this node's entry is removed, so that the
+ *  other nodes stop counting it at once (the closing connections write their users down). */
+void wsc__cluster_leave(wsc_hub *hub);
+/** True when no registry write of this node is waiting for Redis (a graceful stop waits for
+ *  them, bounded by the store's command timeout). */
+bool wsc__cluster_idle(const wsc_hub *hub);
+/** Closes the cluster link: nothing more runs; writes still out are canceled. */
 void wsc__cluster_close(wsc_hub *hub);
 
 /** u's local connection count changed to conns (0: u is gone from this node). */
@@ -36,8 +42,11 @@ typedef void (*wsc__cluster_done_cb)(wsc_hub *hub, wsc_err status, uint64_t sum,
 
 /** Forwards msg (frozen) for user to the other nodes holding the user.  With cb, it is called
  *  once with what they queued (0 when no other node holds the user), always on a later loop
- *  turn, never inside the call.  WSC_ERR_NOMEM, WSC_ERR_STATE (not in a cluster): cb then
- *  never runs. */
+ *  turn, never inside the call: WSC_ERR_STORE when the publish failed (nobody got it),
+ *  WSC_ERR_TIMEOUT when not every node answered in time (some may have queued it).  Returns
+ *  WSC_ERR_NOMEM, WSC_ERR_STATE (not in a cluster), WSC_ERR_STORE (cut off from Redis right
+ *  now: no other node can be reached); cb then never runs.  The other forwards below answer
+ *  the same way. */
 wsc_err wsc__cluster_to_user(wsc_hub *hub, const char *user, wsc_msg *msg, wsc__cluster_done_cb cb,
                              void *arg);
 /** Forwards msg to the members of group (but exclude_user) on the other nodes. */

@@ -35,6 +35,8 @@ struct wsc__cluster {
     wsc__hmap acks;        /* struct cl_ack (cluster_route.c): who sent what we delivered */
     struct wsc_list ack_q; /* the same, oldest first (bounded by WSC__CL_ACKS_MAX) */
     size_t n_acks;
+    size_t writes_out; /* registry writes not answered yet (a graceful stop waits) */
+    bool left;         /* wsc__cluster_leave ran: no more heartbeats */
     bool closing;
 };
 

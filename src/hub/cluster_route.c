@@ -21,6 +21,10 @@ forward(wsc_hub *hub, const char *channel, struct wsc__env *env, wsc_msg *msg,
     struct wsc__cluster *cl = hub->cluster;
     if (!wsc__cluster_on(hub))
         return WSC_ERR_STATE;
+    /* Cut off from Redis: no other node can be reached now, so nobody waits for one (the
+     * caller goes on as a single node would). */
+    if (!wsc__bus_up(cl->bus))
+        return WSC_ERR_STORE;
     env->origin = hub->cfg.node_id;
     if (msg != NULL) {
         const char *app = wsc_msg_get(msg, WSC_F_APP_ID);

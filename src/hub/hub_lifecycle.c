@@ -2,6 +2,7 @@
 /* Liveness and shutdown.  One sweep timer sends WebSocket pings when a connection's interval
  * is up and closes silent connections with 4003; graceful stop refuses new upgrades, lets
  * queues drain within a deadline and closes everything with 1001. */
+#include "hub/cluster.h"
 #include "hub/hub_internal.h"
 #include "models/alloc.h"
 
@@ -71,7 +72,7 @@ finish_stop(wsc_hub *hub)
 void
 wsc__hub_drain_check(wsc_hub *hub)
 {
-    if (hub->draining && hub->n_conns == 0 && wsc__rel_idle(hub))
+    if (hub->draining && hub->n_conns == 0 && wsc__rel_idle(hub) && wsc__cluster_idle(hub))
         finish_stop(hub);
 }
 
@@ -106,6 +107,7 @@ stop_on_loop(void *arg)
         return;
     hub->draining = true;
     wsc__rel_stop(hub); /* pending ACK messages go to the store; the stop waits for it */
+    wsc__cluster_leave(hub);
     wsc__log(&hub->log, WSC_LOG_INFO, "hub_draining", "u:connections", (uint64_t)hub->n_conns);
     struct wsc_list *pos, *tmp;
     wsc_list_foreach_safe(pos, tmp, &hub->conns) {

@@ -37,13 +37,16 @@ wait_done(struct publish *p)
     wsc__free(p);
 }
 
+/* A forward that failed (WSC_ERR_STORE: cut off from Redis) reached no other node: the count
+ * stays what was queued, and the answer is still true.  A node that did not answer in time
+ * may have queued it: WSC_ERR_TIMEOUT tells the caller the count may be short. */
 static void
 answered(wsc_hub *hub, wsc_err status, uint64_t sum, void *arg)
 {
     (void)hub;
     struct publish *p = arg;
     p->sum += sum;
-    if (status != WSC_OK && p->status == WSC_OK)
+    if (status != WSC_OK && status != WSC_ERR_STORE && p->status == WSC_OK)
         p->status = status;
     wait_done(p);
 }

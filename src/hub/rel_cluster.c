@@ -31,8 +31,9 @@ remote_answered(wsc_hub *hub, wsc_err status, uint64_t sum, void *arg)
         if (sum > 0) {
             wsc__ack_sent(p, (size_t)sum);
         } else {
-            /* Nobody took it: offline, unless the answer itself failed (then try again). */
-            p->last_error = status == WSC_OK ? WSC_ERR_OFFLINE : status;
+            /* Nobody took it: offline (also when the publish failed: nobody got it), unless
+             * some node did not answer in time (it may have: try again). */
+            p->last_error = status == WSC_ERR_TIMEOUT ? WSC_ERR_TIMEOUT : WSC_ERR_OFFLINE;
             wsc__ack_attempt_failed(p);
         }
     }

@@ -689,6 +689,25 @@ test_node_death_under_traffic(void **state)
     assert_true(until_stat(f, 0, "/api/stats", "nodes", NODES, 30000));
 }
 
+/* A node stopped gracefully (SIGTERM) leaves at once: the others count two nodes and none of
+ * its users well before its heartbeat would have lapsed (15 s). */
+static void
+test_graceful_leave(void **state)
+{
+    fx *f = *state;
+    char g[64], path[160];
+    name(g, sizeof(g), "gl");
+    tws *c = client(f, 2, g);
+    snprintf(path, sizeof(path), "/api/users/%s", g);
+    assert_true(until_stat(f, 0, path, "connections", 1, WAIT_MS));
+    assert_int_equal(thubproc_stop(&f->node[2], 10000), 0);
+    assert_true(until_stat(f, 0, "/api/stats", "nodes", 2, 3000));
+    assert_true(until_stat(f, 0, path, "connections", 0, 3000));
+    drop(f, c);
+    assert_int_equal(node_start(f, 2), 0);
+    assert_true(until_stat(f, 0, "/api/stats", "nodes", NODES, 30000));
+}
+
 /* kill -9 of a node: its users are offline cluster-wide within 60 s (the node's heartbeat
  * lapses), and the survivors count two nodes. */
 static void
@@ -726,6 +745,7 @@ main(void)
         cmocka_unit_test(test_ack_across_nodes),
         cmocka_unit_test(test_redis_restart),
         cmocka_unit_test(test_node_death_under_traffic),
+        cmocka_unit_test(test_graceful_leave),
         cmocka_unit_test(test_node_death),
         /* clang-format on */
     };
