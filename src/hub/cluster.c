@@ -266,9 +266,16 @@ on_up(void *user)
 }
 
 static void
+on_subscribed(void *user, const char *channel)
+{
+    wsc__cl_hold_subscribed(user, channel);
+}
+
+static void
 on_down(void *user)
 {
     struct wsc__cluster *cl = user;
+    wsc__cl_hold_release_all(cl); /* nothing to wait for while cut off */
     wsc__log(&cl->hub->log, WSC_LOG_WARN, "cluster_down", "s:node", cl->hub->cfg.node_id);
 }
 
@@ -285,9 +292,10 @@ wsc__cluster_open(wsc_hub *hub)
     wsc__hmap_init(&cl->gathers);
     wsc__hmap_init(&cl->acks);
     wsc_list_init(&cl->ack_q);
+    wsc_list_init(&cl->held);
     wsc__cl_node_channel(hub->cfg.node_id, cl->chan_node, sizeof(cl->chan_node));
     snprintf(cl->chan_all, sizeof(cl->chan_all), "wsc:all");
-    static const wsc__bus_cbs cbs = {on_message, on_up, on_down};
+    static const wsc__bus_cbs cbs = {on_message, on_up, on_down, on_subscribed};
     wsc_err err = wsc_store_open(hub->loop, url, NULL, &cl->store);
     if (err == WSC_OK)
         err = wsc__bus_open(cl->store, &cbs, cl, &cl->bus);
@@ -335,6 +343,7 @@ wsc__cluster_close(wsc_hub *hub)
     struct wsc__cluster *cl = hub->cluster;
     if (cl == NULL)
         return;
+    wsc__cl_hold_release_all(cl);
     cl->closing = true;
     wsc__timer_stop(&cl->beat);
     wsc__bus_close(cl->bus);

@@ -33,6 +33,12 @@ bool wsc__cluster_idle(const wsc_hub *hub);
 /** Closes the cluster link: nothing more runs; writes still out are canceled. */
 void wsc__cluster_close(wsc_hub *hub);
 
+/** conn just opened: true when its writes must wait (its `connected` frame first) until the
+ *  other nodes can reach its user (the user's channel is subscribed), at most
+ *  cluster_timeout_ms; cut off from Redis it never waits.  The cluster clears
+ *  conn->cluster_hold and asks for WRITEABLE when the wait ends. */
+bool wsc__cluster_hold(wsc_hub *hub, wsc_conn *conn);
+
 /** u's local connection count changed to conns (0: u is gone from this node). */
 void wsc__cluster_user_count(wsc_hub *hub, const char *user, size_t conns);
 

@@ -35,8 +35,10 @@ struct wsc__cluster {
     wsc__hmap acks;        /* struct cl_ack (cluster_route.c): who sent what we delivered */
     struct wsc_list ack_q; /* the same, oldest first (bounded by WSC__CL_ACKS_MAX) */
     size_t n_acks;
-    size_t writes_out; /* registry writes not answered yet (a graceful stop waits) */
-    bool left;         /* wsc__cluster_leave ran: no more heartbeats */
+    size_t writes_out;    /* registry writes not answered yet (a graceful stop waits) */
+    struct wsc_list held; /* struct cl_held (cluster_hold.c): new connections not written yet */
+    wsc__timer hold_timer;
+    bool left; /* wsc__cluster_leave ran: no more heartbeats */
     bool closing;
 };
 
@@ -50,6 +52,12 @@ wsc_err wsc__cl_publish(struct wsc__cluster *cl, const char *channel, const stru
 
 /** Runs the application's presence callback (a user came online or went offline). */
 void wsc__cl_presence_event(wsc_hub *hub, const char *user, bool online);
+
+/* cluster_hold.c */
+/** The channel of a held connection's user is subscribed: those connections go. */
+void wsc__cl_hold_subscribed(struct wsc__cluster *cl, const char *channel);
+/** Every held connection goes (cut off from Redis, or closing). */
+void wsc__cl_hold_release_all(struct wsc__cluster *cl);
 
 /* cluster_route.c */
 /** An envelope from another node (or this node's own, echoed). */

@@ -184,6 +184,8 @@ wsc__hub_conn_open(wsc_hub *hub, wsc_conn *conn, struct lws *wsi)
     hub->stats.connections++;
     size_t n_user = wsc__hub_user_conns(u);
     wsc__cluster_user_count(hub, u->id, n_user);
+    /* In a cluster, `connected` leaves only once every node can reach the user. */
+    conn->cluster_hold = wsc__cluster_hold(hub, conn) ? 1 : 0;
     send_connected(hub, conn);
     wsc__rel_conn_open(hub, conn); /* offline replay before any live traffic */
     const char *app = wsc__conn_app_id(conn);
@@ -289,6 +291,7 @@ request_close(wsc_conn *conn, int code, const char *reason, bool flush)
         return;
     conn->close_code = (int16_t)code;
     conn->close_flush = flush;
+    conn->cluster_hold = 0; /* a close is written whatever the cluster says */
     /* Out of memory: the close goes ahead without its reason. */
     reason = reason ? reason : "";
     wsc__conn_set_close_reason(conn, reason, strlen(reason));

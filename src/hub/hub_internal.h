@@ -67,14 +67,15 @@ struct wsc_conn {
     uint8_t state;
     uint8_t ping_pending : 1;
     uint8_t rx_binary : 1;
-    uint8_t close_flush : 1; /* write what is queued before closing */
-    uint8_t replay_hold : 1; /* offline replay under way: application frames wait (rel) */
-    uint8_t cid_heap : 1;    /* the client id is in cid.heap (else inline in cid.text) */
-    int16_t close_code;      /* close we asked for (0: none) */
-    int16_t peer_close_code; /* from the peer's close frame (0: none) */
-    uint16_t violations;     /* bad frames so far, saturating (fits the padding here) */
-    uint32_t exp_s;          /* token expiry, seconds since the epoch (0: none); see sweep */
-    uint32_t peer_v4;        /* peer IPv4 address, network order (0: ask lws) */
+    uint8_t close_flush : 1;  /* write what is queued before closing */
+    uint8_t replay_hold : 1;  /* offline replay under way: application frames wait (rel) */
+    uint8_t cid_heap : 1;     /* the client id is in cid.heap (else inline in cid.text) */
+    uint8_t cluster_hold : 1; /* nothing is written until the other nodes can reach the user */
+    int16_t close_code;       /* close we asked for (0: none) */
+    int16_t peer_close_code;  /* from the peer's close frame (0: none) */
+    uint16_t violations;      /* bad frames so far, saturating (fits the padding here) */
+    uint32_t exp_s;           /* token expiry, seconds since the epoch (0: none); see sweep */
+    uint32_t peer_v4;         /* peer IPv4 address, network order (0: ask lws) */
     /* Milliseconds since the hub started (wsc__hub_now32), compared modulo 2^32: correct for
      * any interval under 49 days, and the sweep looks at every connection each second. */
     uint32_t last_rx_ms;

@@ -137,8 +137,8 @@ close_now(wsc_conn *conn)
 int
 wsc__hub_writeable(wsc_hub *hub, wsc_conn *conn)
 {
-    if (conn->state != CONN_OPEN && conn->state != CONN_CLOSING)
-        return 0;
+    if ((conn->state != CONN_OPEN && conn->state != CONN_CLOSING) || conn->cluster_hold)
+        return 0; /* held: wsc__cluster_release asks for WRITEABLE again */
     size_t waiting = wsc__conn_queue_len(&conn->q);
     if (conn->state == CONN_CLOSING && (!conn->close_flush || waiting == 0))
         return close_now(conn);

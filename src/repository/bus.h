@@ -29,6 +29,8 @@ typedef struct wsc__bus_cbs {
     void (*on_up)(void *user);
     /** The subscription connection was lost: messages published meanwhile are missed. */
     void (*on_down)(void *user);
+    /** Redis confirmed the subscription to channel (may be NULL). */
+    void (*on_subscribed)(void *user, const char *channel);
 } wsc__bus_cbs;
 
 /** A bus on store (borrowed: it must outlive the bus), reporting to cbs/user.

@@ -71,6 +71,8 @@ on_sub_reply(redisAsyncContext *ac, void *reply, void *privdata)
             c->confirmed = true;
         if (bus->resubscribing > 0 && --bus->resubscribing == 0)
             went_up(bus);
+        if (c != NULL && bus->cbs.on_subscribed != NULL)
+            bus->cbs.on_subscribed(bus->user, name);
     }
 }
 
