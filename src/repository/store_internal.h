@@ -20,6 +20,7 @@
 #include "repository/repo_ops.h"
 
 struct wsc__req;
+struct wsc__pending_ops;
 
 /** What a backend adds to a store. */
 struct wsc__store_ops {
@@ -28,6 +29,9 @@ struct wsc__store_ops {
     wsc_err (*ping)(wsc_store *store, struct wsc__req *req);
     /** Frees the backend (after every request has been canceled). */
     void (*close)(wsc_store *store);
+    /** The write-ahead list this backend keeps for the hybrid store (repository/pending.h),
+     *  or NULL when it keeps none. */
+    const struct wsc__pending_ops *pending;
 };
 
 struct wsc_store {

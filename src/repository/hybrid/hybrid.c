@@ -132,7 +132,7 @@ hy_close(wsc_store *store)
     wsc__free(h);
 }
 
-static const struct wsc__store_ops hy_ops = {"hybrid", hy_ping, hy_close};
+static const struct wsc__store_ops hy_ops = {"hybrid", hy_ping, hy_close, NULL};
 
 static void
 delegate(struct hybrid *h)
@@ -173,6 +173,8 @@ wsc_store_open_hybrid(wsc_loop *loop, const char *redis_url, const char *mysql_u
     attached = true;
     h->base.ops = &hy_ops;
     err = wsc_store_open(loop, redis_url, cfg, &h->redis);
+    if (err == WSC_OK && (h->pending = h->redis->ops->pending) == NULL)
+        err = WSC_ERR_INVALID; /* a store without a write-ahead list */
     if (err == WSC_OK)
         err = wsc_store_open(loop, mysql_url, cfg, &h->mysql);
     if (err != WSC_OK)

@@ -349,7 +349,7 @@ mem_close(wsc_store *store)
     wsc__free(ms);
 }
 
-static const struct wsc__store_ops mem_ops = {"memory", mem_ping, mem_close};
+static const struct wsc__store_ops mem_ops = {"memory", mem_ping, mem_close, NULL};
 
 wsc_err
 wsc_repo_memory_new(wsc_loop *loop, const wsc_store_config *cfg, wsc_store **out)

@@ -173,7 +173,7 @@ my_close(wsc_store *store)
     wsc__free(ms);
 }
 
-static const struct wsc__store_ops my_ops = {"mysql", my_ping, my_close};
+static const struct wsc__store_ops my_ops = {"mysql", my_ping, my_close, NULL};
 
 static wsc_err
 copy_part(char *dst, size_t cap, const char *s, size_t n)

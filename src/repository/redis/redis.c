@@ -149,25 +149,6 @@ wsc__rs_pipeline(struct redis_store *rs, struct wsc__req *req, int n, int argc,
 }
 
 void
-wsc__rs_eval(struct redis_store *rs, struct wsc__req *req, const char *script, int nkeys, int nargs,
-             const char **args, rs_parse_fn parse)
-{
-    const char *argv[32];
-    size_t lens[32];
-    char nk[12];
-    snprintf(nk, sizeof(nk), "%d", nkeys);
-    argv[0] = "EVAL";
-    argv[1] = script;
-    argv[2] = nk;
-    int argc = 3;
-    for (int i = 0; i < nargs && argc < 32; i++)
-        argv[argc++] = args[i];
-    for (int i = 0; i < argc; i++)
-        lens[i] = strlen(argv[i]);
-    wsc__rs_submit(rs, req, argc, argv, lens, parse);
-}
-
-void
 wsc__rs_escape(const char *id, char *out)
 {
     static const char hex[] = "0123456789ABCDEF";
@@ -189,15 +170,6 @@ wsc__rs_key(char *out, size_t cap, const char *head, const char *id, const char 
     char esc[3 * 256 + 1];
     wsc__rs_escape(id, esc);
     snprintf(out, cap, "%s%s%s", head, esc, tail);
-}
-
-wsc_err
-wsc__rs_int(const redisReply *r, long long *out)
-{
-    if (r->type != REDIS_REPLY_INTEGER)
-        return WSC_ERR_STORE;
-    *out = r->integer;
-    return WSC_OK;
 }
 
 /* ---- connection ---- */
@@ -359,7 +331,7 @@ rs_close(wsc_store *store)
     wsc__free(rs);
 }
 
-static const struct wsc__store_ops rs_ops = {"redis", rs_ping, rs_close};
+static const struct wsc__store_ops rs_ops = {"redis", rs_ping, rs_close, &wsc__rs_pending_ops};
 
 /* redis://[:password@]host[:port][/db] */
 static wsc_err
