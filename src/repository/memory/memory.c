@@ -85,7 +85,7 @@ wsc__mem_each(wsc__hmap *map, void (*fn)(struct mem_node *node, void *arg), void
 static struct mem_store *
 ms_of_offline(struct wsc_offline_repo *repo)
 {
-    return wsc_container_of(repo, struct mem_store, offline);
+    return wsc_container_of(repo, struct mem_store, repos.offline);
 }
 
 static void
@@ -349,7 +349,22 @@ mem_close(wsc_store *store)
     wsc__free(ms);
 }
 
-static const struct wsc__store_ops mem_ops = {"memory", mem_ping, mem_close, NULL};
+static const struct wsc__store_ops mem_ops = {
+    .name = "memory",
+    .ping = mem_ping,
+    .close = mem_close,
+    .pending = NULL,
+    .repos =
+        {
+            .offline = &wsc__mem_offline_ops,
+            .records = &wsc__mem_record_ops,
+            .online = &wsc__mem_online_ops,
+            .connrecs = &wsc__mem_connrec_ops,
+            .hubstats = &wsc__mem_hubstats_ops,
+            .queues = &wsc__mem_queue_ops,
+            .workload = &wsc__mem_workload_ops,
+        },
+};
 
 wsc_err
 wsc_repo_memory_new(wsc_loop *loop, const wsc_store_config *cfg, wsc_store **out)
@@ -360,27 +375,12 @@ wsc_repo_memory_new(wsc_loop *loop, const wsc_store_config *cfg, wsc_store **out
     struct mem_store *ms = wsc__calloc(1, sizeof(*ms));
     if (ms == NULL)
         return WSC_ERR_NOMEM;
-    wsc_err err = wsc__store_init(&ms->base, loop, cfg);
+    wsc_err err = wsc__store_init(&ms->base, &mem_ops, &ms->repos, loop, cfg);
     if (err != WSC_OK) {
         wsc__free(ms);
         return err;
     }
     wsc_list_init(&ms->off_all);
-    ms->base.ops = &mem_ops;
-    ms->offline.ops = &wsc__mem_offline_ops;
-    ms->records.ops = &wsc__mem_record_ops;
-    ms->online.ops = &wsc__mem_online_ops;
-    ms->connrecs.ops = &wsc__mem_connrec_ops;
-    ms->base.offline = &ms->offline;
-    ms->base.records = &ms->records;
-    ms->base.online = &ms->online;
-    ms->base.connrecs = &ms->connrecs;
-    ms->hubstats.ops = &wsc__mem_hubstats_ops;
-    ms->queues.ops = &wsc__mem_queue_ops;
-    ms->workload.ops = &wsc__mem_workload_ops;
-    ms->base.hubstats = &ms->hubstats;
-    ms->base.queues = &ms->queues;
-    ms->base.workload = &ms->workload;
     *out = &ms->base;
     return WSC_OK;
 }

@@ -97,7 +97,7 @@ static wsc_err
 cr_connect(struct wsc_connrec_repo *repo, const wsc_conn_record *rec, wsc_repo_done_cb cb,
            void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, connrecs);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.connrecs);
     struct wsc__req *req;
     wsc_err err = req_done(&ms->base, cb, user, &req);
     if (err == WSC_OK)
@@ -109,7 +109,7 @@ static wsc_err
 cr_add(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, const wsc_conn_record *d,
        wsc_repo_done_cb cb, void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, connrecs);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.connrecs);
     struct wsc__req *req;
     wsc_err err = req_done(&ms->base, cb, user, &req);
     if (err != WSC_OK)
@@ -131,7 +131,7 @@ static wsc_err
 cr_disconnect(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, int code,
               const char *reason, wsc_repo_done_cb cb, void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, connrecs);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.connrecs);
     struct wsc__req *req;
     wsc_err err = req_done(&ms->base, cb, user, &req);
     if (err != WSC_OK)
@@ -158,7 +158,7 @@ static wsc_err
 cr_get(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, wsc_connrec_get_cb cb,
        void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, connrecs);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.connrecs);
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&ms->base, WSC__REQ_CONNREC, (union wsc__req_cb){.connrec = cb}, user, &req);

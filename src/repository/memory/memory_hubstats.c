@@ -75,7 +75,7 @@ static wsc_err
 hs_put(struct wsc_hubstats_repo *repo, const wsc_node_stats *st, uint32_t ttl_ms,
        wsc_repo_done_cb cb, void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, hubstats);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.hubstats);
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&ms->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
@@ -88,7 +88,7 @@ static wsc_err
 hs_get_many(struct wsc_hubstats_repo *repo, const char *const *ids, size_t n,
             wsc_hubstats_get_cb cb, void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, hubstats);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.hubstats);
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&ms->base, WSC__REQ_STATS, (union wsc__req_cb){.stats = cb}, user, &req);
@@ -123,7 +123,7 @@ hs_list_node(struct mem_node *n, void *arg)
 static wsc_err
 hs_list(struct wsc_hubstats_repo *repo, wsc_hubstats_list_cb cb, void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, hubstats);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.hubstats);
     struct wsc__req *req;
     wsc_err err = wsc__req_new(&ms->base, WSC__REQ_IDS, (union wsc__req_cb){.ids = cb}, user, &req);
     if (err != WSC_OK)
@@ -137,7 +137,7 @@ hs_list(struct wsc_hubstats_repo *repo, wsc_hubstats_list_cb cb, void *user)
 static wsc_err
 hs_remove(struct wsc_hubstats_repo *repo, const char *node, wsc_repo_done_cb cb, void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, hubstats);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.hubstats);
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&ms->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
@@ -225,7 +225,7 @@ static wsc_err
 q_push(struct wsc_queue_repo *repo, const char *name, wsc_msg *msg, wsc_repo_count_cb cb,
        void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, queues);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.queues);
     if (wsc_msg_is_binary(msg))
         return WSC_ERR_UNSUPPORTED;
     struct wsc__req *req;
@@ -239,7 +239,7 @@ q_push(struct wsc_queue_repo *repo, const char *name, wsc_msg *msg, wsc_repo_cou
 static wsc_err
 q_pop(struct wsc_queue_repo *repo, const char *name, size_t max, wsc_queue_pop_cb cb, void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, queues);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.queues);
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&ms->base, WSC__REQ_MSGS, (union wsc__req_cb){.msgs = cb}, user, &req);
@@ -265,7 +265,7 @@ q_pop(struct wsc_queue_repo *repo, const char *name, size_t max, wsc_queue_pop_c
 static wsc_err
 q_length(struct wsc_queue_repo *repo, const char *name, wsc_repo_count_cb cb, void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, queues);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.queues);
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&ms->base, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, &req);

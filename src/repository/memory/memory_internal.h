@@ -15,13 +15,7 @@ struct mem_node {
 
 struct mem_store {
     wsc_store base; /* must stay first */
-    struct wsc_offline_repo offline;
-    struct wsc_record_repo records;
-    struct wsc_online_repo online;
-    struct wsc_connrec_repo connrecs;
-    struct wsc_hubstats_repo hubstats;
-    struct wsc_queue_repo queues;
-    struct wsc_workload_repo workload;
+    struct wsc__repos repos;
     wsc__hmap users;               /* offline messages per user: struct mem_user */
     wsc__hmap recs;                /* message records: struct mem_rec */
     wsc__hmap ousers;              /* online status per user: struct mem_ouser */

@@ -115,7 +115,7 @@ fail:
 static wsc_err
 rec_put(struct wsc_record_repo *repo, const wsc_msg_record *rec, wsc_repo_done_cb cb, void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, records);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.records);
     struct wsc__req *req;
     wsc_err err = req_done(&ms->base, cb, user, &req);
     if (err == WSC_OK)
@@ -128,7 +128,7 @@ rec_update(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_r
            uint32_t retry_inc, wsc_err last_error, const char *text, wsc_repo_done_cb cb,
            void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, records);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.records);
     struct wsc__req *req;
     wsc_err err = req_done(&ms->base, cb, user, &req);
     if (err != WSC_OK)
@@ -155,7 +155,7 @@ static wsc_err
 rec_get(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_record_get_cb cb,
         void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, records);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.records);
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&ms->base, WSC__REQ_RECORD, (union wsc__req_cb){.record = cb}, user, &req);
@@ -177,7 +177,7 @@ static wsc_err
 rec_remove(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_repo_done_cb cb,
            void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, records);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.records);
     struct wsc__req *req;
     wsc_err err = req_done(&ms->base, cb, user, &req);
     if (err != WSC_OK)
@@ -271,7 +271,7 @@ static wsc_err
 on_set(struct wsc_online_repo *repo, const char *uid, const char *cid, const char *node,
        uint32_t ttl_ms, wsc_repo_done_cb cb, void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, online);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.online);
     struct wsc__req *req;
     wsc_err err = req_done(&ms->base, cb, user, &req);
     if (err == WSC_OK)
@@ -283,7 +283,7 @@ static wsc_err
 on_refresh(struct wsc_online_repo *repo, const char *uid, const char *cid, uint32_t ttl_ms,
            wsc_repo_done_cb cb, void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, online);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.online);
     struct wsc__req *req;
     wsc_err err = req_done(&ms->base, cb, user, &req);
     if (err != WSC_OK)
@@ -299,7 +299,7 @@ static wsc_err
 on_remove(struct wsc_online_repo *repo, const char *uid, const char *cid, wsc_repo_done_cb cb,
           void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, online);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.online);
     struct wsc__req *req;
     wsc_err err = req_done(&ms->base, cb, user, &req);
     if (err != WSC_OK)
@@ -317,7 +317,7 @@ on_remove(struct wsc_online_repo *repo, const char *uid, const char *cid, wsc_re
 static wsc_err
 on_get(struct wsc_online_repo *repo, const char *uid, wsc_online_get_cb cb, void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, online);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.online);
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&ms->base, WSC__REQ_ONLINE, (union wsc__req_cb){.online = cb}, user, &req);

@@ -103,7 +103,7 @@ static wsc_err
 wl_set(struct wsc_workload_repo *repo, const char *ns, const char *agent, uint64_t load,
        wsc_repo_done_cb cb, void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, workload);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.workload);
     if (load > INT64_MAX)
         return WSC_ERR_INVALID;
     struct wsc__req *req;
@@ -117,7 +117,7 @@ static wsc_err
 wl_add(struct wsc_workload_repo *repo, const char *ns, const char *agent, int64_t delta,
        wsc_repo_count_cb cb, void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, workload);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.workload);
     struct wsc__req *req;
     wsc_err err = start(ms, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, &req);
     if (err != WSC_OK)
@@ -140,7 +140,7 @@ static wsc_err
 wl_get(struct wsc_workload_repo *repo, const char *ns, const char *agent, wsc_repo_count_cb cb,
        void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, workload);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.workload);
     struct wsc__req *req;
     wsc_err err = start(ms, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, &req);
     if (err != WSC_OK)
@@ -155,7 +155,7 @@ static wsc_err
 wl_remove(struct wsc_workload_repo *repo, const char *ns, const char *agent, wsc_repo_done_cb cb,
           void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, workload);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.workload);
     struct wsc__req *req;
     wsc_err err = start(ms, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
     if (err != WSC_OK)
@@ -218,7 +218,7 @@ static wsc_err
 wl_acquire(struct wsc_workload_repo *repo, const char *ns, const char *const *cands, size_t n,
            uint64_t max_load, wsc_workload_acquire_cb cb, void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, workload);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.workload);
     struct wsc__req *req;
     wsc_err err = start(ms, WSC__REQ_ACQUIRE, (union wsc__req_cb){.acquire = cb}, user, &req);
     if (err != WSC_OK)

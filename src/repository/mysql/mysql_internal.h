@@ -124,10 +124,7 @@ struct my_conn {
 
 struct my_store {
     wsc_store base; /* must stay first */
-    struct wsc_offline_repo offline;
-    struct wsc_record_repo records;
-    struct wsc_online_repo online;
-    struct wsc_connrec_repo connrecs;
+    struct wsc__repos repos;
     char host[256], user[128], password[128], db[128];
     unsigned port;
     pthread_t thread;

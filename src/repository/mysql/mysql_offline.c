@@ -23,7 +23,7 @@ now_at(const struct my_job *job)
 static struct my_store *
 ms_of(struct wsc_offline_repo *repo)
 {
-    return wsc_container_of(repo, struct my_store, offline);
+    return wsc_container_of(repo, struct my_store, repos.offline);
 }
 
 /* Worker: the insert, and the lookup when it inserted nothing. */

@@ -35,7 +35,7 @@ cell_i(struct my_job *job, size_t col)
 static struct my_store *
 rec_ms(struct wsc_record_repo *repo)
 {
-    return wsc_container_of(repo, struct my_store, records);
+    return wsc_container_of(repo, struct my_store, repos.records);
 }
 
 static wsc_err
@@ -140,7 +140,7 @@ const struct wsc_record_repo_ops wsc__my_record_ops = {rec_put, rec_update, rec_
 static struct my_store *
 on_ms(struct wsc_online_repo *repo)
 {
-    return wsc_container_of(repo, struct my_store, online);
+    return wsc_container_of(repo, struct my_store, repos.online);
 }
 
 static wsc_err
@@ -218,7 +218,7 @@ const struct wsc_online_repo_ops wsc__my_online_ops = {on_set, on_refresh, on_re
 static struct my_store *
 cr_ms(struct wsc_connrec_repo *repo)
 {
-    return wsc_container_of(repo, struct my_store, connrecs);
+    return wsc_container_of(repo, struct my_store, repos.connrecs);
 }
 
 static int64_t

@@ -331,7 +331,22 @@ rs_close(wsc_store *store)
     wsc__free(rs);
 }
 
-static const struct wsc__store_ops rs_ops = {"redis", rs_ping, rs_close, &wsc__rs_pending_ops};
+static const struct wsc__store_ops rs_ops = {
+    .name = "redis",
+    .ping = rs_ping,
+    .close = rs_close,
+    .pending = &wsc__rs_pending_ops,
+    .repos =
+        {
+            .offline = &wsc__rs_offline_ops,
+            .records = &wsc__rs_record_ops,
+            .online = &wsc__rs_online_ops,
+            .connrecs = &wsc__rs_connrec_ops,
+            .hubstats = &wsc__rs_hubstats_ops,
+            .queues = &wsc__rs_queue_ops,
+            .workload = &wsc__rs_workload_ops,
+        },
+};
 
 /* redis://[:password@]host[:port][/db] */
 static wsc_err
@@ -382,26 +397,11 @@ wsc__redis_open(wsc_loop *loop, const char *url, const wsc_store_config *cfg, ws
     if (err == WSC_OK && loop != NULL)
         err = wsc__rs_resolve(rs); /* before init: nothing to undo when it fails */
     if (err == WSC_OK)
-        err = wsc__store_init(&rs->base, loop, cfg);
+        err = wsc__store_init(&rs->base, &rs_ops, &rs->repos, loop, cfg);
     if (err != WSC_OK) {
         wsc__free(rs);
         return err;
     }
-    rs->base.ops = &rs_ops;
-    rs->offline.ops = &wsc__rs_offline_ops;
-    rs->records.ops = &wsc__rs_record_ops;
-    rs->online.ops = &wsc__rs_online_ops;
-    rs->connrecs.ops = &wsc__rs_connrec_ops;
-    rs->base.offline = &rs->offline;
-    rs->base.records = &rs->records;
-    rs->base.online = &rs->online;
-    rs->base.connrecs = &rs->connrecs;
-    rs->hubstats.ops = &wsc__rs_hubstats_ops;
-    rs->queues.ops = &wsc__rs_queue_ops;
-    rs->workload.ops = &wsc__rs_workload_ops;
-    rs->base.hubstats = &rs->hubstats;
-    rs->base.queues = &rs->queues;
-    rs->base.workload = &rs->workload;
     wsc_list_init(&rs->waiting);
     wsc__timer_init(&rs->retry, loop, retry_cb);
     rs->backoff_ms = rs->base.cfg.reconnect_min_ms;

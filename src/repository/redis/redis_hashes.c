@@ -108,7 +108,7 @@ rec_key(char *key, size_t n, const char *mid, const char *rcv)
 static wsc_err
 rec_put(struct wsc_record_repo *repo, const wsc_msg_record *rec, wsc_repo_done_cb cb, void *user)
 {
-    struct redis_store *rs = wsc_container_of(repo, struct redis_store, records);
+    struct redis_store *rs = wsc_container_of(repo, struct redis_store, repos.records);
     char key[1600];
     rec_key(key, sizeof(key), rec->message_id, rec->receiver);
     int64_t now = (int64_t)wsc__wall_ms();
@@ -132,7 +132,7 @@ static wsc_err
 rec_update(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_record_state st,
            uint32_t inc, wsc_err le, const char *text, wsc_repo_done_cb cb, void *user)
 {
-    struct redis_store *rs = wsc_container_of(repo, struct redis_store, records);
+    struct redis_store *rs = wsc_container_of(repo, struct redis_store, repos.records);
     char key[1600];
     rec_key(key, sizeof(key), mid, rcv);
     int64_t now = (int64_t)wsc__wall_ms();
@@ -178,7 +178,7 @@ static wsc_err
 rec_get(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_record_get_cb cb,
         void *user)
 {
-    struct redis_store *rs = wsc_container_of(repo, struct redis_store, records);
+    struct redis_store *rs = wsc_container_of(repo, struct redis_store, repos.records);
     char key[1600];
     rec_key(key, sizeof(key), mid, rcv);
     struct wsc__req *req;
@@ -198,7 +198,7 @@ rec_remove(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_r
     char key[1600];
     rec_key(key, sizeof(key), mid, rcv);
     struct rs_args a = {.n = 2, .v = {"DEL", key}};
-    return call_done(wsc_container_of(repo, struct redis_store, records), &a, cb, user);
+    return call_done(wsc_container_of(repo, struct redis_store, repos.records), &a, cb, user);
 }
 
 const struct wsc_record_repo_ops wsc__rs_record_ops = {rec_put, rec_update, rec_get, rec_remove};
@@ -229,7 +229,7 @@ static wsc_err
 cr_connect(struct wsc_connrec_repo *repo, const wsc_conn_record *rec, wsc_repo_done_cb cb,
            void *user)
 {
-    struct redis_store *rs = wsc_container_of(repo, struct redis_store, connrecs);
+    struct redis_store *rs = wsc_container_of(repo, struct redis_store, repos.connrecs);
     struct rs_args a;
     conn_args(rs, &a, replace_lua, rec->node_id, rec->conn_id);
     adds(&a, "u", rec->user_id);
@@ -244,7 +244,7 @@ static wsc_err
 cr_add(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, const wsc_conn_record *d,
        wsc_repo_done_cb cb, void *user)
 {
-    struct redis_store *rs = wsc_container_of(repo, struct redis_store, connrecs);
+    struct redis_store *rs = wsc_container_of(repo, struct redis_store, repos.connrecs);
     struct rs_args a;
     conn_args(rs, &a, patch_lua, node, id);
     wsc__rs_arg(&a, "0"), wsc__rs_arg(&a, "5"), wsc__rs_arg(&a, "0");
@@ -260,7 +260,7 @@ static wsc_err
 cr_disconnect(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, int code,
               const char *reason, wsc_repo_done_cb cb, void *user)
 {
-    struct redis_store *rs = wsc_container_of(repo, struct redis_store, connrecs);
+    struct redis_store *rs = wsc_container_of(repo, struct redis_store, repos.connrecs);
     struct rs_args a;
     conn_args(rs, &a, patch_lua, node, id);
     wsc__rs_arg(&a, "4"), wsc__rs_arg(&a, "0"), wsc__rs_arg(&a, "0");
@@ -299,7 +299,7 @@ static wsc_err
 cr_get(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, wsc_connrec_get_cb cb,
        void *user)
 {
-    struct redis_store *rs = wsc_container_of(repo, struct redis_store, connrecs);
+    struct redis_store *rs = wsc_container_of(repo, struct redis_store, repos.connrecs);
     char key[900];
     conn_key(key, sizeof(key), node, id);
     struct wsc__req *req;

@@ -59,7 +59,7 @@ static wsc_err
 hs_put(struct wsc_hubstats_repo *repo, const wsc_node_stats *st, uint32_t ttl_ms,
        wsc_repo_done_cb cb, void *user)
 {
-    struct redis_store *rs = wsc_container_of(repo, struct redis_store, hubstats);
+    struct redis_store *rs = wsc_container_of(repo, struct redis_store, repos.hubstats);
     uint64_t now = wsc__wall_ms();
     struct rs_args a = {.script = hs_put_lua, .nkeys = 2};
     wsc__rs_arg_key(&a, "wsc:hs:{nodes}:n:", st->node_id, "");
@@ -102,7 +102,7 @@ static wsc_err
 hs_get_many(struct wsc_hubstats_repo *repo, const char *const *ids, size_t n,
             wsc_hubstats_get_cb cb, void *user)
 {
-    struct redis_store *rs = wsc_container_of(repo, struct redis_store, hubstats);
+    struct redis_store *rs = wsc_container_of(repo, struct redis_store, repos.hubstats);
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&rs->base, WSC__REQ_STATS, (union wsc__req_cb){.stats = cb}, user, &req);
@@ -129,7 +129,7 @@ hs_get_many(struct wsc_hubstats_repo *repo, const char *const *ids, size_t n,
 static wsc_err
 hs_list(struct wsc_hubstats_repo *repo, wsc_hubstats_list_cb cb, void *user)
 {
-    struct redis_store *rs = wsc_container_of(repo, struct redis_store, hubstats);
+    struct redis_store *rs = wsc_container_of(repo, struct redis_store, repos.hubstats);
     struct rs_args a = {.n = 2, .v = {"ZRANGEBYSCORE", HS_INDEX}};
     wsc__rs_argf(&a, "(%" PRIu64, wsc__wall_ms());
     wsc__rs_arg(&a, "+inf");
@@ -140,7 +140,7 @@ hs_list(struct wsc_hubstats_repo *repo, wsc_hubstats_list_cb cb, void *user)
 static wsc_err
 hs_remove(struct wsc_hubstats_repo *repo, const char *node, wsc_repo_done_cb cb, void *user)
 {
-    struct redis_store *rs = wsc_container_of(repo, struct redis_store, hubstats);
+    struct redis_store *rs = wsc_container_of(repo, struct redis_store, repos.hubstats);
     struct rs_args a = {.script = hs_remove_lua, .nkeys = 2};
     wsc__rs_arg_key(&a, "wsc:hs:{nodes}:n:", node, "");
     wsc__rs_arg(&a, HS_INDEX);
@@ -167,7 +167,7 @@ static wsc_err
 q_push(struct wsc_queue_repo *repo, const char *name, wsc_msg *msg, wsc_repo_count_cb cb,
        void *user)
 {
-    struct redis_store *rs = wsc_container_of(repo, struct redis_store, queues);
+    struct redis_store *rs = wsc_container_of(repo, struct redis_store, repos.queues);
     wsc_buf json = {0};
     wsc_err err = wsc__queue_encode(msg, &json);
     if (err != WSC_OK)
@@ -202,7 +202,7 @@ parse_msgs(struct wsc__req *req, const redisReply *r)
 static wsc_err
 q_pop(struct wsc_queue_repo *repo, const char *name, size_t max, wsc_queue_pop_cb cb, void *user)
 {
-    struct redis_store *rs = wsc_container_of(repo, struct redis_store, queues);
+    struct redis_store *rs = wsc_container_of(repo, struct redis_store, repos.queues);
     struct rs_args a;
     q_args(&a, q_pop_lua, NULL, name);
     wsc__rs_argf(&a, "%zu", max);
@@ -215,7 +215,7 @@ q_length(struct wsc_queue_repo *repo, const char *name, wsc_repo_count_cb cb, vo
 {
     struct rs_args a;
     q_args(&a, NULL, "LLEN", name);
-    return wsc__rs_call(wsc_container_of(repo, struct redis_store, queues), WSC__REQ_COUNT,
+    return wsc__rs_call(wsc_container_of(repo, struct redis_store, repos.queues), WSC__REQ_COUNT,
                         (union wsc__req_cb){.count = cb}, user, &a, wsc__rs_parse_count);
 }
 

@@ -18,13 +18,7 @@ struct rs_ev; /* the lws side of one connection (redis_lws.c) */
 
 struct redis_store {
     wsc_store base; /* must stay first */
-    struct wsc_offline_repo offline;
-    struct wsc_record_repo records;
-    struct wsc_online_repo online;
-    struct wsc_connrec_repo connrecs;
-    struct wsc_hubstats_repo hubstats;
-    struct wsc_queue_repo queues;
-    struct wsc_workload_repo workload;
+    struct wsc__repos repos;
     char host[256]; /* as in the URL (a name or an address) */
     char addr[64];  /* its numeric address, resolved once by wsc__rs_resolve at open */
     int port, db;

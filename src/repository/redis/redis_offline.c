@@ -196,7 +196,7 @@ wsc__rs_offline_key(const char *user_id, char part, char *out, size_t cap)
 static struct redis_store *
 rs_of(struct wsc_offline_repo *repo)
 {
-    return wsc_container_of(repo, struct redis_store, offline);
+    return wsc_container_of(repo, struct redis_store, repos.offline);
 }
 
 static wsc_err

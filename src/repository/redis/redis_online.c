@@ -46,7 +46,7 @@ static const char get_lua[] = "local NOW = ARGV[1] " PURGE
 static struct redis_store *
 rs_of(struct wsc_online_repo *repo)
 {
-    return wsc_container_of(repo, struct redis_store, online);
+    return wsc_container_of(repo, struct redis_store, repos.online);
 }
 
 /* A script call on uid's two keys, then client_id and the caller's arguments. */

@@ -40,7 +40,7 @@ static const char acquire_lua[] =
 static struct redis_store *
 rs_of(struct wsc_workload_repo *repo)
 {
-    return wsc_container_of(repo, struct redis_store, workload);
+    return wsc_container_of(repo, struct redis_store, repos.workload);
 }
 
 /* A script call on ns's set: the key, then the arguments the caller appends. */
