@@ -59,6 +59,20 @@ wsc__mem_remove(wsc__hmap *map, struct mem_node *node)
     node->key = NULL;
 }
 
+void
+wsc__mem_clear(wsc__hmap *map, void (*free_node)(struct mem_node *node, void *arg), void *arg)
+{
+    wsc__mem_each(map, free_node, arg);
+    wsc__hmap_clear(map);
+}
+
+wsc_err
+wsc__mem_found(struct wsc__req *req, const void *found)
+{
+    wsc__req_finish(req, found != NULL ? WSC_OK : WSC_ERR_NOT_FOUND);
+    return WSC_OK;
+}
+
 char *
 wsc__mem_key2(const char *a, const char *b)
 {
@@ -118,9 +132,12 @@ user_get(struct mem_store *ms, const char *uid)
     return u;
 }
 
+/* Frees one mem_user (node) of the store arg (a wsc__mem_clear callback). */
 static void
-user_free(struct mem_store *ms, struct mem_user *u)
+user_free(struct mem_node *node, void *arg)
 {
+    struct mem_store *ms = arg;
+    struct mem_user *u = (struct mem_user *)node;
     while (!wsc_list_empty(&u->msgs))
         off_free(ms, u, wsc_container_of(u->msgs.next, struct mem_off, link));
     wsc__hmap_clear(&u->by_mid);
@@ -166,7 +183,7 @@ purge_all(struct mem_store *ms)
         struct mem_user *u = o->user;
         off_free(ms, u, o);
         if (u->count == 0)
-            user_free(ms, u);
+            user_free(&u->node, ms);
     }
 }
 
@@ -197,7 +214,7 @@ do_store(struct mem_store *ms, const char *uid, const char *mid, wsc_msg *msg)
         wsc_msg_unref(o->msg);
         wsc__free(o);
         if (u->count == 0)
-            user_free(ms, u);
+            user_free(&u->node, ms);
         return err;
     }
     o->seq = ++u->next_seq;
@@ -271,9 +288,8 @@ off_remove(struct wsc_offline_repo *repo, const char *uid, const char *mid, wsc_
     if (n != NULL)
         off_free(ms, u, (struct mem_off *)n);
     if (u != NULL && u->count == 0)
-        user_free(ms, u);
-    wsc__req_finish(req, n != NULL ? WSC_OK : WSC_ERR_NOT_FOUND);
-    return WSC_OK;
+        user_free(&u->node, ms);
+    return wsc__mem_found(req, n);
 }
 
 static wsc_err
@@ -302,7 +318,7 @@ off_clear(struct wsc_offline_repo *repo, const char *uid, wsc_repo_done_cb cb, v
         return err;
     struct mem_user *u = (struct mem_user *)wsc__mem_find(&ms->users, uid);
     if (u != NULL)
-        user_free(ms, u);
+        user_free(&u->node, ms);
     wsc__req_finish(req, WSC_OK);
     return WSC_OK;
 }
@@ -315,17 +331,10 @@ const struct wsc_offline_repo_ops wsc__mem_offline_ops = {
     .clear = off_clear,
 };
 
-static void
-free_user_node(struct mem_node *n, void *arg)
-{
-    user_free(arg, (struct mem_user *)n);
-}
-
 void
 wsc__mem_offline_free_all(struct mem_store *ms)
 {
-    wsc__mem_each(&ms->users, free_user_node, ms);
-    wsc__hmap_clear(&ms->users);
+    wsc__mem_clear(&ms->users, user_free, ms);
     wsc__hmap_clear(&ms->senders);
 }
 

@@ -38,6 +38,8 @@ wsc__my_job_free(struct my_job *job)
 static struct my_arg *
 next_arg(struct my_job *job)
 {
+    if (job == NULL) /* its allocation failed: wsc__my_start reports it */
+        return NULL;
     if (job->nargs >= MY_MAX_ARGS) {
         job->oom = true;
         return NULL;
