@@ -120,12 +120,13 @@ static const char untally_lua[] =
     "if b then redis.call('HDEL', KEYS[2], ARGV[i]) "
     "redis.call('HINCRBY', KEYS[2], '#', -tonumber(b)) end end end return 1";
 
-/* Appends the key of part of uid's offline structures. */
+/* Appends the key of part of uid's offline structures (wsc__rs_offline_key). */
 static void
 arg_part(struct rs_args *a, const char *uid, char part)
 {
-    char tail[4] = {'}', ':', part, '\0'};
-    wsc__rs_arg_key(a, "wsc:off:{", uid, tail);
+    char key[800];
+    wsc__rs_offline_key(uid, part, key, sizeof(key));
+    wsc__rs_argf(a, "%s", key);
 }
 
 /* A script call on uid's keys z h c s (the store script adds q and more itself). */
