@@ -267,8 +267,10 @@ wsc_loop_free(wsc_loop *loop)
     wsc__free(loop);
 }
 
-wsc_err
-wsc_loop_run(wsc_loop *loop)
+/* Makes the calling thread the one running loop: WSC_ERR_INVALID (NULL), WSC_ERR_STATE (the loop
+ * is already running). */
+static wsc_err
+enter(wsc_loop *loop)
 {
     if (loop == NULL)
         return WSC_ERR_INVALID;
@@ -276,6 +278,15 @@ wsc_loop_run(wsc_loop *loop)
         return WSC_ERR_STATE;
     atomic_store(&loop->owner, pthread_self());
     atomic_store(&loop->running, 1);
+    return WSC_OK;
+}
+
+wsc_err
+wsc_loop_run(wsc_loop *loop)
+{
+    wsc_err err = enter(loop);
+    if (err != WSC_OK)
+        return err;
     while (!atomic_exchange(&loop->stop, 0)) {
         /* One round each, so that a stop (which also wakes the loop) is seen at once. */
         if (loop->evloop != NULL)
@@ -290,12 +301,9 @@ wsc_loop_run(wsc_loop *loop)
 wsc_err
 wsc_loop_run_once(wsc_loop *loop, int timeout_ms)
 {
-    if (loop == NULL)
-        return WSC_ERR_INVALID;
-    if (atomic_load(&loop->running))
-        return WSC_ERR_STATE;
-    atomic_store(&loop->owner, pthread_self());
-    atomic_store(&loop->running, 1);
+    wsc_err err = enter(loop);
+    if (err != WSC_OK)
+        return err;
     int r = 0;
     if (loop->evloop != NULL) {
         wsc__ev_loop_once(loop->evloop, timeout_ms);

@@ -10,9 +10,9 @@ wsc_err
 wsc_offline_store(struct wsc_offline_repo *r, const char *uid, wsc_msg *msg, wsc_repo_done_cb cb,
                   void *user)
 {
-    WSC__REPO_OP(r, store);
+    WSC__REPO_OP(r, store, cb);
     char key[WSC_MSG_KEY_MAX]; /* (sender, message_id); memory and Redis also bound its length */
-    if (!wsc__str_ok(uid) || wsc_msg_key_of(msg, key, sizeof(key)) != WSC_OK || cb == NULL)
+    if (!wsc__str_ok(uid) || wsc_msg_key_of(msg, key, sizeof(key)) != WSC_OK)
         return WSC_ERR_INVALID;
     return r->ops->store(r, uid, msg, cb, user);
 }
@@ -21,8 +21,8 @@ wsc_err
 wsc_offline_fetch(struct wsc_offline_repo *r, const char *uid, uint64_t after, size_t limit,
                   wsc_offline_fetch_cb cb, void *user)
 {
-    WSC__REPO_OP(r, fetch);
-    if (!wsc__str_ok(uid) || limit == 0 || limit > 1000 || cb == NULL)
+    WSC__REPO_OP(r, fetch, cb);
+    if (!wsc__str_ok(uid) || limit == 0 || limit > 1000)
         return WSC_ERR_INVALID;
     return r->ops->fetch(r, uid, after, limit, cb, user);
 }
@@ -31,8 +31,8 @@ wsc_err
 wsc_offline_remove(struct wsc_offline_repo *r, const char *uid, const char *message_id,
                    wsc_repo_done_cb cb, void *user)
 {
-    WSC__REPO_OP(r, remove);
-    if (!wsc__str_ok(uid) || !wsc__str_ok(message_id) || cb == NULL)
+    WSC__REPO_OP(r, remove, cb);
+    if (!wsc__str_ok(uid) || !wsc__str_ok(message_id))
         return WSC_ERR_INVALID;
     return r->ops->remove(r, uid, message_id, cb, user);
 }
@@ -40,8 +40,8 @@ wsc_offline_remove(struct wsc_offline_repo *r, const char *uid, const char *mess
 wsc_err
 wsc_offline_count(struct wsc_offline_repo *r, const char *uid, wsc_repo_count_cb cb, void *user)
 {
-    WSC__REPO_OP(r, count);
-    if (!wsc__str_ok(uid) || cb == NULL)
+    WSC__REPO_OP(r, count, cb);
+    if (!wsc__str_ok(uid))
         return WSC_ERR_INVALID;
     return r->ops->count(r, uid, cb, user);
 }
@@ -49,8 +49,8 @@ wsc_offline_count(struct wsc_offline_repo *r, const char *uid, wsc_repo_count_cb
 wsc_err
 wsc_offline_clear(struct wsc_offline_repo *r, const char *uid, wsc_repo_done_cb cb, void *user)
 {
-    WSC__REPO_OP(r, clear);
-    if (!wsc__str_ok(uid) || cb == NULL)
+    WSC__REPO_OP(r, clear, cb);
+    if (!wsc__str_ok(uid))
         return WSC_ERR_INVALID;
     return r->ops->clear(r, uid, cb, user);
 }
@@ -59,8 +59,8 @@ wsc_err
 wsc_record_put(struct wsc_record_repo *r, const wsc_msg_record *rec, wsc_repo_done_cb cb,
                void *user)
 {
-    WSC__REPO_OP(r, put);
-    if (!wsc__record_ok(rec) || cb == NULL)
+    WSC__REPO_OP(r, put, cb);
+    if (!wsc__record_ok(rec))
         return WSC_ERR_INVALID;
     return r->ops->put(r, rec, cb, user);
 }
@@ -70,9 +70,9 @@ wsc_record_update(struct wsc_record_repo *r, const char *message_id, const char 
                   wsc_record_state state, uint32_t retry_inc, wsc_err last_error,
                   const char *error_text, wsc_repo_done_cb cb, void *user)
 {
-    WSC__REPO_OP(r, update);
+    WSC__REPO_OP(r, update, cb);
     if (!wsc__str_ok(message_id) || !wsc__str_ok(receiver) ||
-        (unsigned)state > (unsigned)WSC_REC_EXPIRED || cb == NULL)
+        (unsigned)state > (unsigned)WSC_REC_EXPIRED)
         return WSC_ERR_INVALID;
     return r->ops->update(r, message_id, receiver, state, retry_inc, last_error, error_text, cb,
                           user);
@@ -82,8 +82,8 @@ wsc_err
 wsc_record_get(struct wsc_record_repo *r, const char *message_id, const char *receiver,
                wsc_record_get_cb cb, void *user)
 {
-    WSC__REPO_OP(r, get);
-    if (!wsc__str_ok(message_id) || !wsc__str_ok(receiver) || cb == NULL)
+    WSC__REPO_OP(r, get, cb);
+    if (!wsc__str_ok(message_id) || !wsc__str_ok(receiver))
         return WSC_ERR_INVALID;
     return r->ops->get(r, message_id, receiver, cb, user);
 }
@@ -92,8 +92,8 @@ wsc_err
 wsc_record_remove(struct wsc_record_repo *r, const char *message_id, const char *receiver,
                   wsc_repo_done_cb cb, void *user)
 {
-    WSC__REPO_OP(r, remove);
-    if (!wsc__str_ok(message_id) || !wsc__str_ok(receiver) || cb == NULL)
+    WSC__REPO_OP(r, remove, cb);
+    if (!wsc__str_ok(message_id) || !wsc__str_ok(receiver))
         return WSC_ERR_INVALID;
     return r->ops->remove(r, message_id, receiver, cb, user);
 }
@@ -102,9 +102,8 @@ wsc_err
 wsc_online_set(struct wsc_online_repo *r, const char *uid, const char *client_id,
                const char *node_id, uint32_t ttl_ms, wsc_repo_done_cb cb, void *user)
 {
-    WSC__REPO_OP(r, set);
-    if (!wsc__str_ok(uid) || !wsc__str_ok(client_id) || !wsc__str_ok(node_id) || ttl_ms == 0 ||
-        cb == NULL)
+    WSC__REPO_OP(r, set, cb);
+    if (!wsc__str_ok(uid) || !wsc__str_ok(client_id) || !wsc__str_ok(node_id) || ttl_ms == 0)
         return WSC_ERR_INVALID;
     return r->ops->set(r, uid, client_id, node_id, ttl_ms, cb, user);
 }
@@ -113,8 +112,8 @@ wsc_err
 wsc_online_refresh(struct wsc_online_repo *r, const char *uid, const char *client_id,
                    uint32_t ttl_ms, wsc_repo_done_cb cb, void *user)
 {
-    WSC__REPO_OP(r, refresh);
-    if (!wsc__str_ok(uid) || !wsc__str_ok(client_id) || ttl_ms == 0 || cb == NULL)
+    WSC__REPO_OP(r, refresh, cb);
+    if (!wsc__str_ok(uid) || !wsc__str_ok(client_id) || ttl_ms == 0)
         return WSC_ERR_INVALID;
     return r->ops->refresh(r, uid, client_id, ttl_ms, cb, user);
 }
@@ -123,8 +122,8 @@ wsc_err
 wsc_online_remove(struct wsc_online_repo *r, const char *uid, const char *client_id,
                   wsc_repo_done_cb cb, void *user)
 {
-    WSC__REPO_OP(r, remove);
-    if (!wsc__str_ok(uid) || !wsc__str_ok(client_id) || cb == NULL)
+    WSC__REPO_OP(r, remove, cb);
+    if (!wsc__str_ok(uid) || !wsc__str_ok(client_id))
         return WSC_ERR_INVALID;
     return r->ops->remove(r, uid, client_id, cb, user);
 }
@@ -132,8 +131,8 @@ wsc_online_remove(struct wsc_online_repo *r, const char *uid, const char *client
 wsc_err
 wsc_online_get(struct wsc_online_repo *r, const char *uid, wsc_online_get_cb cb, void *user)
 {
-    WSC__REPO_OP(r, get);
-    if (!wsc__str_ok(uid) || cb == NULL)
+    WSC__REPO_OP(r, get, cb);
+    if (!wsc__str_ok(uid))
         return WSC_ERR_INVALID;
     return r->ops->get(r, uid, cb, user);
 }
@@ -142,8 +141,8 @@ wsc_err
 wsc_connrec_connect(struct wsc_connrec_repo *r, const wsc_conn_record *rec, wsc_repo_done_cb cb,
                     void *user)
 {
-    WSC__REPO_OP(r, connect);
-    if (!wsc__conn_record_ok(rec) || cb == NULL)
+    WSC__REPO_OP(r, connect, cb);
+    if (!wsc__conn_record_ok(rec))
         return WSC_ERR_INVALID;
     return r->ops->connect(r, rec, cb, user);
 }
@@ -152,8 +151,8 @@ wsc_err
 wsc_connrec_add_counters(struct wsc_connrec_repo *r, const char *node_id, wsc_conn_id id,
                          const wsc_conn_record *delta, wsc_repo_done_cb cb, void *user)
 {
-    WSC__REPO_OP(r, add_counters);
-    if (!wsc__str_ok(node_id) || id == 0 || delta == NULL || cb == NULL)
+    WSC__REPO_OP(r, add_counters, cb);
+    if (!wsc__str_ok(node_id) || id == 0 || delta == NULL)
         return WSC_ERR_INVALID;
     return r->ops->add_counters(r, node_id, id, delta, cb, user);
 }
@@ -162,8 +161,8 @@ wsc_err
 wsc_connrec_disconnect(struct wsc_connrec_repo *r, const char *node_id, wsc_conn_id id, int code,
                        const char *reason, wsc_repo_done_cb cb, void *user)
 {
-    WSC__REPO_OP(r, disconnect);
-    if (!wsc__str_ok(node_id) || id == 0 || cb == NULL)
+    WSC__REPO_OP(r, disconnect, cb);
+    if (!wsc__str_ok(node_id) || id == 0)
         return WSC_ERR_INVALID;
     return r->ops->disconnect(r, node_id, id, code, reason, cb, user);
 }
@@ -172,8 +171,8 @@ wsc_err
 wsc_connrec_get(struct wsc_connrec_repo *r, const char *node_id, wsc_conn_id id,
                 wsc_connrec_get_cb cb, void *user)
 {
-    WSC__REPO_OP(r, get);
-    if (!wsc__str_ok(node_id) || id == 0 || cb == NULL)
+    WSC__REPO_OP(r, get, cb);
+    if (!wsc__str_ok(node_id) || id == 0)
         return WSC_ERR_INVALID;
     return r->ops->get(r, node_id, id, cb, user);
 }

@@ -113,7 +113,8 @@ turn_cb(wsc__timer *t)
 }
 
 wsc_err
-wsc__store_init(wsc_store *store, wsc_loop *loop, const wsc_store_config *cfg)
+wsc__store_init(wsc_store *store, const struct wsc__store_ops *ops, struct wsc__repos *repos,
+                wsc_loop *loop, const wsc_store_config *cfg)
 {
     if (loop == NULL)
         return WSC_ERR_INVALID;
@@ -131,10 +132,32 @@ wsc__store_init(wsc_store *store, wsc_loop *loop, const wsc_store_config *cfg)
         store->cfg.reconnect_max_ms = store->cfg.reconnect_min_ms;
     wsc_list_init(&store->live);
     wsc_list_init(&store->done);
+    store->ops = ops;
     wsc__store_set_unsupported(store);
+    if (repos != NULL)
+        wsc__store_set_repos(store, repos, &ops->repos);
     wsc__timer_init(&store->turn, loop, turn_cb);
     wsc__loop_attach(loop);
     return WSC_OK;
+}
+
+void
+wsc__store_set_repos(wsc_store *store, struct wsc__repos *repos,
+                     const struct wsc__repo_tables *tables)
+{
+#define SET_REPO(slot)                  \
+    if (tables->slot != NULL) {         \
+        repos->slot.ops = tables->slot; \
+        store->slot = &repos->slot;     \
+    }
+    SET_REPO(offline)
+    SET_REPO(records)
+    SET_REPO(online)
+    SET_REPO(connrecs)
+    SET_REPO(hubstats)
+    SET_REPO(queues)
+    SET_REPO(workload)
+#undef SET_REPO
 }
 
 void

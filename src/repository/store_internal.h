@@ -20,7 +20,20 @@
 #include "repository/repo_ops.h"
 
 struct wsc__req;
+struct wsc__pending_ops;
+struct wsc__repos;
 
+/** The op tables of a backend's repositories (NULL: the backend has no such repository, the
+ *  store keeps the unsupported one). */
+struct wsc__repo_tables {
+    const struct wsc_offline_repo_ops *offline;
+    const struct wsc_record_repo_ops *records;
+    const struct wsc_online_repo_ops *online;
+    const struct wsc_connrec_repo_ops *connrecs;
+    const struct wsc_hubstats_repo_ops *hubstats;
+    const struct wsc_queue_repo_ops *queues;
+    const struct wsc_workload_repo_ops *workload;
+};
 /** What a backend adds to a store. */
 struct wsc__store_ops {
     const char *name;
@@ -28,6 +41,11 @@ struct wsc__store_ops {
     wsc_err (*ping)(wsc_store *store, struct wsc__req *req);
     /** Frees the backend (after every request has been canceled). */
     void (*close)(wsc_store *store);
+    /** The write-ahead list this backend keeps for the hybrid store (repository/pending.h),
+     *  or NULL when it keeps none. */
+    const struct wsc__pending_ops *pending;
+    /** Its repositories (wsc__store_init gives them to the store). */
+    struct wsc__repo_tables repos;
 };
 
 struct wsc_store {
@@ -123,8 +141,11 @@ wsc_err wsc__req_add_stats(struct wsc__req *req, const wsc_node_stats *st);
 wsc_err wsc__req_add_entry(struct wsc__req *req, const char *client_id, const char *node_id,
                            int64_t expires_ms);
 
-/** A store with the common parts set up (cfg NULL: defaults); the backend fills ops and repos. */
-wsc_err wsc__store_init(wsc_store *store, wsc_loop *loop, const wsc_store_config *cfg);
+/** A store of the backend ops with the common parts set up (cfg NULL: defaults) and, with
+ *  repos not NULL, the repositories of ops->repos in repos (wsc__store_set_repos); the
+ *  unsupported ones stand in for the rest.  WSC_ERR_INVALID (loop NULL, a bad cfg). */
+wsc_err wsc__store_init(wsc_store *store, const struct wsc__store_ops *ops,
+                        struct wsc__repos *repos, wsc_loop *loop, const wsc_store_config *cfg);
 /** Records a backend error text for wsc_store_last_error(). */
 void wsc__store_set_error(wsc_store *store, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -150,6 +171,21 @@ wsc__bound(uint64_t v)
 }
 /** Parses and freezes a stored message. */
 wsc_err wsc__offline_decode(const char *json, size_t len, wsc_msg **out);
+
+/** The repositories a backend store embeds (an op finds its store back with
+ *  wsc_container_of(repo, struct <backend>_store, repos.<entity>)). */
+struct wsc__repos {
+    struct wsc_offline_repo offline;
+    struct wsc_record_repo records;
+    struct wsc_online_repo online;
+    struct wsc_connrec_repo connrecs;
+    struct wsc_hubstats_repo hubstats;
+    struct wsc_queue_repo queues;
+    struct wsc_workload_repo workload;
+};
+/** Gives each of repos its table and points store's slots at those that have one. */
+void wsc__store_set_repos(wsc_store *store, struct wsc__repos *repos,
+                          const struct wsc__repo_tables *tables);
 
 /** Fills the hub stats, queue and workload slots of store with repositories whose every op
  *  returns WSC_ERR_UNSUPPORTED (wsc__store_init does it; backends override what they have). */

@@ -132,7 +132,7 @@ hy_close(wsc_store *store)
     wsc__free(h);
 }
 
-static const struct wsc__store_ops hy_ops = {"hybrid", hy_ping, hy_close};
+static const struct wsc__store_ops hy_ops = {.name = "hybrid", .ping = hy_ping, .close = hy_close};
 
 static void
 delegate(struct hybrid *h)
@@ -167,12 +167,13 @@ wsc_store_open_hybrid(wsc_loop *loop, const char *redis_url, const char *mysql_u
     wsc_err err = WSC_ERR_INVALID;
     if (h->hcfg.retry_ms == 0 || h->hcfg.drain_batch == 0 || h->hcfg.drain_batch > 1000)
         goto fail;
-    err = wsc__store_init(&h->base, loop, cfg);
+    err = wsc__store_init(&h->base, &hy_ops, NULL, loop, cfg);
     if (err != WSC_OK)
         goto fail;
     attached = true;
-    h->base.ops = &hy_ops;
     err = wsc_store_open(loop, redis_url, cfg, &h->redis);
+    if (err == WSC_OK && (h->pending = h->redis->ops->pending) == NULL)
+        err = WSC_ERR_INVALID; /* a store without a write-ahead list */
     if (err == WSC_OK)
         err = wsc_store_open(loop, mysql_url, cfg, &h->mysql);
     if (err != WSC_OK)

@@ -14,7 +14,6 @@
 
 #include "models/alloc.h"
 #include "repository/hybrid/hybrid_internal.h"
-#include "repository/pending.h"
 
 static void drain_step(struct hybrid *h);
 
@@ -72,7 +71,7 @@ static void
 drop_marker(struct hybrid *h)
 {
     struct hybrid_drain *d = &h->drain;
-    if (wsc__rs_pending_done(h->redis, d->op, d->uid, d->mid, dropped, h) != WSC_OK)
+    if (h->pending->done(h->redis, d->op, d->uid, d->mid, dropped, h) != WSC_OK)
         turn_end(h, h->hcfg.retry_ms);
 }
 
@@ -114,11 +113,11 @@ drain_step(struct hybrid *h)
 {
     struct hybrid_drain *d = &h->drain;
     d->wrote = false;
-    if (!wsc__rs_pending_parse(d->markers[d->next], &d->op, d->uid, &d->mid)) {
+    if (!h->pending->parse(d->markers[d->next], &d->op, d->uid, &d->mid)) {
         marker_next(h);
         return;
     }
-    wsc_err err = d->op == 's' ? wsc__rs_pending_body(h->redis, d->uid, d->mid, got_body, h)
+    wsc_err err = d->op == 's' ? h->pending->body(h->redis, d->uid, d->mid, got_body, h)
                                : wsc_offline_remove(wsc_store_offline(h->mysql), d->uid, d->mid,
                                                     mysql_answered, h);
     if (err != WSC_OK)
@@ -158,8 +157,8 @@ drain_turn(wsc__timer *t)
         return;
     uint64_t now = wsc__wall_ms(), age = h->base.cfg.command_timeout_ms;
     d->running = true;
-    if (wsc__rs_pending_list(h->redis, now > age ? now - age : 0, h->hcfg.drain_batch, got_page,
-                             h) != WSC_OK)
+    if (h->pending->list(h->redis, now > age ? now - age : 0, h->hcfg.drain_batch, got_page, h) !=
+        WSC_OK)
         turn_end(h, h->hcfg.retry_ms);
 }
 

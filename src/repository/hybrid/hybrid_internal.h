@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The hybrid store: a wsc_store whose offline repository writes through to a Redis store
  * (hot copy, fast replay) and a MySQL store (durable copy), both owned by it.  The Redis
- * side keeps a write-ahead list of the MySQL writes still owed (redis_pending.h); a timer
+ * side keeps a write-ahead list of the MySQL writes still owed (repository/pending.h: the
+ * table the Redis store hands out through its store ops, never a call by name); a timer
  * drains it into MySQL (hybrid_drain.c).  Every other repository is one of the two
  * stores' own (hybrid.c says which). */
 #ifndef WSC_REPOSITORY_HYBRID_INTERNAL_H
@@ -12,6 +13,7 @@
 
 #include <wsc/store.h>
 
+#include "repository/pending.h"
 #include "repository/store_internal.h"
 
 /* A fetch cursor with this bit set is a MySQL cursor (wsc_offline.id); without it, a Redis one
@@ -32,7 +34,8 @@ struct hybrid_drain {
 struct hybrid {
     wsc_store base; /* must stay first */
     struct wsc_offline_repo offline;
-    wsc_store *redis, *mysql; /* owned */
+    wsc_store *redis, *mysql;               /* owned */
+    const struct wsc__pending_ops *pending; /* redis's write-ahead list (redis->ops->pending) */
     wsc_hybrid_config hcfg;
     struct hybrid_drain drain;
     bool closing; /* the sub-stores are being closed: issue nothing more */

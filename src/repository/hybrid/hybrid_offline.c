@@ -22,7 +22,6 @@
 
 #include "models/alloc.h"
 #include "repository/hybrid/hybrid_internal.h"
-#include "repository/pending.h"
 
 struct hop {
     struct hybrid *h;
@@ -163,7 +162,7 @@ store_decide(struct hop *o)
     }
     /* MySQL answered for good: the write is no longer owed. */
     if (o->waiting == 0 && o->rs == WSC_OK && !wsc__hyb_transient(o->my) && !h->closing)
-        wsc__rs_pending_done(h->redis, 's', o->uid, o->mid, wsc__hyb_ignore_count, NULL);
+        h->pending->done(h->redis, 's', o->uid, o->mid, wsc__hyb_ignore_count, NULL);
 }
 
 static wsc_err
@@ -181,7 +180,7 @@ off_store(struct wsc_offline_repo *repo, const char *uid, wsc_msg *msg, wsc_repo
     if (err != WSC_OK || o == NULL)
         return err;
     o->decide = store_decide;
-    wsc_err e1 = wsc__rs_pending_store(h->redis, uid, msg, rs_done, o);
+    wsc_err e1 = h->pending->store(h->redis, uid, msg, rs_done, o);
     wsc_err e2 = wsc_offline_store(wsc_store_offline(h->mysql), uid, msg, my_done, o);
     started(o, e1, e2);
     return WSC_OK;
@@ -333,7 +332,7 @@ remove_decide(struct hop *o)
     } else if (wsc__hyb_transient(o->my)) {
         /* MySQL may still hold it: the drain removes it once MySQL answers. */
         if (!h->closing)
-            wsc__rs_pending_mark_remove(h->redis, o->uid, o->mid, wsc__hyb_ignore_done, NULL);
+            h->pending->mark_remove(h->redis, o->uid, o->mid, wsc__hyb_ignore_done, NULL);
         if (h->hcfg.ack_on_cache && o->rs == WSC_OK)
             st = WSC_OK;
     }

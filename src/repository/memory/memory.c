@@ -59,6 +59,20 @@ wsc__mem_remove(wsc__hmap *map, struct mem_node *node)
     node->key = NULL;
 }
 
+void
+wsc__mem_clear(wsc__hmap *map, void (*free_node)(struct mem_node *node, void *arg), void *arg)
+{
+    wsc__mem_each(map, free_node, arg);
+    wsc__hmap_clear(map);
+}
+
+wsc_err
+wsc__mem_found(struct wsc__req *req, const void *found)
+{
+    wsc__req_finish(req, found != NULL ? WSC_OK : WSC_ERR_NOT_FOUND);
+    return WSC_OK;
+}
+
 char *
 wsc__mem_key2(const char *a, const char *b)
 {
@@ -85,7 +99,7 @@ wsc__mem_each(wsc__hmap *map, void (*fn)(struct mem_node *node, void *arg), void
 static struct mem_store *
 ms_of_offline(struct wsc_offline_repo *repo)
 {
-    return wsc_container_of(repo, struct mem_store, offline);
+    return wsc_container_of(repo, struct mem_store, repos.offline);
 }
 
 static void
@@ -118,9 +132,12 @@ user_get(struct mem_store *ms, const char *uid)
     return u;
 }
 
+/* Frees one mem_user (node) of the store arg (a wsc__mem_clear callback). */
 static void
-user_free(struct mem_store *ms, struct mem_user *u)
+user_free(struct mem_node *node, void *arg)
 {
+    struct mem_store *ms = arg;
+    struct mem_user *u = (struct mem_user *)node;
     while (!wsc_list_empty(&u->msgs))
         off_free(ms, u, wsc_container_of(u->msgs.next, struct mem_off, link));
     wsc__hmap_clear(&u->by_mid);
@@ -166,7 +183,7 @@ purge_all(struct mem_store *ms)
         struct mem_user *u = o->user;
         off_free(ms, u, o);
         if (u->count == 0)
-            user_free(ms, u);
+            user_free(&u->node, ms);
     }
 }
 
@@ -197,7 +214,7 @@ do_store(struct mem_store *ms, const char *uid, const char *mid, wsc_msg *msg)
         wsc_msg_unref(o->msg);
         wsc__free(o);
         if (u->count == 0)
-            user_free(ms, u);
+            user_free(&u->node, ms);
         return err;
     }
     o->seq = ++u->next_seq;
@@ -271,9 +288,8 @@ off_remove(struct wsc_offline_repo *repo, const char *uid, const char *mid, wsc_
     if (n != NULL)
         off_free(ms, u, (struct mem_off *)n);
     if (u != NULL && u->count == 0)
-        user_free(ms, u);
-    wsc__req_finish(req, n != NULL ? WSC_OK : WSC_ERR_NOT_FOUND);
-    return WSC_OK;
+        user_free(&u->node, ms);
+    return wsc__mem_found(req, n);
 }
 
 static wsc_err
@@ -302,7 +318,7 @@ off_clear(struct wsc_offline_repo *repo, const char *uid, wsc_repo_done_cb cb, v
         return err;
     struct mem_user *u = (struct mem_user *)wsc__mem_find(&ms->users, uid);
     if (u != NULL)
-        user_free(ms, u);
+        user_free(&u->node, ms);
     wsc__req_finish(req, WSC_OK);
     return WSC_OK;
 }
@@ -315,17 +331,10 @@ const struct wsc_offline_repo_ops wsc__mem_offline_ops = {
     .clear = off_clear,
 };
 
-static void
-free_user_node(struct mem_node *n, void *arg)
-{
-    user_free(arg, (struct mem_user *)n);
-}
-
 void
 wsc__mem_offline_free_all(struct mem_store *ms)
 {
-    wsc__mem_each(&ms->users, free_user_node, ms);
-    wsc__hmap_clear(&ms->users);
+    wsc__mem_clear(&ms->users, user_free, ms);
     wsc__hmap_clear(&ms->senders);
 }
 
@@ -349,7 +358,22 @@ mem_close(wsc_store *store)
     wsc__free(ms);
 }
 
-static const struct wsc__store_ops mem_ops = {"memory", mem_ping, mem_close};
+static const struct wsc__store_ops mem_ops = {
+    .name = "memory",
+    .ping = mem_ping,
+    .close = mem_close,
+    .pending = NULL,
+    .repos =
+        {
+            .offline = &wsc__mem_offline_ops,
+            .records = &wsc__mem_record_ops,
+            .online = &wsc__mem_online_ops,
+            .connrecs = &wsc__mem_connrec_ops,
+            .hubstats = &wsc__mem_hubstats_ops,
+            .queues = &wsc__mem_queue_ops,
+            .workload = &wsc__mem_workload_ops,
+        },
+};
 
 wsc_err
 wsc_repo_memory_new(wsc_loop *loop, const wsc_store_config *cfg, wsc_store **out)
@@ -360,27 +384,12 @@ wsc_repo_memory_new(wsc_loop *loop, const wsc_store_config *cfg, wsc_store **out
     struct mem_store *ms = wsc__calloc(1, sizeof(*ms));
     if (ms == NULL)
         return WSC_ERR_NOMEM;
-    wsc_err err = wsc__store_init(&ms->base, loop, cfg);
+    wsc_err err = wsc__store_init(&ms->base, &mem_ops, &ms->repos, loop, cfg);
     if (err != WSC_OK) {
         wsc__free(ms);
         return err;
     }
     wsc_list_init(&ms->off_all);
-    ms->base.ops = &mem_ops;
-    ms->offline.ops = &wsc__mem_offline_ops;
-    ms->records.ops = &wsc__mem_record_ops;
-    ms->online.ops = &wsc__mem_online_ops;
-    ms->connrecs.ops = &wsc__mem_connrec_ops;
-    ms->base.offline = &ms->offline;
-    ms->base.records = &ms->records;
-    ms->base.online = &ms->online;
-    ms->base.connrecs = &ms->connrecs;
-    ms->hubstats.ops = &wsc__mem_hubstats_ops;
-    ms->queues.ops = &wsc__mem_queue_ops;
-    ms->workload.ops = &wsc__mem_workload_ops;
-    ms->base.hubstats = &ms->hubstats;
-    ms->base.queues = &ms->queues;
-    ms->base.workload = &ms->workload;
     *out = &ms->base;
     return WSC_OK;
 }

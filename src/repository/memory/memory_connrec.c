@@ -15,9 +15,12 @@ struct mem_conn {
     int64_t expires_ms;
 };
 
+/* Frees one mem_conn (node) of the store arg (a wsc__mem_clear callback). */
 static void
-conn_free(struct mem_store *ms, struct mem_conn *c)
+conn_free(struct mem_node *node, void *arg)
 {
+    struct mem_store *ms = arg;
+    struct mem_conn *c = (struct mem_conn *)node;
     wsc__mem_remove(&ms->conns, &c->node);
     for (size_t i = 0; i < 5; i++)
         wsc__free(c->strs[i]);
@@ -45,7 +48,7 @@ conn_find(struct mem_store *ms, const char *node, wsc_conn_id id)
     struct mem_conn *c = key ? (struct mem_conn *)wsc__mem_find(&ms->conns, key) : NULL;
     wsc__free(key);
     if (c != NULL && c->expires_ms <= (int64_t)wsc__wall_ms()) {
-        conn_free(ms, c);
+        conn_free(&c->node, ms);
         c = NULL;
     }
     return c;
@@ -63,7 +66,7 @@ connect_now(struct mem_store *ms, const wsc_conn_record *rec)
 {
     struct mem_conn *old = conn_find(ms, rec->node_id, rec->conn_id);
     if (old != NULL)
-        conn_free(ms, old);
+        conn_free(&old->node, ms);
     struct mem_conn *c = wsc__calloc(1, sizeof(*c));
     char *key = conn_key(rec->node_id, rec->conn_id);
     if (c == NULL || key == NULL || !dup_into(&c->strs[0], rec->node_id) ||
@@ -97,7 +100,7 @@ static wsc_err
 cr_connect(struct wsc_connrec_repo *repo, const wsc_conn_record *rec, wsc_repo_done_cb cb,
            void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, connrecs);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.connrecs);
     struct wsc__req *req;
     wsc_err err = req_done(&ms->base, cb, user, &req);
     if (err == WSC_OK)
@@ -109,7 +112,7 @@ static wsc_err
 cr_add(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, const wsc_conn_record *d,
        wsc_repo_done_cb cb, void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, connrecs);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.connrecs);
     struct wsc__req *req;
     wsc_err err = req_done(&ms->base, cb, user, &req);
     if (err != WSC_OK)
@@ -123,15 +126,14 @@ cr_add(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, const ws
         c->r.errors += d->errors;
         touch(ms, c);
     }
-    wsc__req_finish(req, c != NULL ? WSC_OK : WSC_ERR_NOT_FOUND);
-    return WSC_OK;
+    return wsc__mem_found(req, c);
 }
 
 static wsc_err
 cr_disconnect(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, int code,
               const char *reason, wsc_repo_done_cb cb, void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, connrecs);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.connrecs);
     struct wsc__req *req;
     wsc_err err = req_done(&ms->base, cb, user, &req);
     if (err != WSC_OK)
@@ -158,7 +160,7 @@ static wsc_err
 cr_get(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, wsc_connrec_get_cb cb,
        void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, connrecs);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.connrecs);
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&ms->base, WSC__REQ_CONNREC, (union wsc__req_cb){.connrec = cb}, user, &req);
@@ -173,22 +175,14 @@ cr_get(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, wsc_conn
         req->conn.remote_ip = wsc__req_strdup(req, c->r.remote_ip);
         req->conn.close_reason = wsc__req_strdup(req, c->r.close_reason);
     }
-    wsc__req_finish(req, c != NULL ? WSC_OK : WSC_ERR_NOT_FOUND);
-    return WSC_OK;
+    return wsc__mem_found(req, c);
 }
 
 const struct wsc_connrec_repo_ops wsc__mem_connrec_ops = {cr_connect, cr_add, cr_disconnect,
                                                           cr_get};
 
-static void
-free_conn_node(struct mem_node *n, void *arg)
-{
-    conn_free(arg, (struct mem_conn *)n);
-}
-
 void
 wsc__mem_connrecs_free_all(struct mem_store *ms)
 {
-    wsc__mem_each(&ms->conns, free_conn_node, ms);
-    wsc__hmap_clear(&ms->conns);
+    wsc__mem_clear(&ms->conns, conn_free, ms);
 }

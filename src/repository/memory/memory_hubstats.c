@@ -34,9 +34,12 @@ now_ms(void)
 
 /* ---- hub stats ---- */
 
+/* Frees one mem_hs (node) of the store arg (a wsc__mem_clear callback). */
 static void
-hs_free(struct mem_store *ms, struct mem_hs *h)
+hs_free(struct mem_node *node, void *arg)
 {
+    struct mem_store *ms = arg;
+    struct mem_hs *h = (struct mem_hs *)node;
     wsc__mem_remove(&ms->hstats, &h->node);
     wsc__free(h);
 }
@@ -47,7 +50,7 @@ hs_find(struct mem_store *ms, const char *node)
 {
     struct mem_hs *h = (struct mem_hs *)wsc__mem_find(&ms->hstats, node);
     if (h != NULL && h->expires_ms <= now_ms()) {
-        hs_free(ms, h);
+        hs_free(&h->node, ms);
         h = NULL;
     }
     return h;
@@ -75,7 +78,7 @@ static wsc_err
 hs_put(struct wsc_hubstats_repo *repo, const wsc_node_stats *st, uint32_t ttl_ms,
        wsc_repo_done_cb cb, void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, hubstats);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.hubstats);
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&ms->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
@@ -88,7 +91,7 @@ static wsc_err
 hs_get_many(struct wsc_hubstats_repo *repo, const char *const *ids, size_t n,
             wsc_hubstats_get_cb cb, void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, hubstats);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.hubstats);
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&ms->base, WSC__REQ_STATS, (union wsc__req_cb){.stats = cb}, user, &req);
@@ -115,7 +118,7 @@ hs_list_node(struct mem_node *n, void *arg)
     struct list_ctx *c = arg;
     struct mem_hs *h = (struct mem_hs *)n;
     if (h->expires_ms <= now_ms())
-        hs_free(c->ms, h);
+        hs_free(&h->node, c->ms);
     else if (c->err == WSC_OK && wsc__req_strdup(c->req, h->node.key) == NULL)
         c->err = WSC_ERR_NOMEM;
 }
@@ -123,7 +126,7 @@ hs_list_node(struct mem_node *n, void *arg)
 static wsc_err
 hs_list(struct wsc_hubstats_repo *repo, wsc_hubstats_list_cb cb, void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, hubstats);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.hubstats);
     struct wsc__req *req;
     wsc_err err = wsc__req_new(&ms->base, WSC__REQ_IDS, (union wsc__req_cb){.ids = cb}, user, &req);
     if (err != WSC_OK)
@@ -137,7 +140,7 @@ hs_list(struct wsc_hubstats_repo *repo, wsc_hubstats_list_cb cb, void *user)
 static wsc_err
 hs_remove(struct wsc_hubstats_repo *repo, const char *node, wsc_repo_done_cb cb, void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, hubstats);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.hubstats);
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&ms->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
@@ -145,32 +148,27 @@ hs_remove(struct wsc_hubstats_repo *repo, const char *node, wsc_repo_done_cb cb,
         return err;
     struct mem_hs *h = hs_find(ms, node);
     if (h != NULL)
-        hs_free(ms, h);
-    wsc__req_finish(req, h != NULL ? WSC_OK : WSC_ERR_NOT_FOUND);
-    return WSC_OK;
+        hs_free(&h->node, ms);
+    return wsc__mem_found(req, h);
 }
 
 const struct wsc_hubstats_repo_ops wsc__mem_hubstats_ops = {hs_put, hs_get_many, hs_list,
                                                             hs_remove};
 
-static void
-free_hs_node(struct mem_node *n, void *arg)
-{
-    hs_free(arg, (struct mem_hs *)n);
-}
-
 void
 wsc__mem_hubstats_free_all(struct mem_store *ms)
 {
-    wsc__mem_each(&ms->hstats, free_hs_node, ms);
-    wsc__hmap_clear(&ms->hstats);
+    wsc__mem_clear(&ms->hstats, hs_free, ms);
 }
 
 /* ---- message queues ---- */
 
+/* Frees one mem_q (node) of the store arg (a wsc__mem_clear callback). */
 static void
-q_free(struct mem_store *ms, struct mem_q *q)
+q_free(struct mem_node *node, void *arg)
 {
+    struct mem_store *ms = arg;
+    struct mem_q *q = (struct mem_q *)node;
     while (!wsc_list_empty(&q->items)) {
         struct mem_qi *it = wsc_container_of(q->items.next, struct mem_qi, link);
         wsc_list_remove(&it->link);
@@ -186,7 +184,7 @@ q_find(struct mem_store *ms, const char *name)
 {
     struct mem_q *q = (struct mem_q *)wsc__mem_find(&ms->mqs, name);
     if (q != NULL && q->expires_ms <= now_ms()) {
-        q_free(ms, q);
+        q_free(&q->node, ms);
         q = NULL;
     }
     return q;
@@ -213,7 +211,7 @@ q_push_now(struct mem_store *ms, const char *name, wsc_msg *msg, uint64_t *len)
             wsc_msg_unref(it->msg);
         wsc__free(it);
         if (q->n == 0)
-            q_free(ms, q);
+            q_free(&q->node, ms);
         return WSC_ERR_NOMEM;
     }
     wsc_list_push_back(&q->items, &it->link);
@@ -225,7 +223,7 @@ static wsc_err
 q_push(struct wsc_queue_repo *repo, const char *name, wsc_msg *msg, wsc_repo_count_cb cb,
        void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, queues);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.queues);
     if (wsc_msg_is_binary(msg))
         return WSC_ERR_UNSUPPORTED;
     struct wsc__req *req;
@@ -239,7 +237,7 @@ q_push(struct wsc_queue_repo *repo, const char *name, wsc_msg *msg, wsc_repo_cou
 static wsc_err
 q_pop(struct wsc_queue_repo *repo, const char *name, size_t max, wsc_queue_pop_cb cb, void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, queues);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.queues);
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&ms->base, WSC__REQ_MSGS, (union wsc__req_cb){.msgs = cb}, user, &req);
@@ -256,7 +254,7 @@ q_pop(struct wsc_queue_repo *repo, const char *name, size_t max, wsc_queue_pop_c
     if (q != NULL) {
         q->expires_ms = now_ms() + (int64_t)ms->base.cfg.queue_ttl_ms;
         if (q->n == 0)
-            q_free(ms, q);
+            q_free(&q->node, ms);
     }
     wsc__req_finish(req, err);
     return WSC_OK;
@@ -265,7 +263,7 @@ q_pop(struct wsc_queue_repo *repo, const char *name, size_t max, wsc_queue_pop_c
 static wsc_err
 q_length(struct wsc_queue_repo *repo, const char *name, wsc_repo_count_cb cb, void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, queues);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.queues);
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&ms->base, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, &req);
@@ -279,15 +277,8 @@ q_length(struct wsc_queue_repo *repo, const char *name, wsc_repo_count_cb cb, vo
 
 const struct wsc_queue_repo_ops wsc__mem_queue_ops = {q_push, q_pop, q_length};
 
-static void
-free_q_node(struct mem_node *n, void *arg)
-{
-    q_free(arg, (struct mem_q *)n);
-}
-
 void
 wsc__mem_queues_free_all(struct mem_store *ms)
 {
-    wsc__mem_each(&ms->mqs, free_q_node, ms);
-    wsc__hmap_clear(&ms->mqs);
+    wsc__mem_clear(&ms->mqs, q_free, ms);
 }

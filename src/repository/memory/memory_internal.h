@@ -15,13 +15,7 @@ struct mem_node {
 
 struct mem_store {
     wsc_store base; /* must stay first */
-    struct wsc_offline_repo offline;
-    struct wsc_record_repo records;
-    struct wsc_online_repo online;
-    struct wsc_connrec_repo connrecs;
-    struct wsc_hubstats_repo hubstats;
-    struct wsc_queue_repo queues;
-    struct wsc_workload_repo workload;
+    struct wsc__repos repos;
     wsc__hmap users;               /* offline messages per user: struct mem_user */
     wsc__hmap recs;                /* message records: struct mem_rec */
     wsc__hmap ousers;              /* online status per user: struct mem_ouser */
@@ -65,6 +59,12 @@ void wsc__mem_remove(wsc__hmap *map, struct mem_node *node);
 char *wsc__mem_key2(const char *a, const char *b);
 /** Calls fn on every node of map (fn may remove and free the node). */
 void wsc__mem_each(wsc__hmap *map, void (*fn)(struct mem_node *node, void *arg), void *arg);
+/** Frees every node of map with free_node (at close) and empties the table. */
+void wsc__mem_clear(wsc__hmap *map, void (*free_node)(struct mem_node *node, void *arg), void *arg);
+/** Finishes a memory op's request with the status of a lookup: WSC_OK when found is not NULL,
+ *  else WSC_ERR_NOT_FOUND (delivered on the next loop turn).  Returns WSC_OK, the op's own
+ *  return once its request exists. */
+wsc_err wsc__mem_found(struct wsc__req *req, const void *found);
 
 extern const struct wsc_offline_repo_ops wsc__mem_offline_ops;
 extern const struct wsc_record_repo_ops wsc__mem_record_ops;

@@ -38,9 +38,12 @@ req_done(wsc_store *store, wsc_repo_done_cb cb, void *user, struct wsc__req **re
 
 /* ---- message records ---- */
 
+/* Frees one mem_rec (node) of the store arg (a wsc__mem_clear callback). */
 static void
-rec_free(struct mem_store *ms, struct mem_rec *m)
+rec_free(struct mem_node *node, void *arg)
 {
+    struct mem_store *ms = arg;
+    struct mem_rec *m = (struct mem_rec *)node;
     wsc__mem_remove(&ms->recs, &m->node);
     wsc__free(m->mid);
     wsc__free(m->rcv);
@@ -56,7 +59,7 @@ rec_find(struct mem_store *ms, const char *mid, const char *rcv)
     struct mem_rec *m = key ? (struct mem_rec *)wsc__mem_find(&ms->recs, key) : NULL;
     wsc__free(key);
     if (m != NULL && m->expires_ms <= now_ms()) {
-        rec_free(ms, m);
+        rec_free(&m->node, ms);
         m = NULL;
     }
     return m;
@@ -79,7 +82,7 @@ rec_put_now(struct mem_store *ms, const wsc_msg_record *rec)
 {
     struct mem_rec *old = rec_find(ms, rec->message_id, rec->receiver);
     if (old != NULL)
-        rec_free(ms, old);
+        rec_free(&old->node, ms);
     struct mem_rec *m = wsc__calloc(1, sizeof(*m));
     char *key = wsc__mem_key2(rec->message_id, rec->receiver);
     if (m == NULL || key == NULL)
@@ -115,7 +118,7 @@ fail:
 static wsc_err
 rec_put(struct wsc_record_repo *repo, const wsc_msg_record *rec, wsc_repo_done_cb cb, void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, records);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.records);
     struct wsc__req *req;
     wsc_err err = req_done(&ms->base, cb, user, &req);
     if (err == WSC_OK)
@@ -128,7 +131,7 @@ rec_update(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_r
            uint32_t retry_inc, wsc_err last_error, const char *text, wsc_repo_done_cb cb,
            void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, records);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.records);
     struct wsc__req *req;
     wsc_err err = req_done(&ms->base, cb, user, &req);
     if (err != WSC_OK)
@@ -155,7 +158,7 @@ static wsc_err
 rec_get(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_record_get_cb cb,
         void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, records);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.records);
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&ms->base, WSC__REQ_RECORD, (union wsc__req_cb){.record = cb}, user, &req);
@@ -169,24 +172,22 @@ rec_get(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_reco
         req->rec.sender = wsc__req_strdup(req, m->snd);
         req->rec.error_text = wsc__req_strdup(req, m->etext);
     }
-    wsc__req_finish(req, m != NULL ? WSC_OK : WSC_ERR_NOT_FOUND);
-    return WSC_OK;
+    return wsc__mem_found(req, m);
 }
 
 static wsc_err
 rec_remove(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_repo_done_cb cb,
            void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, records);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.records);
     struct wsc__req *req;
     wsc_err err = req_done(&ms->base, cb, user, &req);
     if (err != WSC_OK)
         return err;
     struct mem_rec *m = rec_find(ms, mid, rcv);
     if (m != NULL)
-        rec_free(ms, m);
-    wsc__req_finish(req, m != NULL ? WSC_OK : WSC_ERR_NOT_FOUND);
-    return WSC_OK;
+        rec_free(&m->node, ms);
+    return wsc__mem_found(req, m);
 }
 
 const struct wsc_record_repo_ops wsc__mem_record_ops = {rec_put, rec_update, rec_get, rec_remove};
@@ -202,9 +203,12 @@ oc_free(struct mem_oclient *c)
     wsc__free(c);
 }
 
+/* Frees one mem_ouser (node) of the store arg (a wsc__mem_clear callback). */
 static void
-ou_free(struct mem_store *ms, struct mem_ouser *u)
+ou_free(struct mem_node *node, void *arg)
 {
+    struct mem_store *ms = arg;
+    struct mem_ouser *u = (struct mem_ouser *)node;
     while (!wsc_list_empty(&u->clients))
         oc_free(wsc_container_of(u->clients.next, struct mem_oclient, link));
     wsc__mem_remove(&ms->ousers, &u->node);
@@ -230,7 +234,7 @@ oc_find(struct mem_store *ms, const char *uid, const char *cid, struct mem_ouser
             found = c;
     }
     if (wsc_list_empty(&u->clients)) {
-        ou_free(ms, u);
+        ou_free(&u->node, ms);
         u = NULL;
     }
     if (uout != NULL)
@@ -271,7 +275,7 @@ static wsc_err
 on_set(struct wsc_online_repo *repo, const char *uid, const char *cid, const char *node,
        uint32_t ttl_ms, wsc_repo_done_cb cb, void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, online);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.online);
     struct wsc__req *req;
     wsc_err err = req_done(&ms->base, cb, user, &req);
     if (err == WSC_OK)
@@ -283,7 +287,7 @@ static wsc_err
 on_refresh(struct wsc_online_repo *repo, const char *uid, const char *cid, uint32_t ttl_ms,
            wsc_repo_done_cb cb, void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, online);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.online);
     struct wsc__req *req;
     wsc_err err = req_done(&ms->base, cb, user, &req);
     if (err != WSC_OK)
@@ -291,15 +295,14 @@ on_refresh(struct wsc_online_repo *repo, const char *uid, const char *cid, uint3
     struct mem_oclient *c = oc_find(ms, uid, cid, NULL);
     if (c != NULL)
         c->expires_ms = now_ms() + ttl_ms;
-    wsc__req_finish(req, c != NULL ? WSC_OK : WSC_ERR_NOT_FOUND);
-    return WSC_OK;
+    return wsc__mem_found(req, c);
 }
 
 static wsc_err
 on_remove(struct wsc_online_repo *repo, const char *uid, const char *cid, wsc_repo_done_cb cb,
           void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, online);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.online);
     struct wsc__req *req;
     wsc_err err = req_done(&ms->base, cb, user, &req);
     if (err != WSC_OK)
@@ -309,15 +312,14 @@ on_remove(struct wsc_online_repo *repo, const char *uid, const char *cid, wsc_re
     if (c != NULL)
         oc_free(c);
     if (u != NULL && wsc_list_empty(&u->clients))
-        ou_free(ms, u);
-    wsc__req_finish(req, c != NULL ? WSC_OK : WSC_ERR_NOT_FOUND);
-    return WSC_OK;
+        ou_free(&u->node, ms);
+    return wsc__mem_found(req, c);
 }
 
 static wsc_err
 on_get(struct wsc_online_repo *repo, const char *uid, wsc_online_get_cb cb, void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, online);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.online);
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&ms->base, WSC__REQ_ONLINE, (union wsc__req_cb){.online = cb}, user, &req);
@@ -339,24 +341,10 @@ on_get(struct wsc_online_repo *repo, const char *uid, wsc_online_get_cb cb, void
 
 const struct wsc_online_repo_ops wsc__mem_online_ops = {on_set, on_refresh, on_remove, on_get};
 
-static void
-free_rec_node(struct mem_node *n, void *arg)
-{
-    rec_free(arg, (struct mem_rec *)n);
-}
-
-static void
-free_ou_node(struct mem_node *n, void *arg)
-{
-    ou_free(arg, (struct mem_ouser *)n);
-}
-
 void
 wsc__mem_records_free_all(struct mem_store *ms)
 {
-    wsc__mem_each(&ms->recs, free_rec_node, ms);
-    wsc__hmap_clear(&ms->recs);
-    wsc__mem_each(&ms->ousers, free_ou_node, ms);
-    wsc__hmap_clear(&ms->ousers);
+    wsc__mem_clear(&ms->recs, rec_free, ms);
+    wsc__mem_clear(&ms->ousers, ou_free, ms);
     wsc__mem_connrecs_free_all(ms);
 }

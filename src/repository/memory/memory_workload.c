@@ -25,11 +25,13 @@ agent_free(struct mem_node *n, void *arg)
     wsc__free(n);
 }
 
+/* Frees one mem_wl_ns (node) of the store arg (a wsc__mem_clear callback). */
 static void
-ns_free(struct mem_store *ms, struct mem_wl_ns *ns)
+ns_free(struct mem_node *node, void *arg)
 {
-    wsc__mem_each(&ns->agents, agent_free, &ns->agents);
-    wsc__hmap_clear(&ns->agents);
+    struct mem_store *ms = arg;
+    struct mem_wl_ns *ns = (struct mem_wl_ns *)node;
+    wsc__mem_clear(&ns->agents, agent_free, &ns->agents);
     wsc__mem_remove(&ms->wlns, &ns->node);
     wsc__free(ns);
 }
@@ -42,7 +44,7 @@ ns_get(struct mem_store *ms, const char *name, bool create)
     int64_t now = (int64_t)wsc__wall_ms();
     struct mem_wl_ns *ns = (struct mem_wl_ns *)wsc__mem_find(&ms->wlns, name);
     if (ns != NULL && ns->expires_ms <= now) {
-        ns_free(ms, ns);
+        ns_free(&ns->node, ms);
         ns = NULL;
     }
     if (ns == NULL && create) {
@@ -84,7 +86,7 @@ set_now(struct mem_store *ms, const char *name, const char *agent, uint64_t load
         if (a == NULL || wsc__mem_insert(&ns->agents, &a->node, agent) != WSC_OK) {
             wsc__free(a);
             if (ns->agents.count == 0)
-                ns_free(ms, ns);
+                ns_free(&ns->node, ms);
             return WSC_ERR_NOMEM;
         }
     }
@@ -103,7 +105,7 @@ static wsc_err
 wl_set(struct wsc_workload_repo *repo, const char *ns, const char *agent, uint64_t load,
        wsc_repo_done_cb cb, void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, workload);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.workload);
     if (load > INT64_MAX)
         return WSC_ERR_INVALID;
     struct wsc__req *req;
@@ -117,7 +119,7 @@ static wsc_err
 wl_add(struct wsc_workload_repo *repo, const char *ns, const char *agent, int64_t delta,
        wsc_repo_count_cb cb, void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, workload);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.workload);
     struct wsc__req *req;
     wsc_err err = start(ms, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, &req);
     if (err != WSC_OK)
@@ -132,30 +134,28 @@ wl_add(struct wsc_workload_repo *repo, const char *ns, const char *agent, int64_
         req->count = a->load;
         touch(ms, n);
     }
-    wsc__req_finish(req, a != NULL ? WSC_OK : WSC_ERR_NOT_FOUND);
-    return WSC_OK;
+    return wsc__mem_found(req, a);
 }
 
 static wsc_err
 wl_get(struct wsc_workload_repo *repo, const char *ns, const char *agent, wsc_repo_count_cb cb,
        void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, workload);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.workload);
     struct wsc__req *req;
     wsc_err err = start(ms, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, &req);
     if (err != WSC_OK)
         return err;
     struct mem_agent *a = agent_find(ms, ns, agent, NULL);
     req->count = a != NULL ? a->load : 0;
-    wsc__req_finish(req, a != NULL ? WSC_OK : WSC_ERR_NOT_FOUND);
-    return WSC_OK;
+    return wsc__mem_found(req, a);
 }
 
 static wsc_err
 wl_remove(struct wsc_workload_repo *repo, const char *ns, const char *agent, wsc_repo_done_cb cb,
           void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, workload);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.workload);
     struct wsc__req *req;
     wsc_err err = start(ms, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
     if (err != WSC_OK)
@@ -165,10 +165,9 @@ wl_remove(struct wsc_workload_repo *repo, const char *ns, const char *agent, wsc
     if (a != NULL) {
         agent_free(&a->node, &n->agents);
         if (n->agents.count == 0)
-            ns_free(ms, n);
+            ns_free(&n->node, ms);
     }
-    wsc__req_finish(req, a != NULL ? WSC_OK : WSC_ERR_NOT_FOUND);
-    return WSC_OK;
+    return wsc__mem_found(req, a);
 }
 
 /* The choice so far: the lowest load below the cap, ties to the smaller id. */
@@ -218,7 +217,7 @@ static wsc_err
 wl_acquire(struct wsc_workload_repo *repo, const char *ns, const char *const *cands, size_t n,
            uint64_t max_load, wsc_workload_acquire_cb cb, void *user)
 {
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, workload);
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.workload);
     struct wsc__req *req;
     wsc_err err = start(ms, WSC__REQ_ACQUIRE, (union wsc__req_cb){.acquire = cb}, user, &req);
     if (err != WSC_OK)
@@ -238,15 +237,8 @@ wl_acquire(struct wsc_workload_repo *repo, const char *ns, const char *const *ca
 const struct wsc_workload_repo_ops wsc__mem_workload_ops = {wl_set, wl_add, wl_get, wl_remove,
                                                             wl_acquire};
 
-static void
-free_ns_node(struct mem_node *n, void *arg)
-{
-    ns_free(arg, (struct mem_wl_ns *)n);
-}
-
 void
 wsc__mem_workload_free_all(struct mem_store *ms)
 {
-    wsc__mem_each(&ms->wlns, free_ns_node, ms);
-    wsc__hmap_clear(&ms->wlns);
+    wsc__mem_clear(&ms->wlns, ns_free, ms);
 }

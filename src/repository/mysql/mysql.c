@@ -38,6 +38,8 @@ wsc__my_job_free(struct my_job *job)
 static struct my_arg *
 next_arg(struct my_job *job)
 {
+    if (job == NULL) /* its allocation failed: wsc__my_start reports it */
+        return NULL;
     if (job->nargs >= MY_MAX_ARGS) {
         job->oom = true;
         return NULL;
@@ -173,7 +175,19 @@ my_close(wsc_store *store)
     wsc__free(ms);
 }
 
-static const struct wsc__store_ops my_ops = {"mysql", my_ping, my_close};
+static const struct wsc__store_ops my_ops = {
+    .name = "mysql",
+    .ping = my_ping,
+    .close = my_close,
+    .pending = NULL,
+    .repos =
+        {
+            .offline = &wsc__my_offline_ops,
+            .records = &wsc__my_record_ops,
+            .online = &wsc__my_online_ops,
+            .connrecs = &wsc__my_connrec_ops,
+        },
+};
 
 static wsc_err
 copy_part(char *dst, size_t cap, const char *s, size_t n)
@@ -227,20 +241,11 @@ wsc__mysql_open(wsc_loop *loop, const char *url, const wsc_store_config *cfg, ws
         return WSC_ERR_NOMEM;
     wsc_err err = parse_url(ms, url);
     if (err == WSC_OK)
-        err = wsc__store_init(&ms->base, loop, cfg);
+        err = wsc__store_init(&ms->base, &my_ops, &ms->repos, loop, cfg);
     if (err != WSC_OK) {
         wsc__free(ms);
         return err;
     }
-    ms->base.ops = &my_ops;
-    ms->offline.ops = &wsc__my_offline_ops;
-    ms->records.ops = &wsc__my_record_ops;
-    ms->online.ops = &wsc__my_online_ops;
-    ms->connrecs.ops = &wsc__my_connrec_ops;
-    ms->base.offline = &ms->offline;
-    ms->base.records = &ms->records;
-    ms->base.online = &ms->online;
-    ms->base.connrecs = &ms->connrecs;
     ms->sock = -1;
     atomic_init(&ms->up, false);
     err = wsc__my_worker_start(ms);

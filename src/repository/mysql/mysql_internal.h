@@ -124,10 +124,7 @@ struct my_conn {
 
 struct my_store {
     wsc_store base; /* must stay first */
-    struct wsc_offline_repo offline;
-    struct wsc_record_repo records;
-    struct wsc_online_repo online;
-    struct wsc_connrec_repo connrecs;
+    struct wsc__repos repos;
     char host[256], user[128], password[128], db[128];
     unsigned port;
     pthread_t thread;
@@ -148,7 +145,8 @@ struct my_store {
  *  memory. */
 struct my_job *wsc__my_job_new(enum my_stmt_id stmt, my_run_fn run, my_done_fn done);
 void wsc__my_job_free(struct my_job *job);
-/** Appends a parameter (s copied; s NULL binds SQL NULL). */
+/** Appends a parameter (s copied; s NULL binds SQL NULL).  A NULL job (its allocation failed)
+ *  is ignored, so an op binds its arguments and hands the job to wsc__my_start unchecked. */
 void wsc__my_arg_str(struct my_job *job, const char *s);
 void wsc__my_arg_strn(struct my_job *job, const char *s, size_t len);
 void wsc__my_arg_i64(struct my_job *job, int64_t v);

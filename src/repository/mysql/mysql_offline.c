@@ -23,7 +23,7 @@ now_at(const struct my_job *job)
 static struct my_store *
 ms_of(struct wsc_offline_repo *repo)
 {
-    return wsc_container_of(repo, struct my_store, offline);
+    return wsc_container_of(repo, struct my_store, repos.offline);
 }
 
 /* Worker: the insert, and the lookup when it inserted nothing. */
@@ -83,21 +83,19 @@ off_store(struct wsc_offline_repo *repo, const char *uid, wsc_msg *msg, wsc_repo
     const char *snd = wsc__offline_sender(msg);
     struct my_job *job = wsc__my_job_new(snd != NULL ? MY_OFF_INSERT_SENDER : MY_OFF_INSERT,
                                          store_run, wsc__my_done_ok);
-    if (job != NULL) {
-        wsc__my_arg_str(job, uid);
-        wsc__my_arg_str(job, key);
-        wsc__my_arg_strn(job, json.data, json.len);
-        wsc__my_arg_i64(job, now);
-        wsc__my_arg_i64(job, now + (int64_t)ms->base.cfg.offline_ttl_ms);
-        wsc__my_arg_i64(job, (int64_t)json.len);
-        if (snd != NULL)
-            wsc__my_arg_str(job, snd);
-        wsc__my_arg_str(job, uid);
-        wsc__my_arg_i64(job, now);
-        wsc__my_arg_i64(job, (int64_t)ms->base.cfg.offline_max_per_user);
-        if (snd != NULL)
-            add_sender_guards(job, &ms->base.cfg, uid, snd, now, json.len);
-    }
+    wsc__my_arg_str(job, uid);
+    wsc__my_arg_str(job, key);
+    wsc__my_arg_strn(job, json.data, json.len);
+    wsc__my_arg_i64(job, now);
+    wsc__my_arg_i64(job, now + (int64_t)ms->base.cfg.offline_ttl_ms);
+    wsc__my_arg_i64(job, (int64_t)json.len);
+    if (snd != NULL)
+        wsc__my_arg_str(job, snd);
+    wsc__my_arg_str(job, uid);
+    wsc__my_arg_i64(job, now);
+    wsc__my_arg_i64(job, (int64_t)ms->base.cfg.offline_max_per_user);
+    if (snd != NULL)
+        add_sender_guards(job, &ms->base.cfg, uid, snd, now, json.len);
     wsc_buf_free(&json);
     return wsc__my_start(ms, job, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, 0);
 }
@@ -123,12 +121,10 @@ off_fetch(struct wsc_offline_repo *repo, const char *uid, uint64_t after, size_t
           wsc_offline_fetch_cb cb, void *user)
 {
     struct my_job *job = wsc__my_job_new(MY_OFF_FETCH, NULL, fetch_done);
-    if (job != NULL) {
-        wsc__my_arg_str(job, uid);
-        wsc__my_arg_u64(job, after);
-        wsc__my_arg_i64(job, (int64_t)wsc__wall_ms());
-        wsc__my_arg_i64(job, (int64_t)limit);
-    }
+    wsc__my_arg_str(job, uid);
+    wsc__my_arg_u64(job, after);
+    wsc__my_arg_i64(job, (int64_t)wsc__wall_ms());
+    wsc__my_arg_i64(job, (int64_t)limit);
     return wsc__my_start(ms_of(repo), job, WSC__REQ_FETCH, (union wsc__req_cb){.fetch = cb}, user,
                          after);
 }
@@ -138,10 +134,8 @@ off_remove(struct wsc_offline_repo *repo, const char *uid, const char *mid, wsc_
            void *user)
 {
     struct my_job *job = wsc__my_job_new(MY_OFF_REMOVE, NULL, wsc__my_done_affected);
-    if (job != NULL) {
-        wsc__my_arg_str(job, uid);
-        wsc__my_arg_str(job, mid);
-    }
+    wsc__my_arg_str(job, uid);
+    wsc__my_arg_str(job, mid);
     return wsc__my_start(ms_of(repo), job, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, 0);
 }
 
@@ -158,10 +152,8 @@ static wsc_err
 off_count(struct wsc_offline_repo *repo, const char *uid, wsc_repo_count_cb cb, void *user)
 {
     struct my_job *job = wsc__my_job_new(MY_OFF_COUNT, NULL, count_done);
-    if (job != NULL) {
-        wsc__my_arg_str(job, uid);
-        wsc__my_arg_i64(job, (int64_t)wsc__wall_ms());
-    }
+    wsc__my_arg_str(job, uid);
+    wsc__my_arg_i64(job, (int64_t)wsc__wall_ms());
     return wsc__my_start(ms_of(repo), job, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user,
                          0);
 }
@@ -170,8 +162,7 @@ static wsc_err
 off_clear(struct wsc_offline_repo *repo, const char *uid, wsc_repo_done_cb cb, void *user)
 {
     struct my_job *job = wsc__my_job_new(MY_OFF_CLEAR, NULL, wsc__my_done_ok);
-    if (job != NULL)
-        wsc__my_arg_str(job, uid);
+    wsc__my_arg_str(job, uid);
     return wsc__my_start(ms_of(repo), job, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, 0);
 }
 

@@ -35,7 +35,7 @@ cell_i(struct my_job *job, size_t col)
 static struct my_store *
 rec_ms(struct wsc_record_repo *repo)
 {
-    return wsc_container_of(repo, struct my_store, records);
+    return wsc_container_of(repo, struct my_store, repos.records);
 }
 
 static wsc_err
@@ -44,20 +44,18 @@ rec_put(struct wsc_record_repo *repo, const wsc_msg_record *rec, wsc_repo_done_c
     struct my_store *ms = rec_ms(repo);
     int64_t now = (int64_t)wsc__wall_ms();
     struct my_job *job = wsc__my_job_new(MY_REC_PUT, NULL, NULL);
-    if (job != NULL) {
-        wsc__my_arg_str(job, rec->message_id);
-        wsc__my_arg_str(job, rec->receiver);
-        wsc__my_arg_str(job, rec->sender);
-        wsc__my_arg_i64(job, rec->state);
-        wsc__my_arg_i64(job, rec->retry_count);
-        wsc__my_arg_i64(job, rec->last_error);
-        wsc__my_arg_str(job, rec->error_text);
-        wsc__my_arg_i64(job, rec->created_ms ? rec->created_ms : now);
-        wsc__my_arg_i64(job, now);
-        wsc__my_arg_i64(job, rec->sent_ms);
-        wsc__my_arg_i64(job, rec->acked_ms);
-        wsc__my_arg_i64(job, now + (int64_t)ms->base.cfg.record_ttl_ms);
-    }
+    wsc__my_arg_str(job, rec->message_id);
+    wsc__my_arg_str(job, rec->receiver);
+    wsc__my_arg_str(job, rec->sender);
+    wsc__my_arg_i64(job, rec->state);
+    wsc__my_arg_i64(job, rec->retry_count);
+    wsc__my_arg_i64(job, rec->last_error);
+    wsc__my_arg_str(job, rec->error_text);
+    wsc__my_arg_i64(job, rec->created_ms ? rec->created_ms : now);
+    wsc__my_arg_i64(job, now);
+    wsc__my_arg_i64(job, rec->sent_ms);
+    wsc__my_arg_i64(job, rec->acked_ms);
+    wsc__my_arg_i64(job, now + (int64_t)ms->base.cfg.record_ttl_ms);
     return start_done(ms, job, wsc__my_done_ok, cb, user);
 }
 
@@ -68,21 +66,19 @@ rec_update(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_r
     struct my_store *ms = rec_ms(repo);
     int64_t now = (int64_t)wsc__wall_ms();
     struct my_job *job = wsc__my_job_new(MY_REC_UPDATE, NULL, NULL);
-    if (job != NULL) {
-        wsc__my_arg_i64(job, st);
-        wsc__my_arg_i64(job, inc);
-        wsc__my_arg_i64(job, le);
-        wsc__my_arg_str(job, text);
-        wsc__my_arg_i64(job, now);
-        wsc__my_arg_i64(job, st == WSC_REC_SENT);
-        wsc__my_arg_i64(job, now);
-        wsc__my_arg_i64(job, st == WSC_REC_ACKED || st == WSC_REC_DELIVERED);
-        wsc__my_arg_i64(job, now);
-        wsc__my_arg_i64(job, now + (int64_t)ms->base.cfg.record_ttl_ms);
-        wsc__my_arg_str(job, mid);
-        wsc__my_arg_str(job, rcv);
-        wsc__my_arg_i64(job, now);
-    }
+    wsc__my_arg_i64(job, st);
+    wsc__my_arg_i64(job, inc);
+    wsc__my_arg_i64(job, le);
+    wsc__my_arg_str(job, text);
+    wsc__my_arg_i64(job, now);
+    wsc__my_arg_i64(job, st == WSC_REC_SENT);
+    wsc__my_arg_i64(job, now);
+    wsc__my_arg_i64(job, st == WSC_REC_ACKED || st == WSC_REC_DELIVERED);
+    wsc__my_arg_i64(job, now);
+    wsc__my_arg_i64(job, now + (int64_t)ms->base.cfg.record_ttl_ms);
+    wsc__my_arg_str(job, mid);
+    wsc__my_arg_str(job, rcv);
+    wsc__my_arg_i64(job, now);
     return start_done(ms, job, wsc__my_done_affected, cb, user);
 }
 
@@ -111,11 +107,9 @@ rec_get(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_reco
         void *user)
 {
     struct my_job *job = wsc__my_job_new(MY_REC_GET, NULL, rec_get_done);
-    if (job != NULL) {
-        wsc__my_arg_str(job, mid);
-        wsc__my_arg_str(job, rcv);
-        wsc__my_arg_i64(job, (int64_t)wsc__wall_ms());
-    }
+    wsc__my_arg_str(job, mid);
+    wsc__my_arg_str(job, rcv);
+    wsc__my_arg_i64(job, (int64_t)wsc__wall_ms());
     return wsc__my_start(rec_ms(repo), job, WSC__REQ_RECORD, (union wsc__req_cb){.record = cb},
                          user, 0);
 }
@@ -125,11 +119,9 @@ rec_remove(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_r
            void *user)
 {
     struct my_job *job = wsc__my_job_new(MY_REC_REMOVE, NULL, NULL);
-    if (job != NULL) {
-        wsc__my_arg_str(job, mid);
-        wsc__my_arg_str(job, rcv);
-        wsc__my_arg_i64(job, (int64_t)wsc__wall_ms());
-    }
+    wsc__my_arg_str(job, mid);
+    wsc__my_arg_str(job, rcv);
+    wsc__my_arg_i64(job, (int64_t)wsc__wall_ms());
     return start_done(rec_ms(repo), job, wsc__my_done_affected, cb, user);
 }
 
@@ -140,7 +132,7 @@ const struct wsc_record_repo_ops wsc__my_record_ops = {rec_put, rec_update, rec_
 static struct my_store *
 on_ms(struct wsc_online_repo *repo)
 {
-    return wsc_container_of(repo, struct my_store, online);
+    return wsc_container_of(repo, struct my_store, repos.online);
 }
 
 static wsc_err
@@ -148,12 +140,10 @@ on_set(struct wsc_online_repo *repo, const char *uid, const char *cid, const cha
        uint32_t ttl_ms, wsc_repo_done_cb cb, void *user)
 {
     struct my_job *job = wsc__my_job_new(MY_ON_SET, NULL, NULL);
-    if (job != NULL) {
-        wsc__my_arg_str(job, uid);
-        wsc__my_arg_str(job, cid);
-        wsc__my_arg_str(job, node);
-        wsc__my_arg_i64(job, (int64_t)wsc__wall_ms() + ttl_ms);
-    }
+    wsc__my_arg_str(job, uid);
+    wsc__my_arg_str(job, cid);
+    wsc__my_arg_str(job, node);
+    wsc__my_arg_i64(job, (int64_t)wsc__wall_ms() + ttl_ms);
     return start_done(on_ms(repo), job, wsc__my_done_ok, cb, user);
 }
 
@@ -163,12 +153,10 @@ on_refresh(struct wsc_online_repo *repo, const char *uid, const char *cid, uint3
 {
     int64_t now = (int64_t)wsc__wall_ms();
     struct my_job *job = wsc__my_job_new(MY_ON_REFRESH, NULL, NULL);
-    if (job != NULL) {
-        wsc__my_arg_i64(job, now + ttl_ms);
-        wsc__my_arg_str(job, uid);
-        wsc__my_arg_str(job, cid);
-        wsc__my_arg_i64(job, now);
-    }
+    wsc__my_arg_i64(job, now + ttl_ms);
+    wsc__my_arg_str(job, uid);
+    wsc__my_arg_str(job, cid);
+    wsc__my_arg_i64(job, now);
     return start_done(on_ms(repo), job, wsc__my_done_affected, cb, user);
 }
 
@@ -177,11 +165,9 @@ on_remove(struct wsc_online_repo *repo, const char *uid, const char *cid, wsc_re
           void *user)
 {
     struct my_job *job = wsc__my_job_new(MY_ON_REMOVE, NULL, NULL);
-    if (job != NULL) {
-        wsc__my_arg_str(job, uid);
-        wsc__my_arg_str(job, cid);
-        wsc__my_arg_i64(job, (int64_t)wsc__wall_ms());
-    }
+    wsc__my_arg_str(job, uid);
+    wsc__my_arg_str(job, cid);
+    wsc__my_arg_i64(job, (int64_t)wsc__wall_ms());
     return start_done(on_ms(repo), job, wsc__my_done_affected, cb, user);
 }
 
@@ -203,10 +189,8 @@ static wsc_err
 on_get(struct wsc_online_repo *repo, const char *uid, wsc_online_get_cb cb, void *user)
 {
     struct my_job *job = wsc__my_job_new(MY_ON_GET, NULL, on_get_done);
-    if (job != NULL) {
-        wsc__my_arg_str(job, uid);
-        wsc__my_arg_i64(job, (int64_t)wsc__wall_ms());
-    }
+    wsc__my_arg_str(job, uid);
+    wsc__my_arg_i64(job, (int64_t)wsc__wall_ms());
     return wsc__my_start(on_ms(repo), job, WSC__REQ_ONLINE, (union wsc__req_cb){.online = cb}, user,
                          0);
 }
@@ -218,7 +202,7 @@ const struct wsc_online_repo_ops wsc__my_online_ops = {on_set, on_refresh, on_re
 static struct my_store *
 cr_ms(struct wsc_connrec_repo *repo)
 {
-    return wsc_container_of(repo, struct my_store, connrecs);
+    return wsc_container_of(repo, struct my_store, repos.connrecs);
 }
 
 static int64_t
@@ -233,15 +217,13 @@ cr_connect(struct wsc_connrec_repo *repo, const wsc_conn_record *rec, wsc_repo_d
 {
     struct my_store *ms = cr_ms(repo);
     struct my_job *job = wsc__my_job_new(MY_CONN_CONNECT, NULL, NULL);
-    if (job != NULL) {
-        wsc__my_arg_str(job, rec->node_id);
-        wsc__my_arg_u64(job, rec->conn_id);
-        wsc__my_arg_str(job, rec->user_id);
-        wsc__my_arg_str(job, rec->client_id);
-        wsc__my_arg_str(job, rec->remote_ip);
-        wsc__my_arg_i64(job, rec->connected_ms ? rec->connected_ms : (int64_t)wsc__wall_ms());
-        wsc__my_arg_i64(job, conn_expiry(ms));
-    }
+    wsc__my_arg_str(job, rec->node_id);
+    wsc__my_arg_u64(job, rec->conn_id);
+    wsc__my_arg_str(job, rec->user_id);
+    wsc__my_arg_str(job, rec->client_id);
+    wsc__my_arg_str(job, rec->remote_ip);
+    wsc__my_arg_i64(job, rec->connected_ms ? rec->connected_ms : (int64_t)wsc__wall_ms());
+    wsc__my_arg_i64(job, conn_expiry(ms));
     return start_done(ms, job, wsc__my_done_ok, cb, user);
 }
 
@@ -259,15 +241,13 @@ cr_add(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, const ws
 {
     struct my_store *ms = cr_ms(repo);
     struct my_job *job = wsc__my_job_new(MY_CONN_ADD, NULL, NULL);
-    if (job != NULL) {
-        wsc__my_arg_u64(job, d->msgs_in);
-        wsc__my_arg_u64(job, d->msgs_out);
-        wsc__my_arg_u64(job, d->bytes_in);
-        wsc__my_arg_u64(job, d->bytes_out);
-        wsc__my_arg_u64(job, d->errors);
-        wsc__my_arg_i64(job, conn_expiry(ms));
-        arg_key(job, node, id);
-    }
+    wsc__my_arg_u64(job, d->msgs_in);
+    wsc__my_arg_u64(job, d->msgs_out);
+    wsc__my_arg_u64(job, d->bytes_in);
+    wsc__my_arg_u64(job, d->bytes_out);
+    wsc__my_arg_u64(job, d->errors);
+    wsc__my_arg_i64(job, conn_expiry(ms));
+    arg_key(job, node, id);
     return start_done(ms, job, wsc__my_done_affected, cb, user);
 }
 
@@ -277,13 +257,11 @@ cr_disconnect(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, i
 {
     struct my_store *ms = cr_ms(repo);
     struct my_job *job = wsc__my_job_new(MY_CONN_DISCONNECT, NULL, NULL);
-    if (job != NULL) {
-        wsc__my_arg_i64(job, (int64_t)wsc__wall_ms());
-        wsc__my_arg_i64(job, code);
-        wsc__my_arg_str(job, reason);
-        wsc__my_arg_i64(job, conn_expiry(ms));
-        arg_key(job, node, id);
-    }
+    wsc__my_arg_i64(job, (int64_t)wsc__wall_ms());
+    wsc__my_arg_i64(job, code);
+    wsc__my_arg_str(job, reason);
+    wsc__my_arg_i64(job, conn_expiry(ms));
+    arg_key(job, node, id);
     return start_done(ms, job, wsc__my_done_affected, cb, user);
 }
 
@@ -316,8 +294,7 @@ cr_get(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, wsc_conn
        void *user)
 {
     struct my_job *job = wsc__my_job_new(MY_CONN_GET, NULL, cr_get_done);
-    if (job != NULL)
-        arg_key(job, node, id);
+    arg_key(job, node, id);
     return wsc__my_start(cr_ms(repo), job, WSC__REQ_CONNREC, (union wsc__req_cb){.connrec = cb},
                          user, 0);
 }

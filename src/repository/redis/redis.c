@@ -149,25 +149,6 @@ wsc__rs_pipeline(struct redis_store *rs, struct wsc__req *req, int n, int argc,
 }
 
 void
-wsc__rs_eval(struct redis_store *rs, struct wsc__req *req, const char *script, int nkeys, int nargs,
-             const char **args, rs_parse_fn parse)
-{
-    const char *argv[32];
-    size_t lens[32];
-    char nk[12];
-    snprintf(nk, sizeof(nk), "%d", nkeys);
-    argv[0] = "EVAL";
-    argv[1] = script;
-    argv[2] = nk;
-    int argc = 3;
-    for (int i = 0; i < nargs && argc < 32; i++)
-        argv[argc++] = args[i];
-    for (int i = 0; i < argc; i++)
-        lens[i] = strlen(argv[i]);
-    wsc__rs_submit(rs, req, argc, argv, lens, parse);
-}
-
-void
 wsc__rs_escape(const char *id, char *out)
 {
     static const char hex[] = "0123456789ABCDEF";
@@ -214,15 +195,6 @@ wsc__rs_key(char *out, size_t cap, const char *head, const char *id, const char 
     char esc[3 * 256 + 1];
     wsc__rs_escape(id, esc);
     snprintf(out, cap, "%s%s%s", head, esc, tail);
-}
-
-wsc_err
-wsc__rs_int(const redisReply *r, long long *out)
-{
-    if (r->type != REDIS_REPLY_INTEGER)
-        return WSC_ERR_STORE;
-    *out = r->integer;
-    return WSC_OK;
 }
 
 /* ---- connection ---- */
@@ -388,7 +360,22 @@ rs_close(wsc_store *store)
     wsc__free(rs);
 }
 
-static const struct wsc__store_ops rs_ops = {"redis", rs_ping, rs_close};
+static const struct wsc__store_ops rs_ops = {
+    .name = "redis",
+    .ping = rs_ping,
+    .close = rs_close,
+    .pending = &wsc__rs_pending_ops,
+    .repos =
+        {
+            .offline = &wsc__rs_offline_ops,
+            .records = &wsc__rs_record_ops,
+            .online = &wsc__rs_online_ops,
+            .connrecs = &wsc__rs_connrec_ops,
+            .hubstats = &wsc__rs_hubstats_ops,
+            .queues = &wsc__rs_queue_ops,
+            .workload = &wsc__rs_workload_ops,
+        },
+};
 
 /* redis://[:password@]host[:port][/db] */
 static wsc_err
@@ -457,26 +444,11 @@ wsc__redis_open(wsc_loop *loop, const char *url, const wsc_store_config *cfg, ws
     if (err == WSC_OK && loop != NULL)
         err = wsc__rs_resolve(rs); /* before init: nothing to undo when it fails */
     if (err == WSC_OK)
-        err = wsc__store_init(&rs->base, loop, cfg);
+        err = wsc__store_init(&rs->base, &rs_ops, &rs->repos, loop, cfg);
     if (err != WSC_OK) {
         wsc__free(rs);
         return err;
     }
-    rs->base.ops = &rs_ops;
-    rs->offline.ops = &wsc__rs_offline_ops;
-    rs->records.ops = &wsc__rs_record_ops;
-    rs->online.ops = &wsc__rs_online_ops;
-    rs->connrecs.ops = &wsc__rs_connrec_ops;
-    rs->base.offline = &rs->offline;
-    rs->base.records = &rs->records;
-    rs->base.online = &rs->online;
-    rs->base.connrecs = &rs->connrecs;
-    rs->hubstats.ops = &wsc__rs_hubstats_ops;
-    rs->queues.ops = &wsc__rs_queue_ops;
-    rs->workload.ops = &wsc__rs_workload_ops;
-    rs->base.hubstats = &rs->hubstats;
-    rs->base.queues = &rs->queues;
-    rs->base.workload = &rs->workload;
     wsc_list_init(&rs->waiting);
     wsc__timer_init(&rs->retry, loop, retry_cb);
     rs->backoff_ms = rs->base.cfg.reconnect_min_ms;

@@ -254,16 +254,6 @@ wsc__bus_subscribed(const wsc__bus *bus, const char *channel)
     return c != NULL && c->confirmed;
 }
 
-static wsc_err
-parse_count(struct wsc__req *req, const redisReply *r)
-{
-    long long v;
-    if (wsc__rs_int(r, &v) != WSC_OK || v < 0)
-        return WSC_ERR_STORE;
-    req->count = (uint64_t)v;
-    return WSC_OK;
-}
-
 static void
 ignore_count(wsc_err status, uint64_t count, void *user)
 {
@@ -285,6 +275,6 @@ wsc__bus_publish(wsc__bus *bus, const char *channel, const void *data, size_t le
         return err;
     const char *argv[3] = {"PUBLISH", channel, data ? data : ""};
     size_t lens[3] = {7, strlen(channel), len};
-    wsc__rs_submit(bus->cmd, req, 3, argv, lens, parse_count);
+    wsc__rs_submit(bus->cmd, req, 3, argv, lens, wsc__rs_parse_count); /* binary-safe */
     return WSC_OK;
 }

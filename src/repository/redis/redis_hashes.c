@@ -25,39 +25,6 @@ static const char patch_lua[] =
     "i = i + 2 end "
     "redis.call('PEXPIRE', KEYS[1], ARGV[1]) return 1";
 
-/* Argument builder: strings are copied into one scratch buffer. */
-struct args {
-    const char *v[32];
-    int n;
-    char buf[2048];
-    size_t used;
-};
-
-static void
-add(struct args *a, const char *s)
-{
-    a->v[a->n++] = s ? s : "";
-}
-
-static void
-addi(struct args *a, int64_t x)
-{
-    char *p = a->buf + a->used;
-    int w = snprintf(p, sizeof(a->buf) - a->used, "%" PRId64, x);
-    a->used += (size_t)w + 1;
-    a->v[a->n++] = p;
-}
-
-static wsc_err
-parse_done(struct wsc__req *req, const redisReply *r)
-{
-    (void)req;
-    long long v;
-    if (wsc__rs_int(r, &v) != WSC_OK)
-        return WSC_ERR_STORE;
-    return v > 0 ? WSC_OK : WSC_ERR_NOT_FOUND;
-}
-
 /* The value of field f in an HGETALL reply, or NULL. */
 static const char *
 field(const redisReply *r, const char *f)
@@ -82,18 +49,49 @@ fstr(struct wsc__req *req, const redisReply *r, const char *f)
     return (v == NULL || v[0] == '\0') ? NULL : wsc__req_strdup(req, v);
 }
 
+/* A script call on key (TTL ttl_ms); the caller appends the rest. */
 static void
-submit(wsc_store *s, struct wsc__req *req, const char *script, struct args *a, rs_parse_fn fn)
+script_args(struct rs_args *a, const char *script, const char *key, uint64_t ttl_ms)
 {
-    wsc__rs_eval((struct redis_store *)s, req, script, 1, a->n, a->v, fn);
+    *a = (struct rs_args){.script = script, .nkeys = 1};
+    wsc__rs_arg(a, key);
+    wsc__rs_argf(a, "%" PRIu64, ttl_ms);
 }
 
+/* Appends the field f and its number. */
 static void
-hgetall(wsc_store *s, struct wsc__req *req, const char *key, rs_parse_fn fn)
+addi(struct rs_args *a, const char *f, int64_t x)
 {
-    const char *argv[] = {"HGETALL", key};
-    size_t lens[] = {7, strlen(key)};
-    wsc__rs_submit((struct redis_store *)s, req, 2, argv, lens, fn);
+    wsc__rs_arg(a, f);
+    wsc__rs_argf(a, "%" PRId64, x);
+}
+
+/* Appends the field f and its string. */
+static void
+adds(struct rs_args *a, const char *f, const char *v)
+{
+    wsc__rs_arg(a, f);
+    wsc__rs_arg(a, v);
+}
+
+static wsc_err
+call_done(struct redis_store *rs, const struct rs_args *a, wsc_repo_done_cb cb, void *user)
+{
+    return wsc__rs_call(rs, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, a,
+                        wsc__rs_parse_found);
+}
+
+/* Starts a get: a request of kind whose fields parse fills from HGETALL key. */
+static wsc_err
+hgetall(struct redis_store *rs, enum wsc__req_kind kind, union wsc__req_cb cb, void *user,
+        const char *key, rs_parse_fn parse, struct wsc__req **req)
+{
+    wsc_err err = wsc__req_new(&rs->base, kind, cb, user, req);
+    if (err != WSC_OK)
+        return err;
+    struct rs_args a = {.n = 2, .v = {"HGETALL", key}};
+    wsc__rs_send(rs, *req, &a, parse);
+    return WSC_OK;
 }
 
 /* ---- message records ---- */
@@ -110,62 +108,50 @@ rec_key(char *key, size_t n, const char *mid, const char *rcv)
 static wsc_err
 rec_put(struct wsc_record_repo *repo, const wsc_msg_record *rec, wsc_repo_done_cb cb, void *user)
 {
-    struct redis_store *rs = wsc_container_of(repo, struct redis_store, records);
-    struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&rs->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
+    struct redis_store *rs = wsc_container_of(repo, struct redis_store, repos.records);
     char key[1600];
     rec_key(key, sizeof(key), rec->message_id, rec->receiver);
     int64_t now = (int64_t)wsc__wall_ms();
-    struct args a = {.n = 0};
-    add(&a, key);
-    addi(&a, (int64_t)rs->base.cfg.record_ttl_ms);
-    add(&a, "s"), add(&a, rec->sender);
-    add(&a, "st"), addi(&a, rec->state);
-    add(&a, "rc"), addi(&a, rec->retry_count);
-    add(&a, "le"), addi(&a, rec->last_error);
-    add(&a, "et"), add(&a, rec->error_text);
-    add(&a, "c"), addi(&a, rec->created_ms ? rec->created_ms : now);
-    add(&a, "u"), addi(&a, now);
+    struct rs_args a;
+    script_args(&a, replace_lua, key, rs->base.cfg.record_ttl_ms);
+    adds(&a, "s", rec->sender);
+    addi(&a, "st", rec->state);
+    addi(&a, "rc", rec->retry_count);
+    addi(&a, "le", rec->last_error);
+    adds(&a, "et", rec->error_text);
+    addi(&a, "c", rec->created_ms ? rec->created_ms : now);
+    addi(&a, "u", now);
     if (rec->sent_ms != 0)
-        add(&a, "sn"), addi(&a, rec->sent_ms);
+        addi(&a, "sn", rec->sent_ms);
     if (rec->acked_ms != 0)
-        add(&a, "ak"), addi(&a, rec->acked_ms);
-    submit(&rs->base, req, replace_lua, &a, parse_done);
-    return WSC_OK;
+        addi(&a, "ak", rec->acked_ms);
+    return call_done(rs, &a, cb, user);
 }
 
 static wsc_err
 rec_update(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_record_state st,
            uint32_t inc, wsc_err le, const char *text, wsc_repo_done_cb cb, void *user)
 {
-    struct redis_store *rs = wsc_container_of(repo, struct redis_store, records);
-    struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&rs->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
+    struct redis_store *rs = wsc_container_of(repo, struct redis_store, repos.records);
     char key[1600];
     rec_key(key, sizeof(key), mid, rcv);
     int64_t now = (int64_t)wsc__wall_ms();
     bool acked = st == WSC_REC_ACKED || st == WSC_REC_DELIVERED;
-    struct args a = {.n = 0};
-    add(&a, key);
-    addi(&a, (int64_t)rs->base.cfg.record_ttl_ms);
-    addi(&a, acked ? 5 : 4), add(&a, "1"), addi(&a, st == WSC_REC_SENT ? 1 : 0);
-    add(&a, "st"), addi(&a, st);
-    add(&a, "le"), addi(&a, le);
-    add(&a, "et"), add(&a, text);
-    add(&a, "u"), addi(&a, now);
+    struct rs_args a;
+    script_args(&a, patch_lua, key, rs->base.cfg.record_ttl_ms);
+    wsc__rs_argf(&a, "%d", acked ? 5 : 4);
+    wsc__rs_arg(&a, "1");
+    wsc__rs_argf(&a, "%d", st == WSC_REC_SENT ? 1 : 0);
+    addi(&a, "st", st);
+    addi(&a, "le", le);
+    adds(&a, "et", text);
+    addi(&a, "u", now);
     if (acked)
-        add(&a, "ak"), addi(&a, now);
-    add(&a, "rc"), addi(&a, inc);
+        addi(&a, "ak", now);
+    addi(&a, "rc", inc);
     if (st == WSC_REC_SENT)
-        add(&a, "sn"), addi(&a, now);
-    submit(&rs->base, req, patch_lua, &a, parse_done);
-    return WSC_OK;
+        addi(&a, "sn", now);
+    return call_done(rs, &a, cb, user);
 }
 
 static wsc_err
@@ -192,36 +178,27 @@ static wsc_err
 rec_get(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_record_get_cb cb,
         void *user)
 {
-    struct redis_store *rs = wsc_container_of(repo, struct redis_store, records);
-    struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&rs->base, WSC__REQ_RECORD, (union wsc__req_cb){.record = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
-    req->rec.message_id = wsc__req_strdup(req, mid);
-    req->rec.receiver = wsc__req_strdup(req, rcv);
+    struct redis_store *rs = wsc_container_of(repo, struct redis_store, repos.records);
     char key[1600];
     rec_key(key, sizeof(key), mid, rcv);
-    hgetall(&rs->base, req, key, parse_rec);
-    return WSC_OK;
+    struct wsc__req *req;
+    wsc_err err =
+        hgetall(rs, WSC__REQ_RECORD, (union wsc__req_cb){.record = cb}, user, key, parse_rec, &req);
+    if (err == WSC_OK) {
+        req->rec.message_id = wsc__req_strdup(req, mid);
+        req->rec.receiver = wsc__req_strdup(req, rcv);
+    }
+    return err;
 }
 
 static wsc_err
 rec_remove(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_repo_done_cb cb,
            void *user)
 {
-    struct redis_store *rs = wsc_container_of(repo, struct redis_store, records);
-    struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&rs->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
     char key[1600];
     rec_key(key, sizeof(key), mid, rcv);
-    const char *argv[] = {"DEL", key};
-    size_t lens[] = {3, strlen(key)};
-    wsc__rs_submit(rs, req, 2, argv, lens, parse_done);
-    return WSC_OK;
+    struct rs_args a = {.n = 2, .v = {"DEL", key}};
+    return call_done(wsc_container_of(repo, struct redis_store, repos.records), &a, cb, user);
 }
 
 const struct wsc_record_repo_ops wsc__rs_record_ops = {rec_put, rec_update, rec_get, rec_remove};
@@ -236,77 +213,62 @@ conn_key(char *key, size_t n, const char *node, wsc_conn_id id)
     snprintf(key, n, "wsc:conn:{%s}:%" PRIu64, a, (uint64_t)id);
 }
 
+/* A script call on the record (node, id); the caller appends the rest. */
+static void
+conn_args(struct redis_store *rs, struct rs_args *a, const char *script, const char *node,
+          wsc_conn_id id)
+{
+    char key[900];
+    conn_key(key, sizeof(key), node, id);
+    *a = (struct rs_args){.script = script, .nkeys = 1};
+    wsc__rs_argf(a, "%s", key);
+    wsc__rs_argf(a, "%" PRIu64, rs->base.cfg.connrec_ttl_ms);
+}
+
 static wsc_err
 cr_connect(struct wsc_connrec_repo *repo, const wsc_conn_record *rec, wsc_repo_done_cb cb,
            void *user)
 {
-    struct redis_store *rs = wsc_container_of(repo, struct redis_store, connrecs);
-    struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&rs->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
-    char key[900];
-    conn_key(key, sizeof(key), rec->node_id, rec->conn_id);
-    struct args a = {.n = 0};
-    add(&a, key);
-    addi(&a, (int64_t)rs->base.cfg.connrec_ttl_ms);
-    add(&a, "u"), add(&a, rec->user_id);
-    add(&a, "cl"), add(&a, rec->client_id);
-    add(&a, "ip"), add(&a, rec->remote_ip);
-    add(&a, "c"), addi(&a, rec->connected_ms ? rec->connected_ms : (int64_t)wsc__wall_ms());
-    add(&a, "a"), add(&a, "1");
-    submit(&rs->base, req, replace_lua, &a, parse_done);
-    return WSC_OK;
+    struct redis_store *rs = wsc_container_of(repo, struct redis_store, repos.connrecs);
+    struct rs_args a;
+    conn_args(rs, &a, replace_lua, rec->node_id, rec->conn_id);
+    adds(&a, "u", rec->user_id);
+    adds(&a, "cl", rec->client_id);
+    adds(&a, "ip", rec->remote_ip);
+    addi(&a, "c", rec->connected_ms ? rec->connected_ms : (int64_t)wsc__wall_ms());
+    adds(&a, "a", "1");
+    return call_done(rs, &a, cb, user);
 }
 
 static wsc_err
 cr_add(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, const wsc_conn_record *d,
        wsc_repo_done_cb cb, void *user)
 {
-    struct redis_store *rs = wsc_container_of(repo, struct redis_store, connrecs);
-    struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&rs->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
-    char key[900];
-    conn_key(key, sizeof(key), node, id);
-    struct args a = {.n = 0};
-    add(&a, key);
-    addi(&a, (int64_t)rs->base.cfg.connrec_ttl_ms);
-    add(&a, "0"), add(&a, "5"), add(&a, "0");
-    add(&a, "mi"), addi(&a, (int64_t)d->msgs_in);
-    add(&a, "mo"), addi(&a, (int64_t)d->msgs_out);
-    add(&a, "bi"), addi(&a, (int64_t)d->bytes_in);
-    add(&a, "bo"), addi(&a, (int64_t)d->bytes_out);
-    add(&a, "e"), addi(&a, (int64_t)d->errors);
-    submit(&rs->base, req, patch_lua, &a, parse_done);
-    return WSC_OK;
+    struct redis_store *rs = wsc_container_of(repo, struct redis_store, repos.connrecs);
+    struct rs_args a;
+    conn_args(rs, &a, patch_lua, node, id);
+    wsc__rs_arg(&a, "0"), wsc__rs_arg(&a, "5"), wsc__rs_arg(&a, "0");
+    addi(&a, "mi", (int64_t)d->msgs_in);
+    addi(&a, "mo", (int64_t)d->msgs_out);
+    addi(&a, "bi", (int64_t)d->bytes_in);
+    addi(&a, "bo", (int64_t)d->bytes_out);
+    addi(&a, "e", (int64_t)d->errors);
+    return call_done(rs, &a, cb, user);
 }
 
 static wsc_err
 cr_disconnect(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, int code,
               const char *reason, wsc_repo_done_cb cb, void *user)
 {
-    struct redis_store *rs = wsc_container_of(repo, struct redis_store, connrecs);
-    struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&rs->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
-    char key[900];
-    conn_key(key, sizeof(key), node, id);
-    struct args a = {.n = 0};
-    add(&a, key);
-    addi(&a, (int64_t)rs->base.cfg.connrec_ttl_ms);
-    add(&a, "4"), add(&a, "0"), add(&a, "0");
-    add(&a, "a"), add(&a, "0");
-    add(&a, "d"), addi(&a, (int64_t)wsc__wall_ms());
-    add(&a, "cc"), addi(&a, code);
-    add(&a, "cr"), add(&a, reason);
-    submit(&rs->base, req, patch_lua, &a, parse_done);
-    return WSC_OK;
+    struct redis_store *rs = wsc_container_of(repo, struct redis_store, repos.connrecs);
+    struct rs_args a;
+    conn_args(rs, &a, patch_lua, node, id);
+    wsc__rs_arg(&a, "4"), wsc__rs_arg(&a, "0"), wsc__rs_arg(&a, "0");
+    adds(&a, "a", "0");
+    addi(&a, "d", (int64_t)wsc__wall_ms());
+    addi(&a, "cc", code);
+    adds(&a, "cr", reason);
+    return call_done(rs, &a, cb, user);
 }
 
 static wsc_err
@@ -337,18 +299,17 @@ static wsc_err
 cr_get(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, wsc_connrec_get_cb cb,
        void *user)
 {
-    struct redis_store *rs = wsc_container_of(repo, struct redis_store, connrecs);
-    struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&rs->base, WSC__REQ_CONNREC, (union wsc__req_cb){.connrec = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
-    req->conn.node_id = wsc__req_strdup(req, node);
-    req->conn.conn_id = id;
+    struct redis_store *rs = wsc_container_of(repo, struct redis_store, repos.connrecs);
     char key[900];
     conn_key(key, sizeof(key), node, id);
-    hgetall(&rs->base, req, key, parse_conn);
-    return WSC_OK;
+    struct wsc__req *req;
+    wsc_err err = hgetall(rs, WSC__REQ_CONNREC, (union wsc__req_cb){.connrec = cb}, user, key,
+                          parse_conn, &req);
+    if (err == WSC_OK) {
+        req->conn.node_id = wsc__req_strdup(req, node);
+        req->conn.conn_id = id;
+    }
+    return err;
 }
 
 const struct wsc_connrec_repo_ops wsc__rs_connrec_ops = {cr_connect, cr_add, cr_disconnect, cr_get};

@@ -42,17 +42,6 @@ hs_key(const char *node, char *key, size_t n)
     wsc__rs_key(key, n, "wsc:hs:{nodes}:n:", node, "");
 }
 
-static wsc_err
-parse_int_found(struct wsc__req *req, const redisReply *r)
-{
-    (void)req;
-    long long v;
-    if (wsc__rs_int(r, &v) != WSC_OK)
-        return WSC_ERR_STORE;
-    return v > 0 ? WSC_OK : WSC_ERR_NOT_FOUND;
-}
-
-/* Field names of the stats hash and where their values live. */
 static const char *const hs_fields[] = {"c", "u", "mi", "mo", "bi", "bo", "sf", "q", "up"};
 #define HS_NFIELDS (sizeof(hs_fields) / sizeof(hs_fields[0]))
 
@@ -69,30 +58,25 @@ static wsc_err
 hs_put(struct wsc_hubstats_repo *repo, const wsc_node_stats *st, uint32_t ttl_ms,
        wsc_repo_done_cb cb, void *user)
 {
-    struct redis_store *rs = wsc_container_of(repo, struct redis_store, hubstats);
-    struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&rs->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
-    char key[900], now[24], ttl[24], vals[HS_NFIELDS][24];
-    hs_key(st->node_id, key, sizeof(key));
-    snprintf(now, sizeof(now), "%" PRIu64, wsc__wall_ms());
-    snprintf(ttl, sizeof(ttl), "%" PRIu32, ttl_ms);
-    const char *args[8 + 2 * HS_NFIELDS] = {key, HS_INDEX, st->node_id, now, ttl, "t", now};
-    int n = 7;
+    struct redis_store *rs = wsc_container_of(repo, struct redis_store, repos.hubstats);
+    uint64_t now = wsc__wall_ms();
+    struct rs_args a = {.script = hs_put_lua, .nkeys = 2};
+    wsc__rs_arg_key(&a, "wsc:hs:{nodes}:n:", st->node_id, "");
+    wsc__rs_arg(&a, HS_INDEX);
+    wsc__rs_arg(&a, st->node_id);
+    wsc__rs_argf(&a, "%" PRIu64, now);
+    wsc__rs_argf(&a, "%" PRIu32, ttl_ms);
+    wsc__rs_arg(&a, "t");
+    wsc__rs_argf(&a, "%" PRIu64, now);
     wsc_node_stats copy = *st;
     for (size_t i = 0; i < HS_NFIELDS; i++) {
-        snprintf(vals[i], sizeof(vals[i]), "%" PRIu64, *hs_slot(&copy, i));
-        args[n++] = hs_fields[i];
-        args[n++] = vals[i];
+        wsc__rs_arg(&a, hs_fields[i]);
+        wsc__rs_argf(&a, "%" PRIu64, *hs_slot(&copy, i));
     }
-    wsc__rs_eval(rs, req, hs_put_lua, 2, n, args, parse_int_found);
-    return WSC_OK;
+    return wsc__rs_call(rs, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &a,
+                        wsc__rs_parse_found);
 }
 
-/* One HGETALL reply of the pipeline; req->cursor counts the replies seen, req->strs[0..n)
- * hold the ids asked for. */
 static wsc_err
 parse_stats(struct wsc__req *req, const redisReply *r)
 {
@@ -117,7 +101,7 @@ static wsc_err
 hs_get_many(struct wsc_hubstats_repo *repo, const char *const *ids, size_t n,
             wsc_hubstats_get_cb cb, void *user)
 {
-    struct redis_store *rs = wsc_container_of(repo, struct redis_store, hubstats);
+    struct redis_store *rs = wsc_container_of(repo, struct redis_store, repos.hubstats);
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&rs->base, WSC__REQ_STATS, (union wsc__req_cb){.stats = cb}, user, &req);
@@ -142,86 +126,57 @@ hs_get_many(struct wsc_hubstats_repo *repo, const char *const *ids, size_t n,
 }
 
 static wsc_err
-parse_ids(struct wsc__req *req, const redisReply *r)
-{
-    if (r->type != REDIS_REPLY_ARRAY)
-        return WSC_ERR_STORE;
-    for (size_t i = 0; i < r->elements; i++)
-        if (wsc__req_strdup(req, r->element[i]->str) == NULL)
-            return WSC_ERR_NOMEM;
-    return WSC_OK;
-}
-
-static wsc_err
 hs_list(struct wsc_hubstats_repo *repo, wsc_hubstats_list_cb cb, void *user)
 {
-    struct redis_store *rs = wsc_container_of(repo, struct redis_store, hubstats);
-    struct wsc__req *req;
-    wsc_err err = wsc__req_new(&rs->base, WSC__REQ_IDS, (union wsc__req_cb){.ids = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
-    char now[24];
-    snprintf(now, sizeof(now), "(%" PRIu64, wsc__wall_ms());
-    const char *argv[] = {"ZRANGEBYSCORE", HS_INDEX, now, "+inf"};
-    size_t lens[] = {13, strlen(HS_INDEX), strlen(now), 4};
-    wsc__rs_submit(rs, req, 4, argv, lens, parse_ids);
-    return WSC_OK;
+    struct redis_store *rs = wsc_container_of(repo, struct redis_store, repos.hubstats);
+    struct rs_args a = {.n = 2, .v = {"ZRANGEBYSCORE", HS_INDEX}};
+    wsc__rs_argf(&a, "(%" PRIu64, wsc__wall_ms());
+    wsc__rs_arg(&a, "+inf");
+    return wsc__rs_call(rs, WSC__REQ_IDS, (union wsc__req_cb){.ids = cb}, user, &a,
+                        wsc__rs_parse_strs);
 }
 
 static wsc_err
 hs_remove(struct wsc_hubstats_repo *repo, const char *node, wsc_repo_done_cb cb, void *user)
 {
-    struct redis_store *rs = wsc_container_of(repo, struct redis_store, hubstats);
-    struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&rs->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
-    char key[900];
-    hs_key(node, key, sizeof(key));
-    const char *args[] = {key, HS_INDEX, node};
-    wsc__rs_eval(rs, req, hs_remove_lua, 2, 3, args, parse_int_found);
-    return WSC_OK;
+    struct redis_store *rs = wsc_container_of(repo, struct redis_store, repos.hubstats);
+    struct rs_args a = {.script = hs_remove_lua, .nkeys = 2};
+    wsc__rs_arg_key(&a, "wsc:hs:{nodes}:n:", node, "");
+    wsc__rs_arg(&a, HS_INDEX);
+    wsc__rs_arg(&a, node);
+    return wsc__rs_call(rs, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &a,
+                        wsc__rs_parse_found);
 }
 
 const struct wsc_hubstats_repo_ops wsc__rs_hubstats_ops = {hs_put, hs_get_many, hs_list, hs_remove};
 
 /* ---- message queues ---- */
 
+/* A script (or, with script NULL, the command cmd) on the queue name. */
 static void
-q_key(const char *name, char *key, size_t n)
+q_args(struct rs_args *a, const char *script, const char *cmd, const char *name)
 {
-    wsc__rs_key(key, n, "wsc:mq:{", name, "}");
-}
-
-static wsc_err
-parse_count(struct wsc__req *req, const redisReply *r)
-{
-    long long v;
-    if (wsc__rs_int(r, &v) != WSC_OK)
-        return WSC_ERR_STORE;
-    req->count = (uint64_t)v;
-    return WSC_OK;
+    *a = (struct rs_args){.script = script, .nkeys = 1};
+    if (cmd != NULL)
+        wsc__rs_arg(a, cmd);
+    wsc__rs_arg_key(a, "wsc:mq:{", name, "}");
 }
 
 static wsc_err
 q_push(struct wsc_queue_repo *repo, const char *name, wsc_msg *msg, wsc_repo_count_cb cb,
        void *user)
 {
-    struct redis_store *rs = wsc_container_of(repo, struct redis_store, queues);
+    struct redis_store *rs = wsc_container_of(repo, struct redis_store, repos.queues);
     wsc_buf json = {0};
     wsc_err err = wsc__queue_encode(msg, &json);
     if (err != WSC_OK)
         return err;
-    struct wsc__req *req;
-    err = wsc__req_new(&rs->base, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, &req);
-    if (err == WSC_OK) {
-        char key[800], ttl[24];
-        q_key(name, key, sizeof(key));
-        snprintf(ttl, sizeof(ttl), "%" PRIu64, rs->base.cfg.queue_ttl_ms);
-        const char *args[] = {key, json.data, ttl};
-        wsc__rs_eval(rs, req, q_push_lua, 1, 3, args, parse_count);
-    }
+    struct rs_args a;
+    q_args(&a, q_push_lua, NULL, name);
+    wsc__rs_arg(&a, json.data);
+    wsc__rs_argf(&a, "%" PRIu64, rs->base.cfg.queue_ttl_ms);
+    err = wsc__rs_call(rs, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, &a,
+                       wsc__rs_parse_count);
     wsc_buf_free(&json);
     return err;
 }
@@ -246,36 +201,21 @@ parse_msgs(struct wsc__req *req, const redisReply *r)
 static wsc_err
 q_pop(struct wsc_queue_repo *repo, const char *name, size_t max, wsc_queue_pop_cb cb, void *user)
 {
-    struct redis_store *rs = wsc_container_of(repo, struct redis_store, queues);
-    struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&rs->base, WSC__REQ_MSGS, (union wsc__req_cb){.msgs = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
-    char key[800], n[24], ttl[24];
-    q_key(name, key, sizeof(key));
-    snprintf(n, sizeof(n), "%zu", max);
-    snprintf(ttl, sizeof(ttl), "%" PRIu64, rs->base.cfg.queue_ttl_ms);
-    const char *args[] = {key, n, ttl};
-    wsc__rs_eval(rs, req, q_pop_lua, 1, 3, args, parse_msgs);
-    return WSC_OK;
+    struct redis_store *rs = wsc_container_of(repo, struct redis_store, repos.queues);
+    struct rs_args a;
+    q_args(&a, q_pop_lua, NULL, name);
+    wsc__rs_argf(&a, "%zu", max);
+    wsc__rs_argf(&a, "%" PRIu64, rs->base.cfg.queue_ttl_ms);
+    return wsc__rs_call(rs, WSC__REQ_MSGS, (union wsc__req_cb){.msgs = cb}, user, &a, parse_msgs);
 }
 
 static wsc_err
 q_length(struct wsc_queue_repo *repo, const char *name, wsc_repo_count_cb cb, void *user)
 {
-    struct redis_store *rs = wsc_container_of(repo, struct redis_store, queues);
-    struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&rs->base, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
-    char key[800];
-    q_key(name, key, sizeof(key));
-    const char *argv[] = {"LLEN", key};
-    size_t lens[] = {4, strlen(key)};
-    wsc__rs_submit(rs, req, 2, argv, lens, parse_count);
-    return WSC_OK;
+    struct rs_args a;
+    q_args(&a, NULL, "LLEN", name);
+    return wsc__rs_call(wsc_container_of(repo, struct redis_store, repos.queues), WSC__REQ_COUNT,
+                        (union wsc__req_cb){.count = cb}, user, &a, wsc__rs_parse_count);
 }
 
 const struct wsc_queue_repo_ops wsc__rs_queue_ops = {q_push, q_pop, q_length};

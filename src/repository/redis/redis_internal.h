@@ -9,6 +9,7 @@
 #include <hiredis/hiredis.h>
 
 #include "models/alloc.h"
+#include "repository/pending.h"
 #include "repository/store_internal.h"
 
 /* The index of live nodes (redis_hubstats.c): ZSET node_id -> expiry (wall ms). */
@@ -20,13 +21,7 @@ struct rs_ev; /* the lws side of one connection (redis_lws.c) */
 
 struct redis_store {
     wsc_store base; /* must stay first */
-    struct wsc_offline_repo offline;
-    struct wsc_record_repo records;
-    struct wsc_online_repo online;
-    struct wsc_connrec_repo connrecs;
-    struct wsc_hubstats_repo hubstats;
-    struct wsc_queue_repo queues;
-    struct wsc_workload_repo workload;
+    struct wsc__repos repos;
     char host[256]; /* as in the URL (a name or an address) */
     char addr[64];  /* its numeric address, resolved once by wsc__rs_resolve at open */
     int port, db;
@@ -60,9 +55,39 @@ void wsc__rs_submit(struct redis_store *rs, struct wsc__req *req, int argc, cons
  *  first non-OK parse or after the last reply.  Finishes req itself on failure. */
 void wsc__rs_pipeline(struct redis_store *rs, struct wsc__req *req, int n, int argc,
                       const char *const *argvs, rs_parse_fn parse);
-/** Sends an EVAL of script with nkeys keys followed by args. */
-void wsc__rs_eval(struct redis_store *rs, struct wsc__req *req, const char *script, int nkeys,
-                  int nargs, const char **args, rs_parse_fn parse);
+/** The arguments of one command, built in order by wsc__rs_arg*: a plain command (script NULL,
+ *  v[0] is its name) or an EVAL of script with nkeys keys first.  Strings given to wsc__rs_arg
+ *  are borrowed until the send; formatted ones live in buf.  full is set (and the send then
+ *  finishes the request with WSC_ERR_NOMEM) when v or buf ran out. */
+#define RS_MAX_ARGS 48
+struct rs_args {
+    const char *script;
+    int nkeys;
+    int n;
+    bool full;
+    const char *v[RS_MAX_ARGS];
+    char buf[8192];
+    size_t used;
+};
+/** Appends s (NULL as ""). */
+void wsc__rs_arg(struct rs_args *a, const char *s);
+/** Appends a formatted argument (copied into a->buf). */
+void wsc__rs_argf(struct rs_args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/** Appends the key head + escaped id + tail (wsc__rs_key's layout). */
+void wsc__rs_arg_key(struct rs_args *a, const char *head, const char *id, const char *tail);
+/** Sends a on req's behalf (the reply goes to parse).  Finishes req itself on failure. */
+void wsc__rs_send(struct redis_store *rs, struct wsc__req *req, const struct rs_args *a,
+                  rs_parse_fn parse);
+/** A request (kind, cb, user as wsc__req_new) that sends a: every op's one call.  Returns
+ *  wsc__req_new's errors; once WSC_OK, cb runs exactly once. */
+wsc_err wsc__rs_call(struct redis_store *rs, enum wsc__req_kind kind, union wsc__req_cb cb,
+                     void *user, const struct rs_args *a, rs_parse_fn parse);
+/** Common reply shapes: an integer > 0 (else WSC_ERR_NOT_FOUND); an integer into req->count;
+ *  anything but an error; an array of strings into req->strs. */
+wsc_err wsc__rs_parse_found(struct wsc__req *req, const redisReply *r);
+wsc_err wsc__rs_parse_count(struct wsc__req *req, const redisReply *r);
+wsc_err wsc__rs_parse_ok(struct wsc__req *req, const redisReply *r);
+wsc_err wsc__rs_parse_strs(struct wsc__req *req, const redisReply *r);
 /** Escapes an id for a key (':', '%', '{', '}', control bytes and space as %XX) into out
  *  (size >= 3 * strlen(id) + 1). */
 void wsc__rs_escape(const char *id, char *out);
@@ -99,5 +124,6 @@ extern const struct wsc_connrec_repo_ops wsc__rs_connrec_ops;
 extern const struct wsc_hubstats_repo_ops wsc__rs_hubstats_ops;
 extern const struct wsc_queue_repo_ops wsc__rs_queue_ops;
 extern const struct wsc_workload_repo_ops wsc__rs_workload_ops;
+extern const struct wsc__pending_ops wsc__rs_pending_ops;
 
 #endif

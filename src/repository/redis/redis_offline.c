@@ -120,26 +120,24 @@ static const char untally_lua[] =
     "if b then redis.call('HDEL', KEYS[2], ARGV[i]) "
     "redis.call('HINCRBY', KEYS[2], '#', -tonumber(b)) end end end return 1";
 
-struct keys {
-    char z[800], h[800], q[800], c[800], s[800];
-};
-
+/* Appends the key of part of uid's offline structures (wsc__rs_offline_key). */
 static void
-make_keys(const char *uid, struct keys *k)
+arg_part(struct rs_args *a, const char *uid, char part)
 {
-    wsc__rs_offline_key(uid, 'z', k->z, sizeof(k->z));
-    wsc__rs_offline_key(uid, 'h', k->h, sizeof(k->h));
-    wsc__rs_offline_key(uid, 'q', k->q, sizeof(k->q));
-    wsc__rs_offline_key(uid, 'c', k->c, sizeof(k->c));
-    wsc__rs_offline_key(uid, 's', k->s, sizeof(k->s));
+    char key[800];
+    wsc__rs_offline_key(uid, part, key, sizeof(key));
+    wsc__rs_argf(a, "%s", key);
 }
 
-/* The keys of a sender's tally. */
+/* A script call on uid's keys z h c s (the store script adds q and more itself). */
 static void
-sender_keys(const char *sender, char *sz, char *sh, size_t cap)
+off_args(struct rs_args *a, const char *script, const char *uid)
 {
-    wsc__rs_key(sz, cap, "wsc:offs:{", sender, "}:z");
-    wsc__rs_key(sh, cap, "wsc:offs:{", sender, "}:h");
+    *a = (struct rs_args){.script = script, .nkeys = 4};
+    arg_part(a, uid, 'z');
+    arg_part(a, uid, 'h');
+    arg_part(a, uid, 'c');
+    arg_part(a, uid, 's');
 }
 
 static wsc_err
@@ -162,15 +160,14 @@ ignore_done(wsc_err status, void *user)
 static void
 untally(struct redis_store *rs, const char *sender, const char *member)
 {
-    struct wsc__req *req;
-    if (!wsc__str_ok(sender) ||
-        wsc__req_new(&rs->base, WSC__REQ_DONE, (union wsc__req_cb){.done = ignore_done}, NULL,
-                     &req) != WSC_OK)
+    if (!wsc__str_ok(sender))
         return;
-    char sz[800], sh[800];
-    sender_keys(sender, sz, sh, sizeof(sz));
-    const char *args[] = {sz, sh, member};
-    wsc__rs_eval(rs, req, untally_lua, 2, 3, args, parse_ok_any);
+    struct rs_args a = {.script = untally_lua, .nkeys = 2};
+    wsc__rs_arg_key(&a, "wsc:offs:{", sender, "}:z");
+    wsc__rs_arg_key(&a, "wsc:offs:{", sender, "}:h");
+    wsc__rs_arg(&a, member);
+    (void)wsc__rs_call(rs, WSC__REQ_DONE, (union wsc__req_cb){.done = ignore_done}, NULL, &a,
+                       parse_ok_any);
 }
 
 /* Replies of remove and clear: {n, sender, member, ...}; the senders get their part back. */
@@ -200,7 +197,7 @@ wsc__rs_offline_key(const char *user_id, char part, char *out, size_t cap)
 static struct redis_store *
 rs_of(struct wsc_offline_repo *repo)
 {
-    return wsc_container_of(repo, struct redis_store, offline);
+    return wsc_container_of(repo, struct redis_store, repos.offline);
 }
 
 static wsc_err
@@ -221,45 +218,34 @@ eval_store(struct redis_store *rs, struct wsc__req *req, const char *uid, const 
     const wsc_store_config *c = &rs->base.cfg;
     const char *snd = wsc__offline_sender(msg);
     bool tally = snd != NULL && (c->offline_max_msgs_per_sender || c->offline_max_bytes_per_sender);
-    char max[24], nows[24], ttl[24], share[24], smax[24], bmax[24], bytes[24];
-    snprintf(max, sizeof(max), "%" PRIu32, c->offline_max_per_user);
-    snprintf(nows, sizeof(nows), "%" PRIu64, wsc__wall_ms());
-    snprintf(ttl, sizeof(ttl), "%" PRIu64, c->offline_ttl_ms);
-    snprintf(share, sizeof(share), "%" PRIu64, wsc__bound(c->offline_max_per_sender));
-    snprintf(smax, sizeof(smax), "%" PRIu64, wsc__bound(c->offline_max_msgs_per_sender));
-    snprintf(bmax, sizeof(bmax), "%" PRIu64, wsc__bound(c->offline_max_bytes_per_sender));
-    snprintf(bytes, sizeof(bytes), "%zu", jlen);
-    char esc[3 * 256 + 1], member[3 * 256 + 2 + WSC_MSG_KEY_MAX];
-    wsc__rs_escape(uid, esc);
-    snprintf(member, sizeof(member), "%s %s", esc, key);
-    struct keys k;
-    char sz[800], sh[800];
-    make_keys(uid, &k);
-    sender_keys(snd != NULL ? snd : "", sz, sh, sizeof(sz));
-    const char *args[24] = {k.z, k.h, k.q, k.c, k.s};
-    int nkeys = 5;
+    struct rs_args a = {.script = store_lua, .nkeys = 5 + (tally ? 2 : 0) + (marker ? 1 : 0)};
+    arg_part(&a, uid, 'z');
+    arg_part(&a, uid, 'h');
+    arg_part(&a, uid, 'q');
+    arg_part(&a, uid, 'c');
+    arg_part(&a, uid, 's');
     if (tally) {
-        args[nkeys++] = sz;
-        args[nkeys++] = sh;
+        wsc__rs_arg_key(&a, "wsc:offs:{", snd, "}:z");
+        wsc__rs_arg_key(&a, "wsc:offs:{", snd, "}:h");
     }
     if (marker != NULL)
-        args[nkeys++] = pend_key;
-    const char *argv[] = {key,
-                          val,
-                          max,
-                          nows,
-                          ttl,
-                          marker != NULL ? marker : "",
-                          snd != NULL ? snd : "",
-                          share,
-                          smax,
-                          bmax,
-                          member,
-                          bytes,
-                          tally ? "1" : "0"};
-    for (size_t i = 0; i < sizeof(argv) / sizeof(argv[0]); i++)
-        args[nkeys + (int)i] = argv[i];
-    wsc__rs_eval(rs, req, store_lua, nkeys, nkeys + 13, args, parse_store);
+        wsc__rs_arg(&a, pend_key);
+    wsc__rs_arg(&a, key);
+    wsc__rs_arg(&a, val);
+    wsc__rs_argf(&a, "%" PRIu32, c->offline_max_per_user);
+    wsc__rs_argf(&a, "%" PRIu64, wsc__wall_ms());
+    wsc__rs_argf(&a, "%" PRIu64, c->offline_ttl_ms);
+    wsc__rs_arg(&a, marker);
+    wsc__rs_arg(&a, snd);
+    wsc__rs_argf(&a, "%" PRIu64, wsc__bound(c->offline_max_per_sender));
+    wsc__rs_argf(&a, "%" PRIu64, wsc__bound(c->offline_max_msgs_per_sender));
+    wsc__rs_argf(&a, "%" PRIu64, wsc__bound(c->offline_max_bytes_per_sender));
+    char esc[3 * 256 + 1];
+    wsc__rs_escape(uid, esc);
+    wsc__rs_argf(&a, "%s %s", esc, key);
+    wsc__rs_argf(&a, "%zu", jlen);
+    wsc__rs_arg(&a, tally ? "1" : "0");
+    wsc__rs_send(rs, req, &a, parse_store);
 }
 
 wsc_err
@@ -321,20 +307,18 @@ off_fetch(struct wsc_offline_repo *repo, const char *uid, uint64_t after, size_t
           wsc_offline_fetch_cb cb, void *user)
 {
     struct redis_store *rs = rs_of(repo);
+    struct rs_args a;
+    off_args(&a, fetch_lua, uid);
+    wsc__rs_argf(&a, "%" PRIu64, after);
+    wsc__rs_argf(&a, "%zu", limit);
+    wsc__rs_argf(&a, "%" PRIu64, wsc__wall_ms());
     struct wsc__req *req;
     wsc_err err =
         wsc__req_new(&rs->base, WSC__REQ_FETCH, (union wsc__req_cb){.fetch = cb}, user, &req);
     if (err != WSC_OK)
         return err;
     req->cursor = after;
-    char a[24], l[24], now[24];
-    snprintf(a, sizeof(a), "%" PRIu64, after);
-    snprintf(l, sizeof(l), "%zu", limit);
-    snprintf(now, sizeof(now), "%" PRIu64, wsc__wall_ms());
-    struct keys k;
-    make_keys(uid, &k);
-    const char *args[] = {k.z, k.h, k.c, k.s, a, l, now};
-    wsc__rs_eval(rs, req, fetch_lua, 4, 7, args, parse_fetch);
+    wsc__rs_send(rs, req, &a, parse_fetch);
     return WSC_OK;
 }
 
@@ -353,69 +337,43 @@ parse_cleared(struct wsc__req *req, const redisReply *r)
     return parse_untally(req, r, &n);
 }
 
+/* The script on uid's keys, then message_id (remove only) and the escaped uid. */
+static wsc_err
+off_drop(struct wsc_offline_repo *repo, const char *script, const char *uid, const char *mid,
+         rs_parse_fn parse, wsc_repo_done_cb cb, void *user)
+{
+    struct rs_args a;
+    off_args(&a, script, uid);
+    if (mid != NULL)
+        wsc__rs_arg(&a, mid);
+    char esc[3 * 256 + 1];
+    wsc__rs_escape(uid, esc);
+    wsc__rs_arg(&a, esc);
+    return wsc__rs_call(rs_of(repo), WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &a,
+                        parse);
+}
+
 static wsc_err
 off_remove(struct wsc_offline_repo *repo, const char *uid, const char *mid, wsc_repo_done_cb cb,
            void *user)
 {
-    struct redis_store *rs = rs_of(repo);
-    struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&rs->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
-    struct keys k;
-    make_keys(uid, &k);
-    char esc[3 * 256 + 1];
-    wsc__rs_escape(uid, esc);
-    const char *args[] = {k.z, k.h, k.c, k.s, mid, esc};
-    wsc__rs_eval(rs, req, remove_lua, 4, 6, args, parse_removed);
-    return WSC_OK;
-}
-
-static wsc_err
-parse_count(struct wsc__req *req, const redisReply *r)
-{
-    long long v;
-    if (wsc__rs_int(r, &v) != WSC_OK)
-        return WSC_ERR_STORE;
-    req->count = (uint64_t)v;
-    return WSC_OK;
+    return off_drop(repo, remove_lua, uid, mid, parse_removed, cb, user);
 }
 
 static wsc_err
 off_count(struct wsc_offline_repo *repo, const char *uid, wsc_repo_count_cb cb, void *user)
 {
-    struct redis_store *rs = rs_of(repo);
-    struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&rs->base, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
-    char now[24];
-    snprintf(now, sizeof(now), "%" PRIu64, wsc__wall_ms());
-    struct keys k;
-    make_keys(uid, &k);
-    const char *args[] = {k.z, k.h, k.c, k.s, now};
-    wsc__rs_eval(rs, req, count_lua, 4, 5, args, parse_count);
-    return WSC_OK;
+    struct rs_args a;
+    off_args(&a, count_lua, uid);
+    wsc__rs_argf(&a, "%" PRIu64, wsc__wall_ms());
+    return wsc__rs_call(rs_of(repo), WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, &a,
+                        wsc__rs_parse_count);
 }
 
 static wsc_err
 off_clear(struct wsc_offline_repo *repo, const char *uid, wsc_repo_done_cb cb, void *user)
 {
-    struct redis_store *rs = rs_of(repo);
-    struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&rs->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
-    struct keys k;
-    make_keys(uid, &k);
-    char esc[3 * 256 + 1];
-    wsc__rs_escape(uid, esc);
-    const char *args[] = {k.z, k.h, k.c, k.s, esc};
-    wsc__rs_eval(rs, req, clear_lua, 4, 5, args, parse_cleared);
-    return WSC_OK;
+    return off_drop(repo, clear_lua, uid, NULL, parse_cleared, cb, user);
 }
 
 const struct wsc_offline_repo_ops wsc__rs_offline_ops = {off_store, off_fetch, off_remove,

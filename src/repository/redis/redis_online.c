@@ -43,93 +43,57 @@ static const char get_lua[] = "local NOW = ARGV[1] " PURGE
                               "out[#out + 1] = redis.call('HGET', KEYS[2], r[i]) or '' "
                               "out[#out + 1] = r[i + 1] end return out";
 
-struct keys {
-    char z[800], h[800];
-};
+static struct redis_store *
+rs_of(struct wsc_online_repo *repo)
+{
+    return wsc_container_of(repo, struct redis_store, repos.online);
+}
 
+/* A script call on uid's two keys, then client_id and the caller's arguments. */
 static void
-make_keys(const char *uid, struct keys *k)
+on_args(struct rs_args *a, const char *script, const char *uid, const char *cid)
 {
-    wsc__rs_key(k->z, sizeof(k->z), "wsc:on:{", uid, "}:z");
-    wsc__rs_key(k->h, sizeof(k->h), "wsc:on:{", uid, "}:h");
-}
-
-static wsc_err
-parse_done(struct wsc__req *req, const redisReply *r)
-{
-    (void)req;
-    long long v;
-    if (wsc__rs_int(r, &v) != WSC_OK)
-        return WSC_ERR_STORE;
-    return v > 0 ? WSC_OK : WSC_ERR_NOT_FOUND;
-}
-
-static wsc_err
-start(struct wsc_online_repo *repo, enum wsc__req_kind kind, union wsc__req_cb cb, void *user,
-      struct wsc__req **req)
-{
-    struct redis_store *rs = wsc_container_of(repo, struct redis_store, online);
-    return wsc__req_new(&rs->base, kind, cb, user, req);
-}
-
-static void
-eval(struct wsc_online_repo *repo, struct wsc__req *req, const char *script, const char *uid,
-     int nargs, const char **args, rs_parse_fn fn)
-{
-    struct redis_store *rs = wsc_container_of(repo, struct redis_store, online);
-    struct keys k;
-    make_keys(uid, &k);
-    const char *all[8] = {k.z, k.h};
-    for (int i = 0; i < nargs; i++)
-        all[2 + i] = args[i];
-    wsc__rs_eval(rs, req, script, 2, 2 + nargs, all, fn);
+    *a = (struct rs_args){.script = script, .nkeys = 2};
+    wsc__rs_arg_key(a, "wsc:on:{", uid, "}:z");
+    wsc__rs_arg_key(a, "wsc:on:{", uid, "}:h");
+    if (cid != NULL)
+        wsc__rs_arg(a, cid);
 }
 
 static wsc_err
 on_set(struct wsc_online_repo *repo, const char *uid, const char *cid, const char *node,
        uint32_t ttl_ms, wsc_repo_done_cb cb, void *user)
 {
-    struct wsc__req *req;
-    wsc_err err = start(repo, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
-    char now[24], ttl[24];
-    snprintf(now, sizeof(now), "%" PRIu64, wsc__wall_ms());
-    snprintf(ttl, sizeof(ttl), "%" PRIu32, ttl_ms);
-    const char *args[] = {cid, node, now, ttl};
-    eval(repo, req, set_lua, uid, 4, args, parse_done);
-    return WSC_OK;
+    struct rs_args a;
+    on_args(&a, set_lua, uid, cid);
+    wsc__rs_arg(&a, node);
+    wsc__rs_argf(&a, "%" PRIu64, wsc__wall_ms());
+    wsc__rs_argf(&a, "%" PRIu32, ttl_ms);
+    return wsc__rs_call(rs_of(repo), WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &a,
+                        wsc__rs_parse_found);
 }
 
 static wsc_err
 on_refresh(struct wsc_online_repo *repo, const char *uid, const char *cid, uint32_t ttl_ms,
            wsc_repo_done_cb cb, void *user)
 {
-    struct wsc__req *req;
-    wsc_err err = start(repo, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
-    char now[24], ttl[24];
-    snprintf(now, sizeof(now), "%" PRIu64, wsc__wall_ms());
-    snprintf(ttl, sizeof(ttl), "%" PRIu32, ttl_ms);
-    const char *args[] = {cid, now, ttl};
-    eval(repo, req, refresh_lua, uid, 3, args, parse_done);
-    return WSC_OK;
+    struct rs_args a;
+    on_args(&a, refresh_lua, uid, cid);
+    wsc__rs_argf(&a, "%" PRIu64, wsc__wall_ms());
+    wsc__rs_argf(&a, "%" PRIu32, ttl_ms);
+    return wsc__rs_call(rs_of(repo), WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &a,
+                        wsc__rs_parse_found);
 }
 
 static wsc_err
 on_remove(struct wsc_online_repo *repo, const char *uid, const char *cid, wsc_repo_done_cb cb,
           void *user)
 {
-    struct wsc__req *req;
-    wsc_err err = start(repo, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
-    char now[24];
-    snprintf(now, sizeof(now), "%" PRIu64, wsc__wall_ms());
-    const char *args[] = {cid, now};
-    eval(repo, req, remove_lua, uid, 2, args, parse_done);
-    return WSC_OK;
+    struct rs_args a;
+    on_args(&a, remove_lua, uid, cid);
+    wsc__rs_argf(&a, "%" PRIu64, wsc__wall_ms());
+    return wsc__rs_call(rs_of(repo), WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &a,
+                        wsc__rs_parse_found);
 }
 
 static wsc_err
@@ -148,15 +112,11 @@ parse_get(struct wsc__req *req, const redisReply *r)
 static wsc_err
 on_get(struct wsc_online_repo *repo, const char *uid, wsc_online_get_cb cb, void *user)
 {
-    struct wsc__req *req;
-    wsc_err err = start(repo, WSC__REQ_ONLINE, (union wsc__req_cb){.online = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
-    char now[24];
-    snprintf(now, sizeof(now), "%" PRIu64, wsc__wall_ms());
-    const char *args[] = {now};
-    eval(repo, req, get_lua, uid, 1, args, parse_get);
-    return WSC_OK;
+    struct rs_args a;
+    on_args(&a, get_lua, uid, NULL);
+    wsc__rs_argf(&a, "%" PRIu64, wsc__wall_ms());
+    return wsc__rs_call(rs_of(repo), WSC__REQ_ONLINE, (union wsc__req_cb){.online = cb}, user, &a,
+                        parse_get);
 }
 
 const struct wsc_online_repo_ops wsc__rs_online_ops = {on_set, on_refresh, on_remove, on_get};

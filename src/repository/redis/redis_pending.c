@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* The hybrid store's write-ahead list (see redis_pending.h for the key and the markers).
- * The 's' marker is added by the offline store script itself (redis_offline.c), so a
- * message is never in Redis without its marker until MySQL has answered for it. */
+/* The hybrid store's write-ahead list (repository/pending.h) in Redis: a ZSET wsc:hyb:pend of
+ * markers scored by the wall-clock ms they were added; its TTL (offline_ttl_ms) is renewed by
+ * every add.  The 's' marker is added by the offline store script itself (redis_offline.c),
+ * so a message is never in Redis without its marker until MySQL has answered for it.  The
+ * table is handed out through the Redis store's ops (redis.c), so every op gets a Redis
+ * store. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,19 +14,13 @@
 #include "repository/pending.h"
 #include "repository/redis/redis_internal.h"
 
+#define PEND_KEY "wsc:hyb:pend"
+
 static const char mark_lua[] = "redis.call('ZADD', KEYS[1], 'NX', ARGV[1], ARGV[2]) "
                                "redis.call('PEXPIRE', KEYS[1], ARGV[3]) return 1";
 
 static const char done_lua[] = "redis.call('ZREM', KEYS[1], ARGV[1]) "
                                "return redis.call('HEXISTS', KEYS[2], ARGV[2])";
-
-static struct redis_store *
-rs_of(wsc_store *store)
-{
-    if (store == NULL || strcmp(store->ops->name, "redis") != 0)
-        return NULL;
-    return (struct redis_store *)store;
-}
 
 /* "<op> <escaped uid> <mid>" into out (size >= 4 * 256 + 4). */
 static void
@@ -41,78 +38,46 @@ body_key(const char *uid, char *out, size_t size)
     wsc__rs_offline_key(uid, 'h', out, size);
 }
 
-wsc_err
-wsc__rs_pending_store(wsc_store *redis, const char *user_id, wsc_msg *msg, wsc_repo_done_cb cb,
-                      void *user)
+static wsc_err
+pend_store(wsc_store *redis, const char *user_id, wsc_msg *msg, wsc_repo_done_cb cb, void *user)
 {
-    struct redis_store *rs = rs_of(redis);
     char mid[WSC_MSG_KEY_MAX]; /* the message's key: (sender, message_id) */
-    if (rs == NULL || !wsc__str_ok(user_id) || wsc_msg_key_of(msg, mid, sizeof(mid)) != WSC_OK)
+    if (!wsc__str_ok(user_id) || wsc_msg_key_of(msg, mid, sizeof(mid)) != WSC_OK)
         return WSC_ERR_INVALID;
     char marker[WSC_MSG_KEY_MAX + 800];
     make_marker('s', user_id, mid, marker, sizeof(marker));
-    return wsc__rs_offline_store(rs, user_id, msg, WSC__PEND_KEY, marker, cb, user);
+    return wsc__rs_offline_store((struct redis_store *)redis, user_id, msg, PEND_KEY, marker, cb,
+                                 user);
 }
 
 static wsc_err
-parse_ok(struct wsc__req *req, const redisReply *r)
+pend_mark_remove(wsc_store *redis, const char *user_id, const char *message_id, wsc_repo_done_cb cb,
+                 void *user)
 {
-    (void)req;
-    return r->type == REDIS_REPLY_ERROR ? WSC_ERR_STORE : WSC_OK;
-}
-
-wsc_err
-wsc__rs_pending_mark_remove(wsc_store *redis, const char *user_id, const char *message_id,
-                            wsc_repo_done_cb cb, void *user)
-{
-    struct redis_store *rs = rs_of(redis);
-    if (rs == NULL || !wsc__str_ok(user_id) || !wsc__str_ok(message_id))
+    if (!wsc__str_ok(user_id) || !wsc__str_ok(message_id))
         return WSC_ERR_INVALID;
-    struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&rs->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
-    char marker[WSC_MSG_KEY_MAX + 800], now[24], ttl[24];
+    char marker[WSC_MSG_KEY_MAX + 800];
     make_marker('r', user_id, message_id, marker, sizeof(marker));
-    snprintf(now, sizeof(now), "%" PRIu64, wsc__wall_ms());
-    snprintf(ttl, sizeof(ttl), "%" PRIu64, rs->base.cfg.offline_ttl_ms);
-    const char *args[] = {WSC__PEND_KEY, now, marker, ttl};
-    wsc__rs_eval(rs, req, mark_lua, 1, 4, args, parse_ok);
-    return WSC_OK;
+    struct rs_args a = {.script = mark_lua, .nkeys = 1, .n = 1, .v = {PEND_KEY}};
+    wsc__rs_argf(&a, "%" PRIu64, wsc__wall_ms());
+    wsc__rs_arg(&a, marker);
+    wsc__rs_argf(&a, "%" PRIu64, redis->cfg.offline_ttl_ms);
+    return wsc__rs_call((struct redis_store *)redis, WSC__REQ_DONE, (union wsc__req_cb){.done = cb},
+                        user, &a, wsc__rs_parse_ok);
 }
 
 static wsc_err
-parse_ids(struct wsc__req *req, const redisReply *r)
+pend_list(wsc_store *redis, uint64_t max_ms, size_t limit, wsc_hubstats_list_cb cb, void *user)
 {
-    if (r->type != REDIS_REPLY_ARRAY)
-        return WSC_ERR_STORE;
-    for (size_t i = 0; i < r->elements; i++)
-        if (wsc__req_strdup(req, r->element[i]->str) == NULL)
-            return WSC_ERR_NOMEM;
-    return WSC_OK;
-}
-
-wsc_err
-wsc__rs_pending_list(wsc_store *redis, uint64_t max_ms, size_t limit, wsc_hubstats_list_cb cb,
-                     void *user)
-{
-    struct redis_store *rs = rs_of(redis);
-    if (rs == NULL || limit == 0 || limit > 1000)
+    if (limit == 0 || limit > 1000)
         return WSC_ERR_INVALID;
-    struct wsc__req *req;
-    wsc_err err = wsc__req_new(&rs->base, WSC__REQ_IDS, (union wsc__req_cb){.ids = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
-    char max[24], lim[24];
-    snprintf(max, sizeof(max), "%" PRIu64, max_ms);
-    snprintf(lim, sizeof(lim), "%zu", limit);
-    const char *argv[] = {"ZRANGEBYSCORE", WSC__PEND_KEY, "-inf", max, "LIMIT", "0", lim};
-    size_t lens[7];
-    for (int i = 0; i < 7; i++)
-        lens[i] = strlen(argv[i]);
-    wsc__rs_submit(rs, req, 7, argv, lens, parse_ids);
-    return WSC_OK;
+    struct rs_args a = {.n = 3, .v = {"ZRANGEBYSCORE", PEND_KEY, "-inf"}};
+    wsc__rs_argf(&a, "%" PRIu64, max_ms);
+    wsc__rs_arg(&a, "LIMIT");
+    wsc__rs_arg(&a, "0");
+    wsc__rs_argf(&a, "%zu", limit);
+    return wsc__rs_call((struct redis_store *)redis, WSC__REQ_IDS, (union wsc__req_cb){.ids = cb},
+                        user, &a, wsc__rs_parse_strs);
 }
 
 static wsc_err
@@ -133,54 +98,31 @@ parse_body(struct wsc__req *req, const redisReply *r)
     return wsc__req_add_msg(req, m);
 }
 
-wsc_err
-wsc__rs_pending_body(wsc_store *redis, const char *user_id, const char *message_id,
-                     wsc_offline_fetch_cb cb, void *user)
+static wsc_err
+pend_body(wsc_store *redis, const char *user_id, const char *message_id, wsc_offline_fetch_cb cb,
+          void *user)
 {
-    struct redis_store *rs = rs_of(redis);
-    if (rs == NULL || !wsc__str_ok(user_id) || !wsc__str_ok(message_id))
+    if (!wsc__str_ok(user_id) || !wsc__str_ok(message_id))
         return WSC_ERR_INVALID;
-    struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&rs->base, WSC__REQ_FETCH, (union wsc__req_cb){.fetch = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
     char key[900];
     body_key(user_id, key, sizeof(key));
-    const char *argv[] = {"HGET", key, message_id};
-    size_t lens[] = {4, strlen(key), strlen(message_id)};
-    wsc__rs_submit(rs, req, 3, argv, lens, parse_body);
-    return WSC_OK;
+    struct rs_args a = {.n = 3, .v = {"HGET", key, message_id}};
+    return wsc__rs_call((struct redis_store *)redis, WSC__REQ_FETCH,
+                        (union wsc__req_cb){.fetch = cb}, user, &a, parse_body);
 }
 
 static wsc_err
-parse_count(struct wsc__req *req, const redisReply *r)
+pend_done(wsc_store *redis, char op, const char *uid, const char *mid, wsc_repo_count_cb cb,
+          void *user)
 {
-    long long v;
-    if (wsc__rs_int(r, &v) != WSC_OK)
-        return WSC_ERR_STORE;
-    req->count = (uint64_t)v;
-    return WSC_OK;
-}
-
-wsc_err
-wsc__rs_pending_done(wsc_store *redis, char op, const char *uid, const char *mid,
-                     wsc_repo_count_cb cb, void *user)
-{
-    struct redis_store *rs = rs_of(redis);
-    if (rs == NULL || (op != 's' && op != 'r') || !wsc__str_ok(uid) || !wsc__str_ok(mid))
+    if ((op != 's' && op != 'r') || !wsc__str_ok(uid) || !wsc__str_ok(mid))
         return WSC_ERR_INVALID;
-    struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&rs->base, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
     char key[900], marker[WSC_MSG_KEY_MAX + 800];
     body_key(uid, key, sizeof(key));
     make_marker(op, uid, mid, marker, sizeof(marker));
-    const char *args[] = {WSC__PEND_KEY, key, marker, mid};
-    wsc__rs_eval(rs, req, done_lua, 2, 4, args, parse_count);
-    return WSC_OK;
+    struct rs_args a = {.script = done_lua, .nkeys = 2, .n = 4, .v = {PEND_KEY, key, marker, mid}};
+    return wsc__rs_call((struct redis_store *)redis, WSC__REQ_COUNT,
+                        (union wsc__req_cb){.count = cb}, user, &a, wsc__rs_parse_count);
 }
 
 static int
@@ -193,8 +135,8 @@ hexval(char c)
     return -1;
 }
 
-bool
-wsc__rs_pending_parse(const char *marker, char *op, char *uid, const char **message_id)
+static bool
+pend_parse(const char *marker, char *op, char *uid, const char **message_id)
 {
     if ((marker[0] != 's' && marker[0] != 'r') || marker[1] != ' ')
         return false;
@@ -218,3 +160,7 @@ wsc__rs_pending_parse(const char *marker, char *op, char *uid, const char **mess
     *message_id = p + 1;
     return true;
 }
+
+const struct wsc__pending_ops wsc__rs_pending_ops = {
+    pend_store, pend_mark_remove, pend_list, pend_body, pend_done, pend_parse,
+};

@@ -47,34 +47,6 @@ static const char groups_load_lua[] =
     "out[#out + 1] = k out[#out + 1] = tostring(#m) "
     "for _, u in ipairs(m) do out[#out + 1] = u end end until cur == '0' return out";
 
-static wsc_err
-parse_ok(struct wsc__req *req, const redisReply *r)
-{
-    (void)req;
-    return r->type == REDIS_REPLY_ERROR ? WSC_ERR_STORE : WSC_OK;
-}
-
-static wsc_err
-parse_strs(struct wsc__req *req, const redisReply *r)
-{
-    if (r->type != REDIS_REPLY_ARRAY)
-        return WSC_ERR_STORE;
-    for (size_t i = 0; i < r->elements; i++) {
-        const redisReply *e = r->element[i];
-        if (e->type != REDIS_REPLY_STRING)
-            return WSC_ERR_STORE;
-        if (wsc__req_strndup(req, e->str, e->len) == NULL)
-            return WSC_ERR_NOMEM;
-    }
-    return WSC_OK;
-}
-
-static void
-presence_key(const char *user, char *out, size_t cap)
-{
-    wsc__rs_key(out, cap, "wsc:pr:{", user, "}");
-}
-
 static bool
 id_ok(const char *s)
 {
@@ -87,19 +59,15 @@ wsc__bus_presence_set(wsc__bus *bus, const char *user, const char *node, uint64_
 {
     if (bus == NULL || !id_ok(user) || !id_ok(node) || cb == NULL || ttl_ms == 0)
         return WSC_ERR_INVALID;
-    struct wsc__req *req;
-    wsc_err err = wsc__req_new(&bus->cmd->base, WSC__REQ_IDS, (union wsc__req_cb){.ids = cb},
-                               user_data, &req);
-    if (err != WSC_OK)
-        return err;
-    char key[800], now[24], n[24], ttl[16];
-    presence_key(user, key, sizeof(key));
-    snprintf(now, sizeof(now), "%" PRIu64, wsc__wall_ms());
-    snprintf(n, sizeof(n), "%" PRIu64, count);
-    snprintf(ttl, sizeof(ttl), "%" PRIu32, ttl_ms);
-    const char *args[] = {key, HS_INDEX, now, node, n, ttl};
-    wsc__rs_eval(bus->cmd, req, presence_set_lua, 2, 6, args, parse_strs);
-    return WSC_OK;
+    struct rs_args a = {.script = presence_set_lua, .nkeys = 2};
+    wsc__rs_arg_key(&a, "wsc:pr:{", user, "}");
+    wsc__rs_arg(&a, HS_INDEX);
+    wsc__rs_argf(&a, "%" PRIu64, wsc__wall_ms());
+    wsc__rs_arg(&a, node);
+    wsc__rs_argf(&a, "%" PRIu64, count);
+    wsc__rs_argf(&a, "%" PRIu32, ttl_ms);
+    return wsc__rs_call(bus->cmd, WSC__REQ_IDS, (union wsc__req_cb){.ids = cb}, user_data, &a,
+                        wsc__rs_parse_strs);
 }
 
 wsc_err
@@ -107,17 +75,12 @@ wsc__bus_presence_get(wsc__bus *bus, const char *user, wsc_hubstats_list_cb cb, 
 {
     if (bus == NULL || !id_ok(user) || cb == NULL)
         return WSC_ERR_INVALID;
-    struct wsc__req *req;
-    wsc_err err = wsc__req_new(&bus->cmd->base, WSC__REQ_IDS, (union wsc__req_cb){.ids = cb},
-                               user_data, &req);
-    if (err != WSC_OK)
-        return err;
-    char key[800], now[24];
-    presence_key(user, key, sizeof(key));
-    snprintf(now, sizeof(now), "%" PRIu64, wsc__wall_ms());
-    const char *args[] = {key, HS_INDEX, now};
-    wsc__rs_eval(bus->cmd, req, presence_get_lua, 2, 3, args, parse_strs);
-    return WSC_OK;
+    struct rs_args a = {.script = presence_get_lua, .nkeys = 2};
+    wsc__rs_arg_key(&a, "wsc:pr:{", user, "}");
+    wsc__rs_arg(&a, HS_INDEX);
+    wsc__rs_argf(&a, "%" PRIu64, wsc__wall_ms());
+    return wsc__rs_call(bus->cmd, WSC__REQ_IDS, (union wsc__req_cb){.ids = cb}, user_data, &a,
+                        wsc__rs_parse_strs);
 }
 
 wsc_err
@@ -126,24 +89,18 @@ wsc__bus_group_set(wsc__bus *bus, const char *group, const char *user, bool join
 {
     if (bus == NULL || !id_ok(group) || !id_ok(user) || cb == NULL)
         return WSC_ERR_INVALID;
-    struct wsc__req *req;
-    wsc_err err = wsc__req_new(&bus->cmd->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb},
-                               user_data, &req);
-    if (err != WSC_OK)
-        return err;
-    char key[800];
-    wsc__rs_key(key, sizeof(key), "wsc:grp:{", group, "}");
-    const char *argv[3] = {join ? "SADD" : "SREM", key, user};
-    size_t lens[3] = {4, strlen(key), strlen(user)};
-    wsc__rs_submit(bus->cmd, req, 3, argv, lens, parse_ok);
-    return WSC_OK;
+    struct rs_args a = {.n = 1, .v = {join ? "SADD" : "SREM"}};
+    wsc__rs_arg_key(&a, "wsc:grp:{", group, "}");
+    wsc__rs_arg(&a, user);
+    return wsc__rs_call(bus->cmd, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user_data, &a,
+                        wsc__rs_parse_ok);
 }
 
 /* Like parse_strs, with each group key turned back into the group id. */
 static wsc_err
 parse_groups(struct wsc__req *req, const redisReply *r)
 {
-    wsc_err err = parse_strs(req, r);
+    wsc_err err = wsc__rs_parse_strs(req, r);
     for (size_t i = 0; err == WSC_OK && i + 1 < req->nstrs;) {
         char *k = req->strs[i];
         size_t klen = strlen(k), head = strlen("wsc:grp:{");
@@ -161,11 +118,7 @@ wsc__bus_groups_load(wsc__bus *bus, wsc_hubstats_list_cb cb, void *user_data)
 {
     if (bus == NULL || cb == NULL)
         return WSC_ERR_INVALID;
-    struct wsc__req *req;
-    wsc_err err = wsc__req_new(&bus->cmd->base, WSC__REQ_IDS, (union wsc__req_cb){.ids = cb},
-                               user_data, &req);
-    if (err != WSC_OK)
-        return err;
-    wsc__rs_eval(bus->cmd, req, groups_load_lua, 0, 0, NULL, parse_groups);
-    return WSC_OK;
+    struct rs_args a = {.script = groups_load_lua, .nkeys = 0};
+    return wsc__rs_call(bus->cmd, WSC__REQ_IDS, (union wsc__req_cb){.ids = cb}, user_data, &a,
+                        parse_groups);
 }

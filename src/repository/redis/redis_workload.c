@@ -37,26 +37,18 @@ static const char acquire_lua[] =
     "local n = redis.call('ZINCRBY', KEYS[1], 1, best) "
     "redis.call('PEXPIRE', KEYS[1], ARGV[1]) return {best, n}";
 
-static void
-wl_key(const char *ns, char *key, size_t n)
-{
-    wsc__rs_key(key, n, "wsc:wl:{", ns, "}:z");
-}
-
 static struct redis_store *
 rs_of(struct wsc_workload_repo *repo)
 {
-    return wsc_container_of(repo, struct redis_store, workload);
+    return wsc_container_of(repo, struct redis_store, repos.workload);
 }
 
-static wsc_err
-parse_found(struct wsc__req *req, const redisReply *r)
+/* A script call on ns's set: the key, then the arguments the caller appends. */
+static void
+wl_args(struct rs_args *a, const char *script, const char *ns)
 {
-    (void)req;
-    long long v;
-    if (wsc__rs_int(r, &v) != WSC_OK)
-        return WSC_ERR_STORE;
-    return v > 0 ? WSC_OK : WSC_ERR_NOT_FOUND;
+    *a = (struct rs_args){.script = script, .nkeys = 1};
+    wsc__rs_arg_key(a, "wsc:wl:{", ns, "}:z");
 }
 
 static wsc_err
@@ -78,18 +70,13 @@ wl_set(struct wsc_workload_repo *repo, const char *ns, const char *agent, uint64
     struct redis_store *rs = rs_of(repo);
     if (load > (1ull << 53))
         return WSC_ERR_INVALID;
-    struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&rs->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
-    char key[800], l[24], ttl[24];
-    wl_key(ns, key, sizeof(key));
-    snprintf(l, sizeof(l), "%" PRIu64, load);
-    snprintf(ttl, sizeof(ttl), "%" PRIu64, rs->base.cfg.workload_ttl_ms);
-    const char *args[] = {key, agent, l, ttl};
-    wsc__rs_eval(rs, req, set_lua, 1, 4, args, parse_found);
-    return WSC_OK;
+    struct rs_args a;
+    wl_args(&a, set_lua, ns);
+    wsc__rs_arg(&a, agent);
+    wsc__rs_argf(&a, "%" PRIu64, load);
+    wsc__rs_argf(&a, "%" PRIu64, rs->base.cfg.workload_ttl_ms);
+    return wsc__rs_call(rs, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &a,
+                        wsc__rs_parse_found);
 }
 
 static wsc_err
@@ -97,18 +84,12 @@ wl_add(struct wsc_workload_repo *repo, const char *ns, const char *agent, int64_
        wsc_repo_count_cb cb, void *user)
 {
     struct redis_store *rs = rs_of(repo);
-    struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&rs->base, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
-    char key[800], d[24], ttl[24];
-    wl_key(ns, key, sizeof(key));
-    snprintf(d, sizeof(d), "%" PRId64, delta);
-    snprintf(ttl, sizeof(ttl), "%" PRIu64, rs->base.cfg.workload_ttl_ms);
-    const char *args[] = {key, agent, d, ttl};
-    wsc__rs_eval(rs, req, add_lua, 1, 4, args, parse_load);
-    return WSC_OK;
+    struct rs_args a;
+    wl_args(&a, add_lua, ns);
+    wsc__rs_arg(&a, agent);
+    wsc__rs_argf(&a, "%" PRId64, delta);
+    wsc__rs_argf(&a, "%" PRIu64, rs->base.cfg.workload_ttl_ms);
+    return wsc__rs_call(rs, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, &a, parse_load);
 }
 
 static wsc_err
@@ -122,40 +103,33 @@ parse_score(struct wsc__req *req, const redisReply *r)
     return WSC_OK;
 }
 
+/* A plain command "<cmd> <key of ns> <agent>". */
+static void
+wl_cmd(struct rs_args *a, const char *cmd, const char *ns, const char *agent)
+{
+    *a = (struct rs_args){.n = 1, .v = {cmd}};
+    wsc__rs_arg_key(a, "wsc:wl:{", ns, "}:z");
+    wsc__rs_arg(a, agent);
+}
+
 static wsc_err
 wl_get(struct wsc_workload_repo *repo, const char *ns, const char *agent, wsc_repo_count_cb cb,
        void *user)
 {
-    struct redis_store *rs = rs_of(repo);
-    struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&rs->base, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
-    char key[800];
-    wl_key(ns, key, sizeof(key));
-    const char *argv[] = {"ZSCORE", key, agent};
-    size_t lens[] = {6, strlen(key), strlen(agent)};
-    wsc__rs_submit(rs, req, 3, argv, lens, parse_score);
-    return WSC_OK;
+    struct rs_args a;
+    wl_cmd(&a, "ZSCORE", ns, agent);
+    return wsc__rs_call(rs_of(repo), WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, &a,
+                        parse_score);
 }
 
 static wsc_err
 wl_remove(struct wsc_workload_repo *repo, const char *ns, const char *agent, wsc_repo_done_cb cb,
           void *user)
 {
-    struct redis_store *rs = rs_of(repo);
-    struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&rs->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
-    char key[800];
-    wl_key(ns, key, sizeof(key));
-    const char *argv[] = {"ZREM", key, agent};
-    size_t lens[] = {4, strlen(key), strlen(agent)};
-    wsc__rs_submit(rs, req, 3, argv, lens, parse_found);
-    return WSC_OK;
+    struct rs_args a;
+    wl_cmd(&a, "ZREM", ns, agent);
+    return wsc__rs_call(rs_of(repo), WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &a,
+                        wsc__rs_parse_found);
 }
 
 static wsc_err
@@ -179,20 +153,14 @@ wl_acquire(struct wsc_workload_repo *repo, const char *ns, const char *const *ca
            uint64_t max_load, wsc_workload_acquire_cb cb, void *user)
 {
     struct redis_store *rs = rs_of(repo);
-    struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&rs->base, WSC__REQ_ACQUIRE, (union wsc__req_cb){.acquire = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
-    char key[800], ttl[24], maxl[24];
-    wl_key(ns, key, sizeof(key));
-    snprintf(ttl, sizeof(ttl), "%" PRIu64, rs->base.cfg.workload_ttl_ms);
-    snprintf(maxl, sizeof(maxl), "%" PRIu64, max_load);
-    const char *args[29] = {key, ttl, maxl};
+    struct rs_args a;
+    wl_args(&a, acquire_lua, ns);
+    wsc__rs_argf(&a, "%" PRIu64, rs->base.cfg.workload_ttl_ms);
+    wsc__rs_argf(&a, "%" PRIu64, max_load);
     for (size_t i = 0; i < n; i++)
-        args[3 + i] = cands[i];
-    wsc__rs_eval(rs, req, acquire_lua, 1, 3 + (int)n, args, parse_acquire);
-    return WSC_OK;
+        wsc__rs_arg(&a, cands[i]);
+    return wsc__rs_call(rs, WSC__REQ_ACQUIRE, (union wsc__req_cb){.acquire = cb}, user, &a,
+                        parse_acquire);
 }
 
 const struct wsc_workload_repo_ops wsc__rs_workload_ops = {wl_set, wl_add, wl_get, wl_remove,
