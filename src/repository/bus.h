@@ -8,7 +8,9 @@
  * (a subscribed Redis connection can run nothing else).  Subscriptions survive a lost
  * connection: they are made again on every reconnect, after which on_up runs (state kept in
  * Redis may be gone: the hub writes its share again).  Everything runs on the store's loop
- * thread; every callback runs there too, never from inside the call that started it. */
+ * thread; every callback runs there too, never from inside the call that started it.
+ * Channel names go on the wire behind the database's number ("3/wsc:all"): Redis shares
+ * channels between its databases, and two clusters in two databases must not meet. */
 #ifndef WSC_REPOSITORY_BUS_H
 #define WSC_REPOSITORY_BUS_H
 

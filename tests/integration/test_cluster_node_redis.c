@@ -86,6 +86,47 @@ test_two_processes_one_hub(void **state)
         assert_int_equal(thubproc_stop(&node[i], 10000), 0);
 }
 
+/* A hub on another database of the same Redis server is another cluster: Redis shares
+ * channels between databases, so the bus keeps them apart. */
+static void
+test_other_database_other_cluster(void **state)
+{
+    (void)state;
+    const char *url = getenv("WSC_TEST_REDIS_URL");
+    char other[512];
+    const char *slash = strrchr(url, '/');
+    if (slash != NULL && slash > url + 8)
+        snprintf(other, sizeof(other), "%.*s/%d", (int)(slash - url), url,
+                 atoi(slash + 1) == 1 ? 2 : 1);
+    else
+        snprintf(other, sizeof(other), "%s/1", url);
+    thubproc node[2];
+    char port[2][16];
+    const char *urls[2] = {url, other};
+    for (int i = 0; i < 2; i++) {
+        node[i].port = thubproc_free_port();
+        snprintf(port[i], sizeof(port[i]), "%d", node[i].port);
+        const char *args[] = {port[i], urls[i], NULL};
+        assert_int_equal(thubproc_start(&node[i], node[i].port, args, WAIT_MS), 0);
+    }
+    twait_set *ts = twait_set_new();
+    tws *bob = client(ts, node[1].port, "bob2");
+    tws *alice = client(ts, node[0].port, "alice2");
+    char frame[256];
+    snprintf(frame, sizeof(frame), "{\"receiver\":\"%s-bob2\",\"content\":\"x\"}", tag);
+    assert_int_equal(tws_send_text(alice, frame, strlen(frame)), 0);
+    twait_count one = {alice, 1};
+    assert_true(twait_until(ts, NULL, twait_has_messages, &one, WAIT_MS));
+    char *data = NULL;
+    assert_true(tws_next(alice, NULL, &data, NULL));
+    assert_non_null(strstr(data, "unknown_receiver"));
+    free(data);
+    assert_int_equal(tws_pending(bob), 0);
+    twait_set_free_all(ts);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(thubproc_stop(&node[i], 10000), 0);
+}
+
 int
 main(void)
 {
@@ -94,6 +135,7 @@ main(void)
         return 77;
     }
     snprintf(tag, sizeof(tag), "p%ld", (long)getpid());
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_two_processes_one_hub)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_two_processes_one_hub),
+                                       cmocka_unit_test(test_other_database_other_cluster)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

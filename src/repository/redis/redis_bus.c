@@ -5,16 +5,19 @@
  * confirmed once Redis has answered its SUBSCRIBE. */
 #include "repository/redis/redis_bus.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "models/alloc.h"
 #include "models/hmap.h"
 #include "repository/bus.h"
 
+#define WIRE_MAX (256 + 16)
+
 struct chan {
     wsc__hnode node;
     bool confirmed;
-    char name[];
+    char name[]; /* the name on the wire (with the database's prefix) */
 };
 
 static bool
@@ -61,12 +64,15 @@ on_sub_reply(redisAsyncContext *ac, void *reply, void *privdata)
         r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_STRING)
         return;
     const char *kind = r->element[0]->str;
-    const char *name = r->element[1]->str;
+    const char *wire = r->element[1]->str;
+    if (strncmp(wire, bus->prefix, bus->prefix_len) != 0)
+        return;
+    const char *name = wire + bus->prefix_len; /* the name the caller knows */
     if (strcmp(kind, "message") == 0 && r->element[2]->type == REDIS_REPLY_STRING) {
         if (bus->cbs.on_message != NULL)
             bus->cbs.on_message(bus->user, name, r->element[2]->str, r->element[2]->len);
     } else if (strcmp(kind, "subscribe") == 0) {
-        struct chan *c = chan_find(bus, name);
+        struct chan *c = chan_find(bus, wire);
         if (c != NULL)
             c->confirmed = true;
         if (bus->resubscribing > 0 && --bus->resubscribing == 0)
@@ -164,6 +170,7 @@ wsc__bus_open(wsc_store *store, const wsc__bus_cbs *cbs, void *user, wsc__bus **
         return WSC_ERR_NOMEM;
     bus->cmd = rs;
     bus->cbs = *cbs;
+    bus->prefix_len = (size_t)snprintf(bus->prefix, sizeof(bus->prefix), "%d/", rs->db);
     bus->user = user;
     wsc__hmap_init(&bus->chans);
     wsc_err err = wsc__rs_open_like(rs, &bus->sub);
@@ -209,19 +216,28 @@ channel_ok(const char *channel)
     return channel != NULL && channel[0] != '\0' && strlen(channel) <= 255;
 }
 
+/* The name on the wire: the database's prefix, then channel (channels are shared by every
+ * database of a Redis server, so two clusters in two databases must not meet). */
+static bool
+wire_name(const wsc__bus *bus, const char *channel, char *out, size_t cap)
+{
+    return (size_t)snprintf(out, cap, "%s%s", bus->prefix, channel) < cap;
+}
+
 wsc_err
 wsc__bus_subscribe(wsc__bus *bus, const char *channel)
 {
-    if (bus == NULL || !channel_ok(channel))
+    char w[WIRE_MAX];
+    if (bus == NULL || !channel_ok(channel) || !wire_name(bus, channel, w, sizeof(w)))
         return WSC_ERR_INVALID;
-    if (chan_find(bus, channel) != NULL)
+    if (chan_find(bus, w) != NULL)
         return WSC_OK;
-    size_t n = strlen(channel);
+    size_t n = strlen(w);
     struct chan *c = wsc__calloc(1, sizeof(*c) + n + 1);
     if (c == NULL)
         return WSC_ERR_NOMEM;
-    memcpy(c->name, channel, n + 1);
-    (void)wsc__hmap_insert(&bus->chans, &c->node, wsc__hash_str(channel));
+    memcpy(c->name, w, n + 1);
+    (void)wsc__hmap_insert(&bus->chans, &c->node, wsc__hash_str(w));
     if (bus->ac != NULL && bus->sub->state == RS_READY) {
         const char *names[1] = {c->name};
         subscribe_names(bus, names, 1);
@@ -232,9 +248,10 @@ wsc__bus_subscribe(wsc__bus *bus, const char *channel)
 wsc_err
 wsc__bus_unsubscribe(wsc__bus *bus, const char *channel)
 {
-    if (bus == NULL || !channel_ok(channel))
+    char w[WIRE_MAX];
+    if (bus == NULL || !channel_ok(channel) || !wire_name(bus, channel, w, sizeof(w)))
         return WSC_ERR_INVALID;
-    struct chan *c = chan_find(bus, channel);
+    struct chan *c = chan_find(bus, w);
     if (c == NULL)
         return WSC_ERR_NOT_FOUND;
     wsc__hmap_remove(&bus->chans, &c->node);
@@ -250,7 +267,10 @@ wsc__bus_unsubscribe(wsc__bus *bus, const char *channel)
 bool
 wsc__bus_subscribed(const wsc__bus *bus, const char *channel)
 {
-    const struct chan *c = bus != NULL && channel != NULL ? chan_find(bus, channel) : NULL;
+    char w[WIRE_MAX];
+    const struct chan *c = bus != NULL && channel != NULL && wire_name(bus, channel, w, sizeof(w))
+                               ? chan_find(bus, w)
+                               : NULL;
     return c != NULL && c->confirmed;
 }
 
@@ -266,15 +286,17 @@ wsc_err
 wsc__bus_publish(wsc__bus *bus, const char *channel, const void *data, size_t len,
                  wsc_repo_count_cb cb, void *user)
 {
-    if (bus == NULL || !channel_ok(channel) || (data == NULL && len > 0))
+    char w[WIRE_MAX];
+    if (bus == NULL || !channel_ok(channel) || (data == NULL && len > 0) ||
+        !wire_name(bus, channel, w, sizeof(w)))
         return WSC_ERR_INVALID;
     struct wsc__req *req;
     wsc_err err = wsc__req_new(&bus->cmd->base, WSC__REQ_COUNT,
                                (union wsc__req_cb){.count = cb ? cb : ignore_count}, user, &req);
     if (err != WSC_OK)
         return err;
-    const char *argv[3] = {"PUBLISH", channel, data ? data : ""};
-    size_t lens[3] = {7, strlen(channel), len};
+    const char *argv[3] = {"PUBLISH", w, data ? data : ""};
+    size_t lens[3] = {7, strlen(w), len};
     wsc__rs_submit(bus->cmd, req, 3, argv, lens, wsc__rs_parse_count); /* binary-safe */
     return WSC_OK;
 }

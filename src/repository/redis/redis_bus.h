@@ -16,6 +16,8 @@ struct wsc__bus {
     void *user;
     wsc__hmap chans;      /* struct chan (redis_bus.c) by name */
     size_t resubscribing; /* confirmations still due after a (re)connect */
+    char prefix[16];      /* "<db>/": channels on the wire (redis_bus.c) */
+    size_t prefix_len;
     bool up, closing;
 };
 
