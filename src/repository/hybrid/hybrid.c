@@ -57,11 +57,20 @@ wsc__hyb_ignore_count(wsc_err status, uint64_t count, void *user)
 
 /* ---- ping: MySQL decides (Redis too with ack_on_cache, where either copy counts) */
 
+struct ping_op;
+
+/* One sub-store's side of a ping. */
+struct ping_side {
+    struct ping_op *o;
+    wsc_store *sub;
+    wsc_err st;
+};
+
 struct ping_op {
     struct hybrid *h;
     struct wsc__req *req;
     int waiting;
-    wsc_err rs, my;
+    struct ping_side rs, my;
 };
 
 static void
@@ -69,30 +78,22 @@ ping_part(struct ping_op *o)
 {
     if (--o->waiting > 0)
         return;
-    wsc_err st = o->my;
-    if (st != WSC_OK && o->h->hcfg.ack_on_cache && o->rs == WSC_OK)
+    wsc_err st = o->my.st;
+    if (st != WSC_OK && o->h->hcfg.ack_on_cache && o->rs.st == WSC_OK)
         st = WSC_OK;
     wsc__req_finish(o->req, st);
     wsc__req_unref(o->req);
     wsc__free(o);
 }
 
+/* A sub-store's answer (user: its side). */
 static void
-ping_rs(wsc_err status, void *user)
+ping_answer(wsc_err status, void *user)
 {
-    struct ping_op *o = user;
-    o->rs = status;
-    wsc__hyb_note_error(o->h, o->h->redis, status);
-    ping_part(o);
-}
-
-static void
-ping_my(wsc_err status, void *user)
-{
-    struct ping_op *o = user;
-    o->my = status;
-    wsc__hyb_note_error(o->h, o->h->mysql, status);
-    ping_part(o);
+    struct ping_side *side = user;
+    side->st = status;
+    wsc__hyb_note_error(side->o->h, side->sub, status);
+    ping_part(side->o);
 }
 
 static wsc_err
@@ -107,10 +108,11 @@ hy_ping(wsc_store *store, struct wsc__req *req)
     o->h = h;
     o->req = wsc__req_ref(req);
     o->waiting = 2;
-    o->rs = o->my = WSC_ERR_STORE;
-    if (wsc_store_ping(h->redis, ping_rs, o) != WSC_OK)
+    o->rs = (struct ping_side){o, h->redis, WSC_ERR_STORE};
+    o->my = (struct ping_side){o, h->mysql, WSC_ERR_STORE};
+    if (wsc_store_ping(h->redis, ping_answer, &o->rs) != WSC_OK)
         o->waiting--;
-    if (wsc_store_ping(h->mysql, ping_my, o) != WSC_OK)
+    if (wsc_store_ping(h->mysql, ping_answer, &o->my) != WSC_OK)
         o->waiting--;
     if (o->waiting == 0) { /* both refused: finish with STORE */
         o->waiting = 1;

@@ -112,24 +112,26 @@ started(struct hop *o, wsc_err rs_err, wsc_err my_err)
     }
 }
 
+/* One sub-store's answer (Redis's when redis, else MySQL's): noted, then decided on. */
+static void
+answer(struct hop *o, bool redis, wsc_err status)
+{
+    *(redis ? &o->rs : &o->my) = status;
+    *(redis ? &o->rs_done : &o->my_done) = true;
+    wsc__hyb_note_error(o->h, redis ? o->h->redis : o->h->mysql, status);
+    part(o);
+}
+
 static void
 rs_done(wsc_err status, void *user)
 {
-    struct hop *o = user;
-    o->rs = status;
-    o->rs_done = true;
-    wsc__hyb_note_error(o->h, o->h->redis, status);
-    part(o);
+    answer(user, true, status);
 }
 
 static void
 my_done(wsc_err status, void *user)
 {
-    struct hop *o = user;
-    o->my = status;
-    o->my_done = true;
-    wsc__hyb_note_error(o->h, o->h->mysql, status);
-    part(o);
+    answer(user, false, status);
 }
 
 static void
