@@ -5,6 +5,8 @@
 
 #include <jansson.h>
 
+#include <wsc/reliability.h>
+
 #include "api.h"
 
 /** Answers with body as compact JSON and drops the caller's reference to body (which may be
@@ -27,6 +29,31 @@ json_t *wsc_hubd_body_object(wsc_http_req *req, bool optional, bool *ok);
 bool wsc_hubd_key(wsc_http_req *req, const char *app, const char *id, char *out);
 /** The plain id of a key (what follows the app id). */
 const char *wsc_hubd_plain(const char *key);
+
+/* The results of a publish (api_batch.c): {"message_id","delivered","stored"}, or with
+ * "error" (a code) and "reason" when it was not taken.  New references. */
+/** Of a send without ACK that queued n (status WSC_ERR_TIMEOUT: some node did not answer in
+ *  time, n has the others; other errors: not taken). */
+json_t *wsc_hubd_publish_result(const char *message_id, wsc_err status, uint64_t n);
+/** Of a send with ACK (error "inbox_full", "internal" or "store_unavailable"). */
+json_t *wsc_hubd_accepted_result(const wsc_accepted *a);
+
+/* A batch publish (PROTOCOL.md §7: "messages"): results in the order of the messages, the
+ * answer once all are in. */
+typedef struct wsc_hubd_batch wsc_hubd_batch;
+typedef struct wsc_hubd_slot wsc_hubd_slot;
+/** A batch of n answering req.  NULL when out of memory (answered 500). */
+wsc_hubd_batch *wsc_hubd_batch_new(wsc_http_req *req, size_t n);
+/** The slot of message i (message_id copied); NULL when out of memory (the result then says
+ *  so, and the batch goes on). */
+wsc_hubd_slot *wsc_hubd_batch_slot(wsc_hubd_batch *b, size_t i, const char *message_id);
+/** The completions of a slot: pass slot as user to wsc_hub_publish / wsc_hub_publish_ack. */
+void wsc_hubd_batch_published(wsc_hub *hub, wsc_err status, uint64_t n, void *slot);
+void wsc_hubd_batch_accepted(const wsc_accepted *a, void *slot);
+/** The send of slot could not start (err). */
+void wsc_hubd_batch_failed(wsc_hubd_slot *slot, wsc_err err);
+/** Every message has been handed over: the answer goes once the last result is in. */
+void wsc_hubd_batch_seal(wsc_hubd_batch *b);
 
 /* Route handlers: each answers req exactly once.  Methods are checked by the router.  app is
  * the request's `app` query parameter (NULL: the users without app): user and group ids are

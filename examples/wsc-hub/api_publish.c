@@ -6,7 +6,8 @@
  * (wsc_hub_publish_ack: resent, then stored), and the answer waits until every receiver is
  * queued to a live connection or confirmed by the offline store: "stored" is never claimed
  * for a write still in flight; a store that fails or does not answer in time gives 503
- * store_unavailable (PROTOCOL.md §7). */
+ * store_unavailable (PROTOCOL.md §7).  "messages" instead of "message" sends up to 1,000
+ * frames in order to the same target, each answered in "results" (api_batch.c). */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,18 +137,19 @@ on_published(wsc_hub *hub, wsc_err status, uint64_t n, void *user)
 {
     (void)hub;
     struct plain_answer *a = user;
-    /* A node that did not answer in time is left out of the count (it may have queued). */
-    if (status == WSC_OK || status == WSC_ERR_TIMEOUT)
-        wsc_hubd_reply_json(a->req, 200,
-                            json_pack("{s:s, s:I, s:I}", "message_id", a->message_id, "delivered",
-                                      (json_int_t)n, "stored", (json_int_t)0));
-    else
+    json_t *r = wsc_hubd_publish_result(a->message_id, status, n);
+    if (json_object_get(r, "error") == NULL)
+        wsc_hubd_reply_json(a->req, 200, r);
+    else {
+        json_decref(r);
         wsc_hubd_reply_wsc_err(a->req, status, "publish");
+    }
     free(a);
 }
 
+/* Hands msg to the hub as a fire-and-forget send to body's target; cb(user) gets the count. */
 static wsc_err
-deliver(wsc_hub *hub, json_t *body, enum target t, wsc_msg *msg, wsc_http_req *req)
+deliver(wsc_hub *hub, json_t *body, enum target t, wsc_msg *msg, wsc_hub_count_cb cb, void *user)
 {
     wsc_publish_target pt = {0};
     const char **ids = NULL;
@@ -161,18 +163,25 @@ deliver(wsc_hub *hub, json_t *body, enum target t, wsc_msg *msg, wsc_http_req *r
             return WSC_ERR_NOMEM;
         pt.user_ids = ids;
     }
+    wsc_err e = wsc_hub_publish(hub, &pt, msg, cb, user);
+    free(ids);
+    return e;
+}
+
+/* The plain answer of a single publish. */
+static wsc_err
+deliver_plain(wsc_hub *hub, json_t *body, enum target t, wsc_msg *msg, wsc_http_req *req)
+{
     const char *mid = wsc_msg_get(msg, WSC_F_MESSAGE_ID);
     size_t len = strlen(mid) + 1;
     struct plain_answer *a = malloc(sizeof(*a) + len);
-    wsc_err e = WSC_ERR_NOMEM;
-    if (a != NULL) {
-        a->req = req;
-        memcpy(a->message_id, mid, len);
-        e = wsc_hub_publish(hub, &pt, msg, on_published, a);
-        if (e != WSC_OK)
-            free(a);
-    }
-    free(ids);
+    if (a == NULL)
+        return WSC_ERR_NOMEM;
+    a->req = req;
+    memcpy(a->message_id, mid, len);
+    wsc_err e = deliver(hub, body, t, msg, on_published, a);
+    if (e != WSC_OK)
+        free(a);
     return e;
 }
 
@@ -181,49 +190,43 @@ static void
 on_accepted(const wsc_accepted *a, void *user)
 {
     wsc_http_req *req = user;
-    if (a->failed > 0) {
-        char reason[200];
-        snprintf(reason, sizeof(reason), "%zu of %zu receivers not taken: %s", a->failed,
-                 a->online + a->stored + a->duplicates + a->unreachable + a->failed,
-                 wsc_strerror(a->error));
-        if (a->error == WSC_ERR_LIMIT)
-            wsc_hubd_reply_error(req, 507, "inbox_full", reason);
-        else if (a->error == WSC_ERR_NOMEM || a->error == WSC_ERR_INTERNAL)
-            wsc_hubd_reply_error(req, 500, "internal", reason);
-        else
-            wsc_hubd_reply_error(req, 503, "store_unavailable", reason);
+    json_t *r = wsc_hubd_accepted_result(a);
+    const char *code = json_string_value(json_object_get(r, "error"));
+    if (code == NULL) {
+        wsc_hubd_reply_json(req, 200, r);
         return;
     }
-    wsc_hubd_reply_json(req, 200,
-                        json_pack("{s:s, s:I, s:I}", "message_id", a->message_id, "delivered",
-                                  (json_int_t)a->delivered, "stored", (json_int_t)a->stored));
+    int status = strcmp(code, "inbox_full") == 0 ? 507 : strcmp(code, "internal") == 0 ? 500 : 503;
+    wsc_hubd_reply_error(req, status, code, json_string_value(json_object_get(r, "reason")));
+    json_decref(r);
 }
 
 /* require_ack to receivers or a group: every receiver tracked until its ACK (resent, then
  * stored); answered by on_accepted.  False when the publish could not start (answered here). */
 static wsc_err
-deliver_ack(wsc_hub *hub, json_t *body, enum target t, wsc_msg *msg, wsc_http_req *req)
+deliver_ack(wsc_hub *hub, json_t *body, enum target t, wsc_msg *msg, wsc_accepted_cb cb, void *user)
 {
     if (t == T_GROUP)
         return wsc_hub_publish_ack(hub, NULL, 0, json_string_value(json_object_get(body, "group")),
-                                   NULL, msg, NULL, on_accepted, req);
+                                   NULL, msg, NULL, cb, user);
     size_t n = 0;
     const char **ids = receiver_list(body, t, &n);
     if (ids == NULL)
         return WSC_ERR_NOMEM;
-    wsc_err e = wsc_hub_publish_ack(hub, ids, n, NULL, NULL, msg, NULL, on_accepted, req);
+    wsc_err e = wsc_hub_publish_ack(hub, ids, n, NULL, NULL, msg, NULL, cb, user);
     free(ids);
     return e;
 }
 
-/* Parses body.message into a wsc_msg with the hub's limits; answers 400 and returns NULL on
- * failure. */
+/* Parses the frame m (named what in errors) into a wsc_msg with the hub's limits; answers 400
+ * and returns NULL on failure. */
 static wsc_msg *
-parse_message(wsc_hubd_api *api, wsc_http_req *req, json_t *body)
+parse_frame(wsc_hubd_api *api, wsc_http_req *req, json_t *m, const char *what)
 {
-    json_t *m = json_object_get(body, "message");
+    char reason[240];
     if (!json_is_object(m)) {
-        wsc_hubd_reply_error(req, 400, "invalid_request", "\"message\" must be a JSON object");
+        snprintf(reason, sizeof(reason), "%s must be a JSON object", what);
+        wsc_hubd_reply_error(req, 400, "invalid_request", reason);
         return NULL;
     }
     char *text = json_dumps(m, JSON_COMPACT);
@@ -236,8 +239,7 @@ parse_message(wsc_hubd_api *api, wsc_http_req *req, json_t *body)
     wsc_err e = wsc_msg_parse(&msg, text, strlen(text), &api->limits, &why);
     free(text);
     if (e != WSC_OK) {
-        char reason[200];
-        snprintf(reason, sizeof(reason), "\"message\" is not a valid frame: %s",
+        snprintf(reason, sizeof(reason), "%s is not a valid frame: %s", what,
                  why != NULL ? why : wsc_strerror(e));
         wsc_hubd_reply_error(req, 400, "invalid_request", reason);
     }
@@ -272,6 +274,64 @@ scoped_targets(wsc_http_req *req, json_t *body, const char *app)
     return ok ? out : NULL;
 }
 
+#define BATCH_MAX 1000
+
+/* Every frame of "messages" parsed (all or none: 400 names the first bad one) into msgs. */
+static bool
+parse_batch(wsc_hubd_api *api, wsc_http_req *req, json_t *list, wsc_msg **msgs)
+{
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        char what[40];
+        snprintf(what, sizeof(what), "\"messages\"[%zu]", i);
+        if ((msgs[i] = parse_frame(api, req, json_array_get(list, i), what)) == NULL) {
+            for (size_t j = 0; j < i; j++)
+                wsc_msg_unref(msgs[j]);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* "messages": the frames go to the target in order, each answered in "results". */
+static void
+publish_batch(wsc_hubd_api *api, wsc_hub *hub, wsc_http_req *req, json_t *body, json_t *keys,
+              enum target t, const char *app)
+{
+    json_t *list = json_object_get(body, "messages");
+    size_t n = json_array_size(list);
+    if (!json_is_array(list) || n == 0 || n > BATCH_MAX || json_object_get(body, "message")) {
+        wsc_hubd_reply_error(req, 400, "invalid_request",
+                             "\"messages\" must be an array of 1 to 1000 frames, instead of "
+                             "\"message\"");
+        return;
+    }
+    wsc_msg **msgs = calloc(n, sizeof(*msgs));
+    if (msgs == NULL || !parse_batch(api, req, list, msgs)) {
+        if (msgs == NULL)
+            wsc_hubd_reply_wsc_err(req, WSC_ERR_NOMEM, "publish");
+        free(msgs);
+        return;
+    }
+    wsc_hubd_batch *b = wsc_hubd_batch_new(req, n);
+    for (size_t i = 0; i < n; i++) {
+        wsc_err e = stamp(api, hub, msgs[i], t, body);
+        if (e == WSC_OK)
+            e = wsc_msg_set(msgs[i], WSC_F_APP_ID, app);
+        const char *mid = wsc_msg_get(msgs[i], WSC_F_MESSAGE_ID);
+        wsc_hubd_slot *s = b != NULL ? wsc_hubd_batch_slot(b, i, mid ? mid : "") : NULL;
+        if (s != NULL && e == WSC_OK && wsc_msg_require_ack(msgs[i]) && t != T_BROADCAST)
+            e = deliver_ack(hub, keys, t, msgs[i], wsc_hubd_batch_accepted, s);
+        else if (s != NULL && e == WSC_OK)
+            e = deliver(hub, keys, t, msgs[i], wsc_hubd_batch_published, s);
+        if (s != NULL && e != WSC_OK)
+            wsc_hubd_batch_failed(s, e);
+        wsc_msg_unref(msgs[i]);
+    }
+    free(msgs);
+    if (b != NULL)
+        wsc_hubd_batch_seal(b);
+}
+
 static void
 publish(wsc_hubd_api *api, wsc_hub *hub, wsc_http_req *req, json_t *body, const char *app)
 {
@@ -289,7 +349,12 @@ publish(wsc_hubd_api *api, wsc_hub *hub, wsc_http_req *req, json_t *body, const 
     json_t *keys = scoped_targets(req, body, app);
     if (keys == NULL)
         return;
-    wsc_msg *msg = parse_message(api, req, body);
+    if (json_object_get(body, "messages") != NULL) {
+        publish_batch(api, hub, req, body, keys, t, app);
+        json_decref(keys);
+        return;
+    }
+    wsc_msg *msg = parse_frame(api, req, json_object_get(body, "message"), "\"message\"");
     if (msg == NULL) {
         json_decref(keys);
         return;
@@ -299,7 +364,7 @@ publish(wsc_hubd_api *api, wsc_hub *hub, wsc_http_req *req, json_t *body, const 
         e = wsc_msg_set(msg, WSC_F_APP_ID, app);
     /* Broadcast stays fire-and-forget: "everyone" has no list of receivers to track. */
     if (e == WSC_OK && wsc_msg_require_ack(msg) && t != T_BROADCAST) {
-        e = deliver_ack(hub, keys, t, msg, req);
+        e = deliver_ack(hub, keys, t, msg, on_accepted, req);
         if (e != WSC_OK)
             wsc_hubd_reply_wsc_err(req, e, "publish");
         wsc_msg_unref(msg);
@@ -307,7 +372,7 @@ publish(wsc_hubd_api *api, wsc_hub *hub, wsc_http_req *req, json_t *body, const 
         return;
     }
     if (e == WSC_OK)
-        e = deliver(hub, keys, t, msg, req);
+        e = deliver_plain(hub, keys, t, msg, req);
     json_decref(keys);
     if (e != WSC_OK)
         wsc_hubd_reply_wsc_err(req, e, "publish");

@@ -256,6 +256,59 @@ test_http_api__publish_to_a_receiver(void **state)
     json_decref(j);
 }
 
+/* "messages" (PROTOCOL.md §7 batch): the frames reach the target in order, each with its own
+ * result in order; with require_ack an offline receiver's copies are counted stored (the store
+ * has confirmed them); a bad batch is refused whole, naming the bad frame. */
+static void
+test_http_api__publish_batch(void **state)
+{
+    fx *f = *state;
+    tws *a = connect_user(f, "b1");
+    json_t *j = NULL;
+    assert_int_equal(call(f, "POST", "/api/publish",
+                          "{\"receiver\":\"b1\",\"messages\":[{\"content\":\"one\"},"
+                          "{\"content\":\"two\",\"message_id\":\"bm-2\"},{\"content\":\"three\"}]}",
+                          &j),
+                     200);
+    json_t *results = tjson_get(j, "results");
+    assert_int_equal(json_array_size(results), 3);
+    assert_string_equal(tjson_str(j, "results.1.message_id"), "bm-2");
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(
+            json_integer_value(json_object_get(json_array_get(results, i), "delivered")), 1);
+    const char *want[] = {"one", "two", "three"};
+    for (size_t i = 0; i < 3; i++) {
+        json_t *m = next_frame(f, a);
+        assert_non_null(m);
+        assert_string_equal(tjson_str(m, "content"), want[i]);
+        assert_string_equal(
+            tjson_str(m, "message_id"),
+            json_string_value(json_object_get(json_array_get(results, i), "message_id")));
+        json_decref(m);
+    }
+    json_decref(j);
+    assert_int_equal(call(f, "POST", "/api/publish",
+                          "{\"receiver\":\"b-off\",\"messages\":[{\"content\":\"k1\","
+                          "\"require_ack\":true},{\"content\":\"k2\",\"require_ack\":true}]}",
+                          &j),
+                     200);
+    assert_int_equal(tjson_int(j, "results.0.stored", -1), 1);
+    assert_int_equal(tjson_int(j, "results.1.stored", -1), 1);
+    json_decref(j);
+    expect_error(f, "POST", "/api/publish", "{\"receiver\":\"b1\",\"messages\":[]}", 400,
+                 "invalid_request");
+    expect_error(f, "POST", "/api/publish",
+                 "{\"receiver\":\"b1\",\"message\":{},\"messages\":[{}]}", 400, "invalid_request");
+    assert_int_equal(call(f, "POST", "/api/publish",
+                          "{\"receiver\":\"b1\",\"messages\":[{\"content\":\"ok\"},"
+                          "{\"content\":7}]}",
+                          &j),
+                     400);
+    assert_non_null(strstr(tjson_str(j, "reason"), "[1]"));
+    json_decref(j);
+    expect_silence(f, a); /* nothing of a refused batch was sent */
+}
+
 static void
 test_http_api__publish_to_receivers_group_and_everyone(void **state)
 {
@@ -655,6 +708,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_http_api__publish_to_receivers_group_and_everyone,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_http_api__publish_refuses_bad_bodies, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_http_api__publish_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_http_api__publish_require_ack, setup, teardown),
         cmocka_unit_test_setup_teardown(test_http_api__presence_and_kick, setup, teardown),
         cmocka_unit_test_setup_teardown(test_http_api__app_parameter, setup, teardown),
