@@ -15,12 +15,14 @@
 
 #include "thubproc.h"
 #include "tjson.h"
+#include "tstore.h"
 #include "twait.h"
 #include "tws.h"
 
 #define WAIT_MS 15000
 
 static char tag[32];
+static char url6[512]; /* a database of its own (the node registry is per database) */
 
 static tws *
 client(twait_set *ts, int port, const char *user)
@@ -58,7 +60,7 @@ test_two_processes_one_hub(void **state)
     for (int i = 0; i < 2; i++) {
         node[i].port = thubproc_free_port();
         snprintf(port[i], sizeof(port[i]), "%d", node[i].port);
-        const char *args[] = {port[i], getenv("WSC_TEST_REDIS_URL"), NULL};
+        const char *args[] = {port[i], url6, NULL};
         assert_int_equal(thubproc_start(&node[i], node[i].port, args, WAIT_MS), 0);
     }
     twait_set *ts = twait_set_new();
@@ -92,14 +94,9 @@ static void
 test_other_database_other_cluster(void **state)
 {
     (void)state;
-    const char *url = getenv("WSC_TEST_REDIS_URL");
+    const char *url = url6;
     char other[512];
-    const char *slash = strrchr(url, '/');
-    if (slash != NULL && slash > url + 8)
-        snprintf(other, sizeof(other), "%.*s/%d", (int)(slash - url), url,
-                 atoi(slash + 1) == 1 ? 2 : 1);
-    else
-        snprintf(other, sizeof(other), "%s/1", url);
+    assert_non_null(tstore_redis_db_url(7, other, sizeof(other)));
     thubproc node[2];
     char port[2][16];
     const char *urls[2] = {url, other};
@@ -135,6 +132,8 @@ main(void)
         return 77;
     }
     snprintf(tag, sizeof(tag), "p%ld", (long)getpid());
+    if (tstore_redis_db_url(6, url6, sizeof(url6)) == NULL)
+        return 1;
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_two_processes_one_hub),
                                        cmocka_unit_test(test_other_database_other_cluster)};
     return cmocka_run_group_tests(tests, NULL, NULL);

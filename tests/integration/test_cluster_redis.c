@@ -35,6 +35,10 @@ typedef struct fx {
 } fx;
 
 static char tag[32]; /* "p<pid>": in every id of this run */
+/* A database of its own: the node registry (hub stats) is per database, and wsc-hub
+ * processes of other tests (--redis) are cluster nodes too. */
+#define CLUSTER_DB 5
+static char redis_url[512];
 
 static void
 name(char *out, size_t cap, const char *what)
@@ -52,7 +56,7 @@ node_start(fx *f, int i)
                           "--node-id",
                           f->id[i],
                           "--redis",
-                          getenv("WSC_TEST_REDIS_URL"),
+                          redis_url,
                           "--insecure-user-id",
                           "--insecure-api",
                           "--jwt-secret",
@@ -742,6 +746,8 @@ main(void)
         return 77;
     }
     snprintf(tag, sizeof(tag), "p%ld", (long)getpid());
+    if (tstore_redis_db_url(CLUSTER_DB, redis_url, sizeof(redis_url)) == NULL)
+        return 1;
     const struct CMUnitTest tests[] = {
         /* clang-format off */
         cmocka_unit_test(test_p2p_across_nodes),

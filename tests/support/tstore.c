@@ -305,3 +305,18 @@ tstore_services(const char *what)
     snprintf(cmd, sizeof(cmd), "%s %s %s >/dev/null 2>&1", script, what, dir);
     return system(cmd);
 }
+
+const char *
+tstore_redis_db_url(int db, char *out, size_t cap)
+{
+    const char *url = getenv("WSC_TEST_REDIS_URL");
+    if (url == NULL)
+        return NULL;
+    /* redis://[:pw@]host[:port][/db]: the part after the authority's last '/' is the db. */
+    const char *at = strrchr(url, '@');
+    const char *auth = at != NULL ? at + 1 : url + strlen("redis://");
+    const char *slash = strchr(auth, '/');
+    int head = slash != NULL ? (int)(slash - url) : (int)strlen(url);
+    int n = snprintf(out, cap, "%.*s/%d", head, url, db);
+    return n > 0 && (size_t)n < cap ? out : NULL;
+}

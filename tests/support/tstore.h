@@ -86,6 +86,10 @@ int tstore_exit(int rc, size_t n);
 /** "hybrid:<redis URL>|<mysql URL>" from WSC_TEST_REDIS_URL and WSC_TEST_MYSQL_URL, or NULL
  *  when either is unset (a static buffer). */
 const char *tstore_hybrid_url(void);
+/** WSC_TEST_REDIS_URL with database db in place of its own, written into out; NULL when the
+ *  variable is unset or out is too small.  Tests that need a database of their own (the node
+ *  registry of a cluster is per database) use this. */
+const char *tstore_redis_db_url(int db, char *out, size_t cap);
 /** Runs `scripts/services.sh WHAT DIR` (WSC_SERVICES_SCRIPT, WSC_SERVICES_DIR: stop-redis,
  *  start-mysql, ...) and returns its exit status; -1 when those are not set. */
 int tstore_services(const char *what);
