@@ -170,6 +170,8 @@ client(fx *f, int i, const char *user)
     return c;
 }
 
+static void send_frame(tws *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 static void
 send_frame(tws *c, const char *fmt, ...)
 {
@@ -535,6 +537,10 @@ test_ack_across_nodes(void **state)
 /* Redis restarts under the cluster: the nodes subscribe again and resume; a message sent with
  * require_ack while Redis was down is delivered, stored, or refused (then the sender resends
  * it), never silently dropped. */
+#define RESTART_FRAME                                                    \
+    "{\"receiver\":\"%s\",\"content\":\"through\",\"require_ack\":true," \
+    "\"message_id\":\"%s\"}"
+
 static void
 test_redis_restart(void **state)
 {
@@ -549,9 +555,7 @@ test_redis_restart(void **state)
     name(mid, sizeof(mid), "m3");
     tws *ca = client(f, 0, a), *cr = client(f, 1, r);
     assert_int_equal(tstore_services("stop-redis"), 0);
-    const char *fmt = "{\"receiver\":\"%s\",\"content\":\"through\",\"require_ack\":true,"
-                      "\"message_id\":\"%s\"}";
-    send_frame(ca, fmt, r, mid);
+    send_frame(ca, RESTART_FRAME, r, mid);
     assert_int_equal(tstore_services("start-redis"), 0);
     json_t *rc = next_of(f, ca, "ack");
     assert_non_null(rc);
@@ -560,7 +564,7 @@ test_redis_restart(void **state)
         /* Refused while Redis was down: the sender's resend goes through once it is back. */
         assert_string_equal(tjson_str(rc, "data.error"), "store_unavailable");
         assert_true(until_stat(f, 0, "/api/stats", "nodes", NODES, 30000));
-        send_frame(ca, fmt, r, mid);
+        send_frame(ca, RESTART_FRAME, r, mid);
         json_decref(rc);
         rc = next_of(f, ca, "ack");
         assert_non_null(rc);
