@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -86,8 +87,14 @@ thubproc_start(thubproc *p, int port, const char *const *args, int timeout_ms)
         return -1;
     argv[0] = "wsc-hub";
     memcpy(argv + 1, args, n * sizeof(*argv));
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
+        /* The hub goes with the test: a test that fails (or is killed) before it stops its
+         * hubs leaves none running. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
         int fd = open(p->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (fd >= 0) {
             dup2(fd, 1);
