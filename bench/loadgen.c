@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #include "lg.h"
+#include "lg_pub.h"
+#include "lg_seq.h"
 
 #define MAX_PROCS 64
 
@@ -70,6 +72,12 @@ lg_find_stamp(const unsigned char *p, size_t len)
     return v;
 }
 
+int
+lg_port_of(const lg_opts *o, uint32_t idx)
+{
+    return o->nports > 0 ? o->ports[idx % o->nports] : o->port;
+}
+
 /* --- /proc readers */
 
 static long
@@ -108,6 +116,22 @@ proc_cpu_s(pid_t pid)
     if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
         return -1;
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* utime + stime summed over the servers (--server-pid P1,P2,...), or -1. */
+static double
+servers_cpu_s(const lg_opts *o)
+{
+    if (o->nserver_pids == 0)
+        return proc_cpu_s(o->server_pid);
+    double s = 0;
+    for (unsigned i = 0; i < o->nserver_pids; i++) {
+        double c = proc_cpu_s(o->server_pids[i]);
+        if (c < 0)
+            return -1;
+        s += c;
+    }
+    return s;
 }
 
 /* --- the control endpoint: one HTTP request, answer status */
@@ -379,9 +403,16 @@ sc_idle(const lg_opts *o)
     return ready == o->conns ? 0 : 2;
 }
 
+/* Publishes n broadcasts: over the publisher's WebSocket when there is one, else by asking
+ * the bench server's control endpoint. */
 static void
-trigger_broadcast(const lg_opts *o, unsigned n)
+trigger_broadcast(const lg_opts *o, lg_pub *pub, unsigned n)
 {
+    if (pub != NULL) {
+        if (!lg_pub_send(pub, o, n))
+            fprintf(stderr, "loadgen: the publisher could not send\n");
+        return;
+    }
     char t[128];
     snprintf(t, sizeof(t), "/bench/broadcast?n=%u&size=%u", n, o->size);
     int st = http_ctl(o, "POST", t);
@@ -389,17 +420,39 @@ trigger_broadcast(const lg_opts *o, unsigned n)
         fprintf(stderr, "loadgen: POST %s answered %d\n", t, st);
 }
 
+/* --count: prints what the children counted against the distinct messages expected; false
+ * when anything was duplicated, lost or foreign. */
+static bool
+counts(const lg_opts *o, uint64_t expected)
+{
+    if (!o->count)
+        return true;
+    uint64_t dups = sum_final(o, 7), uniq = sum_final(o, 8), foreign = sum_final(o, 9);
+    uint64_t lost = expected > uniq ? expected - uniq : 0;
+    bool ok = dups == 0 && lost == 0 && foreign == 0 && uniq == expected;
+    printf(",\"distinct\":%llu,\"duplicates\":%llu,\"losses\":%llu,\"foreign\":%llu,"
+           "\"dup_loss_ok\":%s",
+           (unsigned long long)uniq, (unsigned long long)dups, (unsigned long long)lost,
+           (unsigned long long)foreign, ok ? "true" : "false");
+    return ok;
+}
+
 static int
 sc_broadcast(const lg_opts *o)
 {
     uint64_t ready = connect_all(o);
+    lg_pub pub = {.fd = -1};
+    if (o->publisher != NULL && !lg_pub_open(&pub, o)) {
+        reap(o);
+        return 2;
+    }
     sleep_s(1.0);
-    double cpu0 = proc_cpu_s(o->server_pid);
+    double cpu0 = servers_cpu_s(o);
     uint64_t busy_ns = 0;
     bool complete = true;
     for (unsigned r = 1; r <= o->rounds; r++) {
         uint64_t t0 = lg_now_ns();
-        trigger_broadcast(o, o->n);
+        trigger_broadcast(o, o->publisher != NULL ? &pub : NULL, o->n);
         complete = collect(o, all_rounds, r, 60) && complete;
         uint64_t last = t0;
         for (unsigned k = 0; k < o->procs; k++)
@@ -408,7 +461,8 @@ sc_broadcast(const lg_opts *o)
         busy_ns += last - t0;
         sleep_s(0.3);
     }
-    double cpu1 = proc_cpu_s(o->server_pid);
+    double cpu1 = servers_cpu_s(o);
+    lg_pub_close(&pub);
     reap(o);
     uint64_t got = sum_final(o, 4);
     head(o, ready);
@@ -418,9 +472,10 @@ sc_broadcast(const lg_opts *o)
            (unsigned long long)(ready * o->n * o->rounds), complete ? "true" : "false",
            busy_ns ? (double)got / ((double)busy_ns / 1e9) : 0.0, cpu1 - cpu0,
            got ? (cpu1 - cpu0 - 0.3 * 0) * 1e6 / (double)got : 0.0);
+    bool ok = counts(o, ready * o->n * o->rounds);
     latency();
     tail(o);
-    return complete ? 0 : 2;
+    return complete && ok ? 0 : 2;
 }
 
 static int
@@ -429,16 +484,16 @@ sc_paced(const lg_opts *o)
     uint64_t ready = connect_all(o);
     sleep_s(1.0);
     unsigned total = (unsigned)(o->msg_rate * o->duration_s);
-    double cpu0 = proc_cpu_s(o->server_pid);
+    double cpu0 = servers_cpu_s(o);
     uint64_t t0 = lg_now_ns();
     for (unsigned i = 0; i < total; i++) {
         uint64_t due = t0 + (uint64_t)((double)i / o->msg_rate * 1e9), now = lg_now_ns();
         if (due > now)
             sleep_s((double)(due - now) / 1e9);
-        trigger_broadcast(o, 1);
+        trigger_broadcast(o, NULL, 1);
     }
     bool complete = collect(o, all_rounds, total, 10);
-    double cpu1 = proc_cpu_s(o->server_pid);
+    double cpu1 = servers_cpu_s(o);
     reap(o);
     uint64_t got = sum_final(o, 4);
     head(o, ready);
@@ -457,11 +512,11 @@ sc_traffic(const lg_opts *o)
 {
     uint64_t ready = connect_all(o);
     sleep_s(1.0);
-    double cpu0 = proc_cpu_s(o->server_pid);
+    double cpu0 = servers_cpu_s(o);
     command_all(o, 'G');
     sleep_s(o->duration_s);
-    double cpu1 = proc_cpu_s(o->server_pid);
-    sleep_s(1.0);
+    double cpu1 = servers_cpu_s(o);
+    sleep_s(o->drain_s);
     reap(o);
     uint64_t sent = sum_final(o, 6), got = sum_final(o, 4), replies = sum_final(o, 5);
     head(o, ready);
@@ -474,9 +529,10 @@ sc_traffic(const lg_opts *o)
            (unsigned long long)sum_final(o, 2));
     if (o->scenario == SC_P2P)
         printf(",\"target_rate\":%.0f", o->msg_rate);
+    bool ok = counts(o, sent);
     latency();
     tail(o);
-    return 0;
+    return ok ? 0 : 2;
 }
 
 static int
@@ -575,7 +631,22 @@ usage(void)
             "  [--user-prefix u] [--conns-per-user 1] [--conn-rate R/s] [--inflight 256]\n"
             "  [--hold S] [--proto wsc|raw] [--n N] [--size B] [--rounds R] [--duration S]\n"
             "  [--rate MSGS/s] [--server-pid PID] [--server LABEL] [--extra '\"k\":v']\n"
-            "  [--timeout S] [--stats-path /bench/stats?trim=1]\n");
+            "  [--timeout S] [--stats-path /bench/stats?trim=1]\n"
+            "  [--ports P1,P2,..] (connection i goes to P[i %% n]) [--server-pid P1,P2,..]\n"
+            "  [--publisher USER] (broadcast over WebSocket) [--count] [--drain S]\n");
+}
+
+/* "a,b,c" -> out[0..2]; returns the count (at most cap). */
+static int
+parse_list(const char *s, int *out, int cap)
+{
+    int n = 0;
+    while (n < cap && *s != '\0') {
+        char *end;
+        out[n++] = (int)strtol(s, &end, 10);
+        s = *end == ',' ? end + 1 : end + strlen(end);
+    }
+    return n;
 }
 
 static void
@@ -620,7 +691,8 @@ main(int argc, char **argv)
                  .duration_s = 10,
                  .msg_rate = 10,
                  .server = "wsc",
-                 .timeout_s = 300};
+                 .timeout_s = 300,
+                 .drain_s = 1};
     static const struct option lo[] = {{"host", 1, 0, 'H'},
                                        {"port", 1, 0, 'p'},
                                        {"path", 1, 0, 'P'},
@@ -643,6 +715,10 @@ main(int argc, char **argv)
                                        {"extra", 1, 0, 'e'},
                                        {"timeout", 1, 0, 't'},
                                        {"stats-path", 1, 0, 'T'},
+                                       {"ports", 1, 0, 'o'},
+                                       {"publisher", 1, 0, 'B'},
+                                       {"count", 0, 0, 'C'},
+                                       {"drain", 1, 0, 'D'},
                                        {0, 0, 0, 0}};
     const char *sc = NULL;
     int c;
@@ -700,7 +776,21 @@ main(int argc, char **argv)
             o.msg_rate = atof(optarg);
             break;
         case 'x':
-            o.server_pid = (pid_t)atoi(optarg);
+            o.nserver_pids = (unsigned)parse_list(optarg, o.server_pids, LG_MAX_PORTS);
+            o.server_pid = o.server_pids[0];
+            break;
+        case 'o':
+            o.nports = (unsigned)parse_list(optarg, o.ports, LG_MAX_PORTS);
+            o.port = o.ports[0];
+            break;
+        case 'B':
+            o.publisher = optarg;
+            break;
+        case 'C':
+            o.count = true;
+            break;
+        case 'D':
+            o.drain_s = atof(optarg);
             break;
         case 'S':
             o.server = optarg;
@@ -726,7 +816,11 @@ main(int argc, char **argv)
         }
     }
     if (o.scenario_name == NULL || o.conns == 0 || o.procs == 0 || o.procs > MAX_PROCS ||
-        o.procs > o.conns || o.size < 22 || o.size > 65000 || o.conns_per_user == 0) {
+        o.procs > o.conns || o.size < 22 || o.size > 65000 || o.conns_per_user == 0 ||
+        (o.count && (o.conns_per_user != 1 || o.size < LG_TAG_MIN_SIZE ||
+                     (o.scenario != SC_P2P && o.scenario != SC_BROADCAST) ||
+                     (o.scenario == SC_BROADCAST && o.publisher == NULL) ||
+                     (o.scenario == SC_P2P && o.conns % 2 != 0)))) {
         usage();
         return 1;
     }
