@@ -5,12 +5,14 @@
 #define WSC_BENCH_LG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "lg_hist.h"
 
 #define LG_MAX_PORTS 16
+#define LG_MAX_PROCS 64
 
 enum lg_scenario { SC_IDLE, SC_BROADCAST, SC_PACED, SC_ECHO, SC_ACK, SC_P2P, SC_CONNECT, SC_BURST };
 
@@ -69,6 +71,19 @@ int lg_port_of(const lg_opts *o, uint32_t idx);
 /** Runs child number k (its connections are k, k + procs, ...) until told to stop; never
  *  returns. */
 void lg_child_run(const lg_opts *o, unsigned k, int up_fd, int cmd_fd);
+
+/** Parses the command line into o (defaults for what it does not say); -1, with the usage
+ *  on stderr, when an option is unknown or the options do not fit together. */
+int lg_opts_parse(lg_opts *o, int argc, char **argv);
+
+/** VmRSS of pid in KiB, or -1. */
+long lg_rss_kb(pid_t pid);
+/** utime + stime in seconds of the server, or summed over --server-pid's list; -1 when one
+ *  cannot be read. */
+double lg_servers_cpu_s(const lg_opts *o);
+/** One HTTP request to o->host:o->port (Connection: close); copies the answer's body into
+ *  body (may be NULL).  Returns the status, or -1 when the exchange fails. */
+int lg_http(const lg_opts *o, const char *method, const char *target, char *body, size_t cap);
 
 uint64_t lg_now_ns(void);
 /** Builds the payload text "@<20-digit ns>@xxx..." of exactly size bytes (size >= 22). */
