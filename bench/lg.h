@@ -85,6 +85,13 @@ double lg_servers_cpu_s(const lg_opts *o);
  *  body (may be NULL).  Returns the status, or -1 when the exchange fails. */
 int lg_http(const lg_opts *o, const char *method, const char *target, char *body, size_t cap);
 
+/** Starts strace on server's write-family system calls, into a file named in file; returns
+ *  its pid (-1 when fork fails; a missing strace leaves the file absent). */
+pid_t lg_strace_start(pid_t server, char *file, size_t cap);
+/** Stops that strace and counts the calls in its file, which it removes; -1 when there is no
+ *  file. */
+long lg_strace_count(pid_t st, const char *file);
+
 uint64_t lg_now_ns(void);
 /** Builds the payload text "@<20-digit ns>@xxx..." of exactly size bytes (size >= 22). */
 void lg_stamp(char *out, unsigned size, uint64_t ns);

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* What the load generator learns from and asks of the servers under test: RSS and CPU time
- * from /proc, and one HTTP request to a control endpoint. */
+ * from /proc, one HTTP request to a control endpoint, and strace counting its writes. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lg.h"
@@ -102,4 +104,41 @@ lg_http(const lg_opts *o, const char *method, const char *target, char *body, si
         snprintf(body, cap, "%s", b ? b + 4 : "");
     }
     return atoi(resp + 9);
+}
+
+pid_t
+lg_strace_start(pid_t server, char *file, size_t cap)
+{
+    char pid[16];
+    snprintf(file, cap, "/tmp/wsc-bench-strace.%d", (int)getpid());
+    snprintf(pid, sizeof(pid), "%d", (int)server);
+    unlink(file);
+    pid_t st = fork();
+    if (st == 0) {
+        execlp("strace", "strace", "-f", "-qq", "-e", "trace=write,writev,sendto,sendmsg", "-o",
+               file, "-p", pid, (char *)NULL);
+        _exit(127);
+    }
+    return st;
+}
+
+long
+lg_strace_count(pid_t st, const char *file)
+{
+    if (st > 0) {
+        kill(st, SIGINT);
+        waitpid(st, NULL, 0);
+    }
+    FILE *f = fopen(file, "r");
+    long count = 0;
+    char line[4096];
+    while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+        if (strstr(line, "resumed>") == NULL && strncmp(line, "+++", 3) != 0 &&
+            strncmp(line, "---", 3) != 0 && strchr(line, '(') != NULL)
+            count++;
+    }
+    if (f != NULL)
+        fclose(f);
+    unlink(file);
+    return f == NULL ? -1 : count;
 }

@@ -412,16 +412,8 @@ sc_connect(const lg_opts *o)
 static long
 strace_writes(const lg_opts *o, unsigned n, uint64_t round)
 {
-    char file[64], pid[16];
-    snprintf(file, sizeof(file), "/tmp/wsc-bench-strace.%d", (int)getpid());
-    snprintf(pid, sizeof(pid), "%d", (int)o->server_pid);
-    unlink(file);
-    pid_t st = fork();
-    if (st == 0) {
-        execlp("strace", "strace", "-f", "-qq", "-e", "trace=write,writev,sendto,sendmsg", "-o",
-               file, "-p", pid, (char *)NULL);
-        _exit(127);
-    }
+    char file[64];
+    pid_t st = lg_strace_start(o->server_pid, file, sizeof(file));
     sleep_s(1.5);
     char t[128];
     snprintf(t, sizeof(t), "/bench/burst?n=%u&size=%u", n, o->size);
@@ -431,20 +423,7 @@ strace_writes(const lg_opts *o, unsigned n, uint64_t round)
     if (n > 0 && !collect(o, all_rounds, round, 10))
         fprintf(stderr, "loadgen: burst not received in full\n");
     sleep_s(0.5);
-    kill(st, SIGINT);
-    waitpid(st, NULL, 0);
-    FILE *f = fopen(file, "r");
-    long count = 0;
-    char line[4096];
-    while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
-        if (strstr(line, "resumed>") == NULL && strncmp(line, "+++", 3) != 0 &&
-            strncmp(line, "---", 3) != 0 && strchr(line, '(') != NULL)
-            count++;
-    }
-    if (f != NULL)
-        fclose(f);
-    unlink(file);
-    return f == NULL ? -1 : count;
+    return lg_strace_count(st, file);
 }
 
 static int
