@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "lg.h"
+#include "lg_seq.h"
 #include "lg_ws.h"
 
 #define RBUF (256 * 1024)
@@ -33,6 +34,7 @@ struct conn {
     unsigned char *out; /* bytes the socket did not take yet */
     uint32_t out_len;
     uint64_t sent_ns;
+    lg_seen seen; /* --count: sequence numbers received */
 };
 
 struct child {
@@ -47,6 +49,7 @@ struct child {
     uint64_t frames, payloads, replies, sent, rounds_done, round_size;
     uint64_t last_payload_ns;
     lg_hist hist;
+    lg_counts counts;
     unsigned char rbuf[RBUF];
 };
 
@@ -91,6 +94,7 @@ conn_close(struct child *ch, struct conn *c, bool by_server)
     c->state = C_CLOSED;
     free(c->pend);
     free(c->out);
+    lg_seen_free(&c->seen);
     c->pend = c->out = NULL;
     c->pend_len = c->out_len = 0;
 }
@@ -132,6 +136,8 @@ send_msg(struct child *ch, struct conn *c)
     unsigned char frame[72100];
     uint64_t now = lg_now_ns();
     lg_stamp(stamp, o->size, now);
+    if (o->count)
+        lg_tag(stamp, o->size, c->idx, c->seq);
     size_t len;
     if (!o->proto_wsc) {
         len = o->size;
@@ -200,6 +206,9 @@ on_frame(struct child *ch, struct conn *c, const lg_frame *f)
         return;
     ch->payloads++;
     ch->last_payload_ns = now;
+    if (o->count)
+        lg_count(&ch->counts, &c->seen, o->scenario == SC_P2P ? c->idx ^ 1u : LG_PUB_SENDER,
+                 f->payload, f->len);
     lg_hist_add(&ch->hist, now > ts ? (now - ts) / 1000 : 0);
     if (o->scenario == SC_ECHO) {
         if (ch->going && now < ch->go_end_ns)
@@ -298,7 +307,8 @@ on_writable(struct child *ch, struct conn *c)
         }
         char req[512], user[64];
         user_of(ch->o, c->idx, false, user, sizeof(user));
-        size_t n = lg_ws_request(req, sizeof(req), ch->o->host, ch->o->port, ch->o->path, user);
+        size_t n = lg_ws_request(req, sizeof(req), ch->o->host, lg_port_of(ch->o, c->idx),
+                                 ch->o->path, user);
         if (send(c->fd, req, n, MSG_NOSIGNAL) != (ssize_t)n) {
             conn_close(ch, c, false);
             return;
@@ -343,7 +353,8 @@ open_one(struct child *ch, struct conn *c)
     setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
     struct sockaddr_in src = {.sin_family = AF_INET};
     src.sin_addr.s_addr = htonl((127u << 24) | (2u + c->idx % 253u));
-    struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o->port)};
+    struct sockaddr_in dst = {.sin_family = AF_INET,
+                              .sin_port = htons((uint16_t)lg_port_of(o, c->idx))};
     inet_pton(AF_INET, o->host, &dst.sin_addr);
     if (bind(c->fd, (struct sockaddr *)&src, sizeof(src)) < 0 ||
         (connect(c->fd, (struct sockaddr *)&dst, sizeof(dst)) < 0 && errno != EINPROGRESS)) {
@@ -379,6 +390,9 @@ final_and_exit(struct child *ch)
     r.v[4] = ch->payloads;
     r.v[5] = ch->replies;
     r.v[6] = ch->sent;
+    r.v[7] = ch->counts.dups;
+    r.v[8] = ch->counts.unique;
+    r.v[9] = ch->counts.foreign;
     up(ch, &r, &ch->hist, sizeof(ch->hist));
     _exit(0);
 }

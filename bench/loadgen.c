@@ -6,24 +6,19 @@
  * /bench/ control endpoints, reads the server's RSS and CPU time from /proc, and prints one
  * JSON result line. */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "lg.h"
-
-#define MAX_PROCS 64
+#include "lg_pub.h"
 
 struct kid {
     pid_t pid;
@@ -34,125 +29,8 @@ struct kid {
     lg_rec final;
 };
 
-static struct kid kids[MAX_PROCS];
+static struct kid kids[LG_MAX_PROCS];
 static lg_hist total_hist;
-
-uint64_t
-lg_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-void
-lg_stamp(char *out, unsigned size, uint64_t ns)
-{
-    char head[32];
-    int n = snprintf(head, sizeof(head), "@%020llu@", (unsigned long long)ns);
-    memset(out, 'x', size);
-    memcpy(out, head, (size_t)n < size ? (size_t)n : size);
-    out[size] = '\0';
-}
-
-uint64_t
-lg_find_stamp(const unsigned char *p, size_t len)
-{
-    const unsigned char *a = memchr(p, '@', len);
-    if (a == NULL || (size_t)(p + len - a) < 22 || a[21] != '@')
-        return 0;
-    uint64_t v = 0;
-    for (int i = 1; i <= 20; i++) {
-        if (a[i] < '0' || a[i] > '9')
-            return 0;
-        v = v * 10 + (uint64_t)(a[i] - '0');
-    }
-    return v;
-}
-
-/* --- /proc readers */
-
-static long
-proc_rss_kb(pid_t pid)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    long kb = -1;
-    while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
-        if (strncmp(line, "VmRSS:", 6) == 0)
-            kb = strtol(line + 6, NULL, 10);
-    }
-    if (f != NULL)
-        fclose(f);
-    return kb;
-}
-
-/* utime + stime of the process in seconds. */
-static double
-proc_cpu_s(pid_t pid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return -1;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')');
-    if (p == NULL)
-        return -1;
-    unsigned long ut = 0, st = 0;
-    /* after ") ": state(3) ... utime is field 14, stime 15 */
-    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-        return -1;
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
-/* --- the control endpoint: one HTTP request, answer status */
-
-static int
-http_ctl_body(const lg_opts *o, const char *method, const char *target, char *body, size_t cap)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o->port)};
-    inet_pton(AF_INET, o->host, &a.sin_addr);
-    struct timeval tv = {.tv_sec = 30};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
-        close(fd);
-        return -1;
-    }
-    char req[512], resp[2048];
-    int n = snprintf(req, sizeof(req),
-                     "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                     method, target, o->host);
-    if (write(fd, req, (size_t)n) != n) {
-        close(fd);
-        return -1;
-    }
-    size_t got = 0;
-    ssize_t r;
-    while (got < sizeof(resp) - 1 && (r = read(fd, resp + got, sizeof(resp) - 1 - got)) > 0)
-        got += (size_t)r;
-    close(fd);
-    resp[got] = '\0';
-    if (got < 12)
-        return -1;
-    if (body != NULL && cap > 0) {
-        const char *b = strstr(resp, "\r\n\r\n");
-        snprintf(body, cap, "%s", b ? b + 4 : "");
-    }
-    return atoi(resp + 9);
-}
-
-static int
-http_ctl(const lg_opts *o, const char *method, const char *target)
-{
-    return http_ctl_body(o, method, target, NULL, 0);
-}
-
 /* --- children */
 
 static void
@@ -183,7 +61,7 @@ static bool
 collect(const lg_opts *o, bool (*pred)(const lg_opts *, uint64_t), uint64_t arg, double timeout_s)
 {
     uint64_t deadline = lg_now_ns() + (uint64_t)(timeout_s * 1e9);
-    struct pollfd pf[MAX_PROCS];
+    struct pollfd pf[LG_MAX_PROCS];
     while (!pred(o, arg)) {
         uint64_t now = lg_now_ns();
         if (now >= deadline)
@@ -359,13 +237,12 @@ tail(const lg_opts *o)
 static int
 sc_idle(const lg_opts *o)
 {
-    long rss0 = proc_rss_kb(o->server_pid);
+    long rss0 = lg_rss_kb(o->server_pid);
     uint64_t ready = connect_all(o);
     sleep_s(o->hold_s);
-    long rss1 = proc_rss_kb(o->server_pid);
+    long rss1 = lg_rss_kb(o->server_pid);
     char stats[1024] = "";
-    if (o->stats_path != NULL &&
-        http_ctl_body(o, "GET", o->stats_path, stats, sizeof(stats)) != 200)
+    if (o->stats_path != NULL && lg_http(o, "GET", o->stats_path, stats, sizeof(stats)) != 200)
         stats[0] = '\0';
     head(o, ready);
     long delta = rss1 - rss0;
@@ -379,27 +256,56 @@ sc_idle(const lg_opts *o)
     return ready == o->conns ? 0 : 2;
 }
 
+/* Publishes n broadcasts: over the publisher's WebSocket when there is one, else by asking
+ * the bench server's control endpoint. */
 static void
-trigger_broadcast(const lg_opts *o, unsigned n)
+trigger_broadcast(const lg_opts *o, lg_pub *pub, unsigned n)
 {
+    if (pub != NULL) {
+        if (!lg_pub_send(pub, o, n))
+            fprintf(stderr, "loadgen: the publisher could not send\n");
+        return;
+    }
     char t[128];
     snprintf(t, sizeof(t), "/bench/broadcast?n=%u&size=%u", n, o->size);
-    int st = http_ctl(o, "POST", t);
+    int st = lg_http(o, "POST", t, NULL, 0);
     if (st != 200)
         fprintf(stderr, "loadgen: POST %s answered %d\n", t, st);
+}
+
+/* --count: prints what the children counted against the distinct messages expected; false
+ * when anything was duplicated, lost or foreign. */
+static bool
+counts(const lg_opts *o, uint64_t expected)
+{
+    if (!o->count)
+        return true;
+    uint64_t dups = sum_final(o, 7), uniq = sum_final(o, 8), foreign = sum_final(o, 9);
+    uint64_t lost = expected > uniq ? expected - uniq : 0;
+    bool ok = dups == 0 && lost == 0 && foreign == 0 && uniq == expected;
+    printf(",\"distinct\":%llu,\"duplicates\":%llu,\"losses\":%llu,\"foreign\":%llu,"
+           "\"dup_loss_ok\":%s",
+           (unsigned long long)uniq, (unsigned long long)dups, (unsigned long long)lost,
+           (unsigned long long)foreign, ok ? "true" : "false");
+    return ok;
 }
 
 static int
 sc_broadcast(const lg_opts *o)
 {
     uint64_t ready = connect_all(o);
+    lg_pub pub = {.fd = -1};
+    if (o->publisher != NULL && !lg_pub_open(&pub, o)) {
+        reap(o);
+        return 2;
+    }
     sleep_s(1.0);
-    double cpu0 = proc_cpu_s(o->server_pid);
+    double cpu0 = lg_servers_cpu_s(o);
     uint64_t busy_ns = 0;
     bool complete = true;
     for (unsigned r = 1; r <= o->rounds; r++) {
         uint64_t t0 = lg_now_ns();
-        trigger_broadcast(o, o->n);
+        trigger_broadcast(o, o->publisher != NULL ? &pub : NULL, o->n);
         complete = collect(o, all_rounds, r, 60) && complete;
         uint64_t last = t0;
         for (unsigned k = 0; k < o->procs; k++)
@@ -408,7 +314,8 @@ sc_broadcast(const lg_opts *o)
         busy_ns += last - t0;
         sleep_s(0.3);
     }
-    double cpu1 = proc_cpu_s(o->server_pid);
+    double cpu1 = lg_servers_cpu_s(o);
+    lg_pub_close(&pub);
     reap(o);
     uint64_t got = sum_final(o, 4);
     head(o, ready);
@@ -418,9 +325,10 @@ sc_broadcast(const lg_opts *o)
            (unsigned long long)(ready * o->n * o->rounds), complete ? "true" : "false",
            busy_ns ? (double)got / ((double)busy_ns / 1e9) : 0.0, cpu1 - cpu0,
            got ? (cpu1 - cpu0 - 0.3 * 0) * 1e6 / (double)got : 0.0);
+    bool ok = counts(o, ready * o->n * o->rounds);
     latency();
     tail(o);
-    return complete ? 0 : 2;
+    return complete && ok ? 0 : 2;
 }
 
 static int
@@ -429,16 +337,16 @@ sc_paced(const lg_opts *o)
     uint64_t ready = connect_all(o);
     sleep_s(1.0);
     unsigned total = (unsigned)(o->msg_rate * o->duration_s);
-    double cpu0 = proc_cpu_s(o->server_pid);
+    double cpu0 = lg_servers_cpu_s(o);
     uint64_t t0 = lg_now_ns();
     for (unsigned i = 0; i < total; i++) {
         uint64_t due = t0 + (uint64_t)((double)i / o->msg_rate * 1e9), now = lg_now_ns();
         if (due > now)
             sleep_s((double)(due - now) / 1e9);
-        trigger_broadcast(o, 1);
+        trigger_broadcast(o, NULL, 1);
     }
     bool complete = collect(o, all_rounds, total, 10);
-    double cpu1 = proc_cpu_s(o->server_pid);
+    double cpu1 = lg_servers_cpu_s(o);
     reap(o);
     uint64_t got = sum_final(o, 4);
     head(o, ready);
@@ -457,11 +365,11 @@ sc_traffic(const lg_opts *o)
 {
     uint64_t ready = connect_all(o);
     sleep_s(1.0);
-    double cpu0 = proc_cpu_s(o->server_pid);
+    double cpu0 = lg_servers_cpu_s(o);
     command_all(o, 'G');
     sleep_s(o->duration_s);
-    double cpu1 = proc_cpu_s(o->server_pid);
-    sleep_s(1.0);
+    double cpu1 = lg_servers_cpu_s(o);
+    sleep_s(o->drain_s);
     reap(o);
     uint64_t sent = sum_final(o, 6), got = sum_final(o, 4), replies = sum_final(o, 5);
     head(o, ready);
@@ -474,9 +382,10 @@ sc_traffic(const lg_opts *o)
            (unsigned long long)sum_final(o, 2));
     if (o->scenario == SC_P2P)
         printf(",\"target_rate\":%.0f", o->msg_rate);
+    bool ok = counts(o, sent);
     latency();
     tail(o);
-    return 0;
+    return ok ? 0 : 2;
 }
 
 static int
@@ -503,39 +412,18 @@ sc_connect(const lg_opts *o)
 static long
 strace_writes(const lg_opts *o, unsigned n, uint64_t round)
 {
-    char file[64], pid[16];
-    snprintf(file, sizeof(file), "/tmp/wsc-bench-strace.%d", (int)getpid());
-    snprintf(pid, sizeof(pid), "%d", (int)o->server_pid);
-    unlink(file);
-    pid_t st = fork();
-    if (st == 0) {
-        execlp("strace", "strace", "-f", "-qq", "-e", "trace=write,writev,sendto,sendmsg", "-o",
-               file, "-p", pid, (char *)NULL);
-        _exit(127);
-    }
+    char file[64];
+    pid_t st = lg_strace_start(o->server_pid, file, sizeof(file));
     sleep_s(1.5);
     char t[128];
     snprintf(t, sizeof(t), "/bench/burst?n=%u&size=%u", n, o->size);
-    int code = http_ctl(o, "POST", t);
+    int code = lg_http(o, "POST", t, NULL, 0);
     if (code != 200)
         fprintf(stderr, "loadgen: POST %s answered %d\n", t, code);
     if (n > 0 && !collect(o, all_rounds, round, 10))
         fprintf(stderr, "loadgen: burst not received in full\n");
     sleep_s(0.5);
-    kill(st, SIGINT);
-    waitpid(st, NULL, 0);
-    FILE *f = fopen(file, "r");
-    long count = 0;
-    char line[4096];
-    while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
-        if (strstr(line, "resumed>") == NULL && strncmp(line, "+++", 3) != 0 &&
-            strncmp(line, "---", 3) != 0 && strchr(line, '(') != NULL)
-            count++;
-    }
-    if (f != NULL)
-        fclose(f);
-    unlink(file);
-    return f == NULL ? -1 : count;
+    return lg_strace_count(st, file);
 }
 
 static int
@@ -556,28 +444,6 @@ sc_burst(const lg_opts *o)
     return w0 < 0 || w1 < 0 ? 2 : 0;
 }
 
-/* --- options */
-
-static const struct {
-    const char *name;
-    enum lg_scenario sc;
-} scenarios[] = {{"idle", SC_IDLE},       {"broadcast", SC_BROADCAST},
-                 {"paced", SC_PACED},     {"echo", SC_ECHO},
-                 {"ack", SC_ACK},         {"p2p", SC_P2P},
-                 {"connect", SC_CONNECT}, {"burst", SC_BURST}};
-
-static void
-usage(void)
-{
-    fprintf(stderr,
-            "usage: wsc-loadgen --scenario idle|broadcast|paced|echo|ack|p2p|connect|burst\n"
-            "  [--host 127.0.0.1] [--port 8080] [--path /ws] [--conns N] [--procs P]\n"
-            "  [--user-prefix u] [--conns-per-user 1] [--conn-rate R/s] [--inflight 256]\n"
-            "  [--hold S] [--proto wsc|raw] [--n N] [--size B] [--rounds R] [--duration S]\n"
-            "  [--rate MSGS/s] [--server-pid PID] [--server LABEL] [--extra '\"k\":v']\n"
-            "  [--timeout S] [--stats-path /bench/stats?trim=1]\n");
-}
-
 static void
 raise_nofile(void)
 {
@@ -595,7 +461,7 @@ on_alarm(int sig)
     static const char msg[] = "loadgen: timeout\n";
     if (write(2, msg, sizeof(msg) - 1) < 0) {
     }
-    for (unsigned k = 0; k < MAX_PROCS; k++)
+    for (unsigned k = 0; k < LG_MAX_PROCS; k++)
         if (kids[k].pid > 0)
             kill(kids[k].pid, SIGKILL);
     _exit(3);
@@ -604,137 +470,9 @@ on_alarm(int sig)
 int
 main(int argc, char **argv)
 {
-    lg_opts o = {.host = "127.0.0.1",
-                 .port = 8080,
-                 .path = "/ws",
-                 .conns = 100,
-                 .procs = 1,
-                 .user_prefix = "u",
-                 .conns_per_user = 1,
-                 .inflight = 256,
-                 .hold_s = 3,
-                 .proto_wsc = true,
-                 .n = 50,
-                 .size = 64,
-                 .rounds = 1,
-                 .duration_s = 10,
-                 .msg_rate = 10,
-                 .server = "wsc",
-                 .timeout_s = 300};
-    static const struct option lo[] = {{"host", 1, 0, 'H'},
-                                       {"port", 1, 0, 'p'},
-                                       {"path", 1, 0, 'P'},
-                                       {"conns", 1, 0, 'c'},
-                                       {"procs", 1, 0, 'j'},
-                                       {"user-prefix", 1, 0, 'u'},
-                                       {"conns-per-user", 1, 0, 'U'},
-                                       {"conn-rate", 1, 0, 'R'},
-                                       {"inflight", 1, 0, 'i'},
-                                       {"hold", 1, 0, 'h'},
-                                       {"scenario", 1, 0, 's'},
-                                       {"proto", 1, 0, 'w'},
-                                       {"n", 1, 0, 'n'},
-                                       {"size", 1, 0, 'z'},
-                                       {"rounds", 1, 0, 'r'},
-                                       {"duration", 1, 0, 'd'},
-                                       {"rate", 1, 0, 'm'},
-                                       {"server-pid", 1, 0, 'x'},
-                                       {"server", 1, 0, 'S'},
-                                       {"extra", 1, 0, 'e'},
-                                       {"timeout", 1, 0, 't'},
-                                       {"stats-path", 1, 0, 'T'},
-                                       {0, 0, 0, 0}};
-    const char *sc = NULL;
-    int c;
-    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        switch (c) {
-        case 'H':
-            o.host = optarg;
-            break;
-        case 'p':
-            o.port = atoi(optarg);
-            break;
-        case 'P':
-            o.path = optarg;
-            break;
-        case 'c':
-            o.conns = (unsigned)atoi(optarg);
-            break;
-        case 'j':
-            o.procs = (unsigned)atoi(optarg);
-            break;
-        case 'u':
-            o.user_prefix = optarg;
-            break;
-        case 'U':
-            o.conns_per_user = (unsigned)atoi(optarg);
-            break;
-        case 'R':
-            o.conn_rate = atof(optarg);
-            break;
-        case 'i':
-            o.inflight = (unsigned)atoi(optarg);
-            break;
-        case 'h':
-            o.hold_s = atof(optarg);
-            break;
-        case 's':
-            sc = optarg;
-            break;
-        case 'w':
-            o.proto_wsc = strcmp(optarg, "raw") != 0;
-            break;
-        case 'n':
-            o.n = (unsigned)atoi(optarg);
-            break;
-        case 'z':
-            o.size = (unsigned)atoi(optarg);
-            break;
-        case 'r':
-            o.rounds = (unsigned)atoi(optarg);
-            break;
-        case 'd':
-            o.duration_s = atof(optarg);
-            break;
-        case 'm':
-            o.msg_rate = atof(optarg);
-            break;
-        case 'x':
-            o.server_pid = (pid_t)atoi(optarg);
-            break;
-        case 'S':
-            o.server = optarg;
-            break;
-        case 'e':
-            o.extra = optarg;
-            break;
-        case 't':
-            o.timeout_s = atof(optarg);
-            break;
-        case 'T':
-            o.stats_path = optarg;
-            break;
-        default:
-            usage();
-            return 1;
-        }
-    }
-    for (size_t i = 0; sc != NULL && i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
-        if (strcmp(sc, scenarios[i].name) == 0) {
-            o.scenario = scenarios[i].sc;
-            o.scenario_name = scenarios[i].name;
-        }
-    }
-    if (o.scenario_name == NULL || o.conns == 0 || o.procs == 0 || o.procs > MAX_PROCS ||
-        o.procs > o.conns || o.size < 22 || o.size > 65000 || o.conns_per_user == 0) {
-        usage();
+    lg_opts o;
+    if (lg_opts_parse(&o, argc, argv) != 0)
         return 1;
-    }
-    if (o.scenario == SC_ECHO || o.scenario == SC_ACK || o.scenario == SC_P2P ||
-        o.scenario == SC_IDLE || o.scenario == SC_CONNECT)
-        o.n = 0;
-    if (o.scenario == SC_PACED)
-        o.n = 1;
     raise_nofile();
     signal(SIGALRM, on_alarm);
     alarm((unsigned)o.timeout_s + 1);

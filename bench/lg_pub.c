@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/* The broadcast publisher: see lg_pub.h. */
+#define _GNU_SOURCE
+#include "lg_pub.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lg_seq.h"
+#include "lg_ws.h"
+
+static bool
+fail(lg_pub *p, const char *what)
+{
+    fprintf(stderr, "loadgen: publisher: %s\n", what);
+    lg_pub_close(p);
+    return false;
+}
+
+static bool
+write_all(int fd, const void *buf, size_t len)
+{
+    const char *c = buf;
+    while (len > 0) {
+        ssize_t w = send(fd, c, len, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return false;
+        c += w;
+        len -= (size_t)w;
+    }
+    return true;
+}
+
+bool
+lg_pub_open(lg_pub *p, const lg_opts *o)
+{
+    *p = (lg_pub){.fd = socket(AF_INET, SOCK_STREAM, 0)};
+    int port = lg_port_of(o, 0), one = 1;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, o->host, &a.sin_addr);
+    struct timeval tv = {.tv_sec = 10};
+    setsockopt(p->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(p->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (p->fd < 0 || connect(p->fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+        return fail(p, "connect failed");
+    char req[512];
+    size_t n = lg_ws_request(req, sizeof(req), o->host, port, o->path, o->publisher);
+    if (!write_all(p->fd, req, n))
+        return fail(p, "cannot send the upgrade");
+    unsigned char buf[4096];
+    size_t got = 0;
+    unsigned char *end = NULL;
+    while (end == NULL) {
+        ssize_t r = recv(p->fd, buf + got, sizeof(buf) - 1 - got, 0);
+        if (r <= 0)
+            return fail(p, "no answer to the upgrade");
+        got += (size_t)r;
+        end = memmem(buf, got, "\r\n\r\n", 4);
+        if (end == NULL && got >= sizeof(buf) - 1)
+            return fail(p, "answer headers too long");
+    }
+    if (got < 12 || memcmp(buf + 9, "101", 3) != 0)
+        return fail(p, "upgrade refused");
+    /* The hub's first frame may have come with the headers. */
+    if ((size_t)(end + 4 - buf) == got && recv(p->fd, buf, sizeof(buf), 0) <= 0)
+        return fail(p, "no connected frame");
+    return true;
+}
+
+bool
+lg_pub_send(lg_pub *p, const lg_opts *o, unsigned n)
+{
+    unsigned char drop[65536];
+    while (recv(p->fd, drop, sizeof(drop), MSG_DONTWAIT) > 0)
+        ;
+    size_t cap = (size_t)n * (o->size + 128), len = 0;
+    unsigned char *out = malloc(cap);
+    char *stamp = malloc(o->size + 1), *body = malloc(o->size + 96);
+    bool ok = out != NULL && stamp != NULL && body != NULL;
+    for (unsigned i = 0; ok && i < n; i++) {
+        lg_stamp(stamp, o->size, lg_now_ns());
+        if (o->count)
+            lg_tag(stamp, o->size, LG_PUB_SENDER, p->seq);
+        p->seq++;
+        int bl = snprintf(body, o->size + 96, "{\"broadcast_type\":\"global\",\"content\":\"%s\"}",
+                          stamp);
+        len += lg_ws_frame(out + len, LG_OP_TEXT, body, (size_t)bl, (uint32_t)random());
+    }
+    ok = ok && write_all(p->fd, out, len);
+    free(out);
+    free(stamp);
+    free(body);
+    return ok;
+}
+
+void
+lg_pub_close(lg_pub *p)
+{
+    if (p->fd >= 0)
+        close(p->fd);
+    p->fd = -1;
+}
