@@ -43,8 +43,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     same(env.app, back.app, "app");
     same(env.target, back.target, "target");
     same(env.extra, back.extra, "extra");
-    if (env.kind != back.kind || env.token != back.token ||
-        env.payload_len != back.payload_len ||
+    if (env.kind != back.kind || env.token != back.token || env.payload_len != back.payload_len ||
         memcmp(env.payload, back.payload, env.payload_len) != 0 ||
         (env.binary == '1') != (back.binary == '1')) {
         fprintf(stderr, "fuzz_cluster_env: kind, token or payload differs after a round trip\n");
