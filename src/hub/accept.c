@@ -66,11 +66,9 @@ maybe_fire(struct wsc__accept *acc)
 struct wsc__accept *
 wsc__accept_new(struct wsc__rel *rel, const char *mid, wsc_accepted_cb cb, void *user)
 {
-    size_t n = strlen(mid);
-    struct wsc__accept *acc = wsc__calloc(1, sizeof(*acc) + n + 1);
+    struct wsc__accept *acc = wsc__new_with_str(struct wsc__accept, mid, mid);
     if (acc == NULL)
         return NULL;
-    memcpy(acc->mid, mid, n + 1);
     acc->rel = rel;
     acc->cb = cb;
     acc->user = user;

@@ -116,11 +116,9 @@ static wsc_err
 refuse_later(wsc_hub *hub, const char *uid, wsc_msg *m, wsc_err why, wsc_delivery_cb done,
              void *user)
 {
-    size_t len = strlen(uid);
-    struct refused *r = wsc__calloc(1, sizeof(*r) + len + 1);
+    struct refused *r = wsc__new_with_str(struct refused, id, uid);
     if (r == NULL)
         return WSC_ERR_NOMEM;
-    memcpy(r->id, uid, len + 1);
     r->why = why;
     r->done = done;
     r->user = user;

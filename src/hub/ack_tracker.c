@@ -190,11 +190,9 @@ user_get(struct wsc__rel *rel, const char *user)
     struct wsc__ack_user *au = user_find(rel, user);
     if (au != NULL)
         return au;
-    size_t n = strlen(user);
-    au = wsc__malloc(sizeof(*au) + n + 1);
+    au = wsc__new_with_str(struct wsc__ack_user, id, user);
     if (au == NULL)
         return NULL;
-    memcpy(au->id, user, n + 1);
     wsc_list_init(&au->list);
     wsc__hmap_insert(&rel->users, &au->node, wsc__hash_str(user));
     return au;

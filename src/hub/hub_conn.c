@@ -83,11 +83,9 @@ user_get_or_add(wsc_hub *hub, const char *user_id)
     struct hub_user *u = wsc__hub_user_find(hub, user_id);
     if (u != NULL)
         return u;
-    size_t n = strlen(user_id);
-    u = wsc__malloc(sizeof(*u) + n + 1);
+    u = wsc__new_with_str(struct hub_user, id, user_id);
     if (u == NULL)
         return NULL;
-    memcpy(u->id, user_id, n + 1);
     wsc_list_init(&u->conns);
     wsc__hmap_insert(&hub->users, &u->node, wsc__hash_str(user_id));
     wsc_list_push_back(&hub->user_order, &u->link);

@@ -129,11 +129,9 @@ window_get(struct wsc__hub_dedupe *d, const char *user)
     wsc__hnode *n = wsc__hmap_find(&d->users, wsc__hash_str(user), window_eq, user);
     if (n != NULL)
         return wsc_container_of(n, struct window, node);
-    size_t len = strlen(user);
-    struct window *w = wsc__malloc(sizeof(*w) + len + 1);
+    struct window *w = wsc__new_with_str(struct window, user, user);
     if (w == NULL)
         return NULL;
-    memcpy(w->user, user, len + 1);
     wsc_list_init(&w->fifo);
     w->n = 0;
     wsc__hmap_insert(&d->users, &w->node, wsc__hash_str(user));
@@ -157,11 +155,9 @@ wsc__hub_dedupe_put(struct wsc__hub_dedupe *d, const char *user, const char *id,
     struct window *w = window_get(d, user);
     if (w == NULL)
         return WSC_ERR_NOMEM;
-    size_t len = strlen(id);
-    e = wsc__malloc(sizeof(*e) + len + 1);
+    e = wsc__new_with_str(struct entry, id, id);
     if (e == NULL)
         return WSC_ERR_NOMEM;
-    memcpy(e->id, id, len + 1);
     e->w = w;
     e->receipt = receipt;
     e->error = error;

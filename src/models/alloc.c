@@ -105,3 +105,13 @@ wsc_version(void)
 {
     return WSC_VERSION_STRING;
 }
+
+void *
+wsc__alloc_str(size_t size, size_t at, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = wsc__calloc(1, size + n);
+    if (p != NULL)
+        memcpy(p + at, s, n);
+    return p;
+}

@@ -13,6 +13,15 @@ char *wsc__strdup(const char *s);
 char *wsc__strndup(const char *s, size_t n);
 void wsc__free(void *p);
 
+/* A zeroed block of size bytes plus room for a copy of s (with its NUL), s copied in at offset
+ * at (the block's trailing char array).  NULL when out of memory. */
+void *wsc__alloc_str(size_t size, size_t at, const char *s);
+
+/* A zeroed `type` whose trailing char array `member` holds a copy of s.  NULL when out of
+ * memory. */
+#define wsc__new_with_str(type, member, s) \
+    ((type *)wsc__alloc_str(sizeof(type), offsetof(type, member), (s)))
+
 #ifdef WSC_ALLOC_HOOKS
 #include <stdbool.h>
 /* Test builds only (WSC_ALLOC_HOOKS, on with WSC_BUILD_TESTS): the nth call of the family

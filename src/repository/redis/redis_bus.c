@@ -232,11 +232,9 @@ wsc__bus_subscribe(wsc__bus *bus, const char *channel)
         return WSC_ERR_INVALID;
     if (chan_find(bus, w) != NULL)
         return WSC_OK;
-    size_t n = strlen(w);
-    struct chan *c = wsc__calloc(1, sizeof(*c) + n + 1);
+    struct chan *c = wsc__new_with_str(struct chan, name, w);
     if (c == NULL)
         return WSC_ERR_NOMEM;
-    memcpy(c->name, w, n + 1);
     (void)wsc__hmap_insert(&bus->chans, &c->node, wsc__hash_str(w));
     if (bus->ac != NULL && bus->sub->state == RS_READY) {
         const char *names[1] = {c->name};
