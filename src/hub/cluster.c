@@ -293,6 +293,7 @@ wsc__cluster_open(wsc_hub *hub)
     wsc__hmap_init(&cl->acks);
     wsc_list_init(&cl->ack_q);
     wsc_list_init(&cl->held);
+    wsc__timer_init(&cl->hold_timer, hub->loop, wsc__cl_hold_timer);
     wsc__cl_node_channel(hub->cfg.node_id, cl->chan_node, sizeof(cl->chan_node));
     snprintf(cl->chan_all, sizeof(cl->chan_all), "wsc:all");
     static const wsc__bus_cbs cbs = {on_message, on_up, on_down, on_subscribed};

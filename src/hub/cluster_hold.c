@@ -40,8 +40,8 @@ arm(struct wsc__cluster *cl)
 }
 
 /* The oldest waits have lasted cluster_timeout_ms: they go without the confirmation. */
-static void
-on_hold_timer(wsc__timer *t)
+void
+wsc__cl_hold_timer(wsc__timer *t)
 {
     struct wsc__cluster *cl = wsc_container_of(t, struct wsc__cluster, hold_timer);
     uint64_t now = wsc__now_ms();
@@ -69,8 +69,6 @@ wsc__cluster_hold(wsc_hub *hub, wsc_conn *conn)
     h->conn = conn->id;
     h->since_ms = wsc__now_ms();
     memcpy(h->channel, ch, len);
-    if (cl->hold_timer.cb == NULL)
-        wsc__timer_init(&cl->hold_timer, hub->loop, on_hold_timer);
     wsc_list_push_back(&cl->held, &h->link);
     arm(cl);
     return true;
@@ -92,6 +90,5 @@ wsc__cl_hold_release_all(struct wsc__cluster *cl)
 {
     while (!wsc_list_empty(&cl->held))
         go(cl->hub, wsc_container_of(cl->held.next, struct cl_held, link));
-    if (cl->hold_timer.cb != NULL)
-        wsc__timer_stop(&cl->hold_timer);
+    wsc__timer_stop(&cl->hold_timer);
 }

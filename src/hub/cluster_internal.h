@@ -56,6 +56,8 @@ void wsc__cl_presence_event(wsc_hub *hub, const char *user, bool online);
 /* cluster_hold.c */
 /** The channel of a held connection's user is subscribed: those connections go. */
 void wsc__cl_hold_subscribed(struct wsc__cluster *cl, const char *channel);
+/** The hold timer's callback: the waits older than cluster_timeout_ms go. */
+void wsc__cl_hold_timer(wsc__timer *t);
 /** Every held connection goes (cut off from Redis, or closing). */
 void wsc__cl_hold_release_all(struct wsc__cluster *cl);
 

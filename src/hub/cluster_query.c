@@ -13,7 +13,6 @@ struct presence_q {
     uint64_t local;
     wsc__cluster_done_cb cb;
     void *arg;
-    char user[];
 };
 
 static void
@@ -39,8 +38,7 @@ on_presence(wsc_err st, const char *const *v, size_t n, void *arg)
 wsc_err
 wsc__cluster_presence(wsc_hub *hub, const char *user, wsc__cluster_done_cb cb, void *arg)
 {
-    size_t len = strlen(user) + 1;
-    struct presence_q *q = wsc__calloc(1, sizeof(*q) + len);
+    struct presence_q *q = wsc__calloc(1, sizeof(*q));
     if (q == NULL)
         return WSC_ERR_NOMEM;
     struct hub_user *u = wsc__hub_user_find(hub, user);
@@ -48,7 +46,6 @@ wsc__cluster_presence(wsc_hub *hub, const char *user, wsc__cluster_done_cb cb, v
     q->local = u != NULL ? wsc__hub_user_conns(u) : 0;
     q->cb = cb;
     q->arg = arg;
-    memcpy(q->user, user, len);
     wsc_err err = wsc__bus_presence_get(hub->cluster->bus, user, on_presence, q);
     if (err != WSC_OK)
         wsc__free(q);

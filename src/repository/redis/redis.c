@@ -164,8 +164,8 @@ wsc__rs_escape(const char *id, char *out)
     *out = '\0';
 }
 
-static int
-hexval(char c)
+int
+wsc__rs_hexval(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -178,7 +178,8 @@ void
 wsc__rs_unescape(const char *in, char *out)
 {
     while (*in != '\0') {
-        int hi = in[0] == '%' ? hexval(in[1]) : -1, lo = hi >= 0 ? hexval(in[2]) : -1;
+        int hi = in[0] == '%' ? wsc__rs_hexval(in[1]) : -1,
+            lo = hi >= 0 ? wsc__rs_hexval(in[2]) : -1;
         if (lo >= 0) {
             *out++ = (char)(hi << 4 | lo);
             in += 3;

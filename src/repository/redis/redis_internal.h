@@ -91,6 +91,8 @@ wsc_err wsc__rs_parse_strs(struct wsc__req *req, const redisReply *r);
 /** Escapes an id for a key (':', '%', '{', '}', control bytes and space as %XX) into out
  *  (size >= 3 * strlen(id) + 1). */
 void wsc__rs_escape(const char *id, char *out);
+/** The value of an upper-case hex digit (wsc__rs_escape's), or -1. */
+int wsc__rs_hexval(char c);
 /** Undoes wsc__rs_escape (out may be in; a '%' not followed by two hex digits stays). */
 void wsc__rs_unescape(const char *in, char *out);
 /** Writes head, the escaped id, then tail into out (cap bytes, truncated safely): every key of

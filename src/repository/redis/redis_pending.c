@@ -125,16 +125,6 @@ pend_done(wsc_store *redis, char op, const char *uid, const char *mid, wsc_repo_
                         (union wsc__req_cb){.count = cb}, user, &a, wsc__rs_parse_count);
 }
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static bool
 pend_parse(const char *marker, char *op, char *uid, const char **message_id)
 {
@@ -145,7 +135,7 @@ pend_parse(const char *marker, char *op, char *uid, const char **message_id)
     size_t n = 0;
     for (; *p != '\0' && *p != ' ' && n < 255; p++) {
         if (*p == '%') {
-            int hi = hexval(p[1]), lo = hi >= 0 ? hexval(p[2]) : -1;
+            int hi = wsc__rs_hexval(p[1]), lo = hi >= 0 ? wsc__rs_hexval(p[2]) : -1;
             if (lo < 0)
                 return false;
             uid[n++] = (char)(hi << 4 | lo);
