@@ -3,7 +3,8 @@
 # clients Node and Chromium included), checks the formatting and the layers, builds Release and
 # RelWithDebInfo with gcc and clang plus two consumer projects (scripts/check-builds.sh), builds
 # and tests the normal (dev) and the sanitizer (asan: ASan + UBSan) builds, runs the threaded
-# tests under ThreadSanitizer (tsan) and checks the installed package.
+# tests under ThreadSanitizer (tsan), runs each fuzz target for 60 s (scripts/fuzz.sh) and checks
+# the installed package.
 # Tests that need Redis or MariaDB get servers started here on 127.0.0.1 with throw-away data
 # directories (scripts/services.sh), stopped again on exit.
 set -euo pipefail
@@ -35,6 +36,8 @@ echo "== tsan: the threaded tests (label threads) under ThreadSanitizer, 0 repor
 cmake --preset tsan >/dev/null
 cmake --build --preset tsan -j"$jobs" --target wsc_threads_tests
 ctest --preset tsan -L threads -j"$jobs"
+echo "== fuzz: every libFuzzer target of tests/fuzz, ${WSC_FUZZ_SECONDS:-60} s each (clang, ASan + UBSan)"
+bash scripts/fuzz.sh "${WSC_FUZZ_SECONDS:-60}"
 echo "== install: the CMake package wsc::wsc and wsc.pc work for a program outside the tree"
 prefix=$(mktemp -d "${TMPDIR:-/tmp}/wsc-prefix.XXXXXX")
 cmake --install build/dev --prefix "$prefix" >/dev/null
@@ -44,4 +47,4 @@ LD_LIBRARY_PATH="$prefix/lib" "$prefix/consumer/c"
 cc tests/install/main.c -o "$prefix/c-pc" $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs wsc)
 LD_LIBRARY_PATH="$prefix/lib" "$prefix/c-pc"
 rm -rf "$prefix"
-echo "== all tests passed (dev, asan, tsan threads, install)"
+echo "== all tests passed (dev, asan, tsan threads, fuzz, install)"
