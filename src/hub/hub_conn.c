@@ -120,13 +120,18 @@ static void
 send_connected(wsc_hub *hub, wsc_conn *conn)
 {
     wsc_msg *m = NULL;
+    bool sent = false;
     if (wsc__proto_connected(&m, wsc__user_plain(conn->user->id), wsc__conn_client_id(conn),
                              hub->cfg.node_id, hub->cfg.ping_interval_ms,
                              wsc__wall_ms()) == WSC_OK) {
         wsc__msg_set_urgent_lane(m);
-        wsc__hub_enqueue(hub, conn, m);
+        sent = wsc__hub_enqueue(hub, conn, m);
         wsc_msg_unref(m);
     }
+    /* Without its `connected` frame a client would wait for nothing: close it (1011), it
+     * reconnects. */
+    if (!sent)
+        wsc__hub_conn_request_close(conn, 1011, "out of memory");
 }
 
 int

@@ -341,7 +341,10 @@ wsc__hub_confirm_upgrade(wsc_hub *hub, struct lws *wsi)
     if (p->client_id == NULL) {
         char cid[WSC__PROTO_ID_MAX];
         wsc__hub_make_client_id(hub, cid, sizeof(cid));
-        p->client_id = wsc__strdup(cid);
+        if ((p->client_id = wsc__strdup(cid)) == NULL) {
+            wsc__pending_free(p);
+            return refuse(hub, wsi, 503, "out of memory", r.peer);
+        }
     }
     memcpy(p->peer, r.peer, sizeof(p->peer));
     lws_set_opaque_user_data(wsi, p);
