@@ -4,7 +4,7 @@
  *   connect_timeout_ms with on_connect_error ("connect timed out"), then the client backs off
  *   and tries again; wsc_client_close during that is final;
  * - a client on its own loop, run on one thread, stopped from another: wsc_client_run returns
- *   and the client can then be freed. */
+ *   (the client neither closed nor failed), runs again, and can then be freed. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -156,27 +156,25 @@ stopper(void *arg)
     return NULL;
 }
 
+/* The client owns its loop and runs it here; another thread stops it.  The client is left
+ * connecting to a server that never answers, so the loop has work pending when it is stopped.
+ * (No hub in this process: two lws contexts at once leak a client TLS context in lws 4.1.) */
 static void
 test_client_lifecycle__stop_from_another_thread(void **state)
 {
     (void)state;
-    thub t; /* a hub on its own loop, run from this thread between the client's runs */
-    thub_start_default(&t);
+    int port;
+    int lfd = silent_listener(&port);
     char url[96];
-    snprintf(url, sizeof(url), "ws://127.0.0.1:%d/ws?user_id=runner", t.port);
+    snprintf(url, sizeof(url), "ws://127.0.0.1:%d/ws", port);
     struct peer p = {0};
     wsc_client_config cc;
     client_config(&cc, url, &p);
+    cc.connect_timeout_ms = 60000;
     wsc_client *c = NULL; /* cc.loop NULL: the client owns its loop */
     assert_int_equal(wsc_client_new(&c, &cc), WSC_OK);
     assert_non_null(wsc_client_loop(c));
     assert_int_equal(wsc_client_connect(c), WSC_OK);
-    /* The hub needs its loop turned for the handshake: run both until connected. */
-    for (int i = 0; i < 300 && p.connected == 0; i++) {
-        thub_run_for(&t, 5);
-        assert_int_equal(wsc_loop_run_once(wsc_client_loop(c), 5), WSC_OK);
-    }
-    assert_int_equal(p.connected, 1);
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, stopper, c), 0);
     uint64_t t0 = now_ms();
@@ -184,9 +182,15 @@ test_client_lifecycle__stop_from_another_thread(void **state)
     uint64_t took = now_ms() - t0;
     assert_int_equal(pthread_join(th, NULL), 0);
     assert_true(took >= 150 && took < 3000);
-    assert_int_equal(p.closes, 0); /* stopping the loop is not a close */
+    assert_int_equal(wsc_client_state_get(c), WSC_CLIENT_CONNECTING); /* stopped, not closed */
+    assert_int_equal(p.closes, 0);
+    assert_int_equal(p.errors, 0);
+    /* Run again: it goes on where it was, until stopped again. */
+    assert_int_equal(pthread_create(&th, NULL, stopper, c), 0);
+    assert_int_equal(wsc_client_run(c), WSC_OK);
+    assert_int_equal(pthread_join(th, NULL), 0);
     wsc_client_free(c);
-    thub_free(&t);
+    close(lfd);
 }
 
 int
