@@ -30,7 +30,8 @@ for preset in dev asan; do
     echo "== $preset: configure, build, test"
     cmake --preset "$preset" >/dev/null
     cmake --build --preset "$preset" -j"$jobs"
-    ctest --preset "$preset" -j"$jobs"
+    ctest --preset "$preset" -j"$jobs" --output-junit "$PWD/build/$preset/ctest-junit.xml"
+    bash scripts/check-skips.sh "build/$preset/ctest-junit.xml"  # exactly the expected skips
 done
 echo "== tsan: the threaded tests (label threads) under ThreadSanitizer, 0 reports"
 cmake --preset tsan >/dev/null

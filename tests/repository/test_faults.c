@@ -245,7 +245,9 @@ test_faults__slow_database_does_not_stall_the_loop(void **state)
         assert_int_equal(b->r[i].status, WSC_OK);
     assert_true(waited >= 1000); /* they really waited for the lock */
     assert_true(tk.ticks >= waited / 20);
-    assert_true(tk.max_late_us < 50000);
+    /* A loop blocked by the database would be late by the whole wait (>= 1 s); a loaded machine
+     * (other tests on both cores) makes it late by tens of ms at most. */
+    assert_true(tk.max_late_us < 250000);
     assert_true(tstore_until(ts, lock_released, &lp, 10000));
     remove(lp.out);
     wsc_store_close(ts->store);
