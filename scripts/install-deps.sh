@@ -7,7 +7,7 @@ pkgs=(
     build-essential cmake pkg-config git ca-certificates
     libwebsockets-dev libwebsockets-evlib-ev libev-dev libjansson-dev libjwt-dev libhiredis-dev
     default-libmysqlclient-dev libcmocka-dev libssl-dev
-    clang libclang-rt-14-dev clang-format curl python3 python3-websockets
+    clang libclang-rt-14-dev clang-format curl python3 python3-websockets gcovr
     redis-server mariadb-server
 )
 # Node.js with npm: Debian's nodejs + npm, unless a node and npm are already there (a

@@ -2,7 +2,8 @@
 # Runs the whole test suite on a fresh Debian 12 machine: installs what is missing (the interop
 # clients Node and Chromium included), checks the formatting and the layers, builds Release and
 # RelWithDebInfo with gcc and clang plus two consumer projects (scripts/check-builds.sh), builds
-# and tests the normal (dev) and the sanitizer (asan: ASan + UBSan) builds, runs the threaded
+# and tests the normal (dev, with the coverage summary) and the sanitizer (asan: ASan + UBSan)
+# builds, checks that exactly the expected tests skipped, runs the threaded
 # tests under ThreadSanitizer (tsan), runs each fuzz target for 60 s (scripts/fuzz.sh) and checks
 # the installed package.
 # Tests that need Redis or MariaDB get servers started here on 127.0.0.1 with throw-away data
@@ -32,6 +33,10 @@ for preset in dev asan; do
     cmake --build --preset "$preset" -j"$jobs"
     ctest --preset "$preset" -j"$jobs" --output-junit "$PWD/build/$preset/ctest-junit.xml"
     bash scripts/check-skips.sh "build/$preset/ctest-junit.xml"  # exactly the expected skips
+    if [ "$preset" = dev ]; then
+        echo "== coverage of src/ by the dev run (gcovr)"
+        bash scripts/coverage.sh build/dev
+    fi
 done
 echo "== tsan: the threaded tests (label threads) under ThreadSanitizer, 0 reports"
 cmake --preset tsan >/dev/null
