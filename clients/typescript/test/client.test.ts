@@ -165,7 +165,7 @@ describe("close codes (PROTOCOL.md §5)", () => {
     expect(FakeWebSocket.last.closedByClient?.code).toBe(1000);
     vi.advanceTimersByTime(60000);
     expect(FakeWebSocket.all.length).toBe(1);
-    expect(states.at(-1)).toBe("closed");
+    expect(states[states.length - 1]).toBe("closed");
     expect(await p).toEqual({ status: "rejected", error: "closed" });
   });
 });
@@ -393,7 +393,7 @@ describe("SSE fallback (PROTOCOL.md §6)", () => {
     expect(new URL(es.url).searchParams.get("token")).toBe("T");
     es.open();
     es.event({ message_type: "connected", data: { user_id: "alice", client_id: "c" } });
-    expect(states.at(-1)).toBe("open");
+    expect(states[states.length - 1]).toBe("open");
     await vi.advanceTimersByTimeAsync(0);
     expect(posts[0].url).toBe("http://hub.test/sse/send?user_id=alice&token=T");
     expect(posts[0].auth).toBe("Bearer T");
