@@ -163,6 +163,13 @@ const tests = {
 
   async "offline messages arrive after reconnect and auto-ACK leaves nothing to replay"(browser, hub) {
     const erin = await openPage(browser, hub, "erin", "&to=frank");
+    const before = await openPage(browser, hub, "frank", "&to=erin");
+    await erin.waitForSelector("#people li[data-user=frank][data-online=true]", { timeout: WAIT });
+    await before.context().close(); /* frank goes offline */
+    for (let i = 0; (await hub.api("GET", "/users/frank")).body.online; i++) {
+      if (i > 100) throw new Error("frank stays online after his page closed");
+      await sleep(50);
+    }
     await type(erin, "while you were out");
     if ((await waitStatus(erin, "while you were out", ["stored"])) !== "stored") throw new Error("not stored");
     const frank = await openPage(browser, hub, "frank", "&to=erin");
