@@ -92,6 +92,13 @@ export class WscClient {
   private lastRx = 0;
   private lastPing = 0;
   private sseChain: Promise<void> = Promise.resolve();
+  /* The browser says the network is back: waiting out the backoff would only delay. */
+  private readonly onOnline = () => {
+    if (this.retryTimer === undefined || this.stopped) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    void this.open();
+  };
 
   /** What the hub said in its last `connected` frame. */
   session: WscSession | null = null;
@@ -129,6 +136,7 @@ export class WscClient {
     this.attempt = 0;
     this.failedOpens = 0;
     this.setState(this.everOpen ? "reconnecting" : "connecting");
+    windowEvents()?.addEventListener("online", this.onOnline);
     void this.open();
   }
 
@@ -139,6 +147,7 @@ export class WscClient {
     this.generation++;
     this.stopTimers();
     this.detach();
+    windowEvents()?.removeEventListener("online", this.onOnline);
     this.rejectAll("closed");
     this.setState("closed");
   }
@@ -268,6 +277,7 @@ export class WscClient {
       this.emit("error", { code: name, reason: reason || "the hub closed with " + code });
       this.stopped = true;
       this.final = true;
+      windowEvents()?.removeEventListener("online", this.onOnline);
       this.rejectAll(name);
       this.setState("closed");
       return;
@@ -532,6 +542,19 @@ export class WscClient {
       }
     }
   }
+}
+
+interface WindowEvents {
+  addEventListener(type: string, cb: () => void): void;
+  removeEventListener(type: string, cb: () => void): void;
+}
+
+/** The page's window events (browsers), or undefined (Node, workers without them). */
+function windowEvents(): WindowEvents | undefined {
+  const g = globalThis as Partial<WindowEvents>;
+  return typeof g.addEventListener === "function" && typeof g.removeEventListener === "function"
+    ? (g as WindowEvents)
+    : undefined;
 }
 
 function byteLength(s: string): number {

@@ -83,6 +83,24 @@ describe("connecting", () => {
   });
 });
 
+describe("network back", () => {
+  it("retries at once when the browser says it is online again", () => {
+    const target = new EventTarget();
+    vi.stubGlobal("addEventListener", target.addEventListener.bind(target));
+    vi.stubGlobal("removeEventListener", target.removeEventListener.bind(target));
+    vi.spyOn(Math, "random").mockReturnValue(0.999);
+    const { c } = client({ backoff: { initialMs: 30000, maxMs: 30000 } });
+    c.connect();
+    FakeWebSocket.last.drop(1006);
+    target.dispatchEvent(new Event("online"));
+    expect(FakeWebSocket.all.length).toBe(2);
+    c.close();
+    target.dispatchEvent(new Event("online"));
+    expect(FakeWebSocket.all.length).toBe(2);
+    vi.unstubAllGlobals();
+  });
+});
+
 describe("close codes (PROTOCOL.md §5)", () => {
   for (const code of [1000, 1001, 1006, 1009, 1011, 1013, 4003]) {
     it(`reconnects after ${code}`, () => {
