@@ -19,6 +19,7 @@ const result = await build({
   minify: false,
   legalComments: "none",
   charset: "utf8",
+  absWorkingDir: pkg,
   write: false,
 });
 const js = result.outputFiles[0].text.trimEnd();
