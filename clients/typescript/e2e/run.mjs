@@ -14,7 +14,8 @@ import { chromium } from "playwright-core";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const hubBin = process.env.WSC_HUB_BIN ?? join(root, "build/dev/examples/wsc-hub");
-const browserBin = [process.env.CHROMIUM, "/usr/bin/chromium", "/usr/bin/chromium-browser"].find(
+const onPath = (name) => (process.env.PATH ?? "").split(":").map((d) => join(d, name));
+const browserBin = [process.env.CHROMIUM, ...onPath("chromium"), ...onPath("chromium-browser")].find(
   (p) => p && existsSync(p),
 );
 if (!browserBin) {
