@@ -49,7 +49,7 @@ class Hub {
     for (let i = 0; i < 50; i++) {
       this.proc = spawn(
         hubBin,
-        ["--listen", `127.0.0.1:${this.port}`, "--insecure-user-id", "--insecure-api", "--log-level", "error"],
+        ["--listen", `127.0.0.1:${this.port}`, "--ws-path", "/chat/ws", "--insecure-user-id", "--insecure-api", "--log-level", "error"],
         { stdio: ["ignore", "pipe", "inherit"] },
       );
       const line = await new Promise((ok) => {
@@ -136,6 +136,8 @@ const tests = {
     await bob.waitForSelector("#groups li[data-group=team] .badge", { timeout: WAIT });
     await bob.click("#groups li[data-group=team] button");
     await bubble(bob, "theirs", "hello team").waitFor({ timeout: WAIT });
+    const path = await alice.evaluate(() => WS_PATH); /* the hub spliced its --ws-path in */
+    if (path !== "/chat/ws") throw new Error(`the page connects to ${path}`);
     const width = await alice.evaluate(() => document.documentElement.scrollWidth);
     if (width > 390) throw new Error(`the page is ${width} px wide at 390`);
     if ((await alice.locator("#frames div").count()) === 0) throw new Error("the debug panel is empty");
