@@ -13,11 +13,14 @@
  * - Falls back to SSE (§6) when WebSocket attempts never open and an `sse` URL is given.
  */
 import { backoffConfig, backoffDelay, type BackoffConfig } from "./backoff.js";
-import { DedupeWindow } from "./dedupe.js";
+import { afterClose, closeName, DEAD_HUB } from "./close_codes.js";
+import { Heartbeat } from "./heartbeat.js";
+import { Inbound } from "./inbound.js";
+import { byteLength, windowEvents } from "./platform.js";
+import { SseSendError, sseEventNames, ssePost } from "./sse.js";
 import type {
   EventSourceCtor,
   EventSourceLike,
-  FetchLike,
   WebSocketCtor,
   WebSocketLike,
   WscClientOptions,
@@ -47,28 +50,10 @@ interface Outgoing {
   resolve: (r: WscReceipt | undefined) => void;
 }
 
-/** Close codes after which the client must not reconnect by itself (PROTOCOL.md §5). */
-const FINAL_CLOSES = new Set([1008, 4001, 4002]);
-const CLOSE_NAMES: Record<number, string> = {
-  1000: "normal",
-  1001: "going_away",
-  1006: "connection_lost",
-  1008: "policy_violation",
-  1009: "too_large",
-  1011: "internal",
-  1013: "overloaded",
-  4001: "kicked",
-  4002: "replaced",
-  4003: "heartbeat_timeout",
-  4004: "token_expired",
-};
-const DEAD_HUB = 4003; /* a dead hub is handled like the hub's own heartbeat timeout */
-const SSE_EVENTS = ["message", "text", "connected", "ack", "error", "pong", "kick_out"];
-
 export class WscClient {
   private readonly opts: WscClientOptions;
   private readonly backoff: BackoffConfig;
-  private readonly dedupe: DedupeWindow;
+  private readonly inbound: Inbound;
   private readonly listeners: { [E in EventName]: Set<Listener<E>> } = {
     message: new Set(),
     state: new Set(),
@@ -88,9 +73,7 @@ export class WscClient {
   private failedOpens = 0; /* WebSocket attempts in a row that never opened */
   private generation = 0; /* callbacks of older sockets and attempts are ignored */
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
-  private tickTimer: ReturnType<typeof setInterval> | undefined;
-  private lastRx = 0;
-  private lastPing = 0;
+  private readonly heartbeat: Heartbeat;
   private sseChain: Promise<void> = Promise.resolve();
   /* The browser says the network is back: waiting out the backoff would only delay. */
   private readonly onOnline = () => {
@@ -110,7 +93,12 @@ export class WscClient {
     this.opts = opts;
     this.token = opts.token;
     this.backoff = backoffConfig(opts.backoff);
-    this.dedupe = new DedupeWindow(opts.dedupeWindow ?? 1000);
+    this.inbound = new Inbound(opts.dedupeWindow ?? 1000, opts.autoAck !== false, {
+      handlers: () => this.listeners.message,
+      ack: (f) => this.ackIt(f),
+      failed: (e) => this.emit("error", { code: "handler_failed", reason: String(e) }),
+    });
+    this.heartbeat = new Heartbeat(opts.keepalive, this.ackTimeout());
   }
 
   get state(): WscState {
@@ -220,7 +208,6 @@ export class WscClient {
     ws.onopen = () => {
       if (gen !== this.generation) return;
       opened = true;
-      this.lastRx = Date.now();
     };
     ws.onmessage = (ev) => {
       if (gen === this.generation && typeof ev.data === "string") this.onText(ev.data);
@@ -249,8 +236,7 @@ export class WscClient {
     const onEvent = (ev: { data: string }) => {
       if (gen === this.generation) this.onText(ev.data);
     };
-    for (const t of new Set([...SSE_EVENTS, ...(this.opts.sseEvents ?? [])]))
-      es.addEventListener(t, onEvent);
+    for (const t of sseEventNames(this.opts.sseEvents)) es.addEventListener(t, onEvent);
     es.onerror = () => {
       if (gen !== this.generation) return;
       if (es.readyState === 2) {
@@ -272,8 +258,9 @@ export class WscClient {
     this.unwriteAll();
     this.failedOpens = opened ? 0 : this.failedOpens + 1;
     if (this.stopped) return;
-    const name = CLOSE_NAMES[code] ?? "closed_" + code;
-    if (FINAL_CLOSES.has(code) || (code === 4004 && !this.opts.getToken)) {
+    const name = closeName(code);
+    const next = afterClose(code, this.opts.getToken !== undefined);
+    if (next === "stop") {
       this.emit("error", { code: name, reason: reason || "the hub closed with " + code });
       this.stopped = true;
       this.final = true;
@@ -283,7 +270,7 @@ export class WscClient {
       return;
     }
     if (this.opts.sse && this.failedOpens >= (this.opts.sseAfterFailures ?? 2)) this.mode = "sse";
-    this.retry(code === 4004 ? 0 : undefined); /* 4004: at once, with a new token */
+    this.retry(next === "now" ? 0 : undefined); /* 4004: at once, with a new token */
   }
 
   private retry(delay?: number): void {
@@ -301,7 +288,7 @@ export class WscClient {
   /* --- receiving ------------------------------------------------------------------------- */
 
   private onText(text: string): void {
-    this.lastRx = Date.now();
+    this.heartbeat.traffic();
     this.emit("frame", { dir: "in", text });
     let f: WscFrame;
     try {
@@ -330,7 +317,7 @@ export class WscClient {
         });
         return;
     }
-    this.onMessage(f);
+    this.inbound.handle(f);
   }
 
   private onOpen(): void {
@@ -349,37 +336,6 @@ export class WscClient {
     const [o] = this.outbox.splice(i, 1);
     const status = data.status as WscReceipt["status"];
     o.resolve(data.error ? { status, error: String(data.error) } : { status });
-  }
-
-  private onMessage(f: WscFrame): void {
-    const id = f.message_id;
-    if (id && this.dedupe.seenBefore(f.sender, id)) {
-      if (f.require_ack) this.ackIt(f); /* the hub did not get our ACK */
-      return;
-    }
-    let failed = false;
-    const pending: PromiseLike<unknown>[] = [];
-    for (const cb of [...this.listeners.message]) {
-      try {
-        const r = cb(f) as PromiseLike<unknown> | undefined;
-        if (r && typeof r.then === "function") pending.push(r);
-      } catch (e) {
-        failed = true;
-        this.emit("error", { code: "handler_failed", reason: String(e) });
-      }
-    }
-    const done = (ok: boolean) => {
-      if (!ok && id) this.dedupe.forget(f.sender, id); /* handled again when resent */
-      else if (ok && f.require_ack && this.opts.autoAck !== false) this.ackIt(f);
-    };
-    if (pending.length === 0) return done(!failed);
-    Promise.all(pending).then(
-      () => done(!failed),
-      (e) => {
-        this.emit("error", { code: "handler_failed", reason: String(e) });
-        done(false);
-      },
-    );
   }
 
   private ackIt(f: WscFrame): void {
@@ -427,22 +383,13 @@ export class WscClient {
   }
 
   private async post(text: string): Promise<void> {
-    const f = this.opts.fetch ?? (globalThis as { fetch?: FetchLike }).fetch;
-    if (!f) throw new Error("no fetch implementation");
-    const url = withToken(this.opts.sseSendUrl ?? sseSendUrl(this.opts.sse as string), this.token);
-    const headers: Record<string, string> = { "Content-Type": "application/json" };
-    if (this.token) headers.Authorization = "Bearer " + this.token;
-    const res = await f(url, { method: "POST", headers, body: text });
-    if (res.ok) return;
-    let err: WscError = { code: "send_failed", reason: "HTTP " + res.status };
+    const url = this.opts.sseSendUrl ?? sseSendUrl(this.opts.sse as string);
     try {
-      const body = JSON.parse(await res.text());
-      if (body && body.error) err = { code: String(body.error), reason: String(body.reason ?? "") };
-    } catch {
-      /* keep the status */
+      await ssePost(this.opts.fetch, url, this.token, text);
+    } catch (e) {
+      this.emit("error", e instanceof SseSendError ? e.wsc : { code: "send_failed", reason: String(e) });
+      throw e;
     }
-    this.emit("error", err);
-    throw new Error(err.code);
   }
 
   /** The connection is gone: every frame waiting is written again on the next one. */
@@ -458,47 +405,40 @@ export class WscClient {
 
   /* --- timers: keepalive, dead hub, receipt resends --------------------------------------- */
 
+  private ackTimeout(): number {
+    return this.opts.ackTimeoutMs ?? 10000;
+  }
+
   private startTimers(): void {
-    this.stopTimers();
-    const ka = this.opts.keepalive ?? {};
-    const interval = ka.intervalMs ?? 20000;
-    const timeout = ka.timeoutMs ?? 10000;
-    const ackTimeout = this.opts.ackTimeoutMs ?? 10000;
-    let period = Math.min(1000, ackTimeout / 4);
-    if (interval > 0) period = Math.min(period, interval / 4, timeout / 4);
-    this.lastRx = this.lastPing = Date.now();
-    this.tickTimer = setInterval(() => this.tick(interval, timeout, ackTimeout), Math.max(10, period));
+    this.heartbeat.start(this.mode === "ws", {
+      ping: () => {
+        try {
+          this.transmit('{"message_type":"ping"}');
+        } catch {
+          /* closing: its close event comes next */
+        }
+      },
+      dead: (idle) => this.dead(idle),
+      each: (now) => this.resendDue(now),
+    });
   }
 
   private stopTimers(): void {
-    clearInterval(this.tickTimer);
-    this.tickTimer = undefined;
+    this.heartbeat.stop();
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
   }
 
-  private tick(interval: number, timeout: number, ackTimeout: number): void {
-    const now = Date.now();
-    if (interval > 0 && this.mode === "ws" && this.ws) {
-      const idle = now - this.lastRx;
-      if (idle >= interval + timeout) return this.dead(idle);
-      if (idle >= interval && now - this.lastPing >= interval) {
-        this.lastPing = now;
-        try {
-          this.transmit('{"message_type":"ping"}');
-        } catch {
-          /* closing */
-        }
-      }
-    }
-    let resend = false;
+  /** Writes again, same message_id, the frames whose receipt is ackTimeoutMs late. */
+  private resendDue(now: number): void {
+    let due = false;
     for (const o of this.outbox) {
-      if (o.ack && o.sentAt > 0 && now - o.sentAt >= ackTimeout) {
-        o.sentAt = 0; /* written again below, same message_id */
-        resend = true;
+      if (o.ack && o.sentAt > 0 && now - o.sentAt >= this.ackTimeout()) {
+        o.sentAt = 0;
+        due = true;
       }
     }
-    if (resend) this.flush();
+    if (due) this.flush();
   }
 
   private dead(idle: number): void {
@@ -542,21 +482,4 @@ export class WscClient {
       }
     }
   }
-}
-
-interface WindowEvents {
-  addEventListener(type: string, cb: () => void): void;
-  removeEventListener(type: string, cb: () => void): void;
-}
-
-/** The page's window events (browsers), or undefined (Node, workers without them). */
-function windowEvents(): WindowEvents | undefined {
-  const g = globalThis as Partial<WindowEvents>;
-  return typeof g.addEventListener === "function" && typeof g.removeEventListener === "function"
-    ? (g as WindowEvents)
-    : undefined;
-}
-
-function byteLength(s: string): number {
-  return typeof TextEncoder !== "undefined" ? new TextEncoder().encode(s).length : s.length;
 }
