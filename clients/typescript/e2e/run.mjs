@@ -27,7 +27,7 @@ if (!existsSync(hubBin)) {
   process.exit(1);
 }
 
-const WAIT = 15000;
+const WAIT = 30000; /* generous: the machine running the suite may be busy */
 
 function freePort() {
   return new Promise((ok, fail) => {
