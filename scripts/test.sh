@@ -8,6 +8,8 @@
 # the installed package.
 # Tests that need Redis or MariaDB get servers started here on 127.0.0.1 with throw-away data
 # directories (scripts/services.sh), stopped again on exit.
+# The TypeScript client (clients/typescript) is tested by scripts/test-typescript.sh: npm ci,
+# build, Vitest, and the demo page in headless Chromium against the dev build's wsc-hub.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,6 +40,8 @@ for preset in dev asan; do
         bash scripts/coverage.sh build/dev
     fi
 done
+echo "== typescript: the client package, its unit tests and the demo page in headless Chromium"
+bash scripts/test-typescript.sh "$PWD/build/dev/examples/wsc-hub"
 echo "== tsan: the threaded tests (label threads) under ThreadSanitizer, 0 reports"
 cmake --preset tsan >/dev/null
 cmake --build --preset tsan -j"$jobs" --target wsc_threads_tests
@@ -53,4 +57,4 @@ LD_LIBRARY_PATH="$prefix/lib" "$prefix/consumer/c"
 cc tests/install/main.c -o "$prefix/c-pc" $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs wsc)
 LD_LIBRARY_PATH="$prefix/lib" "$prefix/c-pc"
 rm -rf "$prefix"
-echo "== all tests passed (dev, asan, tsan threads, fuzz, install)"
+echo "== all tests passed (dev, asan, typescript, tsan threads, fuzz, install)"

@@ -37,8 +37,9 @@ void wsc_hubd_api_handle(wsc_hub *hub, wsc_http_req *req, void *user);
 /** The on_broadcast_check callback: allows users listed in broadcast_users. */
 void wsc_hubd_api_broadcast_check(wsc_hub *hub, wsc_conn *conn, bool *allow, void *user);
 
-/** The demo chat page with ws_path spliced in, as a new NUL-terminated string (free()); NULL
- *  when out of memory.  ws_path must hold no quote or backslash (wsc_hubd_config_check). */
+/** The demo chat page (demo_page.html, embedded at build time) with ws_path spliced in, as a new
+ *  NUL-terminated string (free()); NULL when out of memory.  Bytes of ws_path that could end
+ *  the page's JavaScript string or script element are escaped. */
 char *wsc_hubd_demo_page(const char *ws_path, size_t *len);
 
 #endif
