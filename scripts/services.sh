@@ -4,6 +4,8 @@
 #   scripts/services.sh start [dir]   prints  export WSC_TEST_REDIS_URL=... WSC_TEST_MYSQL_URL=...
 #   scripts/services.sh stop  [dir]
 #   scripts/services.sh restart-redis|stop-redis|start-redis|stop-mysql|start-mysql [dir]
+#   scripts/services.sh hangup-redis|hangup-mysql [dir]   the server closes every client
+#                                                          connection (it stays up)
 # dir defaults to $TMPDIR/wsc-services (one set of services per dir).
 set -euo pipefail
 
@@ -65,6 +67,17 @@ start_mysql() {
     fi
 }
 
+hangup_redis() {
+    redis-cli -h 127.0.0.1 -p "$(cat "$dir/redis.port")" -a wsctest --no-auth-warning \
+        CLIENT KILL TYPE normal >/dev/null
+}
+
+hangup_mysql() {
+    local sql=(mariadb --no-defaults -uroot --socket="$dir/mysql.sock" -N -B)
+    "${sql[@]}" -e "SELECT CONCAT('KILL ', id, ';') FROM information_schema.processlist
+                    WHERE user = 'wsc'" | "${sql[@]}"
+}
+
 urls() {
     echo "export WSC_TEST_REDIS_URL=redis://:wsctest@127.0.0.1:$(cat "$dir/redis.port")/0"
     echo "export WSC_TEST_MYSQL_URL=mysql://wsc:wsctest@127.0.0.1:$(cat "$dir/mysql.port")/wsc_test"
@@ -89,5 +102,7 @@ start-redis) start_redis ;;
 restart-redis) stop_pidfile "$dir/redis.pid"; start_redis ;;
 stop-mysql) stop_pidfile "$dir/mysql.pid" ;;
 start-mysql) start_mysql ;;
-*) echo "usage: $0 start|stop|urls|stop-redis|start-redis|restart-redis|stop-mysql|start-mysql [dir]" >&2; exit 2 ;;
+hangup-redis) hangup_redis ;;
+hangup-mysql) hangup_mysql ;;
+*) echo "usage: $0 start|stop|urls|stop-redis|start-redis|restart-redis|stop-mysql|start-mysql|hangup-redis|hangup-mysql [dir]" >&2; exit 2 ;;
 esac
