@@ -47,6 +47,9 @@ typedef struct wsc_store_config {
                                                 only; default 1000000 */
     uint64_t offline_max_bytes;            /**< bytes (stored JSON) in the whole store; memory
                                                 backend only; default 1 GiB */
+    uint32_t purge_interval_ms; /**< MySQL: how often expired rows are deleted (they are
+                                     never read once expired); default 60000; 0: the
+                                     default */
 } wsc_store_config;
 
 /** Fills cfg with the defaults above. */

@@ -29,6 +29,7 @@ wsc_store_config_init(wsc_store_config *cfg)
     cfg->offline_max_bytes_per_sender = 64ull << 20;
     cfg->offline_max_total = 1000000;
     cfg->offline_max_bytes = 1ull << 30;
+    cfg->purge_interval_ms = 60000;
 }
 
 const char *

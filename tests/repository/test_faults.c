@@ -7,7 +7,8 @@
  *
  * MySQL only: a slow database (a table lock held by a background `mariadb` client) makes
  * offline writes wait while a timer on the loop keeps firing on time; a lock held past the
- * command timeout ends the writes with WSC_ERR_TIMEOUT and the store recovers. */
+ * command timeout ends the writes with WSC_ERR_TIMEOUT and the store recovers; expired offline
+ * messages and records are deleted by the worker (purge_interval_ms). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -321,6 +322,79 @@ test_faults__lock_past_the_timeout_then_recovers(void **state)
     free(b);
 }
 
+/* ---- MySQL: expired rows are purged ---- */
+
+/* Rows of table whose key column equals key, counted by the mariadb client (so not through the
+ * store, which never reads expired rows). */
+static long
+rows(const tstore *ts, const char *table, const char *column, const char *key)
+{
+    char user[64], pass[64], host[64], db[64], cmd[1024];
+    int port;
+    assert_int_equal(
+        sscanf(ts->url, "mysql://%63[^:]:%63[^@]@%63[^:]:%d/%63s", user, pass, host, &port, db), 5);
+    snprintf(cmd, sizeof(cmd),
+             "mariadb --no-defaults -N -B -u%s -p%s -h%s -P%d %s -e \"SELECT COUNT(*) FROM %s "
+             "WHERE %s = '%s'\"",
+             user, pass, host, port, db, table, column, key);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    long n = -1;
+    assert_int_equal(fscanf(p, "%ld", &n), 1);
+    pclose(p);
+    return n;
+}
+
+struct gone {
+    const tstore *ts;
+    const char *uid, *mid;
+};
+
+static bool
+purged(void *arg)
+{
+    struct gone *g = arg;
+    return rows(g->ts, "wsc_offline", "user_id", g->uid) == 0 &&
+           rows(g->ts, "wsc_msg_record", "message_id", g->mid) == 0;
+}
+
+static void
+test_faults__expired_rows_are_purged(void **state)
+{
+    tstore *main_ts = tstore_get(state);
+    /* A second store: short TTLs and a purge every 200 ms. */
+    tstore second = *main_ts, *ts = &second;
+    wsc_store_config cfg;
+    wsc_store_config_init(&cfg);
+    cfg.offline_ttl_ms = 300;
+    cfg.record_ttl_ms = 300;
+    cfg.purge_interval_ms = 200;
+    assert_int_equal(wsc_store_open(ts->loop, ts->url, &cfg, &ts->store), WSC_OK);
+    const char *uid = tstore_id(ts, "purge"), *mid = tstore_id(ts, "purge-m");
+    wsc_msg *m = tstore_msg(mid, "x");
+    tres r = {0};
+    assert_int_equal(wsc_offline_store(wsc_store_offline(ts->store), uid, m, tres_done, &r),
+                     WSC_OK);
+    wsc_msg_unref(m);
+    tstore_wait(ts, &r);
+    assert_int_equal(r.status, WSC_OK);
+    wsc_msg_record rec = {.message_id = mid, .receiver = uid, .state = WSC_REC_STORED};
+    memset(&r, 0, sizeof(r));
+    assert_int_equal(wsc_record_put(wsc_store_records(ts->store), &rec, tres_done, &r), WSC_OK);
+    tstore_wait(ts, &r);
+    assert_int_equal(r.status, WSC_OK);
+    assert_int_equal(rows(ts, "wsc_offline", "user_id", uid), 1);
+    assert_int_equal(rows(ts, "wsc_msg_record", "message_id", mid), 1);
+    /* Once expired they are neither read nor kept: the worker deletes them. */
+    struct gone g = {ts, uid, mid};
+    assert_true(tstore_until(ts, purged, &g, 5000));
+    memset(&r, 0, sizeof(r));
+    assert_int_equal(wsc_offline_count(wsc_store_offline(ts->store), uid, tres_count, &r), WSC_OK);
+    tstore_wait(ts, &r);
+    assert_int_equal(r.count, 0);
+    wsc_store_close(ts->store);
+}
+
 int
 main(void)
 {
@@ -329,12 +403,13 @@ main(void)
         cmocka_unit_test(test_faults__server_hangs_up_then_reconnects),
         cmocka_unit_test(test_faults__slow_database_does_not_stall_the_loop),
         cmocka_unit_test(test_faults__lock_past_the_timeout_then_recovers),
+        cmocka_unit_test(test_faults__expired_rows_are_purged),
     };
     char name[64];
     const char *b = getenv("WSC_TEST_BACKEND");
     snprintf(name, sizeof(name), "repository.faults.%s", b ? b : "url");
-    /* The lock tests (the last two) exist for MySQL only; elsewhere they are left out rather than
-     * skipped (a skip would mark the whole ctest entry skipped). */
+    /* The lock and purge tests (the last three) exist for MySQL only; elsewhere they are left out
+     * rather than skipped (a skip would mark the whole ctest entry skipped). */
     size_t n = is_mysql() ? sizeof(tests) / sizeof(tests[0]) : 2;
     return tstore_exit(_cmocka_run_group_tests(name, tests, n, setup, tstore_teardown), n);
 }

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* The store's worker thread.  It owns the MYSQL connection: connects at start, reconnects
  * after a loss (first at once, then with backoff from reconnect_min_ms doubling to
- * reconnect_max_ms), runs queued jobs in order, and purges expired rows once a minute while
- * idle.  A job that waited longer than the command timeout is not run: it completes with
- * WSC_ERR_TIMEOUT (WSC_ERR_STORE while the server is down).  Finished jobs go to the done
- * list; the first one of a batch posts a flush to the loop (wsc__loop_post).
+ * reconnect_max_ms), runs queued jobs in order, and purges expired rows every
+ * purge_interval_ms (a minute by default) while idle.  A job that waited longer than the command
+ * timeout is not run: it completes with WSC_ERR_TIMEOUT (WSC_ERR_STORE while the server is down).
+ * Finished jobs go to the done list; the first one of a batch posts a flush to the loop
+ * (wsc__loop_post).
  *
  * Locking: mu guards the queue, the done list, post_pending, stop and sock; the worker
  * never holds it during a database call, so the loop thread waits for it only briefly. */
@@ -16,8 +17,6 @@
 
 #include "models/alloc.h"
 #include "repository/mysql/mysql_internal.h"
-
-#define PURGE_INTERVAL_MS 60000u
 
 static void flush_done(void *arg);
 
@@ -92,6 +91,13 @@ run_job(struct my_store *ms, struct my_conn *c, struct my_job *job)
     complete(ms, job, st);
 }
 
+/* How long until the next purge (wsc_store_config.purge_interval_ms). */
+static uint64_t
+purge_interval(const struct my_store *ms)
+{
+    return ms->base.cfg.purge_interval_ms > 0 ? ms->base.cfg.purge_interval_ms : 60000u;
+}
+
 static void
 try_connect(struct my_store *ms, struct my_conn *c)
 {
@@ -110,7 +116,7 @@ try_connect(struct my_store *ms, struct my_conn *c)
         return;
     }
     c->backoff_ms = ms->base.cfg.reconnect_min_ms;
-    c->purge_at_ms = wsc__now_ms() + PURGE_INTERVAL_MS;
+    c->purge_at_ms = wsc__now_ms() + purge_interval(ms);
     pthread_mutex_lock(&ms->mu);
     ms->sock = (int)mysql_get_socket(c->mysql);
     pthread_mutex_unlock(&ms->mu);
@@ -130,7 +136,7 @@ purge(struct my_conn *c)
             more = true;
     }
     wsc__free(scratch.cells);
-    c->purge_at_ms = wsc__now_ms() + (more ? 100 : PURGE_INTERVAL_MS);
+    c->purge_at_ms = wsc__now_ms() + (more ? 100 : purge_interval(c->ms));
     if (c->mysql == NULL)
         c->retry_at_ms = wsc__now_ms();
 }
