@@ -10,7 +10,8 @@ shift || true
 dir=build/fuzz
 # target:seed-folder:max-len[:dictionary]
 all=(msg_parse:seeds:4096:json.dict cluster_env:seeds-env:512 jwt_claims:seeds-jwt:2048:json.dict
-     client_frames:seeds-client:4096:json.dict config:seeds-config:4096:json.dict)
+     client_frames:seeds-client:4096:json.dict config:seeds-config:4096:json.dict
+     http_api:seeds-http:4096:json.dict)
 want=("$@")
 command -v clang >/dev/null || { echo "fuzz.sh: clang is missing (bash scripts/install-deps.sh)"; exit 1; }
 cmake -S . -B "$dir" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DWSC_BUILD_FUZZ=ON \

@@ -27,10 +27,26 @@ wsc_hubd_reply_json(wsc_http_req *req, int status, json_t *body)
     free(text);
 }
 
+/* reason as printable ASCII in out: a reason may quote the request (a JSON parser's message
+ * does), whose bytes need not be valid UTF-8, and JSON strings must be. */
+static const char *
+ascii_reason(const char *reason, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (; reason[n] != '\0' && n + 1 < cap; n++) {
+        unsigned char ch = (unsigned char)reason[n];
+        out[n] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+    }
+    out[n] = '\0';
+    return out;
+}
+
 void
 wsc_hubd_reply_error(wsc_http_req *req, int status, const char *code, const char *reason)
 {
-    json_t *body = json_pack("{s:s, s:s}", "error", code, "reason", reason);
+    char clean[256];
+    json_t *body = json_pack("{s:s, s:s}", "error", code, "reason",
+                             ascii_reason(reason, clean, sizeof(clean)));
     if (status == 401 && body != NULL) {
         char *text = json_dumps(body, JSON_COMPACT);
         json_decref(body);
