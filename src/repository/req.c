@@ -13,7 +13,7 @@ req_timeout(wsc__timer *t)
 {
     struct wsc__req *req = wsc_container_of(t, struct wsc__req, timeout);
     if (req->store != NULL)
-        wsc__store_set_error(req->store, "command timed out");
+        wsc__errtext_set(&req->store->last_error, "command timed out");
     wsc__req_finish(req, req->timeout_status);
 }
 
