@@ -369,14 +369,11 @@ wsc_msg_add_group(wsc_msg *msg, const char *group_id)
         return err;
     if (group_id == NULL || !wsc__utf8_valid(group_id, strlen(group_id)))
         return WSC_ERR_INVALID;
-    if (msg->group_count == msg->group_cap) {
-        size_t cap = msg->group_cap ? msg->group_cap * 2 : 4;
-        char **groups = wsc__realloc(msg->groups, cap * sizeof(*groups));
-        if (groups == NULL)
-            return WSC_ERR_NOMEM;
-        msg->groups = groups;
-        msg->group_cap = cap;
-    }
+    char **groups =
+        wsc__grow(msg->groups, &msg->group_cap, msg->group_count + 1, sizeof(*groups), 4);
+    if (groups == NULL)
+        return WSC_ERR_NOMEM;
+    msg->groups = groups;
     char *copy = wsc__strdup(group_id);
     if (copy == NULL)
         return WSC_ERR_NOMEM;

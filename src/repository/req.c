@@ -115,14 +115,10 @@ wsc__req_strdup(struct wsc__req *req, const char *s)
 static bool
 grow(struct wsc__req *req, void **arr, size_t elem)
 {
-    if (req->n < req->cap)
-        return true;
-    size_t cap = req->cap ? req->cap * 2 : 8;
-    void *p = wsc__realloc(*arr, cap * elem);
+    void *p = wsc__grow(*arr, &req->cap, req->n + 1, elem, 8);
     if (p == NULL)
         return false;
     *arr = p;
-    req->cap = cap;
     return true;
 }
 
