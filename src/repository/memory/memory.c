@@ -51,6 +51,17 @@ wsc__mem_insert(wsc__hmap *map, struct mem_node *node, const char *key)
     return WSC_OK;
 }
 
+void *
+wsc__mem_add(wsc__hmap *map, size_t size, const char *key)
+{
+    struct mem_node *node = wsc__calloc(1, size);
+    if (node == NULL || wsc__mem_insert(map, node, key) != WSC_OK) {
+        wsc__free(node);
+        return NULL;
+    }
+    return node;
+}
+
 void
 wsc__mem_remove(wsc__hmap *map, struct mem_node *node)
 {
@@ -149,11 +160,9 @@ user_free(struct mem_node *node, void *arg)
 static wsc_err
 user_add(struct mem_store *ms, const char *uid, struct mem_user **out)
 {
-    struct mem_user *u = wsc__calloc(1, sizeof(*u));
-    if (u == NULL || wsc__mem_insert(&ms->users, &u->node, uid) != WSC_OK) {
-        wsc__free(u);
+    struct mem_user *u = wsc__mem_add(&ms->users, sizeof(*u), uid);
+    if (u == NULL)
         return WSC_ERR_NOMEM;
-    }
     wsc_list_init(&u->msgs);
     wsc__hmap_init(&u->by_mid);
     wsc__hmap_init(&u->shares);

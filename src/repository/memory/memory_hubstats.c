@@ -61,11 +61,9 @@ hs_put_now(struct mem_store *ms, const wsc_node_stats *st, uint32_t ttl_ms)
 {
     struct mem_hs *h = hs_find(ms, st->node_id);
     if (h == NULL) {
-        h = wsc__calloc(1, sizeof(*h));
-        if (h == NULL || wsc__mem_insert(&ms->hstats, &h->node, st->node_id) != WSC_OK) {
-            wsc__free(h);
+        h = wsc__mem_add(&ms->hstats, sizeof(*h), st->node_id);
+        if (h == NULL)
             return WSC_ERR_NOMEM;
-        }
     }
     h->st = *st;
     h->st.node_id = h->node.key;
@@ -195,11 +193,9 @@ q_push_now(struct mem_store *ms, const char *name, wsc_msg *msg, uint64_t *len)
 {
     struct mem_q *q = q_find(ms, name);
     if (q == NULL) {
-        q = wsc__calloc(1, sizeof(*q));
-        if (q == NULL || wsc__mem_insert(&ms->mqs, &q->node, name) != WSC_OK) {
-            wsc__free(q);
+        q = wsc__mem_add(&ms->mqs, sizeof(*q), name);
+        if (q == NULL)
             return WSC_ERR_NOMEM;
-        }
         wsc_list_init(&q->items);
     }
     q->expires_ms = now_ms() + (int64_t)ms->base.cfg.queue_ttl_ms;

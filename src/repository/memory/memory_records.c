@@ -250,11 +250,9 @@ on_set_now(struct mem_store *ms, const char *uid, const char *cid, const char *n
     if (c != NULL)
         oc_free(c);
     if (u == NULL) {
-        u = wsc__calloc(1, sizeof(*u));
-        if (u == NULL || wsc__mem_insert(&ms->ousers, &u->node, uid) != WSC_OK) {
-            wsc__free(u);
+        u = wsc__mem_add(&ms->ousers, sizeof(*u), uid);
+        if (u == NULL)
             return WSC_ERR_NOMEM;
-        }
         wsc_list_init(&u->clients);
     }
     c = wsc__calloc(1, sizeof(*c));
