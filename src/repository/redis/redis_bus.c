@@ -15,21 +15,15 @@
 #define WIRE_MAX (256 + 16)
 
 struct chan {
-    wsc__hnode node;
+    wsc__snode node; /* bus->chans, by name */
     bool confirmed;
     char name[]; /* the name on the wire (with the database's prefix) */
 };
 
-static bool
-chan_eq(const wsc__hnode *n, const void *key)
-{
-    return strcmp(wsc_container_of(n, struct chan, node)->name, key) == 0;
-}
-
 static struct chan *
 chan_find(const wsc__bus *bus, const char *name)
 {
-    wsc__hnode *n = wsc__hmap_find(&bus->chans, wsc__hash_str(name), chan_eq, name);
+    wsc__snode *n = wsc__hmap_find_str(&bus->chans, name);
     return n ? wsc_container_of(n, struct chan, node) : NULL;
 }
 
@@ -41,7 +35,7 @@ chans_each(wsc__bus *bus, void (*fn)(wsc__bus *bus, struct chan *c, void *arg), 
         return;
     for (size_t i = 0; i <= bus->chans.mask; i++)
         for (wsc__hnode *n = bus->chans.buckets[i]; n != NULL; n = n->next)
-            fn(bus, wsc_container_of(n, struct chan, node), arg);
+            fn(bus, wsc_container_of(n, struct chan, node.h), arg);
 }
 
 static void
@@ -196,7 +190,7 @@ wsc__bus_close(wsc__bus *bus)
         wsc__hnode *n = bus->chans.buckets[i];
         while (n != NULL) {
             wsc__hnode *next = n->next;
-            wsc__free(wsc_container_of(n, struct chan, node));
+            wsc__free(wsc_container_of(n, struct chan, node.h));
             n = next;
         }
     }
@@ -235,7 +229,7 @@ wsc__bus_subscribe(wsc__bus *bus, const char *channel)
     struct chan *c = wsc__new_with_str(struct chan, name, w);
     if (c == NULL)
         return WSC_ERR_NOMEM;
-    (void)wsc__hmap_insert(&bus->chans, &c->node, wsc__hash_str(w));
+    (void)wsc__hmap_insert_str(&bus->chans, &c->node, c->name);
     if (bus->ac != NULL && bus->sub->state == RS_READY) {
         const char *names[1] = {c->name};
         subscribe_names(bus, names, 1);
@@ -252,7 +246,7 @@ wsc__bus_unsubscribe(wsc__bus *bus, const char *channel)
     struct chan *c = chan_find(bus, w);
     if (c == NULL)
         return WSC_ERR_NOT_FOUND;
-    wsc__hmap_remove(&bus->chans, &c->node);
+    wsc__hmap_remove(&bus->chans, &c->node.h);
     if (bus->ac != NULL && bus->sub->state == RS_READY) {
         const char *argv[2] = {"UNSUBSCRIBE", c->name};
         size_t lens[2] = {11, strlen(c->name)};
