@@ -282,6 +282,9 @@ void wsc__hub_conn_close_after_flush(wsc_conn *conn, int code, const char *reaso
 /** Unregisters every connection at once with 1001 (hub being freed). */
 void wsc__hub_conns_drop_all(wsc_hub *hub);
 wsc_conn *wsc__hub_conn_find(const wsc_hub *hub, wsc_conn_id id);
+/** The connection id while it is open (CONN_OPEN), else NULL: the one a late answer (a store
+ *  callback, a cluster reply) may still write to. */
+wsc_conn *wsc__hub_conn_find_open(const wsc_hub *hub, wsc_conn_id id);
 /** conn's side block, allocated if needed (NULL when out of memory). */
 struct conn_extra *wsc__conn_extra(wsc_conn *conn);
 /** Frees conn's side block when nothing in it is in use. */

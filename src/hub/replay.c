@@ -127,8 +127,8 @@ replay_page(wsc_err status, wsc_msg *const *msgs, size_t count, uint64_t next_cu
     struct replay *r = user;
     struct wsc__rel *rel = wsc__rel_op_end(&r->op);
     r->fetching = false;
-    wsc_conn *conn = rel && !r->gone ? wsc__hub_conn_find(rel->hub, r->conn) : NULL;
-    if (conn == NULL || conn->state != CONN_OPEN) {
+    wsc_conn *conn = rel && !r->gone ? wsc__hub_conn_find_open(rel->hub, r->conn) : NULL;
+    if (conn == NULL) {
         if (rel != NULL && !r->gone)
             wsc__hmap_remove(&rel->replays, &r->node);
         replay_free(r);
