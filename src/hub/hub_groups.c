@@ -77,6 +77,14 @@ group_free(struct hub_group *g)
     wsc__free(g);
 }
 
+/* Frees the group of node (a wsc__hmap_each callback). */
+static void
+group_free_node(wsc__hnode *node, void *arg)
+{
+    (void)arg;
+    group_free(wsc_container_of(node, struct hub_group, node.h));
+}
+
 static wsc_err
 group_del(wsc_hub *hub, const char *group_id, const char *user_id)
 {
@@ -177,15 +185,6 @@ wsc__hub_route_group(wsc_hub *hub, const char *group_id, wsc_msg *msg, const cha
 void
 wsc__hub_groups_free(wsc_hub *hub)
 {
-    if (hub->groups.buckets == NULL)
-        return;
-    for (size_t i = 0; i <= hub->groups.mask; i++) {
-        wsc__hnode *n = hub->groups.buckets[i];
-        while (n != NULL) {
-            wsc__hnode *next = n->next;
-            group_free(wsc_container_of(n, struct hub_group, node.h));
-            n = next;
-        }
-    }
+    wsc__hmap_each(&hub->groups, group_free_node, NULL);
     wsc__hmap_clear(&hub->groups);
 }

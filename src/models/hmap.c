@@ -137,3 +137,16 @@ wsc__hmap_find_str(const wsc__hmap *map, const char *key)
     wsc__hnode *n = wsc__hmap_find(map, wsc__hash_str(key), snode_eq, key);
     return n != NULL ? wsc_container_of(n, wsc__snode, h) : NULL;
 }
+
+void
+wsc__hmap_each(wsc__hmap *map, void (*fn)(wsc__hnode *node, void *arg), void *arg)
+{
+    for (size_t i = 0; map->buckets != NULL && i <= map->mask; i++) {
+        wsc__hnode *n = map->buckets[i];
+        while (n != NULL) {
+            wsc__hnode *next = n->next;
+            fn(n, arg);
+            n = next;
+        }
+    }
+}

@@ -39,6 +39,9 @@ void wsc__hmap_clear(wsc__hmap *map);
  *  is then still inserted (the table only grows for speed). */
 wsc_err wsc__hmap_insert(wsc__hmap *map, wsc__hnode *node, uint64_t hash);
 wsc__hnode *wsc__hmap_find(const wsc__hmap *map, uint64_t hash, wsc__hmap_eq eq, const void *key);
+/** Calls fn on every node of map.  fn may remove and free the node it is given (the walk has
+ *  already read its successor), no other. */
+void wsc__hmap_each(wsc__hmap *map, void (*fn)(wsc__hnode *node, void *arg), void *arg);
 /** Removes node; returns false when it was not in the table. */
 bool wsc__hmap_remove(wsc__hmap *map, wsc__hnode *node);
 
