@@ -62,6 +62,16 @@ wsc__mem_add(wsc__hmap *map, size_t size, const char *key)
     return node;
 }
 
+bool
+wsc__mem_drop_lapsed(struct mem_node *node, int64_t expires_ms,
+                     void (*free_node)(struct mem_node *node, void *arg), void *arg)
+{
+    if (expires_ms > (int64_t)wsc__wall_ms())
+        return false;
+    free_node(node, arg);
+    return true;
+}
+
 void
 wsc__mem_remove(wsc__hmap *map, struct mem_node *node)
 {
@@ -94,17 +104,23 @@ wsc__mem_key2(const char *a, const char *b)
     return k;
 }
 
+struct each_ctx {
+    void (*fn)(struct mem_node *node, void *arg);
+    void *arg;
+};
+
+static void
+each_node(wsc__hnode *n, void *arg)
+{
+    struct each_ctx *c = arg;
+    c->fn(wsc_container_of(n, struct mem_node, h), c->arg);
+}
+
 void
 wsc__mem_each(wsc__hmap *map, void (*fn)(struct mem_node *node, void *arg), void *arg)
 {
-    for (size_t i = 0; map->buckets != NULL && i <= map->mask; i++) {
-        wsc__hnode *n = map->buckets[i];
-        while (n != NULL) {
-            wsc__hnode *next = n->next;
-            fn((struct mem_node *)n, arg);
-            n = next;
-        }
-    }
+    struct each_ctx c = {fn, arg};
+    wsc__hmap_each(map, each_node, &c);
 }
 
 static struct mem_store *

@@ -47,11 +47,7 @@ conn_find(struct mem_store *ms, const char *node, wsc_conn_id id)
     char *key = conn_key(node, id);
     struct mem_conn *c = key ? (struct mem_conn *)wsc__mem_find(&ms->conns, key) : NULL;
     wsc__free(key);
-    if (c != NULL && c->expires_ms <= (int64_t)wsc__wall_ms()) {
-        conn_free(&c->node, ms);
-        c = NULL;
-    }
-    return c;
+    return c != NULL && !wsc__mem_drop_lapsed(&c->node, c->expires_ms, conn_free, ms) ? c : NULL;
 }
 
 static bool

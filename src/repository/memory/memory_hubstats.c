@@ -49,11 +49,7 @@ static struct mem_hs *
 hs_find(struct mem_store *ms, const char *node)
 {
     struct mem_hs *h = (struct mem_hs *)wsc__mem_find(&ms->hstats, node);
-    if (h != NULL && h->expires_ms <= now_ms()) {
-        hs_free(&h->node, ms);
-        h = NULL;
-    }
-    return h;
+    return h != NULL && !wsc__mem_drop_lapsed(&h->node, h->expires_ms, hs_free, ms) ? h : NULL;
 }
 
 static wsc_err
@@ -181,11 +177,7 @@ static struct mem_q *
 q_find(struct mem_store *ms, const char *name)
 {
     struct mem_q *q = (struct mem_q *)wsc__mem_find(&ms->mqs, name);
-    if (q != NULL && q->expires_ms <= now_ms()) {
-        q_free(&q->node, ms);
-        q = NULL;
-    }
-    return q;
+    return q != NULL && !wsc__mem_drop_lapsed(&q->node, q->expires_ms, q_free, ms) ? q : NULL;
 }
 
 static wsc_err

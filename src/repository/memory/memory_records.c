@@ -58,11 +58,7 @@ rec_find(struct mem_store *ms, const char *mid, const char *rcv)
     char *key = wsc__mem_key2(mid, rcv);
     struct mem_rec *m = key ? (struct mem_rec *)wsc__mem_find(&ms->recs, key) : NULL;
     wsc__free(key);
-    if (m != NULL && m->expires_ms <= now_ms()) {
-        rec_free(&m->node, ms);
-        m = NULL;
-    }
-    return m;
+    return m != NULL && !wsc__mem_drop_lapsed(&m->node, m->expires_ms, rec_free, ms) ? m : NULL;
 }
 
 static wsc_err

@@ -41,12 +41,9 @@ ns_free(struct mem_node *node, void *arg)
 static struct mem_wl_ns *
 ns_get(struct mem_store *ms, const char *name, bool create)
 {
-    int64_t now = (int64_t)wsc__wall_ms();
     struct mem_wl_ns *ns = (struct mem_wl_ns *)wsc__mem_find(&ms->wlns, name);
-    if (ns != NULL && ns->expires_ms <= now) {
-        ns_free(&ns->node, ms);
+    if (ns != NULL && wsc__mem_drop_lapsed(&ns->node, ns->expires_ms, ns_free, ms))
         ns = NULL;
-    }
     if (ns == NULL && create) {
         ns = wsc__mem_add(&ms->wlns, sizeof(*ns), name);
         if (ns == NULL)
