@@ -183,7 +183,7 @@ wsc_store_ping(wsc_store *store, wsc_repo_done_cb cb, void *user)
     if (store == NULL)
         return WSC_ERR_INVALID;
     struct wsc__req *req;
-    wsc_err err = wsc__req_new(store, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
+    wsc_err err = wsc__req_new_done(store, cb, user, &req);
     if (err != WSC_OK)
         return err;
     return store->ops->ping(store, req);

@@ -125,6 +125,12 @@ struct wsc__req {
  *  WSC_ERR_STATE (the store is closing), WSC_ERR_NOMEM. */
 wsc_err wsc__req_new(wsc_store *store, enum wsc__req_kind kind, union wsc__req_cb cb, void *user,
                      struct wsc__req **out);
+/** wsc__req_new for an op whose callback only gets a status (WSC__REQ_DONE). */
+static inline wsc_err
+wsc__req_new_done(wsc_store *store, wsc_repo_done_cb cb, void *user, struct wsc__req **out)
+{
+    return wsc__req_new(store, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, out);
+}
 struct wsc__req *wsc__req_ref(struct wsc__req *req);
 void wsc__req_unref(struct wsc__req *req);
 /** Sets the status (first call wins) and queues delivery for the next loop turn. */

@@ -262,8 +262,7 @@ off_store(struct wsc_offline_repo *repo, const char *uid, wsc_msg *msg, wsc_repo
     if (wsc_msg_is_binary(msg))
         return WSC_ERR_UNSUPPORTED;
     struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&ms->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
+    wsc_err err = wsc__req_new_done(&ms->base, cb, user, &req);
     if (err != WSC_OK)
         return err;
     wsc__req_finish(req, do_store(ms, uid, key, msg));
@@ -304,8 +303,7 @@ off_remove(struct wsc_offline_repo *repo, const char *uid, const char *mid, wsc_
 {
     struct mem_store *ms = ms_of_offline(repo);
     struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&ms->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
+    wsc_err err = wsc__req_new_done(&ms->base, cb, user, &req);
     if (err != WSC_OK)
         return err;
     struct mem_user *u = user_get(ms, uid);
@@ -337,8 +335,7 @@ off_clear(struct wsc_offline_repo *repo, const char *uid, wsc_repo_done_cb cb, v
 {
     struct mem_store *ms = ms_of_offline(repo);
     struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&ms->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
+    wsc_err err = wsc__req_new_done(&ms->base, cb, user, &req);
     if (err != WSC_OK)
         return err;
     struct mem_user *u = (struct mem_user *)wsc__mem_find(&ms->users, uid);

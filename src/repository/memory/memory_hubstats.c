@@ -74,8 +74,7 @@ hs_put(struct wsc_hubstats_repo *repo, const wsc_node_stats *st, uint32_t ttl_ms
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.hubstats);
     struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&ms->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
+    wsc_err err = wsc__req_new_done(&ms->base, cb, user, &req);
     if (err == WSC_OK)
         wsc__req_finish(req, hs_put_now(ms, st, ttl_ms));
     return err;
@@ -136,8 +135,7 @@ hs_remove(struct wsc_hubstats_repo *repo, const char *node, wsc_repo_done_cb cb,
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.hubstats);
     struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&ms->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
+    wsc_err err = wsc__req_new_done(&ms->base, cb, user, &req);
     if (err != WSC_OK)
         return err;
     struct mem_hs *h = hs_find(ms, node);
