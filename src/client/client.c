@@ -2,7 +2,6 @@
 /* wsc_client lifecycle and API: configuration, creation and release (deferred while one of our
  * callbacks is running, or while a posted kick still holds the client), connect, close, and the
  * small accessors.  The send family is in client_send.c. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -350,7 +349,7 @@ wsc_client_stop(wsc_client *c)
 const char *
 wsc_client_last_error(const wsc_client *c)
 {
-    return c != NULL ? c->last_error : "";
+    return c != NULL ? c->last_error.text : "";
 }
 
 const char *
@@ -369,13 +368,4 @@ wsc_client_state_name(wsc_client_state state)
         return "closed";
     }
     return "unknown";
-}
-
-void
-wsc__client_set_error(wsc_client *c, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(c->last_error, sizeof(c->last_error), fmt, ap);
-    va_end(ap);
 }

@@ -45,7 +45,7 @@ wsc__client_vhost_new(struct wsc_client *c)
     info.client_ssl_ca_filepath = c->cfg.ca_file;
     struct lws_vhost *vh = lws_create_vhost(wsc__loop_lws(c->loop), &info);
     if (vh == NULL) {
-        wsc__client_set_error(c, "cannot create the TLS context (ca_file)");
+        wsc__errtext_set(&c->last_error, "cannot create the TLS context (ca_file)");
         return WSC_ERR_IO;
     }
     c->vhost = vh;
@@ -150,7 +150,7 @@ wsc__client_attempt(struct wsc_client *c)
      * c->wsi through pwsi and ends the attempt); a NULL without that callback is ours to end. */
     struct lws *wsi = lws_client_connect_via_info(&info);
     if (wsi == NULL && c->state == WSC_CLIENT_CONNECTING && c->wsi == NULL) {
-        wsc__client_set_error(c, "cannot start a connection to %s", c->host);
+        wsc__errtext_set(&c->last_error, "cannot start a connection to %s", c->host);
         wsc__client_on_end(c);
     }
 }
@@ -295,7 +295,7 @@ on_connection_error(struct wsc_client *c, struct lws *wsi, const char *in, size_
             }
     }
     c->http_status = (int)status;
-    wsc__client_set_error(c, "connect failed: %.*s", (int)(in ? len : 0), in ? in : "");
+    wsc__errtext_set(&c->last_error, "connect failed: %.*s", (int)(in ? len : 0), in ? in : "");
 }
 
 static int

@@ -15,6 +15,7 @@
 #include "client/client_queue.h"
 #include "loop/loop.h"
 #include "middleware/logger.h"
+#include "models/errtext.h"
 
 /** A receipt awaited for one of our messages (require_ack). */
 struct wsc__receipt {
@@ -84,7 +85,7 @@ struct wsc_client {
 
     unsigned depth; /* nesting of entries from the loop (callbacks, timers, posts) */
     bool freed;     /* wsc_client_free() was called */
-    char last_error[160];
+    wsc__errtext last_error;
 };
 
 /* client.c */
@@ -94,8 +95,6 @@ void wsc__client_release(struct wsc_client *c);
 void wsc__client_enter(struct wsc_client *c);
 /** Ends an entry; returns true when the client was released (do not touch it any more). */
 bool wsc__client_leave(struct wsc_client *c);
-void wsc__client_set_error(struct wsc_client *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 /* client_send.c */
 /** Frees one queue item (drops its message reference). */
 void wsc__client_item_free(struct wsc__citem *it);

@@ -74,7 +74,8 @@ pong_fire(wsc__timer *t)
         return;
     c->close_code = 1006;
     snprintf(c->close_reason, sizeof(c->close_reason), "keepalive timeout");
-    wsc__client_set_error(c, "no pong within %llu ms", (unsigned long long)c->cfg.pong_timeout_ms);
+    wsc__errtext_set(&c->last_error, "no pong within %llu ms",
+                     (unsigned long long)c->cfg.pong_timeout_ms);
     kill_wsi(c);
 }
 
@@ -91,8 +92,8 @@ connect_fire(wsc__timer *t)
         c->wsi = NULL;
     }
     c->http_status = 0;
-    wsc__client_set_error(c, "connect timed out after %llu ms",
-                          (unsigned long long)c->cfg.connect_timeout_ms);
+    wsc__errtext_set(&c->last_error, "connect timed out after %llu ms",
+                     (unsigned long long)c->cfg.connect_timeout_ms);
     wsc__client_on_end(c);
     wsc__client_leave(c);
 }
@@ -136,7 +137,7 @@ wsc__client_on_open(struct wsc_client *c)
 {
     c->state = WSC_CLIENT_CONNECTED;
     c->attempt = 0;
-    c->last_error[0] = '\0';
+    c->last_error.text[0] = '\0';
     wsc__timer_stop(&c->connect_timer);
     if (c->cfg.ping_interval_ms > 0)
         wsc__timer_start(&c->ping_timer, c->cfg.ping_interval_ms);
@@ -195,12 +196,12 @@ report_end(struct wsc_client *c, bool was_open, int code)
         wsc__log(&c->log, WSC_LOG_INFO, "disconnected", "i:code,s:reason", code, c->close_reason);
     else
         wsc__log(&c->log, WSC_LOG_WARN, "connect_error", "i:status,s:error", c->http_status,
-                 c->last_error);
+                 c->last_error.text);
     if (was_open) {
         if (c->cfg.on_disconnected != NULL)
             c->cfg.on_disconnected(c, code, c->close_reason, c->cfg.user);
     } else if (!c->closing && c->cfg.on_connect_error != NULL) {
-        c->cfg.on_connect_error(c, status_err(c->http_status), c->http_status, c->last_error,
+        c->cfg.on_connect_error(c, status_err(c->http_status), c->http_status, c->last_error.text,
                                 c->cfg.user);
     }
 }
@@ -235,7 +236,7 @@ wsc__client_on_end(struct wsc_client *c)
     if (!c->cfg.reconnect.enabled)
         act = WSC__STOP;
     if (act == WSC__STOP) {
-        wsc__client_finish(c, was_open ? code : 0, was_open ? c->close_reason : c->last_error);
+        wsc__client_finish(c, was_open ? code : 0, was_open ? c->close_reason : c->last_error.text);
         return;
     }
     schedule(c, act == WSC__RECONNECT_REFRESH, was_open ? code : 0);

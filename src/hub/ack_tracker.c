@@ -161,12 +161,6 @@ pending_eq(const wsc__hnode *n, const void *key)
            strcmp(wsc__ack_sender(p), k->sender) == 0;
 }
 
-static bool
-user_eq(const wsc__hnode *n, const void *key)
-{
-    return strcmp(wsc_container_of(n, struct wsc__ack_user, node)->id, key) == 0;
-}
-
 struct wsc__ack_pending *
 wsc__ack_find(struct wsc__rel *rel, const char *sender, const char *message_id, const char *user)
 {
@@ -180,7 +174,7 @@ wsc__ack_find(struct wsc__rel *rel, const char *sender, const char *message_id, 
 static struct wsc__ack_user *
 user_find(struct wsc__rel *rel, const char *user)
 {
-    wsc__hnode *n = wsc__hmap_find(&rel->users, wsc__hash_str(user), user_eq, user);
+    wsc__snode *n = wsc__hmap_find_str(&rel->users, user);
     return n ? wsc_container_of(n, struct wsc__ack_user, node) : NULL;
 }
 
@@ -194,7 +188,7 @@ user_get(struct wsc__rel *rel, const char *user)
     if (au == NULL)
         return NULL;
     wsc_list_init(&au->list);
-    wsc__hmap_insert(&rel->users, &au->node, wsc__hash_str(user));
+    wsc__hmap_insert_str(&rel->users, &au->node, au->id);
     return au;
 }
 
@@ -230,7 +224,7 @@ wsc__ack_finish(struct wsc__ack_pending *p, wsc_delivery_outcome outcome, wsc_er
     wsc__hmap_remove(&rel->pending, &p->node);
     wsc_list_remove(&p->user_link);
     if (wsc_list_empty(&p->au->list)) {
-        wsc__hmap_remove(&rel->users, &p->au->node);
+        wsc__hmap_remove(&rel->users, &p->au->node.h);
         wsc__free(p->au);
     }
     rel->stats.pending--;

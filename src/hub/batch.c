@@ -210,8 +210,8 @@ grow(struct wsc_batch *b)
 {
     if (b->n < b->cap)
         return WSC_OK;
-    size_t cap = b->cap ? 2 * b->cap : 8;
-    struct item *items = wsc__realloc(b->items, cap * sizeof(*items));
+    size_t cap = b->cap; /* res follows items to the same capacity */
+    struct item *items = wsc__grow(b->items, &cap, b->n + 1, sizeof(*items), 8);
     if (items == NULL)
         return WSC_ERR_NOMEM;
     b->items = items;

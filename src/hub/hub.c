@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Hub lifecycle: configuration defaults, creation of the listening vhost on the loop, running,
  * and freeing. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -49,15 +48,6 @@ uint32_t
 wsc__hub_now32(const wsc_hub *hub)
 {
     return (uint32_t)(wsc__now_ms() - hub->started_ms);
-}
-
-void
-wsc__hub_set_error(wsc_hub *hub, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(hub->last_error, sizeof(hub->last_error), fmt, ap);
-    va_end(ap);
 }
 
 uint64_t
@@ -270,7 +260,7 @@ create_vhost(wsc_hub *hub)
     }
     hub->vh = lws_create_vhost(wsc__loop_lws(hub->loop), &info);
     if (hub->vh == NULL) {
-        wsc__hub_set_error(hub, "cannot listen on %s:%d", hub->cfg.host, hub->cfg.port);
+        wsc__errtext_set(&hub->last_error, "cannot listen on %s:%d", hub->cfg.host, hub->cfg.port);
         return WSC_ERR_IO;
     }
     hub->port = lws_get_vhost_listen_port(hub->vh);
@@ -449,7 +439,7 @@ wsc_hub_node_id(const wsc_hub *hub)
 const char *
 wsc_hub_last_error(const wsc_hub *hub)
 {
-    return hub ? hub->last_error : "no hub";
+    return hub ? hub->last_error.text : "no hub";
 }
 
 void

@@ -14,7 +14,7 @@
 #include "models/alloc.h"
 
 struct hs_ip {
-    wsc__hnode node; /* hub->hs_ips, by address */
+    wsc__snode node; /* hub->hs_ips, by address */
     unsigned count;
     char addr[48];
 };
@@ -25,12 +25,6 @@ struct hs_mark {
     struct lws *wsi;
     struct hs_ip *ip;
 };
-
-static bool
-ip_eq(const wsc__hnode *node, const void *key)
-{
-    return strcmp(wsc_container_of(node, struct hs_ip, node)->addr, key) == 0;
-}
 
 static bool
 mark_eq(const wsc__hnode *node, const void *key)
@@ -48,15 +42,14 @@ wsi_hash(const struct lws *wsi)
 static struct hs_ip *
 ip_get(wsc_hub *hub, const char *addr)
 {
-    uint64_t h = wsc__hash_str(addr);
-    wsc__hnode *n = wsc__hmap_find(&hub->hs_ips, h, ip_eq, addr);
+    wsc__snode *n = wsc__hmap_find_str(&hub->hs_ips, addr);
     if (n != NULL)
         return wsc_container_of(n, struct hs_ip, node);
     struct hs_ip *ip = wsc__calloc(1, sizeof(*ip));
     if (ip == NULL)
         return NULL;
     snprintf(ip->addr, sizeof(ip->addr), "%s", addr);
-    wsc__hmap_insert(&hub->hs_ips, &ip->node, h);
+    wsc__hmap_insert_str(&hub->hs_ips, &ip->node, ip->addr);
     return ip;
 }
 
@@ -79,7 +72,7 @@ wsc__hub_accept_admit(wsc_hub *hub, struct lws *wsi)
     struct hs_mark *m = wsc__calloc(1, sizeof(*m));
     if (m == NULL) {
         if (ip->count == 0) {
-            wsc__hmap_remove(&hub->hs_ips, &ip->node);
+            wsc__hmap_remove(&hub->hs_ips, &ip->node.h);
             wsc__free(ip);
         }
         return 0;
@@ -98,7 +91,7 @@ mark_free(wsc_hub *hub, struct hs_mark *m)
     wsc__hmap_remove(&hub->hs_wsis, &m->node);
     wsc_list_remove(&m->link);
     if (--m->ip->count == 0) {
-        wsc__hmap_remove(&hub->hs_ips, &m->ip->node);
+        wsc__hmap_remove(&hub->hs_ips, &m->ip->node.h);
         wsc__free(m->ip);
     }
     wsc__free(m);

@@ -77,6 +77,13 @@ wsc__hub_conn_find(const wsc_hub *hub, wsc_conn_id id)
     return n ? wsc_container_of(n, wsc_conn, by_id) : NULL;
 }
 
+wsc_conn *
+wsc__hub_conn_find_open(const wsc_hub *hub, wsc_conn_id id)
+{
+    wsc_conn *c = wsc__hub_conn_find(hub, id);
+    return c != NULL && c->state == CONN_OPEN ? c : NULL;
+}
+
 static struct hub_user *
 user_get_or_add(wsc_hub *hub, const char *user_id)
 {
@@ -245,11 +252,7 @@ release(wsc_conn *conn)
     if (x != NULL) {
         wsc__free(x->close_reason);
         wsc__free(x->app_id);
-        if (x->groups != NULL) {
-            for (size_t i = 0; x->groups[i] != NULL; i++)
-                wsc__free(x->groups[i]);
-            wsc__free(x->groups);
-        }
+        wsc__hub_strv_free(x->groups);
         wsc__free(x);
         conn->x = NULL;
     }

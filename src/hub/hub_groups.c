@@ -9,53 +9,31 @@
 #include "models/strv.h"
 
 struct group_member {
-    wsc__hnode node;      /* group->members */
+    wsc__snode node;      /* group->members, by id */
     struct wsc_list link; /* group->order */
     char id[];
 };
 
 struct hub_group {
-    wsc__hnode node; /* hub->groups */
+    wsc__snode node; /* hub->groups, by id */
     wsc__hmap members;
     struct wsc_list order;
     size_t count;
     char id[];
 };
 
-static bool
-group_eq(const wsc__hnode *n, const void *key)
-{
-    return strcmp(wsc_container_of(n, struct hub_group, node)->id, key) == 0;
-}
-
-static bool
-member_eq(const wsc__hnode *n, const void *key)
-{
-    return strcmp(wsc_container_of(n, struct group_member, node)->id, key) == 0;
-}
-
 static struct hub_group *
 group_find(const wsc_hub *hub, const char *id)
 {
-    wsc__hnode *n = wsc__hmap_find(&hub->groups, wsc__hash_str(id), group_eq, id);
+    wsc__snode *n = wsc__hmap_find_str(&hub->groups, id);
     return n ? wsc_container_of(n, struct hub_group, node) : NULL;
 }
 
 static struct group_member *
 member_find(const struct hub_group *g, const char *user_id)
 {
-    wsc__hnode *n = wsc__hmap_find(&g->members, wsc__hash_str(user_id), member_eq, user_id);
+    wsc__snode *n = wsc__hmap_find_str(&g->members, user_id);
     return n ? wsc_container_of(n, struct group_member, node) : NULL;
-}
-
-static void *
-flex_new(size_t head, const char *id)
-{
-    size_t n = strlen(id);
-    char *p = wsc__calloc(1, head + n + 1);
-    if (p != NULL)
-        memcpy(p + head, id, n + 1);
-    return p;
 }
 
 static wsc_err
@@ -66,23 +44,23 @@ group_add(wsc_hub *hub, const char *group_id, const char *user_id)
         return WSC_ERR_EXISTS;
     bool created = false;
     if (g == NULL) {
-        g = flex_new(offsetof(struct hub_group, id), group_id);
+        g = wsc__new_with_str(struct hub_group, id, group_id);
         if (g == NULL)
             return WSC_ERR_NOMEM;
         wsc__hmap_init(&g->members);
         wsc_list_init(&g->order);
-        wsc__hmap_insert(&hub->groups, &g->node, wsc__hash_str(group_id));
+        wsc__hmap_insert_str(&hub->groups, &g->node, g->id);
         created = true;
     }
-    struct group_member *m = flex_new(offsetof(struct group_member, id), user_id);
+    struct group_member *m = wsc__new_with_str(struct group_member, id, user_id);
     if (m == NULL) {
         if (created) {
-            wsc__hmap_remove(&hub->groups, &g->node);
+            wsc__hmap_remove(&hub->groups, &g->node.h);
             wsc__free(g);
         }
         return WSC_ERR_NOMEM;
     }
-    wsc__hmap_insert(&g->members, &m->node, wsc__hash_str(user_id));
+    wsc__hmap_insert_str(&g->members, &m->node, m->id);
     wsc_list_push_back(&g->order, &m->link);
     g->count++;
     return WSC_OK;
@@ -99,6 +77,14 @@ group_free(struct hub_group *g)
     wsc__free(g);
 }
 
+/* Frees the group of node (a wsc__hmap_each callback). */
+static void
+group_free_node(wsc__hnode *node, void *arg)
+{
+    (void)arg;
+    group_free(wsc_container_of(node, struct hub_group, node.h));
+}
+
 static wsc_err
 group_del(wsc_hub *hub, const char *group_id, const char *user_id)
 {
@@ -106,11 +92,11 @@ group_del(wsc_hub *hub, const char *group_id, const char *user_id)
     struct group_member *m = g ? member_find(g, user_id) : NULL;
     if (m == NULL)
         return WSC_ERR_NOT_FOUND;
-    wsc__hmap_remove(&g->members, &m->node);
+    wsc__hmap_remove(&g->members, &m->node.h);
     wsc_list_remove(&m->link);
     wsc__free(m);
     if (--g->count == 0) {
-        wsc__hmap_remove(&hub->groups, &g->node);
+        wsc__hmap_remove(&hub->groups, &g->node.h);
         group_free(g);
     }
     return WSC_OK;
@@ -199,15 +185,6 @@ wsc__hub_route_group(wsc_hub *hub, const char *group_id, wsc_msg *msg, const cha
 void
 wsc__hub_groups_free(wsc_hub *hub)
 {
-    if (hub->groups.buckets == NULL)
-        return;
-    for (size_t i = 0; i <= hub->groups.mask; i++) {
-        wsc__hnode *n = hub->groups.buckets[i];
-        while (n != NULL) {
-            wsc__hnode *next = n->next;
-            group_free(wsc_container_of(n, struct hub_group, node));
-            n = next;
-        }
-    }
+    wsc__hmap_each(&hub->groups, group_free_node, NULL);
     wsc__hmap_clear(&hub->groups);
 }

@@ -106,11 +106,7 @@ wsc__pending_free(struct pending_identity *p)
     wsc__free(p->user_id);
     wsc__free(p->client_id);
     wsc__free(p->app_id);
-    if (p->groups != NULL) {
-        for (size_t i = 0; p->groups[i] != NULL; i++)
-            wsc__free(p->groups[i]);
-        wsc__free(p->groups);
-    }
+    wsc__hub_strv_free(p->groups);
     wsc__free(p);
 }
 

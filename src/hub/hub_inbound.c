@@ -137,8 +137,8 @@ static void
 forward_answered(wsc_hub *hub, wsc_err status, uint64_t sum, void *arg)
 {
     struct forward_ctx *f = arg;
-    wsc_conn *conn = wsc__hub_conn_find(hub, f->conn);
-    if (sum == 0 && status != WSC_ERR_CANCELED && conn != NULL && conn->state == CONN_OPEN)
+    wsc_conn *conn = wsc__hub_conn_find_open(hub, f->conn);
+    if (sum == 0 && status != WSC_ERR_CANCELED && conn != NULL)
         refuse_undelivered(hub, conn, f->msg, f->receiver, WSC_OK);
     wsc_msg_unref(f->msg);
     wsc__free(f);

@@ -16,6 +16,7 @@
 #include "loop/loop.h"
 #include "middleware/logger.h"
 #include "middleware/rate_limit.h"
+#include "models/errtext.h"
 #include "models/hmap.h"
 #include "models/list.h"
 
@@ -189,7 +190,7 @@ struct wsc_hub {
     wsc_hub_stats stats;
     struct ip_bucket *ip_buckets; /* connect rate per peer address (lazy, fixed size) */
     unsigned char *wbuf;          /* coalescing buffer (LWS_PRE + WSC_HUB_WBUF) */
-    char last_error[256];
+    wsc__errtext last_error;
     struct wsc__rel *rel;           /* reliable delivery (rel_internal.h) */
     wsc__timer store_check;         /* store health (reliability.c) */
     struct wsc__store_probe *probe; /* the ping in flight, or NULL */
@@ -281,6 +282,9 @@ void wsc__hub_conn_close_after_flush(wsc_conn *conn, int code, const char *reaso
 /** Unregisters every connection at once with 1001 (hub being freed). */
 void wsc__hub_conns_drop_all(wsc_hub *hub);
 wsc_conn *wsc__hub_conn_find(const wsc_hub *hub, wsc_conn_id id);
+/** The connection id while it is open (CONN_OPEN), else NULL: the one a late answer (a store
+ *  callback, a cluster reply) may still write to. */
+wsc_conn *wsc__hub_conn_find_open(const wsc_hub *hub, wsc_conn_id id);
 /** conn's side block, allocated if needed (NULL when out of memory). */
 struct conn_extra *wsc__conn_extra(wsc_conn *conn);
 /** Frees conn's side block when nothing in it is in use. */
@@ -373,7 +377,6 @@ void wsc__hub_drain_check(wsc_hub *hub);
 int wsc__hub_lws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                     size_t len);
 
-void wsc__hub_set_error(wsc_hub *hub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /** Milliseconds since the hub started, modulo 2^32 (connection timestamps). */
 uint32_t wsc__hub_now32(const wsc_hub *hub);
 uint64_t wsc__hub_next_seq(wsc_hub *hub);

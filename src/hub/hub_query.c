@@ -116,8 +116,8 @@ wsc_hub_kick_conn(wsc_hub *hub, wsc_conn_id conn, const char *reason)
 {
     if (hub == NULL)
         return WSC_ERR_INVALID;
-    wsc_conn *c = wsc__hub_conn_find(hub, conn);
-    if (c == NULL || c->state != CONN_OPEN)
+    wsc_conn *c = wsc__hub_conn_find_open(hub, conn);
+    if (c == NULL)
         return WSC_ERR_NOT_FOUND;
     kick(hub, c, reason);
     return WSC_OK;
@@ -135,8 +135,8 @@ wsc_hub_close_conn(wsc_hub *hub, wsc_conn_id conn, int code, const char *reason)
 {
     if (hub == NULL || !valid_close_code(code))
         return WSC_ERR_INVALID;
-    wsc_conn *c = wsc__hub_conn_find(hub, conn);
-    if (c == NULL || c->state != CONN_OPEN)
+    wsc_conn *c = wsc__hub_conn_find_open(hub, conn);
+    if (c == NULL)
         return WSC_ERR_NOT_FOUND;
     wsc__hub_conn_request_close(c, code, reason);
     return WSC_OK;

@@ -140,12 +140,12 @@ wsc_hub_reconfigure(wsc_hub *hub, const wsc_hub_config *cfg, const char **kept)
         return WSC_ERR_INVALID;
     char why[160];
     if (wsc__hub_config_check(cfg, why, sizeof(why)) != WSC_OK) {
-        wsc__hub_set_error(hub, "%s", why);
+        wsc__errtext_set(&hub->last_error, "%s", why);
         return WSC_ERR_INVALID;
     }
     struct live_strings s;
     if (live_strings_copy(&s, cfg) != WSC_OK) {
-        wsc__hub_set_error(hub, "out of memory copying the new configuration");
+        wsc__errtext_set(&hub->last_error, "out of memory copying the new configuration");
         return WSC_ERR_NOMEM;
     }
     collect_kept(hub, cfg);

@@ -92,8 +92,8 @@ remove_done(wsc_err status, void *user)
         if (status == WSC_OK) {
             rel->stats.offline_acked++;
             wsc__records_update(rel, o->mid, o->user, WSC_REC_ACKED, 0, WSC_OK);
-            wsc_conn *c = wsc__hub_conn_find(rel->hub, o->conn);
-            if (c != NULL && c->state == CONN_OPEN)
+            wsc_conn *c = wsc__hub_conn_find_open(rel->hub, o->conn);
+            if (c != NULL)
                 wsc__replay_resume(rel, c, true);
         } else {
             rel->stats.acks_unknown++;

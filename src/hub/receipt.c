@@ -22,7 +22,7 @@
 #include "models/alloc.h"
 
 struct window {
-    wsc__hnode node;      /* d->users */
+    wsc__snode node;      /* d->users, by user */
     struct wsc_list lru;  /* d->lru */
     struct wsc_list fifo; /* entries, oldest first */
     size_t n;
@@ -42,12 +42,6 @@ struct ukey {
     const char *user;
     const char *id;
 };
-
-static bool
-window_eq(const wsc__hnode *n, const void *key)
-{
-    return strcmp(wsc_container_of(n, struct window, node)->user, key) == 0;
-}
 
 static bool
 entry_eq(const wsc__hnode *n, const void *key)
@@ -82,7 +76,7 @@ window_drop(struct wsc__hub_dedupe *d, struct window *w)
 {
     while (!wsc_list_empty(&w->fifo))
         entry_drop(d, wsc_container_of(w->fifo.next, struct entry, link));
-    wsc__hmap_remove(&d->users, &w->node);
+    wsc__hmap_remove(&d->users, &w->node.h);
     wsc_list_remove(&w->lru);
     d->n_users--;
     wsc__free(w);
@@ -126,7 +120,7 @@ wsc__hub_dedupe_seen(struct wsc__hub_dedupe *d, const char *user, const char *id
 static struct window *
 window_get(struct wsc__hub_dedupe *d, const char *user)
 {
-    wsc__hnode *n = wsc__hmap_find(&d->users, wsc__hash_str(user), window_eq, user);
+    wsc__snode *n = wsc__hmap_find_str(&d->users, user);
     if (n != NULL)
         return wsc_container_of(n, struct window, node);
     struct window *w = wsc__new_with_str(struct window, user, user);
@@ -134,7 +128,7 @@ window_get(struct wsc__hub_dedupe *d, const char *user)
         return NULL;
     wsc_list_init(&w->fifo);
     w->n = 0;
-    wsc__hmap_insert(&d->users, &w->node, wsc__hash_str(user));
+    wsc__hmap_insert_str(&d->users, &w->node, w->user);
     wsc_list_push_back(&d->lru, &w->lru);
     d->n_users++;
     return w;
@@ -294,9 +288,8 @@ receipt_cb(const wsc_accepted *a, void *user)
     wsc_hub *hub = rc->hub;
     const char *error = NULL;
     const char *status = receipt_status(a, &error);
-    wsc_conn *c = wsc__hub_conn_find(hub, rc->conn);
-    wsc__rel_receipt_to(hub, c != NULL && c->state == CONN_OPEN ? c : NULL, rc->sender,
-                        a->message_id, status, error);
+    wsc__rel_receipt_to(hub, wsc__hub_conn_find_open(hub, rc->conn), rc->sender, a->message_id,
+                        status, error);
     wsc__free(rc);
 }
 

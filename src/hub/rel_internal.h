@@ -185,7 +185,7 @@ struct wsc__ack_pending {
 };
 
 struct wsc__ack_user {
-    wsc__hnode node;      /* rel->users */
+    wsc__snode node;      /* rel->users, by id */
     struct wsc_list list; /* pending of this user, oldest first */
     char id[];
 };

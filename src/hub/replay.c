@@ -127,8 +127,8 @@ replay_page(wsc_err status, wsc_msg *const *msgs, size_t count, uint64_t next_cu
     struct replay *r = user;
     struct wsc__rel *rel = wsc__rel_op_end(&r->op);
     r->fetching = false;
-    wsc_conn *conn = rel && !r->gone ? wsc__hub_conn_find(rel->hub, r->conn) : NULL;
-    if (conn == NULL || conn->state != CONN_OPEN) {
+    wsc_conn *conn = rel && !r->gone ? wsc__hub_conn_find_open(rel->hub, r->conn) : NULL;
+    if (conn == NULL) {
         if (rel != NULL && !r->gone)
             wsc__hmap_remove(&rel->replays, &r->node);
         replay_free(r);
@@ -276,22 +276,21 @@ wsc__replay_closed(struct wsc__rel *rel, wsc_conn *conn)
         replay_free(r);
 }
 
+/* Frees the replay of node unless its fetch is out: that one is freed by its (orphaned)
+ * callback (a wsc__hmap_each callback). */
+static void
+free_idle(wsc__hnode *node, void *arg)
+{
+    (void)arg;
+    struct replay *r = wsc_container_of(node, struct replay, node);
+    if (!r->fetching)
+        replay_free(r);
+}
+
 void
 wsc__replay_free_all(struct wsc__rel *rel)
 {
-    /* Replays whose fetch is out are freed by its (orphaned) callback; the others here. */
-    if (rel->replays.buckets != NULL) {
-        for (size_t i = 0; i <= rel->replays.mask; i++) {
-            wsc__hnode *n = rel->replays.buckets[i];
-            while (n != NULL) {
-                wsc__hnode *next = n->next;
-                struct replay *r = wsc_container_of(n, struct replay, node);
-                if (!r->fetching)
-                    replay_free(r);
-                n = next;
-            }
-        }
-    }
+    wsc__hmap_each(&rel->replays, free_idle, NULL);
     wsc__hmap_clear(&rel->replays);
 }
 

@@ -39,12 +39,10 @@ grow(struct wsc__postq *q)
         q->cap_spare = 0;
         return WSC_OK;
     }
-    size_t cap = q->cap_in ? q->cap_in * 2 : FIRST_CAP;
-    struct wsc__post_item *p = wsc__realloc(q->in, cap * sizeof(*p));
+    struct wsc__post_item *p = wsc__grow(q->in, &q->cap_in, q->n_in + 1, sizeof(*p), FIRST_CAP);
     if (p == NULL)
         return WSC_ERR_NOMEM;
     q->in = p;
-    q->cap_in = cap;
     return WSC_OK;
 }
 

@@ -115,3 +115,17 @@ wsc__alloc_str(size_t size, size_t at, const char *s)
         memcpy(p + at, s, n);
     return p;
 }
+
+void *
+wsc__grow(void *arr, size_t *cap, size_t need, size_t elem, size_t first)
+{
+    if (need <= *cap)
+        return arr;
+    size_t n = *cap != 0 ? *cap * 2 : first;
+    while (n < need)
+        n *= 2;
+    void *p = wsc__realloc(arr, n * elem);
+    if (p != NULL)
+        *cap = n;
+    return p;
+}

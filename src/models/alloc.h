@@ -13,6 +13,11 @@ char *wsc__strdup(const char *s);
 char *wsc__strndup(const char *s, size_t n);
 void wsc__free(void *p);
 
+/* arr, an array of *cap elements of elem bytes, with room for at least need (> 0) of them:
+ * arr itself when it has that room, else arr reallocated to *cap doubled (from first when 0)
+ * until need fits, and *cap updated.  NULL when out of memory (arr and *cap unchanged). */
+void *wsc__grow(void *arr, size_t *cap, size_t need, size_t elem, size_t first);
+
 /* A zeroed block of size bytes plus room for a copy of s (with its NUL), s copied in at offset
  * at (the block's trailing char array).  NULL when out of memory. */
 void *wsc__alloc_str(size_t size, size_t at, const char *s);

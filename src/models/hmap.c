@@ -117,3 +117,36 @@ wsc__hash_u64(uint64_t v)
     v ^= v >> 33;
     return v;
 }
+
+static bool
+snode_eq(const wsc__hnode *node, const void *key)
+{
+    return strcmp(wsc_container_of(node, wsc__snode, h)->key, key) == 0;
+}
+
+wsc_err
+wsc__hmap_insert_str(wsc__hmap *map, wsc__snode *node, const char *key)
+{
+    node->key = key;
+    return wsc__hmap_insert(map, &node->h, wsc__hash_str(key));
+}
+
+wsc__snode *
+wsc__hmap_find_str(const wsc__hmap *map, const char *key)
+{
+    wsc__hnode *n = wsc__hmap_find(map, wsc__hash_str(key), snode_eq, key);
+    return n != NULL ? wsc_container_of(n, wsc__snode, h) : NULL;
+}
+
+void
+wsc__hmap_each(wsc__hmap *map, void (*fn)(wsc__hnode *node, void *arg), void *arg)
+{
+    for (size_t i = 0; map->buckets != NULL && i <= map->mask; i++) {
+        wsc__hnode *n = map->buckets[i];
+        while (n != NULL) {
+            wsc__hnode *next = n->next;
+            fn(n, arg);
+            n = next;
+        }
+    }
+}

@@ -22,6 +22,13 @@ typedef struct wsc__hmap {
     size_t count;
 } wsc__hmap;
 
+/** A node keyed by a string: key points at the object's own copy, which lives as long as the
+ *  node is in a table.  The table needs no equality function of its own. */
+typedef struct wsc__snode {
+    wsc__hnode h;
+    const char *key;
+} wsc__snode;
+
 /** Compares the key of the object holding node with key. */
 typedef bool (*wsc__hmap_eq)(const wsc__hnode *node, const void *key);
 
@@ -32,8 +39,17 @@ void wsc__hmap_clear(wsc__hmap *map);
  *  is then still inserted (the table only grows for speed). */
 wsc_err wsc__hmap_insert(wsc__hmap *map, wsc__hnode *node, uint64_t hash);
 wsc__hnode *wsc__hmap_find(const wsc__hmap *map, uint64_t hash, wsc__hmap_eq eq, const void *key);
+/** Calls fn on every node of map.  fn may remove and free the node it is given (the walk has
+ *  already read its successor), no other. */
+void wsc__hmap_each(wsc__hmap *map, void (*fn)(wsc__hnode *node, void *arg), void *arg);
 /** Removes node; returns false when it was not in the table. */
 bool wsc__hmap_remove(wsc__hmap *map, wsc__hnode *node);
+
+/** Inserts node under key (borrowed, see wsc__snode), hashed with wsc__hash_str.  As
+ *  wsc__hmap_insert: WSC_ERR_NOMEM when growing fails, the node inserted all the same. */
+wsc_err wsc__hmap_insert_str(wsc__hmap *map, wsc__snode *node, const char *key);
+/** The node of map (filled with wsc__hmap_insert_str) under key, or NULL. */
+wsc__snode *wsc__hmap_find_str(const wsc__hmap *map, const char *key);
 
 uint64_t wsc__hash_str(const char *s);
 uint64_t wsc__hash_u64(uint64_t v);

@@ -262,8 +262,8 @@ wsc_msg_is_binary(const wsc_msg *msg)
     return msg != NULL && msg->binary;
 }
 
-static wsc_err
-check_writable(const wsc_msg *msg)
+wsc_err
+wsc__msg_check_writable(const wsc_msg *msg)
 {
     if (msg == NULL)
         return WSC_ERR_INVALID;
@@ -273,7 +273,7 @@ check_writable(const wsc_msg *msg)
 wsc_err
 wsc_msg_set(wsc_msg *msg, wsc_msg_field field, const char *value)
 {
-    wsc_err err = check_writable(msg);
+    wsc_err err = wsc__msg_check_writable(msg);
     if (err != WSC_OK)
         return err;
     if ((unsigned)field >= WSC_F_COUNT_)
@@ -314,7 +314,7 @@ wsc_msg_get(const wsc_msg *msg, wsc_msg_field field)
 wsc_err
 wsc_msg_set_priority(wsc_msg *msg, wsc_priority prio)
 {
-    wsc_err err = check_writable(msg);
+    wsc_err err = wsc__msg_check_writable(msg);
     if (err != WSC_OK)
         return err;
     if ((unsigned)prio >= PRIO_COUNT)
@@ -332,7 +332,7 @@ wsc_msg_priority(const wsc_msg *msg)
 wsc_err
 wsc_msg_set_require_ack(wsc_msg *msg, bool require_ack)
 {
-    wsc_err err = check_writable(msg);
+    wsc_err err = wsc__msg_check_writable(msg);
     if (err == WSC_OK)
         msg->require_ack = require_ack;
     return err;
@@ -347,7 +347,7 @@ wsc_msg_require_ack(const wsc_msg *msg)
 wsc_err
 wsc_msg_set_seq_no(wsc_msg *msg, int64_t seq_no)
 {
-    wsc_err err = check_writable(msg);
+    wsc_err err = wsc__msg_check_writable(msg);
     if (err == WSC_OK) {
         msg->seq_no = seq_no;
         msg->has_seq_no = true;
@@ -364,19 +364,16 @@ wsc_msg_seq_no(const wsc_msg *msg)
 wsc_err
 wsc_msg_add_group(wsc_msg *msg, const char *group_id)
 {
-    wsc_err err = check_writable(msg);
+    wsc_err err = wsc__msg_check_writable(msg);
     if (err != WSC_OK)
         return err;
     if (group_id == NULL || !wsc__utf8_valid(group_id, strlen(group_id)))
         return WSC_ERR_INVALID;
-    if (msg->group_count == msg->group_cap) {
-        size_t cap = msg->group_cap ? msg->group_cap * 2 : 4;
-        char **groups = wsc__realloc(msg->groups, cap * sizeof(*groups));
-        if (groups == NULL)
-            return WSC_ERR_NOMEM;
-        msg->groups = groups;
-        msg->group_cap = cap;
-    }
+    char **groups =
+        wsc__grow(msg->groups, &msg->group_cap, msg->group_count + 1, sizeof(*groups), 4);
+    if (groups == NULL)
+        return WSC_ERR_NOMEM;
+    msg->groups = groups;
     char *copy = wsc__strdup(group_id);
     if (copy == NULL)
         return WSC_ERR_NOMEM;

@@ -11,14 +11,6 @@
 #include "models/msg_internal.h"
 #include "models/msg_priv.h"
 
-static wsc_err
-check_writable(const wsc_msg *msg)
-{
-    if (msg == NULL)
-        return WSC_ERR_INVALID;
-    return atomic_load_explicit(&msg->frozen, memory_order_acquire) ? WSC_ERR_STATE : WSC_OK;
-}
-
 void
 wsc__msg_clear_data(wsc_msg *msg)
 {
@@ -35,7 +27,7 @@ wsc__msg_clear_data(wsc_msg *msg)
 wsc_err
 wsc_msg_set_data_json(wsc_msg *msg, const char *json)
 {
-    wsc_err err = check_writable(msg);
+    wsc_err err = wsc__msg_check_writable(msg);
     if (err != WSC_OK)
         return err;
     if (json == NULL)
@@ -102,7 +94,7 @@ wsc__msg_data(const wsc_msg *msg)
 wsc_err
 wsc__msg_set_data(wsc_msg *msg, json_t *obj)
 {
-    wsc_err err = check_writable(msg);
+    wsc_err err = wsc__msg_check_writable(msg);
     if (err == WSC_OK && obj != NULL && !json_is_object(obj))
         err = WSC_ERR_INVALID;
     if (err != WSC_OK) {

@@ -97,34 +97,17 @@ wb_putc(struct wbuf *b, char c)
 static void
 wb_put_escape(struct wbuf *b, unsigned char c)
 {
+    /* JSON's two-character escapes; every other control character takes \u00XX. */
+    static const char short_esc[] = {['"'] = '"',  ['\\'] = '\\', ['\b'] = 'b', ['\f'] = 'f',
+                                     ['\n'] = 'n', ['\r'] = 'r',  ['\t'] = 't'};
     static const char hex[] = "0123456789abcdef";
-    char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-    switch (c) {
-    case '"':
-        wb_put(b, "\\\"", 2);
-        return;
-    case '\\':
-        wb_put(b, "\\\\", 2);
-        return;
-    case '\b':
-        wb_put(b, "\\b", 2);
-        return;
-    case '\f':
-        wb_put(b, "\\f", 2);
-        return;
-    case '\n':
-        wb_put(b, "\\n", 2);
-        return;
-    case '\r':
-        wb_put(b, "\\r", 2);
-        return;
-    case '\t':
-        wb_put(b, "\\t", 2);
-        return;
-    default:
-        wb_put(b, esc, sizeof(esc));
+    if (c < sizeof(short_esc) && short_esc[c] != 0) {
+        char pair[2] = {'\\', short_esc[c]};
+        wb_put(b, pair, sizeof(pair));
         return;
     }
+    char uni[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+    wb_put(b, uni, sizeof(uni));
 }
 
 /* Writes s as a JSON string.  s is valid UTF-8 (checked by the setters, or by jansson when

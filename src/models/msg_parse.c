@@ -151,14 +151,11 @@ static bool
 add_group(struct parse *ps, char *str)
 {
     wsc_msg *msg = ps->msg;
-    if (msg->group_count == msg->group_cap) {
-        size_t cap = msg->group_cap ? msg->group_cap * 2 : 4;
-        char **groups = wsc__realloc(msg->groups, cap * sizeof(*groups));
-        if (groups == NULL)
-            return false;
-        msg->groups = groups;
-        msg->group_cap = cap;
-    }
+    char **groups =
+        wsc__grow(msg->groups, &msg->group_cap, msg->group_count + 1, sizeof(*groups), 4);
+    if (groups == NULL)
+        return false;
+    msg->groups = groups;
     msg->groups[msg->group_count++] = str;
     msg->arena_groups = msg->group_count;
     return true;

@@ -61,6 +61,10 @@ struct wsc_msg {
 /** The wire name of a string field ("reply_to_msg_id" for WSC_F_REPLY_TO). */
 const char *wsc__msg_field_key(wsc_msg_field field);
 
+/** Whether a setter may change msg: WSC_ERR_INVALID (msg NULL), WSC_ERR_STATE (frozen: encoded
+ *  once, shared from then on), else WSC_OK. */
+wsc_err wsc__msg_check_writable(const wsc_msg *msg);
+
 /** Drops the "data" in every form (tree, raw text, cached tree). */
 void wsc__msg_clear_data(wsc_msg *msg);
 

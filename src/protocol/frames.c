@@ -86,38 +86,36 @@ wsc__proto_pong(wsc_msg **out)
     return make_frame(out, "pong", NULL, NULL);
 }
 
-wsc_err
-wsc__proto_ack(wsc_msg **out, const char *message_id, const char *status, const char *error)
+/* A frame of type about message_id whose data holds two strings, k1:v1 and k2:v2 (a NULL
+ * value is left out). */
+static wsc_err
+two_string_frame(wsc_msg **out, const char *type, const char *message_id, const char *k1,
+                 const char *v1, const char *k2, const char *v2)
 {
     json_t *data = json_object();
     if (data == NULL)
         return WSC_ERR_NOMEM;
-    wsc_err err = put_string(data, "status", status);
+    wsc_err err = put_string(data, k1, v1);
     if (err == WSC_OK)
-        err = put_string(data, "error", error);
+        err = put_string(data, k2, v2);
     if (err != WSC_OK) {
         json_decref(data);
         *out = NULL;
         return err;
     }
-    return make_frame(out, "ack", message_id, data);
+    return make_frame(out, type, message_id, data);
+}
+
+wsc_err
+wsc__proto_ack(wsc_msg **out, const char *message_id, const char *status, const char *error)
+{
+    return two_string_frame(out, "ack", message_id, "status", status, "error", error);
 }
 
 wsc_err
 wsc__proto_error(wsc_msg **out, const char *ref, const char *code, const char *reason)
 {
-    json_t *data = json_object();
-    if (data == NULL)
-        return WSC_ERR_NOMEM;
-    wsc_err err = put_string(data, "code", code);
-    if (err == WSC_OK)
-        err = put_string(data, "reason", reason);
-    if (err != WSC_OK) {
-        json_decref(data);
-        *out = NULL;
-        return err;
-    }
-    return make_frame(out, "error", ref, data);
+    return two_string_frame(out, "error", ref, "code", code, "reason", reason);
 }
 
 wsc_err

@@ -13,7 +13,7 @@ req_timeout(wsc__timer *t)
 {
     struct wsc__req *req = wsc_container_of(t, struct wsc__req, timeout);
     if (req->store != NULL)
-        wsc__store_set_error(req->store, "command timed out");
+        wsc__errtext_set(&req->store->last_error, "command timed out");
     wsc__req_finish(req, req->timeout_status);
 }
 
@@ -115,14 +115,10 @@ wsc__req_strdup(struct wsc__req *req, const char *s)
 static bool
 grow(struct wsc__req *req, void **arr, size_t elem)
 {
-    if (req->n < req->cap)
-        return true;
-    size_t cap = req->cap ? req->cap * 2 : 8;
-    void *p = wsc__realloc(*arr, cap * elem);
+    void *p = wsc__grow(*arr, &req->cap, req->n + 1, elem, 8);
     if (p == NULL)
         return false;
     *arr = p;
-    req->cap = cap;
     return true;
 }
 

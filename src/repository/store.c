@@ -2,8 +2,6 @@
 /* wsc_store: the backend-independent half of a store.  Opens a backend by URL scheme, hands
  * out its repositories, delivers finished requests on the next loop turn and cancels the
  * unfinished ones at close. */
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "models/alloc.h"
@@ -161,15 +159,6 @@ wsc__store_set_repos(wsc_store *store, struct wsc__repos *repos,
 #undef SET_REPO
 }
 
-void
-wsc__store_set_error(wsc_store *store, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(store->last_error, sizeof(store->last_error), fmt, ap);
-    va_end(ap);
-}
-
 wsc_err
 wsc_store_open(wsc_loop *loop, const char *url, const wsc_store_config *cfg, wsc_store **out)
 {
@@ -195,7 +184,7 @@ wsc_store_ping(wsc_store *store, wsc_repo_done_cb cb, void *user)
     if (store == NULL)
         return WSC_ERR_INVALID;
     struct wsc__req *req;
-    wsc_err err = wsc__req_new(store, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
+    wsc_err err = wsc__req_new_done(store, cb, user, &req);
     if (err != WSC_OK)
         return err;
     return store->ops->ping(store, req);
@@ -230,7 +219,7 @@ wsc_store_backend(const wsc_store *store)
 const char *
 wsc_store_last_error(const wsc_store *store)
 {
-    return store != NULL ? store->last_error : "";
+    return store != NULL ? store->last_error.text : "";
 }
 
 struct wsc_offline_repo *

@@ -16,6 +16,7 @@
 #include <wsc/store.h>
 
 #include "loop/loop.h"
+#include "models/errtext.h"
 #include "models/list.h"
 #include "repository/repo_ops.h"
 
@@ -63,7 +64,7 @@ struct wsc_store {
     struct wsc_list done; /* finished requests waiting for the next turn (subset of live) */
     wsc__timer turn;
     bool closing;
-    char last_error[256];
+    wsc__errtext last_error;
 };
 
 enum wsc__req_kind {
@@ -124,6 +125,12 @@ struct wsc__req {
  *  WSC_ERR_STATE (the store is closing), WSC_ERR_NOMEM. */
 wsc_err wsc__req_new(wsc_store *store, enum wsc__req_kind kind, union wsc__req_cb cb, void *user,
                      struct wsc__req **out);
+/** wsc__req_new for an op whose callback only gets a status (WSC__REQ_DONE). */
+static inline wsc_err
+wsc__req_new_done(wsc_store *store, wsc_repo_done_cb cb, void *user, struct wsc__req **out)
+{
+    return wsc__req_new(store, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, out);
+}
 struct wsc__req *wsc__req_ref(struct wsc__req *req);
 void wsc__req_unref(struct wsc__req *req);
 /** Sets the status (first call wins) and queues delivery for the next loop turn. */
@@ -146,9 +153,6 @@ wsc_err wsc__req_add_entry(struct wsc__req *req, const char *client_id, const ch
  *  unsupported ones stand in for the rest.  WSC_ERR_INVALID (loop NULL, a bad cfg). */
 wsc_err wsc__store_init(wsc_store *store, const struct wsc__store_ops *ops,
                         struct wsc__repos *repos, wsc_loop *loop, const wsc_store_config *cfg);
-/** Records a backend error text for wsc_store_last_error(). */
-void wsc__store_set_error(wsc_store *store, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 
 /** Validation shared by the backends. */
 bool wsc__str_ok(const char *s);

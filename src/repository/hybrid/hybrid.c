@@ -36,8 +36,8 @@ wsc__hyb_note_error(struct hybrid *h, wsc_store *sub, wsc_err st)
     if (h->closing || st == WSC_OK || !wsc__hyb_transient(st))
         return;
     const char *text = wsc_store_last_error(sub);
-    wsc__store_set_error(&h->base, "%s: %s", wsc_store_backend(sub),
-                         text[0] != '\0' ? text : wsc_strerror(st));
+    wsc__errtext_set(&h->base.last_error, "%s: %s", wsc_store_backend(sub),
+                     text[0] != '\0' ? text : wsc_strerror(st));
 }
 
 void

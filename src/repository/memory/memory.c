@@ -51,6 +51,27 @@ wsc__mem_insert(wsc__hmap *map, struct mem_node *node, const char *key)
     return WSC_OK;
 }
 
+void *
+wsc__mem_add(wsc__hmap *map, size_t size, const char *key)
+{
+    struct mem_node *node = wsc__calloc(1, size);
+    if (node == NULL || wsc__mem_insert(map, node, key) != WSC_OK) {
+        wsc__free(node);
+        return NULL;
+    }
+    return node;
+}
+
+bool
+wsc__mem_drop_lapsed(struct mem_node *node, int64_t expires_ms,
+                     void (*free_node)(struct mem_node *node, void *arg), void *arg)
+{
+    if (expires_ms > (int64_t)wsc__wall_ms())
+        return false;
+    free_node(node, arg);
+    return true;
+}
+
 void
 wsc__mem_remove(wsc__hmap *map, struct mem_node *node)
 {
@@ -83,17 +104,23 @@ wsc__mem_key2(const char *a, const char *b)
     return k;
 }
 
+struct each_ctx {
+    void (*fn)(struct mem_node *node, void *arg);
+    void *arg;
+};
+
+static void
+each_node(wsc__hnode *n, void *arg)
+{
+    struct each_ctx *c = arg;
+    c->fn(wsc_container_of(n, struct mem_node, h), c->arg);
+}
+
 void
 wsc__mem_each(wsc__hmap *map, void (*fn)(struct mem_node *node, void *arg), void *arg)
 {
-    for (size_t i = 0; map->buckets != NULL && i <= map->mask; i++) {
-        wsc__hnode *n = map->buckets[i];
-        while (n != NULL) {
-            wsc__hnode *next = n->next;
-            fn((struct mem_node *)n, arg);
-            n = next;
-        }
-    }
+    struct each_ctx c = {fn, arg};
+    wsc__hmap_each(map, each_node, &c);
 }
 
 static struct mem_store *
@@ -149,11 +176,9 @@ user_free(struct mem_node *node, void *arg)
 static wsc_err
 user_add(struct mem_store *ms, const char *uid, struct mem_user **out)
 {
-    struct mem_user *u = wsc__calloc(1, sizeof(*u));
-    if (u == NULL || wsc__mem_insert(&ms->users, &u->node, uid) != WSC_OK) {
-        wsc__free(u);
+    struct mem_user *u = wsc__mem_add(&ms->users, sizeof(*u), uid);
+    if (u == NULL)
         return WSC_ERR_NOMEM;
-    }
     wsc_list_init(&u->msgs);
     wsc__hmap_init(&u->by_mid);
     wsc__hmap_init(&u->shares);
@@ -237,8 +262,7 @@ off_store(struct wsc_offline_repo *repo, const char *uid, wsc_msg *msg, wsc_repo
     if (wsc_msg_is_binary(msg))
         return WSC_ERR_UNSUPPORTED;
     struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&ms->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
+    wsc_err err = wsc__req_new_done(&ms->base, cb, user, &req);
     if (err != WSC_OK)
         return err;
     wsc__req_finish(req, do_store(ms, uid, key, msg));
@@ -279,8 +303,7 @@ off_remove(struct wsc_offline_repo *repo, const char *uid, const char *mid, wsc_
 {
     struct mem_store *ms = ms_of_offline(repo);
     struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&ms->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
+    wsc_err err = wsc__req_new_done(&ms->base, cb, user, &req);
     if (err != WSC_OK)
         return err;
     struct mem_user *u = user_get(ms, uid);
@@ -312,8 +335,7 @@ off_clear(struct wsc_offline_repo *repo, const char *uid, wsc_repo_done_cb cb, v
 {
     struct mem_store *ms = ms_of_offline(repo);
     struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&ms->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
+    wsc_err err = wsc__req_new_done(&ms->base, cb, user, &req);
     if (err != WSC_OK)
         return err;
     struct mem_user *u = (struct mem_user *)wsc__mem_find(&ms->users, uid);

@@ -30,12 +30,7 @@ tally_get(wsc__hmap *map, const char *key)
     struct mem_tally *t = (struct mem_tally *)wsc__mem_find(map, key);
     if (t != NULL)
         return t;
-    t = wsc__calloc(1, sizeof(*t));
-    if (t == NULL || wsc__mem_insert(map, &t->node, key) != WSC_OK) {
-        wsc__free(t);
-        return NULL;
-    }
-    return t;
+    return wsc__mem_add(map, sizeof(*t), key);
 }
 
 static void

@@ -47,11 +47,7 @@ conn_find(struct mem_store *ms, const char *node, wsc_conn_id id)
     char *key = conn_key(node, id);
     struct mem_conn *c = key ? (struct mem_conn *)wsc__mem_find(&ms->conns, key) : NULL;
     wsc__free(key);
-    if (c != NULL && c->expires_ms <= (int64_t)wsc__wall_ms()) {
-        conn_free(&c->node, ms);
-        c = NULL;
-    }
-    return c;
+    return c != NULL && !wsc__mem_drop_lapsed(&c->node, c->expires_ms, conn_free, ms) ? c : NULL;
 }
 
 static bool
@@ -91,18 +87,12 @@ connect_now(struct mem_store *ms, const wsc_conn_record *rec)
 }
 
 static wsc_err
-req_done(wsc_store *store, wsc_repo_done_cb cb, void *user, struct wsc__req **req)
-{
-    return wsc__req_new(store, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, req);
-}
-
-static wsc_err
 cr_connect(struct wsc_connrec_repo *repo, const wsc_conn_record *rec, wsc_repo_done_cb cb,
            void *user)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.connrecs);
     struct wsc__req *req;
-    wsc_err err = req_done(&ms->base, cb, user, &req);
+    wsc_err err = wsc__req_new_done(&ms->base, cb, user, &req);
     if (err == WSC_OK)
         wsc__req_finish(req, connect_now(ms, rec));
     return err;
@@ -114,7 +104,7 @@ cr_add(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, const ws
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.connrecs);
     struct wsc__req *req;
-    wsc_err err = req_done(&ms->base, cb, user, &req);
+    wsc_err err = wsc__req_new_done(&ms->base, cb, user, &req);
     if (err != WSC_OK)
         return err;
     struct mem_conn *c = conn_find(ms, node, id);
@@ -135,7 +125,7 @@ cr_disconnect(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, i
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.connrecs);
     struct wsc__req *req;
-    wsc_err err = req_done(&ms->base, cb, user, &req);
+    wsc_err err = wsc__req_new_done(&ms->base, cb, user, &req);
     if (err != WSC_OK)
         return err;
     struct mem_conn *c = conn_find(ms, node, id);

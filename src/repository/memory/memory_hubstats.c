@@ -49,11 +49,7 @@ static struct mem_hs *
 hs_find(struct mem_store *ms, const char *node)
 {
     struct mem_hs *h = (struct mem_hs *)wsc__mem_find(&ms->hstats, node);
-    if (h != NULL && h->expires_ms <= now_ms()) {
-        hs_free(&h->node, ms);
-        h = NULL;
-    }
-    return h;
+    return h != NULL && !wsc__mem_drop_lapsed(&h->node, h->expires_ms, hs_free, ms) ? h : NULL;
 }
 
 static wsc_err
@@ -61,11 +57,9 @@ hs_put_now(struct mem_store *ms, const wsc_node_stats *st, uint32_t ttl_ms)
 {
     struct mem_hs *h = hs_find(ms, st->node_id);
     if (h == NULL) {
-        h = wsc__calloc(1, sizeof(*h));
-        if (h == NULL || wsc__mem_insert(&ms->hstats, &h->node, st->node_id) != WSC_OK) {
-            wsc__free(h);
+        h = wsc__mem_add(&ms->hstats, sizeof(*h), st->node_id);
+        if (h == NULL)
             return WSC_ERR_NOMEM;
-        }
     }
     h->st = *st;
     h->st.node_id = h->node.key;
@@ -80,8 +74,7 @@ hs_put(struct wsc_hubstats_repo *repo, const wsc_node_stats *st, uint32_t ttl_ms
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.hubstats);
     struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&ms->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
+    wsc_err err = wsc__req_new_done(&ms->base, cb, user, &req);
     if (err == WSC_OK)
         wsc__req_finish(req, hs_put_now(ms, st, ttl_ms));
     return err;
@@ -142,8 +135,7 @@ hs_remove(struct wsc_hubstats_repo *repo, const char *node, wsc_repo_done_cb cb,
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.hubstats);
     struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&ms->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
+    wsc_err err = wsc__req_new_done(&ms->base, cb, user, &req);
     if (err != WSC_OK)
         return err;
     struct mem_hs *h = hs_find(ms, node);
@@ -183,11 +175,7 @@ static struct mem_q *
 q_find(struct mem_store *ms, const char *name)
 {
     struct mem_q *q = (struct mem_q *)wsc__mem_find(&ms->mqs, name);
-    if (q != NULL && q->expires_ms <= now_ms()) {
-        q_free(&q->node, ms);
-        q = NULL;
-    }
-    return q;
+    return q != NULL && !wsc__mem_drop_lapsed(&q->node, q->expires_ms, q_free, ms) ? q : NULL;
 }
 
 static wsc_err
@@ -195,11 +183,9 @@ q_push_now(struct mem_store *ms, const char *name, wsc_msg *msg, uint64_t *len)
 {
     struct mem_q *q = q_find(ms, name);
     if (q == NULL) {
-        q = wsc__calloc(1, sizeof(*q));
-        if (q == NULL || wsc__mem_insert(&ms->mqs, &q->node, name) != WSC_OK) {
-            wsc__free(q);
+        q = wsc__mem_add(&ms->mqs, sizeof(*q), name);
+        if (q == NULL)
             return WSC_ERR_NOMEM;
-        }
         wsc_list_init(&q->items);
     }
     q->expires_ms = now_ms() + (int64_t)ms->base.cfg.queue_ttl_ms;

@@ -53,6 +53,13 @@ void wsc__mem_bounds_give(struct mem_store *ms, wsc__hmap *shares, struct mem_of
 struct mem_node *wsc__mem_find(const wsc__hmap *map, const char *key);
 /** Sets node->key to a copy of key and inserts it.  WSC_ERR_NOMEM. */
 wsc_err wsc__mem_insert(wsc__hmap *map, struct mem_node *node, const char *key);
+/** A new zeroed entry of size bytes (a struct whose first member is its struct mem_node) filed
+ *  in map under a copy of key.  NULL when out of memory (nothing added). */
+void *wsc__mem_add(wsc__hmap *map, size_t size, const char *key);
+/** Frees node with free_node(node, arg) when expires_ms (wall clock) has passed: true when it
+ *  did (the entry has lapsed and is gone), false when the entry is live. */
+bool wsc__mem_drop_lapsed(struct mem_node *node, int64_t expires_ms,
+                          void (*free_node)(struct mem_node *node, void *arg), void *arg);
 /** Removes node and frees its key (not the node). */
 void wsc__mem_remove(wsc__hmap *map, struct mem_node *node);
 /** "len:a|b" for two ids, unambiguous whatever they contain; NULL when out of memory. */

@@ -30,12 +30,6 @@ now_ms(void)
     return (int64_t)wsc__wall_ms();
 }
 
-static wsc_err
-req_done(wsc_store *store, wsc_repo_done_cb cb, void *user, struct wsc__req **req)
-{
-    return wsc__req_new(store, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, req);
-}
-
 /* ---- message records ---- */
 
 /* Frees one mem_rec (node) of the store arg (a wsc__mem_clear callback). */
@@ -58,11 +52,7 @@ rec_find(struct mem_store *ms, const char *mid, const char *rcv)
     char *key = wsc__mem_key2(mid, rcv);
     struct mem_rec *m = key ? (struct mem_rec *)wsc__mem_find(&ms->recs, key) : NULL;
     wsc__free(key);
-    if (m != NULL && m->expires_ms <= now_ms()) {
-        rec_free(&m->node, ms);
-        m = NULL;
-    }
-    return m;
+    return m != NULL && !wsc__mem_drop_lapsed(&m->node, m->expires_ms, rec_free, ms) ? m : NULL;
 }
 
 static wsc_err
@@ -120,7 +110,7 @@ rec_put(struct wsc_record_repo *repo, const wsc_msg_record *rec, wsc_repo_done_c
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.records);
     struct wsc__req *req;
-    wsc_err err = req_done(&ms->base, cb, user, &req);
+    wsc_err err = wsc__req_new_done(&ms->base, cb, user, &req);
     if (err == WSC_OK)
         wsc__req_finish(req, rec_put_now(ms, rec));
     return err;
@@ -133,7 +123,7 @@ rec_update(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_r
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.records);
     struct wsc__req *req;
-    wsc_err err = req_done(&ms->base, cb, user, &req);
+    wsc_err err = wsc__req_new_done(&ms->base, cb, user, &req);
     if (err != WSC_OK)
         return err;
     struct mem_rec *m = rec_find(ms, mid, rcv);
@@ -181,7 +171,7 @@ rec_remove(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_r
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.records);
     struct wsc__req *req;
-    wsc_err err = req_done(&ms->base, cb, user, &req);
+    wsc_err err = wsc__req_new_done(&ms->base, cb, user, &req);
     if (err != WSC_OK)
         return err;
     struct mem_rec *m = rec_find(ms, mid, rcv);
@@ -250,11 +240,9 @@ on_set_now(struct mem_store *ms, const char *uid, const char *cid, const char *n
     if (c != NULL)
         oc_free(c);
     if (u == NULL) {
-        u = wsc__calloc(1, sizeof(*u));
-        if (u == NULL || wsc__mem_insert(&ms->ousers, &u->node, uid) != WSC_OK) {
-            wsc__free(u);
+        u = wsc__mem_add(&ms->ousers, sizeof(*u), uid);
+        if (u == NULL)
             return WSC_ERR_NOMEM;
-        }
         wsc_list_init(&u->clients);
     }
     c = wsc__calloc(1, sizeof(*c));
@@ -277,7 +265,7 @@ on_set(struct wsc_online_repo *repo, const char *uid, const char *cid, const cha
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.online);
     struct wsc__req *req;
-    wsc_err err = req_done(&ms->base, cb, user, &req);
+    wsc_err err = wsc__req_new_done(&ms->base, cb, user, &req);
     if (err == WSC_OK)
         wsc__req_finish(req, on_set_now(ms, uid, cid, node, ttl_ms));
     return err;
@@ -289,7 +277,7 @@ on_refresh(struct wsc_online_repo *repo, const char *uid, const char *cid, uint3
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.online);
     struct wsc__req *req;
-    wsc_err err = req_done(&ms->base, cb, user, &req);
+    wsc_err err = wsc__req_new_done(&ms->base, cb, user, &req);
     if (err != WSC_OK)
         return err;
     struct mem_oclient *c = oc_find(ms, uid, cid, NULL);
@@ -304,7 +292,7 @@ on_remove(struct wsc_online_repo *repo, const char *uid, const char *cid, wsc_re
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.online);
     struct wsc__req *req;
-    wsc_err err = req_done(&ms->base, cb, user, &req);
+    wsc_err err = wsc__req_new_done(&ms->base, cb, user, &req);
     if (err != WSC_OK)
         return err;
     struct mem_ouser *u;

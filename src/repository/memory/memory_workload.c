@@ -41,18 +41,13 @@ ns_free(struct mem_node *node, void *arg)
 static struct mem_wl_ns *
 ns_get(struct mem_store *ms, const char *name, bool create)
 {
-    int64_t now = (int64_t)wsc__wall_ms();
     struct mem_wl_ns *ns = (struct mem_wl_ns *)wsc__mem_find(&ms->wlns, name);
-    if (ns != NULL && ns->expires_ms <= now) {
-        ns_free(&ns->node, ms);
+    if (ns != NULL && wsc__mem_drop_lapsed(&ns->node, ns->expires_ms, ns_free, ms))
         ns = NULL;
-    }
     if (ns == NULL && create) {
-        ns = wsc__calloc(1, sizeof(*ns));
-        if (ns == NULL || wsc__mem_insert(&ms->wlns, &ns->node, name) != WSC_OK) {
-            wsc__free(ns);
+        ns = wsc__mem_add(&ms->wlns, sizeof(*ns), name);
+        if (ns == NULL)
             return NULL;
-        }
         wsc__hmap_init(&ns->agents);
     }
     return ns;
@@ -82,9 +77,8 @@ set_now(struct mem_store *ms, const char *name, const char *agent, uint64_t load
     touch(ms, ns);
     struct mem_agent *a = (struct mem_agent *)wsc__mem_find(&ns->agents, agent);
     if (a == NULL) {
-        a = wsc__calloc(1, sizeof(*a));
-        if (a == NULL || wsc__mem_insert(&ns->agents, &a->node, agent) != WSC_OK) {
-            wsc__free(a);
+        a = wsc__mem_add(&ns->agents, sizeof(*a), agent);
+        if (a == NULL) {
             if (ns->agents.count == 0)
                 ns_free(&ns->node, ms);
             return WSC_ERR_NOMEM;

@@ -61,15 +61,11 @@ grow_cells(struct my_job *job)
 {
     size_t need = (job->nrows + 1) * job->ncols;
     if (need <= job->cap)
-        return true;
-    size_t cap = job->cap ? job->cap * 2 : job->ncols * 8;
-    while (cap < need)
-        cap *= 2;
-    struct my_cell *p = wsc__realloc(job->cells, cap * sizeof(*p));
+        return true; /* also a row of no columns, with no cells yet */
+    struct my_cell *p = wsc__grow(job->cells, &job->cap, need, sizeof(*p), job->ncols * 8);
     if (p == NULL)
         return false;
     job->cells = p;
-    job->cap = cap;
     return true;
 }
 

@@ -61,7 +61,7 @@ flush_done(void *arg)
             if (st == WSC_OK && job->done != NULL)
                 st = job->done(req, job);
             if (st == WSC_ERR_STORE && job->errtext[0] != '\0')
-                wsc__store_set_error(req->store, "%s", job->errtext);
+                wsc__errtext_set(&req->store->last_error, "%s", job->errtext);
             wsc__req_finish(req, st);
         }
         wsc__my_job_free(job);

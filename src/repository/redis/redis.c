@@ -47,7 +47,7 @@ on_reply(redisAsyncContext *ac, void *reply, void *privdata)
         wsc__req_finish(req, WSC_ERR_STORE);
     } else if (r->type == REDIS_REPLY_ERROR) {
         if (req->store != NULL)
-            wsc__store_set_error(req->store, "redis: %s", r->str);
+            wsc__errtext_set(&req->store->last_error, "redis: %s", r->str);
         wsc__req_finish(req, WSC_ERR_STORE);
     } else if (!req->finished) {
         wsc_err st = c->parse(req, r);
@@ -235,7 +235,7 @@ wsc__rs_lost(struct redis_store *rs)
     rs->ac = NULL;
     if (ac != NULL)
         redisAsyncFree(ac); /* in-flight commands complete with a NULL reply: STORE */
-    wsc__store_set_error(&rs->base, "redis: connection lost");
+    wsc__errtext_set(&rs->base.last_error, "redis: connection lost");
     schedule_retry(rs);
 }
 
@@ -246,7 +246,7 @@ on_disconnect(const redisAsyncContext *ac, int status)
     (void)status;
     if (rs->ac == ac) {
         rs->ac = NULL;
-        wsc__store_set_error(&rs->base, "redis: disconnected: %s", ac->errstr);
+        wsc__errtext_set(&rs->base.last_error, "redis: disconnected: %s", ac->errstr);
         schedule_retry(rs);
     }
 }
@@ -260,7 +260,7 @@ on_handshake(redisAsyncContext *ac, void *reply, void *privdata)
     if (r == NULL)
         return;
     if (r->type == REDIS_REPLY_ERROR) {
-        wsc__store_set_error(&rs->base, "redis: handshake: %s", r->str);
+        wsc__errtext_set(&rs->base.last_error, "redis: handshake: %s", r->str);
         redisAsyncDisconnect(ac);
         return;
     }
@@ -283,7 +283,7 @@ on_connect(const redisAsyncContext *cac, int status)
     if (status != REDIS_OK) {
         /* hiredis frees the context after this callback. */
         rs->ac = NULL;
-        wsc__store_set_error(&rs->base, "redis: connect: %s", cac->errstr);
+        wsc__errtext_set(&rs->base.last_error, "redis: connect: %s", cac->errstr);
         schedule_retry(rs);
         return;
     }
@@ -299,7 +299,7 @@ conn_start(struct redis_store *rs)
     /* The numeric address: hiredis calls getaddrinfo, which must not look a name up here. */
     redisAsyncContext *ac = redisAsyncConnect(rs->addr, rs->port);
     if (ac == NULL || ac->err != 0) {
-        wsc__store_set_error(&rs->base, "redis: %s", ac ? ac->errstr : "out of memory");
+        wsc__errtext_set(&rs->base.last_error, "redis: %s", ac ? ac->errstr : "out of memory");
         if (ac != NULL)
             redisAsyncFree(ac);
         schedule_retry(rs);

@@ -15,33 +15,22 @@
 #define WIRE_MAX (256 + 16)
 
 struct chan {
-    wsc__hnode node;
+    wsc__snode node; /* bus->chans, by name */
     bool confirmed;
     char name[]; /* the name on the wire (with the database's prefix) */
 };
 
-static bool
-chan_eq(const wsc__hnode *n, const void *key)
-{
-    return strcmp(wsc_container_of(n, struct chan, node)->name, key) == 0;
-}
-
 static struct chan *
 chan_find(const wsc__bus *bus, const char *name)
 {
-    wsc__hnode *n = wsc__hmap_find(&bus->chans, wsc__hash_str(name), chan_eq, name);
+    wsc__snode *n = wsc__hmap_find_str(&bus->chans, name);
     return n ? wsc_container_of(n, struct chan, node) : NULL;
 }
 
-/* Calls fn on every channel (fn may not change the set). */
-static void
-chans_each(wsc__bus *bus, void (*fn)(wsc__bus *bus, struct chan *c, void *arg), void *arg)
+static struct chan *
+chan_of(wsc__hnode *n)
 {
-    if (bus->chans.buckets == NULL)
-        return;
-    for (size_t i = 0; i <= bus->chans.mask; i++)
-        for (wsc__hnode *n = bus->chans.buckets[i]; n != NULL; n = n->next)
-            fn(bus, wsc_container_of(n, struct chan, node), arg);
+    return wsc_container_of(n, struct chan, node.h);
 }
 
 static void
@@ -99,18 +88,21 @@ subscribe_names(wsc__bus *bus, const char **names, size_t n)
 }
 
 struct batch {
+    wsc__bus *bus;
     const char *names[64];
     size_t n;
 };
 
+/* A wsc__hmap_each callback over the channels. */
 static void
-add_to_batch(wsc__bus *bus, struct chan *c, void *arg)
+add_to_batch(wsc__hnode *n, void *arg)
 {
     struct batch *b = arg;
+    struct chan *c = chan_of(n);
     c->confirmed = false;
     b->names[b->n++] = c->name;
     if (b->n == 64) {
-        subscribe_names(bus, b->names, b->n);
+        subscribe_names(b->bus, b->names, b->n);
         b->n = 0;
     }
 }
@@ -127,18 +119,26 @@ on_ready(void *user, redisAsyncContext *ac)
         went_up(bus);
         return;
     }
-    struct batch b = {.n = 0};
-    chans_each(bus, add_to_batch, &b);
+    struct batch b = {.bus = bus, .n = 0};
+    wsc__hmap_each(&bus->chans, add_to_batch, &b);
     if (b.n > 0)
         subscribe_names(bus, b.names, b.n);
 }
 
+/* A wsc__hmap_each callback over the channels. */
 static void
-unconfirm(wsc__bus *bus, struct chan *c, void *arg)
+unconfirm(wsc__hnode *n, void *arg)
 {
-    (void)bus;
     (void)arg;
-    c->confirmed = false;
+    chan_of(n)->confirmed = false;
+}
+
+/* Frees a channel at close (a wsc__hmap_each callback). */
+static void
+chan_free(wsc__hnode *n, void *arg)
+{
+    (void)arg;
+    wsc__free(chan_of(n));
 }
 
 static void
@@ -147,7 +147,7 @@ on_lost(void *user)
     wsc__bus *bus = user;
     bus->ac = NULL;
     bus->resubscribing = 0;
-    chans_each(bus, unconfirm, NULL);
+    wsc__hmap_each(&bus->chans, unconfirm, NULL);
     if (!bus->up)
         return;
     bus->up = false;
@@ -192,14 +192,7 @@ wsc__bus_close(wsc__bus *bus)
         return;
     bus->closing = true;
     wsc_store_close(&bus->sub->base);
-    for (size_t i = 0; bus->chans.buckets != NULL && i <= bus->chans.mask; i++) {
-        wsc__hnode *n = bus->chans.buckets[i];
-        while (n != NULL) {
-            wsc__hnode *next = n->next;
-            wsc__free(wsc_container_of(n, struct chan, node));
-            n = next;
-        }
-    }
+    wsc__hmap_each(&bus->chans, chan_free, NULL);
     wsc__hmap_clear(&bus->chans);
     wsc__free(bus);
 }
@@ -235,7 +228,7 @@ wsc__bus_subscribe(wsc__bus *bus, const char *channel)
     struct chan *c = wsc__new_with_str(struct chan, name, w);
     if (c == NULL)
         return WSC_ERR_NOMEM;
-    (void)wsc__hmap_insert(&bus->chans, &c->node, wsc__hash_str(w));
+    (void)wsc__hmap_insert_str(&bus->chans, &c->node, c->name);
     if (bus->ac != NULL && bus->sub->state == RS_READY) {
         const char *names[1] = {c->name};
         subscribe_names(bus, names, 1);
@@ -252,7 +245,7 @@ wsc__bus_unsubscribe(wsc__bus *bus, const char *channel)
     struct chan *c = chan_find(bus, w);
     if (c == NULL)
         return WSC_ERR_NOT_FOUND;
-    wsc__hmap_remove(&bus->chans, &c->node);
+    wsc__hmap_remove(&bus->chans, &c->node.h);
     if (bus->ac != NULL && bus->sub->state == RS_READY) {
         const char *argv[2] = {"UNSUBSCRIBE", c->name};
         size_t lens[2] = {11, strlen(c->name)};

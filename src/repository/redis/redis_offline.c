@@ -260,7 +260,7 @@ wsc__rs_offline_store(struct redis_store *rs, const char *uid, wsc_msg *msg, con
     if (err != WSC_OK)
         return err;
     struct wsc__req *req;
-    err = wsc__req_new(&rs->base, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
+    err = wsc__req_new_done(&rs->base, cb, user, &req);
     char *val = err == WSC_OK ? wsc__malloc(json.len + 32) : NULL;
     if (val != NULL) {
         snprintf(val, json.len + 32, "%" PRIu64 " %s", wsc__wall_ms() + rs->base.cfg.offline_ttl_ms,
