@@ -29,7 +29,7 @@ close_from_rx(wsc_conn *conn, struct lws *wsi, int code, const char *why)
 static int
 deliver(wsc_hub *hub, wsc_conn *conn, struct lws *wsi, bool binary, const char *in, size_t len)
 {
-    if (!wsc__hub_frame_allowed(hub, conn)) {
+    if (!wsc__hub_frame_allowed(hub, conn, len)) {
         wsc__hub_violation(hub, conn, NULL, "rate_limited", "too many messages");
         return 0;
     }
