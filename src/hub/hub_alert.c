@@ -5,9 +5,12 @@
 #include "hub/hub_internal.h"
 
 static const char *const kind_names[WSC_LIMIT_KIND_COUNT] = {
-    [WSC_LIMIT_CONNECT_RATE_IP] = "connect_rate_ip", [WSC_LIMIT_CONNS_PER_IP] = "conns_per_ip",
-    [WSC_LIMIT_MSG_RATE_CONN] = "msg_rate_conn",     [WSC_LIMIT_BYTE_RATE_CONN] = "byte_rate_conn",
-    [WSC_LIMIT_MSG_RATE_USER] = "msg_rate_user",     [WSC_LIMIT_BYTE_RATE_USER] = "byte_rate_user",
+    [WSC_LIMIT_CONNECT_RATE_IP] = "connect_rate_ip",
+    [WSC_LIMIT_CONNS_PER_IP] = "conns_per_ip",
+    [WSC_LIMIT_MSG_RATE_CONN] = "msg_rate_conn",
+    [WSC_LIMIT_BYTE_RATE_CONN] = "byte_rate_conn",
+    [WSC_LIMIT_MSG_RATE_USER] = "msg_rate_user",
+    [WSC_LIMIT_BYTE_RATE_USER] = "byte_rate_user",
     [WSC_LIMIT_ORIGIN] = "origin",
 };
 

@@ -189,10 +189,10 @@ struct wsc_hub {
     unsigned drain_rounds; /* deadline firings since the stop */
     uint64_t started_ms;   /* wsc__now_ms() at creation; see wsc__hub_now32 */
     wsc_hub_stats stats;
-    struct ip_bucket *ip_buckets; /* connect rate per peer address (lazy, fixed size) */
+    struct ip_bucket *ip_buckets;     /* connect rate per peer address (lazy, fixed size) */
     struct user_bucket *user_buckets; /* frame and byte rates per user (lazy, fixed size) */
     wsc__hmap ip_conns;               /* open connections per address (hub_ip_conns.c) */
-    unsigned char *wbuf;          /* coalescing buffer (LWS_PRE + WSC_HUB_WBUF) */
+    unsigned char *wbuf;              /* coalescing buffer (LWS_PRE + WSC_HUB_WBUF) */
     char last_error[256];
     struct wsc__rel *rel;           /* reliable delivery (rel_internal.h) */
     wsc__timer store_check;         /* store health (reliability.c) */
@@ -345,9 +345,10 @@ const char *wsc__hub_limits_check(const wsc_hub_config *cfg);
 /** 0 when a connect from peer may proceed, else the seconds to put in Retry-After (an alert
  *  is raised). */
 int wsc__hub_connect_limited(wsc_hub *hub, const char *peer);
-/** True when conn may send one more frame of len bytes now (its and its user's frame and byte
- *  rates); false raises an alert naming the limit. */
-bool wsc__hub_frame_allowed(wsc_hub *hub, wsc_conn *conn, size_t len);
+/** NULL when conn may send one more frame of len bytes now (its and its user's frame and byte
+ *  rates); else the reason for the client ("too many messages", "too many bytes"), and an
+ *  alert names the limit. */
+const char *wsc__hub_frame_limited(wsc_hub *hub, wsc_conn *conn, size_t len);
 
 /* open connections per address (hub_ip_conns.c) */
 /** True (and an alert) when addr holds max_conns_per_ip open connections already. */
@@ -361,8 +362,8 @@ void wsc__hub_ip_conns_free_all(wsc_hub *hub);
 /* alerts (hub_alert.c) */
 /** A limit tripped: counts it, logs "limit_tripped" and calls on_alert.  conn may be NULL
  *  (before the upgrade: ip names the peer); ip NULL takes conn's address. */
-void wsc__hub_alert(wsc_hub *hub, wsc_limit_kind kind, wsc_conn *conn, const char *ip,
-                    double limit, double value);
+void wsc__hub_alert(wsc_hub *hub, wsc_limit_kind kind, wsc_conn *conn, const char *ip, double limit,
+                    double value);
 
 /* connections that are not WebSockets yet (hub_accept.c) */
 /** A socket was accepted: 0 to keep it (counted against its address), -1 to close it (its

@@ -8,7 +8,7 @@
 #include "hub/hub_internal.h"
 #include "models/alloc.h"
 
-#define IP_SLOTS 4096u
+#define IP_SLOTS   4096u
 #define USER_SLOTS 16384u
 
 struct ip_bucket {
@@ -27,9 +27,11 @@ struct rate_field {
     const char *rate_err, *burst_err;
 };
 
-#define RATE(r, b)                                                                                 \
-    {offsetof(wsc_hub_config, r), offsetof(wsc_hub_config, b), #r ": must be 0 (off) or more",   \
-     #b ": must be at least 1"}
+#define RATE(r, b)                                                                                \
+    {                                                                                             \
+        offsetof(wsc_hub_config, r), offsetof(wsc_hub_config, b), #r ": must be 0 (off) or more", \
+            #b ": must be at least 1"                                                             \
+    }
 static const struct rate_field rate_fields[] = {
     RATE(connect_rate_per_ip, connect_burst_per_ip), RATE(msg_rate_per_conn, msg_burst_per_conn),
     RATE(bytes_rate_per_conn, bytes_burst_per_conn), RATE(msg_rate_per_user, msg_burst_per_user),
@@ -146,8 +148,8 @@ conn_check(wsc_hub *hub, wsc_conn *conn, size_t len, uint64_t now)
     return WSC_LIMIT_KIND_COUNT;
 }
 
-bool
-wsc__hub_frame_allowed(wsc_hub *hub, wsc_conn *conn, size_t len)
+const char *
+wsc__hub_frame_limited(wsc_hub *hub, wsc_conn *conn, size_t len)
 {
     uint64_t now = wsc__now_ms();
     now = now ? now : 1; /* last_ms 0 marks an unused bucket */
@@ -155,7 +157,7 @@ wsc__hub_frame_allowed(wsc_hub *hub, wsc_conn *conn, size_t len)
     if (k == WSC_LIMIT_KIND_COUNT)
         k = user_check(hub, conn, len, now);
     if (k == WSC_LIMIT_KIND_COUNT)
-        return true;
+        return NULL;
     const wsc_hub_config *c = &hub->cfg;
     double limit = k == WSC_LIMIT_MSG_RATE_CONN    ? c->msg_rate_per_conn
                    : k == WSC_LIMIT_BYTE_RATE_CONN ? c->bytes_rate_per_conn
@@ -163,5 +165,5 @@ wsc__hub_frame_allowed(wsc_hub *hub, wsc_conn *conn, size_t len)
                                                    : c->bytes_rate_per_user;
     bool bytes = k == WSC_LIMIT_BYTE_RATE_CONN || k == WSC_LIMIT_BYTE_RATE_USER;
     wsc__hub_alert(hub, k, conn, NULL, limit, bytes ? (double)len : 1);
-    return false;
+    return bytes ? "too many bytes" : "too many messages";
 }

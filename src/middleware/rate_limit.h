@@ -26,8 +26,7 @@ bool wsc__bucket_take(wsc__bucket *b, double rate_per_s, double burst, uint64_t 
 /** As wsc__bucket_take() for an event that costs n tokens (bytes of a frame): allowed when
  *  at least min(n, burst) tokens are there, so an event larger than the burst passes on a full
  *  bucket; the tokens then go below 0 (a debt paid back at rate_per_s before the next one). */
-bool wsc__bucket_take_n(wsc__bucket *b, double rate_per_s, double burst, uint64_t now_ms,
-                        double n);
+bool wsc__bucket_take_n(wsc__bucket *b, double rate_per_s, double burst, uint64_t now_ms, double n);
 
 /** Milliseconds from now_ms until wsc__bucket_take() would succeed with the same rate and
  *  burst: 0 when a token is available now, UINT32_MAX when one never will be (rate <= 0 or
