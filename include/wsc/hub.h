@@ -403,7 +403,8 @@ WSC_API void wsc_hub_set_ready(wsc_hub *hub, bool ready);
  *
  *  What changes live: identity (jwt_secret, jwt_secrets, insecure_user_id, origins: for new
  *  upgrades; connections keep the identity they have), limits (msg_limits, max_conns,
- *  max_conns_per_user, queue_max_count, queue_max_bytes, max_violations: existing connections
+ *  max_conns_per_user, max_conns_per_ip, queue_max_count, queue_max_bytes, max_violations:
+ *  existing connections
  *  included, from their next frame; nobody is closed for being over a lowered connection
  *  limit), ping_interval_ms and pong_timeout_ms (from the next sweep, within a second),
  *  shutdown_timeout_ms, client_routing, allow_client_broadcast, log, the rate limits
