@@ -36,7 +36,7 @@ wsc_hubd_api_alert(wsc_hub *hub, const wsc_hub_alert *alert, void *user)
     json_decref(body);
     if (text == NULL)
         return;
-    if (!wsc_hubd_webhook_post(api->webhook, text, strlen(text))) {
+    if (wsc_hubd_webhook_post(api->webhook, text, strlen(text)) == WSC_ERR_QUEUE_FULL) {
         wsc_hubd_webhook_stats st;
         wsc_hubd_webhook_stats_get(api->webhook, &st);
         if (power_of_two(st.dropped))

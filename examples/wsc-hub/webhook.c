@@ -283,19 +283,21 @@ wsc_hubd_webhook_configure(wsc_hubd_webhook *w, const char *url, size_t max_queu
     return WSC_OK;
 }
 
-bool
+wsc_err
 wsc_hubd_webhook_post(wsc_hubd_webhook *w, const char *body, size_t len)
 {
     struct item *it = malloc(sizeof(*it) + len + 1);
     if (it == NULL)
-        return false;
+        return WSC_ERR_NOMEM;
     it->next = NULL;
     it->len = len;
     memcpy(it->body, body, len);
     it->body[len] = '\0';
     pthread_mutex_lock(&w->mu);
-    bool ok = w->target != NULL && w->n < w->max_queue;
-    if (ok) {
+    wsc_err e = w->target == NULL      ? WSC_ERR_STATE
+                : w->n >= w->max_queue ? WSC_ERR_QUEUE_FULL
+                                       : WSC_OK;
+    if (e == WSC_OK) {
         if (w->tail != NULL)
             w->tail->next = it;
         else
@@ -304,13 +306,13 @@ wsc_hubd_webhook_post(wsc_hubd_webhook *w, const char *body, size_t len)
         w->n++;
         w->st.queued++;
         pthread_cond_signal(&w->cv);
-    } else if (w->target != NULL) {
+    } else if (e == WSC_ERR_QUEUE_FULL) {
         w->st.dropped++;
     }
     pthread_mutex_unlock(&w->mu);
-    if (!ok)
+    if (e != WSC_OK)
         free(it);
-    return ok;
+    return e;
 }
 
 void

@@ -35,9 +35,9 @@ wsc_err wsc_hubd_webhook_configure(wsc_hubd_webhook *w, const char *url, size_t 
 /** True when url is a URL wsc_hubd_webhook_configure accepts (NULL and "" too). */
 bool wsc_hubd_webhook_url_valid(const char *url);
 
-/** Queues a copy of the body (len bytes) without blocking.  False when no URL is set or the
- *  queue is full (then counted as dropped) or out of memory. */
-bool wsc_hubd_webhook_post(wsc_hubd_webhook *w, const char *body, size_t len);
+/** Queues a copy of the body (len bytes) without blocking.  WSC_OK (queued), WSC_ERR_QUEUE_FULL
+ *  (dropped and counted), WSC_ERR_STATE (no URL is set: nothing to do), WSC_ERR_NOMEM. */
+wsc_err wsc_hubd_webhook_post(wsc_hubd_webhook *w, const char *body, size_t len);
 
 /** The counters so far (any thread). */
 void wsc_hubd_webhook_stats_get(wsc_hubd_webhook *w, wsc_hubd_webhook_stats *out);
