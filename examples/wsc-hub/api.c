@@ -307,7 +307,7 @@ wsc_hubd_api_handle(wsc_hub *hub, wsc_http_req *req, void *user)
     }
     if (strcmp(path, "/metrics") == 0) {
         if (method_is(req, "GET"))
-            wsc_hubd_api_metrics(hub, req);
+            wsc_hubd_api_metrics(api, hub, req);
         return;
     }
     if (strncmp(path, "/api/", 5) != 0 && strcmp(path, "/api") != 0) {
@@ -351,5 +351,6 @@ wsc_hubd_api_attach(wsc_hub_config *cfg, wsc_hubd_api *api)
     api->ws_path = cfg->ws_path != NULL ? cfg->ws_path : "/ws";
     cfg->on_http = wsc_hubd_api_handle;
     cfg->on_broadcast_check = wsc_hubd_api_broadcast_check;
+    cfg->on_alert = wsc_hubd_api_alert;
     cfg->user = api;
 }

@@ -19,6 +19,9 @@ typedef struct wsc_hubd_api {
     const char *const *api_keys;        /**< more accepted keys (rotation), NULL-terminated;
                                              may be NULL */
 
+    struct wsc_hubd_webhook *webhook; /**< alerts are posted there (alerts.c); may be NULL */
+    wsc_log_level log_level;          /**< of wsc-hub's own lines (alerts.c) */
+
     /* filled by wsc_hubd_api_attach */
     wsc_msg_limits limits; /**< applied to published messages */
     const char *ws_path;   /**< shown to the demo page */
@@ -27,8 +30,13 @@ typedef struct wsc_hubd_api {
     uint64_t requests;     /**< API requests served */
 } wsc_hubd_api;
 
-/** Points cfg's on_http and on_broadcast_check at api (cfg->user = api) and copies the frame
- *  limits and ws_path (borrowed: cfg's strings must outlive the hub too). */
+/** The on_alert callback (alerts.c): posts the alert to api->webhook as JSON; an alert the
+ *  webhook's queue cannot take is counted there and logged ("alert_webhook_dropped", at the
+ *  first drop and at every power of two). */
+void wsc_hubd_api_alert(wsc_hub *hub, const wsc_hub_alert *alert, void *user);
+
+/** Points cfg's on_http, on_broadcast_check and on_alert at api (cfg->user = api) and copies the
+ * frame limits and ws_path (borrowed: cfg's strings must outlive the hub too). */
 void wsc_hubd_api_attach(wsc_hub_config *cfg, wsc_hubd_api *api);
 
 /** The on_http callback: routes one request (exported for embedders that chain handlers). */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api_internal.h"
+#include "webhook.h"
 
 struct stats_ask {
     wsc_hubd_api *api;
@@ -66,8 +67,42 @@ struct metric {
     uint64_t value;
 };
 
+/* Appends the trips of each limit (one labelled series per kind) and the alert webhook's
+ * counters to text; false when they do not fit. */
+static bool
+limit_metrics(const wsc_hubd_api *api, const wsc_hub_stats *st, char *text, size_t cap, size_t *len)
+{
+    int n = snprintf(text + *len, cap - *len,
+                     "# HELP wsc_rate_limit_trips_total Limits tripped, by kind.\n"
+                     "# TYPE wsc_rate_limit_trips_total counter\n");
+    for (int k = 0; n >= 0 && (size_t)n < cap - *len && k < WSC_LIMIT_KIND_COUNT; k++) {
+        *len += (size_t)n;
+        n = snprintf(text + *len, cap - *len,
+                     "wsc_rate_limit_trips_total{kind=\"%s\"} %" PRIu64 "\n",
+                     wsc_limit_kind_name((wsc_limit_kind)k), st->limit_trips[k]);
+    }
+    wsc_hubd_webhook_stats w = {0};
+    if (api->webhook != NULL)
+        wsc_hubd_webhook_stats_get(api->webhook, &w);
+    if (n >= 0 && (size_t)n < cap - *len) {
+        *len += (size_t)n;
+        n = snprintf(text + *len, cap - *len,
+                     "# HELP wsc_alert_webhook_total Alerts for the webhook, by outcome.\n"
+                     "# TYPE wsc_alert_webhook_total counter\n"
+                     "wsc_alert_webhook_total{outcome=\"queued\"} %" PRIu64 "\n"
+                     "wsc_alert_webhook_total{outcome=\"sent\"} %" PRIu64 "\n"
+                     "wsc_alert_webhook_total{outcome=\"failed\"} %" PRIu64 "\n"
+                     "wsc_alert_webhook_total{outcome=\"dropped\"} %" PRIu64 "\n",
+                     w.queued, w.sent, w.failed, w.dropped);
+    }
+    if (n < 0 || (size_t)n >= cap - *len)
+        return false;
+    *len += (size_t)n;
+    return true;
+}
+
 void
-wsc_hubd_api_metrics(wsc_hub *hub, wsc_http_req *req)
+wsc_hubd_api_metrics(const wsc_hubd_api *api, wsc_hub *hub, wsc_http_req *req)
 {
     wsc_hub_stats st;
     wsc_hub_get_stats(hub, &st);
@@ -84,7 +119,7 @@ wsc_hubd_api_metrics(wsc_hub *hub, wsc_http_req *req)
         {"wsc_refused_total", "counter", "Upgrades refused (401/403/429/503).", st.refused},
         {"wsc_uptime_seconds", "gauge", "Seconds since the hub started.", st.uptime_ms / 1000},
     };
-    char text[2048];
+    char text[4096];
     size_t len = 0;
     for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
         int n =
@@ -95,6 +130,10 @@ wsc_hubd_api_metrics(wsc_hub *hub, wsc_http_req *req)
             return;
         }
         len += (size_t)n;
+    }
+    if (!limit_metrics(api, &st, text, sizeof(text), &len)) {
+        wsc_hubd_reply_error(req, 500, "internal", "metrics text too long");
+        return;
     }
     wsc_http_req_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config_options.h"
+#include "webhook.h"
 
 wsc_err
 wsc_hubd_config_init(wsc_hubd_config *cfg)
@@ -43,6 +44,12 @@ wsc_hubd_config_init(wsc_hubd_config *cfg)
     cfg->connect_burst_per_ip = (unsigned)hub.connect_burst_per_ip;
     cfg->msg_rate_per_conn = (unsigned)hub.msg_rate_per_conn;
     cfg->msg_burst_per_conn = (unsigned)hub.msg_burst_per_conn;
+    cfg->bytes_burst_per_conn = (unsigned)hub.bytes_burst_per_conn;
+    cfg->msg_burst_per_user = (unsigned)hub.msg_burst_per_user;
+    cfg->bytes_burst_per_user = (unsigned)hub.bytes_burst_per_user;
+    cfg->alert_webhook_queue = 1000;
+    cfg->alert_webhook_retries = 5;
+    cfg->alert_webhook_timeout_ms = 2000;
     cfg->log_level = WSC_LOG_INFO;
     wsc_store_config_init(&cfg->store);
     return WSC_OK;
@@ -53,9 +60,9 @@ wsc_hubd_config_free(wsc_hubd_config *cfg)
 {
     if (cfg == NULL)
         return;
-    char **strings[] = {&cfg->host,     &cfg->ws_path,   &cfg->node_id,
-                        &cfg->tls_cert, &cfg->tls_key,   &cfg->jwt_secret,
-                        &cfg->api_key,  &cfg->redis_url, &cfg->mysql_url};
+    char **strings[] = {&cfg->host,      &cfg->ws_path,          &cfg->node_id, &cfg->tls_cert,
+                        &cfg->tls_key,   &cfg->jwt_secret,       &cfg->api_key, &cfg->redis_url,
+                        &cfg->mysql_url, &cfg->alert_webhook_url};
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
         free(*strings[i]);
     for (size_t i = 0; cfg->broadcast_users != NULL && cfg->broadcast_users[i] != NULL; i++)
@@ -103,10 +110,15 @@ wsc_hubd_config_check(const wsc_hubd_config *cfg, char *err, size_t errcap)
         return WSC_ERR_INVALID;
     }
     if ((cfg->connect_rate_per_ip > 0 && cfg->connect_burst_per_ip == 0) ||
-        (cfg->msg_rate_per_conn > 0 && cfg->msg_burst_per_conn == 0)) {
-        snprintf(err, errcap,
-                 "limits.connect_burst_per_ip and limits.msg_burst_per_conn must "
-                 "be at least 1 when their rate is on");
+        (cfg->msg_rate_per_conn > 0 && cfg->msg_burst_per_conn == 0) ||
+        (cfg->bytes_rate_per_conn > 0 && cfg->bytes_burst_per_conn == 0) ||
+        (cfg->msg_rate_per_user > 0 && cfg->msg_burst_per_user == 0) ||
+        (cfg->bytes_rate_per_user > 0 && cfg->bytes_burst_per_user == 0)) {
+        snprintf(err, errcap, "every limits.*_burst_* must be at least 1 when its rate is on");
+        return WSC_ERR_INVALID;
+    }
+    if (!wsc_hubd_webhook_url_valid(cfg->alert_webhook_url)) {
+        snprintf(err, errcap, "alerts.webhook_url must be an http://host[:port][/path] URL");
         return WSC_ERR_INVALID;
     }
     if (cfg->max_message_size == 0) {
@@ -151,6 +163,13 @@ wsc_hubd_config_to_hub(const wsc_hubd_config *cfg, wsc_hub_config *out)
     out->connect_burst_per_ip = cfg->connect_burst_per_ip;
     out->msg_rate_per_conn = cfg->msg_rate_per_conn;
     out->msg_burst_per_conn = cfg->msg_burst_per_conn;
+    out->bytes_rate_per_conn = cfg->bytes_rate_per_conn;
+    out->bytes_burst_per_conn = cfg->bytes_burst_per_conn;
+    out->msg_rate_per_user = cfg->msg_rate_per_user;
+    out->msg_burst_per_user = cfg->msg_burst_per_user;
+    out->bytes_rate_per_user = cfg->bytes_rate_per_user;
+    out->bytes_burst_per_user = cfg->bytes_burst_per_user;
+    out->max_conns_per_ip = cfg->max_conns_per_ip;
     out->insecure_user_id = cfg->insecure_user_id;
     out->msg_limits.max_bytes = cfg->max_message_size;
     out->max_conns = cfg->max_conns;

@@ -47,9 +47,20 @@ typedef struct wsc_hubd_config {
     unsigned connect_burst_per_ip;
     unsigned msg_rate_per_conn; /**< client frames per second per connection; 0: off */
     unsigned msg_burst_per_conn;
-    wsc_store_config store; /**< offline bounds ("store.*"); fixed at start */
-    bool help;              /**< --help was given */
-    bool version;           /**< --version was given */
+    unsigned bytes_rate_per_conn; /**< client bytes per second per connection; 0: off */
+    unsigned bytes_burst_per_conn;
+    unsigned msg_rate_per_user; /**< client frames per second per user; 0: off */
+    unsigned msg_burst_per_user;
+    unsigned bytes_rate_per_user; /**< client bytes per second per user; 0: off */
+    unsigned bytes_burst_per_user;
+    unsigned max_conns_per_ip;         /**< open WebSockets per address; 0: no cap */
+    char *alert_webhook_url;           /**< "http://..." alerts are POSTed to, or NULL */
+    size_t alert_webhook_queue;        /**< alerts waiting for the webhook; default 1000 */
+    unsigned alert_webhook_retries;    /**< default 5 */
+    unsigned alert_webhook_timeout_ms; /**< default 2000 */
+    wsc_store_config store;            /**< offline bounds ("store.*"); fixed at start */
+    bool help;                         /**< --help was given */
+    bool version;                      /**< --version was given */
 } wsc_hubd_config;
 
 /** Fills cfg with the defaults (those of wsc_hub_config_init, log level info).

@@ -13,8 +13,10 @@
 #include <jansson.h>
 
 #include "api.h"
+#include "app_log.h"
 #include "config.h"
 #include "reload.h"
+#include "webhook.h"
 
 /* Stop signals (SIGINT, SIGTERM) and reload signals (SIGHUP) seen so far, and the loop the
  * handler wakes.  The loop is written before the handlers are installed and only read by
@@ -60,35 +62,6 @@ install_signals(void)
     sigaction(SIGPIPE, &sa, NULL);
 }
 
-/* One JSON log line on stderr in the library's shape, {"ts":..,"level":..,"component":
- * "wsc-hub","event":..}, plus the members of extra (stolen; may be NULL). */
-static void
-app_log(wsc_log_level min, wsc_log_level level, const char *event, json_t *extra)
-{
-    static const char *const names[] = {"info", "debug", "info", "warn", "error", "off"};
-    if (level < min || min == WSC_LOG_OFF) {
-        json_decref(extra);
-        return;
-    }
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    char date[32], when[48];
-    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(when, sizeof(when), "%s.%03ldZ", date, ts.tv_nsec / 1000000L);
-    json_t *line = json_pack("{s:s, s:s, s:s, s:s}", "ts", when, "level", names[level], "component",
-                             "wsc-hub", "event", event);
-    if (line != NULL && extra != NULL)
-        json_object_update(line, extra);
-    char *text = line != NULL ? json_dumps(line, JSON_COMPACT) : NULL;
-    if (text != NULL)
-        fprintf(stderr, "%s\n", text);
-    free(text);
-    json_decref(line);
-    json_decref(extra);
-}
-
 static void
 announce(const wsc_hubd_config *cfg, wsc_hub *hub)
 {
@@ -97,19 +70,19 @@ announce(const wsc_hubd_config *cfg, wsc_hub *hub)
     char url[300];
     snprintf(url, sizeof(url), "%s://%s%s%s:%d/", scheme, v6 ? "[" : "", cfg->host, v6 ? "]" : "",
              wsc_hub_port(hub));
-    app_log(cfg->log_level, WSC_LOG_INFO, "listening",
-            json_pack("{s:s, s:s, s:s, s:s}", "url", url, "ws_path", cfg->ws_path, "node_id",
-                      wsc_hub_node_id(hub), "version", wsc_version()));
+    wsc_hubd_log(cfg->log_level, WSC_LOG_INFO, "listening",
+                 json_pack("{s:s, s:s, s:s, s:s}", "url", url, "ws_path", cfg->ws_path, "node_id",
+                           wsc_hub_node_id(hub), "version", wsc_version()));
     if (cfg->insecure_user_id)
-        app_log(
+        wsc_hubd_log(
             cfg->log_level, WSC_LOG_WARN, "insecure_user_id",
             json_pack("{s:s}", "msg", "?user_id= is trusted as identity (demos and tests only)"));
     if (cfg->insecure_api)
-        app_log(cfg->log_level, WSC_LOG_WARN, "insecure_api",
-                json_pack("{s:s}", "msg", "/api is served without a key (demos only)"));
+        wsc_hubd_log(cfg->log_level, WSC_LOG_WARN, "insecure_api",
+                     json_pack("{s:s}", "msg", "/api is served without a key (demos only)"));
     else if (cfg->api_key == NULL && cfg->api_keys == NULL)
-        app_log(cfg->log_level, WSC_LOG_INFO, "api_disabled",
-                json_pack("{s:s}", "msg", "no api_key is configured: /api answers 401"));
+        wsc_hubd_log(cfg->log_level, WSC_LOG_INFO, "api_disabled",
+                     json_pack("{s:s}", "msg", "no api_key is configured: /api answers 401"));
     printf("wsc-hub listening on %s (demo page), ws path %s\n", url, cfg->ws_path);
     fflush(stdout);
 }
@@ -129,22 +102,24 @@ reload(server *srv)
                                                   sizeof(err))) != WSC_OK)
         wsc_hubd_config_free(&next);
     if (e != WSC_OK) {
-        app_log(srv->cfg.log_level, WSC_LOG_ERROR, "config_reload_failed",
-                json_pack("{s:s, s:s}", "error", err, "msg", "the running configuration is kept"));
+        wsc_hubd_log(
+            srv->cfg.log_level, WSC_LOG_ERROR, "config_reload_failed",
+            json_pack("{s:s, s:s}", "error", err, "msg", "the running configuration is kept"));
         json_decref(kept);
         return;
     }
     /* From here on srv->cfg is the new configuration, log level included. */
     if (json_array_size(kept) > 0)
-        app_log(srv->cfg.log_level, WSC_LOG_WARN, "config_kept",
-                json_pack("{s:o, s:s}", "keys", kept, "msg",
-                          "these keys change only with a restart: their running values are kept"));
+        wsc_hubd_log(
+            srv->cfg.log_level, WSC_LOG_WARN, "config_kept",
+            json_pack("{s:o, s:s}", "keys", kept, "msg",
+                      "these keys change only with a restart: their running values are kept"));
     else
         json_decref(kept);
     static const char *const levels[] = {"default", "debug", "info", "warn", "error", "off"};
-    app_log(srv->cfg.log_level, WSC_LOG_INFO, "config_reloaded",
-            json_pack("{s:s, s:I}", "log_level", levels[srv->cfg.log_level], "max_message_size",
-                      (json_int_t)srv->cfg.max_message_size));
+    wsc_hubd_log(srv->cfg.log_level, WSC_LOG_INFO, "config_reloaded",
+                 json_pack("{s:s, s:I}", "log_level", levels[srv->cfg.log_level],
+                           "max_message_size", (json_int_t)srv->cfg.max_message_size));
 }
 
 /* Runs until the hub has stopped.  The loop is main's (the store shares it), so the hub's
@@ -161,8 +136,8 @@ run(server *srv)
     while (!wsc_hub_is_stopped(hub)) {
         wsc_err e = wsc_loop_run_once(loop, 250);
         if (e != WSC_OK) {
-            app_log(cfg->log_level, WSC_LOG_ERROR, "loop_failed",
-                    json_pack("{s:s}", "error", wsc_strerror(e)));
+            wsc_hubd_log(cfg->log_level, WSC_LOG_ERROR, "loop_failed",
+                         json_pack("{s:s}", "error", wsc_strerror(e)));
             return 1;
         }
         int asked = g_reloads;
@@ -171,17 +146,17 @@ run(server *srv)
         reloads = asked;
         int seen = g_signals;
         if (seen > handled && handled == 0) {
-            app_log(cfg->log_level, WSC_LOG_INFO, "shutdown_start",
-                    json_pack("{s:I}", "timeout_ms", (json_int_t)cfg->shutdown_timeout_ms));
+            wsc_hubd_log(cfg->log_level, WSC_LOG_INFO, "shutdown_start",
+                         json_pack("{s:I}", "timeout_ms", (json_int_t)cfg->shutdown_timeout_ms));
             wsc_hub_stop(hub);
         } else if (seen > handled) {
-            app_log(cfg->log_level, WSC_LOG_WARN, "shutdown_forced",
-                    json_pack("{s:s}", "msg", "second signal: closing at once"));
+            wsc_hubd_log(cfg->log_level, WSC_LOG_WARN, "shutdown_forced",
+                         json_pack("{s:s}", "msg", "second signal: closing at once"));
             return 0;
         }
         handled = seen;
     }
-    app_log(cfg->log_level, WSC_LOG_INFO, "stopped", NULL);
+    wsc_hubd_log(cfg->log_level, WSC_LOG_INFO, "stopped", NULL);
     return 0;
 }
 
@@ -198,8 +173,8 @@ open_store(const wsc_hubd_config *cfg, wsc_loop *loop, wsc_store **store)
                                                NULL, store)
                        : wsc_store_open(loop, url != NULL ? url : "memory:", &cfg->store, store);
     if (e == WSC_OK) {
-        app_log(cfg->log_level, WSC_LOG_INFO, "store_open",
-                json_pack("{s:s}", "backend", wsc_store_backend(*store)));
+        wsc_hubd_log(cfg->log_level, WSC_LOG_INFO, "store_open",
+                     json_pack("{s:s}", "backend", wsc_store_backend(*store)));
         return 0;
     }
     const char *which = hybrid                  ? "hybrid"
@@ -210,8 +185,8 @@ open_store(const wsc_hubd_config *cfg, wsc_loop *loop, wsc_store **store)
         fprintf(stderr, "wsc-hub: %s:// is not supported by this build of wsc\n", which);
     else
         fprintf(stderr, "wsc-hub: cannot open the %s store: %s\n", which, wsc_strerror(e));
-    app_log(cfg->log_level, WSC_LOG_ERROR, "start_failed",
-            json_pack("{s:s, s:s}", "error", wsc_strerror(e), "store", which));
+    wsc_hubd_log(cfg->log_level, WSC_LOG_ERROR, "start_failed",
+                 json_pack("{s:s, s:s}", "error", wsc_strerror(e), "store", which));
     return 1;
 }
 
@@ -226,9 +201,9 @@ serve_hub(server *srv, wsc_hub_config *hcfg)
     wsc_hub *hub = NULL;
     wsc_err e = wsc_hub_new(&hub, hcfg);
     if (e != WSC_OK) {
-        app_log(cfg->log_level, WSC_LOG_ERROR, "start_failed",
-                json_pack("{s:s, s:s}", "error", wsc_strerror(e), "detail",
-                          hub != NULL ? wsc_hub_last_error(hub) : ""));
+        wsc_hubd_log(cfg->log_level, WSC_LOG_ERROR, "start_failed",
+                     json_pack("{s:s, s:s}", "error", wsc_strerror(e), "detail",
+                               hub != NULL ? wsc_hub_last_error(hub) : ""));
         fprintf(stderr, "wsc-hub: cannot start: %s\n", wsc_strerror(e));
         wsc_hub_free(hub);
         return 1;
@@ -264,7 +239,16 @@ serve(server *srv)
     }
     hcfg.loop = loop;
     hcfg.store = store;
+    /* The alert webhook's worker runs even without a URL, so a reload can set one. */
+    if (wsc_hubd_webhook_new(&srv->api.webhook) != WSC_OK) {
+        fprintf(stderr, "wsc-hub: cannot start the alert webhook's thread\n");
+        wsc_store_close(store);
+        wsc_loop_free(loop);
+        return 1;
+    }
     int rc = serve_hub(srv, &hcfg);
+    wsc_hubd_webhook_free(srv->api.webhook);
+    srv->api.webhook = NULL;
     wsc_store_close(store);
     wsc_loop_free(loop);
     return rc;

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "webhook.h"
+
 /* String keys that cannot change while the server runs ("listen" is compared apart). */
 static const struct {
     const char *key;
@@ -113,6 +115,11 @@ wsc_hubd_api_configure(wsc_hubd_api *api, const wsc_hubd_config *cfg)
     api->broadcast_users = (const char *const *)cfg->broadcast_users;
     api->limits.max_bytes = cfg->max_message_size;
     api->ws_path = cfg->ws_path;
+    api->log_level = cfg->log_level;
+    /* Checked by wsc_hubd_config_check: the URL parses (or is unset). */
+    if (api->webhook != NULL)
+        wsc_hubd_webhook_configure(api->webhook, cfg->alert_webhook_url, cfg->alert_webhook_queue,
+                                   cfg->alert_webhook_retries, cfg->alert_webhook_timeout_ms);
 }
 
 wsc_err
@@ -127,6 +134,7 @@ wsc_hubd_config_apply(wsc_hubd_config *running, wsc_hubd_config *next, wsc_hub *
     cfg.store = now.store;
     cfg.on_http = now.on_http;
     cfg.on_broadcast_check = now.on_broadcast_check;
+    cfg.on_alert = now.on_alert;
     cfg.user = now.user;
     cfg.log = now.log;
     cfg.log.level = next->log_level;

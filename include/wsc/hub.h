@@ -77,6 +77,38 @@ typedef void (*wsc_hub_broadcast_check_cb)(wsc_hub *hub, wsc_conn *conn, bool *a
  *  this callback such requests get 404. */
 typedef void (*wsc_hub_http_cb)(wsc_hub *hub, wsc_http_req *req, void *user);
 
+/** Which limit a client ran into (wsc_hub_alert.kind, wsc_hub_stats.limit_trips).  Append
+ *  only: the values index wsc_hub_stats.limit_trips. */
+typedef enum wsc_limit_kind {
+    WSC_LIMIT_CONNECT_RATE_IP = 0, /**< "connect_rate_ip": upgrades per second of an address */
+    WSC_LIMIT_CONNS_PER_IP,        /**< "conns_per_ip": open connections of an address */
+    WSC_LIMIT_MSG_RATE_CONN,       /**< "msg_rate_conn": frames per second of a connection */
+    WSC_LIMIT_BYTE_RATE_CONN,      /**< "byte_rate_conn": bytes per second of a connection */
+    WSC_LIMIT_MSG_RATE_USER,       /**< "msg_rate_user": frames per second of a user */
+    WSC_LIMIT_BYTE_RATE_USER,      /**< "byte_rate_user": bytes per second of a user */
+    WSC_LIMIT_ORIGIN,              /**< "origin": an Origin not in the allow-list */
+    WSC_LIMIT_KIND_COUNT
+} wsc_limit_kind;
+
+/** The name of kind ("msg_rate_conn", see wsc_limit_kind); "unknown" when out of range. */
+WSC_API const char *wsc_limit_kind_name(wsc_limit_kind kind);
+
+/** One trip of a limit (wsc_hub_config.on_alert).  Everything is borrowed for the call. */
+typedef struct wsc_hub_alert {
+    wsc_limit_kind kind;
+    const char *kind_name; /**< wsc_limit_kind_name(kind) */
+    const char *user_id;   /**< the user's key; NULL before the upgrade (connect limits) */
+    const char *ip;        /**< the peer address */
+    wsc_conn_id conn;      /**< the connection, 0 before the upgrade */
+    double limit;          /**< the configured rate (per second) or count */
+    double value;          /**< what did not fit: 1 (one frame or upgrade), the frame's bytes,
+                                the connections the address holds, 0 for origin */
+} wsc_hub_alert;
+
+/** A limit tripped: the client got `error rate_limited` (429, 503 or 403 before the upgrade).
+ *  Runs on the loop, once per trip; must not block (hand slow work to another thread). */
+typedef void (*wsc_hub_alert_cb)(wsc_hub *hub, const wsc_hub_alert *alert, void *user);
+
 /** Hub configuration.  wsc_hub_config_init() sets the defaults given here; wsc_hub_new() copies
  *  everything (strings included). */
 typedef struct wsc_hub_config {
@@ -175,6 +207,21 @@ typedef struct wsc_hub_config {
                                       (default): a single node */
     unsigned cluster_timeout_ms; /**< how long a node waits for the others' answers (a
                                       receipt, a kick count, a query); default 2000 */
+
+    /* more limits (docs/configuration.md, "Limits and alerts"); 0 = off, like the rates above.
+     * Beyond a rate: error frame rate_limited, which counts as a violation (max_violations of
+     * them close with 1008).  A frame larger than a byte burst passes when the bucket is full
+     * and is paid back over time. */
+    double bytes_rate_per_conn;  /**< client bytes per second per connection; default 0 */
+    double bytes_burst_per_conn; /**< default 1 MiB */
+    double msg_rate_per_user;    /**< client frames per second, all of a user's connections on
+                                      this node; default 0 */
+    double msg_burst_per_user;   /**< default 100 */
+    double bytes_rate_per_user;  /**< client bytes per second per user; default 0 */
+    double bytes_burst_per_user; /**< default 2 MiB */
+    unsigned max_conns_per_ip;   /**< open WebSockets of one peer address; 503 beyond;
+                                      default 0 (no cap) */
+    wsc_hub_alert_cb on_alert;   /**< every trip of a limit (with user); optional */
 } wsc_hub_config;
 
 /** A user's key (PROTOCOL.md §1: the app id is part of the user's identity): user_id when
@@ -198,6 +245,7 @@ typedef struct wsc_hub_stats {
     uint64_t queued;      /**< frames waiting in connection queues now */
     uint64_t refused;     /**< upgrades refused (401/403/429/503) */
     uint64_t uptime_ms;
+    uint64_t limit_trips[WSC_LIMIT_KIND_COUNT]; /**< trips of each limit (wsc_limit_kind) */
 } wsc_hub_stats;
 
 /** Fills cfg with the defaults. */
@@ -355,7 +403,8 @@ WSC_API void wsc_hub_set_ready(wsc_hub *hub, bool ready);
  *
  *  What changes live: identity (jwt_secret, jwt_secrets, insecure_user_id, origins: for new
  *  upgrades; connections keep the identity they have), limits (msg_limits, max_conns,
- *  max_conns_per_user, queue_max_count, queue_max_bytes, max_violations: existing connections
+ *  max_conns_per_user, max_conns_per_ip, queue_max_count, queue_max_bytes, max_violations:
+ *  existing connections
  *  included, from their next frame; nobody is closed for being over a lowered connection
  *  limit), ping_interval_ms and pong_timeout_ms (from the next sweep, within a second),
  *  shutdown_timeout_ms, client_routing, allow_client_broadcast, log, the rate limits

@@ -33,6 +33,9 @@ wsc_hub_config_init(wsc_hub_config *cfg)
     cfg->client_routing = true;
     cfg->connect_burst_per_ip = 20;
     cfg->msg_burst_per_conn = 50;
+    cfg->bytes_burst_per_conn = 1u << 20;
+    cfg->msg_burst_per_user = 100;
+    cfg->bytes_burst_per_user = 2u << 20;
     wsc_ack_opts_init(&cfg->ack);
     cfg->dedupe_window = 1024;
     cfg->dedupe_max_users = 100000;
@@ -123,15 +126,9 @@ check_basics(const wsc_hub_config *cfg)
 static const char *
 check_policy(const wsc_hub_config *cfg, char *buf, size_t cap)
 {
-    /* "!(x >= 0)" also refuses NaN. */
-    if (!(cfg->connect_rate_per_ip >= 0))
-        return "connect_rate_per_ip: must be 0 (off) or more";
-    if (!(cfg->msg_rate_per_conn >= 0))
-        return "msg_rate_per_conn: must be 0 (off) or more";
-    if (cfg->connect_rate_per_ip > 0 && !(cfg->connect_burst_per_ip >= 1))
-        return "connect_burst_per_ip: must be at least 1";
-    if (cfg->msg_rate_per_conn > 0 && !(cfg->msg_burst_per_conn >= 1))
-        return "msg_burst_per_conn: must be at least 1";
+    const char *limits = wsc__hub_limits_check(cfg);
+    if (limits != NULL)
+        return limits;
     if (cfg->jwt_secret != NULL && cfg->jwt_secret[0] == '\0')
         return "jwt_secret: empty (NULL turns JWT off)";
     for (size_t i = 0; cfg->jwt_secrets != NULL && cfg->jwt_secrets[i] != NULL; i++) {
@@ -197,6 +194,8 @@ hub_release(wsc_hub *hub)
     wsc__hub_accept_free_all(hub);
     wsc__free(hub->wbuf);
     wsc__free(hub->ip_buckets);
+    wsc__free(hub->user_buckets);
+    wsc__hub_ip_conns_free_all(hub);
     wsc__free(hub->str_host);
     wsc__free(hub->str_path);
     wsc__free(hub->str_node);
@@ -348,6 +347,7 @@ wsc_hub_new(wsc_hub **out, const wsc_hub_config *cfg)
     wsc_list_init(&hub->conns);
     wsc_list_init(&hub->http_reqs);
     wsc__hmap_init(&hub->hs_ips);
+    wsc__hmap_init(&hub->ip_conns);
     wsc__hmap_init(&hub->hs_wsis);
     wsc_list_init(&hub->hs_marks);
     hub->ready = true;

@@ -166,6 +166,7 @@ wsc__hub_conn_open(wsc_hub *hub, wsc_conn *conn, struct lws *wsi)
     /* 4 bytes instead of the text: the hub listens on IPv4 only (wsc_conn_peer formats it). */
     struct in_addr a;
     conn->peer_v4 = inet_pton(AF_INET, p->peer, &a) == 1 ? a.s_addr : 0;
+    wsc__hub_ip_conns_add(hub, conn, p->peer);
     /* 32-bit seconds last until 2106: a later expiry is as good as none. */
     conn->exp_s = p->exp_s > 0 && p->exp_s < UINT32_MAX ? (uint32_t)p->exp_s : 0;
     size_t cid_len = strlen(p->client_id);
@@ -219,6 +220,7 @@ unregister(wsc_hub *hub, wsc_conn *conn)
     wsc_list_remove(&conn->user_link);
     wsc_list_remove(&conn->all_link);
     wsc__hmap_remove(&hub->conns_by_id, &conn->by_id);
+    wsc__hub_ip_conns_remove(hub, conn);
     hub->n_conns--;
     hub->stats.connections--;
     if (!wsc_list_empty(&u->conns))

@@ -308,9 +308,13 @@ wsc__hub_confirm_upgrade(wsc_hub *hub, struct lws *wsi)
         hub->stats.refused++;
         return wsc__hub_http_refuse(wsi, 429, "rate_limited", "too many connects", retry);
     }
+    if (wsc__hub_ip_conns_full(hub, r.peer))
+        return refuse(hub, wsi, 503, "too many connections from this address", r.peer);
     header(wsi, WSI_TOKEN_ORIGIN, r.origin, sizeof(r.origin));
-    if (r.origin[0] != '\0' && !origin_allowed(hub, r.origin))
+    if (r.origin[0] != '\0' && !origin_allowed(hub, r.origin)) {
+        wsc__hub_alert(hub, WSC_LIMIT_ORIGIN, NULL, r.peer, 0, 0);
         return refuse(hub, wsi, 403, "origin not allowed", r.peer);
+    }
     if (!(header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, auth, sizeof(auth)) &&
           wsc__bearer_token(auth, r.token, sizeof(r.token))))
         query_arg(wsi, "token", r.token, sizeof(r.token));

@@ -50,6 +50,7 @@ struct conn_extra {
     char *app_id;       /* owned, NULL when the identity has none */
     char **groups;      /* JWT gid, NULL-terminated, owned */
     wsc__bucket rate;   /* client frames (msg_rate_per_conn); last_ms 0: unused */
+    wsc__bucket bytes;  /* client bytes (bytes_rate_per_conn), set up with rate */
     size_t rx_len, rx_cap;
     char rx[]; /* rx_cap bytes: reassembly of a fragmented message */
 };
@@ -72,6 +73,7 @@ struct wsc_conn {
     uint8_t replay_hold : 1;  /* offline replay under way: application frames wait (rel) */
     uint8_t cid_heap : 1;     /* the client id is in cid.heap (else inline in cid.text) */
     uint8_t cluster_hold : 1; /* nothing is written until the other nodes can reach the user */
+    uint8_t ip_counted : 1;   /* counted in hub->ip_conns (hub_ip_conns.c) */
     int16_t close_code;       /* close we asked for (0: none) */
     int16_t peer_close_code;  /* from the peer's close frame (0: none) */
     uint16_t violations;      /* bad frames so far, saturating (fits the padding here) */
@@ -188,8 +190,10 @@ struct wsc_hub {
     unsigned drain_rounds; /* deadline firings since the stop */
     uint64_t started_ms;   /* wsc__now_ms() at creation; see wsc__hub_now32 */
     wsc_hub_stats stats;
-    struct ip_bucket *ip_buckets; /* connect rate per peer address (lazy, fixed size) */
-    unsigned char *wbuf;          /* coalescing buffer (LWS_PRE + WSC_HUB_WBUF) */
+    struct ip_bucket *ip_buckets;     /* connect rate per peer address (lazy, fixed size) */
+    struct user_bucket *user_buckets; /* frame and byte rates per user (lazy, fixed size) */
+    wsc__hmap ip_conns;               /* open connections per address (hub_ip_conns.c) */
+    unsigned char *wbuf;              /* coalescing buffer (LWS_PRE + WSC_HUB_WBUF) */
     wsc__errtext last_error;
     struct wsc__rel *rel;           /* reliable delivery (rel_internal.h) */
     wsc__timer store_check;         /* store health (reliability.c) */
@@ -339,10 +343,31 @@ int wsc__hub_http_refuse(struct lws *wsi, int status, const char *code, const ch
                          int retry_after_s);
 
 /* rate limits (hub_limits.c) */
-/** 0 when a connect from peer may proceed, else the seconds to put in Retry-After. */
+/** Checks every rate (0 or more) and its burst (1 or more when the rate is on): NULL, or a
+ *  static "field: why". */
+const char *wsc__hub_limits_check(const wsc_hub_config *cfg);
+/** 0 when a connect from peer may proceed, else the seconds to put in Retry-After (an alert
+ *  is raised). */
 int wsc__hub_connect_limited(wsc_hub *hub, const char *peer);
-/** True when conn may send one more frame now. */
-bool wsc__hub_frame_allowed(wsc_hub *hub, wsc_conn *conn);
+/** NULL when conn may send one more frame of len bytes now (its and its user's frame and byte
+ *  rates); else the reason for the client ("too many messages", "too many bytes"), and an
+ *  alert names the limit. */
+const char *wsc__hub_frame_limited(wsc_hub *hub, wsc_conn *conn, size_t len);
+
+/* open connections per address (hub_ip_conns.c) */
+/** True (and an alert) when addr holds max_conns_per_ip open connections already. */
+bool wsc__hub_ip_conns_full(wsc_hub *hub, const char *addr);
+/** Counts conn against addr (when the cap is on). */
+void wsc__hub_ip_conns_add(wsc_hub *hub, wsc_conn *conn, const char *addr);
+/** Uncounts conn (if counted). */
+void wsc__hub_ip_conns_remove(wsc_hub *hub, wsc_conn *conn);
+void wsc__hub_ip_conns_free_all(wsc_hub *hub);
+
+/* alerts (hub_alert.c) */
+/** A limit tripped: counts it, logs "limit_tripped" and calls on_alert.  conn may be NULL
+ *  (before the upgrade: ip names the peer); ip NULL takes conn's address. */
+void wsc__hub_alert(wsc_hub *hub, wsc_limit_kind kind, wsc_conn *conn, const char *ip, double limit,
+                    double value);
 
 /* connections that are not WebSockets yet (hub_accept.c) */
 /** A socket was accepted: 0 to keep it (counted against its address), -1 to close it (its

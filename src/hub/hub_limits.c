@@ -1,16 +1,64 @@
 /* SPDX-License-Identifier: MIT */
-/* Rate limits: upgrades per peer address (a fixed table of token buckets indexed by the
- * address's hash, so memory stays bounded whatever the number of peers: addresses that share a
- * slot share a bucket) and client frames per connection. */
+/* Rate limits: upgrades per peer address, and client frames and bytes per connection and per
+ * user.  Addresses and users are kept in fixed tables of token buckets indexed by a hash, so
+ * memory stays bounded whatever the number of peers (allocated on first use): a newcomer that
+ * lands on a slot held by another address or user takes it over with a full bucket.  The
+ * connection's own buckets live in its side block.  Every refusal raises an alert
+ * (hub_alert.c). */
 #include "hub/hub_internal.h"
 #include "models/alloc.h"
 
-#define IP_SLOTS 4096u
+#define IP_SLOTS   4096u
+#define USER_SLOTS 16384u
 
 struct ip_bucket {
     uint64_t hash; /* the address whose bucket this slot holds now */
     wsc__bucket b;
 };
+
+struct user_bucket {
+    uint64_t hash; /* the user key whose buckets this slot holds now */
+    wsc__bucket msgs, bytes;
+};
+
+/* One rate and its burst, for the configuration check. */
+struct rate_field {
+    size_t rate, burst; /* offsets in wsc_hub_config */
+    const char *rate_err, *burst_err;
+};
+
+#define RATE(r, b)                                                                                \
+    {                                                                                             \
+        offsetof(wsc_hub_config, r), offsetof(wsc_hub_config, b), #r ": must be 0 (off) or more", \
+            #b ": must be at least 1"                                                             \
+    }
+static const struct rate_field rate_fields[] = {
+    RATE(connect_rate_per_ip, connect_burst_per_ip), RATE(msg_rate_per_conn, msg_burst_per_conn),
+    RATE(bytes_rate_per_conn, bytes_burst_per_conn), RATE(msg_rate_per_user, msg_burst_per_user),
+    RATE(bytes_rate_per_user, bytes_burst_per_user),
+};
+
+static double
+field(const wsc_hub_config *cfg, size_t off)
+{
+    double v;
+    memcpy(&v, (const char *)cfg + off, sizeof(v));
+    return v;
+}
+
+const char *
+wsc__hub_limits_check(const wsc_hub_config *cfg)
+{
+    for (size_t i = 0; i < sizeof(rate_fields) / sizeof(rate_fields[0]); i++) {
+        double rate = field(cfg, rate_fields[i].rate), burst = field(cfg, rate_fields[i].burst);
+        /* "!(x >= 0)" also refuses NaN. */
+        if (!(rate >= 0))
+            return rate_fields[i].rate_err;
+        if (rate > 0 && !(burst >= 1))
+            return rate_fields[i].burst_err;
+    }
+    return NULL;
+}
 
 int
 wsc__hub_connect_limited(wsc_hub *hub, const char *peer)
@@ -32,21 +80,90 @@ wsc__hub_connect_limited(wsc_hub *hub, const char *peer)
     }
     if (wsc__bucket_take(&slot->b, rate, burst, now))
         return 0;
+    wsc__hub_alert(hub, WSC_LIMIT_CONNECT_RATE_IP, NULL, peer, rate, 1);
     uint32_t ms = wsc__bucket_retry_after_ms(&slot->b, rate, burst, now);
     return ms == UINT32_MAX ? 60 : (int)((ms + 999) / 1000);
 }
 
-bool
-wsc__hub_frame_allowed(wsc_hub *hub, wsc_conn *conn)
+/* The slot of conn's user, taken over when another user held it; NULL when out of memory. */
+static struct user_bucket *
+user_slot(wsc_hub *hub, wsc_conn *conn, uint64_t now)
 {
-    double rate = hub->cfg.msg_rate_per_conn, burst = hub->cfg.msg_burst_per_conn;
-    if (rate <= 0)
-        return true;
+    if (hub->user_buckets == NULL) {
+        hub->user_buckets = wsc__calloc(USER_SLOTS, sizeof(*hub->user_buckets));
+        if (hub->user_buckets == NULL)
+            return NULL;
+    }
+    uint64_t h = wsc__hash_str(conn->user->id);
+    struct user_bucket *slot = &hub->user_buckets[h & (USER_SLOTS - 1)];
+    if (slot->hash != h || slot->msgs.last_ms == 0) {
+        slot->hash = h;
+        wsc__bucket_init(&slot->msgs, hub->cfg.msg_burst_per_user, now);
+        wsc__bucket_init(&slot->bytes, hub->cfg.bytes_burst_per_user, now);
+    }
+    return slot;
+}
+
+/* The user's limits on one frame of len bytes: WSC_LIMIT_KIND_COUNT when it may pass. */
+static wsc_limit_kind
+user_check(wsc_hub *hub, wsc_conn *conn, size_t len, uint64_t now)
+{
+    const wsc_hub_config *c = &hub->cfg;
+    if (c->msg_rate_per_user <= 0 && c->bytes_rate_per_user <= 0)
+        return WSC_LIMIT_KIND_COUNT;
+    struct user_bucket *u = user_slot(hub, conn, now);
+    if (u == NULL)
+        return WSC_LIMIT_KIND_COUNT; /* out of memory: not a reason to refuse the frame */
+    if (c->msg_rate_per_user > 0 &&
+        !wsc__bucket_take(&u->msgs, c->msg_rate_per_user, c->msg_burst_per_user, now))
+        return WSC_LIMIT_MSG_RATE_USER;
+    if (c->bytes_rate_per_user > 0 &&
+        !wsc__bucket_take_n(&u->bytes, c->bytes_rate_per_user, c->bytes_burst_per_user, now,
+                            (double)len))
+        return WSC_LIMIT_BYTE_RATE_USER;
+    return WSC_LIMIT_KIND_COUNT;
+}
+
+/* The connection's limits on one frame of len bytes, as user_check. */
+static wsc_limit_kind
+conn_check(wsc_hub *hub, wsc_conn *conn, size_t len, uint64_t now)
+{
+    const wsc_hub_config *c = &hub->cfg;
+    if (c->msg_rate_per_conn <= 0 && c->bytes_rate_per_conn <= 0)
+        return WSC_LIMIT_KIND_COUNT;
     struct conn_extra *x = wsc__conn_extra(conn);
     if (x == NULL)
-        return true; /* out of memory: not a reason to refuse the client's frame */
+        return WSC_LIMIT_KIND_COUNT; /* out of memory: not a reason to refuse the frame */
+    if (x->rate.last_ms == 0) {
+        wsc__bucket_init(&x->rate, c->msg_burst_per_conn, now);
+        wsc__bucket_init(&x->bytes, c->bytes_burst_per_conn, now);
+    }
+    if (c->msg_rate_per_conn > 0 &&
+        !wsc__bucket_take(&x->rate, c->msg_rate_per_conn, c->msg_burst_per_conn, now))
+        return WSC_LIMIT_MSG_RATE_CONN;
+    if (c->bytes_rate_per_conn > 0 &&
+        !wsc__bucket_take_n(&x->bytes, c->bytes_rate_per_conn, c->bytes_burst_per_conn, now,
+                            (double)len))
+        return WSC_LIMIT_BYTE_RATE_CONN;
+    return WSC_LIMIT_KIND_COUNT;
+}
+
+const char *
+wsc__hub_frame_limited(wsc_hub *hub, wsc_conn *conn, size_t len)
+{
     uint64_t now = wsc__now_ms();
-    if (x->rate.last_ms == 0)
-        wsc__bucket_init(&x->rate, burst, now ? now : 1);
-    return wsc__bucket_take(&x->rate, rate, burst, now);
+    now = now ? now : 1; /* last_ms 0 marks an unused bucket */
+    wsc_limit_kind k = conn_check(hub, conn, len, now);
+    if (k == WSC_LIMIT_KIND_COUNT)
+        k = user_check(hub, conn, len, now);
+    if (k == WSC_LIMIT_KIND_COUNT)
+        return NULL;
+    const wsc_hub_config *c = &hub->cfg;
+    double limit = k == WSC_LIMIT_MSG_RATE_CONN    ? c->msg_rate_per_conn
+                   : k == WSC_LIMIT_BYTE_RATE_CONN ? c->bytes_rate_per_conn
+                   : k == WSC_LIMIT_MSG_RATE_USER  ? c->msg_rate_per_user
+                                                   : c->bytes_rate_per_user;
+    bool bytes = k == WSC_LIMIT_BYTE_RATE_CONN || k == WSC_LIMIT_BYTE_RATE_USER;
+    wsc__hub_alert(hub, k, conn, NULL, limit, bytes ? (double)len : 1);
+    return bytes ? "too many bytes" : "too many messages";
 }

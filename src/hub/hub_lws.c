@@ -29,8 +29,9 @@ close_from_rx(wsc_conn *conn, struct lws *wsi, int code, const char *why)
 static int
 deliver(wsc_hub *hub, wsc_conn *conn, struct lws *wsi, bool binary, const char *in, size_t len)
 {
-    if (!wsc__hub_frame_allowed(hub, conn)) {
-        wsc__hub_violation(hub, conn, NULL, "rate_limited", "too many messages");
+    const char *limited = wsc__hub_frame_limited(hub, conn, len);
+    if (limited != NULL) {
+        wsc__hub_violation(hub, conn, NULL, "rate_limited", limited);
         return 0;
     }
     if (binary) {

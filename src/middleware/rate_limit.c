@@ -44,6 +44,19 @@ wsc__bucket_take(wsc__bucket *b, double rate_per_s, double burst, uint64_t now_m
     return true;
 }
 
+bool
+wsc__bucket_take_n(wsc__bucket *b, double rate_per_s, double burst, uint64_t now_ms, double n)
+{
+    b->tokens = refilled(b, rate_per_s, burst, now_ms);
+    if (now_ms > b->last_ms)
+        b->last_ms = now_ms;
+    double need = n < burst ? n : burst;
+    if (b->tokens + BUCKET_EPSILON < need)
+        return false;
+    b->tokens -= n;
+    return true;
+}
+
 uint32_t
 wsc__bucket_retry_after_ms(const wsc__bucket *b, double rate_per_s, double burst, uint64_t now_ms)
 {

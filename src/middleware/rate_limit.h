@@ -11,7 +11,7 @@
 
 /** A token bucket.  Embed it and call wsc__bucket_init() once. */
 typedef struct wsc__bucket {
-    double tokens;    /* tokens available at last_ms, 0..burst */
+    double tokens;    /* tokens available at last_ms, up to burst (below 0: a debt, take_n) */
     uint64_t last_ms; /* time of the last refill, monotonic milliseconds */
 } wsc__bucket;
 
@@ -22,6 +22,11 @@ void wsc__bucket_init(wsc__bucket *b, double burst, uint64_t now_ms);
  *  is one.  True when the event is allowed.  A burst below 1 allows nothing; a rate of 0 or
  *  less never refills.  A clock that goes backwards refills nothing. */
 bool wsc__bucket_take(wsc__bucket *b, double rate_per_s, double burst, uint64_t now_ms);
+
+/** As wsc__bucket_take() for an event that costs n tokens (bytes of a frame): allowed when
+ *  at least min(n, burst) tokens are there, so an event larger than the burst passes on a full
+ *  bucket; the tokens then go below 0 (a debt paid back at rate_per_s before the next one). */
+bool wsc__bucket_take_n(wsc__bucket *b, double rate_per_s, double burst, uint64_t now_ms, double n);
 
 /** Milliseconds from now_ms until wsc__bucket_take() would succeed with the same rate and
  *  burst: 0 when a token is available now, UINT32_MAX when one never will be (rate <= 0 or

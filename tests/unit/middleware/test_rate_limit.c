@@ -99,6 +99,22 @@ test_bucket__ignores_clock_going_back(void **state)
     assert_true(wsc__bucket_take(&b, 1, 1, 2000));
 }
 
+static void
+test_bucket__take_n_spends_bytes_and_allows_a_large_event_on_a_full_bucket(void **state)
+{
+    (void)state;
+    wsc__bucket b;
+    wsc__bucket_init(&b, 100, 1000);
+    assert_true(wsc__bucket_take_n(&b, 10, 100, 1000, 60));
+    assert_false(wsc__bucket_take_n(&b, 10, 100, 1000, 60)); /* 40 left */
+    assert_true(wsc__bucket_take_n(&b, 10, 100, 3000, 60));  /* +20 after 2 s */
+    /* 0 left; a full bucket lets an event larger than the burst pass, with a debt. */
+    assert_true(wsc__bucket_take_n(&b, 10, 100, 13000, 250));
+    assert_false(wsc__bucket_take_n(&b, 10, 100, 13000, 1));
+    assert_false(wsc__bucket_take_n(&b, 10, 100, 27000, 1)); /* -150 + 140 */
+    assert_true(wsc__bucket_take_n(&b, 10, 100, 29000, 1)); /* +20 */
+}
+
 int
 main(void)
 {
@@ -109,6 +125,8 @@ main(void)
         cmocka_unit_test(test_bucket__retry_after),
         cmocka_unit_test(test_bucket__never_refills_without_rate),
         cmocka_unit_test(test_bucket__ignores_clock_going_back),
+        cmocka_unit_test(
+            test_bucket__take_n_spends_bytes_and_allows_a_large_event_on_a_full_bucket),
     };
     return cmocka_run_group_tests_name("unit.middleware.rate_limit", tests, NULL, NULL);
 }
