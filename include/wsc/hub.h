@@ -175,6 +175,13 @@ typedef struct wsc_hub_config {
                                       (default): a single node */
     unsigned cluster_timeout_ms; /**< how long a node waits for the others' answers (a
                                       receipt, a kick count, a query); default 2000 */
+
+    /* SSE transport (PROTOCOL.md §6, docs/protocol.md) */
+    const char *sse_path;          /**< event stream: GET here, upstream frames POST to
+                                        sse_path + "/send"; default "/sse"; NULL or "": off
+                                        (those paths then go to on_http) */
+    unsigned sse_ping_interval_ms; /**< a `: ping` comment on idle streams this often;
+                                        default 15000 */
 } wsc_hub_config;
 
 /** A user's key (PROTOCOL.md §1: the app id is part of the user's identity): user_id when
@@ -198,6 +205,7 @@ typedef struct wsc_hub_stats {
     uint64_t queued;      /**< frames waiting in connection queues now */
     uint64_t refused;     /**< upgrades refused (401/403/429/503) */
     uint64_t uptime_ms;
+    uint64_t connections_sse; /**< of connections: those over SSE (PROTOCOL.md §6) */
 } wsc_hub_stats;
 
 /** Fills cfg with the defaults. */
