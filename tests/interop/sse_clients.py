@@ -6,6 +6,9 @@
                             comment, POST /sse/send (200, 400, 401, 409; sender stamped, the ACK
                             receipt on the stream), offline replay in order, Last-Event-ID (header
                             and query), an ACK posted upstream, presence, kick closing the stream
+  sse_clients.py cluster    two wsc-hub nodes on one Redis (WSC_TEST_REDIS_URL): a stream on
+                            one node gets what the other routes (API publish, another node's
+                            stream's POST with its ACK receipt), presence and kick across nodes
   sse_clients.py chromium   headless Chromium's EventSource: events, /sse/send with fetch(), and
                             the browser's own reconnect sending Last-Event-ID after a kick
 
@@ -47,10 +50,11 @@ def mint(user):
 
 
 class Hub:
-    def __init__(self):
+    def __init__(self, *extra):
         self.proc = subprocess.Popen(
             [os.environ["WSC_HUB_BIN"], "--listen", "127.0.0.1:0", "--jwt-secret", SECRET,
-             "--api-key", API_KEY, "--sse-ping-interval-ms", "300", "--log-level", "warn"],
+             "--api-key", API_KEY, "--sse-ping-interval-ms", "300", "--log-level", "warn",
+             *extra],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = self.proc.stdout.readline()  # "wsc-hub listening on http://127.0.0.1:PORT/ ..."
         m = re.search(r"127\.0\.0\.1:(\d+)", line)
@@ -391,10 +395,60 @@ def run_chromium(hub, browser):
     return failures
 
 
+def run_cluster():
+    url = os.environ.get("WSC_TEST_REDIS_URL")
+    if not url:
+        skip("WSC_TEST_REDIS_URL is not set (scripts/services.sh)")
+    tag = f"sse{os.getpid()}"
+    a, b = Hub("--redis", url, "--node-id", f"{tag}-a"), Hub("--redis", url, "--node-id", f"{tag}-b")
+    failures = []
+
+    def check(cond, what):
+        print(f"cluster: {what}: {'ok' if cond else 'FAILED'}", flush=True)
+        if not cond:
+            failures.append(what)
+
+    try:
+        u1, u2 = f"{tag}-one", f"{tag}-two"
+        s1, s2 = Stream(a.port, mint(u1)), Stream(b.port, mint(u2))
+        s1.event()
+        s2.event()
+        time.sleep(0.3)  # the nodes learn where the users are
+        st, body = api(b.port, "GET", f"/api/users/{u1}")
+        check(st == 200 and body.get("connections") == 1, "presence of a stream on another node")
+        api(b.port, "POST", "/api/publish", {"receiver": u1, "message": {
+            "content": "p1", "message_id": "p1"}})
+        ev = s1.event(5)
+        check(ev is not None and ev.get("id") == "p1", "a publish on node b reaches node a's stream")
+        st, _ = post_send(b.port, mint(u2), {"receiver": u1, "content": "c1", "message_id": "c1",
+                                             "require_ack": True})
+        ev = s1.event(5)
+        ack = s2.event(5)
+        check(st == 200 and ev is not None and ev["data"].get("sender") == u2 and
+              ack is not None and ack["data"]["data"]["status"] == "delivered",
+              "a POST on node b reaches node a's stream, the receipt comes back")
+        st, body = api(b.port, "POST", f"/api/users/{u1}/kick")
+        ev = s1.event(5)
+        check(st == 200 and body.get("kicked") == 1 and ev is not None and
+              ev.get("event") == "kick_out" and s1.block(5) is None, "kick across nodes")
+        s2.close()
+    finally:
+        a.stop()
+        b.stop()
+    return failures
+
+
 def main():
     which = sys.argv[1] if len(sys.argv) > 1 else "raw"
-    if which not in ("raw", "chromium"):
-        raise SystemExit(f"usage: {sys.argv[0]} raw|chromium")
+    if which not in ("raw", "chromium", "cluster"):
+        raise SystemExit(f"usage: {sys.argv[0]} raw|chromium|cluster")
+    if which == "cluster":
+        failures = run_cluster()
+        if failures:
+            print("FAIL: " + "; ".join(failures))
+            sys.exit(1)
+        print("PASS")
+        return
     browser = make_browser() if which == "chromium" else None
     hub = Hub()
     try:
