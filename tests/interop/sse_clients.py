@@ -270,12 +270,23 @@ def check_presence_and_kick(port, bob, failures):
     expect(failures, st == 200 and not body.get("online"), "the kicked user is offline")
 
 
+def check_off(failures):
+    off = Hub("--sse-path=")
+    try:
+        st, _, _ = http(off.port, "GET", f"/sse?token={mint('alice')}")
+        st2, _, _ = http(off.port, "POST", f"/sse/send?token={mint('alice')}", "{}")
+    finally:
+        off.stop()
+    expect(failures, st == 404 and st2 == 404, "--sse-path= turns SSE off (404)")
+
+
 def run_raw(hub):
     failures = []
     alice, bob = check_format_and_send(hub.port, failures)
     check_offline(hub.port, failures)
     check_presence_and_kick(hub.port, bob, failures)
     alice.close()
+    check_off(failures)
     return failures
 
 
