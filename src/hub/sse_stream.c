@@ -104,9 +104,14 @@ wsc__sse_open(wsc_hub *hub, wsc_conn *pss, struct lws *wsi, wsc_http_req *req)
         return -1;
     }
     /* A stream is no handshake: no timeout, and the header table goes back to the pool
-     * (the loop bounds them to max_handshakes). */
-    lws_http_mark_sse(wsi);
-    lws_http_headers_detach(wsi);
+     * (the loop bounds them to max_handshakes).  lws_http_mark_sse() does both, and makes an
+     * h2 connection carrying the stream immortal, but logs an error for HTTP/1.1. */
+    if (lws_get_network_wsi(wsi) != wsi) {
+        lws_http_mark_sse(wsi);
+    } else {
+        lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+        lws_http_headers_detach(wsi);
+    }
     wsc__hub_accept_release(hub, wsi); /* no longer a pending connection of its address */
     pss->transport = WSC_TRANSPORT_SSE;
     if (wsc__hub_conn_register(hub, pss, wsi, p, last[0] ? last : NULL) != 0) {
