@@ -107,7 +107,9 @@ wsc_hubd_api_metrics(const wsc_hubd_api *api, wsc_hub *hub, wsc_http_req *req)
     wsc_hub_stats st;
     wsc_hub_get_stats(hub, &st);
     const struct metric m[] = {
-        {"wsc_connections", "gauge", "Live WebSocket connections.", st.connections},
+        {"wsc_connections", "gauge", "Live connections (WebSocket and SSE).", st.connections},
+        {"wsc_connections_sse", "gauge", "Live SSE connections (counted in wsc_connections too).",
+         st.connections_sse},
         {"wsc_users", "gauge", "Distinct online users.", st.users},
         {"wsc_messages_in_total", "counter", "Client frames accepted.", st.messages_in},
         {"wsc_messages_out_total", "counter", "Frames written to sockets.", st.messages_out},

@@ -18,8 +18,10 @@ wsc_hubd_config_init(wsc_hubd_config *cfg)
     memset(cfg, 0, sizeof(*cfg));
     cfg->host = strdup(hub.host != NULL ? hub.host : "0.0.0.0");
     cfg->ws_path = strdup(hub.ws_path != NULL ? hub.ws_path : "/ws");
+    cfg->sse_path = strdup(hub.sse_path != NULL ? hub.sse_path : "");
     cfg->broadcast_users = calloc(1, sizeof(*cfg->broadcast_users));
-    if (cfg->host == NULL || cfg->ws_path == NULL || cfg->broadcast_users == NULL) {
+    if (cfg->host == NULL || cfg->ws_path == NULL || cfg->sse_path == NULL ||
+        cfg->broadcast_users == NULL) {
         wsc_hubd_config_free(cfg);
         return WSC_ERR_NOMEM;
     }
@@ -36,6 +38,7 @@ wsc_hubd_config_init(wsc_hubd_config *cfg)
     cfg->queue_max_count = hub.queue_max_count;
     cfg->queue_max_bytes = hub.queue_max_bytes;
     cfg->ping_interval_ms = hub.ping_interval_ms;
+    cfg->sse_ping_interval_ms = hub.sse_ping_interval_ms;
     cfg->pong_timeout_ms = hub.pong_timeout_ms;
     cfg->shutdown_timeout_ms = hub.shutdown_timeout_ms;
     cfg->ack_timeout_ms = (unsigned)hub.ack.ack_timeout_ms;
@@ -60,9 +63,9 @@ wsc_hubd_config_free(wsc_hubd_config *cfg)
 {
     if (cfg == NULL)
         return;
-    char **strings[] = {&cfg->host,      &cfg->ws_path,          &cfg->node_id, &cfg->tls_cert,
-                        &cfg->tls_key,   &cfg->jwt_secret,       &cfg->api_key, &cfg->redis_url,
-                        &cfg->mysql_url, &cfg->alert_webhook_url};
+    char **strings[] = {&cfg->host,      &cfg->ws_path,  &cfg->sse_path,   &cfg->node_id,
+                        &cfg->tls_cert,  &cfg->tls_key,  &cfg->jwt_secret, &cfg->api_key,
+                        &cfg->redis_url, &cfg->mysql_url, &cfg->alert_webhook_url};
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
         free(*strings[i]);
     for (size_t i = 0; cfg->broadcast_users != NULL && cfg->broadcast_users[i] != NULL; i++)
@@ -99,6 +102,18 @@ wsc_hubd_config_check(const wsc_hubd_config *cfg, char *err, size_t errcap)
         snprintf(err, errcap,
                  "ws_path must start with '/' and hold no quote, '?', '#', "
                  "'<', '>' or blank");
+        return WSC_ERR_INVALID;
+    }
+    if (cfg->sse_path == NULL || (cfg->sse_path[0] != '\0' &&
+                                  (cfg->sse_path[0] != '/' || strpbrk(cfg->sse_path, "\"\\<>?# ") ||
+                                   strcmp(cfg->sse_path, cfg->ws_path) == 0))) {
+        snprintf(err, errcap,
+                 "sse.path must be empty (SSE off) or start with '/', hold no quote, '?', '#', "
+                 "'<', '>' or blank, and differ from ws_path");
+        return WSC_ERR_INVALID;
+    }
+    if (cfg->sse_ping_interval_ms == 0) {
+        snprintf(err, errcap, "sse.ping_interval_ms must be at least 1");
         return WSC_ERR_INVALID;
     }
     if (cfg->store.offline_max_per_user == 0) {
@@ -153,6 +168,8 @@ wsc_hubd_config_to_hub(const wsc_hubd_config *cfg, wsc_hub_config *out)
     out->host = cfg->host;
     out->port = cfg->port;
     out->ws_path = cfg->ws_path;
+    out->sse_path = cfg->sse_path;
+    out->sse_ping_interval_ms = cfg->sse_ping_interval_ms;
     out->node_id = cfg->node_id;
     out->tls_cert = cfg->tls_cert;
     out->tls_key = cfg->tls_key;

@@ -15,6 +15,8 @@ typedef struct wsc_hubd_config {
     char *host; /**< from "listen"; default "0.0.0.0" */
     int port;   /**< from "listen"; default 8080 */
     char *ws_path;
+    char *sse_path;                /**< wsc_hub_config.sse_path; "" turns SSE off */
+    unsigned sse_ping_interval_ms; /**< wsc_hub_config.sse_ping_interval_ms */
     char *node_id;
     char *tls_cert;
     char *tls_key;

@@ -18,6 +18,7 @@ static const struct {
     size_t offset;
 } fixed_strings[] = {
     {"ws_path", offsetof(wsc_hubd_config, ws_path)},
+    {"sse.path", offsetof(wsc_hubd_config, sse_path)},
     {"node_id", offsetof(wsc_hubd_config, node_id)},
     {"tls.cert", offsetof(wsc_hubd_config, tls_cert)},
     {"tls.key", offsetof(wsc_hubd_config, tls_key)},

@@ -222,6 +222,12 @@ typedef struct wsc_hub_config {
     unsigned max_conns_per_ip;   /**< open WebSockets of one peer address; 503 beyond;
                                       default 0 (no cap) */
     wsc_hub_alert_cb on_alert;   /**< every trip of a limit (with user); optional */
+    /* SSE transport (PROTOCOL.md §6, docs/protocol.md) */
+    const char *sse_path;          /**< event stream: GET here, upstream frames POST to
+                                        sse_path + "/send"; default "/sse"; NULL or "": off
+                                        (those paths then go to on_http) */
+    unsigned sse_ping_interval_ms; /**< a `: ping` comment on idle streams this often;
+                                        default 15000 */
 } wsc_hub_config;
 
 /** A user's key (PROTOCOL.md §1: the app id is part of the user's identity): user_id when
@@ -246,6 +252,7 @@ typedef struct wsc_hub_stats {
     uint64_t refused;     /**< upgrades refused (401/403/429/503) */
     uint64_t uptime_ms;
     uint64_t limit_trips[WSC_LIMIT_KIND_COUNT]; /**< trips of each limit (wsc_limit_kind) */
+    uint64_t connections_sse; /**< of connections: those over SSE (PROTOCOL.md §6) */
 } wsc_hub_stats;
 
 /** Fills cfg with the defaults. */

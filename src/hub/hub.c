@@ -45,6 +45,8 @@ wsc_hub_config_init(wsc_hub_config *cfg)
     cfg->handshake_timeout_ms = 5000;
     cfg->max_pending_per_ip = 32;
     cfg->cluster_timeout_ms = 2000;
+    cfg->sse_path = "/sse";
+    cfg->sse_ping_interval_ms = 15000;
 }
 
 uint32_t
@@ -98,6 +100,11 @@ check_basics(const wsc_hub_config *cfg)
         return "port: not in 0..65535";
     if (cfg->ws_path == NULL || cfg->ws_path[0] != '/')
         return "ws_path: must start with '/'";
+    if (cfg->sse_path != NULL && cfg->sse_path[0] != '\0' &&
+        (cfg->sse_path[0] != '/' || strcmp(cfg->sse_path, cfg->ws_path) == 0))
+        return "sse_path: must start with '/' and differ from ws_path";
+    if (cfg->sse_ping_interval_ms == 0)
+        return "sse_ping_interval_ms: must be at least 1";
     if (cfg->msg_limits.max_bytes < 64)
         return "msg_limits.max_bytes: below 64";
     if (cfg->queue_max_count == 0)
@@ -170,8 +177,9 @@ copy_config(wsc_hub *hub, const wsc_hub_config *cfg, const char *random_node)
     hub->str_origins = wsc__hub_strv_copy(cfg->origins);
     hub->str_secrets = wsc__hub_strv_copy(cfg->jwt_secrets);
     hub->str_cluster = wsc__strdup(cfg->cluster_redis);
-    if ((cfg->cluster_redis && !hub->str_cluster) || hub->str_host == NULL ||
-        hub->str_path == NULL || hub->str_node == NULL ||
+    hub->str_sse = wsc__strdup(cfg->sse_path != NULL ? cfg->sse_path : "");
+    if ((cfg->cluster_redis && !hub->str_cluster) || hub->str_sse == NULL ||
+        hub->str_host == NULL || hub->str_path == NULL || hub->str_node == NULL ||
         (cfg->tls_cert && (!hub->str_cert || !hub->str_key)) ||
         (cfg->jwt_secret && !hub->str_secret) || (cfg->origins && !hub->str_origins) ||
         (cfg->jwt_secrets && !hub->str_secrets))
@@ -185,6 +193,7 @@ copy_config(wsc_hub *hub, const wsc_hub_config *cfg, const char *random_node)
     hub->cfg.origins = (const char *const *)hub->str_origins;
     hub->cfg.jwt_secrets = (const char *const *)hub->str_secrets;
     hub->cfg.cluster_redis = hub->str_cluster;
+    hub->cfg.sse_path = hub->str_sse;
     return WSC_OK;
 }
 
@@ -198,6 +207,7 @@ hub_release(wsc_hub *hub)
     wsc__hub_ip_conns_free_all(hub);
     wsc__free(hub->str_host);
     wsc__free(hub->str_path);
+    wsc__free(hub->str_sse);
     wsc__free(hub->str_node);
     wsc__free(hub->str_cert);
     wsc__free(hub->str_key);

@@ -144,29 +144,21 @@ send_connected(wsc_hub *hub, wsc_conn *conn)
 int
 wsc__hub_conn_open(wsc_hub *hub, wsc_conn *conn, struct lws *wsi)
 {
-    struct pending_identity *p = wsc__hub_pending_take(hub, wsi);
-    conn->wsi = wsi;
-    /* The app id and groups go to the side block (most identities have neither). */
-    bool need_x = p != NULL && (p->app_id != NULL || p->groups != NULL);
-    /* Users are keyed by (app, user id): the same id in two apps is two users. */
-    char key[WSC_MSG_KEY_MAX];
-    struct hub_user *u = p != NULL && (!need_x || wsc__conn_extra(conn) != NULL) &&
-                                 wsc_user_key(p->app_id, p->user_id, key, sizeof(key)) == WSC_OK
-                             ? user_get_or_add(hub, key)
-                             : NULL;
-    if (u == NULL) {
-        /* Out of memory, or an upgrade we never accepted: refuse the connection. */
-        wsc__free(conn->x);
-        conn->x = NULL;
-        wsc__pending_free(p);
-        lws_close_reason(wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, NULL, 0);
-        return -1;
-    }
-    conn->id = ++hub->next_conn_id;
+    conn->transport = WSC_TRANSPORT_WS;
+    if (wsc__hub_conn_register(hub, conn, wsi, wsc__hub_pending_take(hub, wsi), NULL) == 0)
+        return 0;
+    lws_close_reason(wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, NULL, 0);
+    return -1;
+}
+
+/* Moves what conn keeps of identity p into it: peer, expiry, client id, app id and groups
+ * (need_x: into the side block, allocated already). */
+static void
+take_identity(wsc_conn *conn, struct pending_identity *p, bool need_x)
+{
     /* 4 bytes instead of the text: the hub listens on IPv4 only (wsc_conn_peer formats it). */
     struct in_addr a;
     conn->peer_v4 = inet_pton(AF_INET, p->peer, &a) == 1 ? a.s_addr : 0;
-    wsc__hub_ip_conns_add(hub, conn, p->peer);
     /* 32-bit seconds last until 2106: a later expiry is as good as none. */
     conn->exp_s = p->exp_s > 0 && p->exp_s < UINT32_MAX ? (uint32_t)p->exp_s : 0;
     size_t cid_len = strlen(p->client_id);
@@ -183,6 +175,31 @@ wsc__hub_conn_open(wsc_hub *hub, wsc_conn *conn, struct lws *wsi)
         p->app_id = NULL;
         p->groups = NULL;
     }
+}
+
+int
+wsc__hub_conn_register(wsc_hub *hub, wsc_conn *conn, struct lws *wsi, struct pending_identity *p,
+                       const char *resume_after)
+{
+    conn->wsi = wsi;
+    /* The app id and groups go to the side block (most identities have neither). */
+    bool need_x = p != NULL && (p->app_id != NULL || p->groups != NULL);
+    /* Users are keyed by (app, user id): the same id in two apps is two users. */
+    char key[WSC_MSG_KEY_MAX];
+    struct hub_user *u = p != NULL && (!need_x || wsc__conn_extra(conn) != NULL) &&
+                                 wsc_user_key(p->app_id, p->user_id, key, sizeof(key)) == WSC_OK
+                             ? user_get_or_add(hub, key)
+                             : NULL;
+    if (u == NULL) {
+        /* Out of memory, or an upgrade we never accepted: refuse the connection. */
+        wsc__free(conn->x);
+        conn->x = NULL;
+        wsc__pending_free(p);
+        return -1;
+    }
+    conn->id = ++hub->next_conn_id;
+    take_identity(conn, p, need_x);
+    wsc__hub_ip_conns_add(hub, conn, p->peer); /* every transport counts */
     wsc__pending_free(p);
     replace_same_client(hub, u, wsc__conn_client_id(conn));
     conn->user = u;
@@ -193,16 +210,18 @@ wsc__hub_conn_open(wsc_hub *hub, wsc_conn *conn, struct lws *wsi)
     wsc_list_push_back(&hub->conns, &conn->all_link);
     hub->n_conns++;
     hub->stats.connections++;
+    hub->stats.connections_sse += conn->transport == WSC_TRANSPORT_SSE;
     size_t n_user = wsc__hub_user_conns(u);
     wsc__cluster_user_count(hub, u->id, n_user);
     /* In a cluster, `connected` leaves only once every node can reach the user. */
     conn->cluster_hold = wsc__cluster_hold(hub, conn) ? 1 : 0;
     send_connected(hub, conn);
-    wsc__rel_conn_open(hub, conn); /* offline replay before any live traffic */
+    wsc__rel_conn_open(hub, conn, resume_after); /* offline replay before live traffic */
     const char *app = wsc__conn_app_id(conn);
-    wsc__log(&hub->log, WSC_LOG_INFO, "conn_open", "u:conn,s:user,s:app,s:client,s:peer", conn->id,
-             wsc__user_plain(u->id), app != NULL ? app : "", wsc__conn_client_id(conn),
-             wsc_conn_peer(conn));
+    wsc__log(&hub->log, WSC_LOG_INFO, "conn_open",
+             "u:conn,s:user,s:app,s:client,s:peer,s:transport", conn->id, wsc__user_plain(u->id),
+             app != NULL ? app : "", wsc__conn_client_id(conn), wsc_conn_peer(conn),
+             conn->transport == WSC_TRANSPORT_SSE ? "sse" : "ws");
     if (hub->cfg.on_connect)
         hub->cfg.on_connect(hub, conn, hub->cfg.user);
     /* In a cluster the whole cluster's count decides (cluster.c). */
@@ -223,6 +242,7 @@ unregister(wsc_hub *hub, wsc_conn *conn)
     wsc__hub_ip_conns_remove(hub, conn);
     hub->n_conns--;
     hub->stats.connections--;
+    hub->stats.connections_sse -= conn->transport == WSC_TRANSPORT_SSE;
     if (!wsc_list_empty(&u->conns))
         return NULL;
     wsc__hmap_remove(&hub->users, &u->node);

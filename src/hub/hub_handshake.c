@@ -12,10 +12,8 @@
 #include "models/utf8.h"
 #include "protocol/frames.h"
 
-/* Copies s into out as the inside of a JSON string: quotes, backslashes and control bytes
- * (which only an application's reason may hold) are escaped or dropped. */
-static void
-json_escape(const char *s, char *out, size_t cap)
+void
+wsc__json_escape(const char *s, char *out, size_t cap)
 {
     size_t o = 0;
     for (; *s != '\0' && o + 3 < cap; s++) {
@@ -70,7 +68,7 @@ wsc__hub_http_refuse(struct lws *wsi, int status, const char *code, const char *
                      int retry_after_s)
 {
     char body[320], esc[260];
-    json_escape(reason, esc, sizeof(esc));
+    wsc__json_escape(reason, esc, sizeof(esc));
     int blen = snprintf(body, sizeof(body), "{\"error\":\"%s\",\"reason\":\"%s\"}", code, esc);
     unsigned char buf[LWS_PRE + 512], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf);
     if (add_status_line(wsi, status, &p, end) ||
@@ -152,18 +150,13 @@ copy_groups(char **src, size_t n)
     return g;
 }
 
-struct upgrade_req {
-    char token[2048], user_id[256], client_id[256], origin[256], peer[48];
-    char why[128]; /* the application's reason for a refusal */
-};
-
 /* Decides who connects.  Returns 0 and fills p, or an HTTP status with code/why set. */
 static int
-identify(wsc_hub *hub, struct upgrade_req *r, struct pending_identity *p, const char **why)
+identify(wsc_hub *hub, struct wsc__creds *r, struct pending_identity *p, const char **why)
 {
     char uid[256] = "";
     if (hub->cfg.on_auth != NULL) {
-        wsc_auth_request req = {hub->cfg.ws_path,
+        wsc_auth_request req = {r->path,
                                 r->token[0] ? r->token : NULL,
                                 r->user_id[0] ? r->user_id : NULL,
                                 r->client_id[0] ? r->client_id : NULL,
@@ -222,8 +215,8 @@ origin_allowed(const wsc_hub *hub, const char *origin)
     return false;
 }
 
-static const char *
-code_of_status(int status)
+const char *
+wsc__hub_refusal_code(int status)
 {
     switch (status) {
     case 403:
@@ -263,12 +256,13 @@ over_capacity(const wsc_hub *hub, const struct pending_identity *p)
 }
 
 static int
-refuse(wsc_hub *hub, struct lws *wsi, int status, const char *why, const char *peer)
+refuse(wsc_hub *hub, int status, const char *why, const char *peer, int *retry_s)
 {
     hub->stats.refused++;
     wsc__log(&hub->log, WSC_LOG_INFO, "upgrade_refused", "i:status,s:reason,s:peer", status, why,
              peer);
-    return wsc__hub_http_refuse(wsi, status, code_of_status(status), why, status == 503 ? 1 : 0);
+    *retry_s = status == 503 ? 1 : 0;
+    return status;
 }
 
 struct pending_identity *
@@ -289,64 +283,100 @@ wsc__hub_pending_drop(wsc_hub *hub, struct lws *wsi)
     wsc__pending_free(wsc__hub_pending_take(hub, wsi));
 }
 
+/* Identity and the client id of c into *out; 0, or a refusal status with *why. */
+static int
+identity(wsc_hub *hub, struct wsc__creds *c, struct pending_identity **out, const char **why)
+{
+    struct pending_identity *p = wsc__calloc(1, sizeof(*p));
+    if (p == NULL) {
+        *why = "out of memory";
+        return 503;
+    }
+    int status = identify(hub, c, p, why);
+    if (status == 0 && c->client_id[0] != '\0') {
+        if (!valid_id(c->client_id)) {
+            status = 401;
+            *why = "invalid client id";
+        } else if ((p->client_id = wsc__strdup(c->client_id)) == NULL) {
+            status = 503;
+        }
+    }
+    if (status != 0) {
+        wsc__pending_free(p);
+        return status;
+    }
+    memcpy(p->peer, c->peer, sizeof(p->peer));
+    *out = p;
+    return 0;
+}
+
+int
+wsc__hub_admit(wsc_hub *hub, struct wsc__creds *c, bool open, struct pending_identity **out,
+               const char **why, int *retry_s)
+{
+    *out = NULL;
+    *retry_s = 0;
+    if (open && hub->draining)
+        return refuse(hub, 503, *why = "hub is shutting down", c->peer, retry_s);
+    int retry = open ? wsc__hub_connect_limited(hub, c->peer) : 0;
+    if (retry > 0) {
+        hub->stats.refused++;
+        *retry_s = retry;
+        *why = "too many connects";
+        return 429;
+    }
+    if (open && wsc__hub_ip_conns_full(hub, c->peer))
+        return refuse(hub, 503, *why = "too many connections from this address", c->peer,
+                      retry_s);
+    if (c->origin[0] != '\0' && !origin_allowed(hub, c->origin)) {
+        wsc__hub_alert(hub, WSC_LIMIT_ORIGIN, NULL, c->peer, 0, 0);
+        return refuse(hub, 403, *why = "origin not allowed", c->peer, retry_s);
+    }
+    struct pending_identity *p = NULL;
+    int status = identity(hub, c, &p, why);
+    const char *full = status == 0 && open ? over_capacity(hub, p) : NULL;
+    if (status != 0 || full != NULL) {
+        wsc__pending_free(p);
+        if (full != NULL)
+            *why = full;
+        return refuse(hub, full ? 503 : status, *why, c->peer, retry_s);
+    }
+    if (p->client_id == NULL && open) {
+        char cid[WSC__PROTO_ID_MAX];
+        wsc__hub_make_client_id(hub, cid, sizeof(cid));
+        if ((p->client_id = wsc__strdup(cid)) == NULL) {
+            wsc__pending_free(p);
+            return refuse(hub, 503, *why = "out of memory", c->peer, retry_s);
+        }
+    }
+    *out = p;
+    return 0;
+}
+
 int
 wsc__hub_confirm_upgrade(wsc_hub *hub, struct lws *wsi)
 {
     /* About 5 KiB on the stack, never shared: hubs on loops of different threads may run
      * this at the same time. */
-    struct upgrade_req r;
+    struct wsc__creds c;
     char path[256] = "", auth[2100] = "";
-    memset(&r, 0, sizeof(r));
-    lws_get_peer_simple(wsi, r.peer, sizeof(r.peer));
+    memset(&c, 0, sizeof(c));
+    c.path = hub->cfg.ws_path;
+    lws_get_peer_simple(wsi, c.peer, sizeof(c.peer));
     header(wsi, WSI_TOKEN_GET_URI, path, sizeof(path));
     if (strcmp(path, hub->cfg.ws_path) != 0)
         return wsc__hub_http_refuse(wsi, 404, "not_found", "no WebSocket endpoint here", 0);
-    if (hub->draining)
-        return refuse(hub, wsi, 503, "hub is shutting down", r.peer);
-    int retry = wsc__hub_connect_limited(hub, r.peer);
-    if (retry > 0) {
-        hub->stats.refused++;
-        return wsc__hub_http_refuse(wsi, 429, "rate_limited", "too many connects", retry);
-    }
-    if (wsc__hub_ip_conns_full(hub, r.peer))
-        return refuse(hub, wsi, 503, "too many connections from this address", r.peer);
-    header(wsi, WSI_TOKEN_ORIGIN, r.origin, sizeof(r.origin));
-    if (r.origin[0] != '\0' && !origin_allowed(hub, r.origin)) {
-        wsc__hub_alert(hub, WSC_LIMIT_ORIGIN, NULL, r.peer, 0, 0);
-        return refuse(hub, wsi, 403, "origin not allowed", r.peer);
-    }
+    header(wsi, WSI_TOKEN_ORIGIN, c.origin, sizeof(c.origin));
     if (!(header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, auth, sizeof(auth)) &&
-          wsc__bearer_token(auth, r.token, sizeof(r.token))))
-        query_arg(wsi, "token", r.token, sizeof(r.token));
-    query_arg(wsi, "user_id", r.user_id, sizeof(r.user_id));
-    query_arg(wsi, "client_id", r.client_id, sizeof(r.client_id));
-    struct pending_identity *p = wsc__calloc(1, sizeof(*p));
-    if (p == NULL)
-        return refuse(hub, wsi, 503, "out of memory", r.peer);
+          wsc__bearer_token(auth, c.token, sizeof(c.token))))
+        query_arg(wsi, "token", c.token, sizeof(c.token));
+    query_arg(wsi, "user_id", c.user_id, sizeof(c.user_id));
+    query_arg(wsi, "client_id", c.client_id, sizeof(c.client_id));
+    struct pending_identity *p = NULL;
     const char *why = "refused";
-    int status = identify(hub, &r, p, &why);
-    if (status == 0 && r.client_id[0] != '\0') {
-        if (!valid_id(r.client_id)) {
-            status = 401;
-            why = "invalid client id";
-        } else if ((p->client_id = wsc__strdup(r.client_id)) == NULL) {
-            status = 503;
-        }
-    }
-    const char *full = status == 0 ? over_capacity(hub, p) : NULL;
-    if (status != 0 || full != NULL) {
-        wsc__pending_free(p);
-        return refuse(hub, wsi, full ? 503 : status, full ? full : why, r.peer);
-    }
-    if (p->client_id == NULL) {
-        char cid[WSC__PROTO_ID_MAX];
-        wsc__hub_make_client_id(hub, cid, sizeof(cid));
-        if ((p->client_id = wsc__strdup(cid)) == NULL) {
-            wsc__pending_free(p);
-            return refuse(hub, wsi, 503, "out of memory", r.peer);
-        }
-    }
-    memcpy(p->peer, r.peer, sizeof(p->peer));
+    int retry = 0, status = wsc__hub_admit(hub, &c, true, &p, &why, &retry);
+    if (status != 0)
+        return wsc__hub_http_refuse(wsi, status, wsc__hub_refusal_code(status), why, retry);
     lws_set_opaque_user_data(wsi, p);
     hub->n_upgrading++;
     return 0;

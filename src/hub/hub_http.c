@@ -138,7 +138,9 @@ static void
 dispatch(wsc_hub *hub, struct wsc_http_req *r)
 {
     r->dispatched = true;
-    if (hub->cfg.on_http != NULL)
+    if (wsc__sse_is_send(hub, r))
+        wsc__sse_send(hub, r);
+    else if (hub->cfg.on_http != NULL)
         hub->cfg.on_http(hub, r, hub->cfg.user);
     else
         wsc_http_req_respond(r, 404, NULL, "{\"error\":\"not_found\",\"reason\":\"no such path\"}",
@@ -210,6 +212,33 @@ wsc__hub_http_abandon_all(wsc_hub *hub)
     }
 }
 
+/* A request's headers are in: builtin paths, the event stream, or (once its body is in) the
+ * application's callback. */
+static int
+on_request(wsc_hub *hub, wsc_conn *pss, struct lws *wsi, void *in)
+{
+    struct wsc_http_req *r = pss->http;
+    req_free(r);
+    r = pss->http = req_new(hub, wsi, in ? (const char *)in : "/");
+    if (r == NULL)
+        return -1;
+    r->pss = pss;
+    if (builtin(hub, r))
+        return 0;
+    if (wsc__sse_is_stream(hub, r)) {
+        r->dispatched = true;
+        int rc = wsc__sse_open(hub, pss, wsi, r);
+        if (rc != 1)
+            req_free(r); /* a stream now (or gone): no answer of this request to write */
+        return rc < 0 ? -1 : 0;
+    }
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
+        strcmp(r->method, "GET") != 0)
+        return 0; /* the body follows */
+    dispatch(hub, r);
+    return 0;
+}
+
 int
 wsc__hub_http(wsc_hub *hub, wsc_conn *pss, struct lws *wsi, enum lws_callback_reasons reason,
               void *in, size_t len)
@@ -217,18 +246,7 @@ wsc__hub_http(wsc_hub *hub, wsc_conn *pss, struct lws *wsi, enum lws_callback_re
     struct wsc_http_req *r = pss->http;
     switch (reason) {
     case LWS_CALLBACK_HTTP:
-        req_free(r);
-        r = pss->http = req_new(hub, wsi, in ? (const char *)in : "/");
-        if (r == NULL)
-            return -1;
-        r->pss = pss;
-        if (builtin(hub, r))
-            return 0;
-        if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
-            strcmp(r->method, "GET") != 0)
-            return 0; /* the body follows */
-        dispatch(hub, r);
-        return 0;
+        return on_request(hub, pss, wsi, in);
     case LWS_CALLBACK_HTTP_BODY:
         if (r == NULL || r->body_len + len > BODY_MAX)
             return -1;
@@ -340,6 +358,26 @@ wsc_http_req_respond_h(wsc_http_req *req, int status, const char *content_type,
     }
     lws_callback_on_writable(req->wsi);
     return WSC_OK;
+}
+
+wsc_err
+wsc__http_req_refuse(wsc_http_req *req, int status, const char *code, const char *why, int retry_s)
+{
+    char body[320], esc[260], ra[16];
+    wsc__json_escape(why, esc, sizeof(esc));
+    int n = snprintf(body, sizeof(body), "{\"error\":\"%s\",\"reason\":\"%s\"}", code, esc);
+    snprintf(ra, sizeof(ra), "%d", retry_s);
+    if (status == 401)
+        return wsc_http_req_respond_h(req, status, NULL, "WWW-Authenticate", "Bearer", body,
+                                      (size_t)n);
+    return wsc_http_req_respond_h(req, status, NULL, retry_s > 0 ? "Retry-After" : NULL,
+                                  retry_s > 0 ? ra : NULL, body, (size_t)n);
+}
+
+struct lws *
+wsc__http_req_wsi(const wsc_http_req *req)
+{
+    return req->wsi;
 }
 
 wsc_err

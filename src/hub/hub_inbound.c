@@ -231,8 +231,8 @@ route(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
 }
 
 /* Types only the hub sends (PROTOCOL.md §3): refused from clients, never relayed. */
-static bool
-hub_only_type(const char *type)
+bool
+wsc__hub_only_type(const char *type)
 {
     static const char *const types[] = {"connected", "kick_out", "error", "pong"};
     for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
@@ -255,16 +255,39 @@ error_code_of(wsc_err err)
     }
 }
 
+wsc_err
+wsc__hub_frame_parse(wsc_hub *hub, const char *text, size_t len, wsc_msg **out, const char **code,
+                     const char **why)
+{
+    *why = NULL;
+    wsc_err err = wsc_msg_parse(out, text, len, &hub->cfg.msg_limits, why);
+    if (err != WSC_OK) {
+        *code = error_code_of(err);
+        *why = *why ? *why : wsc_strerror(err);
+    }
+    return err;
+}
+
 void
 wsc__hub_on_text(wsc_hub *hub, wsc_conn *conn, const char *text, size_t len)
 {
     wsc_msg *msg = NULL;
-    const char *why = NULL;
-    wsc_err err = wsc_msg_parse(&msg, text, len, &hub->cfg.msg_limits, &why);
-    if (err != WSC_OK) {
-        wsc__hub_violation(hub, conn, NULL, error_code_of(err), why ? why : wsc_strerror(err));
+    const char *code = NULL, *why = NULL;
+    if (wsc__hub_frame_parse(hub, text, len, &msg, &code, &why) != WSC_OK) {
+        wsc__hub_violation(hub, conn, NULL, code, why);
         return;
     }
+    if (wsc__hub_only_type(wsc_msg_get(msg, WSC_F_TYPE)))
+        wsc__hub_violation(hub, conn, wsc_msg_get(msg, WSC_F_MESSAGE_ID), "invalid_message",
+                           "message_type is sent only by the hub");
+    else
+        wsc__hub_on_msg(hub, conn, msg);
+    wsc_msg_unref(msg);
+}
+
+void
+wsc__hub_on_msg(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
+{
     const char *type = wsc_msg_get(msg, WSC_F_TYPE);
     if (strcmp(type, "ping") == 0 || strcmp(type, "heartbeat") == 0) {
         wsc_msg *pong = NULL;
@@ -274,16 +297,12 @@ wsc__hub_on_text(wsc_hub *hub, wsc_conn *conn, const char *text, size_t len)
         /* Consumed here whatever it names (receiver, group...): never relayed. */
         wsc__rel_client_ack(hub, conn, wsc_msg_get(msg, WSC_F_SENDER),
                             wsc_msg_get(msg, WSC_F_MESSAGE_ID));
-    } else if (hub_only_type(type)) {
-        wsc__hub_violation(hub, conn, wsc_msg_get(msg, WSC_F_MESSAGE_ID), "invalid_message",
-                           "message_type is sent only by the hub");
     } else if (wsc__rel_inbound_duplicate(hub, conn, msg)) {
         hub->stats.messages_in++; /* a resend: answered again, not routed twice */
     } else {
         hub->stats.messages_in++;
         if (stamp(hub, conn, msg) != WSC_OK) {
             refuse_unstamped(hub, conn, msg);
-            wsc_msg_unref(msg);
             return;
         }
         bool do_route = hub->cfg.client_routing;
@@ -292,5 +311,4 @@ wsc__hub_on_text(wsc_hub *hub, wsc_conn *conn, const char *text, size_t len)
         if (do_route && conn->state == CONN_OPEN)
             route(hub, conn, msg);
     }
-    wsc_msg_unref(msg);
 }

@@ -74,6 +74,7 @@ struct wsc_conn {
     uint8_t cid_heap : 1;     /* the client id is in cid.heap (else inline in cid.text) */
     uint8_t cluster_hold : 1; /* nothing is written until the other nodes can reach the user */
     uint8_t ip_counted : 1;   /* counted in hub->ip_conns (hub_ip_conns.c) */
+    uint8_t transport : 1;    /* enum wsc__transport_kind: how frames leave (wsc__transport) */
     int16_t close_code;       /* close we asked for (0: none) */
     int16_t peer_close_code;  /* from the peer's close frame (0: none) */
     uint16_t violations;      /* bad frames so far, saturating (fits the padding here) */
@@ -98,11 +99,44 @@ struct wsc_conn {
     struct wsc_http_req *http;
 };
 
+/* How a connection's frames reach its client.  The kind lives in wsc_conn.transport (one
+ * bit); everything else about a connection (registry, queue, routing, kick) is shared. */
+enum wsc__transport_kind {
+    WSC_TRANSPORT_WS = 0, /* WebSocket (hub_send.c) */
+    WSC_TRANSPORT_SSE = 1 /* HTTP event stream, PROTOCOL.md §6 (sse_stream.c) */
+};
+
+/* What differs between transports: how queued frames, keep-alives and the close are written,
+ * and the liveness rules.  One const table per kind. */
+struct wsc__transport {
+    /** Writes the first queued frames (waiting >= 1 of them; as many as one write holds) and
+     *  reports them sent (wsc__hub_sent).  -1 when the connection must close. */
+    int (*write)(wsc_hub *hub, wsc_conn *conn, size_t waiting);
+    /** Writes a keep-alive.  -1 when the connection must close. */
+    int (*ping)(wsc_hub *hub, wsc_conn *conn);
+    /** Ends conn as conn->close_code asks; returns what the lws callback returns (-1). */
+    int (*close)(wsc_conn *conn);
+    /** The keep-alive period of this transport's connections. */
+    unsigned (*ping_interval_ms)(const wsc_hub *hub);
+    bool binary;    /* binary frames can be carried (else refused: WSC_ERR_UNSUPPORTED) */
+    bool heartbeat; /* the client answers pings: silence for pong_timeout_ms closes (4003) */
+};
+
+extern const struct wsc__transport wsc__transport_ws;  /* hub_send.c */
+extern const struct wsc__transport wsc__transport_sse; /* sse_stream.c */
+
 /** The hub conn belongs to (the user of its wsi's vhost). */
 static inline wsc_hub *
 wsc__conn_hub(const wsc_conn *conn)
 {
     return (wsc_hub *)lws_get_vhost_user(lws_get_vhost(conn->wsi));
+}
+
+/** The transport of conn. */
+static inline const struct wsc__transport *
+wsc__conn_transport(const wsc_conn *conn)
+{
+    return conn->transport == WSC_TRANSPORT_SSE ? &wsc__transport_sse : &wsc__transport_ws;
 }
 
 /** conn's client id ("" before the connection opened). */
@@ -208,6 +242,7 @@ struct wsc_hub {
     uint8_t id_key[16];           /* keys the unguessable part of assigned ids (hub_ids.c) */
     struct wsc__cluster *cluster; /* the other nodes (cluster.h), NULL on a single node */
     char *str_cluster;
+    char *str_sse; /* owned copy of cfg.sse_path ("" when SSE is off) */
 };
 
 /* configuration (hub.c, hub_reconfig.c) */
@@ -230,8 +265,11 @@ void wsc__rel_free(wsc_hub *hub);
 void wsc__rel_stop(wsc_hub *hub);
 /** True when no store op a graceful stop waits for is out. */
 bool wsc__rel_idle(const wsc_hub *hub);
-/** A connection was registered: offline replay, then resends of pending messages. */
-void wsc__rel_conn_open(wsc_hub *hub, wsc_conn *conn);
+/** A connection was registered: offline replay, then resends of pending messages.
+ *  resume_after (NULL: none): the message_id of the last stored message the client says it
+ *  has (SSE Last-Event-ID, PROTOCOL.md §6): the stored messages up to and including it are
+ *  removed as if ACKed, those after it replayed; an id not in the store changes nothing. */
+void wsc__rel_conn_open(wsc_hub *hub, wsc_conn *conn, const char *resume_after);
 /** A connection is going away (before its queue is failed). */
 void wsc__rel_conn_closed(wsc_hub *hub, wsc_conn *conn);
 /** Every (message, connection) failure reported by the hub. */
@@ -277,7 +315,14 @@ void wsc__hub_store_check_start(wsc_hub *hub);
 void wsc__hub_store_check_stop(wsc_hub *hub);
 
 /* conn lifecycle (hub_conn.c) */
+/** A WebSocket was established: registers it with the identity kept on wsi.  0, or -1 (the
+ *  connection is refused). */
 int wsc__hub_conn_open(wsc_hub *hub, wsc_conn *conn, struct lws *wsi);
+/** Registers conn (its transport set) on wsi with identity p (taken, freed here): the
+ *  `connected` frame, offline replay (resume_after: see wsc__rel_conn_open), callbacks.
+ *  0, or -1 when out of memory (conn stays unregistered). */
+int wsc__hub_conn_register(wsc_hub *hub, wsc_conn *conn, struct lws *wsi,
+                           struct pending_identity *p, const char *resume_after);
 void wsc__hub_conn_closed(wsc_hub *hub, wsc_conn *conn);
 /** Closes conn with code at its next WRITEABLE; queued frames are dropped (reported). */
 void wsc__hub_conn_request_close(wsc_conn *conn, int code, const char *reason);
@@ -302,6 +347,9 @@ struct hub_user *wsc__hub_user_find(const wsc_hub *hub, const char *user_id);
 size_t wsc__hub_user_conns(const struct hub_user *u);
 
 /* queuing and writing (hub_send.c) */
+/** The first n queued frames of conn (bytes on the wire) were written: dequeued, counted and
+ *  reported to on_sent. */
+void wsc__hub_sent(wsc_hub *hub, wsc_conn *conn, size_t n, size_t bytes);
 /** Queues msg on conn (refs it); a full queue goes to on_send_failed.  true when queued. */
 bool wsc__hub_enqueue(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg);
 int wsc__hub_writeable(wsc_hub *hub, wsc_conn *conn);
@@ -327,10 +375,36 @@ size_t wsc__hub_send_all(wsc_hub *hub, wsc_msg *msg, wsc_conn *exclude);
 
 /* inbound frames (hub_inbound.c) */
 void wsc__hub_on_text(wsc_hub *hub, wsc_conn *conn, const char *text, size_t len);
+/** Parses a client frame (UTF-8 checked by the caller).  WSC_OK with *out (the caller's
+ *  reference), or the parse error with *code (PROTOCOL.md §3 error code) and *why set. */
+wsc_err wsc__hub_frame_parse(wsc_hub *hub, const char *text, size_t len, wsc_msg **out,
+                             const char **code, const char **why);
+/** True for the message types only the hub sends (refused from clients). */
+bool wsc__hub_only_type(const char *type);
+/** Handles a parsed client frame of conn (not a hub-only type): ping, ack, or a message to
+ *  stamp, veto and route.  Borrows msg. */
+void wsc__hub_on_msg(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg);
 void wsc__hub_violation(wsc_hub *hub, wsc_conn *conn, const char *ref, const char *code,
                         const char *reason);
 
 /* upgrade and identity (hub_handshake.c) */
+/* A request's credentials, read from its headers and query (PROTOCOL.md §1). */
+struct wsc__creds {
+    const char *path; /* what the authenticate callback is told */
+    char token[2048], user_id[256], client_id[256], origin[256], peer[48];
+    char why[128]; /* the application's reason for a refusal */
+};
+/** Decides who c is.  open: c asks for a new connection (draining, the connect rate and
+ *  capacity are checked too).  Returns 0 with *out (owned by the caller), or the HTTP status
+ *  of the refusal (401, 403, 429, 503) with *why and *retry_s (Retry-After, 0: none) set;
+ *  refusals are counted and logged. */
+int wsc__hub_admit(wsc_hub *hub, struct wsc__creds *c, bool open, struct pending_identity **out,
+                   const char **why, int *retry_s);
+/** The error code of a refusal status (PROTOCOL.md §1). */
+const char *wsc__hub_refusal_code(int status);
+/** Copies s into out as the inside of a JSON string (quotes and backslashes escaped, control
+ *  bytes dropped, cut to fit cap). */
+void wsc__json_escape(const char *s, char *out, size_t cap);
 /** Decides an upgrade; an accepted identity is kept as the wsi's opaque user data. */
 int wsc__hub_confirm_upgrade(wsc_hub *hub, struct lws *wsi);
 /** Takes the identity kept on wsi (NULL if none) and forgets it there. */
@@ -379,6 +453,30 @@ void wsc__hub_accept_release(wsc_hub *hub, struct lws *wsi);
 void wsc__hub_accept_free_all(wsc_hub *hub);
 
 /* plain HTTP (hub_http.c) */
+/** Answers req with the error body of PROTOCOL.md §1 ({"error":code,"reason":why}), with
+ *  WWW-Authenticate on 401 and Retry-After when retry_s > 0.  Errors as wsc_http_req_respond. */
+wsc_err wsc__http_req_refuse(wsc_http_req *req, int status, const char *code, const char *why,
+                             int retry_s);
+/** The wsi of req (NULL once its client left). */
+struct lws *wsc__http_req_wsi(const wsc_http_req *req);
+
+/* the SSE transport (sse_stream.c, sse_send.c; PROTOCOL.md §6) */
+/** The credentials of req (PROTOCOL.md §1: Authorization: Bearer or ?token=, ?user_id=,
+ *  ?client_id=, Origin) into c; c->path is sse_path. */
+void wsc__sse_creds(const wsc_hub *hub, wsc_http_req *req, struct wsc__creds *c);
+/** True when req is for the event stream (GET sse_path) or its upstream (POST
+ *  sse_path/send). */
+bool wsc__sse_is_stream(const wsc_hub *hub, const wsc_http_req *req);
+bool wsc__sse_is_send(const wsc_hub *hub, const wsc_http_req *req);
+/** GET sse_path on pss (a plain HTTP session): identity, then the stream's headers, and pss
+ *  becomes a registered connection.  0: the stream is open (req is no longer needed); 1:
+ *  refused, req answers; -1: the socket must close. */
+int wsc__sse_open(wsc_hub *hub, wsc_conn *pss, struct lws *wsi, wsc_http_req *req);
+/** POST sse_path/send: the body is one frame of the caller's open stream; req is answered. */
+void wsc__sse_send(wsc_hub *hub, wsc_http_req *req);
+/** The lws events of an SSE connection (an HTTP wsi whose pss is registered). */
+int wsc__sse_event(wsc_hub *hub, wsc_conn *conn, struct lws *wsi, enum lws_callback_reasons reason,
+                   void *in, size_t len);
 /** Frees every live HTTP request, answered or not (hub being freed). */
 void wsc__hub_http_abandon_all(wsc_hub *hub);
 int wsc__hub_http(wsc_hub *hub, wsc_conn *pss, struct lws *wsi, enum lws_callback_reasons reason,

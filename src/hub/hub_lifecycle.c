@@ -11,6 +11,8 @@ sweep_period_ms(const wsc_hub *hub)
 {
     uint64_t p = hub->cfg.ping_interval_ms < hub->cfg.pong_timeout_ms ? hub->cfg.ping_interval_ms
                                                                       : hub->cfg.pong_timeout_ms;
+    if (hub->cfg.sse_path[0] != '\0' && hub->cfg.sse_ping_interval_ms < p)
+        p = hub->cfg.sse_ping_interval_ms;
     p /= 4;
     return p < 10 ? 10 : (p > 1000 ? 1000 : p);
 }
@@ -33,11 +35,12 @@ sweep(wsc__timer *t)
             wsc__hub_conn_request_close(c, 4004, "token expired");
             continue;
         }
-        if ((uint32_t)(now - c->last_rx_ms) >= hub->cfg.pong_timeout_ms) {
+        const struct wsc__transport *tr = wsc__conn_transport(c);
+        if (tr->heartbeat && (uint32_t)(now - c->last_rx_ms) >= hub->cfg.pong_timeout_ms) {
             wsc__hub_conn_request_close(c, 4003, "heartbeat timeout");
             continue;
         }
-        if ((uint32_t)(now - c->last_ping_ms) >= hub->cfg.ping_interval_ms) {
+        if ((uint32_t)(now - c->last_ping_ms) >= tr->ping_interval_ms(hub)) {
             c->last_ping_ms = now;
             c->ping_pending = 1;
             lws_callback_on_writable(c->wsi);

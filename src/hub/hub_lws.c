@@ -121,6 +121,8 @@ static int
 ws_event(wsc_hub *hub, wsc_conn *conn, struct lws *wsi, enum lws_callback_reasons reason, void *in,
          size_t len)
 {
+    if (conn->transport == WSC_TRANSPORT_SSE)
+        return wsc__sse_event(hub, conn, wsi, reason, in, len);
     switch (reason) {
     case LWS_CALLBACK_ESTABLISHED:
         wsc__hub_accept_release(hub, wsi);

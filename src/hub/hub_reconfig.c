@@ -69,6 +69,7 @@ collect_kept(wsc_hub *hub, const wsc_hub_config *cfg)
     note_kept(hub, cfg->host != NULL && !same_str(cfg->host, run->host), "host");
     note_kept(hub, cfg->port != run->port && cfg->port != hub->port, "port");
     note_kept(hub, !same_str(cfg->ws_path, run->ws_path), "ws_path");
+    note_kept(hub, !same_str(cfg->sse_path ? cfg->sse_path : "", run->sse_path), "sse_path");
     note_kept(hub,
               cfg->node_id != NULL && cfg->node_id[0] != '\0' &&
                   !same_str(cfg->node_id, run->node_id),
@@ -97,6 +98,7 @@ install(wsc_hub *hub, const wsc_hub_config *cfg, struct live_strings *s)
     next.host = run->host;
     next.port = run->port;
     next.ws_path = run->ws_path;
+    next.sse_path = run->sse_path;
     next.node_id = run->node_id;
     next.tls_cert = run->tls_cert;
     next.tls_key = run->tls_key;

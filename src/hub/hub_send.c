@@ -27,6 +27,8 @@ wsc__hub_enqueue(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
         return false;
     }
     wsc_err err = wsc__msg_encode(msg);
+    if (err == WSC_OK && wsc_msg_is_binary(msg) && !wsc__conn_transport(conn)->binary)
+        err = WSC_ERR_UNSUPPORTED; /* an event stream carries text only */
     if (err == WSC_OK && conn->replay_hold && wsc__rel_park(hub, conn, msg))
         return true;
     size_t len = 0;
@@ -68,9 +70,8 @@ frame_header(unsigned char *p, bool binary, size_t len)
     return 10;
 }
 
-/* Drops the first n messages of the queue after a successful write. */
-static void
-sent(wsc_hub *hub, wsc_conn *conn, size_t n, size_t bytes)
+void
+wsc__hub_sent(wsc_hub *hub, wsc_conn *conn, size_t n, size_t bytes)
 {
     for (size_t i = 0; i < n; i++) {
         wsc_msg *m = wsc__conn_queue_peek(&conn->q, 0);
@@ -95,14 +96,16 @@ write_one(wsc_hub *hub, wsc_conn *conn, wsc_msg *m)
         lws_write(conn->wsi, wire, len, wsc_msg_is_binary(m) ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
     if (r < (int)len)
         return -1;
-    sent(hub, conn, 1, len);
+    wsc__hub_sent(hub, conn, 1, len);
     return 0;
 }
 
 /* Frames as many waiting messages as fit in the hub's buffer and writes them at once. */
 static int
-write_coalesced(wsc_hub *hub, wsc_conn *conn, size_t waiting)
+ws_write(wsc_hub *hub, wsc_conn *conn, size_t waiting)
 {
+    if (waiting == 1)
+        return write_one(hub, conn, wsc__conn_queue_peek(&conn->q, 0));
     unsigned char *start = hub->wbuf + LWS_PRE, *p = start;
     size_t n = 0;
     for (; n < waiting; n++) {
@@ -120,12 +123,12 @@ write_coalesced(wsc_hub *hub, wsc_conn *conn, size_t waiting)
     size_t total = (size_t)(p - start);
     if (lws_write(conn->wsi, start, total, LWS_WRITE_RAW) < (int)total)
         return -1;
-    sent(hub, conn, n, total);
+    wsc__hub_sent(hub, conn, n, total);
     return 0;
 }
 
 static int
-close_now(wsc_conn *conn)
+ws_close(wsc_conn *conn)
 {
     const char *reason = wsc__conn_close_reason(conn);
     size_t rlen = strlen(reason);
@@ -134,21 +137,44 @@ close_now(wsc_conn *conn)
     return -1;
 }
 
+static int
+ws_ping(wsc_hub *hub, wsc_conn *conn)
+{
+    (void)hub;
+    /* lws never reports an empty pong (RECEIVE_PONG needs a payload), and a pong echoes the
+     * ping's payload: an empty ping would leave answering peers looking silent. */
+    unsigned char buf[LWS_PRE + 4];
+    memcpy(buf + LWS_PRE, "wsc", 4);
+    return lws_write(conn->wsi, buf + LWS_PRE, 4, LWS_WRITE_PING) < 0 ? -1 : 0;
+}
+
+static unsigned
+ws_ping_interval(const wsc_hub *hub)
+{
+    return hub->cfg.ping_interval_ms;
+}
+
+const struct wsc__transport wsc__transport_ws = {
+    .write = ws_write,
+    .ping = ws_ping,
+    .close = ws_close,
+    .ping_interval_ms = ws_ping_interval,
+    .binary = true,
+    .heartbeat = true,
+};
+
 int
 wsc__hub_writeable(wsc_hub *hub, wsc_conn *conn)
 {
     if ((conn->state != CONN_OPEN && conn->state != CONN_CLOSING) || conn->cluster_hold)
         return 0; /* held: wsc__cluster_release asks for WRITEABLE again */
+    const struct wsc__transport *t = wsc__conn_transport(conn);
     size_t waiting = wsc__conn_queue_len(&conn->q);
     if (conn->state == CONN_CLOSING && (!conn->close_flush || waiting == 0))
-        return close_now(conn);
+        return t->close(conn);
     if (conn->ping_pending) {
-        /* lws never reports an empty pong (RECEIVE_PONG needs a payload), and a pong echoes
-         * the ping's payload: an empty ping would leave answering peers looking silent. */
-        unsigned char buf[LWS_PRE + 4];
-        memcpy(buf + LWS_PRE, "wsc", 4);
         conn->ping_pending = 0;
-        if (lws_write(conn->wsi, buf + LWS_PRE, 4, LWS_WRITE_PING) < 0)
+        if (t->ping(hub, conn) < 0)
             return -1;
         if (waiting > 0)
             lws_callback_on_writable(conn->wsi);
@@ -158,9 +184,7 @@ wsc__hub_writeable(wsc_hub *hub, wsc_conn *conn)
         wsc__conn_queue_trim(&conn->q);
         return 0;
     }
-    int r = waiting == 1 ? write_one(hub, conn, wsc__conn_queue_peek(&conn->q, 0))
-                         : write_coalesced(hub, conn, waiting);
-    if (r < 0)
+    if (t->write(hub, conn, waiting) < 0)
         return -1;
     if (wsc__conn_queue_len(&conn->q) > 0 || conn->state == CONN_CLOSING)
         lws_callback_on_writable(conn->wsi);

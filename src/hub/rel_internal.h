@@ -328,6 +328,16 @@ void wsc__offline_acked(struct wsc__rel *rel, wsc_conn_id conn, const char *user
 void wsc__replay_resume(struct wsc__rel *rel, wsc_conn *conn, bool acked);
 /** Starts replaying the stored messages of conn's user on conn, holding its live traffic. */
 void wsc__replay_start(struct wsc__rel *rel, wsc_conn *conn);
+/** Holds conn's live traffic for a replay that starts at wsc__replay_go.  False when no
+ *  replay will run (no store, no room in the queue, out of memory). */
+bool wsc__replay_hold(struct wsc__rel *rel, wsc_conn *conn);
+/** The held replay of conn starts after cursor (0: from the oldest stored message). */
+void wsc__replay_go(struct wsc__rel *rel, wsc_conn *conn, uint64_t cursor);
+/* --- replay_seek.c */
+/** Replays conn's stored messages after the one whose message_id is last_id (SSE
+ *  Last-Event-ID, PROTOCOL.md §6), removing it and those before it as if ACKed; when no stored
+ *  message has that id, replays everything, like wsc__replay_start. */
+void wsc__replay_seek(struct wsc__rel *rel, wsc_conn *conn, const char *last_id);
 /** Something was stored for conn's user after its replay began (another node of a cluster
  *  stored it): a replay starts, or the one under way goes on past its end. */
 void wsc__replay_again(struct wsc__rel *rel, wsc_conn *conn);

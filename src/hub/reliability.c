@@ -104,13 +104,16 @@ wsc__rel_idle(const wsc_hub *hub)
 }
 
 void
-wsc__rel_conn_open(wsc_hub *hub, wsc_conn *conn)
+wsc__rel_conn_open(wsc_hub *hub, wsc_conn *conn, const char *resume_after)
 {
     if (hub->rel == NULL)
         return;
     /* Replay first: it holds the connection's application traffic until the stored
      * messages are queued; the resends of pending messages are held behind them. */
-    wsc__replay_start(hub->rel, conn);
+    if (resume_after != NULL && resume_after[0] != '\0')
+        wsc__replay_seek(hub->rel, conn, resume_after);
+    else
+        wsc__replay_start(hub->rel, conn);
     wsc__ack_resend_user(hub->rel, conn);
 }
 

@@ -31,6 +31,7 @@ struct replay {
     bool holding;  /* the connection's application frames are parked here */
     bool gone;     /* the connection closed while a fetch was out */
     bool again;    /* more was stored meanwhile: go on past the end (wsc__replay_again) */
+    bool waiting;  /* holding, but the first fetch waits for wsc__replay_go (a seek) */
 };
 
 /* --- replay
@@ -186,21 +187,40 @@ replay_stalled(wsc__timer *t)
         replay_next(rel, r, conn);
 }
 
-void
-wsc__replay_start(struct wsc__rel *rel, wsc_conn *conn)
+bool
+wsc__replay_hold(struct wsc__rel *rel, wsc_conn *conn)
 {
     if (rel->offline == NULL || queue_room(rel->hub, conn) == 0)
-        return;
+        return false;
     struct replay *r = wsc__calloc(1, sizeof(*r));
     if (r == NULL)
-        return;
+        return false;
     r->conn = conn->id;
     r->owner = rel;
     r->holding = true;
     wsc__timer_init(&r->stall, rel->hub->loop, replay_stalled);
     wsc__hmap_insert(&rel->replays, &r->node, wsc__hash_u64(conn->id));
     conn->replay_hold = true;
+    r->waiting = true;
+    return true;
+}
+
+void
+wsc__replay_go(struct wsc__rel *rel, wsc_conn *conn, uint64_t cursor)
+{
+    struct replay *r = replay_find(rel, conn->id);
+    if (r == NULL || !r->waiting)
+        return;
+    r->waiting = false;
+    r->cursor = cursor;
     replay_fetch(rel, r, conn);
+}
+
+void
+wsc__replay_start(struct wsc__rel *rel, wsc_conn *conn)
+{
+    if (wsc__replay_hold(rel, conn))
+        wsc__replay_go(rel, conn, 0);
 }
 
 void
@@ -221,7 +241,7 @@ wsc__replay_resume(struct wsc__rel *rel, wsc_conn *conn, bool acked)
         return;
     if (acked && r->inflight > 0)
         r->inflight--;
-    if (!r->fetching && queue_room(rel->hub, conn) > 0 && window_room(rel, r) > 0)
+    if (!r->fetching && !r->waiting && queue_room(rel->hub, conn) > 0 && window_room(rel, r) > 0)
         replay_fetch(rel, r, conn);
 }
 
