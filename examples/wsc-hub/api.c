@@ -291,7 +291,7 @@ wsc_hubd_api_handle(wsc_hub *hub, wsc_http_req *req, void *user)
     }
     if (strcmp(path, "/metrics") == 0) {
         if (method_is(req, "GET"))
-            wsc_hubd_api_metrics(hub, req);
+            wsc_hubd_api_metrics(api, hub, req);
         return;
     }
     if (strncmp(path, "/api/", 5) != 0 && strcmp(path, "/api") != 0) {

@@ -180,6 +180,7 @@ wsc__hub_conn_open(wsc_hub *hub, wsc_conn *conn, struct lws *wsi)
     wsc_list_push_back(&hub->conns, &conn->all_link);
     hub->n_conns++;
     hub->stats.connections++;
+    wsc__metrics_conn_open(hub, conn);
     size_t n_user = wsc__hub_user_conns(u);
     wsc__cluster_user_count(hub, u->id, n_user);
     /* In a cluster, `connected` leaves only once every node can reach the user. */
@@ -204,6 +205,7 @@ static struct hub_user *
 unregister(wsc_hub *hub, wsc_conn *conn)
 {
     struct hub_user *u = conn->user;
+    wsc__metrics_conn_closed(hub, conn);
     wsc_list_remove(&conn->user_link);
     wsc_list_remove(&conn->all_link);
     wsc__hmap_remove(&hub->conns_by_id, &conn->by_id);

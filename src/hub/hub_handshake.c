@@ -267,9 +267,11 @@ over_capacity(const wsc_hub *hub, const struct pending_identity *p)
 }
 
 static int
-refuse(wsc_hub *hub, struct lws *wsi, int status, const char *why, const char *peer)
+refuse(wsc_hub *hub, struct lws *wsi, int status, enum wsc__refusal kind, const char *why,
+       const char *peer)
 {
     hub->stats.refused++;
+    hub->metrics.refused[kind]++;
     wsc__log(&hub->log, WSC_LOG_INFO, "upgrade_refused", "i:status,s:reason,s:peer", status, why,
              peer);
     return wsc__hub_http_refuse(wsi, status, code_of_status(status), why, status == 503 ? 1 : 0);
@@ -306,15 +308,16 @@ wsc__hub_confirm_upgrade(wsc_hub *hub, struct lws *wsi)
     if (strcmp(path, hub->cfg.ws_path) != 0)
         return wsc__hub_http_refuse(wsi, 404, "not_found", "no WebSocket endpoint here", 0);
     if (hub->draining)
-        return refuse(hub, wsi, 503, "hub is shutting down", r.peer);
+        return refuse(hub, wsi, 503, WSC__REFUSE_DRAINING, "hub is shutting down", r.peer);
     int retry = wsc__hub_connect_limited(hub, r.peer);
     if (retry > 0) {
         hub->stats.refused++;
+        hub->metrics.refused[WSC__REFUSE_RATE]++;
         return wsc__hub_http_refuse(wsi, 429, "rate_limited", "too many connects", retry);
     }
     header(wsi, WSI_TOKEN_ORIGIN, r.origin, sizeof(r.origin));
     if (r.origin[0] != '\0' && !origin_allowed(hub, r.origin))
-        return refuse(hub, wsi, 403, "origin not allowed", r.peer);
+        return refuse(hub, wsi, 403, WSC__REFUSE_ORIGIN, "origin not allowed", r.peer);
     if (!(header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, auth, sizeof(auth)) &&
           wsc__bearer_token(auth, r.token, sizeof(r.token))))
         query_arg(wsi, "token", r.token, sizeof(r.token));
@@ -322,7 +325,7 @@ wsc__hub_confirm_upgrade(wsc_hub *hub, struct lws *wsi)
     query_arg(wsi, "client_id", r.client_id, sizeof(r.client_id));
     struct pending_identity *p = wsc__calloc(1, sizeof(*p));
     if (p == NULL)
-        return refuse(hub, wsi, 503, "out of memory", r.peer);
+        return refuse(hub, wsi, 503, WSC__REFUSE_CAPACITY, "out of memory", r.peer);
     const char *why = "refused";
     int status = identify(hub, &r, p, &why);
     if (status == 0 && r.client_id[0] != '\0') {
@@ -336,7 +339,10 @@ wsc__hub_confirm_upgrade(wsc_hub *hub, struct lws *wsi)
     const char *full = status == 0 ? over_capacity(hub, p) : NULL;
     if (status != 0 || full != NULL) {
         wsc__pending_free(p);
-        return refuse(hub, wsi, full ? 503 : status, full ? full : why, r.peer);
+        enum wsc__refusal kind = full != NULL || status == 503 ? WSC__REFUSE_CAPACITY
+                                 : status == 401               ? WSC__REFUSE_AUTH
+                                                               : WSC__REFUSE_FORBIDDEN;
+        return refuse(hub, wsi, full ? 503 : status, kind, full ? full : why, r.peer);
     }
     if (p->client_id == NULL) {
         char cid[WSC__PROTO_ID_MAX];

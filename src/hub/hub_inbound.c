@@ -266,6 +266,7 @@ wsc__hub_on_text(wsc_hub *hub, wsc_conn *conn, const char *text, size_t len)
         return;
     }
     const char *type = wsc_msg_get(msg, WSC_F_TYPE);
+    hub->metrics.frames_in[wsc__metrics_mtype(type)]++;
     if (strcmp(type, "ping") == 0 || strcmp(type, "heartbeat") == 0) {
         wsc_msg *pong = NULL;
         wsc__proto_pong(&pong);

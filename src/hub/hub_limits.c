@@ -32,6 +32,7 @@ wsc__hub_connect_limited(wsc_hub *hub, const char *peer)
     }
     if (wsc__bucket_take(&slot->b, rate, burst, now))
         return 0;
+    hub->metrics.limited[WSC__LIMIT_CONNECT]++;
     uint32_t ms = wsc__bucket_retry_after_ms(&slot->b, rate, burst, now);
     return ms == UINT32_MAX ? 60 : (int)((ms + 999) / 1000);
 }
@@ -48,5 +49,8 @@ wsc__hub_frame_allowed(wsc_hub *hub, wsc_conn *conn)
     uint64_t now = wsc__now_ms();
     if (x->rate.last_ms == 0)
         wsc__bucket_init(&x->rate, burst, now ? now : 1);
-    return wsc__bucket_take(&x->rate, rate, burst, now);
+    if (wsc__bucket_take(&x->rate, rate, burst, now))
+        return true;
+    hub->metrics.limited[WSC__LIMIT_FRAME]++;
+    return false;
 }
