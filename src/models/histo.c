@@ -21,7 +21,7 @@ put(char *out, size_t cap, size_t *len, const char *fmt, ...)
     return true;
 }
 
-_Bool
+bool
 wsc__histo_render(const wsc__histo *h, const char *name, const char *labels, double div, char *out,
                   size_t cap, size_t *len)
 {

@@ -6,6 +6,7 @@
 #ifndef WSC_MODELS_HISTO_H
 #define WSC_MODELS_HISTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -48,7 +49,7 @@ wsc__mono_us(void)
 /** Appends h in Prometheus text format to out (cap bytes, *len used so far): name_bucket
  *  lines with le in the unit divided by div (1e6: microseconds shown as seconds), then _sum
  *  and _count.  labels is "" or "k=\"v\"" (no braces).  False when out is too small. */
-_Bool wsc__histo_render(const wsc__histo *h, const char *name, const char *labels, double div,
-                        char *out, size_t cap, size_t *len);
+bool wsc__histo_render(const wsc__histo *h, const char *name, const char *labels, double div,
+                       char *out, size_t cap, size_t *len);
 
 #endif
