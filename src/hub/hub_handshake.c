@@ -266,6 +266,15 @@ over_capacity(const wsc_hub *hub, const struct pending_identity *p)
     return "too many connections for this user";
 }
 
+/* The metrics' reason of an identity or capacity refusal. */
+static enum wsc__refusal
+refusal_of(int status, bool full)
+{
+    if (full || status == 503)
+        return WSC__REFUSE_CAPACITY;
+    return status == 401 ? WSC__REFUSE_AUTH : WSC__REFUSE_FORBIDDEN;
+}
+
 static int
 refuse(wsc_hub *hub, struct lws *wsi, int status, enum wsc__refusal kind, const char *why,
        const char *peer)
@@ -339,10 +348,8 @@ wsc__hub_confirm_upgrade(wsc_hub *hub, struct lws *wsi)
     const char *full = status == 0 ? over_capacity(hub, p) : NULL;
     if (status != 0 || full != NULL) {
         wsc__pending_free(p);
-        enum wsc__refusal kind = full != NULL || status == 503 ? WSC__REFUSE_CAPACITY
-                                 : status == 401               ? WSC__REFUSE_AUTH
-                                                               : WSC__REFUSE_FORBIDDEN;
-        return refuse(hub, wsi, full ? 503 : status, kind, full ? full : why, r.peer);
+        return refuse(hub, wsi, full ? 503 : status, refusal_of(status, full != NULL),
+                      full ? full : why, r.peer);
     }
     if (p->client_id == NULL) {
         char cid[WSC__PROTO_ID_MAX];
