@@ -8,8 +8,11 @@ pkgs=(
     libwebsockets-dev libwebsockets-evlib-ev libev-dev libjansson-dev libjwt-dev libhiredis-dev
     default-libmysqlclient-dev libcmocka-dev libssl-dev
     clang libclang-rt-14-dev clang-format curl python3 python3-websockets gcovr
+    prometheus
     redis-server mariadb-server
 )
+# prometheus (with promtool): the ops.prometheus test scrapes wsc-hub with the real server and
+# checks docs/alerts/wsc-rules.yml; without it that test is skipped ("Not Run").
 # Node.js with npm: Debian's nodejs + npm, unless a node and npm are already there (a
 # nodesource nodejs carries its own npm and conflicts with Debian's npm package).
 node_pkgs=()

@@ -66,6 +66,6 @@ void wsc_hubd_api_group_add(wsc_hub *hub, wsc_http_req *req, const char *app, co
 void wsc_hubd_api_group_remove(wsc_hub *hub, wsc_http_req *req, const char *app, const char *group,
                                const char *user_id);
 void wsc_hubd_api_stats(wsc_hubd_api *api, wsc_hub *hub, wsc_http_req *req);
-void wsc_hubd_api_metrics(const wsc_hubd_api *api, wsc_hub *hub, wsc_http_req *req);
+void wsc_hubd_api_metrics(wsc_hubd_api *api, wsc_hub *hub, wsc_http_req *req);
 
 #endif

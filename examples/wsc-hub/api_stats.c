@@ -60,13 +60,6 @@ wsc_hubd_api_stats(wsc_hubd_api *api, wsc_hub *hub, wsc_http_req *req)
     }
 }
 
-struct metric {
-    const char *name;
-    const char *type;
-    const char *help;
-    uint64_t value;
-};
-
 /* Appends the trips of each limit (one labelled series per kind) and the alert webhook's
  * counters to text; false when they do not fit. */
 static bool
@@ -101,41 +94,36 @@ limit_metrics(const wsc_hubd_api *api, const wsc_hub_stats *st, char *text, size
     return true;
 }
 
+/* The hub's metrics (wsc_hub_metrics_text, docs/operations.md) and wsc-hub's own. */
 void
-wsc_hubd_api_metrics(const wsc_hubd_api *api, wsc_hub *hub, wsc_http_req *req)
+wsc_hubd_api_metrics(wsc_hubd_api *api, wsc_hub *hub, wsc_http_req *req)
 {
-    wsc_hub_stats st;
-    wsc_hub_get_stats(hub, &st);
-    const struct metric m[] = {
-        {"wsc_connections", "gauge", "Live connections (WebSocket and SSE).", st.connections},
-        {"wsc_connections_sse", "gauge", "Live SSE connections (counted in wsc_connections too).",
-         st.connections_sse},
-        {"wsc_users", "gauge", "Distinct online users.", st.users},
-        {"wsc_messages_in_total", "counter", "Client frames accepted.", st.messages_in},
-        {"wsc_messages_out_total", "counter", "Frames written to sockets.", st.messages_out},
-        {"wsc_bytes_in_total", "counter", "Bytes received in frames.", st.bytes_in},
-        {"wsc_bytes_out_total", "counter", "Bytes written in frames.", st.bytes_out},
-        {"wsc_send_failed_total", "counter", "Messages that could not be sent to a connection.",
-         st.send_failed},
-        {"wsc_queued", "gauge", "Frames waiting in connection queues.", st.queued},
-        {"wsc_refused_total", "counter", "Upgrades refused (401/403/429/503).", st.refused},
-        {"wsc_uptime_seconds", "gauge", "Seconds since the hub started.", st.uptime_ms / 1000},
-    };
-    char text[4096];
+    char *text = NULL;
     size_t len = 0;
-    for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
-        int n =
-            snprintf(text + len, sizeof(text) - len, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n",
-                     m[i].name, m[i].help, m[i].name, m[i].type, m[i].name, m[i].value);
-        if (n < 0 || (size_t)n >= sizeof(text) - len) {
-            wsc_hubd_reply_error(req, 500, "internal", "metrics text too long");
-            return;
-        }
-        len += (size_t)n;
-    }
-    if (!limit_metrics(api, &st, text, sizeof(text), &len)) {
-        wsc_hubd_reply_error(req, 500, "internal", "metrics text too long");
+    if (wsc_hub_metrics_text(hub, &text, &len) != WSC_OK) {
+        wsc_hubd_reply_error(req, 500, "internal", "out of memory");
         return;
     }
-    wsc_http_req_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+    /* wsc-hub's own: API requests, limit trips by kind, the alert webhook. */
+    char tail[2048];
+    size_t tlen = 0;
+    int n = snprintf(tail, sizeof(tail),
+                     "# HELP wsc_api_requests_total HTTP API requests served.\n"
+                     "# TYPE wsc_api_requests_total counter\nwsc_api_requests_total %" PRIu64 "\n",
+                     (uint64_t)api->requests);
+    wsc_hub_stats st;
+    wsc_hub_get_stats(hub, &st);
+    if (n > 0)
+        tlen = (size_t)n;
+    char *all = n > 0 && limit_metrics(api, &st, tail, sizeof(tail), &tlen)
+                    ? realloc(text, len + tlen + 1)
+                    : NULL;
+    if (all == NULL) {
+        wsc_free(text);
+        wsc_hubd_reply_error(req, 500, "internal", "metrics text too long or out of memory");
+        return;
+    }
+    memcpy(all + len, tail, tlen + 1);
+    wsc_http_req_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8", all, len + tlen);
+    free(all);
 }

@@ -343,6 +343,10 @@ WSC_API wsc_err wsc_hub_user_conns(const wsc_hub *hub, const char *user_id, wsc_
 WSC_API wsc_err wsc_hub_online_users(const wsc_hub *hub, size_t offset, size_t limit, char ***out,
                                      size_t *n, size_t *total);
 WSC_API void wsc_hub_get_stats(const wsc_hub *hub, wsc_hub_stats *out);
+/** Every metric of this node in the Prometheus text format 0.0.4 (names start with wsc_;
+ *  docs/operations.md): *out is NUL-terminated (free with wsc_free), *len its length.  Loop
+ *  thread.  WSC_ERR_INVALID (a NULL argument), WSC_ERR_NOMEM. */
+WSC_API wsc_err wsc_hub_metrics_text(const wsc_hub *hub, char **out, size_t *len);
 
 /* --- the cluster (PROTOCOL.md §8; loop thread).  On a single node these answer for it. */
 

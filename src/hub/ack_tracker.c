@@ -268,6 +268,7 @@ wsc__ack_sent(struct wsc__ack_pending *p, size_t n)
 {
     struct wsc__rel *rel = p->rel;
     p->attempts++;
+    p->sent_us = wsc__mono_us();
     p->phase = WSC__PH_WAIT_ACK;
     wsc__wheel_add(&rel->wheel, &p->timer, wsc__now_ms(), p->opts.ack_timeout_ms);
     wsc__records_update(rel, p->message_id, p->user, WSC_REC_SENT, p->attempts > 1 ? 1 : 0, WSC_OK);
@@ -373,6 +374,11 @@ acked_one(struct wsc__ack_pending *p)
     if (p->phase == WSC__PH_STORING) {
         p->acked_storing = true;
         return;
+    }
+    if (p->sent_us != 0) {
+        uint64_t now = wsc__mono_us();
+        wsc__histo_observe(&p->rel->hub->metrics.ack_rtt_us,
+                           now > p->sent_us ? now - p->sent_us : 0);
     }
     wsc__records_update(p->rel, p->message_id, p->user, WSC_REC_ACKED, 0, WSC_OK);
     wsc__ack_finish(p, WSC_DELIVERY_ACKED, WSC_OK);

@@ -318,6 +318,7 @@ hub_destroy(wsc_hub *hub)
         wsc__loop_drain(hub->loop); /* sends posted from other threads, now dropped */
     wsc__timer_stop(&hub->sweep);
     wsc__timer_stop(&hub->drain_deadline);
+    wsc__metrics_stop(hub);
     wsc__hub_groups_free(hub);
     wsc__hmap_clear(&hub->users);
     wsc__hmap_clear(&hub->conns_by_id);
@@ -385,6 +386,7 @@ wsc_hub_new(wsc_hub **out, const wsc_hub_config *cfg)
     wsc__timer_init(&hub->sweep, hub->loop, NULL);
     wsc__timer_init(&hub->drain_deadline, hub->loop, NULL);
     wsc__timer_init(&hub->store_check, hub->loop, NULL);
+    wsc__metrics_init(hub);
     err = wsc__rel_new(hub);
     if (err != WSC_OK)
         goto fail;

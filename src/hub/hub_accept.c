@@ -65,6 +65,7 @@ wsc__hub_accept_admit(wsc_hub *hub, struct lws *wsi)
     if (ip == NULL)
         return 0; /* a limiter that cannot allocate refuses no one */
     if (ip->count >= cap) {
+        hub->metrics.refused[WSC__REFUSE_PENDING]++;
         wsc__log(&hub->log, WSC_LOG_DEBUG, "accept_refused", "s:peer,u:pending", addr,
                  (uint64_t)ip->count);
         return -1; /* lws closes the socket at once */

@@ -211,6 +211,7 @@ wsc__hub_conn_register(wsc_hub *hub, wsc_conn *conn, struct lws *wsi, struct pen
     hub->n_conns++;
     hub->stats.connections++;
     hub->stats.connections_sse += conn->transport == WSC_TRANSPORT_SSE;
+    wsc__metrics_conn_open(hub, conn);
     size_t n_user = wsc__hub_user_conns(u);
     wsc__cluster_user_count(hub, u->id, n_user);
     /* In a cluster, `connected` leaves only once every node can reach the user. */
@@ -236,6 +237,7 @@ static struct hub_user *
 unregister(wsc_hub *hub, wsc_conn *conn)
 {
     struct hub_user *u = conn->user;
+    wsc__metrics_conn_closed(hub, conn);
     wsc_list_remove(&conn->user_link);
     wsc_list_remove(&conn->all_link);
     wsc__hmap_remove(&hub->conns_by_id, &conn->by_id);

@@ -255,10 +255,22 @@ over_capacity(const wsc_hub *hub, const struct pending_identity *p)
     return "too many connections for this user";
 }
 
+/* The metrics' reason of an identity or capacity refusal. */
+static enum wsc__refusal
+refusal_of(int status, bool full)
+{
+    if (full || status == 503)
+        return WSC__REFUSE_CAPACITY;
+    return status == 401 ? WSC__REFUSE_AUTH : WSC__REFUSE_FORBIDDEN;
+}
+
 static int
-refuse(wsc_hub *hub, int status, const char *why, const char *peer, int *retry_s)
+refuse(wsc_hub *hub, int status, enum wsc__refusal kind, const char *why, const char *peer,
+       int *retry_s)
 {
     hub->stats.refused++;
+    hub->metrics.refused[kind]++;
+    hub->metrics.refused[kind]++;
     wsc__log(&hub->log, WSC_LOG_INFO, "upgrade_refused", "i:status,s:reason,s:peer", status, why,
              peer);
     *retry_s = status == 503 ? 1 : 0;
@@ -317,20 +329,23 @@ wsc__hub_admit(wsc_hub *hub, struct wsc__creds *c, bool open, struct pending_ide
     *out = NULL;
     *retry_s = 0;
     if (open && hub->draining)
-        return refuse(hub, 503, *why = "hub is shutting down", c->peer, retry_s);
+        return refuse(hub, 503, WSC__REFUSE_DRAINING, *why = "hub is shutting down", c->peer,
+                      retry_s);
     int retry = open ? wsc__hub_connect_limited(hub, c->peer) : 0;
     if (retry > 0) {
         hub->stats.refused++;
+        hub->metrics.refused[WSC__REFUSE_RATE]++;
         *retry_s = retry;
         *why = "too many connects";
         return 429;
     }
     if (open && wsc__hub_ip_conns_full(hub, c->peer))
-        return refuse(hub, 503, *why = "too many connections from this address", c->peer,
-                      retry_s);
+        return refuse(hub, 503, WSC__REFUSE_CAPACITY,
+                      *why = "too many connections from this address", c->peer, retry_s);
     if (c->origin[0] != '\0' && !origin_allowed(hub, c->origin)) {
         wsc__hub_alert(hub, WSC_LIMIT_ORIGIN, NULL, c->peer, 0, 0);
-        return refuse(hub, 403, *why = "origin not allowed", c->peer, retry_s);
+        return refuse(hub, 403, WSC__REFUSE_ORIGIN, *why = "origin not allowed", c->peer,
+                      retry_s);
     }
     struct pending_identity *p = NULL;
     int status = identity(hub, c, &p, why);
@@ -339,14 +354,16 @@ wsc__hub_admit(wsc_hub *hub, struct wsc__creds *c, bool open, struct pending_ide
         wsc__pending_free(p);
         if (full != NULL)
             *why = full;
-        return refuse(hub, full ? 503 : status, *why, c->peer, retry_s);
+        return refuse(hub, full ? 503 : status, refusal_of(status, full != NULL), *why, c->peer,
+                      retry_s);
     }
     if (p->client_id == NULL && open) {
         char cid[WSC__PROTO_ID_MAX];
         wsc__hub_make_client_id(hub, cid, sizeof(cid));
         if ((p->client_id = wsc__strdup(cid)) == NULL) {
             wsc__pending_free(p);
-            return refuse(hub, 503, *why = "out of memory", c->peer, retry_s);
+            return refuse(hub, 503, WSC__REFUSE_CAPACITY, *why = "out of memory", c->peer,
+                          retry_s);
         }
     }
     *out = p;

@@ -289,6 +289,7 @@ void
 wsc__hub_on_msg(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
 {
     const char *type = wsc_msg_get(msg, WSC_F_TYPE);
+    hub->metrics.frames_in[wsc__metrics_mtype(type)]++;
     if (strcmp(type, "ping") == 0 || strcmp(type, "heartbeat") == 0) {
         wsc_msg *pong = NULL;
         wsc__proto_pong(&pong);

@@ -67,6 +67,7 @@ finish_stop(wsc_hub *hub)
     hub->stopped = true;
     wsc__timer_stop(&hub->drain_deadline);
     wsc__timer_stop(&hub->sweep);
+    wsc__metrics_stop(hub);
     wsc__log(&hub->log, WSC_LOG_INFO, "hub_stopped", "u:messages_out", hub->stats.messages_out);
     if (hub->own_loop)
         wsc_loop_stop(hub->loop);

@@ -81,6 +81,7 @@ wsc__hub_connect_limited(wsc_hub *hub, const char *peer)
     if (wsc__bucket_take(&slot->b, rate, burst, now))
         return 0;
     wsc__hub_alert(hub, WSC_LIMIT_CONNECT_RATE_IP, NULL, peer, rate, 1);
+    hub->metrics.limited[WSC__LIMIT_CONNECT]++;
     uint32_t ms = wsc__bucket_retry_after_ms(&slot->b, rate, burst, now);
     return ms == UINT32_MAX ? 60 : (int)((ms + 999) / 1000);
 }
@@ -164,6 +165,7 @@ wsc__hub_frame_limited(wsc_hub *hub, wsc_conn *conn, size_t len)
                    : k == WSC_LIMIT_MSG_RATE_USER  ? c->msg_rate_per_user
                                                    : c->bytes_rate_per_user;
     bool bytes = k == WSC_LIMIT_BYTE_RATE_CONN || k == WSC_LIMIT_BYTE_RATE_USER;
+    hub->metrics.limited[WSC__LIMIT_FRAME]++;
     wsc__hub_alert(hub, k, conn, NULL, limit, bytes ? (double)len : 1);
     return bytes ? "too many bytes" : "too many messages";
 }

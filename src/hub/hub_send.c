@@ -19,6 +19,25 @@ wsc__hub_report_failed(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg, wsc_err why)
     wsc__rel_send_failed(hub, conn, msg, why);
 }
 
+/* Stamps msg for the delivery-latency and frames-out metrics: the clock is read once per
+ * multi-target route (every conn of a broadcast shares the stamp), and the type class is
+ * worked out once per message. */
+static void
+stamp_queued(wsc_hub *hub, wsc_msg *msg, size_t depth)
+{
+    struct wsc__hub_metrics *m = &hub->metrics;
+    if (hub->route_mark == 0 || m->now_mark != hub->route_mark) {
+        m->now_us = wsc__mono_us();
+        m->now_mark = hub->route_mark;
+    }
+    uint8_t tag = 0;
+    wsc__msg_queued_us(msg, &tag);
+    if (tag == 0)
+        tag = (uint8_t)(1 + wsc__metrics_mtype(wsc_msg_get(msg, WSC_F_TYPE)));
+    wsc__msg_stamp_queued(msg, m->now_us, tag);
+    wsc__histo_observe(&m->queue_depth, depth);
+}
+
 bool
 wsc__hub_enqueue(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
 {
@@ -45,7 +64,9 @@ wsc__hub_enqueue(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
         return false;
     }
     hub->stats.queued++;
-    if (wsc__conn_queue_len(&conn->q) == 1)
+    size_t depth = wsc__conn_queue_len(&conn->q);
+    stamp_queued(hub, msg, depth);
+    if (depth == 1)
         lws_callback_on_writable(conn->wsi);
     return true;
 }
@@ -73,8 +94,14 @@ frame_header(unsigned char *p, bool binary, size_t len)
 void
 wsc__hub_sent(wsc_hub *hub, wsc_conn *conn, size_t n, size_t bytes)
 {
+    struct wsc__hub_metrics *mx = &hub->metrics;
+    uint64_t now = wsc__mono_us();
     for (size_t i = 0; i < n; i++) {
         wsc_msg *m = wsc__conn_queue_peek(&conn->q, 0);
+        uint8_t tag = 0;
+        uint64_t at = wsc__msg_queued_us(m, &tag);
+        wsc__histo_observe(&mx->deliver_us, now > at ? now - at : 0);
+        mx->frames_out[tag > 0 && tag <= WSC__MT_COUNT ? tag - 1 : WSC__MT_OTHER]++;
         size_t len = 0;
         wsc__msg_wire(m, &len);
         wsc__conn_queue_pop(&conn->q, len);

@@ -170,6 +170,7 @@ struct wsc__ack_pending {
     const char *message_id; /* borrowed from msg */
     wsc_ack_opts opts;
     unsigned attempts, retries;
+    uint64_t sent_us;     /* the last attempt's queuing (the ACK round-trip metric) */
     unsigned store_tries; /* failed store writes so far */
     wsc_err last_error;
     wsc_conn_id last_conn;

@@ -182,6 +182,12 @@ wsc__rel_op_end(struct wsc__rel_op *op)
     return op->rel;
 }
 
+struct wsc_store *
+wsc__rel_store(const wsc_hub *hub)
+{
+    return hub->rel != NULL ? hub->rel->store : NULL;
+}
+
 void
 wsc_hub_get_reliability_stats(const wsc_hub *hub, wsc_reliability_stats *out)
 {

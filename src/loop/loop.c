@@ -16,6 +16,7 @@
 
 #include "loop/loop_ev.h"
 #include "loop/loop_post.h"
+#include "middleware/logger.h"
 #include "models/alloc.h"
 
 /* The backend WSC_LOOP_DEFAULT means when the environment does not say (docs/architecture.md,
@@ -62,20 +63,19 @@ static const struct lws_protocols loop_protocols[] = {
 static void
 lws_log_json(int level, const char *line)
 {
-    /* lws logs are process-wide; keep them as JSON lines so that stderr stays parseable. */
+    /* lws logs are process-wide; they go to stderr as JSON lines of the same shape as the
+     * library's own (ts, level, component "lws", event "lws"), so that stderr stays parseable
+     * line by line. */
     char msg[512];
     size_t j = 0;
-    for (const char *p = line; *p && j < sizeof(msg) - 8; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c == '\n' || c == '\r')
-            continue;
-        if (c == '"' || c == '\\')
-            msg[j++] = '\\';
-        msg[j++] = (c < 0x20) ? ' ' : (char)c;
+    for (const char *p = line; *p && j < sizeof(msg) - 1; p++) {
+        if (*p != '\n' && *p != '\r')
+            msg[j++] = *p;
     }
     msg[j] = '\0';
-    fprintf(stderr, "{\"level\":\"%s\",\"src\":\"lws\",\"msg\":\"%s\"}\n",
-            (level & LLL_ERR) ? "error" : "warn", msg);
+    wsc__logger lg;
+    wsc__logger_init(&lg, NULL, "lws");
+    wsc__log(&lg, (level & LLL_ERR) ? WSC_LOG_ERROR : WSC_LOG_WARN, "lws", "s:message", msg);
 }
 
 static void

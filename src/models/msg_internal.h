@@ -5,6 +5,7 @@
 #define WSC_MODELS_MSG_INTERNAL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -23,6 +24,12 @@ wsc_err wsc__msg_encode(wsc_msg *msg);
  *  returned pointer; NULL before encoding.  Not const: lws writes the header into the
  *  headroom (the same bytes for every receiver, so sharing is safe on one thread). */
 unsigned char *wsc__msg_wire(const wsc_msg *msg, size_t *len);
+
+/** Notes when msg was queued (monotonic microseconds) and the metrics tag of the queuing
+ *  side (never 0 once set).  Any thread; never fails. */
+void wsc__msg_stamp_queued(wsc_msg *msg, uint64_t now_us, uint8_t tag);
+/** The last stamp of wsc__msg_stamp_queued (0, 0 when none). */
+uint64_t wsc__msg_queued_us(const wsc_msg *msg, uint8_t *tag);
 
 /** True for priority urgent and critical. */
 bool wsc__msg_is_urgent(const wsc_msg *msg);

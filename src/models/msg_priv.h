@@ -56,6 +56,12 @@ struct wsc_msg {
      * encoder of a text message stores it (the same value) before setting frozen. */
     _Atomic(unsigned char *) wire_buf;
     atomic_size_t wire_len;
+    /* For /metrics only (msg_stamp.c): when the message was last queued on a connection
+     * (microseconds, monotonic) and a small tag the queuing side chooses (the hub's frame
+     * type class plus one).  Relaxed atomics: a message shared by hubs on several loops may be
+     * stamped by each; the figure is then the latest stamp, never a torn one. */
+    _Atomic uint64_t queued_us;
+    _Atomic uint8_t metric_tag;
 };
 
 /** The wire name of a string field ("reply_to_msg_id" for WSC_F_REPLY_TO). */

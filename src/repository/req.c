@@ -35,6 +35,7 @@ wsc__req_new(wsc_store *store, enum wsc__req_kind kind, union wsc__req_cb cb, vo
     req->user = user;
     req->refs = 1;
     req->timeout_status = WSC_ERR_TIMEOUT;
+    req->start_us = wsc__mono_us();
     wsc_list_init(&req->bk_link);
     wsc__timer_init(&req->timeout, store->loop, req_timeout);
     wsc_list_push_back(&store->live, &req->link);
@@ -77,6 +78,8 @@ wsc__req_finish(struct wsc__req *req, wsc_err status)
     req->status = status;
     wsc__timer_stop(&req->timeout);
     wsc_store *store = req->store;
+    uint64_t now = wsc__mono_us();
+    wsc__histo_observe(&store->op_us[req->kind], now > req->start_us ? now - req->start_us : 0);
     wsc_list_remove(&req->link);
     wsc_list_push_back(&store->done, &req->link);
     if (!store->turn.armed)

@@ -131,6 +131,8 @@ wsc__store_init(wsc_store *store, const struct wsc__store_ops *ops, struct wsc__
         store->cfg.reconnect_max_ms = store->cfg.reconnect_min_ms;
     wsc_list_init(&store->live);
     wsc_list_init(&store->done);
+    for (size_t i = 0; i < WSC__REQ_KIND_COUNT; i++)
+        wsc__histo_init(&store->op_us[i], 100); /* 100 us .. 3.3 s */
     store->ops = ops;
     wsc__store_set_unsupported(store);
     if (repos != NULL)

@@ -17,6 +17,7 @@
 
 #include "loop/loop.h"
 #include "models/errtext.h"
+#include "models/histo.h"
 #include "models/list.h"
 #include "repository/repo_ops.h"
 
@@ -49,6 +50,20 @@ struct wsc__store_ops {
     struct wsc__repo_tables repos;
 };
 
+enum wsc__req_kind {
+    WSC__REQ_DONE,
+    WSC__REQ_COUNT,
+    WSC__REQ_FETCH,
+    WSC__REQ_RECORD,
+    WSC__REQ_ONLINE,
+    WSC__REQ_CONNREC,
+    WSC__REQ_STATS,   /* hubstats get: stats[0..n) */
+    WSC__REQ_IDS,     /* hubstats list: strs[0..nstrs) are the ids */
+    WSC__REQ_MSGS,    /* queue pop: msgs[0..n) */
+    WSC__REQ_ACQUIRE, /* workload acquire: str, count */
+};
+#define WSC__REQ_KIND_COUNT (WSC__REQ_ACQUIRE + 1)
+
 struct wsc_store {
     const struct wsc__store_ops *ops;
     wsc_loop *loop;
@@ -65,19 +80,8 @@ struct wsc_store {
     wsc__timer turn;
     bool closing;
     wsc__errtext last_error;
-};
-
-enum wsc__req_kind {
-    WSC__REQ_DONE,
-    WSC__REQ_COUNT,
-    WSC__REQ_FETCH,
-    WSC__REQ_RECORD,
-    WSC__REQ_ONLINE,
-    WSC__REQ_CONNREC,
-    WSC__REQ_STATS,   /* hubstats get: stats[0..n) */
-    WSC__REQ_IDS,     /* hubstats list: strs[0..nstrs) are the ids */
-    WSC__REQ_MSGS,    /* queue pop: msgs[0..n) */
-    WSC__REQ_ACQUIRE, /* workload acquire: str, count */
+    /* Request start to finish, microseconds, by kind (store_metrics.h). */
+    wsc__histo op_us[WSC__REQ_KIND_COUNT];
 };
 
 union wsc__req_cb {
@@ -100,7 +104,8 @@ struct wsc__req {
     union wsc__req_cb cb;
     void *user;
     unsigned refs;
-    bool finished; /* a status is set; no later finish counts */
+    bool finished;     /* a status is set; no later finish counts */
+    uint64_t start_us; /* wsc__mono_us() at creation (the store latency metric) */
     wsc_err status;
     wsc__timer timeout;
     wsc_err timeout_status;  /* what the timeout finishes with (WSC_ERR_TIMEOUT) */
