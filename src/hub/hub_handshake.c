@@ -344,8 +344,7 @@ wsc__hub_admit(wsc_hub *hub, struct wsc__creds *c, bool open, struct pending_ide
                       *why = "too many connections from this address", c->peer, retry_s);
     if (c->origin[0] != '\0' && !origin_allowed(hub, c->origin)) {
         wsc__hub_alert(hub, WSC_LIMIT_ORIGIN, NULL, c->peer, 0, 0);
-        return refuse(hub, 403, WSC__REFUSE_ORIGIN, *why = "origin not allowed", c->peer,
-                      retry_s);
+        return refuse(hub, 403, WSC__REFUSE_ORIGIN, *why = "origin not allowed", c->peer, retry_s);
     }
     struct pending_identity *p = NULL;
     int status = identity(hub, c, &p, why);
@@ -362,8 +361,7 @@ wsc__hub_admit(wsc_hub *hub, struct wsc__creds *c, bool open, struct pending_ide
         wsc__hub_make_client_id(hub, cid, sizeof(cid));
         if ((p->client_id = wsc__strdup(cid)) == NULL) {
             wsc__pending_free(p);
-            return refuse(hub, 503, WSC__REFUSE_CAPACITY, *why = "out of memory", c->peer,
-                          retry_s);
+            return refuse(hub, 503, WSC__REFUSE_CAPACITY, *why = "out of memory", c->peer, retry_s);
         }
     }
     *out = p;

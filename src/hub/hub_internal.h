@@ -75,7 +75,8 @@ struct wsc_conn {
     uint8_t cid_heap : 1;     /* the client id is in cid.heap (else inline in cid.text) */
     uint8_t cluster_hold : 1; /* nothing is written until the other nodes can reach the user */
     uint8_t ip_counted : 1;   /* counted in hub->ip_conns (hub_ip_conns.c) */
-    uint8_t transport : 1;    /* enum wsc__transport_kind: how frames leave (wsc__transport); the metrics' label */
+    uint8_t transport : 1;    /* enum wsc__transport_kind: how frames leave (wsc__transport); the
+                                 metrics' label */
     int16_t close_code;       /* close we asked for (0: none) */
     int16_t peer_close_code;  /* from the peer's close frame (0: none) */
     uint16_t violations;      /* bad frames so far, saturating (fits the padding here) */
@@ -225,7 +226,7 @@ struct wsc_hub {
     unsigned drain_rounds; /* deadline firings since the stop */
     uint64_t started_ms;   /* wsc__now_ms() at creation; see wsc__hub_now32 */
     wsc_hub_stats stats;
-    struct wsc__hub_metrics metrics; /* /metrics (hub_metrics.h) */
+    struct wsc__hub_metrics metrics;  /* /metrics (hub_metrics.h) */
     struct ip_bucket *ip_buckets;     /* connect rate per peer address (lazy, fixed size) */
     struct user_bucket *user_buckets; /* frame and byte rates per user (lazy, fixed size) */
     wsc__hmap ip_conns;               /* open connections per address (hub_ip_conns.c) */
