@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Starts throw-away redis-server and mariadbd on 127.0.0.1 (free ports, data under $TMPDIR)
-# for the storage tests, or stops them.
+# Starts throw-away redis-server, a 3-master Redis Cluster and mariadbd on 127.0.0.1 (free
+# ports, data under $TMPDIR) for the storage tests, or stops them.
 #   scripts/services.sh start [dir]   prints  export WSC_TEST_REDIS_URL=... WSC_TEST_MYSQL_URL=...
+#                                             WSC_TEST_REDIS_CLUSTER_URL=redis+cluster://...
 #   scripts/services.sh stop  [dir]
 #   scripts/services.sh restart-redis|stop-redis|start-redis|stop-mysql|start-mysql [dir]
+#   scripts/services.sh start-cluster|stop-cluster [dir]
 # dir defaults to $TMPDIR/wsc-services (one set of services per dir).
 set -euo pipefail
 
@@ -44,6 +46,36 @@ stop_pidfile() {
     rm -f "$f"
 }
 
+# Redis Cluster: three masters, no replicas, each in its own directory (nodes.conf there).
+start_cluster() {
+    local ports=() p
+    for i in 0 1 2; do
+        p=$(cat "$dir/rc$i.port" 2>/dev/null || free_port)
+        echo "$p" >"$dir/rc$i.port"
+        ports+=("127.0.0.1:$p")
+        mkdir -p "$dir/rc$i"
+        redis-server --bind 127.0.0.1 --port "$p" --dir "$dir/rc$i" --save '' --appendonly no \
+            --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 2000 \
+            --requirepass wsctest --masterauth wsctest --daemonize yes \
+            --pidfile "$dir/rc$i.pid" --logfile "$dir/rc$i.log"
+        wait_for redis-cli -h 127.0.0.1 -p "$p" -a wsctest --no-auth-warning ping
+    done
+    # Created once; a restart finds its nodes.conf and meets the others again.
+    if [ ! -f "$dir/rc.created" ]; then
+        redis-cli -a wsctest --no-auth-warning --cluster create "${ports[@]}" \
+            --cluster-replicas 0 --cluster-yes >"$dir/rc-create.log" 2>&1
+        touch "$dir/rc.created"
+    fi
+    for p in "${ports[@]}"; do
+        wait_for sh -c "redis-cli -h 127.0.0.1 -p ${p#*:} -a wsctest --no-auth-warning \
+            cluster info | grep -q cluster_state:ok"
+    done
+}
+
+stop_cluster() {
+    for i in 0 1 2; do stop_pidfile "$dir/rc$i.pid"; done
+}
+
 start_mysql() {
     local port; port=$(cat "$dir/mysql.port" 2>/dev/null || free_port)
     echo "$port" >"$dir/mysql.port"
@@ -68,6 +100,9 @@ start_mysql() {
 urls() {
     echo "export WSC_TEST_REDIS_URL=redis://:wsctest@127.0.0.1:$(cat "$dir/redis.port")/0"
     echo "export WSC_TEST_MYSQL_URL=mysql://wsc:wsctest@127.0.0.1:$(cat "$dir/mysql.port")/wsc_test"
+    if [ -f "$dir/rc0.port" ]; then
+        echo "export WSC_TEST_REDIS_CLUSTER_URL=redis+cluster://127.0.0.1:$(cat "$dir/rc0.port"),127.0.0.1:$(cat "$dir/rc1.port"),127.0.0.1:$(cat "$dir/rc2.port")?password=wsctest"
+    fi
 }
 
 case "$cmd" in
@@ -75,11 +110,13 @@ start)
     "$here/install-deps.sh" >&2
     mkdir -p "$dir"
     start_redis
+    start_cluster
     start_mysql
     urls
     ;;
 stop)
     stop_pidfile "$dir/redis.pid"
+    stop_cluster
     stop_pidfile "$dir/mysql.pid"
     rm -rf "$dir"
     ;;
@@ -88,6 +125,8 @@ stop-redis) stop_pidfile "$dir/redis.pid" ;;
 start-redis) start_redis ;;
 restart-redis) stop_pidfile "$dir/redis.pid"; start_redis ;;
 stop-mysql) stop_pidfile "$dir/mysql.pid" ;;
+start-cluster) start_cluster ;;
+stop-cluster) stop_cluster ;;
 start-mysql) start_mysql ;;
-*) echo "usage: $0 start|stop|urls|stop-redis|start-redis|restart-redis|stop-mysql|start-mysql [dir]" >&2; exit 2 ;;
+*) echo "usage: $0 start|stop|urls|stop-redis|start-redis|restart-redis|stop-mysql|start-mysql|start-cluster|stop-cluster [dir]" >&2; exit 2 ;;
 esac
