@@ -6,6 +6,7 @@
 #   scripts/services.sh stop  [dir]
 #   scripts/services.sh restart-redis|stop-redis|start-redis|stop-mysql|start-mysql [dir]
 #   scripts/services.sh start-cluster|stop-cluster [dir]
+#   scripts/services.sh move-slot DIR SLOT   moves one slot of the cluster to another master
 # dir defaults to $TMPDIR/wsc-services (one set of services per dir).
 set -euo pipefail
 
@@ -72,6 +73,29 @@ start_cluster() {
     done
 }
 
+# Moves slot $1 of the Redis Cluster, keys and all, from its master to another one (what
+# redis-cli --cluster reshard does for one chosen slot): IMPORTING/MIGRATING, MIGRATE, NODE.
+move_slot() {
+    local slot=$1 p0 nodes src_id src_port dst_id dst_port keys
+    p0=$(cat "$dir/rc0.port")
+    nodes=$(rcli "$p0" cluster nodes)
+    read -r src_id src_port < <(echo "$nodes" | awk -v s="$slot" '{ split($2, a, "[:@]")
+        for (i = 9; i <= NF; i++) { n = split($i, r, "-"); hi = n > 1 ? r[2] : r[1]
+            if (s + 0 >= r[1] + 0 && s + 0 <= hi + 0) print $1, a[2] } }')
+    read -r dst_id dst_port < <(echo "$nodes" | awk -v x="$src_id" \
+        '$3 ~ /master/ && $1 != x { split($2, a, "[:@]"); print $1, a[2]; exit }')
+    rcli "$dst_port" cluster setslot "$slot" importing "$src_id" >/dev/null
+    rcli "$src_port" cluster setslot "$slot" migrating "$dst_id" >/dev/null
+    while keys=$(rcli "$src_port" cluster getkeysinslot "$slot" 100) && [ -n "$keys" ]; do
+        # shellcheck disable=SC2086 # one argument per key
+        rcli "$src_port" migrate 127.0.0.1 "$dst_port" "" 0 5000 AUTH wsctest KEYS $keys >/dev/null
+    done
+    for i in 0 1 2; do rcli "$(cat "$dir/rc$i.port")" cluster setslot "$slot" node "$dst_id" >/dev/null; done
+    echo "$src_port $dst_port"
+}
+
+rcli() { local p=$1; shift; redis-cli -h 127.0.0.1 -p "$p" -a wsctest --no-auth-warning "$@"; }
+
 stop_cluster() {
     for i in 0 1 2; do stop_pidfile "$dir/rc$i.pid"; done
 }
@@ -126,6 +150,7 @@ start-redis) start_redis ;;
 restart-redis) stop_pidfile "$dir/redis.pid"; start_redis ;;
 stop-mysql) stop_pidfile "$dir/mysql.pid" ;;
 start-cluster) start_cluster ;;
+move-slot) move_slot "$3" ;;
 stop-cluster) stop_cluster ;;
 start-mysql) start_mysql ;;
 *) echo "usage: $0 start|stop|urls|stop-redis|start-redis|restart-redis|stop-mysql|start-mysql|start-cluster|stop-cluster [dir]" >&2; exit 2 ;;
