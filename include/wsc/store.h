@@ -55,7 +55,9 @@ WSC_API void wsc_store_config_init(wsc_store_config *cfg);
 /** A store in memory (lost on exit).  cfg may be NULL (defaults).  WSC_ERR_NOMEM. */
 WSC_API wsc_err wsc_repo_memory_new(wsc_loop *loop, const wsc_store_config *cfg, wsc_store **out);
 
-/** Opens a store chosen by url: "memory:", "redis://[:password@]host:port[/db]" or
+/** Opens a store chosen by url: "memory:", "redis://[:password@]host:port[/db]",
+ *  "redis+cluster://host:port[,host:port...][?password=PW]" (a Redis Cluster: seed nodes,
+ *  database 0; docs/cluster.md) or
  *  "mysql://user:password@host:port/database" (or "hybrid:<redis URL>|<mysql URL>",
  *  wsc_store_open_hybrid).  Returns at once; Redis and MySQL connect in
  *  the background and reconnect with backoff, ops issued meanwhile wait up to the command
