@@ -15,9 +15,10 @@
  * store renews the TTL of the keys it writes.  Expired messages are purged from the head (one
  * TTL per store, so the head expires first), and a sender's expired entries from its ZSET.
  * A store is up to three steps, each sent once the one before has answered: the hybrid
- * store's write-ahead mark (when asked), the sender's tally (when its bounds across inboxes
- * are on: the reservation is taken in the sender's slot first), then the store script in the
- * user's slot, which checks the user's bounds; a store it refuses gives the reservation back.
+ * store's write-ahead mark (when asked, on a Redis Cluster; on one Redis the store script
+ * marks the message itself), the sender's tally (when its bounds across inboxes are on: the
+ * reservation is taken in the sender's slot first), then the store script in the user's
+ * slot, which checks the user's bounds; a store it refuses gives the reservation back.
  * Remove and clear return the senders of what they removed, and a second script on the
  * sender's keys gives it back (so a sender's tally is exact but for a give-back that is
  * lost, or a store that stops between its steps: that entry then lapses with the message's
@@ -43,14 +44,18 @@
     "if v and tonumber(string.match(v, '^%d+')) > now then return end "              \
     "redis.call('ZREM', z, m[1]) redis.call('HDEL', h, m[1]) unshare(c, s, m[1]) end end "
 
-/* KEYS z h q c s; ARGV: mid, value, max per user, now, ttl, sender ("" for none), the
- * sender's share of one inbox.
- * Returns the sequence, 0 for a duplicate, -1 (user full), -2 (the sender's share of the
- * inbox). */
+/* KEYS z h q c s, then (on one Redis) the hybrid's write-ahead list when ARGV[8], a marker,
+ * is not "": the message is marked there whenever Redis holds it after the script.  ARGV:
+ * mid, value, max per user, now, ttl, sender ("" for none), the sender's share of one inbox,
+ * marker.  Returns the sequence, 0 for a duplicate, -1 (user full), -2 (the sender's share
+ * of the inbox). */
 static const char store_lua[] = PURGE_FN
     "local snd, now = ARGV[6], tonumber(ARGV[4]) "
+    "local function mark() if ARGV[8] ~= '' then local p = KEYS[6] "
+    "redis.call('ZADD', p, 'NX', ARGV[4], ARGV[8]) "
+    "redis.call('PEXPIRE', p, ARGV[5]) end end "
     "purge(KEYS[1], KEYS[2], KEYS[4], KEYS[5], now) "
-    "if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return 0 end "
+    "if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then mark() return 0 end "
     "if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return -1 end "
     "if snd ~= '' and tonumber(redis.call('HGET', KEYS[4], snd) or '0') >= tonumber(ARGV[7]) "
     "then return -2 end "
@@ -61,7 +66,7 @@ static const char store_lua[] = PURGE_FN
     "if snd ~= '' then redis.call('HSET', KEYS[5], ARGV[1], snd) "
     "redis.call('HINCRBY', KEYS[4], snd, 1) "
     "for i = 4, 5 do redis.call('PEXPIRE', KEYS[i], ARGV[5]) end end "
-    "return s";
+    "mark() return s";
 
 /* The sender's tally, before the store (its own slot): KEYS sz sh; ARGV now, ttl, count max,
  * bytes max, member, bytes.  Drops lapsed entries, then takes member's share when it fits
@@ -82,8 +87,7 @@ static const char reserve_lua[] =
     "redis.call('ZADD', sz, now + ttl, ARGV[5]) "
     "redis.call('PEXPIRE', sz, ttl) redis.call('PEXPIRE', sh, ttl) return 1";
 
-/* The hybrid store's write-ahead mark (redis_pending.c's list): KEYS pend; ARGV now, marker,
- * ttl. */
+/* The hybrid's write-ahead mark (redis_pending.c's list): KEYS pend; ARGV now, marker, ttl. */
 static const char mark_lua[] = "redis.call('ZADD', KEYS[1], 'NX', ARGV[1], ARGV[2]) "
                                "redis.call('PEXPIRE', KEYS[1], ARGV[3]) return 1";
 
@@ -213,7 +217,7 @@ parse_store(struct wsc__req *req, const redisReply *r)
 }
 
 /* One store in steps (mark, reserve, store: those that apply), each sent once the one before
- * has answered; the caller's request is finished by the last or the first that fails. */
+ * has answered; the last, or the first that fails, finishes the caller's request. */
 struct off_chain {
     struct redis_store *rs;
     struct wsc__req *req; /* the caller's (a reference of ours) */
@@ -266,12 +270,16 @@ step_args(const struct off_chain *ch, struct rs_args *a)
         wsc__rs_argf(a, "%zu", ch->jlen);
         return;
     }
-    *a = (struct rs_args){.script = store_lua, .nkeys = 5};
+    /* One Redis: the store script marks the message (atomic); a Redis Cluster: step 0 did. */
+    bool mark = ch->pend_key != NULL && ch->rs->cl == NULL;
+    *a = (struct rs_args){.script = store_lua, .nkeys = mark ? 6 : 5};
     arg_part(a, ch->uid, 'z');
     arg_part(a, ch->uid, 'h');
     arg_part(a, ch->uid, 'q');
     arg_part(a, ch->uid, 'c');
     arg_part(a, ch->uid, 's');
+    if (mark)
+        wsc__rs_arg(a, ch->pend_key);
     wsc__rs_arg(a, ch->key);
     wsc__rs_arg(a, ch->val);
     wsc__rs_argf(a, "%" PRIu32, c->offline_max_per_user);
@@ -279,6 +287,7 @@ step_args(const struct off_chain *ch, struct rs_args *a)
     wsc__rs_argf(a, "%" PRIu64, c->offline_ttl_ms);
     wsc__rs_arg(a, ch->snd);
     wsc__rs_argf(a, "%" PRIu64, wsc__bound(c->offline_max_per_sender));
+    wsc__rs_arg(a, mark ? ch->marker : "");
 }
 
 static void chain_next(struct off_chain *ch);
@@ -313,7 +322,7 @@ step_done(wsc_err status, uint64_t count, void *user)
 static void
 chain_next(struct off_chain *ch)
 {
-    if (ch->step == 0 && ch->pend_key == NULL)
+    if (ch->step == 0 && (ch->pend_key == NULL || ch->rs->cl == NULL))
         ch->step++;
     if (ch->step == 1 && !ch->tally)
         ch->step++;
@@ -339,7 +348,7 @@ eval_store(struct redis_store *rs, struct wsc__req *req, const char *uid, const 
     snprintf(one.snd, sizeof(one.snd), "%s", snd != NULL ? snd : "");
     snprintf(one.key, sizeof(one.key), "%s", key);
     snprintf(one.marker, sizeof(one.marker), "%s", marker != NULL ? marker : "");
-    if (one.pend_key == NULL && !one.tally) {
+    if ((one.pend_key == NULL || rs->cl == NULL) && !one.tally) {
         /* One step: the caller's request carries it. */
         struct rs_args a;
         one.step = 2;

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* The hybrid store's write-ahead list (repository/pending.h) in Redis: a ZSET wsc:hyb:pend of
  * markers scored by the wall-clock ms they were added; its TTL (offline_ttl_ms) is renewed by
- * every add.  The list is one key (one slot of a Redis Cluster) and the messages are the
- * users' keys (other slots), so no script touches both: the offline store (redis_offline.c)
- * adds the 's' marker first and stores the message only once Redis has confirmed the marker,
- * so a message is never in Redis without its marker until MySQL has answered for it (a marker
- * whose store then failed or was refused names no message, and the drain drops it).  "done"
- * removes the marker, then reads whether the message is still there.  The table is handed out
+ * every add.  The 's' marker is added by the offline store script itself (redis_offline.c)
+ * on one Redis; on a Redis Cluster the list (one key, one slot) and the users' keys lie in
+ * other slots, so the store adds the marker first and stores the message only once Redis has
+ * confirmed it (a marker whose store then failed or was refused names no message, and the
+ * drain drops it).  Either way a message is never in Redis without its marker until MySQL
+ * has answered for it.  "done" removes the marker, then reads whether the message is still
+ * there.  The table is handed out
  * through the Redis store's ops (redis.c), so every op gets a Redis store. */
 #include <inttypes.h>
 #include <stdio.h>
