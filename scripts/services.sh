@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Starts throw-away redis-server and mariadbd on 127.0.0.1 (free ports, data under $TMPDIR)
-# for the storage tests, or stops them.
+# Starts throw-away redis-server, a 3-master Redis Cluster and mariadbd on 127.0.0.1 (free
+# ports, data under $TMPDIR) for the storage tests, or stops them.
 #   scripts/services.sh start [dir]   prints  export WSC_TEST_REDIS_URL=... WSC_TEST_MYSQL_URL=...
+#                                             WSC_TEST_REDIS_CLUSTER_URL=redis+cluster://...
 #   scripts/services.sh stop  [dir]
 #   scripts/services.sh restart-redis|stop-redis|start-redis|stop-mysql|start-mysql [dir]
 #   scripts/services.sh hangup-redis|hangup-mysql [dir]   the server closes every client
 #                                                          connection (it stays up)
+#   scripts/services.sh start-cluster|stop-cluster [dir]
+#   scripts/services.sh move-slot DIR SLOT   moves one slot of the cluster to another master
 # dir defaults to $TMPDIR/wsc-services (one set of services per dir).
 set -euo pipefail
 
@@ -46,6 +49,59 @@ stop_pidfile() {
     rm -f "$f"
 }
 
+# Redis Cluster: three masters, no replicas, each in its own directory (nodes.conf there).
+start_cluster() {
+    local ports=() p
+    for i in 0 1 2; do
+        p=$(cat "$dir/rc$i.port" 2>/dev/null || free_port)
+        echo "$p" >"$dir/rc$i.port"
+        ports+=("127.0.0.1:$p")
+        mkdir -p "$dir/rc$i"
+        redis-server --bind 127.0.0.1 --port "$p" --dir "$dir/rc$i" --save '' --appendonly no \
+            --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 2000 \
+            --requirepass wsctest --masterauth wsctest --daemonize yes \
+            --pidfile "$dir/rc$i.pid" --logfile "$dir/rc$i.log"
+        wait_for redis-cli -h 127.0.0.1 -p "$p" -a wsctest --no-auth-warning ping
+    done
+    # Created once; a restart finds its nodes.conf and meets the others again.
+    if [ ! -f "$dir/rc.created" ]; then
+        redis-cli -a wsctest --no-auth-warning --cluster create "${ports[@]}" \
+            --cluster-replicas 0 --cluster-yes >"$dir/rc-create.log" 2>&1
+        touch "$dir/rc.created"
+    fi
+    for p in "${ports[@]}"; do
+        wait_for sh -c "redis-cli -h 127.0.0.1 -p ${p#*:} -a wsctest --no-auth-warning \
+            cluster info | grep -q cluster_state:ok"
+    done
+}
+
+# Moves slot $1 of the Redis Cluster, keys and all, from its master to another one (what
+# redis-cli --cluster reshard does for one chosen slot): IMPORTING/MIGRATING, MIGRATE, NODE.
+move_slot() {
+    local slot=$1 p0 nodes src_id src_port dst_id dst_port keys
+    p0=$(cat "$dir/rc0.port")
+    nodes=$(rcli "$p0" cluster nodes)
+    read -r src_id src_port < <(echo "$nodes" | awk -v s="$slot" '{ split($2, a, "[:@]")
+        for (i = 9; i <= NF; i++) { n = split($i, r, "-"); hi = n > 1 ? r[2] : r[1]
+            if (s + 0 >= r[1] + 0 && s + 0 <= hi + 0) print $1, a[2] } }')
+    read -r dst_id dst_port < <(echo "$nodes" | awk -v x="$src_id" \
+        '$3 ~ /master/ && $1 != x { split($2, a, "[:@]"); print $1, a[2]; exit }')
+    rcli "$dst_port" cluster setslot "$slot" importing "$src_id" >/dev/null
+    rcli "$src_port" cluster setslot "$slot" migrating "$dst_id" >/dev/null
+    while keys=$(rcli "$src_port" cluster getkeysinslot "$slot" 100) && [ -n "$keys" ]; do
+        # shellcheck disable=SC2086 # one argument per key
+        rcli "$src_port" migrate 127.0.0.1 "$dst_port" "" 0 5000 AUTH wsctest KEYS $keys >/dev/null
+    done
+    for i in 0 1 2; do rcli "$(cat "$dir/rc$i.port")" cluster setslot "$slot" node "$dst_id" >/dev/null; done
+    echo "$src_port $dst_port"
+}
+
+rcli() { local p=$1; shift; redis-cli -h 127.0.0.1 -p "$p" -a wsctest --no-auth-warning "$@"; }
+
+stop_cluster() {
+    for i in 0 1 2; do stop_pidfile "$dir/rc$i.pid"; done
+}
+
 start_mysql() {
     local port; port=$(cat "$dir/mysql.port" 2>/dev/null || free_port)
     echo "$port" >"$dir/mysql.port"
@@ -81,6 +137,9 @@ hangup_mysql() {
 urls() {
     echo "export WSC_TEST_REDIS_URL=redis://:wsctest@127.0.0.1:$(cat "$dir/redis.port")/0"
     echo "export WSC_TEST_MYSQL_URL=mysql://wsc:wsctest@127.0.0.1:$(cat "$dir/mysql.port")/wsc_test"
+    if [ -f "$dir/rc0.port" ]; then
+        echo "export WSC_TEST_REDIS_CLUSTER_URL=redis+cluster://127.0.0.1:$(cat "$dir/rc0.port"),127.0.0.1:$(cat "$dir/rc1.port"),127.0.0.1:$(cat "$dir/rc2.port")?password=wsctest"
+    fi
 }
 
 case "$cmd" in
@@ -88,11 +147,13 @@ start)
     "$here/install-deps.sh" >&2
     mkdir -p "$dir"
     start_redis
+    start_cluster
     start_mysql
     urls
     ;;
 stop)
     stop_pidfile "$dir/redis.pid"
+    stop_cluster
     stop_pidfile "$dir/mysql.pid"
     rm -rf "$dir"
     ;;
@@ -101,8 +162,11 @@ stop-redis) stop_pidfile "$dir/redis.pid" ;;
 start-redis) start_redis ;;
 restart-redis) stop_pidfile "$dir/redis.pid"; start_redis ;;
 stop-mysql) stop_pidfile "$dir/mysql.pid" ;;
+start-cluster) start_cluster ;;
+move-slot) move_slot "$3" ;;
+stop-cluster) stop_cluster ;;
 start-mysql) start_mysql ;;
 hangup-redis) hangup_redis ;;
 hangup-mysql) hangup_mysql ;;
-*) echo "usage: $0 start|stop|urls|stop-redis|start-redis|restart-redis|stop-mysql|start-mysql|hangup-redis|hangup-mysql [dir]" >&2; exit 2 ;;
+*) echo "usage: $0 start|stop|urls|stop-redis|start-redis|restart-redis|stop-mysql|start-mysql|hangup-redis|hangup-mysql|start-cluster|stop-cluster|move-slot [dir]" >&2; exit 2 ;;
 esac

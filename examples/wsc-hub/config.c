@@ -63,8 +63,8 @@ wsc_hubd_config_free(wsc_hubd_config *cfg)
 {
     if (cfg == NULL)
         return;
-    char **strings[] = {&cfg->host,      &cfg->ws_path,  &cfg->sse_path,   &cfg->node_id,
-                        &cfg->tls_cert,  &cfg->tls_key,  &cfg->jwt_secret, &cfg->api_key,
+    char **strings[] = {&cfg->host,      &cfg->ws_path,   &cfg->sse_path,         &cfg->node_id,
+                        &cfg->tls_cert,  &cfg->tls_key,   &cfg->jwt_secret,       &cfg->api_key,
                         &cfg->redis_url, &cfg->mysql_url, &cfg->alert_webhook_url};
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
         free(*strings[i]);
@@ -86,8 +86,11 @@ is_set(const char *s)
 wsc_err
 wsc_hubd_config_check(const wsc_hubd_config *cfg, char *err, size_t errcap)
 {
-    if (is_set(cfg->redis_url) && strncmp(cfg->redis_url, "redis://", 8) != 0) {
-        snprintf(err, errcap, "redis must be a redis://[:password@]host[:port][/db] URL");
+    if (is_set(cfg->redis_url) && strncmp(cfg->redis_url, "redis://", 8) != 0 &&
+        strncmp(cfg->redis_url, "redis+cluster://", 16) != 0) {
+        snprintf(err, errcap,
+                 "redis must be a redis://[:password@]host[:port][/db] or "
+                 "redis+cluster://host:port[,host:port...][?password=PW] URL");
         return WSC_ERR_INVALID;
     }
     if (is_set(cfg->mysql_url) && strncmp(cfg->mysql_url, "mysql://", 8) != 0) {

@@ -106,7 +106,8 @@ const wsc_hubd_opt wsc_hubd_opts[] = {
     {"log.level", "--log-level", WSC_HUBD_OPT_LOGLEVEL, OFF(log_level), 0, "LEVEL",
      "debug, info, warn, error or off (default info)"},
     {"redis", "--redis", WSC_HUBD_OPT_STRING, OFF(redis_url), 0, "URL",
-     "Redis: redis://[:pw@]host[:port][/db]; offline messages and records go there, and the "
+     "Redis: redis://[:pw@]host[:port][/db], or redis+cluster://host:port,...[?password=PW] "
+     "for a Redis Cluster; offline messages and records go there, and the "
      "hubs given the same Redis form one cluster (docs/cluster.md)"},
     {"mysql", "--mysql", WSC_HUBD_OPT_STRING, OFF(mysql_url), 0, "URL",
      "store them in MySQL/MariaDB (wins over --redis): mysql://user:pw@host:port/db"},

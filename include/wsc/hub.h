@@ -201,7 +201,8 @@ typedef struct wsc_hub_config {
                                         0: no cap */
 
     /* cluster (PROTOCOL.md §8, docs/cluster.md) */
-    const char *cluster_redis;   /**< "redis://[:password@]host[:port][/db]": this hub is one
+    const char *cluster_redis;   /**< "redis://[:password@]host[:port][/db]" (or
+                                      "redis+cluster://host:port,..."): this hub is one
                                       node of the cluster of every hub given the same Redis
                                       (node_id must then be unique: the default is).  NULL
                                       (default): a single node */

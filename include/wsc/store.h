@@ -47,9 +47,9 @@ typedef struct wsc_store_config {
                                                 only; default 1000000 */
     uint64_t offline_max_bytes;            /**< bytes (stored JSON) in the whole store; memory
                                                 backend only; default 1 GiB */
-    uint32_t purge_interval_ms; /**< MySQL: how often expired rows are deleted (they are
-                                     never read once expired); default 60000; 0: the
-                                     default */
+    uint32_t purge_interval_ms;            /**< MySQL: how often expired rows are deleted (they are
+                                                never read once expired); default 60000; 0: the
+                                                default */
 } wsc_store_config;
 
 /** Fills cfg with the defaults above. */
@@ -58,7 +58,9 @@ WSC_API void wsc_store_config_init(wsc_store_config *cfg);
 /** A store in memory (lost on exit).  cfg may be NULL (defaults).  WSC_ERR_NOMEM. */
 WSC_API wsc_err wsc_repo_memory_new(wsc_loop *loop, const wsc_store_config *cfg, wsc_store **out);
 
-/** Opens a store chosen by url: "memory:", "redis://[:password@]host:port[/db]" or
+/** Opens a store chosen by url: "memory:", "redis://[:password@]host:port[/db]",
+ *  "redis+cluster://host:port[,host:port...][?password=PW]" (a Redis Cluster: seed nodes,
+ *  database 0; docs/cluster.md) or
  *  "mysql://user:password@host:port/database" (or "hybrid:<redis URL>|<mysql URL>",
  *  wsc_store_open_hybrid).  Returns at once; Redis and MySQL connect in
  *  the background and reconnect with backoff, ops issued meanwhile wait up to the command

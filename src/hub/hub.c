@@ -121,8 +121,9 @@ check_basics(const wsc_hub_config *cfg)
         return "handshake_timeout_ms: must be at least 1";
     if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL))
         return "tls_cert, tls_key: give both or neither";
-    if (cfg->cluster_redis != NULL && strncmp(cfg->cluster_redis, "redis://", 8) != 0)
-        return "cluster_redis: not a redis:// URL";
+    if (cfg->cluster_redis != NULL && strncmp(cfg->cluster_redis, "redis://", 8) != 0 &&
+        strncmp(cfg->cluster_redis, "redis+cluster://", 16) != 0)
+        return "cluster_redis: not a redis:// or redis+cluster:// URL";
     if (cfg->cluster_timeout_ms == 0)
         return "cluster_timeout_ms: must be at least 1";
     return NULL;

@@ -72,7 +72,10 @@ wsc__req_unref(struct wsc__req *req)
 void
 wsc__req_finish(struct wsc__req *req, wsc_err status)
 {
-    if (req->finished || req->store == NULL)
+    /* A closing store delivers every request still live with WSC_ERR_CANCELED itself; one
+     * finished by a callback during that (a step of a multi-step op) must stay there, or it
+     * would wait in the done list, with the turn timer armed, for a store that is freed. */
+    if (req->finished || req->store == NULL || req->store->closing)
         return;
     req->finished = true;
     req->status = status;

@@ -171,7 +171,7 @@ wsc_store_open(wsc_loop *loop, const char *url, const wsc_store_config *cfg, wsc
         return WSC_ERR_INVALID;
     if (strcmp(url, "memory:") == 0 || strcmp(url, "memory://") == 0)
         return wsc_repo_memory_new(loop, cfg, out);
-    if (strncmp(url, "redis://", 8) == 0)
+    if (strncmp(url, "redis://", 8) == 0 || strncmp(url, "redis+cluster://", 16) == 0)
         return wsc__redis_open(loop, url, cfg, out);
     if (strncmp(url, "mysql://", 8) == 0)
         return wsc__mysql_open(loop, url, cfg, out);

@@ -39,6 +39,7 @@ static char tag[32]; /* "p<pid>": in every id of this run */
  * processes of other tests (--redis) are cluster nodes too. */
 #define CLUSTER_DB 5
 static char redis_url[512];
+static bool on_cluster; /* on the Redis Cluster of WSC_TEST_REDIS_CLUSTER_URL */
 
 static void
 name(char *out, size_t cap, const char *what)
@@ -554,9 +555,9 @@ test_redis_restart(void **state)
     name(r, sizeof(r), "rr");
     name(mid, sizeof(mid), "m3");
     tws *ca = client(f, 0, a), *cr = client(f, 1, r);
-    assert_int_equal(tstore_services("stop-redis"), 0);
+    assert_int_equal(tstore_services(on_cluster ? "stop-cluster" : "stop-redis"), 0);
     send_frame(ca, RESTART_FRAME, r, mid);
-    assert_int_equal(tstore_services("start-redis"), 0);
+    assert_int_equal(tstore_services(on_cluster ? "start-cluster" : "start-redis"), 0);
     json_t *rc = next_of(f, ca, "ack");
     assert_non_null(rc);
     const char *st = tjson_str(rc, "data.status");
@@ -745,12 +746,18 @@ test_node_death(void **state)
 int
 main(void)
 {
-    if (getenv("WSC_TEST_REDIS_URL") == NULL || getenv("WSC_HUB_BIN") == NULL) {
-        fprintf(stderr, "skipped: needs WSC_TEST_REDIS_URL and WSC_HUB_BIN\n");
+    /* WSC_TEST_ON_REDIS_CLUSTER: the same on the Redis Cluster (only database 0 there). */
+    on_cluster = getenv("WSC_TEST_ON_REDIS_CLUSTER") != NULL;
+    const char *url = getenv(on_cluster ? "WSC_TEST_REDIS_CLUSTER_URL" : "WSC_TEST_REDIS_URL");
+    if (url == NULL || getenv("WSC_HUB_BIN") == NULL) {
+        fprintf(stderr, "skipped: needs %s and WSC_HUB_BIN\n",
+                on_cluster ? "WSC_TEST_REDIS_CLUSTER_URL" : "WSC_TEST_REDIS_URL");
         return 77;
     }
     snprintf(tag, sizeof(tag), "p%ld", (long)getpid());
-    if (tstore_redis_db_url(CLUSTER_DB, redis_url, sizeof(redis_url)) == NULL)
+    if (on_cluster)
+        snprintf(redis_url, sizeof(redis_url), "%s", url);
+    else if (tstore_redis_db_url(CLUSTER_DB, redis_url, sizeof(redis_url)) == NULL)
         return 1;
     const struct CMUnitTest tests[] = {
         /* clang-format off */

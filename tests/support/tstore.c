@@ -23,16 +23,26 @@ backend_url(const char *backend)
         return getenv("WSC_TEST_REDIS_URL");
     if (strcmp(backend, "mysql") == 0)
         return getenv("WSC_TEST_MYSQL_URL");
+    if (strcmp(backend, "redis_cluster") == 0)
+        return getenv("WSC_TEST_REDIS_CLUSTER_URL");
     if (strcmp(backend, "hybrid") == 0)
         return tstore_hybrid_url();
+    if (strcmp(backend, "hybrid_cluster") == 0)
+        return tstore_hybrid_url_of(getenv("WSC_TEST_REDIS_CLUSTER_URL"));
     return NULL;
 }
 
 const char *
 tstore_hybrid_url(void)
 {
+    return tstore_hybrid_url_of(getenv("WSC_TEST_REDIS_URL"));
+}
+
+const char *
+tstore_hybrid_url_of(const char *r)
+{
     static char url[1100];
-    const char *r = getenv("WSC_TEST_REDIS_URL"), *m = getenv("WSC_TEST_MYSQL_URL");
+    const char *m = getenv("WSC_TEST_MYSQL_URL");
     if (r == NULL || m == NULL || r[0] == '\0' || m[0] == '\0')
         return NULL;
     snprintf(url, sizeof(url), "hybrid:%s|%s", r, m);

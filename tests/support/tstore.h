@@ -86,6 +86,9 @@ int tstore_exit(int rc, size_t n);
 /** "hybrid:<redis URL>|<mysql URL>" from WSC_TEST_REDIS_URL and WSC_TEST_MYSQL_URL, or NULL
  *  when either is unset (a static buffer). */
 const char *tstore_hybrid_url(void);
+/** The same on the Redis of redis_url (a redis:// or redis+cluster:// URL); NULL when either
+ *  is not set. */
+const char *tstore_hybrid_url_of(const char *redis_url);
 /** WSC_TEST_REDIS_URL with database db in place of its own, written into out; NULL when the
  *  variable is unset or out is too small.  Tests that need a database of their own (the node
  *  registry of a cluster is per database) use this. */

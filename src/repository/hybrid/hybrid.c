@@ -157,7 +157,9 @@ wsc_store_open_hybrid(wsc_loop *loop, const char *redis_url, const char *mysql_u
         return WSC_ERR_INVALID;
     *out = NULL;
     if (loop == NULL || redis_url == NULL || mysql_url == NULL ||
-        strncmp(redis_url, "redis://", 8) != 0 || strncmp(mysql_url, "mysql://", 8) != 0)
+        (strncmp(redis_url, "redis://", 8) != 0 &&
+         strncmp(redis_url, "redis+cluster://", 16) != 0) ||
+        strncmp(mysql_url, "mysql://", 8) != 0)
         return WSC_ERR_INVALID;
     struct hybrid *h = wsc__calloc(1, sizeof(*h));
     if (h == NULL)

@@ -3,22 +3,13 @@
  * on loss every in-flight command completes with WSC_ERR_STORE and a reconnect is scheduled
  * with exponential backoff), and command submission with our own timeouts (hiredis 0.14 has
  * no timer hook). */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "models/alloc.h"
 #include "repository/redis/redis_internal.h"
-
-/* The commands of one request: one, or several sent back to back (a pipeline: hiredis
- * writes them in one go and the replies come back in order). */
-struct rs_cmd {
-    char **cmds;
-    int *lens;
-    int n;
-    int replies; /* replies still due */
-    rs_parse_fn parse;
-};
 
 static void conn_start(struct redis_store *rs);
 
@@ -34,7 +25,8 @@ cmd_free(void *p)
 }
 
 /* Each reply is parsed in order; the first non-OK result finishes the request, and the last
- * reply finishes it OK otherwise. */
+ * reply finishes it OK otherwise.  On a Redis Cluster, a redirected reply and every later
+ * one of its send are sent again (wsc__rs_cl_resend) once the send's last reply is in. */
 static void
 on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 {
@@ -42,36 +34,56 @@ on_reply(redisAsyncContext *ac, void *reply, void *privdata)
     struct wsc__req *req = privdata;
     struct rs_cmd *c = req->bk;
     const redisReply *r = reply;
+    int idx = c->from + c->got++;
     c->replies--;
     if (r == NULL) {
         wsc__req_finish(req, WSC_ERR_STORE);
+    } else if (c->redo >= 0 || req->finished) {
+        /* sent again after this send, or already answered */
+    } else if (r->type == REDIS_REPLY_ERROR && wsc__rs_cl_redirect(req, r->str, idx)) {
+        /* noted: resent below once the send's replies are in */
     } else if (r->type == REDIS_REPLY_ERROR) {
         if (req->store != NULL)
             wsc__errtext_set(&req->store->last_error, "redis: %s", r->str);
         wsc__req_finish(req, WSC_ERR_STORE);
-    } else if (!req->finished) {
+    } else {
         wsc_err st = c->parse(req, r);
-        if (st != WSC_OK || c->replies == 0)
+        if (st != WSC_OK || (c->replies == 0 && idx == c->n - 1))
             wsc__req_finish(req, st);
     }
+    if (c->replies == 0 && c->redo >= 0 && !req->finished)
+        wsc__rs_cl_resend(req);
     wsc__req_unref(req);
 }
 
 static void
+ignore_reply(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    (void)ac;
+    (void)reply;
+    (void)privdata;
+}
+
+/* Sends commands [from, n) of req on rs's connection (each after ASKING when redirected by
+ * an ASK). */
+static void
 send_now(struct redis_store *rs, struct wsc__req *req)
 {
     struct rs_cmd *c = req->bk;
-    for (int i = 0; i < c->n; i++) {
+    c->got = 0;
+    for (int i = c->from; i < c->n; i++) {
         wsc__req_ref(req);
         c->replies++;
-        if (redisAsyncFormattedCommand(rs->ac, on_reply, req, c->cmds[i], (size_t)c->lens[i]) !=
-            REDIS_OK) {
+        if ((c->asking && redisAsyncCommand(rs->ac, ignore_reply, NULL, "ASKING") != REDIS_OK) ||
+            redisAsyncFormattedCommand(rs->ac, on_reply, req, c->cmds[i], (size_t)c->lens[i]) !=
+                REDIS_OK) {
             c->replies--;
             wsc__req_finish(req, WSC_ERR_STORE);
             wsc__req_unref(req);
             return;
         }
     }
+    c->asking = false;
 }
 
 static wsc_err
@@ -86,11 +98,14 @@ cmd_add(struct rs_cmd *c, int argc, const char **argv, const size_t *lens)
     return WSC_OK;
 }
 
-/* Sends req's commands now or once connected. */
-static void
-submit_cmd(struct redis_store *rs, struct wsc__req *req)
+void
+wsc__rs_conn_submit(struct redis_store *rs, struct wsc__req *req)
 {
-    wsc__req_arm_timeout(req, rs->base.cfg.command_timeout_ms);
+    struct rs_cmd *c = req->bk;
+    if (!c->armed) {
+        c->armed = true;
+        wsc__req_arm_timeout(req, rs->base.cfg.command_timeout_ms);
+    }
     if (rs->state == RS_READY) {
         send_now(rs, req);
         return;
@@ -100,8 +115,19 @@ submit_cmd(struct redis_store *rs, struct wsc__req *req)
     wsc_list_push_back(&rs->waiting, &wsc__req_ref(req)->bk_link);
 }
 
+/* Sends req's commands now or once connected: on rs's connection, or on a Redis Cluster to
+ * the node of its slot. */
+static void
+submit_cmd(struct redis_store *rs, struct wsc__req *req)
+{
+    if (rs->cl != NULL)
+        wsc__rs_cl_submit(rs, req);
+    else
+        wsc__rs_conn_submit(rs, req);
+}
+
 static struct rs_cmd *
-cmd_new(struct wsc__req *req, int n, rs_parse_fn parse)
+cmd_new(struct wsc__req *req, int n, rs_parse_fn parse, const char *key)
 {
     struct rs_cmd *c = wsc__calloc(1, sizeof(*c));
     if (c == NULL)
@@ -109,16 +135,18 @@ cmd_new(struct wsc__req *req, int n, rs_parse_fn parse)
     c->cmds = wsc__calloc((size_t)n, sizeof(*c->cmds));
     c->lens = wsc__calloc((size_t)n, sizeof(*c->lens));
     c->parse = parse;
+    c->slot = key != NULL ? wsc__rs_slot(key, strlen(key)) : -1;
+    c->redo = -1;
     req->bk = c;
     req->bk_free = cmd_free;
     return c->cmds != NULL && c->lens != NULL ? c : NULL;
 }
 
 void
-wsc__rs_submit(struct redis_store *rs, struct wsc__req *req, int argc, const char **argv,
-               const size_t *lens, rs_parse_fn parse)
+wsc__rs_submit(struct redis_store *rs, struct wsc__req *req, const char *key, int argc,
+               const char **argv, const size_t *lens, rs_parse_fn parse)
 {
-    struct rs_cmd *c = cmd_new(req, 1, parse);
+    struct rs_cmd *c = cmd_new(req, 1, parse, key);
     if (c == NULL || cmd_add(c, argc, argv, lens) != WSC_OK) {
         wsc__req_finish(req, WSC_ERR_NOMEM);
         return;
@@ -130,7 +158,7 @@ void
 wsc__rs_pipeline(struct redis_store *rs, struct wsc__req *req, int n, int argc,
                  const char *const *argvs, rs_parse_fn parse)
 {
-    struct rs_cmd *c = cmd_new(req, n, parse);
+    struct rs_cmd *c = cmd_new(req, n, parse, n > 0 && argc > 1 ? argvs[1] : NULL);
     for (int i = 0; c != NULL && i < n; i++) {
         const char *argv[16];
         size_t lens[16];
@@ -138,6 +166,8 @@ wsc__rs_pipeline(struct redis_store *rs, struct wsc__req *req, int n, int argc,
             argv[j] = argvs[i * argc + j];
             lens[j] = strlen(argv[j]);
         }
+        /* One slot: a Redis Cluster runs the pipeline on one node, in order. */
+        assert(argc < 2 || wsc__rs_slot(argv[1], lens[1]) == c->slot);
         if (cmd_add(c, argc, argv, lens) != WSC_OK)
             c = NULL;
     }
@@ -339,7 +369,7 @@ rs_ping(wsc_store *store, struct wsc__req *req)
 {
     const char *argv[] = {"PING"};
     size_t lens[] = {4};
-    wsc__rs_submit((struct redis_store *)store, req, 1, argv, lens, parse_pong);
+    wsc__rs_submit((struct redis_store *)store, req, NULL, 1, argv, lens, parse_pong);
     return WSC_OK;
 }
 
@@ -358,6 +388,7 @@ rs_close(wsc_store *store)
         rs->ac = NULL;
         redisAsyncFree(ac);
     }
+    wsc__rs_cl_close(rs);
     wsc__free(rs);
 }
 
@@ -377,45 +408,6 @@ static const struct wsc__store_ops rs_ops = {
             .workload = &wsc__rs_workload_ops,
         },
 };
-
-/* redis://[:password@]host[:port][/db] */
-static wsc_err
-parse_url(struct redis_store *rs, const char *url)
-{
-    const char *p = url + strlen("redis://");
-    const char *at = strrchr(p, '@');
-    rs->port = 6379;
-    if (at != NULL) {
-        const char *colon = memchr(p, ':', (size_t)(at - p));
-        const char *pw = colon ? colon + 1 : p;
-        if ((size_t)(at - pw) >= sizeof(rs->password))
-            return WSC_ERR_INVALID;
-        memcpy(rs->password, pw, (size_t)(at - pw));
-        p = at + 1;
-    }
-    size_t hl = strcspn(p, ":/");
-    if (hl == 0 || hl >= sizeof(rs->host))
-        return WSC_ERR_INVALID;
-    memcpy(rs->host, p, hl);
-    p += hl;
-    char *end;
-    if (*p == ':') {
-        long port = strtol(p + 1, &end, 10);
-        if (end == p + 1 || port <= 0 || port > 65535)
-            return WSC_ERR_INVALID;
-        rs->port = (int)port;
-        p = end;
-    }
-    if (*p == '/' && p[1] != '\0') {
-        long db = strtol(p + 1, &end, 10);
-        if (*end != '\0' || db < 0 || db > 1000)
-            return WSC_ERR_INVALID;
-        rs->db = (int)db;
-    } else if (*p != '\0' && strcmp(p, "/") != 0) {
-        return WSC_ERR_INVALID;
-    }
-    return WSC_OK;
-}
 
 struct redis_store *
 wsc__rs_of(wsc_store *store)
@@ -441,8 +433,9 @@ wsc__redis_open(wsc_loop *loop, const char *url, const wsc_store_config *cfg, ws
     struct redis_store *rs = wsc__calloc(1, sizeof(*rs));
     if (rs == NULL)
         return WSC_ERR_NOMEM;
-    wsc_err err = parse_url(rs, url);
-    if (err == WSC_OK && loop != NULL)
+    bool cluster = strncmp(url, "redis+cluster://", 16) == 0;
+    wsc_err err = cluster ? WSC_OK : wsc__rs_parse_url(rs, url);
+    if (err == WSC_OK && loop != NULL && !cluster)
         err = wsc__rs_resolve(rs); /* before init: nothing to undo when it fails */
     if (err == WSC_OK)
         err = wsc__store_init(&rs->base, &rs_ops, &rs->repos, loop, cfg);
@@ -453,7 +446,12 @@ wsc__redis_open(wsc_loop *loop, const char *url, const wsc_store_config *cfg, ws
     wsc_list_init(&rs->waiting);
     wsc__timer_init(&rs->retry, loop, retry_cb);
     rs->backoff_ms = rs->base.cfg.reconnect_min_ms;
-    conn_start(rs);
+    if (cluster && (err = wsc__rs_cl_open(rs, url)) != WSC_OK) {
+        wsc_store_close(&rs->base);
+        return err;
+    }
+    if (!cluster)
+        conn_start(rs);
     *out = &rs->base;
     return WSC_OK;
 }

@@ -173,8 +173,10 @@ wsc__bus_open(wsc_store *store, const wsc__bus_cbs *cbs, void *user, wsc__bus **
     bus->prefix_len = (size_t)snprintf(bus->prefix, sizeof(bus->prefix), "%d/", rs->db);
     bus->user = user;
     wsc__hmap_init(&bus->chans);
-    wsc_err err = wsc__rs_open_like(rs, &bus->sub);
+    bus->live = wsc__rs_live_new(rs);
+    wsc_err err = bus->live != NULL ? wsc__rs_open_like(rs, &bus->sub) : WSC_ERR_NOMEM;
     if (err != WSC_OK) {
+        wsc__rs_live_free(bus->live);
         wsc__free(bus);
         return err;
     }
@@ -192,6 +194,7 @@ wsc__bus_close(wsc__bus *bus)
         return;
     bus->closing = true;
     wsc_store_close(&bus->sub->base);
+    wsc__rs_live_free(bus->live);
     wsc__hmap_each(&bus->chans, chan_free, NULL);
     wsc__hmap_clear(&bus->chans);
     wsc__free(bus);
@@ -288,6 +291,9 @@ wsc__bus_publish(wsc__bus *bus, const char *channel, const void *data, size_t le
         return err;
     const char *argv[3] = {"PUBLISH", w, data ? data : ""};
     size_t lens[3] = {7, strlen(w), len};
-    wsc__rs_submit(bus->cmd, req, 3, argv, lens, wsc__rs_parse_count); /* binary-safe */
+    /* On a Redis Cluster, on the node that holds the subscriptions (the first seed), so that
+     * the count is every node's. */
+    wsc__rs_submit(wsc__rs_cl_seed(bus->cmd), req, NULL, 3, argv, lens,
+                   wsc__rs_parse_count); /* binary-safe */
     return WSC_OK;
 }

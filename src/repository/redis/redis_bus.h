@@ -7,10 +7,12 @@
 #include "models/hmap.h"
 #include "repository/bus.h"
 #include "repository/redis/redis_internal.h"
+#include "repository/redis/redis_live.h"
 
 struct wsc__bus {
     struct redis_store *cmd; /* borrowed: PUBLISH and the registry scripts */
     struct redis_store *sub; /* owned: the subscription connection */
+    struct rs_live *live;    /* owned: the live nodes for the presence scripts */
     redisAsyncContext *ac;   /* sub's connection while it is ready, else NULL */
     wsc__bus_cbs cbs;
     void *user;

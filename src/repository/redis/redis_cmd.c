@@ -64,7 +64,11 @@ wsc__rs_send(struct redis_store *rs, struct wsc__req *req, const struct rs_args 
         argv[argc++] = a->v[i];
     for (int i = 0; i < argc; i++)
         lens[i] = strlen(argv[i]);
-    wsc__rs_submit(rs, req, argc, argv, lens, parse);
+    wsc__rs_submit(rs, req,
+                   a->script != NULL ? (a->nkeys > 0 ? a->v[0] : NULL)
+                   : a->n > 1        ? a->v[1]
+                                     : NULL,
+                   argc, argv, lens, parse);
 }
 
 wsc_err

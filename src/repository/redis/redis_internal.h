@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* The Redis backend: one hiredis async connection on the loop (its fd adopted into lws as a
  * raw file), AUTH/SELECT on every connect, reconnect with exponential backoff, and
- * commands that wait (bounded by the command timeout) while the connection is down. */
+ * commands that wait (bounded by the command timeout) while the connection is down.
+ * On a Redis Cluster (redis+cluster://, redis_cluster.c) the store holds no connection of its
+ * own: it holds one such store per master (its nodes) and the slot map, and routes every
+ * command to the node of its first key's slot. */
 #ifndef WSC_REPOSITORY_REDIS_INTERNAL_H
 #define WSC_REPOSITORY_REDIS_INTERNAL_H
 
@@ -17,7 +20,12 @@
 
 enum rs_state { RS_DOWN, RS_CONNECTING, RS_READY };
 
-struct rs_ev; /* the lws side of one connection (redis_lws.c) */
+struct wsc__req;
+/** Parses a reply into req's result; returns the request's status. */
+typedef wsc_err (*rs_parse_fn)(struct wsc__req *req, const redisReply *reply);
+
+struct rs_ev;      /* the lws side of one connection (redis_lws.c) */
+struct rs_cluster; /* the nodes and the slot map of a Redis Cluster (redis_cluster.c) */
 
 struct redis_store {
     wsc_store base; /* must stay first */
@@ -37,22 +45,54 @@ struct redis_store {
     void (*on_ready)(void *hook_user, redisAsyncContext *ac);
     void (*on_lost)(void *hook_user);
     void *hook_user;
+    struct rs_cluster *cl; /* a Redis Cluster: owned; NULL on one Redis (and in its nodes) */
 };
+
+/* The commands of one request: one, or several sent back to back (a pipeline: hiredis
+ * writes them in one go and the replies come back in order).  One send is in flight at a
+ * time: commands [from, n) to one connection.  On a Redis Cluster a redirect of the reply
+ * to command redo sends [redo, n) again, to target (after ASKING when asking), once the
+ * send's last reply is in. */
+struct rs_cmd {
+    char **cmds;
+    int *lens;
+    int n;
+    int replies; /* replies still due */
+    rs_parse_fn parse;
+    int slot; /* of the first key, or -1 (any node) */
+    int from, got, redo;
+    struct redis_store *target; /* the node to resend to (NULL: route again) */
+    bool asking, later, armed;
+    int redirects;
+};
+
+/** Parses redis://[:password@]host[:port][/db] into rs.  WSC_ERR_INVALID. */
+wsc_err wsc__rs_parse_url(struct redis_store *rs, const char *url);
+/** The seed nodes and password of a redis+cluster:// URL (redis_addr.c). */
+#define RS_MAX_SEEDS 16
+struct rs_seeds {
+    int n;
+    char host[RS_MAX_SEEDS][256];
+    int port[RS_MAX_SEEDS];
+    char password[256];
+};
+/** Parses redis+cluster://host[:port][,host[:port]...][?password=PW].  WSC_ERR_INVALID. */
+wsc_err wsc__rs_parse_cluster_url(const char *url, struct rs_seeds *out);
 
 /** Resolves rs->host into rs->addr (blocking: at open, on the caller's thread, never on the
  *  loop).  WSC_ERR_IO when it does not resolve, WSC_ERR_NOMEM. */
 wsc_err wsc__rs_resolve(struct redis_store *rs);
 
-/** Parses a reply into req's result; returns the request's status. */
-typedef wsc_err (*rs_parse_fn)(struct wsc__req *req, const redisReply *reply);
-
-/** Sends the command argv on req's behalf (the reply goes to parse), now or once connected.
- *  Finishes req itself on failure. */
-void wsc__rs_submit(struct redis_store *rs, struct wsc__req *req, int argc, const char **argv,
-                    const size_t *lens, rs_parse_fn parse);
+/** Sends the command argv on req's behalf (the reply goes to parse), now or once connected,
+ *  to the node of key's slot on a Redis Cluster (key NULL: any node).  Finishes req itself on
+ *  failure. */
+void wsc__rs_submit(struct redis_store *rs, struct wsc__req *req, const char *key, int argc,
+                    const char **argv, const size_t *lens, rs_parse_fn parse);
 /** Sends n commands of argc (<= 16) arguments each (argvs[i * argc + j], C strings) as one
  *  pipeline: written together, replies parsed in order by parse, the request finished by the
- *  first non-OK parse or after the last reply.  Finishes req itself on failure. */
+ *  first non-OK parse or after the last reply.  Each command's key is its argument 1, and
+ *  every key of one pipeline must lie in one slot (asserted), so that a Redis Cluster runs it
+ *  on one node in order.  Finishes req itself on failure. */
 void wsc__rs_pipeline(struct redis_store *rs, struct wsc__req *req, int n, int argc,
                       const char *const *argvs, rs_parse_fn parse);
 /** The arguments of one command, built in order by wsc__rs_arg*: a plain command (script NULL,
@@ -88,6 +128,12 @@ wsc_err wsc__rs_parse_found(struct wsc__req *req, const redisReply *r);
 wsc_err wsc__rs_parse_count(struct wsc__req *req, const redisReply *r);
 wsc_err wsc__rs_parse_ok(struct wsc__req *req, const redisReply *r);
 wsc_err wsc__rs_parse_strs(struct wsc__req *req, const redisReply *r);
+/** Redis Cluster's slots: CRC16/XMODEM of buf (redis_slot.c), and the slot of a key or sharded
+ *  channel (the CRC16 of its hash tag, the part inside the first non-empty "{...}", else of the
+ *  whole key, mod RS_SLOTS). */
+#define RS_SLOTS 16384
+uint16_t wsc__rs_crc16(const char *buf, size_t len);
+int wsc__rs_slot(const char *key, size_t len);
 /** Escapes an id for a key (':', '%', '{', '}', control bytes and space as %XX) into out
  *  (size >= 3 * strlen(id) + 1). */
 void wsc__rs_escape(const char *id, char *out);
@@ -118,6 +164,29 @@ struct redis_store *wsc__rs_of(wsc_store *store);
 wsc_err wsc__rs_ev_attach(struct redis_store *rs, redisAsyncContext *ac);
 /** Called by the adapter when lws closed the descriptor under hiredis. */
 void wsc__rs_lost(struct redis_store *rs);
+/** Sends req's commands on rs's own connection: now, or once connected (bounded by the
+ *  command timeout, armed once per request). */
+void wsc__rs_conn_submit(struct redis_store *rs, struct wsc__req *req);
+
+/* ---- Redis Cluster (redis_cluster.c) ---- */
+/** Makes rs a Redis Cluster store for the URL: a node store per seed, then the slot map
+ *  (CLUSTER SLOTS) as soon as a seed answers.  WSC_ERR_INVALID, WSC_ERR_IO, WSC_ERR_NOMEM. */
+wsc_err wsc__rs_cl_open(struct redis_store *rs, const char *url);
+/** Closes the nodes and frees the map. */
+void wsc__rs_cl_close(struct redis_store *rs);
+/** Sends req to the node of its slot (once the map is known). */
+void wsc__rs_cl_submit(struct redis_store *rs, struct wsc__req *req);
+/** The reply to command idx of req's send is the error err: true when it is a redirect
+ *  (MOVED, ASK) or a retry (TRYAGAIN, CLUSTERDOWN) that req takes, noted for the resend. */
+bool wsc__rs_cl_redirect(struct wsc__req *req, const char *err, int idx);
+/** Sends req again as its redirect said (its send's replies are all in). */
+void wsc__rs_cl_resend(struct wsc__req *req);
+/** The first seed's node: where the bus publishes and subscribes (one node sees every
+ *  subscription, so PUBLISH counts them all). */
+struct redis_store *wsc__rs_cl_seed(struct redis_store *rs);
+/** Sends the script a (no keys) to every master; parse gets each master's reply in turn. */
+void wsc__rs_cl_each_master(struct redis_store *rs, struct wsc__req *req, const char *script,
+                            rs_parse_fn parse);
 
 extern const struct wsc_offline_repo_ops wsc__rs_offline_ops;
 extern const struct wsc_record_repo_ops wsc__rs_record_ops;

@@ -11,12 +11,18 @@
  * and per sender, what it holds in all inboxes (the per-sender bounds):
  *   wsc:offs:{<sender>}:z  ZSET  "<escaped user> <message_id>" -> expires_ms
  *   wsc:offs:{<sender>}:h  HASH  the same member -> bytes; field "#" -> their sum
- * Every script declares its KEYS; each store renews the TTL of the keys it writes.  Expired
- * messages are purged from the head (one TTL per store, so the head expires first), and a
- * sender's expired entries from its ZSET.  The store script checks and takes every bound
- * at once; remove and clear return the senders of what they removed, and a second script
- * on the sender's keys gives it back (so a sender's tally is exact but for a remove whose
- * second script is lost: that entry then lapses with the message's TTL). */
+ * Every script declares its KEYS and touches one hash tag (one slot of a Redis Cluster); each
+ * store renews the TTL of the keys it writes.  Expired messages are purged from the head (one
+ * TTL per store, so the head expires first), and a sender's expired entries from its ZSET.
+ * A store is up to three steps, each sent once the one before has answered: the hybrid
+ * store's write-ahead mark (when asked, on a Redis Cluster; on one Redis the store script
+ * marks the message itself), the sender's tally (when its bounds across inboxes are on: the
+ * reservation is taken in the sender's slot first), then the store script in the user's
+ * slot, which checks the user's bounds; a store it refuses gives the reservation back.
+ * Remove and clear return the senders of what they removed, and a second script on the
+ * sender's keys gives it back (so a sender's tally is exact but for a give-back that is
+ * lost, or a store that stops between its steps: that entry then lapses with the message's
+ * TTL; meanwhile the sender's bound counts it). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,39 +44,21 @@
     "if v and tonumber(string.match(v, '^%d+')) > now then return end "              \
     "redis.call('ZREM', z, m[1]) redis.call('HDEL', h, m[1]) unshare(c, s, m[1]) end end "
 
-/* The sender's tally (KEYS sz, sh): drop lapsed entries, then check and take one of bytes
- * b for member (ARGV: ... [8] share max, [9] count max, [10] bytes max, [11] member,
- * [12] bytes). */
-#define SENDER_FN                                                                               \
-    "local function sdrop(sh, m) local b = redis.call('HGET', sh, m) "                          \
-    "if b then redis.call('HDEL', sh, m) redis.call('HINCRBY', sh, '#', -tonumber(b)) end end " \
-    "local function sfits(sz, sh, now) "                                                        \
-    "local old = redis.call('ZRANGEBYSCORE', sz, '-inf', now) "                                 \
-    "for i = 1, #old do sdrop(sh, old[i]) end "                                                 \
-    "if #old > 0 then redis.call('ZREMRANGEBYSCORE', sz, '-inf', now) end "                     \
-    "if redis.call('ZCARD', sz) >= tonumber(ARGV[9]) then return false end "                    \
-    "return tonumber(redis.call('HGET', sh, '#') or '0') + tonumber(ARGV[12]) <= "              \
-    "tonumber(ARGV[10]) end "
-
-/* KEYS z h q c s, then the sender's sz sh when ARGV[13] is "1" (a sender, and a bound across
- * inboxes on: without, the script stays in the user's slot), then the
- * hybrid store's write-ahead list (redis_pending.c) when ARGV[6] (a marker) is not "": the
- * message is marked there as owed to MySQL whenever Redis holds it after the script.
- * ARGV: mid, value, max per user, now, ttl, marker, sender ("" for none), then SENDER_FN's,
- * then the tally flag.
- * Returns the sequence, 0 for a duplicate, -1 (user full), -2 (the sender's share of the
- * inbox), -3 (the sender's bounds in all inboxes). */
-static const char store_lua[] = PURGE_FN SENDER_FN
-    "local snd, now, tally = ARGV[7], tonumber(ARGV[4]), ARGV[13] == '1' "
-    "local function mark() if ARGV[6] ~= '' then local p = KEYS[#KEYS] "
-    "redis.call('ZADD', p, 'NX', ARGV[4], ARGV[6]) "
+/* KEYS z h q c s, then (on one Redis) the hybrid's write-ahead list when ARGV[8], a marker,
+ * is not "": the message is marked there whenever Redis holds it after the script.  ARGV:
+ * mid, value, max per user, now, ttl, sender ("" for none), the sender's share of one inbox,
+ * marker.  Returns the sequence, 0 for a duplicate, -1 (user full), -2 (the sender's share
+ * of the inbox). */
+static const char store_lua[] = PURGE_FN
+    "local snd, now = ARGV[6], tonumber(ARGV[4]) "
+    "local function mark() if ARGV[8] ~= '' then local p = KEYS[6] "
+    "redis.call('ZADD', p, 'NX', ARGV[4], ARGV[8]) "
     "redis.call('PEXPIRE', p, ARGV[5]) end end "
     "purge(KEYS[1], KEYS[2], KEYS[4], KEYS[5], now) "
     "if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then mark() return 0 end "
     "if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return -1 end "
-    "if snd ~= '' then "
-    "if tonumber(redis.call('HGET', KEYS[4], snd) or '0') >= tonumber(ARGV[8]) then return -2 end "
-    "if tally and not sfits(KEYS[6], KEYS[7], now) then return -3 end end "
+    "if snd ~= '' and tonumber(redis.call('HGET', KEYS[4], snd) or '0') >= tonumber(ARGV[7]) "
+    "then return -2 end "
     "local s = redis.call('INCR', KEYS[3]) "
     "redis.call('ZADD', KEYS[1], s, ARGV[1]) "
     "redis.call('HSET', KEYS[2], ARGV[1], ARGV[2]) "
@@ -78,12 +66,30 @@ static const char store_lua[] = PURGE_FN SENDER_FN
     "if snd ~= '' then redis.call('HSET', KEYS[5], ARGV[1], snd) "
     "redis.call('HINCRBY', KEYS[4], snd, 1) "
     "for i = 4, 5 do redis.call('PEXPIRE', KEYS[i], ARGV[5]) end end "
-    "if tally then sdrop(KEYS[7], ARGV[11]) "
-    "redis.call('ZADD', KEYS[6], now + tonumber(ARGV[5]), ARGV[11]) "
-    "redis.call('HSET', KEYS[7], ARGV[11], ARGV[12]) "
-    "redis.call('HINCRBY', KEYS[7], '#', tonumber(ARGV[12])) "
-    "for i = 6, 7 do redis.call('PEXPIRE', KEYS[i], ARGV[5]) end end "
     "mark() return s";
+
+/* The sender's tally, before the store (its own slot): KEYS sz sh; ARGV now, ttl, count max,
+ * bytes max, member, bytes.  Drops lapsed entries, then takes member's share when it fits
+ * (a member already there, a duplicate, is renewed).  Returns 1, or -3 (the sender's bounds
+ * in all inboxes). */
+static const char reserve_lua[] =
+    "local sz, sh, now, ttl = KEYS[1], KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]) "
+    "local old = redis.call('ZRANGEBYSCORE', sz, '-inf', now) "
+    "for i = 1, #old do local b = redis.call('HGET', sh, old[i]) "
+    "if b then redis.call('HDEL', sh, old[i]) redis.call('HINCRBY', sh, '#', -tonumber(b)) end end "
+    "if #old > 0 then redis.call('ZREMRANGEBYSCORE', sz, '-inf', now) end "
+    "if not redis.call('ZSCORE', sz, ARGV[5]) then "
+    "if redis.call('ZCARD', sz) >= tonumber(ARGV[3]) then return -3 end "
+    "if tonumber(redis.call('HGET', sh, '#') or '0') + tonumber(ARGV[6]) > tonumber(ARGV[4]) "
+    "then return -3 end "
+    "redis.call('HSET', sh, ARGV[5], ARGV[6]) redis.call('HINCRBY', sh, '#', tonumber(ARGV[6])) "
+    "end "
+    "redis.call('ZADD', sz, now + ttl, ARGV[5]) "
+    "redis.call('PEXPIRE', sz, ttl) redis.call('PEXPIRE', sh, ttl) return 1";
+
+/* The hybrid's write-ahead mark (redis_pending.c's list): KEYS pend; ARGV now, marker, ttl. */
+static const char mark_lua[] = "redis.call('ZADD', KEYS[1], 'NX', ARGV[1], ARGV[2]) "
+                               "redis.call('PEXPIRE', KEYS[1], ARGV[3]) return 1";
 
 static const char fetch_lua[] =
     PURGE_FN "purge(KEYS[1], KEYS[2], KEYS[3], KEYS[4], tonumber(ARGV[3])) "
@@ -210,42 +216,156 @@ parse_store(struct wsc__req *req, const redisReply *r)
     return v < 0 ? WSC_ERR_LIMIT : WSC_OK;
 }
 
-/* Sends the store script for the message whose stored value is val (json of jlen bytes). */
+/* One store in steps (mark, reserve, store: those that apply), each sent once the one before
+ * has answered; the last, or the first that fails, finishes the caller's request. */
+struct off_chain {
+    struct redis_store *rs;
+    struct wsc__req *req; /* the caller's (a reference of ours) */
+    int step;             /* 0 mark, 1 reserve, 2 store */
+    bool tally, reserved;
+    const char *pend_key; /* static */
+    char *val;            /* owned: "<expires_ms> <json>" */
+    size_t jlen;
+    char uid[256], snd[256], key[WSC_MSG_KEY_MAX], marker[WSC_MSG_KEY_MAX + 800];
+};
+
+static void
+chain_end(struct off_chain *ch, wsc_err status)
+{
+    if (ch->reserved && status != WSC_OK && !ch->rs->base.closing) {
+        char esc[3 * 256 + 1], member[3 * 256 + WSC_MSG_KEY_MAX + 2];
+        wsc__rs_escape(ch->uid, esc);
+        snprintf(member, sizeof(member), "%s %s", esc, ch->key);
+        untally(ch->rs, ch->snd, member);
+    }
+    wsc__req_finish(ch->req, status);
+    wsc__req_unref(ch->req);
+    wsc__free(ch->val);
+    wsc__free(ch);
+}
+
+/* The script arguments of ch's current step. */
+static void
+step_args(const struct off_chain *ch, struct rs_args *a)
+{
+    const wsc_store_config *c = &ch->rs->base.cfg;
+    if (ch->step == 0) {
+        *a = (struct rs_args){.script = mark_lua, .nkeys = 1, .n = 1, .v = {ch->pend_key}};
+        wsc__rs_argf(a, "%" PRIu64, wsc__wall_ms());
+        wsc__rs_arg(a, ch->marker);
+        wsc__rs_argf(a, "%" PRIu64, c->offline_ttl_ms);
+        return;
+    }
+    if (ch->step == 1) {
+        char esc[3 * 256 + 1];
+        *a = (struct rs_args){.script = reserve_lua, .nkeys = 2};
+        wsc__rs_arg_key(a, "wsc:offs:{", ch->snd, "}:z");
+        wsc__rs_arg_key(a, "wsc:offs:{", ch->snd, "}:h");
+        wsc__rs_argf(a, "%" PRIu64, wsc__wall_ms());
+        wsc__rs_argf(a, "%" PRIu64, c->offline_ttl_ms);
+        wsc__rs_argf(a, "%" PRIu64, wsc__bound(c->offline_max_msgs_per_sender));
+        wsc__rs_argf(a, "%" PRIu64, wsc__bound(c->offline_max_bytes_per_sender));
+        wsc__rs_escape(ch->uid, esc);
+        wsc__rs_argf(a, "%s %s", esc, ch->key);
+        wsc__rs_argf(a, "%zu", ch->jlen);
+        return;
+    }
+    /* One Redis: the store script marks the message (atomic); a Redis Cluster: step 0 did. */
+    bool mark = ch->pend_key != NULL && ch->rs->cl == NULL;
+    *a = (struct rs_args){.script = store_lua, .nkeys = mark ? 6 : 5};
+    arg_part(a, ch->uid, 'z');
+    arg_part(a, ch->uid, 'h');
+    arg_part(a, ch->uid, 'q');
+    arg_part(a, ch->uid, 'c');
+    arg_part(a, ch->uid, 's');
+    if (mark)
+        wsc__rs_arg(a, ch->pend_key);
+    wsc__rs_arg(a, ch->key);
+    wsc__rs_arg(a, ch->val);
+    wsc__rs_argf(a, "%" PRIu32, c->offline_max_per_user);
+    wsc__rs_argf(a, "%" PRIu64, wsc__wall_ms());
+    wsc__rs_argf(a, "%" PRIu64, c->offline_ttl_ms);
+    wsc__rs_arg(a, ch->snd);
+    wsc__rs_argf(a, "%" PRIu64, wsc__bound(c->offline_max_per_sender));
+    wsc__rs_arg(a, mark ? ch->marker : "");
+}
+
+static void chain_next(struct off_chain *ch);
+
+static wsc_err
+parse_int(struct wsc__req *req, const redisReply *r)
+{
+    long long v;
+    if (wsc__rs_int(r, &v) != WSC_OK)
+        return WSC_ERR_STORE;
+    req->count = (uint64_t)v;
+    return WSC_OK;
+}
+
+static void
+step_done(wsc_err status, uint64_t count, void *user)
+{
+    struct off_chain *ch = user;
+    int64_t v = (int64_t)count;
+    if (status != WSC_OK || ch->rs->base.closing) {
+        chain_end(ch, status != WSC_OK ? status : WSC_ERR_CANCELED);
+    } else if (ch->step == 2 || v < 0) {
+        chain_end(ch, v < 0 ? WSC_ERR_LIMIT : WSC_OK);
+    } else {
+        ch->reserved = ch->reserved || ch->step == 1;
+        ch->step++;
+        chain_next(ch);
+    }
+}
+
+/* Sends the next step that applies. */
+static void
+chain_next(struct off_chain *ch)
+{
+    if (ch->step == 0 && (ch->pend_key == NULL || ch->rs->cl == NULL))
+        ch->step++;
+    if (ch->step == 1 && !ch->tally)
+        ch->step++;
+    struct rs_args a;
+    step_args(ch, &a);
+    wsc_err err = wsc__rs_call(ch->rs, WSC__REQ_COUNT, (union wsc__req_cb){.count = step_done}, ch,
+                               &a, parse_int);
+    if (err != WSC_OK)
+        chain_end(ch, err);
+}
+
+/* Starts the store of msg (value val) for req: one script, or the steps of struct off_chain. */
 static void
 eval_store(struct redis_store *rs, struct wsc__req *req, const char *uid, const char *key,
-           wsc_msg *msg, const char *val, size_t jlen, const char *pend_key, const char *marker)
+           wsc_msg *msg, char *val, size_t jlen, const char *pend_key, const char *marker)
 {
     const wsc_store_config *c = &rs->base.cfg;
     const char *snd = wsc__offline_sender(msg);
-    bool tally = snd != NULL && (c->offline_max_msgs_per_sender || c->offline_max_bytes_per_sender);
-    struct rs_args a = {.script = store_lua, .nkeys = 5 + (tally ? 2 : 0) + (marker ? 1 : 0)};
-    arg_part(&a, uid, 'z');
-    arg_part(&a, uid, 'h');
-    arg_part(&a, uid, 'q');
-    arg_part(&a, uid, 'c');
-    arg_part(&a, uid, 's');
-    if (tally) {
-        wsc__rs_arg_key(&a, "wsc:offs:{", snd, "}:z");
-        wsc__rs_arg_key(&a, "wsc:offs:{", snd, "}:h");
+    struct off_chain one = {.rs = rs, .req = req, .val = val, .jlen = jlen};
+    one.tally = snd != NULL && (c->offline_max_msgs_per_sender || c->offline_max_bytes_per_sender);
+    one.pend_key = marker != NULL ? pend_key : NULL;
+    snprintf(one.uid, sizeof(one.uid), "%s", uid);
+    snprintf(one.snd, sizeof(one.snd), "%s", snd != NULL ? snd : "");
+    snprintf(one.key, sizeof(one.key), "%s", key);
+    snprintf(one.marker, sizeof(one.marker), "%s", marker != NULL ? marker : "");
+    if ((one.pend_key == NULL || rs->cl == NULL) && !one.tally) {
+        /* One step: the caller's request carries it. */
+        struct rs_args a;
+        one.step = 2;
+        step_args(&one, &a);
+        wsc__rs_send(rs, req, &a, parse_store);
+        wsc__free(val);
+        return;
     }
-    if (marker != NULL)
-        wsc__rs_arg(&a, pend_key);
-    wsc__rs_arg(&a, key);
-    wsc__rs_arg(&a, val);
-    wsc__rs_argf(&a, "%" PRIu32, c->offline_max_per_user);
-    wsc__rs_argf(&a, "%" PRIu64, wsc__wall_ms());
-    wsc__rs_argf(&a, "%" PRIu64, c->offline_ttl_ms);
-    wsc__rs_arg(&a, marker);
-    wsc__rs_arg(&a, snd);
-    wsc__rs_argf(&a, "%" PRIu64, wsc__bound(c->offline_max_per_sender));
-    wsc__rs_argf(&a, "%" PRIu64, wsc__bound(c->offline_max_msgs_per_sender));
-    wsc__rs_argf(&a, "%" PRIu64, wsc__bound(c->offline_max_bytes_per_sender));
-    char esc[3 * 256 + 1];
-    wsc__rs_escape(uid, esc);
-    wsc__rs_argf(&a, "%s %s", esc, key);
-    wsc__rs_argf(&a, "%zu", jlen);
-    wsc__rs_arg(&a, tally ? "1" : "0");
-    wsc__rs_send(rs, req, &a, parse_store);
+    struct off_chain *ch = wsc__malloc(sizeof(*ch));
+    if (ch == NULL) {
+        wsc__free(val);
+        wsc__req_finish(req, WSC_ERR_NOMEM);
+        return;
+    }
+    *ch = one;
+    wsc__req_ref(req);
+    chain_next(ch);
 }
 
 wsc_err
@@ -265,11 +385,10 @@ wsc__rs_offline_store(struct redis_store *rs, const char *uid, wsc_msg *msg, con
     if (val != NULL) {
         snprintf(val, json.len + 32, "%" PRIu64 " %s", wsc__wall_ms() + rs->base.cfg.offline_ttl_ms,
                  json.data);
-        eval_store(rs, req, uid, key, msg, val, json.len, pend_key, marker);
+        eval_store(rs, req, uid, key, msg, val, json.len, pend_key, marker); /* takes val */
     } else if (err == WSC_OK) {
         wsc__req_finish(req, WSC_ERR_NOMEM);
     }
-    wsc__free(val);
     wsc_buf_free(&json);
     return err;
 }

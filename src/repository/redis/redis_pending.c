@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* The hybrid store's write-ahead list (repository/pending.h) in Redis: a ZSET wsc:hyb:pend of
  * markers scored by the wall-clock ms they were added; its TTL (offline_ttl_ms) is renewed by
- * every add.  The 's' marker is added by the offline store script itself (redis_offline.c),
- * so a message is never in Redis without its marker until MySQL has answered for it.  The
- * table is handed out through the Redis store's ops (redis.c), so every op gets a Redis
- * store. */
+ * every add.  The 's' marker is added by the offline store script itself (redis_offline.c)
+ * on one Redis; on a Redis Cluster the list (one key, one slot) and the users' keys lie in
+ * other slots, so the store adds the marker first and stores the message only once Redis has
+ * confirmed it (a marker whose store then failed or was refused names no message, and the
+ * drain drops it).  Either way a message is never in Redis without its marker until MySQL
+ * has answered for it.  "done" removes the marker, then reads whether the message is still
+ * there.  The table is handed out
+ * through the Redis store's ops (redis.c), so every op gets a Redis store. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,9 +22,6 @@
 
 static const char mark_lua[] = "redis.call('ZADD', KEYS[1], 'NX', ARGV[1], ARGV[2]) "
                                "redis.call('PEXPIRE', KEYS[1], ARGV[3]) return 1";
-
-static const char done_lua[] = "redis.call('ZREM', KEYS[1], ARGV[1]) "
-                               "return redis.call('HEXISTS', KEYS[2], ARGV[2])";
 
 /* "<op> <escaped uid> <mid>" into out (size >= 4 * 256 + 4). */
 static void
@@ -111,18 +112,59 @@ pend_body(wsc_store *redis, const char *user_id, const char *message_id, wsc_off
                         (union wsc__req_cb){.fetch = cb}, user, &a, parse_body);
 }
 
+/* pend_done's second step: whether the message is still in Redis. */
+struct done_step {
+    struct wsc__req *req; /* the caller's (a reference of ours) */
+    char key[900], mid[WSC_MSG_KEY_MAX];
+};
+
+static void
+marker_dropped(wsc_err status, void *user)
+{
+    struct done_step *d = user;
+    struct redis_store *rs = (struct redis_store *)d->req->store;
+    if (status == WSC_OK && rs != NULL && !rs->base.closing) {
+        struct rs_args a = {.n = 3, .v = {"HEXISTS", d->key, d->mid}};
+        wsc__rs_send(rs, d->req, &a, wsc__rs_parse_count);
+    } else {
+        wsc__req_finish(d->req, status == WSC_OK ? WSC_ERR_CANCELED : status);
+    }
+    wsc__req_unref(d->req);
+    wsc__free(d);
+}
+
+/* Two steps: ZREM the marker, then HEXISTS the message (read after the durable write it
+ * answers for, so a removal that raced with that write is seen). */
 static wsc_err
 pend_done(wsc_store *redis, char op, const char *uid, const char *mid, wsc_repo_count_cb cb,
           void *user)
 {
     if ((op != 's' && op != 'r') || !wsc__str_ok(uid) || !wsc__str_ok(mid))
         return WSC_ERR_INVALID;
-    char key[900], marker[WSC_MSG_KEY_MAX + 800];
-    body_key(uid, key, sizeof(key));
+    struct redis_store *rs = (struct redis_store *)redis;
+    char marker[WSC_MSG_KEY_MAX + 800];
     make_marker(op, uid, mid, marker, sizeof(marker));
-    struct rs_args a = {.script = done_lua, .nkeys = 2, .n = 4, .v = {PEND_KEY, key, marker, mid}};
-    return wsc__rs_call((struct redis_store *)redis, WSC__REQ_COUNT,
-                        (union wsc__req_cb){.count = cb}, user, &a, wsc__rs_parse_count);
+    struct done_step *d = wsc__calloc(1, sizeof(*d));
+    if (d == NULL)
+        return WSC_ERR_NOMEM;
+    body_key(uid, d->key, sizeof(d->key));
+    snprintf(d->mid, sizeof(d->mid), "%s", mid);
+    wsc_err err =
+        wsc__req_new(redis, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, &d->req);
+    if (err != WSC_OK) {
+        wsc__free(d);
+        return err;
+    }
+    wsc__req_ref(d->req);
+    struct rs_args a = {.n = 3, .v = {"ZREM", PEND_KEY, marker}};
+    wsc_err sent = wsc__rs_call(rs, WSC__REQ_DONE, (union wsc__req_cb){.done = marker_dropped}, d,
+                                &a, wsc__rs_parse_ok);
+    if (sent != WSC_OK) { /* the caller's request is made: its callback reports it */
+        wsc__req_finish(d->req, sent);
+        wsc__req_unref(d->req);
+        wsc__free(d);
+    }
+    return err;
 }
 
 static bool
