@@ -112,7 +112,7 @@ test_bucket__take_n_spends_bytes_and_allows_a_large_event_on_a_full_bucket(void 
     assert_true(wsc__bucket_take_n(&b, 10, 100, 13000, 250));
     assert_false(wsc__bucket_take_n(&b, 10, 100, 13000, 1));
     assert_false(wsc__bucket_take_n(&b, 10, 100, 27000, 1)); /* -150 + 140 */
-    assert_true(wsc__bucket_take_n(&b, 10, 100, 29000, 1)); /* +20 */
+    assert_true(wsc__bucket_take_n(&b, 10, 100, 29000, 1));  /* +20 */
 }
 
 int
