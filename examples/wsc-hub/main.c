@@ -204,7 +204,13 @@ serve_hub(server *srv, wsc_hub_config *hcfg)
         wsc_hubd_log(cfg->log_level, WSC_LOG_ERROR, "start_failed",
                      json_pack("{s:s, s:s}", "error", wsc_strerror(e), "detail",
                                hub != NULL ? wsc_hub_last_error(hub) : ""));
-        fprintf(stderr, "wsc-hub: cannot start: %s\n", wsc_strerror(e));
+        if (e == WSC_ERR_IO) /* binding the listener, or resolving the cluster's Redis host */
+            fprintf(stderr,
+                    "wsc-hub: cannot start: cannot listen on %s:%d (in use, or not "
+                    "allowed) or the Redis host does not resolve\n",
+                    hcfg->host, hcfg->port);
+        else
+            fprintf(stderr, "wsc-hub: cannot start: %s\n", wsc_strerror(e));
         wsc_hub_free(hub);
         return 1;
     }

@@ -260,7 +260,8 @@ typedef struct wsc_hub_stats {
 WSC_API void wsc_hub_config_init(wsc_hub_config *cfg);
 
 /** Creates a hub and starts listening.  Errors: WSC_ERR_INVALID (bad config), WSC_ERR_IO (the
- *  port could not be bound; see wsc_hub_last_error), WSC_ERR_NOMEM. */
+ *  port could not be bound, e.g. it is in use; or cluster_redis names a host that does not
+ *  resolve), WSC_ERR_NOMEM.  On error *out is NULL and nothing is left behind. */
 WSC_API wsc_err wsc_hub_new(wsc_hub **out, const wsc_hub_config *cfg);
 
 /** Frees the hub: connections are dropped at once (1001) without draining; call

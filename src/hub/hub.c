@@ -226,7 +226,11 @@ static void
 vhost_finalize(struct lws_vhost *vh, void *arg)
 {
     (void)vh;
-    hub_release(arg);
+    wsc_hub *hub = arg;
+    /* lws also finalizes a vhost it failed to create (the port is taken): that hub is still
+     * wsc_hub_new's to free. */
+    if (hub->vh_created)
+        hub_release(hub);
 }
 
 /* lws 4.1 gives every vhost without a policy a default one that arms a "validity" timer on
@@ -273,6 +277,7 @@ create_vhost(wsc_hub *hub)
         wsc__errtext_set(&hub->last_error, "cannot listen on %s:%d", hub->cfg.host, hub->cfg.port);
         return WSC_ERR_IO;
     }
+    hub->vh_created = true;
     hub->port = lws_get_vhost_listen_port(hub->vh);
     return WSC_OK;
 }

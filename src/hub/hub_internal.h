@@ -223,6 +223,7 @@ struct wsc_hub {
     wsc__timer sweep;          /* pings and heartbeat timeouts */
     wsc__timer drain_deadline; /* graceful shutdown */
     bool draining, stopped, ready, freeing;
+    bool vh_created;       /* the vhost exists: its finalize releases the hub (hub.c) */
     unsigned drain_rounds; /* deadline firings since the stop */
     uint64_t started_ms;   /* wsc__now_ms() at creation; see wsc__hub_now32 */
     wsc_hub_stats stats;

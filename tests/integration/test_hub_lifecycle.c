@@ -2,6 +2,8 @@
 /* Connection and hub lifecycles: heartbeat (pings, 4003), connect/disconnect callbacks with
  * codes and reasons, on_sent and on_send_failed under a full queue, graceful shutdown (flush,
  * 1001, 503 while draining, /readyz and /healthz), and freeing a hub with live connections. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -264,6 +268,35 @@ test_hub_lifecycle__free_with_live_connections(void **state)
     thub_free(&t);
 }
 
+/* A port another socket holds: wsc_hub_new refuses with WSC_ERR_IO and leaves nothing behind
+ * (lws finalizes the vhost it failed to create, which used to free the hub twice), and the
+ * loop serves a hub on another port afterwards. */
+static void
+test_hub_lifecycle__port_in_use_is_refused_cleanly(void **state)
+{
+    (void)state;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(fd, 4), 0);
+    socklen_t alen = sizeof(a);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
+    thub t;
+    wsc_hub_config cfg;
+    thub_config(&t, &cfg);
+    cfg.port = ntohs(a.sin_port);
+    wsc_hub *h = (wsc_hub *)&cfg; /* not NULL: the call must clear it */
+    assert_int_equal(wsc_hub_new(&h, &cfg), WSC_ERR_IO);
+    assert_null(h);
+    close(fd);
+    cfg.port = 0;
+    thub_start(&t, &cfg);
+    tws *c = thub_open(&t, "after", NULL);
+    (void)c;
+    thub_free(&t);
+}
+
 int
 main(void)
 {
@@ -275,6 +308,7 @@ main(void)
         cmocka_unit_test(test_hub_lifecycle__graceful_stop),
         cmocka_unit_test(test_hub_lifecycle__stop_gives_up_on_a_stuck_peer),
         cmocka_unit_test(test_hub_lifecycle__free_with_live_connections),
+        cmocka_unit_test(test_hub_lifecycle__port_in_use_is_refused_cleanly),
     };
     return cmocka_run_group_tests_name("integration.hub_lifecycle", tests, NULL, NULL);
 }
