@@ -94,8 +94,8 @@ take(thub *t, tws *c, char ids[][16], size_t n, size_t cap, int ms)
 static void
 ack(tws *c, const char *mid)
 {
-    char frame[96];
-    snprintf(frame, sizeof(frame), "{\"message_type\":\"ack\",\"message_id\":\"%s\"}", mid);
+    char frame[128]; /* ids here are at most 15 bytes (the take() buffers) */
+    snprintf(frame, sizeof(frame), "{\"message_type\":\"ack\",\"message_id\":\"%.60s\"}", mid);
     thub_send(c, frame);
 }
 
