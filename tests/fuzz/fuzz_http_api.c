@@ -126,7 +126,7 @@ check_answer(const char *ans)
 {
     int status = 0;
     check(sscanf(ans, "HTTP/1.1 %d", &status) == 1, "no status line", ans);
-    static const int documented[] = {200, 400, 401, 404, 405, 409, 413, 415, 429, 503};
+    static const int documented[] = {200, 400, 401, 404, 405, 409, 413, 415, 429, 503, 507};
     bool known = false;
     for (size_t i = 0; i < sizeof(documented) / sizeof(documented[0]); i++)
         known |= status == documented[i];
