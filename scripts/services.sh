@@ -20,6 +20,31 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
+# A Redis Cluster node also listens on its port + 10000 (the cluster bus), so its port must be
+# at most 55535 (redis-server refuses to start otherwise) and both ports must be free. The
+# kernel's ephemeral range (32768-60999) often gives more than 55535: pick from 20000-45535.
+free_cluster_port() {
+    python3 - <<'PY'
+import random, socket
+def free(p):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+for _ in range(1000):
+    p = random.randint(20000, 45535)
+    if free(p) and free(p + 10000):
+        print(p)
+        break
+else:
+    raise SystemExit("services: no free port pair for a Redis Cluster node")
+PY
+}
+
 wait_for() { # tries a command for up to 30 s
     for _ in $(seq 1 300); do
         if "$@" >/dev/null 2>&1; then return 0; fi
@@ -53,7 +78,7 @@ stop_pidfile() {
 start_cluster() {
     local ports=() p
     for i in 0 1 2; do
-        p=$(cat "$dir/rc$i.port" 2>/dev/null || free_port)
+        p=$(cat "$dir/rc$i.port" 2>/dev/null || free_cluster_port)
         echo "$p" >"$dir/rc$i.port"
         ports+=("127.0.0.1:$p")
         mkdir -p "$dir/rc$i"

@@ -8,6 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-build/dev}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/wsc-services.XXXXXX")
 trap '"$here/services.sh" stop "$dir"' EXIT
-eval "$("$here/services.sh" start "$dir")"
+services_env=$("$here/services.sh" start "$dir")  # set -e stops here on failure
+eval "$services_env"
 export WSC_SERVICES_DIR="$dir" WSC_SERVICES_SCRIPT="$here/services.sh"
 ctest --test-dir "$build" --output-on-failure -R '^repository\.|^integration\..*_redis$|^integration\.store_kill\.'

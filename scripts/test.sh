@@ -24,7 +24,10 @@ bash scripts/check-layers.sh
 # Throw-away Redis and MariaDB for the tests labelled redis/mysql (stopped on exit).
 services_dir=$(mktemp -d "${TMPDIR:-/tmp}/wsc-services.XXXXXX")
 trap 'bash scripts/services.sh stop "$services_dir" >/dev/null 2>&1 || true; rm -rf "$services_dir"' EXIT
-eval "$(bash scripts/services.sh start "$services_dir")"
+# Assigned first: set -e stops the run here when a service fails to start (an eval of the
+# command substitution would swallow the failure and every storage test would skip).
+services_env=$(bash scripts/services.sh start "$services_dir")
+eval "$services_env"
 export WSC_SERVICES_DIR="$services_dir" WSC_SERVICES_SCRIPT="$PWD/scripts/services.sh"
 
 jobs=$(nproc 2>/dev/null || echo 2)
