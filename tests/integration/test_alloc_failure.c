@@ -23,6 +23,7 @@
 #include "models/alloc.h"
 #include "thub.h"
 #include "tjson.h"
+#include "tpeer.h"
 
 #define MAX_N 2000 /* far more allocations than any of these flows makes */
 
@@ -49,30 +50,6 @@ probe(thub *t)
     tws *p = thub_open(t, "probe", NULL);
     twait_remove_ws(t->ts, p);
     tws_free(p);
-}
-
-/* Reads c's frames until one of type (and message_id mid when not NULL) comes; false when the
- * connection ends or ms pass first.  Other frames are dropped. */
-static bool
-got_frame(thub *t, tws *c, const char *type, const char *mid, int ms)
-{
-    for (;;) {
-        if (!thub_wait_msgs(t, c, 1, ms))
-            return false;
-        int op;
-        char *data;
-        size_t len;
-        if (!tws_next(c, &op, &data, &len))
-            return false;
-        json_t *j = tjson_parsen(data, len);
-        free(data);
-        const char *ty = tjson_str(j, "message_type"), *id = tjson_str(j, "message_id");
-        bool match = ty != NULL && strcmp(ty, type) == 0 &&
-                     (mid == NULL || (id != NULL && strcmp(id, mid) == 0));
-        json_decref(j);
-        if (match)
-            return true;
-    }
 }
 
 static void
@@ -103,8 +80,8 @@ test_alloc__connect(void **state)
         arm(n);
         tws *c = thub_ws(&t, "/ws?user_id=u&client_id=c1", NULL);
         bool settled = thub_settle(&t, c);
-        bool connected =
-            settled && tws_state(c) == TWS_OPEN && got_frame(&t, c, "connected", NULL, 500);
+        bool connected = settled && tws_state(c) == TWS_OPEN &&
+                         thub_recv_until(&t, c, "connected", NULL, false, 500);
         fired = disarm();
         if (connected) {
             opened++;
@@ -186,33 +163,6 @@ ack_send(thub *t, const char *user, const char *mid)
     return x.failed == 0;
 }
 
-/* Reads b's frames until mid arrives, ACKing what asks for it; false after ms. */
-static bool
-receive_and_ack(thub *t, tws *b, const char *mid, int ms)
-{
-    for (;;) {
-        if (!thub_wait_msgs(t, b, 1, ms))
-            return false;
-        int op;
-        char *data;
-        size_t len;
-        if (!tws_next(b, &op, &data, &len))
-            return false;
-        json_t *j = tjson_parsen(data, len);
-        free(data);
-        const char *id = tjson_str(j, "message_id"), *ty = tjson_str(j, "message_type");
-        bool hit = id != NULL && strcmp(id, mid) == 0 && ty != NULL && strcmp(ty, "text") == 0;
-        if (id != NULL && tjson_bool(j, "require_ack", false)) {
-            char ack[256];
-            snprintf(ack, sizeof(ack), "{\"message_type\":\"ack\",\"message_id\":\"%s\"}", id);
-            thub_send(b, ack);
-        }
-        json_decref(j);
-        if (hit)
-            return true;
-    }
-}
-
 /* route + ACK send: to a live receiver.  Taken means it arrives (resent until ACKed). */
 static void
 test_alloc__ack_send_to_live_receiver(void **state)
@@ -233,7 +183,8 @@ test_alloc__ack_send_to_live_receiver(void **state)
         fired = disarm();
         if (took) {
             taken++;
-            assert_true(receive_and_ack(&t, b, mid, 5000)); /* nothing taken is lost */
+            assert_true(
+                thub_recv_until(&t, b, "text", mid, true, 5000)); /* nothing taken is lost */
         } else {
             refused++;
         }
@@ -272,7 +223,7 @@ test_alloc__store_then_replay(void **state)
         }
         stored++;
         tws *c = thub_open(&t, "c", NULL);
-        assert_true(receive_and_ack(&t, c, mid, 5000)); /* replayed */
+        assert_true(thub_recv_until(&t, c, "text", mid, true, 5000)); /* replayed */
         twait_remove_ws(t.ts, c);
         tws_free(c);
         thub_run_for(&t, 20);
@@ -301,8 +252,8 @@ test_alloc__replay_on_connect(void **state)
         assert_true(ack_send(&t, "d", mid));
         arm(n);
         tws *c = thub_ws(&t, "/ws?user_id=d", NULL);
-        bool ok =
-            thub_settle(&t, c) && tws_state(c) == TWS_OPEN && receive_and_ack(&t, c, mid, 1000);
+        bool ok = thub_settle(&t, c) && tws_state(c) == TWS_OPEN &&
+                  thub_recv_until(&t, c, "text", mid, true, 1000);
         fired = disarm();
         twait_remove_ws(t.ts, c);
         tws_free(c);
@@ -313,7 +264,7 @@ test_alloc__replay_on_connect(void **state)
         }
         later++;
         c = thub_open(&t, "d", NULL); /* the allocator behaves: the message comes now */
-        assert_true(receive_and_ack(&t, c, mid, 5000));
+        assert_true(thub_recv_until(&t, c, "text", mid, true, 5000));
         twait_remove_ws(t.ts, c);
         tws_free(c);
         thub_run_for(&t, 20);
@@ -323,38 +274,6 @@ test_alloc__replay_on_connect(void **state)
     assert_false(fired);
     assert_true(later >= 1);
     thub_free(&t);
-}
-
-struct peer {
-    size_t connected, errors, closes;
-    wsc_err last_error;
-};
-
-static void
-on_connected(wsc_client *c, void *user)
-{
-    (void)c;
-    ((struct peer *)user)->connected++;
-}
-
-static void
-on_connect_error(wsc_client *c, wsc_err err, int http_status, const char *why, void *user)
-{
-    (void)c;
-    (void)http_status;
-    (void)why;
-    struct peer *p = user;
-    p->errors++;
-    p->last_error = err;
-}
-
-static void
-on_close(wsc_client *c, int code, const char *reason, void *user)
-{
-    (void)c;
-    (void)code;
-    (void)reason;
-    ((struct peer *)user)->closes++;
 }
 
 /* client reconnect: the hub drops the client's connection (1013: come back later) and the
@@ -368,17 +287,12 @@ test_alloc__client_reconnect(void **state)
     start(&t);
     char url[128];
     snprintf(url, sizeof(url), "ws://127.0.0.1:%d/ws?user_id=cl&client_id=cl-1", t.port);
-    struct peer p = {0};
+    tpeer p = {0};
     wsc_client_config cc;
-    wsc_client_config_init(&cc);
-    cc.url = url;
+    tpeer_config(&cc, url, &p);
     cc.loop = t.loop;
     cc.reconnect.min_delay_ms = 5;
     cc.reconnect.max_delay_ms = 20;
-    cc.on_connected = on_connected;
-    cc.on_connect_error = on_connect_error;
-    cc.on_close = on_close;
-    cc.user = &p;
     wsc_client *c = NULL;
     assert_int_equal(wsc_client_new(&c, &cc), WSC_OK);
     assert_int_equal(wsc_client_connect(c), WSC_OK);

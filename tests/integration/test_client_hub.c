@@ -14,88 +14,21 @@
 #include <wsc/wsc.h>
 
 #include "thub.h"
-
-struct peer {
-    wsc_client *c;
-    size_t connected, messages, closes, reconnecting, receipts;
-    int close_code;
-    char last_sender[64], last_content[128], receipt_status[32];
-};
+#include "tpeer.h"
 
 static void
-on_connected(wsc_client *c, void *user)
-{
-    (void)c;
-    ((struct peer *)user)->connected++;
-}
-
-static void
-on_message(wsc_client *c, wsc_msg *msg, void *user)
-{
-    (void)c;
-    struct peer *p = user;
-    /* The client hands every hub frame to on_message, control frames included. */
-    const char *type = wsc_msg_get(msg, WSC_F_TYPE);
-    if (strcmp(type, "connected") == 0 || strcmp(type, "ack") == 0 || strcmp(type, "pong") == 0)
-        return;
-    p->messages++;
-    const char *s = wsc_msg_get(msg, WSC_F_SENDER), *content = wsc_msg_get(msg, WSC_F_CONTENT);
-    snprintf(p->last_sender, sizeof(p->last_sender), "%s", s ? s : "");
-    snprintf(p->last_content, sizeof(p->last_content), "%s", content ? content : "");
-}
-
-static void
-on_close(wsc_client *c, int code, const char *reason, void *user)
-{
-    (void)c;
-    (void)reason;
-    struct peer *p = user;
-    p->closes++;
-    p->close_code = code;
-}
-
-static void
-on_reconnecting(wsc_client *c, unsigned attempt, uint64_t delay_ms, void *user)
-{
-    (void)c;
-    (void)attempt;
-    (void)delay_ms;
-    ((struct peer *)user)->reconnecting++;
-}
-
-static void
-on_receipt(wsc_client *c, uint64_t id, const wsc_msg *msg, wsc_err status, const char *hub_status,
-           void *user)
-{
-    (void)c;
-    (void)id;
-    (void)msg;
-    (void)status;
-    struct peer *p = user;
-    p->receipts++;
-    snprintf(p->receipt_status, sizeof(p->receipt_status), "%s", hub_status ? hub_status : "");
-}
-
-static void
-peer_start(thub *t, struct peer *p, const char *user)
+peer_start(thub *t, tpeer *p, const char *user)
 {
     char url[128];
     snprintf(url, sizeof(url), "ws://127.0.0.1:%d/ws?user_id=%s&client_id=%s-dev", t->port, user,
              user);
     memset(p, 0, sizeof(*p));
     wsc_client_config cc;
-    wsc_client_config_init(&cc);
-    cc.url = url;
+    tpeer_config(&cc, url, p);
     cc.loop = t->loop;
     cc.reconnect.min_delay_ms = 20;
     cc.reconnect.max_delay_ms = 50;
     cc.ack_timeout_ms = 200;
-    cc.on_connected = on_connected;
-    cc.on_message = on_message;
-    cc.on_close = on_close;
-    cc.on_reconnecting = on_reconnecting;
-    cc.on_receipt = on_receipt;
-    cc.user = p;
     assert_int_equal(wsc_client_new(&p->c, &cc), WSC_OK);
     assert_int_equal(wsc_client_connect(p->c), WSC_OK);
     assert_true(thub_wait_ge(t, &p->connected, 1, 3000));
@@ -107,7 +40,7 @@ test_client_hub__p2p_through_the_hub(void **state)
     (void)state;
     thub t;
     thub_start_default(&t);
-    struct peer a, b;
+    tpeer a, b;
     peer_start(&t, &a, "alice");
     peer_start(&t, &b, "bob");
     assert_true(wsc_hub_is_online(t.hub, "alice"));
@@ -139,7 +72,7 @@ test_client_hub__require_ack_is_acked_and_deduped(void **state)
     (void)state;
     thub t;
     thub_start_default(&t);
-    struct peer b;
+    tpeer b;
     peer_start(&t, &b, "bob");
     for (int i = 0; i < 3; i++) {
         wsc_msg *m = NULL;
@@ -181,7 +114,7 @@ test_client_hub__kick_is_final_and_shutdown_reconnects(void **state)
     (void)state;
     thub t;
     thub_start_default(&t);
-    struct peer a, b;
+    tpeer a, b;
     peer_start(&t, &a, "alice");
     peer_start(&t, &b, "bob");
     size_t kicked = 0;

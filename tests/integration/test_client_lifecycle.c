@@ -24,6 +24,7 @@
 #include <wsc/wsc.h>
 
 #include "thub.h"
+#include "tpeer.h"
 
 /* A listening socket nobody accepts on: the kernel completes TCP handshakes into the backlog
  * and the upgrade request is never answered. */
@@ -41,70 +42,12 @@ silent_listener(int *port)
     return fd;
 }
 
-static uint64_t
-now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-struct peer {
-    size_t connected, errors, reconnecting, closes;
-    uint64_t first_error_ms;
-    char why[160];
-};
-
 static void
-on_connected(wsc_client *c, void *user)
+client_config(wsc_client_config *cc, const char *url, tpeer *p)
 {
-    (void)c;
-    ((struct peer *)user)->connected++;
-}
-
-static void
-on_connect_error(wsc_client *c, wsc_err err, int http_status, const char *why, void *user)
-{
-    (void)c;
-    (void)err;
-    (void)http_status;
-    struct peer *p = user;
-    if (p->errors++ == 0) {
-        p->first_error_ms = now_ms();
-        snprintf(p->why, sizeof(p->why), "%s", why ? why : "");
-    }
-}
-
-static void
-on_reconnecting(wsc_client *c, unsigned attempt, uint64_t delay_ms, void *user)
-{
-    (void)c;
-    (void)attempt;
-    (void)delay_ms;
-    ((struct peer *)user)->reconnecting++;
-}
-
-static void
-on_close(wsc_client *c, int code, const char *reason, void *user)
-{
-    (void)c;
-    (void)code;
-    (void)reason;
-    ((struct peer *)user)->closes++;
-}
-
-static void
-client_config(wsc_client_config *cc, const char *url, struct peer *p)
-{
-    wsc_client_config_init(cc);
-    cc->url = url;
+    tpeer_config(cc, url, p);
     cc->reconnect.min_delay_ms = 20;
     cc->reconnect.max_delay_ms = 40;
-    cc->on_connected = on_connected;
-    cc->on_connect_error = on_connect_error;
-    cc->on_reconnecting = on_reconnecting;
-    cc->on_close = on_close;
-    cc->user = p;
 }
 
 static void
@@ -117,14 +60,14 @@ test_client_lifecycle__connect_timeout_then_retry(void **state)
     thub_start_default(&t);
     char url[96];
     snprintf(url, sizeof(url), "ws://127.0.0.1:%d/ws", port);
-    struct peer p = {0};
+    tpeer p = {0};
     wsc_client_config cc;
     client_config(&cc, url, &p);
     cc.loop = t.loop;
     cc.connect_timeout_ms = 300;
     wsc_client *c = NULL;
     assert_int_equal(wsc_client_new(&c, &cc), WSC_OK);
-    uint64_t t0 = now_ms();
+    uint64_t t0 = tpeer_now_ms();
     assert_int_equal(wsc_client_connect(c), WSC_OK);
     assert_true(thub_wait_ge(&t, &p.errors, 1, 3000));
     uint64_t took = p.first_error_ms - t0;
@@ -167,7 +110,7 @@ test_client_lifecycle__stop_from_another_thread(void **state)
     int lfd = silent_listener(&port);
     char url[96];
     snprintf(url, sizeof(url), "ws://127.0.0.1:%d/ws", port);
-    struct peer p = {0};
+    tpeer p = {0};
     wsc_client_config cc;
     client_config(&cc, url, &p);
     cc.connect_timeout_ms = 60000;
@@ -177,9 +120,9 @@ test_client_lifecycle__stop_from_another_thread(void **state)
     assert_int_equal(wsc_client_connect(c), WSC_OK);
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, stopper, c), 0);
-    uint64_t t0 = now_ms();
+    uint64_t t0 = tpeer_now_ms();
     assert_int_equal(wsc_client_run(c), WSC_OK); /* returns once stopped */
-    uint64_t took = now_ms() - t0;
+    uint64_t took = tpeer_now_ms() - t0;
     assert_int_equal(pthread_join(th, NULL), 0);
     assert_true(took >= 150 && took < 3000);
     assert_int_equal(wsc_client_state_get(c), WSC_CLIENT_CONNECTING); /* stopped, not closed */

@@ -239,6 +239,34 @@ thub_recv_type(thub *t, tws *c, const char *type, int ms)
     return j;
 }
 
+bool
+thub_recv_until(thub *t, tws *c, const char *type, const char *mid, bool ack, int ms)
+{
+    for (;;) {
+        if (!thub_wait_msgs(t, c, 1, ms))
+            return false;
+        int op;
+        char *data;
+        size_t len;
+        if (!tws_next(c, &op, &data, &len))
+            return false;
+        json_t *j = tjson_parsen(data, len);
+        free(data);
+        const char *ty = tjson_str(j, "message_type"), *id = tjson_str(j, "message_id");
+        bool hit = ty != NULL && strcmp(ty, type) == 0 &&
+                   (mid == NULL || (id != NULL && strcmp(id, mid) == 0));
+        if (ack && id != NULL && tjson_bool(j, "require_ack", false)) {
+            char frame[256];
+            snprintf(frame, sizeof(frame), "{\"message_type\":\"ack\",\"message_id\":\"%.200s\"}",
+                     id);
+            thub_send(c, frame);
+        }
+        json_decref(j);
+        if (hit)
+            return true;
+    }
+}
+
 void
 thub_send(tws *c, const char *text)
 {

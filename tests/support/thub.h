@@ -83,6 +83,10 @@ void thub_run_for(thub *t, int ms);
 json_t *thub_recv(thub *t, tws *c, int ms);
 /** Same, asserting its message_type. */
 json_t *thub_recv_type(thub *t, tws *c, const char *type, int ms);
+/** Reads c's frames until one of message_type type (and message_id mid when not NULL) comes;
+ *  false when the connection ends or ms pass first (ms is per frame).  Other frames are
+ *  dropped; when ack is true, every frame that asks for an ACK is ACKed, the awaited one too. */
+bool thub_recv_until(thub *t, tws *c, const char *type, const char *mid, bool ack, int ms);
 /** Sends a NUL-terminated text frame (asserting success). */
 void thub_send(tws *c, const char *text);
 
