@@ -130,7 +130,9 @@ typedef struct wsc_hub_config {
     unsigned max_conns;          /**< per node; default 100000; 503 beyond */
     unsigned max_conns_per_user; /**< default 16; 503 beyond; 0 = unlimited */
     size_t queue_max_count;      /**< frames waiting per connection; default 1024 */
-    size_t queue_max_bytes;      /**< bytes waiting per connection; default 4 MiB */
+    size_t queue_max_bytes;      /**< memory the frames waiting on one connection hold (each
+                                      frame and the decoded fields a routed message keeps
+                                      beside it: about twice its wire size); default 4 MiB */
     unsigned max_violations;     /**< bad frames before close 1008; default 10; at most 65535
                                       (a larger value acts as 65535) */
     size_t rx_buffer_size;       /**< lws receive buffer per connection; default 128 */

@@ -53,14 +53,13 @@ promote(struct wsc__conn_queue *q)
         wsc__free(l);
         return err;
     }
-    wsc__msg_wire(m, &l->bytes);
+    l->bytes = wsc__msg_held(m);
     q->v = (uintptr_t)l;
     return WSC_OK;
 }
 
 wsc_err
-wsc__conn_queue_push(struct wsc__conn_queue *q, wsc_msg *msg, size_t wire_len, size_t max_count,
-                     size_t max_bytes)
+wsc__conn_queue_push(struct wsc__conn_queue *q, wsc_msg *msg, size_t max_count, size_t max_bytes)
 {
     bool urgent = wsc__msg_is_urgent(msg);
     size_t n = wsc__conn_queue_len(q);
@@ -72,12 +71,9 @@ wsc__conn_queue_push(struct wsc__conn_queue *q, wsc_msg *msg, size_t wire_len, s
         q->v = (uintptr_t)msg | 1u;
         return WSC_OK;
     }
-    size_t queued = 0;
-    if (single(q) != NULL)
-        wsc__msg_wire(single(q), &queued);
-    else
-        queued = wsc__conn_queue_lanes(q)->bytes;
-    if (!urgent && queued + wire_len > max_bytes)
+    size_t held = wsc__msg_held(msg);
+    size_t queued = single(q) != NULL ? wsc__msg_held(single(q)) : wsc__conn_queue_lanes(q)->bytes;
+    if (!urgent && queued + held > max_bytes)
         return WSC_ERR_QUEUE_FULL;
     if (single(q) != NULL) {
         wsc_err err = promote(q);
@@ -87,7 +83,7 @@ wsc__conn_queue_push(struct wsc__conn_queue *q, wsc_msg *msg, size_t wire_len, s
     struct wsc__conn_lanes *l = wsc__conn_queue_lanes(q);
     wsc_err err = ring_push(urgent ? &l->urgent : &l->normal, msg);
     if (err == WSC_OK)
-        l->bytes += wire_len;
+        l->bytes += held;
     return err;
 }
 
@@ -110,7 +106,7 @@ wsc__conn_queue_peek(const struct wsc__conn_queue *q, size_t index)
 }
 
 wsc_msg *
-wsc__conn_queue_pop(struct wsc__conn_queue *q, size_t wire_len)
+wsc__conn_queue_pop(struct wsc__conn_queue *q)
 {
     if (q->v == 0)
         return NULL;
@@ -126,7 +122,8 @@ wsc__conn_queue_pop(struct wsc__conn_queue *q, size_t wire_len)
     m = r->slots[r->head];
     r->head = (r->head + 1) % r->cap;
     r->len--;
-    l->bytes -= wire_len <= l->bytes ? wire_len : l->bytes;
+    size_t held = wsc__msg_held(m);
+    l->bytes -= held <= l->bytes ? held : l->bytes;
     return m;
 }
 

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* A connection's bounded send queue: two lanes (urgent first), each a ring of message
- * references that grows lazily up to the count limit; bytes are bounded too.  The queue head a
+ * references that grows lazily up to the count limit; the memory the queued messages hold
+ * (wsc__msg_held: the frame, and the decoded fields that a routed message also keeps) is
+ * bounded too.  The queue head a
  * connection holds is one word: empty, one message (most connections have at most one frame in
  * flight: no allocation), or the lanes, allocated when a second message arrives and freed by
  * wsc__conn_queue_trim once empty.  An idle connection pays 8 bytes for its queue. */
@@ -32,17 +34,17 @@ struct wsc__conn_queue {
 /** The lanes, or NULL when the queue holds none (empty or a single message). */
 struct wsc__conn_lanes *wsc__conn_queue_lanes(const struct wsc__conn_queue *q);
 
-/** Queues one reference to msg (taken by the caller beforehand) in the lane its priority
- *  chooses.  wire_len must be msg's wire length (wsc__msg_wire): a lone queued message keeps
- *  no length, it is read back from the message when a second one arrives.  WSC_ERR_QUEUE_FULL when
- * count or bytes would pass the limits (urgent frames may exceed the byte limit by one frame so
- * control traffic still flows), WSC_ERR_NOMEM. */
-wsc_err wsc__conn_queue_push(struct wsc__conn_queue *q, wsc_msg *msg, size_t wire_len,
-                             size_t max_count, size_t max_bytes);
+/** Queues one reference to msg (taken by the caller beforehand, msg encoded) in the lane its
+ *  priority chooses, charging wsc__msg_held(msg) bytes (read back from the message when
+ *  popped: it does not change once encoded).  WSC_ERR_QUEUE_FULL when count or bytes would
+ *  pass the limits (urgent frames may exceed the byte limit by one frame so control traffic
+ *  still flows; a lone message is always taken), WSC_ERR_NOMEM. */
+wsc_err wsc__conn_queue_push(struct wsc__conn_queue *q, wsc_msg *msg, size_t max_count,
+                             size_t max_bytes);
 /** The next message (urgent lane first) without removing it, or NULL. */
 wsc_msg *wsc__conn_queue_peek(const struct wsc__conn_queue *q, size_t index);
 /** Removes the first message and returns its reference to the caller. */
-wsc_msg *wsc__conn_queue_pop(struct wsc__conn_queue *q, size_t wire_len);
+wsc_msg *wsc__conn_queue_pop(struct wsc__conn_queue *q);
 size_t wsc__conn_queue_len(const struct wsc__conn_queue *q);
 /** Frees the ring storage of empty lanes, and the lanes once both are empty (keeps idle
  *  connections small). */

@@ -259,9 +259,7 @@ fail_queue(wsc_hub *hub, wsc_conn *conn)
 {
     wsc_msg *m;
     while ((m = wsc__conn_queue_peek(&conn->q, 0)) != NULL) {
-        size_t len = 0;
-        wsc__msg_wire(m, &len);
-        wsc__conn_queue_pop(&conn->q, len);
+        wsc__conn_queue_pop(&conn->q);
         hub->stats.queued--;
         wsc__hub_report_failed(hub, conn, m, WSC_ERR_CLOSED);
         wsc_msg_unref(m);

@@ -50,12 +50,10 @@ wsc__hub_enqueue(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
         err = WSC_ERR_UNSUPPORTED; /* an event stream carries text only */
     if (err == WSC_OK && conn->replay_hold && wsc__rel_park(hub, conn, msg))
         return true;
-    size_t len = 0;
     if (err == WSC_OK) {
-        wsc__msg_wire(msg, &len);
         wsc_msg_ref(msg);
-        err = wsc__conn_queue_push(&conn->q, msg, len, hub->cfg.queue_max_count,
-                                   hub->cfg.queue_max_bytes);
+        err =
+            wsc__conn_queue_push(&conn->q, msg, hub->cfg.queue_max_count, hub->cfg.queue_max_bytes);
         if (err != WSC_OK)
             wsc_msg_unref(msg);
     }
@@ -102,9 +100,7 @@ wsc__hub_sent(wsc_hub *hub, wsc_conn *conn, size_t n, size_t bytes)
         uint64_t at = wsc__msg_queued_us(m, &tag);
         wsc__histo_observe(&mx->deliver_us, now > at ? now - at : 0);
         mx->frames_out[tag > 0 && tag <= WSC__MT_COUNT ? tag - 1 : WSC__MT_OTHER]++;
-        size_t len = 0;
-        wsc__msg_wire(m, &len);
-        wsc__conn_queue_pop(&conn->q, len);
+        wsc__conn_queue_pop(&conn->q);
         hub->stats.queued--;
         if (hub->cfg.on_sent)
             hub->cfg.on_sent(hub, conn->id, conn->user->id, m, hub->cfg.user);

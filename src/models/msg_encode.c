@@ -342,3 +342,23 @@ wsc__msg_wire(const wsc_msg *msg, size_t *len)
         *len = buf ? atomic_load_explicit(&msg->wire_len, memory_order_relaxed) : 0;
     return buf ? buf + WSC_PRE : NULL;
 }
+
+size_t
+wsc__msg_held(const wsc_msg *msg)
+{
+    if (msg == NULL)
+        return 0;
+    size_t len = 0;
+    size_t n = sizeof(*msg) + msg->arena_cap;
+    if (wsc__msg_wire(msg, &len) != NULL)
+        n += WSC_PRE + len + 1;
+    for (int f = 0; f < WSC_F_COUNT_; f++) {
+        if (msg->fields[f] != NULL && (msg->arena_fields & (1u << f)) == 0)
+            n += strlen(msg->fields[f]) + 1;
+    }
+    for (size_t g = msg->arena_groups; g < msg->group_count; g++)
+        n += strlen(msg->groups[g]) + 1 + sizeof(char *);
+    if (msg->data_raw != NULL && !msg->data_raw_arena)
+        n += msg->data_raw_len + 1;
+    return n;
+}

@@ -24,6 +24,10 @@ wsc_err wsc__msg_encode(wsc_msg *msg);
  *  returned pointer; NULL before encoding.  Not const: lws writes the header into the
  *  headroom (the same bytes for every receiver, so sharing is safe on one thread). */
 unsigned char *wsc__msg_wire(const wsc_msg *msg, size_t *len);
+/** The memory msg holds, in bytes: the struct and its string area, the encoded frame, the
+ *  strings and raw "data" allocated apart (a tree set through the API is counted by its
+ *  encoded form only).  Stable once msg is encoded: what a send queue charges for it. */
+size_t wsc__msg_held(const wsc_msg *msg);
 
 /** Notes when msg was queued (monotonic microseconds) and the metrics tag of the queuing
  *  side (never 0 once set).  Any thread; never fails. */
