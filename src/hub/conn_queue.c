@@ -73,7 +73,8 @@ wsc__conn_queue_push(struct wsc__conn_queue *q, wsc_msg *msg, size_t max_count, 
     }
     size_t held = wsc__msg_held(msg);
     size_t queued = single(q) != NULL ? wsc__msg_held(single(q)) : wsc__conn_queue_lanes(q)->bytes;
-    if (!urgent && queued + held > max_bytes)
+    /* An urgent frame may pass the byte bound by itself alone, not pile up beyond it. */
+    if (queued + held > max_bytes && (!urgent || queued >= max_bytes))
         return WSC_ERR_QUEUE_FULL;
     if (single(q) != NULL) {
         wsc_err err = promote(q);

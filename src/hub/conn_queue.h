@@ -37,8 +37,9 @@ struct wsc__conn_lanes *wsc__conn_queue_lanes(const struct wsc__conn_queue *q);
 /** Queues one reference to msg (taken by the caller beforehand, msg encoded) in the lane its
  *  priority chooses, charging wsc__msg_held(msg) bytes (read back from the message when
  *  popped: it does not change once encoded).  WSC_ERR_QUEUE_FULL when count or bytes would
- *  pass the limits (urgent frames may exceed the byte limit by one frame so control traffic
- *  still flows; a lone message is always taken), WSC_ERR_NOMEM. */
+ *  pass the limits (an urgent frame may exceed the count limit by one and the byte limit
+ *  by itself, so control traffic still flows, but none is taken once the bytes are past the
+ *  limit; a lone message is always taken), WSC_ERR_NOMEM. */
 wsc_err wsc__conn_queue_push(struct wsc__conn_queue *q, wsc_msg *msg, size_t max_count,
                              size_t max_bytes);
 /** The next message (urgent lane first) without removing it, or NULL. */

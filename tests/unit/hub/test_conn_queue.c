@@ -99,6 +99,17 @@ test_conn_queue__count_and_byte_bounds(void **state)
     assert_int_equal(push(&q, extra, 10, 5), WSC_ERR_QUEUE_FULL);
     drain(&q);
 
+    /* Control traffic may pass the byte bound by one frame, and no more: a peer that never
+     * reads cannot pile up control frames (errors, receipts) past the bound. */
+    wsc_msg *n1 = mk("n1", WSC_PRIO_NORMAL), *u1 = mk("u1", WSC_PRIO_URGENT);
+    wsc_msg *u2 = mk("u2", WSC_PRIO_URGENT);
+    size_t bound = wl(n1) + wl(u1) - 1;
+    assert_int_equal(push(&q, n1, 10, bound), WSC_OK);
+    assert_int_equal(push(&q, u1, 10, bound), WSC_OK); /* over the bound by one frame */
+    assert_int_equal(push(&q, u2, 10, bound), WSC_ERR_QUEUE_FULL);
+    wsc_msg_unref(u2);
+    drain(&q);
+
     /* The lone message's charge counts once lanes hold it (read back from the message). */
     wsc_msg *a = mk("a", WSC_PRIO_NORMAL), *b = mk("b", WSC_PRIO_NORMAL);
     size_t cap = wl(a) + wl(b);
