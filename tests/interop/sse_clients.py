@@ -9,6 +9,10 @@
   sse_clients.py cluster    two wsc-hub nodes on one Redis (WSC_TEST_REDIS_URL): a stream on
                             one node gets what the other routes (API publish, another node's
                             stream's POST with its ACK receipt), presence and kick across nodes
+  sse_clients.py curl       curl as the client, as an operator would try it: `curl -N` reads the
+                            stream (connected, `: ping`, events with id/event/data, offline replay
+                            in order, Last-Event-ID), `curl --data-binary` posts to /sse/send
+                            (200 and the ACK receipt, 401 without identity), kick ends curl
   sse_clients.py chromium   headless Chromium's EventSource: events, /sse/send with fetch(), and
                             the browser's own reconnect sending Last-Event-ID after a kick
 
@@ -165,8 +169,117 @@ class Stream:
         self.s.close()
 
 
+class CurlStream(Stream):
+    """GET /sse read by a `curl -N` child process (its stdout is the event stream)."""
+
+    def __init__(self, port, token, client_id=None, last_id=None):
+        q = f"?token={token}" + (f"&client_id={client_id}" if client_id else "")
+        cmd = ["curl", "-sSN", "--max-time", str(DEADLINE_S * 2), "-H",
+               "Accept: text/event-stream"]
+        if last_id:
+            cmd += ["-H", f"Last-Event-ID: {last_id}"]
+        self.proc = subprocess.Popen(cmd + [f"http://127.0.0.1:{port}/sse{q}"],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.buf = b""
+        self.eof = False
+
+    def _fill(self):
+        import select
+        r, _, _ = select.select([self.proc.stdout], [], [], self.timeout)
+        if not r:
+            raise socket.timeout
+        chunk = os.read(self.proc.stdout.fileno(), 65536)
+        if not chunk:
+            self.eof = True
+            raise EOFError
+        self.buf += chunk
+
+    def block(self, timeout=DEADLINE_S):
+        self.timeout = timeout
+        try:
+            while b"\n\n" not in self.buf:
+                self._fill()
+        except (EOFError, socket.timeout):
+            return None
+        blk, _, self.buf = self.buf.partition(b"\n\n")
+        return blk.decode()
+
+    def ended(self, timeout):
+        """True when curl's stream ended (the hub closed it) within timeout seconds."""
+        try:
+            self.proc.wait(timeout)
+            return True
+        except subprocess.TimeoutExpired:
+            return False
+
+    def close(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+def curl_post(port, token, frame):
+    """POST /sse/send with curl; returns (status, parsed body)."""
+    q = f"?token={token}" if token else ""
+    out = subprocess.run(["curl", "-sS", "--max-time", str(DEADLINE_S), "-w", "\n%{http_code}",
+                          "-H", "Content-Type: application/json", "--data-binary", "@-",
+                          f"http://127.0.0.1:{port}/sse/send{q}"],
+                         input=json.dumps(frame).encode(), capture_output=True, check=False)
+    body, _, code = out.stdout.decode().rpartition("\n")
+    return int(code or 0), json.loads(body) if body else None
+
+
+def run_curl(hub):
+    if shutil.which("curl") is None:
+        skip("curl is not installed")
+    failures = []
+    port = hub.port
+    alice = CurlStream(port, mint("alice"), client_id="tab-c")
+    first = alice.event()
+    expect(failures, first is not None and first.get("event") == "connected" and
+           first["data"]["data"]["client_id"] == "tab-c", "curl: the connected event")
+    t0 = time.monotonic()
+    expect(failures, alice.block(3) == ": ping" and time.monotonic() - t0 < 2.5,
+           "curl: a `: ping` comment within the interval")
+    bob = CurlStream(port, mint("bob"))
+    bob.event()
+    st, body = curl_post(port, mint("alice"), {"receiver": "bob", "content": "hi from curl",
+                                               "message_id": "c1", "require_ack": True})
+    expect(failures, st == 200 and body == {"ok": True}, "curl POST /sse/send: 200 {ok:true}")
+    ev = bob.event()
+    expect(failures, ev is not None and ev.get("id") == "c1" and ev.get("event") == "text" and
+           ev["data"]["sender"] == "alice" and ev["data"]["content"] == "hi from curl",
+           "curl stream: id/event/data, sender stamped")
+    ack = alice.event()
+    expect(failures, ack is not None and ack.get("event") == "ack" and
+           ack["data"]["data"]["status"] == "delivered", "curl stream: the ACK receipt")
+    st, body = curl_post(port, None, {"receiver": "bob"})
+    expect(failures, st == 401 and body["error"] == "unauthorized", "curl POST, no identity: 401")
+    for i in range(1, 4):
+        api(port, "POST", "/api/publish", {"receiver": "dora", "message": {
+            "content": f"q{i}", "message_id": f"q{i}", "require_ack": True}})
+    d = CurlStream(port, mint("dora"))
+    d.event()
+    got = [d.event(5) for _ in range(3)]
+    expect(failures, [e and e.get("id") for e in got] == ["q1", "q2", "q3"] and
+           all(e["data"]["source"] == "offline" for e in got), "curl: offline replay in order")
+    d.close()
+    d = CurlStream(port, mint("dora"), last_id="q2")
+    d.event()
+    got = d.event(5)
+    expect(failures, got is not None and got.get("id") == "q3" and d.event(0.5) is None,
+           "curl -H 'Last-Event-ID: q2': only q3 replayed")
+    d.close()
+    st, _ = api(port, "POST", "/api/users/bob/kick", {"reason": "bye"})
+    kicked = bob.event(5)
+    expect(failures, st == 200 and kicked is not None and kicked.get("event") == "kick_out" and
+           bob.ended(5), "kick: curl gets kick_out and its stream ends")
+    bob.close()
+    alice.close()
+    return failures
+
+
 def expect(failures, cond, what):
-    print(f"raw: {what}: {'ok' if cond else 'FAILED'}", flush=True)
+    print(f"sse: {what}: {'ok' if cond else 'FAILED'}", flush=True)
     if not cond:
         failures.append(what)
 
@@ -451,8 +564,8 @@ def run_cluster():
 
 def main():
     which = sys.argv[1] if len(sys.argv) > 1 else "raw"
-    if which not in ("raw", "chromium", "cluster"):
-        raise SystemExit(f"usage: {sys.argv[0]} raw|chromium|cluster")
+    if which not in ("raw", "curl", "chromium", "cluster"):
+        raise SystemExit(f"usage: {sys.argv[0]} raw|curl|chromium|cluster")
     if which == "cluster":
         failures = run_cluster()
         if failures:
@@ -463,7 +576,8 @@ def main():
     browser = make_browser() if which == "chromium" else None
     hub = Hub()
     try:
-        failures = run_raw(hub) if which == "raw" else run_chromium(hub, browser)
+        failures = (run_raw(hub) if which == "raw" else run_curl(hub) if which == "curl"
+                    else run_chromium(hub, browser))
     finally:
         hub.stop()
         if browser is not None:
