@@ -204,8 +204,10 @@ on_send_failed(wsc_client *c, uint64_t id, const wsc_msg *msg, const void *data,
 static int
 usage(void)
 {
-    fprintf(stderr, "usage: wsc-cli [--token T] [--user-id U] [--client-id C] [--no-reconnect]\n"
-                    "               [--no-auto-ack] [--ca-file F] [--insecure] [-v] URL\n");
+    fprintf(stderr,
+            "usage: wsc-cli [--token T] [--user-id U] [--client-id C] [--no-reconnect]\n"
+            "               [--no-auto-ack] [--dedupe-window N] [--ca-file F] [--insecure]\n"
+            "               [-v] URL\n");
     return 2;
 }
 
@@ -238,7 +240,13 @@ parse_args(int argc, char **argv, wsc_client_config *cfg, char *url, size_t cap,
             cfg->reconnect.enabled = false;
         else if (strcmp(a, "--no-auto-ack") == 0)
             cfg->auto_ack = false;
-        else if (strcmp(a, "-v") == 0)
+        else if (strcmp(a, "--dedupe-window") == 0 && has_value) {
+            char *end;
+            unsigned long long n = strtoull(argv[++i], &end, 10);
+            if (*argv[i] == '\0' || *argv[i] == '-' || *end != '\0' || n > 100000000ull)
+                return usage(); /* message ids remembered: 0 (off) to 100,000,000 */
+            cfg->dedupe_window = (size_t)n;
+        } else if (strcmp(a, "-v") == 0)
             *verbose = true;
         else if (a[0] != '-' && target == NULL)
             target = a;
