@@ -291,7 +291,8 @@ create_vhost(wsc_hub *hub)
 /* Writes a close frame (1001) to every registered connection and asks lws to drop it on its
  * next turn, so that peers learn at once that the hub is gone: the vhost alone would drop
  * them later and silently, and lws sends no close frame for a killed wsi.  The frame is
- * written raw (in order after anything lws still buffers) since no WRITEABLE will come. */
+ * written raw (in order after anything lws still buffers) since no WRITEABLE will come;
+ * except to a connection lws is still writing a compressed message to (hub_deflate.c). */
 static void
 close_sockets(wsc_hub *hub)
 {
@@ -307,7 +308,10 @@ close_sockets(wsc_hub *hub)
         wsc_conn *c = wsc_container_of(pos, wsc_conn, all_link);
         if (c->wsi == NULL)
             continue;
-        lws_write(c->wsi, f, 4 + sizeof(why) - 1, LWS_WRITE_RAW);
+        /* Mid-way through a compressed message lws would take the frame for its next
+         * fragment: that peer sees the connection end without a close frame. */
+        if (!wsc__hub_deflate_busy(c))
+            lws_write(c->wsi, f, 4 + sizeof(why) - 1, LWS_WRITE_RAW);
         lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     }
 }

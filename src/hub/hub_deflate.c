@@ -27,10 +27,8 @@ wsc__hub_deflate_open(wsc_hub *hub, wsc_conn *conn)
                                                                  "compression_level", "1") == 0;
 }
 
-/* The previous compressed message is all out (lws calls WRITEABLE only then, or the
- * connection is gone): its buffer is no longer read. */
-static void
-drop_hold(wsc_conn *conn)
+void
+wsc__hub_deflate_writeable(wsc_conn *conn)
 {
     struct conn_extra *x = conn->x;
     if (x != NULL && x->tx_hold != NULL) {
@@ -39,9 +37,16 @@ drop_hold(wsc_conn *conn)
     }
 }
 
+bool
+wsc__hub_deflate_busy(const wsc_conn *conn)
+{
+    return conn->x != NULL && conn->x->tx_hold != NULL;
+}
+
 /* lws's deflater reads the message's buffer until the last fragment is written, after
  * lws_write has returned and the message has been reported sent: conn keeps a reference until
- * its next WRITEABLE (or its close). */
+ * its next WRITEABLE (asked for here: lws gives it once the last fragment is out), or its
+ * close. */
 static int
 write_compressed(wsc_hub *hub, wsc_conn *conn, wsc_msg *m)
 {
@@ -50,13 +55,15 @@ write_compressed(wsc_hub *hub, wsc_conn *conn, wsc_msg *m)
         return -1;
     wsc_msg_ref(m);
     x->tx_hold = m;
-    return wsc__hub_write_one(hub, conn, m);
+    if (wsc__hub_write_one(hub, conn, m) < 0)
+        return -1;
+    lws_callback_on_writable(conn->wsi);
+    return 0;
 }
 
 int
 wsc__hub_deflate_write(wsc_hub *hub, wsc_conn *conn, size_t waiting)
 {
-    drop_hold(conn);
     size_t total = 0;
     size_t n = wsc__hub_frame_run(hub, conn, waiting, hub->cfg.deflate_threshold, &total);
     if (n > 0)

@@ -382,6 +382,14 @@ int wsc__hub_write_run(wsc_hub *hub, wsc_conn *conn, size_t n, size_t total);
 extern const struct lws_extension wsc__hub_deflate_exts[];
 /** Notes in conn->deflate whether its upgrade negotiated permessage-deflate.  Cannot fail. */
 void wsc__hub_deflate_open(wsc_hub *hub, wsc_conn *conn);
+/** A WRITEABLE of conn: lws is not compressing for it (it calls WRITEABLE only once the
+ *  last fragment of a compressed message is out), so the message it held is released.
+ *  Cannot fail. */
+void wsc__hub_deflate_writeable(wsc_conn *conn);
+/** Whether lws may still be writing the fragments of a compressed message to conn: nothing
+ *  may then be written to its wsi outside WRITEABLE (lws would take it for the message's
+ *  next fragment). */
+bool wsc__hub_deflate_busy(const wsc_conn *conn);
 /** The write of a deflate connection: a run of messages shorter than deflate_threshold
  *  leaves uncompressed in one raw write, else the first message is compressed by lws.
  *  -1 when the connection must close. */

@@ -209,6 +209,8 @@ const struct wsc__transport wsc__transport_ws = {
 int
 wsc__hub_writeable(wsc_hub *hub, wsc_conn *conn)
 {
+    if (conn->deflate)
+        wsc__hub_deflate_writeable(conn);
     if ((conn->state != CONN_OPEN && conn->state != CONN_CLOSING) || conn->cluster_hold)
         return 0; /* held: wsc__cluster_release asks for WRITEABLE again */
     const struct wsc__transport *t = wsc__conn_transport(conn);

@@ -44,6 +44,9 @@ THRESHOLD = 1024
 MESSAGES = [
     " ".join(f"word{i % 97}" for i in range(3000)),
     base64.b64encode(random.Random(7).randbytes(9000)).decode(),
+    # Larger than zlib's 64 KiB window buffer: lws's deflater takes it in several bites, reading
+    # the hub's message buffer until its last fragment is out.
+    base64.b64encode(random.Random(8).randbytes(150000)).decode(),
     "hi",
     "small \u00e9\u2713",
     "x" * 500,
@@ -57,7 +60,8 @@ class Hub:
     def __init__(self, deflate):
         self.proc = subprocess.Popen(
             [os.environ["WSC_HUB_BIN"], "--listen", "127.0.0.1:0", "--insecure-user-id",
-             "--api-key", API_KEY, "--log-level", "warn", f"--deflate={str(deflate).lower()}",
+             "--api-key", API_KEY, "--log-level", "warn", "--max-message-size", "1048576",
+             f"--deflate={str(deflate).lower()}",
              "--deflate-threshold", str(THRESHOLD)],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = self.proc.stdout.readline()  # "wsc-hub listening on http://127.0.0.1:PORT/ ..."
@@ -144,7 +148,12 @@ class RawWS:
             data = data[:-4]
         head = bytes([0xC1 if compress else 0x81])
         n = len(data)
-        head += bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + n.to_bytes(2, "big")
+        if n < 126:
+            head += bytes([0x80 | n])
+        elif n < 65536:
+            head += bytes([0x80 | 126]) + n.to_bytes(2, "big")
+        else:
+            head += bytes([0x80 | 127]) + n.to_bytes(8, "big")
         mask = os.urandom(4)
         self.s.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
 
@@ -282,12 +291,15 @@ async function scenario(WS, base, L, apiKey) {
 def run_node(hub, d):
     path = os.path.join(d, "deflate.js")
     with open(path, "w") as f:
-        f.write(SCENARIO_JS + "\nconst [base, L, key] = [process.argv[2], "
-                "JSON.parse(process.argv[3]), process.argv[4]];\n"
+        f.write(SCENARIO_JS + "\nconst [base, L, key] = [process.argv[2], JSON.parse("
+                "require('fs').readFileSync(process.argv[3], 'utf8')), process.argv[4]];\n"
                 "const done = o => process.stdout.write(o + '\\n', () => process.exit(0));\n"
                 "scenario(require('ws'), base, L, key).then(done, "
                 "e => done(JSON.stringify({error: e.message})));\n")
-    r = subprocess.run(["node", path, hub.base, json.dumps(MESSAGES), API_KEY], cwd=d,
+    messages = os.path.join(d, "messages.json")  # larger than one argument may be
+    with open(messages, "w") as f:
+        json.dump(MESSAGES, f)
+    r = subprocess.run(["node", path, hub.base, messages, API_KEY], cwd=d,
                        capture_output=True, text=True, timeout=DEADLINE_S)
     try:
         return json.loads(r.stdout)
