@@ -37,6 +37,29 @@ test_hub_deflate__needs_a_receive_buffer_of_128(void **state)
     thub_free(&t);
 }
 
+/* wsc_hub_reconfigure keeps deflate (the vhost's extensions are set at creation) and takes
+ * deflate_threshold. */
+static void
+test_hub_deflate__reconfigure_keeps_deflate(void **state)
+{
+    (void)state;
+    thub t;
+    wsc_hub_config cfg;
+    thub_config(&t, &cfg);
+    thub_start(&t, &cfg);
+    wsc_hub_config next;
+    wsc_hub_get_config(t.hub, &next);
+    next.deflate = true;
+    next.deflate_threshold = 4096;
+    const char *kept = NULL;
+    assert_int_equal(wsc_hub_reconfigure(t.hub, &next, &kept), WSC_OK);
+    assert_string_equal(kept, "deflate");
+    wsc_hub_get_config(t.hub, &next);
+    assert_false(next.deflate);
+    assert_int_equal(next.deflate_threshold, 4096);
+    thub_free(&t);
+}
+
 /* A plain socket that offers permessage-deflate and never reads until asked: the hub's
  * compressed fragments pile up in the kernel, not in the test. */
 static int
@@ -133,6 +156,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hub_deflate__needs_a_receive_buffer_of_128),
+        cmocka_unit_test(test_hub_deflate__reconfigure_keeps_deflate),
         cmocka_unit_test(test_hub_deflate__free_while_compressing),
     };
     return cmocka_run_group_tests_name("integration.hub_deflate", tests, NULL, NULL);
