@@ -36,6 +36,7 @@ wsc_hubd_config_init(wsc_hubd_config *cfg)
     cfg->handshake_timeout_ms = hub.handshake_timeout_ms;
     cfg->max_pending_per_ip = hub.max_pending_per_ip;
     cfg->queue_max_count = hub.queue_max_count;
+    cfg->deflate_threshold = hub.deflate_threshold;
     cfg->queue_max_bytes = hub.queue_max_bytes;
     cfg->ping_interval_ms = hub.ping_interval_ms;
     cfg->sse_ping_interval_ms = hub.sse_ping_interval_ms;
@@ -197,6 +198,8 @@ wsc_hubd_config_to_hub(const wsc_hubd_config *cfg, wsc_hub_config *out)
     out->handshake_timeout_ms = cfg->handshake_timeout_ms;
     out->max_pending_per_ip = cfg->max_pending_per_ip;
     out->queue_max_count = cfg->queue_max_count;
+    out->deflate = cfg->deflate;
+    out->deflate_threshold = cfg->deflate_threshold;
     out->queue_max_bytes = cfg->queue_max_bytes;
     out->ping_interval_ms = cfg->ping_interval_ms;
     out->pong_timeout_ms = cfg->pong_timeout_ms;

@@ -33,6 +33,8 @@ typedef struct wsc_hubd_config {
     unsigned handshake_timeout_ms; /**< wsc_hub_config.handshake_timeout_ms */
     unsigned max_pending_per_ip;   /**< wsc_hub_config.max_pending_per_ip */
     size_t queue_max_count;
+    bool deflate;             /**< wsc_hub_config.deflate */
+    size_t deflate_threshold; /**< wsc_hub_config.deflate_threshold */
     size_t queue_max_bytes;
     unsigned ping_interval_ms;
     unsigned pong_timeout_ms;

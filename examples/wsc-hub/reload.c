@@ -63,6 +63,11 @@ keep_fixed(const wsc_hubd_config *running, wsc_hubd_config *next, json_t *kept)
         json_array_append_new(kept, json_string("limits.handshake_timeout_ms"));
         next->handshake_timeout_ms = running->handshake_timeout_ms;
     }
+    /* The vhost's extensions are set at creation. */
+    if (running->deflate != next->deflate) {
+        json_array_append_new(kept, json_string("deflate"));
+        next->deflate = running->deflate;
+    }
     for (size_t i = 0; e == WSC_OK && i < sizeof(fixed_strings) / sizeof(fixed_strings[0]); i++) {
         const char *was =
             *(char *const *)(const void *)((const char *)running + fixed_strings[i].offset);

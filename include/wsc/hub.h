@@ -137,6 +137,14 @@ typedef struct wsc_hub_config {
                                       (a larger value acts as 65535) */
     size_t rx_buffer_size;       /**< lws receive buffer per connection; default 128 */
 
+    /* permessage-deflate, RFC 7692 (docs/configuration.md, docs/protocol.md section 1) */
+    bool deflate;             /**< accept permessage-deflate from clients that offer it (with
+                                   context takeover); default false.  Fixed at creation.
+                                   Needs rx_buffer_size 0 or >= 128. */
+    size_t deflate_threshold; /**< messages the hub sends shorter than this many bytes leave
+                                   uncompressed (RSV1 clear) on a deflate connection; default
+                                   1024; 0 compresses every message */
+
     /* liveness and shutdown (PROTOCOL.md §5) */
     unsigned ping_interval_ms;    /**< default 25000 */
     unsigned pong_timeout_ms;     /**< default 60000: no frame for this long -> 4003 */
@@ -424,11 +432,12 @@ WSC_API void wsc_hub_set_ready(wsc_hub *hub, bool ready);
  *  limit), ping_interval_ms and pong_timeout_ms (from the next sweep, within a second),
  *  shutdown_timeout_ms, client_routing, allow_client_broadcast, log, the rate limits
  *  (existing connections and addresses keep their buckets under the new rate and burst), ack
- *  (defaults of later sends), replay_window, and the callbacks with user (they are replaced
+ *  (defaults of later sends), replay_window, deflate_threshold (from the next write), and the
+ *  callbacks with user (they are replaced
  *  too: start from wsc_hub_get_config() to keep them).
  *
  *  What cannot change while the hub runs keeps its running value: loop, host, port, ws_path,
- *  node_id (NULL or "" means "the running one"), tls_cert, tls_key, rx_buffer_size, store,
+ *  node_id (NULL or "" means "the running one"), tls_cert, tls_key, rx_buffer_size, deflate, store,
  *  dedupe_window, dedupe_max_users, ack_tick_ms, rng_seed, store_check_ms, handshake_timeout_ms,
  *  cluster_redis.
  * When cfg asks for another value of one of these, its name is listed in *kept (may be NULL):

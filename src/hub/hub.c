@@ -27,6 +27,7 @@ wsc_hub_config_init(wsc_hub_config *cfg)
     cfg->queue_max_bytes = 4u << 20;
     cfg->max_violations = 10;
     cfg->rx_buffer_size = 128;
+    cfg->deflate_threshold = 1024;
     cfg->ping_interval_ms = 25000;
     cfg->pong_timeout_ms = 60000;
     cfg->shutdown_timeout_ms = 5000;
@@ -119,6 +120,8 @@ check_basics(const wsc_hub_config *cfg)
         return "max_conns: must be at least 1";
     if (cfg->handshake_timeout_ms == 0)
         return "handshake_timeout_ms: must be at least 1";
+    if (cfg->deflate && cfg->rx_buffer_size != 0 && cfg->rx_buffer_size < 128)
+        return "rx_buffer_size: permessage-deflate (deflate) needs at least 128";
     if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL))
         return "tls_cert, tls_key: give both or neither";
     if (cfg->cluster_redis != NULL && strncmp(cfg->cluster_redis, "redis://", 8) != 0 &&
@@ -203,6 +206,7 @@ hub_release(wsc_hub *hub)
 {
     wsc__hub_accept_free_all(hub);
     wsc__free(hub->wbuf);
+    wsc__hub_deflate_free(hub); /* the wsis are gone with the vhost */
     wsc__free(hub->ip_buckets);
     wsc__free(hub->user_buckets);
     wsc__hub_ip_conns_free_all(hub);
@@ -267,6 +271,8 @@ create_vhost(wsc_hub *hub)
      * are read; lws closes it when this many seconds pass first (its own default is 10). */
     info.timeout_secs_ah_idle = (hub->cfg.handshake_timeout_ms + 999) / 1000;
     info.retry_and_idle_policy = &no_validity_policy;
+    if (hub->cfg.deflate)
+        info.extensions = wsc__hub_deflate_exts; /* hub_deflate.c */
     if (hub->cfg.tls_cert != NULL) {
         info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
         info.ssl_cert_filepath = hub->cfg.tls_cert;
@@ -285,7 +291,8 @@ create_vhost(wsc_hub *hub)
 /* Writes a close frame (1001) to every registered connection and asks lws to drop it on its
  * next turn, so that peers learn at once that the hub is gone: the vhost alone would drop
  * them later and silently, and lws sends no close frame for a killed wsi.  The frame is
- * written raw (in order after anything lws still buffers) since no WRITEABLE will come. */
+ * written raw (in order after anything lws still buffers) since no WRITEABLE will come;
+ * except to a connection lws is still writing a compressed message to (hub_deflate.c). */
 static void
 close_sockets(wsc_hub *hub)
 {
@@ -301,7 +308,10 @@ close_sockets(wsc_hub *hub)
         wsc_conn *c = wsc_container_of(pos, wsc_conn, all_link);
         if (c->wsi == NULL)
             continue;
-        lws_write(c->wsi, f, 4 + sizeof(why) - 1, LWS_WRITE_RAW);
+        /* Mid-way through a compressed message lws would take the frame for its next
+         * fragment: that peer sees the connection end without a close frame. */
+        if (!wsc__hub_deflate_busy(c))
+            lws_write(c->wsi, f, 4 + sizeof(why) - 1, LWS_WRITE_RAW);
         lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     }
 }

@@ -33,12 +33,18 @@ wsc__conn_extra(wsc_conn *conn)
     return conn->x;
 }
 
+bool
+wsc__conn_extra_unused(const struct conn_extra *x)
+{
+    return x->close_reason == NULL && x->rate.last_ms == 0 && x->app_id == NULL &&
+           x->groups == NULL && x->tx_hold == NULL;
+}
+
 void
 wsc__conn_extra_trim(wsc_conn *conn)
 {
     struct conn_extra *x = conn->x;
-    if (x != NULL && x->close_reason == NULL && x->rx_cap == 0 && x->rate.last_ms == 0 &&
-        x->app_id == NULL && x->groups == NULL) {
+    if (x != NULL && x->rx_cap == 0 && wsc__conn_extra_unused(x)) {
         wsc__free(x);
         conn->x = NULL;
     }
@@ -145,8 +151,10 @@ int
 wsc__hub_conn_open(wsc_hub *hub, wsc_conn *conn, struct lws *wsi)
 {
     conn->transport = WSC_TRANSPORT_WS;
-    if (wsc__hub_conn_register(hub, conn, wsi, wsc__hub_pending_take(hub, wsi), NULL) == 0)
+    if (wsc__hub_conn_register(hub, conn, wsi, wsc__hub_pending_take(hub, wsi), NULL) == 0) {
+        wsc__hub_deflate_open(hub, conn);
         return 0;
+    }
     lws_close_reason(wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, NULL, 0);
     return -1;
 }
@@ -272,6 +280,8 @@ release(wsc_conn *conn)
 {
     struct conn_extra *x = conn->x;
     if (x != NULL) {
+        if (x->tx_hold != NULL) /* lws closed the wsi: its deflater reads no more */
+            wsc_msg_unref(x->tx_hold);
         wsc__free(x->close_reason);
         wsc__free(x->app_id);
         wsc__hub_strv_free(x->groups);
@@ -351,6 +361,7 @@ wsc__hub_conns_drop_all(wsc_hub *hub)
             c->close_code = 1001;
             wsc__conn_set_close_reason(c, "hub freed", 9);
         }
+        wsc__hub_deflate_park(hub, c); /* lws writes on to the wsi after this */
         wsc__hub_conn_closed(hub, c);
     }
 }

@@ -52,6 +52,7 @@ struct conn_extra {
     char **groups;      /* JWT gid, NULL-terminated, owned */
     wsc__bucket rate;   /* client frames (msg_rate_per_conn); last_ms 0: unused */
     wsc__bucket bytes;  /* client bytes (bytes_rate_per_conn), set up with rate */
+    wsc_msg *tx_hold;   /* a reference to the message lws's deflater may still read */
     size_t rx_len, rx_cap;
     char rx[]; /* rx_cap bytes: reassembly of a fragmented message */
 };
@@ -67,7 +68,8 @@ struct conn_extra {
 struct wsc_conn {
     struct lws *wsi;
     wsc_conn_id id;
-    uint8_t state;
+    uint8_t state : 2;   /* enum conn_state */
+    uint8_t deflate : 1; /* permessage-deflate negotiated (hub_deflate.c) */
     uint8_t ping_pending : 1;
     uint8_t rx_binary : 1;
     uint8_t close_flush : 1;  /* write what is queued before closing */
@@ -232,6 +234,8 @@ struct wsc_hub {
     struct user_bucket *user_buckets; /* frame and byte rates per user (lazy, fixed size) */
     wsc__hmap ip_conns;               /* open connections per address (hub_ip_conns.c) */
     unsigned char *wbuf;              /* coalescing buffer (LWS_PRE + WSC_HUB_WBUF) */
+    wsc_msg **deflate_parked;         /* owned refs (hub_deflate.c), n_parked of them */
+    size_t n_parked;
     wsc__errtext last_error;
     struct wsc__rel *rel;           /* reliable delivery (rel_internal.h) */
     wsc__timer store_check;         /* store health (reliability.c) */
@@ -342,6 +346,8 @@ wsc_conn *wsc__hub_conn_find(const wsc_hub *hub, wsc_conn_id id);
 wsc_conn *wsc__hub_conn_find_open(const wsc_hub *hub, wsc_conn_id id);
 /** conn's side block, allocated if needed (NULL when out of memory). */
 struct conn_extra *wsc__conn_extra(wsc_conn *conn);
+/** Whether nothing in x but the reassembly buffer is in use. */
+bool wsc__conn_extra_unused(const struct conn_extra *x);
 /** Frees conn's side block when nothing in it is in use. */
 void wsc__conn_extra_trim(wsc_conn *conn);
 /** The close reason kept for conn ("" when none). */
@@ -359,6 +365,40 @@ void wsc__hub_sent(wsc_hub *hub, wsc_conn *conn, size_t n, size_t bytes);
 /** Queues msg on conn (refs it); a full queue goes to on_send_failed.  true when queued. */
 bool wsc__hub_enqueue(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg);
 int wsc__hub_writeable(wsc_hub *hub, wsc_conn *conn);
+/** Writes message m (the head of conn's queue) with lws_write(TEXT|BINARY) and reports it
+ *  sent.  -1 when the connection must close. */
+int wsc__hub_write_one(wsc_hub *hub, wsc_conn *conn, wsc_msg *m);
+/** Frames into hub->wbuf the first of conn's waiting messages, in order, while each is
+ *  shorter than limit bytes and they fit; returns how many (0 when the first does not
+ *  qualify) and their bytes on the wire in *total.  Cannot fail. */
+size_t wsc__hub_frame_run(wsc_hub *hub, wsc_conn *conn, size_t waiting, size_t limit,
+                          size_t *total);
+/** Writes the n frames (total bytes) wsc__hub_frame_run left in hub->wbuf as one
+ *  LWS_WRITE_RAW and reports them sent.  -1 when the connection must close. */
+int wsc__hub_write_run(wsc_hub *hub, wsc_conn *conn, size_t n, size_t total);
+
+/* permessage-deflate, RFC 7692 (hub_deflate.c) */
+/** The vhost's extensions when cfg.deflate is on: lws's permessage-deflate. */
+extern const struct lws_extension wsc__hub_deflate_exts[];
+/** Notes in conn->deflate whether its upgrade negotiated permessage-deflate.  Cannot fail. */
+void wsc__hub_deflate_open(wsc_hub *hub, wsc_conn *conn);
+/** A WRITEABLE of conn: lws is not compressing for it (it calls WRITEABLE only once the
+ *  last fragment of a compressed message is out), so the message it held is released.
+ *  Cannot fail. */
+void wsc__hub_deflate_writeable(wsc_conn *conn);
+/** Whether lws may still be writing the fragments of a compressed message to conn: nothing
+ *  may then be written to its wsi outside WRITEABLE (lws would take it for the message's
+ *  next fragment). */
+bool wsc__hub_deflate_busy(const wsc_conn *conn);
+/** The write of a deflate connection: a run of messages shorter than deflate_threshold
+ *  leaves uncompressed in one raw write, else the first message is compressed by lws.
+ *  -1 when the connection must close. */
+int wsc__hub_deflate_write(wsc_hub *hub, wsc_conn *conn, size_t waiting);
+/** conn is being dropped while its wsi lives on (wsc_hub_free): the message lws's deflater
+ *  may still read moves to the hub, released with it.  Cannot fail. */
+void wsc__hub_deflate_park(wsc_hub *hub, wsc_conn *conn);
+/** Releases the messages wsc__hub_deflate_park kept.  Cannot fail. */
+void wsc__hub_deflate_free(wsc_hub *hub);
 void wsc__hub_report_failed(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg, wsc_err why);
 
 /* routing (hub_route.c): loop-thread versions of the public sends; the route_* functions

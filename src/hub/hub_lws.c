@@ -102,8 +102,7 @@ on_receive(wsc_hub *hub, wsc_conn *conn, struct lws *wsi, const char *in, size_t
     x = conn->x;
     if (x != NULL) {
         x->rx_len = 0;
-        if (x->close_reason == NULL && x->rate.last_ms == 0 && x->app_id == NULL &&
-            x->groups == NULL) {
+        if (wsc__conn_extra_unused(x)) {
             wsc__free(x);
             conn->x = NULL;
         } else {

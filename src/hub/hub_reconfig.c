@@ -77,6 +77,7 @@ collect_kept(wsc_hub *hub, const wsc_hub_config *cfg)
     note_kept(hub, !same_str(cfg->tls_cert, run->tls_cert), "tls_cert");
     note_kept(hub, !same_str(cfg->tls_key, run->tls_key), "tls_key");
     note_kept(hub, cfg->rx_buffer_size != run->rx_buffer_size, "rx_buffer_size");
+    note_kept(hub, cfg->deflate != run->deflate, "deflate");
     note_kept(hub, cfg->store != run->store, "store");
     note_kept(hub, cfg->dedupe_window != run->dedupe_window, "dedupe_window");
     note_kept(hub, cfg->dedupe_max_users != run->dedupe_max_users, "dedupe_max_users");
@@ -103,6 +104,7 @@ install(wsc_hub *hub, const wsc_hub_config *cfg, struct live_strings *s)
     next.tls_cert = run->tls_cert;
     next.tls_key = run->tls_key;
     next.rx_buffer_size = run->rx_buffer_size;
+    next.deflate = run->deflate; /* the vhost's extensions are set at creation */
     next.store = run->store;
     next.dedupe_window = run->dedupe_window;
     next.dedupe_max_users = run->dedupe_max_users;

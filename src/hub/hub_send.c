@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The hot path: queuing shared message references on connections and writing them on
  * WRITEABLE.  When several frames wait, they are framed here and leave in one write. */
+#include <stdint.h>
 #include <string.h>
 
 #include "hub/hub_internal.h"
@@ -110,8 +111,8 @@ wsc__hub_sent(wsc_hub *hub, wsc_conn *conn, size_t n, size_t bytes)
     hub->stats.bytes_out += bytes;
 }
 
-static int
-write_one(wsc_hub *hub, wsc_conn *conn, wsc_msg *m)
+int
+wsc__hub_write_one(wsc_hub *hub, wsc_conn *conn, wsc_msg *m)
 {
     size_t len = 0;
     unsigned char *wire = wsc__msg_wire(m, &len);
@@ -123,31 +124,46 @@ write_one(wsc_hub *hub, wsc_conn *conn, wsc_msg *m)
     return 0;
 }
 
-/* Frames as many waiting messages as fit in the hub's buffer and writes them at once. */
-static int
-ws_write(wsc_hub *hub, wsc_conn *conn, size_t waiting)
+size_t
+wsc__hub_frame_run(wsc_hub *hub, wsc_conn *conn, size_t waiting, size_t limit, size_t *total)
 {
-    if (waiting == 1)
-        return write_one(hub, conn, wsc__conn_queue_peek(&conn->q, 0));
     unsigned char *start = hub->wbuf + LWS_PRE, *p = start;
     size_t n = 0;
     for (; n < waiting; n++) {
         wsc_msg *m = wsc__conn_queue_peek(&conn->q, n);
         size_t len = 0;
         const unsigned char *wire = wsc__msg_wire(m, &len);
-        if ((size_t)(p - start) + len + 10 > WSC_HUB_WBUF)
+        if (len >= limit || (size_t)(p - start) + len + 10 > WSC_HUB_WBUF)
             break;
         p += frame_header(p, wsc_msg_is_binary(m), len);
         memcpy(p, wire, len);
         p += len;
     }
-    if (n < 2)
-        return write_one(hub, conn, wsc__conn_queue_peek(&conn->q, 0));
-    size_t total = (size_t)(p - start);
-    if (lws_write(conn->wsi, start, total, LWS_WRITE_RAW) < (int)total)
+    *total = (size_t)(p - start);
+    return n;
+}
+
+int
+wsc__hub_write_run(wsc_hub *hub, wsc_conn *conn, size_t n, size_t total)
+{
+    if (lws_write(conn->wsi, hub->wbuf + LWS_PRE, total, LWS_WRITE_RAW) < (int)total)
         return -1;
     wsc__hub_sent(hub, conn, n, total);
     return 0;
+}
+
+/* Frames as many waiting messages as fit in the hub's buffer and writes them at once; a
+ * connection with permessage-deflate goes through hub_deflate.c. */
+static int
+ws_write(wsc_hub *hub, wsc_conn *conn, size_t waiting)
+{
+    if (conn->deflate)
+        return wsc__hub_deflate_write(hub, conn, waiting);
+    size_t total = 0;
+    size_t n = waiting == 1 ? 0 : wsc__hub_frame_run(hub, conn, waiting, SIZE_MAX, &total);
+    if (n < 2)
+        return wsc__hub_write_one(hub, conn, wsc__conn_queue_peek(&conn->q, 0));
+    return wsc__hub_write_run(hub, conn, n, total);
 }
 
 static int
@@ -189,6 +205,8 @@ const struct wsc__transport wsc__transport_ws = {
 int
 wsc__hub_writeable(wsc_hub *hub, wsc_conn *conn)
 {
+    if (conn->deflate)
+        wsc__hub_deflate_writeable(conn);
     if ((conn->state != CONN_OPEN && conn->state != CONN_CLOSING) || conn->cluster_hold)
         return 0; /* held: wsc__cluster_release asks for WRITEABLE again */
     const struct wsc__transport *t = wsc__conn_transport(conn);

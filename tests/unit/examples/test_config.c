@@ -90,6 +90,7 @@ test_config__every_key_of_the_file(void **state)
         "\"queue_max_count\":7,\"queue_max_bytes\":7000},"
         "\"heartbeat\":{\"ping_interval_ms\":1000,\"pong_timeout_ms\":3000},"
         "\"shutdown_timeout_ms\":250,\"log\":{\"level\":\"debug\"},"
+        "\"deflate\":true,\"deflate_threshold\":300,"
         "\"redis\":null,\"mysql\":null}";
     assert_int_equal(load(cfg, json, err, sizeof(err)), WSC_OK);
     assert_string_equal(cfg->host, "127.0.0.1");
@@ -113,6 +114,8 @@ test_config__every_key_of_the_file(void **state)
     assert_int_equal(cfg->pong_timeout_ms, 3000);
     assert_int_equal(cfg->shutdown_timeout_ms, 250);
     assert_int_equal(cfg->log_level, WSC_LOG_DEBUG);
+    assert_true(cfg->deflate);
+    assert_int_equal(cfg->deflate_threshold, 300);
     assert_int_equal(wsc_hubd_config_check(cfg, err, sizeof(err)), WSC_OK);
 }
 
@@ -253,6 +256,14 @@ test_config__bad_flags(void **state)
     assert_int_equal(wsc_hubd_config_parse_args(cfg, 3, bad_num, err, sizeof(err)),
                      WSC_ERR_INVALID);
     assert_non_null(strstr(err, "--max-message-size"));
+    const char *bad_threshold[] = {"wsc-hub", "--deflate-threshold", "-1", NULL};
+    assert_int_equal(wsc_hubd_config_parse_args(cfg, 3, bad_threshold, err, sizeof(err)),
+                     WSC_ERR_INVALID);
+    assert_non_null(strstr(err, "--deflate-threshold"));
+    assert_int_equal(load(cfg, "{\"deflate\":\"yes\"}", err, sizeof(err)), WSC_ERR_INVALID);
+    assert_non_null(strstr(err, "deflate"));
+    assert_int_equal(load(cfg, "{\"deflate_threshold\":-5}", err, sizeof(err)), WSC_ERR_INVALID);
+    assert_non_null(strstr(err, "deflate_threshold"));
     const char *no_file[] = {"wsc-hub", "--config", "/nonexistent/wsc-hub.json", NULL};
     assert_int_equal(wsc_hubd_config_parse_args(cfg, 3, no_file, err, sizeof(err)), WSC_ERR_IO);
     const char *help[] = {"wsc-hub", "--config", "/nonexistent", "--help", NULL};

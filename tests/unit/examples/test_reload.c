@@ -62,6 +62,28 @@ load_running(fx *f, int argc, const char *const *argv)
     assert_int_equal(wsc_hubd_config_check(&f->running, err, sizeof(err)), WSC_OK);
 }
 
+/* deflate is set on the vhost at creation: kept; its threshold applies from the next write. */
+static void
+test_reload__deflate_is_kept_and_its_threshold_reloads(void **state)
+{
+    fx *f = *state;
+    write_file(f->path, "{\"deflate\":true,\"deflate_threshold\":100}");
+    const char *argv[] = {"wsc-hub", "--config", f->path};
+    load_running(f, 3, argv);
+    write_file(f->path, "{\"deflate\":false,\"deflate_threshold\":200}");
+    wsc_hubd_config next;
+    json_t *kept = NULL;
+    char err[256] = "";
+    assert_int_equal(wsc_hubd_config_reload(&f->running, 3, argv, &next, &kept, err, sizeof(err)),
+                     WSC_OK);
+    assert_true(next.deflate);
+    assert_int_equal(next.deflate_threshold, 200);
+    assert_int_equal(json_array_size(kept), 1);
+    assert_string_equal(json_string_value(json_array_get(kept, 0)), "deflate");
+    json_decref(kept);
+    wsc_hubd_config_free(&next);
+}
+
 static void
 test_reload__rereads_file_and_flags_and_keeps_fixed_keys(void **state)
 {
@@ -155,6 +177,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_reload__deflate_is_kept_and_its_threshold_reloads,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_reload__rereads_file_and_flags_and_keeps_fixed_keys,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_reload__a_broken_file_gives_an_error_and_nothing,
