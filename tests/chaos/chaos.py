@@ -26,6 +26,7 @@ again on the wire (resends and offline replays, from /metrics, summed over the h
   tests/chaos/chaos.py [--messages N] [--receivers R] [--window W] [--cut S]
 Needs WSC_HUB_BIN, WSC_CLI_BIN, and WSC_TEST_REDIS_URL, WSC_TEST_MYSQL_URL, WSC_SERVICES_DIR,
 WSC_SERVICES_SCRIPT (scripts/services.sh start prints them; scripts/chaos.sh does it all).
+It fails today (docs/reliability.md, "Chaos at scale"); CI does not run it yet.
 Exit 0: passed; 1: failed; 77: a service is missing.
 """
 import argparse
@@ -43,6 +44,7 @@ import sys
 import time
 
 DEADLINE_S = 300  # after the last message is accepted, for the stored ones to arrive
+SETTLE_S = 20  # ... unless nothing more arrives for this long
 
 
 def skip(why):
@@ -353,11 +355,16 @@ async def main_async(args):
         want = {f"r{i}": set() for i in range(args.receivers)}
         for mid in sender.accepted:
             want[f"r{int(mid[1:]) % args.receivers}"].add(mid)
+        # Until everything arrived, or nothing more arrived for SETTLE_S (what is left then
+        # comes only on a new connection, below), or DEADLINE_S.
         end = time.monotonic() + DEADLINE_S
-        while time.monotonic() < end:
+        last, last_change = -1, time.monotonic()
+        while time.monotonic() < end and time.monotonic() - last_change < SETTLE_S:
             missing = sum(len(want[rc.name] - rc.seen.keys()) for rc in receivers)
             if missing == 0:
                 break
+            if missing != last:
+                last, last_change = missing, time.monotonic()
             await asyncio.sleep(0.5)
         missing_first = sum(len(want[rc.name] - rc.seen.keys()) for rc in receivers)
         if missing_first:  # what comes only on a new connection: late, not lost
@@ -386,7 +393,8 @@ async def main_async(args):
            "accepted_delivered": sum(1 for v in sender.accepted.values() if v[0] == "delivered"),
            "accepted_stored": sum(1 for v in sender.accepted.values() if v[0] == "stored"),
            "missing_before_reconnect": missing_first,
-           "lost": lost, "lost_by_receipt": lost_by, "app_duplicates": dups,
+           "lost": lost, "lost_by_receipt": lost_by, "lost_ids": sorted(lost_ids)[:20],
+           "app_duplicates": dups,
            "foreign": foreign, "sender_sent_again": sender.sent_again,
            "sender_rejected": sender.rejected, "sender_connections": sender.connections,
            "receiver_cuts": proxy.cuts, "hub_lives": hub.lives,
