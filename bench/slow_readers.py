@@ -11,7 +11,6 @@ import argparse
 import base64
 import json
 import os
-import random
 import signal
 import socket
 import struct
@@ -129,5 +128,4 @@ def main():
 
 
 if __name__ == "__main__":
-    random.seed(1)
     sys.exit(main())

@@ -34,7 +34,6 @@ import asyncio
 import base64
 import json
 import os
-import random
 import re
 import signal
 import socket
@@ -414,14 +413,12 @@ def main():
     ap.add_argument("--receivers", type=int, default=4)
     ap.add_argument("--window", type=int, default=512)
     ap.add_argument("--cut", type=float, default=3.0, help="seconds between receiver cuts")
-    ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--dedupe-window", type=int, default=0,
                     help="the receivers' dedupe_window (default: every message they get)")
     ap.add_argument("--no-kills", dest="kills", action="store_false",
                     help="no kill -9 of the hub (to tell its losses from others)")
     ap.add_argument("--no-redis-restart", dest="redis_restart", action="store_false")
     args = ap.parse_args()
-    random.seed(args.seed)
     for var in ("WSC_HUB_BIN", "WSC_CLI_BIN"):
         if not os.environ.get(var):
             raise SystemExit(f"FAIL: {var} is not set")
