@@ -20,9 +20,6 @@
 #include <wsc/repository_ext.h>
 #include <wsc/store.h>
 
-/** pending_ops.done's answer when the marker was gone already. */
-#define WSC__PEND_MARKER_GONE 2u
-
 struct wsc__pending_ops {
     /** The offline store op of store, plus (atomically) an 's' marker whenever the store holds
      *  the message afterwards (stored now or already).  Errors as the offline store. */
@@ -39,9 +36,8 @@ struct wsc__pending_ops {
     wsc_err (*body)(wsc_store *store, const char *user_id, const char *message_id,
                     wsc_offline_fetch_cb cb, void *user);
     /** Removes the marker (op, user_id, message_id); count is 1 when the copy of the message
-     *  is still there, else 0 (a removal that raced with the durable write is seen here), or
-     *  WSC__PEND_MARKER_GONE when the marker was not there any more (Redis lost its data, or
-     *  another drainer settled it): the copy's absence then proves no ACK. */
+     *  is still there, else 0 (atomic: a removal that raced with the durable write is seen
+     *  here). */
     wsc_err (*done)(wsc_store *store, char op, const char *user_id, const char *message_id,
                     wsc_repo_count_cb cb, void *user);
     /** Splits a marker: *op ('s' or 'r'), the user id unescaped into uid (256 bytes), and

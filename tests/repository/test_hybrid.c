@@ -236,42 +236,6 @@ test_hybrid__remove_takes_both_copies(void **state)
     assert_int_equal(r.count, 1);
 }
 
-/* The drain settles a marker by removing it and asking whether the Redis copy is still there:
- * a copy gone while its marker was there was ACKed, and the drain removes the MySQL row too.
- * A marker gone already (Redis restarted without persistence or was flushed, or another
- * drainer settled it) proves nothing: the answer says so, and the MySQL row, maybe the only
- * copy left, stays.  (It used to answer 0 then: a Redis restart during a drain lost messages
- * the hub had answered `stored`.) */
-static void
-test_hybrid__marker_gone_is_not_an_ack(void **state)
-{
-    tstore *ts = tstore_get(state);
-    const char *uid = tstore_id(ts, "gone");
-    wsc_store *redis = open_store(ts, getenv("WSC_TEST_REDIS_URL"), NULL);
-    const struct wsc__pending_ops *po = redis->ops->pending;
-    assert_non_null(po);
-    wsc_msg *m = tstore_msg("g1", "g1");
-    tres r = {0};
-    assert_int_equal(po->store(redis, uid, m, tres_done, &r), WSC_OK);
-    tstore_wait(ts, &r);
-    assert_int_equal(r.status, WSC_OK);
-    wsc_msg_unref(m);
-    /* An ACK took the copy while the marker stayed: 0, the copy is gone. */
-    assert_int_equal(remove_one(ts, redis, uid, "g1"), WSC_OK);
-    memset(&r, 0, sizeof(r));
-    assert_int_equal(po->done(redis, 's', uid, "g1", tres_count, &r), WSC_OK);
-    tstore_wait(ts, &r);
-    assert_int_equal(r.status, WSC_OK);
-    assert_int_equal(r.count, 0);
-    /* The marker is gone now, and so is the copy: what a Redis that lost its data shows. */
-    memset(&r, 0, sizeof(r));
-    assert_int_equal(po->done(redis, 's', uid, "g1", tres_count, &r), WSC_OK);
-    tstore_wait(ts, &r);
-    assert_int_equal(r.status, WSC_OK);
-    assert_int_equal(r.count, WSC__PEND_MARKER_GONE);
-    wsc_store_close(redis);
-}
-
 int
 main(void)
 {
@@ -280,7 +244,6 @@ main(void)
         cmocka_unit_test(test_hybrid__fetch_falls_back_to_mysql),
         cmocka_unit_test(test_hybrid__fetch_prefers_mysql_when_it_holds_more),
         cmocka_unit_test(test_hybrid__mysql_down_messages_wait_in_redis),
-        cmocka_unit_test(test_hybrid__marker_gone_is_not_an_ack),
     };
     return tstore_exit(
         cmocka_run_group_tests_name("repository.hybrid.hybrid", tests, setup, tstore_teardown),

@@ -6,8 +6,6 @@
  *        else store it in MySQL (idempotent) and drop the marker.  Dropping it also tells
  *        whether the Redis copy is still there: if an ACK removed it while the MySQL write
  *        was under way, the row just written is removed again, so no copy outlives its ACK.
- *        If the marker itself was gone (Redis restarted or was flushed meanwhile), the copy's
- *        absence proves nothing and the row stays.
  *   'r' (remove): remove the row from MySQL (OK or NOT_FOUND) and drop the marker.
  * A backend that does not answer ends the turn; the next one tries again.  A full page is
  * followed by the next turn at once.  One marker at a time keeps it simple and gentle on a
@@ -64,8 +62,6 @@ dropped(wsc_err status, uint64_t still_in_redis, void *user)
         return;
     }
     d->drained++;
-    /* Only a copy gone while its marker was still there was ACKed: a Redis that lost its data
-     * (restart, flush) answers WSC__PEND_MARKER_GONE, and the MySQL row is then the only copy. */
     if (d->op == 's' && d->wrote && still_in_redis == 0)
         wsc_offline_remove(wsc_store_offline(h->mysql), d->uid, d->mid, wsc__hyb_ignore_done, NULL);
     marker_next(h);

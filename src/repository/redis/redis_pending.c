@@ -119,17 +119,11 @@ struct done_step {
 };
 
 static void
-marker_dropped(wsc_err status, uint64_t removed, void *user)
+marker_dropped(wsc_err status, void *user)
 {
     struct done_step *d = user;
     struct redis_store *rs = (struct redis_store *)d->req->store;
-    if (status == WSC_OK && removed == 0) {
-        /* The marker was gone already: Redis lost its data (restarted without persistence,
-         * flushed) or another drainer settled it.  The copy's absence then says nothing about
-         * an ACK, and the caller must not act on it. */
-        d->req->count = WSC__PEND_MARKER_GONE;
-        wsc__req_finish(d->req, WSC_OK);
-    } else if (status == WSC_OK && rs != NULL && !rs->base.closing) {
+    if (status == WSC_OK && rs != NULL && !rs->base.closing) {
         struct rs_args a = {.n = 3, .v = {"HEXISTS", d->key, d->mid}};
         wsc__rs_send(rs, d->req, &a, wsc__rs_parse_count);
     } else {
@@ -140,8 +134,7 @@ marker_dropped(wsc_err status, uint64_t removed, void *user)
 }
 
 /* Two steps: ZREM the marker, then HEXISTS the message (read after the durable write it
- * answers for, so a removal that raced with that write is seen).  When ZREM finds no marker,
- * the answer is WSC__PEND_MARKER_GONE and HEXISTS is not asked. */
+ * answers for, so a removal that raced with that write is seen). */
 static wsc_err
 pend_done(wsc_store *redis, char op, const char *uid, const char *mid, wsc_repo_count_cb cb,
           void *user)
@@ -164,8 +157,8 @@ pend_done(wsc_store *redis, char op, const char *uid, const char *mid, wsc_repo_
     }
     wsc__req_ref(d->req);
     struct rs_args a = {.n = 3, .v = {"ZREM", PEND_KEY, marker}};
-    wsc_err sent = wsc__rs_call(rs, WSC__REQ_COUNT, (union wsc__req_cb){.count = marker_dropped}, d,
-                                &a, wsc__rs_parse_count);
+    wsc_err sent = wsc__rs_call(rs, WSC__REQ_DONE, (union wsc__req_cb){.done = marker_dropped}, d,
+                                &a, wsc__rs_parse_ok);
     if (sent != WSC_OK) { /* the caller's request is made: its callback reports it */
         wsc__req_finish(d->req, sent);
         wsc__req_unref(d->req);
