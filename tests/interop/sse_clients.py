@@ -25,6 +25,7 @@ import hmac
 import json
 import os
 import re
+import select
 import shutil
 import socket
 import subprocess
@@ -136,9 +137,13 @@ class Stream:
             raise EOFError
         self.buf += chunk
 
+    def _timeout(self, seconds):
+        """How long _fill may wait for more."""
+        self.s.settimeout(seconds)
+
     def block(self, timeout=DEADLINE_S):
         """The next block (text up to a blank line), or None at EOF / timeout."""
-        self.s.settimeout(timeout)
+        self._timeout(timeout)
         try:
             while b"\n\n" not in self.buf:
                 self._fill()
@@ -184,7 +189,6 @@ class CurlStream(Stream):
         self.eof = False
 
     def _fill(self):
-        import select
         r, _, _ = select.select([self.proc.stdout], [], [], self.timeout)
         if not r:
             raise socket.timeout
@@ -194,15 +198,8 @@ class CurlStream(Stream):
             raise EOFError
         self.buf += chunk
 
-    def block(self, timeout=DEADLINE_S):
-        self.timeout = timeout
-        try:
-            while b"\n\n" not in self.buf:
-                self._fill()
-        except (EOFError, socket.timeout):
-            return None
-        blk, _, self.buf = self.buf.partition(b"\n\n")
-        return blk.decode()
+    def _timeout(self, seconds):
+        self.timeout = seconds
 
     def ended(self, timeout):
         """True when curl's stream ended (the hub closed it) within timeout seconds."""
