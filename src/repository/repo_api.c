@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The public repository functions of wsc/repository.h: each checks its arguments once (the
- * rules that header states) and then calls the backend's op (repository/repo_ops.h), which
- * may rely on them.  Hub stats, queues and workload: repo_api_ext.c. */
+ * rules that header states), then starts the request and hands it to the backend's op
+ * (repository/repo_ops.h), which may rely on them.  Hub stats, queues and workload:
+ * repo_api_ext.c. */
 #include "repository/repo_api.h"
 
 #include <wsc/msg.h>
@@ -14,7 +15,7 @@ wsc_offline_store(struct wsc_offline_repo *r, const char *uid, wsc_msg *msg, wsc
     char key[WSC_MSG_KEY_MAX]; /* (sender, message_id); memory and Redis also bound its length */
     if (!wsc__str_ok(uid) || wsc_msg_key_of(msg, key, sizeof(key)) != WSC_OK)
         return WSC_ERR_INVALID;
-    return r->ops->store(r, uid, msg, cb, user);
+    WSC__REPO_RUN(r, store, WSC__OP_OFFLINE_STORE, WSC__REQ_DONE, done, cb, user, uid, msg);
 }
 
 wsc_err
@@ -24,7 +25,8 @@ wsc_offline_fetch(struct wsc_offline_repo *r, const char *uid, uint64_t after, s
     WSC__REPO_OP(r, fetch, cb);
     if (!wsc__str_ok(uid) || limit == 0 || limit > 1000)
         return WSC_ERR_INVALID;
-    return r->ops->fetch(r, uid, after, limit, cb, user);
+    WSC__REPO_RUN(r, fetch, WSC__OP_OFFLINE_FETCH, WSC__REQ_FETCH, fetch, cb, user, uid, after,
+                  limit);
 }
 
 wsc_err
@@ -34,7 +36,8 @@ wsc_offline_remove(struct wsc_offline_repo *r, const char *uid, const char *mess
     WSC__REPO_OP(r, remove, cb);
     if (!wsc__str_ok(uid) || !wsc__str_ok(message_id))
         return WSC_ERR_INVALID;
-    return r->ops->remove(r, uid, message_id, cb, user);
+    WSC__REPO_RUN(r, remove, WSC__OP_OFFLINE_REMOVE, WSC__REQ_DONE, done, cb, user, uid,
+                  message_id);
 }
 
 wsc_err
@@ -43,7 +46,7 @@ wsc_offline_count(struct wsc_offline_repo *r, const char *uid, wsc_repo_count_cb
     WSC__REPO_OP(r, count, cb);
     if (!wsc__str_ok(uid))
         return WSC_ERR_INVALID;
-    return r->ops->count(r, uid, cb, user);
+    WSC__REPO_RUN(r, count, WSC__OP_OFFLINE_COUNT, WSC__REQ_COUNT, count, cb, user, uid);
 }
 
 wsc_err
@@ -52,7 +55,7 @@ wsc_offline_clear(struct wsc_offline_repo *r, const char *uid, wsc_repo_done_cb 
     WSC__REPO_OP(r, clear, cb);
     if (!wsc__str_ok(uid))
         return WSC_ERR_INVALID;
-    return r->ops->clear(r, uid, cb, user);
+    WSC__REPO_RUN(r, clear, WSC__OP_OFFLINE_CLEAR, WSC__REQ_DONE, done, cb, user, uid);
 }
 
 wsc_err
@@ -62,7 +65,7 @@ wsc_record_put(struct wsc_record_repo *r, const wsc_msg_record *rec, wsc_repo_do
     WSC__REPO_OP(r, put, cb);
     if (!wsc__record_ok(rec))
         return WSC_ERR_INVALID;
-    return r->ops->put(r, rec, cb, user);
+    WSC__REPO_RUN(r, put, WSC__OP_RECORD_PUT, WSC__REQ_DONE, done, cb, user, rec);
 }
 
 wsc_err
@@ -74,8 +77,8 @@ wsc_record_update(struct wsc_record_repo *r, const char *message_id, const char 
     if (!wsc__str_ok(message_id) || !wsc__str_ok(receiver) ||
         (unsigned)state > (unsigned)WSC_REC_EXPIRED)
         return WSC_ERR_INVALID;
-    return r->ops->update(r, message_id, receiver, state, retry_inc, last_error, error_text, cb,
-                          user);
+    WSC__REPO_RUN(r, update, WSC__OP_RECORD_UPDATE, WSC__REQ_DONE, done, cb, user, message_id,
+                  receiver, state, retry_inc, last_error, error_text);
 }
 
 wsc_err
@@ -85,7 +88,8 @@ wsc_record_get(struct wsc_record_repo *r, const char *message_id, const char *re
     WSC__REPO_OP(r, get, cb);
     if (!wsc__str_ok(message_id) || !wsc__str_ok(receiver))
         return WSC_ERR_INVALID;
-    return r->ops->get(r, message_id, receiver, cb, user);
+    WSC__REPO_RUN(r, get, WSC__OP_RECORD_GET, WSC__REQ_RECORD, record, cb, user, message_id,
+                  receiver);
 }
 
 wsc_err
@@ -95,7 +99,8 @@ wsc_record_remove(struct wsc_record_repo *r, const char *message_id, const char 
     WSC__REPO_OP(r, remove, cb);
     if (!wsc__str_ok(message_id) || !wsc__str_ok(receiver))
         return WSC_ERR_INVALID;
-    return r->ops->remove(r, message_id, receiver, cb, user);
+    WSC__REPO_RUN(r, remove, WSC__OP_RECORD_REMOVE, WSC__REQ_DONE, done, cb, user, message_id,
+                  receiver);
 }
 
 wsc_err
@@ -105,7 +110,8 @@ wsc_online_set(struct wsc_online_repo *r, const char *uid, const char *client_id
     WSC__REPO_OP(r, set, cb);
     if (!wsc__str_ok(uid) || !wsc__str_ok(client_id) || !wsc__str_ok(node_id) || ttl_ms == 0)
         return WSC_ERR_INVALID;
-    return r->ops->set(r, uid, client_id, node_id, ttl_ms, cb, user);
+    WSC__REPO_RUN(r, set, WSC__OP_ONLINE_SET, WSC__REQ_DONE, done, cb, user, uid, client_id,
+                  node_id, ttl_ms);
 }
 
 wsc_err
@@ -115,7 +121,8 @@ wsc_online_refresh(struct wsc_online_repo *r, const char *uid, const char *clien
     WSC__REPO_OP(r, refresh, cb);
     if (!wsc__str_ok(uid) || !wsc__str_ok(client_id) || ttl_ms == 0)
         return WSC_ERR_INVALID;
-    return r->ops->refresh(r, uid, client_id, ttl_ms, cb, user);
+    WSC__REPO_RUN(r, refresh, WSC__OP_ONLINE_REFRESH, WSC__REQ_DONE, done, cb, user, uid, client_id,
+                  ttl_ms);
 }
 
 wsc_err
@@ -125,7 +132,7 @@ wsc_online_remove(struct wsc_online_repo *r, const char *uid, const char *client
     WSC__REPO_OP(r, remove, cb);
     if (!wsc__str_ok(uid) || !wsc__str_ok(client_id))
         return WSC_ERR_INVALID;
-    return r->ops->remove(r, uid, client_id, cb, user);
+    WSC__REPO_RUN(r, remove, WSC__OP_ONLINE_REMOVE, WSC__REQ_DONE, done, cb, user, uid, client_id);
 }
 
 wsc_err
@@ -134,7 +141,7 @@ wsc_online_get(struct wsc_online_repo *r, const char *uid, wsc_online_get_cb cb,
     WSC__REPO_OP(r, get, cb);
     if (!wsc__str_ok(uid))
         return WSC_ERR_INVALID;
-    return r->ops->get(r, uid, cb, user);
+    WSC__REPO_RUN(r, get, WSC__OP_ONLINE_GET, WSC__REQ_ONLINE, online, cb, user, uid);
 }
 
 wsc_err
@@ -144,7 +151,7 @@ wsc_connrec_connect(struct wsc_connrec_repo *r, const wsc_conn_record *rec, wsc_
     WSC__REPO_OP(r, connect, cb);
     if (!wsc__conn_record_ok(rec))
         return WSC_ERR_INVALID;
-    return r->ops->connect(r, rec, cb, user);
+    WSC__REPO_RUN(r, connect, WSC__OP_CONNREC_CONNECT, WSC__REQ_DONE, done, cb, user, rec);
 }
 
 wsc_err
@@ -154,7 +161,8 @@ wsc_connrec_add_counters(struct wsc_connrec_repo *r, const char *node_id, wsc_co
     WSC__REPO_OP(r, add_counters, cb);
     if (!wsc__str_ok(node_id) || id == 0 || delta == NULL)
         return WSC_ERR_INVALID;
-    return r->ops->add_counters(r, node_id, id, delta, cb, user);
+    WSC__REPO_RUN(r, add_counters, WSC__OP_CONNREC_ADD_COUNTERS, WSC__REQ_DONE, done, cb, user,
+                  node_id, id, delta);
 }
 
 wsc_err
@@ -164,7 +172,8 @@ wsc_connrec_disconnect(struct wsc_connrec_repo *r, const char *node_id, wsc_conn
     WSC__REPO_OP(r, disconnect, cb);
     if (!wsc__str_ok(node_id) || id == 0)
         return WSC_ERR_INVALID;
-    return r->ops->disconnect(r, node_id, id, code, reason, cb, user);
+    WSC__REPO_RUN(r, disconnect, WSC__OP_CONNREC_DISCONNECT, WSC__REQ_DONE, done, cb, user, node_id,
+                  id, code, reason);
 }
 
 wsc_err
@@ -174,5 +183,5 @@ wsc_connrec_get(struct wsc_connrec_repo *r, const char *node_id, wsc_conn_id id,
     WSC__REPO_OP(r, get, cb);
     if (!wsc__str_ok(node_id) || id == 0)
         return WSC_ERR_INVALID;
-    return r->ops->get(r, node_id, id, cb, user);
+    WSC__REPO_RUN(r, get, WSC__OP_CONNREC_GET, WSC__REQ_CONNREC, connrec, cb, user, node_id, id);
 }

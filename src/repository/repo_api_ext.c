@@ -11,7 +11,7 @@ wsc_hubstats_put(struct wsc_hubstats_repo *r, const wsc_node_stats *st, uint32_t
     WSC__REPO_OP(r, put, cb);
     if (!wsc__node_stats_ok(st) || ttl_ms == 0)
         return WSC_ERR_INVALID;
-    return r->ops->put(r, st, ttl_ms, cb, user);
+    WSC__REPO_RUN(r, put, WSC__OP_HUBSTATS_PUT, WSC__REQ_DONE, done, cb, user, st, ttl_ms);
 }
 
 wsc_err
@@ -24,7 +24,7 @@ wsc_hubstats_get_many(struct wsc_hubstats_repo *r, const char *const *node_ids, 
     for (size_t i = 0; i < n; i++)
         if (!wsc__str_ok(node_ids[i]))
             return WSC_ERR_INVALID;
-    return r->ops->get_many(r, node_ids, n, cb, user);
+    WSC__REPO_RUN(r, get_many, WSC__OP_HUBSTATS_GET, WSC__REQ_STATS, stats, cb, user, node_ids, n);
 }
 
 wsc_err
@@ -38,7 +38,12 @@ wsc_err
 wsc_hubstats_list(struct wsc_hubstats_repo *r, wsc_hubstats_list_cb cb, void *user)
 {
     WSC__REPO_OP(r, list, cb);
-    return r->ops->list(r, cb, user);
+    struct wsc__req *req;
+    wsc_err err = wsc__req_new(r->store, WSC__OP_HUBSTATS_LIST, WSC__REQ_IDS,
+                               (union wsc__req_cb){.ids = cb}, user, &req);
+    if (err == WSC_OK && (err = r->ops->list(r, req)) != WSC_OK)
+        wsc__req_drop(req);
+    return err;
 }
 
 wsc_err
@@ -48,7 +53,7 @@ wsc_hubstats_remove(struct wsc_hubstats_repo *r, const char *node_id, wsc_repo_d
     WSC__REPO_OP(r, remove, cb);
     if (!wsc__str_ok(node_id))
         return WSC_ERR_INVALID;
-    return r->ops->remove(r, node_id, cb, user);
+    WSC__REPO_RUN(r, remove, WSC__OP_HUBSTATS_REMOVE, WSC__REQ_DONE, done, cb, user, node_id);
 }
 
 wsc_err
@@ -58,7 +63,7 @@ wsc_queue_push(struct wsc_queue_repo *r, const char *name, wsc_msg *msg, wsc_rep
     WSC__REPO_OP(r, push, cb);
     if (!wsc__str_ok(name) || msg == NULL)
         return WSC_ERR_INVALID;
-    return r->ops->push(r, name, msg, cb, user);
+    WSC__REPO_RUN(r, push, WSC__OP_QUEUE_PUSH, WSC__REQ_COUNT, count, cb, user, name, msg);
 }
 
 wsc_err
@@ -68,7 +73,7 @@ wsc_queue_pop(struct wsc_queue_repo *r, const char *name, size_t max, wsc_queue_
     WSC__REPO_OP(r, pop, cb);
     if (!wsc__str_ok(name) || max == 0 || max > 1000)
         return WSC_ERR_INVALID;
-    return r->ops->pop(r, name, max, cb, user);
+    WSC__REPO_RUN(r, pop, WSC__OP_QUEUE_POP, WSC__REQ_MSGS, msgs, cb, user, name, max);
 }
 
 wsc_err
@@ -77,7 +82,7 @@ wsc_queue_length(struct wsc_queue_repo *r, const char *name, wsc_repo_count_cb c
     WSC__REPO_OP(r, length, cb);
     if (!wsc__str_ok(name))
         return WSC_ERR_INVALID;
-    return r->ops->length(r, name, cb, user);
+    WSC__REPO_RUN(r, length, WSC__OP_QUEUE_LENGTH, WSC__REQ_COUNT, count, cb, user, name);
 }
 
 wsc_err
@@ -87,7 +92,7 @@ wsc_workload_set(struct wsc_workload_repo *r, const char *ns, const char *agent,
     WSC__REPO_OP(r, set, cb);
     if (!wsc__str_ok(ns) || !wsc__str_ok(agent))
         return WSC_ERR_INVALID;
-    return r->ops->set(r, ns, agent, load, cb, user);
+    WSC__REPO_RUN(r, set, WSC__OP_WORKLOAD_SET, WSC__REQ_DONE, done, cb, user, ns, agent, load);
 }
 
 wsc_err
@@ -97,7 +102,7 @@ wsc_workload_add(struct wsc_workload_repo *r, const char *ns, const char *agent,
     WSC__REPO_OP(r, add, cb);
     if (!wsc__str_ok(ns) || !wsc__str_ok(agent))
         return WSC_ERR_INVALID;
-    return r->ops->add(r, ns, agent, delta, cb, user);
+    WSC__REPO_RUN(r, add, WSC__OP_WORKLOAD_ADD, WSC__REQ_COUNT, count, cb, user, ns, agent, delta);
 }
 
 wsc_err
@@ -121,7 +126,7 @@ wsc_workload_get(struct wsc_workload_repo *r, const char *ns, const char *agent,
     WSC__REPO_OP(r, get, cb);
     if (!wsc__str_ok(ns) || !wsc__str_ok(agent))
         return WSC_ERR_INVALID;
-    return r->ops->get(r, ns, agent, cb, user);
+    WSC__REPO_RUN(r, get, WSC__OP_WORKLOAD_GET, WSC__REQ_COUNT, count, cb, user, ns, agent);
 }
 
 wsc_err
@@ -131,7 +136,7 @@ wsc_workload_remove(struct wsc_workload_repo *r, const char *ns, const char *age
     WSC__REPO_OP(r, remove, cb);
     if (!wsc__str_ok(ns) || !wsc__str_ok(agent))
         return WSC_ERR_INVALID;
-    return r->ops->remove(r, ns, agent, cb, user);
+    WSC__REPO_RUN(r, remove, WSC__OP_WORKLOAD_REMOVE, WSC__REQ_DONE, done, cb, user, ns, agent);
 }
 
 wsc_err
@@ -145,5 +150,6 @@ wsc_workload_acquire_least_loaded(struct wsc_workload_repo *r, const char *ns,
     for (size_t i = 0; i < n; i++)
         if (!wsc__str_ok(candidates[i]))
             return WSC_ERR_INVALID;
-    return r->ops->acquire_least_loaded(r, ns, candidates, n, max_load, cb, user);
+    WSC__REPO_RUN(r, acquire_least_loaded, WSC__OP_WORKLOAD_ACQUIRE, WSC__REQ_ACQUIRE, acquire, cb,
+                  user, ns, candidates, n, max_load);
 }

@@ -18,8 +18,8 @@ req_timeout(wsc__timer *t)
 }
 
 wsc_err
-wsc__req_new(wsc_store *store, enum wsc__req_kind kind, union wsc__req_cb cb, void *user,
-             struct wsc__req **out)
+wsc__req_new(wsc_store *store, enum wsc__op op, enum wsc__req_kind kind, union wsc__req_cb cb,
+             void *user, struct wsc__req **out)
 {
     *out = NULL;
     if (cb.done == NULL)
@@ -31,6 +31,7 @@ wsc__req_new(wsc_store *store, enum wsc__req_kind kind, union wsc__req_cb cb, vo
         return WSC_ERR_NOMEM;
     req->store = store;
     req->kind = kind;
+    req->op = op;
     req->cb = cb;
     req->user = user;
     req->refs = 1;
@@ -41,6 +42,15 @@ wsc__req_new(wsc_store *store, enum wsc__req_kind kind, union wsc__req_cb cb, vo
     wsc_list_push_back(&store->live, &req->link);
     *out = req;
     return WSC_OK;
+}
+
+void
+wsc__req_drop(struct wsc__req *req)
+{
+    wsc_list_remove(&req->link);
+    req->store = NULL;
+    req->finished = true;
+    wsc__req_unref(req);
 }
 
 struct wsc__req *
@@ -82,7 +92,7 @@ wsc__req_finish(struct wsc__req *req, wsc_err status)
     wsc__timer_stop(&req->timeout);
     wsc_store *store = req->store;
     uint64_t now = wsc__mono_us();
-    wsc__histo_observe(&store->op_us[req->kind], now > req->start_us ? now - req->start_us : 0);
+    wsc__histo_observe(&store->op_us[req->op], now > req->start_us ? now - req->start_us : 0);
     wsc_list_remove(&req->link);
     wsc_list_push_back(&store->done, &req->link);
     if (!store->turn.armed)

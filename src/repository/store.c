@@ -131,7 +131,7 @@ wsc__store_init(wsc_store *store, const struct wsc__store_ops *ops, struct wsc__
         store->cfg.reconnect_max_ms = store->cfg.reconnect_min_ms;
     wsc_list_init(&store->live);
     wsc_list_init(&store->done);
-    for (size_t i = 0; i < WSC__REQ_KIND_COUNT; i++)
+    for (size_t i = 0; i < WSC__OP_COUNT; i++)
         wsc__histo_init(&store->op_us[i], 100); /* 100 us .. 3.3 s */
     store->ops = ops;
     wsc__store_set_unsupported(store);
@@ -149,6 +149,7 @@ wsc__store_set_repos(wsc_store *store, struct wsc__repos *repos,
 #define SET_REPO(slot)                  \
     if (tables->slot != NULL) {         \
         repos->slot.ops = tables->slot; \
+        repos->slot.store = store;      \
         store->slot = &repos->slot;     \
     }
     SET_REPO(offline)
@@ -186,10 +187,14 @@ wsc_store_ping(wsc_store *store, wsc_repo_done_cb cb, void *user)
     if (store == NULL)
         return WSC_ERR_INVALID;
     struct wsc__req *req;
-    wsc_err err = wsc__req_new_done(store, cb, user, &req);
+    wsc_err err = wsc__req_new(store, WSC__OP_PING, WSC__REQ_DONE, (union wsc__req_cb){.done = cb},
+                               user, &req);
     if (err != WSC_OK)
         return err;
-    return store->ops->ping(store, req);
+    err = store->ops->ping(store, req);
+    if (err != WSC_OK)
+        wsc__req_drop(req);
+    return err;
 }
 
 void

@@ -64,6 +64,46 @@ enum wsc__req_kind {
 };
 #define WSC__REQ_KIND_COUNT (WSC__REQ_ACQUIRE + 1)
 
+/** What a request does: one per public op, and the store's own (the "op" label of
+ *  wsc_store_op_seconds; names in store_metrics.c). */
+enum wsc__op {
+    WSC__OP_OFFLINE_STORE,
+    WSC__OP_OFFLINE_FETCH,
+    WSC__OP_OFFLINE_REMOVE,
+    WSC__OP_OFFLINE_COUNT,
+    WSC__OP_OFFLINE_CLEAR,
+    WSC__OP_RECORD_PUT,
+    WSC__OP_RECORD_UPDATE,
+    WSC__OP_RECORD_GET,
+    WSC__OP_RECORD_REMOVE,
+    WSC__OP_ONLINE_SET,
+    WSC__OP_ONLINE_REFRESH,
+    WSC__OP_ONLINE_REMOVE,
+    WSC__OP_ONLINE_GET,
+    WSC__OP_CONNREC_CONNECT,
+    WSC__OP_CONNREC_ADD_COUNTERS,
+    WSC__OP_CONNREC_DISCONNECT,
+    WSC__OP_CONNREC_GET,
+    WSC__OP_HUBSTATS_PUT,
+    WSC__OP_HUBSTATS_GET,
+    WSC__OP_HUBSTATS_LIST,
+    WSC__OP_HUBSTATS_REMOVE,
+    WSC__OP_QUEUE_PUSH,
+    WSC__OP_QUEUE_POP,
+    WSC__OP_QUEUE_LENGTH,
+    WSC__OP_WORKLOAD_SET,
+    WSC__OP_WORKLOAD_ADD,
+    WSC__OP_WORKLOAD_GET,
+    WSC__OP_WORKLOAD_REMOVE,
+    WSC__OP_WORKLOAD_ACQUIRE,
+    WSC__OP_PING,          /* wsc_store_ping */
+    WSC__OP_PENDING,       /* the hybrid store's write-ahead list (pending.h) */
+    WSC__OP_BUS,           /* the cluster bus and registry (bus.h) */
+    WSC__OP_CLUSTER_SLOTS, /* Redis Cluster: reading the slot map */
+    WSC__OP_STEP, /* a step of a multi-step op (the op itself is timed whole under its name) */
+};
+#define WSC__OP_COUNT (WSC__OP_STEP + 1)
+
 struct wsc_store {
     const struct wsc__store_ops *ops;
     wsc_loop *loop;
@@ -80,8 +120,8 @@ struct wsc_store {
     wsc__timer turn;
     bool closing;
     wsc__errtext last_error;
-    /* Request start to finish, microseconds, by kind (store_metrics.h). */
-    wsc__histo op_us[WSC__REQ_KIND_COUNT];
+    /* Request start to finish, microseconds, by op (store_metrics.h). */
+    wsc__histo op_us[WSC__OP_COUNT];
 };
 
 union wsc__req_cb {
@@ -101,6 +141,7 @@ struct wsc__req {
     struct wsc_list link; /* in store->live, then store->done */
     wsc_store *store;     /* NULL once delivered */
     enum wsc__req_kind kind;
+    enum wsc__op op;
     union wsc__req_cb cb;
     void *user;
     unsigned refs;
@@ -126,16 +167,13 @@ struct wsc__req {
     void (*bk_free)(void *bk);
 };
 
-/** A request on store with one (delivery) reference in *out.  WSC_ERR_INVALID (cb NULL),
- *  WSC_ERR_STATE (the store is closing), WSC_ERR_NOMEM. */
-wsc_err wsc__req_new(wsc_store *store, enum wsc__req_kind kind, union wsc__req_cb cb, void *user,
-                     struct wsc__req **out);
-/** wsc__req_new for an op whose callback only gets a status (WSC__REQ_DONE). */
-static inline wsc_err
-wsc__req_new_done(wsc_store *store, wsc_repo_done_cb cb, void *user, struct wsc__req **out)
-{
-    return wsc__req_new(store, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, out);
-}
+/** A request for op on store with one (delivery) reference in *out.  WSC_ERR_INVALID (cb
+ *  NULL), WSC_ERR_STATE (the store is closing), WSC_ERR_NOMEM. */
+wsc_err wsc__req_new(wsc_store *store, enum wsc__op op, enum wsc__req_kind kind,
+                     union wsc__req_cb cb, void *user, struct wsc__req **out);
+/** Takes back a request that was never finished (its callback will not run): the op that was
+ *  to finish it refused with an error. */
+void wsc__req_drop(struct wsc__req *req);
 struct wsc__req *wsc__req_ref(struct wsc__req *req);
 void wsc__req_unref(struct wsc__req *req);
 /** Sets the status (first call wins) and queues delivery for the next loop turn. */

@@ -10,9 +10,9 @@ static const struct wsc_queue_repo_ops q_ops = {0};
 static const struct wsc_workload_repo_ops wl_ops = {0};
 
 /* Stateless and const: one instance serves every store (no mutable global state). */
-static struct wsc_hubstats_repo hs_repo = {&hs_ops};
-static struct wsc_queue_repo q_repo = {&q_ops};
-static struct wsc_workload_repo wl_repo = {&wl_ops};
+static struct wsc_hubstats_repo hs_repo = {&hs_ops, NULL};
+static struct wsc_queue_repo q_repo = {&q_ops, NULL};
+static struct wsc_workload_repo wl_repo = {&wl_ops, NULL};
 
 void
 wsc__store_set_unsupported(wsc_store *store)

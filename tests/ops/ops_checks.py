@@ -36,6 +36,16 @@ API_KEY = "ops-api-key-5b1e2d"
 DEADLINE_S = 60
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+# The "op" labels of wsc_store_op_seconds (src/repository/store_metrics.c, docs/operations.md).
+STORE_OPS = {
+    "offline_store", "offline_fetch", "offline_remove", "offline_count", "offline_clear",
+    "record_put", "record_update", "record_get", "record_remove", "online_set", "online_refresh",
+    "online_remove", "online_get", "connrec_connect", "connrec_add_counters",
+    "connrec_disconnect", "connrec_get", "hubstats_put", "hubstats_get", "hubstats_list",
+    "hubstats_remove", "queue_push", "queue_pop", "queue_length", "workload_set", "workload_add",
+    "workload_get", "workload_remove", "workload_acquire", "ping", "pending", "bus", "cluster_slots",
+    "step"}
+
 
 def skip(why):
     print(f"SKIP: {why}", flush=True)
@@ -213,8 +223,18 @@ def check_text():
             for s in grow:
                 if not v1.get(s, 0) > v0.get(s, 0):
                     fail(f"{s} did not grow: {v0.get(s)} -> {v1.get(s)}")
-            if not any(k.startswith("wsc_store_op_seconds_count{backend=\"memory\"") for k in v1):
+            store_ops = {re.search(r'op="([^"]*)"', k).group(1): v for k, v in v1.items()
+                         if k.startswith('wsc_store_op_seconds_count{backend="memory"')}
+            if not store_ops:
                 fail("no store latency series for the memory backend")
+            # Labelled by op, not by the shape of the answer: the replay of each connect
+            # fetches the offline inbox, and every ACK message is recorded.
+            for op in ("offline_fetch", "record_put"):
+                if not store_ops.get(op, 0) > 0:
+                    fail(f"no wsc_store_op_seconds series for op={op}: {sorted(store_ops)}")
+            unknown = set(store_ops) - STORE_OPS
+            if unknown:
+                fail(f"wsc_store_op_seconds has unknown op labels {sorted(unknown)}")
             print(f"text: {len(v1)} series, {sum(1 for t in types.values() if t == 'histogram')} "
                   "histograms, all moved with traffic")
         finally:

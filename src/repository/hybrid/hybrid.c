@@ -140,6 +140,7 @@ static void
 delegate(struct hybrid *h)
 {
     h->offline.ops = &wsc__hyb_offline_ops;
+    h->offline.store = &h->base;
     h->base.offline = &h->offline;
     h->base.online = wsc_store_online(h->redis);
     h->base.hubstats = wsc_store_hubstats(h->redis);

@@ -46,29 +46,23 @@ hy_of(struct wsc_offline_repo *repo)
     return wsc_container_of(repo, struct hybrid, offline);
 }
 
-static wsc_err
-hop_new(struct hybrid *h, enum wsc__req_kind kind, union wsc__req_cb cb, void *user,
-        const char *uid, const char *mid, struct hop **out)
+/* The op's state for req, or NULL with req finished (WSC_ERR_NOMEM). */
+static struct hop *
+hop_new(struct hybrid *h, struct wsc__req *req, const char *uid, const char *mid)
 {
-    struct wsc__req *req;
-    wsc_err err = wsc__req_new(&h->base, kind, cb, user, &req);
-    if (err != WSC_OK)
-        return err;
     mid = mid != NULL ? mid : "";
     size_t nu = strlen(uid) + 1, nm = strlen(mid) + 1;
     struct hop *o = wsc__calloc(1, sizeof(*o) + nu + nm);
     if (o == NULL) {
         wsc__req_finish(req, WSC_ERR_NOMEM);
-        *out = NULL;
-        return WSC_OK;
+        return NULL;
     }
     o->h = h;
     o->req = wsc__req_ref(req);
     o->rs = o->my = WSC_ERR_STORE;
     o->uid = memcpy(o->buf, uid, nu);
     o->mid = memcpy(o->buf + nu, mid, nm);
-    *out = o;
-    return WSC_OK;
+    return o;
 }
 
 static void
@@ -168,8 +162,7 @@ store_decide(struct hop *o)
 }
 
 static wsc_err
-off_store(struct wsc_offline_repo *repo, const char *uid, wsc_msg *msg, wsc_repo_done_cb cb,
-          void *user)
+off_store(struct wsc_offline_repo *repo, struct wsc__req *req, const char *uid, wsc_msg *msg)
 {
     struct hybrid *h = hy_of(repo);
     char mid[WSC_MSG_KEY_MAX]; /* the message's key: (sender, message_id) */
@@ -177,10 +170,9 @@ off_store(struct wsc_offline_repo *repo, const char *uid, wsc_msg *msg, wsc_repo
         return WSC_ERR_INVALID;
     if (wsc_msg_is_binary(msg))
         return WSC_ERR_UNSUPPORTED;
-    struct hop *o;
-    wsc_err err = hop_new(h, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, uid, mid, &o);
-    if (err != WSC_OK || o == NULL)
-        return err;
+    struct hop *o = hop_new(h, req, uid, mid);
+    if (o == NULL)
+        return WSC_OK;
     o->decide = store_decide;
     wsc_err e1 = h->pending->store(h->redis, uid, msg, rs_done, o);
     wsc_err e2 = wsc_offline_store(wsc_store_offline(h->mysql), uid, msg, my_done, o);
@@ -298,21 +290,20 @@ fetch_rs(wsc_err status, wsc_msg *const *msgs, size_t n, uint64_t next, void *us
 }
 
 static wsc_err
-off_fetch(struct wsc_offline_repo *repo, const char *uid, uint64_t after, size_t limit,
-          wsc_offline_fetch_cb cb, void *user)
+off_fetch(struct wsc_offline_repo *repo, struct wsc__req *req, const char *uid, uint64_t after,
+          size_t limit)
 {
     struct hybrid *h = hy_of(repo);
-    struct hop *o;
-    wsc_err err = hop_new(h, WSC__REQ_FETCH, (union wsc__req_cb){.fetch = cb}, user, uid, NULL, &o);
-    if (err != WSC_OK || o == NULL)
-        return err;
+    struct hop *o = hop_new(h, req, uid, NULL);
+    if (o == NULL)
+        return WSC_OK;
     o->after = after;
     o->limit = limit;
     if ((after & WSC__HYB_MYSQL_CURSOR) != 0) {
         fetch_mysql(o, after & ~WSC__HYB_MYSQL_CURSOR);
         return WSC_OK;
     }
-    err = wsc_offline_fetch(wsc_store_offline(h->redis), uid, after, limit, fetch_rs, o);
+    wsc_err err = wsc_offline_fetch(wsc_store_offline(h->redis), uid, after, limit, fetch_rs, o);
     if (err != WSC_OK) {
         o->rs = err;
         fetch_mysql(o, 0);
@@ -342,14 +333,12 @@ remove_decide(struct hop *o)
 }
 
 static wsc_err
-off_remove(struct wsc_offline_repo *repo, const char *uid, const char *mid, wsc_repo_done_cb cb,
-           void *user)
+off_remove(struct wsc_offline_repo *repo, struct wsc__req *req, const char *uid, const char *mid)
 {
     struct hybrid *h = hy_of(repo);
-    struct hop *o;
-    wsc_err err = hop_new(h, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, uid, mid, &o);
-    if (err != WSC_OK || o == NULL)
-        return err;
+    struct hop *o = hop_new(h, req, uid, mid);
+    if (o == NULL)
+        return WSC_OK;
     o->decide = remove_decide;
     wsc_err e1 = wsc_offline_remove(wsc_store_offline(h->redis), uid, mid, rs_done, o);
     wsc_err e2 = wsc_offline_remove(wsc_store_offline(h->mysql), uid, mid, my_done, o);
@@ -369,13 +358,12 @@ count_decide(struct hop *o)
 }
 
 static wsc_err
-off_count(struct wsc_offline_repo *repo, const char *uid, wsc_repo_count_cb cb, void *user)
+off_count(struct wsc_offline_repo *repo, struct wsc__req *req, const char *uid)
 {
     struct hybrid *h = hy_of(repo);
-    struct hop *o;
-    wsc_err err = hop_new(h, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, uid, NULL, &o);
-    if (err != WSC_OK || o == NULL)
-        return err;
+    struct hop *o = hop_new(h, req, uid, NULL);
+    if (o == NULL)
+        return WSC_OK;
     o->decide = count_decide;
     wsc_err e1 = wsc_offline_count(wsc_store_offline(h->redis), uid, rs_count, o);
     wsc_err e2 = wsc_offline_count(wsc_store_offline(h->mysql), uid, my_count, o);
@@ -391,13 +379,12 @@ clear_decide(struct hop *o)
 }
 
 static wsc_err
-off_clear(struct wsc_offline_repo *repo, const char *uid, wsc_repo_done_cb cb, void *user)
+off_clear(struct wsc_offline_repo *repo, struct wsc__req *req, const char *uid)
 {
     struct hybrid *h = hy_of(repo);
-    struct hop *o;
-    wsc_err err = hop_new(h, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, uid, NULL, &o);
-    if (err != WSC_OK || o == NULL)
-        return err;
+    struct hop *o = hop_new(h, req, uid, NULL);
+    if (o == NULL)
+        return WSC_OK;
     o->decide = clear_decide;
     wsc_err e1 = wsc_offline_clear(wsc_store_offline(h->redis), uid, rs_done, o);
     wsc_err e2 = wsc_offline_clear(wsc_store_offline(h->mysql), uid, my_done, o);

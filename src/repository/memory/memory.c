@@ -252,8 +252,7 @@ do_store(struct mem_store *ms, const char *uid, const char *mid, wsc_msg *msg)
 }
 
 static wsc_err
-off_store(struct wsc_offline_repo *repo, const char *uid, wsc_msg *msg, wsc_repo_done_cb cb,
-          void *user)
+off_store(struct wsc_offline_repo *repo, struct wsc__req *req, const char *uid, wsc_msg *msg)
 {
     struct mem_store *ms = ms_of_offline(repo);
     char key[WSC_MSG_KEY_MAX]; /* (sender, message_id): at most 255 bytes, as in every backend */
@@ -261,28 +260,19 @@ off_store(struct wsc_offline_repo *repo, const char *uid, wsc_msg *msg, wsc_repo
         return WSC_ERR_INVALID;
     if (wsc_msg_is_binary(msg))
         return WSC_ERR_UNSUPPORTED;
-    struct wsc__req *req;
-    wsc_err err = wsc__req_new_done(&ms->base, cb, user, &req);
-    if (err != WSC_OK)
-        return err;
     wsc__req_finish(req, do_store(ms, uid, key, msg));
     return WSC_OK;
 }
 
 static wsc_err
-off_fetch(struct wsc_offline_repo *repo, const char *uid, uint64_t after, size_t limit,
-          wsc_offline_fetch_cb cb, void *user)
+off_fetch(struct wsc_offline_repo *repo, struct wsc__req *req, const char *uid, uint64_t after,
+          size_t limit)
 {
     struct mem_store *ms = ms_of_offline(repo);
-    struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&ms->base, WSC__REQ_FETCH, (union wsc__req_cb){.fetch = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
     req->cursor = after;
     struct mem_user *u = user_get(ms, uid);
     struct wsc_list *pos;
-    err = WSC_OK;
+    wsc_err err = WSC_OK;
     if (u != NULL) {
         wsc_list_foreach(pos, &u->msgs) {
             struct mem_off *o = wsc_container_of(pos, struct mem_off, link);
@@ -298,14 +288,9 @@ off_fetch(struct wsc_offline_repo *repo, const char *uid, uint64_t after, size_t
 }
 
 static wsc_err
-off_remove(struct wsc_offline_repo *repo, const char *uid, const char *mid, wsc_repo_done_cb cb,
-           void *user)
+off_remove(struct wsc_offline_repo *repo, struct wsc__req *req, const char *uid, const char *mid)
 {
     struct mem_store *ms = ms_of_offline(repo);
-    struct wsc__req *req;
-    wsc_err err = wsc__req_new_done(&ms->base, cb, user, &req);
-    if (err != WSC_OK)
-        return err;
     struct mem_user *u = user_get(ms, uid);
     struct mem_node *n = u != NULL ? wsc__mem_find(&u->by_mid, mid) : NULL;
     if (n != NULL)
@@ -316,14 +301,9 @@ off_remove(struct wsc_offline_repo *repo, const char *uid, const char *mid, wsc_
 }
 
 static wsc_err
-off_count(struct wsc_offline_repo *repo, const char *uid, wsc_repo_count_cb cb, void *user)
+off_count(struct wsc_offline_repo *repo, struct wsc__req *req, const char *uid)
 {
     struct mem_store *ms = ms_of_offline(repo);
-    struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&ms->base, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
     struct mem_user *u = user_get(ms, uid);
     req->count = u != NULL ? u->count : 0;
     wsc__req_finish(req, WSC_OK);
@@ -331,13 +311,9 @@ off_count(struct wsc_offline_repo *repo, const char *uid, wsc_repo_count_cb cb, 
 }
 
 static wsc_err
-off_clear(struct wsc_offline_repo *repo, const char *uid, wsc_repo_done_cb cb, void *user)
+off_clear(struct wsc_offline_repo *repo, struct wsc__req *req, const char *uid)
 {
     struct mem_store *ms = ms_of_offline(repo);
-    struct wsc__req *req;
-    wsc_err err = wsc__req_new_done(&ms->base, cb, user, &req);
-    if (err != WSC_OK)
-        return err;
     struct mem_user *u = (struct mem_user *)wsc__mem_find(&ms->users, uid);
     if (u != NULL)
         user_free(&u->node, ms);

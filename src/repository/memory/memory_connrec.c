@@ -87,26 +87,18 @@ connect_now(struct mem_store *ms, const wsc_conn_record *rec)
 }
 
 static wsc_err
-cr_connect(struct wsc_connrec_repo *repo, const wsc_conn_record *rec, wsc_repo_done_cb cb,
-           void *user)
+cr_connect(struct wsc_connrec_repo *repo, struct wsc__req *req, const wsc_conn_record *rec)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.connrecs);
-    struct wsc__req *req;
-    wsc_err err = wsc__req_new_done(&ms->base, cb, user, &req);
-    if (err == WSC_OK)
-        wsc__req_finish(req, connect_now(ms, rec));
-    return err;
+    wsc__req_finish(req, connect_now(ms, rec));
+    return WSC_OK;
 }
 
 static wsc_err
-cr_add(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, const wsc_conn_record *d,
-       wsc_repo_done_cb cb, void *user)
+cr_add(struct wsc_connrec_repo *repo, struct wsc__req *req, const char *node, wsc_conn_id id,
+       const wsc_conn_record *d)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.connrecs);
-    struct wsc__req *req;
-    wsc_err err = wsc__req_new_done(&ms->base, cb, user, &req);
-    if (err != WSC_OK)
-        return err;
     struct mem_conn *c = conn_find(ms, node, id);
     if (c != NULL) {
         c->r.msgs_in += d->msgs_in;
@@ -120,16 +112,12 @@ cr_add(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, const ws
 }
 
 static wsc_err
-cr_disconnect(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, int code,
-              const char *reason, wsc_repo_done_cb cb, void *user)
+cr_disconnect(struct wsc_connrec_repo *repo, struct wsc__req *req, const char *node, wsc_conn_id id,
+              int code, const char *reason)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.connrecs);
-    struct wsc__req *req;
-    wsc_err err = wsc__req_new_done(&ms->base, cb, user, &req);
-    if (err != WSC_OK)
-        return err;
     struct mem_conn *c = conn_find(ms, node, id);
-    err = c != NULL ? WSC_OK : WSC_ERR_NOT_FOUND;
+    wsc_err err = c != NULL ? WSC_OK : WSC_ERR_NOT_FOUND;
     if (c != NULL) {
         char *r = NULL;
         if (!dup_into(&r, reason))
@@ -147,15 +135,9 @@ cr_disconnect(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, i
 }
 
 static wsc_err
-cr_get(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, wsc_connrec_get_cb cb,
-       void *user)
+cr_get(struct wsc_connrec_repo *repo, struct wsc__req *req, const char *node, wsc_conn_id id)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.connrecs);
-    struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&ms->base, WSC__REQ_CONNREC, (union wsc__req_cb){.connrec = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
     struct mem_conn *c = conn_find(ms, node, id);
     if (c != NULL) {
         req->conn = c->r;

@@ -69,27 +69,19 @@ hs_put_now(struct mem_store *ms, const wsc_node_stats *st, uint32_t ttl_ms)
 }
 
 static wsc_err
-hs_put(struct wsc_hubstats_repo *repo, const wsc_node_stats *st, uint32_t ttl_ms,
-       wsc_repo_done_cb cb, void *user)
+hs_put(struct wsc_hubstats_repo *repo, struct wsc__req *req, const wsc_node_stats *st,
+       uint32_t ttl_ms)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.hubstats);
-    struct wsc__req *req;
-    wsc_err err = wsc__req_new_done(&ms->base, cb, user, &req);
-    if (err == WSC_OK)
-        wsc__req_finish(req, hs_put_now(ms, st, ttl_ms));
-    return err;
+    wsc__req_finish(req, hs_put_now(ms, st, ttl_ms));
+    return WSC_OK;
 }
 
 static wsc_err
-hs_get_many(struct wsc_hubstats_repo *repo, const char *const *ids, size_t n,
-            wsc_hubstats_get_cb cb, void *user)
+hs_get_many(struct wsc_hubstats_repo *repo, struct wsc__req *req, const char *const *ids, size_t n)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.hubstats);
-    struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&ms->base, WSC__REQ_STATS, (union wsc__req_cb){.stats = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
+    wsc_err err = WSC_OK;
     for (size_t i = 0; i < n && err == WSC_OK; i++) {
         struct mem_hs *h = hs_find(ms, ids[i]);
         if (h != NULL)
@@ -117,13 +109,9 @@ hs_list_node(struct mem_node *n, void *arg)
 }
 
 static wsc_err
-hs_list(struct wsc_hubstats_repo *repo, wsc_hubstats_list_cb cb, void *user)
+hs_list(struct wsc_hubstats_repo *repo, struct wsc__req *req)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.hubstats);
-    struct wsc__req *req;
-    wsc_err err = wsc__req_new(&ms->base, WSC__REQ_IDS, (union wsc__req_cb){.ids = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
     struct list_ctx c = {ms, req, WSC_OK};
     wsc__mem_each(&ms->hstats, hs_list_node, &c);
     wsc__req_finish(req, c.err);
@@ -131,13 +119,9 @@ hs_list(struct wsc_hubstats_repo *repo, wsc_hubstats_list_cb cb, void *user)
 }
 
 static wsc_err
-hs_remove(struct wsc_hubstats_repo *repo, const char *node, wsc_repo_done_cb cb, void *user)
+hs_remove(struct wsc_hubstats_repo *repo, struct wsc__req *req, const char *node)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.hubstats);
-    struct wsc__req *req;
-    wsc_err err = wsc__req_new_done(&ms->base, cb, user, &req);
-    if (err != WSC_OK)
-        return err;
     struct mem_hs *h = hs_find(ms, node);
     if (h != NULL)
         hs_free(&h->node, ms);
@@ -206,30 +190,21 @@ q_push_now(struct mem_store *ms, const char *name, wsc_msg *msg, uint64_t *len)
 }
 
 static wsc_err
-q_push(struct wsc_queue_repo *repo, const char *name, wsc_msg *msg, wsc_repo_count_cb cb,
-       void *user)
+q_push(struct wsc_queue_repo *repo, struct wsc__req *req, const char *name, wsc_msg *msg)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.queues);
     if (wsc_msg_is_binary(msg))
         return WSC_ERR_UNSUPPORTED;
-    struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&ms->base, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, &req);
-    if (err == WSC_OK)
-        wsc__req_finish(req, q_push_now(ms, name, msg, &req->count));
-    return err;
+    wsc__req_finish(req, q_push_now(ms, name, msg, &req->count));
+    return WSC_OK;
 }
 
 static wsc_err
-q_pop(struct wsc_queue_repo *repo, const char *name, size_t max, wsc_queue_pop_cb cb, void *user)
+q_pop(struct wsc_queue_repo *repo, struct wsc__req *req, const char *name, size_t max)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.queues);
-    struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&ms->base, WSC__REQ_MSGS, (union wsc__req_cb){.msgs = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
     struct mem_q *q = q_find(ms, name);
+    wsc_err err = WSC_OK;
     while (q != NULL && req->n < max && !wsc_list_empty(&q->items) && err == WSC_OK) {
         struct mem_qi *it = wsc_container_of(q->items.next, struct mem_qi, link);
         wsc_list_remove(&it->link);
@@ -247,14 +222,9 @@ q_pop(struct wsc_queue_repo *repo, const char *name, size_t max, wsc_queue_pop_c
 }
 
 static wsc_err
-q_length(struct wsc_queue_repo *repo, const char *name, wsc_repo_count_cb cb, void *user)
+q_length(struct wsc_queue_repo *repo, struct wsc__req *req, const char *name)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.queues);
-    struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&ms->base, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
     struct mem_q *q = q_find(ms, name);
     req->count = q != NULL ? q->n : 0;
     wsc__req_finish(req, WSC_OK);

@@ -106,26 +106,18 @@ fail:
 }
 
 static wsc_err
-rec_put(struct wsc_record_repo *repo, const wsc_msg_record *rec, wsc_repo_done_cb cb, void *user)
+rec_put(struct wsc_record_repo *repo, struct wsc__req *req, const wsc_msg_record *rec)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.records);
-    struct wsc__req *req;
-    wsc_err err = wsc__req_new_done(&ms->base, cb, user, &req);
-    if (err == WSC_OK)
-        wsc__req_finish(req, rec_put_now(ms, rec));
-    return err;
+    wsc__req_finish(req, rec_put_now(ms, rec));
+    return WSC_OK;
 }
 
 static wsc_err
-rec_update(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_record_state st,
-           uint32_t retry_inc, wsc_err last_error, const char *text, wsc_repo_done_cb cb,
-           void *user)
+rec_update(struct wsc_record_repo *repo, struct wsc__req *req, const char *mid, const char *rcv,
+           wsc_record_state st, uint32_t retry_inc, wsc_err last_error, const char *text)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.records);
-    struct wsc__req *req;
-    wsc_err err = wsc__req_new_done(&ms->base, cb, user, &req);
-    if (err != WSC_OK)
-        return err;
     struct mem_rec *m = rec_find(ms, mid, rcv);
     if (m == NULL) {
         wsc__req_finish(req, WSC_ERR_NOT_FOUND);
@@ -145,15 +137,9 @@ rec_update(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_r
 }
 
 static wsc_err
-rec_get(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_record_get_cb cb,
-        void *user)
+rec_get(struct wsc_record_repo *repo, struct wsc__req *req, const char *mid, const char *rcv)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.records);
-    struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&ms->base, WSC__REQ_RECORD, (union wsc__req_cb){.record = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
     struct mem_rec *m = rec_find(ms, mid, rcv);
     if (m != NULL) {
         req->rec = m->r;
@@ -166,14 +152,9 @@ rec_get(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_reco
 }
 
 static wsc_err
-rec_remove(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_repo_done_cb cb,
-           void *user)
+rec_remove(struct wsc_record_repo *repo, struct wsc__req *req, const char *mid, const char *rcv)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.records);
-    struct wsc__req *req;
-    wsc_err err = wsc__req_new_done(&ms->base, cb, user, &req);
-    if (err != WSC_OK)
-        return err;
     struct mem_rec *m = rec_find(ms, mid, rcv);
     if (m != NULL)
         rec_free(&m->node, ms);
@@ -260,26 +241,19 @@ on_set_now(struct mem_store *ms, const char *uid, const char *cid, const char *n
 }
 
 static wsc_err
-on_set(struct wsc_online_repo *repo, const char *uid, const char *cid, const char *node,
-       uint32_t ttl_ms, wsc_repo_done_cb cb, void *user)
+on_set(struct wsc_online_repo *repo, struct wsc__req *req, const char *uid, const char *cid,
+       const char *node, uint32_t ttl_ms)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.online);
-    struct wsc__req *req;
-    wsc_err err = wsc__req_new_done(&ms->base, cb, user, &req);
-    if (err == WSC_OK)
-        wsc__req_finish(req, on_set_now(ms, uid, cid, node, ttl_ms));
-    return err;
+    wsc__req_finish(req, on_set_now(ms, uid, cid, node, ttl_ms));
+    return WSC_OK;
 }
 
 static wsc_err
-on_refresh(struct wsc_online_repo *repo, const char *uid, const char *cid, uint32_t ttl_ms,
-           wsc_repo_done_cb cb, void *user)
+on_refresh(struct wsc_online_repo *repo, struct wsc__req *req, const char *uid, const char *cid,
+           uint32_t ttl_ms)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.online);
-    struct wsc__req *req;
-    wsc_err err = wsc__req_new_done(&ms->base, cb, user, &req);
-    if (err != WSC_OK)
-        return err;
     struct mem_oclient *c = oc_find(ms, uid, cid, NULL);
     if (c != NULL)
         c->expires_ms = now_ms() + ttl_ms;
@@ -287,14 +261,9 @@ on_refresh(struct wsc_online_repo *repo, const char *uid, const char *cid, uint3
 }
 
 static wsc_err
-on_remove(struct wsc_online_repo *repo, const char *uid, const char *cid, wsc_repo_done_cb cb,
-          void *user)
+on_remove(struct wsc_online_repo *repo, struct wsc__req *req, const char *uid, const char *cid)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.online);
-    struct wsc__req *req;
-    wsc_err err = wsc__req_new_done(&ms->base, cb, user, &req);
-    if (err != WSC_OK)
-        return err;
     struct mem_ouser *u;
     struct mem_oclient *c = oc_find(ms, uid, cid, &u);
     if (c != NULL)
@@ -305,17 +274,13 @@ on_remove(struct wsc_online_repo *repo, const char *uid, const char *cid, wsc_re
 }
 
 static wsc_err
-on_get(struct wsc_online_repo *repo, const char *uid, wsc_online_get_cb cb, void *user)
+on_get(struct wsc_online_repo *repo, struct wsc__req *req, const char *uid)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.online);
-    struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&ms->base, WSC__REQ_ONLINE, (union wsc__req_cb){.online = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
     struct mem_ouser *u;
     (void)oc_find(ms, uid, NULL, &u);
     struct wsc_list *pos;
+    wsc_err err = WSC_OK;
     if (u != NULL) {
         wsc_list_foreach(pos, &u->clients) {
             struct mem_oclient *c = wsc_container_of(pos, struct mem_oclient, link);

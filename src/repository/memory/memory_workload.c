@@ -89,35 +89,21 @@ set_now(struct mem_store *ms, const char *name, const char *agent, uint64_t load
 }
 
 static wsc_err
-start(struct mem_store *ms, enum wsc__req_kind kind, union wsc__req_cb cb, void *user,
-      struct wsc__req **req)
-{
-    return wsc__req_new(&ms->base, kind, cb, user, req);
-}
-
-static wsc_err
-wl_set(struct wsc_workload_repo *repo, const char *ns, const char *agent, uint64_t load,
-       wsc_repo_done_cb cb, void *user)
+wl_set(struct wsc_workload_repo *repo, struct wsc__req *req, const char *ns, const char *agent,
+       uint64_t load)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.workload);
     if (load > INT64_MAX)
         return WSC_ERR_INVALID;
-    struct wsc__req *req;
-    wsc_err err = start(ms, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
-    if (err == WSC_OK)
-        wsc__req_finish(req, set_now(ms, ns, agent, load));
-    return err;
+    wsc__req_finish(req, set_now(ms, ns, agent, load));
+    return WSC_OK;
 }
 
 static wsc_err
-wl_add(struct wsc_workload_repo *repo, const char *ns, const char *agent, int64_t delta,
-       wsc_repo_count_cb cb, void *user)
+wl_add(struct wsc_workload_repo *repo, struct wsc__req *req, const char *ns, const char *agent,
+       int64_t delta)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.workload);
-    struct wsc__req *req;
-    wsc_err err = start(ms, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
     struct mem_wl_ns *n;
     struct mem_agent *a = agent_find(ms, ns, agent, &n);
     if (a != NULL) {
@@ -132,28 +118,18 @@ wl_add(struct wsc_workload_repo *repo, const char *ns, const char *agent, int64_
 }
 
 static wsc_err
-wl_get(struct wsc_workload_repo *repo, const char *ns, const char *agent, wsc_repo_count_cb cb,
-       void *user)
+wl_get(struct wsc_workload_repo *repo, struct wsc__req *req, const char *ns, const char *agent)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.workload);
-    struct wsc__req *req;
-    wsc_err err = start(ms, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
     struct mem_agent *a = agent_find(ms, ns, agent, NULL);
     req->count = a != NULL ? a->load : 0;
     return wsc__mem_found(req, a);
 }
 
 static wsc_err
-wl_remove(struct wsc_workload_repo *repo, const char *ns, const char *agent, wsc_repo_done_cb cb,
-          void *user)
+wl_remove(struct wsc_workload_repo *repo, struct wsc__req *req, const char *ns, const char *agent)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.workload);
-    struct wsc__req *req;
-    wsc_err err = start(ms, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
     struct mem_wl_ns *n;
     struct mem_agent *a = agent_find(ms, ns, agent, &n);
     if (a != NULL) {
@@ -208,16 +184,12 @@ acquire_now(struct mem_store *ms, const char *name, const char *const *cands, si
 }
 
 static wsc_err
-wl_acquire(struct wsc_workload_repo *repo, const char *ns, const char *const *cands, size_t n,
-           uint64_t max_load, wsc_workload_acquire_cb cb, void *user)
+wl_acquire(struct wsc_workload_repo *repo, struct wsc__req *req, const char *ns,
+           const char *const *cands, size_t n, uint64_t max_load)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.workload);
-    struct wsc__req *req;
-    wsc_err err = start(ms, WSC__REQ_ACQUIRE, (union wsc__req_cb){.acquire = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
     struct pick p = {NULL, max_load, false};
-    err = acquire_now(ms, ns, cands, n, &p);
+    wsc_err err = acquire_now(ms, ns, cands, n, &p);
     if (err == WSC_OK) {
         req->str = wsc__req_strdup(req, p.best->node.key);
         req->count = p.best->load;

@@ -111,8 +111,7 @@ submit(struct my_store *ms, struct my_job *job, struct wsc__req *req)
 }
 
 wsc_err
-wsc__my_start(struct my_store *ms, struct my_job *job, enum wsc__req_kind kind,
-              union wsc__req_cb cb, void *user, uint64_t cursor)
+wsc__my_start(struct my_store *ms, struct wsc__req *req, struct my_job *job)
 {
     if (job == NULL)
         return WSC_ERR_NOMEM;
@@ -120,13 +119,6 @@ wsc__my_start(struct my_store *ms, struct my_job *job, enum wsc__req_kind kind,
         wsc__my_job_free(job);
         return WSC_ERR_NOMEM;
     }
-    struct wsc__req *req;
-    wsc_err err = wsc__req_new(&ms->base, kind, cb, user, &req);
-    if (err != WSC_OK) {
-        wsc__my_job_free(job);
-        return err;
-    }
-    req->cursor = cursor;
     submit(ms, job, req);
     return WSC_OK;
 }

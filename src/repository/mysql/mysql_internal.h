@@ -151,10 +151,9 @@ void wsc__my_arg_str(struct my_job *job, const char *s);
 void wsc__my_arg_strn(struct my_job *job, const char *s, size_t len);
 void wsc__my_arg_i64(struct my_job *job, int64_t v);
 void wsc__my_arg_u64(struct my_job *job, uint64_t v);
-/** Creates the request and queues job for the worker; on error frees job (and the callback
- *  never runs).  WSC_ERR_NOMEM, WSC_ERR_INVALID, WSC_ERR_STATE.  cursor seeds req->cursor. */
-wsc_err wsc__my_start(struct my_store *ms, struct my_job *job, enum wsc__req_kind kind,
-                      union wsc__req_cb cb, void *user, uint64_t cursor);
+/** Queues job for the worker on req's behalf (job's done fills req).  WSC_ERR_NOMEM (job NULL
+ *  or short of memory: job freed, req untouched); WSC_OK: req finishes exactly once. */
+wsc_err wsc__my_start(struct my_store *ms, struct wsc__req *req, struct my_job *job);
 /** The cell (row, col) of a job's result. */
 static inline const struct my_cell *
 wsc__my_cell(const struct my_job *job, size_t row, size_t col)

@@ -68,8 +68,7 @@ add_sender_guards(struct my_job *job, const wsc_store_config *cfg, const char *u
 }
 
 static wsc_err
-off_store(struct wsc_offline_repo *repo, const char *uid, wsc_msg *msg, wsc_repo_done_cb cb,
-          void *user)
+off_store(struct wsc_offline_repo *repo, struct wsc__req *req, const char *uid, wsc_msg *msg)
 {
     struct my_store *ms = ms_of(repo);
     char key[WSC_MSG_KEY_MAX]; /* (sender, message_id) */
@@ -97,7 +96,7 @@ off_store(struct wsc_offline_repo *repo, const char *uid, wsc_msg *msg, wsc_repo
     if (snd != NULL)
         add_sender_guards(job, &ms->base.cfg, uid, snd, now, json.len);
     wsc_buf_free(&json);
-    return wsc__my_start(ms, job, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, 0);
+    return wsc__my_start(ms, req, job);
 }
 
 /* Loop thread: rows (id, body) become frozen messages; the cursor is the last id. */
@@ -117,26 +116,25 @@ fetch_done(struct wsc__req *req, struct my_job *job)
 }
 
 static wsc_err
-off_fetch(struct wsc_offline_repo *repo, const char *uid, uint64_t after, size_t limit,
-          wsc_offline_fetch_cb cb, void *user)
+off_fetch(struct wsc_offline_repo *repo, struct wsc__req *req, const char *uid, uint64_t after,
+          size_t limit)
 {
     struct my_job *job = wsc__my_job_new(MY_OFF_FETCH, NULL, fetch_done);
     wsc__my_arg_str(job, uid);
     wsc__my_arg_u64(job, after);
     wsc__my_arg_i64(job, (int64_t)wsc__wall_ms());
     wsc__my_arg_i64(job, (int64_t)limit);
-    return wsc__my_start(ms_of(repo), job, WSC__REQ_FETCH, (union wsc__req_cb){.fetch = cb}, user,
-                         after);
+    req->cursor = after;
+    return wsc__my_start(ms_of(repo), req, job);
 }
 
 static wsc_err
-off_remove(struct wsc_offline_repo *repo, const char *uid, const char *mid, wsc_repo_done_cb cb,
-           void *user)
+off_remove(struct wsc_offline_repo *repo, struct wsc__req *req, const char *uid, const char *mid)
 {
     struct my_job *job = wsc__my_job_new(MY_OFF_REMOVE, NULL, wsc__my_done_affected);
     wsc__my_arg_str(job, uid);
     wsc__my_arg_str(job, mid);
-    return wsc__my_start(ms_of(repo), job, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, 0);
+    return wsc__my_start(ms_of(repo), req, job);
 }
 
 static wsc_err
@@ -149,21 +147,20 @@ count_done(struct wsc__req *req, struct my_job *job)
 }
 
 static wsc_err
-off_count(struct wsc_offline_repo *repo, const char *uid, wsc_repo_count_cb cb, void *user)
+off_count(struct wsc_offline_repo *repo, struct wsc__req *req, const char *uid)
 {
     struct my_job *job = wsc__my_job_new(MY_OFF_COUNT, NULL, count_done);
     wsc__my_arg_str(job, uid);
     wsc__my_arg_i64(job, (int64_t)wsc__wall_ms());
-    return wsc__my_start(ms_of(repo), job, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user,
-                         0);
+    return wsc__my_start(ms_of(repo), req, job);
 }
 
 static wsc_err
-off_clear(struct wsc_offline_repo *repo, const char *uid, wsc_repo_done_cb cb, void *user)
+off_clear(struct wsc_offline_repo *repo, struct wsc__req *req, const char *uid)
 {
     struct my_job *job = wsc__my_job_new(MY_OFF_CLEAR, NULL, wsc__my_done_ok);
     wsc__my_arg_str(job, uid);
-    return wsc__my_start(ms_of(repo), job, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, 0);
+    return wsc__my_start(ms_of(repo), req, job);
 }
 
 const struct wsc_offline_repo_ops wsc__my_offline_ops = {off_store, off_fetch, off_remove,

@@ -9,12 +9,11 @@
 #include "repository/mysql/mysql_internal.h"
 
 static wsc_err
-start_done(struct my_store *ms, struct my_job *job, my_done_fn done, wsc_repo_done_cb cb,
-           void *user)
+start_done(struct my_store *ms, struct wsc__req *req, struct my_job *job, my_done_fn done)
 {
     if (job != NULL)
         job->done = done;
-    return wsc__my_start(ms, job, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, 0);
+    return wsc__my_start(ms, req, job);
 }
 
 static const char *
@@ -39,7 +38,7 @@ rec_ms(struct wsc_record_repo *repo)
 }
 
 static wsc_err
-rec_put(struct wsc_record_repo *repo, const wsc_msg_record *rec, wsc_repo_done_cb cb, void *user)
+rec_put(struct wsc_record_repo *repo, struct wsc__req *req, const wsc_msg_record *rec)
 {
     struct my_store *ms = rec_ms(repo);
     int64_t now = (int64_t)wsc__wall_ms();
@@ -56,12 +55,12 @@ rec_put(struct wsc_record_repo *repo, const wsc_msg_record *rec, wsc_repo_done_c
     wsc__my_arg_i64(job, rec->sent_ms);
     wsc__my_arg_i64(job, rec->acked_ms);
     wsc__my_arg_i64(job, now + (int64_t)ms->base.cfg.record_ttl_ms);
-    return start_done(ms, job, wsc__my_done_ok, cb, user);
+    return start_done(ms, req, job, wsc__my_done_ok);
 }
 
 static wsc_err
-rec_update(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_record_state st,
-           uint32_t inc, wsc_err le, const char *text, wsc_repo_done_cb cb, void *user)
+rec_update(struct wsc_record_repo *repo, struct wsc__req *req, const char *mid, const char *rcv,
+           wsc_record_state st, uint32_t inc, wsc_err le, const char *text)
 {
     struct my_store *ms = rec_ms(repo);
     int64_t now = (int64_t)wsc__wall_ms();
@@ -79,7 +78,7 @@ rec_update(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_r
     wsc__my_arg_str(job, mid);
     wsc__my_arg_str(job, rcv);
     wsc__my_arg_i64(job, now);
-    return start_done(ms, job, wsc__my_done_affected, cb, user);
+    return start_done(ms, req, job, wsc__my_done_affected);
 }
 
 static wsc_err
@@ -103,26 +102,23 @@ rec_get_done(struct wsc__req *req, struct my_job *job)
 }
 
 static wsc_err
-rec_get(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_record_get_cb cb,
-        void *user)
+rec_get(struct wsc_record_repo *repo, struct wsc__req *req, const char *mid, const char *rcv)
 {
     struct my_job *job = wsc__my_job_new(MY_REC_GET, NULL, rec_get_done);
     wsc__my_arg_str(job, mid);
     wsc__my_arg_str(job, rcv);
     wsc__my_arg_i64(job, (int64_t)wsc__wall_ms());
-    return wsc__my_start(rec_ms(repo), job, WSC__REQ_RECORD, (union wsc__req_cb){.record = cb},
-                         user, 0);
+    return wsc__my_start(rec_ms(repo), req, job);
 }
 
 static wsc_err
-rec_remove(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_repo_done_cb cb,
-           void *user)
+rec_remove(struct wsc_record_repo *repo, struct wsc__req *req, const char *mid, const char *rcv)
 {
     struct my_job *job = wsc__my_job_new(MY_REC_REMOVE, NULL, NULL);
     wsc__my_arg_str(job, mid);
     wsc__my_arg_str(job, rcv);
     wsc__my_arg_i64(job, (int64_t)wsc__wall_ms());
-    return start_done(rec_ms(repo), job, wsc__my_done_affected, cb, user);
+    return start_done(rec_ms(repo), req, job, wsc__my_done_affected);
 }
 
 const struct wsc_record_repo_ops wsc__my_record_ops = {rec_put, rec_update, rec_get, rec_remove};
@@ -136,20 +132,20 @@ on_ms(struct wsc_online_repo *repo)
 }
 
 static wsc_err
-on_set(struct wsc_online_repo *repo, const char *uid, const char *cid, const char *node,
-       uint32_t ttl_ms, wsc_repo_done_cb cb, void *user)
+on_set(struct wsc_online_repo *repo, struct wsc__req *req, const char *uid, const char *cid,
+       const char *node, uint32_t ttl_ms)
 {
     struct my_job *job = wsc__my_job_new(MY_ON_SET, NULL, NULL);
     wsc__my_arg_str(job, uid);
     wsc__my_arg_str(job, cid);
     wsc__my_arg_str(job, node);
     wsc__my_arg_i64(job, (int64_t)wsc__wall_ms() + ttl_ms);
-    return start_done(on_ms(repo), job, wsc__my_done_ok, cb, user);
+    return start_done(on_ms(repo), req, job, wsc__my_done_ok);
 }
 
 static wsc_err
-on_refresh(struct wsc_online_repo *repo, const char *uid, const char *cid, uint32_t ttl_ms,
-           wsc_repo_done_cb cb, void *user)
+on_refresh(struct wsc_online_repo *repo, struct wsc__req *req, const char *uid, const char *cid,
+           uint32_t ttl_ms)
 {
     int64_t now = (int64_t)wsc__wall_ms();
     struct my_job *job = wsc__my_job_new(MY_ON_REFRESH, NULL, NULL);
@@ -157,18 +153,17 @@ on_refresh(struct wsc_online_repo *repo, const char *uid, const char *cid, uint3
     wsc__my_arg_str(job, uid);
     wsc__my_arg_str(job, cid);
     wsc__my_arg_i64(job, now);
-    return start_done(on_ms(repo), job, wsc__my_done_affected, cb, user);
+    return start_done(on_ms(repo), req, job, wsc__my_done_affected);
 }
 
 static wsc_err
-on_remove(struct wsc_online_repo *repo, const char *uid, const char *cid, wsc_repo_done_cb cb,
-          void *user)
+on_remove(struct wsc_online_repo *repo, struct wsc__req *req, const char *uid, const char *cid)
 {
     struct my_job *job = wsc__my_job_new(MY_ON_REMOVE, NULL, NULL);
     wsc__my_arg_str(job, uid);
     wsc__my_arg_str(job, cid);
     wsc__my_arg_i64(job, (int64_t)wsc__wall_ms());
-    return start_done(on_ms(repo), job, wsc__my_done_affected, cb, user);
+    return start_done(on_ms(repo), req, job, wsc__my_done_affected);
 }
 
 static wsc_err
@@ -186,13 +181,12 @@ on_get_done(struct wsc__req *req, struct my_job *job)
 }
 
 static wsc_err
-on_get(struct wsc_online_repo *repo, const char *uid, wsc_online_get_cb cb, void *user)
+on_get(struct wsc_online_repo *repo, struct wsc__req *req, const char *uid)
 {
     struct my_job *job = wsc__my_job_new(MY_ON_GET, NULL, on_get_done);
     wsc__my_arg_str(job, uid);
     wsc__my_arg_i64(job, (int64_t)wsc__wall_ms());
-    return wsc__my_start(on_ms(repo), job, WSC__REQ_ONLINE, (union wsc__req_cb){.online = cb}, user,
-                         0);
+    return wsc__my_start(on_ms(repo), req, job);
 }
 
 const struct wsc_online_repo_ops wsc__my_online_ops = {on_set, on_refresh, on_remove, on_get};
@@ -212,8 +206,7 @@ conn_expiry(struct my_store *ms)
 }
 
 static wsc_err
-cr_connect(struct wsc_connrec_repo *repo, const wsc_conn_record *rec, wsc_repo_done_cb cb,
-           void *user)
+cr_connect(struct wsc_connrec_repo *repo, struct wsc__req *req, const wsc_conn_record *rec)
 {
     struct my_store *ms = cr_ms(repo);
     struct my_job *job = wsc__my_job_new(MY_CONN_CONNECT, NULL, NULL);
@@ -224,7 +217,7 @@ cr_connect(struct wsc_connrec_repo *repo, const wsc_conn_record *rec, wsc_repo_d
     wsc__my_arg_str(job, rec->remote_ip);
     wsc__my_arg_i64(job, rec->connected_ms ? rec->connected_ms : (int64_t)wsc__wall_ms());
     wsc__my_arg_i64(job, conn_expiry(ms));
-    return start_done(ms, job, wsc__my_done_ok, cb, user);
+    return start_done(ms, req, job, wsc__my_done_ok);
 }
 
 static void
@@ -236,8 +229,8 @@ arg_key(struct my_job *job, const char *node, wsc_conn_id id)
 }
 
 static wsc_err
-cr_add(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, const wsc_conn_record *d,
-       wsc_repo_done_cb cb, void *user)
+cr_add(struct wsc_connrec_repo *repo, struct wsc__req *req, const char *node, wsc_conn_id id,
+       const wsc_conn_record *d)
 {
     struct my_store *ms = cr_ms(repo);
     struct my_job *job = wsc__my_job_new(MY_CONN_ADD, NULL, NULL);
@@ -248,12 +241,12 @@ cr_add(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, const ws
     wsc__my_arg_u64(job, d->errors);
     wsc__my_arg_i64(job, conn_expiry(ms));
     arg_key(job, node, id);
-    return start_done(ms, job, wsc__my_done_affected, cb, user);
+    return start_done(ms, req, job, wsc__my_done_affected);
 }
 
 static wsc_err
-cr_disconnect(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, int code,
-              const char *reason, wsc_repo_done_cb cb, void *user)
+cr_disconnect(struct wsc_connrec_repo *repo, struct wsc__req *req, const char *node, wsc_conn_id id,
+              int code, const char *reason)
 {
     struct my_store *ms = cr_ms(repo);
     struct my_job *job = wsc__my_job_new(MY_CONN_DISCONNECT, NULL, NULL);
@@ -262,7 +255,7 @@ cr_disconnect(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, i
     wsc__my_arg_str(job, reason);
     wsc__my_arg_i64(job, conn_expiry(ms));
     arg_key(job, node, id);
-    return start_done(ms, job, wsc__my_done_affected, cb, user);
+    return start_done(ms, req, job, wsc__my_done_affected);
 }
 
 static wsc_err
@@ -290,13 +283,11 @@ cr_get_done(struct wsc__req *req, struct my_job *job)
 }
 
 static wsc_err
-cr_get(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, wsc_connrec_get_cb cb,
-       void *user)
+cr_get(struct wsc_connrec_repo *repo, struct wsc__req *req, const char *node, wsc_conn_id id)
 {
     struct my_job *job = wsc__my_job_new(MY_CONN_GET, NULL, cr_get_done);
     arg_key(job, node, id);
-    return wsc__my_start(cr_ms(repo), job, WSC__REQ_CONNREC, (union wsc__req_cb){.connrec = cb},
-                         user, 0);
+    return wsc__my_start(cr_ms(repo), req, job);
 }
 
 const struct wsc_connrec_repo_ops wsc__my_connrec_ops = {cr_connect, cr_add, cr_disconnect, cr_get};

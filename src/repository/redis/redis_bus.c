@@ -285,7 +285,7 @@ wsc__bus_publish(wsc__bus *bus, const char *channel, const void *data, size_t le
         !wire_name(bus, channel, w, sizeof(w)))
         return WSC_ERR_INVALID;
     struct wsc__req *req;
-    wsc_err err = wsc__req_new(&bus->cmd->base, WSC__REQ_COUNT,
+    wsc_err err = wsc__req_new(&bus->cmd->base, WSC__OP_BUS, WSC__REQ_COUNT,
                                (union wsc__req_cb){.count = cb ? cb : ignore_count}, user, &req);
     if (err != WSC_OK)
         return err;

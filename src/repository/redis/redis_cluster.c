@@ -175,8 +175,8 @@ refresh(struct rs_cluster *cl)
     if (cl->refreshing || cl->top->base.closing)
         return;
     struct wsc__req *req;
-    if (wsc__req_new(&cl->top->base, WSC__REQ_DONE, (union wsc__req_cb){.done = slots_done}, cl,
-                     &req) != WSC_OK)
+    if (wsc__req_new(&cl->top->base, WSC__OP_CLUSTER_SLOTS, WSC__REQ_DONE,
+                     (union wsc__req_cb){.done = slots_done}, cl, &req) != WSC_OK)
         return;
     cl->refreshing = true;
     cl->asked = route(cl, -1);
@@ -359,8 +359,8 @@ fan_out(struct rs_cluster *cl, struct wsc__req *req)
         struct wsc__req *one;
         if (!owns[i])
             continue;
-        if (wsc__req_new(&cl->top->base, WSC__REQ_IDS, (union wsc__req_cb){.ids = each_done}, e,
-                         &one) != WSC_OK) {
+        if (wsc__req_new(&cl->top->base, WSC__OP_STEP, WSC__REQ_IDS,
+                         (union wsc__req_cb){.ids = each_done}, e, &one) != WSC_OK) {
             e->due--;
             wsc__req_finish(req, WSC_ERR_NOMEM);
             continue;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The Redis backend's one request helper: a command (or an EVAL of a script) built argument by
- * argument into struct rs_args, started as a request and sent in one call (wsc__rs_call), and
- * the reply shapes several ops share (integer found/count, OK, a list of strings). */
+ * argument into struct rs_args and sent in one call (wsc__rs_run for a repository op's
+ * request, wsc__rs_call for a request of the store's own), and the reply shapes several ops
+ * share (integer found/count, OK, a list of strings). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -72,11 +73,19 @@ wsc__rs_send(struct redis_store *rs, struct wsc__req *req, const struct rs_args 
 }
 
 wsc_err
-wsc__rs_call(struct redis_store *rs, enum wsc__req_kind kind, union wsc__req_cb cb, void *user,
-             const struct rs_args *a, rs_parse_fn parse)
+wsc__rs_run(struct redis_store *rs, struct wsc__req *req, const struct rs_args *a,
+            rs_parse_fn parse)
+{
+    wsc__rs_send(rs, req, a, parse);
+    return WSC_OK;
+}
+
+wsc_err
+wsc__rs_call(struct redis_store *rs, enum wsc__op op, enum wsc__req_kind kind, union wsc__req_cb cb,
+             void *user, const struct rs_args *a, rs_parse_fn parse)
 {
     struct wsc__req *req;
-    wsc_err err = wsc__req_new(&rs->base, kind, cb, user, &req);
+    wsc_err err = wsc__req_new(&rs->base, op, kind, cb, user, &req);
     if (err == WSC_OK)
         wsc__rs_send(rs, req, a, parse);
     return err;

@@ -75,23 +75,17 @@ adds(struct rs_args *a, const char *f, const char *v)
 }
 
 static wsc_err
-call_done(struct redis_store *rs, const struct rs_args *a, wsc_repo_done_cb cb, void *user)
+call_done(struct redis_store *rs, struct wsc__req *req, const struct rs_args *a)
 {
-    return wsc__rs_call(rs, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, a,
-                        wsc__rs_parse_found);
+    return wsc__rs_run(rs, req, a, wsc__rs_parse_found);
 }
 
-/* Starts a get: a request of kind whose fields parse fills from HGETALL key. */
-static wsc_err
-hgetall(struct redis_store *rs, enum wsc__req_kind kind, union wsc__req_cb cb, void *user,
-        const char *key, rs_parse_fn parse, struct wsc__req **req)
+/* Sends a get: the fields parse fills into req from HGETALL key. */
+static void
+hgetall(struct redis_store *rs, struct wsc__req *req, const char *key, rs_parse_fn parse)
 {
-    wsc_err err = wsc__req_new(&rs->base, kind, cb, user, req);
-    if (err != WSC_OK)
-        return err;
     struct rs_args a = {.n = 2, .v = {"HGETALL", key}};
-    wsc__rs_send(rs, *req, &a, parse);
-    return WSC_OK;
+    wsc__rs_send(rs, req, &a, parse);
 }
 
 /* ---- message records ---- */
@@ -106,7 +100,7 @@ rec_key(char *key, size_t n, const char *mid, const char *rcv)
 }
 
 static wsc_err
-rec_put(struct wsc_record_repo *repo, const wsc_msg_record *rec, wsc_repo_done_cb cb, void *user)
+rec_put(struct wsc_record_repo *repo, struct wsc__req *req, const wsc_msg_record *rec)
 {
     struct redis_store *rs = wsc_container_of(repo, struct redis_store, repos.records);
     char key[1600];
@@ -125,12 +119,12 @@ rec_put(struct wsc_record_repo *repo, const wsc_msg_record *rec, wsc_repo_done_c
         addi(&a, "sn", rec->sent_ms);
     if (rec->acked_ms != 0)
         addi(&a, "ak", rec->acked_ms);
-    return call_done(rs, &a, cb, user);
+    return call_done(rs, req, &a);
 }
 
 static wsc_err
-rec_update(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_record_state st,
-           uint32_t inc, wsc_err le, const char *text, wsc_repo_done_cb cb, void *user)
+rec_update(struct wsc_record_repo *repo, struct wsc__req *req, const char *mid, const char *rcv,
+           wsc_record_state st, uint32_t inc, wsc_err le, const char *text)
 {
     struct redis_store *rs = wsc_container_of(repo, struct redis_store, repos.records);
     char key[1600];
@@ -151,7 +145,7 @@ rec_update(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_r
     addi(&a, "rc", inc);
     if (st == WSC_REC_SENT)
         addi(&a, "sn", now);
-    return call_done(rs, &a, cb, user);
+    return call_done(rs, req, &a);
 }
 
 static wsc_err
@@ -175,30 +169,24 @@ parse_rec(struct wsc__req *req, const redisReply *r)
 }
 
 static wsc_err
-rec_get(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_record_get_cb cb,
-        void *user)
+rec_get(struct wsc_record_repo *repo, struct wsc__req *req, const char *mid, const char *rcv)
 {
     struct redis_store *rs = wsc_container_of(repo, struct redis_store, repos.records);
     char key[1600];
     rec_key(key, sizeof(key), mid, rcv);
-    struct wsc__req *req;
-    wsc_err err =
-        hgetall(rs, WSC__REQ_RECORD, (union wsc__req_cb){.record = cb}, user, key, parse_rec, &req);
-    if (err == WSC_OK) {
-        req->rec.message_id = wsc__req_strdup(req, mid);
-        req->rec.receiver = wsc__req_strdup(req, rcv);
-    }
-    return err;
+    req->rec.message_id = wsc__req_strdup(req, mid);
+    req->rec.receiver = wsc__req_strdup(req, rcv);
+    hgetall(rs, req, key, parse_rec);
+    return WSC_OK;
 }
 
 static wsc_err
-rec_remove(struct wsc_record_repo *repo, const char *mid, const char *rcv, wsc_repo_done_cb cb,
-           void *user)
+rec_remove(struct wsc_record_repo *repo, struct wsc__req *req, const char *mid, const char *rcv)
 {
     char key[1600];
     rec_key(key, sizeof(key), mid, rcv);
     struct rs_args a = {.n = 2, .v = {"DEL", key}};
-    return call_done(wsc_container_of(repo, struct redis_store, repos.records), &a, cb, user);
+    return call_done(wsc_container_of(repo, struct redis_store, repos.records), req, &a);
 }
 
 const struct wsc_record_repo_ops wsc__rs_record_ops = {rec_put, rec_update, rec_get, rec_remove};
@@ -226,8 +214,7 @@ conn_args(struct redis_store *rs, struct rs_args *a, const char *script, const c
 }
 
 static wsc_err
-cr_connect(struct wsc_connrec_repo *repo, const wsc_conn_record *rec, wsc_repo_done_cb cb,
-           void *user)
+cr_connect(struct wsc_connrec_repo *repo, struct wsc__req *req, const wsc_conn_record *rec)
 {
     struct redis_store *rs = wsc_container_of(repo, struct redis_store, repos.connrecs);
     struct rs_args a;
@@ -237,12 +224,12 @@ cr_connect(struct wsc_connrec_repo *repo, const wsc_conn_record *rec, wsc_repo_d
     adds(&a, "ip", rec->remote_ip);
     addi(&a, "c", rec->connected_ms ? rec->connected_ms : (int64_t)wsc__wall_ms());
     adds(&a, "a", "1");
-    return call_done(rs, &a, cb, user);
+    return call_done(rs, req, &a);
 }
 
 static wsc_err
-cr_add(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, const wsc_conn_record *d,
-       wsc_repo_done_cb cb, void *user)
+cr_add(struct wsc_connrec_repo *repo, struct wsc__req *req, const char *node, wsc_conn_id id,
+       const wsc_conn_record *d)
 {
     struct redis_store *rs = wsc_container_of(repo, struct redis_store, repos.connrecs);
     struct rs_args a;
@@ -253,12 +240,12 @@ cr_add(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, const ws
     addi(&a, "bi", (int64_t)d->bytes_in);
     addi(&a, "bo", (int64_t)d->bytes_out);
     addi(&a, "e", (int64_t)d->errors);
-    return call_done(rs, &a, cb, user);
+    return call_done(rs, req, &a);
 }
 
 static wsc_err
-cr_disconnect(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, int code,
-              const char *reason, wsc_repo_done_cb cb, void *user)
+cr_disconnect(struct wsc_connrec_repo *repo, struct wsc__req *req, const char *node, wsc_conn_id id,
+              int code, const char *reason)
 {
     struct redis_store *rs = wsc_container_of(repo, struct redis_store, repos.connrecs);
     struct rs_args a;
@@ -268,7 +255,7 @@ cr_disconnect(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, i
     addi(&a, "d", (int64_t)wsc__wall_ms());
     addi(&a, "cc", code);
     adds(&a, "cr", reason);
-    return call_done(rs, &a, cb, user);
+    return call_done(rs, req, &a);
 }
 
 static wsc_err
@@ -296,20 +283,15 @@ parse_conn(struct wsc__req *req, const redisReply *r)
 }
 
 static wsc_err
-cr_get(struct wsc_connrec_repo *repo, const char *node, wsc_conn_id id, wsc_connrec_get_cb cb,
-       void *user)
+cr_get(struct wsc_connrec_repo *repo, struct wsc__req *req, const char *node, wsc_conn_id id)
 {
     struct redis_store *rs = wsc_container_of(repo, struct redis_store, repos.connrecs);
     char key[900];
     conn_key(key, sizeof(key), node, id);
-    struct wsc__req *req;
-    wsc_err err = hgetall(rs, WSC__REQ_CONNREC, (union wsc__req_cb){.connrec = cb}, user, key,
-                          parse_conn, &req);
-    if (err == WSC_OK) {
-        req->conn.node_id = wsc__req_strdup(req, node);
-        req->conn.conn_id = id;
-    }
-    return err;
+    req->conn.node_id = wsc__req_strdup(req, node);
+    req->conn.conn_id = id;
+    hgetall(rs, req, key, parse_conn);
+    return WSC_OK;
 }
 
 const struct wsc_connrec_repo_ops wsc__rs_connrec_ops = {cr_connect, cr_add, cr_disconnect, cr_get};

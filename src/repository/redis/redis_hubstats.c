@@ -55,8 +55,8 @@ hs_slot(wsc_node_stats *st, size_t i)
 }
 
 static wsc_err
-hs_put(struct wsc_hubstats_repo *repo, const wsc_node_stats *st, uint32_t ttl_ms,
-       wsc_repo_done_cb cb, void *user)
+hs_put(struct wsc_hubstats_repo *repo, struct wsc__req *req, const wsc_node_stats *st,
+       uint32_t ttl_ms)
 {
     struct redis_store *rs = wsc_container_of(repo, struct redis_store, repos.hubstats);
     uint64_t now = wsc__wall_ms();
@@ -73,8 +73,7 @@ hs_put(struct wsc_hubstats_repo *repo, const wsc_node_stats *st, uint32_t ttl_ms
         wsc__rs_arg(&a, hs_fields[i]);
         wsc__rs_argf(&a, "%" PRIu64, *hs_slot(&copy, i));
     }
-    return wsc__rs_call(rs, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &a,
-                        wsc__rs_parse_found);
+    return wsc__rs_run(rs, req, &a, wsc__rs_parse_found);
 }
 
 static wsc_err
@@ -98,15 +97,9 @@ parse_stats(struct wsc__req *req, const redisReply *r)
 }
 
 static wsc_err
-hs_get_many(struct wsc_hubstats_repo *repo, const char *const *ids, size_t n,
-            wsc_hubstats_get_cb cb, void *user)
+hs_get_many(struct wsc_hubstats_repo *repo, struct wsc__req *req, const char *const *ids, size_t n)
 {
     struct redis_store *rs = wsc_container_of(repo, struct redis_store, repos.hubstats);
-    struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&rs->base, WSC__REQ_STATS, (union wsc__req_cb){.stats = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
     char(*keys)[900] = wsc__malloc(n * sizeof(*keys));
     const char **argv = wsc__malloc(2 * n * sizeof(*argv));
     for (size_t i = 0; keys != NULL && argv != NULL && i < n; i++) {
@@ -126,26 +119,24 @@ hs_get_many(struct wsc_hubstats_repo *repo, const char *const *ids, size_t n,
 }
 
 static wsc_err
-hs_list(struct wsc_hubstats_repo *repo, wsc_hubstats_list_cb cb, void *user)
+hs_list(struct wsc_hubstats_repo *repo, struct wsc__req *req)
 {
     struct redis_store *rs = wsc_container_of(repo, struct redis_store, repos.hubstats);
     struct rs_args a = {.n = 2, .v = {"ZRANGEBYSCORE", HS_INDEX}};
     wsc__rs_argf(&a, "(%" PRIu64, wsc__wall_ms());
     wsc__rs_arg(&a, "+inf");
-    return wsc__rs_call(rs, WSC__REQ_IDS, (union wsc__req_cb){.ids = cb}, user, &a,
-                        wsc__rs_parse_strs);
+    return wsc__rs_run(rs, req, &a, wsc__rs_parse_strs);
 }
 
 static wsc_err
-hs_remove(struct wsc_hubstats_repo *repo, const char *node, wsc_repo_done_cb cb, void *user)
+hs_remove(struct wsc_hubstats_repo *repo, struct wsc__req *req, const char *node)
 {
     struct redis_store *rs = wsc_container_of(repo, struct redis_store, repos.hubstats);
     struct rs_args a = {.script = hs_remove_lua, .nkeys = 2};
     wsc__rs_arg_key(&a, "wsc:hs:{nodes}:n:", node, "");
     wsc__rs_arg(&a, HS_INDEX);
     wsc__rs_arg(&a, node);
-    return wsc__rs_call(rs, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &a,
-                        wsc__rs_parse_found);
+    return wsc__rs_run(rs, req, &a, wsc__rs_parse_found);
 }
 
 const struct wsc_hubstats_repo_ops wsc__rs_hubstats_ops = {hs_put, hs_get_many, hs_list, hs_remove};
@@ -163,8 +154,7 @@ q_args(struct rs_args *a, const char *script, const char *cmd, const char *name)
 }
 
 static wsc_err
-q_push(struct wsc_queue_repo *repo, const char *name, wsc_msg *msg, wsc_repo_count_cb cb,
-       void *user)
+q_push(struct wsc_queue_repo *repo, struct wsc__req *req, const char *name, wsc_msg *msg)
 {
     struct redis_store *rs = wsc_container_of(repo, struct redis_store, repos.queues);
     wsc_buf json = {0};
@@ -175,8 +165,7 @@ q_push(struct wsc_queue_repo *repo, const char *name, wsc_msg *msg, wsc_repo_cou
     q_args(&a, q_push_lua, NULL, name);
     wsc__rs_arg(&a, json.data);
     wsc__rs_argf(&a, "%" PRIu64, rs->base.cfg.queue_ttl_ms);
-    err = wsc__rs_call(rs, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, &a,
-                       wsc__rs_parse_count);
+    err = wsc__rs_run(rs, req, &a, wsc__rs_parse_count);
     wsc_buf_free(&json);
     return err;
 }
@@ -199,23 +188,23 @@ parse_msgs(struct wsc__req *req, const redisReply *r)
 }
 
 static wsc_err
-q_pop(struct wsc_queue_repo *repo, const char *name, size_t max, wsc_queue_pop_cb cb, void *user)
+q_pop(struct wsc_queue_repo *repo, struct wsc__req *req, const char *name, size_t max)
 {
     struct redis_store *rs = wsc_container_of(repo, struct redis_store, repos.queues);
     struct rs_args a;
     q_args(&a, q_pop_lua, NULL, name);
     wsc__rs_argf(&a, "%zu", max);
     wsc__rs_argf(&a, "%" PRIu64, rs->base.cfg.queue_ttl_ms);
-    return wsc__rs_call(rs, WSC__REQ_MSGS, (union wsc__req_cb){.msgs = cb}, user, &a, parse_msgs);
+    return wsc__rs_run(rs, req, &a, parse_msgs);
 }
 
 static wsc_err
-q_length(struct wsc_queue_repo *repo, const char *name, wsc_repo_count_cb cb, void *user)
+q_length(struct wsc_queue_repo *repo, struct wsc__req *req, const char *name)
 {
     struct rs_args a;
     q_args(&a, NULL, "LLEN", name);
-    return wsc__rs_call(wsc_container_of(repo, struct redis_store, repos.queues), WSC__REQ_COUNT,
-                        (union wsc__req_cb){.count = cb}, user, &a, wsc__rs_parse_count);
+    return wsc__rs_run(wsc_container_of(repo, struct redis_store, repos.queues), req, &a,
+                       wsc__rs_parse_count);
 }
 
 const struct wsc_queue_repo_ops wsc__rs_queue_ops = {q_push, q_pop, q_length};

@@ -118,10 +118,14 @@ void wsc__rs_arg_key(struct rs_args *a, const char *head, const char *id, const 
 /** Sends a on req's behalf (the reply goes to parse).  Finishes req itself on failure. */
 void wsc__rs_send(struct redis_store *rs, struct wsc__req *req, const struct rs_args *a,
                   rs_parse_fn parse);
-/** A request (kind, cb, user as wsc__req_new) that sends a: every op's one call.  Returns
+/** Sends a for the request of a repository op: every op's one call.  WSC_OK (the request
+ *  finishes exactly once, on failure too). */
+wsc_err wsc__rs_run(struct redis_store *rs, struct wsc__req *req, const struct rs_args *a,
+                    rs_parse_fn parse);
+/** The store's own request (op, kind, cb, user as wsc__req_new) that sends a.  Returns
  *  wsc__req_new's errors; once WSC_OK, cb runs exactly once. */
-wsc_err wsc__rs_call(struct redis_store *rs, enum wsc__req_kind kind, union wsc__req_cb cb,
-                     void *user, const struct rs_args *a, rs_parse_fn parse);
+wsc_err wsc__rs_call(struct redis_store *rs, enum wsc__op op, enum wsc__req_kind kind,
+                     union wsc__req_cb cb, void *user, const struct rs_args *a, rs_parse_fn parse);
 /** Common reply shapes: an integer > 0 (else WSC_ERR_NOT_FOUND); an integer into req->count;
  *  anything but an error; an array of strings into req->strs. */
 wsc_err wsc__rs_parse_found(struct wsc__req *req, const redisReply *r);
@@ -150,11 +154,12 @@ void wsc__rs_offline_key(const char *user_id, char part, char *out, size_t cap);
 /** The integer of an integer reply, or -1 with *err set for an error reply. */
 wsc_err wsc__rs_int(const redisReply *r, long long *out);
 
-/** The offline store op; with marker (and pend_key) not NULL, the same script also adds
- *  marker to the ZSET pend_key (the hybrid store's write-ahead list, redis_pending.c). */
-wsc_err wsc__rs_offline_store(struct redis_store *rs, const char *uid, wsc_msg *msg,
-                              const char *pend_key, const char *marker, wsc_repo_done_cb cb,
-                              void *user);
+/** The offline store op for req (WSC__REQ_DONE); with marker (and pend_key) not NULL, the
+ *  same script also adds marker to the ZSET pend_key (the hybrid store's write-ahead list,
+ *  redis_pending.c).  WSC_ERR_INVALID (a bad id or key), WSC_ERR_UNSUPPORTED (binary) and
+ *  NOMEM leave req untouched; WSC_OK: req finishes exactly once. */
+wsc_err wsc__rs_offline_store(struct redis_store *rs, struct wsc__req *req, const char *uid,
+                              wsc_msg *msg, const char *pend_key, const char *marker);
 /** Opens another Redis store on the same server, database and password as rs (its own
  *  connection).  Errors as wsc_store_open. */
 wsc_err wsc__rs_open_like(const struct redis_store *rs, struct redis_store **out);

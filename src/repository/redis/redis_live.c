@@ -99,8 +99,9 @@ fetch(struct rs_live *lv)
     struct rs_args a = {.n = 2, .v = {"ZRANGEBYSCORE", HS_INDEX}};
     wsc__rs_argf(&a, "(%" PRIu64, wsc__wall_ms());
     wsc__rs_arg(&a, "+inf");
-    lv->fetching = wsc__rs_call(lv->rs, WSC__REQ_IDS, (union wsc__req_cb){.ids = fetched}, lv, &a,
-                                wsc__rs_parse_strs) == WSC_OK;
+    lv->fetching =
+        wsc__rs_call(lv->rs, WSC__OP_BUS, WSC__REQ_IDS, (union wsc__req_cb){.ids = fetched}, lv, &a,
+                     wsc__rs_parse_strs) == WSC_OK;
     if (!lv->fetching)
         run_waiting(lv, WSC_ERR_STORE);
 }

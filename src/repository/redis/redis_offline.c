@@ -172,8 +172,8 @@ untally(struct redis_store *rs, const char *sender, const char *member)
     wsc__rs_arg_key(&a, "wsc:offs:{", sender, "}:z");
     wsc__rs_arg_key(&a, "wsc:offs:{", sender, "}:h");
     wsc__rs_arg(&a, member);
-    (void)wsc__rs_call(rs, WSC__REQ_DONE, (union wsc__req_cb){.done = ignore_done}, NULL, &a,
-                       parse_ok_any);
+    (void)wsc__rs_call(rs, WSC__OP_STEP, WSC__REQ_DONE, (union wsc__req_cb){.done = ignore_done},
+                       NULL, &a, parse_ok_any);
 }
 
 /* Replies of remove and clear: {n, sender, member, ...}; the senders get their part back. */
@@ -328,8 +328,8 @@ chain_next(struct off_chain *ch)
         ch->step++;
     struct rs_args a;
     step_args(ch, &a);
-    wsc_err err = wsc__rs_call(ch->rs, WSC__REQ_COUNT, (union wsc__req_cb){.count = step_done}, ch,
-                               &a, parse_int);
+    wsc_err err = wsc__rs_call(ch->rs, WSC__OP_STEP, WSC__REQ_COUNT,
+                               (union wsc__req_cb){.count = step_done}, ch, &a, parse_int);
     if (err != WSC_OK)
         chain_end(ch, err);
 }
@@ -369,8 +369,8 @@ eval_store(struct redis_store *rs, struct wsc__req *req, const char *uid, const 
 }
 
 wsc_err
-wsc__rs_offline_store(struct redis_store *rs, const char *uid, wsc_msg *msg, const char *pend_key,
-                      const char *marker, wsc_repo_done_cb cb, void *user)
+wsc__rs_offline_store(struct redis_store *rs, struct wsc__req *req, const char *uid, wsc_msg *msg,
+                      const char *pend_key, const char *marker)
 {
     char key[WSC_MSG_KEY_MAX]; /* (sender, message_id), at most 255 bytes like every id */
     if (!wsc__str_ok(uid) || wsc_msg_key_of(msg, key, sizeof(key)) != WSC_OK || !wsc__str_ok(key))
@@ -379,25 +379,20 @@ wsc__rs_offline_store(struct redis_store *rs, const char *uid, wsc_msg *msg, con
     wsc_err err = wsc__offline_encode(msg, &json);
     if (err != WSC_OK)
         return err;
-    struct wsc__req *req;
-    err = wsc__req_new_done(&rs->base, cb, user, &req);
-    char *val = err == WSC_OK ? wsc__malloc(json.len + 32) : NULL;
+    char *val = wsc__malloc(json.len + 32);
     if (val != NULL) {
         snprintf(val, json.len + 32, "%" PRIu64 " %s", wsc__wall_ms() + rs->base.cfg.offline_ttl_ms,
                  json.data);
         eval_store(rs, req, uid, key, msg, val, json.len, pend_key, marker); /* takes val */
-    } else if (err == WSC_OK) {
-        wsc__req_finish(req, WSC_ERR_NOMEM);
     }
     wsc_buf_free(&json);
-    return err;
+    return val != NULL ? WSC_OK : WSC_ERR_NOMEM;
 }
 
 static wsc_err
-off_store(struct wsc_offline_repo *repo, const char *uid, wsc_msg *msg, wsc_repo_done_cb cb,
-          void *user)
+off_store(struct wsc_offline_repo *repo, struct wsc__req *req, const char *uid, wsc_msg *msg)
 {
-    return wsc__rs_offline_store(rs_of(repo), uid, msg, NULL, NULL, cb, user);
+    return wsc__rs_offline_store(rs_of(repo), req, uid, msg, NULL, NULL);
 }
 
 static wsc_err
@@ -422,8 +417,8 @@ parse_fetch(struct wsc__req *req, const redisReply *r)
 }
 
 static wsc_err
-off_fetch(struct wsc_offline_repo *repo, const char *uid, uint64_t after, size_t limit,
-          wsc_offline_fetch_cb cb, void *user)
+off_fetch(struct wsc_offline_repo *repo, struct wsc__req *req, const char *uid, uint64_t after,
+          size_t limit)
 {
     struct redis_store *rs = rs_of(repo);
     struct rs_args a;
@@ -431,11 +426,6 @@ off_fetch(struct wsc_offline_repo *repo, const char *uid, uint64_t after, size_t
     wsc__rs_argf(&a, "%" PRIu64, after);
     wsc__rs_argf(&a, "%zu", limit);
     wsc__rs_argf(&a, "%" PRIu64, wsc__wall_ms());
-    struct wsc__req *req;
-    wsc_err err =
-        wsc__req_new(&rs->base, WSC__REQ_FETCH, (union wsc__req_cb){.fetch = cb}, user, &req);
-    if (err != WSC_OK)
-        return err;
     req->cursor = after;
     wsc__rs_send(rs, req, &a, parse_fetch);
     return WSC_OK;
@@ -458,8 +448,8 @@ parse_cleared(struct wsc__req *req, const redisReply *r)
 
 /* The script on uid's keys, then message_id (remove only) and the escaped uid. */
 static wsc_err
-off_drop(struct wsc_offline_repo *repo, const char *script, const char *uid, const char *mid,
-         rs_parse_fn parse, wsc_repo_done_cb cb, void *user)
+off_drop(struct wsc_offline_repo *repo, struct wsc__req *req, const char *script, const char *uid,
+         const char *mid, rs_parse_fn parse)
 {
     struct rs_args a;
     off_args(&a, script, uid);
@@ -468,31 +458,28 @@ off_drop(struct wsc_offline_repo *repo, const char *script, const char *uid, con
     char esc[3 * 256 + 1];
     wsc__rs_escape(uid, esc);
     wsc__rs_arg(&a, esc);
-    return wsc__rs_call(rs_of(repo), WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &a,
-                        parse);
+    return wsc__rs_run(rs_of(repo), req, &a, parse);
 }
 
 static wsc_err
-off_remove(struct wsc_offline_repo *repo, const char *uid, const char *mid, wsc_repo_done_cb cb,
-           void *user)
+off_remove(struct wsc_offline_repo *repo, struct wsc__req *req, const char *uid, const char *mid)
 {
-    return off_drop(repo, remove_lua, uid, mid, parse_removed, cb, user);
+    return off_drop(repo, req, remove_lua, uid, mid, parse_removed);
 }
 
 static wsc_err
-off_count(struct wsc_offline_repo *repo, const char *uid, wsc_repo_count_cb cb, void *user)
+off_count(struct wsc_offline_repo *repo, struct wsc__req *req, const char *uid)
 {
     struct rs_args a;
     off_args(&a, count_lua, uid);
     wsc__rs_argf(&a, "%" PRIu64, wsc__wall_ms());
-    return wsc__rs_call(rs_of(repo), WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, &a,
-                        wsc__rs_parse_count);
+    return wsc__rs_run(rs_of(repo), req, &a, wsc__rs_parse_count);
 }
 
 static wsc_err
-off_clear(struct wsc_offline_repo *repo, const char *uid, wsc_repo_done_cb cb, void *user)
+off_clear(struct wsc_offline_repo *repo, struct wsc__req *req, const char *uid)
 {
-    return off_drop(repo, clear_lua, uid, NULL, parse_cleared, cb, user);
+    return off_drop(repo, req, clear_lua, uid, NULL, parse_cleared);
 }
 
 const struct wsc_offline_repo_ops wsc__rs_offline_ops = {off_store, off_fetch, off_remove,

@@ -61,39 +61,35 @@ on_args(struct rs_args *a, const char *script, const char *uid, const char *cid)
 }
 
 static wsc_err
-on_set(struct wsc_online_repo *repo, const char *uid, const char *cid, const char *node,
-       uint32_t ttl_ms, wsc_repo_done_cb cb, void *user)
+on_set(struct wsc_online_repo *repo, struct wsc__req *req, const char *uid, const char *cid,
+       const char *node, uint32_t ttl_ms)
 {
     struct rs_args a;
     on_args(&a, set_lua, uid, cid);
     wsc__rs_arg(&a, node);
     wsc__rs_argf(&a, "%" PRIu64, wsc__wall_ms());
     wsc__rs_argf(&a, "%" PRIu32, ttl_ms);
-    return wsc__rs_call(rs_of(repo), WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &a,
-                        wsc__rs_parse_found);
+    return wsc__rs_run(rs_of(repo), req, &a, wsc__rs_parse_found);
 }
 
 static wsc_err
-on_refresh(struct wsc_online_repo *repo, const char *uid, const char *cid, uint32_t ttl_ms,
-           wsc_repo_done_cb cb, void *user)
+on_refresh(struct wsc_online_repo *repo, struct wsc__req *req, const char *uid, const char *cid,
+           uint32_t ttl_ms)
 {
     struct rs_args a;
     on_args(&a, refresh_lua, uid, cid);
     wsc__rs_argf(&a, "%" PRIu64, wsc__wall_ms());
     wsc__rs_argf(&a, "%" PRIu32, ttl_ms);
-    return wsc__rs_call(rs_of(repo), WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &a,
-                        wsc__rs_parse_found);
+    return wsc__rs_run(rs_of(repo), req, &a, wsc__rs_parse_found);
 }
 
 static wsc_err
-on_remove(struct wsc_online_repo *repo, const char *uid, const char *cid, wsc_repo_done_cb cb,
-          void *user)
+on_remove(struct wsc_online_repo *repo, struct wsc__req *req, const char *uid, const char *cid)
 {
     struct rs_args a;
     on_args(&a, remove_lua, uid, cid);
     wsc__rs_argf(&a, "%" PRIu64, wsc__wall_ms());
-    return wsc__rs_call(rs_of(repo), WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &a,
-                        wsc__rs_parse_found);
+    return wsc__rs_run(rs_of(repo), req, &a, wsc__rs_parse_found);
 }
 
 static wsc_err
@@ -110,13 +106,12 @@ parse_get(struct wsc__req *req, const redisReply *r)
 }
 
 static wsc_err
-on_get(struct wsc_online_repo *repo, const char *uid, wsc_online_get_cb cb, void *user)
+on_get(struct wsc_online_repo *repo, struct wsc__req *req, const char *uid)
 {
     struct rs_args a;
     on_args(&a, get_lua, uid, NULL);
     wsc__rs_argf(&a, "%" PRIu64, wsc__wall_ms());
-    return wsc__rs_call(rs_of(repo), WSC__REQ_ONLINE, (union wsc__req_cb){.online = cb}, user, &a,
-                        parse_get);
+    return wsc__rs_run(rs_of(repo), req, &a, parse_get);
 }
 
 const struct wsc_online_repo_ops wsc__rs_online_ops = {on_set, on_refresh, on_remove, on_get};

@@ -47,8 +47,13 @@ pend_store(wsc_store *redis, const char *user_id, wsc_msg *msg, wsc_repo_done_cb
         return WSC_ERR_INVALID;
     char marker[WSC_MSG_KEY_MAX + 800];
     make_marker('s', user_id, mid, marker, sizeof(marker));
-    return wsc__rs_offline_store((struct redis_store *)redis, user_id, msg, PEND_KEY, marker, cb,
-                                 user);
+    struct wsc__req *req;
+    wsc_err err = wsc__req_new(redis, WSC__OP_PENDING, WSC__REQ_DONE,
+                               (union wsc__req_cb){.done = cb}, user, &req);
+    if (err == WSC_OK && (err = wsc__rs_offline_store((struct redis_store *)redis, req, user_id,
+                                                      msg, PEND_KEY, marker)) != WSC_OK)
+        wsc__req_drop(req);
+    return err;
 }
 
 static wsc_err
@@ -63,8 +68,8 @@ pend_mark_remove(wsc_store *redis, const char *user_id, const char *message_id, 
     wsc__rs_argf(&a, "%" PRIu64, wsc__wall_ms());
     wsc__rs_arg(&a, marker);
     wsc__rs_argf(&a, "%" PRIu64, redis->cfg.offline_ttl_ms);
-    return wsc__rs_call((struct redis_store *)redis, WSC__REQ_DONE, (union wsc__req_cb){.done = cb},
-                        user, &a, wsc__rs_parse_ok);
+    return wsc__rs_call((struct redis_store *)redis, WSC__OP_PENDING, WSC__REQ_DONE,
+                        (union wsc__req_cb){.done = cb}, user, &a, wsc__rs_parse_ok);
 }
 
 static wsc_err
@@ -77,8 +82,8 @@ pend_list(wsc_store *redis, uint64_t max_ms, size_t limit, wsc_hubstats_list_cb 
     wsc__rs_arg(&a, "LIMIT");
     wsc__rs_arg(&a, "0");
     wsc__rs_argf(&a, "%zu", limit);
-    return wsc__rs_call((struct redis_store *)redis, WSC__REQ_IDS, (union wsc__req_cb){.ids = cb},
-                        user, &a, wsc__rs_parse_strs);
+    return wsc__rs_call((struct redis_store *)redis, WSC__OP_PENDING, WSC__REQ_IDS,
+                        (union wsc__req_cb){.ids = cb}, user, &a, wsc__rs_parse_strs);
 }
 
 static wsc_err
@@ -108,7 +113,7 @@ pend_body(wsc_store *redis, const char *user_id, const char *message_id, wsc_off
     char key[900];
     body_key(user_id, key, sizeof(key));
     struct rs_args a = {.n = 3, .v = {"HGET", key, message_id}};
-    return wsc__rs_call((struct redis_store *)redis, WSC__REQ_FETCH,
+    return wsc__rs_call((struct redis_store *)redis, WSC__OP_PENDING, WSC__REQ_FETCH,
                         (union wsc__req_cb){.fetch = cb}, user, &a, parse_body);
 }
 
@@ -149,16 +154,17 @@ pend_done(wsc_store *redis, char op, const char *uid, const char *mid, wsc_repo_
         return WSC_ERR_NOMEM;
     body_key(uid, d->key, sizeof(d->key));
     snprintf(d->mid, sizeof(d->mid), "%s", mid);
-    wsc_err err =
-        wsc__req_new(redis, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, &d->req);
+    wsc_err err = wsc__req_new(redis, WSC__OP_PENDING, WSC__REQ_COUNT,
+                               (union wsc__req_cb){.count = cb}, user, &d->req);
     if (err != WSC_OK) {
         wsc__free(d);
         return err;
     }
     wsc__req_ref(d->req);
     struct rs_args a = {.n = 3, .v = {"ZREM", PEND_KEY, marker}};
-    wsc_err sent = wsc__rs_call(rs, WSC__REQ_DONE, (union wsc__req_cb){.done = marker_dropped}, d,
-                                &a, wsc__rs_parse_ok);
+    wsc_err sent =
+        wsc__rs_call(rs, WSC__OP_PENDING, WSC__REQ_DONE,
+                     (union wsc__req_cb){.done = marker_dropped}, d, &a, wsc__rs_parse_ok);
     if (sent != WSC_OK) { /* the caller's request is made: its callback reports it */
         wsc__req_finish(d->req, sent);
         wsc__req_unref(d->req);

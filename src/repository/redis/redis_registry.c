@@ -84,8 +84,8 @@ presence_op(wsc__bus *bus, bool set, const char *user, const char *node, uint64_
     struct wsc__rs_live_op op = {.set = set, .count = count, .ttl_ms = ttl_ms};
     snprintf(op.user, sizeof(op.user), "%s", user);
     snprintf(op.node, sizeof(op.node), "%s", node != NULL ? node : "");
-    wsc_err err = wsc__req_new(&bus->cmd->base, WSC__REQ_IDS, (union wsc__req_cb){.ids = cb},
-                               user_data, &op.req);
+    wsc_err err = wsc__req_new(&bus->cmd->base, WSC__OP_BUS, WSC__REQ_IDS,
+                               (union wsc__req_cb){.ids = cb}, user_data, &op.req);
     if (err == WSC_OK)
         wsc__rs_live_run(bus->live, &op, presence_send);
     return err;
@@ -117,8 +117,8 @@ wsc__bus_group_set(wsc__bus *bus, const char *group, const char *user, bool join
     struct rs_args a = {.n = 1, .v = {join ? "SADD" : "SREM"}};
     wsc__rs_arg_key(&a, "wsc:grp:{", group, "}");
     wsc__rs_arg(&a, user);
-    return wsc__rs_call(bus->cmd, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user_data, &a,
-                        wsc__rs_parse_ok);
+    return wsc__rs_call(bus->cmd, WSC__OP_BUS, WSC__REQ_DONE, (union wsc__req_cb){.done = cb},
+                        user_data, &a, wsc__rs_parse_ok);
 }
 
 /* Like parse_strs, with each group key turned back into the group id. */
@@ -144,8 +144,8 @@ wsc__bus_groups_load(wsc__bus *bus, wsc_hubstats_list_cb cb, void *user_data)
     if (bus == NULL || cb == NULL)
         return WSC_ERR_INVALID;
     struct wsc__req *req;
-    wsc_err err = wsc__req_new(&bus->cmd->base, WSC__REQ_IDS, (union wsc__req_cb){.ids = cb},
-                               user_data, &req);
+    wsc_err err = wsc__req_new(&bus->cmd->base, WSC__OP_BUS, WSC__REQ_IDS,
+                               (union wsc__req_cb){.ids = cb}, user_data, &req);
     if (err == WSC_OK) /* SCAN sees one node's keys: on a Redis Cluster, run it on every master */
         wsc__rs_cl_each_master(bus->cmd, req, groups_load_lua, parse_groups);
     return err;

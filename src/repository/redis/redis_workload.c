@@ -64,8 +64,8 @@ parse_load(struct wsc__req *req, const redisReply *r)
 }
 
 static wsc_err
-wl_set(struct wsc_workload_repo *repo, const char *ns, const char *agent, uint64_t load,
-       wsc_repo_done_cb cb, void *user)
+wl_set(struct wsc_workload_repo *repo, struct wsc__req *req, const char *ns, const char *agent,
+       uint64_t load)
 {
     struct redis_store *rs = rs_of(repo);
     if (load > (1ull << 53))
@@ -75,13 +75,12 @@ wl_set(struct wsc_workload_repo *repo, const char *ns, const char *agent, uint64
     wsc__rs_arg(&a, agent);
     wsc__rs_argf(&a, "%" PRIu64, load);
     wsc__rs_argf(&a, "%" PRIu64, rs->base.cfg.workload_ttl_ms);
-    return wsc__rs_call(rs, WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &a,
-                        wsc__rs_parse_found);
+    return wsc__rs_run(rs, req, &a, wsc__rs_parse_found);
 }
 
 static wsc_err
-wl_add(struct wsc_workload_repo *repo, const char *ns, const char *agent, int64_t delta,
-       wsc_repo_count_cb cb, void *user)
+wl_add(struct wsc_workload_repo *repo, struct wsc__req *req, const char *ns, const char *agent,
+       int64_t delta)
 {
     struct redis_store *rs = rs_of(repo);
     struct rs_args a;
@@ -89,7 +88,7 @@ wl_add(struct wsc_workload_repo *repo, const char *ns, const char *agent, int64_
     wsc__rs_arg(&a, agent);
     wsc__rs_argf(&a, "%" PRId64, delta);
     wsc__rs_argf(&a, "%" PRIu64, rs->base.cfg.workload_ttl_ms);
-    return wsc__rs_call(rs, WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, &a, parse_load);
+    return wsc__rs_run(rs, req, &a, parse_load);
 }
 
 static wsc_err
@@ -113,23 +112,19 @@ wl_cmd(struct rs_args *a, const char *cmd, const char *ns, const char *agent)
 }
 
 static wsc_err
-wl_get(struct wsc_workload_repo *repo, const char *ns, const char *agent, wsc_repo_count_cb cb,
-       void *user)
+wl_get(struct wsc_workload_repo *repo, struct wsc__req *req, const char *ns, const char *agent)
 {
     struct rs_args a;
     wl_cmd(&a, "ZSCORE", ns, agent);
-    return wsc__rs_call(rs_of(repo), WSC__REQ_COUNT, (union wsc__req_cb){.count = cb}, user, &a,
-                        parse_score);
+    return wsc__rs_run(rs_of(repo), req, &a, parse_score);
 }
 
 static wsc_err
-wl_remove(struct wsc_workload_repo *repo, const char *ns, const char *agent, wsc_repo_done_cb cb,
-          void *user)
+wl_remove(struct wsc_workload_repo *repo, struct wsc__req *req, const char *ns, const char *agent)
 {
     struct rs_args a;
     wl_cmd(&a, "ZREM", ns, agent);
-    return wsc__rs_call(rs_of(repo), WSC__REQ_DONE, (union wsc__req_cb){.done = cb}, user, &a,
-                        wsc__rs_parse_found);
+    return wsc__rs_run(rs_of(repo), req, &a, wsc__rs_parse_found);
 }
 
 static wsc_err
@@ -149,8 +144,8 @@ parse_acquire(struct wsc__req *req, const redisReply *r)
 }
 
 static wsc_err
-wl_acquire(struct wsc_workload_repo *repo, const char *ns, const char *const *cands, size_t n,
-           uint64_t max_load, wsc_workload_acquire_cb cb, void *user)
+wl_acquire(struct wsc_workload_repo *repo, struct wsc__req *req, const char *ns,
+           const char *const *cands, size_t n, uint64_t max_load)
 {
     struct redis_store *rs = rs_of(repo);
     struct rs_args a;
@@ -159,8 +154,7 @@ wl_acquire(struct wsc_workload_repo *repo, const char *ns, const char *const *ca
     wsc__rs_argf(&a, "%" PRIu64, max_load);
     for (size_t i = 0; i < n; i++)
         wsc__rs_arg(&a, cands[i]);
-    return wsc__rs_call(rs, WSC__REQ_ACQUIRE, (union wsc__req_cb){.acquire = cb}, user, &a,
-                        parse_acquire);
+    return wsc__rs_run(rs, req, &a, parse_acquire);
 }
 
 const struct wsc_workload_repo_ops wsc__rs_workload_ops = {wl_set, wl_add, wl_get, wl_remove,
