@@ -62,14 +62,19 @@ wsc__mem_add(wsc__hmap *map, size_t size, const char *key)
     return node;
 }
 
-bool
-wsc__mem_drop_lapsed(struct mem_node *node, int64_t expires_ms,
-                     void (*free_node)(struct mem_node *node, void *arg), void *arg)
+void *
+wsc__mem_find_live(const wsc__hmap *map, const char *key, size_t expires_off,
+                   void (*free_node)(struct mem_node *node, void *arg), void *arg)
 {
-    if (expires_ms > (int64_t)wsc__wall_ms())
-        return false;
+    struct mem_node *node = key != NULL ? wsc__mem_find(map, key) : NULL;
+    if (node == NULL)
+        return NULL;
+    int64_t expires_ms;
+    memcpy(&expires_ms, (const char *)node + expires_off, sizeof(expires_ms));
+    if (expires_ms > wsc__mem_now())
+        return node;
     free_node(node, arg);
-    return true;
+    return NULL;
 }
 
 void
@@ -149,7 +154,7 @@ user_get(struct mem_store *ms, const char *uid)
     struct mem_user *u = (struct mem_user *)wsc__mem_find(&ms->users, uid);
     if (u == NULL)
         return NULL;
-    int64_t now = (int64_t)wsc__wall_ms();
+    int64_t now = wsc__mem_now();
     while (!wsc_list_empty(&u->msgs)) {
         struct mem_off *o = wsc_container_of(u->msgs.next, struct mem_off, link);
         if (o->expires_ms > now)
@@ -200,7 +205,7 @@ take_bounds(struct mem_store *ms, struct mem_user *u, struct mem_off *o)
 static void
 purge_all(struct mem_store *ms)
 {
-    int64_t now = (int64_t)wsc__wall_ms();
+    int64_t now = wsc__mem_now();
     while (!wsc_list_empty(&ms->off_all)) {
         struct mem_off *o = wsc_container_of(ms->off_all.next, struct mem_off, all);
         if (o->expires_ms > now)

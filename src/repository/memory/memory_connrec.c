@@ -38,16 +38,17 @@ conn_key(const char *node, wsc_conn_id id)
 static void
 touch(struct mem_store *ms, struct mem_conn *c)
 {
-    c->expires_ms = (int64_t)(wsc__wall_ms() + ms->base.cfg.connrec_ttl_ms);
+    c->expires_ms = wsc__mem_now() + (int64_t)ms->base.cfg.connrec_ttl_ms;
 }
 
 static struct mem_conn *
 conn_find(struct mem_store *ms, const char *node, wsc_conn_id id)
 {
     char *key = conn_key(node, id);
-    struct mem_conn *c = key ? (struct mem_conn *)wsc__mem_find(&ms->conns, key) : NULL;
+    struct mem_conn *c =
+        wsc__mem_find_live(&ms->conns, key, offsetof(struct mem_conn, expires_ms), conn_free, ms);
     wsc__free(key);
-    return c != NULL && !wsc__mem_drop_lapsed(&c->node, c->expires_ms, conn_free, ms) ? c : NULL;
+    return c;
 }
 
 static bool
@@ -80,7 +81,7 @@ connect_now(struct mem_store *ms, const wsc_conn_record *rec)
     c->r.user_id = c->strs[1];
     c->r.client_id = c->strs[2];
     c->r.remote_ip = c->strs[3];
-    c->r.connected_ms = rec->connected_ms ? rec->connected_ms : (int64_t)wsc__wall_ms();
+    c->r.connected_ms = rec->connected_ms ? rec->connected_ms : wsc__mem_now();
     c->r.active = true;
     touch(ms, c);
     return WSC_OK;
@@ -126,7 +127,7 @@ cr_disconnect(struct wsc_connrec_repo *repo, struct wsc__req *req, const char *n
         c->strs[4] = r;
         c->r.close_reason = r;
         c->r.close_code = code;
-        c->r.disconnected_ms = (int64_t)wsc__wall_ms();
+        c->r.disconnected_ms = wsc__mem_now();
         c->r.active = false;
         touch(ms, c);
     }

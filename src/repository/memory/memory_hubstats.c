@@ -26,12 +26,6 @@ struct mem_qi {
     wsc_msg *msg; /* own reference, frozen */
 };
 
-static int64_t
-now_ms(void)
-{
-    return (int64_t)wsc__wall_ms();
-}
-
 /* ---- hub stats ---- */
 
 /* Frees one mem_hs (node) of the store arg (a wsc__mem_clear callback). */
@@ -48,8 +42,7 @@ hs_free(struct mem_node *node, void *arg)
 static struct mem_hs *
 hs_find(struct mem_store *ms, const char *node)
 {
-    struct mem_hs *h = (struct mem_hs *)wsc__mem_find(&ms->hstats, node);
-    return h != NULL && !wsc__mem_drop_lapsed(&h->node, h->expires_ms, hs_free, ms) ? h : NULL;
+    return wsc__mem_find_live(&ms->hstats, node, offsetof(struct mem_hs, expires_ms), hs_free, ms);
 }
 
 static wsc_err
@@ -63,7 +56,7 @@ hs_put_now(struct mem_store *ms, const wsc_node_stats *st, uint32_t ttl_ms)
     }
     h->st = *st;
     h->st.node_id = h->node.key;
-    h->st.updated_ms = now_ms();
+    h->st.updated_ms = wsc__mem_now();
     h->expires_ms = h->st.updated_ms + ttl_ms;
     return WSC_OK;
 }
@@ -102,7 +95,7 @@ hs_list_node(struct mem_node *n, void *arg)
 {
     struct list_ctx *c = arg;
     struct mem_hs *h = (struct mem_hs *)n;
-    if (h->expires_ms <= now_ms())
+    if (h->expires_ms <= wsc__mem_now())
         hs_free(&h->node, c->ms);
     else if (c->err == WSC_OK && wsc__req_strdup(c->req, h->node.key) == NULL)
         c->err = WSC_ERR_NOMEM;
@@ -158,8 +151,7 @@ q_free(struct mem_node *node, void *arg)
 static struct mem_q *
 q_find(struct mem_store *ms, const char *name)
 {
-    struct mem_q *q = (struct mem_q *)wsc__mem_find(&ms->mqs, name);
-    return q != NULL && !wsc__mem_drop_lapsed(&q->node, q->expires_ms, q_free, ms) ? q : NULL;
+    return wsc__mem_find_live(&ms->mqs, name, offsetof(struct mem_q, expires_ms), q_free, ms);
 }
 
 static wsc_err
@@ -172,7 +164,7 @@ q_push_now(struct mem_store *ms, const char *name, wsc_msg *msg, uint64_t *len)
             return WSC_ERR_NOMEM;
         wsc_list_init(&q->items);
     }
-    q->expires_ms = now_ms() + (int64_t)ms->base.cfg.queue_ttl_ms;
+    q->expires_ms = wsc__mem_now() + (int64_t)ms->base.cfg.queue_ttl_ms;
     struct mem_qi *it = wsc__calloc(1, sizeof(*it));
     /* A frozen copy: what a pop hands out must not change under the pusher. */
     if (it == NULL || wsc_msg_clone(msg, &it->msg) != WSC_OK ||
@@ -213,7 +205,7 @@ q_pop(struct wsc_queue_repo *repo, struct wsc__req *req, const char *name, size_
         wsc__free(it);
     }
     if (q != NULL) {
-        q->expires_ms = now_ms() + (int64_t)ms->base.cfg.queue_ttl_ms;
+        q->expires_ms = wsc__mem_now() + (int64_t)ms->base.cfg.queue_ttl_ms;
         if (q->n == 0)
             q_free(&q->node, ms);
     }

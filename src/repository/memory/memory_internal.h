@@ -4,6 +4,8 @@
 #ifndef WSC_REPOSITORY_MEMORY_INTERNAL_H
 #define WSC_REPOSITORY_MEMORY_INTERNAL_H
 
+#include <stddef.h>
+
 #include "models/hmap.h"
 #include "repository/store_internal.h"
 
@@ -56,10 +58,17 @@ wsc_err wsc__mem_insert(wsc__hmap *map, struct mem_node *node, const char *key);
 /** A new zeroed entry of size bytes (a struct whose first member is its struct mem_node) filed
  *  in map under a copy of key.  NULL when out of memory (nothing added). */
 void *wsc__mem_add(wsc__hmap *map, size_t size, const char *key);
-/** Frees node with free_node(node, arg) when expires_ms (wall clock) has passed: true when it
- *  did (the entry has lapsed and is gone), false when the entry is live. */
-bool wsc__mem_drop_lapsed(struct mem_node *node, int64_t expires_ms,
-                          void (*free_node)(struct mem_node *node, void *arg), void *arg);
+/** The entry for key (NULL: none) whose expiry, the int64_t wall-clock milliseconds at
+ *  expires_off in the entry, has not passed; else NULL, and a lapsed entry is freed on the
+ *  way with free_node(node, arg). */
+void *wsc__mem_find_live(const wsc__hmap *map, const char *key, size_t expires_off,
+                         void (*free_node)(struct mem_node *node, void *arg), void *arg);
+/** Now, wall clock, in milliseconds (the expiries' clock). */
+static inline int64_t
+wsc__mem_now(void)
+{
+    return (int64_t)wsc__wall_ms();
+}
 /** Removes node and frees its key (not the node). */
 void wsc__mem_remove(wsc__hmap *map, struct mem_node *node);
 /** "len:a|b" for two ids, unambiguous whatever they contain; NULL when out of memory. */

@@ -24,12 +24,6 @@ struct mem_ouser {
     struct wsc_list clients;
 };
 
-static int64_t
-now_ms(void)
-{
-    return (int64_t)wsc__wall_ms();
-}
-
 /* ---- message records ---- */
 
 /* Frees one mem_rec (node) of the store arg (a wsc__mem_clear callback). */
@@ -50,9 +44,10 @@ static struct mem_rec *
 rec_find(struct mem_store *ms, const char *mid, const char *rcv)
 {
     char *key = wsc__mem_key2(mid, rcv);
-    struct mem_rec *m = key ? (struct mem_rec *)wsc__mem_find(&ms->recs, key) : NULL;
+    struct mem_rec *m =
+        wsc__mem_find_live(&ms->recs, key, offsetof(struct mem_rec, expires_ms), rec_free, ms);
     wsc__free(key);
-    return m != NULL && !wsc__mem_drop_lapsed(&m->node, m->expires_ms, rec_free, ms) ? m : NULL;
+    return m;
 }
 
 static wsc_err
@@ -87,7 +82,7 @@ rec_put_now(struct mem_store *ms, const wsc_msg_record *rec)
     m->r.message_id = m->mid;
     m->r.receiver = m->rcv;
     m->r.sender = m->snd;
-    m->r.updated_ms = now_ms();
+    m->r.updated_ms = wsc__mem_now();
     if (m->r.created_ms == 0)
         m->r.created_ms = m->r.updated_ms;
     m->expires_ms = m->r.updated_ms + (int64_t)ms->base.cfg.record_ttl_ms;
@@ -123,7 +118,7 @@ rec_update(struct wsc_record_repo *repo, struct wsc__req *req, const char *mid, 
         wsc__req_finish(req, WSC_ERR_NOT_FOUND);
         return WSC_OK;
     }
-    int64_t now = now_ms();
+    int64_t now = wsc__mem_now();
     m->r.state = st;
     m->r.retry_count += retry_inc;
     m->r.last_error = last_error;
@@ -199,7 +194,7 @@ oc_find(struct mem_store *ms, const char *uid, const char *cid, struct mem_ouser
     struct wsc_list *pos, *tmp;
     wsc_list_foreach_safe(pos, tmp, &u->clients) {
         struct mem_oclient *c = wsc_container_of(pos, struct mem_oclient, link);
-        if (c->expires_ms <= now_ms())
+        if (c->expires_ms <= wsc__mem_now())
             oc_free(c);
         else if (cid != NULL && strcmp(c->cid, cid) == 0)
             found = c;
@@ -232,7 +227,7 @@ on_set_now(struct mem_store *ms, const char *uid, const char *cid, const char *n
     wsc_list_push_back(&u->clients, &c->link);
     c->cid = wsc__strdup(cid);
     c->node = wsc__strdup(node);
-    c->expires_ms = now_ms() + ttl;
+    c->expires_ms = wsc__mem_now() + ttl;
     if (c->cid == NULL || c->node == NULL) {
         oc_free(c);
         return WSC_ERR_NOMEM;
@@ -256,7 +251,7 @@ on_refresh(struct wsc_online_repo *repo, struct wsc__req *req, const char *uid, 
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.online);
     struct mem_oclient *c = oc_find(ms, uid, cid, NULL);
     if (c != NULL)
-        c->expires_ms = now_ms() + ttl_ms;
+        c->expires_ms = wsc__mem_now() + ttl_ms;
     return wsc__mem_found(req, c);
 }
 

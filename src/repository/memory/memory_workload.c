@@ -41,9 +41,8 @@ ns_free(struct mem_node *node, void *arg)
 static struct mem_wl_ns *
 ns_get(struct mem_store *ms, const char *name, bool create)
 {
-    struct mem_wl_ns *ns = (struct mem_wl_ns *)wsc__mem_find(&ms->wlns, name);
-    if (ns != NULL && wsc__mem_drop_lapsed(&ns->node, ns->expires_ms, ns_free, ms))
-        ns = NULL;
+    struct mem_wl_ns *ns =
+        wsc__mem_find_live(&ms->wlns, name, offsetof(struct mem_wl_ns, expires_ms), ns_free, ms);
     if (ns == NULL && create) {
         ns = wsc__mem_add(&ms->wlns, sizeof(*ns), name);
         if (ns == NULL)
@@ -56,7 +55,7 @@ ns_get(struct mem_store *ms, const char *name, bool create)
 static void
 touch(struct mem_store *ms, struct mem_wl_ns *ns)
 {
-    ns->expires_ms = (int64_t)(wsc__wall_ms() + ms->base.cfg.workload_ttl_ms);
+    ns->expires_ms = wsc__mem_now() + (int64_t)ms->base.cfg.workload_ttl_ms;
 }
 
 static struct mem_agent *

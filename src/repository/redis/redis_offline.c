@@ -292,15 +292,6 @@ step_args(const struct off_chain *ch, struct rs_args *a)
 
 static void chain_next(struct off_chain *ch);
 
-static wsc_err
-parse_int(struct wsc__req *req, const redisReply *r)
-{
-    long long v;
-    if (wsc__rs_int(r, &v) != WSC_OK)
-        return WSC_ERR_STORE;
-    req->count = (uint64_t)v;
-    return WSC_OK;
-}
 
 static void
 step_done(wsc_err status, uint64_t count, void *user)
@@ -329,7 +320,7 @@ chain_next(struct off_chain *ch)
     struct rs_args a;
     step_args(ch, &a);
     wsc_err err = wsc__rs_call(ch->rs, WSC__OP_STEP, WSC__REQ_COUNT,
-                               (union wsc__req_cb){.count = step_done}, ch, &a, parse_int);
+                               (union wsc__req_cb){.count = step_done}, ch, &a, wsc__rs_parse_count);
     if (err != WSC_OK)
         chain_end(ch, err);
 }

@@ -63,32 +63,38 @@ parse_load(struct wsc__req *req, const redisReply *r)
     return WSC_OK;
 }
 
+/* The script that sets or adds value (a number) for agent in ns, renewing ns's TTL. */
+static wsc_err
+wl_write(struct wsc_workload_repo *repo, struct wsc__req *req, const char *script, const char *ns,
+         const char *agent, const char *value, rs_parse_fn parse)
+{
+    struct redis_store *rs = rs_of(repo);
+    struct rs_args a;
+    wl_args(&a, script, ns);
+    wsc__rs_arg(&a, agent);
+    wsc__rs_arg(&a, value);
+    wsc__rs_argf(&a, "%" PRIu64, rs->base.cfg.workload_ttl_ms);
+    return wsc__rs_run(rs, req, &a, parse);
+}
+
 static wsc_err
 wl_set(struct wsc_workload_repo *repo, struct wsc__req *req, const char *ns, const char *agent,
        uint64_t load)
 {
-    struct redis_store *rs = rs_of(repo);
     if (load > (1ull << 53))
         return WSC_ERR_INVALID;
-    struct rs_args a;
-    wl_args(&a, set_lua, ns);
-    wsc__rs_arg(&a, agent);
-    wsc__rs_argf(&a, "%" PRIu64, load);
-    wsc__rs_argf(&a, "%" PRIu64, rs->base.cfg.workload_ttl_ms);
-    return wsc__rs_run(rs, req, &a, wsc__rs_parse_found);
+    char v[24];
+    snprintf(v, sizeof(v), "%" PRIu64, load);
+    return wl_write(repo, req, set_lua, ns, agent, v, wsc__rs_parse_found);
 }
 
 static wsc_err
 wl_add(struct wsc_workload_repo *repo, struct wsc__req *req, const char *ns, const char *agent,
        int64_t delta)
 {
-    struct redis_store *rs = rs_of(repo);
-    struct rs_args a;
-    wl_args(&a, add_lua, ns);
-    wsc__rs_arg(&a, agent);
-    wsc__rs_argf(&a, "%" PRId64, delta);
-    wsc__rs_argf(&a, "%" PRIu64, rs->base.cfg.workload_ttl_ms);
-    return wsc__rs_run(rs, req, &a, parse_load);
+    char v[24];
+    snprintf(v, sizeof(v), "%" PRId64, delta);
+    return wl_write(repo, req, add_lua, ns, agent, v, parse_load);
 }
 
 static wsc_err
