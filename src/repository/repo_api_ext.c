@@ -4,27 +4,32 @@
  * largest workload load) stay in that backend. */
 #include "repository/repo_api.h"
 
+/* n valid ids at ids (none: true; ids may then be NULL). */
+static bool
+ids_ok(const char *const *ids, size_t n)
+{
+    if (n > 0 && ids == NULL)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!wsc__str_ok(ids[i]))
+            return false;
+    return true;
+}
+
 wsc_err
 wsc_hubstats_put(struct wsc_hubstats_repo *r, const wsc_node_stats *st, uint32_t ttl_ms,
                  wsc_repo_done_cb cb, void *user)
 {
-    WSC__REPO_OP(r, put, cb);
-    if (!wsc__node_stats_ok(st) || ttl_ms == 0)
-        return WSC_ERR_INVALID;
-    WSC__REPO_RUN(r, put, WSC__OP_HUBSTATS_PUT, WSC__REQ_DONE, done, cb, user, st, ttl_ms);
+    WSC__REPO_CALL(r, put, wsc__node_stats_ok(st) && ttl_ms != 0, WSC__OP_HUBSTATS_PUT,
+                   WSC__REQ_DONE, done, cb, user, st, ttl_ms);
 }
 
 wsc_err
 wsc_hubstats_get_many(struct wsc_hubstats_repo *r, const char *const *node_ids, size_t n,
                       wsc_hubstats_get_cb cb, void *user)
 {
-    WSC__REPO_OP(r, get_many, cb);
-    if (node_ids == NULL || n == 0 || n > 256)
-        return WSC_ERR_INVALID;
-    for (size_t i = 0; i < n; i++)
-        if (!wsc__str_ok(node_ids[i]))
-            return WSC_ERR_INVALID;
-    WSC__REPO_RUN(r, get_many, WSC__OP_HUBSTATS_GET, WSC__REQ_STATS, stats, cb, user, node_ids, n);
+    WSC__REPO_CALL(r, get_many, n != 0 && n <= 256 && ids_ok(node_ids, n), WSC__OP_HUBSTATS_GET,
+                   WSC__REQ_STATS, stats, cb, user, node_ids, n);
 }
 
 wsc_err
@@ -37,7 +42,7 @@ wsc_hubstats_get(struct wsc_hubstats_repo *r, const char *node_id, wsc_hubstats_
 wsc_err
 wsc_hubstats_list(struct wsc_hubstats_repo *r, wsc_hubstats_list_cb cb, void *user)
 {
-    WSC__REPO_OP(r, list, cb);
+    WSC__REPO_CHECK(r, list, cb, true);
     struct wsc__req *req;
     wsc_err err = wsc__req_new(r->store, WSC__OP_HUBSTATS_LIST, WSC__REQ_IDS,
                                (union wsc__req_cb){.ids = cb}, user, &req);
@@ -50,59 +55,47 @@ wsc_err
 wsc_hubstats_remove(struct wsc_hubstats_repo *r, const char *node_id, wsc_repo_done_cb cb,
                     void *user)
 {
-    WSC__REPO_OP(r, remove, cb);
-    if (!wsc__str_ok(node_id))
-        return WSC_ERR_INVALID;
-    WSC__REPO_RUN(r, remove, WSC__OP_HUBSTATS_REMOVE, WSC__REQ_DONE, done, cb, user, node_id);
+    WSC__REPO_CALL(r, remove, wsc__str_ok(node_id), WSC__OP_HUBSTATS_REMOVE, WSC__REQ_DONE, done,
+                   cb, user, node_id);
 }
 
 wsc_err
 wsc_queue_push(struct wsc_queue_repo *r, const char *name, wsc_msg *msg, wsc_repo_count_cb cb,
                void *user)
 {
-    WSC__REPO_OP(r, push, cb);
-    if (!wsc__str_ok(name) || msg == NULL)
-        return WSC_ERR_INVALID;
-    WSC__REPO_RUN(r, push, WSC__OP_QUEUE_PUSH, WSC__REQ_COUNT, count, cb, user, name, msg);
+    WSC__REPO_CALL(r, push, wsc__str_ok(name) && msg != NULL, WSC__OP_QUEUE_PUSH, WSC__REQ_COUNT,
+                   count, cb, user, name, msg);
 }
 
 wsc_err
 wsc_queue_pop(struct wsc_queue_repo *r, const char *name, size_t max, wsc_queue_pop_cb cb,
               void *user)
 {
-    WSC__REPO_OP(r, pop, cb);
-    if (!wsc__str_ok(name) || max == 0 || max > 1000)
-        return WSC_ERR_INVALID;
-    WSC__REPO_RUN(r, pop, WSC__OP_QUEUE_POP, WSC__REQ_MSGS, msgs, cb, user, name, max);
+    WSC__REPO_CALL(r, pop, wsc__str_ok(name) && max != 0 && max <= 1000, WSC__OP_QUEUE_POP,
+                   WSC__REQ_MSGS, msgs, cb, user, name, max);
 }
 
 wsc_err
 wsc_queue_length(struct wsc_queue_repo *r, const char *name, wsc_repo_count_cb cb, void *user)
 {
-    WSC__REPO_OP(r, length, cb);
-    if (!wsc__str_ok(name))
-        return WSC_ERR_INVALID;
-    WSC__REPO_RUN(r, length, WSC__OP_QUEUE_LENGTH, WSC__REQ_COUNT, count, cb, user, name);
+    WSC__REPO_CALL(r, length, wsc__str_ok(name), WSC__OP_QUEUE_LENGTH, WSC__REQ_COUNT, count, cb,
+                   user, name);
 }
 
 wsc_err
 wsc_workload_set(struct wsc_workload_repo *r, const char *ns, const char *agent, uint64_t load,
                  wsc_repo_done_cb cb, void *user)
 {
-    WSC__REPO_OP(r, set, cb);
-    if (!wsc__str_ok(ns) || !wsc__str_ok(agent))
-        return WSC_ERR_INVALID;
-    WSC__REPO_RUN(r, set, WSC__OP_WORKLOAD_SET, WSC__REQ_DONE, done, cb, user, ns, agent, load);
+    WSC__REPO_CALL(r, set, wsc__str_ok(ns) && wsc__str_ok(agent), WSC__OP_WORKLOAD_SET,
+                   WSC__REQ_DONE, done, cb, user, ns, agent, load);
 }
 
 wsc_err
 wsc_workload_add(struct wsc_workload_repo *r, const char *ns, const char *agent, int64_t delta,
                  wsc_repo_count_cb cb, void *user)
 {
-    WSC__REPO_OP(r, add, cb);
-    if (!wsc__str_ok(ns) || !wsc__str_ok(agent))
-        return WSC_ERR_INVALID;
-    WSC__REPO_RUN(r, add, WSC__OP_WORKLOAD_ADD, WSC__REQ_COUNT, count, cb, user, ns, agent, delta);
+    WSC__REPO_CALL(r, add, wsc__str_ok(ns) && wsc__str_ok(agent), WSC__OP_WORKLOAD_ADD,
+                   WSC__REQ_COUNT, count, cb, user, ns, agent, delta);
 }
 
 wsc_err
@@ -123,20 +116,16 @@ wsc_err
 wsc_workload_get(struct wsc_workload_repo *r, const char *ns, const char *agent,
                  wsc_repo_count_cb cb, void *user)
 {
-    WSC__REPO_OP(r, get, cb);
-    if (!wsc__str_ok(ns) || !wsc__str_ok(agent))
-        return WSC_ERR_INVALID;
-    WSC__REPO_RUN(r, get, WSC__OP_WORKLOAD_GET, WSC__REQ_COUNT, count, cb, user, ns, agent);
+    WSC__REPO_CALL(r, get, wsc__str_ok(ns) && wsc__str_ok(agent), WSC__OP_WORKLOAD_GET,
+                   WSC__REQ_COUNT, count, cb, user, ns, agent);
 }
 
 wsc_err
 wsc_workload_remove(struct wsc_workload_repo *r, const char *ns, const char *agent,
                     wsc_repo_done_cb cb, void *user)
 {
-    WSC__REPO_OP(r, remove, cb);
-    if (!wsc__str_ok(ns) || !wsc__str_ok(agent))
-        return WSC_ERR_INVALID;
-    WSC__REPO_RUN(r, remove, WSC__OP_WORKLOAD_REMOVE, WSC__REQ_DONE, done, cb, user, ns, agent);
+    WSC__REPO_CALL(r, remove, wsc__str_ok(ns) && wsc__str_ok(agent), WSC__OP_WORKLOAD_REMOVE,
+                   WSC__REQ_DONE, done, cb, user, ns, agent);
 }
 
 wsc_err
@@ -144,12 +133,7 @@ wsc_workload_acquire_least_loaded(struct wsc_workload_repo *r, const char *ns,
                                   const char *const *candidates, size_t n, uint64_t max_load,
                                   wsc_workload_acquire_cb cb, void *user)
 {
-    WSC__REPO_OP(r, acquire_least_loaded, cb);
-    if (!wsc__str_ok(ns) || n > 24 || (n > 0 && candidates == NULL))
-        return WSC_ERR_INVALID;
-    for (size_t i = 0; i < n; i++)
-        if (!wsc__str_ok(candidates[i]))
-            return WSC_ERR_INVALID;
-    WSC__REPO_RUN(r, acquire_least_loaded, WSC__OP_WORKLOAD_ACQUIRE, WSC__REQ_ACQUIRE, acquire, cb,
-                  user, ns, candidates, n, max_load);
+    WSC__REPO_CALL(r, acquire_least_loaded, wsc__str_ok(ns) && n <= 24 && ids_ok(candidates, n),
+                   WSC__OP_WORKLOAD_ACQUIRE, WSC__REQ_ACQUIRE, acquire, cb, user, ns, candidates, n,
+                   max_load);
 }
