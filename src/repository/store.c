@@ -229,44 +229,18 @@ wsc_store_last_error(const wsc_store *store)
     return store != NULL ? store->last_error.text : "";
 }
 
-struct wsc_offline_repo *
-wsc_store_offline(wsc_store *store)
-{
-    return store != NULL ? store->offline : NULL;
-}
+/* The repository getters of wsc/store.h: the store's slot (never NULL), NULL for a NULL store. */
+#define REPO_GETTER(fn, type, slot)                \
+    struct type *fn(wsc_store *store)              \
+    {                                              \
+        return store != NULL ? store->slot : NULL; \
+    }
 
-struct wsc_record_repo *
-wsc_store_records(wsc_store *store)
-{
-    return store != NULL ? store->records : NULL;
-}
-
-struct wsc_online_repo *
-wsc_store_online(wsc_store *store)
-{
-    return store != NULL ? store->online : NULL;
-}
-
-struct wsc_connrec_repo *
-wsc_store_connrecs(wsc_store *store)
-{
-    return store != NULL ? store->connrecs : NULL;
-}
-
-struct wsc_hubstats_repo *
-wsc_store_hubstats(wsc_store *store)
-{
-    return store != NULL ? store->hubstats : NULL;
-}
-
-struct wsc_queue_repo *
-wsc_store_queues(wsc_store *store)
-{
-    return store != NULL ? store->queues : NULL;
-}
-
-struct wsc_workload_repo *
-wsc_store_workload(wsc_store *store)
-{
-    return store != NULL ? store->workload : NULL;
-}
+REPO_GETTER(wsc_store_offline, wsc_offline_repo, offline)
+REPO_GETTER(wsc_store_records, wsc_record_repo, records)
+REPO_GETTER(wsc_store_online, wsc_online_repo, online)
+REPO_GETTER(wsc_store_connrecs, wsc_connrec_repo, connrecs)
+REPO_GETTER(wsc_store_hubstats, wsc_hubstats_repo, hubstats)
+REPO_GETTER(wsc_store_queues, wsc_queue_repo, queues)
+REPO_GETTER(wsc_store_workload, wsc_workload_repo, workload)
+#undef REPO_GETTER
