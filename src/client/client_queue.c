@@ -3,6 +3,7 @@
  * back item returns to the head of its lane so that a failed write keeps its place. */
 #include "client/client_queue.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 void
@@ -10,9 +11,15 @@ wsc__cqueue_init(struct wsc__cqueue *q, size_t max_count, size_t max_bytes)
 {
     q->head[0] = q->head[1] = NULL;
     q->tail[0] = q->tail[1] = NULL;
-    q->count = q->bytes = q->all = 0;
+    q->count = q->bytes = q->acks = q->all = 0;
     q->max_count = max_count;
     q->max_bytes = max_bytes;
+}
+
+static bool
+is_ack(const struct wsc__citem *it)
+{
+    return !it->bounded && !it->resend;
 }
 
 static void
@@ -22,6 +29,8 @@ account(struct wsc__cqueue *q, const struct wsc__citem *it, int sign)
         q->count = sign > 0 ? q->count + 1 : q->count - 1;
         q->bytes = sign > 0 ? q->bytes + it->len : q->bytes - it->len;
     }
+    if (is_ack(it))
+        q->acks = sign > 0 ? q->acks + 1 : q->acks - 1;
     q->all = sign > 0 ? q->all + 1 : q->all - 1;
 }
 
@@ -30,6 +39,8 @@ wsc__cqueue_push(struct wsc__cqueue *q, struct wsc__citem *it)
 {
     if (it->bounded && (q->count + 1 > q->max_count || it->len > q->max_bytes ||
                         q->bytes + it->len > q->max_bytes))
+        return WSC_ERR_QUEUE_FULL;
+    if (is_ack(it) && q->acks + 1 > q->max_count)
         return WSC_ERR_QUEUE_FULL;
     int lane = it->urgent ? 0 : 1;
     it->next = NULL;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The client's send queue: a FIFO of frames in two lanes (urgent first), bounded in count and
- * payload bytes.  It only links items; the caller owns them, allocates and frees them, and
- * guards the queue with its lock when several threads use it. */
+ * payload bytes.  The client's own ACK frames do not count against those bounds (they must not
+ * make a send fail) but have one of their own: at most max_count of them wait at a time.  It
+ * only links items; the caller owns them, allocates and frees them, and guards the queue with
+ * its lock when several threads use it. */
 #ifndef WSC_CLIENT_QUEUE_H
 #define WSC_CLIENT_QUEUE_H
 
@@ -21,13 +23,14 @@ struct wsc__citem {
     size_t len;         /* payload bytes (what the bound counts) */
     bool binary;
     bool urgent;  /* goes in the urgent lane */
-    bool bounded; /* counts against the bounds (internal ACK frames do not) */
+    bool bounded; /* counts against the bounds (ACK frames and receipt resends do not) */
     bool resend;  /* a receipt resend: already tracked */
 };
 
 struct wsc__cqueue {
     struct wsc__citem *head[2], *tail[2]; /* [0] urgent, [1] normal */
     size_t count, bytes;                  /* of bounded items */
+    size_t acks;                          /* ACK frames: neither bounded nor resends */
     size_t all;                           /* every item */
     size_t max_count, max_bytes;
 };
@@ -35,7 +38,7 @@ struct wsc__cqueue {
 void wsc__cqueue_init(struct wsc__cqueue *q, size_t max_count, size_t max_bytes);
 
 /** Appends it to its lane.  WSC_ERR_QUEUE_FULL (nothing changed) when it is bounded and would
- *  pass max_count or max_bytes. */
+ *  pass max_count or max_bytes, or is an ACK frame and max_count ACK frames wait already. */
 wsc_err wsc__cqueue_push(struct wsc__cqueue *q, struct wsc__citem *it);
 
 /** Puts it back at the head of its lane (a write that did not happen); never fails. */

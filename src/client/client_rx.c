@@ -33,7 +33,7 @@ send_ack(struct wsc_client *c, const char *sender, const char *message_id)
         (void)wsc__msg_wire(ack, &len);
         it->msg = wsc_msg_ref(ack);
         it->len = len;
-        it->urgent = true; /* ahead of queued traffic; not counted against the bounds */
+        it->urgent = true; /* ahead of queued traffic; a bound of its own (client_queue.h) */
         if (wsc__client_enqueue(c, it) != WSC_OK)
             wsc__client_item_free(it);
     }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The send queue: order, lanes, count and byte bounds, push-back, unbounded internal frames. */
+/* The send queue: order, lanes, count and byte bounds, push-back, the bound of ACK frames. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -71,11 +71,41 @@ test_queue__count_bound(void **state)
     it[3] = item(4, 1, false, true);
     assert_int_equal(wsc__cqueue_push(&q, &it[3]), WSC_ERR_QUEUE_FULL);
     assert_int_equal(wsc__cqueue_size(&q), 3);
-    /* internal ACK frames are not bounded */
+    /* the client's ACK frames do not count against the bounds of sends */
     it[4] = item(0, 1, true, false);
     assert_int_equal(wsc__cqueue_push(&q, &it[4]), WSC_OK);
     assert_int_equal(wsc__cqueue_size(&q), 4);
     assert_int_equal(q.count, 3);
+}
+
+static void
+test_queue__acks_have_their_own_bound(void **state)
+{
+    (void)state;
+    struct wsc__cqueue q;
+    wsc__cqueue_init(&q, 3, 10000);
+    struct wsc__citem acks[4], resend = item(9, 1, false, false), send = item(7, 1, false, true);
+    resend.resend = true;
+    for (int i = 0; i < 3; i++) {
+        acks[i] = item(0, 1, true, false);
+        assert_int_equal(wsc__cqueue_push(&q, &acks[i]), WSC_OK);
+    }
+    acks[3] = item(0, 1, true, false);
+    assert_int_equal(wsc__cqueue_push(&q, &acks[3]), WSC_ERR_QUEUE_FULL);
+    assert_int_equal(q.acks, 3);
+    /* neither sends nor receipt resends are held back by waiting ACKs */
+    assert_int_equal(wsc__cqueue_push(&q, &send), WSC_OK);
+    assert_int_equal(wsc__cqueue_push(&q, &resend), WSC_OK);
+    assert_int_equal(wsc__cqueue_size(&q), 5);
+    /* one ACK written: room for the next */
+    assert_ptr_equal(wsc__cqueue_pop(&q), &acks[0]);
+    assert_int_equal(q.acks, 2);
+    assert_int_equal(wsc__cqueue_push(&q, &acks[3]), WSC_OK);
+    /* pushed back after a failed write, an ACK keeps its place whatever the count */
+    struct wsc__citem *first = wsc__cqueue_pop(&q);
+    wsc__cqueue_push_front(&q, first);
+    assert_int_equal(q.acks, 3);
+    assert_ptr_equal(wsc__cqueue_pop(&q), &acks[1]);
 }
 
 static void
@@ -124,6 +154,7 @@ main(void)
         cmocka_unit_test(test_queue__fifo_order),
         cmocka_unit_test(test_queue__urgent_lane_first),
         cmocka_unit_test(test_queue__count_bound),
+        cmocka_unit_test(test_queue__acks_have_their_own_bound),
         cmocka_unit_test(test_queue__byte_bound),
         cmocka_unit_test(test_queue__push_front_keeps_place),
     };
