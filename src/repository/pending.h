@@ -32,14 +32,17 @@ struct wsc__pending_ops {
     wsc_err (*list)(wsc_store *store, uint64_t max_ms, size_t limit, wsc_hubstats_list_cb cb,
                     void *user);
     /** The live copy of message_id of user_id: one message, or none (count 0) when it is gone
-     *  (ACKed, cleared, expired). */
+     *  (ACKed, cleared, expired).  The callback's cursor is the user's epoch in that backend:
+     *  a number that changes only when the backend lost the user's data (0: none yet). */
     wsc_err (*body)(wsc_store *store, const char *user_id, const char *message_id,
                     wsc_offline_fetch_cb cb, void *user);
-    /** Removes the marker (op, user_id, message_id); count is 1 when the copy of the message
-     *  is still there, else 0 (atomic: a removal that raced with the durable write is seen
-     *  here). */
+    /** Removes the marker (op, user_id, message_id), then reads whether the copy of the
+     *  message is still there (so a removal that raced with the durable write is seen): count
+     *  1 when it is; 0 when it is gone and the user's epoch is still epoch (it was ACKed or
+     *  cleared); 2 when it is gone and the epoch changed (the backend lost the user's data
+     *  since: whether it was ACKed is not known). */
     wsc_err (*done)(wsc_store *store, char op, const char *user_id, const char *message_id,
-                    wsc_repo_count_cb cb, void *user);
+                    uint64_t epoch, wsc_repo_count_cb cb, void *user);
     /** Splits a marker: *op ('s' or 'r'), the user id unescaped into uid (256 bytes), and
      *  *message_id pointing into marker.  false when it is not a marker. */
     bool (*parse)(const char *marker, char *op, char *uid, const char **message_id);

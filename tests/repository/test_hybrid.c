@@ -3,7 +3,8 @@
  * MariaDB stopped -> stores complete from Redis (ack_on_cache), the messages are fetchable,
  * and once MariaDB is back the drain writes them to MySQL (checked with a plain MySQL store)
  * and applies a removal MySQL missed; Redis emptied or stopped -> fetch falls back to MySQL
- * with MySQL cursors; remove takes the message out of both.  Servers are stopped and started
+ * with MySQL cursors; remove takes the message out of both; the drain does not take a copy
+ * Redis lost for an ACK.  Servers are stopped and started
  * through scripts/services.sh (WSC_SERVICES_SCRIPT, WSC_SERVICES_DIR). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -236,11 +237,83 @@ test_hybrid__remove_takes_both_copies(void **state)
     assert_int_equal(r.count, 1);
 }
 
+/* The pending list's store of mid for uid, then the body's read: the message is there; its
+ * epoch is returned. */
+static uint64_t
+mark_and_read(tstore *ts, wsc_store *redis, const char *uid, const char *mid, char *key)
+{
+    const struct wsc__pending_ops *p = redis->ops->pending;
+    wsc_msg *m = tstore_msg(mid, mid);
+    assert_int_equal(wsc_msg_key_of(m, key, WSC_MSG_KEY_MAX), WSC_OK);
+    tres r = {0};
+    assert_int_equal(p->store(redis, uid, m, tres_done, &r), WSC_OK);
+    wsc_msg_unref(m);
+    tstore_wait(ts, &r);
+    assert_int_equal(r.status, WSC_OK);
+    memset(&r, 0, sizeof(r));
+    assert_int_equal(p->body(redis, uid, key, tres_fetch, &r), WSC_OK);
+    tstore_wait(ts, &r);
+    assert_int_equal(r.status, WSC_OK);
+    assert_int_equal(r.n, 1);
+    return r.cursor;
+}
+
+/* The pending list's "done" of the 's' marker of key: 1 (copy there), 0 (ACKed), 2 (lost). */
+static uint64_t
+marker_done(tstore *ts, wsc_store *redis, const char *uid, const char *key, uint64_t epoch)
+{
+    tres r = {0};
+    assert_int_equal(redis->ops->pending->done(redis, 's', uid, key, epoch, tres_count, &r),
+                     WSC_OK);
+    tstore_wait(ts, &r);
+    assert_int_equal(r.status, WSC_OK);
+    return r.count;
+}
+
+/* The drain writes a marked copy to MySQL, then asks whether the copy is still in Redis: "no"
+ * means an ACK removed it meanwhile, and the row just written goes too.  A Redis that lost the
+ * user in between (a restart without persistence) must not pass for an ACK, or the drain
+ * deletes the only copy left: the user's epoch tells the two apart. */
+static void
+test_hybrid__copy_lost_by_redis_is_not_an_ack(void **state)
+{
+    tstore *ts = tstore_get(state);
+    wsc_store *redis = open_store(ts, getenv("WSC_TEST_REDIS_URL"), NULL);
+    const char *uid = tstore_id(ts, "epoch");
+    char k0[WSC_MSG_KEY_MAX], k1[WSC_MSG_KEY_MAX];
+    uint64_t e0 = mark_and_read(ts, redis, uid, "x0", k0);
+    assert_true(e0 != 0);
+    assert_int_equal(remove_one(ts, redis, uid, k0), WSC_OK); /* the ACK */
+    assert_int_equal(marker_done(ts, redis, uid, k0, e0), 0);
+    uint64_t e1 = mark_and_read(ts, redis, uid, "x1", k1);
+    assert_true(e1 == e0); /* removals keep the epoch */
+    assert_int_equal(tstore_services("restart-redis"), 0);
+    /* Gone with the restart, and the user's keys with it: not an ACK. */
+    tres r = {.status = WSC_ERR_STORE};
+    for (int i = 0; i < 100 && r.status != WSC_OK; i++) { /* until the store has reconnected */
+        memset(&r, 0, sizeof(r));
+        assert_int_equal(redis->ops->pending->done(redis, 's', uid, k1, e1, tres_count, &r),
+                         WSC_OK);
+        tstore_wait(ts, &r);
+    }
+    assert_int_equal(r.status, WSC_OK);
+    assert_int_equal(r.count, 2);
+    /* A store after the restart makes a new epoch: still not an ACK of what was lost. */
+    assert_int_equal(store_one(ts, redis, uid, "x2"), WSC_OK);
+    assert_int_equal(marker_done(ts, redis, uid, k1, e1), 2);
+    char k2[WSC_MSG_KEY_MAX];
+    uint64_t e2 = mark_and_read(ts, redis, uid, "x2", k2);
+    assert_true(e2 != e1);
+    assert_int_equal(marker_done(ts, redis, uid, k2, e2), 1); /* still there */
+    wsc_store_close(redis);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hybrid__remove_takes_both_copies),
+        cmocka_unit_test(test_hybrid__copy_lost_by_redis_is_not_an_ack),
         cmocka_unit_test(test_hybrid__fetch_falls_back_to_mysql),
         cmocka_unit_test(test_hybrid__fetch_prefers_mysql_when_it_holds_more),
         cmocka_unit_test(test_hybrid__mysql_down_messages_wait_in_redis),

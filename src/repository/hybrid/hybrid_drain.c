@@ -6,6 +6,9 @@
  *        else store it in MySQL (idempotent) and drop the marker.  Dropping it also tells
  *        whether the Redis copy is still there: if an ACK removed it while the MySQL write
  *        was under way, the row just written is removed again, so no copy outlives its ACK.
+ *        A copy gone because Redis lost the user meanwhile (a restart without persistence:
+ *        the user's epoch changed since the copy was read) is not taken for an ACK: the
+ *        MySQL row is then the only copy and stays.
  *   'r' (remove): remove the row from MySQL (OK or NOT_FOUND) and drop the marker.
  * A backend that does not answer ends the turn; the next one tries again.  A full page is
  * followed by the next turn at once.  One marker at a time keeps it simple and gentle on a
@@ -62,6 +65,7 @@ dropped(wsc_err status, uint64_t still_in_redis, void *user)
         return;
     }
     d->drained++;
+    /* 1: still there; 2: Redis lost it (epoch changed), not an ACK; 0: ACKed or cleared. */
     if (d->op == 's' && d->wrote && still_in_redis == 0)
         wsc_offline_remove(wsc_store_offline(h->mysql), d->uid, d->mid, wsc__hyb_ignore_done, NULL);
     marker_next(h);
@@ -71,7 +75,7 @@ static void
 drop_marker(struct hybrid *h)
 {
     struct hybrid_drain *d = &h->drain;
-    if (h->pending->done(h->redis, d->op, d->uid, d->mid, dropped, h) != WSC_OK)
+    if (h->pending->done(h->redis, d->op, d->uid, d->mid, d->epoch, dropped, h) != WSC_OK)
         turn_end(h, h->hcfg.retry_ms);
 }
 
@@ -90,15 +94,15 @@ mysql_answered(wsc_err status, void *user)
 }
 
 static void
-got_body(wsc_err status, wsc_msg *const *msgs, size_t n, uint64_t cursor, void *user)
+got_body(wsc_err status, wsc_msg *const *msgs, size_t n, uint64_t epoch, void *user)
 {
-    (void)cursor;
     struct hybrid *h = user;
     struct hybrid_drain *d = &h->drain;
     if (h->closing || status != WSC_OK) {
         turn_end(h, h->hcfg.retry_ms);
         return;
     }
+    d->epoch = epoch;
     if (n == 0) {
         drop_marker(h); /* nothing left to write */
         return;
@@ -113,6 +117,7 @@ drain_step(struct hybrid *h)
 {
     struct hybrid_drain *d = &h->drain;
     d->wrote = false;
+    d->epoch = 0;
     if (!h->pending->parse(d->markers[d->next], &d->op, d->uid, &d->mid)) {
         marker_next(h);
         return;

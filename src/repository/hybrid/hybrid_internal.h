@@ -28,6 +28,7 @@ struct hybrid_drain {
     char op, uid[256];
     const char *mid; /* into markers[next] */
     bool wrote;      /* MySQL accepted the current 's' marker's message */
+    uint64_t epoch;  /* the user's epoch in Redis when the current copy was read */
     uint64_t drained;
 };
 

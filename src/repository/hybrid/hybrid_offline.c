@@ -158,7 +158,7 @@ store_decide(struct hop *o)
     }
     /* MySQL answered for good: the write is no longer owed. */
     if (o->waiting == 0 && o->rs == WSC_OK && !wsc__hyb_transient(o->my) && !h->closing)
-        h->pending->done(h->redis, 's', o->uid, o->mid, wsc__hyb_ignore_count, NULL);
+        h->pending->done(h->redis, 's', o->uid, o->mid, 0, wsc__hyb_ignore_count, NULL);
 }
 
 static wsc_err

@@ -8,6 +8,10 @@
  *   wsc:off:{<user>}:q  STRING the user's last sequence number
  *   wsc:off:{<user>}:s  HASH  message_id -> sender (messages that have one)
  *   wsc:off:{<user>}:c  HASH  sender -> messages of that sender here (its share)
+ *   wsc:off:{<user>}:e  STRING the user's epoch: Redis's TIME (us) when the first store found
+ *                       no epoch.  Remove and clear keep it, so it changes only when Redis
+ *                       lost the user's keys (a restart without persistence, a flush): the
+ *                       hybrid drain tells such a loss from an ACK by it (redis_pending.c)
  * and per sender, what it holds in all inboxes (the per-sender bounds):
  *   wsc:offs:{<sender>}:z  ZSET  "<escaped user> <message_id>" -> expires_ms
  *   wsc:offs:{<sender>}:h  HASH  the same member -> bytes; field "#" -> their sum
@@ -44,14 +48,14 @@
     "if v and tonumber(string.match(v, '^%d+')) > now then return end "              \
     "redis.call('ZREM', z, m[1]) redis.call('HDEL', h, m[1]) unshare(c, s, m[1]) end end "
 
-/* KEYS z h q c s, then (on one Redis) the hybrid's write-ahead list when ARGV[8], a marker,
+/* KEYS z h q c s e, then (on one Redis) the hybrid's write-ahead list when ARGV[8], a marker,
  * is not "": the message is marked there whenever Redis holds it after the script.  ARGV:
  * mid, value, max per user, now, ttl, sender ("" for none), the sender's share of one inbox,
  * marker.  Returns the sequence, 0 for a duplicate, -1 (user full), -2 (the sender's share
  * of the inbox). */
 static const char store_lua[] = PURGE_FN
     "local snd, now = ARGV[6], tonumber(ARGV[4]) "
-    "local function mark() if ARGV[8] ~= '' then local p = KEYS[6] "
+    "local function mark() if ARGV[8] ~= '' then local p = KEYS[7] "
     "redis.call('ZADD', p, 'NX', ARGV[4], ARGV[8]) "
     "redis.call('PEXPIRE', p, ARGV[5]) end end "
     "purge(KEYS[1], KEYS[2], KEYS[4], KEYS[5], now) "
@@ -63,6 +67,9 @@ static const char store_lua[] = PURGE_FN
     "redis.call('ZADD', KEYS[1], s, ARGV[1]) "
     "redis.call('HSET', KEYS[2], ARGV[1], ARGV[2]) "
     "for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[5]) end "
+    "if redis.call('EXISTS', KEYS[6]) == 0 then local t = redis.call('TIME') "
+    "redis.call('SET', KEYS[6], t[1] .. string.format('%06d', tonumber(t[2])), 'PX', ARGV[5]) "
+    "else redis.call('PEXPIRE', KEYS[6], ARGV[5]) end "
     "if snd ~= '' then redis.call('HSET', KEYS[5], ARGV[1], snd) "
     "redis.call('HINCRBY', KEYS[4], snd, 1) "
     "for i = 4, 5 do redis.call('PEXPIRE', KEYS[i], ARGV[5]) end end "
@@ -272,12 +279,13 @@ step_args(const struct off_chain *ch, struct rs_args *a)
     }
     /* One Redis: the store script marks the message (atomic); a Redis Cluster: step 0 did. */
     bool mark = ch->pend_key != NULL && ch->rs->cl == NULL;
-    *a = (struct rs_args){.script = store_lua, .nkeys = mark ? 6 : 5};
+    *a = (struct rs_args){.script = store_lua, .nkeys = mark ? 7 : 6};
     arg_part(a, ch->uid, 'z');
     arg_part(a, ch->uid, 'h');
     arg_part(a, ch->uid, 'q');
     arg_part(a, ch->uid, 'c');
     arg_part(a, ch->uid, 's');
+    arg_part(a, ch->uid, 'e');
     if (mark)
         wsc__rs_arg(a, ch->pend_key);
     wsc__rs_arg(a, ch->key);
@@ -291,7 +299,6 @@ step_args(const struct off_chain *ch, struct rs_args *a)
 }
 
 static void chain_next(struct off_chain *ch);
-
 
 static void
 step_done(wsc_err status, uint64_t count, void *user)
@@ -319,8 +326,9 @@ chain_next(struct off_chain *ch)
         ch->step++;
     struct rs_args a;
     step_args(ch, &a);
-    wsc_err err = wsc__rs_call(ch->rs, WSC__OP_STEP, WSC__REQ_COUNT,
-                               (union wsc__req_cb){.count = step_done}, ch, &a, wsc__rs_parse_count);
+    wsc_err err =
+        wsc__rs_call(ch->rs, WSC__OP_STEP, WSC__REQ_COUNT, (union wsc__req_cb){.count = step_done},
+                     ch, &a, wsc__rs_parse_count);
     if (err != WSC_OK)
         chain_end(ch, err);
 }

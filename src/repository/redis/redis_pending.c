@@ -7,7 +7,9 @@
  * confirmed it (a marker whose store then failed or was refused names no message, and the
  * drain drops it).  Either way a message is never in Redis without its marker until MySQL
  * has answered for it.  "done" removes the marker, then reads whether the message is still
- * there.  The table is handed out
+ * there and whether the user's epoch (redis_offline.c's key e) is the one the body was read
+ * with: a copy gone with the epoch changed was lost by Redis, not ACKed.  The table is handed
+ * out
  * through the Redis store's ops (redis.c), so every op gets a Redis store. */
 #include <inttypes.h>
 #include <stdio.h>
@@ -30,13 +32,6 @@ make_marker(char op, const char *uid, const char *mid, char *out, size_t size)
     char esc[3 * 256 + 1];
     wsc__rs_escape(uid, esc);
     snprintf(out, size, "%c %s %s", op, esc, mid);
-}
-
-/* The offline hash of uid (the layout is redis_offline.c's). */
-static void
-body_key(const char *uid, char *out, size_t size)
-{
-    wsc__rs_offline_key(uid, 'h', out, size);
 }
 
 static wsc_err
@@ -86,13 +81,38 @@ pend_list(wsc_store *redis, uint64_t max_ms, size_t limit, wsc_hubstats_list_cb 
                         (union wsc__req_cb){.ids = cb}, user, &a, wsc__rs_parse_strs);
 }
 
-static wsc_err
-parse_body(struct wsc__req *req, const redisReply *r)
+/* KEYS h e of a user; ARGV message key.  Returns {copy or "", epoch or "0"}. */
+static const char body_lua[] = "return {redis.call('HGET', KEYS[1], ARGV[1]) or '', "
+                               "redis.call('GET', KEYS[2]) or '0'}";
+
+/* KEYS h e of a user; ARGV message key, the epoch the body was read with.  Returns 1 (the copy
+ * is there), 0 (gone, same epoch), 2 (gone, the epoch changed). */
+static const char still_lua[] =
+    "if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 1 end "
+    "if (redis.call('GET', KEYS[2]) or '0') ~= ARGV[2] then return 2 end return 0";
+
+/* The user's keys h and e (the layout is redis_offline.c's) as a script's KEYS. */
+static void
+copy_keys(struct rs_args *a, const char *script, const char *uid)
 {
-    if (r->type == REDIS_REPLY_NIL)
-        return WSC_OK;
-    if (r->type != REDIS_REPLY_STRING)
+    char h[900], e[900];
+    wsc__rs_offline_key(uid, 'h', h, sizeof(h));
+    wsc__rs_offline_key(uid, 'e', e, sizeof(e));
+    *a = (struct rs_args){.script = script, .nkeys = 2};
+    wsc__rs_argf(a, "%s", h);
+    wsc__rs_argf(a, "%s", e);
+}
+
+static wsc_err
+parse_body(struct wsc__req *req, const redisReply *a)
+{
+    if (a->type != REDIS_REPLY_ARRAY || a->elements != 2 ||
+        a->element[0]->type != REDIS_REPLY_STRING || a->element[1]->type != REDIS_REPLY_STRING)
         return WSC_ERR_STORE;
+    req->cursor = strtoull(a->element[1]->str, NULL, 10);
+    const redisReply *r = a->element[0];
+    if (r->len == 0)
+        return WSC_OK; /* gone */
     const char *sp = memchr(r->str, ' ', (size_t)r->len);
     if (sp == NULL)
         return WSC_ERR_STORE;
@@ -110,17 +130,18 @@ pend_body(wsc_store *redis, const char *user_id, const char *message_id, wsc_off
 {
     if (!wsc__str_ok(user_id) || !wsc__str_ok(message_id))
         return WSC_ERR_INVALID;
-    char key[900];
-    body_key(user_id, key, sizeof(key));
-    struct rs_args a = {.n = 3, .v = {"HGET", key, message_id}};
+    struct rs_args a;
+    copy_keys(&a, body_lua, user_id);
+    wsc__rs_arg(&a, message_id);
     return wsc__rs_call((struct redis_store *)redis, WSC__OP_PENDING, WSC__REQ_FETCH,
                         (union wsc__req_cb){.fetch = cb}, user, &a, parse_body);
 }
 
-/* pend_done's second step: whether the message is still in Redis. */
+/* pend_done's second step: whether the message is still in Redis, and the epoch. */
 struct done_step {
     struct wsc__req *req; /* the caller's (a reference of ours) */
-    char key[900], mid[WSC_MSG_KEY_MAX];
+    char uid[256], mid[WSC_MSG_KEY_MAX];
+    uint64_t epoch;
 };
 
 static void
@@ -129,7 +150,10 @@ marker_dropped(wsc_err status, void *user)
     struct done_step *d = user;
     struct redis_store *rs = (struct redis_store *)d->req->store;
     if (status == WSC_OK && rs != NULL && !rs->base.closing) {
-        struct rs_args a = {.n = 3, .v = {"HEXISTS", d->key, d->mid}};
+        struct rs_args a;
+        copy_keys(&a, still_lua, d->uid);
+        wsc__rs_arg(&a, d->mid);
+        wsc__rs_argf(&a, "%" PRIu64, d->epoch);
         wsc__rs_send(rs, d->req, &a, wsc__rs_parse_count);
     } else {
         wsc__req_finish(d->req, status == WSC_OK ? WSC_ERR_CANCELED : status);
@@ -138,11 +162,11 @@ marker_dropped(wsc_err status, void *user)
     wsc__free(d);
 }
 
-/* Two steps: ZREM the marker, then HEXISTS the message (read after the durable write it
- * answers for, so a removal that raced with that write is seen). */
+/* Two steps: ZREM the marker, then whether the message is still there (read after the
+ * durable write it answers for, so a removal that raced with that write is seen). */
 static wsc_err
-pend_done(wsc_store *redis, char op, const char *uid, const char *mid, wsc_repo_count_cb cb,
-          void *user)
+pend_done(wsc_store *redis, char op, const char *uid, const char *mid, uint64_t epoch,
+          wsc_repo_count_cb cb, void *user)
 {
     if ((op != 's' && op != 'r') || !wsc__str_ok(uid) || !wsc__str_ok(mid))
         return WSC_ERR_INVALID;
@@ -152,8 +176,9 @@ pend_done(wsc_store *redis, char op, const char *uid, const char *mid, wsc_repo_
     struct done_step *d = wsc__calloc(1, sizeof(*d));
     if (d == NULL)
         return WSC_ERR_NOMEM;
-    body_key(uid, d->key, sizeof(d->key));
+    snprintf(d->uid, sizeof(d->uid), "%s", uid);
     snprintf(d->mid, sizeof(d->mid), "%s", mid);
+    d->epoch = epoch;
     wsc_err err = wsc__req_new(redis, WSC__OP_PENDING, WSC__REQ_COUNT,
                                (union wsc__req_cb){.count = cb}, user, &d->req);
     if (err != WSC_OK) {
