@@ -4,7 +4,7 @@
 #   scripts/services.sh start [dir]   prints  export WSC_TEST_REDIS_URL=... WSC_TEST_MYSQL_URL=...
 #                                             WSC_TEST_REDIS_CLUSTER_URL=redis+cluster://...
 #   scripts/services.sh stop  [dir]
-#   scripts/services.sh restart-redis|stop-redis|start-redis|stop-mysql|start-mysql [dir]
+#   scripts/services.sh ensure|restart-redis|stop-redis|start-redis|stop-mysql|start-mysql [dir]
 #   scripts/services.sh hangup-redis|hangup-mysql [dir]   the server closes every client
 #                                                          connection (it stays up)
 #   scripts/services.sh start-cluster|stop-cluster [dir]
@@ -62,6 +62,10 @@ start_redis() {
         --requirepass wsctest --daemonize yes --pidfile "$dir/redis.pid" \
         --logfile "$dir/redis.log"
     wait_for redis-cli -h 127.0.0.1 -p "$port" -a wsctest --no-auth-warning ping
+}
+
+pid_alive() {
+    [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
 }
 
 stop_pidfile() {
@@ -191,7 +195,11 @@ start-cluster) start_cluster ;;
 move-slot) move_slot "$3" ;;
 stop-cluster) stop_cluster ;;
 start-mysql) start_mysql ;;
+ensure) # restarts Redis and MariaDB when they are down (a test that stopped one and failed)
+    pid_alive "$dir/redis.pid" || start_redis
+    pid_alive "$dir/mysql.pid" || start_mysql
+    ;;
 hangup-redis) hangup_redis ;;
 hangup-mysql) hangup_mysql ;;
-*) echo "usage: $0 start|stop|urls|stop-redis|start-redis|restart-redis|stop-mysql|start-mysql|hangup-redis|hangup-mysql|start-cluster|stop-cluster|move-slot [dir]" >&2; exit 2 ;;
+*) echo "usage: $0 start|stop|urls|ensure|stop-redis|start-redis|restart-redis|stop-mysql|start-mysql|hangup-redis|hangup-mysql|start-cluster|stop-cluster|move-slot [dir]" >&2; exit 2 ;;
 esac

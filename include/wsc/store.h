@@ -50,6 +50,11 @@ typedef struct wsc_store_config {
     uint32_t purge_interval_ms;            /**< MySQL: how often expired rows are deleted (they are
                                                 never read once expired); default 60000; 0: the
                                                 default */
+    uint32_t record_max_total;             /**< message records in the whole store; memory
+                                                backend only: past it the oldest record is
+                                                dropped (records are history; TTL alone would
+                                                let a busy hub hold a day of them); default
+                                                100000; 0: off */
 } wsc_store_config;
 
 /** Fills cfg with the defaults above. */

@@ -28,6 +28,7 @@ wsc_store_config_init(wsc_store_config *cfg)
     cfg->offline_max_total = 1000000;
     cfg->offline_max_bytes = 1ull << 30;
     cfg->purge_interval_ms = 60000;
+    cfg->record_max_total = 100000;
 }
 
 const char *

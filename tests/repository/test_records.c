@@ -154,6 +154,42 @@ test_records__invalid(void **state)
     assert_string_equal(wsc_record_state_name((wsc_record_state)42), "unknown");
 }
 
+/* The memory store bounds its records in total: past record_max_total the record written
+ * longest ago goes (an update counts as a write). */
+static void
+test_records__memory_total_bound(void **state)
+{
+    if (strcmp(wsc_store_backend(tstore_get(state)->store), "memory") != 0) {
+        tstore_skip();
+        return;
+    }
+    wsc_store_config cfg;
+    wsc_store_config_init(&cfg);
+    cfg.record_max_total = 3;
+    tstore second = *tstore_get(state), *ts = &second;
+    assert_int_equal(wsc_store_open(ts->loop, ts->url, &cfg, &ts->store), WSC_OK);
+    put(ts, "m1", "r", WSC_REC_PENDING);
+    put(ts, "m2", "r", WSC_REC_PENDING);
+    put(ts, "m3", "r", WSC_REC_PENDING);
+    put(ts, "m4", "r", WSC_REC_PENDING);
+    tres r;
+    get(ts, "m1", "r", &r);
+    assert_int_equal(r.status, WSC_ERR_NOT_FOUND);
+    assert_int_equal(update(ts, "m2", "r", WSC_REC_SENT, 0, WSC_OK, NULL), WSC_OK);
+    put(ts, "m5", "r", WSC_REC_PENDING); /* m3 is now the oldest write */
+    get(ts, "m3", "r", &r);
+    assert_int_equal(r.status, WSC_ERR_NOT_FOUND);
+    const char *kept[] = {"m2", "m4", "m5"};
+    for (int i = 0; i < 3; i++) {
+        get(ts, kept[i], "r", &r);
+        assert_int_equal(r.status, WSC_OK);
+    }
+    put(ts, "m4", "r", WSC_REC_ACKED); /* a put over an existing record replaces it */
+    get(ts, "m2", "r", &r);
+    assert_int_equal(r.status, WSC_OK);
+    wsc_store_close(ts->store);
+}
+
 int
 main(void)
 {
@@ -164,6 +200,7 @@ main(void)
         cmocka_unit_test(test_records__missing_and_remove),
         cmocka_unit_test(test_records__put_replaces),
         cmocka_unit_test(test_records__invalid),
+        cmocka_unit_test(test_records__memory_total_bound),
     };
     char name[64];
     const char *b = getenv("WSC_TEST_BACKEND");

@@ -111,6 +111,10 @@ tstore_teardown(void **state)
         wsc_loop_run_once(ts->loop, 1);
     wsc_loop_free(ts->loop);
     free(ts);
+    /* A test that stopped a server and then failed must not leave it down for the next
+     * programs (a cascade of failures that hides the first). */
+    if (getenv("WSC_SERVICES_SCRIPT") != NULL)
+        (void)tstore_services("ensure");
     return 0;
 }
 

@@ -393,6 +393,7 @@ wsc_repo_memory_new(wsc_loop *loop, const wsc_store_config *cfg, wsc_store **out
         return err;
     }
     wsc_list_init(&ms->off_all);
+    wsc_list_init(&ms->recs_all);
     *out = &ms->base;
     return WSC_OK;
 }

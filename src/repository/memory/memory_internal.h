@@ -20,6 +20,8 @@ struct mem_store {
     struct wsc__repos repos;
     wsc__hmap users;               /* offline messages per user: struct mem_user */
     wsc__hmap recs;                /* message records: struct mem_rec */
+    struct wsc_list recs_all;      /* every record, in expiry order (oldest first) */
+    uint64_t recs_n;               /* records in recs */
     wsc__hmap ousers;              /* online status per user: struct mem_ouser */
     wsc__hmap conns;               /* connection records: struct mem_conn */
     wsc__hmap hstats;              /* hub stats per node: struct mem_hs */

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* The memory backend's message records and online status.  Entries past
- * their TTL are dropped when they are next looked up (online entries per user, on access). */
+/* The memory backend's message records and online status.  Records sit in a list in expiry
+ * order (one TTL for all, renewed by every write: a written record moves to the tail); each
+ * put drops the expired ones from the head, and the oldest past record_max_total.  Online
+ * entries past their TTL are dropped when they are next looked up (per user, on access). */
 #include <string.h>
 
 #include "models/alloc.h"
@@ -8,6 +10,7 @@
 
 struct mem_rec {
     struct mem_node node; /* key: message_id, receiver */
+    struct wsc_list all;  /* ms->recs_all */
     wsc_msg_record r;     /* strings owned below */
     char *mid, *rcv, *snd, *etext;
     int64_t expires_ms;
@@ -33,6 +36,8 @@ rec_free(struct mem_node *node, void *arg)
     struct mem_store *ms = arg;
     struct mem_rec *m = (struct mem_rec *)node;
     wsc__mem_remove(&ms->recs, &m->node);
+    wsc_list_remove(&m->all);
+    ms->recs_n--;
     wsc__free(m->mid);
     wsc__free(m->rcv);
     wsc__free(m->snd);
@@ -62,16 +67,41 @@ rec_set_text(struct mem_rec *m, const char *text)
     return WSC_OK;
 }
 
+/* A write renews m's TTL: it moves to the tail of the expiry order. */
+static void
+rec_touch(struct mem_store *ms, struct mem_rec *m, int64_t now)
+{
+    m->expires_ms = now + (int64_t)ms->base.cfg.record_ttl_ms;
+    wsc_list_remove(&m->all);
+    wsc_list_push_back(&ms->recs_all, &m->all);
+}
+
+/* Drops the expired records, then the oldest while a new one would pass record_max_total. */
+static void
+rec_trim(struct mem_store *ms)
+{
+    int64_t now = wsc__mem_now();
+    uint64_t max = wsc__bound(ms->base.cfg.record_max_total);
+    while (!wsc_list_empty(&ms->recs_all)) {
+        struct mem_rec *m = wsc_container_of(ms->recs_all.next, struct mem_rec, all);
+        if (m->expires_ms > now && ms->recs_n < max)
+            break;
+        rec_free(&m->node, ms);
+    }
+}
+
 static wsc_err
 rec_put_now(struct mem_store *ms, const wsc_msg_record *rec)
 {
     struct mem_rec *old = rec_find(ms, rec->message_id, rec->receiver);
     if (old != NULL)
         rec_free(&old->node, ms);
+    rec_trim(ms);
     struct mem_rec *m = wsc__calloc(1, sizeof(*m));
     char *key = wsc__mem_key2(rec->message_id, rec->receiver);
     if (m == NULL || key == NULL)
         goto fail;
+    wsc_list_init(&m->all);
     m->r = *rec;
     m->mid = wsc__strdup(rec->message_id);
     m->rcv = wsc__strdup(rec->receiver);
@@ -85,7 +115,8 @@ rec_put_now(struct mem_store *ms, const wsc_msg_record *rec)
     m->r.updated_ms = wsc__mem_now();
     if (m->r.created_ms == 0)
         m->r.created_ms = m->r.updated_ms;
-    m->expires_ms = m->r.updated_ms + (int64_t)ms->base.cfg.record_ttl_ms;
+    ms->recs_n++;
+    rec_touch(ms, m, m->r.updated_ms);
     wsc__free(key);
     return WSC_OK;
 fail:
@@ -119,6 +150,7 @@ rec_update(struct wsc_record_repo *repo, struct wsc__req *req, const char *mid, 
         return WSC_OK;
     }
     int64_t now = wsc__mem_now();
+    rec_touch(ms, m, now);
     m->r.state = st;
     m->r.retry_count += retry_inc;
     m->r.last_error = last_error;
