@@ -29,6 +29,13 @@ typedef struct wsc__snode {
     const char *key;
 } wsc__snode;
 
+/** A node keyed by a 64-bit number (a connection id, a token), kept in the node.  The table
+ *  needs no equality function of its own. */
+typedef struct wsc__unode {
+    wsc__hnode h;
+    uint64_t key;
+} wsc__unode;
+
 /** Compares the key of the object holding node with key. */
 typedef bool (*wsc__hmap_eq)(const wsc__hnode *node, const void *key);
 
@@ -50,6 +57,12 @@ bool wsc__hmap_remove(wsc__hmap *map, wsc__hnode *node);
 wsc_err wsc__hmap_insert_str(wsc__hmap *map, wsc__snode *node, const char *key);
 /** The node of map (filled with wsc__hmap_insert_str) under key, or NULL. */
 wsc__snode *wsc__hmap_find_str(const wsc__hmap *map, const char *key);
+
+/** Inserts node under key, hashed with wsc__hash_u64.  As wsc__hmap_insert: WSC_ERR_NOMEM
+ *  when growing fails, the node inserted all the same. */
+wsc_err wsc__hmap_insert_u64(wsc__hmap *map, wsc__unode *node, uint64_t key);
+/** The node of map (filled with wsc__hmap_insert_u64) under key, or NULL. */
+wsc__unode *wsc__hmap_find_u64(const wsc__hmap *map, uint64_t key);
 
 uint64_t wsc__hash_str(const char *s);
 uint64_t wsc__hash_u64(uint64_t v);
