@@ -93,8 +93,7 @@ wsc__cluster_kick(wsc_hub *hub, const char *user, const char *reason, wsc__clust
 /* ---- who sent what this node delivered for another (ACKs go back there) ---- */
 
 struct cl_ack {
-    wsc__hnode node;                   /* cl->acks */
-    struct wsc_list link;              /* cl->ack_q, oldest first */
+    wsc__fnode node;                   /* cl->acks */
     const char *sender, *mid, *origin; /* in text */
     char text[];                       /* user \0 sender \0 mid \0 origin \0 */
 };
@@ -106,7 +105,7 @@ struct ack_key {
 static bool
 ack_eq(const wsc__hnode *n, const void *key)
 {
-    const struct cl_ack *a = wsc_container_of(n, struct cl_ack, node);
+    const struct cl_ack *a = wsc_container_of(n, struct cl_ack, node.h);
     const struct ack_key *k = key;
     return strcmp(a->text, k->user) == 0 && strcmp(a->sender, k->sender) == 0 &&
            strcmp(a->mid, k->mid) == 0;
@@ -119,19 +118,22 @@ ack_hash(const struct ack_key *k)
 }
 
 static void
-ack_drop(struct wsc__cluster *cl, struct cl_ack *a)
+ack_free(wsc__fnode *node)
 {
-    wsc__hmap_remove(&cl->acks, &a->node);
-    wsc_list_remove(&a->link);
-    cl->n_acks--;
-    wsc__free(a);
+    wsc__free(wsc_container_of(node, struct cl_ack, node));
+}
+
+void
+wsc__cl_acks_init(struct wsc__cluster *cl)
+{
+    wsc__hfifo_init(&cl->acks, WSC__CL_ACKS_MAX, ack_free);
 }
 
 static struct cl_ack *
 ack_find(struct wsc__cluster *cl, const struct ack_key *k)
 {
-    wsc__hnode *n = wsc__hmap_find(&cl->acks, ack_hash(k), ack_eq, k);
-    return n ? wsc_container_of(n, struct cl_ack, node) : NULL;
+    wsc__hnode *n = wsc__hmap_find(&cl->acks.map, ack_hash(k), ack_eq, k);
+    return n ? wsc_container_of(n, struct cl_ack, node.h) : NULL;
 }
 
 /* Remembers that origin sent (sender, mid) to user; the oldest entry goes beyond the bound. */
@@ -152,18 +154,14 @@ ack_remember(struct wsc__cluster *cl, const char *user, const char *sender, cons
     a->sender = memcpy(at += lu, sender, ls);
     a->mid = memcpy(at += ls, mid, lm);
     a->origin = memcpy(at += lm, origin, lo);
-    (void)wsc__hmap_insert(&cl->acks, &a->node, ack_hash(&k));
-    wsc_list_push_back(&cl->ack_q, &a->link);
-    if (++cl->n_acks > WSC__CL_ACKS_MAX)
-        ack_drop(cl, wsc_container_of(cl->ack_q.next, struct cl_ack, link));
+    if (wsc__hfifo_push(&cl->acks, &a->node, ack_hash(&k)) != WSC_OK)
+        wsc__free(a); /* as when it cannot be allocated */
 }
 
 void
 wsc__cl_acks_free(struct wsc__cluster *cl)
 {
-    while (!wsc_list_empty(&cl->ack_q))
-        ack_drop(cl, wsc_container_of(cl->ack_q.next, struct cl_ack, link));
-    wsc__hmap_clear(&cl->acks);
+    wsc__hfifo_clear(&cl->acks);
 }
 
 void
@@ -187,7 +185,7 @@ wsc__cluster_ack(wsc_hub *hub, const char *user, const char *sender, const char 
                            .payload_len = strlen(message_id)};
     (void)wsc__cl_publish(cl, ch, &env, NULL, NULL);
     if (a != NULL)
-        ack_drop(cl, a);
+        wsc__hfifo_drop(&cl->acks, &a->node);
 }
 
 void

@@ -316,8 +316,7 @@ wsc__replay_free_all(struct wsc__rel *rel)
  * at-least-once, never lost). */
 
 struct entry {
-    wsc__hnode node;
-    struct wsc_list link;     /* fifo */
+    wsc__fnode node;          /* r->entries */
     const char *mid, *sender; /* point into user[] */
     char user[];
 };
@@ -329,35 +328,27 @@ struct rkey {
 static bool
 entry_eq(const wsc__hnode *n, const void *key)
 {
-    const struct entry *e = wsc_container_of(n, struct entry, node);
+    const struct entry *e = wsc_container_of(n, struct entry, node.h);
     const struct rkey *k = key;
     return strcmp(e->mid, k->mid) == 0 && strcmp(e->user, k->user) == 0;
+}
+
+static void
+entry_free(wsc__fnode *node)
+{
+    wsc__free(wsc_container_of(node, struct entry, node));
 }
 
 void
 wsc__replayed_init(struct wsc__replayed *r, size_t cap)
 {
-    wsc__hmap_init(&r->map);
-    wsc_list_init(&r->fifo);
-    r->n = 0;
-    r->cap = cap > 0 ? cap : 1;
-}
-
-static void
-entry_drop(struct wsc__replayed *r, struct entry *e)
-{
-    wsc__hmap_remove(&r->map, &e->node);
-    wsc_list_remove(&e->link);
-    r->n--;
-    wsc__free(e);
+    wsc__hfifo_init(&r->entries, cap, entry_free);
 }
 
 void
 wsc__replayed_free(struct wsc__replayed *r)
 {
-    while (!wsc_list_empty(&r->fifo))
-        entry_drop(r, wsc_container_of(r->fifo.next, struct entry, link));
-    wsc__hmap_clear(&r->map);
+    wsc__hfifo_clear(&r->entries);
 }
 
 /* The next entry of (user, mid) after n (NULL: the first). */
@@ -366,12 +357,12 @@ find_next(struct wsc__replayed *r, const char *user, const char *mid, wsc__hnode
 {
     struct rkey k = {user, mid};
     uint64_t h = wsc__hash_pair(user, mid);
-    wsc__hnode *n = after != NULL ? after->next : wsc__hmap_find(&r->map, h, entry_eq, &k);
+    wsc__hnode *n = after != NULL ? after->next : wsc__hmap_find(&r->entries.map, h, entry_eq, &k);
     if (after == NULL)
-        return n != NULL ? wsc_container_of(n, struct entry, node) : NULL;
+        return n != NULL ? wsc_container_of(n, struct entry, node.h) : NULL;
     for (; n != NULL; n = n->next) {
         if (n->hash == h && entry_eq(n, &k))
-            return wsc_container_of(n, struct entry, node);
+            return wsc_container_of(n, struct entry, node.h);
     }
     return NULL;
 }
@@ -382,7 +373,7 @@ wsc__replayed_put(struct wsc__replayed *r, const char *user, const char *message
 {
     sender = sender != NULL ? sender : "";
     for (struct entry *e = find_next(r, user, message_id, NULL); e != NULL;
-         e = find_next(r, user, message_id, &e->node)) {
+         e = find_next(r, user, message_id, &e->node.h)) {
         if (strcmp(e->sender, sender) == 0)
             return WSC_OK;
     }
@@ -393,13 +384,10 @@ wsc__replayed_put(struct wsc__replayed *r, const char *user, const char *message
     memcpy(e->user, user, nu);
     e->mid = memcpy(e->user + nu, message_id, nm);
     e->sender = memcpy(e->user + nu + nm, sender, ns);
-    if (wsc__hmap_insert(&r->map, &e->node, wsc__hash_pair(user, message_id)) != WSC_OK) {
+    if (wsc__hfifo_push(&r->entries, &e->node, wsc__hash_pair(user, message_id)) != WSC_OK) {
         wsc__free(e);
         return WSC_ERR_NOMEM;
     }
-    wsc_list_push_back(&r->fifo, &e->link);
-    if (++r->n > r->cap)
-        entry_drop(r, wsc_container_of(r->fifo.next, struct entry, link));
     return WSC_OK;
 }
 
@@ -410,10 +398,10 @@ wsc__replayed_take(struct wsc__replayed *r, const char *user, const char *messag
     size_t n = 0;
     struct entry *e = find_next(r, user, message_id, NULL);
     while (e != NULL) {
-        struct entry *next = find_next(r, user, message_id, &e->node);
+        struct entry *next = find_next(r, user, message_id, &e->node.h);
         if (sender == NULL || strcmp(e->sender, sender) == 0) {
             fn(e->sender, arg);
-            entry_drop(r, e);
+            wsc__hfifo_drop(&r->entries, &e->node);
             n++;
         }
         e = next;

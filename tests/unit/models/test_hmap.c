@@ -57,7 +57,7 @@ test_hmap__insert_find_remove_many(void **state)
     assert_null(find(&m, "u1"));
 }
 
-/* Nodes keyed by a number: found by their key, not by a key that shares their bucket. */
+/* Nodes keyed by a number: each found under its own key, none under a key never inserted. */
 static void
 test_hmap__u64_keys(void **state)
 {
