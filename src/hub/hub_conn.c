@@ -12,13 +12,6 @@
 #include "protocol/frames.h"
 
 static bool
-user_eq(const wsc__hnode *n, const void *key)
-{
-    const struct hub_user *u = wsc_container_of(n, struct hub_user, node);
-    return strcmp(u->id, key) == 0;
-}
-
-static bool
 conn_eq(const wsc__hnode *n, const void *key)
 {
     const wsc_conn *c = wsc_container_of(n, wsc_conn, by_id);
@@ -72,7 +65,7 @@ wsc__hub_user_find(const wsc_hub *hub, const char *user_id)
 {
     if (user_id == NULL)
         return NULL;
-    wsc__hnode *n = wsc__hmap_find(&hub->users, wsc__hash_str(user_id), user_eq, user_id);
+    wsc__snode *n = wsc__hmap_find_str(&hub->users, user_id);
     return n ? wsc_container_of(n, struct hub_user, node) : NULL;
 }
 
@@ -100,7 +93,7 @@ user_get_or_add(wsc_hub *hub, const char *user_id)
     if (u == NULL)
         return NULL;
     wsc_list_init(&u->conns);
-    wsc__hmap_insert(&hub->users, &u->node, wsc__hash_str(user_id));
+    wsc__hmap_insert_str(&hub->users, &u->node, u->id);
     wsc_list_push_back(&hub->user_order, &u->link);
     hub->stats.users++;
     return u;
@@ -255,7 +248,7 @@ unregister(wsc_hub *hub, wsc_conn *conn)
     hub->stats.connections_sse -= conn->transport == WSC_TRANSPORT_SSE;
     if (!wsc_list_empty(&u->conns))
         return NULL;
-    wsc__hmap_remove(&hub->users, &u->node);
+    wsc__hmap_remove(&hub->users, &u->node.h);
     wsc_list_remove(&u->link);
     hub->stats.users--;
     return u;

@@ -191,7 +191,7 @@ wsc__conn_groups(const wsc_conn *conn)
 /* A user with at least one live connection.  48 bytes before the id, so ids of up to 7 bytes
  * fit a 64-byte malloc chunk (no connection count: the list is walked when a limit asks). */
 struct hub_user {
-    wsc__hnode node;      /* hub->users */
+    wsc__snode node;      /* hub->users, keyed by id */
     struct wsc_list link; /* hub->user_order (registration order) */
     struct wsc_list conns;
     char id[]; /* NUL-terminated */
