@@ -9,6 +9,7 @@
 #include "hub/hub_internal.h"
 #include "models/alloc.h"
 #include "models/msg_internal.h"
+#include "models/strv.h"
 #include "protocol/frames.h"
 
 static bool
@@ -277,7 +278,7 @@ release(wsc_conn *conn)
             wsc_msg_unref(x->tx_hold);
         wsc__free(x->close_reason);
         wsc__free(x->app_id);
-        wsc__hub_strv_free(x->groups);
+        wsc__strv_free(x->groups);
         wsc__free(x);
         conn->x = NULL;
     }

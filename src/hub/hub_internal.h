@@ -257,9 +257,6 @@ struct wsc_hub {
 /** Checks cfg as wsc_hub_new and wsc_hub_reconfigure do; on failure writes "field: why" into
  *  why and returns WSC_ERR_INVALID. */
 wsc_err wsc__hub_config_check(const wsc_hub_config *cfg, char *why, size_t cap);
-/** A copy of the NULL-terminated list v (NULL for NULL, or when out of memory). */
-char **wsc__hub_strv_copy(const char *const *v);
-void wsc__hub_strv_free(char **v);
 
 /* reliable delivery (rel_internal.h is the layer's own header): the hooks the hub calls */
 /** Creates hub->rel over cfg.store (a memory store of its own when NULL).  WSC_ERR_INVALID
