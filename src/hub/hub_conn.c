@@ -8,7 +8,6 @@
 #include "hub/cluster.h"
 #include "hub/hub_internal.h"
 #include "models/alloc.h"
-#include "models/msg_internal.h"
 #include "models/strv.h"
 #include "protocol/frames.h"
 
@@ -129,12 +128,8 @@ send_connected(wsc_hub *hub, wsc_conn *conn)
     wsc_msg *m = NULL;
     bool sent = false;
     if (wsc__proto_connected(&m, wsc__user_plain(conn->user->id), wsc__conn_client_id(conn),
-                             hub->cfg.node_id, hub->cfg.ping_interval_ms,
-                             wsc__wall_ms()) == WSC_OK) {
-        wsc__msg_set_urgent_lane(m);
-        sent = wsc__hub_enqueue(hub, conn, m);
-        wsc_msg_unref(m);
-    }
+                             hub->cfg.node_id, hub->cfg.ping_interval_ms, wsc__wall_ms()) == WSC_OK)
+        sent = wsc__hub_send_ctl(hub, conn, m);
     /* Without its `connected` frame a client would wait for nothing: close it (1011), it
      * reconnects. */
     if (!sent)

@@ -6,18 +6,7 @@
 #include "hub/cluster.h"
 #include "hub/hub_internal.h"
 #include "models/alloc.h"
-#include "models/msg_internal.h"
 #include "protocol/frames.h"
-
-static void
-send_ctl(wsc_hub *hub, wsc_conn *conn, wsc_msg *m)
-{
-    if (m == NULL)
-        return;
-    wsc__msg_set_urgent_lane(m);
-    wsc__hub_enqueue(hub, conn, m);
-    wsc_msg_unref(m);
-}
 
 /* An error frame that does not count as a violation (the frame itself was fine). */
 static void
@@ -25,7 +14,7 @@ send_error(wsc_hub *hub, wsc_conn *conn, const char *ref, const char *code, cons
 {
     wsc_msg *m = NULL;
     wsc__proto_error(&m, ref, code, reason);
-    send_ctl(hub, conn, m);
+    wsc__hub_send_ctl(hub, conn, m);
 }
 
 void
@@ -293,7 +282,7 @@ wsc__hub_on_msg(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
     if (strcmp(type, "ping") == 0 || strcmp(type, "heartbeat") == 0) {
         wsc_msg *pong = NULL;
         wsc__proto_pong(&pong);
-        send_ctl(hub, conn, pong);
+        wsc__hub_send_ctl(hub, conn, pong);
     } else if (strcmp(type, "ack") == 0) {
         /* Consumed here whatever it names (receiver, group...): never relayed. */
         wsc__rel_client_ack(hub, conn, wsc_msg_get(msg, WSC_F_SENDER),

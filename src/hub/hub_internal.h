@@ -361,6 +361,9 @@ size_t wsc__hub_user_conns(const struct hub_user *u);
 void wsc__hub_sent(wsc_hub *hub, wsc_conn *conn, size_t n, size_t bytes);
 /** Queues msg on conn (refs it); a full queue goes to on_send_failed.  true when queued. */
 bool wsc__hub_enqueue(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg);
+/** Queues m, a frame of the hub's own (protocol/frames.h), on conn's urgent lane and drops the
+ *  caller's reference, as wsc__hub_enqueue.  A NULL m (not made) is not sent: false. */
+bool wsc__hub_send_ctl(wsc_hub *hub, wsc_conn *conn, wsc_msg *m);
 int wsc__hub_writeable(wsc_hub *hub, wsc_conn *conn);
 /** Writes message m (the head of conn's queue) with lws_write(TEXT|BINARY) and reports it
  *  sent.  -1 when the connection must close. */
