@@ -61,6 +61,50 @@ wsc__cluster_to_user(wsc_hub *hub, const char *user, wsc_msg *msg, wsc__cluster_
     return forward(hub, ch, &env, msg, cb, arg);
 }
 
+/* A wait for the answer to a message forwarded to a user (wsc__cluster_to_user_untaken). */
+struct untaken_ctx {
+    wsc__cluster_untaken_cb untaken;
+    wsc_conn_id from;
+    wsc_msg *msg;
+    char user[];
+};
+
+static void
+untaken_free(struct untaken_ctx *u)
+{
+    wsc_msg_unref(u->msg);
+    wsc__free(u);
+}
+
+static void
+untaken_answered(wsc_hub *hub, wsc_err status, uint64_t sum, void *arg)
+{
+    struct untaken_ctx *u = arg;
+    if (sum == 0 && status != WSC_ERR_CANCELED)
+        u->untaken(hub, u->from, u->msg, u->user);
+    untaken_free(u);
+}
+
+bool
+wsc__cluster_to_user_untaken(wsc_hub *hub, const char *user, wsc_msg *msg, wsc_conn_id from,
+                             wsc__cluster_untaken_cb untaken)
+{
+    size_t len = strlen(user) + 1;
+    struct untaken_ctx *u = untaken != NULL ? wsc__malloc(sizeof(*u) + len) : NULL;
+    if (u != NULL) {
+        u->untaken = untaken;
+        u->from = from;
+        u->msg = wsc_msg_ref(msg);
+        memcpy(u->user, user, len);
+    }
+    wsc_err err = wsc__cluster_to_user(hub, user, msg, u != NULL ? untaken_answered : NULL, u);
+    if (err == WSC_OK)
+        return u != NULL;
+    if (u != NULL)
+        untaken_free(u);
+    return false;
+}
+
 wsc_err
 wsc__cluster_to_group(wsc_hub *hub, const char *group, wsc_msg *msg, const char *exclude_user,
                       wsc__cluster_done_cb cb, void *arg)
