@@ -85,15 +85,12 @@ send_raw(wsc_client *c, const void *data, size_t len, bool binary, uint64_t *id_
     if (len > c->cfg.max_message_size)
         return WSC_ERR_TOO_LARGE;
     struct wsc__citem *it = wsc__calloc(1, sizeof(*it));
-    unsigned char *buf = wsc__malloc(WSC_PRE + len + 1);
+    unsigned char *buf = wsc__wire_copy(data, len);
     if (it == NULL || buf == NULL) {
         wsc__free(it);
         wsc__free(buf);
         return WSC_ERR_NOMEM;
     }
-    if (len > 0)
-        memcpy(buf + WSC_PRE, data, len);
-    buf[WSC_PRE + len] = '\0';
     it->buf = buf;
     it->len = len;
     it->binary = binary;

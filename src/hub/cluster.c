@@ -290,8 +290,7 @@ wsc__cluster_open(wsc_hub *hub)
         return WSC_ERR_NOMEM;
     cl->hub = hub;
     wsc__hmap_init(&cl->gathers);
-    wsc__hmap_init(&cl->acks);
-    wsc_list_init(&cl->ack_q);
+    wsc__cl_acks_init(cl);
     wsc_list_init(&cl->held);
     wsc__timer_init(&cl->hold_timer, hub->loop, wsc__cl_hold_timer);
     wsc__cl_node_channel(hub->cfg.node_id, cl->chan_node, sizeof(cl->chan_node));

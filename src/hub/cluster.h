@@ -55,6 +55,17 @@ typedef void (*wsc__cluster_done_cb)(wsc_hub *hub, wsc_err status, uint64_t sum,
  *  the same way. */
 wsc_err wsc__cluster_to_user(wsc_hub *hub, const char *user, wsc_msg *msg, wsc__cluster_done_cb cb,
                              void *arg);
+/** Runs when no other node took a message (wsc__cluster_to_user_untaken); from is the id given
+ *  there, msg and user are borrowed for the call. */
+typedef void (*wsc__cluster_untaken_cb)(wsc_hub *hub, wsc_conn_id from, wsc_msg *msg,
+                                        const char *user);
+/** wsc__cluster_to_user, waiting (with untaken) for the answer: untaken runs once, later, when
+ *  the other nodes queued msg to none of the user's connections (sum 0, whatever the status
+ *  but WSC_ERR_CANCELED).  True when untaken will learn the answer; false when msg could not
+ *  be forwarded, untaken is NULL or the wait could not be allocated (msg is then forwarded
+ *  without it): untaken never runs and the caller decides now. */
+bool wsc__cluster_to_user_untaken(wsc_hub *hub, const char *user, wsc_msg *msg, wsc_conn_id from,
+                                  wsc__cluster_untaken_cb untaken);
 /** Forwards msg to the members of group (but exclude_user) on the other nodes. */
 wsc_err wsc__cluster_to_group(wsc_hub *hub, const char *group, wsc_msg *msg,
                               const char *exclude_user, wsc__cluster_done_cb cb, void *arg);

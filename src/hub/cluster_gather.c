@@ -8,9 +8,8 @@
 #include "models/alloc.h"
 
 struct cl_gather {
-    wsc__hnode node; /* cl->gathers by token */
+    wsc__unode by_token; /* cl->gathers, keyed by the gather's token */
     struct wsc__cluster *cl;
-    uint64_t token;
     uint64_t expected; /* answers due (valid once published) */
     uint64_t got, sum;
     bool published, done;
@@ -20,24 +19,18 @@ struct cl_gather {
     void *arg;
 };
 
-static bool
-token_eq(const wsc__hnode *n, const void *key)
-{
-    return wsc_container_of(n, struct cl_gather, node)->token == *(const uint64_t *)key;
-}
-
 static struct cl_gather *
 find(struct wsc__cluster *cl, uint64_t token)
 {
-    wsc__hnode *n = wsc__hmap_find(&cl->gathers, wsc__hash_u64(token), token_eq, &token);
-    return n ? wsc_container_of(n, struct cl_gather, node) : NULL;
+    wsc__unode *n = wsc__hmap_find_u64(&cl->gathers, token);
+    return n ? wsc_container_of(n, struct cl_gather, by_token) : NULL;
 }
 
 static void
 drop(struct cl_gather *g)
 {
     wsc__timer_stop(&g->timer);
-    wsc__hmap_remove(&g->cl->gathers, &g->node);
+    wsc__hmap_remove(&g->cl->gathers, &g->by_token.h);
     wsc__free(g);
 }
 
@@ -89,19 +82,18 @@ wsc__cl_gather_new(struct wsc__cluster *cl, wsc__cluster_done_cb cb, void *arg)
     if (g == NULL)
         return NULL;
     g->cl = cl;
-    g->token = ++cl->next_token;
     g->cb = cb;
     g->arg = arg;
     wsc__timer_init(&g->timer, cl->hub->loop, on_timeout);
     wsc__timer_start(&g->timer, cl->hub->cfg.cluster_timeout_ms);
-    (void)wsc__hmap_insert(&cl->gathers, &g->node, wsc__hash_u64(g->token));
+    (void)wsc__hmap_insert_u64(&cl->gathers, &g->by_token, ++cl->next_token);
     return g;
 }
 
 uint64_t
 wsc__cl_gather_token(const struct cl_gather *g)
 {
-    return g->token;
+    return g->by_token.key;
 }
 
 void
@@ -124,7 +116,7 @@ void
 wsc__cl_gather_published_cb(wsc_err st, uint64_t n, void *arg)
 {
     struct cl_gather *g = arg;
-    wsc__cl_gather_published(g->cl, g->token, st, n);
+    wsc__cl_gather_published(g->cl, g->by_token.key, st, n);
 }
 
 void
@@ -145,7 +137,7 @@ wsc__cl_gather_free_all(struct wsc__cluster *cl)
         for (size_t i = 0; i <= cl->gathers.mask; i++) {
             wsc__hnode *n = cl->gathers.buckets[i];
             if (n != NULL) {
-                struct cl_gather *g = wsc_container_of(n, struct cl_gather, node);
+                struct cl_gather *g = wsc_container_of(n, struct cl_gather, by_token.h);
                 g->published = true;
                 finish(g, WSC_ERR_CANCELED);
                 break;

@@ -11,6 +11,7 @@
 #include "hub/cluster_env.h"
 #include "hub/hub_internal.h"
 #include "loop/loop.h"
+#include "models/hfifo.h"
 #include "models/hmap.h"
 #include "models/list.h"
 #include "repository/bus.h"
@@ -32,9 +33,8 @@ struct wsc__cluster {
     unsigned beats;
     wsc__hmap gathers; /* token -> struct cl_gather (cluster_gather.c) */
     uint64_t next_token;
-    wsc__hmap acks;        /* struct cl_ack (cluster_route.c): who sent what we delivered */
-    struct wsc_list ack_q; /* the same, oldest first (bounded by WSC__CL_ACKS_MAX) */
-    size_t n_acks;
+    wsc__hfifo acks;      /* struct cl_ack (cluster_route.c): who sent what we delivered,
+                             bounded by WSC__CL_ACKS_MAX */
     size_t writes_out;    /* registry writes not answered yet (a graceful stop waits) */
     struct wsc_list held; /* struct cl_held (cluster_hold.c): new connections not written yet */
     wsc__timer hold_timer;
@@ -64,6 +64,8 @@ void wsc__cl_hold_release_all(struct wsc__cluster *cl);
 /* cluster_route.c */
 /** An envelope from another node (or this node's own, echoed). */
 void wsc__cl_on_env(struct wsc__cluster *cl, const struct wsc__env *env);
+/** Empty remembered ACK origins (cannot fail). */
+void wsc__cl_acks_init(struct wsc__cluster *cl);
 /** Frees the remembered ACK origins. */
 void wsc__cl_acks_free(struct wsc__cluster *cl);
 

@@ -61,6 +61,50 @@ wsc__cluster_to_user(wsc_hub *hub, const char *user, wsc_msg *msg, wsc__cluster_
     return forward(hub, ch, &env, msg, cb, arg);
 }
 
+/* A wait for the answer to a message forwarded to a user (wsc__cluster_to_user_untaken). */
+struct untaken_ctx {
+    wsc__cluster_untaken_cb untaken;
+    wsc_conn_id from;
+    wsc_msg *msg;
+    char user[];
+};
+
+static void
+untaken_free(struct untaken_ctx *u)
+{
+    wsc_msg_unref(u->msg);
+    wsc__free(u);
+}
+
+static void
+untaken_answered(wsc_hub *hub, wsc_err status, uint64_t sum, void *arg)
+{
+    struct untaken_ctx *u = arg;
+    if (sum == 0 && status != WSC_ERR_CANCELED)
+        u->untaken(hub, u->from, u->msg, u->user);
+    untaken_free(u);
+}
+
+bool
+wsc__cluster_to_user_untaken(wsc_hub *hub, const char *user, wsc_msg *msg, wsc_conn_id from,
+                             wsc__cluster_untaken_cb untaken)
+{
+    size_t len = strlen(user) + 1;
+    struct untaken_ctx *u = untaken != NULL ? wsc__malloc(sizeof(*u) + len) : NULL;
+    if (u != NULL) {
+        u->untaken = untaken;
+        u->from = from;
+        u->msg = wsc_msg_ref(msg);
+        memcpy(u->user, user, len);
+    }
+    wsc_err err = wsc__cluster_to_user(hub, user, msg, u != NULL ? untaken_answered : NULL, u);
+    if (err == WSC_OK)
+        return u != NULL;
+    if (u != NULL)
+        untaken_free(u);
+    return false;
+}
+
 wsc_err
 wsc__cluster_to_group(wsc_hub *hub, const char *group, wsc_msg *msg, const char *exclude_user,
                       wsc__cluster_done_cb cb, void *arg)
@@ -93,8 +137,7 @@ wsc__cluster_kick(wsc_hub *hub, const char *user, const char *reason, wsc__clust
 /* ---- who sent what this node delivered for another (ACKs go back there) ---- */
 
 struct cl_ack {
-    wsc__hnode node;                   /* cl->acks */
-    struct wsc_list link;              /* cl->ack_q, oldest first */
+    wsc__fnode node;                   /* cl->acks */
     const char *sender, *mid, *origin; /* in text */
     char text[];                       /* user \0 sender \0 mid \0 origin \0 */
 };
@@ -106,7 +149,7 @@ struct ack_key {
 static bool
 ack_eq(const wsc__hnode *n, const void *key)
 {
-    const struct cl_ack *a = wsc_container_of(n, struct cl_ack, node);
+    const struct cl_ack *a = wsc_container_of(n, struct cl_ack, node.h);
     const struct ack_key *k = key;
     return strcmp(a->text, k->user) == 0 && strcmp(a->sender, k->sender) == 0 &&
            strcmp(a->mid, k->mid) == 0;
@@ -119,19 +162,22 @@ ack_hash(const struct ack_key *k)
 }
 
 static void
-ack_drop(struct wsc__cluster *cl, struct cl_ack *a)
+ack_free(wsc__fnode *node)
 {
-    wsc__hmap_remove(&cl->acks, &a->node);
-    wsc_list_remove(&a->link);
-    cl->n_acks--;
-    wsc__free(a);
+    wsc__free(wsc_container_of(node, struct cl_ack, node));
+}
+
+void
+wsc__cl_acks_init(struct wsc__cluster *cl)
+{
+    wsc__hfifo_init(&cl->acks, WSC__CL_ACKS_MAX, ack_free);
 }
 
 static struct cl_ack *
 ack_find(struct wsc__cluster *cl, const struct ack_key *k)
 {
-    wsc__hnode *n = wsc__hmap_find(&cl->acks, ack_hash(k), ack_eq, k);
-    return n ? wsc_container_of(n, struct cl_ack, node) : NULL;
+    wsc__hnode *n = wsc__hmap_find(&cl->acks.map, ack_hash(k), ack_eq, k);
+    return n ? wsc_container_of(n, struct cl_ack, node.h) : NULL;
 }
 
 /* Remembers that origin sent (sender, mid) to user; the oldest entry goes beyond the bound. */
@@ -152,18 +198,14 @@ ack_remember(struct wsc__cluster *cl, const char *user, const char *sender, cons
     a->sender = memcpy(at += lu, sender, ls);
     a->mid = memcpy(at += ls, mid, lm);
     a->origin = memcpy(at += lm, origin, lo);
-    (void)wsc__hmap_insert(&cl->acks, &a->node, ack_hash(&k));
-    wsc_list_push_back(&cl->ack_q, &a->link);
-    if (++cl->n_acks > WSC__CL_ACKS_MAX)
-        ack_drop(cl, wsc_container_of(cl->ack_q.next, struct cl_ack, link));
+    if (wsc__hfifo_push(&cl->acks, &a->node, ack_hash(&k)) != WSC_OK)
+        wsc__free(a); /* as when it cannot be allocated */
 }
 
 void
 wsc__cl_acks_free(struct wsc__cluster *cl)
 {
-    while (!wsc_list_empty(&cl->ack_q))
-        ack_drop(cl, wsc_container_of(cl->ack_q.next, struct cl_ack, link));
-    wsc__hmap_clear(&cl->acks);
+    wsc__hfifo_clear(&cl->acks);
 }
 
 void
@@ -187,7 +229,7 @@ wsc__cluster_ack(wsc_hub *hub, const char *user, const char *sender, const char 
                            .payload_len = strlen(message_id)};
     (void)wsc__cl_publish(cl, ch, &env, NULL, NULL);
     if (a != NULL)
-        ack_drop(cl, a);
+        wsc__hfifo_drop(&cl->acks, &a->node);
 }
 
 void

@@ -9,6 +9,7 @@
 #include "hub/hub_internal.h"
 #include "models/alloc.h"
 #include "models/msg_internal.h"
+#include "models/strv.h"
 #include "protocol/frames.h"
 
 _Static_assert(WSC_PRE >= LWS_PRE, "WSC_PRE must leave room for the lws frame header");
@@ -60,37 +61,6 @@ uint64_t
 wsc__hub_next_seq(wsc_hub *hub)
 {
     return ++hub->next_msg_seq;
-}
-
-char **
-wsc__hub_strv_copy(const char *const *v)
-{
-    if (v == NULL)
-        return NULL;
-    size_t n = 0;
-    while (v[n] != NULL)
-        n++;
-    char **out = wsc__calloc(n + 1, sizeof(char *));
-    if (out == NULL)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        out[i] = wsc__strdup(v[i]);
-        if (out[i] == NULL) {
-            wsc__hub_strv_free(out);
-            return NULL;
-        }
-    }
-    return out;
-}
-
-void
-wsc__hub_strv_free(char **v)
-{
-    if (v == NULL)
-        return;
-    for (size_t i = 0; v[i] != NULL; i++)
-        wsc__free(v[i]);
-    wsc__free(v);
 }
 
 /* The checks on addresses, sizes and times; NULL when they pass, else "field: why". */
@@ -178,8 +148,8 @@ copy_config(wsc_hub *hub, const wsc_hub_config *cfg, const char *random_node)
     hub->str_cert = wsc__strdup(cfg->tls_cert);
     hub->str_key = wsc__strdup(cfg->tls_key);
     hub->str_secret = wsc__strdup(cfg->jwt_secret);
-    hub->str_origins = wsc__hub_strv_copy(cfg->origins);
-    hub->str_secrets = wsc__hub_strv_copy(cfg->jwt_secrets);
+    hub->str_origins = wsc__strv_copy(cfg->origins);
+    hub->str_secrets = wsc__strv_copy(cfg->jwt_secrets);
     hub->str_cluster = wsc__strdup(cfg->cluster_redis);
     hub->str_sse = wsc__strdup(cfg->sse_path != NULL ? cfg->sse_path : "");
     if ((cfg->cluster_redis && !hub->str_cluster) || hub->str_sse == NULL ||
@@ -217,8 +187,8 @@ hub_release(wsc_hub *hub)
     wsc__free(hub->str_cert);
     wsc__free(hub->str_key);
     wsc__free(hub->str_secret);
-    wsc__hub_strv_free(hub->str_origins);
-    wsc__hub_strv_free(hub->str_secrets);
+    wsc__strv_free(hub->str_origins);
+    wsc__strv_free(hub->str_secrets);
     wsc__free(hub->str_cluster);
     wsc__free(hub);
 }

@@ -8,15 +8,8 @@
 #include "hub/cluster.h"
 #include "hub/hub_internal.h"
 #include "models/alloc.h"
-#include "models/msg_internal.h"
+#include "models/strv.h"
 #include "protocol/frames.h"
-
-static bool
-user_eq(const wsc__hnode *n, const void *key)
-{
-    const struct hub_user *u = wsc_container_of(n, struct hub_user, node);
-    return strcmp(u->id, key) == 0;
-}
 
 static bool
 conn_eq(const wsc__hnode *n, const void *key)
@@ -72,7 +65,7 @@ wsc__hub_user_find(const wsc_hub *hub, const char *user_id)
 {
     if (user_id == NULL)
         return NULL;
-    wsc__hnode *n = wsc__hmap_find(&hub->users, wsc__hash_str(user_id), user_eq, user_id);
+    wsc__snode *n = wsc__hmap_find_str(&hub->users, user_id);
     return n ? wsc_container_of(n, struct hub_user, node) : NULL;
 }
 
@@ -100,7 +93,7 @@ user_get_or_add(wsc_hub *hub, const char *user_id)
     if (u == NULL)
         return NULL;
     wsc_list_init(&u->conns);
-    wsc__hmap_insert(&hub->users, &u->node, wsc__hash_str(user_id));
+    wsc__hmap_insert_str(&hub->users, &u->node, u->id);
     wsc_list_push_back(&hub->user_order, &u->link);
     hub->stats.users++;
     return u;
@@ -135,12 +128,8 @@ send_connected(wsc_hub *hub, wsc_conn *conn)
     wsc_msg *m = NULL;
     bool sent = false;
     if (wsc__proto_connected(&m, wsc__user_plain(conn->user->id), wsc__conn_client_id(conn),
-                             hub->cfg.node_id, hub->cfg.ping_interval_ms,
-                             wsc__wall_ms()) == WSC_OK) {
-        wsc__msg_set_urgent_lane(m);
-        sent = wsc__hub_enqueue(hub, conn, m);
-        wsc_msg_unref(m);
-    }
+                             hub->cfg.node_id, hub->cfg.ping_interval_ms, wsc__wall_ms()) == WSC_OK)
+        sent = wsc__hub_send_ctl(hub, conn, m);
     /* Without its `connected` frame a client would wait for nothing: close it (1011), it
      * reconnects. */
     if (!sent)
@@ -255,7 +244,7 @@ unregister(wsc_hub *hub, wsc_conn *conn)
     hub->stats.connections_sse -= conn->transport == WSC_TRANSPORT_SSE;
     if (!wsc_list_empty(&u->conns))
         return NULL;
-    wsc__hmap_remove(&hub->users, &u->node);
+    wsc__hmap_remove(&hub->users, &u->node.h);
     wsc_list_remove(&u->link);
     hub->stats.users--;
     return u;
@@ -284,7 +273,7 @@ release(wsc_conn *conn)
             wsc_msg_unref(x->tx_hold);
         wsc__free(x->close_reason);
         wsc__free(x->app_id);
-        wsc__hub_strv_free(x->groups);
+        wsc__strv_free(x->groups);
         wsc__free(x);
         conn->x = NULL;
     }

@@ -9,6 +9,7 @@
 #include "middleware/auth_jwt.h"
 #include "middleware/jwt_keys.h"
 #include "models/alloc.h"
+#include "models/strv.h"
 #include "models/utf8.h"
 #include "protocol/frames.h"
 
@@ -104,7 +105,7 @@ wsc__pending_free(struct pending_identity *p)
     wsc__free(p->user_id);
     wsc__free(p->client_id);
     wsc__free(p->app_id);
-    wsc__hub_strv_free(p->groups);
+    wsc__strv_free(p->groups);
     wsc__free(p);
 }
 
@@ -175,9 +176,7 @@ identify(wsc_hub *hub, struct wsc__creds *r, struct pending_identity *p, const c
         }
         snprintf(uid, sizeof(uid), "%s", res.user_id);
         p->app_id = res.app_id[0] ? wsc__strdup(res.app_id) : NULL;
-        size_t n = 0;
-        while (res.groups != NULL && res.groups[n] != NULL)
-            n++;
+        size_t n = wsc__strv_len(res.groups);
         p->groups = n ? copy_groups((char **)(uintptr_t)res.groups, n) : NULL;
     } else if (wsc__jwt_keys_on(hub->cfg.jwt_secret, hub->cfg.jwt_secrets) && r->token[0] != '\0') {
         wsc__identity id;

@@ -6,18 +6,7 @@
 #include "hub/cluster.h"
 #include "hub/hub_internal.h"
 #include "models/alloc.h"
-#include "models/msg_internal.h"
 #include "protocol/frames.h"
-
-static void
-send_ctl(wsc_hub *hub, wsc_conn *conn, wsc_msg *m)
-{
-    if (m == NULL)
-        return;
-    wsc__msg_set_urgent_lane(m);
-    wsc__hub_enqueue(hub, conn, m);
-    wsc_msg_unref(m);
-}
 
 /* An error frame that does not count as a violation (the frame itself was fine). */
 static void
@@ -25,7 +14,7 @@ send_error(wsc_hub *hub, wsc_conn *conn, const char *ref, const char *code, cons
 {
     wsc_msg *m = NULL;
     wsc__proto_error(&m, ref, code, reason);
-    send_ctl(hub, conn, m);
+    wsc__hub_send_ctl(hub, conn, m);
 }
 
 void
@@ -126,44 +115,13 @@ refuse_undelivered(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg, const char *recei
 }
 
 /* A message to receiver that no connection here took: refused once the other nodes have
- * answered that none of theirs took it either. */
-struct forward_ctx {
-    wsc_conn_id conn;
-    wsc_msg *msg;
-    char receiver[];
-};
-
+ * answered that none of theirs took it either (a wsc__cluster_untaken_cb). */
 static void
-forward_answered(wsc_hub *hub, wsc_err status, uint64_t sum, void *arg)
+forward_untaken(wsc_hub *hub, wsc_conn_id from, wsc_msg *msg, const char *receiver)
 {
-    struct forward_ctx *f = arg;
-    wsc_conn *conn = wsc__hub_conn_find_open(hub, f->conn);
-    if (sum == 0 && status != WSC_ERR_CANCELED && conn != NULL)
-        refuse_undelivered(hub, conn, f->msg, f->receiver, WSC_OK);
-    wsc_msg_unref(f->msg);
-    wsc__free(f);
-}
-
-/* Hands the message to the receiver's connections on other nodes.  With wait, the refusal
- * waits for their answer (true: it is theirs now); false when it could not be forwarded. */
-static bool
-forward_user(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg, const char *receiver, bool wait)
-{
-    size_t len = strlen(receiver) + 1;
-    struct forward_ctx *f = wait ? wsc__malloc(sizeof(*f) + len) : NULL;
-    if (f != NULL) {
-        f->conn = conn->id;
-        f->msg = wsc_msg_ref(msg);
-        memcpy(f->receiver, receiver, len);
-    }
-    wsc_err err = wsc__cluster_to_user(hub, receiver, msg, f ? forward_answered : NULL, f);
-    if (err == WSC_OK)
-        return f != NULL;
-    if (f != NULL) {
-        wsc_msg_unref(f->msg);
-        wsc__free(f);
-    }
-    return false;
+    wsc_conn *conn = wsc__hub_conn_find_open(hub, from);
+    if (conn != NULL)
+        refuse_undelivered(hub, conn, msg, receiver, WSC_OK);
 }
 
 /* Routes a stamped message to its targets; answers the sender when something is refused. */
@@ -209,10 +167,13 @@ route_targets(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
         /* The sender's own connection included: a message to oneself is echoed (§3). */
         hub->last_send_error = WSC_OK;
         size_t r = wsc__hub_route_user(hub, key, msg, NULL);
-        bool alone = groups == 0 && bcast == NULL;
-        if (wsc__cluster_on(hub) && forward_user(hub, conn, msg, key, r == 0 && alone))
+        /* Taken by no one here and sent to no one else: refused, in a cluster once the other
+         * nodes have answered that none of theirs took it either. */
+        bool refuse = r == 0 && groups == 0 && bcast == NULL;
+        if (wsc__cluster_on(hub) &&
+            wsc__cluster_to_user_untaken(hub, key, msg, conn->id, refuse ? forward_untaken : NULL))
             return; /* the other nodes' answer decides */
-        if (r == 0 && alone) {
+        if (refuse) {
             refuse_undelivered(hub, conn, msg, key, hub->last_send_error);
             return;
         }
@@ -293,7 +254,7 @@ wsc__hub_on_msg(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
     if (strcmp(type, "ping") == 0 || strcmp(type, "heartbeat") == 0) {
         wsc_msg *pong = NULL;
         wsc__proto_pong(&pong);
-        send_ctl(hub, conn, pong);
+        wsc__hub_send_ctl(hub, conn, pong);
     } else if (strcmp(type, "ack") == 0) {
         /* Consumed here whatever it names (receiver, group...): never relayed. */
         wsc__rel_client_ack(hub, conn, wsc_msg_get(msg, WSC_F_SENDER),

@@ -191,7 +191,7 @@ wsc__conn_groups(const wsc_conn *conn)
 /* A user with at least one live connection.  48 bytes before the id, so ids of up to 7 bytes
  * fit a 64-byte malloc chunk (no connection count: the list is walked when a limit asks). */
 struct hub_user {
-    wsc__hnode node;      /* hub->users */
+    wsc__snode node;      /* hub->users, keyed by id */
     struct wsc_list link; /* hub->user_order (registration order) */
     struct wsc_list conns;
     char id[]; /* NUL-terminated */
@@ -257,9 +257,6 @@ struct wsc_hub {
 /** Checks cfg as wsc_hub_new and wsc_hub_reconfigure do; on failure writes "field: why" into
  *  why and returns WSC_ERR_INVALID. */
 wsc_err wsc__hub_config_check(const wsc_hub_config *cfg, char *why, size_t cap);
-/** A copy of the NULL-terminated list v (NULL for NULL, or when out of memory). */
-char **wsc__hub_strv_copy(const char *const *v);
-void wsc__hub_strv_free(char **v);
 
 /* reliable delivery (rel_internal.h is the layer's own header): the hooks the hub calls */
 /** Creates hub->rel over cfg.store (a memory store of its own when NULL).  WSC_ERR_INVALID
@@ -364,6 +361,9 @@ size_t wsc__hub_user_conns(const struct hub_user *u);
 void wsc__hub_sent(wsc_hub *hub, wsc_conn *conn, size_t n, size_t bytes);
 /** Queues msg on conn (refs it); a full queue goes to on_send_failed.  true when queued. */
 bool wsc__hub_enqueue(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg);
+/** Queues m, a frame of the hub's own (protocol/frames.h), on conn's urgent lane and drops the
+ *  caller's reference, as wsc__hub_enqueue.  A NULL m (not made) is not sent: false. */
+bool wsc__hub_send_ctl(wsc_hub *hub, wsc_conn *conn, wsc_msg *m);
 int wsc__hub_writeable(wsc_hub *hub, wsc_conn *conn);
 /** Writes message m (the head of conn's queue) with lws_write(TEXT|BINARY) and reports it
  *  sent.  -1 when the connection must close. */

@@ -3,27 +3,20 @@
  * unregistration in a table of addresses that holds only those with a connection.  Only
  * connections opened while the cap is on are counted (conn->ip_counted), so a hub without the
  * cap pays nothing per connection; a reload that turns it on counts from then on. */
-#include <string.h>
 
 #include "hub/hub_internal.h"
 #include "models/alloc.h"
 
 struct ip_conns {
-    wsc__hnode node; /* hub->ip_conns, by address */
+    wsc__snode node; /* hub->ip_conns, keyed by addr */
     unsigned count;
     char addr[48];
 };
 
-static bool
-addr_eq(const wsc__hnode *node, const void *key)
-{
-    return strcmp(wsc_container_of(node, struct ip_conns, node)->addr, key) == 0;
-}
-
 static struct ip_conns *
 find(const wsc_hub *hub, const char *addr)
 {
-    wsc__hnode *n = wsc__hmap_find(&hub->ip_conns, wsc__hash_str(addr), addr_eq, addr);
+    wsc__snode *n = wsc__hmap_find_str(&hub->ip_conns, addr);
     return n != NULL ? wsc_container_of(n, struct ip_conns, node) : NULL;
 }
 
@@ -52,7 +45,7 @@ wsc__hub_ip_conns_add(wsc_hub *hub, wsc_conn *conn, const char *addr)
         if (ip == NULL)
             return; /* uncounted: a limiter that cannot allocate refuses no one */
         snprintf(ip->addr, sizeof(ip->addr), "%s", addr);
-        wsc__hmap_insert(&hub->ip_conns, &ip->node, wsc__hash_str(ip->addr));
+        wsc__hmap_insert_str(&hub->ip_conns, &ip->node, ip->addr);
     }
     ip->count++;
     conn->ip_counted = 1;
@@ -67,8 +60,16 @@ wsc__hub_ip_conns_remove(wsc_hub *hub, wsc_conn *conn)
     struct ip_conns *ip = find(hub, wsc_conn_peer(conn));
     if (ip == NULL || --ip->count > 0)
         return;
-    wsc__hmap_remove(&hub->ip_conns, &ip->node);
+    wsc__hmap_remove(&hub->ip_conns, &ip->node.h);
     wsc__free(ip);
+}
+
+/* A wsc__hmap_each callback. */
+static void
+free_entry(wsc__hnode *node, void *arg)
+{
+    (void)arg;
+    wsc__free(wsc_container_of(node, struct ip_conns, node.h));
 }
 
 void
@@ -76,13 +77,6 @@ wsc__hub_ip_conns_free_all(wsc_hub *hub)
 {
     /* Every connection has unregistered by now, taking its count along; what could remain
      * is freed all the same. */
-    for (size_t i = 0; hub->ip_conns.buckets != NULL && i <= hub->ip_conns.mask; i++) {
-        wsc__hnode *n = hub->ip_conns.buckets[i];
-        while (n != NULL) {
-            wsc__hnode *next = n->next;
-            wsc__free(wsc_container_of(n, struct ip_conns, node));
-            n = next;
-        }
-    }
+    wsc__hmap_each(&hub->ip_conns, free_entry, NULL);
     wsc__hmap_clear(&hub->ip_conns);
 }

@@ -86,9 +86,52 @@ wsc__hub_connect_limited(wsc_hub *hub, const char *peer)
     return ms == UINT32_MAX ? 60 : (int)((ms + 999) / 1000);
 }
 
+/* The limits on the client frames of one scope, a connection or a user: a message rate and a
+ * byte rate (0: off), each with its burst and the kind of alert it trips. */
+struct frame_limits {
+    double msgs, msgs_burst, bytes, bytes_burst;
+    wsc_limit_kind msgs_kind, bytes_kind;
+};
+
+static struct frame_limits
+conn_limits(const wsc_hub_config *c)
+{
+    return (struct frame_limits){c->msg_rate_per_conn,    c->msg_burst_per_conn,
+                                 c->bytes_rate_per_conn,  c->bytes_burst_per_conn,
+                                 WSC_LIMIT_MSG_RATE_CONN, WSC_LIMIT_BYTE_RATE_CONN};
+}
+
+static struct frame_limits
+user_limits(const wsc_hub_config *c)
+{
+    return (struct frame_limits){c->msg_rate_per_user,    c->msg_burst_per_user,
+                                 c->bytes_rate_per_user,  c->bytes_burst_per_user,
+                                 WSC_LIMIT_MSG_RATE_USER, WSC_LIMIT_BYTE_RATE_USER};
+}
+
+/* Fills a scope's two buckets (messages, bytes) to their bursts. */
+static void
+fill(const struct frame_limits *l, wsc__bucket *msgs, wsc__bucket *bytes, uint64_t now)
+{
+    wsc__bucket_init(msgs, l->msgs_burst, now);
+    wsc__bucket_init(bytes, l->bytes_burst, now);
+}
+
+/* One frame of len bytes through a scope's two buckets: the kind of limit it trips, or
+ * WSC_LIMIT_KIND_COUNT when it may pass. */
+static wsc_limit_kind
+take(const struct frame_limits *l, wsc__bucket *msgs, wsc__bucket *bytes, size_t len, uint64_t now)
+{
+    if (l->msgs > 0 && !wsc__bucket_take(msgs, l->msgs, l->msgs_burst, now))
+        return l->msgs_kind;
+    if (l->bytes > 0 && !wsc__bucket_take_n(bytes, l->bytes, l->bytes_burst, now, (double)len))
+        return l->bytes_kind;
+    return WSC_LIMIT_KIND_COUNT;
+}
+
 /* The slot of conn's user, taken over when another user held it; NULL when out of memory. */
 static struct user_bucket *
-user_slot(wsc_hub *hub, wsc_conn *conn, uint64_t now)
+user_slot(wsc_hub *hub, wsc_conn *conn, const struct frame_limits *l, uint64_t now)
 {
     if (hub->user_buckets == NULL) {
         hub->user_buckets = wsc__calloc(USER_SLOTS, sizeof(*hub->user_buckets));
@@ -99,54 +142,35 @@ user_slot(wsc_hub *hub, wsc_conn *conn, uint64_t now)
     struct user_bucket *slot = &hub->user_buckets[h & (USER_SLOTS - 1)];
     if (slot->hash != h || slot->msgs.last_ms == 0) {
         slot->hash = h;
-        wsc__bucket_init(&slot->msgs, hub->cfg.msg_burst_per_user, now);
-        wsc__bucket_init(&slot->bytes, hub->cfg.bytes_burst_per_user, now);
+        fill(l, &slot->msgs, &slot->bytes, now);
     }
     return slot;
 }
 
-/* The user's limits on one frame of len bytes: WSC_LIMIT_KIND_COUNT when it may pass. */
+/* The user's limits l on one frame of len bytes, as take. */
 static wsc_limit_kind
-user_check(wsc_hub *hub, wsc_conn *conn, size_t len, uint64_t now)
+user_check(wsc_hub *hub, wsc_conn *conn, const struct frame_limits *l, size_t len, uint64_t now)
 {
-    const wsc_hub_config *c = &hub->cfg;
-    if (c->msg_rate_per_user <= 0 && c->bytes_rate_per_user <= 0)
+    if (l->msgs <= 0 && l->bytes <= 0)
         return WSC_LIMIT_KIND_COUNT;
-    struct user_bucket *u = user_slot(hub, conn, now);
+    struct user_bucket *u = user_slot(hub, conn, l, now);
     if (u == NULL)
         return WSC_LIMIT_KIND_COUNT; /* out of memory: not a reason to refuse the frame */
-    if (c->msg_rate_per_user > 0 &&
-        !wsc__bucket_take(&u->msgs, c->msg_rate_per_user, c->msg_burst_per_user, now))
-        return WSC_LIMIT_MSG_RATE_USER;
-    if (c->bytes_rate_per_user > 0 &&
-        !wsc__bucket_take_n(&u->bytes, c->bytes_rate_per_user, c->bytes_burst_per_user, now,
-                            (double)len))
-        return WSC_LIMIT_BYTE_RATE_USER;
-    return WSC_LIMIT_KIND_COUNT;
+    return take(l, &u->msgs, &u->bytes, len, now);
 }
 
-/* The connection's limits on one frame of len bytes, as user_check. */
+/* The connection's limits l on one frame of len bytes, as take. */
 static wsc_limit_kind
-conn_check(wsc_hub *hub, wsc_conn *conn, size_t len, uint64_t now)
+conn_check(wsc_conn *conn, const struct frame_limits *l, size_t len, uint64_t now)
 {
-    const wsc_hub_config *c = &hub->cfg;
-    if (c->msg_rate_per_conn <= 0 && c->bytes_rate_per_conn <= 0)
+    if (l->msgs <= 0 && l->bytes <= 0)
         return WSC_LIMIT_KIND_COUNT;
     struct conn_extra *x = wsc__conn_extra(conn);
     if (x == NULL)
         return WSC_LIMIT_KIND_COUNT; /* out of memory: not a reason to refuse the frame */
-    if (x->rate.last_ms == 0) {
-        wsc__bucket_init(&x->rate, c->msg_burst_per_conn, now);
-        wsc__bucket_init(&x->bytes, c->bytes_burst_per_conn, now);
-    }
-    if (c->msg_rate_per_conn > 0 &&
-        !wsc__bucket_take(&x->rate, c->msg_rate_per_conn, c->msg_burst_per_conn, now))
-        return WSC_LIMIT_MSG_RATE_CONN;
-    if (c->bytes_rate_per_conn > 0 &&
-        !wsc__bucket_take_n(&x->bytes, c->bytes_rate_per_conn, c->bytes_burst_per_conn, now,
-                            (double)len))
-        return WSC_LIMIT_BYTE_RATE_CONN;
-    return WSC_LIMIT_KIND_COUNT;
+    if (x->rate.last_ms == 0)
+        fill(l, &x->rate, &x->bytes, now);
+    return take(l, &x->rate, &x->bytes, len, now);
 }
 
 const char *
@@ -154,18 +178,17 @@ wsc__hub_frame_limited(wsc_hub *hub, wsc_conn *conn, size_t len)
 {
     uint64_t now = wsc__now_ms();
     now = now ? now : 1; /* last_ms 0 marks an unused bucket */
-    wsc_limit_kind k = conn_check(hub, conn, len, now);
-    if (k == WSC_LIMIT_KIND_COUNT)
-        k = user_check(hub, conn, len, now);
+    struct frame_limits per_conn = conn_limits(&hub->cfg), per_user = user_limits(&hub->cfg);
+    const struct frame_limits *l = &per_conn;
+    wsc_limit_kind k = conn_check(conn, l, len, now);
+    if (k == WSC_LIMIT_KIND_COUNT) {
+        l = &per_user;
+        k = user_check(hub, conn, l, len, now);
+    }
     if (k == WSC_LIMIT_KIND_COUNT)
         return NULL;
-    const wsc_hub_config *c = &hub->cfg;
-    double limit = k == WSC_LIMIT_MSG_RATE_CONN    ? c->msg_rate_per_conn
-                   : k == WSC_LIMIT_BYTE_RATE_CONN ? c->bytes_rate_per_conn
-                   : k == WSC_LIMIT_MSG_RATE_USER  ? c->msg_rate_per_user
-                                                   : c->bytes_rate_per_user;
-    bool bytes = k == WSC_LIMIT_BYTE_RATE_CONN || k == WSC_LIMIT_BYTE_RATE_USER;
+    bool bytes = k == l->bytes_kind;
     hub->metrics.limited[WSC__LIMIT_FRAME]++;
-    wsc__hub_alert(hub, k, conn, NULL, limit, bytes ? (double)len : 1);
+    wsc__hub_alert(hub, k, conn, NULL, bytes ? l->bytes : l->msgs, bytes ? (double)len : 1);
     return bytes ? "too many bytes" : "too many messages";
 }

@@ -7,7 +7,6 @@
 #include "hub/cluster.h"
 #include "hub/hub_internal.h"
 #include "models/alloc.h"
-#include "models/msg_internal.h"
 #include "models/strv.h"
 #include "protocol/frames.h"
 
@@ -70,11 +69,8 @@ static void
 kick(wsc_hub *hub, wsc_conn *c, const char *reason)
 {
     wsc_msg *m = NULL;
-    if (wsc__proto_kick_out(&m, reason ? reason : "kicked", wsc__wall_ms()) == WSC_OK) {
-        wsc__msg_set_urgent_lane(m);
-        wsc__hub_enqueue(hub, c, m);
-        wsc_msg_unref(m);
-    }
+    if (wsc__proto_kick_out(&m, reason ? reason : "kicked", wsc__wall_ms()) == WSC_OK)
+        wsc__hub_send_ctl(hub, c, m);
     wsc__hub_conn_close_after_flush(c, 4001, reason ? reason : "kicked");
 }
 

@@ -10,6 +10,7 @@
 
 #include "hub/hub_internal.h"
 #include "models/alloc.h"
+#include "models/strv.h"
 
 /* The owned copies a reconfiguration installs, made before anything changes. */
 struct live_strings {
@@ -22,16 +23,16 @@ static void
 live_strings_free(struct live_strings *s)
 {
     wsc__free(s->secret);
-    wsc__hub_strv_free(s->secrets);
-    wsc__hub_strv_free(s->origins);
+    wsc__strv_free(s->secrets);
+    wsc__strv_free(s->origins);
 }
 
 static wsc_err
 live_strings_copy(struct live_strings *s, const wsc_hub_config *cfg)
 {
     s->secret = wsc__strdup(cfg->jwt_secret);
-    s->secrets = wsc__hub_strv_copy(cfg->jwt_secrets);
-    s->origins = wsc__hub_strv_copy(cfg->origins);
+    s->secrets = wsc__strv_copy(cfg->jwt_secrets);
+    s->origins = wsc__strv_copy(cfg->origins);
     if ((cfg->jwt_secret != NULL && s->secret == NULL) ||
         (cfg->jwt_secrets != NULL && s->secrets == NULL) ||
         (cfg->origins != NULL && s->origins == NULL)) {
@@ -114,8 +115,8 @@ install(wsc_hub *hub, const wsc_hub_config *cfg, struct live_strings *s)
     next.handshake_timeout_ms = run->handshake_timeout_ms; /* set on the vhost at creation */
     next.cluster_redis = run->cluster_redis;
     wsc__free(hub->str_secret);
-    wsc__hub_strv_free(hub->str_secrets);
-    wsc__hub_strv_free(hub->str_origins);
+    wsc__strv_free(hub->str_secrets);
+    wsc__strv_free(hub->str_origins);
     hub->str_secret = s->secret;
     hub->str_secrets = s->secrets;
     hub->str_origins = s->origins;
@@ -124,15 +125,6 @@ install(wsc_hub *hub, const wsc_hub_config *cfg, struct live_strings *s)
     next.origins = (const char *const *)hub->str_origins;
     hub->cfg = next;
     wsc__logger_init(&hub->log, &hub->cfg.log, "hub");
-}
-
-static unsigned
-count_strv(const char *const *v)
-{
-    unsigned n = 0;
-    while (v != NULL && v[n] != NULL)
-        n++;
-    return n;
 }
 
 wsc_err
@@ -155,7 +147,7 @@ wsc_hub_reconfigure(wsc_hub *hub, const wsc_hub_config *cfg, const char **kept)
     collect_kept(hub, cfg);
     install(hub, cfg, &s);
     wsc__log(&hub->log, WSC_LOG_INFO, "hub_reconfigured", "s:kept,u:secrets,u:max_bytes", hub->kept,
-             (uint64_t)(count_strv(hub->cfg.jwt_secrets) + (hub->cfg.jwt_secret != NULL)),
+             (uint64_t)(wsc__strv_len(hub->cfg.jwt_secrets) + (hub->cfg.jwt_secret != NULL)),
              (uint64_t)hub->cfg.msg_limits.max_bytes);
     if (kept != NULL)
         *kept = hub->kept;

@@ -73,20 +73,13 @@ wsc__hub_route_all(wsc_hub *hub, wsc_msg *msg, wsc_conn *exclude)
     return n;
 }
 
-/* What a send to one user on other nodes needs to tell the user-offline handler. */
-struct direct_ctx {
-    wsc_msg *msg;
-    char user[];
-};
-
+/* No other node took a message for a user this node does not hold: the user is offline (a
+ * wsc__cluster_untaken_cb). */
 static void
-direct_answered(wsc_hub *hub, wsc_err status, uint64_t sum, void *arg)
+direct_untaken(wsc_hub *hub, wsc_conn_id from, wsc_msg *msg, const char *user)
 {
-    struct direct_ctx *d = arg;
-    if (sum == 0 && status != WSC_ERR_CANCELED)
-        wsc__rel_user_offline(hub, d->user, d->msg);
-    wsc_msg_unref(d->msg);
-    wsc__free(d);
+    (void)from;
+    wsc__rel_user_offline(hub, user, msg);
 }
 
 /* A fire-and-forget send addressed to one user: an offline user goes to the user-offline
@@ -97,22 +90,9 @@ route_direct(wsc_hub *hub, const char *user_id, wsc_msg *msg)
 {
     size_t n = wsc__hub_route_user(hub, user_id, msg, NULL);
     bool here = wsc__hub_user_find(hub, user_id) != NULL;
-    if (wsc__cluster_on(hub)) {
-        size_t len = strlen(user_id) + 1;
-        struct direct_ctx *d = here ? NULL : wsc__malloc(sizeof(*d) + len);
-        if (d != NULL) {
-            d->msg = wsc_msg_ref(msg);
-            memcpy(d->user, user_id, len);
-        }
-        wsc_err err = wsc__cluster_to_user(hub, user_id, msg, d ? direct_answered : NULL, d);
-        if (err == WSC_OK && (here || d != NULL))
-            return n;
-        if (d != NULL) {
-            wsc_msg_unref(d->msg);
-            wsc__free(d);
-        }
-    }
-    if (n == 0 && !here)
+    bool waiting = wsc__cluster_on(hub) &&
+                   wsc__cluster_to_user_untaken(hub, user_id, msg, 0, here ? NULL : direct_untaken);
+    if (!waiting && n == 0 && !here)
         wsc__rel_user_offline(hub, user_id, msg);
     return n;
 }

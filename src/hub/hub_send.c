@@ -70,6 +70,17 @@ wsc__hub_enqueue(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
     return true;
 }
 
+bool
+wsc__hub_send_ctl(wsc_hub *hub, wsc_conn *conn, wsc_msg *m)
+{
+    if (m == NULL)
+        return false;
+    wsc__msg_set_urgent_lane(m);
+    bool queued = wsc__hub_enqueue(hub, conn, m);
+    wsc_msg_unref(m);
+    return queued;
+}
+
 static size_t
 frame_header(unsigned char *p, bool binary, size_t len)
 {

@@ -84,6 +84,14 @@ wsc__offline_put(struct wsc__rel *rel, const char *user, wsc_msg *msg, struct ws
 }
 
 static void
+remove_op_free(struct remove_op *o)
+{
+    wsc__free(o->user);
+    wsc__free(o->mid);
+    wsc__free(o);
+}
+
+static void
 remove_done(wsc_err status, void *user)
 {
     struct remove_op *o = user;
@@ -99,9 +107,7 @@ remove_done(wsc_err status, void *user)
             rel->stats.acks_unknown++;
         }
     }
-    wsc__free(o->user);
-    wsc__free(o->mid);
-    wsc__free(o);
+    remove_op_free(o);
 }
 
 struct ack_ctx {
@@ -128,9 +134,7 @@ remove_copy(const char *sender, void *arg)
         wsc_msg_key(sender, a->mid, key, sizeof(key)) != WSC_OK ||
         wsc_offline_remove(rel->offline, a->user, key, remove_done, o) != WSC_OK) {
         wsc__rel_op_end(&o->op);
-        wsc__free(o->user);
-        wsc__free(o->mid);
-        wsc__free(o);
+        remove_op_free(o);
     }
 }
 

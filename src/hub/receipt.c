@@ -14,7 +14,6 @@
 
 #include "hub/rel_internal.h"
 #include "models/alloc.h"
-#include "models/msg_internal.h"
 #include "protocol/frames.h"
 
 /* --- the window of client message_ids */
@@ -209,11 +208,8 @@ wsc__rel_receipt_to(wsc_hub *hub, wsc_conn *conn, const char *sender, const char
         wsc__hub_dedupe_put(&hub->rel->dedupe, sender, mid, r, error);
     }
     wsc_msg *m = NULL;
-    if (conn == NULL || wsc__proto_ack(&m, mid, status, error) != WSC_OK)
-        return;
-    wsc__msg_set_urgent_lane(m);
-    wsc__hub_enqueue(hub, conn, m);
-    wsc_msg_unref(m);
+    if (conn != NULL && wsc__proto_ack(&m, mid, status, error) == WSC_OK)
+        wsc__hub_send_ctl(hub, conn, m);
 }
 
 void

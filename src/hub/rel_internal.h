@@ -27,6 +27,7 @@
 
 #include "hub/hub_internal.h"
 #include "loop/loop.h"
+#include "models/hfifo.h"
 #include "models/hmap.h"
 #include "models/list.h"
 
@@ -127,9 +128,7 @@ void wsc__hub_dedupe_forget(struct wsc__hub_dedupe *d, const char *user, const c
  * (user, message_id), until ACKed.  Bounded: beyond cap the oldest entries are forgotten (their
  * ACK then removes only a copy without sender; the rest is replayed again). */
 struct wsc__replayed {
-    wsc__hmap map;        /* (user, message_id) -> entries */
-    struct wsc_list fifo; /* entries, oldest first */
-    size_t n, cap;
+    wsc__hfifo entries; /* by (user, message_id), oldest first */
 };
 
 void wsc__replayed_init(struct wsc__replayed *r, size_t cap);

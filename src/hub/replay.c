@@ -18,10 +18,9 @@
 
 struct replay {
     struct wsc__rel_op op;
-    wsc__hnode node; /* rel->replays while the connection lives */
+    wsc__unode by_conn; /* rel->replays while the connection lives, keyed by its id */
     struct wsc__rel *owner;
     wsc__timer stall; /* the window has waited ack_timeout_ms for an ACK */
-    wsc_conn_id conn;
     uint64_t cursor;
     size_t inflight; /* replayed on this connection and not ACKed yet (the window) */
     wsc_msg **parked;
@@ -45,17 +44,11 @@ struct replay {
  * ACKs: that is what the next connect replays again.  When the queue's room runs out the
  * held live traffic is released and the replay waits for ACKs too. */
 
-static bool
-replay_eq(const wsc__hnode *n, const void *key)
-{
-    return wsc_container_of(n, struct replay, node)->conn == *(const wsc_conn_id *)key;
-}
-
 static struct replay *
 replay_find(struct wsc__rel *rel, wsc_conn_id id)
 {
-    wsc__hnode *n = wsc__hmap_find(&rel->replays, wsc__hash_u64(id), replay_eq, &id);
-    return n ? wsc_container_of(n, struct replay, node) : NULL;
+    wsc__unode *n = wsc__hmap_find_u64(&rel->replays, id);
+    return n ? wsc_container_of(n, struct replay, by_conn) : NULL;
 }
 
 static void
@@ -85,7 +78,7 @@ static void
 replay_end(struct wsc__rel *rel, struct replay *r, wsc_conn *conn)
 {
     replay_release(rel, r, conn);
-    wsc__hmap_remove(&rel->replays, &r->node);
+    wsc__hmap_remove(&rel->replays, &r->by_conn.h);
     replay_free(r);
 }
 
@@ -128,10 +121,10 @@ replay_page(wsc_err status, wsc_msg *const *msgs, size_t count, uint64_t next_cu
     struct replay *r = user;
     struct wsc__rel *rel = wsc__rel_op_end(&r->op);
     r->fetching = false;
-    wsc_conn *conn = rel && !r->gone ? wsc__hub_conn_find_open(rel->hub, r->conn) : NULL;
+    wsc_conn *conn = rel && !r->gone ? wsc__hub_conn_find_open(rel->hub, r->by_conn.key) : NULL;
     if (conn == NULL) {
         if (rel != NULL && !r->gone)
-            wsc__hmap_remove(&rel->replays, &r->node);
+            wsc__hmap_remove(&rel->replays, &r->by_conn.h);
         replay_free(r);
         return;
     }
@@ -181,7 +174,7 @@ replay_stalled(wsc__timer *t)
 {
     struct replay *r = wsc_container_of(t, struct replay, stall);
     struct wsc__rel *rel = r->owner;
-    wsc_conn *conn = wsc__hub_conn_find(rel->hub, r->conn);
+    wsc_conn *conn = wsc__hub_conn_find(rel->hub, r->by_conn.key);
     r->inflight = 0;
     if (conn != NULL && conn->state == CONN_OPEN && !r->fetching)
         replay_next(rel, r, conn);
@@ -195,11 +188,10 @@ wsc__replay_hold(struct wsc__rel *rel, wsc_conn *conn)
     struct replay *r = wsc__calloc(1, sizeof(*r));
     if (r == NULL)
         return false;
-    r->conn = conn->id;
     r->owner = rel;
     r->holding = true;
     wsc__timer_init(&r->stall, rel->hub->loop, replay_stalled);
-    wsc__hmap_insert(&rel->replays, &r->node, wsc__hash_u64(conn->id));
+    wsc__hmap_insert_u64(&rel->replays, &r->by_conn, conn->id);
     conn->replay_hold = true;
     r->waiting = true;
     return true;
@@ -282,7 +274,7 @@ wsc__replay_closed(struct wsc__rel *rel, wsc_conn *conn)
     struct replay *r = replay_find(rel, conn->id);
     if (r == NULL)
         return;
-    wsc__hmap_remove(&rel->replays, &r->node);
+    wsc__hmap_remove(&rel->replays, &r->by_conn.h);
     conn->replay_hold = false;
     /* Parked messages were never queued: they fail like the rest of the queue. */
     for (size_t i = 0; i < r->n_parked; i++) {
@@ -302,7 +294,7 @@ static void
 free_idle(wsc__hnode *node, void *arg)
 {
     (void)arg;
-    struct replay *r = wsc_container_of(node, struct replay, node);
+    struct replay *r = wsc_container_of(node, struct replay, by_conn.h);
     if (!r->fetching)
         replay_free(r);
 }
@@ -324,8 +316,7 @@ wsc__replay_free_all(struct wsc__rel *rel)
  * at-least-once, never lost). */
 
 struct entry {
-    wsc__hnode node;
-    struct wsc_list link;     /* fifo */
+    wsc__fnode node;          /* r->entries */
     const char *mid, *sender; /* point into user[] */
     char user[];
 };
@@ -337,35 +328,27 @@ struct rkey {
 static bool
 entry_eq(const wsc__hnode *n, const void *key)
 {
-    const struct entry *e = wsc_container_of(n, struct entry, node);
+    const struct entry *e = wsc_container_of(n, struct entry, node.h);
     const struct rkey *k = key;
     return strcmp(e->mid, k->mid) == 0 && strcmp(e->user, k->user) == 0;
+}
+
+static void
+entry_free(wsc__fnode *node)
+{
+    wsc__free(wsc_container_of(node, struct entry, node));
 }
 
 void
 wsc__replayed_init(struct wsc__replayed *r, size_t cap)
 {
-    wsc__hmap_init(&r->map);
-    wsc_list_init(&r->fifo);
-    r->n = 0;
-    r->cap = cap > 0 ? cap : 1;
-}
-
-static void
-entry_drop(struct wsc__replayed *r, struct entry *e)
-{
-    wsc__hmap_remove(&r->map, &e->node);
-    wsc_list_remove(&e->link);
-    r->n--;
-    wsc__free(e);
+    wsc__hfifo_init(&r->entries, cap, entry_free);
 }
 
 void
 wsc__replayed_free(struct wsc__replayed *r)
 {
-    while (!wsc_list_empty(&r->fifo))
-        entry_drop(r, wsc_container_of(r->fifo.next, struct entry, link));
-    wsc__hmap_clear(&r->map);
+    wsc__hfifo_clear(&r->entries);
 }
 
 /* The next entry of (user, mid) after n (NULL: the first). */
@@ -374,12 +357,12 @@ find_next(struct wsc__replayed *r, const char *user, const char *mid, wsc__hnode
 {
     struct rkey k = {user, mid};
     uint64_t h = wsc__hash_pair(user, mid);
-    wsc__hnode *n = after != NULL ? after->next : wsc__hmap_find(&r->map, h, entry_eq, &k);
+    wsc__hnode *n = after != NULL ? after->next : wsc__hmap_find(&r->entries.map, h, entry_eq, &k);
     if (after == NULL)
-        return n != NULL ? wsc_container_of(n, struct entry, node) : NULL;
+        return n != NULL ? wsc_container_of(n, struct entry, node.h) : NULL;
     for (; n != NULL; n = n->next) {
         if (n->hash == h && entry_eq(n, &k))
-            return wsc_container_of(n, struct entry, node);
+            return wsc_container_of(n, struct entry, node.h);
     }
     return NULL;
 }
@@ -390,7 +373,7 @@ wsc__replayed_put(struct wsc__replayed *r, const char *user, const char *message
 {
     sender = sender != NULL ? sender : "";
     for (struct entry *e = find_next(r, user, message_id, NULL); e != NULL;
-         e = find_next(r, user, message_id, &e->node)) {
+         e = find_next(r, user, message_id, &e->node.h)) {
         if (strcmp(e->sender, sender) == 0)
             return WSC_OK;
     }
@@ -401,13 +384,10 @@ wsc__replayed_put(struct wsc__replayed *r, const char *user, const char *message
     memcpy(e->user, user, nu);
     e->mid = memcpy(e->user + nu, message_id, nm);
     e->sender = memcpy(e->user + nu + nm, sender, ns);
-    if (wsc__hmap_insert(&r->map, &e->node, wsc__hash_pair(user, message_id)) != WSC_OK) {
+    if (wsc__hfifo_push(&r->entries, &e->node, wsc__hash_pair(user, message_id)) != WSC_OK) {
         wsc__free(e);
         return WSC_ERR_NOMEM;
     }
-    wsc_list_push_back(&r->fifo, &e->link);
-    if (++r->n > r->cap)
-        entry_drop(r, wsc_container_of(r->fifo.next, struct entry, link));
     return WSC_OK;
 }
 
@@ -418,10 +398,10 @@ wsc__replayed_take(struct wsc__replayed *r, const char *user, const char *messag
     size_t n = 0;
     struct entry *e = find_next(r, user, message_id, NULL);
     while (e != NULL) {
-        struct entry *next = find_next(r, user, message_id, &e->node);
+        struct entry *next = find_next(r, user, message_id, &e->node.h);
         if (sender == NULL || strcmp(e->sender, sender) == 0) {
             fn(e->sender, arg);
-            entry_drop(r, e);
+            wsc__hfifo_drop(&r->entries, &e->node);
             n++;
         }
         e = next;

@@ -9,6 +9,8 @@
 #include <limits.h>
 #include <string.h>
 
+#include "models/strv.h"
+
 bool
 wsc__jwt_keys_on(const char *secret, const char *const *secrets)
 {
@@ -32,9 +34,7 @@ wsc_err
 wsc__jwt_verify_keys(const char *token, const char *secret, const char *const *secrets,
                      int64_t now_s, wsc__identity *out, const char **why)
 {
-    size_t n = 0;
-    while (secrets != NULL && secrets[n] != NULL)
-        n++;
+    size_t n = wsc__strv_len(secrets);
     if (n == 0 || token == NULL)
         return wsc__jwt_verify(token, secret, now_s, out, why);
     for (size_t i = 0; i <= n; i++) {

@@ -138,6 +138,26 @@ wsc__hmap_find_str(const wsc__hmap *map, const char *key)
     return n != NULL ? wsc_container_of(n, wsc__snode, h) : NULL;
 }
 
+static bool
+unode_eq(const wsc__hnode *node, const void *key)
+{
+    return wsc_container_of(node, wsc__unode, h)->key == *(const uint64_t *)key;
+}
+
+wsc_err
+wsc__hmap_insert_u64(wsc__hmap *map, wsc__unode *node, uint64_t key)
+{
+    node->key = key;
+    return wsc__hmap_insert(map, &node->h, wsc__hash_u64(key));
+}
+
+wsc__unode *
+wsc__hmap_find_u64(const wsc__hmap *map, uint64_t key)
+{
+    wsc__hnode *n = wsc__hmap_find(map, wsc__hash_u64(key), unode_eq, &key);
+    return n != NULL ? wsc_container_of(n, wsc__unode, h) : NULL;
+}
+
 void
 wsc__hmap_each(wsc__hmap *map, void (*fn)(wsc__hnode *node, void *arg), void *arg)
 {

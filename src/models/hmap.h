@@ -29,14 +29,22 @@ typedef struct wsc__snode {
     const char *key;
 } wsc__snode;
 
+/** A node keyed by a 64-bit number (a connection id, a token), kept in the node.  The table
+ *  needs no equality function of its own. */
+typedef struct wsc__unode {
+    wsc__hnode h;
+    uint64_t key;
+} wsc__unode;
+
 /** Compares the key of the object holding node with key. */
 typedef bool (*wsc__hmap_eq)(const wsc__hnode *node, const void *key);
 
 void wsc__hmap_init(wsc__hmap *map);
 /** Frees the bucket array (not the nodes). */
 void wsc__hmap_clear(wsc__hmap *map);
-/** Inserts node with hash (no duplicate check).  WSC_ERR_NOMEM when growing fails; the node
- *  is then still inserted (the table only grows for speed). */
+/** Inserts node with hash (no duplicate check).  A table that cannot grow inserts all the
+ *  same (it only grows for speed); WSC_ERR_NOMEM only when the table has no bucket array yet
+ *  and cannot allocate one: node is then not inserted. */
 wsc_err wsc__hmap_insert(wsc__hmap *map, wsc__hnode *node, uint64_t hash);
 wsc__hnode *wsc__hmap_find(const wsc__hmap *map, uint64_t hash, wsc__hmap_eq eq, const void *key);
 /** Calls fn on every node of map.  fn may remove and free the node it is given (the walk has
@@ -45,11 +53,16 @@ void wsc__hmap_each(wsc__hmap *map, void (*fn)(wsc__hnode *node, void *arg), voi
 /** Removes node; returns false when it was not in the table. */
 bool wsc__hmap_remove(wsc__hmap *map, wsc__hnode *node);
 
-/** Inserts node under key (borrowed, see wsc__snode), hashed with wsc__hash_str.  As
- *  wsc__hmap_insert: WSC_ERR_NOMEM when growing fails, the node inserted all the same. */
+/** Inserts node under key (borrowed, see wsc__snode), hashed with wsc__hash_str.  Fails as
+ *  wsc__hmap_insert. */
 wsc_err wsc__hmap_insert_str(wsc__hmap *map, wsc__snode *node, const char *key);
 /** The node of map (filled with wsc__hmap_insert_str) under key, or NULL. */
 wsc__snode *wsc__hmap_find_str(const wsc__hmap *map, const char *key);
+
+/** Inserts node under key, hashed with wsc__hash_u64.  Fails as wsc__hmap_insert. */
+wsc_err wsc__hmap_insert_u64(wsc__hmap *map, wsc__unode *node, uint64_t key);
+/** The node of map (filled with wsc__hmap_insert_u64) under key, or NULL. */
+wsc__unode *wsc__hmap_find_u64(const wsc__hmap *map, uint64_t key);
 
 uint64_t wsc__hash_str(const char *s);
 uint64_t wsc__hash_u64(uint64_t v);

@@ -126,6 +126,18 @@ wsc_msg_new_text(wsc_msg **out, const char *type, const char *content)
     return err;
 }
 
+unsigned char *
+wsc__wire_copy(const void *data, size_t len)
+{
+    unsigned char *buf = wsc__malloc(WSC_PRE + len + 1);
+    if (buf == NULL)
+        return NULL;
+    if (len > 0)
+        memcpy(buf + WSC_PRE, data, len);
+    buf[WSC_PRE + len] = '\0';
+    return buf;
+}
+
 wsc_err
 wsc_msg_new_binary(wsc_msg **out, const void *data, size_t len)
 {
@@ -135,14 +147,11 @@ wsc_msg_new_binary(wsc_msg **out, const void *data, size_t len)
     wsc_msg *msg = wsc__msg_alloc();
     if (msg == NULL)
         return WSC_ERR_NOMEM;
-    unsigned char *buf = wsc__malloc(WSC_PRE + len + 1);
+    unsigned char *buf = wsc__wire_copy(data, len);
     if (buf == NULL) {
         wsc__free(msg);
         return WSC_ERR_NOMEM;
     }
-    if (len > 0)
-        memcpy(buf + WSC_PRE, data, len);
-    buf[WSC_PRE + len] = '\0';
     atomic_store_explicit(&msg->wire_buf, buf, memory_order_relaxed);
     atomic_store_explicit(&msg->wire_len, len, memory_order_relaxed);
     msg->binary = true;
@@ -215,10 +224,9 @@ clone_payload(const wsc_msg *msg, wsc_msg *copy)
         /* A binary message's bytes are set at creation and never change. */
         size_t len = atomic_load_explicit(&msg->wire_len, memory_order_relaxed);
         const unsigned char *src = atomic_load_explicit(&msg->wire_buf, memory_order_relaxed);
-        unsigned char *buf = wsc__malloc(WSC_PRE + len + 1);
+        unsigned char *buf = wsc__wire_copy(src + WSC_PRE, len);
         if (buf == NULL)
             return WSC_ERR_NOMEM;
-        memcpy(buf + WSC_PRE, src + WSC_PRE, len + 1);
         atomic_store_explicit(&copy->wire_buf, buf, memory_order_relaxed);
         atomic_store_explicit(&copy->wire_len, len, memory_order_relaxed);
         copy->binary = true;

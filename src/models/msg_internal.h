@@ -15,6 +15,10 @@
  *  WebSocket frame header there.  Must be >= LWS_PRE (checked where lws is included). */
 #define WSC_PRE 16
 
+/** A new buffer of WSC_PRE + len + 1 bytes holding the len bytes of data after the headroom
+ *  and a NUL after them (free with wsc__free).  NULL when out of memory. */
+unsigned char *wsc__wire_copy(const void *data, size_t len);
+
 /** Encodes msg once (JSON text, or the raw bytes of a binary message) into one buffer with
  *  WSC_PRE bytes in front, and freezes it.  Idempotent: later calls return at once.
  *  WSC_ERR_NOMEM. */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Packing strings from an intrusive list into one freeable block. */
+/* String arrays: copies of NULL-terminated ones, and strings packed from an intrusive list into
+ * one freeable block. */
 #include "models/strv.h"
 
 #include <string.h>
@@ -37,4 +38,42 @@ wsc__strv_from_list(const struct wsc_list *head, size_t offset, size_t limit, ws
     *out = arr;
     *n = k;
     return WSC_OK;
+}
+
+size_t
+wsc__strv_len(const char *const *v)
+{
+    size_t n = 0;
+    while (v != NULL && v[n] != NULL)
+        n++;
+    return n;
+}
+
+char **
+wsc__strv_copy(const char *const *v)
+{
+    if (v == NULL)
+        return NULL;
+    size_t n = wsc__strv_len(v);
+    char **out = wsc__calloc(n + 1, sizeof(char *));
+    if (out == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        out[i] = wsc__strdup(v[i]);
+        if (out[i] == NULL) {
+            wsc__strv_free(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
+void
+wsc__strv_free(char **v)
+{
+    if (v == NULL)
+        return;
+    for (size_t i = 0; v[i] != NULL; i++)
+        wsc__free(v[i]);
+    wsc__free(v);
 }

@@ -57,6 +57,26 @@ test_hmap__insert_find_remove_many(void **state)
     assert_null(find(&m, "u1"));
 }
 
+/* Nodes keyed by a number: each found under its own key, none under a key never inserted. */
+static void
+test_hmap__u64_keys(void **state)
+{
+    (void)state;
+    wsc__hmap m;
+    wsc__hmap_init(&m);
+    static wsc__unode nodes[300];
+    for (uint64_t i = 0; i < 300; i++)
+        assert_int_equal(wsc__hmap_insert_u64(&m, &nodes[i], i * 7 + 1), WSC_OK);
+    for (uint64_t i = 0; i < 300; i++) {
+        assert_ptr_equal(wsc__hmap_find_u64(&m, i * 7 + 1), &nodes[i]);
+        assert_null(wsc__hmap_find_u64(&m, i * 7 + 2));
+    }
+    assert_true(wsc__hmap_remove(&m, &nodes[5].h));
+    assert_null(wsc__hmap_find_u64(&m, 5 * 7 + 1));
+    assert_int_equal(m.count, 299);
+    wsc__hmap_clear(&m);
+}
+
 static void
 test_hmap__hashes_spread(void **state)
 {
@@ -71,6 +91,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hmap__insert_find_remove_many),
+        cmocka_unit_test(test_hmap__u64_keys),
         cmocka_unit_test(test_hmap__hashes_spread),
     };
     return cmocka_run_group_tests_name("unit.models.hmap", tests, NULL, NULL);
