@@ -133,6 +133,9 @@ const wsc_hubd_opt wsc_hubd_opts[] = {
     {"store.offline_max_bytes", "--offline-max-bytes", WSC_HUBD_OPT_SIZE,
      OFF(store.offline_max_bytes), 0, "BYTES",
      "offline bytes in all (memory store; default 1073741824; 0: off)"},
+    {"store.record_max_total", "--record-max-total", WSC_HUBD_OPT_UNSIGNED,
+     OFF(store.record_max_total), 0, "N",
+     "message records kept, the oldest dropped past it (memory store; default 100000; 0: off)"},
     {NULL, NULL, WSC_HUBD_OPT_BOOL, 0, 0, NULL, NULL},
 };
 

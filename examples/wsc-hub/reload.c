@@ -26,6 +26,26 @@ static const struct {
     {"mysql", offsetof(wsc_hubd_config, mysql_url)},
 };
 
+/* Field by field: the padding of a struct is not part of its value. */
+static bool
+same_store(const wsc_store_config *a, const wsc_store_config *b)
+{
+    return a->offline_max_per_user == b->offline_max_per_user &&
+           a->offline_ttl_ms == b->offline_ttl_ms && a->record_ttl_ms == b->record_ttl_ms &&
+           a->connrec_ttl_ms == b->connrec_ttl_ms &&
+           a->command_timeout_ms == b->command_timeout_ms &&
+           a->reconnect_min_ms == b->reconnect_min_ms &&
+           a->reconnect_max_ms == b->reconnect_max_ms && a->queue_ttl_ms == b->queue_ttl_ms &&
+           a->workload_ttl_ms == b->workload_ttl_ms &&
+           a->offline_max_per_sender == b->offline_max_per_sender &&
+           a->offline_max_msgs_per_sender == b->offline_max_msgs_per_sender &&
+           a->offline_max_bytes_per_sender == b->offline_max_bytes_per_sender &&
+           a->offline_max_total == b->offline_max_total &&
+           a->offline_max_bytes == b->offline_max_bytes &&
+           a->purge_interval_ms == b->purge_interval_ms &&
+           a->record_max_total == b->record_max_total;
+}
+
 static bool
 same_str(const char *a, const char *b)
 {
@@ -78,7 +98,7 @@ keep_fixed(const wsc_hubd_config *running, wsc_hubd_config *next, json_t *kept)
         e = restore(now, was);
     }
     /* The store is opened once, with the bounds it had at start. */
-    if (memcmp(&running->store, &next->store, sizeof(next->store)) != 0) {
+    if (!same_store(&running->store, &next->store)) {
         json_array_append_new(kept, json_string("store"));
         next->store = running->store;
     }

@@ -16,24 +16,23 @@ wsc_client_config_init(wsc_client_config *cfg)
 {
     if (cfg == NULL)
         return;
-    memset(cfg, 0, sizeof(*cfg));
-    cfg->token_in_header = true;
-    cfg->subprotocol = "wsc.v1";
-    cfg->max_message_size = 1024 * 1024;
-    cfg->reconnect.enabled = true;
-    cfg->reconnect.min_delay_ms = 500;
-    cfg->reconnect.max_delay_ms = 30000;
-    cfg->reconnect.factor = 2.0;
-    cfg->reconnect.max_attempts = 0;
-    cfg->ping_interval_ms = 20000;
-    cfg->pong_timeout_ms = 10000;
-    cfg->connect_timeout_ms = 10000;
-    cfg->queue_max_count = 1024;
-    cfg->queue_max_bytes = 4 * 1024 * 1024;
-    cfg->auto_ack = true;
-    cfg->dedupe_window = 1024;
-    cfg->ack_timeout_ms = 5000;
-    cfg->ack_max_retries = 3;
+    *cfg = (wsc_client_config){.token_in_header = true,
+                               .subprotocol = "wsc.v1",
+                               .max_message_size = 1024 * 1024,
+                               .reconnect.enabled = true,
+                               .reconnect.min_delay_ms = 500,
+                               .reconnect.max_delay_ms = 30000,
+                               .reconnect.factor = 2.0,
+                               .reconnect.max_attempts = 0,
+                               .ping_interval_ms = 20000,
+                               .pong_timeout_ms = 10000,
+                               .connect_timeout_ms = 10000,
+                               .queue_max_count = 1024,
+                               .queue_max_bytes = 4 * 1024 * 1024,
+                               .auto_ack = true,
+                               .dedupe_window = 1024,
+                               .ack_timeout_ms = 5000,
+                               .ack_max_retries = 3};
 }
 
 static bool

@@ -257,10 +257,7 @@ post(wsc_hub *hub, const char *const *users, size_t n, const char *group, const 
     struct ack_job *j = wsc__calloc(1, sizeof(*j));
     if (j == NULL)
         return WSC_ERR_NOMEM;
-    j->hub = hub;
-    j->done = done;
-    j->user = user;
-    j->has_opts = opts != NULL;
+    *j = (struct ack_job){.hub = hub, .done = done, .user = user, .has_opts = opts != NULL};
     if (opts != NULL)
         j->opts = *opts;
     /* A copy: the caller's message may be shared with the loop, which must never see it

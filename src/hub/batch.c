@@ -41,9 +41,7 @@ wsc_batch_config_init(wsc_batch_config *cfg)
 {
     if (cfg == NULL)
         return;
-    memset(cfg, 0, sizeof(*cfg));
-    cfg->mode = WSC_BATCH_FIRE_AND_FORGET;
-    cfg->timeout_ms = 30000;
+    *cfg = (wsc_batch_config){.mode = WSC_BATCH_FIRE_AND_FORGET, .timeout_ms = 30000};
     wsc_ack_opts_init(&cfg->ack);
 }
 

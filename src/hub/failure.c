@@ -22,13 +22,13 @@ wsc_ack_opts_init(wsc_ack_opts *opts)
 {
     if (opts == NULL)
         return;
-    opts->ack_timeout_ms = 5000;
-    opts->max_retries = 3;
-    opts->base_delay_ms = 1000;
-    opts->backoff_factor = 2.0;
-    opts->max_delay_ms = 10000;
-    opts->jitter = 0.2;
-    opts->store_offline = true;
+    *opts = (wsc_ack_opts){.ack_timeout_ms = 5000,
+                           .max_retries = 3,
+                           .base_delay_ms = 1000,
+                           .backoff_factor = 2.0,
+                           .max_delay_ms = 10000,
+                           .jitter = 0.2,
+                           .store_offline = true};
 }
 
 bool

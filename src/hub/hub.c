@@ -17,38 +17,39 @@ _Static_assert(WSC_PRE >= LWS_PRE, "WSC_PRE must leave room for the lws frame he
 void
 wsc_hub_config_init(wsc_hub_config *cfg)
 {
-    memset(cfg, 0, sizeof(*cfg));
-    cfg->host = "0.0.0.0";
-    cfg->port = 8080;
-    cfg->ws_path = "/ws";
+    if (cfg == NULL)
+        return;
+    *cfg = (wsc_hub_config){.host = "0.0.0.0",
+                            .port = 8080,
+                            .ws_path = "/ws",
+                            .max_conns = 100000,
+                            .max_conns_per_user = 16,
+                            .queue_max_count = 1024,
+                            .queue_max_bytes = 4u << 20,
+                            .max_violations = 10,
+                            .rx_buffer_size = 128,
+                            .deflate_threshold = 1024,
+                            .ping_interval_ms = 25000,
+                            .pong_timeout_ms = 60000,
+                            .shutdown_timeout_ms = 5000,
+                            .client_routing = true,
+                            .connect_burst_per_ip = 20,
+                            .msg_burst_per_conn = 50,
+                            .bytes_burst_per_conn = 1u << 20,
+                            .msg_burst_per_user = 100,
+                            .bytes_burst_per_user = 2u << 20,
+                            .dedupe_window = 1024,
+                            .dedupe_max_users = 100000,
+                            .ack_tick_ms = 10,
+                            .replay_window = 64,
+                            .store_check_ms = 1000,
+                            .handshake_timeout_ms = 5000,
+                            .max_pending_per_ip = 32,
+                            .cluster_timeout_ms = 2000,
+                            .sse_path = "/sse",
+                            .sse_ping_interval_ms = 15000};
     wsc_msg_limits_init(&cfg->msg_limits);
-    cfg->max_conns = 100000;
-    cfg->max_conns_per_user = 16;
-    cfg->queue_max_count = 1024;
-    cfg->queue_max_bytes = 4u << 20;
-    cfg->max_violations = 10;
-    cfg->rx_buffer_size = 128;
-    cfg->deflate_threshold = 1024;
-    cfg->ping_interval_ms = 25000;
-    cfg->pong_timeout_ms = 60000;
-    cfg->shutdown_timeout_ms = 5000;
-    cfg->client_routing = true;
-    cfg->connect_burst_per_ip = 20;
-    cfg->msg_burst_per_conn = 50;
-    cfg->bytes_burst_per_conn = 1u << 20;
-    cfg->msg_burst_per_user = 100;
-    cfg->bytes_burst_per_user = 2u << 20;
     wsc_ack_opts_init(&cfg->ack);
-    cfg->dedupe_window = 1024;
-    cfg->dedupe_max_users = 100000;
-    cfg->ack_tick_ms = 10;
-    cfg->replay_window = 64;
-    cfg->store_check_ms = 1000;
-    cfg->handshake_timeout_ms = 5000;
-    cfg->max_pending_per_ip = 32;
-    cfg->cluster_timeout_ms = 2000;
-    cfg->sse_path = "/sse";
-    cfg->sse_ping_interval_ms = 15000;
 }
 
 uint32_t

@@ -188,8 +188,7 @@ wsc__replay_hold(struct wsc__rel *rel, wsc_conn *conn)
     struct replay *r = wsc__calloc(1, sizeof(*r));
     if (r == NULL)
         return false;
-    r->owner = rel;
-    r->holding = true;
+    *r = (struct replay){.owner = rel, .holding = true};
     wsc__timer_init(&r->stall, rel->hub->loop, replay_stalled);
     wsc__hmap_insert_u64(&rel->replays, &r->by_conn, conn->id);
     conn->replay_hold = true;

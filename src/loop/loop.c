@@ -89,10 +89,8 @@ wsc_loop_config_init(wsc_loop_config *cfg)
 {
     if (cfg == NULL)
         return;
-    memset(cfg, 0, sizeof(*cfg));
-    cfg->backend = WSC_LOOP_DEFAULT;
-    cfg->max_handshakes = 256;
-    cfg->max_posts = 65536;
+    *cfg =
+        (wsc_loop_config){.backend = WSC_LOOP_DEFAULT, .max_handshakes = 256, .max_posts = 65536};
 }
 
 const char *

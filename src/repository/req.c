@@ -29,14 +29,14 @@ wsc__req_new(wsc_store *store, enum wsc__op op, enum wsc__req_kind kind, union w
     struct wsc__req *req = wsc__calloc(1, sizeof(*req));
     if (req == NULL)
         return WSC_ERR_NOMEM;
-    req->store = store;
-    req->kind = kind;
-    req->op = op;
-    req->cb = cb;
-    req->user = user;
-    req->refs = 1;
-    req->timeout_status = WSC_ERR_TIMEOUT;
-    req->start_us = wsc__mono_us();
+    *req = (struct wsc__req){.store = store,
+                             .kind = kind,
+                             .op = op,
+                             .cb = cb,
+                             .user = user,
+                             .refs = 1,
+                             .timeout_status = WSC_ERR_TIMEOUT,
+                             .start_us = wsc__mono_us()};
     wsc_list_init(&req->bk_link);
     wsc__timer_init(&req->timeout, store->loop, req_timeout);
     wsc_list_push_back(&store->live, &req->link);

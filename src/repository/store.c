@@ -12,23 +12,22 @@ wsc_store_config_init(wsc_store_config *cfg)
 {
     if (cfg == NULL)
         return;
-    memset(cfg, 0, sizeof(*cfg));
-    cfg->offline_max_per_user = 1000;
-    cfg->offline_ttl_ms = 7ull * 24 * 3600 * 1000;
-    cfg->record_ttl_ms = 24ull * 3600 * 1000;
-    cfg->connrec_ttl_ms = 7ull * 24 * 3600 * 1000;
-    cfg->command_timeout_ms = 5000;
-    cfg->reconnect_min_ms = 100;
-    cfg->reconnect_max_ms = 5000;
-    cfg->queue_ttl_ms = 24ull * 3600 * 1000;
-    cfg->workload_ttl_ms = 24ull * 3600 * 1000;
-    cfg->offline_max_per_sender = 100;
-    cfg->offline_max_msgs_per_sender = 10000;
-    cfg->offline_max_bytes_per_sender = 64ull << 20;
-    cfg->offline_max_total = 1000000;
-    cfg->offline_max_bytes = 1ull << 30;
-    cfg->purge_interval_ms = 60000;
-    cfg->record_max_total = 100000;
+    *cfg = (wsc_store_config){.offline_max_per_user = 1000,
+                              .offline_ttl_ms = 7ull * 24 * 3600 * 1000,
+                              .record_ttl_ms = 24ull * 3600 * 1000,
+                              .connrec_ttl_ms = 7ull * 24 * 3600 * 1000,
+                              .command_timeout_ms = 5000,
+                              .reconnect_min_ms = 100,
+                              .reconnect_max_ms = 5000,
+                              .queue_ttl_ms = 24ull * 3600 * 1000,
+                              .workload_ttl_ms = 24ull * 3600 * 1000,
+                              .offline_max_per_sender = 100,
+                              .offline_max_msgs_per_sender = 10000,
+                              .offline_max_bytes_per_sender = 64ull << 20,
+                              .offline_max_total = 1000000,
+                              .offline_max_bytes = 1ull << 30,
+                              .purge_interval_ms = 60000,
+                              .record_max_total = 100000};
 }
 
 const char *

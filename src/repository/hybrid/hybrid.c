@@ -18,9 +18,7 @@ wsc_hybrid_config_init(wsc_hybrid_config *cfg)
 {
     if (cfg == NULL)
         return;
-    memset(cfg, 0, sizeof(*cfg));
-    cfg->retry_ms = 1000;
-    cfg->drain_batch = 100;
+    *cfg = (wsc_hybrid_config){.retry_ms = 1000, .drain_batch = 100};
 }
 
 bool

@@ -13,11 +13,8 @@ struct my_job *
 wsc__my_job_new(enum my_stmt_id stmt, my_run_fn run, my_done_fn done)
 {
     struct my_job *job = wsc__calloc(1, sizeof(*job));
-    if (job == NULL)
-        return NULL;
-    job->stmt = stmt;
-    job->run = run;
-    job->done = done;
+    if (job != NULL)
+        *job = (struct my_job){.stmt = stmt, .run = run, .done = done};
     return job;
 }
 
