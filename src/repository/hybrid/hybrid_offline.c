@@ -236,22 +236,25 @@ fetch_pick(struct hop *o)
     wsc__free(page);
 }
 
+/* One count of the comparison (Redis's when redis, else MySQL's): a failed one is not used. */
+static void
+picked(struct hop *o, bool redis, wsc_err status, uint64_t count)
+{
+    *(redis ? &o->rs_done : &o->my_done) = status == WSC_OK;
+    *(redis ? &o->rs_count : &o->my_count) = count;
+    fetch_pick(o);
+}
+
 static void
 pick_rs(wsc_err status, uint64_t count, void *user)
 {
-    struct hop *o = user;
-    o->rs_done = status == WSC_OK;
-    o->rs_count = count;
-    fetch_pick(o);
+    picked(user, true, status, count);
 }
 
 static void
 pick_my(wsc_err status, uint64_t count, void *user)
 {
-    struct hop *o = user;
-    o->my_done = status == WSC_OK;
-    o->my_count = count;
-    fetch_pick(o);
+    picked(user, false, status, count);
 }
 
 /* Redis's first page of the user: compare Redis's and MySQL's counts before using it.  False
