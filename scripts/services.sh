@@ -4,7 +4,7 @@
 #   scripts/services.sh start [dir]   prints  export WSC_TEST_REDIS_URL=... WSC_TEST_MYSQL_URL=...
 #                                             WSC_TEST_REDIS_CLUSTER_URL=redis+cluster://...
 #   scripts/services.sh stop  [dir]
-#   scripts/services.sh ensure|restart-redis|stop-redis|start-redis|stop-mysql|start-mysql [dir]
+#   scripts/services.sh ensure-redis|ensure-mysql|restart-redis|stop-redis|start-redis|stop-mysql|start-mysql [dir]
 #   scripts/services.sh hangup-redis|hangup-mysql [dir]   the server closes every client
 #                                                          connection (it stays up)
 #   scripts/services.sh start-cluster|stop-cluster [dir]
@@ -195,11 +195,19 @@ start-cluster) start_cluster ;;
 move-slot) move_slot "$3" ;;
 stop-cluster) stop_cluster ;;
 start-mysql) start_mysql ;;
-ensure) # restarts Redis and MariaDB when they are down (a test that stopped one and failed)
-    pid_alive "$dir/redis.pid" || start_redis
-    pid_alive "$dir/mysql.pid" || start_mysql
+ensure-redis|ensure-mysql) # starts the server when it is down (a test that stopped it failed);
+    # one caller at a time, or two would start a server on the same port and the loser would
+    # remove the winner's pid file on its way out
+    exec 9>"$dir/ensure.lock"
+    flock 9
+    # 9>&-: the servers must not inherit the lock (they would hold it as long as they run)
+    if [ "$cmd" = ensure-redis ]; then
+        pid_alive "$dir/redis.pid" || start_redis 9>&-
+    else
+        pid_alive "$dir/mysql.pid" || start_mysql 9>&-
+    fi
     ;;
 hangup-redis) hangup_redis ;;
 hangup-mysql) hangup_mysql ;;
-*) echo "usage: $0 start|stop|urls|ensure|stop-redis|start-redis|restart-redis|stop-mysql|start-mysql|hangup-redis|hangup-mysql|start-cluster|stop-cluster|move-slot [dir]" >&2; exit 2 ;;
+*) echo "usage: $0 start|stop|urls|ensure-redis|ensure-mysql|stop-redis|start-redis|restart-redis|stop-mysql|start-mysql|hangup-redis|hangup-mysql|start-cluster|stop-cluster|move-slot [dir]" >&2; exit 2 ;;
 esac
