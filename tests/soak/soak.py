@@ -58,7 +58,7 @@ def rss_kib(pid):
 class Stats:
     def __init__(self):
         self.sent = self.acked = self.received = self.connects = self.drops = 0
-        self.http = self.http_errors = self.sse = 0
+        self.http = self.http_errors = self.http_failures = self.sse = 0
         self.errors = []
 
     def error(self, what):
@@ -152,7 +152,12 @@ def http_round(port, users, stats, rng):
     if rng.random() < 0.05:
         calls.append(("POST", f"/api/users/{rng.choice(users)}/kick", {"reason": "soak"}))
     for method, path, body in calls:
-        status, text = http(port, method, path, body)
+        try:
+            status, text = http(port, method, path, body)
+        except OSError as e:  # a timeout or a refused connection: counted, and the loop goes on
+            stats.http_failures += 1
+            stats.error(f"{method} {path}: {e!r}")
+            continue
         stats.http += 1
         if status >= 500 or status == 0:
             stats.http_errors += 1
@@ -183,7 +188,7 @@ async def sse_loop(port, users, stats, stop):
                     {"message_type": "text", "receiver": rng.choice(users), "content": f"sse{i}"})
                 await asyncio.sleep(0.5)
             w.close()
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 (counted; the loop goes on)
             stats.error(f"sse: {e!r}")
         await asyncio.sleep(rng.uniform(0.5, 3))
 
@@ -252,7 +257,8 @@ def main():
     out = {"soak": "wsc-hub", "seconds": args.seconds, "users": args.users,
            "sent": stats.sent, "received": stats.received, "acked": stats.acked,
            "connects": stats.connects, "abrupt_drops": stats.drops, "http_calls": stats.http,
-           "http_5xx": stats.http_errors, "sse_streams": stats.sse,
+           "http_5xx": stats.http_errors, "http_failures": stats.http_failures,
+           "sse_streams": stats.sse,
            "rss_kib_start": samples[0][1] if samples else 0, "rss_kib_after_warmup": base,
            "rss_kib_peak_after_warmup": peak, "rss_kib_end": samples[-1][1] if samples else 0,
            "rss_growth_after_warmup": round(growth, 4), "exit_code": proc.returncode,
@@ -268,6 +274,8 @@ def main():
         failures.append(f"RSS grew {growth:.1%} after the warm-up (> {args.rss_slack:.0%})")
     if stats.http_errors:
         failures.append(f"{stats.http_errors} HTTP 5xx answers")
+    if stats.http_failures > stats.http // 100:
+        failures.append(f"{stats.http_failures} HTTP calls without an answer (> 1%)")
     if stats.connects == 0 or stats.received == 0:
         failures.append("no traffic")
     print("FAIL: " + "; ".join(failures) if failures else "PASS")
