@@ -216,7 +216,9 @@ fetch_mysql(struct hop *o, uint64_t after)
 }
 
 /* Both counts are in: replay from MySQL when it holds more of the user's messages than Redis,
- * else hand out Redis's page. */
+ * else hand out Redis's page.  A page that is not full is all Redis held when it was read;
+ * Redis's count, read after it, may include a store that landed since (a store completes with
+ * MySQL's answer, its Redis half may come later), and would then hide that MySQL has more. */
 static void
 fetch_pick(struct hop *o)
 {
@@ -225,7 +227,9 @@ fetch_pick(struct hop *o)
     wsc_msg **page = o->page;
     size_t n = o->page_n;
     o->page = NULL;
-    if (o->rs_done && o->my_done && o->my_count > o->rs_count && !o->h->closing) {
+    bool whole = n < o->limit;
+    uint64_t rs_count = whole ? n : o->rs_count;
+    if ((whole || o->rs_done) && o->my_done && o->my_count > rs_count && !o->h->closing) {
         o->rs = WSC_OK;
         fetch_mysql(o, 0);
     } else {
