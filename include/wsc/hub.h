@@ -437,11 +437,10 @@ WSC_API void wsc_hub_set_ready(wsc_hub *hub, bool ready);
  *  too: start from wsc_hub_get_config() to keep them).
  *
  *  What cannot change while the hub runs keeps its running value: loop, host, port, ws_path,
- *  node_id (NULL or "" means "the running one"), tls_cert, tls_key, rx_buffer_size, deflate, store,
- *  dedupe_window, dedupe_max_users, ack_tick_ms, rng_seed, store_check_ms, handshake_timeout_ms,
- *  cluster_redis.
- * When cfg asks for another value of one of these, its name is listed in *kept (may be NULL):
- * comma-separated
+ *  sse_path, node_id (NULL or "" means "the running one"), tls_cert, tls_key, rx_buffer_size,
+ * deflate, store, dedupe_window, dedupe_max_users, ack_tick_ms, rng_seed, store_check_ms,
+ * handshake_timeout_ms, cluster_redis. When cfg asks for another value of one of these, its name is
+ * listed in *kept (may be NULL): comma-separated
  *  ("port,tls_cert"), "" when none, borrowed until the next call on the hub.  The hub logs
  *  "hub_reconfigured" with the same list (key "kept"). */
 WSC_API wsc_err wsc_hub_reconfigure(wsc_hub *hub, const wsc_hub_config *cfg, const char **kept);

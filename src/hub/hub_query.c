@@ -107,16 +107,25 @@ wsc_hub_kick_user(wsc_hub *hub, const char *user_id, const char *reason, size_t 
     return n > 0 ? WSC_OK : WSC_ERR_NOT_FOUND;
 }
 
-wsc_err
-wsc_hub_kick_conn(wsc_hub *hub, wsc_conn_id conn, const char *reason)
+/* The open connection id of hub in *out: WSC_ERR_INVALID for a NULL hub, WSC_ERR_NOT_FOUND
+ * when no open connection has that id. */
+static wsc_err
+open_conn(wsc_hub *hub, wsc_conn_id id, wsc_conn **out)
 {
     if (hub == NULL)
         return WSC_ERR_INVALID;
-    wsc_conn *c = wsc__hub_conn_find_open(hub, conn);
-    if (c == NULL)
-        return WSC_ERR_NOT_FOUND;
-    kick(hub, c, reason);
-    return WSC_OK;
+    *out = wsc__hub_conn_find_open(hub, id);
+    return *out != NULL ? WSC_OK : WSC_ERR_NOT_FOUND;
+}
+
+wsc_err
+wsc_hub_kick_conn(wsc_hub *hub, wsc_conn_id conn, const char *reason)
+{
+    wsc_conn *c = NULL;
+    wsc_err err = open_conn(hub, conn, &c);
+    if (err == WSC_OK)
+        kick(hub, c, reason);
+    return err;
 }
 
 static bool
@@ -129,13 +138,11 @@ valid_close_code(int code)
 wsc_err
 wsc_hub_close_conn(wsc_hub *hub, wsc_conn_id conn, int code, const char *reason)
 {
-    if (hub == NULL || !valid_close_code(code))
-        return WSC_ERR_INVALID;
-    wsc_conn *c = wsc__hub_conn_find_open(hub, conn);
-    if (c == NULL)
-        return WSC_ERR_NOT_FOUND;
-    wsc__hub_conn_request_close(c, code, reason);
-    return WSC_OK;
+    wsc_conn *c = NULL;
+    wsc_err err = valid_close_code(code) ? open_conn(hub, conn, &c) : WSC_ERR_INVALID;
+    if (err == WSC_OK)
+        wsc__hub_conn_request_close(c, code, reason);
+    return err;
 }
 
 wsc_conn_id

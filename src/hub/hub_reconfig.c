@@ -6,6 +6,7 @@
  * reported by name.  Everything that reads the configuration reads hub->cfg at the moment it
  * needs it (handshakes, frames, queues, sweeps, token buckets), so the new values apply from
  * the next event on, to existing connections too. */
+#include <stddef.h>
 #include <string.h>
 
 #include "hub/hub_internal.h"
@@ -58,6 +59,47 @@ note_kept(wsc_hub *hub, bool differs, const char *field)
     snprintf(hub->kept + n, sizeof(hub->kept) - n, "%s%s", n > 0 ? "," : "", field);
 }
 
+/* The other fixed fields, which compare plainly: by value, or as strings (both NULL, or
+ * equal).  collect_kept and install read this one list. */
+struct fixed {
+    const char *name;
+    size_t off, size;
+    bool str;
+};
+#define FIXED_SIZE(f) sizeof(((wsc_hub_config *)0)->f)
+#define FIXED(f, is_str)                                                                     \
+    {                                                                                        \
+        .name = #f, .off = offsetof(wsc_hub_config, f), .size = FIXED_SIZE(f), .str = is_str \
+    }
+static const struct fixed fixed_fields[] = {
+    FIXED(tls_cert, true),
+    FIXED(tls_key, true),
+    FIXED(rx_buffer_size, false),
+    FIXED(deflate, false), /* the vhost's extensions */
+    FIXED(store, false),
+    FIXED(dedupe_window, false),
+    FIXED(dedupe_max_users, false),
+    FIXED(ack_tick_ms, false),
+    FIXED(rng_seed, false),
+    FIXED(store_check_ms, false),
+    FIXED(handshake_timeout_ms, false), /* set on the vhost */
+    FIXED(cluster_redis, true),
+};
+#undef FIXED
+#undef FIXED_SIZE
+
+static bool
+fixed_differs(const struct fixed *f, const wsc_hub_config *a, const wsc_hub_config *b)
+{
+    const char *pa = (const char *)a + f->off, *pb = (const char *)b + f->off;
+    if (!f->str)
+        return memcmp(pa, pb, f->size) != 0;
+    const char *sa, *sb;
+    memcpy(&sa, pa, sizeof(sa));
+    memcpy(&sb, pb, sizeof(sb));
+    return !same_str(sa, sb);
+}
+
 /* Lists in hub->kept the fixed fields for which cfg asks another value than the running one.
  * A NULL loop or host, a NULL or empty node_id and the bound port for a hub started on port
  * 0 all mean "the running one". */
@@ -75,18 +117,8 @@ collect_kept(wsc_hub *hub, const wsc_hub_config *cfg)
               cfg->node_id != NULL && cfg->node_id[0] != '\0' &&
                   !same_str(cfg->node_id, run->node_id),
               "node_id");
-    note_kept(hub, !same_str(cfg->tls_cert, run->tls_cert), "tls_cert");
-    note_kept(hub, !same_str(cfg->tls_key, run->tls_key), "tls_key");
-    note_kept(hub, cfg->rx_buffer_size != run->rx_buffer_size, "rx_buffer_size");
-    note_kept(hub, cfg->deflate != run->deflate, "deflate");
-    note_kept(hub, cfg->store != run->store, "store");
-    note_kept(hub, cfg->dedupe_window != run->dedupe_window, "dedupe_window");
-    note_kept(hub, cfg->dedupe_max_users != run->dedupe_max_users, "dedupe_max_users");
-    note_kept(hub, cfg->ack_tick_ms != run->ack_tick_ms, "ack_tick_ms");
-    note_kept(hub, cfg->rng_seed != run->rng_seed, "rng_seed");
-    note_kept(hub, cfg->store_check_ms != run->store_check_ms, "store_check_ms");
-    note_kept(hub, cfg->handshake_timeout_ms != run->handshake_timeout_ms, "handshake_timeout_ms");
-    note_kept(hub, !same_str(cfg->cluster_redis, run->cluster_redis), "cluster_redis");
+    for (size_t i = 0; i < sizeof(fixed_fields) / sizeof(fixed_fields[0]); i++)
+        note_kept(hub, fixed_differs(&fixed_fields[i], cfg, run), fixed_fields[i].name);
 }
 
 /* Installs cfg with the fixed fields of the running configuration and the prepared copies
@@ -102,18 +134,10 @@ install(wsc_hub *hub, const wsc_hub_config *cfg, struct live_strings *s)
     next.ws_path = run->ws_path;
     next.sse_path = run->sse_path;
     next.node_id = run->node_id;
-    next.tls_cert = run->tls_cert;
-    next.tls_key = run->tls_key;
-    next.rx_buffer_size = run->rx_buffer_size;
-    next.deflate = run->deflate; /* the vhost's extensions are set at creation */
-    next.store = run->store;
-    next.dedupe_window = run->dedupe_window;
-    next.dedupe_max_users = run->dedupe_max_users;
-    next.ack_tick_ms = run->ack_tick_ms;
-    next.rng_seed = run->rng_seed;
-    next.store_check_ms = run->store_check_ms;
-    next.handshake_timeout_ms = run->handshake_timeout_ms; /* set on the vhost at creation */
-    next.cluster_redis = run->cluster_redis;
+    for (size_t i = 0; i < sizeof(fixed_fields) / sizeof(fixed_fields[0]); i++) {
+        const struct fixed *f = &fixed_fields[i];
+        memcpy((char *)&next + f->off, (const char *)run + f->off, f->size);
+    }
     wsc__free(hub->str_secret);
     wsc__strv_free(hub->str_secrets);
     wsc__strv_free(hub->str_origins);

@@ -165,37 +165,25 @@ wsc_err
 wsc_hub_offline_fetch(wsc_hub *hub, const char *user_id, uint64_t after_cursor, size_t limit,
                       wsc_offline_fetch_cb cb, void *user)
 {
-    struct wsc_offline_repo *r = repo_of(hub);
-    if (r == NULL || user_id == NULL || cb == NULL)
-        return WSC_ERR_INVALID;
-    return wsc_offline_fetch(r, user_id, after_cursor, limit, cb, user);
+    return wsc_offline_fetch(repo_of(hub), user_id, after_cursor, limit, cb, user);
 }
 
 wsc_err
 wsc_hub_offline_mark_delivered(wsc_hub *hub, const char *user_id, const char *message_id,
                                wsc_repo_done_cb cb, void *user)
 {
-    if (hub == NULL || hub->rel == NULL || hub->rel->records == NULL || user_id == NULL ||
-        message_id == NULL || cb == NULL)
-        return WSC_ERR_INVALID;
-    return wsc_record_update(hub->rel->records, message_id, user_id, WSC_REC_DELIVERED, 0, WSC_OK,
-                             NULL, cb, user);
+    struct wsc_record_repo *r = hub != NULL && hub->rel != NULL ? hub->rel->records : NULL;
+    return wsc_record_update(r, message_id, user_id, WSC_REC_DELIVERED, 0, WSC_OK, NULL, cb, user);
 }
 
 wsc_err
 wsc_hub_offline_count(wsc_hub *hub, const char *user_id, wsc_repo_count_cb cb, void *user)
 {
-    struct wsc_offline_repo *r = repo_of(hub);
-    if (r == NULL || user_id == NULL || cb == NULL)
-        return WSC_ERR_INVALID;
-    return wsc_offline_count(r, user_id, cb, user);
+    return wsc_offline_count(repo_of(hub), user_id, cb, user);
 }
 
 wsc_err
 wsc_hub_offline_clear(wsc_hub *hub, const char *user_id, wsc_repo_done_cb cb, void *user)
 {
-    struct wsc_offline_repo *r = repo_of(hub);
-    if (r == NULL || user_id == NULL || cb == NULL)
-        return WSC_ERR_INVALID;
-    return wsc_offline_clear(r, user_id, cb, user);
+    return wsc_offline_clear(repo_of(hub), user_id, cb, user);
 }

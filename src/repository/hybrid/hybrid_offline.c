@@ -339,20 +339,6 @@ remove_decide(struct hop *o)
     wsc__req_finish(o->req, st);
 }
 
-static wsc_err
-off_remove(struct wsc_offline_repo *repo, struct wsc__req *req, const char *uid, const char *mid)
-{
-    struct hybrid *h = hy_of(repo);
-    struct hop *o = hop_new(h, req, uid, mid);
-    if (o == NULL)
-        return WSC_OK;
-    o->decide = remove_decide;
-    wsc_err e1 = wsc_offline_remove(wsc_store_offline(h->redis), uid, mid, rs_done, o);
-    wsc_err e2 = wsc_offline_remove(wsc_store_offline(h->mysql), uid, mid, my_done, o);
-    started(o, e1, e2);
-    return WSC_OK;
-}
-
 static void
 count_decide(struct hop *o)
 {
@@ -364,20 +350,6 @@ count_decide(struct hop *o)
     wsc__req_finish(o->req, st);
 }
 
-static wsc_err
-off_count(struct wsc_offline_repo *repo, struct wsc__req *req, const char *uid)
-{
-    struct hybrid *h = hy_of(repo);
-    struct hop *o = hop_new(h, req, uid, NULL);
-    if (o == NULL)
-        return WSC_OK;
-    o->decide = count_decide;
-    wsc_err e1 = wsc_offline_count(wsc_store_offline(h->redis), uid, rs_count, o);
-    wsc_err e2 = wsc_offline_count(wsc_store_offline(h->mysql), uid, my_count, o);
-    started(o, e1, e2);
-    return WSC_OK;
-}
-
 static void
 clear_decide(struct hop *o)
 {
@@ -385,18 +357,53 @@ clear_decide(struct hop *o)
         wsc__req_finish(o->req, o->my);
 }
 
+/* The sub-op of o's request (remove, count or clear) on one side: Redis's when redis. */
+static wsc_err
+issue(struct hop *o, bool redis)
+{
+    struct wsc_offline_repo *r = wsc_store_offline(redis ? o->h->redis : o->h->mysql);
+    wsc_repo_done_cb done = redis ? rs_done : my_done;
+    switch (o->req->op) {
+    case WSC__OP_OFFLINE_REMOVE:
+        return wsc_offline_remove(r, o->uid, o->mid, done, o);
+    case WSC__OP_OFFLINE_COUNT:
+        return wsc_offline_count(r, o->uid, redis ? rs_count : my_count, o);
+    default: /* WSC__OP_OFFLINE_CLEAR, the only other op both() is given */
+        return wsc_offline_clear(r, o->uid, done, o);
+    }
+}
+
+/* remove, count and clear: the same op sent to both sides, the answers weighed by decide. */
+static wsc_err
+both(struct wsc_offline_repo *repo, struct wsc__req *req, const char *uid, const char *mid,
+     void (*decide)(struct hop *o))
+{
+    struct hop *o = hop_new(hy_of(repo), req, uid, mid);
+    if (o == NULL)
+        return WSC_OK;
+    o->decide = decide;
+    wsc_err e1 = issue(o, true);
+    wsc_err e2 = issue(o, false);
+    started(o, e1, e2);
+    return WSC_OK;
+}
+
+static wsc_err
+off_remove(struct wsc_offline_repo *repo, struct wsc__req *req, const char *uid, const char *mid)
+{
+    return both(repo, req, uid, mid, remove_decide);
+}
+
+static wsc_err
+off_count(struct wsc_offline_repo *repo, struct wsc__req *req, const char *uid)
+{
+    return both(repo, req, uid, NULL, count_decide);
+}
+
 static wsc_err
 off_clear(struct wsc_offline_repo *repo, struct wsc__req *req, const char *uid)
 {
-    struct hybrid *h = hy_of(repo);
-    struct hop *o = hop_new(h, req, uid, NULL);
-    if (o == NULL)
-        return WSC_OK;
-    o->decide = clear_decide;
-    wsc_err e1 = wsc_offline_clear(wsc_store_offline(h->redis), uid, rs_done, o);
-    wsc_err e2 = wsc_offline_clear(wsc_store_offline(h->mysql), uid, my_done, o);
-    started(o, e1, e2);
-    return WSC_OK;
+    return both(repo, req, uid, NULL, clear_decide);
 }
 
 const struct wsc_offline_repo_ops wsc__hyb_offline_ops = {off_store, off_fetch, off_remove,

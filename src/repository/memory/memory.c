@@ -77,6 +77,16 @@ wsc__mem_find_live(const wsc__hmap *map, const char *key, size_t expires_off,
     return NULL;
 }
 
+void *
+wsc__mem_find_live2(const wsc__hmap *map, const char *a, const char *b, size_t expires_off,
+                    void (*free_node)(struct mem_node *node, void *arg), void *arg)
+{
+    char *key = wsc__mem_key2(a, b);
+    void *found = wsc__mem_find_live(map, key, expires_off, free_node, arg);
+    wsc__free(key);
+    return found;
+}
+
 void
 wsc__mem_remove(wsc__hmap *map, struct mem_node *node)
 {
@@ -93,10 +103,16 @@ wsc__mem_clear(wsc__hmap *map, void (*free_node)(struct mem_node *node, void *ar
 }
 
 wsc_err
+wsc__mem_answer(struct wsc__req *req, wsc_err status)
+{
+    wsc__req_finish(req, status);
+    return WSC_OK;
+}
+
+wsc_err
 wsc__mem_found(struct wsc__req *req, const void *found)
 {
-    wsc__req_finish(req, found != NULL ? WSC_OK : WSC_ERR_NOT_FOUND);
-    return WSC_OK;
+    return wsc__mem_answer(req, found != NULL ? WSC_OK : WSC_ERR_NOT_FOUND);
 }
 
 char *
@@ -265,8 +281,7 @@ off_store(struct wsc_offline_repo *repo, struct wsc__req *req, const char *uid, 
         return WSC_ERR_INVALID;
     if (wsc_msg_is_binary(msg))
         return WSC_ERR_UNSUPPORTED;
-    wsc__req_finish(req, do_store(ms, uid, key, msg));
-    return WSC_OK;
+    return wsc__mem_answer(req, do_store(ms, uid, key, msg));
 }
 
 static wsc_err
@@ -288,8 +303,7 @@ off_fetch(struct wsc_offline_repo *repo, struct wsc__req *req, const char *uid, 
             req->cursor = o->seq;
         }
     }
-    wsc__req_finish(req, err);
-    return WSC_OK;
+    return wsc__mem_answer(req, err);
 }
 
 static wsc_err
@@ -311,8 +325,7 @@ off_count(struct wsc_offline_repo *repo, struct wsc__req *req, const char *uid)
     struct mem_store *ms = ms_of_offline(repo);
     struct mem_user *u = user_get(ms, uid);
     req->count = u != NULL ? u->count : 0;
-    wsc__req_finish(req, WSC_OK);
-    return WSC_OK;
+    return wsc__mem_answer(req, WSC_OK);
 }
 
 static wsc_err
@@ -322,8 +335,7 @@ off_clear(struct wsc_offline_repo *repo, struct wsc__req *req, const char *uid)
     struct mem_user *u = (struct mem_user *)wsc__mem_find(&ms->users, uid);
     if (u != NULL)
         user_free(&u->node, ms);
-    wsc__req_finish(req, WSC_OK);
-    return WSC_OK;
+    return wsc__mem_answer(req, WSC_OK);
 }
 
 const struct wsc_offline_repo_ops wsc__mem_offline_ops = {
@@ -345,8 +357,7 @@ static wsc_err
 mem_ping(wsc_store *store, struct wsc__req *req)
 {
     (void)store;
-    wsc__req_finish(req, WSC_OK);
-    return WSC_OK;
+    return wsc__mem_answer(req, WSC_OK);
 }
 
 static void

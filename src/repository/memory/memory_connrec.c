@@ -27,12 +27,12 @@ conn_free(struct mem_node *node, void *arg)
     wsc__free(c);
 }
 
-static char *
-conn_key(const char *node, wsc_conn_id id)
+/* The decimal digits of id in num (24 bytes): the second part of a connection's key. */
+static const char *
+conn_num(char *num, wsc_conn_id id)
 {
-    char num[24];
-    snprintf(num, sizeof(num), "%" PRIu64, (uint64_t)id);
-    return wsc__mem_key2(node, num);
+    snprintf(num, 24, "%" PRIu64, (uint64_t)id);
+    return num;
 }
 
 static void
@@ -44,11 +44,9 @@ touch(struct mem_store *ms, struct mem_conn *c)
 static struct mem_conn *
 conn_find(struct mem_store *ms, const char *node, wsc_conn_id id)
 {
-    char *key = conn_key(node, id);
-    struct mem_conn *c =
-        wsc__mem_find_live(&ms->conns, key, offsetof(struct mem_conn, expires_ms), conn_free, ms);
-    wsc__free(key);
-    return c;
+    char num[24];
+    return wsc__mem_find_live2(&ms->conns, node, conn_num(num, id),
+                               offsetof(struct mem_conn, expires_ms), conn_free, ms);
 }
 
 static bool
@@ -59,13 +57,15 @@ dup_into(char **slot, const char *s)
 }
 
 static wsc_err
-connect_now(struct mem_store *ms, const wsc_conn_record *rec)
+cr_connect(struct wsc_connrec_repo *repo, struct wsc__req *req, const wsc_conn_record *rec)
 {
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.connrecs);
     struct mem_conn *old = conn_find(ms, rec->node_id, rec->conn_id);
     if (old != NULL)
         conn_free(&old->node, ms);
     struct mem_conn *c = wsc__calloc(1, sizeof(*c));
-    char *key = conn_key(rec->node_id, rec->conn_id);
+    char num[24];
+    char *key = wsc__mem_key2(rec->node_id, conn_num(num, rec->conn_id));
     if (c == NULL || key == NULL || !dup_into(&c->strs[0], rec->node_id) ||
         !dup_into(&c->strs[1], rec->user_id) || !dup_into(&c->strs[2], rec->client_id) ||
         !dup_into(&c->strs[3], rec->remote_ip) || wsc__mem_insert(&ms->conns, &c->node, key)) {
@@ -73,7 +73,7 @@ connect_now(struct mem_store *ms, const wsc_conn_record *rec)
             wsc__free(c->strs[i]);
         wsc__free(c);
         wsc__free(key);
-        return WSC_ERR_NOMEM;
+        return wsc__mem_answer(req, WSC_ERR_NOMEM);
     }
     wsc__free(key);
     c->r.node_id = c->strs[0];
@@ -84,15 +84,7 @@ connect_now(struct mem_store *ms, const wsc_conn_record *rec)
     c->r.connected_ms = rec->connected_ms ? rec->connected_ms : wsc__mem_now();
     c->r.active = true;
     touch(ms, c);
-    return WSC_OK;
-}
-
-static wsc_err
-cr_connect(struct wsc_connrec_repo *repo, struct wsc__req *req, const wsc_conn_record *rec)
-{
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.connrecs);
-    wsc__req_finish(req, connect_now(ms, rec));
-    return WSC_OK;
+    return wsc__mem_answer(req, WSC_OK);
 }
 
 static wsc_err
@@ -131,8 +123,7 @@ cr_disconnect(struct wsc_connrec_repo *repo, struct wsc__req *req, const char *n
         c->r.active = false;
         touch(ms, c);
     }
-    wsc__req_finish(req, err);
-    return WSC_OK;
+    return wsc__mem_answer(req, err);
 }
 
 static wsc_err

@@ -66,8 +66,7 @@ hs_put(struct wsc_hubstats_repo *repo, struct wsc__req *req, const wsc_node_stat
        uint32_t ttl_ms)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.hubstats);
-    wsc__req_finish(req, hs_put_now(ms, st, ttl_ms));
-    return WSC_OK;
+    return wsc__mem_answer(req, hs_put_now(ms, st, ttl_ms));
 }
 
 static wsc_err
@@ -80,8 +79,7 @@ hs_get_many(struct wsc_hubstats_repo *repo, struct wsc__req *req, const char *co
         if (h != NULL)
             err = wsc__req_add_stats(req, &h->st);
     }
-    wsc__req_finish(req, err);
-    return WSC_OK;
+    return wsc__mem_answer(req, err);
 }
 
 struct list_ctx {
@@ -107,8 +105,7 @@ hs_list(struct wsc_hubstats_repo *repo, struct wsc__req *req)
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.hubstats);
     struct list_ctx c = {ms, req, WSC_OK};
     wsc__mem_each(&ms->hstats, hs_list_node, &c);
-    wsc__req_finish(req, c.err);
-    return WSC_OK;
+    return wsc__mem_answer(req, c.err);
 }
 
 static wsc_err
@@ -187,8 +184,7 @@ q_push(struct wsc_queue_repo *repo, struct wsc__req *req, const char *name, wsc_
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.queues);
     if (wsc_msg_is_binary(msg))
         return WSC_ERR_UNSUPPORTED;
-    wsc__req_finish(req, q_push_now(ms, name, msg, &req->count));
-    return WSC_OK;
+    return wsc__mem_answer(req, q_push_now(ms, name, msg, &req->count));
 }
 
 static wsc_err
@@ -209,8 +205,7 @@ q_pop(struct wsc_queue_repo *repo, struct wsc__req *req, const char *name, size_
         if (q->n == 0)
             q_free(&q->node, ms);
     }
-    wsc__req_finish(req, err);
-    return WSC_OK;
+    return wsc__mem_answer(req, err);
 }
 
 static wsc_err
@@ -219,8 +214,7 @@ q_length(struct wsc_queue_repo *repo, struct wsc__req *req, const char *name)
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.queues);
     struct mem_q *q = q_find(ms, name);
     req->count = q != NULL ? q->n : 0;
-    wsc__req_finish(req, WSC_OK);
-    return WSC_OK;
+    return wsc__mem_answer(req, WSC_OK);
 }
 
 const struct wsc_queue_repo_ops wsc__mem_queue_ops = {q_push, q_pop, q_length};

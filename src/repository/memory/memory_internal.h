@@ -65,6 +65,9 @@ void *wsc__mem_add(wsc__hmap *map, size_t size, const char *key);
  *  way with free_node(node, arg). */
 void *wsc__mem_find_live(const wsc__hmap *map, const char *key, size_t expires_off,
                          void (*free_node)(struct mem_node *node, void *arg), void *arg);
+/** wsc__mem_find_live with the key wsc__mem_key2(a, b); NULL also when out of memory. */
+void *wsc__mem_find_live2(const wsc__hmap *map, const char *a, const char *b, size_t expires_off,
+                          void (*free_node)(struct mem_node *node, void *arg), void *arg);
 /** Now, wall clock, in milliseconds (the expiries' clock). */
 static inline int64_t
 wsc__mem_now(void)
@@ -79,6 +82,9 @@ char *wsc__mem_key2(const char *a, const char *b);
 void wsc__mem_each(wsc__hmap *map, void (*fn)(struct mem_node *node, void *arg), void *arg);
 /** Frees every node of map with free_node (at close) and empties the table. */
 void wsc__mem_clear(wsc__hmap *map, void (*free_node)(struct mem_node *node, void *arg), void *arg);
+/** Finishes a memory op's request with status (delivered on the next loop turn): every
+ *  memory op answers at once.  Returns WSC_OK, the op's own return once its request exists. */
+wsc_err wsc__mem_answer(struct wsc__req *req, wsc_err status);
 /** Finishes a memory op's request with the status of a lookup: WSC_OK when found is not NULL,
  *  else WSC_ERR_NOT_FOUND (delivered on the next loop turn).  Returns WSC_OK, the op's own
  *  return once its request exists. */

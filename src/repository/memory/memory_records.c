@@ -48,11 +48,8 @@ rec_free(struct mem_node *node, void *arg)
 static struct mem_rec *
 rec_find(struct mem_store *ms, const char *mid, const char *rcv)
 {
-    char *key = wsc__mem_key2(mid, rcv);
-    struct mem_rec *m =
-        wsc__mem_find_live(&ms->recs, key, offsetof(struct mem_rec, expires_ms), rec_free, ms);
-    wsc__free(key);
-    return m;
+    return wsc__mem_find_live2(&ms->recs, mid, rcv, offsetof(struct mem_rec, expires_ms), rec_free,
+                               ms);
 }
 
 static wsc_err
@@ -91,8 +88,9 @@ rec_trim(struct mem_store *ms)
 }
 
 static wsc_err
-rec_put_now(struct mem_store *ms, const wsc_msg_record *rec)
+rec_put(struct wsc_record_repo *repo, struct wsc__req *req, const wsc_msg_record *rec)
 {
+    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.records);
     struct mem_rec *old = rec_find(ms, rec->message_id, rec->receiver);
     if (old != NULL)
         rec_free(&old->node, ms);
@@ -118,7 +116,7 @@ rec_put_now(struct mem_store *ms, const wsc_msg_record *rec)
     ms->recs_n++;
     rec_touch(ms, m, m->r.updated_ms);
     wsc__free(key);
-    return WSC_OK;
+    return wsc__mem_answer(req, WSC_OK);
 fail:
     if (m != NULL) {
         wsc__free(m->mid);
@@ -128,15 +126,7 @@ fail:
     }
     wsc__free(m);
     wsc__free(key);
-    return WSC_ERR_NOMEM;
-}
-
-static wsc_err
-rec_put(struct wsc_record_repo *repo, struct wsc__req *req, const wsc_msg_record *rec)
-{
-    struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.records);
-    wsc__req_finish(req, rec_put_now(ms, rec));
-    return WSC_OK;
+    return wsc__mem_answer(req, WSC_ERR_NOMEM);
 }
 
 static wsc_err
@@ -145,10 +135,8 @@ rec_update(struct wsc_record_repo *repo, struct wsc__req *req, const char *mid, 
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.records);
     struct mem_rec *m = rec_find(ms, mid, rcv);
-    if (m == NULL) {
-        wsc__req_finish(req, WSC_ERR_NOT_FOUND);
-        return WSC_OK;
-    }
+    if (m == NULL)
+        return wsc__mem_answer(req, WSC_ERR_NOT_FOUND);
     int64_t now = wsc__mem_now();
     rec_touch(ms, m, now);
     m->r.state = st;
@@ -159,8 +147,7 @@ rec_update(struct wsc_record_repo *repo, struct wsc__req *req, const char *mid, 
         m->r.sent_ms = now;
     if (st == WSC_REC_ACKED || st == WSC_REC_DELIVERED)
         m->r.acked_ms = now;
-    wsc__req_finish(req, rec_set_text(m, text));
-    return WSC_OK;
+    return wsc__mem_answer(req, rec_set_text(m, text));
 }
 
 static wsc_err
@@ -272,8 +259,7 @@ on_set(struct wsc_online_repo *repo, struct wsc__req *req, const char *uid, cons
        const char *node, uint32_t ttl_ms)
 {
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.online);
-    wsc__req_finish(req, on_set_now(ms, uid, cid, node, ttl_ms));
-    return WSC_OK;
+    return wsc__mem_answer(req, on_set_now(ms, uid, cid, node, ttl_ms));
 }
 
 static wsc_err
@@ -315,8 +301,7 @@ on_get(struct wsc_online_repo *repo, struct wsc__req *req, const char *uid)
                 break;
         }
     }
-    wsc__req_finish(req, err);
-    return WSC_OK;
+    return wsc__mem_answer(req, err);
 }
 
 const struct wsc_online_repo_ops wsc__mem_online_ops = {on_set, on_refresh, on_remove, on_get};

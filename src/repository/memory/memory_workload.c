@@ -94,8 +94,7 @@ wl_set(struct wsc_workload_repo *repo, struct wsc__req *req, const char *ns, con
     struct mem_store *ms = wsc_container_of(repo, struct mem_store, repos.workload);
     if (load > INT64_MAX)
         return WSC_ERR_INVALID;
-    wsc__req_finish(req, set_now(ms, ns, agent, load));
-    return WSC_OK;
+    return wsc__mem_answer(req, set_now(ms, ns, agent, load));
 }
 
 static wsc_err
@@ -195,8 +194,7 @@ wl_acquire(struct wsc_workload_repo *repo, struct wsc__req *req, const char *ns,
         if (req->str == NULL)
             err = WSC_ERR_NOMEM;
     }
-    wsc__req_finish(req, err);
-    return WSC_OK;
+    return wsc__mem_answer(req, err);
 }
 
 const struct wsc_workload_repo_ops wsc__mem_workload_ops = {wl_set, wl_add, wl_get, wl_remove,

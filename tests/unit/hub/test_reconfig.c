@@ -258,16 +258,25 @@ test_reconfig__fixed_fields_keep_their_value_and_are_listed(void **state)
     cfg.ws_path = "/other";
     cfg.node_id = "another-node";
     cfg.store_check_ms = 5;
+    cfg.tls_cert = "/nonexistent/cert.pem"; /* compared as strings */
+    cfg.tls_key = "/nonexistent/key.pem";
+    cfg.rng_seed = before.rng_seed + 1; /* compared as a value */
+    char same_sse[16];
+    snprintf(same_sse, sizeof(same_sse), "%s", before.sse_path); /* equal, another pointer */
+    cfg.sse_path = same_sse;
     cfg.max_conns_per_user = 2; /* live, beside them */
     const char *kept = NULL;
     assert_int_equal(wsc_hub_reconfigure(f->hub, &cfg, &kept), WSC_OK);
-    assert_string_equal(kept, "port,ws_path,node_id,store_check_ms");
+    assert_string_equal(kept, "port,ws_path,node_id,tls_cert,tls_key,rng_seed,store_check_ms");
     wsc_hub_config now;
     wsc_hub_get_config(f->hub, &now);
     assert_int_equal(now.port, before.port);
     assert_string_equal(now.ws_path, "/ws");
     assert_string_equal(now.node_id, node);
     assert_int_equal(now.store_check_ms, before.store_check_ms);
+    assert_null(now.tls_cert);
+    assert_null(now.tls_key);
+    assert_true(now.rng_seed == before.rng_seed);
     assert_int_equal(now.max_conns_per_user, 2);
     assert_int_equal(wsc_hub_port(f->hub), port);
     /* The bound port, NULL host and an empty node id all mean "the running one". */
