@@ -43,6 +43,7 @@ wsc_hubd_config_init(wsc_hubd_config *cfg)
     cfg->pong_timeout_ms = hub.pong_timeout_ms;
     cfg->shutdown_timeout_ms = hub.shutdown_timeout_ms;
     cfg->ack_timeout_ms = (unsigned)hub.ack.ack_timeout_ms;
+    cfg->ack_durable = hub.ack.durable;
     cfg->cluster_timeout_ms = hub.cluster_timeout_ms;
     cfg->connect_rate_per_ip = (unsigned)hub.connect_rate_per_ip;
     cfg->connect_burst_per_ip = (unsigned)hub.connect_burst_per_ip;
@@ -205,6 +206,7 @@ wsc_hubd_config_to_hub(const wsc_hubd_config *cfg, wsc_hub_config *out)
     out->pong_timeout_ms = cfg->pong_timeout_ms;
     out->shutdown_timeout_ms = cfg->shutdown_timeout_ms;
     out->ack.ack_timeout_ms = cfg->ack_timeout_ms;
+    out->ack.durable = cfg->ack_durable;
     out->cluster_timeout_ms = cfg->cluster_timeout_ms;
     /* Broadcast from clients is decided per user by the API module's broadcast check. */
     out->allow_client_broadcast = false;

@@ -40,6 +40,7 @@ typedef struct wsc_hubd_config {
     unsigned pong_timeout_ms;
     unsigned shutdown_timeout_ms;
     unsigned ack_timeout_ms;     /**< wsc_hub_config.ack.ack_timeout_ms */
+    bool ack_durable;            /**< wsc_hub_config.ack.durable */
     unsigned cluster_timeout_ms; /**< wsc_hub_config.cluster_timeout_ms */
     wsc_log_level log_level;     /**< default WSC_LOG_INFO */
     char *redis_url;             /**< "redis://..." store, or NULL */

@@ -106,6 +106,9 @@ const wsc_hubd_opt wsc_hubd_opts[] = {
      OFF(shutdown_timeout_ms), 0, "MS", "time to flush queues on shutdown (default 5000)"},
     {"ack.timeout_ms", "--ack-timeout-ms", WSC_HUBD_OPT_UNSIGNED, OFF(ack_timeout_ms), 0, "MS",
      "resend a message sent with require_ack when no ACK came in this long (default 5000)"},
+    {"ack.durable", "--ack-durable", WSC_HUBD_OPT_BOOL, OFF(ack_durable), 0, NULL,
+     "answer `delivered` only once the store holds a copy, removed on ACK: a killed hub loses "
+     "no message it answered for (default off; docs/reliability.md)"},
     {"cluster.timeout_ms", "--cluster-timeout-ms", WSC_HUBD_OPT_UNSIGNED, OFF(cluster_timeout_ms),
      0, "MS", "how long a node waits for the other nodes' answers (default 2000)"},
     {"log.level", "--log-level", WSC_HUBD_OPT_LOGLEVEL, OFF(log_level), 0, "LEVEL",

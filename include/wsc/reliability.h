@@ -35,6 +35,13 @@ typedef struct wsc_ack_opts {
     double jitter;           /**< 0..1; default 0.2 */
     bool store_offline;      /**< offline receivers and final failures go to the offline store
                                   (unless a failure handler says otherwise); default true */
+    bool durable; /**< a message queued to a live connection is also written to the offline
+                       store, and the send is answered `delivered` only once the store has
+                       confirmed that copy; the receiver's ACK removes it.  A hub killed before
+                       the ACK loses nothing: the copy is replayed on the receiver's next
+                       connect.  Costs a store write and a remove per message; a failed write
+                       is logged ("durable_copy_failed") and the answer is `delivered` as
+                       without it.  Default false. */
 } wsc_ack_opts;
 
 /** Fills opts with the defaults above: an unACKed message to a live connection is resent

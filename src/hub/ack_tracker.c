@@ -272,6 +272,8 @@ wsc__ack_sent(struct wsc__ack_pending *p, size_t n)
     p->phase = WSC__PH_WAIT_ACK;
     wsc__wheel_add(&rel->wheel, &p->timer, wsc__now_ms(), p->opts.ack_timeout_ms);
     wsc__records_update(rel, p->message_id, p->user, WSC_REC_SENT, p->attempts > 1 ? 1 : 0, WSC_OK);
+    if (!p->accepted && p->opts.durable && wsc__ack_copy(p, n))
+        return; /* answered once the store holds the copy (wsc__ack_stored) */
     wsc__accept_note(p, WSC__ACC_DELIVERED, n, WSC_OK);
 }
 
@@ -367,14 +369,16 @@ wsc__ack_resend_user(struct wsc__rel *rel, wsc_conn *conn)
     }
 }
 
-/* One tracked entry ACKed. */
+/* One tracked entry ACKed on conn (0: not known). */
 static void
-acked_one(struct wsc__ack_pending *p)
+acked_one(struct wsc__ack_pending *p, wsc_conn_id conn)
 {
-    if (p->phase == WSC__PH_STORING) {
+    if (p->phase == WSC__PH_STORING || p->copying) {
         p->acked_storing = true;
         return;
     }
+    if (p->copied) /* the durable copy goes too */
+        wsc__offline_acked(p->rel, conn, p->user, wsc__ack_sender(p), p->message_id);
     if (p->sent_us != 0) {
         uint64_t now = wsc__mono_us();
         wsc__histo_observe(&p->rel->hub->metrics.ack_rtt_us,
@@ -385,12 +389,13 @@ acked_one(struct wsc__ack_pending *p)
 }
 
 size_t
-wsc__ack_acked(struct wsc__rel *rel, const char *sender, const char *message_id, const char *user)
+wsc__ack_acked(struct wsc__rel *rel, const char *sender, const char *message_id, const char *user,
+               wsc_conn_id conn)
 {
     if (sender != NULL) {
         struct wsc__ack_pending *p = wsc__ack_find(rel, sender, message_id, user);
         if (p != NULL)
-            acked_one(p);
+            acked_one(p, conn);
         return p != NULL ? 1 : 0;
     }
     /* No sender named: every sender's message with that id to this user. */
@@ -404,7 +409,7 @@ wsc__ack_acked(struct wsc__rel *rel, const char *sender, const char *message_id,
         if (strcmp(p->message_id, message_id) != 0)
             continue;
         bool last = tmp == &au->list; /* finishing the user's last entry frees au */
-        acked_one(p);
+        acked_one(p, conn);
         n++;
         if (last)
             break;
@@ -434,7 +439,11 @@ wsc__ack_store_all(struct wsc__rel *rel)
     while ((p = first_pending(rel, true)) != NULL) {
         wsc__wheel_cancel(&rel->wheel, &p->timer);
         p->phase = WSC__PH_STORING;
-        if (wsc__offline_put(rel, p->user, p->msg, p) != WSC_OK) {
+        if (p->copying) {
+            continue; /* the durable copy's write answers for it */
+        } else if (p->copied) {
+            wsc__ack_stored(p, WSC_OK);
+        } else if (wsc__offline_put(rel, p->user, p->msg, p) != WSC_OK) {
             wsc__records_update(rel, p->message_id, p->user, WSC_REC_FAILED, 0, WSC_ERR_CANCELED);
             wsc__ack_finish(p, WSC_DELIVERY_FAILED, WSC_ERR_CANCELED);
         }

@@ -3,12 +3,13 @@
  * and jitter while the error is retryable and retries remain; after the last one (at once when
  * the receiver is offline) its failure handler decides: the offline store (the default for ACK
  * messages) or a FAILED outcome.  A store write that fails for a message already answered for
- * is tried again after a backoff.  The five failure handlers (send failure, queue full, user
- * offline, connection error, timeout) also see the failures of messages not tracked for ACK
- * (fire-and-forget); every failure is counted and logged here, then handed to the failure
- * policy (src/handler/failure_handlers.c: the default action and the application's handler,
- * which may change it).  The backoff arithmetic has no clock and no state of its own: the tracker
- * passes its random number, so tests can pin every delay. */
+ * is tried again after a backoff.  With wsc_ack_opts.durable, a delivered message's copy is
+ * written to the store before the answer (wsc__ack_copy, copy_done).  The five failure handlers
+ * (send failure, queue full, user offline, connection error, timeout) also see the failures of
+ * messages not tracked for ACK (fire-and-forget); every failure is counted and logged here, then
+ * handed to the failure policy (src/handler/failure_handlers.c: the default action and the
+ * application's handler, which may change it).  The backoff arithmetic has no clock and no state of
+ * its own: the tracker passes its random number, so tests can pin every delay. */
 #include <math.h>
 #include <string.h>
 
@@ -213,13 +214,61 @@ final_failure(struct wsc__ack_pending *p)
     wsc__ack_finish(p, WSC_DELIVERY_FAILED, err);
 }
 
+static void
+copy_failed(struct wsc__ack_pending *p, wsc_err err)
+{
+    wsc__log(&p->rel->hub->log, WSC_LOG_WARN, "durable_copy_failed", "s:message_id,s:user,s:error",
+             p->message_id, p->user, wsc_err_name(err));
+}
+
 void
 wsc__ack_store(struct wsc__ack_pending *p)
 {
     p->phase = WSC__PH_STORING;
-    wsc_err err = wsc__offline_put(p->rel, p->user, p->msg, p);
-    if (err != WSC_OK)
+    if (p->copying)
+        return; /* the durable copy's write answers for it */
+    wsc_err err = p->copied ? WSC_OK : wsc__offline_put(p->rel, p->user, p->msg, p);
+    if (err != WSC_OK || p->copied)
         wsc__ack_stored(p, err);
+}
+
+bool
+wsc__ack_copy(struct wsc__ack_pending *p, size_t n)
+{
+    if (p->copying)
+        return true; /* sent again before the store answered: the same answer waits */
+    p->copy_conns = n;
+    wsc_err err = p->copied ? WSC_ERR_EXISTS : wsc__offline_put(p->rel, p->user, p->msg, p);
+    if (err != WSC_OK) {
+        if (err != WSC_ERR_EXISTS)
+            copy_failed(p, err);
+        return false;
+    }
+    p->copying = true;
+    return true;
+}
+
+/* The durable copy's write answered.  True when that is all; false when p went to the store
+ * meanwhile (retries ran out, or a stop): then this write is that store's answer. */
+static bool
+copy_done(struct wsc__ack_pending *p, wsc_err status)
+{
+    p->copying = false;
+    p->copied = status == WSC_OK;
+    if (!p->copied)
+        copy_failed(p, status);
+    if (p->phase == WSC__PH_STORING)
+        return false;
+    if (p->acked_storing) {
+        /* ACKed while the copy was written: the copy goes, the answer is `delivered`. */
+        if (p->copied)
+            wsc__offline_acked(p->rel, 0, p->user, wsc__ack_sender(p), p->message_id);
+        wsc__records_update(p->rel, p->message_id, p->user, WSC_REC_ACKED, 0, WSC_OK);
+        wsc__ack_finish(p, WSC_DELIVERY_ACKED, WSC_OK);
+        return true;
+    }
+    wsc__accept_note(p, WSC__ACC_DELIVERED, p->copy_conns, WSC_OK);
+    return true;
 }
 
 /* A store write failed for a message the hub has already answered for (delivered, then not
@@ -246,6 +295,8 @@ void
 wsc__ack_stored(struct wsc__ack_pending *p, wsc_err status)
 {
     struct wsc__rel *rel = p->rel;
+    if (p->copying && copy_done(p, status))
+        return;
     if (p->acked_storing) {
         /* The receiver has it: a copy the store kept meanwhile goes again. */
         if (status == WSC_OK)

@@ -46,8 +46,9 @@ put_done(wsc_err status, void *user)
     struct wsc__rel *rel = wsc__rel_op_end(&o->op);
     if (rel != NULL) {
         rel->stores_out--;
-        /* A node of the cluster holding the user may have replayed before this landed. */
-        if (status == WSC_OK)
+        /* A node of the cluster holding the user may have replayed before this landed (not
+         * for a durable copy: its message is on its way live). */
+        if (status == WSC_OK && (o->p == NULL || !o->p->copying))
             wsc__cluster_stored(rel->hub, o->user);
         if (o->p != NULL)
             wsc__ack_stored(o->p, status);

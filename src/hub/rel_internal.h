@@ -177,6 +177,9 @@ struct wsc__ack_pending {
     uint8_t phase;
     bool sending;            /* inside a send: failures only note their reason */
     bool acked_storing;      /* an ACK came while the store op was out */
+    bool copying;            /* opts.durable: the store write of the durable copy is out */
+    bool copied;             /* opts.durable: the store holds the copy (removed on ACK) */
+    size_t copy_conns;       /* the connections the answer waiting for the copy counts */
     bool accepted;           /* accounted for: delivered, stored or refused (accept.c) */
     struct wsc__accept *acc; /* the send's answer waiting for this receiver, or NULL */
     wsc_delivery_cb done;
@@ -243,9 +246,10 @@ struct wsc__ack_pending *wsc__ack_find(struct wsc__rel *rel, const char *sender,
 /** Resends every pending message of conn's user to conn. */
 void wsc__ack_resend_user(struct wsc__rel *rel, wsc_conn *conn);
 /** An ACK of user for message_id from sender, or from every sender when sender is NULL
- *  (PROTOCOL.md §3).  Returns how many tracked entries it confirmed. */
+ *  (PROTOCOL.md §3), on connection conn (0: not known, e.g. from another node).  Returns how
+ *  many tracked entries it confirmed. */
 size_t wsc__ack_acked(struct wsc__rel *rel, const char *sender, const char *message_id,
-                      const char *user);
+                      const char *user, wsc_conn_id conn);
 /** Every pending message to the store (stop) or cancelled (free). */
 void wsc__ack_store_all(struct wsc__rel *rel);
 void wsc__ack_cancel_all(struct wsc__rel *rel);
@@ -266,6 +270,9 @@ bool wsc__rel_cluster_attempt(struct wsc__ack_pending *p, size_t local);
 void wsc__ack_attempt_failed(struct wsc__ack_pending *p);
 /** Hands p to the offline store; its answer comes to wsc__ack_stored. */
 void wsc__ack_store(struct wsc__ack_pending *p);
+/** opts.durable: p was queued to n connections and not answered yet: writes its durable copy.
+ *  True: the answer waits for the store (wsc__ack_stored); false: answer now. */
+bool wsc__ack_copy(struct wsc__ack_pending *p, size_t n);
 /** The end of a store op started for p. */
 void wsc__ack_stored(struct wsc__ack_pending *p, wsc_err status);
 /** Counts and logs f, then runs the failure policy (handler/failure_handlers.h): the handler

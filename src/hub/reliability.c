@@ -139,7 +139,7 @@ wsc__rel_client_ack(wsc_hub *hub, wsc_conn *conn, const char *sender, const char
     /* Any connection of the receiver counts: the key is (message_id, user). */
     if (sender != NULL && sender[0] == '\0')
         sender = NULL;
-    if (wsc__ack_acked(rel, sender, message_id, conn->user->id) == 0) {
+    if (wsc__ack_acked(rel, sender, message_id, conn->user->id, conn->id) == 0) {
         wsc__offline_acked(rel, conn->id, conn->user->id, sender, message_id);
         /* Maybe another node's message, delivered here: its tracker is there. */
         wsc__cluster_ack(hub, conn->user->id, sender, message_id);
@@ -164,7 +164,7 @@ void
 wsc__rel_remote_ack(wsc_hub *hub, const char *user, const char *sender, const char *message_id)
 {
     if (hub->rel != NULL)
-        (void)wsc__ack_acked(hub->rel, sender, message_id, user);
+        (void)wsc__ack_acked(hub->rel, sender, message_id, user, 0);
 }
 
 void

@@ -8,7 +8,10 @@
  * down gets 503 store_unavailable, never "stored" (redis); with Redis down in hybrid mode the
  * answers come from MySQL and the same holds; a user whose Redis copy is lost while the hub is
  * dead is replayed from MySQL.  Nothing sleeps: the test waits for the child's port (bounded by
- * a deadline, backing off on the child's pidfd) and for conditions. */
+ * a deadline, backing off on the child's pidfd) and for conditions.  With --ack-durable
+ * (wsc_ack_opts.durable), the same holds for "delivered": messages to a user who is online
+ * and does not ACK are answered "delivered", the hub is killed at once, and every one of them
+ * is replayed on the user's next connection. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -43,6 +46,7 @@ typedef struct fx {
     const char *backend;
     twait_set *ts;
     pid_t hub;
+    bool durable; /* start the hub with --ack-durable */
     int pidfd;
     int port;
     char user[96];
@@ -103,6 +107,8 @@ hub_start(fx *f)
             args[k++] = strdup("--mysql");
             args[k++] = strdup(getenv("WSC_TEST_MYSQL_URL"));
         }
+        if (f->durable)
+            args[k++] = strdup("--ack-durable");
         args[k] = NULL;
         execv(bin, args);
         _exit(127);
@@ -197,10 +203,11 @@ called(void *arg)
     return ((tres *)arg)->calls > 0;
 }
 
-/* Publishes one require_ack message to the offline user; returns the HTTP status, which must
- * be 200 with "stored":1 or 503 store_unavailable: nothing else is a truthful answer here. */
+/* Publishes one require_ack message to the user; returns the HTTP status, which must be 200
+ * with "stored":1 (offline user; with online, "delivered":1) or 503 store_unavailable: nothing
+ * else is a truthful answer here. */
 static int
-publish(fx *f, const char *mid)
+publish_to(fx *f, const char *mid, bool online)
 {
     char body[512];
     snprintf(body, sizeof(body),
@@ -215,8 +222,8 @@ publish(fx *f, const char *mid)
     json_t *j = tjson_parse(thttp_body(h));
     assert_non_null(j);
     if (status == 200) {
-        assert_int_equal(tjson_int(j, "stored", -1), 1);
-        assert_int_equal(tjson_int(j, "delivered", -1), 0);
+        assert_int_equal(tjson_int(j, "stored", -1), online ? 0 : 1);
+        assert_int_equal(tjson_int(j, "delivered", -1), online ? 1 : 0);
     } else {
         assert_int_equal(status, 503);
         assert_string_equal(tjson_str(j, "error"), "store_unavailable");
@@ -225,6 +232,12 @@ publish(fx *f, const char *mid)
     twait_remove_http(f->ts, h);
     thttp_free(h);
     return status;
+}
+
+static int
+publish(fx *f, const char *mid)
+{
+    return publish_to(f, mid, false);
 }
 
 /* Polls the offline count of f->user in one plain store until it is want. */
@@ -318,7 +331,7 @@ receive_expected(fx *f, const char *prefix, int n, const bool *expect)
     twait_until(f->ts, NULL, all_received, &x, WAIT_MS);
     for (int i = 0; i < n; i++) {
         if (expect[i] && !x.seen[i])
-            print_message("answered stored, never replayed: %s%d\n", prefix, i);
+            print_message("answered, never replayed: %s%d\n", prefix, i);
     }
     assert_int_equal(x.got, x.want);
     assert_int_equal(x.not_offline, 0);
@@ -357,6 +370,50 @@ test_store_kill__stored_answers_survive_kill9(void **state)
     hub_kill9(f); /* right after the last answer */
     hub_start(f);
     receive_expected(f, "k9-", N_MSG, stored);
+    hub_kill9(f);
+}
+
+static bool
+got_connected(void *arg)
+{
+    char *data = NULL;
+    int op;
+    bool seen = false;
+    while (!seen && tws_next(arg, &op, &data, NULL)) {
+        seen = strstr(data, "\"connected\"") != NULL;
+        free(data);
+    }
+    return seen;
+}
+
+/* --ack-durable: "delivered" to a user who never ACKs survives kill -9 right after the last
+ * answer: each is replayed on the user's next connection (from the store's copy). */
+static void
+test_store_kill__delivered_answers_survive_kill9_durable(void **state)
+{
+    fx *f = *state;
+    if (f == NULL)
+        tstore_skip();
+    f->durable = true;
+    hub_start(f);
+    char path[160];
+    snprintf(path, sizeof(path), "/ws?user_id=%s", f->user);
+    tws *c = tws_connect(f->port, path, NULL, NULL);
+    assert_non_null(c);
+    assert_int_equal(twait_add_ws(f->ts, c), 0);
+    assert_true(twait_until(f->ts, NULL, got_connected, c, WAIT_MS));
+    bool delivered[N_MSG];
+    char mid[64];
+    for (int i = 0; i < N_MSG; i++) {
+        snprintf(mid, sizeof(mid), "dv-%d", i);
+        assert_int_equal(publish_to(f, mid, true), 200); /* every store up: all "delivered" */
+        delivered[i] = true;
+    }
+    hub_kill9(f); /* right after the last answer; the user never ACKed */
+    twait_remove_ws(f->ts, c);
+    tws_free(c);
+    hub_start(f);
+    receive_expected(f, "dv-", N_MSG, delivered);
     hub_kill9(f);
 }
 
@@ -424,6 +481,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_store_kill__stored_answers_survive_kill9, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_store_kill__delivered_answers_survive_kill9_durable,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_kill__redis_down_answers_503, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_kill__hybrid_redis_down, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_kill__hybrid_redis_copy_lost, setup, teardown),
