@@ -39,9 +39,10 @@ typedef struct wsc_ack_opts {
                        store, and the send is answered `delivered` only once the store has
                        confirmed that copy; the receiver's ACK removes it.  A hub killed before
                        the ACK loses nothing: the copy is replayed on the receiver's next
-                       connect.  Costs a store write and a remove per message; a failed write
-                       is logged ("durable_copy_failed") and the answer is `delivered` as
-                       without it.  Default false. */
+                       connect.  Costs a store write and a remove per message.  A failed write
+                       is logged ("durable_copy_failed") and the answer waits: `delivered` once
+                       a resend's copy is stored or the receiver ACKs, else the retries end in
+                       the store as without it.  Default false. */
 } wsc_ack_opts;
 
 /** Fills opts with the defaults above: an unACKed message to a live connection is resent

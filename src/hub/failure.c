@@ -237,28 +237,31 @@ wsc__ack_copy(struct wsc__ack_pending *p, size_t n)
 {
     if (p->copying)
         return true; /* sent again before the store answered: the same answer waits */
+    if (p->rel->offline == NULL)
+        return false; /* no store to copy to */
     p->copy_conns = n;
-    wsc_err err = p->copied ? WSC_ERR_EXISTS : wsc__offline_put(p->rel, p->user, p->msg, p);
-    if (err != WSC_OK) {
-        if (err != WSC_ERR_EXISTS)
-            copy_failed(p, err);
-        return false;
-    }
-    p->copying = true;
+    wsc_err err = wsc__offline_put(p->rel, p->user, p->msg, p);
+    if (err != WSC_OK)
+        copy_failed(p, err); /* the answer waits: see copy_done */
+    else
+        p->copying = true;
     return true;
 }
 
 /* The durable copy's write answered.  True when that is all; false when p went to the store
- * meanwhile (retries ran out, or a stop): then this write is that store's answer. */
+ * meanwhile (retries ran out, or a stop): then this write is that store's answer.  A failed
+ * write gives no answer: "delivered" is said once a copy is stored (the next resend tries
+ * again) or the receiver ACKs; with neither, the retries end in the store as without durable
+ * ("stored", or "rejected" when that write fails too). */
 static bool
 copy_done(struct wsc__ack_pending *p, wsc_err status)
 {
     p->copying = false;
     p->copied = status == WSC_OK;
-    if (!p->copied)
-        copy_failed(p, status);
     if (p->phase == WSC__PH_STORING)
         return false;
+    if (!p->copied)
+        copy_failed(p, status);
     if (p->acked_storing) {
         /* ACKed while the copy was written: the copy goes, the answer is `delivered`. */
         if (p->copied)
@@ -267,7 +270,8 @@ copy_done(struct wsc__ack_pending *p, wsc_err status)
         wsc__ack_finish(p, WSC_DELIVERY_ACKED, WSC_OK);
         return true;
     }
-    wsc__accept_note(p, WSC__ACC_DELIVERED, p->copy_conns, WSC_OK);
+    if (p->copied)
+        wsc__accept_note(p, WSC__ACC_DELIVERED, p->copy_conns, WSC_OK);
     return true;
 }
 

@@ -15,7 +15,7 @@ restarts once.  Every process is separate, as users run them:
              what the application sees;
   proxy      this script, between the receivers and the hub: every CUT seconds it cuts every
              receiver connection (both directions, at once);
-  hub        `wsc-hub --redis URL --mysql URL` (hybrid), killed with -9 at 30% and 65% of the
+  hub        `wsc-hub --redis URL --mysql URL --ack-durable` (hybrid), killed with -9 at 30% and 65% of the
              accepted messages and started again at once on the same port; Redis restarts at
              50% (scripts/services.sh restart-redis).
 
@@ -71,8 +71,9 @@ def metric_sum(text, name):
 class Hub:
     """The wsc-hub process, started again on the same port after a kill."""
 
-    def __init__(self, port, redis, mysql):
+    def __init__(self, port, redis, mysql, durable=True):
         self.port, self.redis, self.mysql = port, redis, mysql
+        self.durable = durable
         self.proc = None
         self.lives = 0
         self.counted = {"resent": 0.0, "replayed": 0.0}  # of the hubs killed so far
@@ -85,7 +86,8 @@ class Hub:
              "--ack-timeout-ms", "1000", "--max-conns-per-ip", "0", "--max-pending-per-ip", "0",
              "--msg-rate-per-conn", "0", "--offline-max-per-user", "10000000",
              "--offline-max-per-sender", "0", "--offline-max-msgs-per-sender", "0",
-             "--offline-max-bytes-per-sender", "0", "--log-level", "error"],
+             "--offline-max-bytes-per-sender", "0", "--log-level", "error"]
+            + (["--ack-durable"] if self.durable else []),
             stdout=subprocess.PIPE, stderr=sys.stderr, text=True)
         line = self.proc.stdout.readline()
         if not re.search(r"listening", line):
@@ -334,7 +336,8 @@ async def main_async(args):
                 "WSC_SERVICES_SCRIPT"):
         if not os.environ.get(var):
             skip(f"{var} is not set (scripts/services.sh start prints it)")
-    hub = Hub(free_port(), os.environ["WSC_TEST_REDIS_URL"], os.environ["WSC_TEST_MYSQL_URL"])
+    hub = Hub(free_port(), os.environ["WSC_TEST_REDIS_URL"], os.environ["WSC_TEST_MYSQL_URL"],
+              args.durable)
     hub.start()
     proxy = Proxy(free_port(), hub.port)
     await proxy.start()
@@ -418,6 +421,9 @@ def main():
     ap.add_argument("--no-kills", dest="kills", action="store_false",
                     help="no kill -9 of the hub (to tell its losses from others)")
     ap.add_argument("--no-redis-restart", dest="redis_restart", action="store_false")
+    ap.add_argument("--no-durable", dest="durable", action="store_false",
+                    help="run the hub without --ack-durable: a kill -9 then loses messages "
+                         "answered `delivered` (docs/reliability.md)")
     args = ap.parse_args()
     for var in ("WSC_HUB_BIN", "WSC_CLI_BIN"):
         if not os.environ.get(var):
