@@ -4,8 +4,9 @@
 # RelWithDebInfo with gcc and clang plus two consumer projects (scripts/check-builds.sh), builds
 # and tests the normal (dev, with the coverage summary) and the sanitizer (asan: ASan + UBSan)
 # builds, checks that exactly the expected tests skipped, runs the threaded
-# tests under ThreadSanitizer (tsan), runs each fuzz target for 60 s (scripts/fuzz.sh) and checks
-# the installed package.
+# tests under ThreadSanitizer (tsan), runs each fuzz target for 60 s (scripts/fuzz.sh), a short
+# chaos run (tests/chaos/chaos.py: kill -9 twice, Redis restarted; 0 lost) and checks the
+# installed package.
 # Tests that need Redis or MariaDB get servers started here on 127.0.0.1 with throw-away data
 # directories (scripts/services.sh), stopped again on exit.
 # The TypeScript client (clients/typescript) is tested by scripts/test-typescript.sh: npm ci,
@@ -51,6 +52,12 @@ cmake --build --preset tsan -j"$jobs" --target wsc_threads_tests
 ctest --preset tsan -L threads -j"$jobs"
 echo "== fuzz: every libFuzzer target of tests/fuzz, ${WSC_FUZZ_SECONDS:-60} s each (clang, ASan + UBSan)"
 bash scripts/fuzz.sh "${WSC_FUZZ_SECONDS:-60}"
+echo "== chaos (short): 5,000 require_ack messages through the Release wsc-hub (--ack-durable, hybrid store), receivers cut every second, two kill -9 and a Redis restart: 0 lost, 0 duplicates"
+chaos_py=/usr/bin/python3  # Debian's: python3-websockets lives there
+[ -x "$chaos_py" ] || chaos_py=python3
+WSC_HUB_BIN="$PWD/build/check/gcc-Release/examples/wsc-hub" \
+    WSC_CLI_BIN="$PWD/build/check/gcc-Release/examples/wsc-cli" \
+    "$chaos_py" tests/chaos/chaos.py --messages 5000 --cut 1
 echo "== install: the CMake package wsc::wsc and wsc.pc work for a program outside the tree"
 prefix=$(mktemp -d "${TMPDIR:-/tmp}/wsc-prefix.XXXXXX")
 cmake --install build/dev --prefix "$prefix" >/dev/null
@@ -60,4 +67,4 @@ LD_LIBRARY_PATH="$prefix/lib" "$prefix/consumer/c"
 cc tests/install/main.c -o "$prefix/c-pc" $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs wsc)
 LD_LIBRARY_PATH="$prefix/lib" "$prefix/c-pc"
 rm -rf "$prefix"
-echo "== all tests passed (dev, asan, typescript, tsan threads, fuzz, install)"
+echo "== all tests passed (dev, asan, typescript, tsan threads, fuzz, chaos, install)"

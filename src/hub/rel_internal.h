@@ -271,7 +271,8 @@ void wsc__ack_attempt_failed(struct wsc__ack_pending *p);
 /** Hands p to the offline store; its answer comes to wsc__ack_stored. */
 void wsc__ack_store(struct wsc__ack_pending *p);
 /** opts.durable: p was queued to n connections and not answered yet: writes its durable copy.
- *  True: the answer waits for the store (wsc__ack_stored); false: answer now. */
+ *  True: the answer waits (for the copy, wsc__ack_stored; or, when it cannot be written, for
+ *  the ACK or the store after the retries); false: the hub has no store, answer now. */
 bool wsc__ack_copy(struct wsc__ack_pending *p, size_t n);
 /** The end of a store op started for p. */
 void wsc__ack_stored(struct wsc__ack_pending *p, wsc_err status);
