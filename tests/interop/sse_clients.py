@@ -38,6 +38,17 @@ API_KEY = "sse-api-key"
 DEADLINE_S = 30
 
 
+def until(cond, seconds):
+    """Polls cond() until it is true (True) or the deadline passes (False): no fixed waits."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if cond():
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+
+
 def skip(why):
     print(f"SKIP: {why}", flush=True)
     sys.exit(77)
@@ -356,12 +367,16 @@ def check_offline(port, failures):
     ev = e.event(5)
     st, _ = post_send(port, mint("erin"), {"message_type": "ack", "message_id": "e1"})
     e.close()
-    time.sleep(0.3)
-    e = Stream(port, mint("erin"))
-    e.event()
+
+    def nothing_replayed():  # the removal is asynchronous: a new stream until none comes
+        again = Stream(port, mint("erin"))
+        again.event()
+        empty = again.event(0.5) is None
+        again.close()
+        return empty
+
     expect(failures, ev is not None and ev.get("id") == "e1" and st == 200 and
-           e.event(0.5) is None, "an ack posted to /sse/send removes the stored message")
-    e.close()
+           until(nothing_replayed, 10), "an ack posted to /sse/send removes the stored message")
 
 
 def check_presence_and_kick(port, bob, failures):
@@ -375,9 +390,12 @@ def check_presence_and_kick(port, bob, failures):
     ev = bob.event(5)
     expect(failures, ev is not None and ev.get("event") == "kick_out", "kick_out event first")
     expect(failures, bob.block(5) is None and bob.eof, "then the stream ends")
-    time.sleep(0.2)
-    st, body = api(port, "GET", "/api/users/bob")
-    expect(failures, st == 200 and not body.get("online"), "the kicked user is offline")
+
+    def offline():
+        st, body = api(port, "GET", "/api/users/bob")
+        return st == 200 and not body.get("online")
+
+    expect(failures, until(offline, 10), "the kicked user is offline")
 
 
 def check_off(failures):
@@ -534,9 +552,13 @@ def run_cluster():
         s1, s2 = Stream(a.port, mint(u1)), Stream(b.port, mint(u2))
         s1.event()
         s2.event()
-        time.sleep(0.3)  # the nodes learn where the users are
-        st, body = api(b.port, "GET", f"/api/users/{u1}")
-        check(st == 200 and body.get("connections") == 1, "presence of a stream on another node")
+        # The nodes learn where the users are: wait until node b counts u1's stream, within a
+        # deadline (a fixed sleep failed under ASan on a loaded machine).
+        def counted():
+            st, body = api(b.port, "GET", f"/api/users/{u1}")
+            return st == 200 and body.get("connections") == 1
+
+        check(until(counted, 10), "presence of a stream on another node")
         api(b.port, "POST", "/api/publish", {"receiver": u1, "message": {
             "content": "p1", "message_id": "p1"}})
         ev = s1.event(5)
