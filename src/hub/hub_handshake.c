@@ -146,9 +146,25 @@ static char **
 copy_groups(char **src, size_t n)
 {
     char **g = wsc__calloc(n + 1, sizeof(char *));
-    for (size_t i = 0; g != NULL && i < n; i++)
-        g[i] = wsc__strdup(src[i]);
+    for (size_t i = 0; g != NULL && i < n; i++) {
+        if ((g[i] = wsc__strdup(src[i])) == NULL) {
+            wsc__strv_free(g); /* all or nothing: a hole would drop groups silently */
+            return NULL;
+        }
+    }
     return g;
+}
+
+/* Out of memory copying the identity's app_id or groups: refused (503) rather than let the
+ * user in under the default tenant or without its groups. */
+static int
+identity_copied(const struct pending_identity *p, bool app_id, size_t n_groups, const char **why)
+{
+    if ((app_id && p->app_id == NULL) || (n_groups > 0 && p->groups == NULL)) {
+        *why = "out of memory";
+        return 503;
+    }
+    return 0;
 }
 
 /* Decides who connects.  Returns 0 and fills p, or an HTTP status with code/why set. */
@@ -178,6 +194,8 @@ identify(wsc_hub *hub, struct wsc__creds *r, struct pending_identity *p, const c
         p->app_id = res.app_id[0] ? wsc__strdup(res.app_id) : NULL;
         size_t n = wsc__strv_len(res.groups);
         p->groups = n ? copy_groups((char **)(uintptr_t)res.groups, n) : NULL;
+        if (identity_copied(p, res.app_id[0] != '\0', n, why) != 0)
+            return 503;
     } else if (wsc__jwt_keys_on(hub->cfg.jwt_secret, hub->cfg.jwt_secrets) && r->token[0] != '\0') {
         wsc__identity id;
         if (wsc__jwt_verify_keys(r->token, hub->cfg.jwt_secret, hub->cfg.jwt_secrets,
@@ -187,7 +205,10 @@ identify(wsc_hub *hub, struct wsc__creds *r, struct pending_identity *p, const c
         p->app_id = id.app_id[0] ? wsc__strdup(id.app_id) : NULL;
         p->groups = id.n_groups ? copy_groups(id.groups, id.n_groups) : NULL;
         p->exp_s = id.exp;
+        int st = identity_copied(p, id.app_id[0] != '\0', id.n_groups, why);
         wsc__identity_clear(&id);
+        if (st != 0)
+            return st;
     } else if (hub->cfg.insecure_user_id && r->user_id[0] != '\0') {
         snprintf(uid, sizeof(uid), "%s", r->user_id);
     } else {

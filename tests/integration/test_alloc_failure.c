@@ -5,7 +5,8 @@
  * answer (an error code from the call, an error frame or a close code to the peer, the client's
  * connect-error callback), and afterwards the hub still serves.  Nothing accepted is lost: a
  * message the hub answered for (queued to a live connection, or confirmed stored) reaches its
- * receiver once the allocator behaves again.  Flows: connect, ACK send to a live receiver
+ * receiver once the allocator behaves again.  Flows: connect (also with a tenant and groups
+ * from on_auth: never connected without them), ACK send to a live receiver
  * (route, queue, write, ACK), store for an offline receiver, replay on connect, the client's
  * reconnect; a client's own message through the router is test_hub_stamp_nomem.c. */
 #include <setjmp.h>
@@ -68,29 +69,26 @@ start(thub *t)
 /* connect: the handshake and the connected frame.  The peer ends connected or is refused or
  * closed with a code; never left hanging. */
 static void
-test_alloc__connect(void **state)
+connect_flow(thub *t)
 {
-    (void)state;
-    thub t;
-    start(&t);
     size_t opened = 0, ended = 0;
     bool fired = true;
     long n;
     for (n = 1; fired && n < MAX_N; n++) {
         arm(n);
-        tws *c = thub_ws(&t, "/ws?user_id=u&client_id=c1", NULL);
-        bool settled = thub_settle(&t, c);
+        tws *c = thub_ws(t, "/ws?user_id=u&client_id=c1", NULL);
+        bool settled = thub_settle(t, c);
         bool connected = settled && tws_state(c) == TWS_OPEN &&
-                         thub_recv_until(&t, c, "connected", NULL, false, 500);
+                         thub_recv_until(t, c, "connected", NULL, false, 500);
         fired = disarm();
         if (connected) {
             opened++;
         } else {
             /* Refused (HTTP status), or closed with a code the client can act on. */
-            assert_true(thub_wait(&t, tws_is_settled, c, 3000));
+            assert_true(thub_wait(t, tws_is_settled, c, 3000));
             tws_conn_state s = tws_state(c);
             if (s == TWS_OPEN) { /* upgraded, then the hub gave up on the session */
-                assert_true(twait_until(t.ts, t.loop, tws_is_closed, c, 3000));
+                assert_true(twait_until(t->ts, t->loop, tws_is_closed, c, 3000));
                 s = tws_state(c);
             }
             assert_true(s == TWS_REFUSED || s == TWS_CLOSED);
@@ -99,15 +97,64 @@ test_alloc__connect(void **state)
                             tws_close_code(c) == TWS_CLOSE_ABNORMAL);
             ended++;
         }
-        twait_remove_ws(t.ts, c);
+        twait_remove_ws(t->ts, c);
         tws_free(c);
-        thub_run_for(&t, 5);
-        probe(&t);
+        thub_run_for(t, 5);
+        probe(t);
     }
     print_message("connect: %ld allocations failed in turn: %zu connected, %zu refused/closed\n",
                   n - 1, opened, ended);
     assert_false(fired); /* went past every allocation of the flow */
     assert_true(ended >= 1);
+}
+
+static void
+test_alloc__connect(void **state)
+{
+    (void)state;
+    thub t;
+    start(&t);
+    connect_flow(&t);
+    thub_free(&t);
+}
+
+/* An identity with a tenant and groups (on_auth): a connection that got in has them all; out
+ * of memory copying them refuses it (it never gets in under the default tenant). */
+static const char *const auth_groups[] = {"g1", "g2", NULL};
+
+static void
+auth_acme(wsc_hub *hub, const wsc_auth_request *req, wsc_auth_result *res, void *user)
+{
+    (void)hub;
+    (void)user;
+    snprintf(res->user_id, sizeof(res->user_id), "%s", req->user_id ? req->user_id : "anon");
+    snprintf(res->app_id, sizeof(res->app_id), "acme");
+    res->groups = auth_groups;
+}
+
+static void
+connected_acme(wsc_hub *hub, wsc_conn *conn, void *user)
+{
+    (void)hub;
+    const char *app = wsc_conn_app_id(conn);
+    if (app == NULL || strcmp(app, "acme") != 0)
+        *(bool *)((thub *)user)->ext = true; /* a connection without its tenant */
+}
+
+static void
+test_alloc__connect_with_identity(void **state)
+{
+    (void)state;
+    thub t;
+    wsc_hub_config cfg;
+    thub_config(&t, &cfg);
+    cfg.on_auth = auth_acme;
+    cfg.on_connect = connected_acme;
+    bool untenanted = false;
+    t.ext = &untenanted;
+    thub_start(&t, &cfg);
+    connect_flow(&t);
+    assert_false(untenanted);
     thub_free(&t);
 }
 
@@ -336,6 +383,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_alloc__connect),
+        cmocka_unit_test(test_alloc__connect_with_identity),
         cmocka_unit_test(test_alloc__ack_send_to_live_receiver),
         cmocka_unit_test(test_alloc__store_then_replay),
         cmocka_unit_test(test_alloc__replay_on_connect),
