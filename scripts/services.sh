@@ -9,6 +9,8 @@
 #                                                          connection (it stays up)
 #   scripts/services.sh start-cluster|stop-cluster [dir]
 #   scripts/services.sh move-slot DIR SLOT   moves one slot of the cluster to another master
+#   scripts/services.sh pause-cluster DIR MS  every cluster node holds its clients' commands
+#                                             for MS ms (CLIENT PAUSE), then runs them in order
 # dir defaults to $TMPDIR/wsc-services (one set of services per dir).
 set -euo pipefail
 
@@ -197,6 +199,7 @@ restart-redis) stop_pidfile "$dir/redis.pid"; start_redis ;;
 stop-mysql) stop_pidfile "$dir/mysql.pid" ;;
 start-cluster) start_cluster ;;
 move-slot) move_slot "$3" ;;
+pause-cluster) for i in 0 1 2; do rcli "$(cat "$dir/rc$i.port")" client pause "$3" all >/dev/null; done ;;
 stop-cluster) stop_cluster ;;
 start-mysql) start_mysql ;;
 ensure-redis|ensure-mysql) # starts the server when it is down (a test that stopped it failed);
@@ -213,5 +216,5 @@ ensure-redis|ensure-mysql) # starts the server when it is down (a test that stop
     ;;
 hangup-redis) hangup_redis ;;
 hangup-mysql) hangup_mysql ;;
-*) echo "usage: $0 start|stop|urls|ensure-redis|ensure-mysql|stop-redis|start-redis|restart-redis|stop-mysql|start-mysql|hangup-redis|hangup-mysql|start-cluster|stop-cluster|move-slot [dir]" >&2; exit 2 ;;
+*) echo "usage: $0 start|stop|urls|ensure-redis|ensure-mysql|stop-redis|start-redis|restart-redis|stop-mysql|start-mysql|hangup-redis|hangup-mysql|start-cluster|stop-cluster|move-slot|pause-cluster [dir]" >&2; exit 2 ;;
 esac

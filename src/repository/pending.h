@@ -43,6 +43,10 @@ struct wsc__pending_ops {
      *  since: whether it was ACKed is not known). */
     wsc_err (*done)(wsc_store *store, char op, const char *user_id, const char *message_id,
                     uint64_t epoch, wsc_repo_count_cb cb, void *user);
+    /** True while the store's connection is up (on a Redis Cluster: the slot map is known and
+     *  every master's connection is up): a request sent now is answered, not left waiting
+     *  for a reconnect until the command timeout. */
+    bool (*reachable)(wsc_store *store);
     /** Splits a marker: *op ('s' or 'r'), the user id unescaped into uid (256 bytes), and
      *  *message_id pointing into marker.  false when it is not a marker. */
     bool (*parse)(const char *marker, char *op, char *uid, const char **message_id);

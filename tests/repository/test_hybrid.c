@@ -308,6 +308,55 @@ test_hybrid__copy_lost_by_redis_is_not_an_ack(void **state)
     wsc_store_close(redis);
 }
 
+static bool
+never(void *arg)
+{
+    (void)arg;
+    return false;
+}
+
+/* On a Redis Cluster the Redis half of a store is two round trips (the marker, on the node of
+ * the write-ahead list, then the message, on the user's node); MySQL may answer first.  The
+ * store's answer waits for that half: a clear issued on the answer finds the message in Redis
+ * and takes it, rather than running before it lands (the copy would then outlive the clear,
+ * or an ACK).  The cluster holds every command 300 ms so that MySQL surely answers first. */
+static void
+test_hybrid__answer_waits_for_the_redis_half(void **state)
+{
+    tstore *ts = tstore_get(state);
+    const char *cluster = getenv("WSC_TEST_REDIS_CLUSTER_URL");
+    if (cluster == NULL || cluster[0] == '\0') {
+        tstore_skip();
+        return;
+    }
+    wsc_store_config cfg;
+    wsc_store_config_init(&cfg);
+    wsc_hybrid_config hc;
+    wsc_hybrid_config_init(&hc);
+    wsc_store *s = NULL;
+    assert_int_equal(
+        wsc_store_open_hybrid(ts->loop, cluster, getenv("WSC_TEST_MYSQL_URL"), &cfg, &hc, &s),
+        WSC_OK);
+    const char *uid = tstore_id(ts, "paused");
+    assert_int_equal(store_one(ts, s, uid, "p0"), WSC_OK); /* both sides connected */
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "%s pause-cluster %s 300 >/dev/null 2>&1",
+             getenv("WSC_SERVICES_SCRIPT"), getenv("WSC_SERVICES_DIR"));
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(store_one(ts, s, uid, "p1"), WSC_OK);
+    tres r = {0};
+    assert_int_equal(wsc_offline_clear(wsc_store_offline(s), uid, tres_done, &r), WSC_OK);
+    tstore_wait(ts, &r);
+    assert_int_equal(r.status, WSC_OK);
+    (void)tstore_until(ts, never, NULL, 300); /* a late Redis half would land now */
+    memset(&r, 0, sizeof(r));
+    assert_int_equal(wsc_offline_count(wsc_store_offline(s), uid, tres_count, &r), WSC_OK);
+    tstore_wait(ts, &r);
+    assert_int_equal(r.status, WSC_OK);
+    assert_int_equal(r.count, 0);
+    wsc_store_close(s);
+}
+
 int
 main(void)
 {
@@ -317,6 +366,7 @@ main(void)
         cmocka_unit_test(test_hybrid__fetch_falls_back_to_mysql),
         cmocka_unit_test(test_hybrid__fetch_prefers_mysql_when_it_holds_more),
         cmocka_unit_test(test_hybrid__mysql_down_messages_wait_in_redis),
+        cmocka_unit_test(test_hybrid__answer_waits_for_the_redis_half),
     };
     return tstore_exit(
         cmocka_run_group_tests_name("repository.hybrid.hybrid", tests, setup, tstore_teardown),

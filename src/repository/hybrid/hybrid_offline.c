@@ -2,7 +2,8 @@
 /* The hybrid store's offline repository (docs/storage.md, "Hybrid").
  *
  * store:  Redis (with its write-ahead marker, one script) and MySQL at once.  Completes with
- *         MySQL's answer; with ack_on_cache, WSC_OK as soon as either has the message.  The
+ *         MySQL's answer, given once Redis has answered too (unless Redis is down); with
+ *         ack_on_cache, WSC_OK as soon as Redis has the message, else as without.  The
  *         marker is removed once MySQL has answered for good (stored, duplicate, full);
  *         while MySQL is down it stays, and the drain (hybrid_drain.c) writes the message
  *         later.
@@ -148,14 +149,17 @@ static void
 store_decide(struct hop *o)
 {
     struct hybrid *h = o->h;
-    if (h->hcfg.ack_on_cache) {
-        if ((o->rs_done && o->rs == WSC_OK) || (o->my_done && o->my == WSC_OK))
-            wsc__req_finish(o->req, WSC_OK);
-        else if (o->waiting == 0)
-            wsc__req_finish(o->req, o->rs == WSC_ERR_LIMIT ? WSC_ERR_LIMIT : o->my);
-    } else if (o->my_done) {
+    /* MySQL's answer waits for Redis's half while Redis is reachable: on a Redis Cluster that
+     * half lands after its marker, a round trip later, and a remove or clear issued on the
+     * answer must find it there (else the copy outlives its ACK).  A Redis that is down is not
+     * waited for (its requests would only time out). */
+    bool my_final = o->my_done && (o->rs_done || !h->pending->reachable(h->redis));
+    if (h->hcfg.ack_on_cache && o->rs_done && o->rs == WSC_OK)
+        wsc__req_finish(o->req, WSC_OK);
+    else if (my_final && (!h->hcfg.ack_on_cache || o->my == WSC_OK))
         wsc__req_finish(o->req, o->my);
-    }
+    else if (o->waiting == 0) /* ack_on_cache, neither has it */
+        wsc__req_finish(o->req, o->rs == WSC_ERR_LIMIT ? WSC_ERR_LIMIT : o->my);
     /* MySQL answered for good: the write is no longer owed. */
     if (o->waiting == 0 && o->rs == WSC_OK && !wsc__hyb_transient(o->my) && !h->closing)
         h->pending->done(h->redis, 's', o->uid, o->mid, 0, wsc__hyb_ignore_count, NULL);
@@ -217,8 +221,8 @@ fetch_mysql(struct hop *o, uint64_t after)
 
 /* Both counts are in: replay from MySQL when it holds more of the user's messages than Redis,
  * else hand out Redis's page.  A page that is not full is all Redis held when it was read;
- * Redis's count, read after it, may include a store that landed since (a store completes with
- * MySQL's answer, its Redis half may come later), and would then hide that MySQL has more. */
+ * Redis's count, read after it, may include a store that landed since (one still in flight,
+ * or one answered while Redis was unreachable), and would then hide that MySQL has more. */
 static void
 fetch_pick(struct hop *o)
 {

@@ -309,6 +309,17 @@ wsc__rs_cl_seed(struct redis_store *rs)
     return rs->cl != NULL ? rs->cl->nodes[0] : rs;
 }
 
+bool
+wsc__rs_reachable(const struct redis_store *rs)
+{
+    if (rs->cl == NULL)
+        return rs->state == RS_READY;
+    for (int i = 0; rs->cl->known && i < rs->cl->n; i++)
+        if (rs->cl->nodes[i]->state != RS_READY)
+            return false;
+    return rs->cl->known;
+}
+
 /* ---- a script on every master (groups_load: SCAN runs per node) ---- */
 
 struct each {

@@ -189,6 +189,9 @@ void wsc__rs_cl_resend(struct wsc__req *req);
 /** The first seed's node: where the bus publishes and subscribes (one node sees every
  *  subscription, so PUBLISH counts them all). */
 struct redis_store *wsc__rs_cl_seed(struct redis_store *rs);
+/** True while rs's connection is up; on a Redis Cluster, while the slot map is known and
+ *  every master's connection is up. */
+bool wsc__rs_reachable(const struct redis_store *rs);
 /** Sends the script a (no keys) to every master; parse gets each master's reply in turn. */
 void wsc__rs_cl_each_master(struct redis_store *rs, struct wsc__req *req, const char *script,
                             rs_parse_fn parse);

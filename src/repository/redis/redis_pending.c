@@ -224,6 +224,12 @@ pend_parse(const char *marker, char *op, char *uid, const char **message_id)
     return true;
 }
 
+static bool
+pend_reachable(wsc_store *redis)
+{
+    return wsc__rs_reachable((struct redis_store *)redis);
+}
+
 const struct wsc__pending_ops wsc__rs_pending_ops = {
-    pend_store, pend_mark_remove, pend_list, pend_body, pend_done, pend_parse,
+    pend_store, pend_mark_remove, pend_list, pend_body, pend_done, pend_reachable, pend_parse,
 };
