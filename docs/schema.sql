@@ -74,4 +74,13 @@ CREATE TABLE IF NOT EXISTS wsc_conn_record (
   KEY ix_conn_record_expires (expires_ms)
 ) ENGINE=InnoDB;
 
+CREATE TABLE IF NOT EXISTS wsc_offline_tally (
+  kind TINYINT UNSIGNED NOT NULL,
+  k1 VARBINARY(255) NOT NULL,
+  k2 VARBINARY(255) NOT NULL,
+  n BIGINT NOT NULL,
+  bytes BIGINT NOT NULL,
+  PRIMARY KEY (kind, k1, k2)
+) ENGINE=InnoDB;
+
 INSERT IGNORE INTO wsc_schema_version (id, version) VALUES (1, 1);

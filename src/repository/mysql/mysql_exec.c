@@ -271,6 +271,8 @@ setup_session(struct my_conn *c, struct my_job *job)
     if (err == WSC_OK)
         err = migrate(c->mysql, job);
     if (err == WSC_OK)
+        c->tally = wsc__my_tally_setup(c->mysql, job);
+    if (err == WSC_OK)
         err = run_once(c->mysql, version_sql, NULL, 0, job);
     if (err == WSC_OK && (job->nrows != 1 || wsc__my_cell(job, 0, 0)->i > WSC__MY_SCHEMA_VERSION)) {
         snprintf(job->errtext, sizeof(job->errtext),
@@ -334,6 +336,7 @@ wsc__my_conn_close(struct my_conn *c)
     atomic_store(&c->ms->up, false);
     mysql_close(c->mysql);
     c->mysql = NULL;
+    c->tally = false;
 }
 
 bool

@@ -27,6 +27,8 @@ enum my_stmt_id {
     MY_PING,
     MY_OFF_INSERT,
     MY_OFF_INSERT_SENDER,
+    MY_OFF_TALLY_LOCK,
+    MY_OFF_INSERT_PLAIN,
     MY_OFF_EXPIRES,
     MY_OFF_DROP_EXPIRED,
     MY_OFF_FETCH,
@@ -49,6 +51,7 @@ enum my_stmt_id {
     MY_PURGE_REC,
     MY_PURGE_ON,
     MY_PURGE_CONN,
+    MY_PURGE_TALLY,
     MY_STMT_COUNT
 };
 
@@ -120,6 +123,7 @@ struct my_conn {
     MYSQL *mysql; /* NULL while down */
     MYSQL_STMT *stmts[MY_STMT_COUNT];
     uint64_t retry_at_ms, backoff_ms, purge_at_ms;
+    bool tally; /* the offline tally's triggers are in place (mysql_tally.c) */
 };
 
 struct my_store {
@@ -174,6 +178,9 @@ void wsc__my_worker_stop(struct my_store *ms);
  *  WSC_ERR_STORE on failure (job->errtext says why; a lost connection is dropped). */
 wsc_err wsc__my_exec(struct my_conn *c, enum my_stmt_id id, const struct my_arg *args,
                      unsigned nargs, struct my_job *job);
+/** Sets up the offline tally's triggers on m when they are missing (mysql_tally.c): true
+ *  when they are in place; false (job->errtext says why) when they cannot be. */
+bool wsc__my_tally_setup(MYSQL *m, struct my_job *job);
 /** Connects, sets the session up and creates the schema.  WSC_ERR_STORE. */
 wsc_err wsc__my_conn_open(struct my_conn *c, char *err, size_t errlen);
 /** Closes the statements and the connection. */

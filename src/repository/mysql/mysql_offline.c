@@ -6,13 +6,19 @@
  * (body_bytes) in all inboxes (wsc_store_config's offline bounds); when it inserts
  * nothing, a lookup tells a duplicate (WSC_OK, the first copy stays) from a full user
  * (WSC_ERR_LIMIT); an expired duplicate is deleted and the insert tried again.  Expired
- * rows are filtered on read and purged by the worker. */
+ * rows are filtered on read and purged by the worker.  With the tally (mysql_tally.c) a
+ * store first reads three tally rows instead of counting (store_tally). */
+#include <string.h>
+
 #include "models/alloc.h"
 #include "repository/mysql/mysql_internal.h"
 
-/* The leading arguments of both inserts; "now" follows the guard's user id (and the
- * sender, for MY_OFF_INSERT_SENDER). */
-enum { A_UID, A_MID, A_BODY, A_CREATED, A_EXPIRES, A_BYTES };
+/* The leading arguments of both exact inserts; "now" follows the guard's user id (and the
+ * sender, for MY_OFF_INSERT_SENDER), and the sender's guards come after (add_sender_guards). */
+enum { A_UID, A_MID, A_BODY, A_CREATED, A_EXPIRES, A_BYTES, A_SENDER };
+/* Where the bounds are among them: without a sender, and with one. */
+enum { N_MAX_USER = 8 };
+enum { S_MAX_USER = 9, S_MAX_SHARE = 13, S_MAX_MSGS = 16, S_MAX_BYTES = 20 };
 
 static unsigned
 now_at(const struct my_job *job)
@@ -26,10 +32,67 @@ ms_of(struct wsc_offline_repo *repo)
     return wsc_container_of(repo, struct my_store, repos.offline);
 }
 
+/* Worker: the tally's rows of the message (user, user and sender, sender) within every
+ * bound, read under a row lock (FOR UPDATE: a store of another node for the same keys waits);
+ * the tally never counts fewer than the live rows. */
+static bool
+tally_allows(struct my_conn *c, struct my_job *job, const char *snd)
+{
+    bool sender = snd != NULL;
+    struct my_arg a[4] = {job->args[A_UID], job->args[A_UID], {.type = MY_NULL}, {.type = MY_NULL}};
+    if (sender)
+        a[2] = a[3] = job->args[A_SENDER];
+    if (wsc__my_exec(c, MY_OFF_TALLY_LOCK, a, 4, job) != WSC_OK)
+        return false;
+    /* The exact insert's bounds (off_store, add_sender_guards). */
+    uint64_t lim[3] = {(uint64_t)job->args[sender ? S_MAX_USER : N_MAX_USER].i,
+                       sender ? (uint64_t)job->args[S_MAX_SHARE].i : UINT64_MAX,
+                       sender ? (uint64_t)job->args[S_MAX_MSGS].i : UINT64_MAX};
+    uint64_t bytes = (uint64_t)job->args[A_BYTES].i;
+    uint64_t max_bytes = sender ? (uint64_t)job->args[S_MAX_BYTES].i : UINT64_MAX;
+    for (size_t r = 0; r < job->nrows; r++) {
+        int64_t kind = wsc__my_cell(job, r, 0)->i, n = wsc__my_cell(job, r, 1)->i;
+        int64_t held = wsc__my_cell(job, r, 2)->i;
+        if (kind < 0 || kind > 2 || n < 0 || held < 0 || (uint64_t)n >= lim[kind])
+            return false;
+        if (kind == 2 && (bytes > max_bytes || (uint64_t)held > max_bytes - bytes))
+            return false;
+    }
+    return !(sender && bytes > max_bytes);
+}
+
+/* Worker: with the tally (mysql_tally.c), the store in one transaction: the tally's rows
+ * locked and read, then a plain insert.  true when it inserted the message; false leaves the
+ * decision to the exact insert (a bound near, a duplicate, or a failure: a deadlock between
+ * nodes over a tally row). */
+static bool
+store_tally(struct my_conn *c, struct my_job *job)
+{
+    if (!c->tally || c->mysql == NULL || mysql_query(c->mysql, "START TRANSACTION") != 0)
+        return false;
+    const char *snd = job->stmt == MY_OFF_INSERT_SENDER ? job->args[A_SENDER].s : NULL;
+    bool ok = tally_allows(c, job, snd);
+    if (ok) {
+        struct my_arg a[7];
+        memcpy(a, job->args, A_SENDER * sizeof(*a));
+        a[A_SENDER] = snd != NULL ? job->args[A_SENDER] : (struct my_arg){.type = MY_NULL};
+        ok = wsc__my_exec(c, MY_OFF_INSERT_PLAIN, a, 7, job) == WSC_OK && job->affected == 1;
+    }
+    if (c->mysql == NULL)
+        return false; /* the connection is gone, and the transaction with it */
+    if (ok)
+        ok = mysql_commit(c->mysql) == 0;
+    else
+        (void)mysql_rollback(c->mysql);
+    return ok;
+}
+
 /* Worker: the insert, and the lookup when it inserted nothing. */
 static wsc_err
 store_run(struct my_conn *c, struct my_job *job)
 {
+    if (store_tally(c, job))
+        return WSC_OK;
     for (int attempt = 0; attempt < 2; attempt++) {
         wsc_err err = wsc__my_exec(c, job->stmt, job->args, job->nargs, job);
         if (err != WSC_OK || job->affected == 1)

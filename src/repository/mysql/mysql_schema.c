@@ -78,6 +78,15 @@ const char *const wsc__my_schema[] = {
     "  KEY ix_conn_record_expires (expires_ms)\n"
     ") ENGINE=InnoDB",
 
+    "CREATE TABLE IF NOT EXISTS wsc_offline_tally (\n"
+    "  kind TINYINT UNSIGNED NOT NULL,\n"
+    "  k1 VARBINARY(255) NOT NULL,\n"
+    "  k2 VARBINARY(255) NOT NULL,\n"
+    "  n BIGINT NOT NULL,\n"
+    "  bytes BIGINT NOT NULL,\n"
+    "  PRIMARY KEY (kind, k1, k2)\n"
+    ") ENGINE=InnoDB",
+
     "INSERT IGNORE INTO wsc_schema_version (id, version) VALUES (1, 1)",
     NULL,
 };
@@ -114,6 +123,14 @@ const char *const wsc__my_sql[MY_STMT_COUNT] = {
         "AND (SELECT COUNT(*) FROM wsc_offline WHERE sender = ? AND expires_ms > ?) < ? "
         "AND (SELECT COALESCE(SUM(body_bytes), 0) FROM wsc_offline "
         "WHERE sender = ? AND expires_ms > ?) + ? <= ?",
+    /* The store on the tally's path (mysql_offline.c store_tally): the tally rows of the user,
+     * the (user, sender) pair and the sender, locked; then the insert, unguarded. */
+    [MY_OFF_TALLY_LOCK] =
+        "SELECT kind, n, bytes FROM wsc_offline_tally WHERE (kind = 0 AND k1 = ? AND k2 = '') "
+        "OR (kind = 1 AND k1 = ? AND k2 = ?) OR (kind = 2 AND k1 = ? AND k2 = '') FOR UPDATE",
+    [MY_OFF_INSERT_PLAIN] =
+        "INSERT IGNORE INTO wsc_offline (user_id, message_id, body, created_ms, expires_ms, "
+        "body_bytes, sender) VALUES (?, ?, ?, ?, ?, ?, ?)",
     [MY_OFF_EXPIRES] =
         "SELECT expires_ms FROM wsc_offline WHERE user_id = ? AND message_id = ?",
     [MY_OFF_DROP_EXPIRED] =
@@ -172,5 +189,7 @@ const char *const wsc__my_sql[MY_STMT_COUNT] = {
     [MY_PURGE_REC] = "DELETE FROM wsc_msg_record WHERE expires_ms <= ? LIMIT 1000",
     [MY_PURGE_ON] = "DELETE FROM wsc_online WHERE expires_ms <= ? LIMIT 1000",
     [MY_PURGE_CONN] = "DELETE FROM wsc_conn_record WHERE expires_ms <= ? LIMIT 1000",
+    /* Tally rows of users and senders with nothing left (the argument is unused: 0). */
+    [MY_PURGE_TALLY] = "DELETE FROM wsc_offline_tally WHERE n <= ? LIMIT 1000",
 };
 /* clang-format on */

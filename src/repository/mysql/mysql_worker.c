@@ -123,7 +123,7 @@ try_connect(struct my_store *ms, struct my_conn *c)
     atomic_store(&ms->up, true);
 }
 
-/* Deletes expired rows, at most 1000 per table and turn. */
+/* Deletes expired rows, at most 1000 per table and turn, and the tally's empty rows. */
 static void
 purge(struct my_conn *c)
 {
@@ -135,6 +135,10 @@ purge(struct my_conn *c)
         if (wsc__my_exec(c, ids[i], &now, 1, &scratch) == WSC_OK && scratch.affected >= 1000)
             more = true;
     }
+    struct my_arg zero = {.type = MY_I64, .i = 0};
+    if (c->tally && c->mysql != NULL &&
+        wsc__my_exec(c, MY_PURGE_TALLY, &zero, 1, &scratch) == WSC_OK && scratch.affected >= 1000)
+        more = true;
     wsc__free(scratch.cells);
     c->purge_at_ms = wsc__now_ms() + (more ? 100 : purge_interval(c->ms));
     if (c->mysql == NULL)
