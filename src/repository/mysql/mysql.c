@@ -103,6 +103,7 @@ submit(struct my_store *ms, struct my_job *job, struct wsc__req *req)
     else
         ms->q_head = job;
     ms->q_tail = job;
+    ms->q_reads += wsc__my_job_first(job->stmt);
     pthread_cond_signal(&ms->cv);
     pthread_mutex_unlock(&ms->mu);
 }

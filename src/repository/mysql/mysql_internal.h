@@ -137,12 +137,22 @@ struct my_store {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct my_job *q_head, *q_tail;       /* jobs to run */
+    size_t q_reads;                       /* of them, offline reads (wsc__my_job_first) */
     struct my_job *done_head, *done_tail; /* jobs finished, for the loop thread */
     bool post_pending;                    /* a flush is posted to the loop */
     bool stop;
     int sock; /* the connection's socket while up (close shuts it down), else -1 */
     atomic_bool up;
 };
+
+/** Offline reads (fetch, count) run before the writes queued ahead of them: a replay is
+ *  not held behind a backlog of stores and removes (a write already answered is always
+ *  visible to them; one still queued may not be).  Every other job runs in order. */
+static inline bool
+wsc__my_job_first(enum my_stmt_id stmt)
+{
+    return stmt == MY_OFF_FETCH || stmt == MY_OFF_COUNT;
+}
 
 /* ---- loop side (mysql.c) ---- */
 /** A job for stmt (run NULL: execute stmt with the job's arguments); NULL when out of

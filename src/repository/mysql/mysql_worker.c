@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* The store's worker thread.  It owns the MYSQL connection: connects at start, reconnects
  * after a loss (first at once, then with backoff from reconnect_min_ms doubling to
- * reconnect_max_ms), runs queued jobs in order, and purges expired rows every
- * purge_interval_ms (a minute by default) while idle.  A job that waited longer than the command
- * timeout is not run: it completes with WSC_ERR_TIMEOUT (WSC_ERR_STORE while the server is down).
- * Finished jobs go to the done list; the first one of a batch posts a flush to the loop
- * (wsc__loop_post).
+ * reconnect_max_ms), runs queued jobs in order (offline reads first: wsc__my_job_first), and
+ * purges expired rows every purge_interval_ms (a minute by default) while idle.  A job that waited
+ * longer than the command timeout is not run: it completes with WSC_ERR_TIMEOUT (WSC_ERR_STORE
+ * while the server is down). Finished jobs go to the done list; the first one of a batch posts a
+ * flush to the loop (wsc__loop_post).
  *
  * Locking: mu guards the queue, the done list, post_pending, stop and sock; the worker
  * never holds it during a database call, so the loop thread waits for it only briefly. */
@@ -159,6 +159,18 @@ wait_until(struct my_store *ms, uint64_t when_ms)
     pthread_cond_timedwait(&ms->cv, &ms->mu, &ts);
 }
 
+/* Takes job (after prev, NULL: the head) off the queue (mu held). */
+static struct my_job *
+unlink_job(struct my_store *ms, struct my_job *prev, struct my_job *job)
+{
+    *(prev != NULL ? &prev->next : &ms->q_head) = job->next;
+    if (ms->q_tail == job)
+        ms->q_tail = prev;
+    ms->q_reads -= wsc__my_job_first(job->stmt);
+    job->next = NULL;
+    return job;
+}
+
 /* While down: jobs that outlived the command timeout fail with WSC_ERR_STORE (called with
  * mu held; returns with it held). */
 static void
@@ -166,26 +178,27 @@ fail_stale(struct my_store *ms)
 {
     uint64_t now = wsc__now_ms();
     while (ms->q_head != NULL && now - ms->q_head->enqueued_ms >= ms->base.cfg.command_timeout_ms) {
-        struct my_job *job = ms->q_head;
-        ms->q_head = job->next;
-        if (ms->q_head == NULL)
-            ms->q_tail = NULL;
+        struct my_job *job = unlink_job(ms, NULL, ms->q_head);
         pthread_mutex_unlock(&ms->mu);
         complete(ms, job, WSC_ERR_STORE);
         pthread_mutex_lock(&ms->mu);
     }
 }
 
+/* The next job: the oldest offline read when one is queued, else the head (mu held). */
 static struct my_job *
 pop(struct my_store *ms)
 {
-    struct my_job *job = ms->q_head;
-    if (job != NULL) {
-        ms->q_head = job->next;
-        if (ms->q_head == NULL)
-            ms->q_tail = NULL;
+    struct my_job *prev = NULL, *job = ms->q_head;
+    while (ms->q_reads > 0 && job != NULL && !wsc__my_job_first(job->stmt)) {
+        prev = job;
+        job = job->next;
     }
-    return job;
+    if (job == NULL) { /* q_reads out of step: never, but the head is a fine answer */
+        prev = NULL;
+        job = ms->q_head;
+    }
+    return job != NULL ? unlink_job(ms, prev, job) : NULL;
 }
 
 /* One step of the worker (mu held on entry and exit). */
@@ -220,6 +233,7 @@ step(struct my_store *ms, struct my_conn *c)
         ms->q_head = job;
         if (ms->q_tail == NULL)
             ms->q_tail = job;
+        ms->q_reads += wsc__my_job_first(job->stmt);
         return;
     }
     if (job != NULL)
