@@ -68,20 +68,24 @@ struct retry {
     const char *uid;
     tres r;
     bool ok;
+    bool out; /* a probe is in flight: one at a time (each writes into r) */
 };
 
+/* Probes with a count until one answers OK. */
 static bool
 count_ok(void *arg)
 {
     struct retry *rt = arg;
-    if (rt->r.calls > 0) {
+    if (rt->out && rt->r.calls > 0) {
+        rt->out = false;
         rt->ok = rt->r.status == WSC_OK;
         memset(&rt->r, 0, sizeof(rt->r));
         if (rt->ok)
             return true;
     }
-    if (rt->r.calls == 0 && !rt->ok)
-        wsc_offline_count(wsc_store_offline(rt->ts->store), rt->uid, tres_count, &rt->r);
+    if (!rt->out && !rt->ok)
+        rt->out = wsc_offline_count(wsc_store_offline(rt->ts->store), rt->uid, tres_count,
+                                    &rt->r) == WSC_OK;
     return false;
 }
 
@@ -113,7 +117,7 @@ test_faults__server_down_then_back(void **state)
     tstore_wait(ts, &r);
     assert_true(r.status == WSC_ERR_STORE || r.status == WSC_ERR_TIMEOUT);
     assert_int_equal(services("start"), 0);
-    struct retry rt = {ts, uid, {0}, false};
+    struct retry rt = {.ts = ts, .uid = uid};
     assert_true(tstore_until(ts, count_ok, &rt, 15000));
     /* Drain the last probe, if one is still in flight. */
     tstore_until(ts, all_done, b, 50);
@@ -148,7 +152,7 @@ test_faults__server_hangs_up_then_reconnects(void **state)
         ok += b->r[i].status == WSC_OK;
     }
     /* The store reconnects by itself; what it confirmed is there. */
-    struct retry rt = {ts, uid, {0}, false};
+    struct retry rt = {.ts = ts, .uid = uid};
     assert_true(tstore_until(ts, count_ok, &rt, 15000));
     memset(&r, 0, sizeof(r));
     assert_int_equal(wsc_offline_count(off, uid, tres_count, &r), WSC_OK);
@@ -316,7 +320,7 @@ test_faults__lock_past_the_timeout_then_recovers(void **state)
     assert_true(took < 2500); /* the command timeout, not the lock, bounds them */
     assert_true(tstore_until(ts, lock_released, &lp, 10000));
     remove(lp.out);
-    struct retry rt = {ts, uid, {0}, false};
+    struct retry rt = {.ts = ts, .uid = uid};
     assert_true(tstore_until(ts, count_ok, &rt, 15000));
     tstore_until(ts, all_done, b, 50);
     free(b);

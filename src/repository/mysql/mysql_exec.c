@@ -178,9 +178,12 @@ run_stmt(MYSQL_STMT *st, const struct my_arg *args, unsigned nargs, struct my_jo
     return err;
 }
 
+/* A prepared statement, or NULL with err filled and *eno the statement's error number (read
+ * before the handle is closed: the connection's own errno does not carry it). */
 static MYSQL_STMT *
-prepare(MYSQL *m, const char *sql, char *err, size_t errlen)
+prepare(MYSQL *m, const char *sql, char *err, size_t errlen, unsigned *eno)
 {
+    *eno = 0;
     MYSQL_STMT *st = mysql_stmt_init(m);
     if (st == NULL) {
         snprintf(err, errlen, "mysql: out of memory");
@@ -189,11 +192,18 @@ prepare(MYSQL *m, const char *sql, char *err, size_t errlen)
     my_bool on = 1;
     mysql_stmt_attr_set(st, STMT_ATTR_UPDATE_MAX_LENGTH, &on);
     if (mysql_stmt_prepare(st, sql, (unsigned long)strlen(sql)) != 0) {
-        snprintf(err, errlen, "mysql: %u %s", mysql_stmt_errno(st), mysql_stmt_error(st));
+        *eno = mysql_stmt_errno(st);
+        snprintf(err, errlen, "mysql: %u %s", *eno, mysql_stmt_error(st));
         mysql_stmt_close(st);
         return NULL;
     }
     return st;
+}
+
+bool
+wsc__my_lost(unsigned eno)
+{
+    return conn_lost(eno);
 }
 
 wsc_err
@@ -203,9 +213,10 @@ wsc__my_exec(struct my_conn *c, enum my_stmt_id id, const struct my_arg *args, u
     if (c->mysql == NULL)
         return WSC_ERR_STORE;
     if (c->stmts[id] == NULL) {
-        c->stmts[id] = prepare(c->mysql, wsc__my_sql[id], job->errtext, sizeof(job->errtext));
+        unsigned eno;
+        c->stmts[id] = prepare(c->mysql, wsc__my_sql[id], job->errtext, sizeof(job->errtext), &eno);
         if (c->stmts[id] == NULL) {
-            if (conn_lost(mysql_errno(c->mysql)))
+            if (conn_lost(eno) || conn_lost(mysql_errno(c->mysql)))
                 wsc__my_conn_close(c);
             return WSC_ERR_STORE;
         }
@@ -222,8 +233,7 @@ static wsc_err
 run_once_eno(MYSQL *m, const char *sql, const struct my_arg *args, unsigned n, struct my_job *job,
              unsigned *eno)
 {
-    *eno = 0;
-    MYSQL_STMT *st = prepare(m, sql, job->errtext, sizeof(job->errtext));
+    MYSQL_STMT *st = prepare(m, sql, job->errtext, sizeof(job->errtext), eno);
     if (st == NULL)
         return WSC_ERR_STORE;
     wsc_err err = run_stmt(st, args, n, job, eno);
@@ -342,8 +352,8 @@ wsc__my_conn_close(struct my_conn *c)
 bool
 wsc__my_conn_dead(struct my_conn *c)
 {
-    if (c->mysql == NULL)
-        return true;
+    if (c->mysql == NULL || (int)mysql_get_socket(c->mysql) < 0)
+        return true; /* the connector closed it (it saw the server gone) */
     struct pollfd p = {.fd = (int)mysql_get_socket(c->mysql), .events = POLLIN};
     /* An idle connection has nothing to read: readable means EOF (server restarted or
      * closed it) or an error packet, after which it is of no use. */

@@ -191,6 +191,8 @@ wsc_err wsc__my_exec(struct my_conn *c, enum my_stmt_id id, const struct my_arg 
 /** Sets up the offline tally's triggers on m when they are missing (mysql_tally.c): true
  *  when they are in place; false (job->errtext says why) when they cannot be. */
 bool wsc__my_tally_setup(MYSQL *m, struct my_job *job);
+/** True for an error number that means the connection is gone (it is then closed). */
+bool wsc__my_lost(unsigned eno);
 /** Connects, sets the session up and creates the schema.  WSC_ERR_STORE. */
 wsc_err wsc__my_conn_open(struct my_conn *c, char *err, size_t errlen);
 /** Closes the statements and the connection. */

@@ -68,8 +68,13 @@ tally_allows(struct my_conn *c, struct my_job *job, const char *snd)
 static bool
 store_tally(struct my_conn *c, struct my_job *job)
 {
-    if (!c->tally || c->mysql == NULL || mysql_query(c->mysql, "START TRANSACTION") != 0)
+    if (!c->tally || c->mysql == NULL)
         return false;
+    if (mysql_query(c->mysql, "START TRANSACTION") != 0) {
+        if (wsc__my_lost(mysql_errno(c->mysql)))
+            wsc__my_conn_close(c);
+        return false;
+    }
     const char *snd = job->stmt == MY_OFF_INSERT_SENDER ? job->args[A_SENDER].s : NULL;
     bool ok = tally_allows(c, job, snd);
     if (ok) {
@@ -84,6 +89,8 @@ store_tally(struct my_conn *c, struct my_job *job)
         ok = mysql_commit(c->mysql) == 0;
     else
         (void)mysql_rollback(c->mysql);
+    if (!ok && wsc__my_lost(mysql_errno(c->mysql)))
+        wsc__my_conn_close(c); /* the job fails (STORE); a store again is idempotent */
     return ok;
 }
 
