@@ -13,26 +13,11 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <mysql.h>
 
+#include "tmysql.h"
 #include "tstore.h"
 
 #define NSTORES 40
-
-static MYSQL *
-raw_connect(void)
-{
-    char user[64], pass[64], host[64], db[64];
-    unsigned port = 0;
-    const char *url = getenv("WSC_TEST_MYSQL_URL");
-    assert_non_null(url);
-    assert_int_equal(
-        sscanf(url, "mysql://%63[^:]:%63[^@]@%63[^:]:%u/%63s", user, pass, host, &port, db), 5);
-    MYSQL *m = mysql_init(NULL);
-    assert_non_null(m);
-    assert_non_null(mysql_real_connect(m, host, user, pass, db, port, NULL, 0));
-    return m;
-}
 
 struct order {
     int done;     /* completions so far */
@@ -86,7 +71,7 @@ test_mysql_order__fetch_goes_before_queued_stores(void **state)
     wsc_msg_unref(m);
     tstore_wait(ts, &r);
     assert_int_equal(r.status, WSC_OK);
-    MYSQL *raw = raw_connect();
+    MYSQL *raw = tmysql_connect();
     assert_int_equal(mysql_query(raw, "LOCK TABLES wsc_offline WRITE"), 0);
     struct order o = {.fetch_at = -1};
     char mid[16];

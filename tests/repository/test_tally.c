@@ -14,50 +14,9 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <mysql.h>
 
+#include "tmysql.h"
 #include "tstore.h"
-
-/* A connection of its own to the test database (WSC_TEST_MYSQL_URL:
- * mysql://user:password@host:port/db). */
-static MYSQL *
-raw_connect(void)
-{
-    char user[64], pass[64], host[64], db[64];
-    unsigned port = 0;
-    const char *url = getenv("WSC_TEST_MYSQL_URL");
-    assert_non_null(url);
-    assert_int_equal(
-        sscanf(url, "mysql://%63[^:]:%63[^@]@%63[^:]:%u/%63s", user, pass, host, &port, db), 5);
-    MYSQL *m = mysql_init(NULL);
-    assert_non_null(m);
-    assert_non_null(mysql_real_connect(m, host, user, pass, db, port, NULL, 0));
-    return m;
-}
-
-static void
-raw_exec(MYSQL *m, const char *sql)
-{
-    if (mysql_query(m, sql) != 0)
-        fail_msg("%s: %s", sql, mysql_error(m));
-    MYSQL_RES *res = mysql_store_result(m);
-    if (res != NULL)
-        mysql_free_result(res);
-}
-
-/* The first column of the first row of a query as a number (-1: no row or NULL). */
-static long long
-raw_num(MYSQL *m, const char *sql)
-{
-    if (mysql_query(m, sql) != 0)
-        fail_msg("%s: %s", sql, mysql_error(m));
-    MYSQL_RES *res = mysql_store_result(m);
-    assert_non_null(res);
-    MYSQL_ROW row = mysql_fetch_row(res);
-    long long v = row != NULL && row[0] != NULL ? strtoll(row[0], NULL, 10) : -1;
-    mysql_free_result(res);
-    return v;
-}
 
 /* Tally rows that differ from the rows of wsc_offline whose user or sender starts with
  * prefix (the test's own ids), both ways; 0 when they agree. */
@@ -76,7 +35,7 @@ mismatches(MYSQL *m, const char *prefix)
              " LEFT JOIN wsc_offline_tally t ON t.kind = e.kind AND t.k1 = e.k1 AND t.k2 = e.k2"
              " WHERE t.n IS NULL OR t.n <> e.n OR t.bytes <> e.b",
              prefix, prefix, prefix);
-    long long missing = raw_num(m, sql);
+    long long missing = tmysql_num(m, sql);
     snprintf(sql, sizeof(sql),
              "SELECT COUNT(*) FROM wsc_offline_tally t WHERE t.n <> 0 AND ("
              " (t.kind = 0 AND t.k1 LIKE '%s%%' AND t.n <> (SELECT COUNT(*) FROM wsc_offline o"
@@ -84,7 +43,7 @@ mismatches(MYSQL *m, const char *prefix)
              " OR (t.kind = 2 AND t.k1 LIKE '%s%%' AND t.n <> (SELECT COUNT(*) FROM wsc_offline o"
              "   WHERE o.sender = t.k1)))",
              prefix, prefix);
-    return missing + raw_num(m, sql);
+    return missing + tmysql_num(m, sql);
 }
 
 static void
@@ -113,7 +72,7 @@ static void
 test_tally__follows_every_write(void **state)
 {
     tstore *ts = tstore_get(state);
-    MYSQL *m = raw_connect();
+    MYSQL *m = tmysql_connect();
     char prefix[64], a[96], b[96], s1[96], s2[96];
     snprintf(prefix, sizeof(prefix), "tl%s-", ts->run);
     snprintf(a, sizeof(a), "%sa", prefix);
@@ -138,14 +97,14 @@ test_tally__follows_every_write(void **state)
     char sql[512];
     snprintf(sql, sizeof(sql),
              "SELECT n FROM wsc_offline_tally WHERE kind = 2 AND k1 = '%s' AND k2 = ''", s1);
-    assert_int_equal(raw_num(m, sql), 1); /* a's m1 */
+    assert_int_equal(tmysql_num(m, sql), 1); /* a's m1 */
     /* A delete by anyone (the purge's of expired rows, here one by hand) leaves it too. */
     snprintf(sql, sizeof(sql), "DELETE FROM wsc_offline WHERE user_id = '%s'", a);
-    raw_exec(m, sql);
+    tmysql_exec(m, sql);
     assert_int_equal(mismatches(m, prefix), 0);
     snprintf(sql, sizeof(sql),
              "SELECT COALESCE(SUM(n), 0) FROM wsc_offline_tally WHERE k1 LIKE '%s%%'", prefix);
-    assert_int_equal(raw_num(m, sql), 0);
+    assert_int_equal(tmysql_num(m, sql), 0);
     mysql_close(m);
 }
 
@@ -155,27 +114,27 @@ static void
 test_tally__rebuilt_on_connect(void **state)
 {
     tstore *ts = tstore_get(state);
-    MYSQL *m = raw_connect();
+    MYSQL *m = tmysql_connect();
     char prefix[64], a[96], s1[96], sql[1024];
     snprintf(prefix, sizeof(prefix), "tr%s-", ts->run);
     snprintf(a, sizeof(a), "%sa", prefix);
     snprintf(s1, sizeof(s1), "%ss1", prefix);
     store_from(ts, ts->store, a, "m1", s1, WSC_OK);
-    raw_exec(m, "DROP TRIGGER IF EXISTS wsc_offline_tally_ins_sender");
+    tmysql_exec(m, "DROP TRIGGER IF EXISTS wsc_offline_tally_ins_sender");
     snprintf(sql, sizeof(sql),
              "INSERT INTO wsc_offline (user_id, message_id, body, created_ms, expires_ms, "
              "sender, body_bytes) VALUES ('%s', 'x1', '{}', 0, 9000000000000, '%s', 2), "
              "('%s', 'x2', '{}', 0, 9000000000000, '%s', 2)",
              a, s1, a, s1);
-    raw_exec(m, sql);
+    tmysql_exec(m, sql);
     assert_true(mismatches(m, prefix) > 0); /* the sender's count missed two rows */
     wsc_store *fresh = NULL;
     assert_int_equal(wsc_store_open(ts->loop, ts->url, NULL, &fresh), WSC_OK);
     tres r = {0};
     done_ok(ts, &r, wsc_store_ping(fresh, tres_done, &r));
-    assert_int_equal(raw_num(m, "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE "
-                                "TRIGGER_SCHEMA = DATABASE() AND TRIGGER_NAME LIKE "
-                                "'wsc\\_offline\\_tally\\_%'"),
+    assert_int_equal(tmysql_num(m, "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE "
+                                   "TRIGGER_SCHEMA = DATABASE() AND TRIGGER_NAME LIKE "
+                                   "'wsc\\_offline\\_tally\\_%'"),
                      6);
     assert_int_equal(mismatches(m, prefix), 0);
     wsc_store_close(fresh);
@@ -190,7 +149,7 @@ static void
 test_tally__store_reads_the_tally_not_the_rows(void **state)
 {
     tstore *ts = tstore_get(state);
-    MYSQL *m = raw_connect();
+    MYSQL *m = tmysql_connect();
     char prefix[64], snd[96], uid[96], sql[1024];
     snprintf(prefix, sizeof(prefix), "tp%s-", ts->run);
     snprintf(snd, sizeof(snd), "%ssender", prefix);
@@ -200,7 +159,7 @@ test_tally__store_reads_the_tally_not_the_rows(void **state)
              "sender, body_bytes) SELECT CONCAT('%su', seq %% 100), CONCAT('p', seq), '{}', 0, "
              "9000000000000, '%s', 2 FROM seq_1_to_3000",
              prefix, snd);
-    raw_exec(m, sql);
+    tmysql_exec(m, sql);
     wsc_store_config cfg;
     wsc_store_config_init(&cfg);
     cfg.offline_max_msgs_per_sender = 3010;
@@ -208,15 +167,15 @@ test_tally__store_reads_the_tally_not_the_rows(void **state)
     assert_int_equal(wsc_store_open(ts->loop, ts->url, &cfg, &s), WSC_OK);
     tres r = {0};
     done_ok(ts, &r, wsc_store_ping(s, tres_done, &r));
-    long long before = raw_num(m, "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
-                                  "WHERE VARIABLE_NAME = 'HANDLER_READ_NEXT'");
+    long long before = tmysql_num(m, "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
+                                     "WHERE VARIABLE_NAME = 'HANDLER_READ_NEXT'");
     char mid[32];
     for (int i = 0; i < 10; i++) {
         snprintf(mid, sizeof(mid), "q%d", i);
         store_from(ts, s, uid, mid, snd, WSC_OK);
     }
-    long long reads = raw_num(m, "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
-                                 "WHERE VARIABLE_NAME = 'HANDLER_READ_NEXT'") -
+    long long reads = tmysql_num(m, "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
+                                    "WHERE VARIABLE_NAME = 'HANDLER_READ_NEXT'") -
                       before;
     print_message("[  INFO    ] 10 stores read %lld index rows (the sender holds 3,000)\n", reads);
     assert_true(reads < 3000);
@@ -226,7 +185,7 @@ test_tally__store_reads_the_tally_not_the_rows(void **state)
     }
     assert_int_equal(mismatches(m, prefix), 0);
     snprintf(sql, sizeof(sql), "DELETE FROM wsc_offline WHERE sender = '%s'", snd);
-    raw_exec(m, sql);
+    tmysql_exec(m, sql);
     wsc_store_close(s);
     mysql_close(m);
 }

@@ -13,6 +13,7 @@
  * starts exact).  They need the TRIGGER privilege (and, with binary logging, SUPER or
  * log_bin_trust_function_creators); without it the connection runs on the exact path only
  * (docs/storage.md, "Offline bounds"). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,50 +22,31 @@
 
 #define TRG "wsc_offline_tally_"
 
-/* clang-format off */
-static const char *const drops[] = {
-    "DROP TRIGGER IF EXISTS " TRG "ins_user",
-    "DROP TRIGGER IF EXISTS " TRG "ins_pair",
-    "DROP TRIGGER IF EXISTS " TRG "ins_sender",
-    "DROP TRIGGER IF EXISTS " TRG "del_user",
-    "DROP TRIGGER IF EXISTS " TRG "del_pair",
-    "DROP TRIGGER IF EXISTS " TRG "del_sender",
+/* The six triggers: after an insert each adds the row to one tally row, after a delete each
+ * takes it back; a tally row's key is (kind, k1, k2), k2 '' when the kind has one column. */
+static const struct trigger {
+    const char *name;
+    bool insert;
+    char kind;
+    const char *k1, *k2; /* columns of the row (k2 NULL: '') */
+} triggers[] = {
+    {"ins_user", true, '0', "user_id", NULL},      {"ins_pair", true, '1', "user_id", "sender"},
+    {"ins_sender", true, '2', "sender", NULL},     {"del_user", false, '0', "user_id", NULL},
+    {"del_pair", false, '1', "user_id", "sender"}, {"del_sender", false, '2', "sender", NULL},
 };
 
-#define ADD(kind, k1, k2)                                                                          \
-    "INSERT INTO wsc_offline_tally (kind, k1, k2, n, bytes) SELECT " kind ", " k1 ", " k2         \
-    ", 1, NEW.body_bytes FROM DUAL WHERE " k1 " IS NOT NULL AND " k2 " IS NOT NULL "             \
-    "ON DUPLICATE KEY UPDATE n = n + 1, bytes = bytes + NEW.body_bytes"
-#define SUB(kind, k1, k2)                                                                          \
-    "UPDATE wsc_offline_tally SET n = n - 1, bytes = bytes - OLD.body_bytes "                    \
-    "WHERE kind = " kind " AND k1 = " k1 " AND k2 = " k2
-
-static const char *const creates[] = {
-    "CREATE TRIGGER " TRG "ins_user AFTER INSERT ON wsc_offline FOR EACH ROW "
-        ADD("0", "NEW.user_id", "''"),
-    "CREATE TRIGGER " TRG "ins_pair AFTER INSERT ON wsc_offline FOR EACH ROW "
-        ADD("1", "NEW.user_id", "NEW.sender"),
-    "CREATE TRIGGER " TRG "ins_sender AFTER INSERT ON wsc_offline FOR EACH ROW "
-        ADD("2", "NEW.sender", "''"),
-    "CREATE TRIGGER " TRG "del_user AFTER DELETE ON wsc_offline FOR EACH ROW "
-        SUB("0", "OLD.user_id", "''"),
-    "CREATE TRIGGER " TRG "del_pair AFTER DELETE ON wsc_offline FOR EACH ROW "
-        SUB("1", "OLD.user_id", "OLD.sender"),
-    "CREATE TRIGGER " TRG "del_sender AFTER DELETE ON wsc_offline FOR EACH ROW "
-        SUB("2", "OLD.sender", "''"),
-    /* The rows already there (a table written before the tally, or by a connection that
-     * could not set it up). */
+/* The rows already there (a table written before the tally, or while a trigger was missing). */
+static const char *const counts[] = {
     "INSERT INTO wsc_offline_tally (kind, k1, k2, n, bytes) SELECT 0, user_id, '', COUNT(*), "
-        "SUM(body_bytes) FROM wsc_offline GROUP BY user_id",
+    "SUM(body_bytes) FROM wsc_offline GROUP BY user_id",
     "INSERT INTO wsc_offline_tally (kind, k1, k2, n, bytes) SELECT 1, user_id, sender, "
-        "COUNT(*), SUM(body_bytes) FROM wsc_offline WHERE sender IS NOT NULL "
-        "GROUP BY user_id, sender",
+    "COUNT(*), SUM(body_bytes) FROM wsc_offline WHERE sender IS NOT NULL "
+    "GROUP BY user_id, sender",
     "INSERT INTO wsc_offline_tally (kind, k1, k2, n, bytes) SELECT 2, sender, '', COUNT(*), "
-        "SUM(body_bytes) FROM wsc_offline WHERE sender IS NOT NULL GROUP BY sender",
+    "SUM(body_bytes) FROM wsc_offline WHERE sender IS NOT NULL GROUP BY sender",
 };
-/* clang-format on */
 
-#define NTRIGGERS (sizeof(drops) / sizeof(drops[0]))
+#define NTRIGGERS (sizeof(triggers) / sizeof(triggers[0]))
 
 static const char count_sql[] =
     "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() "
@@ -88,7 +70,7 @@ text(MYSQL *m, const char *sql, struct my_job *job)
 
 /* The number of tally triggers, or -1. */
 static long
-triggers(MYSQL *m, struct my_job *job)
+count_triggers(MYSQL *m, struct my_job *job)
 {
     if (mysql_real_query(m, count_sql, (unsigned long)strlen(count_sql)) != 0) {
         snprintf(job->errtext, sizeof(job->errtext), "mysql: tally: %u %s", mysql_errno(m),
@@ -103,36 +85,73 @@ triggers(MYSQL *m, struct my_job *job)
     return n;
 }
 
+/* The SQL that drops trigger t, or (create) creates it, into buf. */
+static const char *
+trigger_sql(const struct trigger *t, bool create, char *buf, size_t size)
+{
+    if (!create) {
+        snprintf(buf, size, "DROP TRIGGER IF EXISTS " TRG "%s", t->name);
+        return buf;
+    }
+    const char *row = t->insert ? "NEW" : "OLD";
+    char k2[32] = "''";
+    if (t->k2 != NULL)
+        snprintf(k2, sizeof(k2), "%s.%s", row, t->k2);
+    int n = snprintf(buf, size, "CREATE TRIGGER " TRG "%s AFTER %s ON wsc_offline FOR EACH ROW ",
+                     t->name, t->insert ? "INSERT" : "DELETE");
+    if (t->insert)
+        snprintf(buf + n, size - (size_t)n,
+                 "INSERT INTO wsc_offline_tally (kind, k1, k2, n, bytes) SELECT %c, NEW.%s, %s, 1, "
+                 "NEW.body_bytes FROM DUAL WHERE NEW.%s IS NOT NULL AND %s IS NOT NULL "
+                 "ON DUPLICATE KEY UPDATE n = n + 1, bytes = bytes + NEW.body_bytes",
+                 t->kind, t->k1, k2, t->k1, k2);
+    else
+        snprintf(buf + n, size - (size_t)n,
+                 "UPDATE wsc_offline_tally SET n = n - 1, bytes = bytes - OLD.body_bytes "
+                 "WHERE kind = %c AND k1 = OLD.%s AND k2 = %s",
+                 t->kind, t->k1, k2);
+    return buf;
+}
+
+/* Drops every trigger (keeping the first error's text when keep_error). */
+static bool
+drop_all(MYSQL *m, struct my_job *job, bool keep_error)
+{
+    char why[sizeof(job->errtext)], sql[600];
+    memcpy(why, job->errtext, sizeof(why));
+    bool ok = true;
+    for (size_t i = 0; i < NTRIGGERS; i++)
+        ok = text(m, trigger_sql(&triggers[i], false, sql, sizeof(sql)), job) && ok;
+    if (keep_error)
+        memcpy(job->errtext, why, sizeof(why));
+    return ok;
+}
+
 /* Under the lock: drops whatever is there, then creates the triggers and counts the rows.
  * false (with every trigger dropped again) when that fails. */
 static bool
 build(MYSQL *m, struct my_job *job)
 {
-    bool ok = true;
+    char sql[600];
+    bool ok = drop_all(m, job, false) && text(m, "DELETE FROM wsc_offline_tally", job);
     for (size_t i = 0; ok && i < NTRIGGERS; i++)
-        ok = text(m, drops[i], job);
-    ok = ok && text(m, "DELETE FROM wsc_offline_tally", job);
-    for (size_t i = 0; ok && i < sizeof(creates) / sizeof(creates[0]); i++)
-        ok = text(m, creates[i], job);
-    if (!ok) {
-        char why[sizeof(job->errtext)];
-        memcpy(why, job->errtext, sizeof(why));
-        for (size_t i = 0; i < NTRIGGERS; i++)
-            (void)text(m, drops[i], job);
-        memcpy(job->errtext, why, sizeof(why));
-    }
+        ok = text(m, trigger_sql(&triggers[i], true, sql, sizeof(sql)), job);
+    for (size_t i = 0; ok && i < sizeof(counts) / sizeof(counts[0]); i++)
+        ok = text(m, counts[i], job);
+    if (!ok)
+        (void)drop_all(m, job, true);
     return ok;
 }
 
 bool
 wsc__my_tally_setup(MYSQL *m, struct my_job *job)
 {
-    if (triggers(m, job) == (long)NTRIGGERS)
+    if (count_triggers(m, job) == (long)NTRIGGERS)
         return true;
     if (!text(m, "LOCK TABLES wsc_offline WRITE, wsc_offline_tally WRITE", job))
         return false;
     /* Another node may have built it while this one waited for the lock. */
-    long n = triggers(m, job);
+    long n = count_triggers(m, job);
     bool ok = n == (long)NTRIGGERS || (n >= 0 && build(m, job));
     (void)text(m, "UNLOCK TABLES", job);
     return ok;
