@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,19 +39,58 @@ child_exited_within(const thubproc *p, int ms)
     return poll(&pfd, 1, ms) > 0;
 }
 
+/* True when port (0: any) can be bound on 127.0.0.1 now; *got gets the port bound. */
+static bool
+bindable(int port, int *got)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    bool ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+              getsockname(fd, (struct sockaddr *)&a, &len) == 0;
+    if (ok)
+        *got = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+/* A port below Linux's ephemeral range (32768-60999 by default): one the kernel handed out
+ * with bind(0) can be taken, before the hub binds it, as the local port of another test's
+ * outgoing connection (the hub then fails to start: seen once in CI). */
 int
 thubproc_free_port(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    unsigned seed = (unsigned)getpid() * 2654435761u ^ (unsigned)ts.tv_nsec;
     int port = -1;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
+    for (int i = 0; i < 64; i++) {
+        int want = 20000 + (int)(rand_r(&seed) % 12000);
+        if (bindable(want, &port))
+            return port;
+    }
+    return bindable(0, &port) ? port : -1;
+}
+
+/* The last lines of the child's log on stderr (why a hub did not start). */
+static void
+print_log_tail(const thubproc *p)
+{
+    FILE *f = fopen(p->log, "r");
+    if (f == NULL)
+        return;
+    char buf[2048];
+    fseek(f, 0, SEEK_END);
+    long end = ftell(f);
+    fseek(f, end > (long)sizeof(buf) - 1 ? end - (long)sizeof(buf) + 1 : 0, SEEK_SET);
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    fprintf(stderr, "thubproc: wsc-hub on port %d did not start; its log ends:\n%s\n", p->port,
+            buf);
 }
 
 static bool
@@ -111,6 +151,7 @@ thubproc_start(thubproc *p, int port, const char *const *args, int timeout_ms)
     long long deadline = now_ms() + timeout_ms;
     while (!healthy(port)) {
         if (child_exited_within(p, 20) || now_ms() > deadline) {
+            print_log_tail(p);
             thubproc_stop(p, 0);
             return -1;
         }

@@ -19,7 +19,7 @@ typedef struct thubproc {
     char log[256]; /* the child's stdout and stderr */
 } thubproc;
 
-/** A TCP port free on 127.0.0.1 right now, or -1. */
+/** A TCP port free on 127.0.0.1 right now, below the kernel's ephemeral range, or -1. */
 int thubproc_free_port(void);
 
 /** Starts WSC_HUB_BIN with args (NULL-terminated, without argv[0]); its stdout and stderr go
