@@ -16,6 +16,7 @@
 
 #include "tmysql.h"
 #include "tstore.h"
+#include "twait.h"
 
 #define NSTORES 40
 
@@ -52,13 +53,6 @@ all_done(void *arg)
     return ((struct order *)arg)->done == NSTORES + 1;
 }
 
-static bool
-never(void *arg)
-{
-    (void)arg;
-    return false;
-}
-
 static void
 test_mysql_order__fetch_goes_before_queued_stores(void **state)
 {
@@ -82,7 +76,7 @@ test_mysql_order__fetch_goes_before_queued_stores(void **state)
         wsc_msg_unref(m);
     }
     assert_int_equal(wsc_offline_fetch(off, reader, 0, 10, fetched, &o), WSC_OK);
-    (void)tstore_until(ts, never, NULL, 300); /* the worker waits on the lock */
+    twait_for(NULL, ts->loop, 300); /* the worker waits on the lock */
     assert_int_equal(o.done, 0);
     assert_int_equal(mysql_query(raw, "UNLOCK TABLES"), 0);
     assert_true(tstore_until(ts, all_done, &o, 4000));

@@ -68,6 +68,17 @@ done_ok(tstore *ts, tres *r, wsc_err sent)
     assert_int_equal(r->status, WSC_OK);
 }
 
+/* A store of its own on ts's URL (cfg may be NULL), connected. */
+static wsc_store *
+open_connected(tstore *ts, const wsc_store_config *cfg)
+{
+    wsc_store *s = NULL;
+    assert_int_equal(wsc_store_open(ts->loop, ts->url, cfg, &s), WSC_OK);
+    tres r = {0};
+    done_ok(ts, &r, wsc_store_ping(s, tres_done, &r));
+    return s;
+}
+
 static void
 test_tally__follows_every_write(void **state)
 {
@@ -128,10 +139,7 @@ test_tally__rebuilt_on_connect(void **state)
              a, s1, a, s1);
     tmysql_exec(m, sql);
     assert_true(mismatches(m, prefix) > 0); /* the sender's count missed two rows */
-    wsc_store *fresh = NULL;
-    assert_int_equal(wsc_store_open(ts->loop, ts->url, NULL, &fresh), WSC_OK);
-    tres r = {0};
-    done_ok(ts, &r, wsc_store_ping(fresh, tres_done, &r));
+    wsc_store *fresh = open_connected(ts, NULL);
     assert_int_equal(tmysql_num(m, "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE "
                                    "TRIGGER_SCHEMA = DATABASE() AND TRIGGER_NAME LIKE "
                                    "'wsc\\_offline\\_tally\\_%'"),
@@ -163,10 +171,7 @@ test_tally__store_reads_the_tally_not_the_rows(void **state)
     wsc_store_config cfg;
     wsc_store_config_init(&cfg);
     cfg.offline_max_msgs_per_sender = 3010;
-    wsc_store *s = NULL;
-    assert_int_equal(wsc_store_open(ts->loop, ts->url, &cfg, &s), WSC_OK);
-    tres r = {0};
-    done_ok(ts, &r, wsc_store_ping(s, tres_done, &r));
+    wsc_store *s = open_connected(ts, &cfg);
     long long before = tmysql_num(m, "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
                                      "WHERE VARIABLE_NAME = 'HANDLER_READ_NEXT'");
     char mid[32];
