@@ -2,7 +2,8 @@
 /* The cluster bus's pub/sub (repository/bus.h): a second Redis connection of the bus's own
  * that holds the subscriptions (made again on every reconnect), and PUBLISH on the store's
  * command connection.  The subscription set is a hash set of channel names, each marked
- * confirmed once Redis has answered its SUBSCRIBE. */
+ * confirmed once Redis has answered its SUBSCRIBE.  On a Redis Cluster the subscriptions are
+ * sharded instead (redis_shard.c) and messages go out with SPUBLISH. */
 #include "repository/redis/redis_bus.h"
 
 #include <stdio.h>
@@ -14,33 +15,53 @@
 
 #define WIRE_MAX (256 + 16)
 
-struct chan {
-    wsc__snode node; /* bus->chans, by name */
-    bool confirmed;
-    char name[]; /* the name on the wire (with the database's prefix) */
-};
-
-static struct chan *
-chan_find(const wsc__bus *bus, const char *name)
+struct bus_chan *
+wsc__bus_chan_find(const wsc__bus *bus, const char *wire)
 {
-    wsc__snode *n = wsc__hmap_find_str(&bus->chans, name);
-    return n ? wsc_container_of(n, struct chan, node) : NULL;
+    wsc__snode *n = wsc__hmap_find_str(&bus->chans, wire);
+    return n ? wsc_container_of(n, struct bus_chan, node) : NULL;
 }
 
-static struct chan *
+static struct bus_chan *
 chan_of(wsc__hnode *n)
 {
-    return wsc_container_of(n, struct chan, node.h);
+    return wsc_container_of(n, struct bus_chan, node.h);
 }
 
-static void
-went_up(wsc__bus *bus)
+void
+wsc__bus_went_up(wsc__bus *bus)
 {
     if (bus->up)
         return;
     bus->up = true;
     if (bus->cbs.on_up != NULL)
         bus->cbs.on_up(bus->user);
+}
+
+void
+wsc__bus_went_down(wsc__bus *bus)
+{
+    if (!bus->up)
+        return;
+    bus->up = false;
+    if (bus->cbs.on_down != NULL)
+        bus->cbs.on_down(bus->user);
+}
+
+void
+wsc__bus_deliver(wsc__bus *bus, const char *wire, const char *data, size_t len)
+{
+    if (strncmp(wire, bus->prefix, bus->prefix_len) != 0 || bus->cbs.on_message == NULL)
+        return;
+    bus->cbs.on_message(bus->user, wire + bus->prefix_len, data, len);
+}
+
+void
+wsc__bus_confirmed(wsc__bus *bus, struct bus_chan *c)
+{
+    c->confirmed = true;
+    if (bus->cbs.on_subscribed != NULL)
+        bus->cbs.on_subscribed(bus->user, c->name + bus->prefix_len);
 }
 
 static void
@@ -54,20 +75,16 @@ on_sub_reply(redisAsyncContext *ac, void *reply, void *privdata)
         return;
     const char *kind = r->element[0]->str;
     const char *wire = r->element[1]->str;
-    if (strncmp(wire, bus->prefix, bus->prefix_len) != 0)
-        return;
-    const char *name = wire + bus->prefix_len; /* the name the caller knows */
     if (strcmp(kind, "message") == 0 && r->element[2]->type == REDIS_REPLY_STRING) {
-        if (bus->cbs.on_message != NULL)
-            bus->cbs.on_message(bus->user, name, r->element[2]->str, r->element[2]->len);
+        wsc__bus_deliver(bus, wire, r->element[2]->str, r->element[2]->len);
     } else if (strcmp(kind, "subscribe") == 0) {
-        struct chan *c = chan_find(bus, wire);
+        struct bus_chan *c = wsc__bus_chan_find(bus, wire);
         if (c != NULL)
             c->confirmed = true;
         if (bus->resubscribing > 0 && --bus->resubscribing == 0)
-            went_up(bus);
-        if (c != NULL && bus->cbs.on_subscribed != NULL)
-            bus->cbs.on_subscribed(bus->user, name);
+            wsc__bus_went_up(bus);
+        if (c != NULL)
+            wsc__bus_confirmed(bus, c);
     }
 }
 
@@ -98,7 +115,7 @@ static void
 add_to_batch(wsc__hnode *n, void *arg)
 {
     struct batch *b = arg;
-    struct chan *c = chan_of(n);
+    struct bus_chan *c = chan_of(n);
     c->confirmed = false;
     b->names[b->n++] = c->name;
     if (b->n == 64) {
@@ -116,7 +133,7 @@ on_ready(void *user, redisAsyncContext *ac)
     bus->ac = ac;
     bus->resubscribing = bus->chans.count;
     if (bus->chans.count == 0) {
-        went_up(bus);
+        wsc__bus_went_up(bus);
         return;
     }
     struct batch b = {.bus = bus, .n = 0};
@@ -148,11 +165,7 @@ on_lost(void *user)
     bus->ac = NULL;
     bus->resubscribing = 0;
     wsc__hmap_each(&bus->chans, unconfirm, NULL);
-    if (!bus->up)
-        return;
-    bus->up = false;
-    if (bus->cbs.on_down != NULL)
-        bus->cbs.on_down(bus->user);
+    wsc__bus_went_down(bus);
 }
 
 wsc_err
@@ -174,15 +187,21 @@ wsc__bus_open(wsc_store *store, const wsc__bus_cbs *cbs, void *user, wsc__bus **
     bus->user = user;
     wsc__hmap_init(&bus->chans);
     bus->live = wsc__rs_live_new(rs);
-    wsc_err err = bus->live != NULL ? wsc__rs_open_like(rs, &bus->sub) : WSC_ERR_NOMEM;
+    /* A Redis Cluster: sharded pub/sub, a connection per master (redis_shard.c). */
+    bus->sharded = rs->cl != NULL;
+    wsc_err err = bus->live == NULL ? WSC_ERR_NOMEM
+                  : bus->sharded    ? wsc__shard_open(bus)
+                                    : wsc__rs_open_like(rs, &bus->sub);
     if (err != WSC_OK) {
         wsc__rs_live_free(bus->live);
         wsc__free(bus);
         return err;
     }
-    bus->sub->on_ready = on_ready;
-    bus->sub->on_lost = on_lost;
-    bus->sub->hook_user = bus;
+    if (bus->sub != NULL) {
+        bus->sub->on_ready = on_ready;
+        bus->sub->on_lost = on_lost;
+        bus->sub->hook_user = bus;
+    }
     *out = bus;
     return WSC_OK;
 }
@@ -193,7 +212,10 @@ wsc__bus_close(wsc__bus *bus)
     if (bus == NULL)
         return;
     bus->closing = true;
-    wsc_store_close(&bus->sub->base);
+    if (bus->sharded)
+        wsc__shard_close(bus);
+    else
+        wsc_store_close(&bus->sub->base);
     wsc__rs_live_free(bus->live);
     wsc__hmap_each(&bus->chans, chan_free, NULL);
     wsc__hmap_clear(&bus->chans);
@@ -226,13 +248,16 @@ wsc__bus_subscribe(wsc__bus *bus, const char *channel)
     char w[WIRE_MAX];
     if (bus == NULL || !channel_ok(channel) || !wire_name(bus, channel, w, sizeof(w)))
         return WSC_ERR_INVALID;
-    if (chan_find(bus, w) != NULL)
+    if (wsc__bus_chan_find(bus, w) != NULL)
         return WSC_OK;
-    struct chan *c = wsc__new_with_str(struct chan, name, w);
+    struct bus_chan *c = wsc__new_with_str(struct bus_chan, name, w);
     if (c == NULL)
         return WSC_ERR_NOMEM;
+    c->shard = -1;
     (void)wsc__hmap_insert_str(&bus->chans, &c->node, c->name);
-    if (bus->ac != NULL && bus->sub->state == RS_READY) {
+    if (bus->sharded) {
+        wsc__shard_add(bus, c);
+    } else if (bus->ac != NULL && bus->sub->state == RS_READY) {
         const char *names[1] = {c->name};
         subscribe_names(bus, names, 1);
     }
@@ -245,11 +270,13 @@ wsc__bus_unsubscribe(wsc__bus *bus, const char *channel)
     char w[WIRE_MAX];
     if (bus == NULL || !channel_ok(channel) || !wire_name(bus, channel, w, sizeof(w)))
         return WSC_ERR_INVALID;
-    struct chan *c = chan_find(bus, w);
+    struct bus_chan *c = wsc__bus_chan_find(bus, w);
     if (c == NULL)
         return WSC_ERR_NOT_FOUND;
     wsc__hmap_remove(&bus->chans, &c->node.h);
-    if (bus->ac != NULL && bus->sub->state == RS_READY) {
+    if (bus->sharded) {
+        wsc__shard_remove(bus, c);
+    } else if (bus->ac != NULL && bus->sub->state == RS_READY) {
         const char *argv[2] = {"UNSUBSCRIBE", c->name};
         size_t lens[2] = {11, strlen(c->name)};
         redisAsyncCommandArgv(bus->ac, on_sub_reply, bus, 2, argv, lens);
@@ -262,9 +289,10 @@ bool
 wsc__bus_subscribed(const wsc__bus *bus, const char *channel)
 {
     char w[WIRE_MAX];
-    const struct chan *c = bus != NULL && channel != NULL && wire_name(bus, channel, w, sizeof(w))
-                               ? chan_find(bus, w)
-                               : NULL;
+    const struct bus_chan *c =
+        bus != NULL && channel != NULL && wire_name(bus, channel, w, sizeof(w))
+            ? wsc__bus_chan_find(bus, w)
+            : NULL;
     return c != NULL && c->confirmed;
 }
 
@@ -289,11 +317,11 @@ wsc__bus_publish(wsc__bus *bus, const char *channel, const void *data, size_t le
                                (union wsc__req_cb){.count = cb ? cb : ignore_count}, user, &req);
     if (err != WSC_OK)
         return err;
-    const char *argv[3] = {"PUBLISH", w, data ? data : ""};
-    size_t lens[3] = {7, strlen(w), len};
-    /* On a Redis Cluster, on the node that holds the subscriptions (the first seed), so that
-     * the count is every node's. */
-    wsc__rs_submit(wsc__rs_cl_seed(bus->cmd), req, NULL, 3, argv, lens,
+    /* On a Redis Cluster, SPUBLISH on the master of the channel's slot, where every node's
+     * subscription to it is (redis_shard.c), so that the count is every node's. */
+    const char *argv[3] = {bus->sharded ? "SPUBLISH" : "PUBLISH", w, data ? data : ""};
+    size_t lens[3] = {strlen(argv[0]), strlen(w), len};
+    wsc__rs_submit(bus->cmd, req, bus->sharded ? w : NULL, 3, argv, lens,
                    wsc__rs_parse_count); /* binary-safe */
     return WSC_OK;
 }

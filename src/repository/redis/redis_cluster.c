@@ -303,10 +303,46 @@ wsc__rs_cl_resend(struct wsc__req *req)
     wsc__rs_conn_submit(node, req);
 }
 
-struct redis_store *
-wsc__rs_cl_seed(struct redis_store *rs)
+int
+wsc__rs_cl_count(const struct redis_store *rs)
 {
-    return rs->cl != NULL ? rs->cl->nodes[0] : rs;
+    return rs->cl != NULL ? rs->cl->n : 0;
+}
+
+struct redis_store *
+wsc__rs_cl_node(const struct redis_store *rs, int index)
+{
+    return rs->cl != NULL && index >= 0 && index < rs->cl->n ? rs->cl->nodes[index] : NULL;
+}
+
+int
+wsc__rs_cl_owner(const struct redis_store *rs, int slot)
+{
+    if (rs->cl == NULL || !rs->cl->known || slot < 0 || slot >= RS_SLOTS)
+        return -1;
+    return rs->cl->slot_node[slot];
+}
+
+bool
+wsc__rs_cl_masters(const struct redis_store *rs, bool *owns, int cap)
+{
+    memset(owns, 0, (size_t)cap * sizeof(*owns));
+    if (rs->cl == NULL || !rs->cl->known)
+        return false;
+    for (int s = 0; s < RS_SLOTS; s++) {
+        int i = rs->cl->slot_node[s];
+        if (i < 0 || i >= cap)
+            return false; /* a slot nobody serves, or more nodes than the caller holds */
+        owns[i] = true;
+    }
+    return true;
+}
+
+void
+wsc__rs_cl_refresh(struct redis_store *rs)
+{
+    if (rs->cl != NULL)
+        refresh(rs->cl);
 }
 
 bool
@@ -428,7 +464,7 @@ wsc__rs_cl_open(struct redis_store *rs, const char *url)
         if (node_get(cl, seeds.host[i], seeds.port[i], &idx) == NULL)
             return WSC_ERR_IO; /* a seed that does not resolve */
     }
-    /* The store's own address: the first seed (wsc__rs_open_like, the bus's subscriptions). */
+    /* The store's own address: the first seed's. */
     memcpy(rs->host, cl->nodes[0]->host, sizeof(rs->host));
     memcpy(rs->addr, cl->nodes[0]->addr, sizeof(rs->addr));
     rs->port = cl->nodes[0]->port;

@@ -44,6 +44,9 @@ struct redis_store {
      * AUTH/SELECT), or was lost or failed to connect. */
     void (*on_ready)(void *hook_user, redisAsyncContext *ac);
     void (*on_lost)(void *hook_user);
+    /* Optional (the bus's sharded subscriptions, redis_shard.c): once ready, the socket is
+     * readable; the hook reads and parses the replies itself instead of hiredis. */
+    void (*on_readable)(void *hook_user, redisAsyncContext *ac);
     void *hook_user;
     struct rs_cluster *cl; /* a Redis Cluster: owned; NULL on one Redis (and in its nodes) */
 };
@@ -186,9 +189,18 @@ void wsc__rs_cl_submit(struct redis_store *rs, struct wsc__req *req);
 bool wsc__rs_cl_redirect(struct wsc__req *req, const char *err, int idx);
 /** Sends req again as its redirect said (its send's replies are all in). */
 void wsc__rs_cl_resend(struct wsc__req *req);
-/** The first seed's node: where the bus publishes and subscribes (one node sees every
- *  subscription, so PUBLISH counts them all). */
-struct redis_store *wsc__rs_cl_seed(struct redis_store *rs);
+/** The number of nodes rs knows (every master the map ever named, by index; an index stays the
+ *  same node for the store's life), 0 on one Redis. */
+int wsc__rs_cl_count(const struct redis_store *rs);
+/** The node store at index (borrowed), or NULL. */
+struct redis_store *wsc__rs_cl_node(const struct redis_store *rs, int index);
+/** The index of the node that serves slot, or -1 while the map is unknown. */
+int wsc__rs_cl_owner(const struct redis_store *rs, int slot);
+/** Sets owns[i] for every node i that serves a slot (cap entries); false (and nothing set)
+ *  while the map is unknown, has a slot nobody serves, or names a node at cap or above. */
+bool wsc__rs_cl_masters(const struct redis_store *rs, bool *owns, int cap);
+/** Reads the slot map again (one read at a time; nothing on one Redis). */
+void wsc__rs_cl_refresh(struct redis_store *rs);
 /** True while rs's connection is up; on a Redis Cluster, while the slot map is known and
  *  every master's connection is up. */
 bool wsc__rs_reachable(const struct redis_store *rs);

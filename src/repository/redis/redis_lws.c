@@ -26,7 +26,10 @@ ev_cb(struct wsc__handler *h, struct lws *wsi, enum lws_callback_reasons reason,
     switch (reason) {
     case LWS_CALLBACK_RAW_RX_FILE:
         /* May free the context (and ev through cleanup): touch nothing afterwards. */
-        redisAsyncHandleRead(ev->ac);
+        if (ev->rs->on_readable != NULL && ev->rs->state == RS_READY)
+            ev->rs->on_readable(ev->rs->hook_user, ev->ac);
+        else
+            redisAsyncHandleRead(ev->ac);
         break;
     case LWS_CALLBACK_RAW_WRITEABLE_FILE:
         redisAsyncHandleWrite(ev->ac);
