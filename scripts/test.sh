@@ -39,13 +39,12 @@ for preset in dev asan; do
     cmake --build --preset "$preset" -j"$jobs"
     ctest --preset "$preset" -j"$jobs" --output-junit "$PWD/build/$preset/ctest-junit.xml"
     bash scripts/check-skips.sh "build/$preset/ctest-junit.xml"  # exactly the expected skips
-    if [ "$preset" = dev ]; then
-        echo "== coverage of src/ by the dev run (gcovr)"
-        bash scripts/coverage.sh build/dev
-    fi
 done
 echo "== typescript: the client package, its unit tests and the demo page in headless Chromium"
 bash scripts/test-typescript.sh "$PWD/build/dev/examples/wsc-hub"
+# After the TypeScript run: its end-to-end tests drive build/dev's wsc-hub too.
+echo "== coverage of src/ by the dev run and the TypeScript end-to-end tests (gcovr)"
+bash scripts/coverage.sh build/dev
 echo "== tsan: the threaded tests (label threads) under ThreadSanitizer, 0 reports"
 cmake --preset tsan >/dev/null
 cmake --build --preset tsan -j"$jobs" --target wsc_threads_tests

@@ -33,7 +33,7 @@ import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from refusal_clients import node_dir, skip  # noqa: E402
-from sse_clients import http, make_browser  # noqa: E402
+from sse_clients import http, make_browser, stop_hub  # noqa: E402
 
 API_KEY = "deflate-api-key"
 DEADLINE_S = 30
@@ -73,8 +73,7 @@ class Hub:
         self.base = f"http://127.0.0.1:{self.port}"
 
     def stop(self):
-        self.proc.kill()
-        self.proc.wait()
+        stop_hub(self.proc)
 
 
 def publish_batch(port, user, contents):

@@ -26,6 +26,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from hubstop import stop_hub  # noqa: E402
+
 SECRET = "interop-secret"
 DEADLINE_S = 20
 
@@ -61,8 +64,7 @@ class Hub:
         self.url = f"ws://127.0.0.1:{self.port}/ws"
 
     def stop(self):
-        self.proc.kill()
-        self.proc.wait()
+        stop_hub(self.proc)
 
 
 def upgrade_request(port, query=""):

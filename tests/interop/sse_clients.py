@@ -33,6 +33,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from hubstop import stop_hub  # noqa: E402
+
 SECRET = "sse-secret"
 API_KEY = "sse-api-key"
 DEADLINE_S = 30
@@ -80,8 +83,7 @@ class Hub:
         self.port = int(m.group(1))
 
     def stop(self):
-        self.proc.kill()
-        self.proc.wait()
+        stop_hub(self.proc)
 
 
 def http(port, method, path, body=None, headers=None):

@@ -31,6 +31,9 @@ import time
 import urllib.parse
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from hubstop import stop_hub  # noqa: E402
+
 SECRET = "ops-jwt-secret-7f3a9c"
 API_KEY = "ops-api-key-5b1e2d"
 DEADLINE_S = 60
@@ -93,16 +96,8 @@ class Hub:
     def url(self, path):
         return f"http://127.0.0.1:{self.port}{path}"
 
-    def stop(self, graceful=False):
-        if self.proc.poll() is None:
-            if graceful:
-                self.proc.send_signal(signal.SIGTERM)
-                try:
-                    self.proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    pass
-            self.proc.kill()
-        self.proc.wait()
+    def stop(self):
+        stop_hub(self.proc)
         self.log.close()
 
 
@@ -364,7 +359,7 @@ def check_logs():
             hub.proc.send_signal(signal.SIGHUP)
             time.sleep(0.3)
         finally:
-            hub.stop(graceful=True)
+            hub.stop()
         text = open(log).read()
         lines = [ln for ln in text.splitlines() if ln.strip()]
         secrets = tokens + [SECRET, API_KEY, "wrong-key-zz9", "not-a-valid-token-secret-q",

@@ -65,9 +65,9 @@ class Hub {
     }
     throw new Error("wsc-hub did not start");
   }
-  async kill() {
+  async kill(signal = "SIGKILL") {
     const gone = new Promise((ok) => this.proc.once("exit", ok));
-    this.proc.kill("SIGKILL");
+    this.proc.kill(signal);
     await gone;
   }
   async api(method, path, body) {
@@ -232,6 +232,6 @@ for (const [name, fn] of Object.entries(tests)) {
   }
 }
 await browser.close();
-await hub.kill();
+await hub.kill("SIGTERM"); /* a graceful stop: the hub's coverage counters are written then */
 console.log(`${Object.keys(tests).length - failed}/${Object.keys(tests).length} e2e tests passed in ${Date.now() - t0} ms`);
 process.exit(failed ? 1 : 0);
