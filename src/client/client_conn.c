@@ -62,7 +62,8 @@ wsc__client_parse_url(struct wsc_client *c)
         return WSC_ERR_NOMEM;
     /* lws_parse_uri drops the leading '/' of the path: keep one in front of it. */
     strcpy(c->url_parts, c->url);
-    if (lws_parse_uri(c->url_parts, &prot, &ads, &port, &path) != 0 || ads[0] == '\0')
+    if (lws_parse_uri(c->url_parts, &prot, &ads, &port, &path) != 0 || ads[0] == '\0' ||
+        port <= 0 || port > 65535)
         return WSC_ERR_INVALID;
     if (strcmp(prot, "ws") == 0)
         c->tls = false;
