@@ -305,7 +305,10 @@ WSC_API const char *wsc_hub_last_error(const wsc_hub *hub);
  * Every send encodes and freezes msg on the calling thread first (wsc/msg.h, "Threads").
  * Also WSC_ERR_NOMEM (encoding, or the hand-over), and from another thread WSC_ERR_BUSY when
  * the loop's post queue is full (wsc_loop_config.max_posts): nothing was queued; try again
- * once the loop has caught up. */
+ * once the loop has caught up.  In a cluster (cluster_redis) a send to users, a group or
+ * everyone also reaches their connections on the other nodes; n_queued and WSC_ERR_NOT_FOUND
+ * still answer for this node's connections only (wsc_hub_publish counts every node's), and a
+ * user no node holds goes to the user-offline handler once the other nodes have answered. */
 
 /** Every connection of user_id (or only the one whose client id is the message's
  *  receiver_client, when set). */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Sends from a thread that is not the loop's (include/wsc/hub.h, wsc/reliability.h):
- * - group, broadcast and user-list sends reach exactly the connections they name;
+ * - group, broadcast, user-list, user and connection sends reach exactly the connections they
+ *   name, in order; a user list with a hole is refused at the call;
  * - ACK sends whose refusal is only known on the loop report it through done, once:
  *   WSC_ERR_EXISTS (the same message_id already pending for that user), WSC_ERR_STATE (the
  *   hub is stopping) and WSC_ERR_CANCELED (the hub was freed before the loop ran the send). */
@@ -34,7 +35,9 @@ text(const char *content, const char *mid)
 
 struct plain_arg {
     wsc_hub *hub;
-    wsc_err err[3];
+    wsc_conn_id conn_b;
+    wsc_err err[6];
+    size_t queued;
 };
 
 static void *
@@ -42,13 +45,21 @@ plain_sender(void *arg)
 {
     struct plain_arg *a = arg;
     wsc_msg *g = text("G", NULL), *b = text("B", NULL), *u = text("U", NULL);
-    const char *users[] = {"a", "c"};
+    wsc_msg *c = text("C", NULL), *d = text("D", NULL);
+    const char *users[] = {"a", "c"}, *holed[] = {"a", NULL};
     a->err[0] = wsc_hub_send_to_group(a->hub, "g", g, NULL, NULL);
     a->err[1] = wsc_hub_broadcast(a->hub, b, NULL);
     a->err[2] = wsc_hub_send_to_users(a->hub, users, 2, u, NULL);
+    a->err[3] = wsc_hub_send_to_conn(a->hub, a->conn_b, c);
+    a->queued = 99;
+    a->err[4] = wsc_hub_send_to_user(a->hub, "a", d, &a->queued); /* 0: not known off the loop */
+    /* A hole in the list: refused at the call, nothing sent to anyone. */
+    a->err[5] = wsc_hub_send_to_users(a->hub, holed, 2, u, NULL);
     wsc_msg_unref(g);
     wsc_msg_unref(b);
     wsc_msg_unref(u);
+    wsc_msg_unref(c);
+    wsc_msg_unref(d);
     return NULL;
 }
 
@@ -85,13 +96,18 @@ test_offloop__group_broadcast_and_user_list(void **state)
     assert_int_equal(wsc_hub_group_join(t.hub, "g", "a"), WSC_OK);
     assert_int_equal(wsc_hub_group_join(t.hub, "g", "b"), WSC_OK);
     struct plain_arg pa = {.hub = t.hub};
+    size_t nb = 0;
+    assert_int_equal(wsc_hub_user_conns(t.hub, "b", &pa.conn_b, 1, &nb), WSC_OK);
+    assert_int_equal(nb, 1);
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, plain_sender, &pa), 0);
     assert_int_equal(pthread_join(th, NULL), 0);
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 5; i++)
         assert_int_equal(pa.err[i], WSC_OK);
-    expect_contents(&t, a, "GBU");
-    expect_contents(&t, b, "GB");
+    assert_int_equal(pa.queued, 0);
+    assert_int_equal(pa.err[5], WSC_ERR_INVALID);
+    expect_contents(&t, a, "GBUD");
+    expect_contents(&t, b, "GBC");
     expect_contents(&t, c, "BU");
     thub_free(&t);
 }

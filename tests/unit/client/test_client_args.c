@@ -39,8 +39,8 @@ test_client_args__bad_configs(void **state)
     wsc_client_config cfg = config();
     cfg.url = NULL;
     refused(&cfg);
-    const char *bad_urls[] = {"http://127.0.0.1/ws", "ws://", "ws://:80/", "ws://h:0/",
-                              "ws://h:70000/", "127.0.0.1:80", ""};
+    const char *bad_urls[] = {"http://127.0.0.1/ws", "ws://",        "ws://:80/", "ws://h:0/",
+                              "ws://h:70000/",       "127.0.0.1:80", ""};
     for (size_t i = 0; i < sizeof(bad_urls) / sizeof(bad_urls[0]); i++) {
         cfg = config();
         cfg.url = bad_urls[i];
@@ -67,9 +67,11 @@ test_client_args__bad_configs(void **state)
     cfg = config();
     cfg.header_count = 1;
     refused(&cfg);
-    const wsc_client_header bad_headers[][1] = {
-        {{"X-A:b", "v"}}, {{"X-A\r\nX-B", "v"}}, {{"X-A", "v\r\nX-B: w"}}, {{NULL, "v"}},
-        {{"X-A", NULL}}};
+    const wsc_client_header bad_headers[][1] = {{{"X-A:b", "v"}},
+                                                {{"X-A\r\nX-B", "v"}},
+                                                {{"X-A", "v\r\nX-B: w"}},
+                                                {{NULL, "v"}},
+                                                {{"X-A", NULL}}};
     for (size_t i = 0; i < sizeof(bad_headers) / sizeof(bad_headers[0]); i++) {
         cfg = config();
         cfg.headers = bad_headers[i];
