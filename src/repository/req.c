@@ -12,8 +12,16 @@ static void
 req_timeout(wsc__timer *t)
 {
     struct wsc__req *req = wsc_container_of(t, struct wsc__req, timeout);
-    if (req->store != NULL)
-        wsc__errtext_set(&req->store->last_error, "command timed out");
+    wsc__errtext *e = req->store != NULL ? &req->store->last_error : NULL;
+    if (e != NULL && req->timeout_status == WSC_ERR_STORE && e->text[0] != '\0' &&
+        strncmp(e->text, "command timed out", 17) != 0) {
+        /* It waited for a connection that never came: keep why (a refused AUTH, say). */
+        char why[sizeof(e->text)];
+        memcpy(why, e->text, sizeof(why));
+        wsc__errtext_set(e, "command timed out waiting for the connection: %s", why);
+    } else if (e != NULL) {
+        wsc__errtext_set(e, "command timed out");
+    }
     wsc__req_finish(req, req->timeout_status);
 }
 

@@ -276,7 +276,8 @@ on_disconnect(const redisAsyncContext *ac, int status)
     (void)status;
     if (rs->ac == ac) {
         rs->ac = NULL;
-        wsc__errtext_set(&rs->base.last_error, "redis: disconnected: %s", ac->errstr);
+        if (!rs->refused) /* else the handshake's answer says more */
+            wsc__errtext_set(&rs->base.last_error, "redis: disconnected: %s", ac->errstr);
         schedule_retry(rs);
     }
 }
@@ -291,6 +292,7 @@ on_handshake(redisAsyncContext *ac, void *reply, void *privdata)
         return;
     if (r->type == REDIS_REPLY_ERROR) {
         wsc__errtext_set(&rs->base.last_error, "redis: handshake: %s", r->str);
+        rs->refused = true;
         redisAsyncDisconnect(ac);
         return;
     }
@@ -343,6 +345,7 @@ conn_start(struct redis_store *rs)
     }
     rs->ac = ac;
     rs->state = RS_CONNECTING;
+    rs->refused = false;
     redisAsyncSetDisconnectCallback(ac, on_disconnect);
     redisAsyncSetConnectCallback(ac, on_connect);
 }

@@ -37,6 +37,7 @@ struct redis_store {
     redisAsyncContext *ac;
     struct rs_ev *ev;
     enum rs_state state;
+    bool refused; /* this connection's AUTH or SELECT was refused (its reason is kept) */
     wsc__timer retry;
     uint32_t backoff_ms;
     struct wsc_list waiting; /* requests (bk_link) waiting for RS_READY */
