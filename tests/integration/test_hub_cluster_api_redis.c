@@ -5,7 +5,9 @@
  * node A reaches the user's connections on node B; the call answers for A's own connections
  * (WSC_ERR_NOT_FOUND, 0 queued); the user-offline handler runs only for a user that no node
  * holds, once, after the other node has answered; a broadcast reaches every connection of both
- * nodes once; a send from another thread does the same. */
+ * nodes once; a send from another thread does the same.  A node that hangs (its loop stops)
+ * makes wsc_hub_publish answer WSC_ERR_TIMEOUT after cluster_timeout_ms with the count of
+ * those that answered; once it runs again it delivers, and its late answers change nothing. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,7 +27,8 @@
 #define CLUSTER_API_DB 8
 
 struct two {
-    thub a, b; /* b shares a's loop and wait set (its own recorder) */
+    thub a, b; /* b shares a's loop and wait set, or (own_loop) has its own */
+    bool own_loop, b_frozen;
     char url[512];
     size_t offline;
     char offline_user[64];
@@ -65,6 +68,8 @@ static bool
 a_sees(void *arg)
 {
     struct presence *p = arg;
+    if (p->w->own_loop && !p->w->b_frozen)
+        twait_pump(p->w->b.ts, p->w->b.loop, 0); /* b runs too */
     if (p->answered && p->count == p->want)
         return true;
     if (p->answered || p->count == UINT64_MAX - 1) {
@@ -82,39 +87,52 @@ wait_seen(struct two *w, const char *user, uint64_t want)
     assert_true(thub_wait(&w->a, a_sees, &p, 10000));
 }
 
+/* Two nodes; b on a's loop, or on one of its own (own_loop) that the test pumps or freezes. */
 static void
-two_start(struct two *w)
+two_start_with(struct two *w, bool own_loop, unsigned cluster_timeout_ms)
 {
     memset(w, 0, sizeof(*w));
     if (tstore_redis_db_url(CLUSTER_API_DB, w->url, sizeof(w->url)) == NULL) {
         tstore_skip();
         return;
     }
+    w->own_loop = own_loop;
     wsc_hub_config ca, cb;
     thub_config(&w->a, &ca);
     ca.cluster_redis = w->url;
     ca.node_id = "api-a";
+    if (cluster_timeout_ms > 0)
+        ca.cluster_timeout_ms = cluster_timeout_ms;
     thub_start(&w->a, &ca);
-    /* b: its own recorder on a's loop. */
-    thub_config(&w->b, &cb);
-    wsc_loop_free(w->b.loop);
-    twait_set_free(w->b.ts);
-    w->b.loop = w->a.loop;
-    w->b.ts = w->a.ts;
-    cb.loop = w->a.loop;
+    thub_config(&w->b, &cb); /* its own recorder */
+    if (!own_loop) {
+        wsc_loop_free(w->b.loop);
+        twait_set_free(w->b.ts);
+        w->b.loop = w->a.loop;
+        w->b.ts = w->a.ts;
+        cb.loop = w->a.loop;
+    }
     cb.cluster_redis = w->url;
     cb.node_id = "api-b";
-    w->b.hub = NULL;
-    assert_int_equal(wsc_hub_new(&w->b.hub, &cb), WSC_OK);
-    w->b.port = wsc_hub_port(w->b.hub);
+    thub_start(&w->b, &cb);
     wsc_failure_handlers h = {NULL, NULL, on_offline, NULL, NULL, w};
     assert_int_equal(wsc_hub_set_failure_handlers(w->a.hub, &h), WSC_OK);
 }
 
 static void
+two_start(struct two *w)
+{
+    two_start_with(w, false, 0);
+}
+
+static void
 two_free(struct two *w)
 {
-    wsc_hub_free(w->b.hub);
+    if (w->own_loop) {
+        thub_free(&w->b);
+    } else {
+        wsc_hub_free(w->b.hub);
+    }
     thub_free(&w->a);
 }
 
@@ -216,12 +234,88 @@ test_cluster_api__send_from_another_thread(void **state)
     two_free(&w);
 }
 
+/* ---- a node that does not answer ---- */
+
+struct counted {
+    int calls;
+    wsc_err status;
+    uint64_t count;
+};
+
+static void
+on_counted(wsc_hub *hub, wsc_err status, uint64_t count, void *user)
+{
+    (void)hub;
+    struct counted *c = user;
+    c->calls++;
+    c->status = status;
+    c->count = count;
+}
+
+static bool
+counted_once(void *arg)
+{
+    return ((struct counted *)arg)->calls > 0;
+}
+
+static void
+test_cluster_api__silent_node_times_out(void **state)
+{
+    (void)state;
+    struct two w;
+    two_start_with(&w, true, 300);
+    tws *alice = thub_open(&w.a, "alice", NULL);
+    tws *bob = thub_open(&w.b, "bob", NULL);
+    wait_seen(&w, "bob", 1);
+    /* b's loop stops (a node that hangs): Redis still counts its subscription, so a waits for
+     * its answer, and gives up after cluster_timeout_ms with what came. */
+    w.b_frozen = true;
+    wsc_msg *m = text("to bob, b hangs");
+    const char *users[] = {"bob"};
+    wsc_publish_target to_bob = {.user_ids = users, .n_users = 1};
+    struct counted c = {0};
+    uint64_t t0 = wsc_loop_now_ms(w.a.loop);
+    assert_int_equal(wsc_hub_publish(w.a.hub, &to_bob, m, on_counted, &c), WSC_OK);
+    assert_int_equal(c.calls, 0); /* never inside the call */
+    assert_true(thub_wait(&w.a, counted_once, &c, 5000));
+    uint64_t waited = wsc_loop_now_ms(w.a.loop) - t0;
+    assert_int_equal(c.status, WSC_ERR_TIMEOUT);
+    assert_int_equal(c.count, 0);
+    assert_true(waited >= 250 && waited < 3000);
+    wsc_msg_unref(m);
+    /* A broadcast: a's own connection counted, b's answer missing. */
+    m = text("to all, b hangs");
+    wsc_publish_target all = {.broadcast = true};
+    struct counted cb = {0};
+    assert_int_equal(wsc_hub_publish(w.a.hub, &all, m, on_counted, &cb), WSC_OK);
+    assert_true(thub_wait(&w.a, counted_once, &cb, 5000));
+    assert_int_equal(cb.status, WSC_ERR_TIMEOUT);
+    assert_int_equal(cb.count, 1);
+    wsc_msg_unref(m);
+    json_t *j = thub_recv(&w.a, alice, 3000);
+    assert_string_equal(tjson_str(j, "content"), "to all, b hangs");
+    json_decref(j);
+    /* b wakes up: it delivers what it was sent, and its late answers are ignored by a. */
+    w.b_frozen = false;
+    j = thub_recv(&w.b, bob, 5000);
+    assert_string_equal(tjson_str(j, "content"), "to bob, b hangs");
+    json_decref(j);
+    j = thub_recv(&w.b, bob, 5000);
+    assert_string_equal(tjson_str(j, "content"), "to all, b hangs");
+    json_decref(j);
+    thub_run_for(&w.a, 200);
+    assert_int_equal(c.calls, 1);
+    assert_int_equal(cb.calls, 1);
+    two_free(&w);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cluster_api__sends_reach_the_other_node),
         cmocka_unit_test(test_cluster_api__send_from_another_thread),
+        cmocka_unit_test(test_cluster_api__silent_node_times_out),
     };
     return tstore_exit(
         cmocka_run_group_tests_name("integration.hub_cluster_api_redis", tests, NULL, NULL),
