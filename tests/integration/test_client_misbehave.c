@@ -444,6 +444,31 @@ test_client__large_message_and_free_in_callback(void **state)
     ts_run_for(f->loop, 50);
 }
 
+/* A message above max_message_size: the client closes with 1009 ("message too big"), drops
+ * it unseen, and connects again (a later connection may do better). */
+static void
+test_client__too_big_message_closes_1009(void **state)
+{
+    struct fx *f = *state;
+    static char big[2049];
+    memset(big, 'b', sizeof(big) - 1);
+    f->ws.plan[0].frames[0] = big;
+    f->ws.plan[1].echo = true;
+    f->ws.plans = 2;
+    wsc_client_config cfg;
+    start_ws(f, &cfg);
+    cfg.max_message_size = 1024;
+    connect_client(f, &cfg);
+    assert_true(ts_wait_ge(f->loop, &f->rec.disconnected, 1, 3000));
+    assert_int_equal(f->rec.disc_codes[0], 1009);
+    assert_int_equal(f->rec.texts, 0);
+    assert_true(ts_wait_ge(f->loop, &f->rec.connected, 2, 3000));
+    assert_int_equal(f->rec.closed, 0);
+    assert_int_equal(wsc_client_send_text(f->c, "again", 5, NULL), WSC_OK);
+    assert_true(ts_wait_ge(f->loop, &f->rec.texts, 1, 3000));
+    assert_string_equal(f->rec.text[0], "again");
+}
+
 int
 main(void)
 {
@@ -465,6 +490,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_client__receipt_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client__close_during_backoff_is_immediate, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_client__too_big_message_closes_1009, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client__large_message_and_free_in_callback, setup,
                                         teardown),
     };
