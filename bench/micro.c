@@ -13,11 +13,16 @@
  *   register  the registry's own steps for a new connection of a new user (lookup miss,
  *             allocate the user, insert in the user table and the order list, insert the
  *             connection by id) and their undoing, on the same hash tables the hub uses,
- *             with 100,000 users present; not the handshake (see the connect scenario) */
+ *             with 100,000 users present; not the handshake (see the connect scenario)
+ *   xthread   4 threads each call wsc_hub_send_to_user() off the loop thread (a job posted to
+ *             the loop) for one encoded message to that one real connection, 250,000 times;
+ *             timed until every frame is written; with the loop's posts per wake-up */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,6 +230,121 @@ bench_enqueue(unsigned batches)
            n, queued, BATCH, t * 1e9 / n);
 }
 
+/* --- xthread: sends from other threads */
+
+struct xt_producer {
+    wsc_hub *hub;
+    wsc_msg *m;
+    unsigned n;
+    volatile int *go;
+    unsigned busy; /* WSC_ERR_BUSY answers (the post queue was full): sent again */
+    unsigned failed;
+};
+
+static void *
+xt_produce(void *arg)
+{
+    struct xt_producer *p = arg;
+    while (!__atomic_load_n(p->go, __ATOMIC_ACQUIRE))
+        ;
+    for (unsigned i = 0; i < p->n;) {
+        wsc_err err = wsc_hub_send_to_user(p->hub, "m0", p->m, NULL);
+        if (err == WSC_OK) {
+            i++;
+        } else if (err == WSC_ERR_BUSY) {
+            p->busy++;
+            sched_yield();
+        } else {
+            p->failed++;
+            i++;
+        }
+    }
+    return NULL;
+}
+
+/* threads threads each send n copies of one encoded message to a user with one real
+ * connection (wsc_hub_send_to_user off the loop thread: a job posted to the loop); the loop
+ * thread runs the hub and reads the socket dry.  Timed from the start signal until every
+ * frame is written (messages_out), so the figure includes routing, queueing and writing. */
+static void
+bench_xthread(unsigned threads, unsigned n)
+{
+    wsc_loop *loop = NULL;
+    wsc_loop_config lc;
+    wsc_loop_config_init(&lc);
+    if (wsc_loop_new_ex(&loop, &lc) != WSC_OK)
+        return;
+    wsc_hub_config cfg;
+    wsc_hub_config_init(&cfg);
+    cfg.loop = loop;
+    cfg.port = 0;
+    cfg.host = "127.0.0.1";
+    cfg.insecure_user_id = true;
+    cfg.queue_max_count = 1u << 22;
+    cfg.queue_max_bytes = 1u << 30;
+    wsc_hub *hub = NULL;
+    if (wsc_hub_new(&hub, &cfg) != WSC_OK)
+        return;
+    int fd = raw_client(wsc_hub_port(hub));
+    double deadline = now_s() + 5;
+    while (fd >= 0 && !wsc_hub_is_online(hub, "m0") && now_s() < deadline)
+        wsc_loop_run_once(loop, 10);
+    if (fd < 0 || !wsc_hub_is_online(hub, "m0")) {
+        fprintf(stderr, "micro: the client did not register\n");
+        return;
+    }
+    wsc_msg *m = sample_msg(0);
+    wsc__msg_encode(m);
+    drain(hub, loop, fd);
+    wsc_hub_stats st0;
+    wsc_hub_get_stats(hub, &st0);
+    uint64_t posts0 = 0, wakes0 = 0;
+    wsc__loop_post_stats(loop, &posts0, &wakes0);
+    volatile int go = 0;
+    pthread_t th[16];
+    struct xt_producer pr[16];
+    if (threads > 16)
+        threads = 16;
+    for (unsigned i = 0; i < threads; i++) {
+        pr[i] = (struct xt_producer){.hub = hub, .m = m, .n = n, .go = &go};
+        pthread_create(&th[i], NULL, xt_produce, &pr[i]);
+    }
+    static char sink[1 << 16];
+    uint64_t want = (uint64_t)threads * n;
+    double t0 = now_s();
+    __atomic_store_n(&go, 1, __ATOMIC_RELEASE);
+    wsc_hub_stats st;
+    do {
+        wsc_loop_run_once(loop, 0);
+        while (read(fd, sink, sizeof(sink)) > 0)
+            ;
+        wsc_hub_get_stats(hub, &st);
+    } while (st.messages_out + st.send_failed - st0.messages_out - st0.send_failed < want &&
+             now_s() < t0 + 120);
+    double t = now_s() - t0;
+    unsigned busy = 0, failed = 0;
+    for (unsigned i = 0; i < threads; i++) {
+        pthread_join(th[i], NULL);
+        busy += pr[i].busy;
+        failed += pr[i].failed;
+    }
+    uint64_t posts = 0, wakes = 0;
+    wsc__loop_post_stats(loop, &posts, &wakes);
+    uint64_t out = st.messages_out - st0.messages_out;
+    wsc_msg_unref(m);
+    close(fd);
+    wsc_hub_free(hub);
+    wsc_loop_free(loop);
+    printf("{\"scenario\":\"micro\",\"op\":\"xthread\",\"threads\":%u,\"n\":%llu,"
+           "\"written\":%llu,\"send_failed\":%llu,\"busy_retries\":%u,\"refused\":%u,"
+           "\"posts\":%llu,\"wakes\":%llu,\"posts_per_wake\":%.1f,\"msgs_per_s\":%.0f}\n",
+           threads, (unsigned long long)want, (unsigned long long)out,
+           (unsigned long long)(st.send_failed - st0.send_failed), busy, failed,
+           (unsigned long long)(posts - posts0), (unsigned long long)(wakes - wakes0),
+           wakes > wakes0 ? (double)(posts - posts0) / (double)(wakes - wakes0) : 0.0,
+           (double)out / t);
+}
+
 /* The registry's records, as in src/hub (hub_internal.h): a user with an intrusive node, an
  * order link and its id; a connection with its by-id node. */
 struct reg_user {
@@ -344,5 +464,7 @@ main(int argc, char **argv)
         bench_enqueue((unsigned)(400 * scale) + 1);
     if (want(only, "register"))
         bench_register((unsigned)(100000 * scale) + 1);
+    if (want(only, "xthread"))
+        bench_xthread(4, (unsigned)(250000 * scale) + 1);
     return 0;
 }
