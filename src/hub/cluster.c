@@ -293,6 +293,7 @@ wsc__cluster_open(wsc_hub *hub)
     wsc__cl_acks_init(cl);
     wsc_list_init(&cl->held);
     wsc__timer_init(&cl->hold_timer, hub->loop, wsc__cl_hold_timer);
+    wsc__cl_owed_init(cl);
     wsc__cl_node_channel(hub->cfg.node_id, cl->chan_node, sizeof(cl->chan_node));
     snprintf(cl->chan_all, sizeof(cl->chan_all), "wsc:all");
     static const wsc__bus_cbs cbs = {on_message, on_up, on_down, on_subscribed};
@@ -346,6 +347,7 @@ wsc__cluster_close(wsc_hub *hub)
     wsc__cl_hold_release_all(cl);
     cl->closing = true;
     wsc__timer_stop(&cl->beat);
+    wsc__cl_owed_free(cl);
     wsc__bus_close(cl->bus);
     wsc_store_close(cl->store); /* writes still out are canceled: a hub freed without a stop */
     wsc__cl_gather_free_all(cl);

@@ -13,16 +13,17 @@
 #include <wsc/error.h>
 
 enum wsc__env_kind {
-    WSC__ENV_USER = 'u',   /* a message to target's connections */
-    WSC__ENV_GROUP = 'g',  /* a message to the members of group target, but extra */
-    WSC__ENV_ALL = 'b',    /* a message to everyone of app */
-    WSC__ENV_KICK = 'k',   /* close target's connections with 4001 (reason: payload) */
-    WSC__ENV_ACK = 'a',    /* target ACKed message_id payload from sender extra */
-    WSC__ENV_JOIN = 'j',   /* extra joined group target */
-    WSC__ENV_LEAVE = 'l',  /* extra left group target */
-    WSC__ENV_REPORT = 'r', /* answer to token: payload is the decimal count */
-    WSC__ENV_ONLINE = 'o', /* target came online (payload "1") or went offline ("0") */
-    WSC__ENV_STORED = 's', /* a message for target was stored: replay again */
+    WSC__ENV_USER = 'u',    /* a message to target's connections */
+    WSC__ENV_GROUP = 'g',   /* a message to the members of group target, but extra */
+    WSC__ENV_ALL = 'b',     /* a message to everyone of app */
+    WSC__ENV_KICK = 'k',    /* close target's connections with 4001 (reason: payload) */
+    WSC__ENV_ACK = 'a',     /* target ACKed message_id payload from sender extra */
+    WSC__ENV_JOIN = 'j',    /* extra joined group target */
+    WSC__ENV_LEAVE = 'l',   /* extra left group target */
+    WSC__ENV_REPORT = 'r',  /* answer to token: payload is the decimal count */
+    WSC__ENV_REPORTS = 'R', /* answers: payload is "<token> <count>" pairs, space-separated */
+    WSC__ENV_ONLINE = 'o',  /* target came online (payload "1") or went offline ("0") */
+    WSC__ENV_STORED = 's',  /* a message for target was stored: replay again */
 };
 
 /* One envelope; strings are NUL-terminated views (decode: into its own copy). */

@@ -38,6 +38,8 @@ struct wsc__cluster {
     size_t writes_out;    /* registry writes not answered yet (a graceful stop waits) */
     struct wsc_list held; /* struct cl_held (cluster_hold.c): new connections not written yet */
     wsc__timer hold_timer;
+    struct wsc_list owed; /* struct cl_owed (cluster_owed.c): answers to send, per origin */
+    wsc__timer owed_timer;
     bool left; /* wsc__cluster_leave ran: no more heartbeats */
     bool closing;
 };
@@ -68,6 +70,15 @@ void wsc__cl_on_env(struct wsc__cluster *cl, const struct wsc__env *env);
 void wsc__cl_acks_init(struct wsc__cluster *cl);
 /** Frees the remembered ACK origins. */
 void wsc__cl_acks_free(struct wsc__cluster *cl);
+
+/* cluster_owed.c: the answers this node owes the others, batched per loop turn */
+void wsc__cl_owed_init(struct wsc__cluster *cl);
+/** Drops what was not sent yet (closing: the origins' waits end on their own). */
+void wsc__cl_owed_free(struct wsc__cluster *cl);
+/** Owes origin the answer count to its wait token (0: none asked); sent on the next turn. */
+void wsc__cl_owe(struct wsc__cluster *cl, const char *origin, uint64_t token, uint64_t count);
+/** A REPORTS envelope's payload: every pair goes to its wait. */
+void wsc__cl_owed_reports(struct wsc__cluster *cl, const char *payload, size_t len);
 
 /* cluster_gather.c: the origin's wait for the other nodes' answers */
 /** A new wait; its token goes into the envelope.  NULL when out of memory. */

@@ -244,20 +244,11 @@ wsc__cluster_stored(wsc_hub *hub, const char *user)
 
 /* ---- the receiving side ---- */
 
+/* The answer the origin waits for: batched with the others of this loop turn (cluster_owed.c). */
 static void
 report(struct wsc__cluster *cl, const struct wsc__env *env, uint64_t count)
 {
-    if (env->token == 0)
-        return;
-    char ch[WSC__CL_CHAN_MAX], n[24];
-    wsc__cl_node_channel(env->origin, ch, sizeof(ch));
-    snprintf(n, sizeof(n), "%llu", (unsigned long long)count);
-    struct wsc__env r = {.kind = WSC__ENV_REPORT,
-                         .origin = cl->hub->cfg.node_id,
-                         .token = env->token,
-                         .payload = n,
-                         .payload_len = strlen(n)};
-    (void)wsc__cl_publish(cl, ch, &r, NULL, NULL);
+    wsc__cl_owe(cl, env->origin, env->token, count);
 }
 
 /* The message an envelope carries, frozen; NULL when it cannot be read. */
@@ -316,7 +307,11 @@ wsc__cl_on_env(struct wsc__cluster *cl, const struct wsc__env *env)
 {
     wsc_hub *hub = cl->hub;
     bool own = strcmp(env->origin, hub->cfg.node_id) == 0;
-    if (env->kind == WSC__ENV_REPORT) {
+    if (env->kind == WSC__ENV_REPORTS) {
+        wsc__cl_owed_reports(cl, env->payload, env->payload_len);
+        return;
+    }
+    if (env->kind == WSC__ENV_REPORT) { /* one answer, as nodes before the batches sent it */
         wsc__cl_gather_report(cl, env->token, strtoull(env->payload, NULL, 10));
         return;
     }

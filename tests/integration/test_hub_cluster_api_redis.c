@@ -309,6 +309,57 @@ test_cluster_api__silent_node_times_out(void **state)
     two_free(&w);
 }
 
+/* Many waits answered in one go: the other node's answers come back batched (one envelope per
+ * loop turn), each to its own wait, long before cluster_timeout_ms. */
+struct many {
+    int calls, ok, counted;
+};
+
+static void
+on_many(wsc_hub *hub, wsc_err status, uint64_t count, void *user)
+{
+    (void)hub;
+    struct many *m = user;
+    m->calls++;
+    m->ok += status == WSC_OK;
+    m->counted += (int)count;
+}
+
+static bool
+many_done(void *arg)
+{
+    return ((struct many *)arg)->calls >= 60;
+}
+
+static void
+test_cluster_api__answers_in_batches(void **state)
+{
+    (void)state;
+    struct two w;
+    two_start_with(&w, false, 5000);
+    tws *bob = thub_open(&w.b, "bob", NULL);
+    wait_seen(&w, "bob", 1);
+    const char *bobs[] = {"bob"}, *ghosts[] = {"ghost"};
+    wsc_publish_target to_bob = {.user_ids = bobs, .n_users = 1};
+    wsc_publish_target to_ghost = {.user_ids = ghosts, .n_users = 1};
+    struct many m = {0};
+    uint64_t t0 = wsc_loop_now_ms(w.a.loop);
+    for (int i = 0; i < 60; i++) {
+        wsc_msg *msg = text(i % 3 == 2 ? "to ghost" : "to bob");
+        assert_int_equal(
+            wsc_hub_publish(w.a.hub, i % 3 == 2 ? &to_ghost : &to_bob, msg, on_many, &m), WSC_OK);
+        wsc_msg_unref(msg);
+    }
+    assert_true(thub_wait(&w.a, many_done, &m, 4000));
+    assert_true(wsc_loop_now_ms(w.a.loop) - t0 < 2000); /* answered, not timed out */
+    assert_int_equal(m.calls, 60);
+    assert_int_equal(m.ok, 60);
+    assert_int_equal(m.counted, 40); /* bob's 40, the ghost's 20 reached nobody */
+    for (int i = 0; i < 40; i++)
+        expect_content(&w, bob, "to bob");
+    two_free(&w);
+}
+
 int
 main(void)
 {
@@ -316,6 +367,7 @@ main(void)
         cmocka_unit_test(test_cluster_api__sends_reach_the_other_node),
         cmocka_unit_test(test_cluster_api__send_from_another_thread),
         cmocka_unit_test(test_cluster_api__silent_node_times_out),
+        cmocka_unit_test(test_cluster_api__answers_in_batches),
     };
     return tstore_exit(
         cmocka_run_group_tests_name("integration.hub_cluster_api_redis", tests, NULL, NULL),
