@@ -33,16 +33,6 @@ wsc__conn_extra_unused(const struct conn_extra *x)
            x->groups == NULL && x->tx_hold == NULL;
 }
 
-void
-wsc__conn_extra_trim(wsc_conn *conn)
-{
-    struct conn_extra *x = conn->x;
-    if (x != NULL && x->rx_cap == 0 && wsc__conn_extra_unused(x)) {
-        wsc__free(x);
-        conn->x = NULL;
-    }
-}
-
 const char *
 wsc__conn_close_reason(const wsc_conn *conn)
 {

@@ -345,8 +345,6 @@ wsc_conn *wsc__hub_conn_find_open(const wsc_hub *hub, wsc_conn_id id);
 struct conn_extra *wsc__conn_extra(wsc_conn *conn);
 /** Whether nothing in x but the reassembly buffer is in use. */
 bool wsc__conn_extra_unused(const struct conn_extra *x);
-/** Frees conn's side block when nothing in it is in use. */
-void wsc__conn_extra_trim(wsc_conn *conn);
 /** The close reason kept for conn ("" when none). */
 const char *wsc__conn_close_reason(const wsc_conn *conn);
 /** Keeps a copy of reason (len bytes) as conn's close reason; false when out of memory. */
