@@ -95,13 +95,9 @@ on_send_failed(wsc_hub *hub, wsc_conn_id conn, const char *user_id, const wsc_ms
     t->failed++;
 }
 
-void
-thub_config(thub *t, wsc_hub_config *cfg)
+static void
+config_on(thub *t, wsc_hub_config *cfg)
 {
-    memset(t, 0, sizeof(*t));
-    assert_int_equal(wsc_loop_new(&t->loop), WSC_OK);
-    t->ts = twait_set_new();
-    assert_non_null(t->ts);
     wsc_hub_config_init(cfg);
     cfg->loop = t->loop;
     cfg->host = "127.0.0.1";
@@ -114,6 +110,26 @@ thub_config(thub *t, wsc_hub_config *cfg)
     cfg->on_sent = on_sent;
     cfg->on_send_failed = on_send_failed;
     cfg->user = t;
+}
+
+void
+thub_config(thub *t, wsc_hub_config *cfg)
+{
+    memset(t, 0, sizeof(*t));
+    assert_int_equal(wsc_loop_new(&t->loop), WSC_OK);
+    t->ts = twait_set_new();
+    assert_non_null(t->ts);
+    config_on(t, cfg);
+}
+
+void
+thub_config_beside(thub *t, wsc_hub_config *cfg, thub *other)
+{
+    memset(t, 0, sizeof(*t));
+    t->loop = other->loop;
+    t->ts = other->ts;
+    t->shares = true;
+    config_on(t, cfg);
 }
 
 void
@@ -137,6 +153,11 @@ thub_start_default(thub *t)
 void
 thub_free(thub *t)
 {
+    if (t->shares) {
+        wsc_hub_free(t->hub);
+        memset(t, 0, sizeof(*t));
+        return;
+    }
     twait_set_free_all(t->ts);
     wsc_hub_free(t->hub);
     wsc_loop_free(t->loop);

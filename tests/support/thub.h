@@ -49,12 +49,17 @@ typedef struct thub {
     bool allow_broadcast; /* on_broadcast_check answer (when installed) */
     bool dup_report;      /* a (message_id, conn) failure was reported twice */
     void *ext;            /* the test's own state */
+    bool shares;          /* loop and ts are another thub's (thub_config_beside) */
 } thub;
 
 /** Zeroes t, creates its loop and peer set, and fills cfg with defaults for tests: the loop,
  *  127.0.0.1, port 0, insecure_user_id, logging at WARN, and recording callbacks (all but
  *  on_auth, on_broadcast_check and on_http) with user = t. */
 void thub_config(thub *t, wsc_hub_config *cfg);
+/** The same for a second hub on other's loop and peer set (a second loop in one process
+ *  would be a second lws context, which lws 4.1 leaks OpenSSL memory for): t records its own
+ *  callbacks; thub_free(t) frees its hub only, and must come before thub_free(other). */
+void thub_config_beside(thub *t, wsc_hub_config *cfg, thub *other);
 /** Creates the hub (asserting success) and reads its port. */
 void thub_start(thub *t, const wsc_hub_config *cfg);
 /** Both of the above with the default test config. */
