@@ -28,7 +28,8 @@ WSC_API const char *wsc_http_req_body(const wsc_http_req *req, size_t *len);
 /** Answers the request: status, content type (NULL: application/json), body (copied; may be
  *  NULL).  Exactly once per request, inside the callback or later on the loop.  After the
  *  answer req is gone; requests not answered when their hub is freed go with it (do not
- *  answer them afterwards).  WSC_ERR_STATE when already answered. */
+ *  answer them afterwards; callbacks that run inside wsc_hub_free, such as wsc_hub_publish's
+ *  with WSC_ERR_CANCELED, may still answer).  WSC_ERR_STATE when already answered. */
 WSC_API wsc_err wsc_http_req_respond(wsc_http_req *req, int status, const char *content_type,
                                      const char *body, size_t len);
 

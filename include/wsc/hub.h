@@ -395,7 +395,8 @@ typedef struct wsc_publish_target {
  *  gets the connections it was queued to on every node, once the other nodes have answered
  *  (never inside the call; WSC_ERR_TIMEOUT: some node did not answer in cluster_timeout_ms,
  *  the count has those that did).  A receiver with no connection on any node goes to the
- *  user-offline handler.  msg is frozen.  Loop thread only.  WSC_ERR_INVALID (bad target, not
+ *  user-offline handler.  A hub freed before the answer runs cb inside wsc_hub_free with
+ *  WSC_ERR_CANCELED.  msg is frozen.  Loop thread only.  WSC_ERR_INVALID (bad target, not
  *  on the loop thread), WSC_ERR_NOMEM, WSC_ERR_BUSY; cb then never runs. */
 WSC_API wsc_err wsc_hub_publish(wsc_hub *hub, const wsc_publish_target *target, wsc_msg *msg,
                                 wsc_hub_count_cb cb, void *user);

@@ -290,8 +290,10 @@ store_later(struct wsc__ack_pending *p, wsc_err status)
     uint64_t d = wsc__retry_delay_ms(&p->opts, p->store_tries, wsc__retry_rand01(&rel->rng));
     wsc__wheel_add(&rel->wheel, &p->timer, wsc__now_ms(), d);
     wsc__records_update(rel, p->message_id, p->user, WSC_REC_RETRYING, 0, status);
-    wsc__log(&rel->hub->log, WSC_LOG_WARN, "store_retry", "s:message_id,s:user,s:error,i:tries",
-             p->message_id, p->user, wsc_err_name(status), (int)p->store_tries);
+    /* At tries 1, 2, 4, 8...: a receiver's inbox full for hours must not flood the log. */
+    if ((p->store_tries & (p->store_tries - 1)) == 0)
+        wsc__log(&rel->hub->log, WSC_LOG_WARN, "store_retry", "s:message_id,s:user,s:error,i:tries",
+                 p->message_id, p->user, wsc_err_name(status), (int)p->store_tries);
     return true;
 }
 

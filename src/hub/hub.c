@@ -298,11 +298,15 @@ hub_destroy(wsc_hub *hub)
          * without reaching us (freeing). */
         close_sockets(hub);
         wsc__hub_conns_drop_all(hub);
-        wsc__hub_http_abandon_all(hub);
     }
     hub->freeing = true;
+    /* Sends posted from other threads, now dropped; answers posted for the next turn
+     * (wsc_hub_publish), now WSC_ERR_CANCELED, whose callbacks may still answer an HTTP
+     * request: the requests go only after them. */
     if (hub->loop != NULL)
-        wsc__loop_drain(hub->loop); /* sends posted from other threads, now dropped */
+        wsc__loop_drain(hub->loop);
+    if (hub->loop != NULL && hub->vh != NULL)
+        wsc__hub_http_abandon_all(hub);
     wsc__timer_stop(&hub->sweep);
     wsc__timer_stop(&hub->drain_deadline);
     wsc__metrics_stop(hub);

@@ -190,6 +190,59 @@ test_hub_http__answer_later_and_client_gone(void **state)
     thub_free(&t);
 }
 
+/* An HTTP handler that answers from wsc_hub_publish's callback, and a hub freed before that
+ * answer's turn: the callback runs during the free (WSC_ERR_CANCELED) and may still answer the
+ * request, which is freed only after it (it was freed first, and the answer wrote into it). */
+static struct publish_answer {
+    size_t calls, answered;
+    wsc_err status;
+    wsc_err respond;
+} http_publish_answer;
+
+static void
+publish_answered(wsc_hub *hub, wsc_err status, uint64_t count, void *user)
+{
+    (void)hub;
+    (void)count;
+    http_publish_answer.answered++;
+    http_publish_answer.status = status;
+    http_publish_answer.respond = wsc_http_req_respond(user, 503, NULL, "{}", 2);
+}
+
+static void
+on_http_publish(wsc_hub *hub, wsc_http_req *req, void *user)
+{
+    (void)user;
+    http_publish_answer.calls++;
+    wsc_msg *m = NULL;
+    assert_int_equal(wsc_msg_new_text(&m, "text", "x"), WSC_OK);
+    wsc_publish_target all = {.broadcast = true};
+    assert_int_equal(wsc_hub_publish(hub, &all, m, publish_answered, req), WSC_OK);
+    wsc_msg_unref(m);
+}
+
+static void
+test_hub_http__freed_before_a_posted_answer(void **state)
+{
+    (void)state;
+    thub t;
+    wsc_hub_config cfg;
+    thub_config(&t, &cfg);
+    cfg.on_http = on_http_publish;
+    thub_start(&t, &cfg);
+    memset(&http_publish_answer, 0, sizeof(http_publish_answer));
+    thttp *h = request(&t, "POST", "/pub", NULL, "{}");
+    (void)h;
+    assert_true(thub_wait_ge(&t, &http_publish_answer.calls, 1, 3000));
+    assert_int_equal(http_publish_answer.answered, 0); /* its answer waits for the next turn */
+    wsc_hub_free(t.hub);
+    t.hub = NULL;
+    assert_int_equal(http_publish_answer.answered, 1);
+    assert_int_equal(http_publish_answer.status, WSC_ERR_CANCELED);
+    assert_int_equal(http_publish_answer.respond, WSC_OK);
+    thub_free(&t);
+}
+
 int
 main(void)
 {
@@ -198,6 +251,7 @@ main(void)
         cmocka_unit_test(test_hub_http__keep_alive_answers),
         cmocka_unit_test(test_hub_http__hook_sees_request_and_answers),
         cmocka_unit_test(test_hub_http__answer_later_and_client_gone),
+        cmocka_unit_test(test_hub_http__freed_before_a_posted_answer),
     };
     return cmocka_run_group_tests_name("integration.hub_http", tests, NULL, NULL);
 }

@@ -33,6 +33,8 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 import urllib.request
 
@@ -230,25 +232,32 @@ def main():
     if not hub_bin:
         raise SystemExit("soak.py: set WSC_HUB_BIN")
     port = free_port()
-    log = open(os.environ.get("SOAK_HUB_LOG", "/dev/null"), "w")
+    # The hub's stderr goes to a file, read at the end: a pipe nobody reads while the soak runs
+    # fills up (64 KiB of log lines) and then blocks the hub's next write, and the whole hub.
+    log_path = os.environ.get("SOAK_HUB_LOG")
+    log = open(log_path, "w+") if log_path else tempfile.TemporaryFile("w+")
     proc = subprocess.Popen(
         [hub_bin, "--listen", f"127.0.0.1:{port}", "--insecure-user-id", "--insecure-api",
          "--ack-timeout-ms", "2000", "--max-pending-per-ip", "0", "--max-conns-per-ip", "0",
          # Bounds low enough that the store reaches them within the warm-up: the soak looks
          # for growth that no bound stops, not for the bounds' own size.
          "--offline-max-per-user", "50", "--record-max-total", "5000", "--log-level", "warn"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, stderr=log, text=True)
     line = proc.stdout.readline()
     if "listening" not in line:
         raise SystemExit(f"FAIL: wsc-hub did not start: {line!r}")
+    # Whatever else it prints is read as it comes (see the log above).
+    threading.Thread(target=proc.stdout.read, daemon=True).start()
     stats, samples = asyncio.run(drive(args, port, proc.pid))
     proc.send_signal(signal.SIGTERM)
     try:
-        _, err = proc.communicate(timeout=120)
+        proc.communicate(timeout=120)
     except subprocess.TimeoutExpired:
         proc.kill()
-        _, err = proc.communicate()
-    log.write(err)
+        proc.communicate()
+    log.seek(0)
+    err = log.read()
+    log.close()
     reports = re.findall(r"(ERROR: (?:Address|Leak)Sanitizer[^\n]*|runtime error:[^\n]*)", err)
     after = [kib for t, kib in samples if t >= warmup]
     base = after[0] if after else 0
