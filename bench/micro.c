@@ -180,31 +180,45 @@ drain(wsc_hub *hub, wsc_loop *loop, int fd)
     }
 }
 
+/* A hub on a loop of its own with one real connection (user m0, a raw client on fd) whose
+ * send queue holds count frames / bytes; false (and a message) when it could not be set up. */
+static bool
+one_conn_hub(size_t count, size_t bytes, wsc_loop **loop, wsc_hub **hub, int *fd)
+{
+    *loop = NULL;
+    *hub = NULL;
+    if (wsc_loop_new(loop) != WSC_OK)
+        return false;
+    wsc_hub_config cfg;
+    wsc_hub_config_init(&cfg);
+    cfg.loop = *loop;
+    cfg.port = 0;
+    cfg.host = "127.0.0.1";
+    cfg.insecure_user_id = true;
+    cfg.queue_max_count = count;
+    cfg.queue_max_bytes = bytes;
+    if (wsc_hub_new(hub, &cfg) != WSC_OK)
+        return false;
+    *fd = raw_client(wsc_hub_port(*hub));
+    double deadline = now_s() + 5;
+    while (*fd >= 0 && !wsc_hub_is_online(*hub, "m0") && now_s() < deadline)
+        wsc_loop_run_once(*loop, 10);
+    if (*fd < 0 || !wsc_hub_is_online(*hub, "m0")) {
+        fprintf(stderr, "micro: the client did not register\n");
+        return false;
+    }
+    return true;
+}
+
 static void
 bench_enqueue(unsigned batches)
 {
     enum { BATCH = 512 };
-    wsc_loop *loop = NULL;
-    wsc_loop_new(&loop);
-    wsc_hub_config cfg;
-    wsc_hub_config_init(&cfg);
-    cfg.loop = loop;
-    cfg.port = 0;
-    cfg.host = "127.0.0.1";
-    cfg.insecure_user_id = true;
-    cfg.queue_max_count = BATCH * 2;
-    cfg.queue_max_bytes = 64u << 20;
-    wsc_hub *hub = NULL;
-    if (wsc_hub_new(&hub, &cfg) != WSC_OK)
+    wsc_loop *loop;
+    wsc_hub *hub;
+    int fd = -1;
+    if (!one_conn_hub(BATCH * 2, 64u << 20, &loop, &hub, &fd))
         return;
-    int fd = raw_client(wsc_hub_port(hub));
-    double deadline = now_s() + 5;
-    while (fd >= 0 && !wsc_hub_is_online(hub, "m0") && now_s() < deadline)
-        wsc_loop_run_once(loop, 10);
-    if (fd < 0 || !wsc_hub_is_online(hub, "m0")) {
-        fprintf(stderr, "micro: the client did not register\n");
-        return;
-    }
     wsc_msg *m = sample_msg(0);
     wsc__msg_encode(m);
     drain(hub, loop, fd);
@@ -269,30 +283,11 @@ xt_produce(void *arg)
 static void
 bench_xthread(unsigned threads, unsigned n)
 {
-    wsc_loop *loop = NULL;
-    wsc_loop_config lc;
-    wsc_loop_config_init(&lc);
-    if (wsc_loop_new_ex(&loop, &lc) != WSC_OK)
+    wsc_loop *loop;
+    wsc_hub *hub;
+    int fd = -1;
+    if (!one_conn_hub(1u << 22, 1u << 30, &loop, &hub, &fd))
         return;
-    wsc_hub_config cfg;
-    wsc_hub_config_init(&cfg);
-    cfg.loop = loop;
-    cfg.port = 0;
-    cfg.host = "127.0.0.1";
-    cfg.insecure_user_id = true;
-    cfg.queue_max_count = 1u << 22;
-    cfg.queue_max_bytes = 1u << 30;
-    wsc_hub *hub = NULL;
-    if (wsc_hub_new(&hub, &cfg) != WSC_OK)
-        return;
-    int fd = raw_client(wsc_hub_port(hub));
-    double deadline = now_s() + 5;
-    while (fd >= 0 && !wsc_hub_is_online(hub, "m0") && now_s() < deadline)
-        wsc_loop_run_once(loop, 10);
-    if (fd < 0 || !wsc_hub_is_online(hub, "m0")) {
-        fprintf(stderr, "micro: the client did not register\n");
-        return;
-    }
     wsc_msg *m = sample_msg(0);
     wsc__msg_encode(m);
     drain(hub, loop, fd);

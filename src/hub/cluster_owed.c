@@ -22,21 +22,26 @@ struct cl_owed {
     char origin[];
 };
 
+static void
+drop_one(struct cl_owed *o)
+{
+    wsc_list_remove(&o->link);
+    wsc__free(o->text);
+    wsc__free(o);
+}
+
 /* Publishes o's pairs to its origin's node channel and frees o. */
 static void
 flush_one(struct wsc__cluster *cl, struct cl_owed *o)
 {
-    wsc_list_remove(&o->link);
     char ch[WSC__CL_CHAN_MAX];
     wsc__cl_node_channel(o->origin, ch, sizeof(ch));
     struct wsc__env r = {.kind = WSC__ENV_REPORTS,
                          .origin = cl->hub->cfg.node_id,
                          .payload = o->text,
                          .payload_len = o->len};
-    if (!cl->closing)
-        (void)wsc__cl_publish(cl, ch, &r, NULL, NULL); /* lost: the origin's wait times out */
-    wsc__free(o->text);
-    wsc__free(o);
+    (void)wsc__cl_publish(cl, ch, &r, NULL, NULL); /* lost: the origin's wait times out */
+    drop_one(o);
 }
 
 static void
@@ -75,7 +80,7 @@ wsc__cl_owe(struct wsc__cluster *cl, const char *origin, uint64_t token, uint64_
     if (text == NULL) {
         /* Out of memory: this answer is lost, and the origin's wait times out. */
         if (o != NULL && o->len == 0)
-            flush_one(cl, o);
+            drop_one(o);
         return;
     }
     o->text = text;
@@ -117,5 +122,5 @@ wsc__cl_owed_free(struct wsc__cluster *cl)
 {
     wsc__timer_stop(&cl->owed_timer);
     while (!wsc_list_empty(&cl->owed))
-        flush_one(cl, wsc_container_of(cl->owed.next, struct cl_owed, link));
+        drop_one(wsc_container_of(cl->owed.next, struct cl_owed, link));
 }

@@ -17,23 +17,10 @@
 #include "tstore.h"
 #include "twait.h"
 
-struct pinged {
-    bool done;
-    wsc_err status;
-};
-
-static void
-on_ping(wsc_err status, void *user)
-{
-    struct pinged *p = user;
-    p->done = true;
-    p->status = status;
-}
-
 static bool
-ping_done(void *arg)
+answered(void *arg)
 {
-    return ((struct pinged *)arg)->done;
+    return ((tres *)arg)->calls > 0;
 }
 
 /* The test server's URL with password pw instead of its own ("host:port/db" kept). */
@@ -50,10 +37,10 @@ with_password(const char *pw, char *out, size_t cap)
 static wsc_err
 ping(wsc_loop *loop, wsc_store *store)
 {
-    struct pinged p = {0};
-    assert_int_equal(wsc_store_ping(store, on_ping, &p), WSC_OK);
-    assert_true(twait_until(NULL, loop, ping_done, &p, 5000));
-    return p.status;
+    tres r = {0};
+    assert_int_equal(wsc_store_ping(store, tres_done, &r), WSC_OK);
+    assert_true(twait_until(NULL, loop, answered, &r, 5000));
+    return r.status;
 }
 
 static void
