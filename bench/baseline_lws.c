@@ -4,7 +4,9 @@
  * holding a small queue of references to shared messages (no lws_ring), and exactly one
  * lws_write() per LWS_CALLBACK_SERVER_WRITEABLE.  Same control endpoint as bench_hub:
  *   POST /bench/broadcast?n=50&size=64   POST /bench/burst?n=100&size=64   GET /bench/stats
- * Text frames from clients are echoed back.  Stops after --timeout seconds or on SIGTERM.
+ * Text frames from clients are echoed back, except those of the publisher (the connection whose
+ * query says user_id=pub, or --publisher NAME): each of its messages is queued to every other
+ * connection.  Stops after --timeout seconds or on SIGTERM.
  * --evlib ev runs the same server on lws's libev plugin (epoll) instead of lws's own poll()
  * loop, to show what the loop choice costs (docs/benchmarks.md). */
 #define _GNU_SOURCE
@@ -30,10 +32,12 @@ struct pss {
     struct lws *wsi;
     struct bmsg **q;
     unsigned head, len, cap;
+    bool publisher;
 };
 
 static struct pss *sessions;
 static unsigned n_sessions;
+static const char *publisher = "pub";
 static volatile sig_atomic_t interrupted;
 
 static void
@@ -166,12 +170,16 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
     switch (reason) {
     case LWS_CALLBACK_HTTP:
         return control(wsi, (const char *)in);
-    case LWS_CALLBACK_ESTABLISHED:
+    case LWS_CALLBACK_ESTABLISHED: {
+        char who[64];
+        const char *v = lws_get_urlarg_by_name(wsi, "user_id=", who, sizeof(who));
+        p->publisher = v != NULL && strcmp(v, publisher) == 0;
         p->wsi = wsi;
         p->next = sessions;
         sessions = p;
         n_sessions++;
         break;
+    }
     case LWS_CALLBACK_CLOSED:
         for (struct pss **pp = &sessions; *pp != NULL; pp = &(*pp)->next) {
             if (*pp == p) {
@@ -204,7 +212,11 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
         struct bmsg *m = msg_new(in, len);
         if (m == NULL)
             return -1;
-        q_push(p, m);
+        if (!p->publisher)
+            q_push(p, m);
+        for (struct pss *s = p->publisher ? sessions : NULL; s != NULL; s = s->next)
+            if (s != p)
+                q_push(s, m);
         msg_unref(m);
         break;
     }
@@ -232,6 +244,8 @@ main(int argc, char **argv)
             rx = (size_t)atol(argv[i + 1]);
         else if (strcmp(argv[i], "--evlib") == 0)
             libev = strcmp(argv[i + 1], "ev") == 0;
+        else if (strcmp(argv[i], "--publisher") == 0)
+            publisher = argv[i + 1];
         else if (strcmp(argv[i], "--timeout") == 0)
             timeout_s = atoi(argv[i + 1]);
     }

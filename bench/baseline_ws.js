@@ -2,7 +2,9 @@
 // baseline_ws: a Node.js broadcast/echo server on the `ws` package (v8), the second baseline
 // of docs/benchmarks.md.  Same control endpoint as bench_hub:
 //   POST /bench/broadcast?n=50&size=64   POST /bench/burst?n=100&size=64   GET /bench/stats
-// Text frames from clients are echoed back.  Stops after --timeout seconds.
+// Text frames from clients are echoed back, except those of the publisher (the connection whose
+// query says user_id=pub): each of its messages goes to every other connection.  Stops after
+// --timeout seconds.
 'use strict';
 const http = require('http');
 const { WebSocketServer } = require('ws');
@@ -49,8 +51,14 @@ const server = http.createServer((req, res) => {
 });
 
 const wss = new WebSocketServer({ server, path: '/ws', perMessageDeflate: false });
-wss.on('connection', (ws) => {
-  ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+wss.on('connection', (ws, req) => {
+  if (new URL(req.url, 'http://x').searchParams.get('user_id') === 'pub') {
+    ws.on('message', (data, isBinary) => {
+      for (const c of wss.clients) if (c !== ws) c.send(data, { binary: isBinary });
+    });
+  } else {
+    ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+  }
   ws.on('error', () => {});
 });
 

@@ -70,8 +70,8 @@ lg_pub_open(lg_pub *p, const lg_opts *o)
     }
     if (got < 12 || memcmp(buf + 9, "101", 3) != 0)
         return fail(p, "upgrade refused");
-    /* The hub's first frame may have come with the headers. */
-    if ((size_t)(end + 4 - buf) == got && recv(p->fd, buf, sizeof(buf), 0) <= 0)
+    /* The hub's first frame may have come with the headers; a baseline sends none. */
+    if (o->proto_wsc && (size_t)(end + 4 - buf) == got && recv(p->fd, buf, sizeof(buf), 0) <= 0)
         return fail(p, "no connected frame");
     return true;
 }
@@ -91,8 +91,11 @@ lg_pub_send(lg_pub *p, const lg_opts *o, unsigned n)
         if (o->count)
             lg_tag(stamp, o->size, LG_PUB_SENDER, p->seq);
         p->seq++;
-        int bl = snprintf(body, o->size + 96, "{\"broadcast_type\":\"global\",\"content\":\"%s\"}",
-                          stamp);
+        /* A baseline forwards what it gets: the bare content, as its other senders send. */
+        int bl = o->proto_wsc
+                     ? snprintf(body, o->size + 96,
+                                "{\"broadcast_type\":\"global\",\"content\":\"%s\"}", stamp)
+                     : snprintf(body, o->size + 96, "%s", stamp);
         len += lg_ws_frame(out + len, LG_OP_TEXT, body, (size_t)bl, (uint32_t)random());
     }
     ok = ok && write_all(p->fd, out, len);

@@ -2,7 +2,8 @@
 /* The broadcast publisher of the load generator (--publisher USER): one blocking WebSocket
  * connection in the parent process, outside the hub, that sends frames with
  * "broadcast_type":"global" (the user must be allowed to broadcast: wsc-hub
- * --broadcast-users). */
+ * --broadcast-users).  With --proto raw it sends the bare content, and the baselines send
+ * what the connection whose query has user_id=USER sends to every other connection. */
 #ifndef WSC_BENCH_LG_PUB_H
 #define WSC_BENCH_LG_PUB_H
 
@@ -17,7 +18,7 @@ typedef struct lg_pub {
 } lg_pub;
 
 /** Connects as o->publisher to o->host and the port of connection 0, completes the upgrade
- *  and waits for the hub's first frame (its "connected").  False, with a message on stderr,
+ *  and (--proto wsc) waits for the hub's first frame (its "connected").  False, with a message on stderr,
  *  when any step fails or takes over 10 s; p is closed then. */
 bool lg_pub_open(lg_pub *p, const lg_opts *o);
 

@@ -309,6 +309,7 @@ hub_destroy(wsc_hub *hub)
         wsc__hub_http_abandon_all(hub);
     wsc__timer_stop(&hub->sweep);
     wsc__timer_stop(&hub->drain_deadline);
+    wsc__hub_cork_free(hub);
     wsc__metrics_stop(hub);
     wsc__hub_groups_free(hub);
     wsc__hmap_clear(&hub->users);
@@ -375,6 +376,7 @@ wsc_hub_new(wsc_hub **out, const wsc_hub_config *cfg)
     }
     wsc__loop_attach(hub->loop);
     wsc__timer_init(&hub->sweep, hub->loop, NULL);
+    wsc__hub_cork_init(hub);
     wsc__timer_init(&hub->drain_deadline, hub->loop, NULL);
     wsc__timer_init(&hub->store_check, hub->loop, NULL);
     wsc__metrics_init(hub);

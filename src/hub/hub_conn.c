@@ -282,6 +282,7 @@ wsc__hub_conn_closed(wsc_hub *hub, wsc_conn *conn)
                                 : (conn->peer_close_code ? conn->peer_close_code : 1006);
     const char *reason = wsc__conn_close_reason(conn);
     conn->state = CONN_GONE;
+    wsc__hub_cork_forget(hub, conn);
     /* Failed sends are reported first: the disconnect callback is the connection's last. */
     wsc__rel_conn_closed(hub, conn);
     fail_queue(hub, conn);

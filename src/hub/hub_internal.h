@@ -79,6 +79,7 @@ struct wsc_conn {
     uint8_t ip_counted : 1;   /* counted in hub->ip_conns (hub_ip_conns.c) */
     uint8_t transport : 1;    /* enum wsc__transport_kind: how frames leave (wsc__transport); the
                                  metrics' label */
+    uint8_t corked : 1;       /* in hub->cork: WRITEABLE is asked when the window ends */
     int16_t close_code;       /* close we asked for (0: none) */
     int16_t peer_close_code;  /* from the peer's close frame (0: none) */
     uint16_t violations;      /* bad frames so far, saturating (fits the padding here) */
@@ -197,6 +198,26 @@ struct hub_user {
     char id[]; /* NUL-terminated */
 };
 
+/* The connections whose WRITEABLE waits for the sender of a burst (hub_cork.c). */
+struct wsc__cork {
+    wsc_hub *hub;
+    wsc_conn **v; /* deferred connections (NULL: closed since), n of cap */
+    size_t n, cap;
+    size_t woken;      /* connections the current frame deferred */
+    size_t bytes;      /* received in the window so far */
+    uint64_t since_us; /* wsc__mono_us() of the window's first deferral (0: no window) */
+    wsc__timer timer;  /* ends a window no frame kept open for WSC__CORK_IDLE_MS */
+    bool on;           /* a received frame is being handled: enqueues may defer */
+};
+
+/* A window lasts at most this long and this many received bytes (a burst of 50 frames of 1 KB
+ * fits), and ends when no frame kept it open for WSC__CORK_IDLE_MS; only a frame that queued
+ * to this many connections looks for more bytes behind it. */
+#define WSC__CORK_MAX_US    100000
+#define WSC__CORK_IDLE_MS   2
+#define WSC__CORK_MAX_BYTES (64 * 1024)
+#define WSC__CORK_MIN_CONNS 8
+
 struct wsc_hub {
     wsc_hub_config cfg; /* strings point into owned copies below */
     char *str_host, *str_path, *str_node, *str_cert, *str_key, *str_secret;
@@ -234,6 +255,7 @@ struct wsc_hub {
     struct user_bucket *user_buckets; /* frame and byte rates per user (lazy, fixed size) */
     wsc__hmap ip_conns;               /* open connections per address (hub_ip_conns.c) */
     unsigned char *wbuf;              /* coalescing buffer (LWS_PRE + WSC_HUB_WBUF) */
+    struct wsc__cork cork;            /* writes held while a burst is read (hub_cork.c) */
     wsc_msg **deflate_parked;         /* owned refs (hub_deflate.c), n_parked of them */
     size_t n_parked;
     wsc__errtext last_error;
@@ -331,6 +353,24 @@ int wsc__hub_conn_open(wsc_hub *hub, wsc_conn *conn, struct lws *wsi);
 int wsc__hub_conn_register(wsc_hub *hub, wsc_conn *conn, struct lws *wsi,
                            struct pending_identity *p, const char *resume_after);
 void wsc__hub_conn_closed(wsc_hub *hub, wsc_conn *conn);
+
+/* corking (hub_cork.c) */
+void wsc__hub_cork_init(wsc_hub *hub);
+/** Ends any window (without asking for WRITEABLE: the hub is going) and frees the list. */
+void wsc__hub_cork_free(wsc_hub *hub);
+/** A received frame is about to be handled: what it queues may wait for the window. */
+void wsc__hub_cork_begin(wsc_hub *hub);
+/** The frame (or piece) of len bytes read from from (NULL: do not look) is handled: the window
+ * stays open while from's socket holds more bytes, else every deferred connection is asked for
+ * WRITEABLE. */
+void wsc__hub_cork_end(wsc_hub *hub, struct lws *from, size_t len);
+/** conn's queue went from empty to one: true when its WRITEABLE is deferred to the window's
+ *  end, false when the caller must ask for it now. */
+bool wsc__hub_cork_defer(wsc_hub *hub, wsc_conn *conn);
+/** Asks WRITEABLE for every deferred connection and closes the window. */
+void wsc__hub_cork_flush(wsc_hub *hub);
+/** conn is closing: it leaves the window. */
+void wsc__hub_cork_forget(wsc_hub *hub, wsc_conn *conn);
 /** Closes conn with code at its next WRITEABLE; queued frames are dropped (reported). */
 void wsc__hub_conn_request_close(wsc_conn *conn, int code, const char *reason);
 /** Closes conn with code once its queue has been written. */

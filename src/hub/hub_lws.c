@@ -126,8 +126,12 @@ ws_event(wsc_hub *hub, wsc_conn *conn, struct lws *wsi, enum lws_callback_reason
     case LWS_CALLBACK_ESTABLISHED:
         wsc__hub_accept_release(hub, wsi);
         return wsc__hub_conn_open(hub, conn, wsi);
-    case LWS_CALLBACK_RECEIVE:
-        return on_receive(hub, conn, wsi, in, len);
+    case LWS_CALLBACK_RECEIVE: {
+        wsc__hub_cork_begin(hub);
+        int rc = on_receive(hub, conn, wsi, in, len);
+        wsc__hub_cork_end(hub, rc == 0 ? wsi : NULL, len);
+        return rc;
+    }
     case LWS_CALLBACK_RECEIVE_PONG:
         conn->last_rx_ms = wsc__hub_now32(hub);
         return 0;

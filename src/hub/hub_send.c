@@ -65,7 +65,7 @@ wsc__hub_enqueue(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
     hub->stats.queued++;
     size_t depth = wsc__conn_queue_len(&conn->q);
     stamp_queued(hub, msg, depth);
-    if (depth == 1)
+    if (depth == 1 && !wsc__hub_cork_defer(hub, conn))
         lws_callback_on_writable(conn->wsi);
     return true;
 }

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/* Corking: while the socket a frame came from already holds more bytes (a publisher sending a
+ * burst), the connections that frame queued to are not asked for WRITEABLE yet.  lws reads a
+ * WebSocket at most rx_buffer_size bytes per loop pass, so a burst of N frames takes N passes;
+ * written between them, every receiver would get N writes of one frame.  Held until the
+ * sender's socket is drained, each receiver gets one write of N frames.
+ *
+ * Bounded: a window lasts at most WSC__CORK_MAX_US from its first deferral and ends once
+ * WSC__CORK_MAX_BYTES were read in it, so a sender that never stops cannot starve the
+ * receivers; a timer ends the window when no frame kept it open for WSC__CORK_IDLE_MS (the
+ * sender stalled in the middle of a frame, or left).  The routing of the burst is most of a
+ * window's length: 50 frames to 10,000 connections is 500,000 enqueues.  Only a frame that woke at
+ * least WSC__CORK_MIN_CONNS connections asks the kernel how much is waiting: point-to-point traffic
+ * pays nothing.  A connection in the window keeps its place in the queue order; a failure to
+ * grow the list asks for WRITEABLE at once, as without corking. */
+#include <sys/ioctl.h>
+
+#include "hub/hub_internal.h"
+#include "models/alloc.h"
+
+static void
+cork_fire(wsc__timer *t)
+{
+    struct wsc__cork *c = wsc_container_of(t, struct wsc__cork, timer);
+    wsc__hub_cork_flush(c->hub);
+}
+
+void
+wsc__hub_cork_init(wsc_hub *hub)
+{
+    hub->cork.hub = hub;
+    wsc__timer_init(&hub->cork.timer, hub->loop, cork_fire);
+}
+
+void
+wsc__hub_cork_free(wsc_hub *hub)
+{
+    wsc__timer_stop(&hub->cork.timer);
+    wsc__free(hub->cork.v);
+    hub->cork.v = NULL;
+    hub->cork.n = hub->cork.cap = 0;
+}
+
+bool
+wsc__hub_cork_defer(wsc_hub *hub, wsc_conn *conn)
+{
+    struct wsc__cork *c = &hub->cork;
+    if (!c->on)
+        return false;
+    if (conn->corked)
+        return true;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 64;
+        wsc_conn **v = wsc__realloc(c->v, cap * sizeof(*v));
+        if (v == NULL)
+            return false;
+        c->v = v;
+        c->cap = cap;
+    }
+    c->v[c->n++] = conn;
+    conn->corked = 1;
+    c->woken++;
+    if (c->since_us == 0) {
+        c->since_us = wsc__mono_us();
+        wsc__timer_start(&c->timer, WSC__CORK_IDLE_MS);
+    }
+    return true;
+}
+
+void
+wsc__hub_cork_begin(wsc_hub *hub)
+{
+    hub->cork.on = true;
+    hub->cork.woken = 0;
+}
+
+/* Bytes the kernel holds for wsi's socket, not yet read (0 when unknown). */
+static int
+waiting_bytes(struct lws *wsi)
+{
+    int fd = wsi != NULL ? (int)lws_get_socket_fd(wsi) : -1, n = 0;
+    if (fd < 0 || ioctl(fd, FIONREAD, &n) < 0)
+        return 0;
+    return n;
+}
+
+void
+wsc__hub_cork_end(wsc_hub *hub, struct lws *from, size_t len)
+{
+    struct wsc__cork *c = &hub->cork;
+    c->on = false;
+    if (c->n == 0)
+        return;
+    c->bytes += len;
+    /* A frame that woke few connections does not look: its receivers go now, with what the
+     * window held before it (their frames are queued in order).  A frame that woke none (a
+     * piece of a longer message, or one to connections already waiting) keeps an open window
+     * while its socket has more. */
+    bool fanout = c->woken == 0 || c->woken >= WSC__CORK_MIN_CONNS;
+    if (fanout && c->bytes < WSC__CORK_MAX_BYTES &&
+        wsc__mono_us() - c->since_us < WSC__CORK_MAX_US && waiting_bytes(from) > 0) {
+        wsc__timer_start(&c->timer, WSC__CORK_IDLE_MS);
+        return;
+    }
+    wsc__hub_cork_flush(hub);
+}
+
+void
+wsc__hub_cork_flush(wsc_hub *hub)
+{
+    struct wsc__cork *c = &hub->cork;
+    for (size_t i = 0; i < c->n; i++) {
+        wsc_conn *conn = c->v[i];
+        if (conn == NULL)
+            continue;
+        conn->corked = 0;
+        lws_callback_on_writable(conn->wsi);
+    }
+    c->n = 0;
+    c->bytes = 0;
+    c->since_us = 0;
+    wsc__timer_stop(&c->timer);
+}
+
+void
+wsc__hub_cork_forget(wsc_hub *hub, wsc_conn *conn)
+{
+    struct wsc__cork *c = &hub->cork;
+    if (!conn->corked)
+        return;
+    conn->corked = 0;
+    for (size_t i = 0; i < c->n; i++)
+        if (c->v[i] == conn) {
+            c->v[i] = NULL;
+            return;
+        }
+}
