@@ -44,9 +44,11 @@ typedef struct lg_opts {
     unsigned nports;                 /* 0: every connection goes to port */
     pid_t server_pids[LG_MAX_PORTS]; /* --server-pid P1,P2,..: CPU is summed over them */
     unsigned nserver_pids;
-    const char *publisher; /* broadcast: this user publishes over WebSocket (else /bench/) */
-    bool count;            /* tag each message, count duplicates and losses (lg_seq.h) */
-    double drain_s;        /* echo, ack, p2p: wait this long for the last messages (default 1) */
+    const char *publisher;    /* broadcast: this user publishes over WebSocket (else /bench/) */
+    const char *publish_http; /* broadcast: "batch" or "keepalive" over POST /api/publish */
+    const char *api_key;      /* --api-key: the Bearer key of /api (NULL: none) */
+    bool count;               /* tag each message, count duplicates and losses (lg_seq.h) */
+    double drain_s;           /* echo, ack, p2p: wait this long for the last messages (default 1) */
 } lg_opts;
 
 enum { REC_READY = 1, REC_ROUND, REC_FINAL };

@@ -43,6 +43,8 @@ static const struct {
     {"stats-path", K_STR, F(stats_path)},
     {"ports", K_PORTS, 0},
     {"publisher", K_STR, F(publisher)},
+    {"publish-http", K_STR, F(publish_http)},
+    {"api-key", K_STR, F(api_key)},
     {"count", K_FLAG, F(count)},
     {"drain", K_DOUBLE, F(drain_s)},
 };
@@ -60,15 +62,17 @@ static const struct {
 static void
 usage(void)
 {
-    fprintf(stderr,
-            "usage: wsc-loadgen --scenario idle|broadcast|paced|echo|ack|p2p|connect|burst\n"
-            "  [--host 127.0.0.1] [--port 8080] [--path /ws] [--conns N] [--procs P]\n"
-            "  [--user-prefix u] [--conns-per-user 1] [--conn-rate R/s] [--inflight 256]\n"
-            "  [--hold S] [--proto wsc|raw] [--n N] [--size B] [--rounds R] [--duration S]\n"
-            "  [--rate MSGS/s] [--server-pid PID] [--server LABEL] [--extra '\"k\":v']\n"
-            "  [--timeout S] [--stats-path /bench/stats?trim=1]\n"
-            "  [--ports P1,P2,..] (connection i goes to P[i %% n]) [--server-pid P1,P2,..]\n"
-            "  [--publisher USER] (broadcast over WebSocket) [--count] [--drain S]\n");
+    fprintf(
+        stderr,
+        "usage: wsc-loadgen --scenario idle|broadcast|paced|echo|ack|p2p|connect|burst\n"
+        "  [--host 127.0.0.1] [--port 8080] [--path /ws] [--conns N] [--procs P]\n"
+        "  [--user-prefix u] [--conns-per-user 1] [--conn-rate R/s] [--inflight 256]\n"
+        "  [--hold S] [--proto wsc|raw] [--n N] [--size B] [--rounds R] [--duration S]\n"
+        "  [--rate MSGS/s] [--server-pid PID] [--server LABEL] [--extra '\"k\":v']\n"
+        "  [--timeout S] [--stats-path /bench/stats?trim=1]\n"
+        "  [--ports P1,P2,..] (connection i goes to P[i %% n]) [--server-pid P1,P2,..]\n"
+        "  [--publisher USER] (broadcast over WebSocket) [--count] [--drain S]\n"
+        "  [--publish-http batch|keepalive] (broadcast over POST /api/publish) [--api-key K]\n");
 }
 
 int
@@ -151,11 +155,15 @@ valid(const lg_opts *o)
     if (o->scenario_name == NULL || o->conns == 0 || o->procs == 0 || o->procs > LG_MAX_PROCS ||
         o->procs > o->conns || o->size < 22 || o->size > 65000 || o->conns_per_user == 0)
         return false;
+    if (o->publish_http != NULL &&
+        (o->publisher != NULL || o->scenario != SC_BROADCAST ||
+         (strcmp(o->publish_http, "batch") != 0 && strcmp(o->publish_http, "keepalive") != 0)))
+        return false;
     if (!o->count)
         return true;
     return o->conns_per_user == 1 && o->size >= LG_TAG_MIN_SIZE &&
            (o->scenario == SC_P2P || o->scenario == SC_BROADCAST) &&
-           (o->scenario != SC_BROADCAST || o->publisher != NULL) &&
+           (o->scenario != SC_BROADCAST || o->publisher != NULL || o->publish_http != NULL) &&
            (o->scenario != SC_P2P || o->conns % 2 == 0);
 }
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "lg.h"
+#include "lg_hpub.h"
 #include "lg_pub.h"
 
 struct kid {
@@ -256,11 +257,16 @@ sc_idle(const lg_opts *o)
     return ready == o->conns ? 0 : 2;
 }
 
-/* Publishes n broadcasts: over the publisher's WebSocket when there is one, else by asking
+/* Publishes n broadcasts: over HTTP or the publisher's WebSocket when there is one, else by asking
  * the bench server's control endpoint. */
 static void
-trigger_broadcast(const lg_opts *o, lg_pub *pub, unsigned n)
+trigger_broadcast(const lg_opts *o, lg_pub *pub, lg_hpub *hpub, unsigned n)
 {
+    if (hpub != NULL) {
+        if (!lg_hpub_send(hpub, o, n))
+            fprintf(stderr, "loadgen: the HTTP publisher could not publish\n");
+        return;
+    }
     if (pub != NULL) {
         if (!lg_pub_send(pub, o, n))
             fprintf(stderr, "loadgen: the publisher could not send\n");
@@ -295,7 +301,9 @@ sc_broadcast(const lg_opts *o)
 {
     uint64_t ready = connect_all(o);
     lg_pub pub = {.fd = -1};
-    if (o->publisher != NULL && !lg_pub_open(&pub, o)) {
+    lg_hpub hpub = {.fd = -1};
+    if ((o->publisher != NULL && !lg_pub_open(&pub, o)) ||
+        (o->publish_http != NULL && !lg_hpub_open(&hpub, o))) {
         reap(o);
         return 2;
     }
@@ -305,7 +313,8 @@ sc_broadcast(const lg_opts *o)
     bool complete = true;
     for (unsigned r = 1; r <= o->rounds; r++) {
         uint64_t t0 = lg_now_ns();
-        trigger_broadcast(o, o->publisher != NULL ? &pub : NULL, o->n);
+        trigger_broadcast(o, o->publisher != NULL ? &pub : NULL,
+                          o->publish_http != NULL ? &hpub : NULL, o->n);
         complete = collect(o, all_rounds, r, 60) && complete;
         uint64_t last = t0;
         for (unsigned k = 0; k < o->procs; k++)
@@ -316,6 +325,7 @@ sc_broadcast(const lg_opts *o)
     }
     double cpu1 = lg_servers_cpu_s(o);
     lg_pub_close(&pub);
+    lg_hpub_close(&hpub);
     reap(o);
     uint64_t got = sum_final(o, 4);
     head(o, ready);
@@ -335,6 +345,11 @@ static int
 sc_paced(const lg_opts *o)
 {
     uint64_t ready = connect_all(o);
+    lg_pub pub = {.fd = -1};
+    if (o->publisher != NULL && !lg_pub_open(&pub, o)) {
+        reap(o);
+        return 2;
+    }
     sleep_s(1.0);
     unsigned total = (unsigned)(o->msg_rate * o->duration_s);
     double cpu0 = lg_servers_cpu_s(o);
@@ -343,10 +358,11 @@ sc_paced(const lg_opts *o)
         uint64_t due = t0 + (uint64_t)((double)i / o->msg_rate * 1e9), now = lg_now_ns();
         if (due > now)
             sleep_s((double)(due - now) / 1e9);
-        trigger_broadcast(o, NULL, 1);
+        trigger_broadcast(o, o->publisher != NULL ? &pub : NULL, NULL, 1);
     }
     bool complete = collect(o, all_rounds, total, 10);
     double cpu1 = lg_servers_cpu_s(o);
+    lg_pub_close(&pub);
     reap(o);
     uint64_t got = sum_final(o, 4);
     head(o, ready);

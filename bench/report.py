@@ -98,9 +98,99 @@ plot {cols}
     os.unlink(data)
 
 
+def median(xs):
+    xs = sorted(x for x in xs if x is not None)
+    return xs[len(xs) // 2] if xs else None
+
+
+def publish_section(rows, res):
+    """The issue-12 rows (bench/run.sh's publishers from outside): medians over the repeats,
+    the targets, and the per-run figures.  Returns markdown lines (none without rows)."""
+    if not rows:
+        return []
+    P = ['wsc-hub', 'lws', 'ws', 'uws']
+
+    def med(scenario, server, key, publisher='ws', **kw):
+        return median([r.get(key) for r in rows if r.get('scenario') == scenario and
+                       r.get('server') == server and r.get('publisher') == publisher and
+                       all(r.get(k) == v for k, v in kw.items())])
+
+    reps = max((r.get('repeat', 1) for r in rows), default=1)
+    conns = next((r.get('conns') for r in rows if r.get('scenario') == 'broadcast'), 0)
+    L = ['## Publishers from outside (issue 12)', '',
+         f'Generated from `{os.path.relpath(res)}`. The publisher is a separate process, as users '
+         'run it: a WebSocket client of the server that sends 50 broadcast frames back to back in '
+         'one write (wsc-hub: user `pub`, allowed by `--broadcast-users`; the baselines forward '
+         'what the connection with `user_id=pub` sends to every other connection: plain lws one '
+         '`lws_write` per message, Node `ws` `send`, uWebSockets `publish` to a topic every '
+         'receiver subscribed to), or a backend on wsc-hub\'s HTTP API (`POST /api/publish`, '
+         'PROTOCOL.md §7): **http-batch** sends the 50 in one request (`"messages":[…]`), '
+         '**http-keepalive** sends 50 requests one at a time on one keep-alive connection. '
+         f'{conns:,} receivers; figures are the median of {reps} runs, servers alternating; '
+         'each broadcast run counts duplicates and losses (all 0 unless said). **wsc-hub** is '
+         'the ready-made server (examples/), not bench_hub.', '']
+    up = [r for r in rows if r.get('scenario') == 'meta' and r.get('uws_commit')]
+    rows = [r for r in rows if r.get('scenario') != 'meta']
+    T = []
+
+    def target(name, measured, goal, ok):
+        T.append(f'| {name} | {measured} | {goal} | {"yes" if ok else "**no**"} |')
+
+    for size in (64, 1024):
+        w = med('broadcast', 'wsc-hub', 'deliveries_per_s', size=size)
+        for base, goal in (('lws', 10), ('uws', 5)):
+            x = ratio(w, med('broadcast', base, 'deliveries_per_s', size=size))
+            target(f'flat-out broadcast {size} B, WebSocket publisher, deliveries/s vs {base}',
+                   fr(x), f'>= {goal}x', x is not None and x >= goal)
+    w, u = med('paced', 'wsc-hub', 'lat_us_p99'), med('paced', 'uws', 'lat_us_p99')
+    x = ratio(w, u)
+    target('paced 10/s, WebSocket publisher, p99 vs uws', fr(x), '<= 1.0x',
+           x is not None and x <= 1.0)
+    x = ratio(med('paced', 'wsc-hub', 'cpu_us_per_delivery'),
+              med('paced', 'uws', 'cpu_us_per_delivery'))
+    target('paced 10/s, WebSocket publisher, server CPU per delivery vs uws', fr(x), '<= 1.1x',
+           x is not None and x <= 1.1)
+    L += ['| target | measured | goal | met |', '|---|---|---|---|'] + T + ['']
+    L += ['| scenario | metric | wsc-hub | lws | ws | uws | wsc-hub/lws | wsc-hub/uws |',
+          '|---|---|---|---|---|---|---|---|']
+    for title, sc, keys, kw in (
+            ('broadcast 50 x 64 B, WebSocket publisher', 'broadcast',
+             ('deliveries_per_s', 'lat_us_p99', 'cpu_us_per_delivery'), {'size': 64}),
+            ('broadcast 50 x 1024 B, WebSocket publisher', 'broadcast',
+             ('deliveries_per_s', 'lat_us_p99', 'cpu_us_per_delivery'), {'size': 1024}),
+            ('paced 10 msgs/s, WebSocket publisher', 'paced',
+             ('lat_us_p50', 'lat_us_p99', 'cpu_us_per_delivery'), {})):
+        for k in keys:
+            v = [med(sc, s, k, **kw) for s in P]
+            L.append(f'| {title} | {k} | ' + ' | '.join(fmt(x) for x in v) +
+                     f' | {fr(ratio(v[0], v[1]))} | {fr(ratio(v[0], v[3]))} |')
+    for mode in ('batch', 'keepalive'):
+        for k in ('deliveries_per_s', 'lat_us_p99', 'cpu_us_per_delivery'):
+            v = med('broadcast', 'wsc-hub', k, publisher='http-' + mode, size=64)
+            L.append(f'| broadcast 50 x 64 B, http-{mode} | {k} | {fmt(v)} | | | | | |')
+    L.append('')
+    bad = [r for r in rows if r.get('scenario') == 'broadcast' and
+           (r.get('dup_loss_ok') is False or r.get('complete') is False)]
+    L.append(f'Runs with a duplicate, a loss or an incomplete round: {len(bad)}.')
+    if up:
+        L.append(f"uWebSockets {up[0]['uws_commit'][:12]}, uSockets "
+                 f"{up[0].get('usockets_commit', '?')[:12]} (bench/build_uws.sh).")
+    L.append('')
+    L += ['| scenario | server | publisher | repeat | deliveries/s | p99 us | CPU us/delivery |',
+          '|---|---|---|---|---|---|---|']
+    for r in rows:
+        L.append(f"| {r.get('scenario')} {r.get('size', '')} B | {r.get('server')} | "
+                 f"{r.get('publisher')} | {r.get('repeat')} | {fmt(r.get('deliveries_per_s'))} | "
+                 f"{fmt(r.get('lat_us_p99'))} | {fmt(r.get('cpu_us_per_delivery'))} |")
+    L.append('')
+    return L
+
+
 def main():
     res, out, imgdir = sys.argv[1], sys.argv[2], sys.argv[3]
     rows = load(res)
+    pub_res = res[:-len('.jsonl')] + '-publish.jsonl' if res.endswith('.jsonl') else res
+    pub_rows = load(pub_res) if os.path.exists(pub_res) and pub_res != res else []
     os.makedirs(imgdir, exist_ok=True)
     S = ['wsc', 'lws', 'ws']
     L = []  # markdown lines
@@ -184,6 +274,7 @@ def main():
     if bu:
         target('burst of 100 messages to one user', f"{bu['writes']} writes", '<= 10 writes',
                0 <= bu['writes'] <= 10)
+    L += publish_section(pub_rows, pub_res)
     L.append('## Targets (issue 6)')
     L.append('')
     L.append('| target | measured | goal | met |')
@@ -230,9 +321,8 @@ def main():
              'one HTTP request (`POST /bench/broadcast?n=50`) to send 50 messages, and wsc then '
              'calls `wsc_hub_broadcast` 50 times in one loop turn: the publisher is inside the '
              'server process. Users publish from outside (a WebSocket client, a backend over the '
-             'HTTP API); measured that way (issue 12) wsc-hub is about 1.5x plain lws and about 0.6x '
-             "uWebSockets' pub/sub, not 19.9x. Read these rows as a micro-benchmark of the fan-out "
-             'path alone.')
+             'HTTP API): those figures are in "Publishers from outside" above. Read these rows as '
+             'a micro-benchmark of the fan-out path alone.')
     L.append('')
     L.append(f'Broadcast and paced: {conns} receivers. Latency is from the send timestamp the '
              'server puts in the content (CLOCK_MONOTONIC) to the moment the load generator parses '

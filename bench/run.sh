@@ -5,8 +5,12 @@
 # load generator on loopback, writes bench/results/latest.jsonl and rewrites
 # docs/benchmarks.md with plots in docs/img/.  About ten minutes on 2 cores.
 #   QUICK=1 bench/run.sh     smaller sizes, for trying the harness (does not touch docs/)
+#   ONLY=publish bench/run.sh  only the publishers from outside (wsc-hub, plain lws, ws, uWS),
+#                            into bench/results/latest-publish.jsonl; the page is rewritten from
+#                            it and the last full run's latest.jsonl
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ulimit -n "$(ulimit -Hn)" # 10,000 receivers
 . bench/lib.sh
 
 # --- tools and build
@@ -21,15 +25,25 @@ if [ ! -d bench/node_modules/ws ]; then
 fi
 cmake --preset release >/dev/null
 cmake --build build/release -j2 >/dev/null
+# uWebSockets' pub/sub, built from its public source outside the repo (bench/build_uws.sh)
+UWS_BIN=
+if bash bench/build_uws.sh >&2; then
+    UWS_BIN=build/uws/baseline_uws
+else
+    echo "bench: uWebSockets could not be built: its rows are left out" >&2
+fi
 
 # --- sizes
 if [ "${QUICK:-0}" = 1 ]; then
-    BIG=2000 IDLE_N="1500 1900" MED=200 DUR=3 ROUNDS=1 OUT=bench/results/quick.jsonl
+    BIG=2000 IDLE_N="1500 1900" MED=200 DUR=3 ROUNDS=1 REPEAT=1 OUT=bench/results/quick.jsonl
 else
-    BIG=10000 IDLE_N="15000 19000" MED=1000 DUR=10 ROUNDS=3 OUT=bench/results/latest.jsonl
+    BIG=10000 IDLE_N="15000 19000" MED=1000 DUR=10 ROUNDS=3 REPEAT=3 OUT=bench/results/latest.jsonl
 fi
 mkdir -p bench/results
-: >"$OUT"
+# the publishers from outside (issue 12) go to their own file; ONLY=publish runs just them
+PUB_OUT=${OUT%.jsonl}-publish.jsonl
+[ "${ONLY:-}" = publish ] || : >"$OUT"
+: >"$PUB_OUT"
 PORT=9601
 trap stop_server EXIT
 
@@ -43,6 +57,10 @@ start() {
     lws128) start_server lws "$PORT" "$BUILD/bench/baseline_lws" --port "$PORT" --rx-buffer 128 --timeout 600 ;;
     lws-libev) start_server lws "$PORT" "$BUILD/bench/baseline_lws" --port "$PORT" --evlib ev --timeout 600 ;;
     ws) start_server ws "$PORT" node bench/baseline_ws.js --port "$PORT" --timeout 600 ;;
+    uws) start_server uws "$PORT" "$UWS_BIN" --port "$PORT" --timeout 600 ;;
+    wschub) start_server wschub "$PORT" "$BUILD/examples/wsc-hub" --listen "127.0.0.1:$PORT" \
+        --insecure-user-id --insecure-api --broadcast-users pub --max-pending-per-ip 0 \
+        --max-handshakes 1024 --log-level warn ;;
     esac
 }
 
@@ -50,14 +68,49 @@ start() {
 lg() {
     local server=$1 scenario=$2 label=$1 proto=raw
     shift 2
-    case $server in wsc*) proto=wsc label=wsc ;; lws128) label=lws ;; esac
+    case $server in wschub) proto=wsc label=wsc-hub ;; wsc*) proto=wsc label=wsc ;; lws128) label=lws ;; esac
     start "$server"
     "$LG" --scenario "$scenario" --port "$PORT" --server-pid "$SERVER_PID" --server "$label" \
-        --proto "$proto" --timeout 240 "$@" | tee -a "$OUT" || echo "bench: $server $scenario failed" >&2
+        --proto "$proto" --timeout 240 "$@" | tee -a "${LG_OUT:-$OUT}" ||
+        echo "bench: $server $scenario failed" >&2
     stop_server
     sleep 2 # let the kernel tear down the last scenario's sockets before the next one
     PORT=$((PORT + 1))
 }
+
+# --- publishers from outside, as users publish: a WebSocket client of the server (wsc-hub's
+# user "pub" may broadcast; the baselines forward what user_id=pub sends) and wsc-hub's HTTP
+# API.  REPEAT rounds, servers alternating; report.py takes the median of each.
+PUBS="wschub lws ws${UWS_BIN:+ uws}"
+if [ -n "$UWS_BIN" ]; then # which uWebSockets: {"scenario":"meta","uws_commit":…}
+    sed 's/^{/{"scenario":"meta",/' build/uws/commits.json >>"$PUB_OUT"
+    echo >>"$PUB_OUT"
+fi
+for ((r = 1; r <= REPEAT; r++)); do
+    echo "bench: publishers from outside, repeat $r of $REPEAT" >&2
+    for size in 64 1024; do
+        for s in $PUBS; do
+            LG_OUT=$PUB_OUT lg "$s" broadcast --conns "$BIG" --procs 2 --n 50 --size "$size" \
+                --rounds "$ROUNDS" --publisher pub --count --extra "\"publisher\":\"ws\",\"repeat\":$r"
+        done
+    done
+    for mode in batch keepalive; do
+        LG_OUT=$PUB_OUT lg wschub broadcast --conns "$BIG" --procs 2 --n 50 --size 64 \
+            --rounds "$ROUNDS" --publish-http "$mode" --count \
+            --extra "\"publisher\":\"http-$mode\",\"repeat\":$r"
+    done
+    for s in $PUBS; do
+        LG_OUT=$PUB_OUT lg "$s" paced --conns "$BIG" --procs 2 --rate 10 --duration "$DUR" \
+            --size 64 --publisher pub --extra "\"publisher\":\"ws\",\"repeat\":$r"
+    done
+done
+if [ "${ONLY:-}" = publish ]; then
+    if [ "${QUICK:-0}" != 1 ]; then
+        python3 bench/report.py "$OUT" docs/benchmarks.md docs/img
+        echo "bench: wrote $PUB_OUT and docs/benchmarks.md" >&2
+    fi
+    exit 0
+fi
 
 echo "bench: micro-benchmarks" >&2
 "$BUILD/bench/wsc-micro" | tee -a "$OUT"
