@@ -18,8 +18,8 @@ typedef struct lg_pub {
 } lg_pub;
 
 /** Connects as o->publisher to o->host and the port of connection 0, completes the upgrade
- *  and (--proto wsc) waits for the hub's first frame (its "connected").  False, with a message on stderr,
- *  when any step fails or takes over 10 s; p is closed then. */
+ *  and (--proto wsc) waits for the hub's first frame (its "connected").  False, with a message on
+ * stderr, when any step fails or takes over 10 s; p is closed then. */
 bool lg_pub_open(lg_pub *p, const lg_opts *o);
 
 /** Sends n broadcasts of o->size content bytes back to back in one write, each stamped with
