@@ -86,6 +86,11 @@ double lg_servers_cpu_s(const lg_opts *o);
 /** One HTTP request to o->host:o->port (Connection: close); copies the answer's body into
  *  body (may be NULL).  Returns the status, or -1 when the exchange fails. */
 int lg_http(const lg_opts *o, const char *method, const char *target, char *body, size_t cap);
+/** A blocking TCP connection to o->host and the port of connection 0, with TCP_NODELAY and a
+ *  receive timeout of timeout_s: the publishers' socket.  -1 when it cannot connect. */
+int lg_connect(const lg_opts *o, int timeout_s);
+/** Sends all len bytes; false when the socket fails. */
+bool lg_write_all(int fd, const void *buf, size_t len);
 
 /** Starts strace on server's write-family system calls, into a file named in file; returns
  *  its pid (-1 when fork fails; a missing strace leaves the file absent). */

@@ -3,10 +3,6 @@
 #define _GNU_SOURCE
 #include "lg_hpub.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,18 +21,8 @@ fail(const char *what)
 bool
 lg_hpub_open(lg_hpub *p, const lg_opts *o)
 {
-    *p = (lg_hpub){.fd = socket(AF_INET, SOCK_STREAM, 0)};
-    int one = 1;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)lg_port_of(o, 0))};
-    inet_pton(AF_INET, o->host, &a.sin_addr);
-    struct timeval tv = {.tv_sec = 30};
-    setsockopt(p->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    setsockopt(p->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    if (p->fd < 0 || connect(p->fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
-        lg_hpub_close(p);
-        return fail("connect failed");
-    }
-    return true;
+    *p = (lg_hpub){.fd = lg_connect(o, 30)};
+    return p->fd >= 0 || fail("connect failed");
 }
 
 /* Appends to out one POST /api/publish whose body is body (len bytes). */
@@ -101,48 +87,28 @@ read_answers(lg_hpub *p, unsigned n)
     return ok;
 }
 
-static bool
-send_all(lg_hpub *p, const char *out, size_t len)
-{
-    for (size_t off = 0; off < len;) {
-        ssize_t w = send(p->fd, out + off, len - off, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return fail("send failed");
-        off += (size_t)w;
-    }
-    return true;
-}
-
 bool
 lg_hpub_send(lg_hpub *p, const lg_opts *o, unsigned n)
 {
     bool batch = strcmp(o->publish_http, "batch") == 0;
-    size_t one = o->size + 64, cap = (size_t)n * (one + 256) + 512, len = 0;
-    char *out = malloc(cap), *body = malloc((size_t)n * one + 64), *stamp = malloc(o->size + 1);
+    size_t one = o->size + 64;
+    char *out = malloc((size_t)n * (one + 256) + 512), *body = malloc((size_t)n * one + 64),
+         *stamp = malloc(o->size + 1);
     bool ok = out != NULL && body != NULL && stamp != NULL;
-    if (ok && batch) {
-        size_t b = (size_t)sprintf(body, "{\"broadcast\":true,\"messages\":[");
-        for (unsigned i = 0; i < n; i++) {
-            if (i > 0)
+    /* batch: the n messages in one request; keepalive: n requests, each answered before the
+     * next is written */
+    for (unsigned i = 0; ok && i < (batch ? 1 : n); i++) {
+        size_t b = (size_t)sprintf(body, batch ? "{\"broadcast\":true,\"messages\":["
+                                               : "{\"broadcast\":true,\"message\":");
+        for (unsigned k = 0; k < (batch ? n : 1); k++) {
+            if (k > 0)
                 body[b++] = ',';
             b += put_message(body + b, p, o, stamp);
         }
-        b += (size_t)sprintf(body + b, "]}");
-        len = put_request(out, o, body, b);
-    } else if (ok) {
-        /* keepalive: one request at a time, each answered before the next is written */
-        for (unsigned i = 0; ok && i < n; i++) {
-            size_t b = (size_t)sprintf(body, "{\"broadcast\":true,\"message\":");
-            b += put_message(body + b, p, o, stamp);
-            b += (size_t)sprintf(body + b, "}");
-            len = put_request(out, o, body, b);
-            ok = send_all(p, out, len) && read_answers(p, 1);
-        }
-        len = 0;
+        b += (size_t)sprintf(body + b, batch ? "]}" : "}");
+        size_t len = put_request(out, o, body, b);
+        ok = lg_write_all(p->fd, out, len) ? read_answers(p, 1) : fail("send failed");
     }
-    ok = ok && (len == 0 || (send_all(p, out, len) && read_answers(p, 1)));
     free(out);
     free(body);
     free(stamp);

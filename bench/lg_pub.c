@@ -3,10 +3,6 @@
 #define _GNU_SOURCE
 #include "lg_pub.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,37 +20,16 @@ fail(lg_pub *p, const char *what)
     return false;
 }
 
-static bool
-write_all(int fd, const void *buf, size_t len)
-{
-    const char *c = buf;
-    while (len > 0) {
-        ssize_t w = send(fd, c, len, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return false;
-        c += w;
-        len -= (size_t)w;
-    }
-    return true;
-}
-
 bool
 lg_pub_open(lg_pub *p, const lg_opts *o)
 {
-    *p = (lg_pub){.fd = socket(AF_INET, SOCK_STREAM, 0)};
-    int port = lg_port_of(o, 0), one = 1;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    inet_pton(AF_INET, o->host, &a.sin_addr);
-    struct timeval tv = {.tv_sec = 10};
-    setsockopt(p->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    setsockopt(p->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    if (p->fd < 0 || connect(p->fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+    int port = lg_port_of(o, 0);
+    *p = (lg_pub){.fd = lg_connect(o, 10)};
+    if (p->fd < 0)
         return fail(p, "connect failed");
     char req[512];
     size_t n = lg_ws_request(req, sizeof(req), o->host, port, o->path, o->publisher);
-    if (!write_all(p->fd, req, n))
+    if (!lg_write_all(p->fd, req, n))
         return fail(p, "cannot send the upgrade");
     unsigned char buf[4096];
     size_t got = 0;
@@ -98,7 +73,7 @@ lg_pub_send(lg_pub *p, const lg_opts *o, unsigned n)
                      : snprintf(body, o->size + 96, "%s", stamp);
         len += lg_ws_frame(out + len, LG_OP_TEXT, body, (size_t)bl, (uint32_t)random());
     }
-    ok = ok && write_all(p->fd, out, len);
+    ok = ok && lg_write_all(p->fd, out, len);
     free(out);
     free(stamp);
     free(body);

@@ -3,7 +3,9 @@
  * from /proc, one HTTP request to a control endpoint, and strace counting its writes. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +71,40 @@ lg_servers_cpu_s(const lg_opts *o)
         s += c;
     }
     return s;
+}
+
+int
+lg_connect(const lg_opts *o, int timeout_s)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)lg_port_of(o, 0))};
+    inet_pton(AF_INET, o->host, &a.sin_addr);
+    struct timeval tv = {.tv_sec = timeout_s};
+    if (fd < 0)
+        return -1;
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+bool
+lg_write_all(int fd, const void *buf, size_t len)
+{
+    const char *c = buf;
+    while (len > 0) {
+        ssize_t w = send(fd, c, len, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return false;
+        c += w;
+        len -= (size_t)w;
+    }
+    return true;
 }
 
 int

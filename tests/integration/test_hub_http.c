@@ -55,6 +55,17 @@ on_http(wsc_hub *hub, wsc_http_req *req, void *user)
     }
 }
 
+/* Starts a hub whose on_http records into s. */
+static void
+start_hooked(thub *t, struct seen *s)
+{
+    wsc_hub_config cfg;
+    thub_config(t, &cfg);
+    cfg.on_http = on_http;
+    t->ext = s;
+    thub_start(t, &cfg);
+}
+
 static thttp *
 request(thub *t, const char *method, const char *path, const char *const *headers, const char *body)
 {
@@ -125,11 +136,7 @@ test_hub_http__hook_sees_request_and_answers(void **state)
     (void)state;
     thub t;
     struct seen s = {.answer_now = true};
-    wsc_hub_config cfg;
-    thub_config(&t, &cfg);
-    cfg.on_http = on_http;
-    t.ext = &s;
-    thub_start(&t, &cfg);
+    start_hooked(&t, &s);
     const char *hdrs[] = {"Authorization: Bearer k1", "Content-Type: application/json",
                           "X-Api-Key: key-7", NULL};
     thttp *h = request(&t, "POST", "/api/things?x=1&y=two%20words", hdrs, "{\"name\":\"n\"}");
@@ -163,11 +170,7 @@ test_hub_http__answer_later_and_client_gone(void **state)
     (void)state;
     thub t;
     struct seen s = {.answer_now = false};
-    wsc_hub_config cfg;
-    thub_config(&t, &cfg);
-    cfg.on_http = on_http;
-    t.ext = &s;
-    thub_start(&t, &cfg);
+    start_hooked(&t, &s);
     thttp *h = request(&t, "GET", "/slow", NULL, NULL);
     assert_true(thub_wait_ge(&t, &s.calls, 1, 3000));
     thub_run_for(&t, 30);
@@ -275,11 +278,7 @@ test_hub_http__pipelined_requests_are_refused_clearly(void **state)
     (void)state;
     thub t;
     struct seen s = {.answer_now = false};
-    wsc_hub_config cfg;
-    thub_config(&t, &cfg);
-    cfg.on_http = on_http;
-    t.ext = &s;
-    thub_start(&t, &cfg);
+    start_hooked(&t, &s);
     /* Two POSTs with bodies in one write, the first answered later.  lws 4.1 hands the
      * second over with its own head as the body, and ran the loop flat out for good; the hub
      * answers the first, refuses the rest in words (or just closes), the application never
