@@ -96,7 +96,7 @@ wsc__req_finish(struct wsc__req *req, wsc_err status)
     if (req->finished || req->store == NULL || req->store->closing)
         return;
     req->finished = true;
-    req->status = status;
+    req->status = status == WSC_OK && req->oom ? WSC_ERR_NOMEM : status;
     wsc__timer_stop(&req->timeout);
     wsc_store *store = req->store;
     uint64_t now = wsc__mono_us();
@@ -120,12 +120,13 @@ wsc__req_strndup(struct wsc__req *req, const char *s, size_t n)
     if (s == NULL)
         return NULL;
     char **strs = wsc__realloc(req->strs, (req->nstrs + 1) * sizeof(*strs));
-    if (strs == NULL)
+    char *copy = strs != NULL ? wsc__strndup(s, n) : NULL;
+    if (strs != NULL)
+        req->strs = strs;
+    if (copy == NULL) {
+        req->oom = true;
         return NULL;
-    req->strs = strs;
-    char *copy = wsc__strndup(s, n);
-    if (copy == NULL)
-        return NULL;
+    }
     strs[req->nstrs++] = copy;
     return copy;
 }
@@ -255,12 +256,9 @@ wsc__offline_decode(const char *json, size_t len, wsc_msg **out)
     lim.max_string = len + 1;
     lim.max_group_ids = 1u << 20;
     wsc_err err = wsc_msg_parse(out, json, len, &lim, NULL);
-    if (err != WSC_OK)
-        return err;
-    err = wsc__msg_encode(*out);
-    if (err != WSC_OK) {
+    if (err == WSC_OK && (err = wsc__msg_encode(*out)) != WSC_OK) {
         wsc_msg_unref(*out);
         *out = NULL;
     }
-    return err;
+    return err == WSC_OK || err == WSC_ERR_NOMEM ? err : WSC_ERR_STORE;
 }

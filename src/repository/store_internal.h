@@ -146,6 +146,7 @@ struct wsc__req {
     void *user;
     unsigned refs;
     bool finished;     /* a status is set; no later finish counts */
+    bool oom;          /* a copy of a result failed: an OK finish becomes WSC_ERR_NOMEM */
     uint64_t start_us; /* wsc__mono_us() at creation (the store latency metric) */
     wsc_err status;
     wsc__timer timeout;
@@ -180,7 +181,8 @@ void wsc__req_unref(struct wsc__req *req);
 void wsc__req_finish(struct wsc__req *req, wsc_err status);
 /** Arms the command timeout: the request finishes with WSC_ERR_TIMEOUT after timeout_ms. */
 void wsc__req_arm_timeout(struct wsc__req *req, uint32_t timeout_ms);
-/** A copy of s owned by the request (NULL for NULL or out of memory). */
+/** A copy of s owned by the request (NULL for NULL or out of memory; then the request
+ *  finishes WSC_ERR_NOMEM instead of WSC_OK, never with a value missing from its answer). */
 const char *wsc__req_strdup(struct wsc__req *req, const char *s);
 const char *wsc__req_strndup(struct wsc__req *req, const char *s, size_t n);
 /** Appends a message (takes over the caller's reference).  WSC_ERR_NOMEM (msg then unref'd). */
@@ -216,7 +218,8 @@ wsc__bound(uint64_t v)
 {
     return v == 0 ? UINT64_MAX : v;
 }
-/** Parses and freezes a stored message. */
+/** Parses and freezes a stored message: WSC_ERR_NOMEM, or WSC_ERR_STORE for a stored copy
+ *  that does not parse (out of memory is not a storage failure: callers pass it on). */
 wsc_err wsc__offline_decode(const char *json, size_t len, wsc_msg **out);
 
 /** The repositories a backend store embeds (an op finds its store back with

@@ -81,9 +81,16 @@ void *
 wsc__mem_find_live2(const wsc__hmap *map, const char *a, const char *b, size_t expires_off,
                     void (*free_node)(struct mem_node *node, void *arg), void *arg)
 {
-    char *key = wsc__mem_key2(a, b);
+    /* Ids are at most 255 bytes (the API checks them), so the key fits on the stack: a lookup
+     * that failed to allocate would read as "absent", and a put would then add a second copy. */
+    char buf[3 * 256];
+    size_t n = strlen(a) + strlen(b) + 32;
+    char *key = n <= sizeof(buf) ? buf : wsc__mem_key2(a, b);
+    if (key == buf)
+        snprintf(buf, sizeof(buf), "%zu:%s|%s", strlen(a), a, b);
     void *found = wsc__mem_find_live(map, key, expires_off, free_node, arg);
-    wsc__free(key);
+    if (key != buf)
+        wsc__free(key);
     return found;
 }
 

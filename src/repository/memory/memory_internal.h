@@ -65,7 +65,8 @@ void *wsc__mem_add(wsc__hmap *map, size_t size, const char *key);
  *  way with free_node(node, arg). */
 void *wsc__mem_find_live(const wsc__hmap *map, const char *key, size_t expires_off,
                          void (*free_node)(struct mem_node *node, void *arg), void *arg);
-/** wsc__mem_find_live with the key wsc__mem_key2(a, b); NULL also when out of memory. */
+/** wsc__mem_find_live with the key wsc__mem_key2(a, b), built without allocating for ids of
+ *  up to 255 bytes (NULL also when out of memory for longer ones). */
 void *wsc__mem_find_live2(const wsc__hmap *map, const char *a, const char *b, size_t expires_off,
                           void (*free_node)(struct mem_node *node, void *arg), void *arg);
 /** Now, wall clock, in milliseconds (the expiries' clock). */

@@ -176,8 +176,11 @@ fetch_done(struct wsc__req *req, struct my_job *job)
     for (size_t r = 0; r < job->nrows; r++) {
         const struct my_cell *body = wsc__my_cell(job, r, 1);
         wsc_msg *m = NULL;
-        if (body->null || wsc__offline_decode(body->s, body->len, &m) != WSC_OK)
+        if (body->null)
             return WSC_ERR_STORE;
+        wsc_err err = wsc__offline_decode(body->s, body->len, &m);
+        if (err != WSC_OK)
+            return err;
         if (wsc__req_add_msg(req, m) != WSC_OK)
             return WSC_ERR_NOMEM;
         req->cursor = (uint64_t)wsc__my_cell(job, r, 0)->i;

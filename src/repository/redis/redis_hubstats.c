@@ -178,9 +178,11 @@ parse_msgs(struct wsc__req *req, const redisReply *r)
     for (size_t i = 0; i < r->elements; i++) {
         const redisReply *v = r->element[i];
         wsc_msg *m = NULL;
-        if (v->type != REDIS_REPLY_STRING ||
-            wsc__offline_decode(v->str, (size_t)v->len, &m) != WSC_OK)
+        if (v->type != REDIS_REPLY_STRING)
             return WSC_ERR_STORE;
+        wsc_err err = wsc__offline_decode(v->str, (size_t)v->len, &m);
+        if (err != WSC_OK)
+            return err;
         if (wsc__req_add_msg(req, m) != WSC_OK)
             return WSC_ERR_NOMEM;
     }

@@ -405,9 +405,11 @@ parse_fetch(struct wsc__req *req, const redisReply *r)
             return WSC_ERR_STORE;
         const char *sp = memchr(val->str, ' ', (size_t)val->len);
         wsc_msg *m = NULL;
-        if (sp == NULL ||
-            wsc__offline_decode(sp + 1, (size_t)(val->str + val->len - sp - 1), &m) != WSC_OK)
+        if (sp == NULL)
             return WSC_ERR_STORE;
+        wsc_err err = wsc__offline_decode(sp + 1, (size_t)(val->str + val->len - sp - 1), &m);
+        if (err != WSC_OK)
+            return err;
         if (wsc__req_add_msg(req, m) != WSC_OK)
             return WSC_ERR_NOMEM;
         req->cursor = strtoull(seq->str, NULL, 10);

@@ -119,9 +119,8 @@ parse_body(struct wsc__req *req, const redisReply *a)
     if (strtoull(r->str, NULL, 10) <= wsc__wall_ms())
         return WSC_OK; /* expired: as good as gone */
     wsc_msg *m = NULL;
-    if (wsc__offline_decode(sp + 1, (size_t)(r->str + r->len - sp - 1), &m) != WSC_OK)
-        return WSC_ERR_STORE;
-    return wsc__req_add_msg(req, m);
+    wsc_err err = wsc__offline_decode(sp + 1, (size_t)(r->str + r->len - sp - 1), &m);
+    return err == WSC_OK ? wsc__req_add_msg(req, m) : err;
 }
 
 static wsc_err
