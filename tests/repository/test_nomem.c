@@ -38,7 +38,7 @@ struct flow {
     wsc_err (*start)(struct ctx *c, tres *r);
     wsc_err ok, also_ok; /* its answers when nothing fails */
     /* An answer WSC_OK is whole: a read never answers OK with a value missing. */
-    void (*check)(const struct ctx *c, const tres *r);
+    void (*check)(struct ctx *c, const tres *r);
 };
 
 static int
@@ -175,6 +175,16 @@ off_store(struct ctx *c, tres *r)
     return wsc_offline_store(off(c), c->uid, c->msg, tres_done, r);
 }
 
+/* An answer WSC_OK to a write means it was done: the message is there to remove. */
+static void
+check_stored(struct ctx *c, const tres *r)
+{
+    (void)r;
+    tres rm = {0};
+    assert_int_equal(wsc_offline_remove(off(c), c->uid, c->key, tres_done, &rm), WSC_OK);
+    wait_ok(c->ts, &rm);
+}
+
 static wsc_err
 off_fetch(struct ctx *c, tres *r)
 {
@@ -200,7 +210,7 @@ off_clear(struct ctx *c, tres *r)
 }
 
 static void
-check_fetch(const struct ctx *c, const tres *r)
+check_fetch(struct ctx *c, const tres *r)
 {
     (void)c;
     assert_int_equal(r->n, 3);
@@ -210,7 +220,7 @@ check_fetch(const struct ctx *c, const tres *r)
 }
 
 static void
-check_count(const struct ctx *c, const tres *r)
+check_count(struct ctx *c, const tres *r)
 {
     (void)c;
     assert_int_equal(r->count, 3);
@@ -220,7 +230,7 @@ static void
 test_nomem__offline(void **state)
 {
     const struct flow flows[] = {
-        {"offline store", NULL, off_store, WSC_OK, WSC_OK, NULL},
+        {"offline store", NULL, off_store, WSC_OK, WSC_OK, check_stored},
         {"offline fetch", prep_fixed, off_fetch, WSC_OK, WSC_OK, check_fetch},
         {"offline count", prep_fixed, off_count, WSC_OK, WSC_OK, check_count},
         /* NOT_FOUND: a failed run of remove may have removed it before failing. */
@@ -271,12 +281,22 @@ rec_get(struct ctx *c, tres *r)
 }
 
 static void
-check_record(const struct ctx *c, const tres *r)
+check_record(struct ctx *c, const tres *r)
 {
     assert_string_equal(r->mids[0], c->mid);
     assert_string_equal(r->nodes[0], c->uid);
     assert_string_equal(r->rec_sender, "nm-sender");
     assert_string_equal(r->rec_text, "none yet");
+}
+
+static void
+check_put(struct ctx *c, const tres *r)
+{
+    (void)r;
+    tres got = {0};
+    assert_int_equal(rec_get(c, &got), WSC_OK);
+    wait_ok(c->ts, &got);
+    check_record(c, &got);
 }
 
 static wsc_err
@@ -289,7 +309,7 @@ static void
 test_nomem__records(void **state)
 {
     const struct flow flows[] = {
-        {"record put", NULL, rec_put, WSC_OK, WSC_OK, NULL},
+        {"record put", NULL, rec_put, WSC_OK, WSC_OK, check_put},
         {"record update", prep_record, rec_update, WSC_OK, WSC_OK, NULL},
         {"record get", prep_record, rec_get, WSC_OK, WSC_OK, check_record},
         {"record remove", prep_record, rec_remove, WSC_OK, WSC_ERR_NOT_FOUND, NULL},
@@ -341,7 +361,7 @@ on_get(struct ctx *c, tres *r)
 }
 
 static void
-check_online(const struct ctx *c, const tres *r)
+check_online(struct ctx *c, const tres *r)
 {
     assert_int_equal(r->n, 1);
     assert_string_equal(r->mids[0], "nm-client");
@@ -399,7 +419,7 @@ cr_get(struct ctx *c, tres *r)
 }
 
 static void
-check_connrec(const struct ctx *c, const tres *r)
+check_connrec(struct ctx *c, const tres *r)
 {
     assert_int_equal(r->conn.conn_id, (wsc_conn_id)c->n);
     assert_string_equal(r->conn_user, c->uid);
@@ -407,14 +427,33 @@ check_connrec(const struct ctx *c, const tres *r)
 }
 
 static void
+check_connected(struct ctx *c, const tres *r)
+{
+    (void)r;
+    tres got = {0};
+    assert_int_equal(cr_get(c, &got), WSC_OK);
+    wait_ok(c->ts, &got);
+    check_connrec(c, &got);
+}
+
+static void
+check_set(struct ctx *c, const tres *r)
+{
+    (void)r;
+    tres got = {0};
+    assert_int_equal(on_refresh(c, &got), WSC_OK);
+    wait_ok(c->ts, &got); /* the entry is there to refresh */
+}
+
+static void
 test_nomem__online_and_connrecs(void **state)
 {
     const struct flow flows[] = {
-        {"online set", NULL, on_set, WSC_OK, WSC_OK, NULL},
+        {"online set", NULL, on_set, WSC_OK, WSC_OK, check_set},
         {"online refresh", prep_online, on_refresh, WSC_OK, WSC_OK, NULL},
         {"online get", prep_online_fixed, on_get, WSC_OK, WSC_OK, check_online},
         {"online remove", prep_online, on_remove, WSC_OK, WSC_ERR_NOT_FOUND, NULL},
-        {"connrec connect", NULL, cr_connect, WSC_OK, WSC_OK, NULL},
+        {"connrec connect", NULL, cr_connect, WSC_OK, WSC_OK, check_connected},
         {"connrec counters", prep_connrec, cr_counters, WSC_OK, WSC_OK, NULL},
         {"connrec disconnect", prep_connrec, cr_disconnect, WSC_OK, WSC_OK, NULL},
         {"connrec get", prep_connrec, cr_get, WSC_OK, WSC_OK, check_connrec},
@@ -568,7 +607,7 @@ wl_acquire_any(struct ctx *c, tres *r)
 }
 
 static void
-check_stats(const struct ctx *c, const tres *r)
+check_stats(struct ctx *c, const tres *r)
 {
     assert_int_equal(r->n, 1);
     assert_string_equal(r->mids[0], c->node);
@@ -576,7 +615,7 @@ check_stats(const struct ctx *c, const tres *r)
 }
 
 static void
-check_list(const struct ctx *c, const tres *r)
+check_list(struct ctx *c, const tres *r)
 {
     bool found = false;
     for (size_t i = 0; i < r->n && i < 64; i++)
@@ -585,7 +624,7 @@ check_list(const struct ctx *c, const tres *r)
 }
 
 static void
-check_popped(const struct ctx *c, const tres *r)
+check_popped(struct ctx *c, const tres *r)
 {
     (void)c;
     assert_true(r->n >= 1);
@@ -593,18 +632,48 @@ check_popped(const struct ctx *c, const tres *r)
 }
 
 static void
-check_load(const struct ctx *c, const tres *r)
+check_load(struct ctx *c, const tres *r)
 {
     (void)c;
     assert_int_equal(r->count, 2);
 }
 
 static void
-check_acquired(const struct ctx *c, const tres *r)
+check_acquired(struct ctx *c, const tres *r)
 {
     (void)c;
     assert_string_equal(r->mids[0], "agent-a");
     assert_int_equal(r->count, 3);
+}
+
+static void
+check_stats_put(struct ctx *c, const tres *r)
+{
+    (void)r;
+    tres got = {0};
+    assert_int_equal(hs_get_many(c, &got), WSC_OK);
+    wait_ok(c->ts, &got);
+    check_stats(c, &got);
+}
+
+static void
+check_pushed(struct ctx *c, const tres *r)
+{
+    assert_true(r->count >= 1);
+    tres got = {0};
+    assert_int_equal(q_length(c, &got), WSC_OK);
+    wait_ok(c->ts, &got);
+    assert_true(got.count >= 1);
+}
+
+static void
+check_agent_set(struct ctx *c, const tres *r)
+{
+    (void)r;
+    tres got = {0};
+    assert_int_equal(wl_get(c, &got), WSC_OK);
+    wait_ok(c->ts, &got);
+    check_load(c, &got);
 }
 
 static void
@@ -613,14 +682,14 @@ test_nomem__stats_queues_workload(void **state)
     if (unsupported_here(state))
         return;
     const struct flow flows[] = {
-        {"hubstats put", NULL, hs_put, WSC_OK, WSC_OK, NULL},
+        {"hubstats put", NULL, hs_put, WSC_OK, WSC_OK, check_stats_put},
         {"hubstats get_many", prep_stats, hs_get_many, WSC_OK, WSC_OK, check_stats},
         {"hubstats list", prep_stats, hs_list, WSC_OK, WSC_OK, check_list},
         {"hubstats remove", prep_stats, hs_remove, WSC_OK, WSC_ERR_NOT_FOUND, NULL},
-        {"queue push", NULL, q_push, WSC_OK, WSC_OK, NULL},
+        {"queue push", NULL, q_push, WSC_OK, WSC_OK, check_pushed},
         {"queue pop", prep_queued, q_pop, WSC_OK, WSC_OK, check_popped},
         {"queue length", prep_queued, q_length, WSC_OK, WSC_OK, NULL},
-        {"workload set", NULL, wl_set, WSC_OK, WSC_OK, NULL},
+        {"workload set", NULL, wl_set, WSC_OK, WSC_OK, check_agent_set},
         {"workload add", prep_agent, wl_add, WSC_OK, WSC_OK, NULL},
         {"workload get", prep_agent, wl_get, WSC_OK, WSC_OK, check_load},
         {"workload acquire", prep_agent, wl_acquire, WSC_OK, WSC_OK, check_acquired},
