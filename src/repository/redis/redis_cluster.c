@@ -52,10 +52,12 @@ node_ready(void *user, redisAsyncContext *ac)
         refresh(cl);
 }
 
-/* The node at addr:port, opened on first use; NULL when it cannot be opened. */
+/* The node at addr:port, opened on first use; NULL when it cannot be opened, with *err saying
+ * why (WSC_ERR_NOMEM, or WSC_ERR_IO for an address that does not resolve). */
 static struct redis_store *
-node_get(struct rs_cluster *cl, const char *addr, int port, int *index)
+node_get(struct rs_cluster *cl, const char *addr, int port, int *index, wsc_err *err)
 {
+    *err = WSC_ERR_NOMEM;
     for (int i = 0; i < cl->n; i++) {
         struct redis_store *n = cl->nodes[i];
         if (n->port == port && (strcmp(n->addr, addr) == 0 || strcmp(n->host, addr) == 0)) {
@@ -76,7 +78,7 @@ node_get(struct rs_cluster *cl, const char *addr, int port, int *index)
     snprintf(url, sizeof(url), "redis://%s%s%s%s:%d/0", top->password[0] ? ":" : "", top->password,
              top->password[0] ? "@" : "", addr, port);
     wsc_store *s = NULL;
-    if (wsc__redis_open(top->base.loop, url, &top->base.cfg, &s) != WSC_OK)
+    if ((*err = wsc__redis_open(top->base.loop, url, &top->base.cfg, &s)) != WSC_OK)
         return NULL;
     struct redis_store *n = (struct redis_store *)s;
     n->on_lost = node_lost;
@@ -115,8 +117,9 @@ slots_entry(struct rs_cluster *cl, const redisReply *e)
     /* An empty address is the asked node's own. */
     const char *ip = m->element[0]->len > 0 ? m->element[0]->str : cl->asked->addr;
     int idx;
-    if (node_get(cl, ip, (int)m->element[1]->integer, &idx) == NULL)
-        return WSC_ERR_NOMEM;
+    wsc_err err;
+    if (node_get(cl, ip, (int)m->element[1]->integer, &idx, &err) == NULL)
+        return err;
     for (long long s = lo; s <= hi; s++)
         cl->slot_node[s] = (int16_t)idx;
     return WSC_OK;
@@ -249,7 +252,8 @@ named_node(struct rs_cluster *cl, const char *err, int *slot, int *idx)
     memcpy(host, hostport, hl);
     host[hl] = '\0';
     *slot = (int)s;
-    return node_get(cl, host, atoi(colon + 1), idx);
+    wsc_err why;
+    return node_get(cl, host, atoi(colon + 1), idx, &why);
 }
 
 bool
@@ -461,8 +465,9 @@ wsc__rs_cl_open(struct redis_store *rs, const char *url)
     memcpy(rs->password, seeds.password, sizeof(rs->password));
     for (int i = 0; i < seeds.n; i++) {
         int idx;
-        if (node_get(cl, seeds.host[i], seeds.port[i], &idx) == NULL)
-            return WSC_ERR_IO; /* a seed that does not resolve */
+        wsc_err err;
+        if (node_get(cl, seeds.host[i], seeds.port[i], &idx, &err) == NULL)
+            return err; /* out of memory, or a seed that does not resolve */
     }
     /* The store's own address: the first seed's. */
     memcpy(rs->host, cl->nodes[0]->host, sizeof(rs->host));
