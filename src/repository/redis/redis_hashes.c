@@ -25,7 +25,19 @@ static const char patch_lua[] =
     "i = i + 2 end "
     "redis.call('PEXPIRE', KEYS[1], ARGV[1]) return 1";
 
-/* The value of field f in an HGETALL reply, or NULL. */
+/* An HGETALL reply: field, value, ... all strings (anything else is not ours to read). */
+static bool
+is_hash(const redisReply *r)
+{
+    if (r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 0)
+        return false;
+    for (size_t i = 0; i < r->elements; i++)
+        if (r->element[i]->type != REDIS_REPLY_STRING)
+            return false;
+    return true;
+}
+
+/* The value of field f in an HGETALL reply (is_hash), or NULL. */
 static const char *
 field(const redisReply *r, const char *f)
 {
@@ -151,7 +163,7 @@ rec_update(struct wsc_record_repo *repo, struct wsc__req *req, const char *mid, 
 static wsc_err
 parse_rec(struct wsc__req *req, const redisReply *r)
 {
-    if (r->type != REDIS_REPLY_ARRAY)
+    if (!is_hash(r))
         return WSC_ERR_STORE;
     if (r->elements == 0)
         return WSC_ERR_NOT_FOUND;
@@ -261,7 +273,7 @@ cr_disconnect(struct wsc_connrec_repo *repo, struct wsc__req *req, const char *n
 static wsc_err
 parse_conn(struct wsc__req *req, const redisReply *r)
 {
-    if (r->type != REDIS_REPLY_ARRAY)
+    if (!is_hash(r))
         return WSC_ERR_STORE;
     if (r->elements == 0)
         return WSC_ERR_NOT_FOUND;

@@ -82,6 +82,9 @@ parse_stats(struct wsc__req *req, const redisReply *r)
     size_t idx = (size_t)req->cursor++;
     if (r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 0)
         return WSC_ERR_STORE;
+    for (size_t i = 0; i < r->elements; i++)
+        if (r->element[i]->type != REDIS_REPLY_STRING)
+            return WSC_ERR_STORE;
     if (r->elements == 0)
         return WSC_OK; /* absent or lapsed: left out */
     wsc_node_stats st = {.node_id = req->strs[idx]};

@@ -97,6 +97,9 @@ parse_get(struct wsc__req *req, const redisReply *r)
 {
     if (r->type != REDIS_REPLY_ARRAY || r->elements % 3 != 0)
         return WSC_ERR_STORE;
+    for (size_t i = 0; i < r->elements; i++)
+        if (r->element[i]->type != REDIS_REPLY_STRING)
+            return WSC_ERR_STORE;
     for (size_t i = 0; i < r->elements; i += 3) {
         if (wsc__req_add_entry(req, r->element[i]->str, r->element[i + 1]->str,
                                strtoll(r->element[i + 2]->str, NULL, 10)) != WSC_OK)

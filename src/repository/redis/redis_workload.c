@@ -139,8 +139,9 @@ parse_acquire(struct wsc__req *req, const redisReply *r)
     if (r->type != REDIS_REPLY_ARRAY || r->elements == 0)
         return WSC_ERR_STORE;
     const redisReply *a = r->element[0];
-    if (a->type == REDIS_REPLY_INTEGER)
-        return a->integer == -2 ? WSC_ERR_LIMIT : WSC_ERR_NOT_FOUND;
+    if (a->type == REDIS_REPLY_INTEGER && r->elements == 1 &&
+        (a->integer == -1 || a->integer == -2))
+        return a->integer == -2 ? WSC_ERR_LIMIT : WSC_ERR_NOT_FOUND; /* the script's {-1}/{-2} */
     if (a->type != REDIS_REPLY_STRING || r->elements != 2 ||
         r->element[1]->type != REDIS_REPLY_STRING)
         return WSC_ERR_STORE;
