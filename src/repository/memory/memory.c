@@ -82,6 +82,14 @@ wsc__mem_find_live(const wsc__hmap *map, const char *key, size_t expires_off,
     return NULL;
 }
 
+/* Writes the key of (a, b) into buf (n bytes); false when it does not fit. */
+static bool
+key2_fits(char *buf, size_t n, const char *a, const char *b)
+{
+    int w = snprintf(buf, n, "%zu:%s|%s", strlen(a), a, b);
+    return w >= 0 && (size_t)w < n;
+}
+
 void *
 wsc__mem_find_live2(const wsc__hmap *map, const char *a, const char *b, size_t expires_off,
                     void (*free_node)(struct mem_node *node, void *arg), void *arg)
@@ -89,10 +97,7 @@ wsc__mem_find_live2(const wsc__hmap *map, const char *a, const char *b, size_t e
     /* Ids are at most 255 bytes (the API checks them), so the key fits on the stack: a lookup
      * that failed to allocate would read as "absent", and a put would then add a second copy. */
     char buf[3 * 256];
-    size_t n = strlen(a) + strlen(b) + 32;
-    char *key = n <= sizeof(buf) ? buf : wsc__mem_key2(a, b);
-    if (key == buf)
-        snprintf(buf, sizeof(buf), "%zu:%s|%s", strlen(a), a, b);
+    char *key = key2_fits(buf, sizeof(buf), a, b) ? buf : wsc__mem_key2(a, b);
     void *found = wsc__mem_find_live(map, key, expires_off, free_node, arg);
     if (key != buf)
         wsc__free(key);
@@ -133,7 +138,7 @@ wsc__mem_key2(const char *a, const char *b)
     size_t n = strlen(a) + strlen(b) + 32;
     char *k = wsc__malloc(n);
     if (k != NULL)
-        snprintf(k, n, "%zu:%s|%s", strlen(a), a, b);
+        (void)key2_fits(k, n, a, b);
     return k;
 }
 
