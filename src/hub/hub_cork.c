@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* Corking: while the socket a frame came from already holds more bytes (a publisher sending a
- * burst), the connections that frame queued to are not asked for WRITEABLE yet.  lws reads a
- * WebSocket at most rx_buffer_size bytes per loop pass, so a burst of N frames takes N passes;
- * written between them, every receiver would get N writes of one frame.  Held until the
- * sender's socket is drained, each receiver gets one write of N frames.
+/* Corking: while a client's frame (or an HTTP request) is handled, the connections it queues
+ * to are listed instead of asking lws for WRITEABLE, and written directly once it is handled
+ * (wsc__hub_write_now: one system call each instead of three).  While the socket the frame came
+ * from already holds more bytes (a publisher sending a burst), the list waits: lws reads a
+ * WebSocket at most rx_buffer_size + 16 bytes per loop pass, so a burst of N frames takes N
+ * passes; written between them, every receiver would get N writes of one frame.  Held until
+ * the sender's socket is drained, each receiver gets one write of N frames.
  *
  * Bounded: a window lasts at most WSC__CORK_MAX_US from its first deferral and ends once
  * WSC__CORK_MAX_BYTES were read in it, so a sender that never stops cannot starve the
@@ -12,7 +14,7 @@
  * window's length: 50 frames to 10,000 connections is 500,000 enqueues.  Only a frame that woke at
  * least WSC__CORK_MIN_CONNS connections asks the kernel how much is waiting: point-to-point traffic
  * pays nothing.  A connection in the window keeps its place in the queue order; a failure to
- * grow the list asks for WRITEABLE at once, as without corking. */
+ * grow the list asks for WRITEABLE at once. */
 #include <sys/ioctl.h>
 
 #include "hub/hub_internal.h"
@@ -22,7 +24,7 @@ static void
 cork_fire(wsc__timer *t)
 {
     struct wsc__cork *c = wsc_container_of(t, struct wsc__cork, timer);
-    wsc__hub_cork_flush(c->hub);
+    wsc__hub_cork_flush(c->hub, NULL);
 }
 
 void
@@ -78,14 +80,14 @@ wsc__hub_cork_begin(wsc_hub *hub)
 static int
 waiting_bytes(struct lws *wsi)
 {
-    int fd = wsi != NULL ? (int)lws_get_socket_fd(wsi) : -1, n = 0;
+    int fd = (int)lws_get_socket_fd(wsi), n = 0;
     if (fd < 0 || ioctl(fd, FIONREAD, &n) < 0)
         return 0;
     return n;
 }
 
 void
-wsc__hub_cork_end(wsc_hub *hub, struct lws *from, size_t len)
+wsc__hub_cork_end(wsc_hub *hub, struct lws *from, bool open, size_t len)
 {
     struct wsc__cork *c = &hub->cork;
     c->on = false;
@@ -98,15 +100,15 @@ wsc__hub_cork_end(wsc_hub *hub, struct lws *from, size_t len)
      * while its socket has more. */
     bool fanout = c->woken == 0 || c->woken >= WSC__CORK_MIN_CONNS;
     if (fanout && c->bytes < WSC__CORK_MAX_BYTES &&
-        wsc__mono_us() - c->since_us < WSC__CORK_MAX_US && waiting_bytes(from) > 0) {
+        wsc__mono_us() - c->since_us < WSC__CORK_MAX_US && open && waiting_bytes(from) > 0) {
         wsc__timer_start(&c->timer, WSC__CORK_IDLE_MS);
         return;
     }
-    wsc__hub_cork_flush(hub);
+    wsc__hub_cork_flush(hub, from);
 }
 
 void
-wsc__hub_cork_flush(wsc_hub *hub)
+wsc__hub_cork_flush(wsc_hub *hub, const struct lws *busy)
 {
     struct wsc__cork *c = &hub->cork;
     for (size_t i = 0; i < c->n; i++) {
@@ -114,7 +116,7 @@ wsc__hub_cork_flush(wsc_hub *hub)
         if (conn == NULL)
             continue;
         conn->corked = 0;
-        lws_callback_on_writable(conn->wsi);
+        wsc__hub_write_now(hub, conn, busy);
     }
     c->n = 0;
     c->bytes = 0;

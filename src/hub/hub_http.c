@@ -141,6 +141,10 @@ static void
 dispatch(wsc_hub *hub, struct wsc_http_req *r)
 {
     r->dispatched = true;
+    /* What the request publishes is written when it is handled (a batch: once per receiver),
+     * not at each receiver's next WRITEABLE. */
+    struct lws *wsi = r->wsi;
+    wsc__hub_cork_begin(hub);
     if (wsc__sse_is_send(hub, r))
         wsc__sse_send(hub, r);
     else if (hub->cfg.on_http != NULL)
@@ -148,6 +152,7 @@ dispatch(wsc_hub *hub, struct wsc_http_req *r)
     else
         wsc_http_req_respond(r, 404, NULL, "{\"error\":\"not_found\",\"reason\":\"no such path\"}",
                              46);
+    wsc__hub_cork_end(hub, wsi, false, 0);
 }
 
 static int

@@ -79,7 +79,7 @@ struct wsc_conn {
     uint8_t ip_counted : 1;   /* counted in hub->ip_conns (hub_ip_conns.c) */
     uint8_t transport : 1;    /* enum wsc__transport_kind: how frames leave (wsc__transport); the
                                  metrics' label */
-    uint8_t corked : 1;       /* in hub->cork: WRITEABLE is asked when the window ends */
+    uint8_t corked : 1;       /* in hub->cork: written when the window ends */
     int16_t close_code;       /* close we asked for (0: none) */
     int16_t peer_close_code;  /* from the peer's close frame (0: none) */
     uint16_t violations;      /* bad frames so far, saturating (fits the padding here) */
@@ -198,7 +198,7 @@ struct hub_user {
     char id[]; /* NUL-terminated */
 };
 
-/* The connections whose WRITEABLE waits for the sender of a burst (hub_cork.c). */
+/* The connections written when a received frame is handled or a burst ends (hub_cork.c). */
 struct wsc__cork {
     wsc_hub *hub;
     wsc_conn **v; /* deferred connections (NULL: closed since), n of cap */
@@ -360,15 +360,15 @@ void wsc__hub_cork_init(wsc_hub *hub);
 void wsc__hub_cork_free(wsc_hub *hub);
 /** A received frame is about to be handled: what it queues may wait for the window. */
 void wsc__hub_cork_begin(wsc_hub *hub);
-/** The frame (or piece) of len bytes read from from (NULL: do not look) is handled: the window
- * stays open while from's socket holds more bytes, else every deferred connection is asked for
- * WRITEABLE. */
-void wsc__hub_cork_end(wsc_hub *hub, struct lws *from, size_t len);
+/** The frame (or piece) of len bytes read from from is handled (open: from stays open): the
+ * window stays open while from's socket holds more bytes, else it is flushed. */
+void wsc__hub_cork_end(wsc_hub *hub, struct lws *from, bool open, size_t len);
 /** conn's queue went from empty to one: true when its WRITEABLE is deferred to the window's
  *  end, false when the caller must ask for it now. */
 bool wsc__hub_cork_defer(wsc_hub *hub, wsc_conn *conn);
-/** Asks WRITEABLE for every deferred connection and closes the window. */
-void wsc__hub_cork_flush(wsc_hub *hub);
+/** Writes every deferred connection now (wsc__hub_write_now; busy: the connection whose
+ *  callback is running, or NULL) and closes the window. */
+void wsc__hub_cork_flush(wsc_hub *hub, const struct lws *busy);
 /** conn is closing: it leaves the window. */
 void wsc__hub_cork_forget(wsc_hub *hub, wsc_conn *conn);
 /** Closes conn with code at its next WRITEABLE; queued frames are dropped (reported). */
@@ -403,6 +403,12 @@ bool wsc__hub_enqueue(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg);
  *  caller's reference, as wsc__hub_enqueue.  A NULL m (not made) is not sent: false. */
 bool wsc__hub_send_ctl(wsc_hub *hub, wsc_conn *conn, wsc_msg *m);
 int wsc__hub_writeable(wsc_hub *hub, wsc_conn *conn);
+/** Writes what waits on conn now, from outside its WRITEABLE callback: one system call where
+ *  WRITEABLE costs three (POLLOUT on, the write, POLLOUT off).  Only a plain open WebSocket
+ *  (no permessage-deflate, no hold, no ping due) whose earlier writes lws has all sent, and not
+ *  busy, the connection whose callback is running; any other, or whatever the write leaves
+ *  (the buffer was full, or the socket failed), asks for WRITEABLE as before.  Cannot fail. */
+void wsc__hub_write_now(wsc_hub *hub, wsc_conn *conn, const struct lws *busy);
 /** Writes message m (the head of conn's queue) with lws_write(TEXT|BINARY) and reports it
  *  sent.  -1 when the connection must close. */
 int wsc__hub_write_one(wsc_hub *hub, wsc_conn *conn, wsc_msg *m);

@@ -129,7 +129,7 @@ ws_event(wsc_hub *hub, wsc_conn *conn, struct lws *wsi, enum lws_callback_reason
     case LWS_CALLBACK_RECEIVE: {
         wsc__hub_cork_begin(hub);
         int rc = on_receive(hub, conn, wsi, in, len);
-        wsc__hub_cork_end(hub, rc == 0 ? wsi : NULL, len);
+        wsc__hub_cork_end(hub, wsi, rc == 0, len);
         return rc;
     }
     case LWS_CALLBACK_RECEIVE_PONG:

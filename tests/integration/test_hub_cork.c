@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 
@@ -40,18 +41,21 @@ all_have(void *arg)
 static size_t
 put_frame(uint8_t *out, size_t cap, int seq, size_t clen)
 {
-    char body[4096], content[2048];
-    assert_true(clen < sizeof(content));
+    char *body = malloc(clen + 128), *content = malloc(clen + 1);
+    assert_non_null(body);
+    assert_non_null(content);
     for (size_t k = 0; k < clen; k++)
         content[k] = (char)('a' + (k + (size_t)seq) % 26);
     content[clen] = '\0';
-    int n = snprintf(body, sizeof(body),
+    int n = snprintf(body, clen + 128,
                      "{\"broadcast_type\":\"global\",\"seq_no\":%d,"
                      "\"content\":\"%s\"}",
                      seq, content);
     static const uint8_t mask[4] = {0x12, 0x34, 0x56, 0x78};
     size_t len = tws_frame_encode(out, cap, TWS_OP_TEXT, true, mask, body, (size_t)n);
     assert_true(len <= cap);
+    free(body);
+    free(content);
     return len;
 }
 
@@ -202,6 +206,87 @@ test_hub_cork__point_to_point_and_single_frames_arrive(void **state)
     thub_free(&t);
 }
 
+/* A receiver that stops reading.  Frames are written as soon as they are routed, outside
+ * WRITEABLE; once the receiver's socket is full, lws keeps what one write did not get out and
+ * everything after waits in the hub's queue, bounded by queue_max_count: the frames over it
+ * are reported to on_send_failed, none is held out of sight.  When it reads again it gets the
+ * others, in order, each once; the receiver that kept reading got every frame meanwhile. */
+static void
+test_hub_cork__a_receiver_that_stops_reading_is_bounded(void **state)
+{
+    (void)state;
+    enum { N = 300, CLEN = 30000 };
+    thub t;
+    wsc_hub_config cfg;
+    thub_config(&t, &cfg);
+    cfg.allow_client_broadcast = true;
+    cfg.queue_max_count = 32;
+    thub_start(&t, &cfg);
+    tws *slow = thub_open(&t, "slow", NULL), *fast = thub_open(&t, "fast", NULL);
+    tws *pub = thub_open(&t, "pub", NULL);
+    wsc_conn_id slow_id = t.conn_ids[0];
+    /* No autotuning: the hub's socket fills after a few MB (its send buffer) instead of 30. */
+    int rcvbuf = 65536;
+    assert_int_equal(setsockopt(tws_fd(slow), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)), 0);
+    twait_remove_ws(t.ts, slow);
+    size_t cap = CLEN + 256;
+    uint8_t *buf = malloc(cap);
+    assert_non_null(buf);
+    for (int i = 0; i < N; i++) {
+        /* one at a time: each is written by the frame that routed it, no window */
+        assert_int_equal(tws_send_raw(pub, buf, put_frame(buf, cap, i, CLEN)), 0);
+        assert_true(thub_wait_msgs(&t, fast, (size_t)i + 1, 5000));
+    }
+    free(buf);
+    wsc_hub_stats st;
+    wsc_hub_get_stats(t.hub, &st);
+    size_t refused = t.failed, kept = sizeof(t.fails) / sizeof(t.fails[0]);
+    assert_true(refused > 0);
+    assert_int_equal(st.send_failed, refused);
+    for (size_t i = 0; i < refused && i < kept; i++) {
+        assert_int_equal(t.fails[i].conn, slow_id); /* fast and pub: nothing */
+        assert_int_equal(t.fails[i].why, WSC_ERR_QUEUE_FULL);
+    }
+    assert_true(st.queued > 0 && st.queued <= cfg.queue_max_count);
+    /* reading again: what was not refused arrives, in order, once */
+    assert_int_equal(twait_add_ws(t.ts, slow), 0);
+    if (!thub_wait_msgs(&t, slow, N - refused, 20000))
+        fail_msg("slow: %zu of %zu (refused %zu, queued %llu), state %s, close %d",
+                 tws_pending(slow), N - refused, refused, (unsigned long long)st.queued,
+                 tws_state_name(tws_state(slow)), tws_close_code(slow));
+    thub_run_for(&t, 100);
+    assert_int_equal(tws_pending(slow), N - refused);
+    int last = -1;
+    for (size_t i = 0; i < N - refused; i++) {
+        json_t *j = thub_recv_type(&t, slow, "text", 1000);
+        int seq = (int)tjson_int(j, "seq_no", -1);
+        assert_true(seq > last);
+        last = seq;
+        json_decref(j);
+    }
+    expect_seq(&t, fast, 0, N - 1);
+    thub_free(&t);
+}
+
+/* A connection that sends to its own user: its frame is routed inside its own receive
+ * callback, where it is not written (lws is reading it), and arrives through WRITEABLE. */
+static void
+test_hub_cork__a_frame_to_oneself_arrives(void **state)
+{
+    (void)state;
+    thub t;
+    tws *rx[RECEIVERS], *pub;
+    start(&t, rx, &pub);
+    for (int i = 0; i < 20; i++) {
+        char frame[96];
+        snprintf(frame, sizeof(frame), "{\"receiver\":\"pub\",\"seq_no\":%d,\"content\":\"m\"}", i);
+        thub_send(pub, frame);
+        assert_true(thub_wait_msgs(&t, pub, 1, 2000));
+        expect_seq(&t, pub, i, i);
+    }
+    thub_free(&t);
+}
+
 int
 main(void)
 {
@@ -209,6 +294,8 @@ main(void)
         cmocka_unit_test(test_hub_cork__burst_reaches_everyone_once_in_order),
         cmocka_unit_test(test_hub_cork__a_sender_stalled_mid_frame_holds_nothing_back),
         cmocka_unit_test(test_hub_cork__point_to_point_and_single_frames_arrive),
+        cmocka_unit_test(test_hub_cork__a_receiver_that_stops_reading_is_bounded),
+        cmocka_unit_test(test_hub_cork__a_frame_to_oneself_arrives),
     };
     return cmocka_run_group_tests_name("integration.hub_cork", tests, NULL, NULL);
 }
