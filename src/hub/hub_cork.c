@@ -24,7 +24,7 @@ static void
 cork_fire(wsc__timer *t)
 {
     struct wsc__cork *c = wsc_container_of(t, struct wsc__cork, timer);
-    wsc__hub_cork_flush(c->hub, NULL);
+    wsc__hub_cork_flush(c->hub);
 }
 
 void
@@ -104,11 +104,11 @@ wsc__hub_cork_end(wsc_hub *hub, struct lws *from, bool open, size_t len)
         wsc__timer_start(&c->timer, WSC__CORK_IDLE_MS);
         return;
     }
-    wsc__hub_cork_flush(hub, from);
+    wsc__hub_cork_flush(hub);
 }
 
 void
-wsc__hub_cork_flush(wsc_hub *hub, const struct lws *busy)
+wsc__hub_cork_flush(wsc_hub *hub)
 {
     struct wsc__cork *c = &hub->cork;
     for (size_t i = 0; i < c->n; i++) {
@@ -116,7 +116,7 @@ wsc__hub_cork_flush(wsc_hub *hub, const struct lws *busy)
         if (conn == NULL)
             continue;
         conn->corked = 0;
-        wsc__hub_write_now(hub, conn, busy);
+        wsc__hub_write_now(hub, conn);
     }
     c->n = 0;
     c->bytes = 0;

@@ -366,9 +366,8 @@ void wsc__hub_cork_end(wsc_hub *hub, struct lws *from, bool open, size_t len);
 /** conn's queue went from empty to one: true when its WRITEABLE is deferred to the window's
  *  end, false when the caller must ask for it now. */
 bool wsc__hub_cork_defer(wsc_hub *hub, wsc_conn *conn);
-/** Writes every deferred connection now (wsc__hub_write_now; busy: the connection whose
- *  callback is running, or NULL) and closes the window. */
-void wsc__hub_cork_flush(wsc_hub *hub, const struct lws *busy);
+/** Writes every deferred connection now (wsc__hub_write_now) and closes the window. */
+void wsc__hub_cork_flush(wsc_hub *hub);
 /** conn is closing: it leaves the window. */
 void wsc__hub_cork_forget(wsc_hub *hub, wsc_conn *conn);
 /** Closes conn with code at its next WRITEABLE; queued frames are dropped (reported). */
@@ -403,12 +402,13 @@ bool wsc__hub_enqueue(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg);
  *  caller's reference, as wsc__hub_enqueue.  A NULL m (not made) is not sent: false. */
 bool wsc__hub_send_ctl(wsc_hub *hub, wsc_conn *conn, wsc_msg *m);
 int wsc__hub_writeable(wsc_hub *hub, wsc_conn *conn);
-/** Writes what waits on conn now, from outside its WRITEABLE callback: one system call where
- *  WRITEABLE costs three (POLLOUT on, the write, POLLOUT off).  Only a plain open WebSocket
- *  (no permessage-deflate, no hold, no ping due) whose earlier writes lws has all sent, and not
- *  busy, the connection whose callback is running; any other, or whatever the write leaves
- *  (the buffer was full, or the socket failed), asks for WRITEABLE as before.  Cannot fail. */
-void wsc__hub_write_now(wsc_hub *hub, wsc_conn *conn, const struct lws *busy);
+/** Writes what waits on conn now, from outside its WRITEABLE callback (also from inside its
+ *  own receive callback: a message to oneself): one system call where WRITEABLE costs three
+ *  (POLLOUT on, the write, POLLOUT off).  Only a plain open WebSocket (no permessage-deflate,
+ *  no hold, no ping due) whose earlier writes lws has all sent; any other, or whatever the
+ *  write leaves (the buffer was full, or the socket failed), asks for WRITEABLE as before.
+ *  Cannot fail. */
+void wsc__hub_write_now(wsc_hub *hub, wsc_conn *conn);
 /** Writes message m (the head of conn's queue) with lws_write(TEXT|BINARY) and reports it
  *  sent.  -1 when the connection must close. */
 int wsc__hub_write_one(wsc_hub *hub, wsc_conn *conn, wsc_msg *m);

@@ -205,16 +205,16 @@ ws_ping_interval(const wsc_hub *hub)
 }
 
 void
-wsc__hub_write_now(wsc_hub *hub, wsc_conn *conn, const struct lws *busy)
+wsc__hub_write_now(wsc_hub *hub, wsc_conn *conn)
 {
     size_t waiting = wsc__conn_queue_len(&conn->q);
     if (waiting == 0)
         return;
     /* lws_partial_buffered: lws still holds bytes of an earlier write, which must leave first
      * (its WRITEABLE drains them, then calls ours). */
-    bool direct = conn->wsi != busy && conn->state == CONN_OPEN &&
-                  conn->transport == WSC_TRANSPORT_WS && !conn->deflate && !conn->cluster_hold &&
-                  !conn->ping_pending && !lws_partial_buffered(conn->wsi);
+    bool direct = conn->state == CONN_OPEN && conn->transport == WSC_TRANSPORT_WS &&
+                  !conn->deflate && !conn->cluster_hold && !conn->ping_pending &&
+                  !lws_partial_buffered(conn->wsi);
     if (direct && ws_write(hub, conn, waiting) == 0 && wsc__conn_queue_len(&conn->q) == 0) {
         wsc__conn_queue_trim(&conn->q);
         return;

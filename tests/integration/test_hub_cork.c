@@ -268,8 +268,8 @@ test_hub_cork__a_receiver_that_stops_reading_is_bounded(void **state)
     thub_free(&t);
 }
 
-/* A connection that sends to its own user: its frame is routed inside its own receive
- * callback, where it is not written (lws is reading it), and arrives through WRITEABLE. */
+/* A connection that sends to its own user: the echo is written inside the connection's own
+ * receive callback, between the frames lws is reading from it. */
 static void
 test_hub_cork__a_frame_to_oneself_arrives(void **state)
 {
@@ -284,6 +284,20 @@ test_hub_cork__a_frame_to_oneself_arrives(void **state)
         assert_true(thub_wait_msgs(&t, pub, 1, 2000));
         expect_seq(&t, pub, i, i);
     }
+    /* 40 in one write: each written while lws still reads the next ones */
+    static const uint8_t mask[4] = {1, 2, 3, 4};
+    uint8_t buf[40 * 128];
+    size_t len = 0;
+    for (int i = 20; i < 60; i++) {
+        char body[96];
+        int n = snprintf(body, sizeof(body),
+                         "{\"receiver\":\"pub\",\"seq_no\":%d,\"content\":\"m\"}", i);
+        len += tws_frame_encode(buf + len, sizeof(buf) - len, TWS_OP_TEXT, true, mask, body,
+                                (size_t)n);
+    }
+    assert_int_equal(tws_send_raw(pub, buf, len), 0);
+    assert_true(thub_wait_msgs(&t, pub, 40, 5000));
+    expect_seq(&t, pub, 20, 59);
     thub_free(&t);
 }
 
