@@ -301,6 +301,59 @@ test_hub_cork__a_frame_to_oneself_arrives(void **state)
     thub_free(&t);
 }
 
+struct raw_read {
+    int fd;
+    uint8_t buf[8192];
+    size_t len;
+    bool eof;
+};
+
+/* Reads what has arrived on r->fd (never blocks). */
+static bool
+raw_has_bytes(void *arg)
+{
+    struct raw_read *r = arg;
+    while (!r->eof && r->len < sizeof(r->buf)) {
+        ssize_t n = recv(r->fd, r->buf + r->len, sizeof(r->buf) - r->len, MSG_DONTWAIT);
+        if (n <= 0) {
+            r->eof = n == 0;
+            break;
+        }
+        r->len += (size_t)n;
+    }
+    return r->len > 0;
+}
+
+/* A client that closed: from the hub's answering close frame on, no frame is written to it
+ * while broadcasts keep coming (lws 4.1 hangs up right after that frame; a direct write must
+ * not slip in between). */
+static void
+test_hub_cork__nothing_follows_the_close_frame(void **state)
+{
+    (void)state;
+    thub t;
+    tws *rx[RECEIVERS], *pub;
+    start(&t, rx, &pub);
+    twait_remove_ws(t.ts, rx[0]);
+    assert_int_equal(tws_send_close(rx[0], 1000, "bye"), 0);
+    struct raw_read r = {.fd = tws_fd(rx[0])};
+    assert_true(thub_wait(&t, raw_has_bytes, &r, 2000));
+    for (int i = 0; i < 3; i++) {
+        uint8_t buf[512];
+        assert_int_equal(tws_send_raw(pub, buf, put_frame(buf, sizeof(buf), i, 10)), 0);
+        struct all_have w = {rx + 1, RECEIVERS - 1, (size_t)i + 1};
+        assert_true(thub_wait(&t, all_have, &w, 2000));
+    }
+    thub_run_for(&t, 50);
+    (void)raw_has_bytes(&r);
+    tws_frame f;
+    ssize_t n = tws_frame_decode(r.buf, r.len, &f);
+    assert_true(n > 0);
+    assert_int_equal(f.opcode, TWS_OP_CLOSE);
+    assert_int_equal((size_t)n, r.len); /* the close frame, and nothing after it */
+    thub_free(&t);
+}
+
 int
 main(void)
 {
@@ -310,6 +363,7 @@ main(void)
         cmocka_unit_test(test_hub_cork__point_to_point_and_single_frames_arrive),
         cmocka_unit_test(test_hub_cork__a_receiver_that_stops_reading_is_bounded),
         cmocka_unit_test(test_hub_cork__a_frame_to_oneself_arrives),
+        cmocka_unit_test(test_hub_cork__nothing_follows_the_close_frame),
     };
     return cmocka_run_group_tests_name("integration.hub_cork", tests, NULL, NULL);
 }
