@@ -9,7 +9,9 @@
  * - an empty batch completes with WSC_OK and no items, on a later turn, never inside the run;
  * - an ACK-mode batch item that cannot be sent (a binary message) fails with its error, which
  *   is the batch's status; the others go on;
- * - a batch cannot start on a stopping hub (WSC_ERR_STATE). */
+ * - a batch cannot start on a stopping hub (WSC_ERR_STATE), nor be made or filled off the loop
+ *   thread; out of memory in wsc_batch_new and wsc_batch_add answers WSC_ERR_NOMEM. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "models/alloc.h"
 #include "thub.h"
 #include "tjson.h"
 
@@ -218,6 +221,71 @@ test_publish_ack__batch_edges(void **state)
     thub_free(&t);
 }
 
+struct other_thread {
+    thub *t;
+    wsc_batch *b;
+    wsc_err new_err, add_err;
+};
+
+static void *
+from_other_thread(void *arg)
+{
+    struct other_thread *o = arg;
+    wsc_batch_config bc;
+    wsc_batch_config_init(&bc);
+    wsc_batch *b = (wsc_batch *)&b;
+    o->new_err = wsc_batch_new(&b, o->t->hub, &bc);
+    wsc_msg *m = text("o1");
+    o->add_err = wsc_batch_add(o->b, "a", m, NULL);
+    wsc_msg_unref(m);
+    return NULL;
+}
+
+/* Off the loop thread a batch is neither made nor filled (WSC_ERR_STATE); out of memory at any
+ * allocation of new and add answers WSC_ERR_NOMEM and the batch still works. */
+static void
+test_publish_ack__batch_threads_and_memory(void **state)
+{
+    (void)state;
+    thub t;
+    thub_start_default(&t);
+    struct bres x = {0};
+    struct other_thread o = {.t = &t, .b = batch(&t, WSC_BATCH_FIRE_AND_FORGET, &x)};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, from_other_thread, &o), 0);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(o.new_err, WSC_ERR_STATE);
+    assert_int_equal(o.add_err, WSC_ERR_STATE);
+    wsc_batch_free(o.b);
+
+    wsc_batch_config bc;
+    wsc_batch_config_init(&bc);
+    bool fired = true;
+    size_t failures = 0;
+    for (long n = 1; fired && n < 200; n++) {
+        wsc_batch *b = NULL;
+        wsc_msg *m = text("nm");
+        wsc__alloc_fail_nth(n);
+        wsc_err e1 = wsc_batch_new(&b, t.hub, &bc), e2 = WSC_OK;
+        for (int i = 0; e1 == WSC_OK && e2 == WSC_OK && i < 20; i++)
+            e2 = wsc_batch_add(b, "u", m, NULL); /* grows its arrays */
+        fired = !wsc__alloc_fail_armed();
+        wsc__alloc_fail_nth(0);
+        if (e1 != WSC_OK || e2 != WSC_OK) {
+            assert_int_equal(e1 != WSC_OK ? e1 : e2, WSC_ERR_NOMEM);
+            failures++;
+        }
+        if (e1 == WSC_OK) /* what was added still runs */
+            assert_int_equal(wsc_batch_run(b), WSC_OK);
+        wsc_batch_free(b);
+        wsc_msg_unref(m);
+        thub_run_for(&t, 1);
+    }
+    assert_false(fired);
+    assert_true(failures >= 3);
+    thub_free(&t);
+}
+
 int
 main(void)
 {
@@ -225,6 +293,7 @@ main(void)
         cmocka_unit_test(test_publish_ack__duplicates_and_groups),
         cmocka_unit_test(test_publish_ack__hub_freed_with_a_store_write_out),
         cmocka_unit_test(test_publish_ack__batch_edges),
+        cmocka_unit_test(test_publish_ack__batch_threads_and_memory),
     };
     return cmocka_run_group_tests_name("integration.hub_publish_ack", tests, NULL, NULL);
 }
