@@ -7,7 +7,9 @@
  * the application sees it once; `ack` frames without message_id, or for nothing the client
  * waits for, change nothing, and one without a status ends the receipt as "delivered"; an
  * unsolicited pong is harmless; a close frame without a status code is reported as 1005
- * (RFC 6455 7.1.5), and the client closes for good when reconnecting is off. */
+ * (RFC 6455 7.1.5), and the client closes for good when reconnecting is off.  And the upgrade
+ * request: a token in the query is percent-encoded, in the header it is a Bearer, extra headers
+ * go along; a 403 answer is reported as WSC_ERR_FORBIDDEN with its status. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -36,6 +38,8 @@
 struct srv {
     int lfd, fd, port;
     bool upgraded;
+    int refuse;     /* answer the upgrade with this HTTP status instead (0: 101) */
+    char req[2048]; /* the upgrade request as received */
     tnet_buf in, out;
     char frames[32][256]; /* the client's text frames, unmasked */
     int opcodes[32];
@@ -92,6 +96,18 @@ srv_answer_upgrade(struct srv *s)
 {
     char *req = (char *)tnet_buf_begin(&s->in);
     char *end = strstr(req, "\r\n\r\n");
+    snprintf(s->req, sizeof(s->req), "%.*s", (int)(end - req), req);
+    if (s->refuse != 0) {
+        char resp[128];
+        snprintf(resp, sizeof(resp),
+                 "HTTP/1.1 %d Refused\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                 s->refuse);
+        tnet_buf_free(&s->out);
+        assert_int_equal(tnet_buf_append_str(&s->out, resp), 0);
+        tnet_buf_consume(&s->in, tnet_buf_size(&s->in));
+        s->upgraded = true;
+        return;
+    }
     const char *k = strcasestr(req, "Sec-WebSocket-Key: ");
     assert_non_null(k);
     char key[64] = "", cat[128], acc[64], resp[512];
@@ -153,6 +169,9 @@ srv_pump(struct srv *s)
 /* ---- the client ----------------------------------------------------------------------- */
 
 struct rec {
+    size_t connect_errors;
+    wsc_err connect_err;
+    int http_status;
     size_t connected, texts, binaries, messages, disconnected, closed, receipts;
     int disc_code, close_code;
     size_t last_text_len;
@@ -231,6 +250,17 @@ on_receipt(wsc_client *c, uint64_t id, const wsc_msg *msg, wsc_err status, const
     snprintf(r->receipt_status, sizeof(r->receipt_status), "%s", hub_status ? hub_status : "");
 }
 
+static void
+on_connect_error(wsc_client *c, wsc_err err, int http_status, const char *reason, void *user)
+{
+    (void)c;
+    (void)reason;
+    struct rec *r = user;
+    r->connect_errors++;
+    r->connect_err = err;
+    r->http_status = http_status;
+}
+
 struct fx {
     wsc_loop *loop;
     struct srv srv;
@@ -238,12 +268,16 @@ struct fx {
     wsc_client *c;
 };
 
+static void on_connect_error(wsc_client *c, wsc_err err, int http_status, const char *reason,
+                             void *user);
+
 static void
-fx_start(struct fx *f)
+fx_start_with(struct fx *f, const char *token, bool in_query, int refuse)
 {
     memset(f, 0, sizeof(*f));
     assert_int_equal(wsc_loop_new(&f->loop), WSC_OK);
     srv_start(&f->srv);
+    f->srv.refuse = refuse;
     char url[96];
     snprintf(url, sizeof(url), "ws://127.0.0.1:%d/ws?user_id=u1", f->srv.port);
     wsc_client_config cfg;
@@ -259,9 +293,22 @@ fx_start(struct fx *f)
     cfg.on_disconnected = on_disconnected;
     cfg.on_close = on_close;
     cfg.on_receipt = on_receipt;
+    cfg.on_connect_error = on_connect_error;
+    cfg.token = token;
+    cfg.token_in_query = in_query;
+    cfg.token_in_header = !in_query;
+    static const wsc_client_header headers[] = {{"X-Trace", "t-1"}};
+    cfg.headers = headers;
+    cfg.header_count = 1;
     cfg.user = &f->rec;
     assert_int_equal(wsc_client_new(&f->c, &cfg), WSC_OK);
     assert_int_equal(wsc_client_connect(f->c), WSC_OK);
+}
+
+static void
+fx_start(struct fx *f)
+{
+    fx_start_with(f, NULL, false, 0);
 }
 
 static void
@@ -392,12 +439,52 @@ test_client_frames__auto_ack_dedupe_and_receipts(void **state)
     fx_free(&f);
 }
 
+/* The token goes in the query percent-encoded (unreserved characters as they are), or in the
+ * Authorization header; extra headers go along. */
+static void
+test_client_frames__token_in_query_and_header(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_start_with(&f, "a b/c+d~_.-Z9", true, 0);
+    assert_true(wait_ge(&f, &f.rec.connected, 1, 3000));
+    assert_non_null(strstr(f.srv.req, "GET /ws?user_id=u1&token=a%20b%2Fc%2Bd~_.-Z9 HTTP/1.1"));
+    assert_null(strcasestr(f.srv.req, "authorization:"));
+    assert_non_null(strcasestr(f.srv.req, "x-trace: t-1"));
+    fx_free(&f);
+
+    fx_start_with(&f, "tok-2", false, 0);
+    assert_true(wait_ge(&f, &f.rec.connected, 1, 3000));
+    assert_non_null(strcasestr(f.srv.req, "authorization: Bearer tok-2"));
+    assert_null(strstr(f.srv.req, "token="));
+    fx_free(&f);
+}
+
+/* A 403 refusal: on_connect_error with WSC_ERR_FORBIDDEN and the status; with reconnecting off
+ * the client closes for good. */
+static void
+test_client_frames__forbidden(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_start_with(&f, NULL, false, 403);
+    assert_true(wait_ge(&f, &f.rec.closed, 1, 3000));
+    assert_int_equal(f.rec.connect_errors, 1);
+    assert_int_equal(f.rec.connect_err, WSC_ERR_FORBIDDEN);
+    assert_int_equal(f.rec.http_status, 403);
+    assert_int_equal(f.rec.connected, 0);
+    assert_int_equal(wsc_client_state_get(f.c), WSC_CLIENT_CLOSED);
+    fx_free(&f);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_client_frames__binary_fragments_and_close_without_status),
         cmocka_unit_test(test_client_frames__auto_ack_dedupe_and_receipts),
+        cmocka_unit_test(test_client_frames__token_in_query_and_header),
+        cmocka_unit_test(test_client_frames__forbidden),
     };
     return cmocka_run_group_tests_name("integration.client_frames", tests, NULL, NULL);
 }
