@@ -7,7 +7,8 @@
  * (256 bytes or more), removes nothing and everything is replayed.  Also: an event larger than
  * the hub's write buffer (64 KiB) leaves whole, in a write of its own; a message type that
  * cannot be a line of the stream is sent as event `message`; a stream without an identity is
- * refused with 401. */
+ * refused with 401; POST /sse/send refuses invalid UTF-8, too large bodies, a rate limit and
+ * an unknown client_id in words. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -332,6 +333,66 @@ test_sse_resume__stream_without_identity_is_refused(void **state)
     thub_free(&t);
 }
 
+static thttp *
+post_send(thub *t, const char *query, const char *body, size_t len)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "/sse/send?%s", query);
+    thttp *h = thttp_request(t->port, "POST", path, NULL, body, len);
+    assert_non_null(h);
+    assert_int_equal(twait_add_http(t->ts, h), 0);
+    assert_true(thub_wait(t, thttp_is_done, h, 3000));
+    assert_false(thttp_failed(h));
+    return h;
+}
+
+/* POST /sse/send refuses in words what a WebSocket frame would be refused for: invalid UTF-8
+ * (400 invalid_json), a body over msg_limits.max_bytes (400 too_large), a stream's rate limit
+ * (429 rate_limited with Retry-After), a client_id that names no open stream (409 no_stream);
+ * none of them counts as a violation of the stream, which goes on. */
+static void
+test_sse_resume__send_refusals(void **state)
+{
+    (void)state;
+    thub t;
+    wsc_hub_config cfg;
+    thub_config(&t, &cfg);
+    cfg.msg_limits.max_bytes = 256;
+    cfg.msg_rate_per_conn = 1;
+    cfg.msg_burst_per_conn = 2;
+    thub_start(&t, &cfg);
+    struct stream s;
+    stream_open(&t, &s, "user_id=sam&client_id=tab", NULL);
+    assert_true(stream_wait(&t, &s, "event: connected", 2000));
+    thttp *h = post_send(&t, "user_id=sam", "{\"content\":\"\xff\"}", 15);
+    assert_int_equal(thttp_status(h), 400);
+    assert_non_null(strstr(thttp_body(h), "invalid_json"));
+    char big[400];
+    memset(big, ' ', sizeof(big));
+    memcpy(big, "{\"content\":\"x\"", 15);
+    big[sizeof(big) - 1] = '}';
+    h = post_send(&t, "user_id=sam", big, sizeof(big));
+    assert_int_equal(thttp_status(h), 400);
+    assert_non_null(strstr(thttp_body(h), "too_large"));
+    h = post_send(&t, "user_id=sam&client_id=other", "{}", 2);
+    assert_int_equal(thttp_status(h), 409);
+    assert_non_null(strstr(thttp_body(h), "no_stream"));
+    /* A burst of 2 frames at 1 per second: a few more posts meet the limit. */
+    int status = 0;
+    for (int i = 0; i < 5 && status != 429; i++) {
+        h = post_send(&t, "user_id=sam&client_id=tab", "{\"content\":\"hi\"}", 16);
+        status = thttp_status(h);
+        assert_true(status == 200 || status == 429);
+    }
+    assert_int_equal(status, 429);
+    assert_non_null(strstr(thttp_body(h), "rate_limited"));
+    assert_non_null(thttp_header(h, "retry-after"));
+    thub_run_for(&t, 30);
+    assert_int_equal(t.disconnects, 0); /* the stream goes on */
+    stream_close(&s);
+    thub_free(&t);
+}
+
 int
 main(void)
 {
@@ -342,6 +403,7 @@ main(void)
         cmocka_unit_test(test_sse_resume__unknown_or_overlong_id_replays_everything),
         cmocka_unit_test(test_sse_resume__large_event_and_odd_type),
         cmocka_unit_test(test_sse_resume__stream_without_identity_is_refused),
+        cmocka_unit_test(test_sse_resume__send_refusals),
     };
     return cmocka_run_group_tests_name("integration.hub_sse_resume", tests, NULL, NULL);
 }
