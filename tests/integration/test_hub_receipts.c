@@ -7,7 +7,9 @@
  * - a message to a receiver and groups at once reaches the receiver and the members, once
  *   each, and the sender (a member too) gets one `delivered` receipt and no copy;
  * - with the window off (dedupe_window 0) a resend is handled anew: routed and answered again;
- * - a message without require_ack gets no receipt. */
+ * - a message without require_ack gets no receipt;
+ * - out of memory while a require_ack message is handled never crashes or leaks: a receipt
+ *   comes, or the resend gets one. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "models/alloc.h"
 #include "thub.h"
 #include "tjson.h"
 
@@ -66,7 +69,7 @@ test_receipts__offline_without_storage_is_rejected_once(void **state)
     expect_receipt(&t, a, "r1", "rejected", "unknown_receiver");
     wsc_reliability_stats st;
     wsc_hub_get_reliability_stats(t.hub, &st);
-    uint64_t stored = st.stored;
+    uint64_t stored = st.stored, duplicates = st.duplicates;
     /* The resend: the same receipt, from the window; nothing routed or stored again. */
     thub_send(a, msg);
     expect_receipt(&t, a, "r1", "rejected", "unknown_receiver");
@@ -74,6 +77,7 @@ test_receipts__offline_without_storage_is_rejected_once(void **state)
     wsc_hub_get_reliability_stats(t.hub, &st);
     assert_int_equal(st.stored, stored);
     assert_int_equal(st.pending, 0);
+    assert_int_equal(st.duplicates, duplicates + 1); /* answered from the window */
     thub_free(&t);
 }
 
@@ -137,6 +141,80 @@ test_receipts__without_window_a_resend_is_routed_again(void **state)
     thub_free(&t);
 }
 
+/* The next receipt for mid within ms: its status into st ("" when none came). */
+static void
+try_receipt(thub *t, tws *c, const char *mid, char *st, size_t cap, int ms)
+{
+    st[0] = '\0';
+    while (thub_wait_msgs(t, c, 1, ms)) {
+        json_t *j = thub_recv(t, c, 100);
+        bool hit = strcmp(tjson_str(j, "message_type"), "ack") == 0 &&
+                   strcmp(tjson_str(j, "message_id"), mid) == 0;
+        if (hit)
+            snprintf(st, cap, "%s", tjson_str(j, "data.status"));
+        json_decref(j);
+        if (hit)
+            return;
+    }
+}
+
+/* Out of memory at any allocation while the hub handles a client's require_ack message (to a
+ * live receiver and a group with an offline member): the receipt says delivered, stored or
+ * rejected, or none comes (the ack frame itself could not be made); the client's resend then
+ * gets one.  Never a crash or a leak; the hub serves on. */
+static void
+test_receipts__out_of_memory(void **state)
+{
+    (void)state;
+    thub t;
+    wsc_hub_config cfg;
+    thub_config(&t, &cfg);
+    cfg.max_violations = 100000;
+    thub_start(&t, &cfg);
+    tws *a = thub_open(&t, "a", NULL);
+    tws *b = thub_open(&t, "b", NULL);
+    assert_int_equal(wsc_hub_group_join(t.hub, "g", "b"), WSC_OK);
+    assert_int_equal(wsc_hub_group_join(t.hub, "g", "off"), WSC_OK);
+    bool fired = true;
+    size_t none = 0;
+    for (long n = 1; fired && n < 400; n++) {
+        char msg[192], mid[32], st[32];
+        snprintf(mid, sizeof(mid), "om%ld", n);
+        snprintf(msg, sizeof(msg),
+                 "{\"message_type\":\"text\",%s,\"message_id\":\"%s\","
+                 "\"require_ack\":true,\"content\":\"x\"}",
+                 n % 2 ? "\"receiver\":\"b\"" : "\"group_ids\":[\"g\"]", mid);
+        wsc__alloc_fail_nth(n);
+        thub_send(a, msg);
+        try_receipt(&t, a, mid, st, sizeof(st), 300);
+        fired = !wsc__alloc_fail_armed();
+        wsc__alloc_fail_nth(0);
+        if (st[0] == '\0') {
+            none++;
+            thub_send(a, msg); /* the client's resend */
+            try_receipt(&t, a, mid, st, sizeof(st), 2000);
+        }
+        assert_true(strcmp(st, "delivered") == 0 || strcmp(st, "stored") == 0 ||
+                    strcmp(st, "rejected") == 0);
+        while (tws_pending(b) > 0) { /* b ACKs what it got */
+            json_t *j = thub_recv(&t, b, 100);
+            const char *m = tjson_str(j, "message_id");
+            if (m != NULL && strcmp(tjson_str(j, "message_type"), "text") == 0) {
+                char ackf[96];
+                snprintf(ackf, sizeof(ackf),
+                         "{\"message_type\":\"ack\",\"message_id\":\"%s\",\"sender\":\"a\"}", m);
+                thub_send(b, ackf);
+            }
+            json_decref(j);
+        }
+    }
+    assert_false(fired);
+    print_message("receipts out of memory: %zu runs without a first receipt\n", none);
+    tws *p = thub_open(&t, "probe", NULL);
+    (void)p;
+    thub_free(&t);
+}
+
 int
 main(void)
 {
@@ -144,6 +222,7 @@ main(void)
         cmocka_unit_test(test_receipts__offline_without_storage_is_rejected_once),
         cmocka_unit_test(test_receipts__receiver_and_groups_at_once),
         cmocka_unit_test(test_receipts__without_window_a_resend_is_routed_again),
+        cmocka_unit_test(test_receipts__out_of_memory),
     };
     return cmocka_run_group_tests_name("integration.hub_receipts", tests, NULL, NULL);
 }

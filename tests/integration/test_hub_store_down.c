@@ -8,7 +8,9 @@
  *   could not be written);
  * - a message delivered but never ACKed cannot be stored: the hub keeps it and retries the store
  *   (store_retries grows) instead of dropping it, and the receiver's late ACK still settles it;
- * - live delivery is not affected. */
+ * - live delivery is not affected;
+ * - a client's require_ack message to an offline user is answered rejected /
+ *   store_unavailable, and its resend is handled anew. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -51,7 +53,7 @@ struct fx {
 };
 
 static void
-start(struct fx *f, bool durable)
+start(struct fx *f, bool durable, uint64_t ack_timeout_ms)
 {
     wsc_hub_config cfg;
     thub_config(&f->t, &cfg);
@@ -66,7 +68,7 @@ start(struct fx *f, bool durable)
     cfg.store = f->store;
     cfg.store_check_ms = 50;
     cfg.log.level = WSC_LOG_OFF; /* store_down, store_retry, durable_copy_failed: expected */
-    cfg.ack.ack_timeout_ms = 100;
+    cfg.ack.ack_timeout_ms = ack_timeout_ms;
     cfg.ack.max_retries = 0;
     cfg.ack.base_delay_ms = 20;
     cfg.ack.max_delay_ms = 40;
@@ -141,7 +143,7 @@ test_store_down__readyz_and_offline_sends_fail(void **state)
 {
     (void)state;
     struct fx f;
-    start(&f, false);
+    start(&f, false, 100);
     struct ready_probe p = {&f.t, 0};
     assert_true(thub_wait(&f.t, readyz_is_503, &p, 3000));
     thttp *h = get(&f.t, "/readyz");
@@ -176,7 +178,7 @@ test_store_down__durable_send_answers_at_the_ack(void **state)
 {
     (void)state;
     struct fx f;
-    start(&f, true);
+    start(&f, true, 2000); /* the ACK comes well before any timeout */
     tws *a = thub_open(&f.t, "a", NULL);
     struct answer x;
     publish(&f, "a", "d1", &x);
@@ -205,7 +207,7 @@ test_store_down__unacked_message_is_kept_and_retried(void **state)
 {
     (void)state;
     struct fx f;
-    start(&f, false);
+    start(&f, false, 100);
     tws *a = thub_open(&f.t, "a", NULL);
     struct answer x;
     publish(&f, "a", "k1", &x);
@@ -230,6 +232,54 @@ test_store_down__unacked_message_is_kept_and_retried(void **state)
     stop(&f);
 }
 
+/* The next ack frame of c for mid; its data.status and data.error into st/er. */
+static void
+receipt(thub *t, tws *c, const char *mid, char *st, char *er)
+{
+    for (int i = 0; i < 10; i++) {
+        json_t *j = thub_recv(t, c, 3000);
+        assert_non_null(j);
+        if (strcmp(tjson_str(j, "message_type"), "ack") == 0 &&
+            strcmp(tjson_str(j, "message_id"), mid) == 0) {
+            snprintf(st, 32, "%s", tjson_str(j, "data.status"));
+            const char *e = tjson_str(j, "data.error");
+            snprintf(er, 32, "%s", e ? e : "");
+            json_decref(j);
+            return;
+        }
+        json_decref(j);
+    }
+    fail_msg("no receipt for %s", mid);
+}
+
+/* A client's require_ack message to an offline user cannot be stored: the receipt is rejected
+ * with store_unavailable, a refusal a resend may overcome, so the resend is handled anew (and
+ * refused again while the store is down) rather than answered from the window. */
+static void
+test_store_down__client_receipt_store_unavailable(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f, false, 100);
+    tws *a = thub_open(&f.t, "a", NULL);
+    static const char msg[] = "{\"message_type\":\"text\",\"receiver\":\"away\","
+                              "\"message_id\":\"c1\",\"require_ack\":true,\"content\":\"x\"}";
+    char st[32], er[32];
+    thub_send(a, msg);
+    receipt(&f.t, a, "c1", st, er);
+    assert_string_equal(st, "rejected");
+    assert_string_equal(er, "store_unavailable");
+    wsc_reliability_stats before, after;
+    wsc_hub_get_reliability_stats(f.t.hub, &before);
+    thub_send(a, msg);
+    receipt(&f.t, a, "c1", st, er);
+    assert_string_equal(st, "rejected");
+    assert_string_equal(er, "store_unavailable");
+    wsc_hub_get_reliability_stats(f.t.hub, &after);
+    assert_int_equal(after.duplicates, before.duplicates); /* not a duplicate: handled anew */
+    stop(&f);
+}
+
 int
 main(void)
 {
@@ -237,6 +287,7 @@ main(void)
         cmocka_unit_test(test_store_down__readyz_and_offline_sends_fail),
         cmocka_unit_test(test_store_down__durable_send_answers_at_the_ack),
         cmocka_unit_test(test_store_down__unacked_message_is_kept_and_retried),
+        cmocka_unit_test(test_store_down__client_receipt_store_unavailable),
     };
     return cmocka_run_group_tests_name("integration.hub_store_down", tests, NULL, NULL);
 }
