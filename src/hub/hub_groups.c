@@ -36,6 +36,8 @@ member_find(const struct hub_group *g, const char *user_id)
     return n ? wsc_container_of(n, struct group_member, node) : NULL;
 }
 
+static void group_free(struct hub_group *g);
+
 static wsc_err
 group_add(wsc_hub *hub, const char *group_id, const char *user_id)
 {
@@ -49,18 +51,22 @@ group_add(wsc_hub *hub, const char *group_id, const char *user_id)
             return WSC_ERR_NOMEM;
         wsc__hmap_init(&g->members);
         wsc_list_init(&g->order);
-        wsc__hmap_insert_str(&hub->groups, &g->node, g->id);
+        /* The first insert into a table allocates its buckets, and may fail. */
+        if (wsc__hmap_insert_str(&hub->groups, &g->node, g->id) != WSC_OK) {
+            wsc__free(g);
+            return WSC_ERR_NOMEM;
+        }
         created = true;
     }
     struct group_member *m = wsc__new_with_str(struct group_member, id, user_id);
-    if (m == NULL) {
+    if (m == NULL || wsc__hmap_insert_str(&g->members, &m->node, m->id) != WSC_OK) {
+        wsc__free(m);
         if (created) {
             wsc__hmap_remove(&hub->groups, &g->node.h);
-            wsc__free(g);
+            group_free(g);
         }
         return WSC_ERR_NOMEM;
     }
-    wsc__hmap_insert_str(&g->members, &m->node, m->id);
     wsc_list_push_back(&g->order, &m->link);
     g->count++;
     return WSC_OK;

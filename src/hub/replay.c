@@ -123,6 +123,13 @@ replay_page(wsc_err status, wsc_msg *const *msgs, size_t count, uint64_t next_cu
     r->fetching = false;
     wsc_conn *conn = rel && !r->gone ? wsc__hub_conn_find_open(rel->hub, r->by_conn.key) : NULL;
     if (conn == NULL) {
+        /* Closing (not gone yet): the live messages parked behind the replay will never be
+         * queued; they fail now, once, as its queue will (on_send_failed, WSC_ERR_CLOSED). */
+        wsc_conn *closing = rel && !r->gone ? wsc__hub_conn_find(rel->hub, r->by_conn.key) : NULL;
+        if (closing != NULL) {
+            wsc__replay_closed(rel, closing);
+            return;
+        }
         if (rel != NULL && !r->gone)
             wsc__hmap_remove(&rel->replays, &r->by_conn.h);
         replay_free(r);
