@@ -139,7 +139,7 @@ for s in wsc lws ws; do
 done
 
 echo "bench: echo (wsc: through p2p routing)" >&2
-lg wsc echo --conns "$MED" --procs 1 --conns-per-user 2 --duration "$DUR" --size 64
+lg wsc echo --conns "$MED" --procs 1 --duration "$DUR" --size 64
 lg lws echo --conns "$MED" --procs 1 --duration "$DUR" --size 64
 lg ws echo --conns "$MED" --procs 1 --duration "$DUR" --size 64
 

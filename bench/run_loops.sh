@@ -30,7 +30,7 @@ for _ in $(seq 1 "$RUNS"); do
         one "$loop" p2p --conns "$BIG" --procs 2 --rate $((BIG * 2)) --duration "$DUR" --size 64
         one "$loop" paced --conns "$BIG" --procs 2 --rate 10 --duration "$DUR" --size 64
         one "$loop" broadcast --conns "$BIG" --procs 2 --n 50 --size 64 --rounds 3
-        one "$loop" echo --conns "$MED" --procs 1 --conns-per-user 2 --duration "$DUR" --size 64
+        one "$loop" echo --conns "$MED" --procs 1 --duration "$DUR" --size 64
         one "$loop" idle --conns "$IDLE" --procs 4 --conn-rate 8000 --hold 3 --stats-path /bench/stats \
             --extra '"rx_buffer":"default"'
     done
