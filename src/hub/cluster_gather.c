@@ -84,7 +84,7 @@ wsc__cl_gather_new(struct wsc__cluster *cl, wsc__cluster_done_cb cb, void *arg)
     *g = (struct cl_gather){.cl = cl, .cb = cb, .arg = arg};
     wsc__timer_init(&g->timer, cl->hub->loop, on_timeout);
     wsc__timer_start(&g->timer, cl->hub->cfg.cluster_timeout_ms);
-    (void)wsc__hmap_insert_u64(&cl->gathers, &g->by_token, ++cl->next_token);
+    wsc__hmap_insert_u64(&cl->gathers, &g->by_token, ++cl->next_token);
     return g;
 }
 

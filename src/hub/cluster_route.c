@@ -198,8 +198,7 @@ ack_remember(struct wsc__cluster *cl, const char *user, const char *sender, cons
     a->sender = memcpy(at += lu, sender, ls);
     a->mid = memcpy(at += ls, mid, lm);
     a->origin = memcpy(at += lm, origin, lo);
-    if (wsc__hfifo_push(&cl->acks, &a->node, ack_hash(&k)) != WSC_OK)
-        wsc__free(a); /* as when it cannot be allocated */
+    wsc__hfifo_push(&cl->acks, &a->node, ack_hash(&k));
 }
 
 void

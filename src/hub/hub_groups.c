@@ -51,22 +51,18 @@ group_add(wsc_hub *hub, const char *group_id, const char *user_id)
             return WSC_ERR_NOMEM;
         wsc__hmap_init(&g->members);
         wsc_list_init(&g->order);
-        /* The first insert into a table allocates its buckets, and may fail. */
-        if (wsc__hmap_insert_str(&hub->groups, &g->node, g->id) != WSC_OK) {
-            wsc__free(g);
-            return WSC_ERR_NOMEM;
-        }
+        wsc__hmap_insert_str(&hub->groups, &g->node, g->id);
         created = true;
     }
     struct group_member *m = wsc__new_with_str(struct group_member, id, user_id);
-    if (m == NULL || wsc__hmap_insert_str(&g->members, &m->node, m->id) != WSC_OK) {
-        wsc__free(m);
+    if (m == NULL) {
         if (created) {
             wsc__hmap_remove(&hub->groups, &g->node.h);
             group_free(g);
         }
         return WSC_ERR_NOMEM;
     }
+    wsc__hmap_insert_str(&g->members, &m->node, m->id);
     wsc_list_push_back(&g->order, &m->link);
     g->count++;
     return WSC_OK;

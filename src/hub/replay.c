@@ -390,10 +390,7 @@ wsc__replayed_put(struct wsc__replayed *r, const char *user, const char *message
     memcpy(e->user, user, nu);
     e->mid = memcpy(e->user + nu, message_id, nm);
     e->sender = memcpy(e->user + nu + nm, sender, ns);
-    if (wsc__hfifo_push(&r->entries, &e->node, wsc__hash_pair(user, message_id)) != WSC_OK) {
-        wsc__free(e);
-        return WSC_ERR_NOMEM;
-    }
+    wsc__hfifo_push(&r->entries, &e->node, wsc__hash_pair(user, message_id));
     return WSC_OK;
 }
 

@@ -31,13 +31,11 @@ wsc__hfifo_clear(wsc__hfifo *f)
     wsc__hmap_clear(&f->map);
 }
 
-wsc_err
+void
 wsc__hfifo_push(wsc__hfifo *f, wsc__fnode *node, uint64_t hash)
 {
-    if (wsc__hmap_insert(&f->map, &node->h, hash) != WSC_OK)
-        return WSC_ERR_NOMEM;
+    wsc__hmap_insert(&f->map, &node->h, hash);
     wsc_list_push_back(&f->order, &node->link);
     if (++f->n > f->cap)
         wsc__hfifo_drop(f, wsc_container_of(f->order.next, wsc__fnode, link));
-    return WSC_OK;
 }

@@ -27,9 +27,8 @@ void wsc__hfifo_init(wsc__hfifo *f, size_t cap, void (*drop)(wsc__fnode *node));
 /** Drops every entry and frees the bucket array; f is empty and usable again. */
 void wsc__hfifo_clear(wsc__hfifo *f);
 /** Inserts node under hash as the newest entry (no duplicate check), then drops the oldest
- *  when that makes more than cap.  WSC_ERR_NOMEM: node was not inserted (the table could not
- *  allocate its first bucket array), and stays the caller's. */
-wsc_err wsc__hfifo_push(wsc__hfifo *f, wsc__fnode *node, uint64_t hash);
+ *  when that makes more than cap.  Cannot fail. */
+void wsc__hfifo_push(wsc__hfifo *f, wsc__fnode *node, uint64_t hash);
 /** Removes node from f and drops it. */
 void wsc__hfifo_drop(wsc__hfifo *f, wsc__fnode *node);
 

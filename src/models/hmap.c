@@ -17,7 +17,8 @@ wsc__hmap_init(wsc__hmap *map)
 void
 wsc__hmap_clear(wsc__hmap *map)
 {
-    wsc__free(map->buckets);
+    if (map->buckets != &map->one)
+        wsc__free(map->buckets);
     memset(map, 0, sizeof(*map));
 }
 
@@ -26,8 +27,14 @@ grow(wsc__hmap *map)
 {
     size_t n = map->buckets ? (map->mask + 1) * 2 : 16;
     wsc__hnode **b = wsc__calloc(n, sizeof(*b));
-    if (b == NULL)
+    if (b == NULL) {
+        if (map->buckets == NULL) { /* out of memory at the first insert: one bucket */
+            map->one = NULL;
+            map->buckets = &map->one;
+            map->mask = 0;
+        }
         return;
+    }
     if (map->buckets != NULL) {
         for (size_t i = 0; i <= map->mask; i++) {
             wsc__hnode *node = map->buckets[i];
@@ -39,25 +46,23 @@ grow(wsc__hmap *map)
                 node = next;
             }
         }
-        wsc__free(map->buckets);
+        if (map->buckets != &map->one)
+            wsc__free(map->buckets);
     }
     map->buckets = b;
     map->mask = n - 1;
 }
 
-wsc_err
+void
 wsc__hmap_insert(wsc__hmap *map, wsc__hnode *node, uint64_t hash)
 {
     if (map->buckets == NULL || map->count >= 2 * (map->mask + 1))
         grow(map);
-    if (map->buckets == NULL)
-        return WSC_ERR_NOMEM;
     size_t i = (size_t)hash & map->mask;
     node->hash = hash;
     node->next = map->buckets[i];
     map->buckets[i] = node;
     map->count++;
-    return WSC_OK;
 }
 
 wsc__hnode *
@@ -124,11 +129,11 @@ snode_eq(const wsc__hnode *node, const void *key)
     return strcmp(wsc_container_of(node, wsc__snode, h)->key, key) == 0;
 }
 
-wsc_err
+void
 wsc__hmap_insert_str(wsc__hmap *map, wsc__snode *node, const char *key)
 {
     node->key = key;
-    return wsc__hmap_insert(map, &node->h, wsc__hash_str(key));
+    wsc__hmap_insert(map, &node->h, wsc__hash_str(key));
 }
 
 wsc__snode *
@@ -144,11 +149,11 @@ unode_eq(const wsc__hnode *node, const void *key)
     return wsc_container_of(node, wsc__unode, h)->key == *(const uint64_t *)key;
 }
 
-wsc_err
+void
 wsc__hmap_insert_u64(wsc__hmap *map, wsc__unode *node, uint64_t key)
 {
     node->key = key;
-    return wsc__hmap_insert(map, &node->h, wsc__hash_u64(key));
+    wsc__hmap_insert(map, &node->h, wsc__hash_u64(key));
 }
 
 wsc__unode *

@@ -47,12 +47,7 @@ wsc__mem_insert(wsc__hmap *map, struct mem_node *node, const char *key)
     node->key = wsc__strdup(key);
     if (node->key == NULL)
         return WSC_ERR_NOMEM;
-    /* The first insert into an empty map allocates its buckets, and can fail. */
-    if (wsc__hmap_insert(map, &node->h, wsc__hash_str(key)) != WSC_OK) {
-        wsc__free(node->key);
-        node->key = NULL;
-        return WSC_ERR_NOMEM;
-    }
+    wsc__hmap_insert(map, &node->h, wsc__hash_str(key));
     return WSC_OK;
 }
 

@@ -254,10 +254,7 @@ wsc__bus_subscribe(wsc__bus *bus, const char *channel)
     if (c == NULL)
         return WSC_ERR_NOMEM;
     c->shard = -1;
-    if (wsc__hmap_insert_str(&bus->chans, &c->node, c->name) != WSC_OK) {
-        wsc__free(c); /* the first channel: the table could not get its buckets */
-        return WSC_ERR_NOMEM;
-    }
+    wsc__hmap_insert_str(&bus->chans, &c->node, c->name);
     if (bus->sharded) {
         wsc__shard_add(bus, c);
     } else if (bus->ac != NULL && bus->sub->state == RS_READY) {

@@ -44,7 +44,7 @@ push(wsc__hfifo *f, uint64_t key)
     struct item *it = wsc__calloc(1, sizeof(*it));
     assert_non_null(it);
     it->key = key;
-    assert_int_equal(wsc__hfifo_push(f, &it->node, wsc__hash_u64(key)), WSC_OK);
+    wsc__hfifo_push(f, &it->node, wsc__hash_u64(key));
 }
 
 static void
