@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* tfakeredis: a fake Redis server inside a test (127.0.0.1, port 0), pumped from the test's own
  * thread while the loop runs: what a real server seldom does on demand (error replies, replies
- * of the wrong shape, a reset, silence, cluster redirections).  It serves one connection at a
- * time (a new one replaces the old), answers AUTH with +OK and SELECT with select_says, and
- * every other command with what reply() returns, else by its mode.
+ * of the wrong shape, a reset, silence, cluster redirections, subscription messages).  It
+ * serves up to TFAKEREDIS_CONNS connections, answers AUTH with +OK and SELECT with select_says,
+ * and every other command with what reply() returns, else by its mode.
  *
  *     tfakeredis f;
  *     tfakeredis_start(&f);               (listening; f.port)
@@ -22,33 +22,44 @@ enum tfakeredis_mode {
     TFAKEREDIS_SILENT, /* commands are read and never answered */
 };
 
+#define TFAKEREDIS_CONNS 8
+#define TFAKEREDIS_ARGS  80 /* a command's words seen by reply(), each cut to 63 bytes */
+
 typedef struct tfakeredis tfakeredis;
 
-/** The answer to one command (name: its first word as sent, arg1: its second or ""), or NULL
- *  for the mode's.  The string is sent as is (RESP). */
-typedef const char *(*tfakeredis_reply_fn)(tfakeredis *f, const char *name, const char *arg1,
-                                           void *user);
+/** The answer to one command (argv[0] its name as sent; argc at most TFAKEREDIS_ARGS, the
+ *  rest not shown), or NULL for the mode's.  The string is sent as is (RESP).  f->cur is the
+ *  connection it came on. */
+typedef const char *(*tfakeredis_reply_fn)(tfakeredis *f, int argc, char argv[][64], void *user);
+
+struct tfakeredis_conn {
+    int fd; /* -1: free */
+    char in[1 << 16];
+    size_t inlen;
+};
 
 struct tfakeredis {
-    int lfd, port, fd;
+    int lfd, port;
     int accepted, commands; /* connections accepted; commands other than AUTH and SELECT */
     enum tfakeredis_mode mode;
     const char *canned;      /* TFAKEREDIS_REPLY's answer ("+PONG\r\n") */
     const char *select_says; /* the answer to SELECT ("+OK\r\n") */
     tfakeredis_reply_fn reply;
     void *user;
-    char in[1 << 16];
-    size_t inlen;
+    int cur; /* the connection being answered */
+    struct tfakeredis_conn conns[TFAKEREDIS_CONNS];
 };
 
 /** Listens on 127.0.0.1, a free port (the test fails when it cannot). */
 void tfakeredis_start(tfakeredis *f);
-/** Closes the connection (reset: with an RST instead of a FIN); none is fine. */
+/** Closes every connection (reset: with an RST instead of a FIN); none is fine. */
 void tfakeredis_drop(tfakeredis *f, bool reset);
-/** Closes the connection and the listener. */
+/** Closes connection i (an index into conns) if it is open. */
+void tfakeredis_drop_conn(tfakeredis *f, int i, bool reset);
+/** Closes the connections and the listener. */
 void tfakeredis_stop(tfakeredis *f);
-/** Writes s on the connection (all of it). */
-void tfakeredis_send(tfakeredis *f, const char *s);
+/** Writes s on connection i (all of it). */
+void tfakeredis_send(tfakeredis *f, int i, const char *s);
 /** Accepts, reads and answers what has arrived; never blocks for long. */
 void tfakeredis_pump(tfakeredis *f);
 
