@@ -50,6 +50,9 @@ struct wsc__pending_ops {
     /** Splits a marker: *op ('s' or 'r'), the user id unescaped into uid (256 bytes), and
      *  *message_id pointing into marker.  false when it is not a marker. */
     bool (*parse)(const char *marker, char *op, char *uid, const char **message_id);
+    /** Removes entry, one that list returned and parse refused (written by hand or by another
+     *  version): left there, such entries would fill every page list returns. */
+    wsc_err (*forget)(wsc_store *store, const char *entry, wsc_repo_done_cb cb, void *user);
 };
 
 #endif

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <hiredis/hiredis.h>
 
 #include "repository/hybrid/hybrid_internal.h"
 #include "tstore.h"
@@ -351,6 +352,82 @@ test_hybrid__answer_waits_for_the_redis_half(void **state)
     wsc_store_close(s);
 }
 
+/* A plain connection to WSC_TEST_REDIS_URL (redis://:password@host:port/0). */
+static redisContext *
+redis_raw(void)
+{
+    char pass[64], host[64];
+    int port;
+    assert_int_equal(
+        sscanf(getenv("WSC_TEST_REDIS_URL"), "redis://:%63[^@]@%63[^:]:%d", pass, host, &port), 3);
+    redisContext *c = redisConnect(host, port);
+    assert_true(c != NULL && c->err == 0);
+    redisReply *r = redisCommand(c, "AUTH %s", pass);
+    assert_true(r != NULL && r->type == REDIS_REPLY_STATUS);
+    freeReplyObject(r);
+    return c;
+}
+
+struct marker_gone {
+    redisContext *c;
+    const char *marker;
+};
+
+static bool
+marker_gone(void *arg)
+{
+    struct marker_gone *g = arg;
+    redisReply *r = redisCommand(g->c, "ZSCORE wsc:hyb:pend %s", g->marker);
+    assert_non_null(r);
+    bool gone = r->type == REDIS_REPLY_NIL;
+    freeReplyObject(r);
+    return gone;
+}
+
+/* Entries of the write-ahead list that are no markers (left by hand, or by another version)
+ * and older than every marker must not fill each turn's page: they are dropped, and the
+ * markers behind them are drained. */
+static void
+test_hybrid__entries_that_are_no_markers_do_not_hold_the_drain(void **state)
+{
+    tstore *ts = tstore_get(state);
+    /* The fixture's own hybrid store would drain the list with its larger page: only ours. */
+    wsc_store_close(ts->store);
+    ts->store = NULL;
+    redisContext *c = redis_raw();
+    char junk[2][96];
+    for (int i = 0; i < 2; i++) {
+        snprintf(junk[i], sizeof(junk[i]), "%s junk-%s-%d", i ? "s" : "x", ts->run, i);
+        redisReply *r = redisCommand(c, "ZADD wsc:hyb:pend 1 %s", junk[i]);
+        assert_true(r != NULL && r->type == REDIS_REPLY_INTEGER && r->integer == 1);
+        freeReplyObject(r);
+    }
+    /* A message owed to MySQL: in Redis with its marker (as when MySQL was down). */
+    wsc_store *redis = open_store(ts, getenv("WSC_TEST_REDIS_URL"), NULL);
+    const char *uid = tstore_id(ts, "behind");
+    char key[WSC_MSG_KEY_MAX], marker[WSC_MSG_KEY_MAX + 300];
+    mark_and_read(ts, redis, uid, "b0", key);
+    wsc_store_close(redis);
+    snprintf(marker, sizeof(marker), "s %s %s", uid, key);
+    wsc_hybrid_config hc;
+    wsc_hybrid_config_init(&hc);
+    hc.drain_batch = 2;
+    hc.retry_ms = 100;
+    wsc_store *s = open_store(ts, NULL, &hc);
+    struct marker_gone g = {c, marker};
+    assert_false(marker_gone(&g)); /* drained once older than the command timeout */
+    assert_true(tstore_until(ts, marker_gone, &g, 6000));
+    tres r;
+    fetch(ts, s, uid, 0, 10, &r); /* MySQL has it (read through the hybrid: Redis first) */
+    assert_int_equal(r.n, 1);
+    for (int i = 0; i < 2; i++) {
+        g.marker = junk[i];
+        assert_true(marker_gone(&g));
+    }
+    wsc_store_close(s);
+    redisFree(c);
+}
+
 int
 main(void)
 {
@@ -361,6 +438,7 @@ main(void)
         cmocka_unit_test(test_hybrid__fetch_prefers_mysql_when_it_holds_more),
         cmocka_unit_test(test_hybrid__mysql_down_messages_wait_in_redis),
         cmocka_unit_test(test_hybrid__answer_waits_for_the_redis_half),
+        cmocka_unit_test(test_hybrid__entries_that_are_no_markers_do_not_hold_the_drain),
     };
     return tstore_exit(
         cmocka_run_group_tests_name("repository.hybrid.hybrid", tests, setup, tstore_teardown),

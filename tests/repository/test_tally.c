@@ -4,8 +4,9 @@
  * to the rows through stores, removes, clears and the purge; a tally that is missing or
  * broken (a table written before it, a trigger dropped) is rebuilt on connect and counts the
  * rows already there; a store reads the tally instead of counting the sender's rows (the
- * server's Handler_read_next), and the bounds stay exact at the edge.  A second connection
- * (libmysqlclient) reads the tables. */
+ * server's Handler_read_next), and the bounds stay exact at the edge; a connection that
+ * cannot set the tally up (its lock times out) answers the same on the exact path.  A second
+ * connection (libmysqlclient) reads the tables. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -195,6 +196,98 @@ test_tally__store_reads_the_tally_not_the_rows(void **state)
     mysql_close(m);
 }
 
+/* The session (not m's own) running a statement that starts with head: its id, or -1. */
+static long long
+running(MYSQL *m, const char *head)
+{
+    char sql[512];
+    snprintf(sql, sizeof(sql),
+             "SELECT COALESCE(MAX(ID), -1) FROM information_schema.PROCESSLIST WHERE ID <> "
+             "CONNECTION_ID() AND INFO LIKE '%s%%'",
+             head);
+    return tmysql_num(m, sql);
+}
+
+struct waits {
+    MYSQL *m;
+    bool seen; /* the connection was seen waiting for the tally's lock */
+};
+
+/* The new connection waited for the tally's lock and gave up. */
+static bool
+gave_up_on_the_lock(void *arg)
+{
+    struct waits *w = arg;
+    bool now = running(w->m, "LOCK TABLES wsc_offline WRITE") >= 0;
+    w->seen = w->seen || now;
+    return w->seen && !now;
+}
+
+struct pinger {
+    wsc_store *s;
+    tres r;
+    bool sent;
+};
+
+static bool
+ping_ok(void *arg)
+{
+    struct pinger *p = arg;
+    if (p->sent && p->r.calls == 0)
+        return false;
+    if (p->sent && p->r.status == WSC_OK)
+        return true;
+    memset(&p->r, 0, sizeof(p->r));
+    p->sent = wsc_store_ping(p->s, tres_done, &p->r) == WSC_OK;
+    return false;
+}
+
+/* A connection that cannot set the tally up (here: another session holds the tally table, so
+ * its LOCK TABLES times out) runs on the exact path only: the same answers.  Its triggers stay
+ * as they were; the next connection that can rebuilds them. */
+static void
+test_tally__without_it_the_exact_path_answers_the_same(void **state)
+{
+    tstore *ts = tstore_get(state);
+    MYSQL *m = tmysql_connect(), *holder = tmysql_connect();
+    static const char count_sql[] =
+        "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() AND "
+        "TRIGGER_NAME LIKE 'wsc\\_offline\\_tally\\_%'";
+    tmysql_exec(m, "DROP TRIGGER IF EXISTS wsc_offline_tally_del_sender");
+    tmysql_exec(holder, "LOCK TABLES wsc_offline_tally READ");
+    wsc_store_config cfg;
+    wsc_store_config_init(&cfg);
+    cfg.command_timeout_ms = 1000; /* the lock wait: 1 s */
+    cfg.offline_max_per_user = 2;
+    cfg.offline_max_per_sender = 1;
+    wsc_store *s = NULL;
+    assert_int_equal(wsc_store_open(ts->loop, ts->url, &cfg, &s), WSC_OK);
+    struct waits w = {.m = m};
+    assert_true(tstore_until(ts, gave_up_on_the_lock, &w, 8000));
+    tmysql_exec(holder, "UNLOCK TABLES");
+    struct pinger p = {.s = s};
+    assert_true(tstore_until(ts, ping_ok, &p, 5000));
+    assert_int_equal(tmysql_num(m, count_sql), 5); /* not rebuilt by this connection */
+    char uid[96], snd[96];
+    snprintf(uid, sizeof(uid), "tx%s-u", ts->run);
+    snprintf(snd, sizeof(snd), "tx%s-s", ts->run);
+    store_from(ts, s, uid, "m1", NULL, WSC_OK);
+    store_from(ts, s, uid, "m2", snd, WSC_OK);
+    store_from(ts, s, uid, "m3", snd, WSC_ERR_LIMIT);  /* the sender's share of the inbox */
+    store_from(ts, s, uid, "m4", NULL, WSC_ERR_LIMIT); /* the inbox */
+    store_from(ts, s, uid, "m1", NULL, WSC_OK);        /* a duplicate */
+    tres r = {0};
+    done_ok(ts, &r, wsc_offline_count(wsc_store_offline(s), uid, tres_count, &r));
+    assert_int_equal(r.count, 2);
+    wsc_store_close(s);
+    /* The next connection sets the tally up again. */
+    s = open_connected(ts, NULL);
+    assert_int_equal(tmysql_num(m, count_sql), 6);
+    wsc_store_close(s);
+    mysql_close(holder);
+    mysql_close(m);
+}
+
 int
 main(void)
 {
@@ -202,6 +295,7 @@ main(void)
         cmocka_unit_test(test_tally__follows_every_write),
         cmocka_unit_test(test_tally__rebuilt_on_connect),
         cmocka_unit_test(test_tally__store_reads_the_tally_not_the_rows),
+        cmocka_unit_test(test_tally__without_it_the_exact_path_answers_the_same),
     };
     return tstore_exit(
         cmocka_run_group_tests_name("repository.tally", tests, tstore_setup, tstore_teardown),

@@ -112,6 +112,18 @@ got_body(wsc_err status, wsc_msg *const *msgs, size_t n, uint64_t epoch, void *u
         drop_marker(h); /* a message MySQL refuses outright is not retried */
 }
 
+/* An entry that is no marker is gone from the list: on to the next. */
+static void
+forgotten(wsc_err status, void *user)
+{
+    struct hybrid *h = user;
+    if (h->closing || status != WSC_OK) {
+        turn_end(h, h->hcfg.retry_ms);
+        return;
+    }
+    marker_next(h);
+}
+
 static void
 drain_step(struct hybrid *h)
 {
@@ -119,7 +131,10 @@ drain_step(struct hybrid *h)
     d->wrote = false;
     d->epoch = 0;
     if (!h->pending->parse(d->markers[d->next], &d->op, d->uid, &d->mid)) {
-        marker_next(h);
+        /* Kept, it would come back first in every page: a page full of them would never let
+         * the drain reach a marker (and would start the next turn at once, forever). */
+        if (h->pending->forget(h->redis, d->markers[d->next], forgotten, h) != WSC_OK)
+            turn_end(h, h->hcfg.retry_ms);
         return;
     }
     wsc_err err = d->op == 's' ? h->pending->body(h->redis, d->uid, d->mid, got_body, h)

@@ -140,6 +140,7 @@ struct my_store {
     size_t q_reads;                       /* of them, offline reads (wsc__my_job_first) */
     struct my_job *done_head, *done_tail; /* jobs finished, for the loop thread */
     bool post_pending;                    /* a flush is posted to the loop */
+    char conn_err[200]; /* why the last connect failed, for the flush to publish ("" once done) */
     bool stop;
     int sock; /* the connection's socket while up (close shuts it down), else -1 */
     atomic_bool up;

@@ -20,6 +20,21 @@
 
 static void flush_done(void *arg);
 
+/* Asks the loop thread for a flush unless one is pending (mu held; returns with it released). */
+static void
+post_flush_unlock(struct my_store *ms)
+{
+    bool post = !ms->post_pending;
+    ms->post_pending = true;
+    pthread_mutex_unlock(&ms->mu);
+    /* If the post fails (out of memory), the next completion posts again; close drains. */
+    if (post && wsc__loop_post_control(ms->base.loop, flush_done, ms) != WSC_OK) {
+        pthread_mutex_lock(&ms->mu);
+        ms->post_pending = false;
+        pthread_mutex_unlock(&ms->mu);
+    }
+}
+
 /* Hands a finished job to the loop thread. */
 static void
 complete(struct my_store *ms, struct my_job *job, wsc_err status)
@@ -32,15 +47,7 @@ complete(struct my_store *ms, struct my_job *job, wsc_err status)
     else
         ms->done_head = job;
     ms->done_tail = job;
-    bool post = !ms->post_pending;
-    ms->post_pending = true;
-    pthread_mutex_unlock(&ms->mu);
-    /* If the post fails (out of memory), the next completion posts again; close drains. */
-    if (post && wsc__loop_post_control(ms->base.loop, flush_done, ms) != WSC_OK) {
-        pthread_mutex_lock(&ms->mu);
-        ms->post_pending = false;
-        pthread_mutex_unlock(&ms->mu);
-    }
+    post_flush_unlock(ms);
 }
 
 /* Loop thread: delivers the finished jobs to their requests. */
@@ -52,7 +59,14 @@ flush_done(void *arg)
     struct my_job *job = ms->done_head;
     ms->done_head = ms->done_tail = NULL;
     ms->post_pending = false;
+    char why[sizeof(ms->conn_err)];
+    memcpy(why, ms->conn_err, sizeof(why));
+    ms->conn_err[0] = '\0';
     pthread_mutex_unlock(&ms->mu);
+    /* Why the server cannot be used (a refused login, a newer schema): the request timer of an
+     * op waiting for the connection quotes it (req.c), as Redis's does. */
+    if (why[0] != '\0')
+        wsc__errtext_set(&ms->base.last_error, "%s", why);
     while (job != NULL) {
         struct my_job *next = job->next;
         struct wsc__req *req = job->req;
@@ -108,11 +122,13 @@ try_connect(struct my_store *ms, struct my_conn *c)
         c->backoff_ms = c->backoff_ms * 2 > ms->base.cfg.reconnect_max_ms
                             ? ms->base.cfg.reconnect_max_ms
                             : c->backoff_ms * 2;
-        /* The text reaches wsc_store_last_error through the jobs that fail meanwhile. */
+        /* The text reaches wsc_store_last_error at once (the flush), and through the jobs
+         * that fail meanwhile. */
         pthread_mutex_lock(&ms->mu);
         for (struct my_job *j = ms->q_head; j != NULL; j = j->next)
             memcpy(j->errtext, err, sizeof(err));
-        pthread_mutex_unlock(&ms->mu);
+        memcpy(ms->conn_err, err, sizeof(err));
+        post_flush_unlock(ms);
         return;
     }
     c->backoff_ms = ms->base.cfg.reconnect_min_ms;

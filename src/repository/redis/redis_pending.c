@@ -229,6 +229,17 @@ pend_reachable(wsc_store *redis)
     return wsc__rs_reachable((struct redis_store *)redis);
 }
 
+static wsc_err
+pend_forget(wsc_store *redis, const char *entry, wsc_repo_done_cb cb, void *user)
+{
+    if (entry == NULL)
+        return WSC_ERR_INVALID;
+    struct rs_args a = {.n = 3, .v = {"ZREM", PEND_KEY, entry}};
+    return wsc__rs_call((struct redis_store *)redis, WSC__OP_PENDING, WSC__REQ_DONE,
+                        (union wsc__req_cb){.done = cb}, user, &a, wsc__rs_parse_ok);
+}
+
 const struct wsc__pending_ops wsc__rs_pending_ops = {
-    pend_store, pend_mark_remove, pend_list, pend_body, pend_done, pend_reachable, pend_parse,
+    pend_store, pend_mark_remove, pend_list,  pend_body,
+    pend_done,  pend_reachable,   pend_parse, pend_forget,
 };

@@ -1,170 +1,31 @@
 /* SPDX-License-Identifier: MIT */
-/* The Redis store against a fake Redis server in this test (127.0.0.1, port 0, pumped from the
- * test's own thread while the loop runs): what a real server seldom does on demand.  A reply
- * that is an error completes the op with WSC_ERR_STORE and wsc_store_last_error() quotes it; a
- * reply of the wrong shape for any read completes WSC_ERR_STORE (never a made-up answer, never
- * a crash); a refused handshake (SELECT) leaves ops waiting until the command timeout, then
- * WSC_ERR_STORE saying why; a connection reset by the server (RST, docs/storage.md "Redis on
- * the lws loop": a hang-up) fails what is in flight with WSC_ERR_STORE and the store connects
- * again by itself; a server that never answers gives WSC_ERR_TIMEOUT. */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
+/* The Redis store against a fake Redis server (tests/support/tfakeredis.h: 127.0.0.1, port 0,
+ * pumped from the test's own thread while the loop runs): what a real server seldom does on
+ * demand.  A reply that is an error completes the op with WSC_ERR_STORE and
+ * wsc_store_last_error() quotes it; a reply of the wrong shape for any read completes
+ * WSC_ERR_STORE (never a made-up answer, never a crash); a refused handshake (SELECT) leaves ops
+ * waiting until the command timeout, then WSC_ERR_STORE saying why; a connection reset by the
+ * server (RST, docs/storage.md "Redis on the lws loop": a hang-up) fails what is in flight with
+ * WSC_ERR_STORE and the store connects again by itself; a server that never answers gives
+ * WSC_ERR_TIMEOUT. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
 #include <wsc/repository_ext.h>
 #include <wsc/store.h>
 
+#include "tfakeredis.h"
 #include "tstore.h"
 #include "twait.h"
 
-enum fake_mode {
-    FAKE_REPLY,  /* every command but the handshake gets canned */
-    FAKE_RESET,  /* the first command resets the connection (RST) */
-    FAKE_SILENT, /* commands are read and never answered */
-};
-
-struct fake {
-    int lfd, port, fd;
-    int accepted, commands;
-    enum fake_mode mode;
-    const char *canned;      /* FAKE_REPLY's answer */
-    const char *select_says; /* the answer to SELECT ("+OK\r\n") */
-    char in[1 << 16];
-    size_t inlen;
-};
-
-static void
-fake_start(struct fake *f)
-{
-    memset(f, 0, sizeof(*f));
-    f->fd = -1;
-    f->select_says = "+OK\r\n";
-    f->canned = "+PONG\r\n";
-    f->lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    assert_true(f->lfd >= 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(bind(f->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(listen(f->lfd, 8), 0);
-    socklen_t len = sizeof(a);
-    assert_int_equal(getsockname(f->lfd, (struct sockaddr *)&a, &len), 0);
-    f->port = ntohs(a.sin_port);
-}
-
-static void
-fake_drop(struct fake *f, bool reset)
-{
-    if (f->fd < 0)
-        return;
-    if (reset) {
-        struct linger lg = {.l_onoff = 1, .l_linger = 0};
-        setsockopt(f->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-    }
-    close(f->fd);
-    f->fd = -1;
-    f->inlen = 0;
-}
-
-static void
-fake_stop(struct fake *f)
-{
-    fake_drop(f, false);
-    close(f->lfd);
-}
-
-static void
-fake_send(struct fake *f, const char *s)
-{
-    size_t n = strlen(s), off = 0;
-    while (off < n) {
-        ssize_t w = write(f->fd, s + off, n - off);
-        if (w < 0 && errno == EAGAIN) {
-            struct pollfd p = {.fd = f->fd, .events = POLLOUT};
-            (void)poll(&p, 1, 100);
-            continue;
-        }
-        assert_true(w > 0);
-        off += (size_t)w;
-    }
-}
-
-/* One complete command at the head of in (RESP array of bulk strings): its first word in
- * cmd, the bytes it takes as the result; 0 when it is not all there yet. */
-static size_t
-fake_command(const char *in, size_t len, char *cmd, size_t cap)
-{
-    const char *p = in, *end = in + len;
-    if (len < 4 || *p != '*')
-        return 0;
-    long argc = strtol(p + 1, NULL, 10);
-    const char *nl = memchr(p, '\n', (size_t)(end - p));
-    if (nl == NULL)
-        return 0;
-    p = nl + 1;
-    cmd[0] = '\0';
-    for (long i = 0; i < argc; i++) {
-        if (p >= end || *p != '$' || (nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-            return 0;
-        long n = strtol(p + 1, NULL, 10);
-        p = nl + 1;
-        if (end - p < n + 2)
-            return 0;
-        if (i == 0)
-            snprintf(cmd, cap, "%.*s", (int)n, p);
-        p += n + 2;
-    }
-    return (size_t)(p - in);
-}
-
-/* Accepts, reads and answers what has arrived (never blocks for long). */
-static void
-fake_pump(struct fake *f)
-{
-    int c = accept4(f->lfd, NULL, NULL, SOCK_NONBLOCK);
-    if (c >= 0) {
-        fake_drop(f, false); /* a new connection of the store replaces its old one */
-        f->fd = c;
-        f->accepted++;
-    }
-    if (f->fd < 0)
-        return;
-    ssize_t r = read(f->fd, f->in + f->inlen, sizeof(f->in) - f->inlen);
-    if (r == 0) {
-        fake_drop(f, false);
-        return;
-    }
-    if (r > 0)
-        f->inlen += (size_t)r;
-    char cmd[32];
-    size_t used;
-    while (f->fd >= 0 && (used = fake_command(f->in, f->inlen, cmd, sizeof(cmd))) > 0) {
-        memmove(f->in, f->in + used, f->inlen - used);
-        f->inlen -= used;
-        if (strcmp(cmd, "SELECT") == 0 || strcmp(cmd, "AUTH") == 0) {
-            fake_send(f, strcmp(cmd, "SELECT") == 0 ? f->select_says : "+OK\r\n");
-            continue;
-        }
-        f->commands++;
-        if (f->mode == FAKE_RESET)
-            fake_drop(f, true);
-        else if (f->mode == FAKE_REPLY)
-            fake_send(f, f->canned);
-    }
-}
-
 struct waiting {
-    struct fake *f;
+    tfakeredis *f;
     tres *r;
     size_t n;
 };
@@ -173,7 +34,7 @@ static bool
 all_answered(void *arg)
 {
     struct waiting *w = arg;
-    fake_pump(w->f);
+    tfakeredis_pump(w->f);
     for (size_t i = 0; i < w->n; i++)
         if (w->r[i].calls == 0)
             return false;
@@ -183,7 +44,7 @@ all_answered(void *arg)
 struct fixture {
     wsc_loop *loop;
     wsc_store *store;
-    struct fake f;
+    tfakeredis f;
 };
 
 static int
@@ -192,7 +53,7 @@ setup(void **state)
     struct fixture *fx = calloc(1, sizeof(*fx));
     if (fx == NULL || wsc_loop_new(&fx->loop) != WSC_OK)
         return -1;
-    fake_start(&fx->f);
+    tfakeredis_start(&fx->f);
     char url[64];
     snprintf(url, sizeof(url), "redis://127.0.0.1:%d/0", fx->f.port);
     wsc_store_config cfg;
@@ -213,7 +74,7 @@ teardown(void **state)
     wsc_store_close(fx->store);
     for (int i = 0; i < 3; i++)
         wsc_loop_run_once(fx->loop, 1);
-    fake_stop(&fx->f);
+    tfakeredis_stop(&fx->f);
     wsc_loop_free(fx->loop);
     free(fx);
     return 0;
@@ -340,7 +201,7 @@ test_redis_fake__refused_select_times_out_saying_why(void **state)
     assert_int_equal(ping(fx), WSC_OK);
     /* The server drops the connection and refuses the database from now on. */
     fx->f.select_says = "-ERR DB index is out of range\r\n";
-    fake_drop(&fx->f, false);
+    tfakeredis_drop(&fx->f, false);
     /* A ping sent before the store saw the close fails with it; the next one waits for a
      * connection that is refused every time. */
     assert_int_equal(ping(fx), WSC_ERR_STORE);
@@ -366,7 +227,7 @@ test_redis_fake__reset_fails_in_flight_then_reconnects(void **state)
 {
     struct fixture *fx = *state;
     assert_int_equal(ping(fx), WSC_OK);
-    fx->f.mode = FAKE_RESET;
+    fx->f.mode = TFAKEREDIS_RESET;
     tres r[8];
     memset(r, 0, sizeof(r));
     for (int i = 0; i < 8; i++)
@@ -380,7 +241,7 @@ test_redis_fake__reset_fails_in_flight_then_reconnects(void **state)
     }
     assert_non_null(strstr(wsc_store_last_error(fx->store), "redis: "));
     /* The server behaves again: the store has connected anew by itself. */
-    fx->f.mode = FAKE_REPLY;
+    fx->f.mode = TFAKEREDIS_REPLY;
     fx->f.canned = "+PONG\r\n";
     int tries = 0;
     wsc_err st = WSC_ERR_STORE;
@@ -395,7 +256,7 @@ test_redis_fake__silence_is_a_timeout(void **state)
 {
     struct fixture *fx = *state;
     assert_int_equal(ping(fx), WSC_OK);
-    fx->f.mode = FAKE_SILENT;
+    fx->f.mode = TFAKEREDIS_SILENT;
     assert_int_equal(ping(fx), WSC_ERR_TIMEOUT);
     assert_non_null(strstr(wsc_store_last_error(fx->store), "timed out"));
 }

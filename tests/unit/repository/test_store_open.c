@@ -362,9 +362,8 @@ test_store_open__server_not_there(void **state)
     wsc_loop *loop = *state;
     ping_down(loop, REDIS_DOWN, "connect");
     ping_down(loop, CLUSTER_DOWN, "timed out");
-    /* MySQL's worker or the request timer, whichever is first, says why: the connector's
-     * error, or "command timed out". */
-    ping_down(loop, MYSQL_DOWN, NULL);
+    /* MySQL's worker publishes why its connect failed; the request timer quotes it. */
+    ping_down(loop, MYSQL_DOWN, "mysql: connect:");
     ping_down(loop, "hybrid:" REDIS_DOWN "|" MYSQL_DOWN, NULL); /* either side's */
 }
 
