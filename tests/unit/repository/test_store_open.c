@@ -59,7 +59,7 @@ refused(wsc_loop *loop, const char *url)
     wsc_store *s = (wsc_store *)&s; /* not NULL: open must clear it */
     wsc_err err = wsc_store_open(loop, url, NULL, &s);
     if (err != WSC_ERR_INVALID)
-        fail_msg("%s: %s, not INVALID", url, wsc_err_name(err));
+        fail_msg("%s: %s, not INVALID", url ? url : "(NULL)", wsc_err_name(err));
     assert_null(s);
 }
 
