@@ -69,19 +69,7 @@ start_hooked(thub *t, struct seen *s)
 static thttp *
 request(thub *t, const char *method, const char *path, const char *const *headers, const char *body)
 {
-    thttp *h = thttp_request(t->port, method, path, headers, body, body ? strlen(body) : 0);
-    assert_non_null(h);
-    assert_int_equal(twait_add_http(t->ts, h), 0);
-    return h;
-}
-
-static void
-expect_status(thub *t, thttp *h, int status)
-{
-    assert_true(thub_wait(t, thttp_is_done, h, 3000));
-    if (thttp_failed(h))
-        fail_msg("request failed: %s", thttp_error_text(h));
-    assert_int_equal(thttp_status(h), status);
+    return thub_http(t, method, path, headers, body, body ? strlen(body) : 0);
 }
 
 static void
@@ -91,21 +79,21 @@ test_hub_http__builtin_paths_and_404(void **state)
     thub t;
     thub_start_default(&t);
     thttp *h = request(&t, "GET", "/healthz", NULL, NULL);
-    expect_status(&t, h, 200);
+    thub_http_expect(&t, h, 200);
     h = request(&t, "GET", "/readyz", NULL, NULL);
-    expect_status(&t, h, 200);
+    thub_http_expect(&t, h, 200);
     wsc_hub_set_ready(t.hub, false);
     h = request(&t, "GET", "/readyz", NULL, NULL);
-    expect_status(&t, h, 503);
+    thub_http_expect(&t, h, 503);
     assert_non_null(thttp_header(h, "retry-after"));
     h = request(&t, "GET", "/nowhere?a=b", NULL, NULL);
-    expect_status(&t, h, 404);
+    thub_http_expect(&t, h, 404);
     json_t *j = tjson_parse(thttp_body(h));
     assert_non_null(j);
     assert_string_equal(tjson_str(j, "error"), "not_found");
     json_decref(j);
     h = request(&t, "POST", "/nowhere", NULL, "{\"a\":1}");
-    expect_status(&t, h, 404);
+    thub_http_expect(&t, h, 404);
     thub_free(&t);
 }
 
@@ -121,12 +109,12 @@ test_hub_http__keep_alive_answers(void **state)
     static const char *const keep[] = {"Connection: keep-alive", NULL};
     for (int i = 0; i < 5; i++) {
         thttp *h = request(&t, "GET", "/healthz", keep, NULL);
-        expect_status(&t, h, 200);
+        thub_http_expect(&t, h, 200);
         h = request(&t, "GET", "/nowhere", keep, NULL);
-        expect_status(&t, h, 404);
+        thub_http_expect(&t, h, 404);
     }
     thttp *h = request(&t, "GET", "/healthz", NULL, NULL);
-    expect_status(&t, h, 200);
+    thub_http_expect(&t, h, 200);
     thub_free(&t);
 }
 
@@ -140,7 +128,7 @@ test_hub_http__hook_sees_request_and_answers(void **state)
     const char *hdrs[] = {"Authorization: Bearer k1", "Content-Type: application/json",
                           "X-Api-Key: key-7", NULL};
     thttp *h = request(&t, "POST", "/api/things?x=1&y=two%20words", hdrs, "{\"name\":\"n\"}");
-    expect_status(&t, h, 201);
+    thub_http_expect(&t, h, 201);
     assert_string_equal(thttp_body(h), "created");
     assert_string_equal(thttp_header(h, "x-extra"), "yes");
     assert_non_null(strstr(thttp_header(h, "content-type"), "text/plain"));
@@ -154,12 +142,12 @@ test_hub_http__hook_sees_request_and_answers(void **state)
     assert_string_equal(s.apikey, "key-7");
     assert_string_equal(s.body, "{\"name\":\"n\"}");
     h = request(&t, "DELETE", "/api/things/9", NULL, NULL);
-    expect_status(&t, h, 201);
+    thub_http_expect(&t, h, 201);
     assert_string_equal(s.method, "DELETE");
     assert_string_equal(s.body, "");
     /* The built-in paths stay the hub's. */
     h = request(&t, "GET", "/healthz", NULL, NULL);
-    expect_status(&t, h, 200);
+    thub_http_expect(&t, h, 200);
     assert_int_equal(s.calls, 2);
     thub_free(&t);
 }
@@ -176,7 +164,7 @@ test_hub_http__answer_later_and_client_gone(void **state)
     thub_run_for(&t, 30);
     assert_false(thttp_done(h));
     assert_int_equal(wsc_http_req_respond(s.held, 200, NULL, "{\"late\":true}", 13), WSC_OK);
-    expect_status(&t, h, 200);
+    thub_http_expect(&t, h, 200);
     assert_string_equal(thttp_body(h), "{\"late\":true}");
 
     /* The client leaves first: the answer is accepted and dropped. */

@@ -81,19 +81,7 @@ start(thub *t, struct seen *s)
 static thttp *
 request(thub *t, const char *method, const char *path, const char *body, size_t len)
 {
-    thttp *h = thttp_request(t->port, method, path, NULL, body, len);
-    assert_non_null(h);
-    assert_int_equal(twait_add_http(t->ts, h), 0);
-    return h;
-}
-
-static void
-expect_status(thub *t, thttp *h, int status)
-{
-    assert_true(thub_wait(t, thttp_is_done, h, 3000));
-    if (thttp_failed(h))
-        fail_msg("request failed: %s", thttp_error_text(h));
-    assert_int_equal(thttp_status(h), status);
+    return thub_http(t, method, path, NULL, body, len);
 }
 
 static void
@@ -127,7 +115,7 @@ test_http_req__methods_queries_and_refused_answers(void **state)
         for (int with_body = 0; with_body < 2; with_body++) {
             const char *body = with_body ? "abc" : "";
             thttp *h = request(&t, methods[i], "/thing?kex=1&key=val&k=2", body, strlen(body));
-            expect_status(&t, h, 200);
+            thub_http_expect(&t, h, 200);
             assert_string_equal(thttp_body(h), "val");
             assert_int_equal(s.calls, ++calls);
             assert_string_equal(s.method, methods[i]);
@@ -137,7 +125,7 @@ test_http_req__methods_queries_and_refused_answers(void **state)
         }
     }
     thttp *h = request(&t, "GET", "/nothing", NULL, 0);
-    expect_status(&t, h, 204);
+    thub_http_expect(&t, h, 204);
     assert_int_equal(s.calls, calls + 1);
     thub_free(&t);
 }
@@ -156,7 +144,7 @@ test_http_req__bodies(void **state)
         body[i] = (char)('a' + i % 26);
     /* 300 KB arrive in many reads: the hook gets them whole. */
     thttp *h = request(&t, "POST", "/upload", body, big);
-    expect_status(&t, h, 204);
+    thub_http_expect(&t, h, 204);
     assert_int_equal(s.calls, 1);
     assert_int_equal(s.body_len, big);
     assert_true(s.body_ok);
@@ -169,7 +157,7 @@ test_http_req__bodies(void **state)
     free(body);
     /* The hub serves on. */
     h = request(&t, "GET", "/after", NULL, 0);
-    expect_status(&t, h, 204);
+    thub_http_expect(&t, h, 204);
     thub_free(&t);
 }
 
@@ -197,7 +185,7 @@ test_http_req__client_reset_before_the_answer(void **state)
     thub_run_for(&t, 30);
     s.hold = false;
     thttp *h = request(&t, "GET", "/after", NULL, 0);
-    expect_status(&t, h, 204);
+    thub_http_expect(&t, h, 204);
     thub_free(&t);
 }
 

@@ -163,3 +163,25 @@ tfakeredis_pump(tfakeredis *f)
         if (f->conns[i].fd >= 0)
             serve(f, i);
 }
+
+wsc_err
+tfakeredis_open_store(tfakeredis *f, wsc_loop *loop, unsigned command_timeout_ms, wsc_store **out)
+{
+    char url[64];
+    snprintf(url, sizeof(url), "redis://127.0.0.1:%d/0", f->port);
+    wsc_store_config cfg;
+    wsc_store_config_init(&cfg);
+    cfg.command_timeout_ms = command_timeout_ms;
+    cfg.reconnect_min_ms = 20;
+    cfg.reconnect_max_ms = 50;
+    return wsc_store_open(loop, url, &cfg, out);
+}
+
+void
+tfakeredis_close_store(tfakeredis *f, wsc_loop *loop, wsc_store *store)
+{
+    wsc_store_close(store);
+    for (int i = 0; i < 3; i++)
+        wsc_loop_run_once(loop, 1);
+    tfakeredis_stop(f);
+}

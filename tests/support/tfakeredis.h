@@ -16,6 +16,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <wsc/loop.h>
+#include <wsc/store.h>
+
 enum tfakeredis_mode {
     TFAKEREDIS_REPLY,  /* every command but the handshake gets canned */
     TFAKEREDIS_RESET,  /* the first command resets the connection (RST) */
@@ -62,5 +65,11 @@ void tfakeredis_stop(tfakeredis *f);
 void tfakeredis_send(tfakeredis *f, int i, const char *s);
 /** Accepts, reads and answers what has arrived; never blocks for long. */
 void tfakeredis_pump(tfakeredis *f);
+/** Opens a Redis store on loop at f's address (database 0), with the default config but
+ *  command_timeout_ms, and reconnects after 20-50 ms.  The open's result. */
+wsc_err tfakeredis_open_store(tfakeredis *f, wsc_loop *loop, unsigned command_timeout_ms,
+                              wsc_store **out);
+/** Closes store, lets loop finish with it, and stops f. */
+void tfakeredis_close_store(tfakeredis *f, wsc_loop *loop, wsc_store *store);
 
 #endif

@@ -224,6 +224,25 @@ thub_wait_msgs(thub *t, tws *c, size_t n, int ms)
     return thub_wait(t, twait_has_messages, &w, ms);
 }
 
+thttp *
+thub_http(thub *t, const char *method, const char *path, const char *const *headers,
+          const char *body, size_t len)
+{
+    thttp *h = thttp_request(t->port, method, path, headers, body, len);
+    assert_non_null(h);
+    assert_int_equal(twait_add_http(t->ts, h), 0);
+    return h;
+}
+
+void
+thub_http_expect(thub *t, thttp *h, int status)
+{
+    assert_true(thub_wait(t, thttp_is_done, h, 3000));
+    if (thttp_failed(h))
+        fail_msg("request failed: %s", thttp_error_text(h));
+    assert_int_equal(thttp_status(h), status);
+}
+
 void
 thub_run_for(thub *t, int ms)
 {

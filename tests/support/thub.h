@@ -82,6 +82,12 @@ bool thub_wait_ge(thub *t, const size_t *counter, size_t n, int ms);
 bool thub_wait_msgs(thub *t, tws *c, size_t n, int ms);
 /** Pumps for ms (nothing expected to happen). */
 void thub_run_for(thub *t, int ms);
+/** Starts a request to t's hub (body: len bytes, may be NULL; headers: NULL-terminated "Name:
+ *  value" lines, may be NULL) and adds it to t's peers.  Fails the test when it cannot. */
+thttp *thub_http(thub *t, const char *method, const char *path, const char *const *headers,
+                 const char *body, size_t len);
+/** Waits up to 3 s for h's whole answer and checks its status (fails the test otherwise). */
+void thub_http_expect(thub *t, thttp *h, int status);
 
 /** Waits up to ms for the next message of c and parses it (asserting it is a JSON text
  *  frame).  json_decref the result. */

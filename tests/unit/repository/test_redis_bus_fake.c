@@ -98,14 +98,7 @@ setup(void **state)
     fx->f.reply = answer;
     fx->f.user = fx;
     fx->sub = -1;
-    char url[64];
-    snprintf(url, sizeof(url), "redis://127.0.0.1:%d/0", fx->f.port);
-    wsc_store_config cfg;
-    wsc_store_config_init(&cfg);
-    cfg.command_timeout_ms = 1000;
-    cfg.reconnect_min_ms = 20;
-    cfg.reconnect_max_ms = 50;
-    if (wsc_store_open(fx->loop, url, &cfg, &fx->store) != WSC_OK ||
+    if (tfakeredis_open_store(&fx->f, fx->loop, 1000, &fx->store) != WSC_OK ||
         wsc__bus_open(fx->store, &cbs, fx, &fx->bus) != WSC_OK)
         return -1;
     *state = fx;
@@ -117,10 +110,7 @@ teardown(void **state)
 {
     struct fixture *fx = *state;
     wsc__bus_close(fx->bus);
-    wsc_store_close(fx->store);
-    for (int i = 0; i < 3; i++)
-        wsc_loop_run_once(fx->loop, 1);
-    tfakeredis_stop(&fx->f);
+    tfakeredis_close_store(&fx->f, fx->loop, fx->store);
     wsc_loop_free(fx->loop);
     free(fx);
     return 0;

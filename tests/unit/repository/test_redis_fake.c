@@ -54,14 +54,7 @@ setup(void **state)
     if (fx == NULL || wsc_loop_new(&fx->loop) != WSC_OK)
         return -1;
     tfakeredis_start(&fx->f);
-    char url[64];
-    snprintf(url, sizeof(url), "redis://127.0.0.1:%d/0", fx->f.port);
-    wsc_store_config cfg;
-    wsc_store_config_init(&cfg);
-    cfg.command_timeout_ms = 400;
-    cfg.reconnect_min_ms = 20;
-    cfg.reconnect_max_ms = 50;
-    if (wsc_store_open(fx->loop, url, &cfg, &fx->store) != WSC_OK)
+    if (tfakeredis_open_store(&fx->f, fx->loop, 400, &fx->store) != WSC_OK)
         return -1;
     *state = fx;
     return 0;
@@ -71,10 +64,7 @@ static int
 teardown(void **state)
 {
     struct fixture *fx = *state;
-    wsc_store_close(fx->store);
-    for (int i = 0; i < 3; i++)
-        wsc_loop_run_once(fx->loop, 1);
-    tfakeredis_stop(&fx->f);
+    tfakeredis_close_store(&fx->f, fx->loop, fx->store);
     wsc_loop_free(fx->loop);
     free(fx);
     return 0;
