@@ -351,7 +351,7 @@ test_hub_cork__nothing_follows_the_close_frame(void **state)
     assert_true(n > 0);
     assert_int_equal(f.opcode, TWS_OP_CLOSE);
     assert_int_equal((size_t)n, r.len); /* the close frame, and nothing after it */
-    tws_free(rx[0]); /* out of t's peers */
+    tws_free(rx[0]);                    /* out of t's peers */
     thub_free(&t);
 }
 
