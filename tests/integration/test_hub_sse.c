@@ -17,55 +17,7 @@
 
 #include "thub.h"
 #include "tnet.h"
-
-struct stream {
-    int fd;
-    tnet_buf in;
-    bool eof;
-};
-
-static void
-stream_open(thub *t, struct stream *s, const char *query)
-{
-    memset(s, 0, sizeof(*s));
-    s->fd = tnet_connect(NULL, t->port);
-    assert_true(s->fd >= 0);
-    for (int i = 0; i < 200 && tnet_check_connected(s->fd) == 0; i++)
-        thub_run_for(t, 5);
-    assert_int_equal(tnet_check_connected(s->fd), 1);
-    char req[256];
-    snprintf(req, sizeof(req), "GET /sse?%s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", query);
-    tnet_buf out = {0};
-    assert_int_equal(tnet_buf_append_str(&out, req), 0);
-    assert_int_equal(tnet_flush(s->fd, &out), 0);
-    assert_int_equal(tnet_buf_size(&out), 0);
-    tnet_buf_free(&out);
-}
-
-/* Pumps until what the stream received holds text (true), or ms pass or it ended (false). */
-static bool
-stream_wait(thub *t, struct stream *s, const char *text, int ms)
-{
-    for (int waited = 0; waited <= ms; waited += 10) {
-        if (tnet_read(s->fd, &s->in, &s->eof) == 0 && tnet_buf_size(&s->in) > 0) {
-            assert_int_equal(tnet_buf_append(&s->in, "", 1), 0); /* NUL, then drop it again */
-            s->in.len--;
-            if (strstr((const char *)tnet_buf_begin(&s->in), text) != NULL)
-                return true;
-        }
-        if (s->eof)
-            return false;
-        thub_run_for(t, 10);
-    }
-    return false;
-}
-
-static void
-stream_close(struct stream *s)
-{
-    close(s->fd);
-    tnet_buf_free(&s->in);
-}
+#include "tsse.h"
 
 static void
 test_stream_is_a_connection(void **state)
@@ -76,16 +28,16 @@ test_stream_is_a_connection(void **state)
     thub_config(&t, &cfg);
     cfg.sse_ping_interval_ms = 50;
     thub_start(&t, &cfg);
-    struct stream s;
-    stream_open(&t, &s, "user_id=sam&client_id=tab");
-    assert_true(stream_wait(&t, &s, "event: connected", 2000));
-    assert_true(stream_wait(&t, &s, "text/event-stream", 0));
+    tsse s;
+    tsse_open(&t, &s, "user_id=sam&client_id=tab", NULL);
+    assert_true(tsse_wait(&t, &s, "event: connected", 2000));
+    assert_true(tsse_wait(&t, &s, "text/event-stream", 0));
     assert_true(thub_wait_ge(&t, &t.connects, 1, 2000));
     wsc_hub_stats st;
     wsc_hub_get_stats(t.hub, &st);
     assert_int_equal(st.connections, 1);
     assert_int_equal(st.connections_sse, 1);
-    assert_true(stream_wait(&t, &s, ": ping\n\n", 2000));
+    assert_true(tsse_wait(&t, &s, ": ping\n\n", 2000));
 
     /* A text send reaches the stream as an event; a binary one cannot. */
     wsc_msg *m = NULL;
@@ -94,7 +46,7 @@ test_stream_is_a_connection(void **state)
     assert_int_equal(wsc_msg_set(m, WSC_F_CONTENT, "hello"), WSC_OK);
     assert_int_equal(wsc_hub_send_to_user(t.hub, "sam", m, NULL), WSC_OK);
     wsc_msg_unref(m);
-    assert_true(stream_wait(&t, &s, "id: api-1\nevent: text\ndata: {", 2000));
+    assert_true(tsse_wait(&t, &s, "id: api-1\nevent: text\ndata: {", 2000));
     size_t failed = t.failed;
     size_t queued = 1;
     wsc_hub_send_binary_to_user(t.hub, "sam", "\x01\x02", 2, &queued);
@@ -108,13 +60,13 @@ test_stream_is_a_connection(void **state)
     tws *ws = thub_open(&t, "sam", "client_id=tab");
     assert_true(thub_wait_ge(&t, &t.disconnects, 1, 2000));
     assert_int_equal(t.disc[0].code, 4002);
-    assert_false(stream_wait(&t, &s, "never", 2000));
+    assert_false(tsse_wait(&t, &s, "never", 2000));
     assert_true(s.eof);
     wsc_hub_get_stats(t.hub, &st);
     assert_int_equal(st.connections, 1);
     assert_int_equal(st.connections_sse, 0);
     (void)ws;
-    stream_close(&s);
+    tsse_close(&s);
     thub_free(&t);
 }
 

@@ -24,72 +24,7 @@
 
 #include "thub.h"
 #include "tnet.h"
-
-struct stream {
-    int fd;
-    tnet_buf in;
-    bool eof;
-};
-
-/* GET /sse?query with an extra header line (may be NULL). */
-static void
-stream_open(thub *t, struct stream *s, const char *query, const char *header)
-{
-    memset(s, 0, sizeof(*s));
-    s->fd = tnet_connect(NULL, t->port);
-    assert_true(s->fd >= 0);
-    for (int i = 0; i < 200 && tnet_check_connected(s->fd) == 0; i++)
-        thub_run_for(t, 5);
-    assert_int_equal(tnet_check_connected(s->fd), 1);
-    char req[1024];
-    snprintf(req, sizeof(req), "GET /sse?%s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s%s\r\n", query,
-             header != NULL ? header : "", header != NULL ? "\r\n" : "");
-    tnet_buf out = {0};
-    assert_int_equal(tnet_buf_append_str(&out, req), 0);
-    assert_int_equal(tnet_flush(s->fd, &out), 0);
-    assert_int_equal(tnet_buf_size(&out), 0);
-    tnet_buf_free(&out);
-}
-
-/* What the stream received so far, NUL-terminated. */
-static const char *
-stream_text(struct stream *s)
-{
-    assert_int_equal(tnet_buf_append(&s->in, "", 1), 0);
-    s->in.len--;
-    return (const char *)tnet_buf_begin(&s->in);
-}
-
-/* Pumps until what the stream received holds text (true), or ms pass or it ended (false). */
-static bool
-stream_wait(thub *t, struct stream *s, const char *text, int ms)
-{
-    for (int waited = 0; waited <= ms; waited += 10) {
-        if (tnet_read(s->fd, &s->in, &s->eof) == 0 && strstr(stream_text(s), text) != NULL)
-            return true;
-        if (s->eof)
-            return false;
-        thub_run_for(t, 10);
-    }
-    return false;
-}
-
-static void
-stream_close(struct stream *s)
-{
-    close(s->fd);
-    tnet_buf_free(&s->in);
-}
-
-/* Number of events of the stream that carry an id line. */
-static size_t
-stream_ids(struct stream *s)
-{
-    size_t n = 0;
-    for (const char *p = stream_text(s); (p = strstr(p, "\nid: ")) != NULL; p++)
-        n++;
-    return n;
-}
+#include "tsse.h"
 
 struct res {
     size_t stored, other;
@@ -165,16 +100,16 @@ start(thub *t)
 /* Opens a stream for user with the given query suffix and header, and waits for the event
  * of message_id want_first and then the one of want_last. */
 static void
-resume(thub *t, struct stream *s, const char *query, const char *header, const char *want_first,
+resume(thub *t, tsse *s, const char *query, const char *header, const char *want_first,
        const char *want_last)
 {
-    stream_open(t, s, query, header);
-    assert_true(stream_wait(t, s, "event: connected", 2000));
+    tsse_open(t, s, query, header);
+    assert_true(tsse_wait(t, s, "event: connected", 2000));
     char line[64];
     snprintf(line, sizeof(line), "\nid: %s\n", want_last);
-    assert_true(stream_wait(t, s, line, 3000));
+    assert_true(tsse_wait(t, s, line, 3000));
     snprintf(line, sizeof(line), "\nid: %s\n", want_first);
-    const char *text = stream_text(s), *first = strstr(text, "\nid: ");
+    const char *text = tsse_text(s), *first = strstr(text, "\nid: ");
     assert_non_null(first);
     assert_ptr_equal(first, strstr(text, line)); /* the first replayed is want_first */
 }
@@ -186,14 +121,14 @@ test_sse_resume__after_a_message_on_a_later_page(void **state)
     thub t;
     start(&t);
     store(&t, "sam", 130);
-    struct stream s;
+    tsse s;
     /* m110 sits on the second page of the store: m0..m110 count as received. */
     resume(&t, &s, "user_id=sam", "Last-Event-ID: m110", "m111", "m129");
     thub_run_for(&t, 50);
-    assert_int_equal(stream_ids(&s), 130 - 111);
-    assert_null(strstr(stream_text(&s), "\nid: m110\n"));
+    assert_int_equal(tsse_ids(&s), 130 - 111);
+    assert_null(strstr(tsse_text(&s), "\nid: m110\n"));
     assert_int_equal(offline_count(&t, "sam"), 130 - 111); /* the rest wait for their ACK */
-    stream_close(&s);
+    tsse_close(&s);
     thub_free(&t);
 }
 
@@ -204,12 +139,12 @@ test_sse_resume__after_a_message_on_the_first_page_by_query(void **state)
     thub t;
     start(&t);
     store(&t, "sam", 5);
-    struct stream s;
+    tsse s;
     resume(&t, &s, "user_id=sam&last_event_id=m2", NULL, "m3", "m4");
     thub_run_for(&t, 50);
-    assert_int_equal(stream_ids(&s), 2);
+    assert_int_equal(tsse_ids(&s), 2);
     assert_int_equal(offline_count(&t, "sam"), 2);
-    stream_close(&s);
+    tsse_close(&s);
     thub_free(&t);
 }
 
@@ -220,9 +155,9 @@ test_sse_resume__the_last_stored_message_leaves_nothing_to_replay(void **state)
     thub t;
     start(&t);
     store(&t, "sam", 100); /* exactly one full page: the match is its last message */
-    struct stream s;
-    stream_open(&t, &s, "user_id=sam", "Last-Event-ID: m99");
-    assert_true(stream_wait(&t, &s, "event: connected", 2000));
+    tsse s;
+    tsse_open(&t, &s, "user_id=sam", "Last-Event-ID: m99");
+    assert_true(tsse_wait(&t, &s, "event: connected", 2000));
     size_t n = (size_t)-1;
     for (int i = 0; i < 300 && n != 0; i++) { /* the store empties: every message passed */
         struct res r = {0};
@@ -239,9 +174,9 @@ test_sse_resume__the_last_stored_message_leaves_nothing_to_replay(void **state)
     assert_int_equal(wsc_msg_set(m, WSC_F_MESSAGE_ID, "live-1"), WSC_OK);
     assert_int_equal(wsc_hub_send_to_user(t.hub, "sam", m, NULL), WSC_OK);
     wsc_msg_unref(m);
-    assert_true(stream_wait(&t, &s, "\nid: live-1\n", 2000));
-    assert_int_equal(stream_ids(&s), 1);
-    stream_close(&s);
+    assert_true(tsse_wait(&t, &s, "\nid: live-1\n", 2000));
+    assert_int_equal(tsse_ids(&s), 1);
+    tsse_close(&s);
     thub_free(&t);
 }
 
@@ -252,11 +187,11 @@ test_sse_resume__unknown_or_overlong_id_replays_everything(void **state)
     thub t;
     start(&t);
     store(&t, "sam", 105); /* more than a page: the seek reads both before giving up */
-    struct stream s;
+    tsse s;
     resume(&t, &s, "user_id=sam", "Last-Event-ID: not-stored", "m0", "m104");
     thub_run_for(&t, 50);
-    assert_int_equal(stream_ids(&s), 105);
-    stream_close(&s);
+    assert_int_equal(tsse_ids(&s), 105);
+    tsse_close(&s);
     assert_true(thub_wait_ge(&t, &t.disconnects, 1, 2000)); /* a ping's write failed */
     assert_int_equal(offline_count(&t, "sam"), 105);        /* nothing removed */
 
@@ -267,8 +202,8 @@ test_sse_resume__unknown_or_overlong_id_replays_everything(void **state)
     header[at + 300] = '\0';
     resume(&t, &s, "user_id=sam", header, "m0", "m104");
     thub_run_for(&t, 50);
-    assert_int_equal(stream_ids(&s), 105);
-    stream_close(&s);
+    assert_int_equal(tsse_ids(&s), 105);
+    tsse_close(&s);
     assert_true(thub_wait_ge(&t, &t.disconnects, 2, 2000));
     assert_int_equal(offline_count(&t, "sam"), 105);
     thub_free(&t);
@@ -280,9 +215,9 @@ test_sse_resume__large_event_and_odd_type(void **state)
     (void)state;
     thub t;
     thub_start_default(&t);
-    struct stream s;
-    stream_open(&t, &s, "user_id=sam", NULL);
-    assert_true(stream_wait(&t, &s, "event: connected", 2000));
+    tsse s;
+    tsse_open(&t, &s, "user_id=sam", NULL);
+    assert_true(tsse_wait(&t, &s, "event: connected", 2000));
     assert_true(thub_wait_ge(&t, &t.connects, 1, 2000));
 
     /* 100 KB of content: larger than the hub's 64 KiB write buffer. */
@@ -299,16 +234,16 @@ test_sse_resume__large_event_and_odd_type(void **state)
     assert_int_equal(queued, 1);
     wsc_msg_unref(m);
     free(content);
-    assert_true(stream_wait(&t, &s, "xxxEND\"", 3000));
-    assert_non_null(strstr(stream_text(&s), "id: big-1\nevent: text\ndata: {"));
+    assert_true(tsse_wait(&t, &s, "xxxEND\"", 3000));
+    assert_non_null(strstr(tsse_text(&s), "id: big-1\nevent: text\ndata: {"));
 
     /* A type with a line break cannot be an event line: the event is called `message`. */
     assert_int_equal(wsc_msg_new_text(&m, "odd\ntype", "hi"), WSC_OK);
     assert_int_equal(wsc_msg_set(m, WSC_F_MESSAGE_ID, "odd-1"), WSC_OK);
     assert_int_equal(wsc_hub_send_to_user(t.hub, "sam", m, NULL), WSC_OK);
     wsc_msg_unref(m);
-    assert_true(stream_wait(&t, &s, "id: odd-1\nevent: message\ndata: {", 2000));
-    stream_close(&s);
+    assert_true(tsse_wait(&t, &s, "id: odd-1\nevent: message\ndata: {", 2000));
+    tsse_close(&s);
     thub_free(&t);
 }
 
@@ -320,16 +255,16 @@ test_sse_resume__stream_without_identity_is_refused(void **state)
     (void)state;
     thub t;
     thub_start_default(&t);
-    struct stream s;
-    stream_open(&t, &s, "client_id=tab", "Authorization: Basic Zm9vOmJhcg==");
-    assert_true(stream_wait(&t, &s, "HTTP/1.1 401", 2000));
-    assert_true(stream_wait(&t, &s, "unauthorized", 2000));
+    tsse s;
+    tsse_open(&t, &s, "client_id=tab", "Authorization: Basic Zm9vOmJhcg==");
+    assert_true(tsse_wait(&t, &s, "HTTP/1.1 401", 2000));
+    assert_true(tsse_wait(&t, &s, "unauthorized", 2000));
     thub_run_for(&t, 50);
     assert_int_equal(t.connects, 0);
     wsc_hub_stats st;
     wsc_hub_get_stats(t.hub, &st);
     assert_int_equal(st.connections_sse, 0);
-    stream_close(&s);
+    tsse_close(&s);
     thub_free(&t);
 }
 
@@ -361,9 +296,9 @@ test_sse_resume__send_refusals(void **state)
     cfg.msg_rate_per_conn = 1;
     cfg.msg_burst_per_conn = 2;
     thub_start(&t, &cfg);
-    struct stream s;
-    stream_open(&t, &s, "user_id=sam&client_id=tab", NULL);
-    assert_true(stream_wait(&t, &s, "event: connected", 2000));
+    tsse s;
+    tsse_open(&t, &s, "user_id=sam&client_id=tab", NULL);
+    assert_true(tsse_wait(&t, &s, "event: connected", 2000));
     thttp *h = post_send(&t, "user_id=sam", "{\"content\":\"\xff\"}", 15);
     assert_int_equal(thttp_status(h), 400);
     assert_non_null(strstr(thttp_body(h), "invalid_json"));
@@ -389,7 +324,7 @@ test_sse_resume__send_refusals(void **state)
     assert_non_null(thttp_header(h, "retry-after"));
     thub_run_for(&t, 30);
     assert_int_equal(t.disconnects, 0); /* the stream goes on */
-    stream_close(&s);
+    tsse_close(&s);
     thub_free(&t);
 }
 
