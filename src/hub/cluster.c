@@ -248,7 +248,14 @@ on_message(void *user, const char *channel, const char *data, size_t len)
         wsc__free(copy);
         return;
     }
+    /* Corked: the connections it queues to are written directly on the next loop pass,
+     * together with those of the rest of this read of the bus (hub_cork.c). */
+    bool outer = !cl->hub->cork.on;
+    if (outer)
+        wsc__hub_cork_begin(cl->hub);
     wsc__cl_on_env(cl, &env);
+    if (outer)
+        wsc__hub_cork_end_soon(cl->hub);
     wsc__free(copy);
 }
 

@@ -14,7 +14,11 @@
  * window's length: 50 frames to 10,000 connections is 500,000 enqueues.  Only a frame that woke at
  * least WSC__CORK_MIN_CONNS connections asks the kernel how much is waiting: point-to-point traffic
  * pays nothing.  A connection in the window keeps its place in the queue order; a failure to
- * grow the list asks for WRITEABLE at once. */
+ * grow the list asks for WRITEABLE at once.
+ *
+ * Messages from the cluster bus open a window too (wsc__hub_cork_end_soon): one read of the bus
+ * may hold many messages, so their connections are written on the next loop pass, once the
+ * whole read is handled, not after each message. */
 #include <sys/ioctl.h>
 
 #include "hub/hub_internal.h"
@@ -101,10 +105,22 @@ wsc__hub_cork_end(wsc_hub *hub, struct lws *from, bool open, size_t len)
     bool fanout = c->woken == 0 || c->woken >= WSC__CORK_MIN_CONNS;
     if (fanout && c->bytes < WSC__CORK_MAX_BYTES &&
         wsc__mono_us() - c->since_us < WSC__CORK_MAX_US && open && waiting_bytes(from) > 0) {
-        wsc__timer_start(&c->timer, WSC__CORK_IDLE_MS);
+        if (!c->soon) /* else the bus's deliveries in the window go on the next pass */
+            wsc__timer_start(&c->timer, WSC__CORK_IDLE_MS);
         return;
     }
     wsc__hub_cork_flush(hub);
+}
+
+void
+wsc__hub_cork_end_soon(wsc_hub *hub)
+{
+    struct wsc__cork *c = &hub->cork;
+    c->on = false;
+    if (c->n == 0 || c->soon)
+        return;
+    c->soon = true;
+    wsc__timer_start(&c->timer, 0);
 }
 
 void
@@ -121,6 +137,7 @@ wsc__hub_cork_flush(wsc_hub *hub)
     c->n = 0;
     c->bytes = 0;
     c->since_us = 0;
+    c->soon = false;
     wsc__timer_stop(&c->timer);
 }
 

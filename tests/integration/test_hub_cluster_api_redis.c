@@ -395,6 +395,39 @@ test_cluster_api__answers_in_batches(void **state)
     two_free(&w);
 }
 
+/* Many messages from the bus in one read of it: every connection of the user on the other node
+ * gets each once, in the order sent (the node writes them when the whole read is handled). */
+static void
+test_cluster_api__a_burst_from_the_bus_arrives_in_order(void **state)
+{
+    (void)state;
+    struct two w;
+    two_start(&w);
+    tws *b1 = thub_open(&w.b, "bob", "client_id=one");
+    tws *b2 = thub_open(&w.b, "bob", "client_id=two");
+    wait_seen(&w, "bob", 2);
+    enum { N = 300 };
+    for (int i = 0; i < N; i++) {
+        char content[16];
+        snprintf(content, sizeof(content), "b%d", i);
+        wsc_msg *m = text(content);
+        assert_int_equal(wsc_hub_send_to_user(w.a.hub, "bob", m, NULL), WSC_ERR_NOT_FOUND);
+        wsc_msg_unref(m);
+    }
+    for (int i = 0; i < N; i++) {
+        char content[16];
+        snprintf(content, sizeof(content), "b%d", i);
+        expect_content(&w, b1, content);
+        expect_content(&w, b2, content);
+    }
+    thub_run_for(&w.a, 200);
+    char *data = NULL;
+    size_t len = 0;
+    assert_false(tws_next(b1, NULL, &data, &len));
+    assert_false(tws_next(b2, NULL, &data, &len));
+    two_free(&w);
+}
+
 int
 main(void)
 {
@@ -403,6 +436,7 @@ main(void)
         cmocka_unit_test(test_cluster_api__send_from_another_thread),
         cmocka_unit_test(test_cluster_api__silent_node_times_out),
         cmocka_unit_test(test_cluster_api__answers_in_batches),
+        cmocka_unit_test(test_cluster_api__a_burst_from_the_bus_arrives_in_order),
     };
     return tstore_exit(
         cmocka_run_group_tests_name("integration.hub_cluster_api_redis", tests, NULL, NULL),
