@@ -248,8 +248,8 @@ on_message(void *user, const char *channel, const char *data, size_t len)
         wsc__free(copy);
         return;
     }
-    /* Corked: the connections it queues to are written directly on the next loop pass,
-     * together with those of the rest of this read of the bus (hub_cork.c). */
+    /* Corked: the connections it queues to are written directly at the end of the loop's
+     * pass, together with those of the rest of this read of the bus (hub_cork.c). */
     bool outer = !cl->hub->cork.on;
     if (outer)
         wsc__hub_cork_begin(cl->hub);

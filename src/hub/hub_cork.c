@@ -17,8 +17,8 @@
  * grow the list asks for WRITEABLE at once.
  *
  * Messages from the cluster bus open a window too (wsc__hub_cork_end_soon): one read of the bus
- * may hold many messages, so their connections are written on the next loop pass, once the
- * whole read is handled, not after each message. */
+ * may hold many messages, so their connections are written at the end of the loop's pass
+ * (wsc__loop_soon), once the whole read is handled, not after each message. */
 #include <sys/ioctl.h>
 
 #include "hub/hub_internal.h"
@@ -31,17 +31,26 @@ cork_fire(wsc__timer *t)
     wsc__hub_cork_flush(c->hub);
 }
 
+static void
+cork_soon(wsc__soon *s)
+{
+    struct wsc__cork *c = wsc_container_of(s, struct wsc__cork, soon);
+    wsc__hub_cork_flush(c->hub);
+}
+
 void
 wsc__hub_cork_init(wsc_hub *hub)
 {
     hub->cork.hub = hub;
     wsc__timer_init(&hub->cork.timer, hub->loop, cork_fire);
+    wsc__soon_init(&hub->cork.soon, cork_soon);
 }
 
 void
 wsc__hub_cork_free(wsc_hub *hub)
 {
     wsc__timer_stop(&hub->cork.timer);
+    wsc__soon_cancel(&hub->cork.soon);
     wsc__free(hub->cork.v);
     hub->cork.v = NULL;
     hub->cork.n = hub->cork.cap = 0;
@@ -105,7 +114,7 @@ wsc__hub_cork_end(wsc_hub *hub, struct lws *from, bool open, size_t len)
     bool fanout = c->woken == 0 || c->woken >= WSC__CORK_MIN_CONNS;
     if (fanout && c->bytes < WSC__CORK_MAX_BYTES &&
         wsc__mono_us() - c->since_us < WSC__CORK_MAX_US && open && waiting_bytes(from) > 0) {
-        if (!c->soon) /* else the bus's deliveries in the window go on the next pass */
+        if (!c->soon.queued) /* else the bus's deliveries in it go at the end of the pass */
             wsc__timer_start(&c->timer, WSC__CORK_IDLE_MS);
         return;
     }
@@ -117,10 +126,8 @@ wsc__hub_cork_end_soon(wsc_hub *hub)
 {
     struct wsc__cork *c = &hub->cork;
     c->on = false;
-    if (c->n == 0 || c->soon)
-        return;
-    c->soon = true;
-    wsc__timer_start(&c->timer, 0);
+    if (c->n > 0)
+        wsc__loop_soon(hub->loop, &c->soon);
 }
 
 void
@@ -137,7 +144,7 @@ wsc__hub_cork_flush(wsc_hub *hub)
     c->n = 0;
     c->bytes = 0;
     c->since_us = 0;
-    c->soon = false;
+    wsc__soon_cancel(&c->soon);
     wsc__timer_stop(&c->timer);
 }
 

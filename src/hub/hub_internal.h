@@ -208,7 +208,7 @@ struct wsc__cork {
     uint64_t since_us; /* wsc__mono_us() of the window's first deferral (0: no window) */
     wsc__timer timer;  /* ends a window no frame kept open for WSC__CORK_IDLE_MS */
     bool on;           /* a received frame is being handled: enqueues may defer */
-    bool soon;         /* the timer is set to write the window on the next loop pass */
+    wsc__soon soon;    /* writes the window at the end of the loop's pass (the bus's) */
 };
 
 /* A window lasts at most this long and this many received bytes (a burst of 50 frames of 1 KB
@@ -365,7 +365,7 @@ void wsc__hub_cork_begin(wsc_hub *hub);
  * window stays open while from's socket holds more bytes, else it is flushed. */
 void wsc__hub_cork_end(wsc_hub *hub, struct lws *from, bool open, size_t len);
 /** A message that did not come from a client (one from the cluster bus) is handled: what it
- *  deferred is written on the next loop pass, with whatever the rest of the same read adds. */
+ *  deferred is written at the end of the loop's pass, with what the rest of the read adds. */
 void wsc__hub_cork_end_soon(wsc_hub *hub);
 /** conn's queue went from empty to one: true when its WRITEABLE is deferred to the window's
  *  end, false when the caller must ask for it now. */

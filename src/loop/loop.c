@@ -34,6 +34,8 @@ struct wsc_loop {
     atomic_int running;
     unsigned attached;
     wsc__timer wake; /* bounds the wait of wsc_loop_run_once */
+    /* wsc__soon work for the end of this pass (or of the next, which then does not wait) */
+    struct wsc_list soon;
     wsc_loop_backend backend;
     void *evloop;                /* WSC_LOOP_EPOLL: the libev loop lws runs on (owned) */
     lws_sorted_usec_list_t tick; /* WSC_LOOP_EPOLL: see lws_tick() */
@@ -217,6 +219,7 @@ wsc_loop_new_ex(wsc_loop **out, const wsc_loop_config *cfg)
         goto fail;
     }
     wsc__timer_init(&loop->wake, loop, wake_cb);
+    wsc_list_init(&loop->soon);
     if (loop->evloop != NULL) {
         lws_tick(&loop->tick);
         /* lws arms its timer after its first I/O event: make one. */
@@ -252,6 +255,8 @@ wsc_loop_free(wsc_loop *loop)
         return;
     }
     wsc__timer_stop(&loop->wake);
+    while (!wsc_list_empty(&loop->soon)) /* their owners are gone: nothing to run */
+        wsc__soon_cancel(wsc_container_of(loop->soon.next, wsc__soon, link));
     if (loop->evloop != NULL)
         lws_sul_schedule(loop->ctx, 0, &loop->tick, lws_tick, LWS_SET_TIMER_USEC_CANCEL);
     lws_context_destroy(loop->ctx);
@@ -279,6 +284,60 @@ enter(wsc_loop *loop)
     return WSC_OK;
 }
 
+void
+wsc__soon_init(wsc__soon *s, wsc__soon_fn fn)
+{
+    memset(s, 0, sizeof(*s));
+    wsc_list_init(&s->link);
+    s->fn = fn;
+}
+
+void
+wsc__loop_soon(wsc_loop *loop, wsc__soon *s)
+{
+    if (s->queued)
+        return;
+    s->queued = true;
+    wsc_list_push_back(&loop->soon, &s->link);
+}
+
+void
+wsc__soon_cancel(wsc__soon *s)
+{
+    if (!s->queued)
+        return;
+    s->queued = false;
+    wsc_list_remove(&s->link);
+    wsc_list_init(&s->link);
+}
+
+/* One pass: wait for events (up to timeout_ms; -1: until there are some; not at all when soon
+ * work queued between passes waits), handle them, then run the soon work.  Returns
+ * lws_service's result on the poll backend, else 0. */
+static int
+pass(wsc_loop *loop, int timeout_ms)
+{
+    int r = 0;
+    if (!wsc_list_empty(&loop->soon))
+        timeout_ms = 0;
+    if (loop->evloop != NULL) {
+        wsc__ev_loop_once(loop->evloop, timeout_ms);
+    } else if (timeout_ms < 0) {
+        r = lws_service(loop->ctx, 0);
+    } else {
+        if (timeout_ms > 0)
+            wsc__timer_start(&loop->wake, (uint64_t)timeout_ms);
+        r = lws_service(loop->ctx, timeout_ms > 0 ? 0 : -1);
+        wsc__timer_stop(&loop->wake);
+    }
+    while (!wsc_list_empty(&loop->soon)) {
+        wsc__soon *s = wsc_container_of(loop->soon.next, wsc__soon, link);
+        wsc__soon_cancel(s);
+        s->fn(s);
+    }
+    return r;
+}
+
 wsc_err
 wsc_loop_run(wsc_loop *loop)
 {
@@ -287,9 +346,7 @@ wsc_loop_run(wsc_loop *loop)
         return err;
     while (!atomic_exchange(&loop->stop, 0)) {
         /* One round each, so that a stop (which also wakes the loop) is seen at once. */
-        if (loop->evloop != NULL)
-            wsc__ev_loop_once(loop->evloop, -1);
-        else if (lws_service(loop->ctx, 0) < 0)
+        if (pass(loop, -1) < 0)
             break;
     }
     atomic_store(&loop->running, 0);
@@ -302,15 +359,7 @@ wsc_loop_run_once(wsc_loop *loop, int timeout_ms)
     wsc_err err = enter(loop);
     if (err != WSC_OK)
         return err;
-    int r = 0;
-    if (loop->evloop != NULL) {
-        wsc__ev_loop_once(loop->evloop, timeout_ms);
-    } else {
-        if (timeout_ms > 0)
-            wsc__timer_start(&loop->wake, (uint64_t)timeout_ms);
-        r = lws_service(loop->ctx, timeout_ms > 0 ? 0 : -1);
-        wsc__timer_stop(&loop->wake);
-    }
+    int r = pass(loop, timeout_ms);
     atomic_store(&loop->running, 0);
     atomic_store(&loop->stop, 0);
     return r < 0 ? WSC_ERR_IO : WSC_OK;

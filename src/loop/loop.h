@@ -11,6 +11,8 @@
 
 #include <wsc/loop.h>
 
+#include "models/list.h"
+
 /** A wsi whose opaque user data points at one of these is dispatched to cb by the loop's own
  *  protocol (client connections, adopted descriptors). */
 struct wsc__handler {
@@ -57,6 +59,25 @@ void wsc__loop_detach(wsc_loop *loop);
 void wsc__loop_drain(wsc_loop *loop);
 /** Wakes the loop from another thread. */
 void wsc__loop_wake(wsc_loop *loop);
+
+/* Work run at the end of the loop's current pass, once every event the pass found is handled
+ * and before the loop waits again: a write that gathers what many events queued, with no
+ * POLLOUT round and no extra pass. */
+typedef struct wsc__soon wsc__soon;
+typedef void (*wsc__soon_fn)(wsc__soon *s);
+struct wsc__soon {
+    struct wsc_list link; /* in the loop's list while queued */
+    wsc__soon_fn fn;
+    bool queued;
+};
+void wsc__soon_init(wsc__soon *s, wsc__soon_fn fn);
+/** Queues s (loop thread; nothing when it is queued already): s->fn runs once at the end of
+ *  this pass of the loop; called outside a pass (between wsc_loop_run_once calls), at the end
+ *  of the next pass, which then does not wait for events.  Work queued by s->fn runs in the
+ *  same end of pass. */
+void wsc__loop_soon(wsc_loop *loop, wsc__soon *s);
+/** Takes s out of the queue (nothing when it is not queued). */
+void wsc__soon_cancel(wsc__soon *s);
 
 void wsc__timer_init(wsc__timer *t, wsc_loop *loop, wsc__timer_cb cb);
 /** (Re)arms t to fire once after delay_ms. */

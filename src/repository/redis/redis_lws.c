@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* The hiredis event hooks on lws's own loop: the Redis socket is adopted as a raw file
- * descriptor on the loop's vhost; POLLIN drives redisAsyncHandleRead, a requested WRITEABLE
- * drives redisAsyncHandleWrite.  At cleanup lws keeps (and later closes) the descriptor, so
- * hiredis is told to forget it: one owner closes it, once. */
+ * descriptor on the loop's vhost; POLLIN drives redisAsyncHandleRead.  Commands are written at
+ * the end of the loop's pass (wsc__loop_soon), so every command of one pass leaves in one
+ * write, with no POLLOUT round (two epoll_ctl and a pass per write); only what the socket
+ * would not take then waits for WRITEABLE.  At cleanup lws keeps (and later closes) the descriptor,
+ * so hiredis is told to forget it: one owner closes it, once. */
 #include <libwebsockets.h>
 
+#include "loop/loop.h"
 #include "models/alloc.h"
 #include "repository/redis/redis_internal.h"
 
@@ -13,6 +16,9 @@ struct rs_ev {
     struct redis_store *rs;
     redisAsyncContext *ac;
     struct lws *wsi;
+    wsc__soon soon; /* writes what hiredis holds at the end of the loop's pass */
+    bool writing;   /* inside soon's redisAsyncHandleWrite: more waits for WRITEABLE */
+    bool freed;     /* hiredis let go of ev during that write: free it afterwards */
 };
 
 static int
@@ -50,8 +56,24 @@ static void
 ev_add_write(void *privdata)
 {
     struct rs_ev *ev = privdata;
-    if (ev->wsi != NULL)
+    if (ev->wsi == NULL)
+        return;
+    if (ev->writing) /* the socket took less than all: the rest when it can take more */
         lws_callback_on_writable(ev->wsi);
+    else
+        wsc__loop_soon(ev->rs->base.loop, &ev->soon);
+}
+
+static void
+soon_write(wsc__soon *s)
+{
+    struct rs_ev *ev = wsc_container_of(s, struct rs_ev, soon);
+    ev->writing = true;
+    /* May end the context (a write error): ev_cleanup then only marks ev freed. */
+    redisAsyncHandleWrite(ev->ac);
+    ev->writing = false;
+    if (ev->freed)
+        wsc__free(ev);
 }
 
 static void
@@ -72,7 +94,11 @@ ev_cleanup(void *privdata)
     if (ev->rs->ev == ev)
         ev->rs->ev = NULL;
     ev->ac->ev.data = NULL;
-    wsc__free(ev);
+    wsc__soon_cancel(&ev->soon);
+    if (ev->writing)
+        ev->freed = true;
+    else
+        wsc__free(ev);
 }
 
 wsc_err
@@ -84,6 +110,7 @@ wsc__rs_ev_attach(struct redis_store *rs, redisAsyncContext *ac)
     ev->h.cb = ev_cb;
     ev->rs = rs;
     ev->ac = ac;
+    wsc__soon_init(&ev->soon, soon_write);
     lws_sock_file_fd_type fd;
     fd.filefd = ac->c.fd;
     ev->wsi = lws_adopt_descriptor_vhost(wsc__loop_vhost(rs->base.loop), LWS_ADOPT_RAW_FILE_DESC,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The loop on both backends: configuration and the environment override, the bounded wait of
- * wsc_loop_run_once, timers armed outside the loop, work posted from another thread, stop. */
+ * wsc_loop_run_once, timers armed outside the loop, work posted from another thread, stop,
+ * and the work run at the end of a pass (wsc__loop_soon). */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <cmocka.h>
 
 #include "loop/loop.h"
+#include "models/alloc.h"
 
 static const wsc_loop_backend backends[] = {WSC_LOOP_POLL, WSC_LOOP_EPOLL};
 
@@ -287,6 +289,99 @@ test_loop__posts_wake_the_loop_once_per_batch(void **state)
     }
 }
 
+/* wsc__loop_soon: the end of a pass. */
+struct soon_rec {
+    wsc_loop *loop;
+    wsc__timer timer;
+    wsc__soon a, b, c;
+    char order[16]; /* what ran, in order: T timer, a/b/c the soon work */
+    size_t n;
+};
+
+static void
+soon_note(struct soon_rec *r, char what)
+{
+    if (r->n + 1 < sizeof(r->order))
+        r->order[r->n++] = what;
+}
+
+static void
+soon_a(wsc__soon *s)
+{
+    struct soon_rec *r = wsc_container_of(s, struct soon_rec, a);
+    soon_note(r, 'a');
+    wsc__loop_soon(r->loop, &r->c); /* queued by soon work: runs in the same end of pass */
+}
+
+static void
+soon_b(wsc__soon *s)
+{
+    soon_note(wsc_container_of(s, struct soon_rec, b), 'b');
+}
+
+static void
+soon_c(wsc__soon *s)
+{
+    soon_note(wsc_container_of(s, struct soon_rec, c), 'c');
+}
+
+static void
+soon_timer(wsc__timer *t)
+{
+    struct soon_rec *r = wsc_container_of(t, struct soon_rec, timer);
+    soon_note(r, 'T');
+    wsc__loop_soon(r->loop, &r->a);
+    wsc__loop_soon(r->loop, &r->a); /* queued twice: runs once */
+    wsc__loop_soon(r->loop, &r->b);
+    wsc__soon_cancel(&r->b); /* taken out: does not run */
+}
+
+static void
+soon_rec_init(struct soon_rec *r, wsc_loop *loop)
+{
+    memset(r, 0, sizeof(*r));
+    r->loop = loop;
+    wsc__timer_init(&r->timer, loop, soon_timer);
+    wsc__soon_init(&r->a, soon_a);
+    wsc__soon_init(&r->b, soon_b);
+    wsc__soon_init(&r->c, soon_c);
+}
+
+static void
+test_loop__soon_work_runs_at_the_end_of_the_pass(void **state)
+{
+    (void)state;
+    for (size_t b = 0; b < 2; b++) {
+        wsc_loop *loop = new_loop(backends[b]);
+        for (int i = 0; i < 3; i++)
+            wsc_loop_run_once(loop, 0);
+        struct soon_rec r;
+        soon_rec_init(&r, loop);
+        /* Queued inside a pass (by a timer): run when that pass ends, once, in order. */
+        wsc__timer_start(&r.timer, 5);
+        uint64_t t0 = wsc__now_ms();
+        while (r.n == 0 && wsc__now_ms() - t0 < 5000)
+            wsc_loop_run_once(loop, 1000);
+        assert_string_equal(r.order, "Tac");
+        assert_false(r.a.queued || r.b.queued || r.c.queued);
+        /* Queued between passes: the next pass does not wait for events (its bound is 5 s). */
+        r.n = 0;
+        memset(r.order, 0, sizeof(r.order));
+        wsc__loop_soon(loop, &r.b);
+        t0 = wsc__now_ms();
+        assert_int_equal(wsc_loop_run_once(loop, 5000), WSC_OK);
+        assert_true(wsc__now_ms() - t0 < 1000);
+        assert_string_equal(r.order, "b");
+        /* Still queued when the loop is freed: dropped, never run. */
+        r.n = 0;
+        memset(r.order, 0, sizeof(r.order));
+        wsc__loop_soon(loop, &r.c);
+        wsc_loop_free(loop);
+        assert_int_equal(r.n, 0);
+        assert_false(r.c.queued);
+    }
+}
+
 int
 main(void)
 {
@@ -298,6 +393,7 @@ main(void)
         cmocka_unit_test(test_loop__post_from_another_thread_wakes_run),
         cmocka_unit_test(test_loop__post_queue_is_bounded_and_keeps_what_it_accepted),
         cmocka_unit_test(test_loop__posts_wake_the_loop_once_per_batch),
+        cmocka_unit_test(test_loop__soon_work_runs_at_the_end_of_the_pass),
     };
     return cmocka_run_group_tests_name("unit.loop.loop", tests, NULL, NULL);
 }
