@@ -6,7 +6,8 @@
  * - an expired copy of the message being stored (not purged yet): the store replaces it and
  *   the message is fetchable again;
  * - a tally row that disagrees with the rows (negative, or at the bound): the tally only
- *   speeds the store up, the exact count decides, so a store the rows allow succeeds. */
+ *   speeds the store up, the exact count decides, so a store the rows allow succeeds;
+ * - a message larger than the sender byte bound: WSC_ERR_LIMIT, the sender known or not. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -134,12 +135,47 @@ test_mysql_rows__tally_that_disagrees_does_not_decide(void **state)
              snd);
     tmysql_exec(m, sql);
     assert_int_equal(store_msg(ts, uid, "m5", snd), WSC_OK);
-    assert_int_equal(count(ts, uid), 5);
+    /* The user's bytes below zero. */
+    snprintf(sql, sizeof(sql),
+             "UPDATE wsc_offline_tally SET bytes = -1 WHERE kind = 0 AND k1 = '%s' AND k2 = ''",
+             uid);
+    tmysql_exec(m, sql);
+    assert_int_equal(store_msg(ts, uid, "m6", NULL), WSC_OK);
+    assert_int_equal(count(ts, uid), 6);
     tres r;
     fetch(ts, uid, &r);
-    assert_int_equal(r.n, 5);
+    assert_int_equal(r.n, 6);
     assert_string_equal(r.mids[4], "m5");
     mysql_close(m);
+}
+
+/* A store whose sender byte bound is smaller than one message: refused WSC_ERR_LIMIT, on the
+ * tally's path as on the exact one, whether the sender has a tally row yet or not. */
+static void
+test_mysql_rows__message_over_the_sender_byte_bound(void **state)
+{
+    tstore *ts = tstore_get(state);
+    const char *uid = tstore_id(ts, "bigmsg");
+    const char *known = tstore_id(ts, "known");
+    const char *fresh = tstore_id(ts, "fresh");
+    assert_int_equal(store_msg(ts, uid, "m1", known), WSC_OK); /* known has a tally row */
+    wsc_store_config cfg;
+    wsc_store_config_init(&cfg);
+    cfg.offline_max_bytes_per_sender = 10;
+    wsc_store *s = NULL;
+    assert_int_equal(wsc_store_open(ts->loop, ts->url, &cfg, &s), WSC_OK);
+    const char *senders[] = {known, fresh};
+    for (size_t i = 0; i < 2; i++) {
+        wsc_msg *m = tstore_msg("m2", "more than ten bytes of content");
+        assert_int_equal(wsc_msg_set(m, WSC_F_SENDER, senders[i]), WSC_OK);
+        tres r = {0};
+        assert_int_equal(wsc_offline_store(wsc_store_offline(s), uid, m, tres_done, &r), WSC_OK);
+        wsc_msg_unref(m);
+        tstore_wait(ts, &r);
+        assert_int_equal(r.status, WSC_ERR_LIMIT);
+    }
+    wsc_store_close(s);
+    assert_int_equal(count(ts, uid), 1);
 }
 
 int
@@ -149,6 +185,7 @@ main(void)
         cmocka_unit_test(test_mysql_rows__body_that_does_not_parse),
         cmocka_unit_test(test_mysql_rows__expired_copy_is_replaced),
         cmocka_unit_test(test_mysql_rows__tally_that_disagrees_does_not_decide),
+        cmocka_unit_test(test_mysql_rows__message_over_the_sender_byte_bound),
     };
     char name[64];
     const char *b = getenv("WSC_TEST_BACKEND");
