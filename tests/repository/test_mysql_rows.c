@@ -7,7 +7,9 @@
  *   the message is fetchable again;
  * - a tally row that disagrees with the rows (negative, or at the bound): the tally only
  *   speeds the store up, the exact count decides, so a store the rows allow succeeds;
- * - a message larger than the sender byte bound: WSC_ERR_LIMIT, the sender known or not. */
+ * - a message larger than the sender byte bound: WSC_ERR_LIMIT, the sender known or not;
+ * - a tally that cannot be built (the tally table changed): the connection runs without it,
+ *   and one made once the table is fixed builds it again. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -178,6 +180,66 @@ test_mysql_rows__message_over_the_sender_byte_bound(void **state)
     assert_int_equal(count(ts, uid), 1);
 }
 
+static int
+tally_table_back(void **state)
+{
+    (void)state;
+    if (getenv("WSC_TEST_MYSQL_URL") != NULL) {
+        MYSQL *m = tmysql_connect();
+        tmysql_exec(m, "ALTER TABLE wsc_offline_tally DROP COLUMN IF EXISTS wsc_test_x");
+        mysql_close(m);
+    }
+    return 0;
+}
+
+static long long
+triggers(MYSQL *m)
+{
+    return tmysql_num(m, "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE "
+                         "TRIGGER_SCHEMA = DATABASE() AND EVENT_OBJECT_TABLE = 'wsc_offline'");
+}
+
+/* A tally that cannot be built (a trigger missing, and the tally table changed so that
+ * counting the rows fails): the connection drops every trigger, stores on the exact path, and
+ * a connection made once the table is fixed builds the tally again, counting every row. */
+static void
+test_mysql_rows__tally_that_cannot_be_built(void **state)
+{
+    tstore *ts = tstore_get(state);
+    const char *uid = tstore_id(ts, "untallied");
+    assert_int_equal(store_msg(ts, uid, "m1", NULL), WSC_OK); /* wsc_offline has a row */
+    MYSQL *m = tmysql_connect();
+    tmysql_exec(m, "DROP TRIGGER IF EXISTS wsc_offline_tally_ins_user");
+    tmysql_exec(m, "ALTER TABLE wsc_offline_tally ADD COLUMN wsc_test_x INT NOT NULL");
+    wsc_store *s = NULL;
+    assert_int_equal(wsc_store_open(ts->loop, ts->url, NULL, &s), WSC_OK);
+    wsc_msg *msg = tstore_msg("m2", "rows");
+    tres r = {0};
+    assert_int_equal(wsc_offline_store(wsc_store_offline(s), uid, msg, tres_done, &r), WSC_OK);
+    wsc_msg_unref(msg);
+    tstore_wait(ts, &r);
+    assert_int_equal(r.status, WSC_OK);
+    assert_int_equal(triggers(m), 0);
+    wsc_store_close(s);
+    /* Fixed: the next connection builds it. */
+    tmysql_exec(m, "ALTER TABLE wsc_offline_tally DROP COLUMN wsc_test_x");
+    s = NULL;
+    assert_int_equal(wsc_store_open(ts->loop, ts->url, NULL, &s), WSC_OK);
+    msg = tstore_msg("m3", "rows");
+    memset(&r, 0, sizeof(r));
+    assert_int_equal(wsc_offline_store(wsc_store_offline(s), uid, msg, tres_done, &r), WSC_OK);
+    wsc_msg_unref(msg);
+    tstore_wait(ts, &r);
+    assert_int_equal(r.status, WSC_OK);
+    wsc_store_close(s);
+    assert_int_equal(triggers(m), 6);
+    char sql[512];
+    snprintf(sql, sizeof(sql),
+             "SELECT n FROM wsc_offline_tally WHERE kind = 0 AND k1 = '%s' AND k2 = ''", uid);
+    assert_int_equal(tmysql_num(m, sql), 3);
+    mysql_close(m);
+}
+
 int
 main(void)
 {
@@ -186,6 +248,7 @@ main(void)
         cmocka_unit_test(test_mysql_rows__expired_copy_is_replaced),
         cmocka_unit_test(test_mysql_rows__tally_that_disagrees_does_not_decide),
         cmocka_unit_test(test_mysql_rows__message_over_the_sender_byte_bound),
+        cmocka_unit_test_teardown(test_mysql_rows__tally_that_cannot_be_built, tally_table_back),
     };
     char name[64];
     const char *b = getenv("WSC_TEST_BACKEND");
