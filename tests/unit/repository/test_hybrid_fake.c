@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: MIT */
+/* The hybrid store's offline answers when MySQL is not there (127.0.0.1 port 1: its ops end
+ * with WSC_ERR_STORE within the command timeout) and Redis is a fake (tests/support/
+ * tfakeredis.h) answering each offline script as the test says:
+ * - store with ack_on_cache: Redis's full (WSC_ERR_LIMIT) is the answer when MySQL cannot
+ *   tell; Redis's failure leaves MySQL's; Redis's OK is OK;
+ * - fetch: Redis with nothing and MySQL failing is an empty answer (WSC_OK), Redis failing
+ *   too is MySQL's failure; a MySQL cursor goes to MySQL only;
+ * - remove with ack_on_cache: Redis's removal is the answer while MySQL does not answer, and
+ *   the removal is owed to MySQL (an 'r' marker); without it, MySQL's failure;
+ * - count: the one that answers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <wsc/store.h>
+
+#include "tfakeredis.h"
+#include "tstore.h"
+#include "twait.h"
+
+#define MYSQL_DOWN "mysql://u:p@127.0.0.1:1/db"
+
+struct fixture {
+    wsc_loop *loop;
+    tfakeredis f;
+    const char *says; /* the answer to the offline scripts (keys wsc:off:{...}) */
+    int marks;        /* write-ahead markers written for a removal */
+};
+
+/* The offline scripts on the user's keys get fx->says; a removal's marker is counted (its
+ * script's first key is the write-ahead list, its arguments name the 'r'); the rest (the
+ * drain's reads) get an empty array. */
+static const char *
+reply_fn(tfakeredis *f, int argc, char argv[][64], void *user)
+{
+    struct fixture *fx = user;
+    (void)f;
+    if (strcmp(argv[0], "EVAL") != 0 || argc < 4)
+        return "*0\r\n";
+    if (strncmp(argv[3], "wsc:off:{", 9) == 0)
+        return fx->says;
+    for (int i = 4; i < argc; i++)
+        if (argv[i][0] == 'r' && argv[i][1] == ' ')
+            fx->marks++;
+    return ":1\r\n";
+}
+
+static int
+setup(void **state)
+{
+    struct fixture *fx = calloc(1, sizeof(*fx));
+    if (fx == NULL || wsc_loop_new(&fx->loop) != WSC_OK)
+        return -1;
+    tfakeredis_start(&fx->f);
+    fx->f.reply = reply_fn;
+    fx->f.user = fx;
+    *state = fx;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    struct fixture *fx = *state;
+    tfakeredis_stop(&fx->f);
+    wsc_loop_free(fx->loop);
+    free(fx);
+    return 0;
+}
+
+static wsc_store *
+open_hybrid(struct fixture *fx, bool ack_on_cache)
+{
+    char url[64];
+    snprintf(url, sizeof(url), "redis://127.0.0.1:%d/0", fx->f.port);
+    wsc_store_config cfg;
+    wsc_store_config_init(&cfg);
+    cfg.command_timeout_ms = 300;
+    cfg.reconnect_min_ms = 20;
+    cfg.reconnect_max_ms = 50;
+    wsc_hybrid_config hc;
+    wsc_hybrid_config_init(&hc);
+    hc.ack_on_cache = ack_on_cache;
+    hc.retry_ms = 50;
+    wsc_store *s = NULL;
+    assert_int_equal(wsc_store_open_hybrid(fx->loop, url, MYSQL_DOWN, &cfg, &hc, &s), WSC_OK);
+    return s;
+}
+
+static void
+close_hybrid(struct fixture *fx, wsc_store *s)
+{
+    wsc_store_close(s);
+    for (int i = 0; i < 3; i++)
+        wsc_loop_run_once(fx->loop, 1);
+}
+
+struct waiting {
+    struct fixture *fx;
+    tres *r;
+};
+
+static bool
+answered(void *arg)
+{
+    struct waiting *w = arg;
+    tfakeredis_pump(&w->fx->f);
+    return w->r->calls > 0;
+}
+
+static void
+wait_for(struct fixture *fx, tres *r)
+{
+    struct waiting w = {fx, r};
+    assert_true(twait_until(NULL, fx->loop, answered, &w, 5000));
+    wsc_loop_run_once(fx->loop, 1);
+    assert_int_equal(r->calls, 1);
+}
+
+static wsc_err
+store_says(struct fixture *fx, wsc_store *s, const char *says)
+{
+    fx->says = says;
+    wsc_msg *m = tstore_msg("m1", "x");
+    tres r = {0};
+    assert_int_equal(wsc_offline_store(wsc_store_offline(s), "u", m, tres_done, &r), WSC_OK);
+    wsc_msg_unref(m);
+    wait_for(fx, &r);
+    return r.status;
+}
+
+static void
+test_hybrid_fake__store_with_ack_on_cache(void **state)
+{
+    struct fixture *fx = *state;
+    wsc_store *s = open_hybrid(fx, true);
+    assert_int_equal(store_says(fx, s, ":1\r\n"), WSC_OK);
+    assert_int_equal(store_says(fx, s, ":-1\r\n"), WSC_ERR_LIMIT);
+    wsc_err st = store_says(fx, s, "-ERR broken\r\n");
+    if (st != WSC_ERR_STORE && st != WSC_ERR_TIMEOUT)
+        fail_msg("Redis and MySQL failing: %s", wsc_err_name(st));
+    close_hybrid(fx, s);
+    /* Without ack_on_cache MySQL's answer is the answer, whatever Redis says. */
+    s = open_hybrid(fx, false);
+    st = store_says(fx, s, ":1\r\n");
+    if (st != WSC_ERR_STORE && st != WSC_ERR_TIMEOUT)
+        fail_msg("MySQL failing: %s", wsc_err_name(st));
+    close_hybrid(fx, s);
+}
+
+static wsc_err
+fetch_says(struct fixture *fx, wsc_store *s, uint64_t after, const char *says, tres *r)
+{
+    fx->says = says;
+    memset(r, 0, sizeof(*r));
+    assert_int_equal(wsc_offline_fetch(wsc_store_offline(s), "u", after, 10, tres_fetch, r),
+                     WSC_OK);
+    wait_for(fx, r);
+    return r->status;
+}
+
+static void
+test_hybrid_fake__fetch_when_mysql_fails(void **state)
+{
+    struct fixture *fx = *state;
+    wsc_store *s = open_hybrid(fx, false);
+    tres r;
+    /* Redis has nothing; MySQL cannot tell: nothing. */
+    assert_int_equal(fetch_says(fx, s, 0, "*0\r\n", &r), WSC_OK);
+    assert_int_equal(r.n, 0);
+    /* Redis fails too: the failure. */
+    wsc_err st = fetch_says(fx, s, 0, "-ERR broken\r\n", &r);
+    if (st != WSC_ERR_STORE && st != WSC_ERR_TIMEOUT)
+        fail_msg("both failing: %s", wsc_err_name(st));
+    /* A MySQL cursor pages on MySQL, whatever Redis holds. */
+    st = fetch_says(fx, s, (UINT64_C(1) << 63) | 5, "*0\r\n", &r);
+    if (st != WSC_ERR_STORE && st != WSC_ERR_TIMEOUT)
+        fail_msg("MySQL cursor: %s", wsc_err_name(st));
+    /* Redis's page past cursor 0 is the answer (no count to compare). */
+    assert_int_equal(
+        fetch_says(fx, s, 3,
+                   "*2\r\n$1\r\n4\r\n$35\r\n9 {\"type\":\"text\",\"message_id\":\"m4\"}\r\n", &r),
+        WSC_OK);
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.mids[0], "m4");
+    assert_int_equal(r.cursor, 4);
+    close_hybrid(fx, s);
+}
+
+static wsc_err
+remove_says(struct fixture *fx, wsc_store *s, const char *says)
+{
+    fx->says = says;
+    tres r = {0};
+    assert_int_equal(wsc_offline_remove(wsc_store_offline(s), "u", "m1", tres_done, &r), WSC_OK);
+    wait_for(fx, &r);
+    return r.status;
+}
+
+static bool
+marked(void *arg)
+{
+    struct fixture *fx = arg;
+    tfakeredis_pump(&fx->f);
+    return fx->marks > 0;
+}
+
+static void
+test_hybrid_fake__remove_and_count_when_mysql_fails(void **state)
+{
+    struct fixture *fx = *state;
+    wsc_store *s = open_hybrid(fx, true);
+    assert_int_equal(remove_says(fx, s, "*1\r\n:1\r\n"), WSC_OK);
+    /* The removal is owed to MySQL: an 'r' marker for the drain. */
+    assert_true(twait_until(NULL, fx->loop, marked, fx, 5000));
+    tres r = {0};
+    fx->says = ":3\r\n";
+    assert_int_equal(wsc_offline_count(wsc_store_offline(s), "u", tres_count, &r), WSC_OK);
+    wait_for(fx, &r);
+    assert_int_equal(r.status, WSC_OK);
+    assert_int_equal(r.count, 3);
+    close_hybrid(fx, s);
+    s = open_hybrid(fx, false);
+    wsc_err st = remove_says(fx, s, "*1\r\n:1\r\n");
+    if (st != WSC_ERR_STORE && st != WSC_ERR_TIMEOUT)
+        fail_msg("MySQL failing: %s", wsc_err_name(st));
+    close_hybrid(fx, s);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_hybrid_fake__store_with_ack_on_cache, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hybrid_fake__fetch_when_mysql_fails, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hybrid_fake__remove_and_count_when_mysql_fails, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests_name("unit.repository.hybrid_fake", tests, NULL, NULL);
+}
