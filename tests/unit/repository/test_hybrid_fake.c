@@ -8,7 +8,10 @@
  *   too is MySQL's failure; a MySQL cursor goes to MySQL only;
  * - remove with ack_on_cache: Redis's removal is the answer while MySQL does not answer, and
  *   the removal is owed to MySQL (an 'r' marker); without it, MySQL's failure;
- * - count: the one that answers. */
+ * - count: the one that answers;
+ * - the drain keeps a marker it cannot settle (the list or the copy unreadable, MySQL down, the
+ *   marker's removal failing) and tries again next turn; a copy gone is dropped, then checked;
+ * - a store closed while the drain waits for Redis or MySQL ends the turn there. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,20 +33,41 @@
 struct fixture {
     wsc_loop *loop;
     tfakeredis f;
-    const char *says; /* the answer to the offline scripts (keys wsc:off:{...}) */
-    int marks;        /* write-ahead markers written for a removal */
+    const char *says;      /* the answer to the offline scripts (keys wsc:off:{...}) */
+    const char *list_says; /* to the drain's read of the write-ahead list (NULL: silence) */
+    const char *body_says; /* to the drain's read of a copy (NULL: no answer when silent) */
+    const char *zrem_says; /* to a marker's removal (NULL: removed) */
+    int marks;             /* write-ahead markers written for a removal */
+    int lists, bodies, zrems, stills; /* the drain's commands seen */
 };
 
-/* The offline scripts on the user's keys get fx->says; a removal's marker is counted (its
- * script's first key is the write-ahead list, its arguments name the 'r'); the rest (the
- * drain's reads) get an empty array. */
+/* The drain's commands are counted and answered as fx says (a copy's read and the check
+ * that follows a marker's removal are told apart by their script); the offline scripts on
+ * the user's keys get fx->says; a removal's marker is counted (its script's first key is the
+ * write-ahead list, its arguments name the 'r'); anything else gets an empty array. */
 static const char *
 reply_fn(tfakeredis *f, int argc, char argv[][64], void *user)
 {
     struct fixture *fx = user;
     (void)f;
+    if (strcmp(argv[0], "ZRANGEBYSCORE") == 0) {
+        fx->lists++;
+        return fx->list_says;
+    }
+    if (strcmp(argv[0], "ZREM") == 0) {
+        fx->zrems++;
+        return fx->zrem_says != NULL ? fx->zrem_says : ":1\r\n";
+    }
     if (strcmp(argv[0], "EVAL") != 0 || argc < 4)
         return "*0\r\n";
+    if (strncmp(argv[1], "return {redis.call('HGET'", 25) == 0) {
+        fx->bodies++;
+        return fx->body_says;
+    }
+    if (strncmp(argv[1], "if redis.call('HEXISTS'", 23) == 0) {
+        fx->stills++;
+        return ":1\r\n";
+    }
     if (strncmp(argv[3], "wsc:off:{", 9) == 0)
         return fx->says;
     for (int i = 4; i < argc; i++)
@@ -61,6 +85,7 @@ setup(void **state)
     tfakeredis_start(&fx->f);
     fx->f.reply = reply_fn;
     fx->f.user = fx;
+    fx->list_says = "*0\r\n";
     *state = fx;
     return 0;
 }
@@ -234,6 +259,99 @@ test_hybrid_fake__remove_and_count_when_mysql_fails(void **state)
     close_hybrid(fx, s);
 }
 
+/* Runs the loop (pumping the fake) until *counter reaches n. */
+struct counting {
+    struct fixture *fx;
+    const int *counter;
+    int n;
+};
+
+static bool
+reached(void *arg)
+{
+    struct counting *c = arg;
+    tfakeredis_pump(&c->fx->f);
+    return *c->counter >= c->n;
+}
+
+static void
+wait_count(struct fixture *fx, const int *counter, int n)
+{
+    struct counting c = {fx, counter, n};
+    assert_true(twait_until(NULL, fx->loop, reached, &c, 5000));
+}
+
+static void
+drain_reset(struct fixture *fx)
+{
+    fx->lists = fx->bodies = fx->zrems = fx->stills = 0;
+}
+
+#define MARKER_S "*1\r\n$6\r\ns u m1\r\n"
+#define BODY_THERE \
+    "*2\r\n$47\r\n9999999999999 {\"type\":\"text\",\"message_id\":\"m1\"}\r\n$1\r\n0\r\n"
+#define BODY_GONE "*2\r\n$0\r\n\r\n$1\r\n0\r\n"
+
+static void
+test_hybrid_fake__drain_keeps_what_it_cannot_settle(void **state)
+{
+    struct fixture *fx = *state;
+    wsc_store *s = open_hybrid(fx, false);
+    /* The list cannot be read: the next turn tries again. */
+    fx->list_says = "-ERR list\r\n";
+    wait_count(fx, &fx->lists, 2);
+    assert_int_equal(fx->bodies + fx->zrems, 0);
+    /* A copy that cannot be read: its marker stays. */
+    fx->list_says = MARKER_S;
+    fx->body_says = "-ERR body\r\n";
+    drain_reset(fx);
+    wait_count(fx, &fx->bodies, 2);
+    assert_int_equal(fx->zrems, 0);
+    /* A copy MySQL cannot take (it is down): its marker stays. */
+    fx->body_says = BODY_THERE;
+    drain_reset(fx);
+    wait_count(fx, &fx->bodies, 2);
+    assert_int_equal(fx->zrems, 0);
+    /* A removal MySQL cannot make: its marker stays. */
+    fx->list_says = "*1\r\n$6\r\nr u m1\r\n";
+    drain_reset(fx);
+    wait_count(fx, &fx->lists, 2);
+    assert_int_equal(fx->bodies + fx->zrems, 0);
+    /* An entry that is no marker, which Redis does not let go: tried again. */
+    fx->list_says = "*1\r\n$4\r\njunk\r\n";
+    fx->zrem_says = "-ERR zrem\r\n";
+    drain_reset(fx);
+    wait_count(fx, &fx->zrems, 2);
+    assert_int_equal(fx->bodies, 0);
+    /* A copy that is gone: the marker is dropped (failing: tried again), then the check. */
+    fx->list_says = MARKER_S;
+    fx->body_says = BODY_GONE;
+    drain_reset(fx);
+    wait_count(fx, &fx->zrems, 2);
+    assert_int_equal(fx->stills, 0);
+    fx->zrem_says = NULL;
+    wait_count(fx, &fx->stills, 1);
+    close_hybrid(fx, s);
+}
+
+/* The store closed while the drain waits for Redis (the list, a copy) or for MySQL: the
+ * turn ends there (the asan preset checks nothing is left). */
+static void
+test_hybrid_fake__close_mid_drain(void **state)
+{
+    struct fixture *fx = *state;
+    for (int at = 0; at < 3; at++) {
+        drain_reset(fx);
+        fx->f.mode = at < 2 ? TFAKEREDIS_SILENT : TFAKEREDIS_REPLY;
+        fx->list_says = at == 0 ? NULL : MARKER_S;
+        fx->body_says = at == 1 ? NULL : BODY_THERE;
+        wsc_store *s = open_hybrid(fx, false);
+        wait_count(fx, at == 0 ? &fx->lists : &fx->bodies, 1);
+        close_hybrid(fx, s);
+        assert_int_equal(fx->zrems, 0);
+    }
+}
+
 int
 main(void)
 {
@@ -242,6 +360,9 @@ main(void)
         cmocka_unit_test_setup_teardown(test_hybrid_fake__fetch_when_mysql_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hybrid_fake__remove_and_count_when_mysql_fails, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_hybrid_fake__drain_keeps_what_it_cannot_settle, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_hybrid_fake__close_mid_drain, setup, teardown),
     };
     return cmocka_run_group_tests_name("unit.repository.hybrid_fake", tests, NULL, NULL);
 }
