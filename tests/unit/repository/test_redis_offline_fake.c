@@ -166,6 +166,8 @@ test_redis_offline_fake__fetch_of_broken_values(void **state)
     /* No "<expires> " in front of the JSON, or JSON that does not parse. */
     assert_int_equal(fetch_says(fx, "*2\r\n$1\r\n1\r\n$6\r\nnospce\r\n"), WSC_ERR_STORE);
     assert_int_equal(fetch_says(fx, "*2\r\n$1\r\n1\r\n$10\r\n1 not-json\r\n"), WSC_ERR_STORE);
+    /* A value that is no string. */
+    assert_int_equal(fetch_says(fx, "*2\r\n$1\r\n1\r\n:5\r\n"), WSC_ERR_STORE);
     assert_int_equal(fetch_says(fx, ":1\r\n"), WSC_ERR_STORE);
     /* A ping answered with anything but a status. */
     fx->store_says = NULL;
@@ -227,6 +229,34 @@ test_redis_offline_fake__store_replies(void **state)
     assert_int_equal(fx->untallies, 2);
 }
 
+/* With both per-sender bounds off there is no tally to reserve: one script, as without a
+ * sender; with either bound on, the reservation comes first. */
+static void
+test_redis_offline_fake__sender_bounds_off_store_in_one_step(void **state)
+{
+    struct fixture *fx = *state;
+    char url[64];
+    snprintf(url, sizeof(url), "redis://127.0.0.1:%d/0", fx->f.port);
+    fx->reserve_says = ":1\r\n";
+    fx->store_says = ":1\r\n";
+    for (int bytes_on = 0; bytes_on < 2; bytes_on++) {
+        wsc_store_config cfg;
+        wsc_store_config_init(&cfg);
+        cfg.offline_max_msgs_per_sender = 0;
+        cfg.offline_max_bytes_per_sender = bytes_on ? 1000 : 0;
+        wsc_store *s = NULL;
+        assert_int_equal(wsc_store_open(fx->loop, url, &cfg, &s), WSC_OK);
+        wsc_store *keep = fx->store;
+        fx->store = s;
+        fx->reserves = fx->stores = 0;
+        assert_int_equal(store_msg(fx, "s", 0), WSC_OK);
+        assert_int_equal(fx->reserves, bytes_on);
+        assert_int_equal(fx->stores, 1);
+        fx->store = keep;
+        wsc_store_close(s);
+    }
+}
+
 int
 main(void)
 {
@@ -236,6 +266,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_redis_offline_fake__fetch_of_broken_values, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_redis_offline_fake__store_replies, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_redis_offline_fake__sender_bounds_off_store_in_one_step, setup, teardown),
     };
     return cmocka_run_group_tests_name("unit.repository.redis_offline_fake", tests, NULL, NULL);
 }
