@@ -11,7 +11,8 @@
  * - count: the one that answers;
  * - the drain keeps a marker it cannot settle (the list or the copy unreadable, MySQL down, the
  *   marker's removal failing) and tries again next turn; a copy gone is dropped, then checked;
- * - a store closed while the drain waits for Redis or MySQL ends the turn there. */
+ * - a store closed while the drain waits for Redis or MySQL ends the turn there;
+ * - a store closed with ops in flight cancels each (WSC_ERR_CANCELED, once). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -40,6 +41,9 @@ struct fixture {
     const char *zrem_says; /* to a marker's removal (NULL: silence) */
     int marks;             /* write-ahead markers written for a removal */
     int lists, bodies, zrems, stills; /* the drain's commands seen */
+    const char *fetch_says;           /* to the offline fetch script (NULL: says) */
+    int counts;                       /* offline count scripts seen */
+    uint32_t timeout_ms;              /* the command timeout of the stores opened (0: 300) */
 };
 
 /* The drain's commands are counted and answered as fx says (a copy's read and the check
@@ -69,6 +73,11 @@ reply_fn(tfakeredis *f, int argc, char argv[][64], void *user)
         fx->stills++;
         return ":1\r\n";
     }
+    /* fetch: 4 keys and 3 arguments; count: 4 keys and 1. */
+    if (strncmp(argv[3], "wsc:off:{", 9) == 0 && argc == 10 && fx->fetch_says != NULL)
+        return fx->fetch_says;
+    if (strncmp(argv[3], "wsc:off:{", 9) == 0 && argc == 8)
+        fx->counts++;
     if (strncmp(argv[3], "wsc:off:{", 9) == 0)
         return fx->says;
     for (int i = 4; i < argc; i++)
@@ -109,7 +118,7 @@ open_hybrid(struct fixture *fx, bool ack_on_cache)
     snprintf(url, sizeof(url), "redis://127.0.0.1:%d/0", fx->f.port);
     wsc_store_config cfg;
     wsc_store_config_init(&cfg);
-    cfg.command_timeout_ms = 300;
+    cfg.command_timeout_ms = fx->timeout_ms != 0 ? fx->timeout_ms : 300;
     cfg.reconnect_min_ms = 20;
     cfg.reconnect_max_ms = 50;
     wsc_hybrid_config hc;
@@ -373,6 +382,43 @@ test_hybrid_fake__close_mid_drain(void **state)
     }
 }
 
+/* Closed with an op of each kind in flight (Redis silent but for a fetch's first page, whose
+ * counts are then out; MySQL not answering within the timeout): each callback runs once, with
+ * WSC_ERR_CANCELED. */
+static void
+test_hybrid_fake__close_cancels_every_op_in_flight(void **state)
+{
+    struct fixture *fx = *state;
+    fx->timeout_ms = 10000;
+    fx->f.mode = TFAKEREDIS_SILENT;
+    fx->says = NULL;
+    fx->fetch_says = "*2\r\n$1\r\n4\r\n$35\r\n9 {\"type\":\"text\",\"message_id\":\"m4\"}\r\n";
+    for (int ack = 0; ack < 2; ack++) {
+        fx->counts = 0;
+        wsc_store *s = open_hybrid(fx, ack != 0);
+        struct wsc_offline_repo *off = wsc_store_offline(s);
+        tres r[5];
+        memset(r, 0, sizeof(r));
+        wsc_msg *m = tstore_msg("m1", "x");
+        assert_int_equal(wsc_offline_store(off, "u", m, tres_done, &r[0]), WSC_OK);
+        wsc_msg_unref(m);
+        assert_int_equal(wsc_offline_fetch(off, "u", 0, 10, tres_fetch, &r[1]), WSC_OK);
+        assert_int_equal(wsc_offline_remove(off, "u", "m1", tres_done, &r[2]), WSC_OK);
+        assert_int_equal(wsc_offline_count(off, "u", tres_count, &r[3]), WSC_OK);
+        assert_int_equal(wsc_offline_clear(off, "u", tres_done, &r[4]), WSC_OK);
+        /* The fetch's page is in: its counts are out (the count op's own, and the fetch's). */
+        wait_count(fx, &fx->counts, 2);
+        for (int i = 0; i < 5; i++)
+            assert_int_equal(r[i].calls, 0);
+        close_hybrid(fx, s);
+        for (int i = 0; i < 5; i++) {
+            assert_int_equal(r[i].calls, 1);
+            assert_int_equal(r[i].status, WSC_ERR_CANCELED);
+        }
+    }
+    fx->f.mode = TFAKEREDIS_REPLY;
+}
+
 int
 main(void)
 {
@@ -384,6 +430,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_hybrid_fake__drain_keeps_what_it_cannot_settle, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_hybrid_fake__close_mid_drain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hybrid_fake__close_cancels_every_op_in_flight, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests_name("unit.repository.hybrid_fake", tests, NULL, NULL);
 }

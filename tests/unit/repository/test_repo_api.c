@@ -5,7 +5,8 @@
  * or a bad id included); an op that returns an error leaves the call returning that error, the
  * callback never runs and the request is gone (the asan preset checks it is freed).  Also the
  * store's own rules (src/repository/store.c): a NULL loop and bounds it corrects, a ping
- * without a callback or refused by the backend, and a store closing (a request started from a
+ * without a callback or refused by the backend, the cluster bus on a store that is not Redis,
+ * and a store closing (a request started from a
  * callback it cancels is refused WSC_ERR_STATE; closing it again there does nothing). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +21,7 @@
 #include <wsc/store.h>
 
 #include "models/alloc.h"
+#include "repository/bus.h"
 #include "repository/store_internal.h"
 #include "tstore.h"
 #include "twait.h"
@@ -334,6 +336,11 @@ test_repo_api__store_init_rules(void **state)
     assert_string_equal(wsc_store_backend(s), "memory");
     /* A ping needs a callback. */
     assert_int_equal(wsc_store_ping(s, NULL, NULL), WSC_ERR_INVALID);
+    /* The cluster bus needs Redis. */
+    wsc__bus_cbs cbs = {0};
+    wsc__bus *bus = (wsc__bus *)&cbs;
+    assert_int_equal(wsc__bus_open(s, &cbs, NULL, &bus), WSC_ERR_UNSUPPORTED);
+    assert_null(bus);
     wsc_store_close(s);
     assert_null(wsc_store_records(NULL));
     assert_null(wsc_store_online(NULL));
