@@ -227,6 +227,16 @@ test_hybrid_fake__fetch_when_mysql_fails(void **state)
     assert_int_equal(r.n, 1);
     assert_string_equal(r.mids[0], "m4");
     assert_int_equal(r.cursor, 4);
+    /* A full first page whose counts cannot be compared (both fail): the page is the answer. */
+    fx->fetch_says = "*2\r\n$1\r\n4\r\n$35\r\n9 {\"type\":\"text\",\"message_id\":\"m4\"}\r\n";
+    fx->says = "-ERR broken\r\n";
+    memset(&r, 0, sizeof(r));
+    assert_int_equal(wsc_offline_fetch(wsc_store_offline(s), "u", 0, 1, tres_fetch, &r), WSC_OK);
+    wait_for(fx, &r);
+    fx->fetch_says = NULL;
+    assert_int_equal(r.status, WSC_OK);
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.mids[0], "m4");
     close_hybrid(fx, s);
 }
 
