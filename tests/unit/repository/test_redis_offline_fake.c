@@ -5,7 +5,8 @@
  * gives back the tally of each (sender, member) pair it reports, and only of well-formed
  * pairs with a sender; a store of a message with a sender runs in two steps (reserve the
  * sender's tally, then store): a refused reservation stops there (WSC_ERR_LIMIT, nothing
- * stored), and a store that fails after the reservation gives the reservation back. */
+ * stored), and a store that fails after the reservation gives the reservation back; a store
+ * closed between the two steps cancels it and gives nothing back. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -257,6 +258,51 @@ test_redis_offline_fake__sender_bounds_off_store_in_one_step(void **state)
     }
 }
 
+struct counted {
+    tfakeredis *f;
+    const int *n;
+    int want;
+};
+
+static bool
+counted_to(void *arg)
+{
+    struct counted *c = arg;
+    tfakeredis_pump(c->f);
+    return *c->n >= c->want;
+}
+
+/* Closed after the reservation, with the store step out: the caller hears WSC_ERR_CANCELED and
+ * the closing store sends nothing more (no give-back). */
+static void
+test_redis_offline_fake__closed_between_the_steps(void **state)
+{
+    struct fixture *fx = *state;
+    char url[64];
+    snprintf(url, sizeof(url), "redis://127.0.0.1:%d/0", fx->f.port);
+    wsc_store *s = NULL;
+    assert_int_equal(wsc_store_open(fx->loop, url, NULL, &s), WSC_OK);
+    fx->reserve_says = ":1\r\n";
+    fx->store_says = NULL;
+    fx->f.mode = TFAKEREDIS_SILENT;
+    wsc_msg *m = tstore_msg("m1", "x");
+    assert_int_equal(wsc_msg_set(m, WSC_F_SENDER, "s"), WSC_OK);
+    tres r = {0};
+    assert_int_equal(wsc_offline_store(wsc_store_offline(s), "u", m, tres_done, &r), WSC_OK);
+    wsc_msg_unref(m);
+    struct counted c = {&fx->f, &fx->stores, 1};
+    assert_true(twait_until(NULL, fx->loop, counted_to, &c, 5000));
+    assert_int_equal(fx->reserves, 1);
+    assert_int_equal(r.calls, 0);
+    wsc_store_close(s);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.status, WSC_ERR_CANCELED);
+    wsc_loop_run_once(fx->loop, 1);
+    tfakeredis_pump(&fx->f);
+    assert_int_equal(fx->untallies, 0);
+    fx->f.mode = TFAKEREDIS_REPLY;
+}
+
 int
 main(void)
 {
@@ -268,6 +314,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_redis_offline_fake__store_replies, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_redis_offline_fake__sender_bounds_off_store_in_one_step, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_redis_offline_fake__closed_between_the_steps, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests_name("unit.repository.redis_offline_fake", tests, NULL, NULL);
 }
