@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The argument checks of the public repository functions (wsc/repository.h), the same on every
- * backend: a NULL repository or callback, an id that is NULL, empty or longer than 255 bytes
- * return WSC_ERR_INVALID and the callback never runs; a 255-byte id is accepted; a backend
+ * backend: a NULL repository or callback, an id that is NULL, empty or longer than 255 bytes,
+ * a NULL record, message or stats, a message without a key, a limit, count or state out of
+ * range, a zero TTL or connection id return WSC_ERR_INVALID and the callback never runs; a
+ * 255-byte id is accepted; a backend
  * without hub stats, queues and workload (MySQL) answers WSC_ERR_UNSUPPORTED whatever the
  * arguments. */
 #include <setjmp.h>
