@@ -4,7 +4,8 @@
  * and once MariaDB is back the drain writes them to MySQL (checked with a plain MySQL store)
  * and applies a removal MySQL missed; Redis emptied or stopped -> fetch falls back to MySQL
  * with MySQL cursors; remove takes the message out of both; the drain does not take a copy
- * Redis lost for an ACK.  Servers are stopped and started
+ * Redis lost for an ACK, and undoes its MySQL write when an ACK overtook it (on a scripted
+ * Redis).  Servers are stopped and started
  * through scripts/services.sh (WSC_SERVICES_SCRIPT, WSC_SERVICES_DIR). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include <hiredis/hiredis.h>
 
 #include "repository/hybrid/hybrid_internal.h"
+#include "tfakeredis.h"
 #include "tstore.h"
 #include "twait.h"
 
@@ -428,6 +430,105 @@ test_hybrid__entries_that_are_no_markers_do_not_hold_the_drain(void **state)
     redisFree(c);
 }
 
+/* ---- the drain against a scripted Redis (tests/support/tfakeredis.h) ---- */
+
+/* Redis holding one 's' marker and its copy; the check that follows the marker's removal is
+ * left unanswered (silent mode) for the test to answer. */
+struct scripted {
+    tfakeredis f;
+    char list[128], body[256];
+    bool dropped;   /* the marker's ZREM came: it is listed no more */
+    int still_conn; /* the connection the check came on (-1: not yet) */
+};
+
+static const char *
+scripted_reply(tfakeredis *f, int argc, char argv[][64], void *user)
+{
+    struct scripted *sc = user;
+    if (strcmp(argv[0], "ZRANGEBYSCORE") == 0)
+        return sc->dropped ? "*0\r\n" : sc->list;
+    if (strcmp(argv[0], "ZREM") == 0) {
+        sc->dropped = true;
+        return ":1\r\n";
+    }
+    if (strcmp(argv[0], "EVAL") == 0 && argc >= 4 &&
+        strncmp(argv[1], "return {redis.call('HGET'", 25) == 0)
+        return sc->body;
+    if (strcmp(argv[0], "EVAL") == 0 && argc >= 4 &&
+        strncmp(argv[1], "if redis.call('HEXISTS'", 23) == 0) {
+        sc->still_conn = f->cur;
+        return NULL;
+    }
+    return "*0\r\n";
+}
+
+struct pumped {
+    struct scripted *sc;
+    struct poll *p; /* or NULL: until the check came */
+};
+
+static bool
+pumped_until(void *arg)
+{
+    struct pumped *pu = arg;
+    tfakeredis_pump(&pu->sc->f);
+    return pu->p != NULL ? mysql_holds(pu->p) : pu->sc->still_conn >= 0;
+}
+
+/* The drain wrote a copy to MySQL; when dropping its marker it finds the copy gone from Redis
+ * with the user's epoch unchanged (an ACK removed it meanwhile): the row just written is
+ * removed again, so no copy outlives its ACK.  Still there: the row stays. */
+static void
+test_hybrid__drain_undoes_a_write_an_ack_overtook(void **state)
+{
+    tstore *ts = tstore_get(state);
+    wsc_store *my = open_store(ts, getenv("WSC_TEST_MYSQL_URL"), NULL);
+    for (int acked = 0; acked < 2; acked++) {
+        const char *uid = tstore_id(ts, acked ? "overtaken" : "kept");
+        struct scripted *sc = calloc(1, sizeof(*sc));
+        assert_non_null(sc);
+        sc->still_conn = -1;
+        char marker[96];
+        snprintf(marker, sizeof(marker), "s %s m1", uid);
+        snprintf(sc->list, sizeof(sc->list), "*1\r\n$%zu\r\n%s\r\n", strlen(marker), marker);
+        const char *copy = "9999999999999 {\"type\":\"text\",\"message_id\":\"m1\"}";
+        snprintf(sc->body, sizeof(sc->body), "*2\r\n$%zu\r\n%s\r\n$1\r\n0\r\n", strlen(copy), copy);
+        tfakeredis_start(&sc->f);
+        sc->f.reply = scripted_reply;
+        sc->f.user = sc;
+        sc->f.mode = TFAKEREDIS_SILENT;
+        char url[64];
+        snprintf(url, sizeof(url), "redis://127.0.0.1:%d/0", sc->f.port);
+        wsc_store_config cfg;
+        wsc_store_config_init(&cfg);
+        cfg.command_timeout_ms = 2000;
+        wsc_hybrid_config hc;
+        wsc_hybrid_config_init(&hc);
+        hc.retry_ms = 50;
+        wsc_store *s = NULL;
+        assert_int_equal(
+            wsc_store_open_hybrid(ts->loop, url, getenv("WSC_TEST_MYSQL_URL"), &cfg, &hc, &s),
+            WSC_OK);
+        /* Written to MySQL, the marker dropped, the check out. */
+        struct pumped pu = {sc, NULL};
+        assert_true(tstore_until(ts, pumped_until, &pu, 5000));
+        struct poll p = {.s = my, .uid = uid, .first = "m1", .want = 1};
+        pu.p = &p;
+        assert_true(tstore_until(ts, pumped_until, &pu, 5000));
+        tfakeredis_send(&sc->f, sc->still_conn, acked ? ":0\r\n" : ":1\r\n");
+        if (acked) {
+            struct poll q = {.s = my, .uid = uid, .first = "m1", .want = 0};
+            pu.p = &q;
+            assert_true(tstore_until(ts, pumped_until, &pu, 5000));
+        }
+        wsc_store_close(s);
+        wsc_loop_run_once(ts->loop, 1);
+        tfakeredis_stop(&sc->f);
+        free(sc);
+    }
+    wsc_store_close(my);
+}
+
 int
 main(void)
 {
@@ -439,6 +540,7 @@ main(void)
         cmocka_unit_test(test_hybrid__mysql_down_messages_wait_in_redis),
         cmocka_unit_test(test_hybrid__answer_waits_for_the_redis_half),
         cmocka_unit_test(test_hybrid__entries_that_are_no_markers_do_not_hold_the_drain),
+        cmocka_unit_test(test_hybrid__drain_undoes_a_write_an_ack_overtook),
     };
     return tstore_exit(
         cmocka_run_group_tests_name("repository.hybrid.hybrid", tests, setup, tstore_teardown),

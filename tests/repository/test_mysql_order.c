@@ -4,7 +4,8 @@
  * held behind a backlog of stores (src/repository/mysql/mysql_internal.h,
  * wsc__my_job_first); writes keep their order.  Another session holds wsc_offline locked
  * while 40 stores and then a fetch are queued; once it unlocks, the fetch answers before the
- * stores still queued behind the first (the one the worker was blocked on). */
+ * stores still queued behind the first (the one the worker was blocked on).  A job that waited
+ * in the queue past the command timeout (its caller was told WSC_ERR_TIMEOUT) is not run. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -88,11 +89,60 @@ test_mysql_order__fetch_goes_before_queued_stores(void **state)
     mysql_close(raw);
 }
 
+/* Rows of uid in wsc_offline, read by raw. */
+static long long
+rows_of(MYSQL *raw, const char *uid)
+{
+    char sql[512];
+    snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM wsc_offline WHERE user_id = '%s'", uid);
+    return tmysql_num(raw, sql);
+}
+
+static void
+test_mysql_order__job_past_its_timeout_is_not_run(void **state)
+{
+    tstore *ts = tstore_get(state);
+    wsc_store_config cfg;
+    wsc_store_config_init(&cfg);
+    cfg.command_timeout_ms = 1000;
+    wsc_store *s = NULL;
+    assert_int_equal(wsc_store_open(ts->loop, ts->url, &cfg, &s), WSC_OK);
+    tres r = {0};
+    assert_int_equal(wsc_store_ping(s, tres_done, &r), WSC_OK); /* connected */
+    tstore_wait(ts, &r);
+    assert_int_equal(r.status, WSC_OK);
+    const char *first = tstore_id(ts, "blocked"), *second = tstore_id(ts, "stale");
+    MYSQL *raw = tmysql_connect();
+    assert_int_equal(mysql_query(raw, "LOCK TABLES wsc_offline WRITE"), 0);
+    /* The first store holds the worker on the lock; the second waits behind it. */
+    tres r1 = {0}, r2 = {0};
+    wsc_msg *m = tstore_msg("m1", "x");
+    assert_int_equal(wsc_offline_store(wsc_store_offline(s), first, m, tres_done, &r1), WSC_OK);
+    assert_int_equal(wsc_offline_store(wsc_store_offline(s), second, m, tres_done, &r2), WSC_OK);
+    wsc_msg_unref(m);
+    tstore_wait(ts, &r1);
+    tstore_wait(ts, &r2);
+    assert_int_equal(r1.status, WSC_ERR_TIMEOUT);
+    assert_int_equal(r2.status, WSC_ERR_TIMEOUT);
+    /* Well past the second's timeout, the worker gets to it: its caller heard TIMEOUT, so it
+     * must not be stored now. */
+    twait_for(NULL, ts->loop, 500);
+    assert_int_equal(mysql_query(raw, "UNLOCK TABLES"), 0);
+    memset(&r, 0, sizeof(r));
+    assert_int_equal(wsc_store_ping(s, tres_done, &r), WSC_OK); /* after both, in order */
+    tstore_wait(ts, &r);
+    assert_int_equal(r.status, WSC_OK);
+    assert_int_equal(rows_of(raw, second), 0);
+    wsc_store_close(s);
+    mysql_close(raw);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mysql_order__fetch_goes_before_queued_stores),
+        cmocka_unit_test(test_mysql_order__job_past_its_timeout_is_not_run),
     };
     return tstore_exit(
         cmocka_run_group_tests_name("repository.mysql_order", tests, tstore_setup, tstore_teardown),

@@ -361,6 +361,8 @@ test_store_open__server_not_there(void **state)
 {
     wsc_loop *loop = *state;
     ping_down(loop, REDIS_DOWN, "connect");
+    /* An address the kernel refuses at once (TCP to a broadcast address): the same. */
+    ping_down(loop, "redis://:pw@255.255.255.255:6379/2", "unreachable");
     ping_down(loop, CLUSTER_DOWN, "timed out");
     /* MySQL's worker publishes why its connect failed; the request timer quotes it. */
     ping_down(loop, MYSQL_DOWN, "mysql: connect:");
