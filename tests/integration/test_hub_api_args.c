@@ -395,6 +395,21 @@ test_api_args__ack_sends(void **state)
                      WSC_ERR_INVALID);
     assert_int_equal(wsc_hub_publish_ack(NULL, one, 1, NULL, NULL, m, NULL, accepted_cb, NULL),
                      WSC_ERR_INVALID);
+    assert_int_equal(wsc_hub_publish_ack(t.hub, one, 1, NULL, NULL, m, NULL, NULL, NULL),
+                     WSC_ERR_INVALID);
+    assert_int_equal(
+        wsc_hub_publish_ack(t.hub, one, 1, NULL, NULL, frozen, NULL, accepted_cb, NULL),
+        WSC_ERR_INVALID);
+    assert_int_equal(wsc_hub_publish_ack(t.hub, one, 1, NULL, NULL, m, &bad[0], accepted_cb, NULL),
+                     WSC_ERR_INVALID);
+    assert_int_equal(wsc_hub_publish_ack(t.hub, NULL, 1, NULL, NULL, m, NULL, accepted_cb, NULL),
+                     WSC_ERR_INVALID);
+    assert_int_equal(wsc_hub_publish_ack(t.hub, NULL, 1, "g", NULL, m, NULL, accepted_cb, NULL),
+                     WSC_ERR_INVALID);
+    assert_int_equal(wsc_hub_publish_ack(t.hub, empty, 1, NULL, NULL, m, NULL, accepted_cb, NULL),
+                     WSC_ERR_INVALID);
+    assert_int_equal(wsc_hub_publish_ack(t.hub, holed, 2, NULL, NULL, m, NULL, accepted_cb, NULL),
+                     WSC_ERR_INVALID);
     nothing_happened(&t, a);
     assert_false(wsc_msg_is_frozen(m)); /* refused before it was touched */
 

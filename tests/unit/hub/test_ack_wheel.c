@@ -142,6 +142,31 @@ test_ack_wheel__stall_fires_everything_due(void **state)
     wsc__wheel_free(&w);
 }
 
+/* A tick of 0 ms acts as 1 ms; an idle wheel that was not driven for a long time skips the
+ * empty turns at once and still never fires a later entry early. */
+static void
+test_ack_wheel__zero_tick_and_idle_stall(void **state)
+{
+    (void)state;
+    struct wsc__wheel w;
+    int counter = 0;
+    assert_int_equal(wsc__wheel_init(&w, 4, 0, 0), WSC_OK);
+    assert_int_equal(w.tick_ms, 1);
+    struct probe p;
+    probe_init(&p, &w, &counter);
+    wsc__wheel_add(&w, &p.e, 0, 3);
+    assert_int_equal(wsc__wheel_advance(&w, 2), 0);
+    assert_int_equal(wsc__wheel_advance(&w, 3), 1);
+    assert_int_equal(w.count, 0);
+    assert_int_equal(wsc__wheel_advance(&w, 1000000), 0); /* idle: skipped in one step */
+    assert_int_equal(w.done_tick, 1000000);
+    wsc__wheel_add(&w, &p.e, 1000000, 5);
+    assert_int_equal(wsc__wheel_advance(&w, 1000004), 0);
+    assert_int_equal(wsc__wheel_advance(&w, 1000005), 1);
+    assert_int_equal(p.fired, 2);
+    wsc__wheel_free(&w);
+}
+
 int
 main(void)
 {
@@ -150,6 +175,7 @@ main(void)
         cmocka_unit_test(test_ack_wheel__cancel_and_rearm),
         cmocka_unit_test(test_ack_wheel__longer_than_one_turn),
         cmocka_unit_test(test_ack_wheel__stall_fires_everything_due),
+        cmocka_unit_test(test_ack_wheel__zero_tick_and_idle_stall),
     };
     return cmocka_run_group_tests_name("unit.hub.ack_wheel", tests, NULL, NULL);
 }

@@ -49,6 +49,11 @@ test_retry__jitter_stays_in_bounds(void **state)
     assert_int_equal(wsc__retry_delay_ms(&o, 1, 0.0), 800);
     assert_int_equal(wsc__retry_delay_ms(&o, 1, 0.999999999), 1199);
     assert_int_equal(wsc__retry_delay_ms(&o, 5, 0.999999), 10000); /* capped after jitter */
+    /* A random number out of [0, 1) is clamped into it. */
+    assert_int_equal(wsc__retry_delay_ms(&o, 1, -0.5), 800);
+    assert_int_equal(wsc__retry_delay_ms(&o, 1, 1.0), 1199);
+    assert_int_equal(wsc__retry_delay_ms(&o, 1, 7.0), 1199);
+    wsc_ack_opts_init(NULL); /* harmless */
     uint64_t seed = 42, lo = UINT64_MAX, hi = 0;
     for (int i = 0; i < 10000; i++) {
         uint64_t d = wsc__retry_delay_ms(&o, 2, wsc__retry_rand01(&seed));
