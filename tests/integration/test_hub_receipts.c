@@ -8,8 +8,8 @@
  *   each, and the sender (a member too) gets one `delivered` receipt and no copy;
  * - with the window off (dedupe_window 0) a resend is handled anew: routed and answered again;
  * - a message without require_ack gets no receipt;
- * - out of memory while a require_ack message is handled never crashes or leaks: a receipt
- *   comes, or the resend gets one. */
+ * - out of memory while a require_ack message is handled (to a receiver, to a group, the first
+ *   message of a sender) never crashes or leaks: a receipt comes, or the resend gets one. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -158,60 +158,116 @@ try_receipt(thub *t, tws *c, const char *mid, char *st, size_t cap, int ms)
     }
 }
 
+/* One run of the out-of-memory sweeps: the nth allocation from now fails while the hub handles
+ * a's require_ack message to target ("\"receiver\":\"b\"" or a group) with message_id mid.
+ * The receipt says delivered, stored or rejected, or none comes (the ack frame itself could not
+ * be made); the client's resend then gets one.  b ACKs what it got.  True when the hook fired. */
+static bool
+nomem_run(thub *t, tws *a, tws *b, long n, const char *target, const char *mid)
+{
+    char msg[192], st[32];
+    snprintf(msg, sizeof(msg),
+             "{\"message_type\":\"text\",%s,\"message_id\":\"%s\","
+             "\"require_ack\":true,\"content\":\"x\"}",
+             target, mid);
+    wsc__alloc_fail_nth(n);
+    thub_send(a, msg);
+    try_receipt(t, a, mid, st, sizeof(st), 300);
+    bool fired = !wsc__alloc_fail_armed();
+    wsc__alloc_fail_nth(0);
+    if (st[0] == '\0') {
+        thub_send(a, msg); /* the client's resend */
+        try_receipt(t, a, mid, st, sizeof(st), 2000);
+    }
+    assert_true(strcmp(st, "delivered") == 0 || strcmp(st, "stored") == 0 ||
+                strcmp(st, "rejected") == 0);
+    while (tws_pending(b) > 0) { /* b ACKs what it got */
+        json_t *j = thub_recv(t, b, 100);
+        const char *m = tjson_str(j, "message_id"), *sender = tjson_str(j, "sender");
+        if (m != NULL && strcmp(tjson_str(j, "message_type"), "text") == 0) {
+            char ackf[128];
+            snprintf(ackf, sizeof(ackf),
+                     "{\"message_type\":\"ack\",\"message_id\":\"%s\",\"sender\":\"%s\"}", m,
+                     sender != NULL ? sender : "");
+            thub_send(b, ackf);
+        }
+        json_decref(j);
+    }
+    return fired;
+}
+
+static void
+nomem_start(thub *t, tws **a, tws **b)
+{
+    wsc_hub_config cfg;
+    thub_config(t, &cfg);
+    cfg.max_violations = 100000;
+    thub_start(t, &cfg);
+    *a = thub_open(t, "a", NULL);
+    *b = thub_open(t, "b", NULL);
+    assert_int_equal(wsc_hub_group_join(t->hub, "g", "b"), WSC_OK);
+    assert_int_equal(wsc_hub_group_join(t->hub, "g", "off"), WSC_OK);
+}
+
 /* Out of memory at any allocation while the hub handles a client's require_ack message (to a
- * live receiver and a group with an offline member): the receipt says delivered, stored or
- * rejected, or none comes (the ack frame itself could not be made); the client's resend then
- * gets one.  Never a crash or a leak; the hub serves on. */
+ * live receiver and a group with an offline member, in turn).  Never a crash or a leak; the hub
+ * serves on. */
 static void
 test_receipts__out_of_memory(void **state)
 {
     (void)state;
     thub t;
-    wsc_hub_config cfg;
-    thub_config(&t, &cfg);
-    cfg.max_violations = 100000;
-    thub_start(&t, &cfg);
-    tws *a = thub_open(&t, "a", NULL);
-    tws *b = thub_open(&t, "b", NULL);
-    assert_int_equal(wsc_hub_group_join(t.hub, "g", "b"), WSC_OK);
-    assert_int_equal(wsc_hub_group_join(t.hub, "g", "off"), WSC_OK);
+    tws *a, *b;
+    nomem_start(&t, &a, &b);
     bool fired = true;
-    size_t none = 0;
     for (long n = 1; fired && n < 400; n++) {
-        char msg[192], mid[32], st[32];
+        char mid[32];
         snprintf(mid, sizeof(mid), "om%ld", n);
-        snprintf(msg, sizeof(msg),
-                 "{\"message_type\":\"text\",%s,\"message_id\":\"%s\","
-                 "\"require_ack\":true,\"content\":\"x\"}",
-                 n % 2 ? "\"receiver\":\"b\"" : "\"group_ids\":[\"g\"]", mid);
-        wsc__alloc_fail_nth(n);
-        thub_send(a, msg);
-        try_receipt(&t, a, mid, st, sizeof(st), 300);
-        fired = !wsc__alloc_fail_armed();
-        wsc__alloc_fail_nth(0);
-        if (st[0] == '\0') {
-            none++;
-            thub_send(a, msg); /* the client's resend */
-            try_receipt(&t, a, mid, st, sizeof(st), 2000);
-        }
-        assert_true(strcmp(st, "delivered") == 0 || strcmp(st, "stored") == 0 ||
-                    strcmp(st, "rejected") == 0);
-        while (tws_pending(b) > 0) { /* b ACKs what it got */
-            json_t *j = thub_recv(&t, b, 100);
-            const char *m = tjson_str(j, "message_id");
-            if (m != NULL && strcmp(tjson_str(j, "message_type"), "text") == 0) {
-                char ackf[96];
-                snprintf(ackf, sizeof(ackf),
-                         "{\"message_type\":\"ack\",\"message_id\":\"%s\",\"sender\":\"a\"}", m);
-                thub_send(b, ackf);
-            }
-            json_decref(j);
-        }
+        fired = nomem_run(&t, a, b, n, n % 2 ? "\"receiver\":\"b\"" : "\"group_ids\":[\"g\"]", mid);
     }
     assert_false(fired);
-    print_message("receipts out of memory: %zu runs without a first receipt\n", none);
     tws *p = thub_open(&t, "probe", NULL);
     (void)p;
+    thub_free(&t);
+}
+
+/* The same for a message to the group alone, at every allocation. */
+static void
+test_receipts__out_of_memory_group(void **state)
+{
+    (void)state;
+    thub t;
+    tws *a, *b;
+    nomem_start(&t, &a, &b);
+    bool fired = true;
+    for (long n = 1; fired && n < 400; n++) {
+        char mid[32];
+        snprintf(mid, sizeof(mid), "og%ld", n);
+        fired = nomem_run(&t, a, b, n, "\"group_ids\":[\"g\"]", mid);
+    }
+    assert_false(fired);
+    thub_free(&t);
+}
+
+/* The same for the first message of each sender (whose window of message_ids does not exist
+ * yet). */
+static void
+test_receipts__out_of_memory_first_message(void **state)
+{
+    (void)state;
+    thub t;
+    tws *a, *b;
+    nomem_start(&t, &a, &b);
+    bool fired = true;
+    for (long n = 1; fired && n < 400; n++) {
+        char uid[32];
+        snprintf(uid, sizeof(uid), "s%ld", n);
+        tws *s = thub_open(&t, uid, NULL);
+        fired = nomem_run(&t, s, b, n, "\"receiver\":\"b\"", "first");
+        twait_remove_ws(t.ts, s);
+        tws_free(s);
+    }
+    assert_false(fired);
     thub_free(&t);
 }
 
@@ -223,6 +279,8 @@ main(void)
         cmocka_unit_test(test_receipts__receiver_and_groups_at_once),
         cmocka_unit_test(test_receipts__without_window_a_resend_is_routed_again),
         cmocka_unit_test(test_receipts__out_of_memory),
+        cmocka_unit_test(test_receipts__out_of_memory_group),
+        cmocka_unit_test(test_receipts__out_of_memory_first_message),
     };
     return cmocka_run_group_tests_name("integration.hub_receipts", tests, NULL, NULL);
 }

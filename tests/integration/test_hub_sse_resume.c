@@ -8,7 +8,8 @@
  * the hub's write buffer (64 KiB) leaves whole, in a write of its own; a message type that
  * cannot be a line of the stream is sent as event `message`; a stream without an identity is
  * refused with 401; POST /sse/send refuses invalid UTF-8, too large bodies, a rate limit and
- * an unknown client_id in words. */
+ * an unknown client_id in words.  Out of memory at any step of a resume never removes a message
+ * the stream did not get past. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +23,7 @@
 
 #include <wsc/wsc.h>
 
+#include "models/alloc.h"
 #include "thub.h"
 #include "tnet.h"
 #include "tsse.h"
@@ -129,6 +131,78 @@ test_sse_resume__after_a_message_on_a_later_page(void **state)
     assert_null(strstr(tsse_text(&s), "\nid: m110\n"));
     assert_int_equal(offline_count(&t, "sam"), 130 - 111); /* the rest wait for their ACK */
     tsse_close(&s);
+    thub_free(&t);
+}
+
+/* The match far enough in that more messages are passed than fit the first block kept for
+ * them (m160 of 250: two pages read, the second one again up to the match). */
+static void
+test_sse_resume__after_a_message_on_the_second_page_past_the_first_block(void **state)
+{
+    (void)state;
+    thub t;
+    start(&t);
+    store(&t, "sam", 250);
+    tsse s;
+    resume(&t, &s, "user_id=sam", "Last-Event-ID: m160", "m161", "m249");
+    thub_run_for(&t, 50);
+    assert_int_equal(tsse_ids(&s), 250 - 161);
+    assert_int_equal(offline_count(&t, "sam"), 250 - 161);
+    tsse_close(&s);
+    thub_free(&t);
+}
+
+static void
+on_cleared(wsc_err status, void *user)
+{
+    assert_int_equal(status, WSC_OK);
+    ((struct res *)user)->done = true;
+}
+
+/* Out of memory at each allocation while a stream resumes after m2 of 5 stored messages: the
+ * stream resumes after m2, or replays everything, or ends, or (no room to hold a replay) goes
+ * on live; m3 and m4 are never removed without the client's ACK, and the hub serves on. */
+static void
+test_sse_resume__out_of_memory(void **state)
+{
+    (void)state;
+    thub t;
+    start(&t);
+    bool fired = true;
+    size_t resumed = 0, all = 0, other = 0;
+    for (long n = 1; fired && n < 2000; n++) {
+        struct res r = {0};
+        assert_int_equal(wsc_hub_offline_clear(t.hub, "sam", on_cleared, &r), WSC_OK);
+        assert_true(thub_wait(&t, counted, &r, 3000));
+        store(&t, "sam", 5);
+        tsse s;
+        tsse_open(&t, &s, "user_id=sam", "Last-Event-ID: m2");
+        wsc__alloc_fail_nth(n);
+        bool got = tsse_wait(&t, &s, "\nid: m4\n", 300);
+        fired = !wsc__alloc_fail_armed();
+        wsc__alloc_fail_nth(0);
+        if (got) {
+            const char *first = strstr(tsse_text(&s), "\nid: ");
+            assert_non_null(first);
+            if (strncmp(first, "\nid: m3\n", 8) == 0)
+                resumed++;
+            else if (strncmp(first, "\nid: m0\n", 8) == 0)
+                all++;
+            else
+                fail_msg("the stream began with %.16s", first);
+        } else {
+            other++;
+        }
+        tsse_close(&s);
+        /* The stream's end is seen at its next ping. */
+        assert_true(thub_wait_ge(&t, &t.disconnects, t.connects, 3000));
+        assert_true(offline_count(&t, "sam") >= 2);
+    }
+    print_message("sse resume out of memory: %zu resumed, %zu replayed all, %zu other\n", resumed,
+                  all, other);
+    assert_false(fired);
+    assert_true(all >= 1);
+    assert_true(resumed >= 1);
     thub_free(&t);
 }
 
@@ -333,7 +407,9 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sse_resume__after_a_message_on_a_later_page),
+        cmocka_unit_test(test_sse_resume__after_a_message_on_the_second_page_past_the_first_block),
         cmocka_unit_test(test_sse_resume__after_a_message_on_the_first_page_by_query),
+        cmocka_unit_test(test_sse_resume__out_of_memory),
         cmocka_unit_test(test_sse_resume__the_last_stored_message_leaves_nothing_to_replay),
         cmocka_unit_test(test_sse_resume__unknown_or_overlong_id_replays_everything),
         cmocka_unit_test(test_sse_resume__large_event_and_odd_type),
