@@ -7,8 +7,9 @@
  * message the hub answered for (queued to a live connection, or confirmed stored) reaches its
  * receiver once the allocator behaves again.  Flows: connect (also with a tenant and groups
  * from on_auth: never connected without them), ACK send to a live receiver
- * (route, queue, write, ACK), store for an offline receiver, replay on connect, the client's
- * reconnect; a client's own message through the router is test_hub_stamp_nomem.c. */
+ * (route, queue, write, ACK), ACK sends to a group, store for an offline receiver, replay on
+ * connect, the client's reconnect; a client's own message through the router is
+ * test_hub_stamp_nomem.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -323,6 +324,134 @@ test_alloc__replay_on_connect(void **state)
     thub_free(&t);
 }
 
+/* Completions of wsc_hub_send_to_group_ack, over a whole sweep: (message_id, user) of each. */
+#define DONES_MAX 4096
+struct dones {
+    size_t calls;
+    bool twice; /* a (message_id, user) completed twice */
+    char seen[DONES_MAX][40];
+};
+
+static void
+on_group_done(wsc_err status, const wsc_delivery *d, void *user)
+{
+    (void)status;
+    struct dones *x = user;
+    char key[40];
+    snprintf(key, sizeof(key), "%s/%s", d->message_id, d->user_id);
+    for (size_t i = 0; i < x->calls && i < DONES_MAX; i++)
+        x->twice |= strcmp(x->seen[i], key) == 0;
+    if (x->calls < DONES_MAX)
+        snprintf(x->seen[x->calls], sizeof(x->seen[0]), "%s", key);
+    x->calls++;
+}
+
+/* Completions of message_id mid so far. */
+static size_t
+dones_of(const struct dones *x, const char *mid)
+{
+    size_t n = 0, len = strlen(mid);
+    for (size_t i = 0; i < x->calls && i < DONES_MAX; i++)
+        n += strncmp(x->seen[i], mid, len) == 0 && x->seen[i][len] == '/';
+    return n;
+}
+
+struct dones_wait {
+    const struct dones *x;
+    const char *mid;
+    size_t n;
+};
+
+static bool
+dones_reached(void *arg)
+{
+    struct dones_wait *w = arg;
+    return dones_of(w->x, w->mid) >= w->n;
+}
+
+/* b ACKs every text frame it has got (and those that come within 50 ms). */
+static void
+ack_all(thub *t, tws *b)
+{
+    while (tws_pending(b) > 0 || thub_wait_msgs(t, b, 1, 50)) {
+        json_t *j = thub_recv(t, b, 100);
+        const char *got = tjson_str(j, "message_id");
+        if (strcmp(tjson_str(j, "message_type"), "text") == 0 && got != NULL) {
+            char ackf[96];
+            snprintf(ackf, sizeof(ackf), "{\"message_type\":\"ack\",\"message_id\":\"%s\"}", got);
+            thub_send(b, ackf);
+        }
+        json_decref(j);
+    }
+}
+
+/* ACK sends to a group (a live member b, an offline one): wsc_hub_publish_ack answers for both
+ * members, wsc_hub_send_to_group_ack completes once per member, or the call refuses with
+ * WSC_ERR_NOMEM.  No member ever completes twice; b ACKs what reached it. */
+static void
+test_alloc__ack_send_to_group(void **state)
+{
+    (void)state;
+    thub t;
+    start(&t);
+    tws *b = thub_open(&t, "b", NULL);
+    assert_int_equal(wsc_hub_group_join(t.hub, "g", "b"), WSC_OK);
+    assert_int_equal(wsc_hub_group_join(t.hub, "g", "off"), WSC_OK);
+    static struct dones d;
+    memset(&d, 0, sizeof(d));
+    for (int api = 0; api < 2; api++) {
+        size_t refused = 0, taken = 0;
+        bool fired = true;
+        long n;
+        for (n = 1; fired && n < MAX_N; n++) {
+            char mid[32];
+            snprintf(mid, sizeof(mid), "grp%d-%ld", api, n);
+            wsc_msg *m = NULL;
+            assert_int_equal(wsc_msg_new_text(&m, "text", "to the group"), WSC_OK);
+            assert_int_equal(wsc_msg_set(m, WSC_F_MESSAGE_ID, mid), WSC_OK);
+            struct answer x = {0};
+            arm(n);
+            wsc_err err =
+                api == 0
+                    ? wsc_hub_publish_ack(t.hub, NULL, 0, "g", NULL, m, NULL, on_accepted, &x)
+                    : wsc_hub_send_to_group_ack(t.hub, "g", m, NULL, NULL, on_group_done, &d, NULL);
+            wsc_msg_unref(m);
+            if (err == WSC_OK && api == 0)
+                assert_true(thub_wait(&t, answered, &x, 3000));
+            thub_run_for(&t, 20);
+            fired = disarm();
+            ack_all(&t, b);
+            if (tws_state(b) != TWS_OPEN) {
+                twait_remove_ws(t.ts, b);
+                tws_free(b);
+                b = thub_open(&t, "b", NULL);
+            }
+            if (err != WSC_OK) {
+                assert_int_equal(err, WSC_ERR_NOMEM);
+                refused++;
+                continue;
+            }
+            taken++;
+            if (api == 0) {
+                assert_int_equal(x.online + x.stored + x.failed, 2);
+                if (x.failed > 0)
+                    assert_int_equal(x.error, WSC_ERR_NOMEM);
+            } else {
+                struct dones_wait w = {&d, mid, 2};
+                assert_true(thub_wait(&t, dones_reached, &w, 3000)); /* once per member */
+            }
+        }
+        print_message("group ack send (%s): %ld allocations failed in turn: %zu taken, %zu "
+                      "refused\n",
+                      api == 0 ? "publish_ack" : "send_to_group_ack", n - 1, taken, refused);
+        assert_false(fired);
+        assert_true(refused >= 1);
+    }
+    thub_run_for(&t, 300);
+    assert_false(d.twice);
+    thub_free(&t);
+}
+
 /* client reconnect: the hub drops the client's connection (1013: come back later) and the
  * allocations of the reconnect (client and hub side) fail in turn.  The client reports what
  * failed and comes back by itself; it never gives up for good. */
@@ -385,6 +514,7 @@ main(void)
         cmocka_unit_test(test_alloc__connect),
         cmocka_unit_test(test_alloc__connect_with_identity),
         cmocka_unit_test(test_alloc__ack_send_to_live_receiver),
+        cmocka_unit_test(test_alloc__ack_send_to_group),
         cmocka_unit_test(test_alloc__store_then_replay),
         cmocka_unit_test(test_alloc__replay_on_connect),
         cmocka_unit_test(test_alloc__client_reconnect),

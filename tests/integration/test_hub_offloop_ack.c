@@ -7,7 +7,8 @@
  * - a group send handed over while the hub is stopping fails each member through done with
  *   WSC_ERR_STATE;
  * - out of memory at any allocation of the hand-over answers WSC_ERR_NOMEM at the call and done
- *   never runs for it; every send that was accepted completes once per member. */
+ *   never runs for it; every send that was accepted completes once per member;
+ * - out of memory on the loop when the hand-over runs: one completion per member at most. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -204,6 +205,55 @@ test_offloop_ack__out_of_memory_in_the_hand_over(void **state)
     thub_free(&t);
 }
 
+/* Out of memory on the loop, when a send handed over from another thread runs there (the
+ * members of the group, the message, the tracking): each receiver's completion says STORED, or
+ * FAILED; a group whose member list could not be made has no receiver to
+ * report to.  Never a crash or a leak, never two completions for one receiver. */
+static void
+test_offloop_ack__out_of_memory_when_the_loop_runs_it(void **state)
+{
+    (void)state;
+    thub t;
+    thub_start_default(&t);
+    assert_int_equal(wsc_hub_group_join(t.hub, "g", "x"), WSC_OK);
+    assert_int_equal(wsc_hub_group_join(t.hub, "g", "y"), WSC_OK);
+    for (int kind = 0; kind < 2; kind++) {
+        struct rec rec = {0};
+        size_t nomem = 0, silent = 0;
+        bool fired = true;
+        for (long n = 1; fired && n < 300; n++) {
+            char mid[32];
+            snprintf(mid, sizeof(mid), "lp%d-%ld", kind, n);
+            struct job j = {.hub = t.hub, .kind = kind, .mid = mid, .rec = &rec};
+            size_t before = rec.calls, failed = rec.failed;
+            assert_int_equal(run_sender(&j), WSC_OK);
+            wsc__alloc_fail_nth(n);
+            bool two = thub_wait_ge(&t, &rec.calls, before + 2, 300);
+            fired = !wsc__alloc_fail_armed();
+            wsc__alloc_fail_nth(0);
+            if (!two) {
+                thub_run_for(&t, 20);
+                assert_int_equal(rec.calls, before); /* all or nothing */
+                assert_int_equal(kind, 0);           /* only a group's member list */
+                assert_true(fired);
+                silent++;
+                continue;
+            }
+            thub_run_for(&t, 20);
+            assert_int_equal(rec.calls, before + 2);
+            if (rec.failed > failed) { /* only an allocation failure refuses here */
+                assert_true(fired);
+                nomem++;
+            }
+        }
+        print_message("kind %d: %zu sends with a NOMEM completion, %zu without receivers\n", kind,
+                      nomem, silent);
+        assert_false(fired);
+        assert_true(nomem >= 1);
+    }
+    thub_free(&t);
+}
+
 int
 main(void)
 {
@@ -211,6 +261,7 @@ main(void)
         cmocka_unit_test(test_offloop_ack__group_but_one_and_user_list),
         cmocka_unit_test(test_offloop_ack__group_send_while_stopping),
         cmocka_unit_test(test_offloop_ack__out_of_memory_in_the_hand_over),
+        cmocka_unit_test(test_offloop_ack__out_of_memory_when_the_loop_runs_it),
     };
     return cmocka_run_group_tests_name("integration.hub_offloop_ack", tests, NULL, NULL);
 }
