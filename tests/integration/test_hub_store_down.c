@@ -5,7 +5,8 @@
  * - the health probe marks the store down: /readyz answers 503 with Retry-After, /healthz 200;
  * - an ACK send to an offline user is answered failed with the store's error, never stored;
  * - a durable send to a live user is answered `delivered` only once the receiver ACKs (its copy
- *   could not be written);
+ *   could not be written), also when the ACK comes while that write is out; without an ACK
+ *   and with no retry left it is answered failed (neither confirmed nor stored);
  * - a message delivered but never ACKed cannot be stored: the hub keeps it and retries the store
  *   (store_retries grows) instead of dropping it, and the receiver's late ACK still settles it;
  * - live delivery is not affected;
@@ -194,6 +195,54 @@ test_store_down__durable_send_answers_at_the_ack(void **state)
     stop(&f);
 }
 
+/* Durable: the receiver ACKs while the copy's write is still out (it fails later): the answer
+ * is `delivered` at the ACK's word, once the write is over. */
+static void
+test_store_down__durable_ack_while_the_copy_is_written(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f, true, 2000);
+    tws *a = thub_open(&f.t, "a", NULL);
+    struct answer x;
+    publish(&f, "a", "d2", &x);
+    json_t *j = thub_recv_type(&f.t, a, "text", 2000);
+    assert_string_equal(tjson_str(j, "message_id"), "d2");
+    json_decref(j);
+    thub_send(a, "{\"message_type\":\"ack\",\"message_id\":\"d2\"}"); /* before the write fails */
+    assert_true(thub_wait_ge(&f.t, &x.calls, 1, 3000));
+    assert_int_equal(x.a.online, 1);
+    assert_int_equal(x.a.failed, 0);
+    wsc_reliability_stats st;
+    wsc_hub_get_reliability_stats(f.t.hub, &st);
+    assert_int_equal(st.acked, 1);
+    assert_int_equal(st.pending, 0);
+    stop(&f);
+}
+
+/* Durable, no ACK and no retry: the receiver's time runs out while the copy's write is out,
+ * and that write fails: the message could neither be confirmed nor stored, the answer says
+ * failed with the store's error (never `delivered`, never `stored`). */
+static void
+test_store_down__durable_unacked_with_no_copy_fails(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f, true, 20); /* times out before the write's 100 ms */
+    tws *a = thub_open(&f.t, "a", NULL);
+    struct answer x;
+    publish(&f, "a", "d3", &x);
+    json_t *j = thub_recv_type(&f.t, a, "text", 2000);
+    assert_string_equal(tjson_str(j, "message_id"), "d3");
+    json_decref(j);
+    assert_true(thub_wait_ge(&f.t, &x.calls, 1, 3000));
+    assert_int_equal(x.a.failed, 1);
+    assert_int_equal(x.a.online, 0);
+    assert_int_equal(x.a.stored, 0);
+    assert_true(x.a.error == WSC_ERR_STORE || x.a.error == WSC_ERR_TIMEOUT);
+    stop(&f);
+}
+
 static bool
 store_retried(void *arg)
 {
@@ -286,6 +335,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_store_down__readyz_and_offline_sends_fail),
         cmocka_unit_test(test_store_down__durable_send_answers_at_the_ack),
+        cmocka_unit_test(test_store_down__durable_ack_while_the_copy_is_written),
+        cmocka_unit_test(test_store_down__durable_unacked_with_no_copy_fails),
         cmocka_unit_test(test_store_down__unacked_message_is_kept_and_retried),
         cmocka_unit_test(test_store_down__client_receipt_store_unavailable),
     };
