@@ -13,7 +13,8 @@
 #include "models/msg_internal.h"
 
 #define REPLAY_PAGE 100
-/* Queue slots a replay leaves free for control frames and the parked messages' head. */
+/* Queue slots a replay leaves free for control frames and the parked messages' head (at most
+ * half of the queue: a queue of a few frames still takes stored messages, a page at a time). */
 #define REPLAY_SLACK 8
 
 struct replay {
@@ -86,7 +87,8 @@ static size_t
 queue_room(const wsc_hub *hub, const wsc_conn *conn)
 {
     size_t len = wsc__conn_queue_len(&conn->q), max = hub->cfg.queue_max_count;
-    return len + REPLAY_SLACK >= max ? 0 : max - len - REPLAY_SLACK;
+    size_t slack = max / 2 < REPLAY_SLACK ? max / 2 : REPLAY_SLACK;
+    return len + slack >= max ? 0 : max - len - slack;
 }
 
 /* Free slots of r's window (SIZE_MAX without a window). */

@@ -12,7 +12,8 @@
  *   to a new connection of its receiver (and only to it);
  * - an `ack` that names the sender removes only that sender's stored copy of a message_id that
  *   two senders used;
- * - a replay larger than the connection's queue comes whole, in order, ACK by ACK;
+ * - a replay larger than the connection's queue comes whole, in order, ACK by ACK, also with a
+ *   queue of a few frames;
  * - a hub freed while a replay's store read is out (a store that outlives it) loses nothing. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -428,6 +429,39 @@ test_ack_edges__replay_larger_than_the_queue(void **state)
     thub_free(&t);
 }
 
+/* A queue of a few frames (queue_max_count 4, below the replay's usual slack of 8 slots):
+ * the stored messages still come, page by page, each after the ACK of the one before. */
+static void
+test_ack_edges__replay_with_a_tiny_queue(void **state)
+{
+    (void)state;
+    thub t;
+    wsc_hub_config cfg;
+    thub_config(&t, &cfg);
+    cfg.queue_max_count = 4;
+    thub_start(&t, &cfg);
+    enum { N = 6 };
+    for (int i = 0; i < N; i++) {
+        char mid[16];
+        snprintf(mid, sizeof(mid), "t%d", i);
+        store_from(&t, "d", "s", mid);
+    }
+    tws *d = thub_open(&t, "d", NULL);
+    for (int i = 0; i < N; i++) {
+        char mid[16];
+        snprintf(mid, sizeof(mid), "t%d", i);
+        json_t *j = thub_recv(&t, d, 3000);
+        assert_string_equal(tjson_str(j, "message_id"), mid);
+        json_decref(j);
+        send_ack(d, mid, NULL);
+    }
+    uint64_t n = N;
+    for (int i = 0; i < 200 && (n = stored(&t, "d")) != 0; i++)
+        thub_run_for(&t, 10);
+    assert_int_equal(n, 0);
+    thub_free(&t);
+}
+
 /* Counts the connections; the test frees the hub right after the first (its replay's store
  * read is out then). */
 static void
@@ -482,6 +516,7 @@ main(void)
         cmocka_unit_test(test_ack_edges__receiver_client_and_a_new_connection),
         cmocka_unit_test(test_ack_edges__ack_naming_the_sender_removes_its_copy_only),
         cmocka_unit_test(test_ack_edges__replay_larger_than_the_queue),
+        cmocka_unit_test(test_ack_edges__replay_with_a_tiny_queue),
         cmocka_unit_test(test_ack_edges__hub_freed_while_a_replay_reads),
     };
     return cmocka_run_group_tests_name("integration.hub_ack_edges", tests, NULL, NULL);
