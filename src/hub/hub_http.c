@@ -203,13 +203,22 @@ write_response(struct wsc_http_req *r, struct lws *wsi)
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
-/* True when in (len bytes, the start of r's body) is r's own request line: "METHOD path". */
+/* True when in (len bytes, the start of r's body) is r's own request line: "METHOD path", then
+ * a space or a query, and " HTTP/" before the line ends.  A body that merely begins with the
+ * method and the path ("POST /thingamajig..." to /thing) is a body. */
 static bool
 starts_with_request_line(const struct wsc_http_req *r, const void *in, size_t len)
 {
-    size_t m = strlen(r->method), p = strlen(r->path);
-    return in != NULL && len > m + 1 + p && memcmp(in, r->method, m) == 0 &&
-           ((const char *)in)[m] == ' ' && memcmp((const char *)in + m + 1, r->path, p) == 0;
+    const char *s = in;
+    size_t m = strlen(r->method), at = m + 1 + strlen(r->path);
+    if (s == NULL || len <= at || memcmp(s, r->method, m) != 0 || s[m] != ' ' ||
+        memcmp(s + m + 1, r->path, at - m - 1) != 0 || (s[at] != ' ' && s[at] != '?'))
+        return false;
+    for (size_t i = at; i + 6 <= len && s[i] != '\r' && s[i] != '\n'; i++) {
+        if (memcmp(s + i, " HTTP/", 6) == 0)
+            return true;
+    }
+    return false;
 }
 
 /* Writes r's answer and frees r. */

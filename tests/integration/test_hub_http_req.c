@@ -161,6 +161,29 @@ test_http_req__bodies(void **state)
     thub_free(&t);
 }
 
+/* A body that begins like a request line of the same method and a longer path is a body, not
+ * a pipelined request: the hook gets it whole. */
+static void
+test_http_req__body_that_looks_like_a_request_line(void **state)
+{
+    (void)state;
+    thub t;
+    struct seen s = {0};
+    start(&t, &s);
+    static const char body[] = "POST /thingamajig is not a request";
+    thttp *h = request(&t, "POST", "/thing", body, strlen(body));
+    thub_http_expect(&t, h, 204);
+    assert_int_equal(s.calls, 1);
+    assert_string_equal(s.path, "/thing");
+    assert_int_equal(s.body_len, strlen(body));
+    static const char body2[] = "POST /thing?x=1 is one";
+    h = request(&t, "POST", "/thing", body2, strlen(body2));
+    thub_http_expect(&t, h, 204);
+    assert_int_equal(s.calls, 2);
+    assert_int_equal(s.body_len, strlen(body2));
+    thub_free(&t);
+}
+
 static void
 test_http_req__client_reset_before_the_answer(void **state)
 {
@@ -196,6 +219,7 @@ main(void)
         cmocka_unit_test(test_http_req__getters_of_nothing),
         cmocka_unit_test(test_http_req__methods_queries_and_refused_answers),
         cmocka_unit_test(test_http_req__bodies),
+        cmocka_unit_test(test_http_req__body_that_looks_like_a_request_line),
         cmocka_unit_test(test_http_req__client_reset_before_the_answer),
     };
     return cmocka_run_group_tests_name("integration.hub_http_req", tests, NULL, NULL);
