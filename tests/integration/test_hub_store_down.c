@@ -3,6 +3,7 @@
  * closed port of 127.0.0.1, so every op fails with WSC_ERR_STORE after the command timeout
  * (no Redis server needed).  What must hold:
  * - the health probe marks the store down: /readyz answers 503 with Retry-After, /healthz 200;
+ *   with the probe off (store_check_ms 0) /readyz stays 200;
  * - an ACK send to an offline user is answered failed with the store's error, never stored;
  * - a durable send to a live user is answered `delivered` only once the receiver ACKs (its copy
  *   could not be written), also when the ACK comes while that write is out; without an ACK
@@ -53,8 +54,9 @@ struct fx {
     wsc_store *store;
 };
 
+/* store_check_ms: how often the hub pings the store (0: never). */
 static void
-start(struct fx *f, bool durable, uint64_t ack_timeout_ms)
+start_checked(struct fx *f, bool durable, uint64_t ack_timeout_ms, unsigned store_check_ms)
 {
     wsc_hub_config cfg;
     thub_config(&f->t, &cfg);
@@ -67,7 +69,7 @@ start(struct fx *f, bool durable, uint64_t ack_timeout_ms)
     snprintf(url, sizeof(url), "redis://127.0.0.1:%d", closed_port());
     assert_int_equal(wsc_store_open(f->t.loop, url, &sc, &f->store), WSC_OK);
     cfg.store = f->store;
-    cfg.store_check_ms = 50;
+    cfg.store_check_ms = store_check_ms;
     cfg.log.level = WSC_LOG_OFF; /* store_down, store_retry, durable_copy_failed: expected */
     cfg.ack.ack_timeout_ms = ack_timeout_ms;
     cfg.ack.max_retries = 0;
@@ -75,6 +77,12 @@ start(struct fx *f, bool durable, uint64_t ack_timeout_ms)
     cfg.ack.max_delay_ms = 40;
     cfg.ack.durable = durable;
     thub_start(&f->t, &cfg);
+}
+
+static void
+start(struct fx *f, bool durable, uint64_t ack_timeout_ms)
+{
+    start_checked(f, durable, ack_timeout_ms, 50);
 }
 
 static void
@@ -171,6 +179,24 @@ test_store_down__readyz_and_offline_sends_fail(void **state)
     json_t *j = thub_recv_type(&f.t, a, "text", 2000);
     assert_string_equal(tjson_str(j, "content"), "live");
     json_decref(j);
+    stop(&f);
+}
+
+/* With the health check off (store_check_ms 0) nothing pings the store: /readyz keeps saying
+ * ready, while the store's failures still show in what it answers (an offline send fails). */
+static void
+test_store_down__without_the_check_readyz_stays_ready(void **state)
+{
+    (void)state;
+    struct fx f;
+    start_checked(&f, false, 100, 0);
+    struct answer x;
+    publish(&f, "away", "s2", &x); /* the store's command times out: more than a check period */
+    assert_true(thub_wait_ge(&f.t, &x.calls, 1, 3000));
+    assert_int_equal(x.a.failed, 1);
+    thub_run_for(&f.t, 300); /* a checking hub would have seen it down by now (50 + 100 ms) */
+    thttp *h = get(&f.t, "/readyz");
+    assert_int_equal(thttp_status(h), 200);
     stop(&f);
 }
 
@@ -334,6 +360,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_store_down__readyz_and_offline_sends_fail),
+        cmocka_unit_test(test_store_down__without_the_check_readyz_stays_ready),
         cmocka_unit_test(test_store_down__durable_send_answers_at_the_ack),
         cmocka_unit_test(test_store_down__durable_ack_while_the_copy_is_written),
         cmocka_unit_test(test_store_down__durable_unacked_with_no_copy_fails),
