@@ -296,13 +296,21 @@ wsc__replay_closed(struct wsc__rel *rel, wsc_conn *conn)
         replay_free(r);
 }
 
-/* Frees the replay of node unless its fetch is out: that one is freed by its (orphaned)
- * callback (a wsc__hmap_each callback). */
+/* The layer goes (a wsc__hmap_each callback): the messages parked behind the replay of node
+ * fail like the rest of its connection's queue; the replay is freed unless its fetch is out
+ * (that one is freed by its orphaned callback). */
 static void
 free_idle(wsc__hnode *node, void *arg)
 {
-    (void)arg;
+    struct wsc__rel *rel = arg;
     struct replay *r = wsc_container_of(node, struct replay, by_conn.h);
+    wsc_conn *conn = wsc__hub_conn_find(rel->hub, r->by_conn.key);
+    for (size_t i = 0; i < r->n_parked; i++) {
+        if (conn != NULL)
+            wsc__hub_report_failed(rel->hub, conn, r->parked[i], WSC_ERR_CLOSED);
+        wsc_msg_unref(r->parked[i]);
+    }
+    r->n_parked = 0;
     if (!r->fetching)
         replay_free(r);
 }
@@ -310,7 +318,7 @@ free_idle(wsc__hnode *node, void *arg)
 void
 wsc__replay_free_all(struct wsc__rel *rel)
 {
-    wsc__hmap_each(&rel->replays, free_idle, NULL);
+    wsc__hmap_each(&rel->replays, free_idle, rel);
     wsc__hmap_clear(&rel->replays);
 }
 

@@ -14,7 +14,8 @@
  *   two senders used;
  * - a replay larger than the connection's queue comes whole, in order, ACK by ACK, also with a
  *   queue of a few frames;
- * - a hub freed while a replay's store read is out (a store that outlives it) loses nothing. */
+ * - a hub freed while a replay's store read is out (a store that outlives it) loses nothing;
+ *   a live message parked behind a replay is reported failed when the hub goes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -462,6 +463,39 @@ test_ack_edges__replay_with_a_tiny_queue(void **state)
     thub_free(&t);
 }
 
+/* A live message parked behind a replay (the replay waits for an ACK: window of 1) when the
+ * hub is freed: it is reported failed (WSC_ERR_CLOSED) like the messages in the queue, never
+ * dropped without a word. */
+static void
+test_ack_edges__parked_message_reported_when_the_hub_goes(void **state)
+{
+    (void)state;
+    thub t;
+    wsc_hub_config cfg;
+    thub_config(&t, &cfg);
+    cfg.replay_window = 1;
+    thub_start(&t, &cfg);
+    store_from(&t, "d", "s", "w0");
+    store_from(&t, "d", "s", "w1");
+    tws *d = thub_open(&t, "d", NULL);
+    json_decref(recv_text(&t, d, "w0")); /* not ACKed: the replay waits */
+    wsc_msg *live = text("parked-1", "live");
+    size_t queued = 0;
+    assert_int_equal(wsc_hub_send_to_user(t.hub, "d", live, &queued), WSC_OK);
+    wsc_msg_unref(live);
+    thub_run_for(&t, 30);
+    assert_int_equal(tws_pending(d), 0); /* parked behind w1 */
+    size_t failed = t.failed;
+    wsc_hub_free(t.hub);
+    t.hub = NULL;
+    bool reported = false;
+    for (size_t i = failed; i < t.failed && i < 4 * THUB_REC; i++)
+        reported |=
+            strcmp(t.fails[i].message_id, "parked-1") == 0 && t.fails[i].why == WSC_ERR_CLOSED;
+    assert_true(reported);
+    thub_free(&t);
+}
+
 /* Counts the connections; the test frees the hub right after the first (its replay's store
  * read is out then). */
 static void
@@ -517,6 +551,7 @@ main(void)
         cmocka_unit_test(test_ack_edges__ack_naming_the_sender_removes_its_copy_only),
         cmocka_unit_test(test_ack_edges__replay_larger_than_the_queue),
         cmocka_unit_test(test_ack_edges__replay_with_a_tiny_queue),
+        cmocka_unit_test(test_ack_edges__parked_message_reported_when_the_hub_goes),
         cmocka_unit_test(test_ack_edges__hub_freed_while_a_replay_reads),
     };
     return cmocka_run_group_tests_name("integration.hub_ack_edges", tests, NULL, NULL);
