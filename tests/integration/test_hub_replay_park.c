@@ -169,7 +169,8 @@ test_replay_park__beyond_the_queue_bound_goes_at_once(void **state)
     assert_int_equal(live + failed, 6);
     assert_true(failed >= 1);
     assert_false(t.dup_report);
-    assert_int_equal(p.refused, failed); /* a send refused at the call is the one reported */
+    /* Reported: the sends refused at the call, and parked ones let go into the full queue. */
+    assert_true(p.refused <= failed);
     (void)st; /* the stored ones wait for room: replayed on a later connect if need be */
     thub_free(&t);
 }
