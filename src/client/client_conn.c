@@ -78,19 +78,26 @@ wsc__client_parse_url(struct wsc_client *c)
     return WSC_OK;
 }
 
-static void
+/* Writes the request path with the token in its query; false when it does not fit in cap. */
+static bool
 append_query(char *out, size_t cap, const char *path, const char *token)
 {
     /* Only [A-Za-z0-9-._~] go through unescaped: JWTs and random tokens survive intact. */
-    size_t n = (size_t)snprintf(out, cap, "/%s%s", path, strchr(path, '?') ? "&token=" : "?token=");
-    for (const unsigned char *p = (const unsigned char *)token; *p && n + 4 < cap; p++) {
+    int w = snprintf(out, cap, "/%s%s", path, strchr(path, '?') ? "&token=" : "?token=");
+    if (w < 0 || (size_t)w >= cap)
+        return false;
+    size_t n = (size_t)w;
+    for (const unsigned char *p = (const unsigned char *)token; *p; p++) {
+        if (n + 4 > cap)
+            return false;
         if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
             strchr("-._~", *p) != NULL)
             out[n++] = (char)*p;
         else
             n += (size_t)snprintf(out + n, cap - n, "%%%02X", *p);
     }
-    out[n < cap ? n : cap - 1] = '\0';
+    out[n] = '\0';
+    return true;
 }
 
 static int
@@ -124,12 +131,20 @@ void
 wsc__client_attempt(struct wsc_client *c)
 {
     char path[2048];
+    bool fits;
     if (c->cfg.token != NULL && c->cfg.token_in_query)
-        append_query(path, sizeof(path), c->path_query, c->cfg.token);
+        fits = append_query(path, sizeof(path), c->path_query, c->cfg.token);
     else
-        snprintf(path, sizeof(path), "/%s", c->path_query);
+        fits = (size_t)snprintf(path, sizeof(path), "/%s", c->path_query) < sizeof(path);
     reset_attempt(c);
     c->state = WSC_CLIENT_CONNECTING;
+    if (!fits) {
+        /* A cut path (or token) would reach the server as a different request. */
+        wsc__errtext_set(&c->last_error, "request path with token longer than %zu bytes",
+                         sizeof(path) - 1);
+        wsc__client_on_end(c);
+        return;
+    }
 
     struct lws_client_connect_info info;
     memset(&info, 0, sizeof(info));
@@ -358,6 +373,14 @@ dispatch(struct wsc_client *c, struct lws *wsi, enum lws_callback_reasons reason
         return 0;
     case LWS_CALLBACK_CLIENT_CLOSED:
         lws_set_opaque_user_data(wsi, NULL);
+        c->wsi = NULL;
+        wsc__client_on_end(c);
+        return 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+        /* The wsi went without CONNECTION_ERROR or CLIENT_CLOSED: lws 4.1 drops a client
+         * whose handshake it cannot build (headers too long for its buffer) that way.  End
+         * the attempt here, so that no pointer to the freed wsi stays behind. */
+        wsc__errtext_set(&c->last_error, "connection closed during the handshake");
         c->wsi = NULL;
         wsc__client_on_end(c);
         return 0;
