@@ -78,8 +78,13 @@ wsc__client_receipt_written(struct wsc_client *c, struct wsc__citem *it)
         return; /* answered while the resend was queued */
     if (r == NULL) {
         r = wsc__calloc(1, sizeof(*r));
-        if (r == NULL)
+        if (r == NULL) {
+            /* on_receipt runs once for every require_ack send: without memory to wait for the
+             * answer, it runs now. */
+            if (c->cfg.on_receipt != NULL)
+                c->cfg.on_receipt(c, it->id, it->msg, WSC_ERR_NOMEM, NULL, c->cfg.user);
             return;
+        }
         r->client = c;
         r->id = it->id;
         r->msg = wsc_msg_ref(it->msg);

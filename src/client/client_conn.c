@@ -213,7 +213,7 @@ write_item(struct wsc_client *c, struct lws *wsi)
     }
     if (it->msg != NULL && wsc_msg_require_ack(it->msg) && it->id != 0)
         wsc__client_receipt_written(c, it);
-    if (it->id != 0 && !it->resend && c->cfg.on_sent != NULL)
+    if (it->id != 0 && !it->resend && !c->freed && c->cfg.on_sent != NULL)
         c->cfg.on_sent(c, it->id, it->msg, wire, len, c->cfg.user);
     wsc__client_item_free(it);
     if (more && c->wsi == wsi && !c->freed)

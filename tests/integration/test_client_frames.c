@@ -29,6 +29,7 @@
 
 #include <wsc/wsc.h>
 
+#include "models/alloc.h"
 #include "tnet.h"
 #include "tpeer.h"
 #include "tws.h"
@@ -44,6 +45,7 @@ struct srv {
     char frames[32][256]; /* the client's text frames, unmasked */
     int opcodes[32];
     size_t n_frames;
+    bool close_answered;
 };
 
 static void
@@ -162,6 +164,12 @@ srv_pump(struct srv *s)
             s->opcodes[s->n_frames] = f.opcode;
             s->n_frames++;
         }
+        if (f.opcode == TWS_OP_CLOSE && !s->close_answered) {
+            /* Answer the client's close with the same payload (RFC 6455 5.5.1). */
+            s->close_answered = true;
+            srv_frame(s, TWS_OP_CLOSE, true, f.payload, (size_t)f.payload_len);
+            (void)tnet_flush(s->fd, &s->out);
+        }
         tnet_buf_consume(&s->in, (size_t)n);
     }
 }
@@ -271,8 +279,11 @@ struct fx {
 static void on_connect_error(wsc_client *c, wsc_err err, int http_status, const char *reason,
                              void *user);
 
+/* Changes a test makes to the fixture's configuration before the client is created. */
+typedef void (*fx_tweak)(wsc_client_config *cfg);
+
 static void
-fx_start_with(struct fx *f, const char *token, bool in_query, int refuse)
+fx_start_tweaked(struct fx *f, const char *token, bool in_query, int refuse, fx_tweak tweak)
 {
     memset(f, 0, sizeof(*f));
     assert_int_equal(wsc_loop_new(&f->loop), WSC_OK);
@@ -301,8 +312,16 @@ fx_start_with(struct fx *f, const char *token, bool in_query, int refuse)
     cfg.headers = headers;
     cfg.header_count = 1;
     cfg.user = &f->rec;
+    if (tweak != NULL)
+        tweak(&cfg);
     assert_int_equal(wsc_client_new(&f->c, &cfg), WSC_OK);
     assert_int_equal(wsc_client_connect(f->c), WSC_OK);
+}
+
+static void
+fx_start_with(struct fx *f, const char *token, bool in_query, int refuse)
+{
+    fx_start_tweaked(f, token, in_query, refuse, NULL);
 }
 
 static void
@@ -477,6 +496,261 @@ test_client_frames__forbidden(void **state)
     fx_free(&f);
 }
 
+static void
+no_binary_cb(wsc_client_config *cfg)
+{
+    cfg->on_binary = NULL;
+}
+
+/* Frames with the given substring the client sent. */
+static size_t
+count_frames(const struct srv *s, const char *needle)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->n_frames; i++)
+        n += strstr(s->frames[i], needle) != NULL;
+    return n;
+}
+
+/* Control frames (connected, pong, error, kick_out) are neither ACKed nor de-duplicated, even
+ * with a message_id and require_ack; a message_id that cannot key the window (empty) is handed
+ * over each time; an empty text frame reaches on_text with length 0; a binary frame without
+ * on_binary is dropped and what follows still arrives. */
+static void
+test_client_frames__control_frames_and_odd_texts(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_start_tweaked(&f, NULL, false, 0, no_binary_cb);
+    assert_true(wait_ge(&f, &f.rec.connected, 1, 3000));
+    static const char *const types[] = {"connected", "pong", "error", "kick_out"};
+    char frame[160];
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(frame, sizeof(frame),
+                 "{\"message_type\":\"%s\",\"message_id\":\"k1\",\"sender\":\"hub\","
+                 "\"require_ack\":true}",
+                 types[i]);
+        srv_text(&f.srv, frame);
+        srv_text(&f.srv, frame);
+    }
+    static const char no_id[] = "{\"message_type\":\"text\",\"message_id\":\"\",\"content\":\"e\"}";
+    srv_text(&f.srv, no_id);
+    srv_text(&f.srv, no_id);
+    srv_frame(&f.srv, TWS_OP_BINARY, true, "\x01", 1);
+    srv_text(&f.srv, "");
+    assert_true(wait_ge(&f, &f.rec.texts, 11, 3000));
+    run_for(&f, 50);
+    assert_int_equal(f.rec.texts, 11);
+    assert_int_equal(f.rec.last_text_len, 0);
+    assert_int_equal(f.rec.messages, 10);
+    assert_int_equal(f.rec.binaries, 0);
+    assert_int_equal(count_frames(&f.srv, "\"message_type\":\"ack\""), 0);
+    assert_int_equal(wsc_client_state_get(f.c), WSC_CLIENT_CONNECTED);
+    fx_free(&f);
+}
+
+/* Sends a message with require_ack and the given message_id. */
+static void
+send_for_receipt(struct fx *f, const char *id)
+{
+    wsc_msg *m = NULL;
+    assert_int_equal(wsc_msg_new_text(&m, "text", "mine"), WSC_OK);
+    assert_int_equal(wsc_msg_set(m, WSC_F_MESSAGE_ID, id), WSC_OK);
+    assert_int_equal(wsc_msg_set_require_ack(m, true), WSC_OK);
+    assert_int_equal(wsc_client_send_msg(f->c, m, NULL), WSC_OK);
+    wsc_msg_unref(m);
+}
+
+/* Runs until n receipts are pending (their frames were written). */
+static bool
+wait_pending(struct fx *f, size_t n, int ms)
+{
+    uint64_t end = tpeer_now_ms() + (uint64_t)ms;
+    while (wsc_client_receipts_pending(f->c) != n && tpeer_now_ms() < end)
+        run_for(f, 5);
+    return wsc_client_receipts_pending(f->c) == n;
+}
+
+/* Two receipts answered out of order: the older one ends first with the hub's status, the
+ * other stays open.  A close ends it with WSC_ERR_CLOSED; sends after wsc_client_close(),
+ * while the close handshake is still under way, are refused with WSC_ERR_CLOSED. */
+static void
+test_client_frames__receipts_out_of_order_then_close(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_start(&f);
+    assert_true(wait_ge(&f, &f.rec.connected, 1, 3000));
+    send_for_receipt(&f, "c1");
+    send_for_receipt(&f, "c2");
+    assert_true(wait_pending(&f, 2, 3000));
+    srv_text(&f.srv,
+             "{\"message_type\":\"ack\",\"message_id\":\"c1\",\"data\":{\"status\":\"stored\"}}");
+    assert_true(wait_ge(&f, &f.rec.receipts, 1, 3000));
+    assert_int_equal(f.rec.receipt_err, WSC_OK);
+    assert_string_equal(f.rec.receipt_status, "stored");
+    assert_int_equal(wsc_client_receipts_pending(f.c), 1);
+
+    assert_int_equal(wsc_client_close(f.c, 1000, "done"), WSC_OK);
+    assert_int_equal(wsc_client_state_get(f.c), WSC_CLIENT_CONNECTED);
+    assert_int_equal(wsc_client_send_text(f.c, "late", 4, NULL), WSC_ERR_CLOSED);
+    assert_int_equal(wsc_client_queue_count(f.c), 0);
+    assert_true(wait_ge(&f, &f.rec.closed, 1, 3000));
+    assert_int_equal(f.rec.close_code, 1000);
+    assert_int_equal(f.rec.receipts, 2);
+    assert_int_equal(f.rec.receipt_err, WSC_ERR_CLOSED);
+    assert_string_equal(f.rec.receipt_status, "");
+    assert_int_equal(wsc_client_receipts_pending(f.c), 0);
+    assert_int_equal(count_frames(&f.srv, "late"), 0);
+    fx_free(&f);
+}
+
+static void
+no_receipt_cb(wsc_client_config *cfg)
+{
+    cfg->on_receipt = NULL;
+}
+
+/* Without on_receipt a receipt still ends when the hub answers. */
+static void
+test_client_frames__receipt_without_callback(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_start_tweaked(&f, NULL, false, 0, no_receipt_cb);
+    assert_true(wait_ge(&f, &f.rec.connected, 1, 3000));
+    send_for_receipt(&f, "c1");
+    assert_true(wait_pending(&f, 1, 3000));
+    srv_text(&f.srv, "{\"message_type\":\"ack\",\"message_id\":\"c1\"}");
+    assert_true(wait_pending(&f, 0, 3000));
+    assert_int_equal(f.rec.receipts, 0);
+    fx_free(&f);
+}
+
+/* Out of memory on the receive path, at every allocation in turn (parse, the ACK, the
+ * de-duplication window): each hub message still reaches on_text exactly once and the
+ * connection stays up; once memory is back the message is ACKed. */
+static void
+test_client_frames__receive_out_of_memory(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_start(&f);
+    assert_true(wait_ge(&f, &f.rec.connected, 1, 3000));
+    /* Same-size frames and ACKs throughout: the receive and send buffers are sized by the
+     * first one, so the sweep below only meets the allocations of one message. */
+    static const char fmt[] = "{\"message_type\":\"text\",\"message_id\":\"h%04ld\","
+                              "\"sender\":\"bob\",\"content\":\"x\",\"require_ack\":true}";
+    char frame[160];
+    snprintf(frame, sizeof(frame), fmt, 0L);
+    srv_text(&f.srv, frame);
+    assert_true(wait_ge(&f, &f.srv.n_frames, 1, 3000)); /* its ACK */
+    assert_int_equal(f.rec.texts, 1);
+    long n = 1;
+    for (; n < 100; n++) {
+        snprintf(frame, sizeof(frame), fmt, n);
+        wsc__alloc_fail_nth(n);
+        srv_text(&f.srv, frame);
+        assert_true(wait_ge(&f, &f.rec.texts, (size_t)n + 1, 3000));
+        bool fired = !wsc__alloc_fail_armed();
+        wsc__alloc_fail_nth(0);
+        assert_int_equal(f.rec.texts, (size_t)n + 1);
+        assert_int_equal(wsc_client_state_get(f.c), WSC_CLIENT_CONNECTED);
+        if (!fired)
+            break;
+    }
+    assert_true(n > 3 && n < 100);
+    char id[32];
+    snprintf(id, sizeof(id), "\"message_id\":\"h%04ld\"", n);
+    uint64_t end = tpeer_now_ms() + 3000;
+    while (find_ack(&f.srv, 0, id) < 0 && tpeer_now_ms() < end)
+        run_for(&f, 5);
+    assert_true(find_ack(&f.srv, 0, id) >= 0);
+    fx_free(&f);
+}
+
+/* No memory for the first receive buffer: the connection is given up (no half message reaches
+ * the application) and, with reconnecting off, the client closes. */
+static void
+test_client_frames__receive_buffer_out_of_memory(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_start(&f);
+    assert_true(wait_ge(&f, &f.rec.connected, 1, 3000));
+    wsc__alloc_fail_nth(1);
+    srv_text(&f.srv, "hello");
+    assert_true(wait_ge(&f, &f.rec.closed, 1, 3000));
+    assert_false(wsc__alloc_fail_armed());
+    wsc__alloc_fail_nth(0);
+    assert_int_equal(f.rec.texts, 0);
+    assert_int_equal(f.rec.disconnected, 1);
+    assert_int_equal(wsc_client_state_get(f.c), WSC_CLIENT_CLOSED);
+    fx_free(&f);
+}
+
+/* No memory to track a receipt when its message is written: the message still goes out and
+ * on_receipt reports WSC_ERR_NOMEM at once (it runs once for every require_ack send). */
+static void
+test_client_frames__receipt_out_of_memory(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_start(&f);
+    assert_true(wait_ge(&f, &f.rec.connected, 1, 3000));
+    /* A larger frame first sizes the send buffer, so writing the next one allocates nothing. */
+    static char pad[300];
+    memset(pad, 'p', sizeof(pad));
+    assert_int_equal(wsc_client_send_text(f.c, pad, sizeof(pad), NULL), WSC_OK);
+    assert_true(wait_ge(&f, &f.srv.n_frames, 1, 3000));
+    send_for_receipt(&f, "c1");
+    wsc__alloc_fail_nth(1);
+    assert_true(wait_ge(&f, &f.rec.receipts, 1, 3000));
+    assert_false(wsc__alloc_fail_armed());
+    wsc__alloc_fail_nth(0);
+    assert_int_equal(f.rec.receipt_err, WSC_ERR_NOMEM);
+    assert_int_equal(wsc_client_receipts_pending(f.c), 0);
+    assert_true(wait_ge(&f, &f.srv.n_frames, 2, 3000));
+    assert_int_equal(count_frames(&f.srv, "\"message_id\":\"c1\""), 1);
+    /* A late answer for it changes nothing. */
+    srv_text(&f.srv, "{\"message_type\":\"ack\",\"message_id\":\"c1\"}");
+    assert_true(wait_ge(&f, &f.rec.texts, 1, 3000));
+    assert_int_equal(f.rec.receipts, 1);
+    fx_free(&f);
+}
+
+static void
+quick_resend(wsc_client_config *cfg)
+{
+    cfg->ack_timeout_ms = 100;
+    cfg->ack_max_retries = 5;
+}
+
+/* No memory for a receipt resend when its timer fires: the resend waits for the next timeout
+ * instead of being lost; the receipt stays open and ends when the hub answers. */
+static void
+test_client_frames__resend_out_of_memory(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_start_tweaked(&f, NULL, false, 0, quick_resend);
+    assert_true(wait_ge(&f, &f.rec.connected, 1, 3000));
+    send_for_receipt(&f, "c1");
+    assert_true(wait_pending(&f, 1, 3000));
+    assert_true(wait_ge(&f, &f.srv.n_frames, 1, 3000));
+    wsc__alloc_fail_nth(1); /* the timer's resend */
+    assert_true(wait_ge(&f, &f.srv.n_frames, 2, 3000));
+    assert_false(wsc__alloc_fail_armed());
+    wsc__alloc_fail_nth(0);
+    assert_int_equal(count_frames(&f.srv, "\"message_id\":\"c1\""), 2);
+    assert_int_equal(f.rec.receipts, 0);
+    assert_int_equal(wsc_client_receipts_pending(f.c), 1);
+    srv_text(&f.srv, "{\"message_type\":\"ack\",\"message_id\":\"c1\"}");
+    assert_true(wait_ge(&f, &f.rec.receipts, 1, 3000));
+    assert_int_equal(f.rec.receipt_err, WSC_OK);
+    fx_free(&f);
+}
+
 int
 main(void)
 {
@@ -485,6 +759,13 @@ main(void)
         cmocka_unit_test(test_client_frames__auto_ack_dedupe_and_receipts),
         cmocka_unit_test(test_client_frames__token_in_query_and_header),
         cmocka_unit_test(test_client_frames__forbidden),
+        cmocka_unit_test(test_client_frames__control_frames_and_odd_texts),
+        cmocka_unit_test(test_client_frames__receipts_out_of_order_then_close),
+        cmocka_unit_test(test_client_frames__receipt_without_callback),
+        cmocka_unit_test(test_client_frames__receive_out_of_memory),
+        cmocka_unit_test(test_client_frames__receive_buffer_out_of_memory),
+        cmocka_unit_test(test_client_frames__receipt_out_of_memory),
+        cmocka_unit_test(test_client_frames__resend_out_of_memory),
     };
     return cmocka_run_group_tests_name("integration.client_frames", tests, NULL, NULL);
 }
