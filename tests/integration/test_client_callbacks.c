@@ -411,6 +411,22 @@ test_client_cb__path_too_long(void **state)
     assert_int_equal(f->ws.conns, 0);
 }
 
+/* A path too long for the request, with a (short) token in the query: the same. */
+static void
+test_client_cb__path_too_long_for_query_token(void **state)
+{
+    struct fx *f = *state;
+    wsc_client_config cfg;
+    config(f, &cfg, 0);
+    size_t at = strlen(f->url);
+    long_string(f->url + at, 2100, 'p');
+    cfg.token = "t";
+    cfg.token_in_query = true;
+    expect_attempt_fails(f, &cfg);
+    assert_non_null(strstr(wsc_client_last_error(f->c), "longer than"));
+    assert_int_equal(f->ws.conns, 0);
+}
+
 /* A bearer token too long for its header: the handshake is not sent. */
 static void
 test_client_cb__token_too_long_for_header(void **state)
@@ -494,6 +510,7 @@ main(void)
         T(refusal_without_on_connect_error),
         T(token_too_long_for_query),
         T(path_too_long),
+        T(path_too_long_for_query_token),
         T(token_too_long_for_header),
         T(request_too_long_for_token),
         T(header_too_long),

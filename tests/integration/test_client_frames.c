@@ -76,6 +76,19 @@ srv_free(struct srv *s)
     tnet_buf_free(&s->out);
 }
 
+/* Drops the connection (TCP close, no close frame); the next one is accepted afresh.  What is
+ * queued after this goes out right behind the next 101. */
+static void
+srv_drop(struct srv *s)
+{
+    close(s->fd);
+    s->fd = -1;
+    s->upgraded = false;
+    s->close_answered = false;
+    tnet_buf_free(&s->in);
+    tnet_buf_free(&s->out);
+}
+
 /* Queues one unmasked frame to the client. */
 static void
 srv_frame(struct srv *s, int opcode, bool fin, const void *data, size_t len)
@@ -594,6 +607,10 @@ test_client_frames__receipts_out_of_order_then_close(void **state)
     assert_int_equal(wsc_client_close(f.c, 1000, "done"), WSC_OK);
     assert_int_equal(wsc_client_state_get(f.c), WSC_CLIENT_CONNECTED);
     assert_int_equal(wsc_client_send_text(f.c, "late", 4, NULL), WSC_ERR_CLOSED);
+    wsc_msg *late = NULL;
+    assert_int_equal(wsc_msg_new_text(&late, "text", "late"), WSC_OK);
+    assert_int_equal(wsc_client_send_msg(f.c, late, NULL), WSC_ERR_CLOSED);
+    wsc_msg_unref(late);
     assert_int_equal(wsc_client_queue_count(f.c), 0);
     assert_true(wait_ge(&f, &f.rec.closed, 1, 3000));
     assert_int_equal(f.rec.close_code, 1000);
@@ -751,6 +768,46 @@ test_client_frames__resend_out_of_memory(void **state)
     fx_free(&f);
 }
 
+static void
+resend_across_reconnect(wsc_client_config *cfg)
+{
+    cfg->ack_timeout_ms = 100;
+    cfg->reconnect.enabled = true;
+    cfg->reconnect.min_delay_ms = 400;
+    cfg->reconnect.max_delay_ms = 500;
+}
+
+/* A receipt times out while the connection is down: its resend waits in the queue behind other
+ * frames.  The hub's answer arrives on the next connection right behind the 101: the receipt
+ * ends once, and the resend, when it leaves, opens no new receipt. */
+static void
+test_client_frames__resend_answered_while_queued(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_start_tweaked(&f, NULL, false, 0, resend_across_reconnect);
+    assert_true(wait_ge(&f, &f.rec.connected, 1, 3000));
+    send_for_receipt(&f, "c1");
+    assert_true(wait_pending(&f, 1, 3000));
+    assert_true(wait_ge(&f, &f.srv.n_frames, 1, 3000));
+    srv_drop(&f.srv);
+    srv_text(&f.srv, "{\"message_type\":\"ack\",\"message_id\":\"c1\"}");
+    /* Frames queued before the receipt times out: the resend waits behind them, and the
+     * answer is read between two of them. */
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(wsc_client_send_text(f.c, "filler", 6, NULL), WSC_OK);
+    assert_true(wait_ge(&f, &f.rec.disconnected, 1, 3000));
+    assert_true(wait_ge(&f, &f.rec.connected, 2, 3000));
+    assert_true(wait_ge(&f, &f.rec.receipts, 1, 3000));
+    assert_true(wait_ge(&f, &f.srv.n_frames, 6, 3000)); /* the fillers and the resend */
+    run_for(&f, 150);                                   /* past another ack timeout */
+    assert_int_equal(f.rec.receipts, 1);
+    assert_int_equal(f.rec.receipt_err, WSC_OK);
+    assert_int_equal(wsc_client_receipts_pending(f.c), 0);
+    assert_int_equal(count_frames(&f.srv, "\"message_id\":\"c1\""), 2);
+    fx_free(&f);
+}
+
 int
 main(void)
 {
@@ -766,6 +823,7 @@ main(void)
         cmocka_unit_test(test_client_frames__receive_buffer_out_of_memory),
         cmocka_unit_test(test_client_frames__receipt_out_of_memory),
         cmocka_unit_test(test_client_frames__resend_out_of_memory),
+        cmocka_unit_test(test_client_frames__resend_answered_while_queued),
     };
     return cmocka_run_group_tests_name("integration.client_frames", tests, NULL, NULL);
 }
