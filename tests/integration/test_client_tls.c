@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* wss:// against a test server with a self-signed certificate made at test time (openssl
  * command, temp dir): accepted with the certificate as ca_file, refused without it, accepted
- * with insecure_skip_verify; a client on its own loop with its own TLS context.  Plus sends
- * from another thread while the loop runs. */
+ * with insecure_skip_verify.  Plus sends from another thread while the loop runs. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -145,42 +144,6 @@ test_client__sends_from_another_thread_keep_order(void **state)
     }
 }
 
-/* Runs both loops until *value >= target. */
-static bool
-wait_both(wsc_loop *a, wsc_loop *b, const volatile int *value, int target, uint64_t timeout_ms)
-{
-    uint64_t end = wsc__now_ms() + timeout_ms;
-    while (*value < target && wsc__now_ms() < end) {
-        wsc_loop_run_once(a, 1);
-        wsc_loop_run_once(b, 1);
-    }
-    return *value >= target;
-}
-
-/* A client that owns its loop and has a CA file of its own: it connects (the server runs on
- * the test's loop, driven in turn), and wsc_client_free releases its TLS context together with
- * its loop (ASan). */
-static void
-test_client__tls_own_loop_with_ca_file(void **state)
-{
-    struct tls_fx *f = *state;
-    wsc_client_config cfg;
-    ts_client_config(&cfg, NULL, f->url, &f->rec);
-    cfg.ca_file = f->cert;
-    assert_int_equal(wsc_client_new(&f->c, &cfg), WSC_OK);
-    wsc_loop *own = wsc_client_loop(f->c);
-    assert_non_null(own);
-    assert_ptr_not_equal(own, f->loop);
-    assert_int_equal(wsc_client_connect(f->c), WSC_OK);
-    assert_true(wait_both(own, f->loop, &f->rec.connected, 1, 5000));
-    assert_int_equal(wsc_client_send_text(f->c, "own loop", 8, NULL), WSC_OK);
-    assert_true(wait_both(own, f->loop, &f->ws.received, 1, 5000));
-    assert_string_equal(f->ws.rx[0], "own loop");
-    wsc_client_free(f->c);
-    f->c = NULL;
-    ts_run_for(f->loop, 20); /* the server sees the connection go */
-}
-
 int
 main(void)
 {
@@ -190,7 +153,6 @@ main(void)
         cmocka_unit_test_setup_teardown(test_client__tls_insecure_skip_verify, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client__sends_from_another_thread_keep_order, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_client__tls_own_loop_with_ca_file, setup, teardown),
     };
     return cmocka_run_group_tests_name("integration.client_tls", tests, NULL, NULL);
 }
