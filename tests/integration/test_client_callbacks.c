@@ -8,6 +8,7 @@
  * upgrade request: a token, header or path too long for the request fails the attempt with a
  * connect error instead of going out cut.  Out of memory for the send buffer costs one
  * connection, not the frame. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -493,6 +494,47 @@ test_client_cb__send_buffer_out_of_memory(void **state)
     assert_int_equal(f->ws.received, 1);
 }
 
+struct offthread {
+    wsc_client *c;
+    wsc_err err;
+};
+
+static void *
+send_off_loop(void *arg)
+{
+    struct offthread *o = arg;
+    o->err = wsc_client_send_text(o->c, "off", 3, NULL);
+    return NULL;
+}
+
+/* A send from another thread whose wake-up post finds no memory: the send still succeeds, the
+ * frame stays queued (nothing lost) and leaves, in order, with the next write. */
+static void
+test_client_cb__wake_post_out_of_memory(void **state)
+{
+    struct fx *f = *state;
+    wsc_client_config cfg;
+    config(f, &cfg, 0);
+    f->ws.plan[0].echo = false;
+    f->ws.plans = 1;
+    start(f, &cfg);
+    assert_true(ts_wait_ge(f->loop, &f->u.rec.connected, 1, 3000));
+    struct offthread o = {f->c, WSC_ERR_INVALID};
+    pthread_t t;
+    wsc__alloc_fail_nth(3); /* the item, its bytes, then the loop's first post */
+    assert_int_equal(pthread_create(&t, NULL, send_off_loop, &o), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    bool fired = !wsc__alloc_fail_armed();
+    wsc__alloc_fail_nth(0);
+    assert_true(fired);
+    assert_int_equal(o.err, WSC_OK);
+    assert_int_equal(wsc_client_send_text(f->c, "next", 4, NULL), WSC_OK);
+    assert_true(ts_wait_ge(f->loop, &f->ws.received, 2, 3000));
+    assert_string_equal(f->ws.rx[0], "off");
+    assert_string_equal(f->ws.rx[1], "next");
+    assert_int_equal(f->u.rec.sent, 2);
+}
+
 int
 main(void)
 {
@@ -515,6 +557,7 @@ main(void)
         T(request_too_long_for_token),
         T(header_too_long),
         T(send_buffer_out_of_memory),
+        T(wake_post_out_of_memory),
     };
 #undef T
     return cmocka_run_group_tests_name("integration.client_callbacks", tests, NULL, NULL);

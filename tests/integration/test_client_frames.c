@@ -9,7 +9,10 @@
  * unsolicited pong is harmless; a close frame without a status code is reported as 1005
  * (RFC 6455 7.1.5), and the client closes for good when reconnecting is off.  And the upgrade
  * request: a token in the query is percent-encoded, in the header it is a Bearer, extra headers
- * go along; a 403 answer is reported as WSC_ERR_FORBIDDEN with its status. */
+ * go along; a 403 answer is reported as WSC_ERR_FORBIDDEN with its status.  Also: control frames
+ * are neither ACKed nor de-duplicated, ACK frames have their own bound, receipts end out of
+ * order, on close, and when out of memory; receipt resends across a dropped connection; out of
+ * memory anywhere on the receive path. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -771,10 +774,10 @@ test_client_frames__resend_out_of_memory(void **state)
 static void
 resend_across_reconnect(wsc_client_config *cfg)
 {
-    cfg->ack_timeout_ms = 100;
+    cfg->ack_timeout_ms = 300;
     cfg->reconnect.enabled = true;
-    cfg->reconnect.min_delay_ms = 400;
-    cfg->reconnect.max_delay_ms = 500;
+    cfg->reconnect.min_delay_ms = 600;
+    cfg->reconnect.max_delay_ms = 700;
 }
 
 /* A receipt times out while the connection is down: its resend waits in the queue behind other
@@ -792,19 +795,91 @@ test_client_frames__resend_answered_while_queued(void **state)
     assert_true(wait_ge(&f, &f.srv.n_frames, 1, 3000));
     srv_drop(&f.srv);
     srv_text(&f.srv, "{\"message_type\":\"ack\",\"message_id\":\"c1\"}");
-    /* Frames queued before the receipt times out: the resend waits behind them, and the
-     * answer is read between two of them. */
+    assert_true(wait_ge(&f, &f.rec.disconnected, 1, 3000));
+    /* Frames queued (while down) before the receipt times out: the resend waits behind them,
+     * and the answer is read between two of them. */
     for (int i = 0; i < 4; i++)
         assert_int_equal(wsc_client_send_text(f.c, "filler", 6, NULL), WSC_OK);
-    assert_true(wait_ge(&f, &f.rec.disconnected, 1, 3000));
     assert_true(wait_ge(&f, &f.rec.connected, 2, 3000));
     assert_true(wait_ge(&f, &f.rec.receipts, 1, 3000));
     assert_true(wait_ge(&f, &f.srv.n_frames, 6, 3000)); /* the fillers and the resend */
-    run_for(&f, 150);                                   /* past another ack timeout */
+    run_for(&f, 350);                                   /* past another ack timeout */
     assert_int_equal(f.rec.receipts, 1);
     assert_int_equal(f.rec.receipt_err, WSC_OK);
     assert_int_equal(wsc_client_receipts_pending(f.c), 0);
     assert_int_equal(count_frames(&f.srv, "\"message_id\":\"c1\""), 2);
+    fx_free(&f);
+}
+
+static void
+slow_reconnect(wsc_client_config *cfg)
+{
+    cfg->ack_timeout_ms = 100;
+    cfg->reconnect.enabled = true;
+    cfg->reconnect.min_delay_ms = 5000;
+    cfg->reconnect.max_delay_ms = 5000;
+}
+
+/* A receipt that times out while the connection is down queues its resend, which waits there;
+ * a close then ends the receipt with WSC_ERR_CLOSED, and the resend (never an application
+ * frame) is dropped without a send failure. */
+static void
+test_client_frames__resend_waits_while_down_then_close(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_start_tweaked(&f, NULL, false, 0, slow_reconnect);
+    assert_true(wait_ge(&f, &f.rec.connected, 1, 3000));
+    send_for_receipt(&f, "c1");
+    assert_true(wait_pending(&f, 1, 3000));
+    srv_drop(&f.srv);
+    assert_true(wait_ge(&f, &f.rec.disconnected, 1, 3000));
+    uint64_t end = tpeer_now_ms() + 3000;
+    while (wsc_client_queue_count(f.c) == 0 && tpeer_now_ms() < end)
+        run_for(&f, 5);
+    assert_int_equal(wsc_client_queue_count(f.c), 1); /* the resend */
+    assert_int_equal(wsc_client_state_get(f.c), WSC_CLIENT_RECONNECTING);
+    assert_int_equal(wsc_client_close(f.c, 1000, NULL), WSC_OK);
+    assert_true(wait_ge(&f, &f.rec.closed, 1, 3000));
+    assert_int_equal(f.rec.receipts, 1);
+    assert_int_equal(f.rec.receipt_err, WSC_ERR_CLOSED);
+    assert_int_equal(wsc_client_queue_count(f.c), 0);
+    fx_free(&f);
+}
+
+static void
+one_ack_at_a_time(wsc_client_config *cfg)
+{
+    cfg->queue_max_count = 1;
+}
+
+/* ACK frames have a bound of their own (queue_max_count waiting at a time): two hub messages
+ * read at once get one ACK, the other is dropped, yet both reach the application.  When the
+ * hub sends the unanswered one again it is ACKed, and not handed over twice. */
+static void
+test_client_frames__ack_bound(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_start_tweaked(&f, NULL, false, 0, one_ack_at_a_time);
+    assert_true(wait_ge(&f, &f.rec.connected, 1, 3000));
+    static const char m1[] = "{\"message_type\":\"text\",\"message_id\":\"a1\","
+                             "\"sender\":\"bob\",\"content\":\"1\",\"require_ack\":true}";
+    static const char m2[] = "{\"message_type\":\"text\",\"message_id\":\"a2\","
+                             "\"sender\":\"bob\",\"content\":\"2\",\"require_ack\":true}";
+    srv_text(&f.srv, m1);
+    srv_text(&f.srv, m2);
+    assert_true(wait_ge(&f, &f.rec.messages, 2, 3000));
+    assert_true(wait_ge(&f, &f.srv.n_frames, 1, 3000));
+    run_for(&f, 50);
+    assert_int_equal(f.srv.n_frames, 1);
+    assert_true(find_ack(&f.srv, 0, "\"message_id\":\"a1\"") == 0);
+    srv_text(&f.srv, m2);
+    assert_true(wait_ge(&f, &f.srv.n_frames, 2, 3000));
+    assert_true(find_ack(&f.srv, 0, "\"message_id\":\"a2\"") == 1);
+    run_for(&f, 30);
+    assert_int_equal(f.rec.messages, 2);
+    assert_int_equal(f.rec.texts, 2); /* a duplicate reaches neither callback */
     fx_free(&f);
 }
 
@@ -824,6 +899,8 @@ main(void)
         cmocka_unit_test(test_client_frames__receipt_out_of_memory),
         cmocka_unit_test(test_client_frames__resend_out_of_memory),
         cmocka_unit_test(test_client_frames__resend_answered_while_queued),
+        cmocka_unit_test(test_client_frames__resend_waits_while_down_then_close),
+        cmocka_unit_test(test_client_frames__ack_bound),
     };
     return cmocka_run_group_tests_name("integration.client_frames", tests, NULL, NULL);
 }
