@@ -84,7 +84,7 @@ append_query(char *out, size_t cap, const char *path, const char *token)
 {
     /* Only [A-Za-z0-9-._~] go through unescaped: JWTs and random tokens survive intact. */
     int w = snprintf(out, cap, "/%s%s", path, strchr(path, '?') ? "&token=" : "?token=");
-    if (w < 0 || (size_t)w >= cap)
+    if ((size_t)w >= cap) /* a (never seen) negative w is huge as a size_t */
         return false;
     size_t n = (size_t)w;
     for (const unsigned char *p = (const unsigned char *)token; *p; p++) {
@@ -211,7 +211,8 @@ write_item(struct wsc_client *c, struct lws *wsi)
         pthread_mutex_unlock(&c->lock);
         return -1;
     }
-    if (it->msg != NULL && wsc_msg_require_ack(it->msg) && it->id != 0)
+    /* Items with require_ack always have an id: enqueue() or the receipt gives one. */
+    if (it->msg != NULL && wsc_msg_require_ack(it->msg))
         wsc__client_receipt_written(c, it);
     if (it->id != 0 && !it->resend && !c->freed && c->cfg.on_sent != NULL)
         c->cfg.on_sent(c, it->id, it->msg, wire, len, c->cfg.user);
