@@ -12,11 +12,11 @@
 static void
 receipt_end(struct wsc_client *c, struct wsc__receipt *r, wsc_err status, const char *hub_status)
 {
+    /* r is always on the list: it leaves it only here. */
     struct wsc__receipt **link = &c->receipts;
-    while (*link != NULL && *link != r)
+    while (*link != r)
         link = &(*link)->next;
-    if (*link == r)
-        *link = r->next;
+    *link = r->next;
     c->receipt_count--;
     wsc__timer_stop(&r->timer);
     if (c->cfg.on_receipt != NULL)
@@ -42,9 +42,8 @@ resend(struct wsc_client *c, struct wsc__receipt *r)
     it->resend = true;
     r->resends++;
     /* A resend is owed to a frame the application already queued once: it bypasses the
-     * bounds rather than fail with QUEUE_FULL. */
-    if (wsc__client_enqueue(c, it) != WSC_OK)
-        wsc__client_item_free(it);
+     * bounds rather than fail with QUEUE_FULL, so queuing it cannot fail. */
+    (void)wsc__client_enqueue(c, it);
     /* The timer restarts when the resend is written; while disconnected it waits queued. */
 }
 

@@ -217,7 +217,7 @@ write_item(struct wsc_client *c, struct lws *wsi)
     if (it->id != 0 && !it->resend && !c->freed && c->cfg.on_sent != NULL)
         c->cfg.on_sent(c, it->id, it->msg, wire, len, c->cfg.user);
     wsc__client_item_free(it);
-    if (more && c->wsi == wsi && !c->freed)
+    if (more && c->wsi == wsi) /* wsc_client_free() clears c->wsi */
         lws_callback_on_writable(wsi);
     return 0;
 }

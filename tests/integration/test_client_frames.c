@@ -204,6 +204,8 @@ struct rec {
     size_t bin_len;
     wsc_err receipt_err;
     char receipt_status[32];
+    size_t sent;
+    bool free_on_receipt; /* wsc_client_free() inside on_receipt */
 };
 
 static void
@@ -272,6 +274,19 @@ on_receipt(wsc_client *c, uint64_t id, const wsc_msg *msg, wsc_err status, const
     r->receipts++;
     r->receipt_err = status;
     snprintf(r->receipt_status, sizeof(r->receipt_status), "%s", hub_status ? hub_status : "");
+    if (r->free_on_receipt)
+        wsc_client_free(c);
+}
+
+static void
+on_sent(wsc_client *c, uint64_t id, const wsc_msg *msg, const void *data, size_t len, void *user)
+{
+    (void)c;
+    (void)id;
+    (void)msg;
+    (void)data;
+    (void)len;
+    ((struct rec *)user)->sent++;
 }
 
 static void
@@ -643,6 +658,14 @@ test_client_frames__receipt_without_callback(void **state)
     assert_true(wait_pending(&f, 1, 3000));
     srv_text(&f.srv, "{\"message_type\":\"ack\",\"message_id\":\"c1\"}");
     assert_true(wait_pending(&f, 0, 3000));
+    /* No memory to track the next one (same size: writing it allocates nothing else). */
+    send_for_receipt(&f, "c2");
+    wsc__alloc_fail_nth(1);
+    assert_true(wait_ge(&f, &f.srv.n_frames, 2, 3000));
+    assert_false(wsc__alloc_fail_armed());
+    wsc__alloc_fail_nth(0);
+    assert_int_equal(wsc_client_receipts_pending(f.c), 0);
+    assert_int_equal(count_frames(&f.srv, "\"message_id\":\"c2\""), 1);
     assert_int_equal(f.rec.receipts, 0);
     fx_free(&f);
 }
@@ -736,6 +759,39 @@ test_client_frames__receipt_out_of_memory(void **state)
     srv_text(&f.srv, "{\"message_type\":\"ack\",\"message_id\":\"c1\"}");
     assert_true(wait_ge(&f, &f.rec.texts, 1, 3000));
     assert_int_equal(f.rec.receipts, 1);
+    fx_free(&f);
+}
+
+static void
+with_on_sent(wsc_client_config *cfg)
+{
+    cfg->on_sent = on_sent;
+}
+
+/* The application frees the client in that on_receipt (WSC_ERR_NOMEM): on_sent does not run
+ * for the frame afterwards, nor does anything else. */
+static void
+test_client_frames__free_in_receipt_out_of_memory(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_start_tweaked(&f, NULL, false, 0, with_on_sent);
+    assert_true(wait_ge(&f, &f.rec.connected, 1, 3000));
+    static char pad[300];
+    memset(pad, 'p', sizeof(pad));
+    assert_int_equal(wsc_client_send_text(f.c, pad, sizeof(pad), NULL), WSC_OK);
+    assert_true(wait_ge(&f, &f.rec.sent, 1, 3000));
+    send_for_receipt(&f, "c1");
+    f.rec.free_on_receipt = true;
+    wsc__alloc_fail_nth(1);
+    assert_true(wait_ge(&f, &f.rec.receipts, 1, 3000));
+    wsc__alloc_fail_nth(0);
+    f.c = NULL; /* freed by on_receipt */
+    assert_int_equal(f.rec.receipt_err, WSC_ERR_NOMEM);
+    run_for(&f, 50);
+    assert_int_equal(f.rec.sent, 1);
+    assert_int_equal(f.rec.receipts, 1);
+    assert_int_equal(f.rec.closed, 0);
     fx_free(&f);
 }
 
@@ -897,6 +953,7 @@ main(void)
         cmocka_unit_test(test_client_frames__receive_out_of_memory),
         cmocka_unit_test(test_client_frames__receive_buffer_out_of_memory),
         cmocka_unit_test(test_client_frames__receipt_out_of_memory),
+        cmocka_unit_test(test_client_frames__free_in_receipt_out_of_memory),
         cmocka_unit_test(test_client_frames__resend_out_of_memory),
         cmocka_unit_test(test_client_frames__resend_answered_while_queued),
         cmocka_unit_test(test_client_frames__resend_waits_while_down_then_close),
