@@ -301,10 +301,12 @@ on_connection_error(struct wsc_client *c, struct lws *wsi, const char *in, size_
 {
     unsigned status = lws_http_client_http_response(wsi);
     if (status == 0 && in != NULL && len >= 3) {
-        /* Some refusals only surface in the text, e.g. "... 401 ..." */
+        /* Some refusals only surface in the text, e.g. "... 401 ...".  Only 4xx and 5xx count:
+         * other numbers there are errno values ("connect SYSCALL 104") or the 101 lws
+         * expected, never the server's answer. */
         const char *p = in;
         for (size_t i = 0; i + 3 <= len; i++, p++)
-            if (p[0] >= '1' && p[0] <= '5' && p[1] >= '0' && p[1] <= '9' && p[2] >= '0' &&
+            if (p[0] >= '4' && p[0] <= '5' && p[1] >= '0' && p[1] <= '9' && p[2] >= '0' &&
                 p[2] <= '9' && (i + 3 == len || p[3] < '0' || p[3] > '9') &&
                 (i == 0 || p[-1] < '0' || p[-1] > '9')) {
                 status = (unsigned)((p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0'));

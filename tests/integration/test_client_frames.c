@@ -939,6 +939,44 @@ test_client_frames__ack_bound(void **state)
     fx_free(&f);
 }
 
+static void
+wss_insecure(wsc_client_config *cfg)
+{
+    static char url[96];
+    snprintf(url, sizeof(url), "wss://%s", cfg->url + strlen("ws://"));
+    cfg->url = url;
+    cfg->insecure_skip_verify = true;
+}
+
+/* A wss:// server that hangs up during the TLS handshake: a connect error with status 0 and
+ * WSC_ERR_IO (the numbers in lws's error text, such as an errno, are no HTTP status); with
+ * reconnecting off the client closes. */
+static void
+test_client_frames__tls_hangup(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_start_tweaked(&f, NULL, false, 0, wss_insecure);
+    uint64_t end = tpeer_now_ms() + 3000;
+    while (f.srv.fd < 0 && tpeer_now_ms() < end) {
+        wsc_loop_run_once(f.loop, 5);
+        f.srv.fd = accept4(f.srv.lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    }
+    assert_true(f.srv.fd >= 0);
+    srv_drop(&f.srv);
+    end = tpeer_now_ms() + 3000;
+    while (f.rec.closed == 0 && tpeer_now_ms() < end)
+        wsc_loop_run_once(f.loop, 5);
+    assert_int_equal(f.rec.closed, 1);
+    assert_int_equal(f.rec.connect_errors, 1);
+    assert_int_equal(f.rec.connect_err, WSC_ERR_IO);
+    assert_int_equal(f.rec.http_status, 0);
+    assert_int_equal(f.rec.connected, 0);
+    /* "connect SSL err ..." or, with the poll backend, "connect SYSCALL 104" (ECONNRESET). */
+    assert_non_null(strstr(wsc_client_last_error(f.c), "connect failed: connect S"));
+    fx_free(&f);
+}
+
 int
 main(void)
 {
@@ -956,6 +994,7 @@ main(void)
         cmocka_unit_test(test_client_frames__free_in_receipt_out_of_memory),
         cmocka_unit_test(test_client_frames__resend_out_of_memory),
         cmocka_unit_test(test_client_frames__resend_answered_while_queued),
+        cmocka_unit_test(test_client_frames__tls_hangup),
         cmocka_unit_test(test_client_frames__resend_waits_while_down_then_close),
         cmocka_unit_test(test_client_frames__ack_bound),
     };
