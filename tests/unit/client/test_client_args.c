@@ -12,6 +12,7 @@
 #include <wsc/wsc.h>
 
 #include "models/alloc.h"
+#include "models/msg_internal.h"
 
 static wsc_client_config
 config(void)
@@ -180,7 +181,8 @@ test_client_args__run_on_a_given_loop_is_refused(void **state)
 }
 
 /* Bad arguments to the send family: no data with a length, no message, a message larger than
- * max_message_size once encoded.  Nothing is queued; an empty text is a valid frame. */
+ * max_message_size once encoded, a frozen message with require_ack but no message_id.  Nothing
+ * is queued; an empty text is a valid frame. */
 static void
 test_client_args__bad_sends(void **state)
 {
@@ -199,6 +201,15 @@ test_client_args__bad_sends(void **state)
     content[sizeof(content) - 1] = '\0';
     assert_int_equal(wsc_msg_new_text(&m, "text", content), WSC_OK);
     assert_int_equal(wsc_client_send_msg(c, m, NULL), WSC_ERR_TOO_LARGE);
+    wsc_msg_unref(m);
+    assert_int_equal(wsc_client_queue_count(c), 0);
+    /* require_ack needs a message_id, which a frozen (encoded) message can no longer get. */
+    assert_int_equal(wsc_msg_new_text(&m, "text", "x"), WSC_OK);
+    assert_int_equal(wsc_msg_set_require_ack(m, true), WSC_OK);
+    assert_int_equal(wsc__msg_encode(m), WSC_OK);
+    assert_true(wsc_msg_is_frozen(m));
+    assert_int_equal(wsc_client_send_msg(c, m, NULL), WSC_ERR_INVALID);
+    assert_null(wsc_msg_get(m, WSC_F_MESSAGE_ID));
     wsc_msg_unref(m);
     assert_int_equal(wsc_client_queue_count(c), 0);
     uint64_t id = 0;
