@@ -72,7 +72,8 @@ typedef void (*wsc_client_send_failed_cb)(wsc_client *c, uint64_t id, const wsc_
                                           const void *data, size_t len, wsc_err reason, void *user);
 /** The end of a receipt request (a message sent with require_ack).  status WSC_OK: the hub
  *  answered with hub_status ("delivered", "stored" or "rejected"); WSC_ERR_TIMEOUT: no answer
- *  after ack_max_retries resends; WSC_ERR_CLOSED / WSC_ERR_CANCELED: closed or freed first. */
+ *  after ack_max_retries resends; WSC_ERR_CLOSED / WSC_ERR_CANCELED: closed or freed first;
+ *  WSC_ERR_NOMEM: the message was sent but there was no memory to wait for its answer. */
 typedef void (*wsc_client_receipt_cb)(wsc_client *c, uint64_t id, const wsc_msg *msg,
                                       wsc_err status, const char *hub_status, void *user);
 /** The hub closed with 4004 (token expired) or refused with 401.  Call wsc_client_set_token()

@@ -246,7 +246,8 @@ wsc_client_connect(wsc_client *c)
 {
     if (c == NULL)
         return WSC_ERR_INVALID;
-    if (c->state != WSC_CLIENT_DISCONNECTED || c->freed)
+    /* A freed client is CLOSED (wsc_client_free sets it and nothing leaves CLOSED). */
+    if (c->state != WSC_CLIENT_DISCONNECTED)
         return WSC_ERR_STATE;
     /* The attempt starts from a timer so that no callback runs inside this call. */
     c->state = WSC_CLIENT_CONNECTING;
@@ -265,7 +266,7 @@ wsc_client_close(wsc_client *c, int code, const char *reason)
 {
     if (c == NULL || !valid_close_code(code) || (reason != NULL && strlen(reason) > 123))
         return WSC_ERR_INVALID;
-    if (c->state == WSC_CLIENT_CLOSED || c->closing || c->freed)
+    if (c->state == WSC_CLIENT_CLOSED || c->closing) /* freed clients are CLOSED */
         return WSC_ERR_STATE;
     c->closing = true;
     c->close_code = code;

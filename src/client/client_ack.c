@@ -12,11 +12,11 @@
 static void
 receipt_end(struct wsc_client *c, struct wsc__receipt *r, wsc_err status, const char *hub_status)
 {
+    /* r is always on the list: it leaves it only here. */
     struct wsc__receipt **link = &c->receipts;
-    while (*link != NULL && *link != r)
+    while (*link != r)
         link = &(*link)->next;
-    if (*link == r)
-        *link = r->next;
+    *link = r->next;
     c->receipt_count--;
     wsc__timer_stop(&r->timer);
     if (c->cfg.on_receipt != NULL)
@@ -42,9 +42,8 @@ resend(struct wsc_client *c, struct wsc__receipt *r)
     it->resend = true;
     r->resends++;
     /* A resend is owed to a frame the application already queued once: it bypasses the
-     * bounds rather than fail with QUEUE_FULL. */
-    if (wsc__client_enqueue(c, it) != WSC_OK)
-        wsc__client_item_free(it);
+     * bounds rather than fail with QUEUE_FULL, so queuing it cannot fail. */
+    (void)wsc__client_enqueue(c, it);
     /* The timer restarts when the resend is written; while disconnected it waits queued. */
 }
 
@@ -78,8 +77,13 @@ wsc__client_receipt_written(struct wsc_client *c, struct wsc__citem *it)
         return; /* answered while the resend was queued */
     if (r == NULL) {
         r = wsc__calloc(1, sizeof(*r));
-        if (r == NULL)
+        if (r == NULL) {
+            /* on_receipt runs once for every require_ack send: without memory to wait for the
+             * answer, it runs now. */
+            if (c->cfg.on_receipt != NULL)
+                c->cfg.on_receipt(c, it->id, it->msg, WSC_ERR_NOMEM, NULL, c->cfg.user);
             return;
+        }
         r->client = c;
         r->id = it->id;
         r->msg = wsc_msg_ref(it->msg);

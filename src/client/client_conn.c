@@ -78,19 +78,26 @@ wsc__client_parse_url(struct wsc_client *c)
     return WSC_OK;
 }
 
-static void
+/* Writes the request path with the token in its query; false when it does not fit in cap. */
+static bool
 append_query(char *out, size_t cap, const char *path, const char *token)
 {
     /* Only [A-Za-z0-9-._~] go through unescaped: JWTs and random tokens survive intact. */
-    size_t n = (size_t)snprintf(out, cap, "/%s%s", path, strchr(path, '?') ? "&token=" : "?token=");
-    for (const unsigned char *p = (const unsigned char *)token; *p && n + 4 < cap; p++) {
+    int w = snprintf(out, cap, "/%s%s", path, strchr(path, '?') ? "&token=" : "?token=");
+    if ((size_t)w >= cap) /* a (never seen) negative w is huge as a size_t */
+        return false;
+    size_t n = (size_t)w;
+    for (const unsigned char *p = (const unsigned char *)token; *p; p++) {
+        if (n + 4 > cap)
+            return false;
         if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
             strchr("-._~", *p) != NULL)
             out[n++] = (char)*p;
         else
             n += (size_t)snprintf(out + n, cap - n, "%%%02X", *p);
     }
-    out[n < cap ? n : cap - 1] = '\0';
+    out[n] = '\0';
+    return true;
 }
 
 static int
@@ -124,12 +131,20 @@ void
 wsc__client_attempt(struct wsc_client *c)
 {
     char path[2048];
+    bool fits;
     if (c->cfg.token != NULL && c->cfg.token_in_query)
-        append_query(path, sizeof(path), c->path_query, c->cfg.token);
+        fits = append_query(path, sizeof(path), c->path_query, c->cfg.token);
     else
-        snprintf(path, sizeof(path), "/%s", c->path_query);
+        fits = (size_t)snprintf(path, sizeof(path), "/%s", c->path_query) < sizeof(path);
     reset_attempt(c);
     c->state = WSC_CLIENT_CONNECTING;
+    if (!fits) {
+        /* A cut path (or token) would reach the server as a different request. */
+        wsc__errtext_set(&c->last_error, "request path with token longer than %zu bytes",
+                         sizeof(path) - 1);
+        wsc__client_on_end(c);
+        return;
+    }
 
     struct lws_client_connect_info info;
     memset(&info, 0, sizeof(info));
@@ -196,12 +211,13 @@ write_item(struct wsc_client *c, struct lws *wsi)
         pthread_mutex_unlock(&c->lock);
         return -1;
     }
-    if (it->msg != NULL && wsc_msg_require_ack(it->msg) && it->id != 0)
+    /* Items with require_ack always have an id: enqueue() or the receipt gives one. */
+    if (it->msg != NULL && wsc_msg_require_ack(it->msg))
         wsc__client_receipt_written(c, it);
-    if (it->id != 0 && !it->resend && c->cfg.on_sent != NULL)
+    if (it->id != 0 && !it->resend && !c->freed && c->cfg.on_sent != NULL)
         c->cfg.on_sent(c, it->id, it->msg, wire, len, c->cfg.user);
     wsc__client_item_free(it);
-    if (more && c->wsi == wsi && !c->freed)
+    if (more && c->wsi == wsi) /* wsc_client_free() clears c->wsi */
         lws_callback_on_writable(wsi);
     return 0;
 }
@@ -285,10 +301,12 @@ on_connection_error(struct wsc_client *c, struct lws *wsi, const char *in, size_
 {
     unsigned status = lws_http_client_http_response(wsi);
     if (status == 0 && in != NULL && len >= 3) {
-        /* Some refusals only surface in the text, e.g. "... 401 ..." */
+        /* Some refusals only surface in the text, e.g. "... 401 ...".  Only 4xx and 5xx count:
+         * other numbers there are errno values ("connect SYSCALL 104") or the 101 lws
+         * expected, never the server's answer. */
         const char *p = in;
         for (size_t i = 0; i + 3 <= len; i++, p++)
-            if (p[0] >= '1' && p[0] <= '5' && p[1] >= '0' && p[1] <= '9' && p[2] >= '0' &&
+            if (p[0] >= '4' && p[0] <= '5' && p[1] >= '0' && p[1] <= '9' && p[2] >= '0' &&
                 p[2] <= '9' && (i + 3 == len || p[3] < '0' || p[3] > '9') &&
                 (i == 0 || p[-1] < '0' || p[-1] > '9')) {
                 status = (unsigned)((p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0'));
@@ -358,6 +376,14 @@ dispatch(struct wsc_client *c, struct lws *wsi, enum lws_callback_reasons reason
         return 0;
     case LWS_CALLBACK_CLIENT_CLOSED:
         lws_set_opaque_user_data(wsi, NULL);
+        c->wsi = NULL;
+        wsc__client_on_end(c);
+        return 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+        /* The wsi went without CONNECTION_ERROR or CLIENT_CLOSED: lws 4.1 drops a client
+         * whose handshake it cannot build (headers too long for its buffer) that way.  End
+         * the attempt here, so that no pointer to the freed wsi stays behind. */
+        wsc__errtext_set(&c->last_error, "connection closed during the handshake");
         c->wsi = NULL;
         wsc__client_on_end(c);
         return 0;

@@ -127,7 +127,8 @@ void wsc__client_on_end(struct wsc_client *c);
 void wsc__client_alive(struct wsc_client *c);
 /** A ping left: start the pong deadline if not running. */
 void wsc__client_ping_sent(struct wsc_client *c);
-/** Enters CLOSED for good: fails the queue and receipts, then on_close (later). */
+/** Enters CLOSED for good: fails the queue and receipts, then on_close (later).  reason is
+ *  never NULL (it is copied, cut to 127 bytes). */
 void wsc__client_finish(struct wsc_client *c, int code, const char *reason);
 
 /* client_rx.c */

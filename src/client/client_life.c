@@ -123,8 +123,8 @@ wsc__client_finish(struct wsc_client *c, int code, const char *reason)
     c->close_code = code;
     if (reason != c->close_reason) {
         /* A close reason is at most 123 bytes on the wire; longer local ones are cut. */
-        size_t n = reason != NULL ? strnlen(reason, sizeof(c->close_reason) - 1) : 0;
-        memcpy(c->close_reason, reason != NULL ? reason : "", n);
+        size_t n = strnlen(reason, sizeof(c->close_reason) - 1);
+        memcpy(c->close_reason, reason, n);
         c->close_reason[n] = '\0';
     }
     wsc__log(&c->log, WSC_LOG_INFO, "closed", "i:code,s:reason", code, c->close_reason);

@@ -10,11 +10,12 @@
 #include "models/alloc.h"
 #include "models/msg_internal.h"
 
+/* Control frames besides "ack" (handled before this is asked). */
 static bool
 is_control(const char *type)
 {
     return strcmp(type, "connected") == 0 || strcmp(type, "pong") == 0 ||
-           strcmp(type, "ack") == 0 || strcmp(type, "error") == 0 || strcmp(type, "kick_out") == 0;
+           strcmp(type, "error") == 0 || strcmp(type, "kick_out") == 0;
 }
 
 static void

@@ -38,8 +38,7 @@ enqueue(wsc_client *c, struct wsc__citem *it, uint64_t *id_out)
         pthread_mutex_unlock(&c->lock);
         return WSC_ERR_CLOSED;
     }
-    if (it->id == 0)
-        it->id = ++c->next_id;
+    it->id = ++c->next_id; /* items come fresh from the send family */
     wsc_err err = wsc__cqueue_push(&c->queue, it);
     bool post = err == WSC_OK && !on_loop && !c->kick_posted;
     if (post) {

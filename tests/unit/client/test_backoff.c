@@ -40,6 +40,24 @@ test_backoff__odd_parameters(void **state)
     assert_int_equal(wsc__backoff_delay_ms(5, 200, 10000, 0.5, 0.9), 200);
     assert_int_equal(wsc__backoff_delay_ms(5, 200, 100, 2.0, 0.9), 200);
     assert_int_equal(wsc__backoff_delay_ms(2, 200, 10000, 2.0, -1.0), 200);
+    /* rnd01 of 1 or more counts as just below 1: at most the ceiling, never past max */
+    assert_int_equal(wsc__backoff_delay_ms(1, 100, 10000, 2.0, 1.0), 199);
+    assert_int_equal(wsc__backoff_delay_ms(30, 100, 5000, 2.0, 7.5), 4999);
+}
+
+static void
+test_backoff__zero_seed(void **state)
+{
+    (void)state;
+    /* A zero state would stay zero in xorshift: it is replaced by a fixed seed, and the
+     * sequence moves on from there. */
+    uint64_t rng = 0;
+    double a = wsc__backoff_rand01(&rng);
+    assert_int_not_equal(rng, 0);
+    assert_true(a >= 0.0 && a < 1.0);
+    double b = wsc__backoff_rand01(&rng);
+    assert_true(b >= 0.0 && b < 1.0);
+    assert_true(a != b);
 }
 
 static void
@@ -85,6 +103,7 @@ main(void)
         cmocka_unit_test(test_backoff__caps_at_max_without_overflow),
         cmocka_unit_test(test_backoff__odd_parameters),
         cmocka_unit_test(test_backoff__jitter_spreads),
+        cmocka_unit_test(test_backoff__zero_seed),
         cmocka_unit_test(test_backoff__close_code_table),
     };
     return cmocka_run_group_tests_name("unit.client.backoff", tests, NULL, NULL);

@@ -11,6 +11,9 @@
 
 #include <wsc/wsc.h>
 
+#include "models/alloc.h"
+#include "models/msg_internal.h"
+
 static wsc_client_config
 config(void)
 {
@@ -146,6 +149,7 @@ test_client_args__null_client(void **state)
     assert_non_null(wsc_client_last_error(NULL));
     wsc_client_stop(NULL);
     wsc_client_free(NULL);
+    wsc_client_config_init(NULL); /* ignored */
     /* Every state has a name. */
     const wsc_client_state states[] = {WSC_CLIENT_DISCONNECTED, WSC_CLIENT_CONNECTING,
                                        WSC_CLIENT_CONNECTED, WSC_CLIENT_RECONNECTING,
@@ -176,6 +180,124 @@ test_client_args__run_on_a_given_loop_is_refused(void **state)
     wsc_loop_free(loop);
 }
 
+/* Bad arguments to the send family: no data with a length, no message, a message larger than
+ * max_message_size once encoded, a frozen message with require_ack but no message_id.  Nothing
+ * is queued; an empty text is a valid frame. */
+static void
+test_client_args__bad_sends(void **state)
+{
+    (void)state;
+    wsc_client_config cfg = config();
+    cfg.max_message_size = 64;
+    wsc_client *c = NULL;
+    assert_int_equal(wsc_client_new(&c, &cfg), WSC_OK);
+    assert_int_equal(wsc_client_send_text(c, NULL, 5, NULL), WSC_ERR_INVALID);
+    assert_int_equal(wsc_client_send_binary(c, NULL, 1, NULL), WSC_ERR_INVALID);
+    assert_int_equal(wsc_client_send_msg(c, NULL, NULL), WSC_ERR_INVALID);
+    assert_int_equal(wsc_client_queue_count(c), 0);
+    wsc_msg *m = NULL;
+    char content[100];
+    memset(content, 'c', sizeof(content) - 1);
+    content[sizeof(content) - 1] = '\0';
+    assert_int_equal(wsc_msg_new_text(&m, "text", content), WSC_OK);
+    assert_int_equal(wsc_client_send_msg(c, m, NULL), WSC_ERR_TOO_LARGE);
+    wsc_msg_unref(m);
+    assert_int_equal(wsc_client_queue_count(c), 0);
+    /* require_ack needs a message_id, which a frozen (encoded) message can no longer get. */
+    assert_int_equal(wsc_msg_new_text(&m, "text", "x"), WSC_OK);
+    assert_int_equal(wsc_msg_set_require_ack(m, true), WSC_OK);
+    assert_int_equal(wsc__msg_encode(m), WSC_OK);
+    assert_true(wsc_msg_is_frozen(m));
+    assert_int_equal(wsc_client_send_msg(c, m, NULL), WSC_ERR_INVALID);
+    assert_null(wsc_msg_get(m, WSC_F_MESSAGE_ID));
+    wsc_msg_unref(m);
+    assert_int_equal(wsc_client_queue_count(c), 0);
+    uint64_t id = 0;
+    assert_int_equal(wsc_client_send_text(c, NULL, 0, &id), WSC_OK);
+    assert_int_not_equal(id, 0);
+    assert_int_equal(wsc_client_queue_count(c), 1);
+    wsc_client_free(c);
+}
+
+/* wsc_client_new with every option set (token, CA file, sub-protocol, headers, its own loop)
+ * while the Nth allocation fails, for every N: WSC_ERR_NOMEM, *out NULL, nothing leaked (ASan);
+ * then a run that allocates everything succeeds. */
+static void
+test_client_args__new_out_of_memory(void **state)
+{
+    (void)state;
+    wsc_client_config cfg = config();
+    const wsc_client_header hs[] = {{"X-A", "1"}, {"X-B", "2"}};
+    cfg.headers = hs;
+    cfg.header_count = 2;
+    cfg.token = "tok";
+    cfg.ca_file = "/nonexistent/ca.pem"; /* copied; only read for wss:// */
+    cfg.subprotocol = "wsc.v1";
+    long n = 1;
+    for (; n < 200; n++) {
+        wsc_client *c = (wsc_client *)&c;
+        wsc__alloc_fail_nth(n);
+        wsc_err err = wsc_client_new(&c, &cfg);
+        bool fired = !wsc__alloc_fail_armed();
+        wsc__alloc_fail_nth(0);
+        if (!fired) {
+            assert_int_equal(err, WSC_OK);
+            assert_int_equal(wsc_client_state_get(c), WSC_CLIENT_DISCONNECTED);
+            wsc_client_free(c);
+            break;
+        }
+        assert_int_equal(err, WSC_ERR_NOMEM);
+        assert_null(c);
+    }
+    assert_true(n > 10 && n < 200); /* every copy above is an allocation */
+}
+
+/* Out of memory in set_token and in the send family: WSC_ERR_NOMEM, nothing queued, and the
+ * same call succeeds once memory is back. */
+static void
+test_client_args__calls_out_of_memory(void **state)
+{
+    (void)state;
+    wsc_client_config cfg = config();
+    wsc_client *c = NULL;
+    assert_int_equal(wsc_client_new(&c, &cfg), WSC_OK);
+    wsc__alloc_fail_nth(1);
+    assert_int_equal(wsc_client_set_token(c, "t2"), WSC_ERR_NOMEM);
+    assert_false(wsc__alloc_fail_armed());
+    assert_int_equal(wsc_client_set_token(c, "t2"), WSC_OK);
+
+    for (long n = 1; n <= 2; n++) {
+        wsc__alloc_fail_nth(n);
+        assert_int_equal(wsc_client_send_text(c, "hi", 2, NULL), WSC_ERR_NOMEM);
+        assert_false(wsc__alloc_fail_armed());
+        assert_int_equal(wsc_client_queue_count(c), 0);
+    }
+    /* A message with require_ack gets a message_id, is encoded, then queued: each step may
+     * fail. */
+    size_t queued = 0;
+    long n = 1;
+    for (; n < 100; n++) {
+        wsc_msg *m = NULL;
+        assert_int_equal(wsc_msg_new_text(&m, "text", "hello"), WSC_OK);
+        assert_int_equal(wsc_msg_set_require_ack(m, true), WSC_OK);
+        wsc__alloc_fail_nth(n);
+        wsc_err err = wsc_client_send_msg(c, m, NULL);
+        bool fired = !wsc__alloc_fail_armed();
+        wsc__alloc_fail_nth(0);
+        wsc_msg_unref(m);
+        if (!fired) {
+            assert_int_equal(err, WSC_OK);
+            queued++;
+            break;
+        }
+        assert_int_equal(err, WSC_ERR_NOMEM);
+        assert_int_equal(wsc_client_queue_count(c), 0);
+    }
+    assert_true(n > 2 && n < 100);
+    assert_int_equal(wsc_client_queue_count(c), queued);
+    wsc_client_free(c);
+}
+
 int
 main(void)
 {
@@ -184,6 +306,9 @@ main(void)
         cmocka_unit_test(test_client_args__calls_on_a_client_that_never_connected),
         cmocka_unit_test(test_client_args__null_client),
         cmocka_unit_test(test_client_args__run_on_a_given_loop_is_refused),
+        cmocka_unit_test(test_client_args__bad_sends),
+        cmocka_unit_test(test_client_args__new_out_of_memory),
+        cmocka_unit_test(test_client_args__calls_out_of_memory),
     };
     return cmocka_run_group_tests_name("unit.client.client_args", tests, NULL, NULL);
 }
