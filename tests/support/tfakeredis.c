@@ -17,6 +17,9 @@
 
 #include <cmocka.h>
 
+#include "tstore.h"
+#include "twait.h"
+
 void
 tfakeredis_start(tfakeredis *f)
 {
@@ -184,4 +187,26 @@ tfakeredis_close_store(tfakeredis *f, wsc_loop *loop, wsc_store *store)
     for (int i = 0; i < 3; i++)
         wsc_loop_run_once(loop, 1);
     tfakeredis_stop(f);
+}
+
+struct fake_wait {
+    tfakeredis *f;
+    tres *r;
+};
+
+static bool
+fake_answered(void *arg)
+{
+    struct fake_wait *w = arg;
+    tfakeredis_pump(w->f);
+    return w->r->calls > 0;
+}
+
+void
+tfakeredis_wait_one(tfakeredis *f, wsc_loop *loop, tres *r)
+{
+    struct fake_wait w = {f, r};
+    assert_true(twait_until(NULL, loop, fake_answered, &w, 5000));
+    wsc_loop_run_once(loop, 1);
+    assert_int_equal(r->calls, 1);
 }

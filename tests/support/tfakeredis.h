@@ -69,6 +69,10 @@ void tfakeredis_pump(tfakeredis *f);
  *  command_timeout_ms, and reconnects after 20-50 ms.  The open's result. */
 wsc_err tfakeredis_open_store(tfakeredis *f, wsc_loop *loop, unsigned command_timeout_ms,
                               wsc_store **out);
+/** Runs loop, pumping f, until r (a tstore.h result) has its one callback (5 s at most, then
+ *  one more turn); asserts exactly one. */
+struct tres;
+void tfakeredis_wait_one(tfakeredis *f, wsc_loop *loop, struct tres *r);
 /** Closes store, lets loop finish with it, and stops f. */
 void tfakeredis_close_store(tfakeredis *f, wsc_loop *loop, wsc_store *store);
 

@@ -138,26 +138,10 @@ close_hybrid(struct fixture *fx, wsc_store *s)
         wsc_loop_run_once(fx->loop, 1);
 }
 
-struct waiting {
-    struct fixture *fx;
-    tres *r;
-};
-
-static bool
-answered(void *arg)
-{
-    struct waiting *w = arg;
-    tfakeredis_pump(&w->fx->f);
-    return w->r->calls > 0;
-}
-
 static void
 wait_for(struct fixture *fx, tres *r)
 {
-    struct waiting w = {fx, r};
-    assert_true(twait_until(NULL, fx->loop, answered, &w, 5000));
-    wsc_loop_run_once(fx->loop, 1);
-    assert_int_equal(r->calls, 1);
+    tfakeredis_wait_one(&fx->f, fx->loop, r);
 }
 
 static wsc_err
