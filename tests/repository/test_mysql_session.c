@@ -171,27 +171,6 @@ schema_version_back(void **state)
     return 0;
 }
 
-struct pinger {
-    tstore *ts;
-    wsc_store *s;
-    tres r;
-    bool sent;
-};
-
-/* Pings until one answers WSC_OK. */
-static bool
-ping_ok(void *arg)
-{
-    struct pinger *p = arg;
-    if (p->sent && p->r.calls == 0)
-        return false;
-    if (p->sent && p->r.status == WSC_OK)
-        return true;
-    memset(&p->r, 0, sizeof(p->r));
-    p->sent = wsc_store_ping(p->s, tres_done, &p->r) == WSC_OK;
-    return false;
-}
-
 static void
 test_mysql_session__newer_schema_is_refused(void **state)
 {
@@ -210,8 +189,7 @@ test_mysql_session__newer_schema_is_refused(void **state)
     assert_int_equal(ping(ts, s), WSC_ERR_STORE); /* it stays refused */
     /* Back to this library's version: the store connects on its own. */
     tmysql_exec(m, "UPDATE wsc_schema_version SET version = 1 WHERE id = 1");
-    struct pinger p = {.ts = ts, .s = s};
-    assert_true(tstore_until(ts, ping_ok, &p, 5000));
+    assert_true(tstore_until_ping_ok(ts, s, 5000));
     wsc_store_close(s);
     mysql_close(m);
 }

@@ -223,25 +223,6 @@ gave_up_on_the_lock(void *arg)
     return w->seen && !now;
 }
 
-struct pinger {
-    wsc_store *s;
-    tres r;
-    bool sent;
-};
-
-static bool
-ping_ok(void *arg)
-{
-    struct pinger *p = arg;
-    if (p->sent && p->r.calls == 0)
-        return false;
-    if (p->sent && p->r.status == WSC_OK)
-        return true;
-    memset(&p->r, 0, sizeof(p->r));
-    p->sent = wsc_store_ping(p->s, tres_done, &p->r) == WSC_OK;
-    return false;
-}
-
 /* A connection that cannot set the tally up (here: another session holds the tally table, so
  * its LOCK TABLES times out) runs on the exact path only: the same answers.  Its triggers stay
  * as they were; the next connection that can rebuilds them. */
@@ -265,8 +246,7 @@ test_tally__without_it_the_exact_path_answers_the_same(void **state)
     struct waits w = {.m = m};
     assert_true(tstore_until(ts, gave_up_on_the_lock, &w, 8000));
     tmysql_exec(holder, "UNLOCK TABLES");
-    struct pinger p = {.s = s};
-    assert_true(tstore_until(ts, ping_ok, &p, 5000));
+    assert_true(tstore_until_ping_ok(ts, s, 5000));
     assert_int_equal(tmysql_num(m, count_sql), 5); /* not rebuilt by this connection */
     char uid[96], snd[96];
     snprintf(uid, sizeof(uid), "tx%s-u", ts->run);

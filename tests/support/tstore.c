@@ -341,3 +341,30 @@ tstore_redis_db_url(int db, char *out, size_t cap)
     int n = snprintf(out, cap, "%.*s/%d", head, url, db);
     return n > 0 && (size_t)n < cap ? out : NULL;
 }
+
+struct pinger {
+    wsc_store *s;
+    tres r;
+    bool sent;
+};
+
+/* Pings until one answers WSC_OK (a tstore_until condition). */
+static bool
+ping_ok(void *arg)
+{
+    struct pinger *p = arg;
+    if (p->sent && p->r.calls == 0)
+        return false;
+    if (p->sent && p->r.status == WSC_OK)
+        return true;
+    memset(&p->r, 0, sizeof(p->r));
+    p->sent = wsc_store_ping(p->s, tres_done, &p->r) == WSC_OK;
+    return false;
+}
+
+bool
+tstore_until_ping_ok(tstore *ts, wsc_store *s, int ms)
+{
+    struct pinger p = {.s = s};
+    return tstore_until(ts, ping_ok, &p, ms);
+}

@@ -60,6 +60,8 @@ const char *tstore_id(tstore *ts, const char *name);
 void tstore_wait(tstore *ts, tres *r);
 /** Runs the loop until cond(arg) or timeout_ms. */
 bool tstore_until(tstore *ts, bool (*cond)(void *arg), void *arg, int timeout_ms);
+/** Pings s until it answers WSC_OK, for ms at most; true when it did. */
+bool tstore_until_ping_ok(tstore *ts, wsc_store *s, int ms);
 
 void tres_done(wsc_err status, void *user);
 void tres_count(wsc_err status, uint64_t count, void *user);
