@@ -92,7 +92,10 @@ WSC_API wsc_err wsc_hub_send_to_user_ack(wsc_hub *hub, const char *user_id, wsc_
                                          void *user);
 /** The same for n users: done runs once per user.  Users already pending for this message_id
  *  get done with FAILED / WSC_ERR_EXISTS.  *n_started (may be NULL) gets how many were
- *  tracked (0 off the loop thread: not known yet; done still runs once per user). */
+ *  tracked (0 off the loop thread: not known yet; done still runs once per user, FAILED with
+ *  the error for a user the loop could not track).  On the loop thread an error part-way
+ *  (WSC_ERR_NOMEM) is returned with *n_started set: done runs once for each user before the one
+ *  that failed (tracked, or already pending) and never for that one or those after it. */
 WSC_API wsc_err wsc_hub_send_to_users_ack(wsc_hub *hub, const char *const *user_ids, size_t n,
                                           wsc_msg *msg, const wsc_ack_opts *opts,
                                           wsc_delivery_cb done, void *user, size_t *n_started);
