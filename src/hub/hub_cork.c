@@ -126,7 +126,9 @@ wsc__hub_cork_end_soon(wsc_hub *hub)
 {
     struct wsc__cork *c = &hub->cork;
     c->on = false;
-    if (c->n > 0)
+    /* A message that woke no connection (our own copy of a broadcast, one for nobody here)
+     * leaves an open window as it was: a publisher's burst keeps its one write per receiver. */
+    if (c->woken > 0)
         wsc__loop_soon(hub->loop, &c->soon);
 }
 
