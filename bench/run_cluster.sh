@@ -37,7 +37,13 @@ RPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); p
 PIDS=()
 cleanup() {
     stop_nodes
-    [ -f "$TMP/redis.pid" ] && kill "$(cat "$TMP/redis.pid")" 2>/dev/null
+    local rpid
+    rpid=$(cat "$TMP/redis.pid" 2>/dev/null || true)
+    if [ -n "$rpid" ]; then
+        kill "$rpid" 2>/dev/null || true
+        # it writes into $TMP until it is gone
+        for _ in $(seq 1 50); do kill -0 "$rpid" 2>/dev/null || break; sleep 0.1; done
+    fi
     rm -rf "$TMP"
 }
 trap cleanup EXIT
