@@ -235,6 +235,12 @@ wsc__cluster_group_changed(wsc_hub *hub, const char *group, const char *user, bo
     (void)wsc__cl_publish(cl, cl->chan_all, &env, NULL, NULL);
 }
 
+bool
+wsc__cluster_more_waiting(const wsc_hub *hub)
+{
+    return wsc__cluster_on(hub) && wsc__bus_more_waiting(hub->cluster->bus);
+}
+
 /* ---- the bus ---- */
 
 static void
@@ -255,7 +261,7 @@ on_message(void *user, const char *channel, const char *data, size_t len)
         wsc__hub_cork_begin(cl->hub);
     wsc__cl_on_env(cl, &env);
     if (outer)
-        wsc__hub_cork_end_soon(cl->hub);
+        wsc__hub_cork_end_soon(cl->hub, len);
     wsc__free(copy);
 }
 

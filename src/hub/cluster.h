@@ -88,5 +88,7 @@ wsc_err wsc__cluster_presence(wsc_hub *hub, const char *user, wsc__cluster_done_
 wsc_err wsc__cluster_stats(wsc_hub *hub, wsc_hub_cluster_stats_cb cb, void *user);
 /** True when the hub is in a cluster. */
 bool wsc__cluster_on(const wsc_hub *hub);
+/** True when more messages from the other nodes wait to be read (wsc__bus_more_waiting). */
+bool wsc__cluster_more_waiting(const wsc_hub *hub);
 
 #endif

@@ -21,6 +21,7 @@
  * (wsc__loop_soon), once the whole read is handled, not after each message. */
 #include <sys/ioctl.h>
 
+#include "hub/cluster.h"
 #include "hub/hub_internal.h"
 #include "models/alloc.h"
 
@@ -31,10 +32,18 @@ cork_fire(wsc__timer *t)
     wsc__hub_cork_flush(c->hub);
 }
 
+/* The end of a pass that handled messages from the bus.  While more of the bus waits to be
+ * read after one that fanned out (another node's burst), the window stays open for it, within
+ * the same bounds as a client's burst; the idle timer ends it if nothing more comes. */
 static void
 cork_soon(wsc__soon *s)
 {
     struct wsc__cork *c = wsc_container_of(s, struct wsc__cork, soon);
+    if (c->bus_woken >= WSC__CORK_MIN_CONNS && c->bytes < WSC__CORK_MAX_BYTES &&
+        wsc__mono_us() - c->since_us < WSC__CORK_MAX_US && wsc__cluster_more_waiting(c->hub)) {
+        wsc__timer_start(&c->timer, WSC__CORK_IDLE_MS);
+        return;
+    }
     wsc__hub_cork_flush(c->hub);
 }
 
@@ -87,6 +96,7 @@ wsc__hub_cork_begin(wsc_hub *hub)
 {
     hub->cork.on = true;
     hub->cork.woken = 0;
+    hub->cork.touched = 0;
 }
 
 /* Bytes the kernel holds for wsi's socket, not yet read (0 when unknown). */
@@ -122,14 +132,18 @@ wsc__hub_cork_end(wsc_hub *hub, struct lws *from, bool open, size_t len)
 }
 
 void
-wsc__hub_cork_end_soon(wsc_hub *hub)
+wsc__hub_cork_end_soon(wsc_hub *hub, size_t len)
 {
     struct wsc__cork *c = &hub->cork;
     c->on = false;
-    /* A message that woke no connection (our own copy of a broadcast, one for nobody here)
-     * leaves an open window as it was: a publisher's burst keeps its one write per receiver. */
-    if (c->woken > 0)
+    c->bus_woken = c->touched;
+    /* A message that queued to no connection (our own copy of a broadcast, one for nobody
+     * here) leaves an open window as it was: a publisher's burst keeps its one write per
+     * receiver. */
+    if (c->touched > 0) {
+        c->bytes += len;
         wsc__loop_soon(hub->loop, &c->soon);
+    }
 }
 
 void

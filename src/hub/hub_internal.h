@@ -204,6 +204,8 @@ struct wsc__cork {
     wsc_conn **v; /* deferred connections (NULL: closed since), n of cap */
     size_t n, cap;
     size_t woken;      /* connections the current frame deferred */
+    size_t touched;    /* frames the current one queued (deferred or not) */
+    size_t bus_woken;  /* frames the last message from the bus queued (touched) */
     size_t bytes;      /* received in the window so far */
     uint64_t since_us; /* wsc__mono_us() of the window's first deferral (0: no window) */
     wsc__timer timer;  /* ends a window no frame kept open for WSC__CORK_IDLE_MS */
@@ -366,7 +368,7 @@ void wsc__hub_cork_begin(wsc_hub *hub);
 void wsc__hub_cork_end(wsc_hub *hub, struct lws *from, bool open, size_t len);
 /** A message that did not come from a client (one from the cluster bus) is handled: what it
  *  deferred is written at the end of the loop's pass, with what the rest of the read adds. */
-void wsc__hub_cork_end_soon(wsc_hub *hub);
+void wsc__hub_cork_end_soon(wsc_hub *hub, size_t len);
 /** conn's queue went from empty to one: true when its WRITEABLE is deferred to the window's
  *  end, false when the caller must ask for it now. */
 bool wsc__hub_cork_defer(wsc_hub *hub, wsc_conn *conn);

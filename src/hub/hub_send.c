@@ -63,6 +63,8 @@ wsc__hub_enqueue(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
         return false;
     }
     hub->stats.queued++;
+    if (hub->cork.on)
+        hub->cork.touched++;
     size_t depth = wsc__conn_queue_len(&conn->q);
     stamp_queued(hub, msg, depth);
     if (depth == 1 && !wsc__hub_cork_defer(hub, conn))

@@ -42,6 +42,10 @@ wsc_err wsc__bus_open(wsc_store *store, const wsc__bus_cbs *cbs, void *user, wsc
 void wsc__bus_close(wsc__bus *bus);
 /** True while the subscription connection is up and subscribed. */
 bool wsc__bus_up(const wsc__bus *bus);
+/** True when more of what Redis sent the subscription connection waits to be read (bytes in
+ *  its socket, or a message read in part): what on_message delivered is not the end of a
+ *  burst.  Always false on a Redis Cluster (sharded pub/sub: several connections). */
+bool wsc__bus_more_waiting(const wsc__bus *bus);
 
 /** Subscribes to channel (kept across reconnects).  Subscribing twice is one subscription.
  *  WSC_ERR_INVALID (empty or longer than 255), WSC_ERR_NOMEM. */

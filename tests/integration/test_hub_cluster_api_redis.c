@@ -428,6 +428,43 @@ test_cluster_api__a_burst_from_the_bus_arrives_in_order(void **state)
     two_free(&w);
 }
 
+/* A burst of broadcasts from another node, to more connections than a window holds for
+ * (hub_cork.c: the node waits for the rest of the burst while more of the bus is unread):
+ * every connection gets each once, in order, and nothing waits past the burst. */
+static void
+test_cluster_api__a_broadcast_burst_from_the_bus_arrives_in_order(void **state)
+{
+    (void)state;
+    struct two w;
+    two_start(&w);
+    enum { USERS = 12, N = 100 };
+    tws *c[USERS];
+    char name[16];
+    for (int u = 0; u < USERS; u++) {
+        snprintf(name, sizeof(name), "u%d", u);
+        c[u] = thub_open(&w.b, name, NULL);
+    }
+    wait_seen(&w, "u11", 1);
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof(name), "all%d", i);
+        wsc_msg *m = text(name);
+        /* No connection on A: NOT_FOUND answers for A's own (B's get it all the same). */
+        assert_int_equal(wsc_hub_broadcast(w.a.hub, m, NULL), WSC_ERR_NOT_FOUND);
+        wsc_msg_unref(m);
+    }
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof(name), "all%d", i);
+        for (int u = 0; u < USERS; u++)
+            expect_content(&w, c[u], name);
+    }
+    thub_run_for(&w.a, 200);
+    char *data = NULL;
+    size_t len = 0;
+    for (int u = 0; u < USERS; u++)
+        assert_false(tws_next(c[u], NULL, &data, &len));
+    two_free(&w);
+}
+
 int
 main(void)
 {
@@ -437,6 +474,7 @@ main(void)
         cmocka_unit_test(test_cluster_api__silent_node_times_out),
         cmocka_unit_test(test_cluster_api__answers_in_batches),
         cmocka_unit_test(test_cluster_api__a_burst_from_the_bus_arrives_in_order),
+        cmocka_unit_test(test_cluster_api__a_broadcast_burst_from_the_bus_arrives_in_order),
     };
     return tstore_exit(
         cmocka_run_group_tests_name("integration.hub_cluster_api_redis", tests, NULL, NULL),

@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include "models/alloc.h"
 #include "models/hmap.h"
@@ -226,6 +227,18 @@ bool
 wsc__bus_up(const wsc__bus *bus)
 {
     return bus != NULL && bus->up;
+}
+
+bool
+wsc__bus_more_waiting(const wsc__bus *bus)
+{
+    if (bus == NULL || bus->sharded || bus->ac == NULL)
+        return false;
+    const redisReader *r = bus->ac->c.reader;
+    if (r != NULL && r->len > r->pos)
+        return true;
+    int n = 0;
+    return bus->ac->c.fd >= 0 && ioctl(bus->ac->c.fd, FIONREAD, &n) == 0 && n > 0;
 }
 
 static bool
