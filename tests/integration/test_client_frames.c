@@ -942,8 +942,9 @@ test_client_frames__ack_bound(void **state)
 static void
 wss_insecure(wsc_client_config *cfg)
 {
-    static char url[96];
-    snprintf(url, sizeof(url), "wss://%s", cfg->url + strlen("ws://"));
+    static char url[256];
+    int n = snprintf(url, sizeof(url), "wss://%s", cfg->url + strlen("ws://"));
+    assert_true(n > 0 && (size_t)n < sizeof(url));
     cfg->url = url;
     cfg->insecure_skip_verify = true;
 }
