@@ -39,8 +39,8 @@ struct wsc__cluster {
     struct wsc_list held; /* struct cl_held (cluster_hold.c): new connections not written yet */
     wsc__timer hold_timer;
     struct wsc_list owed; /* struct cl_owed (cluster_owed.c): answers to send, per origin */
-    wsc__timer owed_timer;
-    bool left; /* wsc__cluster_leave ran: no more heartbeats */
+    wsc__soon owed_soon;  /* publishes the owed answers at the end of the pass */
+    bool left;            /* wsc__cluster_leave ran: no more heartbeats */
     bool closing;
 };
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The answers this node owes other nodes (the other side of cluster_gather.c), batched: every
  * answer of one loop turn for one origin node goes out in one envelope (kind REPORTS, payload
- * "<token> <count>" pairs separated by spaces), published once the turn's envelopes have been
- * handled (a zero-delay timer) or when the batch reaches OWED_MAX_BYTES.  A burst of messages
+ * "<token> <count>" pairs separated by spaces), published at the end of the loop's pass, once
+ * every envelope the pass read has been handled (wsc__loop_soon), or when the batch reaches
+ * OWED_MAX_BYTES.  A burst of messages
  * read from one node in one go thus costs one PUBLISH back, not one per message.  A node that
  * still sends single REPORTs is understood too (cluster_route.c). */
 #include <inttypes.h>
@@ -45,9 +46,9 @@ flush_one(struct wsc__cluster *cl, struct cl_owed *o)
 }
 
 static void
-flush_cb(wsc__timer *t)
+flush_cb(wsc__soon *s)
 {
-    struct wsc__cluster *cl = wsc_container_of(t, struct wsc__cluster, owed_timer);
+    struct wsc__cluster *cl = wsc_container_of(s, struct wsc__cluster, owed_soon);
     while (!wsc_list_empty(&cl->owed))
         flush_one(cl, wsc_container_of(cl->owed.next, struct cl_owed, link));
 }
@@ -88,8 +89,8 @@ wsc__cl_owe(struct wsc__cluster *cl, const char *origin, uint64_t token, uint64_
     o->len += (size_t)n;
     if (o->len >= OWED_MAX_BYTES)
         flush_one(cl, o);
-    else if (!cl->owed_timer.armed)
-        wsc__timer_start(&cl->owed_timer, 0);
+    else
+        wsc__loop_soon(cl->hub->loop, &cl->owed_soon);
 }
 
 void
@@ -114,13 +115,13 @@ void
 wsc__cl_owed_init(struct wsc__cluster *cl)
 {
     wsc_list_init(&cl->owed);
-    wsc__timer_init(&cl->owed_timer, cl->hub->loop, flush_cb);
+    wsc__soon_init(&cl->owed_soon, flush_cb);
 }
 
 void
 wsc__cl_owed_free(struct wsc__cluster *cl)
 {
-    wsc__timer_stop(&cl->owed_timer);
+    wsc__soon_cancel(&cl->owed_soon);
     while (!wsc_list_empty(&cl->owed))
         drop_one(wsc_container_of(cl->owed.next, struct cl_owed, link));
 }
