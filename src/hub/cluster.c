@@ -241,6 +241,13 @@ wsc__cluster_more_waiting(const wsc_hub *hub)
     return wsc__cluster_on(hub) && wsc__bus_more_waiting(hub->cluster->bus);
 }
 
+void
+wsc__cluster_hold_publishes(wsc_hub *hub, bool on)
+{
+    if (hub->cluster != NULL && hub->cluster->bus != NULL)
+        wsc__bus_hold(hub->cluster->bus, on);
+}
+
 /* ---- the bus ---- */
 
 static void

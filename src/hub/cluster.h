@@ -90,5 +90,9 @@ wsc_err wsc__cluster_stats(wsc_hub *hub, wsc_hub_cluster_stats_cb cb, void *user
 bool wsc__cluster_on(const wsc_hub *hub);
 /** True when more messages from the other nodes wait to be read (wsc__bus_more_waiting). */
 bool wsc__cluster_more_waiting(const wsc_hub *hub);
+/** on: what this node publishes waits in the process (wsc__bus_hold) while a client's burst is
+ *  read, so that the other nodes get the burst in one piece; off: it leaves at the end of the
+ *  pass.  Nothing when the hub is not in a cluster. */
+void wsc__cluster_hold_publishes(wsc_hub *hub, bool on);
 
 #endif

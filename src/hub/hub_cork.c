@@ -25,6 +25,16 @@
 #include "hub/hub_internal.h"
 #include "models/alloc.h"
 
+/* Lets the publishes held during a client's burst go (wsc__cluster_hold_publishes). */
+static void
+release(wsc_hub *hub)
+{
+    if (hub->cork.held) {
+        hub->cork.held = false;
+        wsc__cluster_hold_publishes(hub, false);
+    }
+}
+
 static void
 cork_fire(wsc__timer *t)
 {
@@ -60,6 +70,7 @@ wsc__hub_cork_free(wsc_hub *hub)
 {
     wsc__timer_stop(&hub->cork.timer);
     wsc__soon_cancel(&hub->cork.soon);
+    release(hub);
     wsc__free(hub->cork.v);
     hub->cork.v = NULL;
     hub->cork.n = hub->cork.cap = 0;
@@ -126,6 +137,13 @@ wsc__hub_cork_end(wsc_hub *hub, struct lws *from, bool open, size_t len)
         wsc__mono_us() - c->since_us < WSC__CORK_MAX_US && open && waiting_bytes(from) > 0) {
         if (!c->soon.queued) /* else the bus's deliveries in it go at the end of the pass */
             wsc__timer_start(&c->timer, WSC__CORK_IDLE_MS);
+        /* The burst's copies for the other nodes wait with it: published one frame per pass,
+         * they would reach the other nodes spread over the window and be written there in
+         * as many pieces. */
+        if (!c->held) {
+            c->held = true;
+            wsc__cluster_hold_publishes(hub, true);
+        }
         return;
     }
     wsc__hub_cork_flush(hub);
@@ -162,6 +180,7 @@ wsc__hub_cork_flush(wsc_hub *hub)
     c->since_us = 0;
     wsc__soon_cancel(&c->soon);
     wsc__timer_stop(&c->timer);
+    release(hub);
 }
 
 void

@@ -211,6 +211,7 @@ struct wsc__cork {
     wsc__timer timer;  /* ends a window no frame kept open for WSC__CORK_IDLE_MS */
     bool on;           /* a received frame is being handled: enqueues may defer */
     wsc__soon soon;    /* writes the window at the end of the loop's pass (the bus's) */
+    bool held; /* the cluster's publishes wait for the window (wsc__cluster_hold_publishes) */
 };
 
 /* A window lasts at most this long and this many received bytes (a burst of 50 frames of 1 KB

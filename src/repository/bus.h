@@ -55,6 +55,12 @@ wsc_err wsc__bus_unsubscribe(wsc__bus *bus, const char *channel);
 /** True once Redis has confirmed the subscription (and it has not been lost since). */
 bool wsc__bus_subscribed(const wsc__bus *bus, const char *channel);
 
+/** on: the publishes (and the other commands of the bus's command connection) wait in the
+ *  process from now, so that a burst of them leaves in one write; off: what waits leaves at
+ *  the end of the loop's pass.  The caller releases it within a bounded time.  Nothing on a
+ *  Redis Cluster (the commands go to several connections). */
+void wsc__bus_hold(wsc__bus *bus, bool on);
+
 /** Publishes len bytes on channel; cb (may be NULL) gets the number of subscribers that got
  *  it (connections, this bus's own among them when subscribed), or an error
  *  (WSC_ERR_STORE, WSC_ERR_TIMEOUT).  WSC_ERR_INVALID, WSC_ERR_NOMEM, WSC_ERR_STATE. */

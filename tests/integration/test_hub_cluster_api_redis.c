@@ -86,9 +86,10 @@ wait_seen(struct two *w, const char *user, uint64_t want)
     assert_true(thub_wait(&w->a, a_sees, w, 10000));
 }
 
-/* Two nodes on one loop (cluster_timeout_ms 0: the default). */
+/* Two nodes on one loop (cluster_timeout_ms 0: the default); clients of A may broadcast when
+ * client_broadcast. */
 static void
-two_start_with(struct two *w, unsigned cluster_timeout_ms)
+two_start_full(struct two *w, unsigned cluster_timeout_ms, bool client_broadcast)
 {
     memset(w, 0, sizeof(*w));
     if (tstore_redis_db_url(CLUSTER_API_DB, w->url, sizeof(w->url)) == NULL) {
@@ -101,6 +102,7 @@ two_start_with(struct two *w, unsigned cluster_timeout_ms)
     ca.node_id = "api-a";
     if (cluster_timeout_ms > 0)
         ca.cluster_timeout_ms = cluster_timeout_ms;
+    ca.allow_client_broadcast = client_broadcast;
     thub_start(&w->a, &ca);
     thub_config_beside(&w->b, &cb, &w->a);
     cb.cluster_redis = w->url;
@@ -108,6 +110,12 @@ two_start_with(struct two *w, unsigned cluster_timeout_ms)
     thub_start(&w->b, &cb);
     wsc_failure_handlers h = {NULL, NULL, on_offline, NULL, NULL, w};
     assert_int_equal(wsc_hub_set_failure_handlers(w->a.hub, &h), WSC_OK);
+}
+
+static void
+two_start_with(struct two *w, unsigned cluster_timeout_ms)
+{
+    two_start_full(w, cluster_timeout_ms, false);
 }
 
 static void
@@ -465,6 +473,45 @@ test_cluster_api__a_broadcast_burst_from_the_bus_arrives_in_order(void **state)
     two_free(&w);
 }
 
+/* A client of A sends a burst of broadcasts back to back, to enough connections on A that A
+ * waits for the rest of the burst (hub_cork.c) and holds its publishes meanwhile
+ * (wsc__cluster_hold_publishes): every connection on both nodes gets each once, in order, the
+ * held publishes leave once the burst is read, and a message sent after it is not held. */
+static void
+test_cluster_api__a_client_burst_reaches_the_other_node_in_order(void **state)
+{
+    (void)state;
+    struct two w;
+    two_start_full(&w, 0, true);
+    enum { USERS = 10, N = 50 };
+    tws *c[2 * USERS];
+    char name[96];
+    for (int u = 0; u < 2 * USERS; u++) {
+        snprintf(name, sizeof(name), "u%d", u);
+        c[u] = thub_open(u < USERS ? &w.a : &w.b, name, NULL);
+    }
+    tws *pub = thub_open(&w.a, "pub", NULL);
+    snprintf(name, sizeof(name), "u%d", 2 * USERS - 1);
+    wait_seen(&w, name, 1);
+    for (int i = 0; i < N; i++) { /* all in A's socket before A reads any */
+        snprintf(name, sizeof(name), "{\"broadcast_type\":\"global\",\"content\":\"x%d\"}", i);
+        thub_send(pub, name);
+    }
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof(name), "x%d", i);
+        for (int u = 0; u < 2 * USERS; u++)
+            expect_content(&w, c[u], name);
+    }
+    thub_send(pub, "{\"receiver\":\"u19\",\"content\":\"after\"}");
+    expect_content(&w, c[2 * USERS - 1], "after");
+    thub_run_for(&w.a, 200);
+    char *data = NULL;
+    size_t len = 0;
+    for (int u = 0; u < 2 * USERS; u++)
+        assert_false(tws_next(c[u], NULL, &data, &len));
+    two_free(&w);
+}
+
 int
 main(void)
 {
@@ -475,6 +522,7 @@ main(void)
         cmocka_unit_test(test_cluster_api__answers_in_batches),
         cmocka_unit_test(test_cluster_api__a_burst_from_the_bus_arrives_in_order),
         cmocka_unit_test(test_cluster_api__a_broadcast_burst_from_the_bus_arrives_in_order),
+        cmocka_unit_test(test_cluster_api__a_client_burst_reaches_the_other_node_in_order),
     };
     return tstore_exit(
         cmocka_run_group_tests_name("integration.hub_cluster_api_redis", tests, NULL, NULL),

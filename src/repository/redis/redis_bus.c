@@ -317,6 +317,13 @@ ignore_count(wsc_err status, uint64_t count, void *user)
     (void)user;
 }
 
+void
+wsc__bus_hold(wsc__bus *bus, bool on)
+{
+    if (bus != NULL && !bus->sharded && bus->cmd->cl == NULL)
+        wsc__rs_hold(bus->cmd, on);
+}
+
 wsc_err
 wsc__bus_publish(wsc__bus *bus, const char *channel, const void *data, size_t len,
                  wsc_repo_count_cb cb, void *user)

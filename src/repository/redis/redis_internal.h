@@ -50,6 +50,7 @@ struct redis_store {
     void (*on_readable)(void *hook_user, redisAsyncContext *ac);
     void *hook_user;
     struct rs_cluster *cl; /* a Redis Cluster: owned; NULL on one Redis (and in its nodes) */
+    bool hold;             /* commands wait in hiredis's buffer until wsc__rs_hold(rs, false) */
 };
 
 /* The commands of one request: one, or several sent back to back (a pipeline: hiredis
@@ -171,6 +172,9 @@ wsc_err wsc__rs_open_like(const struct redis_store *rs, struct redis_store **out
 struct redis_store *wsc__rs_of(wsc_store *store);
 /** Attaches ac to the loop (adopts its fd).  WSC_ERR_IO. */
 wsc_err wsc__rs_ev_attach(struct redis_store *rs, redisAsyncContext *ac);
+/** on: the commands submitted from now wait in hiredis's buffer instead of leaving at the end
+ *  of the pass; off: what waits leaves at the end of this pass, in one write. */
+void wsc__rs_hold(struct redis_store *rs, bool on);
 /** Called by the adapter when lws closed the descriptor under hiredis. */
 void wsc__rs_lost(struct redis_store *rs);
 /** Sends req's commands on rs's own connection: now, or once connected (bounded by the

@@ -3,8 +3,9 @@
  * descriptor on the loop's vhost; POLLIN drives redisAsyncHandleRead.  Commands are written at
  * the end of the loop's pass (wsc__loop_soon), so every command of one pass leaves in one
  * write, with no POLLOUT round (two epoll_ctl and a pass per write); only what the socket
- * would not take then waits for WRITEABLE.  At cleanup lws keeps (and later closes) the descriptor,
- * so hiredis is told to forget it: one owner closes it, once. */
+ * would not take then waits for WRITEABLE.  While the store is held (wsc__rs_hold: the cluster
+ * bus, during a client's burst) they wait longer, until it is released.  At cleanup lws keeps (and
+ * later closes) the descriptor, so hiredis is told to forget it: one owner closes it, once. */
 #include <libwebsockets.h>
 
 #include "loop/loop.h"
@@ -18,6 +19,7 @@ struct rs_ev {
     struct lws *wsi;
     wsc__soon soon; /* writes what hiredis holds at the end of the loop's pass */
     bool writing;   /* inside soon's redisAsyncHandleWrite: more waits for WRITEABLE */
+    bool held;      /* commands came while rs->hold: written once it is released */
     bool freed;     /* hiredis let go of ev during that write: free it afterwards */
 };
 
@@ -60,8 +62,22 @@ ev_add_write(void *privdata)
         return;
     if (ev->writing) /* the socket took less than all: the rest when it can take more */
         lws_callback_on_writable(ev->wsi);
+    else if (ev->rs->hold)
+        ev->held = true;
     else
         wsc__loop_soon(ev->rs->base.loop, &ev->soon);
+}
+
+void
+wsc__rs_hold(struct redis_store *rs, bool on)
+{
+    rs->hold = on;
+    struct rs_ev *ev = rs->ev;
+    if (!on && ev != NULL && ev->held) {
+        ev->held = false;
+        if (ev->wsi != NULL)
+            wsc__loop_soon(rs->base.loop, &ev->soon);
+    }
 }
 
 static void
