@@ -43,8 +43,8 @@ done
 echo "== typescript: the client package, its unit tests and the demo page in headless Chromium"
 bash scripts/test-typescript.sh "$PWD/build/dev/examples/wsc-hub"
 # After the TypeScript run: its end-to-end tests drive build/dev's wsc-hub too.
-echo "== coverage of src/ by the dev run and the TypeScript end-to-end tests (gcovr)"
-bash scripts/coverage.sh build/dev
+echo "== coverage of src/ by the dev run and the TypeScript end-to-end tests (gcovr): at least 95% of lines and 85% of branches"
+WSC_COVERAGE_MIN="95 85" bash scripts/coverage.sh build/dev
 echo "== tsan: the threaded tests (label threads) under ThreadSanitizer, 0 reports"
 cmake --preset tsan >/dev/null
 cmake --build --preset tsan -j"$jobs" --target wsc_threads_tests

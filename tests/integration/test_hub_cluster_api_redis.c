@@ -374,6 +374,27 @@ many_done(void *arg)
     return ((struct many *)arg)->calls >= 60;
 }
 
+/* A publish from A to bob counted by B: B's subscription to bob's channel is in place (B's
+ * bus may come up after bob connected, on a loaded machine; presence does not show that).
+ * Exactly one probe reaches bob, the first one counted. */
+static void
+wait_reachable(struct two *w, const wsc_publish_target *to, tws *c)
+{
+    for (int tries = 0; tries < 100; tries++) {
+        struct counted got = {0};
+        wsc_msg *m = text("probe");
+        assert_int_equal(wsc_hub_publish(w->a.hub, to, m, on_counted, &got), WSC_OK);
+        wsc_msg_unref(m);
+        assert_true(thub_wait(&w->a, counted_once, &got, 5000));
+        if (got.status == WSC_OK && got.count == 1) {
+            expect_content(w, c, "probe");
+            return;
+        }
+        thub_run_for(&w->a, 50);
+    }
+    fail_msg("a publish to the user never reached the other node");
+}
+
 static void
 test_cluster_api__answers_in_batches(void **state)
 {
@@ -384,6 +405,7 @@ test_cluster_api__answers_in_batches(void **state)
     wait_seen(&w, "bob", 1);
     const char *bobs[] = {"bob"}, *ghosts[] = {"ghost"};
     wsc_publish_target to_bob = {.user_ids = bobs, .n_users = 1};
+    wait_reachable(&w, &to_bob, bob);
     wsc_publish_target to_ghost = {.user_ids = ghosts, .n_users = 1};
     struct many m = {0};
     uint64_t t0 = wsc_loop_now_ms(w.a.loop);
