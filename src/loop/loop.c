@@ -484,14 +484,19 @@ wsc__timer_init(wsc__timer *t, wsc_loop *loop, wsc__timer_cb cb)
 }
 
 void
-wsc__timer_start(wsc__timer *t, uint64_t delay_ms)
+wsc__timer_start_us(wsc__timer *t, uint64_t delay_us)
 {
     t->armed = true;
     if (t->loop->evloop != NULL)
-        wsc__ev_timer_start(t->loop->evloop, t->ev, delay_ms);
+        wsc__ev_timer_start(t->loop->evloop, t->ev, delay_us);
     else
-        lws_sul_schedule(t->loop->ctx, 0, &t->sul, timer_fire,
-                         (lws_usec_t)delay_ms * LWS_US_PER_MS);
+        lws_sul_schedule(t->loop->ctx, 0, &t->sul, timer_fire, (lws_usec_t)delay_us);
+}
+
+void
+wsc__timer_start(wsc__timer *t, uint64_t delay_ms)
+{
+    wsc__timer_start_us(t, delay_ms * 1000u);
 }
 
 void

@@ -82,6 +82,8 @@ void wsc__soon_cancel(wsc__soon *s);
 void wsc__timer_init(wsc__timer *t, wsc_loop *loop, wsc__timer_cb cb);
 /** (Re)arms t to fire once after delay_ms. */
 void wsc__timer_start(wsc__timer *t, uint64_t delay_ms);
+/** wsc__timer_start in microseconds. */
+void wsc__timer_start_us(wsc__timer *t, uint64_t delay_us);
 void wsc__timer_stop(wsc__timer *t);
 
 uint64_t wsc__now_ms(void);

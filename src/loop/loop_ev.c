@@ -73,14 +73,14 @@ wsc__ev_timer_init(void *storage, void *arg)
 }
 
 void
-wsc__ev_timer_start(void *evloop, void *storage, uint64_t delay_ms)
+wsc__ev_timer_start(void *evloop, void *storage, uint64_t delay_us)
 {
     ev_timer *w = storage;
     ev_timer_stop(evloop, w);
     /* libev counts from the time it last looked at the clock, which is stale when the
      * application ran for a while outside the loop. */
     ev_now_update(evloop);
-    ev_timer_set(w, (ev_tstamp)delay_ms / 1000.0, 0.);
+    ev_timer_set(w, (ev_tstamp)delay_us / 1e6, 0.);
     ev_timer_start(evloop, w);
 }
 

@@ -18,8 +18,8 @@ void wsc__ev_loop_once(void *evloop, int timeout_ms);
 /** Sets up the libev timer in storage (WSC__EV_TIMER_SIZE bytes); firing calls
  *  wsc__ev_timer_fired(arg). */
 void wsc__ev_timer_init(void *storage, void *arg);
-/** (Re)arms it to fire once after delay_ms from now. */
-void wsc__ev_timer_start(void *evloop, void *storage, uint64_t delay_ms);
+/** (Re)arms it to fire once after delay_us from now. */
+void wsc__ev_timer_start(void *evloop, void *storage, uint64_t delay_us);
 void wsc__ev_timer_stop(void *evloop, void *storage);
 /** Defined by loop.c: a timer set up with wsc__ev_timer_init fired. */
 void wsc__ev_timer_fired(void *arg);

@@ -35,7 +35,8 @@ typedef struct wsc__bus_cbs {
     void (*on_subscribed)(void *user, const char *channel);
 } wsc__bus_cbs;
 
-/** A bus on store (borrowed: it must outlive the bus), reporting to cbs/user.
+/** A bus on store (borrowed: it must outlive the bus), reporting to cbs/user.  On one Redis the
+ *  store's writes are coalesced from then on: while busy, at most one per 250 µs.
  *  WSC_ERR_UNSUPPORTED when store is not a Redis store, WSC_ERR_INVALID, WSC_ERR_NOMEM. */
 wsc_err wsc__bus_open(wsc_store *store, const wsc__bus_cbs *cbs, void *user, wsc__bus **out);
 /** Closes the bus: no callback runs after this returns.  NULL is ignored. */

@@ -51,6 +51,7 @@ struct redis_store {
     void *hook_user;
     struct rs_cluster *cl; /* a Redis Cluster: owned; NULL on one Redis (and in its nodes) */
     bool hold;             /* commands wait in hiredis's buffer until wsc__rs_hold(rs, false) */
+    uint32_t coalesce_us;  /* 0, or: its writes at least this far apart (redis_lws.c) */
 };
 
 /* The commands of one request: one, or several sent back to back (a pipeline: hiredis

@@ -17,10 +17,12 @@ struct rs_ev {
     struct redis_store *rs;
     redisAsyncContext *ac;
     struct lws *wsi;
-    wsc__soon soon; /* writes what hiredis holds at the end of the loop's pass */
-    bool writing;   /* inside soon's redisAsyncHandleWrite: more waits for WRITEABLE */
-    bool held;      /* commands came while rs->hold: written once it is released */
-    bool freed;     /* hiredis let go of ev during that write: free it afterwards */
+    wsc__soon soon;         /* writes what hiredis holds at the end of the loop's pass */
+    bool writing;           /* inside soon's redisAsyncHandleWrite: more waits for WRITEABLE */
+    bool held;              /* commands came while rs->hold: written once it is released */
+    uint64_t last_write_us; /* wsc__mono_us() of the last end-of-pass write */
+    wsc__timer gap;         /* rs->coalesce_us after that write: the next one */
+    bool freed;             /* hiredis let go of ev during that write: free it afterwards */
 };
 
 static int
@@ -54,6 +56,27 @@ ev_cb(struct wsc__handler *h, struct lws *wsi, enum lws_callback_reasons reason,
     return 0;
 }
 
+/* A write came less than rs->coalesce_us after the last one: the commands wait until that
+ * much has passed since it (true), so that a busy connection writes (and Redis answers) many
+ * commands at a time instead of one per pass. */
+static bool
+coalesce(struct rs_ev *ev)
+{
+    uint32_t gap_us = ev->rs->coalesce_us;
+    uint64_t since = wsc__mono_us() - ev->last_write_us;
+    if (gap_us == 0 || since >= gap_us)
+        return false;
+    wsc__timer_start_us(&ev->gap, gap_us - since);
+    return true;
+}
+
+static void
+gap_over(wsc__timer *t)
+{
+    struct rs_ev *ev = wsc_container_of(t, struct rs_ev, gap);
+    wsc__loop_soon(ev->rs->base.loop, &ev->soon);
+}
+
 static void
 ev_add_write(void *privdata)
 {
@@ -64,7 +87,7 @@ ev_add_write(void *privdata)
         lws_callback_on_writable(ev->wsi);
     else if (ev->rs->hold)
         ev->held = true;
-    else
+    else if (!ev->soon.queued && !ev->gap.armed && !coalesce(ev))
         wsc__loop_soon(ev->rs->base.loop, &ev->soon);
 }
 
@@ -75,8 +98,10 @@ wsc__rs_hold(struct redis_store *rs, bool on)
     struct rs_ev *ev = rs->ev;
     if (!on && ev != NULL && ev->held) {
         ev->held = false;
-        if (ev->wsi != NULL)
+        if (ev->wsi != NULL) {
+            wsc__timer_stop(&ev->gap);
             wsc__loop_soon(rs->base.loop, &ev->soon);
+        }
     }
 }
 
@@ -84,6 +109,7 @@ static void
 soon_write(wsc__soon *s)
 {
     struct rs_ev *ev = wsc_container_of(s, struct rs_ev, soon);
+    ev->last_write_us = wsc__mono_us();
     ev->writing = true;
     /* May end the context (a write error): ev_cleanup then only marks ev freed. */
     redisAsyncHandleWrite(ev->ac);
@@ -111,6 +137,7 @@ ev_cleanup(void *privdata)
         ev->rs->ev = NULL;
     ev->ac->ev.data = NULL;
     wsc__soon_cancel(&ev->soon);
+    wsc__timer_stop(&ev->gap);
     if (ev->writing)
         ev->freed = true;
     else
@@ -127,6 +154,7 @@ wsc__rs_ev_attach(struct redis_store *rs, redisAsyncContext *ac)
     ev->rs = rs;
     ev->ac = ac;
     wsc__soon_init(&ev->soon, soon_write);
+    wsc__timer_init(&ev->gap, rs->base.loop, gap_over);
     lws_sock_file_fd_type fd;
     fd.filefd = ac->c.fd;
     ev->wsi = lws_adopt_descriptor_vhost(wsc__loop_vhost(rs->base.loop), LWS_ADOPT_RAW_FILE_DESC,
