@@ -14,6 +14,7 @@
 
 #include "loop/loop.h"
 #include "models/alloc.h"
+#include "models/histo.h"
 
 static const wsc_loop_backend backends[] = {WSC_LOOP_POLL, WSC_LOOP_EPOLL};
 
@@ -122,6 +123,41 @@ test_loop__timer_armed_outside_the_loop_fires_on_time(void **state)
             wsc_loop_run_once(loop, 1000);
         assert_true(tm.fired_ms != 0);
         assert_in_range(tm.fired_ms - t0, 19, 500);
+        wsc_loop_free(loop);
+    }
+}
+
+struct timed_us {
+    wsc__timer t; /* must stay first */
+    uint64_t fired_us;
+};
+
+static void
+fired_us_cb(wsc__timer *t)
+{
+    ((struct timed_us *)(void *)t)->fired_us = wsc__mono_us();
+}
+
+/* A timer armed in microseconds (wsc__timer_start_us) fires no earlier than asked, and before
+ * a millisecond timer armed at the same time with a later deadline. */
+static void
+test_loop__microsecond_timer_fires_in_order(void **state)
+{
+    (void)state;
+    for (size_t b = 0; b < 2; b++) {
+        wsc_loop *loop = new_loop(backends[b]);
+        struct timed_us fine = {0}, coarse = {0};
+        wsc__timer_init(&fine.t, loop, fired_us_cb);
+        wsc__timer_init(&coarse.t, loop, fired_us_cb);
+        uint64_t t0 = wsc__mono_us();
+        wsc__timer_start(&coarse.t, 5);
+        wsc__timer_start_us(&fine.t, 300);
+        while (coarse.fired_us == 0 && wsc__mono_us() - t0 < 5000000)
+            wsc_loop_run_once(loop, 100);
+        assert_true(fine.fired_us != 0 && coarse.fired_us != 0);
+        assert_true(fine.fired_us - t0 >= 300);
+        assert_true(coarse.fired_us - t0 >= 5000);
+        assert_true(fine.fired_us <= coarse.fired_us);
         wsc_loop_free(loop);
     }
 }
@@ -390,6 +426,7 @@ main(void)
         cmocka_unit_test(test_loop__environment_chooses_the_default_only),
         cmocka_unit_test(test_loop__run_once_waits_up_to_its_bound),
         cmocka_unit_test(test_loop__timer_armed_outside_the_loop_fires_on_time),
+        cmocka_unit_test(test_loop__microsecond_timer_fires_in_order),
         cmocka_unit_test(test_loop__post_from_another_thread_wakes_run),
         cmocka_unit_test(test_loop__post_queue_is_bounded_and_keeps_what_it_accepted),
         cmocka_unit_test(test_loop__posts_wake_the_loop_once_per_batch),
