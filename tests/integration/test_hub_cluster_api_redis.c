@@ -5,9 +5,11 @@
  * node A reaches the user's connections on node B; the call answers for A's own connections
  * (WSC_ERR_NOT_FOUND, 0 queued); the user-offline handler runs only for a user that no node
  * holds, once, after the other node has answered; a broadcast reaches every connection of both
- * nodes once; a send from another thread does the same.  A node that never answers (a plain
- * subscriber to its channels) makes wsc_hub_publish answer WSC_ERR_TIMEOUT after
- * cluster_timeout_ms with the count of those that did.  Both hubs share one loop. */
+ * nodes once; a send from another thread does the same; a client's burst of broadcasts, whose
+ * copies A publishes in one piece, reaches both nodes' connections once each, in order.  A node
+ * that never answers (a plain subscriber to its channels) makes wsc_hub_publish answer
+ * WSC_ERR_TIMEOUT after cluster_timeout_ms with the count of those that did.  Both hubs share one
+ * loop. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
