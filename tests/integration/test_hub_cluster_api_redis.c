@@ -142,6 +142,18 @@ expect_content(struct two *w, tws *c, const char *content)
     json_decref(j);
 }
 
+/* After 200 ms more of both nodes, none of the n connections has anything more (each got what
+ * it was sent once). */
+static void
+expect_no_more(struct two *w, tws **c, size_t n)
+{
+    thub_run_for(&w->a, 200);
+    char *data = NULL;
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++)
+        assert_false(tws_next(c[i], NULL, &data, &len));
+}
+
 static wsc_msg *
 text(const char *content)
 {
@@ -188,11 +200,7 @@ test_cluster_api__sends_reach_the_other_node(void **state)
     wsc_msg_unref(m);
     expect_content(&w, alice, "to all");
     expect_content(&w, bob, "to all");
-    thub_run_for(&w.a, 200);
-    char *data = NULL;
-    size_t len = 0;
-    assert_false(tws_next(alice, NULL, &data, &len)); /* nothing more: once each */
-    assert_false(tws_next(bob, NULL, &data, &len));
+    expect_no_more(&w, (tws *[]){alice, bob}, 2); /* once each */
     two_free(&w);
 }
 
@@ -452,11 +460,7 @@ test_cluster_api__a_burst_from_the_bus_arrives_in_order(void **state)
         expect_content(&w, b1, content);
         expect_content(&w, b2, content);
     }
-    thub_run_for(&w.a, 200);
-    char *data = NULL;
-    size_t len = 0;
-    assert_false(tws_next(b1, NULL, &data, &len));
-    assert_false(tws_next(b2, NULL, &data, &len));
+    expect_no_more(&w, (tws *[]){b1, b2}, 2);
     two_free(&w);
 }
 
@@ -489,11 +493,7 @@ test_cluster_api__a_broadcast_burst_from_the_bus_arrives_in_order(void **state)
         for (int u = 0; u < USERS; u++)
             expect_content(&w, c[u], name);
     }
-    thub_run_for(&w.a, 200);
-    char *data = NULL;
-    size_t len = 0;
-    for (int u = 0; u < USERS; u++)
-        assert_false(tws_next(c[u], NULL, &data, &len));
+    expect_no_more(&w, c, USERS);
     two_free(&w);
 }
 
@@ -528,11 +528,7 @@ test_cluster_api__a_client_burst_reaches_the_other_node_in_order(void **state)
     }
     thub_send(pub, "{\"receiver\":\"u19\",\"content\":\"after\"}");
     expect_content(&w, c[2 * USERS - 1], "after");
-    thub_run_for(&w.a, 200);
-    char *data = NULL;
-    size_t len = 0;
-    for (int u = 0; u < 2 * USERS; u++)
-        assert_false(tws_next(c[u], NULL, &data, &len));
+    expect_no_more(&w, c, 2 * USERS);
     two_free(&w);
 }
 
