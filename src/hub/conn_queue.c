@@ -17,13 +17,13 @@ ring_push(struct wsc__ring *r, wsc_msg *msg)
         if (s == NULL)
             return WSC_ERR_NOMEM;
         for (uint32_t i = 0; i < r->len; i++)
-            s[i] = r->slots[(r->head + i) % r->cap];
+            s[i] = r->slots[(r->head + i) & (r->cap - 1)];
         wsc__free(r->slots);
         r->slots = s;
         r->cap = ncap;
         r->head = 0;
     }
-    r->slots[(r->head + r->len) % r->cap] = msg;
+    r->slots[(r->head + r->len) & (r->cap - 1)] = msg;
     r->len++;
     return WSC_OK;
 }
@@ -103,7 +103,7 @@ wsc__conn_queue_peek(const struct wsc__conn_queue *q, size_t index)
         if (index >= r->len)
             return NULL;
     }
-    return r->slots[(r->head + index) % r->cap];
+    return r->slots[(r->head + index) & (r->cap - 1)];
 }
 
 wsc_msg *
@@ -121,7 +121,7 @@ wsc__conn_queue_pop(struct wsc__conn_queue *q)
     if (r->len == 0)
         return NULL;
     m = r->slots[r->head];
-    r->head = (r->head + 1) % r->cap;
+    r->head = (r->head + 1) & (r->cap - 1);
     r->len--;
     size_t held = wsc__msg_held(m);
     l->bytes -= held <= l->bytes ? held : l->bytes;

@@ -16,8 +16,8 @@
 #include <wsc/msg.h>
 
 struct wsc__ring {
-    wsc_msg **slots; /* NULL until first use */
-    uint32_t cap, head, len;
+    wsc_msg **slots;         /* NULL until first use */
+    uint32_t cap, head, len; /* cap: 0 or a power of two (indices are masked) */
 };
 
 struct wsc__conn_lanes {

@@ -76,6 +76,7 @@ wsc__msg_alloc_arena(size_t arena_len, char **arena)
     atomic_init(&msg->frozen, false);
     atomic_init(&msg->wire_buf, NULL);
     atomic_init(&msg->wire_len, 0);
+    atomic_init(&msg->held, 0);
     msg->arena = arena_len > 0 ? (char *)(msg + 1) : NULL;
     msg->arena_cap = arena_len;
     if (arena != NULL)
@@ -183,14 +184,20 @@ msg_destroy(wsc_msg *msg)
 }
 
 void
-wsc_msg_unref(wsc_msg *msg)
+wsc__msg_unref_n(wsc_msg *msg, unsigned n)
 {
-    if (msg == NULL)
+    if (msg == NULL || n == 0)
         return;
     /* acq_rel: the thread that frees must see every write made before other unrefs. */
-    unsigned before = atomic_fetch_sub_explicit(&msg->refs, 1, memory_order_acq_rel);
-    if (before == 1)
+    unsigned before = atomic_fetch_sub_explicit(&msg->refs, n, memory_order_acq_rel);
+    if (before == n)
         msg_destroy(msg);
+}
+
+void
+wsc_msg_unref(wsc_msg *msg)
+{
+    wsc__msg_unref_n(msg, 1);
 }
 
 static wsc_err

@@ -306,6 +306,25 @@ wsc_msg_to_json(const wsc_msg *msg, wsc_buf *out)
     return err;
 }
 
+/* The bytes msg holds now; wire_len is the encoded length (0 before a text message is
+ * encoded). */
+static size_t
+held_now(const wsc_msg *msg, size_t wire_len)
+{
+    size_t n = sizeof(*msg) + msg->arena_cap;
+    if (atomic_load_explicit(&msg->wire_buf, memory_order_relaxed) != NULL)
+        n += WSC_PRE + wire_len + 1;
+    for (int f = 0; f < WSC_F_COUNT_; f++) {
+        if (msg->fields[f] != NULL && (msg->arena_fields & (1u << f)) == 0)
+            n += strlen(msg->fields[f]) + 1;
+    }
+    for (size_t g = msg->arena_groups; g < msg->group_count; g++)
+        n += strlen(msg->groups[g]) + 1 + sizeof(char *);
+    if (msg->data_raw != NULL && !msg->data_raw_arena)
+        n += msg->data_raw_len + 1;
+    return n;
+}
+
 /* Encode-once on any number of threads without a lock: the fields do not change while a
  * message is being sent (msg.h), so every encoder makes the same bytes.  Each stores the
  * length, then tries to install its buffer; the first wins, the others free theirs.  frozen is
@@ -328,6 +347,9 @@ wsc__msg_encode(wsc_msg *msg)
                                                      memory_order_acq_rel, memory_order_acquire))
             wsc__free(b.p); /* another thread's identical bytes are in place */
     }
+    atomic_store_explicit(&msg->held,
+                          held_now(msg, atomic_load_explicit(&msg->wire_len, memory_order_relaxed)),
+                          memory_order_relaxed);
     atomic_store_explicit(&msg->frozen, true, memory_order_release);
     return WSC_OK;
 }
@@ -348,17 +370,7 @@ wsc__msg_held(const wsc_msg *msg)
 {
     if (msg == NULL)
         return 0;
-    size_t len = 0;
-    size_t n = sizeof(*msg) + msg->arena_cap;
-    if (wsc__msg_wire(msg, &len) != NULL)
-        n += WSC_PRE + len + 1;
-    for (int f = 0; f < WSC_F_COUNT_; f++) {
-        if (msg->fields[f] != NULL && (msg->arena_fields & (1u << f)) == 0)
-            n += strlen(msg->fields[f]) + 1;
-    }
-    for (size_t g = msg->arena_groups; g < msg->group_count; g++)
-        n += strlen(msg->groups[g]) + 1 + sizeof(char *);
-    if (msg->data_raw != NULL && !msg->data_raw_arena)
-        n += msg->data_raw_len + 1;
-    return n;
+    if (atomic_load_explicit(&msg->frozen, memory_order_acquire))
+        return atomic_load_explicit(&msg->held, memory_order_relaxed);
+    return held_now(msg, atomic_load_explicit(&msg->wire_len, memory_order_relaxed));
 }

@@ -56,5 +56,7 @@ wsc_err wsc__msg_set_data(wsc_msg *msg, json_t *obj);
 
 /** The current reference count (tests). */
 unsigned wsc__msg_refs(const wsc_msg *msg);
+/** Drops n references at once (n wsc_msg_unref calls in one atomic step). */
+void wsc__msg_unref_n(wsc_msg *msg, unsigned n);
 
 #endif

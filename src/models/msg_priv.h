@@ -56,6 +56,9 @@ struct wsc_msg {
      * encoder of a text message stores it (the same value) before setting frozen. */
     _Atomic(unsigned char *) wire_buf;
     atomic_size_t wire_len;
+    /* What the message holds in memory (wsc__msg_held), worked out once by the encoder and
+     * stored like wire_len before frozen is set: queues count it on every push and pop. */
+    atomic_size_t held;
     /* For /metrics only (msg_stamp.c): when the message was last queued on a connection
      * (microseconds, monotonic) and a small tag the queuing side chooses (the hub's frame
      * type class plus one).  Relaxed atomics: a message shared by hubs on several loops may be
