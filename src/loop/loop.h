@@ -50,6 +50,16 @@ wsc_err wsc__loop_post(wsc_loop *loop, wsc__post_fn fn, void *arg);
  *  has at most one waiting (a hub's stop, a client's wake-up, a store's completion flush).
  *  WSC_ERR_NOMEM only. */
 wsc_err wsc__loop_post_control(wsc_loop *loop, wsc__post_fn fn, void *arg);
+/** How many passes the loop has begun (loop thread): work done under one count ran in one
+ *  pass, between two waits for events. */
+uint64_t wsc__loop_pass_count(const wsc_loop *loop);
+/** The most bytes wsc__loop_post_copy carries. */
+#define WSC__LOOP_POST_INLINE 64
+/** Like wsc__loop_post, without an allocation: len bytes of data are copied into the queue,
+ *  and fn gets a pointer to that copy (8-byte aligned), valid while it runs.  What the
+ *  bytes refer to (a reference they hold) is fn's to release, as with wsc__loop_post's arg.
+ *  WSC_ERR_INVALID when len is 0 or above WSC__LOOP_POST_INLINE; WSC_ERR_BUSY; WSC_ERR_NOMEM. */
+wsc_err wsc__loop_post_copy(wsc_loop *loop, wsc__post_fn fn, const void *data, size_t len);
 /** Posts accepted so far, and how many of them woke the loop (tests). */
 void wsc__loop_post_stats(wsc_loop *loop, uint64_t *posts, uint64_t *wakes);
 /** Objects built on a loop hold a reference so that the loop is not freed under them. */

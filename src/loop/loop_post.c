@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The loop's post queue (loop_post.h): the waiting array is swapped out under the lock and run
- * without it, so a post never waits for work being run and the loop takes everything that
- * waits with one lock. */
+ * without it, in chunks, so a post never waits for work being run and the loop takes
+ * everything that waits with one lock. */
 #include "loop/loop_post.h"
 
 #include <string.h>
@@ -14,13 +14,20 @@ void
 wsc__postq_init(struct wsc__postq *q, size_t max)
 {
     memset(q, 0, sizeof(*q));
-    pthread_mutex_init(&q->lock, NULL);
+    /* Adaptive: a poster that finds the lock taken spins briefly (the holder only copies an
+     * item) before it sleeps in the kernel. */
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+    pthread_mutex_init(&q->lock, &attr);
+    pthread_mutexattr_destroy(&attr);
     q->max = max;
 }
 
 void
 wsc__postq_fini(struct wsc__postq *q)
 {
+    wsc__free(q->run);
     wsc__free(q->in);
     wsc__free(q->spare);
     pthread_mutex_destroy(&q->lock);
@@ -46,14 +53,22 @@ grow(struct wsc__postq *q)
     return WSC_OK;
 }
 
-wsc_err
-wsc__postq_push(struct wsc__postq *q, wsc__post_fn fn, void *arg, bool force, bool *wake)
+/* Appends fn with arg, or with len bytes of data when len > 0. */
+static wsc_err
+push(struct wsc__postq *q, wsc__post_fn fn, void *arg, const void *data, size_t len, bool force,
+     bool *wake)
 {
     *wake = false;
     pthread_mutex_lock(&q->lock);
     wsc_err err = !force && q->n_in >= q->max ? WSC_ERR_BUSY : grow(q);
     if (err == WSC_OK) {
-        q->in[q->n_in++] = (struct wsc__post_item){fn, arg};
+        struct wsc__post_item *it = &q->in[q->n_in++];
+        it->fn = fn;
+        it->len = (uint32_t)len;
+        if (len > 0)
+            memcpy(it->u.data, data, len);
+        else
+            it->u.arg = arg;
         q->posts++;
         *wake = q->n_in == 1;
         q->wakes += *wake ? 1 : 0;
@@ -62,28 +77,70 @@ wsc__postq_push(struct wsc__postq *q, wsc__post_fn fn, void *arg, bool force, bo
     return err;
 }
 
-size_t
-wsc__postq_drain(struct wsc__postq *q)
+wsc_err
+wsc__postq_push(struct wsc__postq *q, wsc__post_fn fn, void *arg, bool force, bool *wake)
+{
+    return push(q, fn, arg, NULL, 0, force, wake);
+}
+
+wsc_err
+wsc__postq_push_copy(struct wsc__postq *q, wsc__post_fn fn, const void *data, size_t len,
+                     bool *wake)
+{
+    *wake = false;
+    if (len == 0 || len > WSC__LOOP_POST_INLINE)
+        return WSC_ERR_INVALID;
+    return push(q, fn, NULL, data, len, false, wake);
+}
+
+/* Takes what waits as the array to run (its previous one, all run, becomes the spare). */
+static void
+take(struct wsc__postq *q)
 {
     pthread_mutex_lock(&q->lock);
-    struct wsc__post_item *items = q->in;
-    size_t n = q->n_in, cap = q->cap_in;
-    /* Posts from now on fill the spare array (or a new one when an outer drain holds it). */
-    q->in = q->spare;
-    q->cap_in = q->cap_spare;
-    q->n_in = 0;
-    q->spare = NULL;
-    q->cap_spare = 0;
-    pthread_mutex_unlock(&q->lock);
-    for (size_t i = 0; i < n; i++)
-        items[i].fn(items[i].arg);
-    pthread_mutex_lock(&q->lock);
-    if (q->spare == NULL) {
-        q->spare = items;
-        q->cap_spare = cap;
-        items = NULL;
+    q->at = q->n_run = 0;
+    if (q->n_in > 0) {
+        if (q->spare == NULL) {
+            q->spare = q->run;
+            q->cap_spare = q->cap_run;
+        } else {
+            wsc__free(q->run);
+        }
+        q->run = q->in;
+        q->cap_run = q->cap_in;
+        q->n_run = q->n_in;
+        /* Posts from now on fill the spare array (or a new one when it is gone). */
+        q->in = q->spare;
+        q->cap_in = q->cap_spare;
+        q->n_in = 0;
+        q->spare = NULL;
+        q->cap_spare = 0;
     }
     pthread_mutex_unlock(&q->lock);
-    wsc__free(items);
-    return n;
+}
+
+size_t
+wsc__postq_drain(struct wsc__postq *q, size_t limit)
+{
+    if (q->at == q->n_run)
+        take(q);
+    size_t done = 0;
+    while (done < limit && q->at < q->n_run) {
+        /* A copy: an item may drain again and so finish this array, which posts then refill. */
+        struct wsc__post_item it = q->run[q->at++];
+        it.fn(it.len > 0 ? (void *)it.u.data : it.u.arg);
+        done++;
+    }
+    /* All taken work has run: what was posted meanwhile is taken now, to run in a later
+     * drain.  A post that found the queue non-empty woke no one, and the wake-up of the one
+     * that did may have been spent on this drain. */
+    if (q->at == q->n_run)
+        take(q);
+    return done;
+}
+
+bool
+wsc__postq_left(const struct wsc__postq *q)
+{
+    return q->at < q->n_run;
 }

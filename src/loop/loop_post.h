@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The queue of work that other threads hand to a loop: bounded, one lock per post, and no
- * allocation per post (an array that grows by doubling up to the bound and is reused).  The
+ * allocation per post (an array that grows by doubling up to the bound and is reused; a small
+ * job can travel inside its item, so that the poster allocates nothing either).  The
  * caller wakes the loop only when a post finds the queue empty; the loop takes the whole queue
  * in one go.  Owned by wsc_loop (loop.c), which does the waking. */
 #ifndef WSC_LOOP_LOOP_POST_H
@@ -15,7 +16,11 @@
 
 struct wsc__post_item {
     wsc__post_fn fn;
-    void *arg;
+    uint32_t len; /* 0: run fn(u.arg); else fn(u.data), len bytes copied there */
+    union {
+        void *arg;
+        _Alignas(8) unsigned char data[WSC__LOOP_POST_INLINE];
+    } u;
 };
 
 struct wsc__postq {
@@ -24,6 +29,9 @@ struct wsc__postq {
     size_t n_in, cap_in;          /* n_in <= max unless forced (wsc__postq_push) */
     struct wsc__post_item *spare; /* an emptied array kept for the next swap, or NULL */
     size_t cap_spare;
+    /* Loop thread only: the array taken by the last drain, run up to at. */
+    struct wsc__post_item *run;
+    size_t n_run, cap_run, at;
     size_t max;            /* the bound on n_in for ordinary posts */
     uint64_t posts, wakes; /* counters (wsc__loop_post_stats) */
 };
@@ -35,9 +43,17 @@ void wsc__postq_fini(struct wsc__postq *q);
  *  when the array cannot grow.  *wake is set when the queue was empty: the caller must then
  *  wake the loop (later posts ride on that wake-up). */
 wsc_err wsc__postq_push(struct wsc__postq *q, wsc__post_fn fn, void *arg, bool force, bool *wake);
-/** Runs every item waiting now, in order, on the calling thread; returns how many.  Work
- *  posted meanwhile (also by the items themselves) waits for the next drain.  Re-entrant:
- *  an item may drain again (an object freed in a posted job drains its own work). */
-size_t wsc__postq_drain(struct wsc__postq *q);
+/** The same with len (1..WSC__LOOP_POST_INLINE) bytes copied from data into the item: fn then gets
+ *  a pointer to the copy, valid while it runs (WSC_ERR_INVALID for another len). */
+wsc_err wsc__postq_push_copy(struct wsc__postq *q, wsc__post_fn fn, const void *data, size_t len,
+                             bool *wake);
+/** Runs up to limit items, in post order, on the calling thread; returns how many.  Items
+ *  taken by an earlier drain and not run yet come first; else it takes every item waiting
+ *  now.  Once everything taken has run, it takes what was posted meanwhile (also by the items
+ *  themselves): that runs in a later drain (wsc__postq_left).  Re-entrant: an item may drain
+ *  again (an object freed in a posted job drains its own work). */
+size_t wsc__postq_drain(struct wsc__postq *q, size_t limit);
+/** Whether items taken by a drain wait to be run (loop thread). */
+bool wsc__postq_left(const struct wsc__postq *q);
 
 #endif
