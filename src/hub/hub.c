@@ -315,6 +315,7 @@ hub_destroy(wsc_hub *hub)
     wsc__hmap_clear(&hub->users);
     wsc__hmap_clear(&hub->conns_by_id);
     wsc__hmap_clear(&hub->groups);
+    wsc__hub_refs_flush(&hub->refs); /* last: nothing after it drops a message */
     wsc_loop *loop = hub->loop;
     bool own_loop = hub->own_loop;
     struct lws_vhost *vh = hub->vh;
@@ -377,6 +378,7 @@ wsc_hub_new(wsc_hub **out, const wsc_hub_config *cfg)
     wsc__loop_attach(hub->loop);
     wsc__timer_init(&hub->sweep, hub->loop, NULL);
     wsc__hub_cork_init(hub);
+    wsc__hub_refs_init(&hub->refs, hub->loop);
     wsc__timer_init(&hub->drain_deadline, hub->loop, NULL);
     wsc__timer_init(&hub->store_check, hub->loop, NULL);
     wsc__metrics_init(hub);

@@ -214,6 +214,21 @@ struct wsc__cork {
     bool held; /* the cluster's publishes wait for the window (wsc__cluster_hold_publishes) */
 };
 
+/* References to one message whose drops wait (hub_refs.c). */
+struct wsc__hub_refs {
+    wsc_msg *msg;   /* NULL: none wait */
+    unsigned n;     /* drops owed on msg */
+    wsc_loop *loop; /* flushed at the end of its pass */
+    wsc__soon soon;
+};
+void wsc__hub_refs_init(struct wsc__hub_refs *r, wsc_loop *loop);
+/** Drops what waits (hub free, and the end of every pass that deferred one). */
+void wsc__hub_refs_flush(struct wsc__hub_refs *r);
+/** wsc_msg_ref on the loop thread, cancelling a deferred drop of msg when one waits. */
+void wsc__hub_ref(struct wsc__hub_refs *r, wsc_msg *msg);
+/** wsc_msg_unref on the loop thread, deferred to the end of the pass. */
+void wsc__hub_unref(struct wsc__hub_refs *r, wsc_msg *msg);
+
 /* A window lasts at most this long and this many received bytes (a burst of 50 frames of 1 KB
  * fits), and ends when no frame kept it open for WSC__CORK_IDLE_MS; only a frame that queued
  * to this many connections looks for more bytes behind it. */
@@ -260,6 +275,7 @@ struct wsc_hub {
     wsc__hmap ip_conns;               /* open connections per address (hub_ip_conns.c) */
     unsigned char *wbuf;              /* coalescing buffer (LWS_PRE + WSC_HUB_WBUF) */
     struct wsc__cork cork;            /* writes held while a burst is read (hub_cork.c) */
+    struct wsc__hub_refs refs;        /* message references dropped in bulk (hub_refs.c) */
     wsc_msg **deflate_parked;         /* owned refs (hub_deflate.c), n_parked of them */
     size_t n_parked;
     wsc__errtext last_error;
@@ -461,6 +477,8 @@ uint64_t wsc__hub_route_begin(wsc_hub *hub);
 /** Ends a route, restoring the enclosing one returned by wsc__hub_route_begin. */
 void wsc__hub_route_end(wsc_hub *hub, uint64_t outer);
 size_t wsc__hub_route_user(wsc_hub *hub, const char *user_id, wsc_msg *msg, wsc_conn *exclude);
+/** wsc__hub_route_user to a user already looked up. */
+size_t wsc__hub_route_to(wsc_hub *hub, struct hub_user *u, wsc_msg *msg, wsc_conn *exclude);
 size_t wsc__hub_route_group(wsc_hub *hub, const char *group_id, wsc_msg *msg,
                             const char *exclude_user, wsc_conn *exclude);
 size_t wsc__hub_route_all(wsc_hub *hub, wsc_msg *msg, wsc_conn *exclude);
@@ -611,5 +629,7 @@ void wsc__hub_make_msg_id(wsc_hub *hub, char *out, size_t cap);
 void wsc__hub_make_client_id(wsc_hub *hub, char *out, size_t cap);
 
 #define WSC_HUB_WBUF (64 * 1024)
+/* The most one connection's write turn sends (hub_send.c), in WSC_HUB_WBUF runs. */
+#define WSC_HUB_WRITE_BUDGET (256 * 1024)
 
 #endif

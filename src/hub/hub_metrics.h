@@ -55,11 +55,14 @@ struct wsc__hub_metrics {
     uint64_t frames_out[WSC__MT_COUNT];    /* frames written, by type */
     uint64_t refused[WSC__REFUSE_COUNT];
     uint64_t limited[WSC__LIMIT_COUNT];
-    wsc__histo queue_depth;    /* a connection's queue length after each enqueue */
-    wsc__histo deliver_us;     /* queued -> written, microseconds */
-    wsc__histo ack_rtt_us;     /* ACK send sent -> its ACK, microseconds */
-    wsc__histo lag_us;         /* how late the loop's lag timer fired, microseconds */
-    uint64_t now_us, now_mark; /* the queuing stamp of route now_mark (hub_send.c) */
+    wsc__histo queue_depth; /* a connection's queue length after each enqueue */
+    wsc__histo deliver_us;  /* queued -> written, microseconds */
+    wsc__histo ack_rtt_us;  /* ACK send sent -> its ACK, microseconds */
+    wsc__histo lag_us;      /* how late the loop's lag timer fired, microseconds */
+    /* The queuing stamp (hub_send.c): of route now_mark, or when now_mark is 0 of single sends
+     * in loop pass now_pass, taken now_uses times so far. */
+    uint64_t now_us, now_mark, now_pass;
+    unsigned now_uses;
     wsc__timer lag_timer;
     uint64_t lag_due_us; /* when the lag timer should fire */
 };

@@ -103,8 +103,9 @@ route_users(struct publish *p, const wsc_publish_target *t)
         if (listed_before(t->user_ids, i))
             continue;
         const char *u = t->user_ids[i];
-        p->sum += wsc__hub_route_user(hub, u, p->msg, NULL);
-        bool here = wsc__hub_user_find(hub, u) != NULL;
+        struct hub_user *found = wsc__hub_user_find(hub, u);
+        p->sum += found != NULL ? wsc__hub_route_to(hub, found, p->msg, NULL) : 0;
+        bool here = found != NULL;
         if (cluster)
             forward_user(p, u, here);
         else if (!here)

@@ -40,8 +40,12 @@ size_t
 wsc__hub_route_user(wsc_hub *hub, const char *user_id, wsc_msg *msg, wsc_conn *exclude)
 {
     struct hub_user *u = wsc__hub_user_find(hub, user_id);
-    if (u == NULL)
-        return 0;
+    return u != NULL ? wsc__hub_route_to(hub, u, msg, exclude) : 0;
+}
+
+size_t
+wsc__hub_route_to(wsc_hub *hub, struct hub_user *u, wsc_msg *msg, wsc_conn *exclude)
+{
     const char *only = wsc_msg_get(msg, WSC_F_RECEIVER_CLIENT);
     size_t n = 0;
     struct wsc_list *pos, *tmp;
@@ -88,8 +92,9 @@ direct_untaken(wsc_hub *hub, wsc_conn_id from, wsc_msg *msg, const char *user)
 static size_t
 route_direct(wsc_hub *hub, const char *user_id, wsc_msg *msg)
 {
-    size_t n = wsc__hub_route_user(hub, user_id, msg, NULL);
-    bool here = wsc__hub_user_find(hub, user_id) != NULL;
+    struct hub_user *u = wsc__hub_user_find(hub, user_id);
+    size_t n = u != NULL ? wsc__hub_route_to(hub, u, msg, NULL) : 0;
+    bool here = u != NULL;
     bool waiting = wsc__cluster_on(hub) &&
                    wsc__cluster_to_user_untaken(hub, user_id, msg, 0, here ? NULL : direct_untaken);
     if (!waiting && n == 0 && !here)
@@ -180,6 +185,68 @@ job_run_posted(void *arg)
     job_free(j);
 }
 
+/* A send job small enough to travel inside the loop's post queue (wsc__loop_post_copy), so
+ * that a send from another thread allocates nothing: most user and group ids fit. */
+struct small_job {
+    wsc_hub *hub;
+    wsc_msg *msg; /* a reference, released once the job has run */
+    wsc_conn_id conn;
+    uint8_t kind;
+    bool has_target, has_exclude;
+    char names[]; /* the target, then the excluded user, each with its NUL */
+};
+_Static_assert(sizeof(struct small_job) <= WSC__LOOP_POST_INLINE, "a send to a connection fits");
+
+static void
+small_job_run(void *data)
+{
+    const struct small_job *s = data;
+    const char *target = s->has_target ? s->names : NULL;
+    const char *exclude = NULL;
+    if (s->has_exclude)
+        exclude = target ? target + strlen(target) + 1 : s->names;
+    struct send_job j = {.hub = s->hub,
+                         .kind = (enum job_kind)s->kind,
+                         .msg = s->msg,
+                         .conn = s->conn,
+                         .target = target,
+                         .exclude = exclude};
+    if (!s->hub->freeing)
+        run_job(&j);
+    wsc__hub_unref(&s->hub->refs, s->msg);
+}
+
+/* Posts the job inline when it fits: true with *err the post's result, false when it does
+ * not fit (nothing done). */
+static bool
+post_small(wsc_hub *hub, enum job_kind kind, wsc_msg *msg, wsc_conn_id conn, const char *target,
+           const char *exclude, wsc_err *err)
+{
+    size_t nt = target ? strlen(target) + 1 : 0, ne = exclude ? strlen(exclude) + 1 : 0;
+    union {
+        struct small_job s;
+        unsigned char bytes[WSC__LOOP_POST_INLINE];
+    } u;
+    size_t len = sizeof(u.s) + nt + ne;
+    if (len > sizeof(u.bytes))
+        return false;
+    u.s = (struct small_job){.hub = hub,
+                             .msg = msg,
+                             .conn = conn,
+                             .kind = (uint8_t)kind,
+                             .has_target = target != NULL,
+                             .has_exclude = exclude != NULL};
+    if (nt > 0)
+        memcpy(u.s.names, target, nt);
+    if (ne > 0)
+        memcpy(u.s.names + nt, exclude, ne);
+    wsc_msg_ref(msg);
+    *err = wsc__loop_post_copy(hub->loop, small_job_run, u.bytes, len);
+    if (*err != WSC_OK)
+        wsc_msg_unref(msg);
+    return true;
+}
+
 /* Hands j to the loop thread; always consumes j.  WSC_ERR_BUSY when the loop's post queue is
  * full (wsc_loop_config.max_posts). */
 static wsc_err
@@ -256,6 +323,11 @@ send_target(wsc_hub *hub, enum job_kind kind, const char *target, const char *ex
             .hub = hub, .kind = kind, .msg = msg, .target = target, .exclude = exclude};
         return direct(run_job(&now), n_queued);
     }
+    if (n_queued != NULL)
+        *n_queued = 0;
+    wsc_err err = WSC_OK;
+    if (post_small(hub, kind, msg, 0, target, exclude, &err))
+        return err;
     struct send_job *j = job_new(hub, kind, msg, target, exclude);
     return j ? submit(j, n_queued) : WSC_ERR_NOMEM;
 }
@@ -328,11 +400,9 @@ wsc_hub_send_to_conn(wsc_hub *hub, wsc_conn_id conn, wsc_msg *msg)
             return WSC_OK;
         return c->state == CONN_OPEN ? WSC_ERR_QUEUE_FULL : WSC_ERR_CLOSED;
     }
-    struct send_job *j = job_new(hub, JOB_CONN, msg, NULL, NULL);
-    if (j == NULL)
-        return WSC_ERR_NOMEM;
-    j->conn = conn;
-    return submit(j, NULL);
+    wsc_err err = WSC_OK;
+    post_small(hub, JOB_CONN, msg, conn, NULL, NULL, &err); /* always fits */
+    return err;
 }
 
 /* A binary message of data (len bytes) sent to one target like its text counterpart. */

@@ -20,22 +20,43 @@ wsc__hub_report_failed(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg, wsc_err why)
     wsc__rel_send_failed(hub, conn, msg, why);
 }
 
-/* Stamps msg for the delivery-latency and frames-out metrics: the clock is read once per
- * multi-target route (every conn of a broadcast shares the stamp), and the type class is
- * worked out once per message. */
+/* Single sends in one loop pass share a clock reading this many times: a pass may take tens
+ * of thousands of them (sends posted from other threads), and a reading then stays within a
+ * few microseconds. */
+#define STAMP_REUSE 16
+
+/* The time a message is queued at, for the delivery-latency metric: read once per
+ * multi-target route (every conn of a broadcast shares the stamp), and at most once per
+ * STAMP_REUSE single sends of one pass. */
+static uint64_t
+queued_clock(wsc_hub *hub)
+{
+    struct wsc__hub_metrics *m = &hub->metrics;
+    uint64_t pass = wsc__loop_pass_count(hub->loop);
+    bool fresh = hub->route_mark != 0
+                     ? m->now_mark == hub->route_mark
+                     : m->now_mark == 0 && m->now_pass == pass && ++m->now_uses < STAMP_REUSE;
+    if (!fresh) {
+        m->now_us = wsc__mono_us();
+        m->now_mark = hub->route_mark;
+        m->now_pass = pass;
+        m->now_uses = 0;
+    }
+    return m->now_us;
+}
+
+/* Stamps msg for the delivery-latency and frames-out metrics; the type class is worked out
+ * once per message. */
 static void
 stamp_queued(wsc_hub *hub, wsc_msg *msg, size_t depth)
 {
     struct wsc__hub_metrics *m = &hub->metrics;
-    if (hub->route_mark == 0 || m->now_mark != hub->route_mark) {
-        m->now_us = wsc__mono_us();
-        m->now_mark = hub->route_mark;
-    }
+    uint64_t now = queued_clock(hub);
     uint8_t tag = 0;
     wsc__msg_queued_us(msg, &tag);
     if (tag == 0)
         tag = (uint8_t)(1 + wsc__metrics_mtype(wsc_msg_get(msg, WSC_F_TYPE)));
-    wsc__msg_stamp_queued(msg, m->now_us, tag);
+    wsc__msg_stamp_queued(msg, now, tag);
     wsc__histo_observe(&m->queue_depth, depth);
 }
 
@@ -52,11 +73,11 @@ wsc__hub_enqueue(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg)
     if (err == WSC_OK && conn->replay_hold && wsc__rel_park(hub, conn, msg))
         return true;
     if (err == WSC_OK) {
-        wsc_msg_ref(msg);
+        wsc__hub_ref(&hub->refs, msg);
         err =
             wsc__conn_queue_push(&conn->q, msg, hub->cfg.queue_max_count, hub->cfg.queue_max_bytes);
         if (err != WSC_OK)
-            wsc_msg_unref(msg);
+            wsc__hub_unref(&hub->refs, msg);
     }
     if (err != WSC_OK) {
         wsc__hub_report_failed(hub, conn, msg, err);
@@ -118,7 +139,7 @@ wsc__hub_sent(wsc_hub *hub, wsc_conn *conn, size_t n, size_t bytes)
         hub->stats.queued--;
         if (hub->cfg.on_sent)
             hub->cfg.on_sent(hub, conn->id, conn->user->id, m, hub->cfg.user);
-        wsc_msg_unref(m);
+        wsc__hub_unref(&hub->refs, m);
     }
     hub->stats.messages_out += n;
     hub->stats.bytes_out += bytes;
@@ -165,18 +186,36 @@ wsc__hub_write_run(wsc_hub *hub, wsc_conn *conn, size_t n, size_t total)
     return 0;
 }
 
-/* Frames as many waiting messages as fit in the hub's buffer and writes them at once; a
- * connection with permessage-deflate goes through hub_deflate.c. */
+/* Frames as many waiting messages as fit in the hub's buffer and writes them at once. */
+static int
+ws_write_run(wsc_hub *hub, wsc_conn *conn, size_t waiting, size_t *total)
+{
+    *total = 0;
+    size_t n = waiting == 1 ? 0 : wsc__hub_frame_run(hub, conn, waiting, SIZE_MAX, total);
+    if (n < 2) {
+        wsc__msg_wire(wsc__conn_queue_peek(&conn->q, 0), total);
+        return wsc__hub_write_one(hub, conn, wsc__conn_queue_peek(&conn->q, 0));
+    }
+    return wsc__hub_write_run(hub, conn, n, *total);
+}
+
+/* Writes runs while frames wait and the socket takes each whole, up to WSC_HUB_WRITE_BUDGET
+ * bytes: a deep queue empties in few passes, and the other connections still get their turn.
+ * A connection with permessage-deflate goes through hub_deflate.c. */
 static int
 ws_write(wsc_hub *hub, wsc_conn *conn, size_t waiting)
 {
     if (conn->deflate)
         return wsc__hub_deflate_write(hub, conn, waiting);
-    size_t total = 0;
-    size_t n = waiting == 1 ? 0 : wsc__hub_frame_run(hub, conn, waiting, SIZE_MAX, &total);
-    if (n < 2)
-        return wsc__hub_write_one(hub, conn, wsc__conn_queue_peek(&conn->q, 0));
-    return wsc__hub_write_run(hub, conn, n, total);
+    for (size_t sent = 0;;) {
+        size_t total = 0;
+        if (ws_write_run(hub, conn, waiting, &total) < 0)
+            return -1;
+        sent += total;
+        waiting = wsc__conn_queue_len(&conn->q);
+        if (waiting == 0 || sent >= WSC_HUB_WRITE_BUDGET || lws_partial_buffered(conn->wsi))
+            return 0;
+    }
 }
 
 static int
