@@ -42,11 +42,6 @@ struct wsc_loop {
     uint64_t passes;             /* passes begun (wsc__loop_pass_count) */
 };
 
-/* Posted work runs at most this many items per pass: the rest waits for the next pass, which
- * does not wait for events.  Between chunks the pass's soon work runs (the hub writes what the
- * items queued), so a flood of posts does not build deep connection queues or hold up I/O. */
-#define POST_CHUNK 1024
-
 static int
 loop_protocol_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                  size_t len)
@@ -54,7 +49,7 @@ loop_protocol_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
     if (reason == LWS_CALLBACK_EVENT_WAIT_CANCELLED) {
         wsc_loop *loop = lws_context_user(lws_get_context(wsi));
         if (loop != NULL)
-            wsc__postq_drain(&loop->posts, POST_CHUNK);
+            wsc__postq_drain(&loop->posts);
         return 0;
     }
     struct wsc__handler *h = wsi ? lws_get_opaque_user_data(wsi) : NULL;
@@ -270,7 +265,7 @@ wsc_loop_free(wsc_loop *loop)
     wsc__ev_loop_free(loop->evloop);
     /* Work posted after the last run runs now: every posted function owns its argument and
      * frees it (the objects it was for are gone, so it does nothing else). */
-    while (wsc__postq_drain(&loop->posts, SIZE_MAX) > 0)
+    while (wsc__postq_drain(&loop->posts) > 0)
         ;
     wsc__postq_fini(&loop->posts);
     wsc__free(loop);
@@ -318,15 +313,14 @@ wsc__soon_cancel(wsc__soon *s)
 }
 
 /* One pass: wait for events (up to timeout_ms; -1: until there are some; not at all when soon
- * work queued between passes or posted work taken by a drain waits), handle them, run a chunk
- * of that posted work, then run the soon work.  Returns
+ * work queued between passes waits), handle them, then run the soon work.  Returns
  * lws_service's result on the poll backend, else 0. */
 static int
 pass(wsc_loop *loop, int timeout_ms)
 {
     int r = 0;
     loop->passes++;
-    if (!wsc_list_empty(&loop->soon) || wsc__postq_left(&loop->posts))
+    if (!wsc_list_empty(&loop->soon))
         timeout_ms = 0;
     if (loop->evloop != NULL) {
         wsc__ev_loop_once(loop->evloop, timeout_ms);
@@ -338,8 +332,6 @@ pass(wsc_loop *loop, int timeout_ms)
         r = lws_service(loop->ctx, timeout_ms > 0 ? 0 : -1);
         wsc__timer_stop(&loop->wake);
     }
-    if (wsc__postq_left(&loop->posts))
-        wsc__postq_drain(&loop->posts, POST_CHUNK);
     while (!wsc_list_empty(&loop->soon)) {
         wsc__soon *s = wsc_container_of(loop->soon.next, wsc__soon, link);
         wsc__soon_cancel(s);
@@ -461,10 +453,7 @@ wsc__loop_post_stats(wsc_loop *loop, uint64_t *posts, uint64_t *wakes)
 void
 wsc__loop_drain(wsc_loop *loop)
 {
-    /* What an earlier drain took, then everything waiting now. */
-    if (wsc__postq_left(&loop->posts))
-        wsc__postq_drain(&loop->posts, SIZE_MAX);
-    wsc__postq_drain(&loop->posts, SIZE_MAX);
+    wsc__postq_drain(&loop->posts);
 }
 
 void

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The loop's post queue (loop_post.h): the waiting array is swapped out under the lock and run
- * without it, in chunks, so a post never waits for work being run and the loop takes
- * everything that waits with one lock. */
+ * without it, so a post never waits for work being run and the loop takes everything that
+ * waits with one lock. */
 #include "loop/loop_post.h"
 
 #include <string.h>
@@ -27,7 +27,6 @@ wsc__postq_init(struct wsc__postq *q, size_t max)
 void
 wsc__postq_fini(struct wsc__postq *q)
 {
-    wsc__free(q->run);
     wsc__free(q->in);
     wsc__free(q->spare);
     pthread_mutex_destroy(&q->lock);
@@ -93,54 +92,28 @@ wsc__postq_push_copy(struct wsc__postq *q, wsc__post_fn fn, const void *data, si
     return push(q, fn, NULL, data, len, false, wake);
 }
 
-/* Takes what waits as the array to run (its previous one, all run, becomes the spare). */
-static void
-take(struct wsc__postq *q)
+size_t
+wsc__postq_drain(struct wsc__postq *q)
 {
     pthread_mutex_lock(&q->lock);
-    q->at = q->n_run = 0;
-    if (q->n_in > 0) {
-        if (q->spare == NULL) {
-            q->spare = q->run;
-            q->cap_spare = q->cap_run;
-        } else {
-            wsc__free(q->run);
-        }
-        q->run = q->in;
-        q->cap_run = q->cap_in;
-        q->n_run = q->n_in;
-        /* Posts from now on fill the spare array (or a new one when it is gone). */
-        q->in = q->spare;
-        q->cap_in = q->cap_spare;
-        q->n_in = 0;
-        q->spare = NULL;
-        q->cap_spare = 0;
+    struct wsc__post_item *items = q->in;
+    size_t n = q->n_in, cap = q->cap_in;
+    /* Posts from now on fill the spare array (or a new one when an outer drain holds it). */
+    q->in = q->spare;
+    q->cap_in = q->cap_spare;
+    q->n_in = 0;
+    q->spare = NULL;
+    q->cap_spare = 0;
+    pthread_mutex_unlock(&q->lock);
+    for (size_t i = 0; i < n; i++)
+        items[i].fn(items[i].len > 0 ? (void *)items[i].u.data : items[i].u.arg);
+    pthread_mutex_lock(&q->lock);
+    if (q->spare == NULL) {
+        q->spare = items;
+        q->cap_spare = cap;
+        items = NULL;
     }
     pthread_mutex_unlock(&q->lock);
-}
-
-size_t
-wsc__postq_drain(struct wsc__postq *q, size_t limit)
-{
-    if (q->at == q->n_run)
-        take(q);
-    size_t done = 0;
-    while (done < limit && q->at < q->n_run) {
-        /* A copy: an item may drain again and so finish this array, which posts then refill. */
-        struct wsc__post_item it = q->run[q->at++];
-        it.fn(it.len > 0 ? (void *)it.u.data : it.u.arg);
-        done++;
-    }
-    /* All taken work has run: what was posted meanwhile is taken now, to run in a later
-     * drain.  A post that found the queue non-empty woke no one, and the wake-up of the one
-     * that did may have been spent on this drain. */
-    if (q->at == q->n_run)
-        take(q);
-    return done;
-}
-
-bool
-wsc__postq_left(const struct wsc__postq *q)
-{
-    return q->at < q->n_run;
+    wsc__free(items);
+    return n;
 }

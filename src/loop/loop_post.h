@@ -29,9 +29,6 @@ struct wsc__postq {
     size_t n_in, cap_in;          /* n_in <= max unless forced (wsc__postq_push) */
     struct wsc__post_item *spare; /* an emptied array kept for the next swap, or NULL */
     size_t cap_spare;
-    /* Loop thread only: the array taken by the last drain, run up to at. */
-    struct wsc__post_item *run;
-    size_t n_run, cap_run, at;
     size_t max;            /* the bound on n_in for ordinary posts */
     uint64_t posts, wakes; /* counters (wsc__loop_post_stats) */
 };
@@ -47,13 +44,9 @@ wsc_err wsc__postq_push(struct wsc__postq *q, wsc__post_fn fn, void *arg, bool f
  *  a pointer to the copy, valid while it runs (WSC_ERR_INVALID for another len). */
 wsc_err wsc__postq_push_copy(struct wsc__postq *q, wsc__post_fn fn, const void *data, size_t len,
                              bool *wake);
-/** Runs up to limit items, in post order, on the calling thread; returns how many.  Items
- *  taken by an earlier drain and not run yet come first; else it takes every item waiting
- *  now.  Once everything taken has run, it takes what was posted meanwhile (also by the items
- *  themselves): that runs in a later drain (wsc__postq_left).  Re-entrant: an item may drain
- *  again (an object freed in a posted job drains its own work). */
-size_t wsc__postq_drain(struct wsc__postq *q, size_t limit);
-/** Whether items taken by a drain wait to be run (loop thread). */
-bool wsc__postq_left(const struct wsc__postq *q);
+/** Runs every item waiting now, in order, on the calling thread; returns how many.  Work
+ *  posted meanwhile (also by the items themselves) waits for the next drain.  Re-entrant:
+ *  an item may drain again (an object freed in a posted job drains its own work). */
+size_t wsc__postq_drain(struct wsc__postq *q);
 
 #endif

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The loop on both backends: configuration and the environment override, the bounded wait of
  * wsc_loop_run_once, timers armed outside the loop, work posted from another thread (bounded,
- * carried inline, run in chunks), stop, and the work run at the end of a pass
+ * carried inline), stop, and the work run at the end of a pass
  * (wsc__loop_soon). */
 #include <pthread.h>
 #include <setjmp.h>
@@ -326,91 +326,6 @@ test_loop__posts_wake_the_loop_once_per_batch(void **state)
     }
 }
 
-/* A flood of posts: run a chunk per pass, in order, without waiting between passes, and the
- * end-of-pass work runs between chunks. */
-struct flood {
-    wsc_loop *loop;
-    int n;   /* posts to make */
-    int ran; /* run so far, on the loop */
-    int out_of_order;
-    int ends;    /* end-of-pass work runs seen while posts were left */
-    int refused; /* posts not accepted */
-    wsc__soon soon;
-};
-
-static void
-flood_soon(wsc__soon *s)
-{
-    struct flood *f = wsc_container_of(s, struct flood, soon);
-    if (f->ran < f->n)
-        f->ends++;
-}
-
-static void
-flood_run(void *data)
-{
-    int tag;
-    memcpy(&tag, data, sizeof(tag));
-    struct flood *f = NULL;
-    memcpy(&f, (char *)data + 8, sizeof(f));
-    f->out_of_order += tag != f->ran;
-    f->ran++;
-    wsc__loop_soon(f->loop, &f->soon);
-}
-
-static void *
-flood_post(void *arg)
-{
-    struct flood *f = arg;
-    for (int i = 0; i < f->n; i++) {
-        unsigned char item[16] = {0};
-        memcpy(item, &i, sizeof(i));
-        memcpy(item + 8, &f, sizeof(f));
-        f->refused += wsc__loop_post_copy(f->loop, flood_run, item, sizeof(item)) != WSC_OK;
-    }
-    return NULL;
-}
-
-static void
-test_loop__a_flood_of_posts_runs_a_chunk_per_pass(void **state)
-{
-    (void)state;
-    for (size_t b = 0; b < 2; b++) {
-        struct flood f = {.loop = new_loop(backends[b]), .n = 5000};
-        wsc__soon_init(&f.soon, flood_soon);
-        pthread_t th;
-        assert_int_equal(pthread_create(&th, NULL, flood_post, &f), 0);
-        pthread_join(th, NULL);
-        assert_int_equal(f.refused, 0);
-        uint64_t posts = 0, wakes = 0;
-        wsc__loop_post_stats(f.loop, &posts, &wakes);
-        assert_int_equal(wakes, 1);
-        /* The first pass that sees the wake-up runs a chunk or two (1,024 each), not all. */
-        uint64_t t0 = wsc__now_ms();
-        while (f.ran == 0 && wsc__now_ms() - t0 < 5000)
-            wsc_loop_run_once(f.loop, 100);
-        assert_true(f.ran >= 1024 && f.ran <= 2048);
-        /* The rest: a pass each, none waiting for its bound (5 s). */
-        int passes = 0;
-        t0 = wsc__now_ms();
-        while (f.ran < f.n && passes < 10) {
-            int before = f.ran;
-            assert_int_equal(wsc_loop_run_once(f.loop, 5000), WSC_OK);
-            assert_true(f.ran - before <= 2048);
-            passes++;
-        }
-        assert_true(wsc__now_ms() - t0 < 2000);
-        assert_int_equal(f.ran, f.n);
-        assert_int_equal(f.out_of_order, 0);
-        assert_true(f.ends >= 2); /* the end of pass came between chunks */
-        /* Drained: the next pass waits again (for its bound). */
-        t0 = wsc__now_ms();
-        wsc_loop_run_once(f.loop, 50);
-        assert_true(wsc__now_ms() - t0 >= 40);
-        wsc_loop_free(f.loop);
-    }
-}
-
 static void
 copied_run(void *data)
 {
@@ -548,7 +463,6 @@ main(void)
         cmocka_unit_test(test_loop__post_from_another_thread_wakes_run),
         cmocka_unit_test(test_loop__post_queue_is_bounded_and_keeps_what_it_accepted),
         cmocka_unit_test(test_loop__posts_wake_the_loop_once_per_batch),
-        cmocka_unit_test(test_loop__a_flood_of_posts_runs_a_chunk_per_pass),
         cmocka_unit_test(test_loop__post_copy_carries_its_bytes),
         cmocka_unit_test(test_loop__soon_work_runs_at_the_end_of_the_pass),
     };
