@@ -15,9 +15,6 @@
 #include <wsc/msg.h>
 
 struct wsc_msg {
-    /* Atomic because an application thread may drop its reference while the loop holds
-     * others. */
-    atomic_uint refs;
     /* Set (release) by wsc__msg_encode once wire_buf and wire_len are in place; setters then
      * fail with WSC_ERR_STATE.  Several threads may encode the same message at once (a send
      * on the caller's thread, another on the loop): each encodes into its own buffer, the
@@ -31,6 +28,11 @@ struct wsc_msg {
     wsc_priority priority;
     int64_t seq_no;
     char *fields[WSC_F_COUNT_]; /* owned (see arena_fields), NULL when unset */
+    /* Atomic because an application thread may drop its reference while the loop holds
+     * others.  Placed among members the send path does not read, away from frozen, the flags
+     * and the wire bytes: threads that send the same message change it all the time, and the
+     * loop reading those members should not miss in its cache each time. */
+    atomic_uint refs;
     char **groups;              /* owned array of owned strings (see arena_groups) */
     size_t group_count;
     size_t group_cap;
