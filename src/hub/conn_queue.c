@@ -3,6 +3,8 @@
  * count limit, and are freed when trimmed empty, so idle connections hold no queue memory. */
 #include "hub/conn_queue.h"
 
+#include <string.h>
+
 #include "models/alloc.h"
 #include "models/msg_internal.h"
 
@@ -12,16 +14,16 @@ static wsc_err
 ring_push(struct wsc__ring *r, wsc_msg *msg)
 {
     if (r->len == r->cap) {
+        /* Doubled in place (a large array moves by remapping, without a copy), then the part
+         * that wrapped to the front moves behind the old end. */
         uint32_t ncap = r->cap ? r->cap * 2 : RING_MIN;
-        wsc_msg **s = wsc__malloc(ncap * sizeof(*s));
+        wsc_msg **s = wsc__realloc(r->slots, ncap * sizeof(*s));
         if (s == NULL)
             return WSC_ERR_NOMEM;
-        for (uint32_t i = 0; i < r->len; i++)
-            s[i] = r->slots[(r->head + i) & (r->cap - 1)];
-        wsc__free(r->slots);
+        if (r->head > 0)
+            memcpy(s + r->cap, s, r->head * sizeof(*s));
         r->slots = s;
         r->cap = ncap;
-        r->head = 0;
     }
     r->slots[(r->head + r->len) & (r->cap - 1)] = msg;
     r->len++;

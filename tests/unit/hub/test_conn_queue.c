@@ -64,6 +64,43 @@ test_conn_queue__fifo_order_and_growth(void **state)
     wsc__conn_queue_free(&q);
 }
 
+/* Pushes and pops interleaved: the ring grows while its contents wrap around the end of the
+ * array, and every index still reads in order. */
+static void
+test_conn_queue__growth_after_wrapping_keeps_order(void **state)
+{
+    (void)state;
+    struct wsc__conn_queue q = {0};
+    char buf[16];
+    int in = 0, out = 0;
+    for (int step = 0; step < 300; step++) {
+        /* 1-4 in and 0-3 out per step: the ring fills up while its head is away from 0. */
+        int n_in = 1 + step * 7 % 4, n_out = step * 5 % 4;
+        for (int k = 0; k < n_in; k++, in++) {
+            snprintf(buf, sizeof(buf), "%d", in);
+            assert_int_equal(push(&q, mk(buf, WSC_PRIO_NORMAL), 100000, SIZE_MAX), WSC_OK);
+        }
+        for (int k = 0; k < n_out && out < in; k++, out++) {
+            snprintf(buf, sizeof(buf), "%d", out);
+            assert_string_equal(wsc_msg_get(wsc__conn_queue_peek(&q, 0), WSC_F_CONTENT), buf);
+            wsc_msg_unref(wsc__conn_queue_pop(&q));
+        }
+        size_t n = wsc__conn_queue_len(&q);
+        assert_int_equal(n, (size_t)(in - out));
+        for (size_t i = 0; i < n; i++) {
+            snprintf(buf, sizeof(buf), "%d", out + (int)i);
+            assert_string_equal(wsc_msg_get(wsc__conn_queue_peek(&q, i), WSC_F_CONTENT), buf);
+        }
+    }
+    for (; out < in; out++) {
+        snprintf(buf, sizeof(buf), "%d", out);
+        assert_string_equal(wsc_msg_get(wsc__conn_queue_peek(&q, 0), WSC_F_CONTENT), buf);
+        wsc_msg_unref(wsc__conn_queue_pop(&q));
+    }
+    assert_null(wsc__conn_queue_pop(&q));
+    wsc__conn_queue_free(&q);
+}
+
 static void
 test_conn_queue__urgent_lane_first(void **state)
 {
@@ -192,6 +229,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conn_queue__fifo_order_and_growth),
+        cmocka_unit_test(test_conn_queue__growth_after_wrapping_keeps_order),
         cmocka_unit_test(test_conn_queue__urgent_lane_first),
         cmocka_unit_test(test_conn_queue__count_and_byte_bounds),
         cmocka_unit_test(test_conn_queue__charges_what_a_message_holds),
