@@ -407,16 +407,22 @@ wsc__loop_pass_count(const wsc_loop *loop)
     return loop->passes;
 }
 
+/* Only the post that found the queue empty wakes the loop: the others ride on it, and the
+ * loop takes them all in one drain.  Returns err. */
+static wsc_err
+woken(wsc_loop *loop, bool wake, wsc_err err)
+{
+    if (wake)
+        lws_cancel_service(loop->ctx);
+    return err;
+}
+
 static wsc_err
 post(wsc_loop *loop, wsc__post_fn fn, void *arg, bool force)
 {
     bool wake = false;
     wsc_err err = wsc__postq_push(&loop->posts, fn, arg, force, &wake);
-    /* Only the post that found the queue empty wakes the loop: the others ride on it, and the
-     * loop takes them all in one drain. */
-    if (wake)
-        lws_cancel_service(loop->ctx);
-    return err;
+    return woken(loop, wake, err);
 }
 
 wsc_err
@@ -436,9 +442,7 @@ wsc__loop_post_copy(wsc_loop *loop, wsc__post_fn fn, const void *data, size_t le
 {
     bool wake = false;
     wsc_err err = wsc__postq_push_copy(&loop->posts, fn, data, len, &wake);
-    if (wake)
-        lws_cancel_service(loop->ctx);
-    return err;
+    return woken(loop, wake, err);
 }
 
 void
