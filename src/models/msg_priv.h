@@ -33,7 +33,7 @@ struct wsc_msg {
      * and the wire bytes: threads that send the same message change it all the time, and the
      * loop reading those members should not miss in its cache each time. */
     atomic_uint refs;
-    char **groups;              /* owned array of owned strings (see arena_groups) */
+    char **groups; /* owned array of owned strings (see arena_groups) */
     size_t group_count;
     size_t group_cap;
     /* A parsed message is one allocation: the struct, then the decoded strings (fields,
