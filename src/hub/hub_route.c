@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Routing: to a user's connections, a group's members, or everyone.  The public send calls run
  * here directly on the loop thread; from other threads they are handed to the loop as one job
- * (one allocation holding the strings) on the loop's bounded post queue.  Either way the message
- * is encoded and frozen on the calling thread before the call returns (msg.h). */
+ * on the loop's bounded post queue: inside the queue's item when the ids fit (no allocation),
+ * else one allocation holding the strings.  Either way the message is encoded and frozen on
+ * the calling thread before the call returns (msg.h). */
 #include <string.h>
 
 #include "hub/cluster.h"
