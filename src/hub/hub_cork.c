@@ -164,16 +164,28 @@ wsc__hub_cork_end_soon(wsc_hub *hub, size_t len)
     }
 }
 
+/* Connections are written in batches of this many, each batch warmed first. */
+#define FLUSH_BATCH 16
+
+/* A fan-out writes thousands of connections whose memory went cold since the last message:
+ * warming a batch first (wsc__hub_write_warm) lets their cache misses overlap instead of
+ * each write waiting for its own. */
 void
 wsc__hub_cork_flush(wsc_hub *hub)
 {
     struct wsc__cork *c = &hub->cork;
-    for (size_t i = 0; i < c->n; i++) {
-        wsc_conn *conn = c->v[i];
-        if (conn == NULL)
-            continue;
-        conn->corked = 0;
-        wsc__hub_write_now(hub, conn);
+    for (size_t i = 0; i < c->n; i += FLUSH_BATCH) {
+        size_t end = c->n - i < FLUSH_BATCH ? c->n : i + FLUSH_BATCH;
+        for (size_t k = i; k < end; k++)
+            if (c->v[k] != NULL)
+                wsc__hub_write_warm(c->v[k]);
+        for (size_t k = i; k < end; k++) {
+            wsc_conn *conn = c->v[k]; /* NULL: closed meanwhile (wsc__hub_cork_forget) */
+            if (conn == NULL)
+                continue;
+            conn->corked = 0;
+            wsc__hub_write_now(hub, conn);
+        }
     }
     c->n = 0;
     c->bytes = 0;

@@ -432,6 +432,10 @@ int wsc__hub_writeable(wsc_hub *hub, wsc_conn *conn);
  *  write leaves (the buffer was full, or the socket failed), asks for WRITEABLE as before.
  *  Cannot fail. */
 void wsc__hub_write_now(wsc_hub *hub, wsc_conn *conn);
+/** Reads what wsc__hub_write_now will read of conn and its socket's lws state: called for a
+ *  batch of connections before writing them, it brings their memory in with the cache misses
+ *  overlapping.  Changes nothing; returns whether lws holds bytes of an earlier write. */
+bool wsc__hub_write_warm(const wsc_conn *conn);
 /** Writes message m (the head of conn's queue) with lws_write(TEXT|BINARY) and reports it
  *  sent.  -1 when the connection must close. */
 int wsc__hub_write_one(wsc_hub *hub, wsc_conn *conn, wsc_msg *m);

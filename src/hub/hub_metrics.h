@@ -63,6 +63,9 @@ struct wsc__hub_metrics {
      * in loop pass now_pass, taken now_uses times so far. */
     uint64_t now_us, now_mark, now_pass;
     unsigned now_uses;
+    /* The written stamp (hub_send.c): read in loop pass sent_pass, used sent_uses times. */
+    uint64_t sent_us, sent_pass;
+    unsigned sent_uses;
     wsc__timer lag_timer;
     uint64_t lag_due_us; /* when the lag timer should fire */
 };

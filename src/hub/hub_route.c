@@ -71,6 +71,12 @@ wsc__hub_route_all(wsc_hub *hub, wsc_msg *msg, wsc_conn *exclude)
     struct wsc_list *pos, *tmp;
     wsc_list_foreach_safe(pos, tmp, &hub->conns) {
         wsc_conn *c = wsc_container_of(pos, wsc_conn, all_link);
+        /* the next one comes in while this one is queued to (thousands of cold conns) */
+        if (tmp != &hub->conns) {
+            wsc_conn *next = wsc_container_of(tmp, wsc_conn, all_link);
+            __builtin_prefetch(next);
+            __builtin_prefetch(&next->q);
+        }
         if (c != exclude && c->state == CONN_OPEN && wsc__conn_in_app(c, app) &&
             first_visit(hub, c))
             n += wsc__hub_enqueue(hub, c, msg) ? 1 : 0;
