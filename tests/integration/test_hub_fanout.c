@@ -127,6 +127,16 @@ fill(char *buf, size_t len, int i)
         buf[k] = (char)('a' + (k + (size_t)i) % 26);
 }
 
+/* j's "content" is exactly the len bytes of want. */
+static void
+expect_content(json_t *j, const char *want, size_t len)
+{
+    const char *got = tjson_str(j, "content");
+    assert_non_null(got);
+    assert_int_equal(strlen(got), len);
+    assert_memory_equal(got, want, len);
+}
+
 /* Sends the 100 frames of burst_size to user "c". */
 static void
 send_burst(thub *t, char *buf)
@@ -168,10 +178,7 @@ expect_burst(tws *c, char *buf)
             assert_int_equal(op, TWS_OP_TEXT);
             json_t *j = tjson_parsen(data, got);
             assert_non_null(j);
-            const char *content = tjson_str(j, "content");
-            assert_non_null(content);
-            assert_int_equal(strlen(content), len);
-            assert_memory_equal(content, buf, len);
+            expect_content(j, buf, len);
             json_decref(j);
         }
         free(data);
@@ -261,10 +268,7 @@ test_hub_fanout__a_full_socket_cuts_no_frame(void **state)
         assert_int_equal(tjson_int(j, "seq_no", -1), i);
         size_t len = cut_len(i);
         fill(content, len, i);
-        const char *got = tjson_str(j, "content");
-        assert_non_null(got);
-        assert_int_equal(strlen(got), len);
-        assert_memory_equal(got, content, len);
+        expect_content(j, content, len);
         json_decref(j);
     }
     free(body);
