@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The hot path: queuing shared message references on connections and writing them on
- * WRITEABLE.  When several frames wait, they are framed here and leave in one write. */
+/* The hot path: queuing shared message references on connections and writing them, at once
+ * after a routed frame (wsc__hub_write_now) or on WRITEABLE.  Waiting frames are framed here
+ * and leave in one write: send() on a plain socket, lws_write on the others. */
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
@@ -177,10 +178,10 @@ wsc__hub_write_one(wsc_hub *hub, wsc_conn *conn, wsc_msg *m)
     return 0;
 }
 
-/* Whether conn's frames may go to its socket with sendmsg() instead of lws_write: a plain TCP
- * WebSocket without permessage-deflate, with nothing of an earlier write left in lws's buffer
- * (which must leave first).  lws_write's own work per call (role dispatch, the frame state,
- * its logging calls) was about 4 % of the hub's CPU per delivery in paced broadcast. */
+/* Whether conn's frames may go to its socket with send()/sendmsg() instead of lws_write: a
+ * plain TCP WebSocket without permessage-deflate, with nothing of an earlier write left in
+ * lws's buffer (which must leave first).  lws_write's own work per call (role dispatch, the frame
+ * state, its logging calls) was about 4 % of the hub's CPU per delivery in paced broadcast. */
 static bool
 direct_ok(const wsc_conn *conn)
 {
