@@ -436,8 +436,9 @@ void wsc__hub_write_now(wsc_hub *hub, wsc_conn *conn);
  *  batch of connections before writing them, it brings their memory in with the cache misses
  *  overlapping.  Changes nothing; returns whether lws holds bytes of an earlier write. */
 bool wsc__hub_write_warm(const wsc_conn *conn);
-/** Writes message m (the head of conn's queue) with lws_write(TEXT|BINARY) and reports it
- *  sent.  -1 when the connection must close. */
+/** Writes message m (the head of conn's queue) from its own bytes, with sendmsg on a plain
+ *  socket lws holds nothing for, else lws_write(TEXT|BINARY), and reports it sent.  -1 when
+ *  the connection must close. */
 int wsc__hub_write_one(wsc_hub *hub, wsc_conn *conn, wsc_msg *m);
 /** Frames into hub->wbuf the first of conn's waiting messages, in order, while each is
  *  shorter than limit bytes and they fit; returns how many (0 when the first does not

@@ -165,19 +165,6 @@ wsc__hub_sent(wsc_hub *hub, wsc_conn *conn, size_t n, size_t bytes)
     hub->stats.bytes_out += bytes;
 }
 
-int
-wsc__hub_write_one(wsc_hub *hub, wsc_conn *conn, wsc_msg *m)
-{
-    size_t len = 0;
-    unsigned char *wire = wsc__msg_wire(m, &len);
-    int r =
-        lws_write(conn->wsi, wire, len, wsc_msg_is_binary(m) ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
-    if (r < (int)len)
-        return -1;
-    wsc__hub_sent(hub, conn, 1, len);
-    return 0;
-}
-
 /* Whether conn's frames may go to its socket with send()/sendmsg() instead of lws_write: a
  * plain TCP WebSocket without permessage-deflate, with nothing of an earlier write left in
  * lws's buffer (which must leave first).  lws_write's own work per call (role dispatch, the frame
@@ -221,19 +208,25 @@ send_direct(wsc_conn *conn, struct iovec *iov, int cnt)
     return 0;
 }
 
-/* wsc__hub_write_one for a connection that direct_ok allows: the frame header from the stack
- * and the shared wire bytes in one sendmsg, so the message's headroom is not written. */
-static int
-write_one_direct(wsc_hub *hub, wsc_conn *conn, wsc_msg *m)
+/* A plain socket (direct_ok) gets the frame header from the stack and the shared wire bytes
+ * in one sendmsg, so the message's headroom is not written; the others lws_write(TEXT|BINARY),
+ * which puts the header there (and compresses on a deflate connection). */
+int
+wsc__hub_write_one(wsc_hub *hub, wsc_conn *conn, wsc_msg *m)
 {
     size_t len = 0;
     unsigned char *wire = wsc__msg_wire(m, &len);
-    unsigned char head[10];
-    struct iovec iov[2] = {
-        {.iov_base = head, .iov_len = frame_header(head, wsc_msg_is_binary(m), len)},
-        {.iov_base = wire, .iov_len = len}};
-    if (send_direct(conn, iov, 2) < 0)
+    if (direct_ok(conn)) {
+        unsigned char head[10];
+        struct iovec iov[2] = {
+            {.iov_base = head, .iov_len = frame_header(head, wsc_msg_is_binary(m), len)},
+            {.iov_base = wire, .iov_len = len}};
+        if (send_direct(conn, iov, 2) < 0)
+            return -1;
+    } else if (lws_write(conn->wsi, wire, len,
+                         wsc_msg_is_binary(m) ? LWS_WRITE_BINARY : LWS_WRITE_TEXT) < (int)len) {
         return -1;
+    }
     wsc__hub_sent(hub, conn, 1, len);
     return 0;
 }
@@ -278,7 +271,7 @@ ws_write_run(wsc_hub *hub, wsc_conn *conn, size_t waiting, size_t *total)
     if (n == 0) { /* longer than the buffer: from the message's own bytes */
         wsc_msg *m = wsc__conn_queue_peek(&conn->q, 0);
         wsc__msg_wire(m, total);
-        return direct_ok(conn) ? write_one_direct(hub, conn, m) : wsc__hub_write_one(hub, conn, m);
+        return wsc__hub_write_one(hub, conn, m);
     }
     return wsc__hub_write_run(hub, conn, n, *total);
 }
