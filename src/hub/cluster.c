@@ -278,6 +278,10 @@ on_up(void *user)
 {
     struct wsc__cluster *cl = user;
     wsc__log(&cl->hub->log, WSC_LOG_INFO, "cluster_up", "s:node", cl->hub->cfg.node_id);
+    /* A node that has left (wsc__cluster_leave) and resubscribes while its connections close
+     * writes nothing: a heartbeat now would make the others count it for another TTL. */
+    if (cl->left)
+        return;
     beat(cl);
     presence_rewrite_all(cl);
     wsc_err err = wsc__bus_groups_load(cl->bus, on_groups, cl);
