@@ -360,6 +360,26 @@ def main():
                          f'{fr(ratio(v[1], v[0]))} |')
         L.append('')
 
+    # --- plain lws on both loops: what lws's libev plugin costs lws itself (issue 12)
+    if pick(rows, 'idle', 'lws-libev') or pick(rows, 'echo', 'lws-libev'):
+        L.append('## Plain lws on both loops')
+        L.append('')
+        L.append('`baseline_lws` on lws\'s own poll() loop and with `--evlib ev` (lws on libev, '
+                 'epoll: the loop wsc runs on by default). Idle with rx 128 and 8 handshakes in '
+                 'flight per load-generator process on both.')
+        L.append('')
+        L.append('| scenario | metric | lws poll | lws libev | libev/poll |')
+        L.append('|---|---|---|---|---|')
+        for title, sc, keys, kw in (
+                ('idle', 'idle', ('bytes_per_conn',), {'rx_buffer': 128}),
+                ('echo', 'echo', ('round_trips_per_s', 'cpu_us_per_msg'), {}),
+                ('p2p (open-loop echo)', 'p2p', ('lat_us_p99', 'cpu_us_per_msg'), {})):
+            for k in keys:
+                v = [val(pick(rows, sc, s, **kw), k) for s in ('lws', 'lws-libev')]
+                L.append(f'| {title} | {k} | {fmt(v[0])} | {fmt(v[1])} | '
+                         f'{fr(ratio(v[1], v[0]))} |')
+        L.append('')
+
     # --- wsc only
     L.append('## Every idle, p2p, ack and micro line of the run')
     L.append('')

@@ -56,6 +56,7 @@ start() {
     lws) start_server lws "$PORT" "$BUILD/bench/baseline_lws" --port "$PORT" --timeout 600 ;;
     lws128) start_server lws "$PORT" "$BUILD/bench/baseline_lws" --port "$PORT" --rx-buffer 128 --timeout 600 ;;
     lws-libev) start_server lws "$PORT" "$BUILD/bench/baseline_lws" --port "$PORT" --evlib ev --timeout 600 ;;
+    lws128-libev) start_server lws "$PORT" "$BUILD/bench/baseline_lws" --port "$PORT" --rx-buffer 128 --evlib ev --timeout 600 ;;
     ws) start_server ws "$PORT" node bench/baseline_ws.js --port "$PORT" --timeout 600 ;;
     uws) start_server uws "$PORT" "$UWS_BIN" --port "$PORT" --timeout 600 ;;
     wschub) start_server wschub "$PORT" "$BUILD/examples/wsc-hub" --listen "127.0.0.1:$PORT" \
@@ -68,7 +69,7 @@ start() {
 lg() {
     local server=$1 scenario=$2 label=$1 proto=raw
     shift 2
-    case $server in wschub) proto=wsc label=wsc-hub ;; wsc*) proto=wsc label=wsc ;; lws128) label=lws ;; esac
+    case $server in wschub) proto=wsc label=wsc-hub ;; wsc*) proto=wsc label=wsc ;; lws128) label=lws ;; lws128-libev) label=lws-libev ;; esac
     start "$server"
     "$LG" --scenario "$scenario" --port "$PORT" --server-pid "$SERVER_PID" --server "$label" \
         --proto "$proto" --timeout 240 "$@" | tee -a "${LG_OUT:-$OUT}" ||
@@ -125,6 +126,9 @@ lg lws idle --conns "${IDLE_N##* }" --procs 4 --conn-rate 8000 --hold 3
 lg ws idle --conns "${IDLE_N##* }" --procs 4 --conn-rate 8000 --hold 3
 # lws's own floor: the same small buffer and handshake concurrency as the best wsc row
 lg lws128 idle --conns "${IDLE_N##* }" --procs 4 --conn-rate 8000 --inflight 8 --hold 3 --extra '"rx_buffer":128,"note":"8 handshakes in flight per loadgen process"'
+# ... and on libev (epoll), the loop wsc runs on by default: lws adds its libev watchers to every
+# connection (bench/analysis.md, "What the default loop costs lws itself")
+lg lws128-libev idle --conns "${IDLE_N##* }" --procs 4 --conn-rate 8000 --inflight 8 --hold 3 --extra '"rx_buffer":128,"note":"8 handshakes in flight per loadgen process"'
 
 echo "bench: broadcast, flat-out (50 messages at once)" >&2
 for size in 64 1024; do
@@ -141,6 +145,7 @@ done
 echo "bench: echo (wsc: through p2p routing)" >&2
 lg wsc echo --conns "$MED" --procs 1 --duration "$DUR" --size 64
 lg lws echo --conns "$MED" --procs 1 --duration "$DUR" --size 64
+lg lws-libev echo --conns "$MED" --procs 1 --duration "$DUR" --size 64
 lg ws echo --conns "$MED" --procs 1 --duration "$DUR" --size 64
 
 echo "bench: p2p and ack (wsc only)" >&2
