@@ -18,7 +18,15 @@
  *
  * Messages from the cluster bus open a window too (wsc__hub_cork_end_soon): one read of the bus
  * may hold many messages, so their connections are written at the end of the loop's pass
- * (wsc__loop_soon), once the whole read is handled, not after each message. */
+ * (wsc__loop_soon), once the whole read is handled, not after each message.
+ *
+ * Point-to-point frames (fewer than WSC__CORK_MIN_CONNS receivers) wait for the end of the pass
+ * as well, or until WSC__CORK_PASS_CONNS connections wait.  A write wakes the peer that sleeps
+ * on its socket; from a busy loop that reads many frames per pass, a write after every frame
+ * woke each peer once per message, and on a virtual machine a wake-up costs the writer more
+ * than the write (echo at 1,000 connections: bench/analysis.md).  Written in one burst, the
+ * peers wake once per pass.  The wait is bounded by the pass (what the loop handles before the
+ * write) and by WSC__CORK_PASS_CONNS listed connections. */
 #include <sys/ioctl.h>
 
 #include "hub/cluster.h"
@@ -42,9 +50,10 @@ cork_fire(wsc__timer *t)
     wsc__hub_cork_flush(c->hub);
 }
 
-/* The end of a pass that handled messages from the bus.  While more of the bus waits to be
- * read after one that fanned out (another node's burst), the window stays open for it, within
- * the same bounds as a client's burst; the idle timer ends it if nothing more comes. */
+/* The end of a pass that handled point-to-point frames or messages from the bus.  While more
+ * of the bus waits to be read after one that fanned out (another node's burst), the window
+ * stays open for it, within the same bounds as a client's burst; the idle timer ends it if
+ * nothing more comes. */
 static void
 cork_soon(wsc__soon *s)
 {
@@ -128,11 +137,15 @@ wsc__hub_cork_end(wsc_hub *hub, struct lws *from, bool open, size_t len)
     if (c->n == 0)
         return;
     c->bytes += len;
-    /* A frame that woke few connections does not look: its receivers go now, with what the
-     * window held before it (their frames are queued in order).  A frame that woke none (a
-     * piece of a longer message, or one to connections already waiting) keeps an open window
-     * while its socket has more. */
+    /* A frame that woke few connections does not look: its receivers go at the end of the
+     * pass (or once WSC__CORK_PASS_CONNS wait), with what the window held before it (their
+     * frames are queued in order).  A frame that woke none (a piece of a longer message, or
+     * one to connections already waiting) keeps an open window while its socket has more. */
     bool fanout = c->woken == 0 || c->woken >= WSC__CORK_MIN_CONNS;
+    if (!fanout && c->n < WSC__CORK_PASS_CONNS) {
+        wsc__loop_soon(hub->loop, &c->soon);
+        return;
+    }
     if (fanout && c->bytes < WSC__CORK_MAX_BYTES &&
         wsc__mono_us() - c->since_us < WSC__CORK_MAX_US && open && waiting_bytes(from) > 0) {
         if (!c->soon.queued) /* else the bus's deliveries in it go at the end of the pass */
@@ -190,6 +203,7 @@ wsc__hub_cork_flush(wsc_hub *hub)
     c->n = 0;
     c->bytes = 0;
     c->since_us = 0;
+    c->bus_woken = 0;
     wsc__soon_cancel(&c->soon);
     wsc__timer_stop(&c->timer);
     release(hub);

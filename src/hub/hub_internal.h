@@ -210,7 +210,7 @@ struct wsc__cork {
     uint64_t since_us; /* wsc__mono_us() of the window's first deferral (0: no window) */
     wsc__timer timer;  /* ends a window no frame kept open for WSC__CORK_IDLE_MS */
     bool on;           /* a received frame is being handled: enqueues may defer */
-    wsc__soon soon;    /* writes the window at the end of the loop's pass (the bus's) */
+    wsc__soon soon;    /* writes the window at the end of the loop's pass */
     bool held; /* the cluster's publishes wait for the window (wsc__cluster_hold_publishes) */
 };
 
@@ -236,6 +236,10 @@ void wsc__hub_unref(struct wsc__hub_refs *r, wsc_msg *msg);
 #define WSC__CORK_IDLE_MS   2
 #define WSC__CORK_MAX_BYTES (64 * 1024)
 #define WSC__CORK_MIN_CONNS 8
+/* Frames that woke fewer connections (point-to-point) leave their receivers listed until the
+ * end of the loop's pass, or until this many connections wait: one burst of writes per pass
+ * instead of a write between every two reads (hub_cork.c). */
+#define WSC__CORK_PASS_CONNS 16
 
 struct wsc_hub {
     wsc_hub_config cfg; /* strings point into owned copies below */
