@@ -4,7 +4,8 @@
  * hold whatever the timing: every receiver gets every frame once, in order; a sender that
  * stops in the middle of a frame does not hold back the frames before it; a receiver that
  * leaves while its write is held is forgotten cleanly (ASan); point-to-point and paced
- * traffic are not held. */
+ * traffic are not held behind a burst, and the point-to-point frames of one loop pass are
+ * written together at its end. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -195,7 +196,7 @@ test_hub_cork__point_to_point_and_single_frames_arrive(void **state)
         for (int k = 0; k < RECEIVERS; k++)
             expect_seq(&t, rx[k], i, i);
     }
-    /* A burst to one receiver goes out too (nothing is held for fewer receivers). */
+    /* A burst to one receiver goes out too (fewer receivers wait only for the pass's end). */
     char frame[96];
     for (int i = 0; i < 200; i++) {
         snprintf(frame, sizeof(frame), "{\"receiver\":\"r1\",\"seq_no\":%d,\"content\":\"m\"}", i);
@@ -301,6 +302,67 @@ test_hub_cork__a_frame_to_oneself_arrives(void **state)
     thub_free(&t);
 }
 
+/* What the hub had queued and not yet written each time a client frame was handled. */
+struct pass_rec {
+    thub t; /* first: the callbacks' user pointer is &t */
+    size_t seen;
+    uint64_t queued_at[4];
+};
+
+static void
+record_queued(wsc_hub *hub, wsc_conn *conn, wsc_msg *msg, bool *route, void *user)
+{
+    (void)conn;
+    (void)msg;
+    (void)route;
+    struct pass_rec *r = user;
+    wsc_hub_stats st;
+    wsc_hub_get_stats(hub, &st);
+    if (r->seen < 4)
+        r->queued_at[r->seen] = st.queued;
+    r->seen++;
+}
+
+/* Point-to-point frames read in one loop pass are written together at its end (hub_cork.c,
+ * WSC__CORK_PASS_CONNS), not one write after each frame: when the second frame is handled,
+ * the first one's delivery still waits in the receiver's queue; once the pass is over,
+ * nothing waits and the receiver has both. */
+static void
+test_hub_cork__point_to_point_frames_of_a_pass_leave_together(void **state)
+{
+    (void)state;
+    struct pass_rec r = {0};
+    wsc_hub_config cfg;
+    thub_config(&r.t, &cfg);
+    cfg.on_message = record_queued;
+    thub_start(&r.t, &cfg);
+    tws *rx = thub_open(&r.t, "rx", NULL);
+    tws *s0 = thub_open(&r.t, "s0", NULL), *s1 = thub_open(&r.t, "s1", NULL);
+    thub_run_for(&r.t, 50);
+    /* On loopback both frames are in the hub's sockets once the sends return: one pass
+     * handles both. */
+    thub_send(s0, "{\"receiver\":\"rx\",\"seq_no\":1,\"content\":\"a\"}");
+    thub_send(s1, "{\"receiver\":\"rx\",\"seq_no\":2,\"content\":\"b\"}");
+    assert_int_equal(wsc_loop_run_once(r.t.loop, 2000), WSC_OK);
+    assert_int_equal(r.seen, 2);
+    assert_int_equal(r.queued_at[0], 0);
+    assert_int_equal(r.queued_at[1], 1);
+    wsc_hub_stats st;
+    wsc_hub_get_stats(r.t.hub, &st);
+    assert_int_equal(st.queued, 0);
+    assert_true(thub_wait_msgs(&r.t, rx, 2, 2000));
+    int64_t a = 0, b = 0;
+    json_t *j = thub_recv_type(&r.t, rx, "text", 1000);
+    a = tjson_int(j, "seq_no", -1);
+    json_decref(j);
+    j = thub_recv_type(&r.t, rx, "text", 1000);
+    b = tjson_int(j, "seq_no", -1);
+    json_decref(j);
+    assert_int_equal(a + b, 3); /* both, once each, in the order the pass read them */
+    assert_int_not_equal(a, b);
+    thub_free(&r.t);
+}
+
 struct raw_read {
     int fd;
     uint8_t buf[8192];
@@ -364,6 +426,7 @@ main(void)
         cmocka_unit_test(test_hub_cork__point_to_point_and_single_frames_arrive),
         cmocka_unit_test(test_hub_cork__a_receiver_that_stops_reading_is_bounded),
         cmocka_unit_test(test_hub_cork__a_frame_to_oneself_arrives),
+        cmocka_unit_test(test_hub_cork__point_to_point_frames_of_a_pass_leave_together),
         cmocka_unit_test(test_hub_cork__nothing_follows_the_close_frame),
     };
     return cmocka_run_group_tests_name("integration.hub_cork", tests, NULL, NULL);
