@@ -351,14 +351,13 @@ test_hub_cork__point_to_point_frames_of_a_pass_leave_together(void **state)
     wsc_hub_get_stats(r.t.hub, &st);
     assert_int_equal(st.queued, 0);
     assert_true(thub_wait_msgs(&r.t, rx, 2, 2000));
-    int64_t a = 0, b = 0;
     json_t *j = thub_recv_type(&r.t, rx, "text", 1000);
-    a = tjson_int(j, "seq_no", -1);
+    long long a = tjson_int(j, "seq_no", -1);
     json_decref(j);
     j = thub_recv_type(&r.t, rx, "text", 1000);
-    b = tjson_int(j, "seq_no", -1);
+    long long b = tjson_int(j, "seq_no", -1);
     json_decref(j);
-    assert_int_equal(a + b, 3); /* both, once each, in the order the pass read them */
+    assert_int_equal(a + b, 3); /* both, once each (the order is the order the pass read them) */
     assert_int_not_equal(a, b);
     thub_free(&r.t);
 }
